@@ -1,0 +1,214 @@
+/*
+ * cell — public API.
+ *
+ * struct cell_spec holds the fields of the OCI runtime spec (v1.3) that cell
+ * carries out, in memory. Every front end (flags, config.json, exec) builds
+ * one; the engine reads nothing else. The library never prints and never
+ * exits: functions return 0 or -errno and fill a struct cell_error.
+ */
+#ifndef CELL_CELL_H
+#define CELL_CELL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum cell_ns_type {
+	CELL_NS_CGROUP,
+	CELL_NS_IPC,
+	CELL_NS_MNT,
+	CELL_NS_NET,
+	CELL_NS_PID,
+	CELL_NS_TIME,
+	CELL_NS_USER,
+	CELL_NS_UTS,
+	CELL_NS_COUNT
+};
+
+/* One entry of the namespace table (ns.c): the facts every command reads. */
+struct cell_ns_info {
+	enum cell_ns_type type;
+	int clone_flag;		/* CLONE_NEW* */
+	const char *name;	/* OCI name: "pid", "network", "mount", ... */
+	const char *proc_name;	/* file under /proc/PID/ns/ */
+};
+
+const struct cell_ns_info *cell_ns_info(enum cell_ns_type type);
+/** cell_ns_from_name() - OCI or short name ("net", "network", "mnt"...) to type, -1 if unknown. */
+int cell_ns_from_name(const char *name);
+
+/* linux.namespaces[]: present == listed in the spec; path == NULL creates one. */
+struct cell_namespace {
+	bool present;
+	char *path;
+};
+
+/* linux.uidMappings[] / gidMappings[] */
+struct cell_id_map {
+	uint32_t container_id;
+	uint32_t host_id;
+	uint32_t size;
+};
+
+/* mounts[] */
+struct cell_mount {
+	char *destination;
+	char *type;
+	char *source;
+	char **options; /* NULL-terminated, may be NULL */
+};
+
+/* linux.resources.blockIO.throttle*Device[] */
+struct cell_device_rate {
+	uint32_t major;
+	uint32_t minor;
+	uint64_t rate;
+};
+
+/*
+ * linux.resources. Each optional field has a has_* flag: "not set" and
+ * "set to -1 (unlimited)" differ in the OCI spec.
+ */
+struct cell_resources {
+	bool has_memory_limit;
+	int64_t memory_limit;		/* bytes, -1 unlimited */
+	bool has_memory_swap;
+	int64_t memory_swap;		/* memory + swap, bytes, -1 unlimited */
+	bool has_cpu_shares;
+	uint64_t cpu_shares;		/* v1 shares, 2..262144 */
+	bool has_cpu_quota;
+	int64_t cpu_quota;		/* microseconds per period, -1 unlimited */
+	bool has_cpu_period;
+	uint64_t cpu_period;		/* microseconds */
+	char *cpuset_cpus;		/* "0-1,3", NULL unset */
+	char *cpuset_mems;
+	bool has_pids_limit;
+	int64_t pids_limit;		/* -1 unlimited */
+	bool has_blkio_weight;
+	uint16_t blkio_weight;		/* 10..1000 */
+	struct cell_device_rate *read_bps;
+	size_t n_read_bps;
+	struct cell_device_rate *write_bps;
+	size_t n_write_bps;
+};
+
+/* process.rlimits[] */
+struct cell_rlimit {
+	int resource; /* RLIMIT_* */
+	uint64_t soft;
+	uint64_t hard;
+};
+
+/* process.capabilities: bit N set == capability N in the set. */
+struct cell_capabilities {
+	bool present;
+	uint64_t bounding, effective, inheritable, permitted, ambient;
+};
+
+struct cell_process {
+	bool terminal;
+	unsigned short console_height, console_width; /* 0: follow the caller's */
+	uint32_t uid, gid;
+	uint32_t *additional_gids;
+	size_t n_additional_gids;
+	bool has_umask;
+	uint32_t umask;
+	char **args;	/* NULL-terminated */
+	char **env;	/* NULL-terminated, KEY=VALUE */
+	char *cwd;
+	bool no_new_privileges;
+	struct cell_capabilities capabilities;
+	struct cell_rlimit *rlimits;
+	size_t n_rlimits;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+};
+
+struct cell_time_offset {
+	bool present;
+	int64_t secs;
+	uint32_t nanosecs;
+};
+
+struct cell_linux {
+	struct cell_namespace namespaces[CELL_NS_COUNT];
+	struct cell_id_map *uid_mappings;
+	size_t n_uid_mappings;
+	struct cell_id_map *gid_mappings;
+	size_t n_gid_mappings;
+	struct cell_time_offset monotonic, boottime; /* timeOffsets */
+	struct cell_resources resources;
+	char *cgroups_path;
+	unsigned long rootfs_propagation; /* MS_PRIVATE, MS_SLAVE, ... ; 0 = default (private) */
+	char **masked_paths;   /* NULL-terminated */
+	char **readonly_paths; /* NULL-terminated */
+};
+
+/*
+ * What the OCI spec has no field for. When a spec is saved as config.json
+ * these travel as annotations (run.cell.*).
+ */
+struct cell_extras {
+	bool init;	  /* run the built-in init as PID 1, CMD as its child */
+	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
+};
+
+struct cell_spec {
+	struct cell_process process;
+	struct {
+		char *path;
+		bool readonly;
+	} root;
+	char *hostname;
+	char *domainname;
+	struct cell_mount *mounts;
+	size_t n_mounts;
+	struct cell_linux linux;
+	struct cell_extras cell;
+};
+
+/** cell_spec_default() - fill @spec with cell's defaults for @euid (0 = root). */
+int cell_spec_default(struct cell_spec *spec, uid_t euid, gid_t egid, struct cell_error *err);
+/** cell_spec_free() - release everything @spec owns; @spec may then be reused. */
+void cell_spec_free(struct cell_spec *spec);
+/** cell_spec_validate() - check the whole spec before any system change. */
+int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err);
+/** cell_spec_add_mount() - append a mount (copies its strings). */
+int cell_spec_add_mount(struct cell_spec *spec, const char *destination, const char *type,
+			const char *source, const char *const *options, struct cell_error *err);
+/** cell_spec_remove_mount() - drop the mount at @destination; returns 1 if one was removed. */
+int cell_spec_remove_mount(struct cell_spec *spec, const char *destination);
+/** cell_spec_set_env() - set or replace KEY=VALUE in process.env. */
+int cell_spec_set_env(struct cell_spec *spec, const char *key_value, struct cell_error *err);
+
+/* Options of one run that are not part of the container's spec. */
+struct cell_run_options {
+	const char *id;		/* container id; NULL picks a random one */
+	int stdin_fd, stdout_fd, stderr_fd; /* what the container's stdio (or the tty relay) uses */
+};
+
+/* What a finished run reports. */
+struct cell_run_result {
+	int wait_status;	/* the command's raw wait status */
+	bool oom_killed;	/* the cgroup's OOM killer ended a process */
+	pid_t pid;		/* host PID of the container's PID 1 */
+};
+
+/**
+ * cell_run() - create the container described by @spec, run it to the end,
+ * and tear down everything created for it, also when interrupted.
+ *
+ * Return: 0 and @result filled when the command ran (whatever its status);
+ * -errno with @err filled when the container could not be set up or the
+ * command could not be executed (err->kind tells which).
+ */
+int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
+	     struct cell_run_result *result, struct cell_error *err);
+
+/** cell_exit_status() - the shell convention: status, or 128+N for signal N. */
+int cell_exit_status(int wait_status);
+
+#endif

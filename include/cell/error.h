@@ -1,0 +1,43 @@
+/* cell — error object: an errno plus one message naming the object that failed. */
+#ifndef CELL_ERROR_H
+#define CELL_ERROR_H
+
+#include <stdarg.h>
+
+/*
+ * Why an error happened, beyond errno: the CLI maps these to exit statuses
+ * (125 for a cell failure, 126 when the command cannot be executed, 127 when
+ * it does not exist).
+ */
+enum cell_error_kind {
+	CELL_ERR_GENERIC = 0,
+	CELL_ERR_EXEC_NOT_FOUND,
+	CELL_ERR_EXEC_DENIED,
+};
+
+struct cell_error {
+	int errnum;		 /* positive errno, 0 if none applies */
+	enum cell_error_kind kind;
+	char msg[1024];		 /* "OBJECT: what failed: strerror" */
+};
+
+/**
+ * cell_error_set() - record a failure and return -errnum.
+ * @err: the error object (may be NULL: the message is dropped)
+ * @errnum: positive errno, or 0 when no system error applies
+ * @fmt: printf format naming the object; ": strerror(errnum)" is appended
+ *
+ * Return: -errnum, or -EINVAL when errnum is 0, so callers can
+ * `return cell_error_set(err, errno, "open %s", path);`.
+ */
+int cell_error_set(struct cell_error *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** cell_error_prefix() - add context in front of an existing message. */
+int cell_error_prefix(struct cell_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** cell_error_reset() - clear @err for reuse. */
+void cell_error_reset(struct cell_error *err);
+
+#endif

@@ -1,0 +1,54 @@
+/* cell — error object. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cell/error.h"
+
+static void append_errno(struct cell_error *err, int errnum)
+{
+	size_t len = strlen(err->msg);
+
+	if (errnum > 0 && len < sizeof(err->msg) - 1)
+		snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(errnum));
+}
+
+int cell_error_set(struct cell_error *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errnum < 0)
+		errnum = -errnum;
+	if (err) {
+		err->errnum = errnum;
+		err->kind = CELL_ERR_GENERIC;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+		append_errno(err, errnum);
+	}
+	return errnum ? -errnum : -EINVAL;
+}
+
+int cell_error_prefix(struct cell_error *err, const char *fmt, ...)
+{
+	char prefix[512], old[sizeof(err->msg)];
+	va_list ap;
+
+	if (!err)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof(old));
+	/* Truncation keeps the front: the outermost context matters most. */
+	if (snprintf(err->msg, sizeof(err->msg), "%s: ", prefix) < (int)sizeof(err->msg))
+		strncat(err->msg, old, sizeof(err->msg) - strlen(err->msg) - 1);
+	return err->errnum ? -err->errnum : -EINVAL;
+}
+
+void cell_error_reset(struct cell_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+}

@@ -1,0 +1,76 @@
+/* cell — small helpers shared by the library (internal). */
+#ifndef CELL_UTILS_H
+#define CELL_UTILS_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cell/cell.h"
+
+static inline void cell_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void cell_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd); /* close(2): never retry on EINTR on Linux */
+}
+
+#define cleanup_free __attribute__((cleanup(cell_freep)))
+#define cleanup_close __attribute__((cleanup(cell_closep)))
+
+/** take_fd() - hand ownership of *@fd to the caller: `return take_fd(&fd);` */
+static inline int take_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+
+/** safe_close() - close @fd if valid and return -1: `fd = safe_close(fd);` */
+static inline int safe_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* NULL-terminated string vectors. */
+size_t cell_strv_len(char *const *v);
+void cell_strv_free(char **v);
+char **cell_strv_dup(char *const *v);
+/** cell_strv_append() - append a copy of @s; returns 0 or -ENOMEM. */
+int cell_strv_append(char ***v, const char *s);
+
+/** cell_write_at() - write all of @buf to @name under @dirfd (AT_FDCWD ok), O_WRONLY|O_TRUNC. */
+int cell_write_at(int dirfd, const char *name, const char *buf, size_t len, struct cell_error *err);
+/** cell_read_at() - read up to @size-1 bytes of @name, NUL-terminate; returns length or -errno. */
+ssize_t cell_read_at(int dirfd, const char *name, char *buf, size_t size, struct cell_error *err);
+
+/** cell_parse_size() - "256M", "1g", "512k", "4096" (1024-based) to bytes; "-1" if @allow_unlimited. */
+int cell_parse_size(const char *s, bool allow_unlimited, int64_t *out, struct cell_error *err);
+/** cell_parse_id_map() - "CONTAINER:HOST:SIZE" to a map entry. */
+int cell_parse_id_map(const char *s, struct cell_id_map *out, struct cell_error *err);
+/** cell_id_maps_check() - reject empty, overflowing or overlapping ranges; @field names them. */
+int cell_id_maps_check(const struct cell_id_map *maps, size_t n, const char *field,
+		       struct cell_error *err);
+/**
+ * cell_subid_ranges() - the subordinate id ranges of @user (or its numeric @id) in @file
+ * (/etc/subuid or /etc/subgid format "name:start:count"). *@out is malloc'd.
+ */
+int cell_subid_ranges(const char *file, const char *user, uint32_t id, struct cell_id_map **out,
+		      size_t *n, struct cell_error *err);
+/** cell_format_id_map() - the text the kernel takes in /proc/PID/uid_map. */
+int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size_t size,
+		       struct cell_error *err);
+
+/** cell_random_id() - 12 lowercase hex digits from getrandom(2), for container ids. */
+int cell_random_id(char out[13], struct cell_error *err);
+
+#endif
