@@ -16,6 +16,11 @@
 
 #include "error.h"
 
+/* -std=gnu11 predefines `linux` as 1; the OCI field below is named linux. */
+#ifdef linux
+#undef linux
+#endif
+
 enum cell_ns_type {
 	CELL_NS_CGROUP,
 	CELL_NS_IPC,

@@ -51,12 +51,20 @@ struct cell_cgroup_params {
 	bool rootless;
 };
 
-/** cell_cgroup_detect() - tell v1, v2 or hybrid from statfs of @fs_root. */
+/**
+ * cell_cgroup_detect() - tell v1, v2 or hybrid from statfs of @fs_root (and of
+ * <fs_root>/unified), falling back to the presence of cgroup.controllers when
+ * statfs does not say cgroup2 (the unit tests' trees live on plain file systems).
+ */
 int cell_cgroup_detect(const char *fs_root, enum cell_cgroup_mode *mode, struct cell_error *err);
+
+/** cell_cgroup_init() - the empty state (nothing created, v2_fd -1); destroy on it is a no-op. */
+void cell_cgroup_init(struct cell_cgroup *cg);
 
 /**
  * cell_cgroup_create() - make the cgroup for @res (only the controllers it
- * needs) and write every limit. On failure nothing created is left behind.
+ * needs; @res may be NULL) and write every limit. On failure nothing created
+ * is left behind and @cg is back in the cell_cgroup_init() state.
  * @cg is initialised here; call cell_cgroup_destroy() when done.
  */
 int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
@@ -79,5 +87,14 @@ bool cell_resources_any(const struct cell_resources *res);
 
 /** cell_cpu_shares_to_weight() - v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000). */
 unsigned long cell_cpu_shares_to_weight(unsigned long shares);
+
+/*
+ * Test seam, nothing else: unit tests run on plain directories, where mkdir(2)
+ * does not create the interface files cgroupfs would and rmdir(2) refuses a
+ * directory that still holds them. The tests point these at replacements that
+ * do both. Production code never changes them (defaults: mkdir, rmdir).
+ */
+extern int (*cell_cgroup_mkdir_hook)(const char *path, mode_t mode);
+extern int (*cell_cgroup_rmdir_hook)(const char *path);
 
 #endif

@@ -1,0 +1,44 @@
+/* cell run — one sandbox from flags. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run_flags.h"
+
+int cell_cmd_run(int argc, char **argv)
+{
+	struct cell_run_cli cli;
+	struct cell_run_result result;
+	struct cell_error err = { 0 };
+	struct cell_run_options opts = { .stdin_fd = STDIN_FILENO, .stdout_fd = STDOUT_FILENO,
+					 .stderr_fd = STDERR_FILENO };
+	int status;
+
+	if (cell_run_parse(argc, argv, geteuid(), getegid(), &cli, &err) < 0) {
+		fprintf(stderr, "cell: %s\n", err.msg);
+		cell_run_cli_free(&cli);
+		return CELL_EXIT_FAILURE;
+	}
+	if (cli.help) {
+		fputs(cell_run_usage, stdout);
+		cell_run_cli_free(&cli);
+		return 0;
+	}
+	opts.id = cli.name;
+	fflush(NULL);
+	if (cell_run(&cli.spec, &opts, &result, &err) < 0) {
+		fprintf(stderr, "cell: %s\n", err.msg);
+		status = err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
+			 : err.kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
+							      : CELL_EXIT_FAILURE;
+		cell_run_cli_free(&cli);
+		return status;
+	}
+	if (result.oom_killed)
+		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
+			"(linux.resources.memory.limit %lld bytes)\n",
+			(long long)cli.spec.linux.resources.memory_limit);
+	cell_run_cli_free(&cli);
+	return cell_exit_status(result.wait_status);
+}

@@ -1,0 +1,750 @@
+/* cell — `cell run` flags to spec edits. Parsing only: nothing here touches the system
+ * beyond reading files named on the command line (/etc/passwd of the root, devices). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "engine.h"
+#include "run_flags.h"
+#include "utils.h"
+
+const char cell_run_usage[] =
+	"Usage: cell run [OPTIONS] [--] COMMAND [ARG...]\n"
+	"\n"
+	"Run COMMAND isolated: new pid, mount, network (loopback only), uts, ipc and cgroup\n"
+	"namespaces (and a user namespace when unprivileged), the host's root file system\n"
+	"read-only, a fresh /proc, a minimal /dev, a writable /tmp, and an init as PID 1.\n"
+	"\n"
+	"Namespaces:\n"
+	"  --unshare-TYPE            create a new TYPE namespace (user pid net ipc uts cgroup time all)\n"
+	"  --share-TYPE              use the host's TYPE namespace (user pid net ipc uts cgroup time)\n"
+	"  --net none|host           new network namespace with lo only (default), or the host's\n"
+	"User namespace:\n"
+	"  --uidmap C:H:N            map N uids from host H to container C (repeatable)\n"
+	"  --gidmap C:H:N            the same for gids\n"
+	"  --keep-id                 rootless: keep your uid inside instead of becoming 0\n"
+	"  --subids                  rootless: map 0 to you and 1..N to your /etc/subuid range\n"
+	"  -u, --user UID[:GID]      run COMMAND as this user (a number or a name in the root's\n"
+	"                            /etc/passwd)\n"
+	"PID 1:\n"
+	"  --init                    built-in init as PID 1, COMMAND its child (default)\n"
+	"  --no-init                 COMMAND itself is PID 1\n"
+	"File system:\n"
+	"  --rootfs DIR              use DIR as the root file system (pivot_root)\n"
+	"  --read-only               mount the root read-only (the host's root always is)\n"
+	"  --bind SRC DST            bind-mount host SRC on DST, read-write\n"
+	"  --ro-bind SRC DST         bind-mount host SRC on DST, read-only\n"
+	"  -v, --volume SRC:DST[:ro|rw]  the same, docker's way\n"
+	"  --tmpfs DST[:OPTS]        a tmpfs on DST (OPTS e.g. size=64m,mode=1777)\n"
+	"  --propagation MODE        private rprivate slave rslave shared rshared (default rprivate)\n"
+	"UTS and time:\n"
+	"  --hostname NAME           host name inside (default cell)\n"
+	"  --domainname NAME         NIS domain name inside\n"
+	"  --monotonic-offset SECS   shift CLOCK_MONOTONIC inside (implies --unshare-time)\n"
+	"  --boottime-offset SECS    shift CLOCK_BOOTTIME and /proc/uptime (implies --unshare-time)\n"
+	"Limits (cgroups v1, v2 or hybrid):\n"
+	"  --memory SIZE             memory limit (b, k, m, g)\n"
+	"  --memory-swap SIZE        memory plus swap limit, -1 for unlimited swap\n"
+	"  --cpus N                  CPU quota in CPUs, e.g. 1.5\n"
+	"  --cpu-shares N            relative CPU weight (2..262144)\n"
+	"  --cpu-quota US            CPU time per period, in microseconds\n"
+	"  --cpu-period US           the period, in microseconds (default 100000)\n"
+	"  --cpuset-cpus LIST        CPUs allowed, e.g. 0-1,3\n"
+	"  --cpuset-mems LIST        memory nodes allowed\n"
+	"  --pids-limit N            at most N tasks (-1 unlimited)\n"
+	"  --blkio-weight N          block I/O weight (10..1000)\n"
+	"  --device-read-bps DEV:RATE   read bandwidth limit on block device DEV\n"
+	"  --device-write-bps DEV:RATE  write bandwidth limit on block device DEV\n"
+	"Process:\n"
+	"  -e, --env KEY[=VALUE]     set an environment variable (KEY alone copies cell's)\n"
+	"  -w, --workdir DIR         working directory inside (default: yours if it exists, else /)\n"
+	"  -t, --tty                 give COMMAND a new terminal relayed to yours\n"
+	"  --cap-add CAP             add a capability (e.g. NET_ADMIN, or ALL)\n"
+	"  --cap-drop CAP            drop a capability (or ALL)\n"
+	"  --name NAME               container name (default: a random id)\n"
+	"  -h, --help                show this help\n"
+	"\n"
+	"Exit status: COMMAND's own; 128+N if it died by signal N; 125 if cell failed;\n"
+	"126 if COMMAND could not be executed; 127 if it was not found.\n";
+
+enum {
+	OPT_UNSHARE = 1000, OPT_SHARE = 1100, OPT_NET = 1200, OPT_UIDMAP, OPT_GIDMAP, OPT_KEEP_ID,
+	OPT_SUBIDS, OPT_INIT, OPT_NO_INIT, OPT_ROOTFS, OPT_READ_ONLY, OPT_BIND, OPT_RO_BIND,
+	OPT_TMPFS, OPT_PROPAGATION, OPT_HOSTNAME, OPT_DOMAINNAME, OPT_MONOTONIC, OPT_BOOTTIME,
+	OPT_MEMORY, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_CPU_QUOTA, OPT_CPU_PERIOD,
+	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
+	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL,
+};
+
+#define NS_OPTS(type, name)                                                                    \
+	{ "unshare-" name, no_argument, NULL, OPT_UNSHARE + (type) },                          \
+	{ "share-" name, no_argument, NULL, OPT_SHARE + (type) }
+
+static const struct option long_options[] = {
+	NS_OPTS(CELL_NS_USER, "user"), NS_OPTS(CELL_NS_PID, "pid"), NS_OPTS(CELL_NS_NET, "net"),
+	NS_OPTS(CELL_NS_IPC, "ipc"), NS_OPTS(CELL_NS_UTS, "uts"),
+	NS_OPTS(CELL_NS_CGROUP, "cgroup"), NS_OPTS(CELL_NS_TIME, "time"),
+	{ "unshare-all", no_argument, NULL, OPT_UNSHARE_ALL },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "uidmap", required_argument, NULL, OPT_UIDMAP },
+	{ "gidmap", required_argument, NULL, OPT_GIDMAP },
+	{ "keep-id", no_argument, NULL, OPT_KEEP_ID },
+	{ "subids", no_argument, NULL, OPT_SUBIDS },
+	{ "user", required_argument, NULL, 'u' },
+	{ "init", no_argument, NULL, OPT_INIT },
+	{ "no-init", no_argument, NULL, OPT_NO_INIT },
+	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "ro-bind", required_argument, NULL, OPT_RO_BIND },
+	{ "volume", required_argument, NULL, 'v' },
+	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+	{ "propagation", required_argument, NULL, OPT_PROPAGATION },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "domainname", required_argument, NULL, OPT_DOMAINNAME },
+	{ "monotonic-offset", required_argument, NULL, OPT_MONOTONIC },
+	{ "boottime-offset", required_argument, NULL, OPT_BOOTTIME },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "cpu-shares", required_argument, NULL, OPT_CPU_SHARES },
+	{ "cpu-quota", required_argument, NULL, OPT_CPU_QUOTA },
+	{ "cpu-period", required_argument, NULL, OPT_CPU_PERIOD },
+	{ "cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS },
+	{ "cpuset-mems", required_argument, NULL, OPT_CPUSET_MEMS },
+	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
+	{ "blkio-weight", required_argument, NULL, OPT_BLKIO_WEIGHT },
+	{ "device-read-bps", required_argument, NULL, OPT_READ_BPS },
+	{ "device-write-bps", required_argument, NULL, OPT_WRITE_BPS },
+	{ "env", required_argument, NULL, 'e' },
+	{ "workdir", required_argument, NULL, 'w' },
+	{ "tty", no_argument, NULL, 't' },
+	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
+	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int replace_string(char **dst, const char *src, struct cell_error *err)
+{
+	char *copy = strdup(src);
+
+	if (!copy)
+		return cell_error_set(err, ENOMEM, "%s", src);
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int parse_long(const char *flag, const char *s, long long min, long long max,
+		      long long *out, struct cell_error *err)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno || end == s || *end || *out < min || *out > max)
+		return cell_error_set(err, errno == ERANGE ? ERANGE : 0,
+				      "%s '%s': expected a whole number from %lld to %lld", flag, s,
+				      min, max);
+	return 0;
+}
+
+static int add_map(struct cell_id_map **maps, size_t *n, const char *s, struct cell_error *err)
+{
+	struct cell_id_map m, *grown;
+	int r = cell_parse_id_map(s, &m, err);
+
+	if (r < 0)
+		return r;
+	grown = realloc(*maps, (*n + 1) * sizeof(*grown));
+	if (!grown)
+		return cell_error_set(err, ENOMEM, "id map %s", s);
+	grown[(*n)++] = m;
+	*maps = grown;
+	return 0;
+}
+
+static int add_bind(struct cell_spec *spec, const char *src, const char *dst, bool ro,
+		    struct cell_error *err)
+{
+	const char *opts[] = { "rbind", ro ? "ro" : "rw", NULL };
+	char abs[PATH_MAX];
+
+	if (!realpath(src, abs))
+		return cell_error_set(err, errno, "bind source %s", src);
+	if (dst[0] != '/')
+		return cell_error_set(err, 0, "bind destination '%s': expected an absolute path",
+				      dst);
+	return cell_spec_add_mount(spec, dst, "bind", abs, opts, err);
+}
+
+static int add_volume(struct cell_spec *spec, const char *arg, struct cell_error *err)
+{
+	cleanup_free char *copy = strdup(arg);
+	char *dst, *mode;
+
+	if (!copy)
+		return cell_error_set(err, ENOMEM, "--volume");
+	dst = strchr(copy, ':');
+	if (!dst || copy[0] != '/')
+		return cell_error_set(err, 0, "--volume '%s': expected /HOST/PATH:/CONTAINER/PATH"
+				      "[:ro|rw]", arg);
+	*dst++ = '\0';
+	mode = strchr(dst, ':');
+	if (mode)
+		*mode++ = '\0';
+	if (mode && strcmp(mode, "ro") && strcmp(mode, "rw"))
+		return cell_error_set(err, 0, "--volume '%s': mode '%s' is not ro or rw", arg,
+				      mode);
+	return add_bind(spec, copy, dst, mode && !strcmp(mode, "ro"), err);
+}
+
+static int add_tmpfs(struct cell_spec *spec, const char *arg, struct cell_error *err)
+{
+	cleanup_free char *copy = strdup(arg);
+	char **opts = NULL;
+	char *colon, *tok, *save = NULL;
+	int r;
+
+	if (!copy)
+		return cell_error_set(err, ENOMEM, "--tmpfs");
+	colon = strchr(copy, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (copy[0] != '/')
+		return cell_error_set(err, 0, "--tmpfs '%s': expected an absolute path", arg);
+	if (cell_strv_append(&opts, "nosuid") < 0 || cell_strv_append(&opts, "nodev") < 0)
+		goto nomem;
+	for (tok = colon ? strtok_r(colon, ",", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (cell_strv_append(&opts, tok) < 0)
+			goto nomem;
+	cell_spec_remove_mount(spec, copy);
+	r = cell_spec_add_mount(spec, copy, "tmpfs", "tmpfs", (const char *const *)opts, err);
+	cell_strv_free(opts);
+	return r;
+nomem:
+	cell_strv_free(opts);
+	return cell_error_set(err, ENOMEM, "--tmpfs");
+}
+
+static int parse_offset(const char *flag, const char *s, struct cell_time_offset *t,
+			struct cell_error *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || fabs(v) > 1e12)
+		return cell_error_set(err, 0, "%s '%s': expected seconds, e.g. 86400 or -1.5", flag,
+				      s);
+	t->present = true;
+	t->secs = (int64_t)floor(v);
+	t->nanosecs = (uint32_t)((v - floor(v)) * 1e9);
+	return 0;
+}
+
+static int add_device_rate(struct cell_device_rate **list, size_t *n, const char *flag,
+			   const char *arg, struct cell_error *err)
+{
+	cleanup_free char *copy = strdup(arg);
+	struct cell_device_rate *grown;
+	struct stat st;
+	int64_t rate;
+	char *colon;
+	int r;
+
+	if (!copy)
+		return cell_error_set(err, ENOMEM, "%s", flag);
+	colon = strrchr(copy, ':');
+	if (!colon)
+		return cell_error_set(err, 0, "%s '%s': expected DEVICE:RATE", flag, arg);
+	*colon = '\0';
+	if ((r = cell_parse_size(colon + 1, false, &rate, err)) < 0)
+		return cell_error_prefix(err, "%s", flag);
+	if (stat(copy, &st) < 0)
+		return cell_error_set(err, errno, "%s: device %s", flag, copy);
+	if (!S_ISBLK(st.st_mode))
+		return cell_error_set(err, ENOTBLK, "%s: %s", flag, copy);
+	grown = realloc(*list, (*n + 1) * sizeof(*grown));
+	if (!grown)
+		return cell_error_set(err, ENOMEM, "%s", flag);
+	grown[(*n)++] = (struct cell_device_rate){ major(st.st_rdev), minor(st.st_rdev),
+						   (uint64_t)rate };
+	*list = grown;
+	return 0;
+}
+
+static int set_propagation(struct cell_spec *spec, const char *mode, struct cell_error *err)
+{
+	static const struct {
+		const char *name;
+		unsigned long flags;
+	} modes[] = {
+		{ "private", MS_PRIVATE }, { "rprivate", MS_PRIVATE | MS_REC },
+		{ "slave", MS_SLAVE },	   { "rslave", MS_SLAVE | MS_REC },
+		{ "shared", MS_SHARED },   { "rshared", MS_SHARED | MS_REC },
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!strcmp(mode, modes[i].name)) {
+			spec->linux.rootfs_propagation = modes[i].flags;
+			return 0;
+		}
+	}
+	return cell_error_set(err, 0, "--propagation '%s': expected private, rprivate, slave, "
+			      "rslave, shared or rshared", mode);
+}
+
+static int edit_caps(struct cell_spec *spec, const char *name, bool add, struct cell_error *err)
+{
+	struct cell_capabilities *c = &spec->process.capabilities;
+	uint64_t all = cell_cap_last() >= 63 ? ~0ULL : (1ULL << (cell_cap_last() + 1)) - 1;
+	uint64_t mask;
+	int cap;
+
+	if (!strcasecmp(name, "ALL")) {
+		mask = all;
+	} else if ((cap = cell_cap_from_name(name)) >= 0 && cap <= cell_cap_last()) {
+		mask = 1ULL << cap;
+	} else {
+		return cell_error_set(err, 0, "--cap-%s '%s': not a capability this kernel knows",
+				      add ? "add" : "drop", name);
+	}
+	if (!c->present) /* rootless: it started from the full set */
+		*c = (struct cell_capabilities){ .present = true, .bounding = all,
+						 .effective = all, .permitted = all };
+	if (add) {
+		c->bounding |= mask;
+		c->effective |= mask;
+		c->permitted |= mask;
+	} else {
+		c->bounding &= ~mask;
+		c->effective &= ~mask;
+		c->permitted &= ~mask;
+		c->inheritable &= ~mask;
+		c->ambient &= ~mask;
+	}
+	return 0;
+}
+
+static int set_ns(struct cell_run_cli *cli, int type, bool present)
+{
+	cli->spec.linux.namespaces[type].present = present;
+	return 0;
+}
+
+static int set_resource(struct cell_resources *res, int opt, const char *flag, const char *arg,
+			struct cell_error *err)
+{
+	int64_t size;
+	long long n;
+	int r = 0;
+
+	switch (opt) {
+	case OPT_MEMORY:
+		if ((r = cell_parse_size(arg, true, &size, err)) == 0)
+			res->has_memory_limit = true, res->memory_limit = size;
+		break;
+	case OPT_MEMORY_SWAP:
+		if ((r = cell_parse_size(arg, true, &size, err)) == 0)
+			res->has_memory_swap = true, res->memory_swap = size;
+		break;
+	case OPT_CPUS: {
+		char *end;
+		double cpus = strtod(arg, &end);
+
+		if (end == arg || *end || !isfinite(cpus) || cpus <= 0 || cpus > 4096)
+			return cell_error_set(err, 0, "--cpus '%s': expected a positive number of "
+					      "CPUs, e.g. 1.5", arg);
+		res->has_cpu_period = true;
+		res->cpu_period = 100000;
+		res->has_cpu_quota = true;
+		res->cpu_quota = (int64_t)(cpus * 100000 + 0.5);
+		break;
+	}
+	case OPT_CPU_SHARES:
+		if ((r = parse_long(flag, arg, 2, 262144, &n, err)) == 0)
+			res->has_cpu_shares = true, res->cpu_shares = (uint64_t)n;
+		break;
+	case OPT_CPU_QUOTA:
+		if ((r = parse_long(flag, arg, -1, INT64_MAX, &n, err)) == 0)
+			res->has_cpu_quota = true, res->cpu_quota = n;
+		break;
+	case OPT_CPU_PERIOD:
+		if ((r = parse_long(flag, arg, 1000, 1000000, &n, err)) == 0)
+			res->has_cpu_period = true, res->cpu_period = (uint64_t)n;
+		break;
+	case OPT_CPUSET_CPUS:
+		return replace_string(&res->cpuset_cpus, arg, err);
+	case OPT_CPUSET_MEMS:
+		return replace_string(&res->cpuset_mems, arg, err);
+	case OPT_PIDS_LIMIT:
+		if ((r = parse_long(flag, arg, -1, INT64_MAX, &n, err)) == 0)
+			res->has_pids_limit = true, res->pids_limit = n;
+		break;
+	case OPT_BLKIO_WEIGHT:
+		if ((r = parse_long(flag, arg, 10, 1000, &n, err)) == 0)
+			res->has_blkio_weight = true, res->blkio_weight = (uint16_t)n;
+		break;
+	case OPT_READ_BPS:
+		return add_device_rate(&res->read_bps, &res->n_read_bps, flag, arg, err);
+	case OPT_WRITE_BPS:
+		return add_device_rate(&res->write_bps, &res->n_write_bps, flag, arg, err);
+	}
+	if (r < 0 && !strstr(err->msg, flag))
+		cell_error_prefix(err, "%s", flag);
+	return r;
+}
+
+static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
+			 int argc, struct cell_error *err)
+{
+	struct cell_spec *spec = &cli->spec;
+	struct cell_linux *l = &spec->linux;
+
+	if (opt >= OPT_UNSHARE && opt < OPT_UNSHARE + CELL_NS_COUNT)
+		return set_ns(cli, opt - OPT_UNSHARE, true);
+	if (opt >= OPT_SHARE && opt < OPT_SHARE + CELL_NS_COUNT)
+		return set_ns(cli, opt - OPT_SHARE, false);
+	switch (opt) {
+	case OPT_UNSHARE_ALL:
+		for (int i = 0; i < CELL_NS_COUNT; i++)
+			l->namespaces[i].present = true;
+		return 0;
+	case OPT_NET:
+		if (strcmp(optarg, "none") && strcmp(optarg, "host"))
+			return cell_error_set(err, 0, "--net '%s': expected none or host", optarg);
+		return set_ns(cli, CELL_NS_NET, !strcmp(optarg, "none"));
+	case OPT_UIDMAP:
+		return add_map(&l->uid_mappings, &l->n_uid_mappings, optarg, err);
+	case OPT_GIDMAP:
+		return add_map(&l->gid_mappings, &l->n_gid_mappings, optarg, err);
+	case OPT_KEEP_ID:
+		cli->userns_mode = CELL_USERNS_KEEP_ID;
+		return 0;
+	case OPT_SUBIDS:
+		cli->userns_mode = CELL_USERNS_SUBIDS;
+		return 0;
+	case 'u':
+		cli->user = optarg;
+		return 0;
+	case OPT_INIT:
+	case OPT_NO_INIT:
+		spec->cell.init = opt == OPT_INIT;
+		return 0;
+	case OPT_ROOTFS: {
+		char abs[PATH_MAX];
+
+		if (!realpath(optarg, abs))
+			return cell_error_set(err, errno, "--rootfs %s", optarg);
+		cli->rootfs_given = true;
+		return replace_string(&spec->root.path, abs, err);
+	}
+	case OPT_READ_ONLY:
+		cli->read_only = true;
+		return 0;
+	case OPT_BIND:
+	case OPT_RO_BIND:
+		/* bubblewrap's two-argument form: --bind SRC DST */
+		if (optind >= argc)
+			return cell_error_set(err, 0, "%s needs two arguments: SRC DST", flag);
+		return add_bind(spec, optarg, argv[optind++], opt == OPT_RO_BIND, err);
+	case 'v':
+		return add_volume(spec, optarg, err);
+	case OPT_TMPFS:
+		return add_tmpfs(spec, optarg, err);
+	case OPT_PROPAGATION:
+		return set_propagation(spec, optarg, err);
+	case OPT_HOSTNAME:
+		return replace_string(&spec->hostname, optarg, err);
+	case OPT_DOMAINNAME:
+		return replace_string(&spec->domainname, optarg, err);
+	case OPT_MONOTONIC:
+	case OPT_BOOTTIME:
+		l->namespaces[CELL_NS_TIME].present = true;
+		return parse_offset(flag, optarg, opt == OPT_MONOTONIC ? &l->monotonic : &l->boottime,
+				    err);
+	case 'e':
+		if (!strchr(optarg, '=')) {
+			const char *v = getenv(optarg);
+			char buf[8192];
+
+			if (!v)
+				return 0; /* docker: an unset KEY is left out */
+			snprintf(buf, sizeof(buf), "%s=%s", optarg, v);
+			return cell_spec_set_env(spec, buf, err);
+		}
+		return cell_spec_set_env(spec, optarg, err);
+	case 'w':
+		if (optarg[0] != '/')
+			return cell_error_set(err, 0, "--workdir '%s': expected an absolute path",
+					      optarg);
+		spec->cell.cwd_optional = false;
+		return replace_string(&spec->process.cwd, optarg, err);
+	case 't':
+		spec->process.terminal = true;
+		return 0;
+	case OPT_CAP_ADD:
+	case OPT_CAP_DROP:
+		return edit_caps(spec, optarg, opt == OPT_CAP_ADD, err);
+	case OPT_NAME:
+		return replace_string(&cli->name, optarg, err);
+	case 'h':
+		cli->help = true;
+		return 0;
+	}
+	return set_resource(&l->resources, opt, flag, optarg, err);
+}
+
+static int subid_maps(const char *file, uint32_t self, const char *flag, struct cell_id_map **maps,
+		      size_t *n, struct cell_error *err)
+{
+	struct passwd *pw = getpwuid(self);
+	cleanup_free struct cell_id_map *ranges = NULL;
+	size_t n_ranges = 0;
+	uint32_t next = 1;
+	int r;
+
+	r = cell_subid_ranges(file, pw ? pw->pw_name : NULL, self, &ranges, &n_ranges, err);
+	if (r < 0)
+		return r;
+	if (n_ranges == 0)
+		return cell_error_set(err, 0, "%s: %s has no subordinate ids for %s (uid %u)", flag,
+				      file, pw ? pw->pw_name : "this user", self);
+	*maps = calloc(n_ranges + 1, sizeof(**maps));
+	if (!*maps)
+		return cell_error_set(err, ENOMEM, "%s", flag);
+	(*maps)[0] = (struct cell_id_map){ 0, self, 1 };
+	for (size_t i = 0; i < n_ranges; i++) {
+		(*maps)[i + 1] = (struct cell_id_map){ next, ranges[i].host_id, ranges[i].size };
+		next += ranges[i].size;
+	}
+	*n = n_ranges + 1;
+	return 0;
+}
+
+static int default_maps(struct cell_run_cli *cli, bool uid, struct cell_error *err)
+{
+	struct cell_linux *l = &cli->spec.linux;
+	struct cell_id_map **maps = uid ? &l->uid_mappings : &l->gid_mappings;
+	size_t *n = uid ? &l->n_uid_mappings : &l->n_gid_mappings;
+	uint32_t self = uid ? cli->euid : cli->egid;
+
+	if (*n)
+		return 0; /* given by --uidmap / --gidmap */
+	if (cli->userns_mode == CELL_USERNS_SUBIDS)
+		return subid_maps(uid ? cli->subuid_file : cli->subgid_file, self, "--subids",
+				  maps, n, err);
+	*maps = calloc(1, sizeof(**maps));
+	if (!*maps)
+		return cell_error_set(err, ENOMEM, "id map");
+	*n = 1;
+	if (cli->euid == 0) /* root: the identity map, so host files keep their owners */
+		**maps = (struct cell_id_map){ 0, 0, UINT32_MAX };
+	else if (cli->userns_mode == CELL_USERNS_KEEP_ID)
+		**maps = (struct cell_id_map){ self, self, 1 };
+	else
+		**maps = (struct cell_id_map){ 0, self, 1 };
+	return 0;
+}
+
+static bool maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
+			return true;
+	return false;
+}
+
+/* devpts refuses gid=5 when the tty group has no id inside the user namespace. */
+static void fix_devpts_gid(struct cell_spec *spec)
+{
+	if (maps_contain(spec->linux.gid_mappings, spec->linux.n_gid_mappings, 5))
+		return;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		char **o = spec->mounts[i].options;
+
+		for (size_t j = 0; o && o[j]; j++) {
+			if (strcmp(o[j], "gid=5"))
+				continue;
+			free(o[j]);
+			memmove(&o[j], &o[j + 1], (cell_strv_len(o) - j) * sizeof(*o));
+			break;
+		}
+	}
+}
+
+static int resolve_user(struct cell_run_cli *cli, struct cell_error *err)
+{
+	struct cell_process *p = &cli->spec.process;
+	char path[PATH_MAX], name[256], *colon, *end;
+	struct passwd *pw = NULL;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s", cli->user);
+	colon = strchr(name, ':');
+	if (colon)
+		*colon++ = '\0';
+	unsigned long uid = strtoul(name, &end, 10);
+	if (!name[0] || *end) {
+		/* A name: look it up in the container's /etc/passwd, not the host's. */
+		snprintf(path, sizeof(path), "%s/etc/passwd",
+			 strcmp(cli->spec.root.path, "/") ? cli->spec.root.path : "");
+		f = fopen(path, "re");
+		while (f && (pw = fgetpwent(f)) && strcmp(pw->pw_name, name))
+			;
+		if (f)
+			fclose(f);
+		if (!pw)
+			return cell_error_set(err, 0, "--user '%s': no such user in %s", cli->user,
+					      path);
+		uid = pw->pw_uid;
+		p->gid = pw->pw_gid;
+	} else if (uid > UINT32_MAX - 1) {
+		return cell_error_set(err, ERANGE, "--user '%s'", cli->user);
+	}
+	p->uid = (uint32_t)uid;
+	if (colon) {
+		unsigned long gid = strtoul(colon, &end, 10);
+
+		if (!colon[0] || *end || gid > UINT32_MAX - 1)
+			return cell_error_set(err, 0, "--user '%s': expected UID[:GID] with numbers "
+					      "or a user name", cli->user);
+		p->gid = (uint32_t)gid;
+	} else if (!pw) {
+		p->gid = (uint32_t)uid;
+	}
+	return 0;
+}
+
+static int finish_process(struct cell_run_cli *cli, struct cell_error *err)
+{
+	struct cell_spec *spec = &cli->spec;
+	struct cell_process *p = &spec->process;
+	char buf[512];
+	int r;
+
+	if (cli->userns_mode == CELL_USERNS_KEEP_ID && spec->linux.namespaces[CELL_NS_USER].present) {
+		p->uid = cli->euid;
+		p->gid = cli->egid;
+	}
+	if (cli->user && (r = resolve_user(cli, err)) < 0)
+		return r;
+	/* docker: a non-root user starts with no effective capabilities. */
+	if (p->uid != 0 && p->capabilities.present) {
+		p->capabilities.effective = p->capabilities.permitted = 0;
+		p->capabilities.inheritable = p->capabilities.ambient = 0;
+	}
+	if (p->terminal) {
+		const char *term = getenv("TERM");
+
+		snprintf(buf, sizeof(buf), "TERM=%s", term && term[0] ? term : "xterm");
+		if ((r = cell_spec_set_env(spec, buf, err)) < 0)
+			return r;
+	}
+	if (spec->hostname) {
+		snprintf(buf, sizeof(buf), "HOSTNAME=%s", spec->hostname);
+		if ((r = cell_spec_set_env(spec, buf, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_error *err)
+{
+	struct cell_spec *spec = &cli->spec;
+	struct cell_linux *l = &spec->linux;
+	int r;
+
+	if (cli->rootfs_given)
+		spec->root.readonly = cli->read_only;
+	if (!l->namespaces[CELL_NS_UTS].present && !hostname_given) {
+		free(spec->hostname);
+		spec->hostname = NULL;
+	}
+	if (l->namespaces[CELL_NS_USER].present) {
+		if ((r = default_maps(cli, true, err)) < 0 || (r = default_maps(cli, false, err)) < 0)
+			return r;
+		fix_devpts_gid(spec);
+	} else if (cli->userns_mode != CELL_USERNS_DEFAULT) {
+		return cell_error_set(err, 0, "--%s needs a user namespace (drop --share-user)",
+				      cli->userns_mode == CELL_USERNS_KEEP_ID ? "keep-id" : "subids");
+	}
+	return finish_process(cli, err);
+}
+
+int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_run_cli *cli,
+		   struct cell_error *err)
+{
+	bool hostname_given = false;
+	int opt, r;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->euid = euid;
+	cli->egid = egid;
+	cli->subuid_file = "/etc/subuid";
+	cli->subgid_file = "/etc/subgid";
+	if ((r = cell_spec_default(&cli->spec, euid, egid, err)) < 0)
+		return r;
+	/* Maps are decided after all flags: --uidmap replaces the defaults. */
+	free(cli->spec.linux.uid_mappings);
+	free(cli->spec.linux.gid_mappings);
+	cli->spec.linux.uid_mappings = cli->spec.linux.gid_mappings = NULL;
+	cli->spec.linux.n_uid_mappings = cli->spec.linux.n_gid_mappings = 0;
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		int idx = -1;
+		char flag[64];
+
+		opt = getopt_long(argc, argv, "+:u:v:e:w:th", long_options, &idx);
+		if (opt == -1)
+			break;
+		/* getopt_long reports a long option's missing argument only by its val. */
+		for (size_t i = 0; idx < 0 && optopt >= 256 && long_options[i].name; i++)
+			if (long_options[i].val == optopt)
+				idx = (int)i;
+		if (idx >= 0)
+			snprintf(flag, sizeof(flag), "--%s", long_options[idx].name);
+		else if (optopt || (opt != '?' && opt != ':'))
+			snprintf(flag, sizeof(flag), "-%c", optopt ? optopt : opt);
+		else /* an unknown or argument-less long option: getopt names it nowhere else */
+			snprintf(flag, sizeof(flag), "%s", argv[optind - 1]);
+		if (opt == '?')
+			return cell_error_set(err, 0, "unknown option '%s' (see cell run --help)",
+					      flag);
+		if (opt == ':')
+			return cell_error_set(err, 0, "option '%s' needs an argument", flag);
+		if (opt == OPT_HOSTNAME || opt == OPT_DOMAINNAME)
+			hostname_given = true;
+		if ((r = handle_option(cli, opt, flag, argv, argc, err)) < 0)
+			return r;
+	}
+	if (cli->help)
+		return 0;
+	if (optind >= argc)
+		return cell_error_set(err, 0, "no command given (see cell run --help)");
+	cli->spec.process.args = cell_strv_dup(argv + optind);
+	if (!cli->spec.process.args)
+		return cell_error_set(err, ENOMEM, "process.args");
+	return finish(cli, hostname_given, err);
+}
+
+void cell_run_cli_free(struct cell_run_cli *cli)
+{
+	cell_spec_free(&cli->spec);
+	free(cli->name);
+	memset(cli, 0, sizeof(*cli));
+}

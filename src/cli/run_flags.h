@@ -1,0 +1,38 @@
+/* cell — `cell run` flags: each one edits one field of the in-memory OCI spec. */
+#ifndef CELL_RUN_FLAGS_H
+#define CELL_RUN_FLAGS_H
+
+#include <stdbool.h>
+
+#include "cell/cell.h"
+
+enum cell_userns_mode {
+	CELL_USERNS_DEFAULT,	/* root: identity map; rootless: uid -> 0 */
+	CELL_USERNS_KEEP_ID,	/* the caller's uid stays its uid inside */
+	CELL_USERNS_SUBIDS,	/* 0 -> uid, 1..N -> /etc/subuid range (newuidmap) */
+};
+
+struct cell_run_cli {
+	struct cell_spec spec;
+	char *name;		/* --name: the container id */
+	bool help;
+	enum cell_userns_mode userns_mode;
+	const char *user;	/* --user, resolved once the root is known */
+	bool rootfs_given;
+	bool read_only;
+	uid_t euid;
+	gid_t egid;
+	const char *subuid_file, *subgid_file; /* /etc/subuid, /etc/subgid (tests change them) */
+};
+
+/**
+ * cell_run_parse() - turn `cell run` arguments (argv[0] is "run") into a spec.
+ * @euid/@egid: whose defaults to start from (root or rootless).
+ * Return: 0, or -errno with @err naming the flag that was wrong.
+ */
+int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_run_cli *cli,
+		   struct cell_error *err);
+void cell_run_cli_free(struct cell_run_cli *cli);
+extern const char cell_run_usage[];
+
+#endif

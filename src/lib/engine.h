@@ -1,0 +1,103 @@
+/* cell — internal interfaces of the start path (not part of the public API). */
+#ifndef CELL_ENGINE_H
+#define CELL_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cell/cell.h"
+
+/* ---- sync.c: the parent <-> child channel (SOCK_SEQPACKET socketpair) ---- */
+
+enum cell_sync_type {
+	CELL_SYNC_GO = 1,	 /* parent -> child: maps written, cgroup joined; go on */
+	CELL_SYNC_ERROR,	 /* child -> parent: setup failed; errnum, kind, message */
+	CELL_SYNC_PTY_MASTER,	 /* child -> parent: the pty master fd (SCM_RIGHTS) */
+	CELL_SYNC_STATUS,	 /* init -> parent: the command's raw wait status */
+	CELL_SYNC_CHILD_PID,	 /* init -> parent: the command's pid (in the container) */
+};
+
+struct cell_sync_msg {
+	uint32_t type;
+	int32_t value;	/* errnum, wait status or pid */
+	uint32_t kind;	/* enum cell_error_kind, for ERROR */
+	char text[1024]; /* as struct cell_error.msg */
+};
+
+int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text, int pass_fd);
+/** cell_sync_recv() - one message; *@fd_out gets a passed fd or -1. 0 on EOF, 1 on a message. */
+int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out);
+/** cell_sync_send_error() - report @err over @fd (child side). */
+void cell_sync_send_error(int fd, const struct cell_error *err);
+
+/* ---- idmap.c ---- */
+
+/** cell_idmap_direct() - true when cell writes the maps itself (root, or a self map). */
+bool cell_idmap_direct(const struct cell_spec *spec);
+/** cell_idmap_write() - write uid/gid maps of @pid (directly, or via newuidmap/newgidmap). */
+int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err);
+
+/* ---- rootfs.c (child side, inside the new mount namespace) ---- */
+
+int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_error *err);
+
+/* ---- security.c ---- */
+
+int cell_cap_from_name(const char *name);
+const char *cell_cap_name(int cap);
+uint64_t cell_caps_default(void);
+int cell_cap_last(void);
+int cell_security_prepare(const struct cell_process *proc, struct cell_error *err);
+int cell_security_change_user(const struct cell_process *proc, bool setgroups_allowed,
+			      struct cell_error *err);
+int cell_security_finish(const struct cell_process *proc, struct cell_error *err);
+/** cell_caps_drop_all_but() - for init: keep only @keep (bit mask) in every set. */
+int cell_caps_drop_all_but(uint64_t keep, struct cell_error *err);
+
+/* ---- ns.c ---- */
+
+/** cell_ns_clone_flags() - CLONE_NEW* flags of namespaces to create at clone time. */
+uint64_t cell_ns_clone_flags(const struct cell_spec *spec);
+
+/* ---- init.c ---- */
+
+/**
+ * cell_init_run() - become the container's init: reap, forward signals,
+ * report @child's status over @sync_fd, then _exit. Never returns.
+ */
+__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd);
+
+/* ---- process.c (child side) ---- */
+
+struct cell_child_args {
+	const struct cell_spec *spec;
+	int sync_fd;
+	bool in_userns;		/* a user namespace was created */
+	bool setgroups_allowed; /* /proc/PID/setgroups is "allow" */
+	int stdio[3];
+};
+
+__attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);
+
+/* ---- tty.c (parent side) ---- */
+
+struct cell_tty_relay {
+	int master;		/* pty master from the container, -1 if none */
+	int in_fd, out_fd;	/* the caller's terminal side */
+	bool raw_set;		/* termios of in_fd must be restored */
+	bool in_open;		/* in_fd has not reached EOF */
+	struct termios saved;
+};
+
+int cell_tty_relay_start(struct cell_tty_relay *r, int master, int in_fd, int out_fd,
+			 struct cell_error *err);
+/** cell_tty_relay_pump() - move bytes after poll said @fd is readable; 0 once the master is done. */
+int cell_tty_relay_pump(struct cell_tty_relay *r, int fd);
+void cell_tty_relay_resize(struct cell_tty_relay *r);
+void cell_tty_relay_drain(struct cell_tty_relay *r);
+void cell_tty_relay_stop(struct cell_tty_relay *r);
+
+#endif

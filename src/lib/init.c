@@ -1,0 +1,63 @@
+/*
+ * cell — the built-in init: PID 1 of the container when CMD should not be.
+ *
+ * PID 1 has two jobs the kernel gives no one else (pid_namespaces(7)):
+ * orphans are reparented to it and must be reaped, and signals without a
+ * handler are dropped for it, so a plain command as PID 1 ignores Ctrl-C and
+ * `kill`. This init forwards those signals to the command, reaps everything,
+ * and reports the command's exact wait status to cell over the sync socket.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void noop(int sig)
+{
+	(void)sig;
+}
+
+__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd)
+{
+	struct sigaction sa = { .sa_handler = noop };
+	sigset_t set;
+	int status = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+		sigaddset(&set, forwarded[i]);
+		sigaction(forwarded[i], &sa, NULL);
+	}
+	sigaction(SIGCHLD, &sa, NULL);
+	/* Already blocked before the fork, so nothing sent in between is lost. */
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(&set, &info);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		for (;;) {
+			int st;
+			pid_t pid = waitpid(-1, &st, WNOHANG);
+
+			if (pid <= 0)
+				break;
+			if (pid != child)
+				continue;
+			status = st;
+			cell_sync_send(sync_fd, CELL_SYNC_STATUS, status, NULL, -1);
+			/* Leaving ends the namespace: the kernel kills what is left. */
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+	}
+}

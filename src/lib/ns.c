@@ -1,0 +1,68 @@
+/* cell — the namespace table: the facts every command reads about the eight types. */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "engine.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080 /* Linux 5.6 */
+#endif
+
+static const struct cell_ns_info ns_table[CELL_NS_COUNT] = {
+	[CELL_NS_CGROUP] = { .type = CELL_NS_CGROUP, .clone_flag = CLONE_NEWCGROUP,
+			     .name = "cgroup", .proc_name = "cgroup" },
+	[CELL_NS_IPC] = { .type = CELL_NS_IPC, .clone_flag = CLONE_NEWIPC,
+			  .name = "ipc", .proc_name = "ipc" },
+	[CELL_NS_MNT] = { .type = CELL_NS_MNT, .clone_flag = CLONE_NEWNS,
+			  .name = "mount", .proc_name = "mnt" },
+	[CELL_NS_NET] = { .type = CELL_NS_NET, .clone_flag = CLONE_NEWNET,
+			  .name = "network", .proc_name = "net" },
+	[CELL_NS_PID] = { .type = CELL_NS_PID, .clone_flag = CLONE_NEWPID,
+			  .name = "pid", .proc_name = "pid" },
+	[CELL_NS_TIME] = { .type = CELL_NS_TIME, .clone_flag = CLONE_NEWTIME,
+			   .name = "time", .proc_name = "time" },
+	[CELL_NS_USER] = { .type = CELL_NS_USER, .clone_flag = CLONE_NEWUSER,
+			   .name = "user", .proc_name = "user" },
+	[CELL_NS_UTS] = { .type = CELL_NS_UTS, .clone_flag = CLONE_NEWUTS,
+			  .name = "uts", .proc_name = "uts" },
+};
+
+const struct cell_ns_info *cell_ns_info(enum cell_ns_type type)
+{
+	if ((unsigned)type >= CELL_NS_COUNT)
+		return NULL;
+	return &ns_table[type];
+}
+
+int cell_ns_from_name(const char *name)
+{
+	for (int i = 0; i < CELL_NS_COUNT; i++)
+		if (!strcmp(name, ns_table[i].name) || !strcmp(name, ns_table[i].proc_name))
+			return i;
+	return -1;
+}
+
+/*
+ * Namespaces created by clone3() itself. Two are left to the child:
+ * - cgroup: the namespace root is the cgroup the process is in when it is
+ *   created; on v1 the parent moves the child only after clone, so the child
+ *   unshares once it is in place (otherwise /proc/self/cgroup would show
+ *   /cell-ID instead of /).
+ * - time: offsets can be written only before a process enters the namespace
+ *   (time_namespaces(7)), and clone3(CLONE_NEWTIME) enters at once; the
+ *   child unshares, writes /proc/self/timens_offsets, and execve() enters.
+ */
+uint64_t cell_ns_clone_flags(const struct cell_spec *spec)
+{
+	uint64_t flags = 0;
+
+	for (int i = 0; i < CELL_NS_COUNT; i++) {
+		const struct cell_namespace *ns = &spec->linux.namespaces[i];
+
+		if (!ns->present || ns->path || i == CELL_NS_CGROUP || i == CELL_NS_TIME)
+			continue;
+		flags |= (uint64_t)ns_table[i].clone_flag;
+	}
+	return flags;
+}

@@ -1,0 +1,269 @@
+/*
+ * cell — the child side of the start path, in order: wait for the parent,
+ * join or create the late namespaces, hostname, loopback, file system,
+ * terminal, then (optionally) fork under the built-in init, drop privileges
+ * and execve. Every failure goes to the parent with its errno before _exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "utils.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const int blocked_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+				       SIGUSR2, SIGWINCH, SIGCHLD };
+
+__attribute__((noreturn)) static void fail(int sync_fd, const struct cell_error *err)
+{
+	cell_sync_send_error(sync_fd, err);
+	_exit(err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127 : err->kind == CELL_ERR_EXEC_DENIED ? 126
+											  : 125);
+}
+
+/* Namespaces given by path: the user namespace first, so the others are ours to join. */
+static int join_namespaces(const struct cell_spec *spec, struct cell_error *err)
+{
+	static const enum cell_ns_type order[] = { CELL_NS_USER, CELL_NS_PID, CELL_NS_NET,
+						   CELL_NS_IPC, CELL_NS_UTS, CELL_NS_CGROUP,
+						   CELL_NS_TIME, CELL_NS_MNT };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const struct cell_namespace *ns = &spec->linux.namespaces[order[i]];
+		const struct cell_ns_info *info = cell_ns_info(order[i]);
+
+		if (!ns->present || !ns->path)
+			continue;
+		cleanup_close int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cell_error_set(err, errno, "%s namespace %s", info->name, ns->path);
+		if (setns(fd, info->clone_flag) < 0)
+			return cell_error_set(err, errno, "join %s namespace %s", info->name,
+					      ns->path);
+	}
+	return 0;
+}
+
+static int setup_time_ns(const struct cell_linux *l, struct cell_error *err)
+{
+	char buf[128];
+
+	if (unshare(CLONE_NEWTIME) < 0)
+		return cell_error_set(err, errno, "unshare time namespace");
+	snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
+		 (long long)(l->monotonic.present ? l->monotonic.secs : 0),
+		 l->monotonic.present ? l->monotonic.nanosecs : 0,
+		 (long long)(l->boottime.present ? l->boottime.secs : 0),
+		 l->boottime.present ? l->boottime.nanosecs : 0);
+	return cell_write_at(AT_FDCWD, "/proc/self/timens_offsets", buf, strlen(buf), err);
+}
+
+/* A new network namespace has lo down; one ioctl is cheaper than netlink here. */
+static int loopback_up(struct cell_error *err)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return cell_error_set(err, errno, "socket for lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return cell_error_set(err, errno, "get flags of lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return cell_error_set(err, errno, "bring lo up");
+	return 0;
+}
+
+static int setup_namespaces(const struct cell_spec *spec, struct cell_error *err)
+{
+	const struct cell_linux *l = &spec->linux;
+	const struct cell_namespace *ns = l->namespaces;
+	int r;
+
+	if ((r = join_namespaces(spec, err)) < 0)
+		return r;
+	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
+	if (ns[CELL_NS_CGROUP].present && !ns[CELL_NS_CGROUP].path &&
+	    unshare(CLONE_NEWCGROUP) < 0)
+		return cell_error_set(err, errno, "unshare cgroup namespace");
+	if (ns[CELL_NS_TIME].present && !ns[CELL_NS_TIME].path &&
+	    (r = setup_time_ns(l, err)) < 0)
+		return r;
+	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return cell_error_set(err, errno, "set hostname '%s'", spec->hostname);
+	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+		return cell_error_set(err, errno, "set domain name '%s'", spec->domainname);
+	if (ns[CELL_NS_NET].present && !ns[CELL_NS_NET].path && (r = loopback_up(err)) < 0)
+		return r;
+	return 0;
+}
+
+/* Open a pty in the container's own devpts, so `tty` inside names /dev/pts/N. */
+static int open_pty(const struct cell_process *p, int *slave, struct cell_error *err)
+{
+	struct winsize ws = { .ws_row = p->console_height, .ws_col = p->console_width };
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master < 0)
+		return cell_error_set(err, errno, "open /dev/ptmx");
+	if (unlockpt(master) < 0) {
+		int e = errno;
+		close(master);
+		return cell_error_set(err, e, "unlockpt /dev/ptmx");
+	}
+	*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0) {
+		int e = errno;
+		close(master);
+		return cell_error_set(err, e, "open the pty's slave");
+	}
+	if (ws.ws_row && ws.ws_col)
+		(void)ioctl(master, TIOCSWINSZ, &ws);
+	return master;
+}
+
+static void reset_signals(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL); /* EINVAL for SIGKILL/SIGSTOP/internal: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int enter_cwd(const struct cell_spec *spec, struct cell_error *err)
+{
+	if (chdir(spec->process.cwd) == 0)
+		return 0;
+	if (errno == ENOENT && spec->cell.cwd_optional)
+		return chdir("/") < 0 ? cell_error_set(err, errno, "chdir /") : 0;
+	return cell_error_set(err, errno, "process.cwd %s", spec->process.cwd);
+}
+
+static void set_exec_error(struct cell_error *err, int e, const char *cmd)
+{
+	cell_error_set(err, e, "exec %s", cmd);
+	err->kind = e == ENOENT ? CELL_ERR_EXEC_NOT_FOUND : CELL_ERR_EXEC_DENIED;
+}
+
+__attribute__((noreturn)) static void exec_command(const struct cell_child_args *a, int slave)
+{
+	const struct cell_spec *spec = a->spec;
+	const struct cell_process *p = &spec->process;
+	struct cell_error err = { 0 };
+	int r;
+
+	/* A new session: without -t the command has no controlling terminal,
+	 * so it can never push input into the caller's (TIOCSTI). */
+	if (setsid() < 0 && errno != EPERM)
+		cell_error_set(&err, errno, "setsid"), fail(a->sync_fd, &err);
+	if (slave >= 0) {
+		if (ioctl(slave, TIOCSCTTY, 0) < 0)
+			cell_error_set(&err, errno, "make the pty the controlling terminal"),
+				fail(a->sync_fd, &err);
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(slave, fd) < 0)
+				cell_error_set(&err, errno, "dup2 pty"), fail(a->sync_fd, &err);
+		if (slave > 2)
+			close(slave);
+	}
+	if (p->has_umask)
+		umask(p->umask);
+	if ((r = enter_cwd(spec, &err)) < 0 || (r = cell_security_prepare(p, &err)) < 0 ||
+	    (r = cell_security_change_user(p, a->setgroups_allowed, &err)) < 0 ||
+	    (r = cell_security_finish(p, &err)) < 0)
+		fail(a->sync_fd, &err);
+	/* execvpe searches the PATH of the caller's environment, not of envp. */
+	for (size_t i = 0; p->env && p->env[i]; i++)
+		if (!strncmp(p->env[i], "PATH=", 5))
+			setenv("PATH", p->env[i] + 5, 1);
+	reset_signals();
+	/* Only stdio (and the sync socket, close-on-exec) cross into the command. */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	execvpe(p->args[0], p->args, p->env ? p->env : (char *[]){ NULL });
+	set_exec_error(&err, errno, p->args[0]);
+	fail(a->sync_fd, &err);
+}
+
+/* PID 1 keeps only what it needs: the sync socket and CAP_KILL. */
+__attribute__((noreturn)) static void become_init(const struct cell_child_args *a, pid_t child)
+{
+	struct cell_error err = { 0 };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	if (chdir("/") < 0)
+		_exit(125);
+	if (a->sync_fd > 3)
+		syscall(SYS_close_range, 3, a->sync_fd - 1, 0);
+	syscall(SYS_close_range, a->sync_fd + 1, ~0U, 0);
+	(void)cell_caps_drop_all_but(1ULL << 5 /* CAP_KILL */, &err);
+	cell_init_run(child, a->sync_fd);
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(blocked_signals) / sizeof(blocked_signals[0]); i++)
+		sigaddset(&set, blocked_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+__attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
+{
+	const struct cell_spec *spec = a->spec;
+	struct cell_error err = { 0 };
+	struct cell_sync_msg msg;
+	int passed, master = -1, slave = -1;
+	pid_t child;
+
+	/* If cell dies, so does the container. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (cell_sync_recv(a->sync_fd, &msg, &passed) <= 0 || msg.type != CELL_SYNC_GO)
+		_exit(125);
+	if (setup_namespaces(spec, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, &err) < 0)
+		fail(a->sync_fd, &err);
+	if (spec->process.terminal) {
+		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
+			fail(a->sync_fd, &err);
+		if (cell_sync_send(a->sync_fd, CELL_SYNC_PTY_MASTER, 0, NULL, master) < 0)
+			_exit(125);
+		close(master);
+	}
+	for (int fd = 0; fd < 3 && slave < 0; fd++)
+		if (a->stdio[fd] != fd && dup2(a->stdio[fd], fd) < 0)
+			cell_error_set(&err, errno, "dup2 stdio"), fail(a->sync_fd, &err);
+	if (!spec->cell.init)
+		exec_command(a, slave);
+	block_signals();
+	child = fork();
+	if (child < 0) {
+		cell_error_set(&err, errno, "fork the command under init");
+		fail(a->sync_fd, &err);
+	}
+	if (child == 0)
+		exec_command(a, slave);
+	if (slave >= 0)
+		close(slave);
+	become_init(a, child);
+}

@@ -1,0 +1,407 @@
+/*
+ * cell — the container's file system view (child side, in its own mount
+ * namespace, before pivot_root).
+ *
+ * The root is bind-mounted (recursively) onto a staging point, every mount
+ * target is resolved inside it with openat2(RESOLVE_IN_ROOT) so a symlink in
+ * the root file system can never send a mount outside it (CVE-2021-30465),
+ * and the mount is made through /proc/self/fd/N of the resolved target.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "utils.h"
+
+struct mount_flag {
+	const char *name;
+	bool clear;
+	unsigned long flag;
+};
+
+/* mount(8) option names, as config.md lists them. */
+static const struct mount_flag mount_flags[] = {
+	{ "ro", false, MS_RDONLY },	  { "rw", true, MS_RDONLY },
+	{ "nosuid", false, MS_NOSUID },	  { "suid", true, MS_NOSUID },
+	{ "nodev", false, MS_NODEV },	  { "dev", true, MS_NODEV },
+	{ "noexec", false, MS_NOEXEC },	  { "exec", true, MS_NOEXEC },
+	{ "sync", false, MS_SYNCHRONOUS }, { "async", true, MS_SYNCHRONOUS },
+	{ "dirsync", false, MS_DIRSYNC }, { "remount", false, MS_REMOUNT },
+	{ "mand", false, MS_MANDLOCK },	  { "nomand", true, MS_MANDLOCK },
+	{ "atime", true, MS_NOATIME },	  { "noatime", false, MS_NOATIME },
+	{ "diratime", true, MS_NODIRATIME }, { "nodiratime", false, MS_NODIRATIME },
+	{ "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME },
+	{ "strictatime", false, MS_STRICTATIME }, { "nostrictatime", true, MS_STRICTATIME },
+	{ "bind", false, MS_BIND },	  { "rbind", false, MS_BIND | MS_REC },
+};
+
+static const struct mount_flag propagation_flags[] = {
+	{ "private", false, MS_PRIVATE },   { "rprivate", false, MS_PRIVATE | MS_REC },
+	{ "shared", false, MS_SHARED },	    { "rshared", false, MS_SHARED | MS_REC },
+	{ "slave", false, MS_SLAVE },	    { "rslave", false, MS_SLAVE | MS_REC },
+	{ "unbindable", false, MS_UNBINDABLE }, { "runbindable", false, MS_UNBINDABLE | MS_REC },
+};
+
+struct parsed_mount {
+	unsigned long flags;
+	unsigned long propagation;
+	char data[1024];
+};
+
+static int parse_options(const struct cell_mount *m, struct parsed_mount *pm,
+			 struct cell_error *err)
+{
+	size_t len = 0;
+
+	memset(pm, 0, sizeof(*pm));
+	if (m->type && !strcmp(m->type, "bind"))
+		pm->flags |= MS_BIND;
+	for (size_t i = 0; m->options && m->options[i]; i++) {
+		const char *o = m->options[i];
+		bool known = false;
+
+		for (size_t j = 0; j < sizeof(mount_flags) / sizeof(mount_flags[0]); j++) {
+			if (strcmp(o, mount_flags[j].name))
+				continue;
+			if (mount_flags[j].clear)
+				pm->flags &= ~mount_flags[j].flag;
+			else
+				pm->flags |= mount_flags[j].flag;
+			known = true;
+		}
+		for (size_t j = 0; j < sizeof(propagation_flags) / sizeof(propagation_flags[0]);
+		     j++) {
+			if (!strcmp(o, propagation_flags[j].name)) {
+				pm->propagation = propagation_flags[j].flag;
+				known = true;
+			}
+		}
+		if (known)
+			continue;
+		/* Anything else is file-system data: size=, mode=, gid=, ... */
+		int n = snprintf(pm->data + len, sizeof(pm->data) - len, "%s%s", len ? "," : "", o);
+		if (n < 0 || (size_t)n >= sizeof(pm->data) - len)
+			return cell_error_set(err, E2BIG, "mount %s: options", m->destination);
+		len += (size_t)n;
+	}
+	return 0;
+}
+
+static int openat2_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Open @dest inside the root, making what is missing: directories, and for
+ * the last component an empty file when @want_file (a bind of a file).
+ */
+static int open_target(int rootfd, const char *dest, bool want_file, struct cell_error *err)
+{
+	char path[4096];
+	char *slash;
+	int fd;
+
+	fd = openat2_in_root(rootfd, dest, O_PATH);
+	if (fd >= 0 || fd != -ENOENT)
+		return fd >= 0 ? fd : cell_error_set(err, -fd, "mount target %s", dest);
+	if (snprintf(path, sizeof(path), "%s", dest) >= (int)sizeof(path))
+		return cell_error_set(err, ENAMETOOLONG, "mount target %s", dest);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	cleanup_close int parent = path[0] ? open_target(rootfd, path, false, NULL)
+					   : openat2_in_root(rootfd, "/", O_PATH);
+	if (parent < 0)
+		return cell_error_set(err, -parent, "mount target %s: parent %s", dest,
+				      path[0] ? path : "/");
+	/* O_PATH fds cannot be used with mkdirat; reopen the directory. */
+	char fdpath[64];
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", parent);
+	cleanup_close int dir = open(fdpath, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (dir < 0)
+		return cell_error_set(err, errno, "mount target %s", dest);
+	if (want_file) {
+		int f = openat(dir, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+			       0644);
+		if (f < 0 && errno != EEXIST)
+			return cell_error_set(err, errno, "create mount target %s", dest);
+		if (f >= 0)
+			close(f);
+	} else if (mkdirat(dir, slash + 1, 0755) < 0 && errno != EEXIST) {
+		return cell_error_set(err, errno, "create mount target %s", dest);
+	}
+	fd = openat2_in_root(rootfd, dest, O_PATH);
+	return fd >= 0 ? fd : cell_error_set(err, -fd, "mount target %s", dest);
+}
+
+static int set_mount_attr(const char *path, uint64_t set, bool recursive)
+{
+	struct mount_attr attr = { .attr_set = set };
+
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr,
+		    sizeof(attr)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Per-mount flags of a bind mount need a second, remounting call (mount(2)). */
+static int bind_mount(const struct cell_mount *m, const struct parsed_mount *pm,
+		      const char *target)
+{
+	unsigned long extra = pm->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+
+	if (mount(m->source, target, NULL, pm->flags & (MS_BIND | MS_REC), NULL) < 0)
+		return -errno;
+	if (!extra)
+		return 0;
+	/* A recursive bind made read-only must be read-only all the way down. */
+	if ((pm->flags & MS_REC) && (extra & MS_RDONLY) &&
+	    set_mount_attr(target, MOUNT_ATTR_RDONLY, true) == 0)
+		extra &= ~MS_RDONLY;
+	if (extra && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | extra, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int fs_mount(const struct cell_mount *m, const struct parsed_mount *pm, const char *target,
+		    bool in_userns)
+{
+	if (mount(m->source ? m->source : m->type, target, m->type, pm->flags,
+		  pm->data[0] ? pm->data : NULL) == 0)
+		return 0;
+	/*
+	 * In a user namespace that does not own the network (or IPC) namespace
+	 * the kernel refuses a fresh sysfs (mqueue); show the host's, read-only,
+	 * as runc does for rootless containers.
+	 */
+	if (errno == EPERM && in_userns && m->type &&
+	    (!strcmp(m->type, "sysfs") || !strcmp(m->type, "mqueue"))) {
+		const char *src = !strcmp(m->type, "sysfs") ? "/sys" : "/dev/mqueue";
+
+		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return -errno;
+		if (pm->flags & MS_RDONLY)
+			return set_mount_attr(target, MOUNT_ATTR_RDONLY, true);
+		return 0;
+	}
+	return -errno;
+}
+
+static int do_mount(int rootfd, const struct cell_mount *m, bool in_userns,
+		    struct cell_error *err)
+{
+	struct parsed_mount pm;
+	struct stat st;
+	char target[64];
+	bool is_bind;
+	int r;
+
+	if ((r = parse_options(m, &pm, err)) < 0)
+		return r;
+	is_bind = pm.flags & MS_BIND;
+	if (is_bind && stat(m->source, &st) < 0)
+		return cell_error_set(err, errno, "bind source %s", m->source);
+	cleanup_close int fd = open_target(rootfd, m->destination, is_bind && !S_ISDIR(st.st_mode),
+					   err);
+	if (fd < 0)
+		return fd;
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	r = is_bind ? bind_mount(m, &pm, target) : fs_mount(m, &pm, target, in_userns);
+	if (r < 0)
+		return cell_error_set(err, -r, "mount %s%s%s on %s", m->type ? m->type : "",
+				      is_bind ? " " : "", is_bind ? m->source : "", m->destination);
+	if (pm.propagation && mount(NULL, target, NULL, pm.propagation, NULL) < 0)
+		return cell_error_set(err, errno, "set propagation of %s", m->destination);
+	return 0;
+}
+
+struct device {
+	const char *name;
+	unsigned int major, minor;
+};
+
+static const struct device default_devices[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+/*
+ * config-linux.md's default devices. mknod is refused inside a user
+ * namespace (device nodes would bypass the host's permissions), so there
+ * the host's nodes are bind-mounted onto empty files, as bubblewrap does.
+ */
+static int make_devices(int rootfd, bool in_userns, struct cell_error *err)
+{
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+		{ "pts/ptmx", "ptmx" },
+	};
+	cleanup_close int dev = openat2_in_root(rootfd, "/dev", O_DIRECTORY | O_RDONLY);
+	char src[32], target[64];
+
+	if (dev < 0)
+		return cell_error_set(err, -dev, "/dev in the root file system");
+	for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]); i++) {
+		const struct device *d = &default_devices[i];
+
+		if (!in_userns) {
+			if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 &&
+			    errno != EEXIST)
+				return cell_error_set(err, errno, "mknod /dev/%s", d->name);
+			/* mknod honours the umask; the nodes must be 0666. */
+			if (fchmodat(dev, d->name, 0666, 0) < 0)
+				return cell_error_set(err, errno, "chmod /dev/%s", d->name);
+			continue;
+		}
+		int f = openat(dev, d->name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
+		if (f < 0)
+			return cell_error_set(err, errno, "create /dev/%s", d->name);
+		snprintf(src, sizeof(src), "/dev/%s", d->name);
+		snprintf(target, sizeof(target), "/proc/self/fd/%d", f);
+		int r = mount(src, target, NULL, MS_BIND, NULL);
+		int e = errno;
+
+		close(f);
+		if (r < 0)
+			return cell_error_set(err, e, "bind %s into the container", src);
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
+			return cell_error_set(err, errno, "symlink /dev/%s", links[i][1]);
+	return 0;
+}
+
+static bool mounts_dev_tmpfs(const struct cell_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (!strcmp(spec->mounts[i].destination, "/dev") && spec->mounts[i].type &&
+		    !strcmp(spec->mounts[i].type, "tmpfs"))
+			return true;
+	return false;
+}
+
+/* maskedPaths: /dev/null over files, an empty read-only tmpfs over directories. */
+static int mask_paths(char *const *paths, struct cell_error *err)
+{
+	struct stat st;
+
+	for (size_t i = 0; paths && paths[i]; i++) {
+		if (stat(paths[i], &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return cell_error_set(err, errno, "linux.maskedPaths: %s", paths[i]);
+		}
+		int r = S_ISDIR(st.st_mode)
+				? mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0,mode=0555")
+				: mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
+		if (r < 0)
+			return cell_error_set(err, errno, "linux.maskedPaths: mask %s", paths[i]);
+	}
+	return 0;
+}
+
+static int readonly_paths(char *const *paths, struct cell_error *err)
+{
+	for (size_t i = 0; paths && paths[i]; i++) {
+		if (mount(paths[i], paths[i], NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return cell_error_set(err, errno, "linux.readonlyPaths: bind %s", paths[i]);
+		}
+		int r = set_mount_attr(paths[i], MOUNT_ATTR_RDONLY, true);
+		if (r < 0)
+			return cell_error_set(err, -r, "linux.readonlyPaths: make %s read-only",
+					      paths[i]);
+	}
+	return 0;
+}
+
+/* Where to stage the host's own root: any existing directory will do. */
+static const char *staging_point(void)
+{
+	static const char *const candidates[] = { "/tmp", "/mnt", "/run", "/var/tmp" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (stat(candidates[i], &st) == 0 && S_ISDIR(st.st_mode))
+			return candidates[i];
+	return NULL;
+}
+
+static int enter_root(const struct cell_spec *spec, struct cell_error *err)
+{
+	const char *src = spec->root.path;
+	const char *target = strcmp(src, "/") ? src : staging_point();
+	unsigned long prop = spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE) ? MS_SLAVE
+										      : MS_PRIVATE;
+
+	/* Nothing done here may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
+		return cell_error_set(err, errno, "make / %s", prop == MS_SLAVE ? "rslave"
+									: "rprivate");
+	if (!target)
+		return cell_error_set(err, ENOENT, "no directory to stage the root on");
+	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cell_error_set(err, errno, "bind root file system %s", src);
+	if (chdir(target) < 0)
+		return cell_error_set(err, errno, "chdir %s", target);
+	if (spec->root.readonly) {
+		int r = set_mount_attr(".", MOUNT_ATTR_RDONLY, true);
+
+		if (r < 0 && mount(NULL, ".", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+			return cell_error_set(err, errno, "make root %s read-only", src);
+	}
+	return 0;
+}
+
+static int pivot(const struct cell_spec *spec, struct cell_error *err)
+{
+	/* pivot_root(".", ".") stacks the old root on the new one; detach it (runc's way). */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return cell_error_set(err, errno, "pivot_root into %s", spec->root.path);
+	if (umount2(".", MNT_DETACH) < 0)
+		return cell_error_set(err, errno, "detach the old root");
+	if (chdir("/") < 0)
+		return cell_error_set(err, errno, "chdir /");
+	if (spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE)) {
+		if (mount(NULL, "/", NULL, spec->linux.rootfs_propagation | MS_REC, NULL) < 0)
+			return cell_error_set(err, errno, "linux.rootfsPropagation");
+	}
+	return 0;
+}
+
+int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_error *err)
+{
+	int r;
+
+	if ((r = enter_root(spec, err)) < 0)
+		return r;
+	cleanup_close int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return cell_error_set(err, errno, "open root %s", spec->root.path);
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if ((r = do_mount(rootfd, &spec->mounts[i], in_userns, err)) < 0)
+			return r;
+	if (mounts_dev_tmpfs(spec) && (r = make_devices(rootfd, in_userns, err)) < 0)
+		return r;
+	if ((r = pivot(spec, err)) < 0)
+		return r;
+	if ((r = mask_paths(spec->linux.masked_paths, err)) < 0 ||
+	    (r = readonly_paths(spec->linux.readonly_paths, err)) < 0)
+		return r;
+	return 0;
+}

@@ -1,0 +1,191 @@
+/*
+ * cell — the process's privileges: user and groups, capabilities,
+ * no_new_privs, rlimits and oom_score_adj. Raw capset(2) keeps libcap off
+ * the start path: five 64-bit masks are all cell needs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "utils.h"
+
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+static const char *const cap_names[] = {
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+	"SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
+	"NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
+	"SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+	"SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
+	"AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+	"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+};
+#define N_CAP_NAMES ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
+
+int cell_cap_from_name(const char *name)
+{
+	if (!strncasecmp(name, "CAP_", 4))
+		name += 4;
+	for (int i = 0; i < N_CAP_NAMES; i++)
+		if (!strcasecmp(name, cap_names[i]))
+			return i;
+	return -1;
+}
+
+const char *cell_cap_name(int cap)
+{
+	return cap >= 0 && cap < N_CAP_NAMES ? cap_names[cap] : NULL;
+}
+
+/* The highest capability this kernel knows (capabilities(7)). */
+int cell_cap_last(void)
+{
+	static int last = -1;
+	char buf[16];
+
+	if (last < 0) {
+		last = CAP_LAST_CAP;
+		if (cell_read_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", buf, sizeof(buf),
+				 NULL) > 0)
+			last = atoi(buf);
+	}
+	return last;
+}
+
+/* docker's and runc's default set. */
+uint64_t cell_caps_default(void)
+{
+	static const int caps[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER,
+				    CAP_MKNOD, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP,
+				    CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
+				    CAP_AUDIT_WRITE };
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		mask |= 1ULL << caps[i];
+	return mask;
+}
+
+static int capset_masks(uint64_t eff, uint64_t perm, uint64_t inh, struct cell_error *err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {
+		{ (uint32_t)eff, (uint32_t)perm, (uint32_t)inh },
+		{ (uint32_t)(eff >> 32), (uint32_t)(perm >> 32), (uint32_t)(inh >> 32) },
+	};
+
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return cell_error_set(err, errno, "capset (process.capabilities)");
+	return 0;
+}
+
+static int drop_bounding(uint64_t keep, struct cell_error *err)
+{
+	for (int cap = 0; cap <= cell_cap_last(); cap++) {
+		if (keep & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return cell_error_set(err, errno, "drop capability %s from the bounding set",
+					      cell_cap_name(cap) ?: "?");
+	}
+	return 0;
+}
+
+int cell_caps_drop_all_but(uint64_t keep, struct cell_error *err)
+{
+	int r = drop_bounding(keep, err);
+
+	return r < 0 ? r : capset_masks(keep, keep, 0, err);
+}
+
+static int apply_rlimits(const struct cell_process *proc, struct cell_error *err)
+{
+	for (size_t i = 0; i < proc->n_rlimits; i++) {
+		const struct cell_rlimit *rl = &proc->rlimits[i];
+		struct rlimit lim = { .rlim_cur = rl->soft, .rlim_max = rl->hard };
+
+		if (setrlimit(rl->resource, &lim) < 0)
+			return cell_error_set(err, errno, "process.rlimits[%zu]: setrlimit %d", i,
+					      rl->resource);
+	}
+	return 0;
+}
+
+/*
+ * Before the user changes: rlimits, oom_score_adj (lowering it needs
+ * CAP_SYS_RESOURCE) and the bounding set (dropping needs CAP_SETPCAP).
+ */
+int cell_security_prepare(const struct cell_process *proc, struct cell_error *err)
+{
+	int r;
+
+	if ((r = apply_rlimits(proc, err)) < 0)
+		return r;
+	if (proc->has_oom_score_adj) {
+		char buf[16];
+
+		snprintf(buf, sizeof(buf), "%d", proc->oom_score_adj);
+		if ((r = cell_write_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, strlen(buf),
+				       err)) < 0)
+			return r;
+	}
+	if (proc->capabilities.present)
+		return drop_bounding(proc->capabilities.bounding, err);
+	return 0;
+}
+
+int cell_security_change_user(const struct cell_process *proc, bool setgroups_allowed,
+			      struct cell_error *err)
+{
+	/* Keep the permitted set across setuid so capset can pick from it (as runc). */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return cell_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+	if (setgroups_allowed &&
+	    setgroups(proc->n_additional_gids, (const gid_t *)proc->additional_gids) < 0)
+		return cell_error_set(err, errno, "setgroups (process.user.additionalGids)");
+	if (!setgroups_allowed && proc->n_additional_gids)
+		return cell_error_set(err, EPERM, "process.user.additionalGids: setgroups is "
+				      "denied in this user namespace");
+	if (setresgid(proc->gid, proc->gid, proc->gid) < 0)
+		return cell_error_set(err, errno, "setresgid %u (process.user.gid)", proc->gid);
+	if (setresuid(proc->uid, proc->uid, proc->uid) < 0)
+		return cell_error_set(err, errno, "setresuid %u (process.user.uid)", proc->uid);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return cell_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+	return 0;
+}
+
+/* After the user change: the capability sets, ambient ones, then no_new_privs. */
+int cell_security_finish(const struct cell_process *proc, struct cell_error *err)
+{
+	const struct cell_capabilities *c = &proc->capabilities;
+	int r;
+
+	if (c->present) {
+		if ((r = capset_masks(c->effective, c->permitted, c->inheritable, err)) < 0)
+			return r;
+		for (int cap = 0; cap <= cell_cap_last(); cap++) {
+			if (!(c->ambient & (1ULL << cap)))
+				continue;
+			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+				return cell_error_set(err, errno, "raise ambient capability %s",
+						      cell_cap_name(cap) ?: "?");
+		}
+	}
+	if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cell_error_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	return 0;
+}

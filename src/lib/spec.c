@@ -1,0 +1,362 @@
+/* cell — struct cell_spec: defaults, validation, ownership. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "utils.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* runc's and crun's defaults (libcontainer/specconv/example.go): paths that
+ * leak host facts or let root inside change the host's kernel. */
+static const char *const default_masked[] = {
+	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap", NULL,
+};
+static const char *const default_readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+struct default_mount {
+	const char *destination, *type, *source;
+	const char *options[8];
+};
+
+static const struct default_mount default_mounts[] = {
+	{ "/proc", "proc", "proc", { "nosuid", "noexec", "nodev" } },
+	{ "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k" } },
+	{ "/dev/pts", "devpts", "devpts",
+	  { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5" } },
+	{ "/dev/shm", "tmpfs", "shm", { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" } },
+	{ "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev" } },
+	{ "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro" } },
+	{ "/tmp", "tmpfs", "tmpfs", { "nosuid", "nodev", "mode=1777" } },
+};
+
+int cell_spec_add_mount(struct cell_spec *spec, const char *destination, const char *type,
+			const char *source, const char *const *options, struct cell_error *err)
+{
+	struct cell_mount *m, *grown;
+
+	grown = realloc(spec->mounts, (spec->n_mounts + 1) * sizeof(*grown));
+	if (!grown)
+		return cell_error_set(err, ENOMEM, "mount %s", destination);
+	spec->mounts = grown;
+	m = &spec->mounts[spec->n_mounts];
+	memset(m, 0, sizeof(*m));
+	m->destination = strdup(destination);
+	m->type = type ? strdup(type) : NULL;
+	m->source = source ? strdup(source) : NULL;
+	for (size_t i = 0; options && options[i]; i++)
+		if (cell_strv_append(&m->options, options[i]) < 0)
+			goto nomem;
+	if (!m->destination || (type && !m->type) || (source && !m->source))
+		goto nomem;
+	spec->n_mounts++;
+	return 0;
+nomem:
+	free(m->destination);
+	free(m->type);
+	free(m->source);
+	cell_strv_free(m->options);
+	return cell_error_set(err, ENOMEM, "mount %s", destination);
+}
+
+int cell_spec_remove_mount(struct cell_spec *spec, const char *destination)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct cell_mount *m = &spec->mounts[i];
+
+		if (strcmp(m->destination, destination))
+			continue;
+		free(m->destination);
+		free(m->type);
+		free(m->source);
+		cell_strv_free(m->options);
+		memmove(m, m + 1, (spec->n_mounts - i - 1) * sizeof(*m));
+		spec->n_mounts--;
+		return 1;
+	}
+	return 0;
+}
+
+int cell_spec_set_env(struct cell_spec *spec, const char *key_value, struct cell_error *err)
+{
+	const char *eq = strchr(key_value, '=');
+	size_t klen = eq ? (size_t)(eq - key_value) : strlen(key_value);
+	char **env = spec->process.env;
+
+	if (!eq || klen == 0)
+		return cell_error_set(err, 0, "environment variable '%s': expected KEY=VALUE",
+				      key_value);
+	for (size_t i = 0; env && env[i]; i++) {
+		if (!strncmp(env[i], key_value, klen) && env[i][klen] == '=') {
+			char *copy = strdup(key_value);
+
+			if (!copy)
+				return cell_error_set(err, ENOMEM, "environment %s", key_value);
+			free(env[i]);
+			env[i] = copy;
+			return 0;
+		}
+	}
+	if (cell_strv_append(&spec->process.env, key_value) < 0)
+		return cell_error_set(err, ENOMEM, "environment %s", key_value);
+	return 0;
+}
+
+static int set_default_mounts(struct cell_spec *spec, bool rootless, struct cell_error *err)
+{
+	for (size_t i = 0; i < sizeof(default_mounts) / sizeof(default_mounts[0]); i++) {
+		const struct default_mount *d = &default_mounts[i];
+		const char *opts[8] = { 0 };
+		size_t n = 0;
+
+		for (size_t j = 0; j < 7 && d->options[j]; j++) {
+			/* A single-id map has no gid 5 (tty): devpts refuses gid=5 then. */
+			if (rootless && !strcmp(d->options[j], "gid=5"))
+				continue;
+			opts[n++] = d->options[j];
+		}
+		int r = cell_spec_add_mount(spec, d->destination, d->type, d->source, opts, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int set_default_paths(char ***dst, const char *const *src, struct cell_error *err)
+{
+	for (size_t i = 0; src[i]; i++)
+		if (cell_strv_append(dst, src[i]) < 0)
+			return cell_error_set(err, ENOMEM, "default paths");
+	return 0;
+}
+
+static int set_default_process(struct cell_spec *spec, uid_t euid, struct cell_error *err)
+{
+	struct cell_process *p = &spec->process;
+	char cwd[PATH_MAX];
+	int r;
+
+	if ((r = cell_spec_set_env(spec, DEFAULT_PATH, err)) < 0 ||
+	    (r = cell_spec_set_env(spec, "HOME=/root", err)) < 0 ||
+	    (r = cell_spec_set_env(spec, "HOSTNAME=cell", err)) < 0)
+		return r;
+	/* The caller's directory when it exists inside; / otherwise. */
+	p->cwd = strdup(getcwd(cwd, sizeof(cwd)) ? cwd : "/");
+	if (!p->cwd)
+		return cell_error_set(err, ENOMEM, "process.cwd");
+	spec->cell.cwd_optional = true;
+	p->no_new_privileges = true;
+	if (euid == 0) {
+		/* Root on the host: docker's default capability set. Rootless keeps
+		 * the full set, which only has meaning inside its user namespace. */
+		uint64_t caps = cell_caps_default();
+
+		p->capabilities = (struct cell_capabilities){ .present = true, .bounding = caps,
+							      .effective = caps, .permitted = caps };
+	}
+	return 0;
+}
+
+static int set_default_maps(struct cell_spec *spec, uid_t euid, gid_t egid,
+			    struct cell_error *err)
+{
+	struct cell_linux *l = &spec->linux;
+
+	l->uid_mappings = calloc(1, sizeof(*l->uid_mappings));
+	l->gid_mappings = calloc(1, sizeof(*l->gid_mappings));
+	if (!l->uid_mappings || !l->gid_mappings)
+		return cell_error_set(err, ENOMEM, "linux.uidMappings");
+	l->uid_mappings[0] = (struct cell_id_map){ 0, euid, 1 };
+	l->gid_mappings[0] = (struct cell_id_map){ 0, egid, 1 };
+	l->n_uid_mappings = l->n_gid_mappings = 1;
+	return 0;
+}
+
+int cell_spec_default(struct cell_spec *spec, uid_t euid, gid_t egid, struct cell_error *err)
+{
+	static const enum cell_ns_type defaults[] = { CELL_NS_PID, CELL_NS_MNT, CELL_NS_NET,
+						      CELL_NS_UTS, CELL_NS_IPC, CELL_NS_CGROUP };
+	bool rootless = euid != 0;
+	int r;
+
+	memset(spec, 0, sizeof(*spec));
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		spec->linux.namespaces[defaults[i]].present = true;
+	spec->root.path = strdup("/");
+	spec->hostname = strdup("cell");
+	if (!spec->root.path || !spec->hostname) {
+		r = cell_error_set(err, ENOMEM, "default spec");
+		goto fail;
+	}
+	spec->root.readonly = true;
+	spec->cell.init = true;
+	spec->linux.rootfs_propagation = MS_PRIVATE | MS_REC;
+	if ((r = set_default_process(spec, euid, err)) < 0 ||
+	    (r = set_default_mounts(spec, rootless, err)) < 0 ||
+	    (r = set_default_paths(&spec->linux.masked_paths, default_masked, err)) < 0 ||
+	    (r = set_default_paths(&spec->linux.readonly_paths, default_readonly, err)) < 0)
+		goto fail;
+	if (rootless) {
+		spec->linux.namespaces[CELL_NS_USER].present = true;
+		if ((r = set_default_maps(spec, euid, egid, err)) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	cell_spec_free(spec);
+	return r;
+}
+
+void cell_spec_free(struct cell_spec *spec)
+{
+	struct cell_process *p = &spec->process;
+	struct cell_linux *l = &spec->linux;
+
+	cell_strv_free(p->args);
+	cell_strv_free(p->env);
+	free(p->cwd);
+	free(p->additional_gids);
+	free(p->rlimits);
+	free(spec->root.path);
+	free(spec->hostname);
+	free(spec->domainname);
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		free(spec->mounts[i].destination);
+		free(spec->mounts[i].type);
+		free(spec->mounts[i].source);
+		cell_strv_free(spec->mounts[i].options);
+	}
+	free(spec->mounts);
+	for (int i = 0; i < CELL_NS_COUNT; i++)
+		free(l->namespaces[i].path);
+	free(l->uid_mappings);
+	free(l->gid_mappings);
+	free(l->resources.cpuset_cpus);
+	free(l->resources.cpuset_mems);
+	free(l->resources.read_bps);
+	free(l->resources.write_bps);
+	free(l->cgroups_path);
+	cell_strv_free(l->masked_paths);
+	cell_strv_free(l->readonly_paths);
+	memset(spec, 0, sizeof(*spec));
+}
+
+static bool has_option(char *const *options, const char *name)
+{
+	for (size_t i = 0; options && options[i]; i++)
+		if (!strcmp(options[i], name))
+			return true;
+	return false;
+}
+
+static bool is_bind(const struct cell_mount *m)
+{
+	return (m->type && !strcmp(m->type, "bind")) || has_option(m->options, "bind") ||
+	       has_option(m->options, "rbind");
+}
+
+static int validate_mounts(const struct cell_spec *spec, struct cell_error *err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct cell_mount *m = &spec->mounts[i];
+		struct stat st;
+
+		if (!m->destination || m->destination[0] != '/')
+			return cell_error_set(err, 0, "mounts[%zu].destination '%s': expected an "
+					      "absolute path", i, m->destination ? m->destination : "");
+		if (!is_bind(m))
+			continue;
+		if (!m->source)
+			return cell_error_set(err, 0, "mounts[%zu] (%s): a bind mount needs a source",
+					      i, m->destination);
+		if (stat(m->source, &st) < 0)
+			return cell_error_set(err, errno, "bind source %s", m->source);
+	}
+	return 0;
+}
+
+static int validate_namespaces(const struct cell_spec *spec, struct cell_error *err)
+{
+	const struct cell_linux *l = &spec->linux;
+	bool userns = l->namespaces[CELL_NS_USER].present;
+	int r;
+
+	if (userns && !l->namespaces[CELL_NS_USER].path) {
+		if ((r = cell_id_maps_check(l->uid_mappings, l->n_uid_mappings,
+					    "linux.uidMappings", err)) < 0 ||
+		    (r = cell_id_maps_check(l->gid_mappings, l->n_gid_mappings,
+					    "linux.gidMappings", err)) < 0)
+			return r;
+	} else if (l->n_uid_mappings || l->n_gid_mappings) {
+		return cell_error_set(err, 0, "linux.uidMappings: id mappings need a new user "
+				      "namespace");
+	}
+	if ((spec->hostname || spec->domainname) && !l->namespaces[CELL_NS_UTS].present)
+		return cell_error_set(err, 0, "hostname: setting it needs a new uts namespace");
+	if ((l->monotonic.present || l->boottime.present) && !l->namespaces[CELL_NS_TIME].present)
+		return cell_error_set(err, 0, "linux.timeOffsets: need a new time namespace");
+	if (!l->namespaces[CELL_NS_MNT].present)
+		return cell_error_set(err, 0, "linux.namespaces: cell needs a new mount namespace");
+	if (geteuid() != 0 && !userns)
+		return cell_error_set(err, EPERM, "linux.namespaces: an unprivileged user can "
+				      "create namespaces only inside a new user namespace");
+	return 0;
+}
+
+static int validate_resources(const struct cell_resources *res, struct cell_error *err)
+{
+	if (res->has_cpu_shares && (res->cpu_shares < 2 || res->cpu_shares > 262144))
+		return cell_error_set(err, 0, "linux.resources.cpu.shares %llu: expected 2 to "
+				      "262144", (unsigned long long)res->cpu_shares);
+	if (res->has_cpu_period && (res->cpu_period < 1000 || res->cpu_period > 1000000))
+		return cell_error_set(err, 0, "linux.resources.cpu.period %llu: expected 1000 to "
+				      "1000000 microseconds", (unsigned long long)res->cpu_period);
+	if (res->has_cpu_quota && res->cpu_quota != -1 && res->cpu_quota < 1000)
+		return cell_error_set(err, 0, "linux.resources.cpu.quota %lld: expected at least "
+				      "1000 microseconds, or -1", (long long)res->cpu_quota);
+	if (res->has_blkio_weight && (res->blkio_weight < 10 || res->blkio_weight > 1000))
+		return cell_error_set(err, 0, "linux.resources.blockIO.weight %u: expected 10 to "
+				      "1000", res->blkio_weight);
+	if (res->has_memory_limit && res->memory_limit != -1 && res->memory_limit < 4096)
+		return cell_error_set(err, 0, "linux.resources.memory.limit %lld: expected at "
+				      "least 4096 bytes, or -1", (long long)res->memory_limit);
+	if (res->has_memory_swap && res->has_memory_limit && res->memory_swap != -1 &&
+	    (res->memory_limit == -1 || res->memory_swap < res->memory_limit))
+		return cell_error_set(err, 0, "linux.resources.memory.swap %lld: memory+swap must "
+				      "not be below the memory limit", (long long)res->memory_swap);
+	if (res->has_pids_limit && res->pids_limit == 0)
+		return cell_error_set(err, 0, "linux.resources.pids.limit: expected at least 1, "
+				      "or -1");
+	return 0;
+}
+
+int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err)
+{
+	struct stat st;
+	int r;
+
+	if (!spec->process.args || !spec->process.args[0] || !spec->process.args[0][0])
+		return cell_error_set(err, 0, "process.args: no command given");
+	if (!spec->root.path)
+		return cell_error_set(err, 0, "root.path: missing");
+	if (stat(spec->root.path, &st) < 0)
+		return cell_error_set(err, errno, "root file system %s", spec->root.path);
+	if (!S_ISDIR(st.st_mode))
+		return cell_error_set(err, ENOTDIR, "root file system %s", spec->root.path);
+	if (!spec->process.cwd || spec->process.cwd[0] != '/')
+		return cell_error_set(err, 0, "process.cwd '%s': expected an absolute path",
+				      spec->process.cwd ? spec->process.cwd : "");
+	if ((r = validate_namespaces(spec, err)) < 0 || (r = validate_mounts(spec, err)) < 0 ||
+	    (r = validate_resources(&spec->linux.resources, err)) < 0)
+		return r;
+	return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * cell — the parent <-> child channel. A SOCK_SEQPACKET socketpair keeps
+ * message boundaries, so the container's init and the command it forks can
+ * both report on one socket without framing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "engine.h"
+
+int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text, int pass_fd)
+{
+	struct cell_sync_msg msg = { .type = type, .value = value };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (text)
+		strncpy(msg.text, text, sizeof(msg.text) - 1);
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	ssize_t n;
+
+	*fd_out = -1;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd_out, CMSG_DATA(c), sizeof(int));
+	if ((size_t)n != sizeof(*msg)) {
+		if (*fd_out >= 0)
+			close(*fd_out);
+		*fd_out = -1;
+		return -EPROTO;
+	}
+	msg->text[sizeof(msg->text) - 1] = '\0';
+	return 1;
+}
+
+void cell_sync_send_error(int fd, const struct cell_error *err)
+{
+	struct cell_sync_msg msg = { .type = CELL_SYNC_ERROR, .value = err->errnum,
+				     .kind = err->kind };
+
+	_Static_assert(sizeof(msg.text) == sizeof(err->msg), "one message size");
+	memcpy(msg.text, err->msg, sizeof(msg.text));
+	(void)!send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+}

@@ -1,0 +1,584 @@
+/* cell — small helpers shared by the library: string vectors, kernel file I/O, parsers. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "utils.h"
+
+/*
+ * The kernel refuses a uid_map/gid_map write with more lines than this
+ * (UID_GID_MAP_MAX_EXTENTS, raised from 5 to 340 in Linux 4.15).
+ */
+#define ID_MAP_MAX_EXTENTS 340
+
+/* ---- string vectors ---------------------------------------------------- */
+
+size_t cell_strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void cell_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * NULL in gives NULL out, as does running out of memory: callers that may
+ * pass NULL tell the two apart by their input.
+ */
+char **cell_strv_dup(char *const *v)
+{
+	size_t n = cell_strv_len(v);
+	char **copy;
+
+	if (!v)
+		return NULL;
+	copy = calloc(n + 1, sizeof(*copy));
+	if (!copy)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = strdup(v[i]);
+		if (!copy[i]) {
+			cell_strv_free(copy); /* copy[i] == NULL ends the vector */
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+/* *@v may be NULL (an empty vector); on failure it is left as it was. */
+int cell_strv_append(char ***v, const char *s)
+{
+	size_t n = cell_strv_len(*v);
+	char *copy = strdup(s);
+	char **grown;
+
+	if (!copy)
+		return -ENOMEM;
+	grown = reallocarray(*v, n + 2, sizeof(*grown));
+	if (!grown) {
+		free(copy);
+		return -ENOMEM;
+	}
+	grown[n] = copy;
+	grown[n + 1] = NULL;
+	*v = grown;
+	return 0;
+}
+
+/* ---- kernel files ------------------------------------------------------ */
+
+/*
+ * The directory to put in front of @name in a message: "uid_map" alone does
+ * not say of which process, so ask /proc what @dirfd is. Empty when @name
+ * stands on its own or /proc cannot tell.
+ */
+static void dir_prefix(int dirfd, const char *name, char *buf, size_t size)
+{
+	char link[64];
+	ssize_t len;
+
+	buf[0] = '\0';
+	if (dirfd == AT_FDCWD || name[0] == '/')
+		return;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+	len = readlink(link, buf, size - 2); /* room for '/' and NUL */
+	if (len <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	if (buf[len - 1] != '/')
+		buf[len++] = '/';
+	buf[len] = '\0';
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0) /* would loop forever; no kernel file does this */
+			return -EIO;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * No O_CREAT: the targets are kernel files (/proc/PID/uid_map, cgroup
+ * controls), and a missing one must fail rather than leave a regular file
+ * behind. For those files the kernel acts on each write(2) separately, so
+ * callers keep buffers whole; the loop only finishes a short write.
+ */
+int cell_write_at(int dirfd, const char *name, const char *buf, size_t len, struct cell_error *err)
+{
+	char dir[PATH_MAX];
+	int fd, r;
+
+	fd = openat(dirfd, name, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = errno;
+		dir_prefix(dirfd, name, dir, sizeof(dir));
+		return cell_error_set(err, r, "open %s%s for writing", dir, name);
+	}
+	r = write_all(fd, buf, len);
+	/* close(2) reports deferred write errors on some file systems. */
+	if (close(fd) < 0 && errno != EINTR && r == 0)
+		r = -errno;
+	if (r < 0) {
+		dir_prefix(dirfd, name, dir, sizeof(dir));
+		return cell_error_set(err, -r, "write %s%s", dir, name);
+	}
+	return 0;
+}
+
+/* Reads to EOF or a full buffer: /proc files may hand out less per read(2). */
+ssize_t cell_read_at(int dirfd, const char *name, char *buf, size_t size, struct cell_error *err)
+{
+	char dir[PATH_MAX];
+	size_t len = 0;
+	int fd, r = 0;
+
+	if (size == 0)
+		return cell_error_set(err, 0, "read %s: no room in a buffer of 0 bytes", name);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = errno;
+		dir_prefix(dirfd, name, dir, sizeof(dir));
+		return cell_error_set(err, r, "open %s%s", dir, name);
+	}
+	while (len < size - 1) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (r) {
+		dir_prefix(dirfd, name, dir, sizeof(dir));
+		return cell_error_set(err, r, "read %s%s", dir, name);
+	}
+	return (ssize_t)len;
+}
+
+/* ---- sizes ------------------------------------------------------------- */
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* 1024-based multiplier of a unit letter, 0 if @c is none. */
+static uint64_t size_unit(char c)
+{
+	switch (c | 0x20) { /* ASCII lower case */
+	case 'b':
+		return 1;
+	case 'k':
+		return 1ULL << 10;
+	case 'm':
+		return 1ULL << 20;
+	case 'g':
+		return 1ULL << 30;
+	case 't':
+		return 1ULL << 40;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * floor(@unit * 0.DIGITS) for the @n digits at @frac, exactly: Horner's rule
+ * from the last digit, v = (d * unit + v) / 10. Dropping v's fraction at each
+ * step does not change the floor, and v stays below @unit, so nothing
+ * overflows however many digits there are.
+ */
+static uint64_t size_fraction(const char *frac, size_t n, uint64_t unit)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0)
+		v = ((uint64_t)(frac[n] - '0') * unit + v) / 10;
+	return v;
+}
+
+static int size_syntax_error(const char *s, bool allow_unlimited, struct cell_error *err)
+{
+	return cell_error_set(
+	    err, 0,
+	    "invalid size '%s': expected a number with an optional unit b, k, m, g "
+	    "or t%s",
+	    s, allow_unlimited ? ", or -1 for unlimited" : "");
+}
+
+/*
+ * Grammar: DIGITS [ "." DIGITS ] [ UNIT [ "b" ] ], UNIT one of bkmgt in
+ * either case. Docker accepts fractions and the "mb" spelling, so we do too;
+ * fractions round down to whole bytes. No sign, no blanks.
+ */
+int cell_parse_size(const char *s, bool allow_unlimited, int64_t *out, struct cell_error *err)
+{
+	const char *p = s, *frac = NULL;
+	uint64_t whole = 0, unit = 1, frac_bytes;
+	size_t n_frac = 0;
+	bool too_big = false;
+
+	if (!s)
+		return cell_error_set(err, 0, "invalid size: expected a number, got nothing");
+	if (s[0] == '-') {
+		if (strcmp(s, "-1") != 0 || !allow_unlimited)
+			return cell_error_set(
+			    err, 0, "invalid size '%s': must not be negative%s", s,
+			    allow_unlimited ? " (only -1, unlimited, is allowed)" : "");
+		*out = -1;
+		return 0;
+	}
+	if (!is_digit(*p))
+		return size_syntax_error(s, allow_unlimited, err);
+	for (; is_digit(*p); p++) {
+		uint64_t digit = (uint64_t)(*p - '0');
+
+		if (whole > (UINT64_MAX - digit) / 10)
+			too_big = true; /* keep scanning: bad syntax is the clearer error */
+		else
+			whole = whole * 10 + digit;
+	}
+	if (*p == '.') {
+		frac = ++p;
+		while (is_digit(*p))
+			p++;
+		n_frac = (size_t)(p - frac);
+		if (n_frac == 0)
+			return size_syntax_error(s, allow_unlimited, err);
+	}
+	if (*p) {
+		unit = size_unit(*p++);
+		if (unit > 1 && (*p | 0x20) == 'b')
+			p++;
+		if (!unit || *p)
+			return size_syntax_error(s, allow_unlimited, err);
+	}
+	frac_bytes = size_fraction(frac, n_frac, unit);
+	/* whole * unit + frac_bytes <= INT64_MAX, without computing an overflow */
+	if (too_big || whole > (INT64_MAX - frac_bytes) / unit)
+		return cell_error_set(err, ERANGE, "invalid size '%s': more than %" PRId64 " bytes",
+				      s, INT64_MAX);
+	*out = (int64_t)(whole * unit + frac_bytes);
+	return 0;
+}
+
+/* ---- id mappings ------------------------------------------------------- */
+
+/*
+ * Why the kernel would refuse @m, or NULL. It rejects ranges that wrap or
+ * reach id 4294967295, which is (uid_t)-1, "no id" (map_write() in
+ * kernel/user_namespace.c): start + size must stay <= 4294967295.
+ */
+static const char *id_map_problem(const struct cell_id_map *m, int *errnum)
+{
+	*errnum = 0;
+	if (m->size == 0)
+		return "the size must be at least 1";
+	*errnum = ERANGE;
+	if ((uint64_t)m->container_id + m->size > UINT32_MAX)
+		return "the container range goes past id 4294967294";
+	if ((uint64_t)m->host_id + m->size > UINT32_MAX)
+		return "the host range goes past id 4294967294";
+	*errnum = 0;
+	return NULL;
+}
+
+/* One unsigned 32-bit decimal at *@p, advancing it; digits only. */
+static int parse_u32(const char **p, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *q = *p;
+
+	if (!is_digit(*q))
+		return -EINVAL;
+	for (; is_digit(*q); q++) {
+		v = v * 10 + (uint64_t)(*q - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	*p = q;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* @n colon-separated unsigned 32-bit decimals, the whole of @s; -EINVAL or -ERANGE. */
+static int parse_u32_fields(const char *s, uint32_t *const fields[], size_t n)
+{
+	const char *p = s;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && *p++ != ':')
+			return -EINVAL;
+		r = parse_u32(&p, fields[i]);
+		if (r < 0)
+			return r;
+	}
+	return *p ? -EINVAL : 0;
+}
+
+int cell_parse_id_map(const char *s, struct cell_id_map *out, struct cell_error *err)
+{
+	struct cell_id_map m;
+	uint32_t *const fields[] = {&m.container_id, &m.host_id, &m.size};
+	const char *why;
+	int r, errnum;
+
+	if (!s)
+		return cell_error_set(err, 0, "invalid id mapping: expected CONTAINER:HOST:SIZE");
+	r = parse_u32_fields(s, fields, 3);
+	if (r == -ERANGE)
+		return cell_error_set(
+		    err, ERANGE, "invalid id mapping '%s': ids and sizes must be at most %" PRIu32,
+		    s, UINT32_MAX);
+	if (r < 0)
+		return cell_error_set(
+		    err, 0,
+		    "invalid id mapping '%s': expected CONTAINER:HOST:SIZE, three "
+		    "unsigned decimal numbers",
+		    s);
+	why = id_map_problem(&m, &errnum);
+	if (why)
+		return cell_error_set(err, errnum, "invalid id mapping '%s': %s", s, why);
+	*out = m;
+	return 0;
+}
+
+static bool ranges_overlap(uint32_t a, uint32_t b, uint32_t size_a, uint32_t size_b)
+{
+	/* Half-open [a, a+size_a) and [b, b+size_b); sums fit in 64 bits. */
+	return (uint64_t)a < (uint64_t)b + size_b && (uint64_t)b < (uint64_t)a + size_a;
+}
+
+/* The kernel refuses overlapping extents on either side: user_namespaces(7). */
+static int id_maps_check_overlap(const struct cell_id_map *maps, size_t n, const char *field,
+				 struct cell_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			const struct cell_id_map *a = &maps[i], *b = &maps[j];
+			const char *where = NULL;
+
+			if (ranges_overlap(a->container_id, b->container_id, a->size, b->size))
+				where = "inside the container";
+			else if (ranges_overlap(a->host_id, b->host_id, a->size, b->size))
+				where = "on the host";
+			if (where)
+				return cell_error_set(err, 0,
+						      "%s: ranges %" PRIu32 ":%" PRIu32 ":%" PRIu32
+						      " and %" PRIu32 ":%" PRIu32 ":%" PRIu32
+						      " overlap %s",
+						      field, a->container_id, a->host_id, a->size,
+						      b->container_id, b->host_id, b->size, where);
+		}
+	}
+	return 0;
+}
+
+/* Everything the kernel checks in map_write(), so a bad map fails before any namespace exists. */
+int cell_id_maps_check(const struct cell_id_map *maps, size_t n, const char *field,
+		       struct cell_error *err)
+{
+	const char *why;
+	int errnum;
+
+	if (n == 0)
+		return cell_error_set(err, 0, "%s: no mappings", field);
+	if (n > ID_MAP_MAX_EXTENTS)
+		return cell_error_set(err, 0, "%s: %zu mappings, the kernel accepts at most %d",
+				      field, n, ID_MAP_MAX_EXTENTS);
+	for (size_t i = 0; i < n; i++) {
+		why = id_map_problem(&maps[i], &errnum);
+		if (why)
+			return cell_error_set(
+			    err, errnum,
+			    "%s: invalid mapping %" PRIu32 ":%" PRIu32 ":%" PRIu32 ": %s", field,
+			    maps[i].container_id, maps[i].host_id, maps[i].size, why);
+	}
+	return id_maps_check_overlap(maps, n, field, err);
+}
+
+/* ---- /etc/subuid, /etc/subgid ------------------------------------------ */
+
+/*
+ * One "name:start:count" line of @user or of @id_str, the numeric id.
+ * Returns 1 and fills @out (host_id = start, size = count, container_id = 0)
+ * when the line is well formed and belongs to the user, 0 otherwise.
+ */
+static int subid_line_match(char *line, const char *user, const char *id_str,
+			    struct cell_id_map *out)
+{
+	struct cell_id_map m = {0};
+	uint32_t *const fields[] = {&m.host_id, &m.size};
+	char *colon = strchr(line, ':');
+	int unused;
+
+	if (!colon)
+		return 0;
+	*colon = '\0';
+	if (!(user && strcmp(line, user) == 0) && strcmp(line, id_str) != 0)
+		return 0;
+	if (parse_u32_fields(colon + 1, fields, 2) < 0 || id_map_problem(&m, &unused))
+		return 0;
+	*out = m;
+	return 1;
+}
+
+static int subid_append(struct cell_id_map **out, size_t *n, const struct cell_id_map *m)
+{
+	struct cell_id_map *grown = reallocarray(*out, *n + 1, sizeof(**out));
+
+	if (!grown)
+		return -ENOMEM;
+	grown[(*n)++] = *m;
+	*out = grown;
+	return 0;
+}
+
+/*
+ * Lines that do not parse are skipped, as shadow's own tools (newuidmap,
+ * useradd) skip them; so are ranges the kernel would refuse (count 0, or
+ * past id 4294967294). The owner field matches @user by name or @id as
+ * its exact decimal string ("01000" is not uid 1000), as in shadow's
+ * list_owner_ranges(). A missing file means no ranges, not an error.
+ */
+int cell_subid_ranges(const char *file, const char *user, uint32_t id, struct cell_id_map **out,
+		      size_t *n, struct cell_error *err)
+{
+	cleanup_free char *line = NULL;
+	size_t line_size = 0;
+	char id_str[16];
+	FILE *f;
+	int r = 0;
+
+	*out = NULL;
+	*n = 0;
+	f = fopen(file, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : cell_error_set(err, errno, "open %s", file);
+	snprintf(id_str, sizeof(id_str), "%" PRIu32, id);
+	for (;;) {
+		struct cell_id_map m;
+		ssize_t len;
+
+		errno = 0;
+		len = getline(&line, &line_size, f);
+		if (len < 0) {
+			r = errno ? -errno : 0; /* errno stays 0 at end of file */
+			break;
+		}
+		if (len > 0 && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (line[0] == '#' || !subid_line_match(line, user, id_str, &m))
+			continue;
+		r = subid_append(out, n, &m);
+		if (r < 0)
+			break;
+	}
+	fclose(f);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return cell_error_set(err, -r, "read %s", file);
+	}
+	return 0;
+}
+
+/* ---- uid_map text, random ids ------------------------------------------ */
+
+/*
+ * Whole or nothing: the kernel takes a map in one write(2) of at most one
+ * page, so a cut map must not look like a shorter valid one. On failure
+ * @buf holds "" (when @size allows).
+ */
+int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size_t size,
+		       struct cell_error *err)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
+				 "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n", maps[i].container_id,
+				 maps[i].host_id, maps[i].size);
+
+		len += (size_t)w;
+	}
+	if (len >= size || len > INT_MAX) {
+		if (size > 0)
+			buf[0] = '\0';
+		return cell_error_set(err, 0,
+				      "id map of %zu mappings needs %zu bytes, more than the %zu "
+				      "available",
+				      n, len + 1, size);
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+static bool all_digits(const char *s)
+{
+	for (; *s; s++)
+		if (!is_digit(*s))
+			return false;
+	return true;
+}
+
+/*
+ * The id often becomes the hostname, and an all-digit hostname confuses
+ * resolvers and tools that take it for a number; Docker redraws those ids
+ * for the same reason (moby/moby#3869). That happens once in ~280 draws.
+ */
+int cell_random_id(char out[13], struct cell_error *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char bytes[6];
+
+	do {
+		size_t got = 0;
+
+		while (got < sizeof(bytes)) {
+			ssize_t r = getrandom(bytes + got, sizeof(bytes) - got, 0);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return cell_error_set(err, errno, "getrandom for a container id");
+			got += (size_t)r;
+		}
+		for (size_t i = 0; i < sizeof(bytes); i++) {
+			out[2 * i] = hex[bytes[i] >> 4];
+			out[2 * i + 1] = hex[bytes[i] & 0xf];
+		}
+		out[12] = '\0';
+	} while (all_digits(out));
+	return 0;
+}
