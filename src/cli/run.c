@@ -8,7 +8,7 @@
 
 int cell_cmd_run(int argc, char **argv)
 {
-	struct cell_run_cli cli;
+	struct cell_run_cli cli = { 0 };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
 	struct cell_run_options opts = { .stdin_fd = STDIN_FILENO, .stdout_fd = STDOUT_FILENO,

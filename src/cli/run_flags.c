@@ -691,11 +691,12 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 	bool hostname_given = false;
 	int opt, r;
 
-	memset(cli, 0, sizeof(*cli));
 	cli->euid = euid;
 	cli->egid = egid;
-	cli->subuid_file = "/etc/subuid";
-	cli->subgid_file = "/etc/subgid";
+	if (!cli->subuid_file)
+		cli->subuid_file = "/etc/subuid";
+	if (!cli->subgid_file)
+		cli->subgid_file = "/etc/subgid";
 	if ((r = cell_spec_default(&cli->spec, euid, egid, err)) < 0)
 		return r;
 	/* Maps are decided after all flags: --uidmap replaces the defaults. */

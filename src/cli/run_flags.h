@@ -27,6 +27,7 @@ struct cell_run_cli {
 
 /**
  * cell_run_parse() - turn `cell run` arguments (argv[0] is "run") into a spec.
+ * @cli: zero-initialised by the caller, who may set subuid_file/subgid_file first.
  * @euid/@egid: whose defaults to start from (root or rootless).
  * Return: 0, or -errno with @err naming the flag that was wrong.
  */

@@ -100,6 +100,8 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		.exit_signal = SIGCHLD,
 	};
 	bool userns = c->spec->linux.namespaces[CELL_NS_USER].present;
+	/* Decided before clone3: in the child, geteuid() changes once the maps are written. */
+	bool setgroups_allowed = !userns || geteuid() == 0 || !cell_idmap_direct(c->spec);
 
 	if (c->cg.v2_fd >= 0) {
 		/* v2: born in its cgroup, so a fork bomb is limited from the first fork. */
@@ -122,7 +124,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.spec = c->spec,
 			.sync_fd = sv[1],
 			.in_userns = userns,
-			.setgroups_allowed = !userns || !(geteuid() != 0 && cell_idmap_direct(c->spec)),
+			.setgroups_allowed = setgroups_allowed,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		};
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <sched.h>
@@ -89,12 +90,43 @@ static int loopback_up(struct cell_error *err)
 	return 0;
 }
 
-static int setup_namespaces(const struct cell_spec *spec, struct cell_error *err)
+static bool id_mapped(const struct cell_id_map *maps, size_t n, uint32_t id)
 {
+	for (size_t i = 0; i < n; i++)
+		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
+			return true;
+	return false;
+}
+
+/*
+ * In a new user namespace our host ids may have no mapping (root with
+ * --uidmap 0:100000:65536): files created now would fail with EOVERFLOW.
+ * Become the namespace's root when it has one, as every runtime does.
+ */
+static int become_userns_root(const struct cell_child_args *a, struct cell_error *err)
+{
+	const struct cell_linux *l = &a->spec->linux;
+
+	if (id_mapped(l->gid_mappings, l->n_gid_mappings, 0) && setresgid(0, 0, 0) < 0)
+		return cell_error_set(err, errno, "setresgid 0 in the user namespace");
+	if (id_mapped(l->uid_mappings, l->n_uid_mappings, 0) && setresuid(0, 0, 0) < 0)
+		return cell_error_set(err, errno, "setresuid 0 in the user namespace");
+	if (a->setgroups_allowed && setgroups(0, NULL) < 0)
+		return cell_error_set(err, errno, "setgroups in the user namespace");
+	/* A change of credentials clears the parent-death signal (prctl(2)). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return 0;
+}
+
+static int setup_namespaces(const struct cell_child_args *a, struct cell_error *err)
+{
+	const struct cell_spec *spec = a->spec;
 	const struct cell_linux *l = &spec->linux;
 	const struct cell_namespace *ns = l->namespaces;
 	int r;
 
+	if (a->in_userns && !ns[CELL_NS_USER].path && (r = become_userns_root(a, err)) < 0)
+		return r;
 	if ((r = join_namespaces(spec, err)) < 0)
 		return r;
 	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
@@ -241,7 +273,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (cell_sync_recv(a->sync_fd, &msg, &passed) <= 0 || msg.type != CELL_SYNC_GO)
 		_exit(125);
-	if (setup_namespaces(spec, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, &err) < 0)
+	if (setup_namespaces(a, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, &err) < 0)
 		fail(a->sync_fd, &err);
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)

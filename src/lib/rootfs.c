@@ -12,6 +12,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -158,12 +159,13 @@ static int set_mount_attr(const char *path, uint64_t set, bool recursive)
 }
 
 /* Per-mount flags of a bind mount need a second, remounting call (mount(2)). */
-static int bind_mount(const struct cell_mount *m, const struct parsed_mount *pm,
-		      const char *target)
+static int bind_mount(int srcfd, const struct parsed_mount *pm, const char *target)
 {
 	unsigned long extra = pm->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	char source[64];
 
-	if (mount(m->source, target, NULL, pm->flags & (MS_BIND | MS_REC), NULL) < 0)
+	snprintf(source, sizeof(source), "/proc/self/fd/%d", srcfd);
+	if (mount(source, target, NULL, pm->flags & (MS_BIND | MS_REC), NULL) < 0)
 		return -errno;
 	if (!extra)
 		return 0;
@@ -183,16 +185,22 @@ static int fs_mount(const struct cell_mount *m, const struct parsed_mount *pm, c
 		  pm->data[0] ? pm->data : NULL) == 0)
 		return 0;
 	/*
-	 * In a user namespace that does not own the network (or IPC) namespace
-	 * the kernel refuses a fresh sysfs (mqueue); show the host's, read-only,
-	 * as runc does for rootless containers.
+	 * In a user namespace that does not own the network, IPC or PID
+	 * namespace the kernel refuses a fresh sysfs, mqueue or proc; show the
+	 * host's instead, as runc does for rootless containers.
 	 */
-	if (errno == EPERM && in_userns && m->type &&
-	    (!strcmp(m->type, "sysfs") || !strcmp(m->type, "mqueue"))) {
-		const char *src = !strcmp(m->type, "sysfs") ? "/sys" : "/dev/mqueue";
+	static const char *const fallback[][2] = {
+		{ "sysfs", "/sys" }, { "mqueue", "/dev/mqueue" }, { "proc", "/proc" },
+	};
+	const char *src = NULL;
 
+	for (size_t i = 0; m->type && i < sizeof(fallback) / sizeof(fallback[0]); i++)
+		if (!strcmp(m->type, fallback[i][0]))
+			src = fallback[i][1];
+	if (errno == EPERM && in_userns && src) {
 		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return -errno;
+			/* The host has none mounted (no /dev/mqueue): leave it empty. */
+			return errno == ENOENT && strcmp(src, "/proc") ? 0 : -errno;
 		if (pm->flags & MS_RDONLY)
 			return set_mount_attr(target, MOUNT_ATTR_RDONLY, true);
 		return 0;
@@ -200,7 +208,7 @@ static int fs_mount(const struct cell_mount *m, const struct parsed_mount *pm, c
 	return -errno;
 }
 
-static int do_mount(int rootfd, const struct cell_mount *m, bool in_userns,
+static int do_mount(int rootfd, const struct cell_mount *m, int srcfd, bool in_userns,
 		    struct cell_error *err)
 {
 	struct parsed_mount pm;
@@ -212,14 +220,14 @@ static int do_mount(int rootfd, const struct cell_mount *m, bool in_userns,
 	if ((r = parse_options(m, &pm, err)) < 0)
 		return r;
 	is_bind = pm.flags & MS_BIND;
-	if (is_bind && stat(m->source, &st) < 0)
+	if (is_bind && fstat(srcfd, &st) < 0)
 		return cell_error_set(err, errno, "bind source %s", m->source);
 	cleanup_close int fd = open_target(rootfd, m->destination, is_bind && !S_ISDIR(st.st_mode),
 					   err);
 	if (fd < 0)
 		return fd;
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
-	r = is_bind ? bind_mount(m, &pm, target) : fs_mount(m, &pm, target, in_userns);
+	r = is_bind ? bind_mount(srcfd, &pm, target) : fs_mount(m, &pm, target, in_userns);
 	if (r < 0)
 		return cell_error_set(err, -r, "mount %s%s%s on %s", m->type ? m->type : "",
 				      is_bind ? " " : "", is_bind ? m->source : "", m->destination);
@@ -384,19 +392,61 @@ static int pivot(const struct cell_spec *spec, struct cell_error *err)
 	return 0;
 }
 
-int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_error *err)
+/*
+ * Bind sources are host paths: open them before the root is staged, which
+ * hides the staging directory's own contents (the host's /tmp, say).
+ */
+static int open_bind_sources(const struct cell_spec *spec, int *fds, struct cell_error *err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct cell_mount *m = &spec->mounts[i];
+		struct parsed_mount pm;
+		int r;
+
+		fds[i] = -1;
+		if ((r = parse_options(m, &pm, err)) < 0)
+			return r;
+		if (!(pm.flags & MS_BIND))
+			continue;
+		fds[i] = open(m->source, O_PATH | O_CLOEXEC);
+		if (fds[i] < 0)
+			return cell_error_set(err, errno, "bind source %s", m->source);
+	}
+	return 0;
+}
+
+static int setup_mounts(const struct cell_spec *spec, int *srcfds, bool in_userns,
+			struct cell_error *err)
 {
 	int r;
 
-	if ((r = enter_root(spec, err)) < 0)
+	if ((r = open_bind_sources(spec, srcfds, err)) < 0 || (r = enter_root(spec, err)) < 0)
 		return r;
 	cleanup_close int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cell_error_set(err, errno, "open root %s", spec->root.path);
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if ((r = do_mount(rootfd, &spec->mounts[i], in_userns, err)) < 0)
+		if ((r = do_mount(rootfd, &spec->mounts[i], srcfds[i], in_userns, err)) < 0)
 			return r;
 	if (mounts_dev_tmpfs(spec) && (r = make_devices(rootfd, in_userns, err)) < 0)
+		return r;
+	return 0;
+}
+
+int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_error *err)
+{
+	int *srcfds = calloc(spec->n_mounts + 1, sizeof(int));
+	int r;
+
+	if (!srcfds)
+		return cell_error_set(err, ENOMEM, "mounts");
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		srcfds[i] = -1;
+	r = setup_mounts(spec, srcfds, in_userns, err);
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		safe_close(srcfds[i]);
+	free(srcfds);
+	if (r < 0)
 		return r;
 	if ((r = pivot(spec, err)) < 0)
 		return r;

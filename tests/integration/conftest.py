@@ -1,0 +1,619 @@
+"""
+Fixtures for cell's integration tests.
+
+The tests drive the real binary (env CELL_BIN, default /work/main/build/cell)
+as root and, where it makes sense, as the unprivileged user nobody (through
+setpriv), and check what the kernel reports from inside the container rather
+than what cell prints.
+
+Every test runs under the autouse fixture `no_leftovers`: after the test, no
+process started by the test may still run, no new `cell-*` cgroup directory
+may exist and no new mount may be left in the host's mount table.
+"""
+import ctypes
+import errno
+import fcntl
+import os
+import pathlib
+import pwd
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import termios
+import time
+
+import pytest
+
+CELL = os.path.abspath(os.environ.get("CELL_BIN", "/work/main/build/cell"))
+TIMEOUT = 30
+CGROUP_ROOT = "/sys/fs/cgroup"
+SANE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+PR_SET_CHILD_SUBREAPER = 36
+
+# Cgroups that `no_leftovers` saw a test leave behind; removed (if empty) at
+# the end of the session. Only directories that appeared during a test.
+_LEAKED_CGROUPS = set()
+
+
+# --------------------------------------------------------------------------
+# session set-up
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "rootless: runs cell as an unprivileged user")
+    config.addinivalue_line("markers", "celltest: needs the user celltest with /etc/subuid ranges")
+    # Orphans of cell (a container init that outlived it, say) are reparented
+    # to pytest instead of the host's init, so no_leftovers can see them and
+    # can only ever touch processes this test session started.
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _userns_for_nobody():
+    """Can nobody create a user namespace? (None if yes, else the reason)."""
+    if shutil.which("setpriv") is None or shutil.which("unshare") is None:
+        return "setpriv or unshare missing"
+    try:
+        r = subprocess.run(
+            _user_prefix("nobody") + ["unshare", "--user", "--map-root-user", "true"],
+            capture_output=True, text=True, timeout=10, cwd="/")
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"cannot test user namespaces: {e}"
+    if r.returncode != 0:
+        return f"unprivileged user namespaces unavailable: {r.stderr.strip()}"
+    return None
+
+
+def _celltest_problem():
+    try:
+        pwd.getpwnam("celltest")
+    except KeyError:
+        return "user celltest does not exist (tests/run creates it)"
+    for f in ("/etc/subuid", "/etc/subgid"):
+        if subid_range("celltest", f) is None:
+            return f"celltest has no range in {f}"
+    if shutil.which("newuidmap") is None or shutil.which("newgidmap") is None:
+        return "newuidmap/newgidmap missing (package uidmap)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        why = "the integration tests run as root"
+    elif not os.access(CELL, os.X_OK):
+        why = f"cell binary not found: {CELL} (set CELL_BIN)"
+    else:
+        why = None
+    if why:
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=why))
+        return
+    rootless_problem = None
+    celltest_problem = None
+    if any(item.get_closest_marker("rootless") for item in items):
+        rootless_problem = _userns_for_nobody()
+    if any(item.get_closest_marker("celltest") for item in items):
+        celltest_problem = _celltest_problem()
+    for item in items:
+        if rootless_problem and item.get_closest_marker("rootless"):
+            item.add_marker(pytest.mark.skip(reason=rootless_problem))
+        if celltest_problem and item.get_closest_marker("celltest"):
+            item.add_marker(pytest.mark.skip(reason=celltest_problem))
+
+
+def pytest_generate_tests(metafunc):
+    # A test that takes `user` runs once as root and once as nobody.
+    if "user" not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",")]
+        if "user" in names:
+            return  # the test chose its own users
+    metafunc.parametrize("user", [
+        pytest.param(None, id="root"),
+        pytest.param("nobody", id="nobody", marks=pytest.mark.rootless),
+    ])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for path in sorted(_LEAKED_CGROUPS, key=len, reverse=True):
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------
+# helpers (also used by the tests through fixtures)
+
+
+def subid_range(user, path):
+    """(start, count) of @user's first range in /etc/subuid or /etc/subgid."""
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.strip().split(":")
+                if len(parts) == 3 and parts[0] == user:
+                    return int(parts[1]), int(parts[2])
+    except OSError:
+        pass
+    return None
+
+
+def _user_prefix(user):
+    if user is None:
+        return []
+    pw = pwd.getpwnam(user)
+    return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+            "--clear-groups", "--inh-caps=-all", "--"]
+
+
+def _env(extra=None):
+    env = {"PATH": SANE_PATH, "LC_ALL": "C"}
+    for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _reset_signals():
+    # Start cell like an interactive shell would: default dispositions and
+    # nothing blocked, whatever pytest's own parent left us.
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
+                signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def _argv(args, user):
+    return _user_prefix(user) + [CELL] + [str(a) for a in args]
+
+
+def run_cell(args, user=None, timeout=TIMEOUT, env=None, cwd="/", input=None):
+    """Run `cell ARGS` to the end; CompletedProcess with text stdout/stderr."""
+    argv = _argv(args, user)
+    try:
+        return subprocess.run(
+            argv, input=input, stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout, env=_env(env), cwd=cwd,
+            preexec_fn=_reset_signals)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"cell did not finish within {timeout}s: {argv}\n"
+                    f"stdout: {e.stdout!r}\nstderr: {e.stderr!r}")
+
+
+class Running:
+    """A cell process running in the background, its output collected."""
+
+    def __init__(self, argv, env, cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, preexec_fn=_reset_signals, start_new_session=False):
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
+                                     env=env, cwd=cwd, preexec_fn=preexec_fn,
+                                     start_new_session=start_new_session)
+        self.out = b""
+        self.err = b""
+        self._open = {}
+        for name in ("stdout", "stderr"):
+            f = getattr(self.proc, name)
+            if f is not None:
+                os.set_blocking(f.fileno(), False)
+                self._open[f.fileno()] = name
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def _pump(self, timeout):
+        if not self._open:
+            time.sleep(timeout)
+            return
+        ready, _, _ = select.select(list(self._open), [], [], timeout)
+        for fd in ready:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not data:
+                del self._open[fd]
+            elif self._open[fd] == "stdout":
+                self.out += data
+            else:
+                self.err += data
+
+    def wait_for(self, needle, timeout=10):
+        """Wait until stdout contains @needle (bytes or str)."""
+        if isinstance(needle, str):
+            needle = needle.encode()
+        deadline = time.monotonic() + timeout
+        while needle not in self.out:
+            if time.monotonic() > deadline or (self.proc.poll() is not None and not self._open):
+                pytest.fail(f"{needle!r} never appeared on stdout of {self.argv}\n"
+                            f"exit: {self.proc.poll()}\nstdout: {self.out!r}\nstderr: {self.err!r}")
+            self._pump(0.05)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def finish(self, timeout=15):
+        """Close stdin, wait for the exit; returns (status, stdout, stderr) as text."""
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        deadline = time.monotonic() + timeout
+        exited_at = None
+        while True:
+            self._pump(0.05)
+            if self.proc.poll() is not None:
+                exited_at = exited_at or time.monotonic()
+                # cell has exited: its output pipes close unless something
+                # it started still holds them (no_leftovers will say so).
+                if not self._open or time.monotonic() - exited_at > 1:
+                    break
+            if time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"cell did not finish within {timeout}s: {self.argv}\n"
+                            f"stdout: {self.out!r}\nstderr: {self.err!r}")
+        return self.proc.returncode, self.out.decode(errors="replace"), \
+            self.err.decode(errors="replace")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def assert_cell_error(res, code=125, *needles):
+    """@res failed with @code and exactly one stderr line `cell: ...` holding @needles."""
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert res.returncode == code, \
+        f"expected exit {code}, got {res.returncode}; stderr: {res.stderr!r}"
+    assert len(lines) == 1, f"expected exactly one error line, got: {res.stderr!r}"
+    assert lines[0].startswith("cell: "), f"error does not start with 'cell: ': {lines[0]!r}"
+    for needle in needles:
+        assert needle.lower() in lines[0].lower(), f"{needle!r} not named in {lines[0]!r}"
+    return lines[0]
+
+
+def mountinfo(text):
+    """Parse /proc/self/mountinfo text into dicts (mountpoint, opts, tags, fstype, super)."""
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split()
+        if " - " not in line or len(fields) < 10:
+            continue
+        sep = fields.index("-")
+        mounts.append({
+            "mountpoint": fields[4].replace("\\040", " "),
+            "opts": fields[5].split(","),
+            "tags": fields[6:sep],
+            "fstype": fields[sep + 1],
+            "source": fields[sep + 2],
+            "super": fields[sep + 3].split(",") if len(fields) > sep + 3 else [],
+        })
+    return mounts
+
+
+def cell_cgroups():
+    """Every directory named cell-* in any cgroup hierarchy."""
+    found = set()
+    for dirpath, dirnames, _ in os.walk(CGROUP_ROOT):
+        for d in dirnames:
+            if d.startswith("cell-"):
+                found.add(os.path.join(dirpath, d))
+    return found
+
+
+def _proc_stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        data = f.read()
+    rest = data[data.rindex(")") + 2:].split()
+    return rest[0], int(rest[1]), rest[19]  # state, ppid, starttime
+
+
+def _descendants(root_pid):
+    """{(pid, starttime): (state, cmdline)} of live descendants of @root_pid."""
+    children = {}
+    info = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            state, ppid, start = _proc_stat(pid)
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(pid)
+        info[pid] = (state, start, cmd)
+    result = {}
+    todo = list(children.get(root_pid, []))
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        state, start, cmd = info[pid]
+        if state != "Z":
+            result[(pid, start)] = (state, cmd)
+    return result
+
+
+def _reap_zombies():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _host_mounts():
+    with open("/proc/self/mountinfo") as f:
+        # Drop the mount id and parent id: they are not part of what a mount is.
+        return {" ".join(line.split()[2:]) for line in f}
+
+
+def _snapshot():
+    return {
+        "processes": set(_descendants(os.getpid())),
+        "cgroups": cell_cgroups(),
+        "mounts": _host_mounts(),
+    }
+
+
+# --------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers():
+    """Fail the test if it leaves a process, a cell-* cgroup or a mount behind."""
+    before = _snapshot()
+    yield
+    deadline = time.monotonic() + 3
+    while True:
+        _reap_zombies()
+        after = _snapshot()
+        new = {key: after[key] - before[key] for key in after}
+        if not any(new.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if not any(new.values()):
+        return
+    report = []
+    if new["processes"]:
+        procs = _descendants(os.getpid())
+        for key in sorted(new["processes"]):
+            report.append(f"process {key[0]} still running: {procs.get(key, ('?', '?'))[1]}")
+            try:
+                os.kill(key[0], signal.SIGKILL)  # a descendant of this test session
+            except OSError:
+                pass
+        time.sleep(0.2)
+        _reap_zombies()
+    for path in sorted(new["cgroups"]):
+        report.append(f"cgroup left behind: {path}")
+        _LEAKED_CGROUPS.add(path)
+    for line in sorted(new["mounts"]):
+        report.append(f"mount left behind: {line}")
+    pytest.fail("cell left things behind:\n  " + "\n  ".join(report))
+
+
+@pytest.fixture(scope="session")
+def cell_bin():
+    return CELL
+
+
+@pytest.fixture
+def run():
+    """run(args, user=None, timeout=30, env=None, cwd='/', input=None) -> CompletedProcess."""
+    return run_cell
+
+
+@pytest.fixture
+def sh():
+    """sh(script, *flags, user=None, **kw): `cell run FLAGS -- sh -c SCRIPT`."""
+    def _sh(script, *flags, user=None, **kw):
+        return run_cell(["run", *flags, "--", "sh", "-c", script], user=user, **kw)
+    return _sh
+
+
+@pytest.fixture
+def start():
+    """start(args, user=None, env=None, cwd='/') -> Running; killed at teardown."""
+    started = []
+
+    def _start(args, user=None, env=None, cwd="/", **kw):
+        r = Running(_argv(args, user), _env(env), cwd, **kw)
+        started.append(r)
+        return r
+    yield _start
+    for r in started:
+        r.kill()
+
+
+@pytest.fixture
+def cell_error():
+    return assert_cell_error
+
+
+@pytest.fixture(scope="session")
+def host_ns():
+    """Namespace links of the test process: {'pid': 'pid:[4026531836]', ...}."""
+    return {name: os.readlink(f"/proc/self/ns/{name}")
+            for name in ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")}
+
+
+@pytest.fixture(scope="session")
+def host_cap_bnd():
+    """The test process's bounding set, as /proc/self/status shows it."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapBnd:"):
+                return line.split()[1]
+    raise AssertionError("no CapBnd in /proc/self/status")
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    """A world-readable scratch directory outside /tmp (which cells replace)."""
+    d = tempfile.mkdtemp(prefix="ctr-it-", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    yield pathlib.Path(d)
+    _safe_rmtree(d)
+
+
+def _mounted_under(path):
+    path = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    return [p for p in points if p == path or p.startswith(path + "/")]
+
+
+def _safe_rmtree(path):
+    # Never recurse into a mount: a leaked bind of / would take the host with it.
+    if _mounted_under(path):
+        return
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def tdir(workdir):
+    """A fresh directory (mode 755) for this test, outside /tmp."""
+    d = tempfile.mkdtemp(dir=workdir)
+    os.chmod(d, 0o755)
+    yield pathlib.Path(d)
+    _safe_rmtree(d)
+
+
+@pytest.fixture(scope="session")
+def busybox_applets():
+    if not os.path.exists(BUSYBOX):
+        pytest.skip("busybox (busybox-static) is not installed")
+    out = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True).stdout
+    return [a for a in out.split() if "/" not in a and a not in ("busybox",)]
+
+
+ROOTFS_DIRS = ("bin", "dev", "etc", "home", "mnt", "proc", "root", "sys", "tmp")
+
+
+@pytest.fixture
+def rootfs(tdir, busybox_applets):
+    """A minimal root file system: static busybox and its applets, /etc/passwd."""
+    r = tdir / "rootfs"
+    r.mkdir()
+    for d in ROOTFS_DIRS:
+        (r / d).mkdir()
+    (r / "home" / "alice").mkdir()
+    shutil.copy2(BUSYBOX, r / "bin" / "busybox")
+    os.chmod(r / "bin" / "busybox", 0o755)
+    for applet in busybox_applets:
+        os.symlink("busybox", r / "bin" / applet)
+    (r / "etc" / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/sh\n"
+        "alice:x:1234:1234:Alice:/home/alice:/bin/sh\n")
+    (r / "etc" / "group").write_text("root:x:0:\nalice:x:1234:\n")
+    for dirpath, dirnames, _ in os.walk(r):
+        for d in dirnames:
+            os.chmod(os.path.join(dirpath, d), 0o755)
+    os.chmod(r, 0o755)
+    os.chmod(r / "tmp", 0o1777)
+    return r
+
+
+@pytest.fixture
+def host_mount():
+    """host_mount(*mount_args, target=path): mount on the host, unmounted at teardown."""
+    made = []
+
+    def _mount(*args, target):
+        subprocess.run(["mount", *args, str(target)], check=True, capture_output=True)
+        made.append(str(target))
+    yield _mount
+    for target in reversed(made):
+        subprocess.run(["umount", "-R", target], capture_output=True)
+
+
+class PtySession(Running):
+    """cell run with a fresh pseudo-terminal as its controlling terminal."""
+
+    def __init__(self, argv, env, cwd, rows=None, cols=None):
+        self.master, slave = os.openpty()
+        if rows:
+            set_winsize(self.master, rows, cols)
+
+        def make_ctty():
+            _reset_signals()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        super().__init__(argv, env, cwd, stdin=slave, stdout=slave, stderr=slave,
+                         preexec_fn=make_ctty, start_new_session=True)
+        os.close(slave)
+        os.set_blocking(self.master, False)
+        self._open = {self.master: "stdout"}
+
+    def _pump(self, timeout):
+        if not self._open:
+            time.sleep(timeout)
+            return
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if ready:
+            try:
+                data = os.read(self.master, 65536)
+            except BlockingIOError:
+                return
+            except OSError as e:  # EIO: every slave fd is closed
+                if e.errno != errno.EIO:
+                    raise
+                data = b""
+            if data:
+                self.out += data
+            else:
+                self._open = {}
+
+    def write(self, data):
+        os.write(self.master, data)
+
+    def finish(self, timeout=15):
+        try:
+            return super().finish(timeout)
+        finally:
+            self._close_master()
+
+    def kill(self):
+        super().kill()
+        self._close_master()
+
+    def _close_master(self):
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
+
+def set_winsize(fd, rows, cols):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+@pytest.fixture
+def pty_start():
+    """pty_start(args, user=None, rows=None, cols=None, env=None) -> PtySession."""
+    started = []
+
+    def _start(args, user=None, rows=None, cols=None, env=None, cwd="/"):
+        s = PtySession(_argv(args, user), _env(env), cwd, rows=rows, cols=cols)
+        started.append(s)
+        return s
+    yield _start
+    for s in started:
+        s.kill()

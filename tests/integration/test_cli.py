@@ -1,0 +1,184 @@
+"""The command line: help, exit statuses, error lines, arguments, stdio, environment, cwd."""
+import os
+import re
+import tempfile
+
+import pytest
+
+SANE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def test_help_exits_zero_and_names_the_run_command(run):
+    r = run(["--help"])
+    assert r.returncode == 0, r.stderr
+    assert "run" in r.stdout
+
+
+def test_run_help_documents_the_flags(run):
+    r = run(["run", "--help"])
+    assert r.returncode == 0, r.stderr
+    for flag in ("--rootfs", "--memory", "--uidmap", "--no-init", "--tty", "--bind", "--user"):
+        assert flag in r.stdout, f"{flag} missing from `cell run --help`"
+
+
+def test_version_prints_a_version_number(run):
+    r = run(["--version"])
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"\d+\.\d+", r.stdout), r.stdout
+
+
+@pytest.mark.parametrize("code", [0, 3, 42])
+def test_exit_status_is_the_commands_own(sh, user, code):
+    r = sh(f"exit {code}", user=user)
+    assert r.returncode == code, r.stderr
+
+
+@pytest.mark.parametrize("sig,status", [("KILL", 137), ("TERM", 143), ("SEGV", 139)])
+def test_command_killed_by_signal_exits_128_plus_signal(sh, user, sig, status):
+    r = sh(f"kill -{sig} $$", user=user)
+    assert r.returncode == status, r.stderr
+
+
+def test_missing_command_exits_127_with_one_error_line(run, cell_error, user):
+    r = run(["run", "--", "/no/such/command"], user=user)
+    cell_error(r, 127, "/no/such/command")
+
+
+def test_command_not_on_path_exits_127(run, cell_error):
+    r = run(["run", "--", "no-such-command-xyz"])
+    cell_error(r, 127, "no-such-command-xyz")
+
+
+def test_non_executable_file_exits_126(run, cell_error, user):
+    r = run(["run", "--", "/etc/passwd"], user=user)
+    cell_error(r, 126, "/etc/passwd")
+
+
+def test_directory_as_command_exits_126(run, cell_error):
+    r = run(["run", "--", "/usr"])
+    cell_error(r, 126, "/usr")
+
+
+def test_unknown_flag_exits_125_naming_the_flag(run, cell_error):
+    r = run(["run", "--bogus-flag", "--", "true"])
+    cell_error(r, 125, "--bogus-flag")
+
+
+def test_flag_without_its_value_exits_125(run, cell_error):
+    r = run(["run", "--hostname"])
+    cell_error(r, 125, "--hostname")
+
+
+def test_run_without_command_exits_125(run, cell_error):
+    r = run(["run"])
+    cell_error(r, 125)
+
+
+def test_unknown_subcommand_is_one_error_line(run):
+    r = run(["frobnicate"])
+    assert r.returncode != 0
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("cell: "), r.stderr
+    assert "frobnicate" in lines[0]
+
+
+def test_invalid_size_exits_125_quoting_it(run, cell_error):
+    r = run(["run", "--memory", "12Q", "--", "true"])
+    cell_error(r, 125, "invalid size '12Q'")
+
+
+def test_missing_rootfs_exits_125_naming_the_path(run, cell_error):
+    r = run(["run", "--rootfs", "/no/such/rootfs", "--", "true"])
+    cell_error(r, 125, "/no/such/rootfs")
+
+
+def test_missing_bind_source_exits_125_naming_the_path(run, cell_error, user):
+    r = run(["run", "--bind", "/no/such/source", "/mnt", "--", "true"], user=user)
+    cell_error(r, 125, "/no/such/source")
+
+
+def test_missing_workdir_exits_125_naming_the_path(run, cell_error, user):
+    r = run(["run", "-w", "/no/such/dir", "--", "true"], user=user)
+    cell_error(r, 125, "/no/such/dir")
+
+
+def test_double_dash_passes_option_like_words_to_the_command(run):
+    r = run(["run", "--", "echo", "--hostname", "x", "--", "-t"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "--hostname x -- -t\n"
+
+
+def test_arguments_reach_the_command_verbatim(run):
+    args = ["a b", "", 'c"d', "$HOME", "*", "x\ty"]
+    r = run(["run", "--", "printf", "%s|", *args])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "|".join(args) + "|"
+
+
+def test_stdin_stdout_stderr_are_passed_through(run, user):
+    r = run(["run", "--", "sh", "-c", 'read l; echo "out:$l"; echo "err:$l" >&2'],
+            user=user, input="hello\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "out:hello\n"
+    assert r.stderr == "err:hello\n"
+
+
+def test_environment_is_clean(run, user):
+    r = run(["run", "--", "/usr/bin/env"], user=user, env={"FOO": "bar", "TERM": "xterm"})
+    assert r.returncode == 0, r.stderr
+    env = dict(line.split("=", 1) for line in r.stdout.splitlines())
+    assert set(env) == {"PATH", "HOME", "HOSTNAME"}, env
+    assert env["PATH"] == SANE_PATH
+    assert env["HOME"] == "/root"
+    assert env["HOSTNAME"] == "cell"
+
+
+def test_env_flag_sets_and_copies_variables(run):
+    r = run(["run", "-e", "A=1", "--env", "B=x y", "-e", "FOO", "-e", "PATH=/bin",
+             "--", "/usr/bin/env"], env={"FOO": "from-caller"})
+    assert r.returncode == 0, r.stderr
+    env = dict(line.split("=", 1) for line in r.stdout.splitlines())
+    assert env["A"] == "1"
+    assert env["B"] == "x y"
+    assert env["FOO"] == "from-caller"
+    assert env["PATH"] == "/bin"
+
+
+def test_cwd_is_the_callers_when_it_exists_inside(run, tdir, user):
+    r = run(["run", "--", "pwd", "-P"], user=user, cwd=tdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(tdir)
+
+
+def test_cwd_falls_back_to_root_when_missing_inside(run):
+    # The host's /tmp is hidden behind the container's own empty /tmp.
+    with tempfile.TemporaryDirectory(dir="/tmp") as d:
+        r = run(["run", "--", "pwd", "-P"], cwd=d)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "/"
+
+
+def test_workdir_flag_sets_the_cwd(run, user):
+    r = run(["run", "-w", "/usr/share", "--", "pwd", "-P"], user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "/usr/share"
+
+
+def test_name_flag_is_accepted(run):
+    r = run(["run", "--name", "itest-box", "--", "true"])
+    assert r.returncode == 0, r.stderr
+
+
+def test_cell_prints_nothing_of_its_own_on_success(run):
+    r = run(["run", "--", "true"])
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+def test_two_containers_can_run_at_the_same_time(start):
+    a = start(["run", "--", "sh", "-c", "echo ready; read x; echo a-done"])
+    b = start(["run", "--", "sh", "-c", "echo ready; read x; echo b-done"])
+    a.wait_for("ready")
+    b.wait_for("ready")
+    assert a.finish()[:2] == (0, "ready\na-done\n")
+    assert b.finish()[:2] == (0, "ready\nb-done\n")
+

@@ -1,0 +1,119 @@
+"""PID namespace, the built-in init, signal forwarding and the session."""
+import os
+import signal
+
+import pytest
+
+
+def test_command_is_pid_2_under_the_builtin_init(sh, user):
+    r = sh('echo "$$ $PPID"', user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["2", "1"]
+
+
+def test_init_flag_is_the_default(sh):
+    r = sh('echo "$$ $PPID"', "--init")
+    assert r.stdout.split() == ["2", "1"], r.stderr
+
+
+def test_no_init_makes_the_command_pid_1(sh, user):
+    r = sh('echo "$$ $PPID"', "--no-init", user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["1", "0"]
+
+
+def test_pid_namespace_hides_host_processes(sh):
+    r = sh("ls /proc | grep -c '^[0-9]*$'; test -e /proc/%d && echo host-visible || true"
+           % os.getpid())
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split()
+    assert int(lines[0]) <= 5, f"too many processes visible: {lines[0]}"
+    assert "host-visible" not in lines
+
+
+def test_share_pid_sees_host_processes(sh):
+    r = sh("test -e /proc/%d && echo host-visible" % os.getpid(), "--share-pid")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "host-visible"
+
+
+def test_proc_is_a_fresh_procfs_of_the_new_pid_namespace(run, user):
+    r = run(["run", "--", "cat", "/proc/1/status"], user=user)
+    assert r.returncode == 0, r.stderr
+    fields = dict(line.split(":", 1) for line in r.stdout.splitlines() if ":" in line)
+    assert fields["PPid"].strip() == "0"
+    assert fields["Pid"].strip() == "1"
+
+
+ORPHAN_SCRIPT = r"""
+o=$(sh -c 'sleep 0.3 >/dev/null 2>&1 & echo $!')
+sleep 0.1
+echo "orphan-ppid $(cut -d' ' -f4 /proc/$o/stat)"
+sleep 0.8
+if [ -e /proc/$o ]; then echo orphan-not-reaped; else echo orphan-reaped; fi
+for f in /proc/[0-9]*/stat; do read -r line < "$f" 2>/dev/null && echo "stat $line"; done
+"""
+
+
+def test_init_adopts_and_reaps_orphans(sh, user):
+    r = sh(ORPHAN_SCRIPT, user=user)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "orphan-ppid 1" in lines, r.stdout
+    assert "orphan-reaped" in lines, r.stdout
+    zombies = [line for line in lines if line.startswith("stat ")
+               and line[line.rindex(")") + 2:].split()[0] == "Z"]
+    assert zombies == []
+
+
+def test_remaining_processes_end_with_the_command(start, user):
+    # The command exits while a background child still runs: the container
+    # ends with it, and no_leftovers checks nothing outlives cell.
+    c = start(["run", "--", "sh", "-c", "sleep 30 & echo ready; exit 4"], user=user)
+    c.wait_for("ready")
+    status, _, err = c.finish(timeout=10)
+    assert status == 4, err
+
+
+FORWARD = 'trap "echo got {sig}; exit 7" {sig}; echo ready; while :; do sleep 0.1; done'
+
+
+@pytest.mark.parametrize("user,sig", [
+    (None, "TERM"), (None, "INT"), (None, "HUP"), (None, "QUIT"),
+    (None, "USR1"), (None, "USR2"), (None, "WINCH"),
+    pytest.param("nobody", "TERM", marks=pytest.mark.rootless, id="nobody-TERM"),
+    pytest.param("nobody", "INT", marks=pytest.mark.rootless, id="nobody-INT"),
+])
+def test_signals_to_cell_are_forwarded_to_the_command(start, user, sig):
+    c = start(["run", "--", "sh", "-c", FORWARD.format(sig=sig)], user=user)
+    c.wait_for("ready")
+    c.send_signal(getattr(signal, "SIG" + sig))
+    status, out, err = c.finish(timeout=10)
+    assert f"got {sig}" in out, (out, err)
+    assert status == 7, (status, err)
+
+
+def test_signal_without_a_trap_kills_the_command(start):
+    c = start(["run", "--", "sh", "-c", "echo ready; while :; do sleep 0.1; done"])
+    c.wait_for("ready")
+    c.send_signal(signal.SIGTERM)
+    status, _, err = c.finish(timeout=10)
+    assert status == 143, err
+
+
+SESSION = ("import os, errno\n"
+           "print('sid-is-own', os.getsid(0) in (1, os.getpid()) and os.getsid(0) != 0)\n"
+           "try:\n"
+           "    os.open('/dev/tty', os.O_RDWR)\n"
+           "    print('ctty yes')\n"
+           "except OSError as e:\n"
+           "    print('ctty', errno.errorcode[e.errno])\n")
+
+
+def test_command_runs_in_a_new_session_without_a_controlling_terminal(pty_start, user):
+    # cell itself has a controlling terminal here; the command must not.
+    s = pty_start(["run", "--", "python3", "-c", SESSION], user=user)
+    status, out, _ = s.finish(timeout=15)
+    assert status == 0, out
+    assert "sid-is-own True" in out, out
+    assert "ctty ENXIO" in out, out

@@ -1,0 +1,331 @@
+"""The file system view: root, read-only mounts, binds, tmpfs, /dev, /sys, propagation."""
+import os
+import stat
+
+import pytest
+
+from conftest import mountinfo  # noqa: E402  (pytest puts this directory on sys.path)
+
+# Mounts a default container may have writable; everything else must be read-only.
+WRITABLE = ("/tmp", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue")
+
+
+def inside_mounts(run, *flags, user=None):
+    r = run(["run", *flags, "--", "cat", "/proc/self/mountinfo"], user=user)
+    assert r.returncode == 0, r.stderr
+    return mountinfo(r.stdout)
+
+
+def by_point(mounts, point):
+    found = [m for m in mounts if m["mountpoint"] == point]
+    assert found, f"nothing mounted on {point}: {[m['mountpoint'] for m in mounts]}"
+    return found[-1]  # the top one
+
+
+# ---- the host root
+
+
+def test_root_mount_is_read_only_in_mountinfo(run, user):
+    root = by_point(inside_mounts(run, user=user), "/")
+    assert "ro" in root["opts"], root
+
+
+def test_write_to_host_root_fails_with_erofs(sh):
+    r = sh("touch /usr/ctr-it-probe")
+    assert r.returncode != 0
+    assert "Read-only file system" in r.stderr, r.stderr
+    assert not os.path.exists("/usr/ctr-it-probe")
+
+
+def test_every_host_submount_is_read_only_too(run, sh, tdir, host_mount, user):
+    sub = tdir / "sub"
+    sub.mkdir()
+    host_mount("-t", "tmpfs", "-o", "mode=0777", "ctr-it-sub", target=sub)
+    (sub / "inner").mkdir()
+    host_mount("-t", "tmpfs", "-o", "mode=0777", "ctr-it-inner", target=sub / "inner")
+    mounts = inside_mounts(run, user=user)
+    points = [m["mountpoint"] for m in mounts]
+    assert str(sub) in points and str(sub / "inner") in points, points
+    for m in mounts:
+        p = m["mountpoint"]
+        if p in WRITABLE or p == "/proc" or p.startswith("/proc/"):
+            continue
+        assert "ro" in m["opts"], f"{p} is writable inside: {m}"
+    r = sh(f"touch {sub}/a || true; touch {sub}/inner/b || true", user=user)
+    assert not os.path.exists(sub / "a") and not os.path.exists(sub / "inner" / "b")
+    assert r.stderr.count("Read-only file system") == 2, r.stderr
+
+
+def test_tmp_is_an_empty_writable_tmpfs_private_to_the_container(run, sh, user):
+    name = f"ctr-it-{os.getpid()}"
+    r = sh(f"ls -A /tmp; echo hi > /tmp/{name} && cat /tmp/{name}", user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "hi\n", "the container's /tmp was not empty: " + r.stdout
+    assert not os.path.exists(f"/tmp/{name}")
+    assert by_point(inside_mounts(run, user=user), "/tmp")["fstype"] == "tmpfs"
+
+
+def test_sys_is_read_only(run, sh, user):
+    m = by_point(inside_mounts(run, user=user), "/sys")
+    assert "ro" in m["opts"], m
+    r = sh("echo 1 > /sys/kernel/mm/ksm/run", user=user)
+    assert r.returncode != 0
+
+
+def test_proc_is_mounted_as_procfs(run, user):
+    assert by_point(inside_mounts(run, user=user), "/proc")["fstype"] == "proc"
+
+
+def test_read_only_flag_is_accepted_on_the_host_root(sh):
+    r = sh("touch /tmp/x && ! touch /etc/ctr-it-probe 2>/dev/null && echo ok", "--read-only")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+
+
+# ---- --rootfs
+
+
+def test_rootfs_pivot_shows_only_the_rootfs_tree(run, rootfs, user):
+    r = run(["run", "--rootfs", rootfs, "--", "/bin/ls", "-A", "/"], user=user)
+    assert r.returncode == 0, r.stderr
+    assert set(r.stdout.split()) == {"bin", "dev", "etc", "home", "mnt", "proc", "root",
+                                     "sys", "tmp"}
+
+
+def test_rootfs_hides_the_host_file_system(run, rootfs, user):
+    r = run(["run", "--rootfs", rootfs, "--", "/bin/sh", "-c",
+             "test -e /usr/bin/python3 && echo host-visible; cat /proc/self/mountinfo"],
+            user=user)
+    assert r.returncode == 0, r.stderr
+    assert "host-visible" not in r.stdout
+    for m in mountinfo(r.stdout):
+        p = m["mountpoint"]
+        assert p in ("/",) + WRITABLE or p.startswith(("/proc", "/sys")), \
+            f"unexpected mount inside the rootfs: {p}"
+
+
+def test_rootfs_is_writable_unless_read_only(run, rootfs):
+    r = run(["run", "--rootfs", rootfs, "--", "/bin/touch", "/etc/made-inside"])
+    assert r.returncode == 0, r.stderr
+    assert (rootfs / "etc" / "made-inside").exists()
+    r = run(["run", "--rootfs", rootfs, "--read-only", "--", "/bin/touch", "/etc/ro-probe"])
+    assert r.returncode != 0
+    assert "Read-only file system" in r.stderr, r.stderr
+    assert not (rootfs / "etc" / "ro-probe").exists()
+
+
+def test_rootfs_read_only_still_has_a_writable_tmp(run, rootfs, user):
+    r = run(["run", "--rootfs", rootfs, "--read-only", "--", "/bin/sh", "-c",
+             "echo x > /tmp/f && cat /tmp/f"], user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "x\n"
+
+
+def test_rootfs_that_is_a_file_exits_125(run, cell_error, tdir):
+    f = tdir / "file"
+    f.write_text("")
+    cell_error(run(["run", "--rootfs", f, "--", "/bin/true"]), 125, str(f))
+
+
+# ---- binds, volumes, tmpfs
+
+
+@pytest.fixture
+def src(tdir):
+    d = tdir / "src"
+    d.mkdir()
+    (d / "f").write_text("from host\n")
+    os.chmod(d, 0o777)  # writable for nobody's containers too
+    return d
+
+
+def test_bind_is_writable_and_writes_reach_the_host(run, src, user):
+    r = run(["run", "--bind", src, "/mnt", "--", "sh", "-c",
+             "cat /mnt/f; echo from container > /mnt/g"], user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "from host\n"
+    assert (src / "g").read_text() == "from container\n"
+
+
+def test_bind_to_a_new_path_under_tmp(run, src, user):
+    r = run(["run", "--bind", src, "/tmp/a/b", "--", "cat", "/tmp/a/b/f"], user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "from host\n"
+
+
+def test_bind_destination_missing_in_the_read_only_root_exits_125(run, cell_error, src):
+    cell_error(run(["run", "--bind", src, "/no-such-dst", "--", "true"]), 125, "/no-such-dst")
+
+
+def test_ro_bind_is_readable_but_not_writable(run, src, user):
+    r = run(["run", "--ro-bind", src, "/mnt", "--", "sh", "-c",
+             "cat /mnt/f; echo x > /mnt/g"], user=user)
+    assert r.returncode != 0
+    assert r.stdout == "from host\n"
+    assert "Read-only file system" in r.stderr, r.stderr
+    assert not (src / "g").exists()
+
+
+@pytest.mark.parametrize("mode,writable", [("", True), (":rw", True), (":ro", False)])
+def test_volume_flag_modes(run, src, user, mode, writable):
+    r = run(["run", "-v", f"{src}:/mnt{mode}", "--", "sh", "-c", "touch /mnt/g"], user=user)
+    assert (r.returncode == 0) == writable, r.stderr
+    assert (src / "g").exists() == writable
+
+
+def test_volume_long_flag(run, src):
+    r = run(["run", "--volume", f"{src}:/mnt", "--", "cat", "/mnt/f"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "from host\n"
+
+
+def test_volume_with_a_bad_mode_exits_125(run, cell_error, src):
+    cell_error(run(["run", "-v", f"{src}:/mnt:bogus", "--", "true"]), 125, "bogus")
+
+
+def test_bind_of_a_single_file(run, src):
+    r = run(["run", "--ro-bind", src / "f", "/tmp/file", "--", "cat", "/tmp/file"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "from host\n"
+
+
+def test_tmpfs_with_size_and_mode(run, user):
+    m = by_point(inside_mounts(run, "--tmpfs", "/tmp/t:size=64m,mode=1777", user=user), "/tmp/t")
+    assert m["fstype"] == "tmpfs"
+    assert "size=65536k" in m["super"], m
+    assert "mode=1777" in m["super"], m
+
+
+def test_tmpfs_on_an_existing_directory_of_the_read_only_root_is_writable(sh, user):
+    r = sh("touch /mnt/x && ls /mnt", "--tmpfs", "/mnt", user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "x"
+
+
+def test_tmpfs_destination_missing_in_the_read_only_root_exits_125(run, cell_error):
+    cell_error(run(["run", "--tmpfs", "/no-such-dir", "--", "true"]), 125, "/no-such-dir")
+
+
+# ---- /dev
+
+DEV_ENTRIES = {"null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm",
+               "mqueue", "fd", "stdin", "stdout", "stderr"}
+DEV_NODES = {"null": "1:3", "zero": "1:5", "full": "1:7", "random": "1:8", "urandom": "1:9",
+             "tty": "5:0"}
+DEV_LINKS = {"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+             "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"}
+DEV_SCRIPT = ("ls -A /dev; echo ---; "
+              "for f in null zero full random urandom tty; do "
+              "stat -L -c '%n %F %t:%T' /dev/$f; done; echo ---; "
+              "for l in ptmx fd stdin stdout stderr; do echo \"$l $(readlink /dev/$l)\"; done; "
+              "echo ---; ls -A /dev/pts; echo ---; cat /proc/self/mountinfo")
+
+
+@pytest.mark.parametrize("root", ["host", "rootfs"])
+def test_dev_holds_exactly_the_standard_entries(run, request, user, root):
+    flags = []
+    if root == "rootfs":
+        flags = ["--rootfs", request.getfixturevalue("rootfs")]
+    r = run(["run", *flags, "--", "sh", "-c", DEV_SCRIPT], user=user)
+    assert r.returncode == 0, r.stderr
+    listing, nodes, links, pts, mounts = r.stdout.split("---\n")
+    assert set(listing.split()) == DEV_ENTRIES
+    for line in nodes.splitlines():
+        path, kind = line.split(" ", 1)
+        name = path.rsplit("/", 1)[1]
+        assert kind.startswith("character special file"), line
+        major, minor = (int(x, 16) for x in kind.rsplit(" ", 1)[1].split(":"))
+        assert f"{major}:{minor}" == DEV_NODES[name], line
+    assert dict(line.split(" ", 1) for line in links.splitlines()) == DEV_LINKS
+    assert set(pts.split()) == {"ptmx"}, "devpts is not a new instance: " + pts
+    mounts = mountinfo(mounts)
+    assert by_point(mounts, "/dev")["fstype"] == "tmpfs"
+    assert by_point(mounts, "/dev/pts")["fstype"] == "devpts"
+    assert by_point(mounts, "/dev/shm")["fstype"] == "tmpfs"
+    assert by_point(mounts, "/dev/mqueue")["fstype"] == "mqueue"
+
+
+def test_dev_nodes_behave(sh, user):
+    r = sh("echo x > /dev/null && head -c 4 /dev/zero | od -An -tx1 && "
+           "head -c 8 /dev/urandom | wc -c && echo y > /dev/shm/f && cat /dev/shm/f && "
+           "{ dd if=/dev/zero of=/dev/full bs=1 count=1 2>&1; echo full=$?; }", user=user)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split("\n")
+    assert out[0].split() == ["00"] * 4
+    assert out[1].strip() == "8"
+    assert out[2] == "y"
+    assert "No space left on device" in r.stdout
+    assert "full=0" not in r.stdout
+
+
+# ---- propagation
+
+
+@pytest.fixture
+def shared_dir(tdir, host_mount):
+    """A shared mount on the host (the host's own mounts are private here)."""
+    d = tdir / "shared"
+    d.mkdir()
+    host_mount("--bind", d, target=d)
+    host_mount("--make-shared", target=d)
+    return d
+
+
+WATCH = ("echo ready; i=0; while [ $i -lt 50 ]; do "
+         "grep -q ' {point} ' /proc/self/mountinfo && {{ echo seen; exit 0; }}; "
+         "sleep 0.1; i=$((i+1)); done; echo not-seen")
+
+
+def _propagation_run(start, host_mount, shared_dir, *flags):
+    late = shared_dir / "late"
+    late.mkdir()
+    c = start(["run", *flags, "--", "sh", "-c", WATCH.format(point=late)])
+    c.wait_for("ready")
+    host_mount("-t", "tmpfs", "ctr-it-late", target=late)
+    status, out, err = c.finish(timeout=15)
+    assert status == 0, err
+    return out
+
+
+def test_default_propagation_keeps_later_host_mounts_out(start, host_mount, shared_dir):
+    assert "not-seen" in _propagation_run(start, host_mount, shared_dir)
+
+
+def test_rslave_propagation_lets_host_mounts_in(start, host_mount, shared_dir):
+    assert "seen" in _propagation_run(start, host_mount, shared_dir,
+                                      "--propagation", "rslave").split()
+
+
+def test_default_propagation_is_private(run, shared_dir):
+    for m in inside_mounts(run):
+        assert not any(t.startswith(("shared:", "master:")) for t in m["tags"]), m
+
+
+def test_rshared_propagation_marks_mounts_shared(run, shared_dir):
+    m = by_point(inside_mounts(run, "--propagation", "rshared"), str(shared_dir))
+    assert any(t.startswith("shared:") for t in m["tags"]), m
+
+
+def test_rslave_propagation_marks_mounts_slave(run, shared_dir):
+    m = by_point(inside_mounts(run, "--propagation", "rslave"), str(shared_dir))
+    assert any(t.startswith("master:") for t in m["tags"]), m
+
+
+@pytest.mark.parametrize("mode", ["private", "rprivate", "slave", "shared"])
+def test_other_propagation_modes_are_accepted(run, mode):
+    r = run(["run", "--propagation", mode, "--", "true"])
+    assert r.returncode == 0, r.stderr
+
+
+def test_unknown_propagation_exits_125(run, cell_error):
+    cell_error(run(["run", "--propagation", "sideways", "--", "true"]), 125, "sideways")
+
+
+def test_mount_namespace_changes_do_not_reach_the_host(run):
+    before = open("/proc/self/mountinfo").read()
+    r = run(["run", "--cap-add", "SYS_ADMIN", "--", "sh", "-c",
+             "mount -t tmpfs ctr-it-inside /mnt && grep -c ctr-it-inside /proc/self/mountinfo"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1"
+    assert "ctr-it-inside" not in open("/proc/self/mountinfo").read()
+    assert "ctr-it-inside" not in before

@@ -1,0 +1,422 @@
+/* Unit tests: `cell run` flags edit the in-memory OCI spec, and nothing else. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "run_flags.h"
+
+#define ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "run", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE_AS(uid, cli, err, ...) \
+	cell_run_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), uid, uid, cli, err)
+
+static const struct cell_mount *find_mount(const struct cell_spec *s, const char *dst)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (!strcmp(s->mounts[i].destination, dst))
+			return &s->mounts[i];
+	return NULL;
+}
+
+static bool has_opt(const struct cell_mount *m, const char *opt)
+{
+	for (size_t i = 0; m->options && m->options[i]; i++)
+		if (!strcmp(m->options[i], opt))
+			return true;
+	return false;
+}
+
+static const char *env_of(const struct cell_spec *s, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (size_t i = 0; s->process.env && s->process.env[i]; i++)
+		if (!strncmp(s->process.env[i], key, n) && s->process.env[i][n] == '=')
+			return s->process.env[i] + n + 1;
+	return NULL;
+}
+
+static void test_defaults_as_root_create_six_namespaces_and_no_userns(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_namespace *ns;
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "true"), 0);
+	ns = cli.spec.linux.namespaces;
+	assert_true(ns[CELL_NS_PID].present && ns[CELL_NS_MNT].present && ns[CELL_NS_NET].present &&
+		    ns[CELL_NS_UTS].present && ns[CELL_NS_IPC].present && ns[CELL_NS_CGROUP].present);
+	assert_false(ns[CELL_NS_USER].present);
+	assert_false(ns[CELL_NS_TIME].present);
+	assert_string_equal(cli.spec.root.path, "/");
+	assert_true(cli.spec.root.readonly);
+	assert_true(cli.spec.cell.init);
+	assert_string_equal(cli.spec.hostname, "cell");
+	assert_string_equal(cli.spec.process.args[0], "true");
+	assert_int_equal(cli.spec.n_uid_mappings + cli.spec.linux.n_uid_mappings, 0);
+	assert_true(cli.spec.process.capabilities.present);
+	assert_int_equal(cli.spec.process.capabilities.effective, 0xa80425fbULL);
+	assert_non_null(find_mount(&cli.spec, "/proc"));
+	assert_true(has_opt(find_mount(&cli.spec, "/dev/pts"), "gid=5"));
+	assert_true(has_opt(find_mount(&cli.spec, "/sys"), "ro"));
+	assert_string_equal(env_of(&cli.spec, "HOSTNAME"), "cell");
+	assert_null(env_of(&cli.spec, "TERM"));
+	cell_run_cli_free(&cli);
+}
+
+static void test_rootless_default_maps_caller_to_root_with_single_id(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(1000, &cli, &err, "true"), 0);
+	assert_true(cli.spec.linux.namespaces[CELL_NS_USER].present);
+	assert_int_equal(cli.spec.linux.n_uid_mappings, 1);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].container_id, 0);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].host_id, 1000);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].size, 1);
+	/* gid 5 has no id inside a single-id map: devpts would refuse it */
+	assert_false(has_opt(find_mount(&cli.spec, "/dev/pts"), "gid=5"));
+	assert_false(cli.spec.process.capabilities.present);
+	cell_run_cli_free(&cli);
+}
+
+static void test_keep_id_maps_uid_to_itself_and_runs_as_it(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(1000, &cli, &err, "--keep-id", "true"), 0);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].container_id, 1000);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].host_id, 1000);
+	assert_int_equal(cli.spec.process.uid, 1000);
+	cell_run_cli_free(&cli);
+}
+
+static void test_unshare_user_as_root_uses_identity_map(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--unshare-user", "true"), 0);
+	assert_int_equal(cli.spec.linux.n_uid_mappings, 1);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].host_id, 0);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].size, UINT32_MAX);
+	cell_run_cli_free(&cli);
+}
+
+static void test_uidmap_flags_replace_default_maps(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--unshare-user", "--uidmap", "0:100000:65536",
+				  "--uidmap", "65536:300000:10", "--gidmap", "0:100000:65536", "id"),
+			 0);
+	assert_int_equal(cli.spec.linux.n_uid_mappings, 2);
+	assert_int_equal(cli.spec.linux.uid_mappings[1].host_id, 300000);
+	assert_int_equal(cli.spec.linux.n_gid_mappings, 1);
+	cell_run_cli_free(&cli);
+}
+
+static void test_subids_maps_root_to_caller_and_rest_to_subuid_range(void **state)
+{
+	char path[] = "/tmp/cell-test-subid-XXXXXX";
+	int fd = mkstemp(path);
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const char text[] = "other:1:2\n4242:200000:65536\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	cli.subuid_file = cli.subgid_file = path;
+	assert_int_equal(PARSE_AS(4242, &cli, &err, "--subids", "true"), 0);
+	assert_int_equal(cli.spec.linux.n_uid_mappings, 2);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].container_id, 0);
+	assert_int_equal(cli.spec.linux.uid_mappings[0].host_id, 4242);
+	assert_int_equal(cli.spec.linux.uid_mappings[1].container_id, 1);
+	assert_int_equal(cli.spec.linux.uid_mappings[1].host_id, 200000);
+	assert_int_equal(cli.spec.linux.uid_mappings[1].size, 65536);
+	assert_int_equal(cli.spec.linux.n_gid_mappings, 2);
+	cell_run_cli_free(&cli);
+	/* A user without ranges is told which file lacks them. */
+	cli.subuid_file = cli.subgid_file = path;
+	assert_true(PARSE_AS(4343, &cli, &err, "--subids", "true") < 0);
+	assert_non_null(strstr(err.msg, path));
+	cell_run_cli_free(&cli);
+	unlink(path);
+}
+
+static void test_net_host_shares_network_namespace(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--net", "host", "true"), 0);
+	assert_false(cli.spec.linux.namespaces[CELL_NS_NET].present);
+	cell_run_cli_free(&cli);
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--net", "bogus", "true"), -EINVAL);
+	assert_non_null(strstr(err.msg, "'bogus'"));
+	cell_run_cli_free(&cli);
+}
+
+static void test_share_uts_drops_default_hostname(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--share-uts", "true"), 0);
+	assert_null(cli.spec.hostname);
+	cell_run_cli_free(&cli);
+}
+
+static void test_limits_set_resources_fields(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_resources *r;
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--memory", "256m", "--memory-swap", "-1",
+				  "--cpus", "1.5", "--cpu-shares", "512", "--cpuset-cpus", "0",
+				  "--pids-limit", "64", "--blkio-weight", "300", "true"),
+			 0);
+	r = &cli.spec.linux.resources;
+	assert_true(r->has_memory_limit);
+	assert_int_equal(r->memory_limit, 256LL << 20);
+	assert_int_equal(r->memory_swap, -1);
+	assert_int_equal(r->cpu_quota, 150000);
+	assert_int_equal(r->cpu_period, 100000);
+	assert_int_equal(r->cpu_shares, 512);
+	assert_string_equal(r->cpuset_cpus, "0");
+	assert_int_equal(r->pids_limit, 64);
+	assert_int_equal(r->blkio_weight, 300);
+	cell_run_cli_free(&cli);
+}
+
+static void test_malformed_size_names_flag_and_value(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_true(PARSE_AS(0, &cli, &err, "--memory", "12Q", "true") < 0);
+	assert_non_null(strstr(err.msg, "--memory"));
+	assert_non_null(strstr(err.msg, "12Q"));
+	cell_run_cli_free(&cli);
+}
+
+static void test_out_of_range_numbers_are_refused(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_true(PARSE_AS(0, &cli, &err, "--blkio-weight", "5", "true") < 0);
+	assert_non_null(strstr(err.msg, "--blkio-weight"));
+	cell_run_cli_free(&cli);
+	assert_true(PARSE_AS(0, &cli, &err, "--cpus", "0", "true") < 0);
+	cell_run_cli_free(&cli);
+	assert_true(PARSE_AS(0, &cli, &err, "--cpu-shares", "1", "true") < 0);
+	cell_run_cli_free(&cli);
+}
+
+static void test_unknown_flag_and_missing_argument_are_named(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_true(PARSE_AS(0, &cli, &err, "--frobnicate", "true") < 0);
+	assert_non_null(strstr(err.msg, "--frobnicate"));
+	cell_run_cli_free(&cli);
+	assert_true(cell_run_parse(2, (char *[]){ "run", "--memory", NULL }, 0, 0, &cli, &err) < 0);
+	assert_non_null(strstr(err.msg, "'--memory' needs an argument"));
+	cell_run_cli_free(&cli);
+}
+
+static void test_command_arguments_stop_option_parsing(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "sh", "-c", "--memory"), 0);
+	assert_string_equal(cli.spec.process.args[1], "-c");
+	assert_string_equal(cli.spec.process.args[2], "--memory");
+	assert_false(cli.spec.linux.resources.has_memory_limit);
+	cell_run_cli_free(&cli);
+}
+
+static void test_mount_flags_append_mounts(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_mount *m;
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--ro-bind", "/etc", "/x", "-v", "/usr:/y:ro",
+				  "--bind", "/tmp", "/z", "--tmpfs", "/run:size=1m,mode=700", "true"),
+			 0);
+	m = find_mount(&cli.spec, "/x");
+	assert_non_null(m);
+	assert_string_equal(m->source, "/etc");
+	assert_true(has_opt(m, "rbind") && has_opt(m, "ro"));
+	assert_true(has_opt(find_mount(&cli.spec, "/y"), "ro"));
+	assert_true(has_opt(find_mount(&cli.spec, "/z"), "rw"));
+	m = find_mount(&cli.spec, "/run");
+	assert_string_equal(m->type, "tmpfs");
+	assert_true(has_opt(m, "size=1m") && has_opt(m, "mode=700"));
+	cell_run_cli_free(&cli);
+}
+
+static void test_missing_bind_source_is_refused_with_path(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--bind", "/nonexistent-cell", "/x", "true"),
+			 -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent-cell"));
+	cell_run_cli_free(&cli);
+}
+
+static void test_time_offsets_imply_time_namespace(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--boottime-offset", "-1.5", "true"), 0);
+	assert_true(cli.spec.linux.namespaces[CELL_NS_TIME].present);
+	assert_int_equal(cli.spec.linux.boottime.secs, -2);
+	assert_int_equal(cli.spec.linux.boottime.nanosecs, 500000000);
+	cell_run_cli_free(&cli);
+}
+
+static void test_user_flag_clears_effective_caps_for_non_root(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--user", "1000:2000", "id"), 0);
+	assert_int_equal(cli.spec.process.uid, 1000);
+	assert_int_equal(cli.spec.process.gid, 2000);
+	assert_int_equal(cli.spec.process.capabilities.effective, 0);
+	assert_int_not_equal(cli.spec.process.capabilities.bounding, 0);
+	cell_run_cli_free(&cli);
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--user", "root", "id"), 0);
+	assert_int_equal(cli.spec.process.uid, 0);
+	cell_run_cli_free(&cli);
+	assert_true(PARSE_AS(0, &cli, &err, "--user", "no-such-user-cell", "id") < 0);
+	assert_non_null(strstr(err.msg, "no-such-user-cell"));
+	cell_run_cli_free(&cli);
+}
+
+static void test_cap_add_and_drop_edit_all_sets(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_capabilities *c;
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--cap-add", "SYS_ADMIN", "--cap-drop",
+				  "CAP_CHOWN", "true"),
+			 0);
+	c = &cli.spec.process.capabilities;
+	assert_true(c->effective & (1ULL << 21));
+	assert_true(c->bounding & (1ULL << 21));
+	assert_false(c->effective & 1ULL);
+	assert_false(c->bounding & 1ULL);
+	cell_run_cli_free(&cli);
+	assert_true(PARSE_AS(0, &cli, &err, "--cap-add", "NOT_A_CAP", "true") < 0);
+	cell_run_cli_free(&cli);
+}
+
+static void test_tty_and_env_flags(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	setenv("CELL_TEST_VAR", "from-host", 1);
+	assert_int_equal(PARSE_AS(0, &cli, &err, "-t", "-e", "A=1", "-e", "CELL_TEST_VAR", "-e",
+				  "A=2", "-w", "/usr", "true"),
+			 0);
+	assert_true(cli.spec.process.terminal);
+	assert_non_null(env_of(&cli.spec, "TERM"));
+	assert_string_equal(env_of(&cli.spec, "A"), "2");
+	assert_string_equal(env_of(&cli.spec, "CELL_TEST_VAR"), "from-host");
+	assert_string_equal(cli.spec.process.cwd, "/usr");
+	assert_false(cli.spec.cell.cwd_optional);
+	cell_run_cli_free(&cli);
+}
+
+static void test_no_init_and_propagation(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--no-init", "--propagation", "rslave", "true"),
+			 0);
+	assert_false(cli.spec.cell.init);
+	assert_int_equal(cli.spec.linux.rootfs_propagation, MS_SLAVE | MS_REC);
+	cell_run_cli_free(&cli);
+}
+
+static void test_validate_refuses_rootless_without_userns(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	if (geteuid() == 0)
+		skip(); /* the check reads the real euid */
+	assert_int_equal(PARSE_AS(geteuid(), &cli, &err, "--share-user", "true"), 0);
+	assert_true(cell_spec_validate(&cli.spec, &err) < 0);
+	assert_non_null(strstr(err.msg, "user namespace"));
+	cell_run_cli_free(&cli);
+}
+
+static void test_validate_refuses_overlapping_maps(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--unshare-user", "--uidmap", "0:1000:10",
+				  "--uidmap", "5:2000:10", "true"),
+			 0);
+	assert_true(cell_spec_validate(&cli.spec, &err) < 0);
+	assert_non_null(strstr(err.msg, "overlap"));
+	cell_run_cli_free(&cli);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_as_root_create_six_namespaces_and_no_userns),
+		cmocka_unit_test(test_rootless_default_maps_caller_to_root_with_single_id),
+		cmocka_unit_test(test_keep_id_maps_uid_to_itself_and_runs_as_it),
+		cmocka_unit_test(test_unshare_user_as_root_uses_identity_map),
+		cmocka_unit_test(test_uidmap_flags_replace_default_maps),
+		cmocka_unit_test(test_subids_maps_root_to_caller_and_rest_to_subuid_range),
+		cmocka_unit_test(test_net_host_shares_network_namespace),
+		cmocka_unit_test(test_share_uts_drops_default_hostname),
+		cmocka_unit_test(test_limits_set_resources_fields),
+		cmocka_unit_test(test_malformed_size_names_flag_and_value),
+		cmocka_unit_test(test_out_of_range_numbers_are_refused),
+		cmocka_unit_test(test_unknown_flag_and_missing_argument_are_named),
+		cmocka_unit_test(test_command_arguments_stop_option_parsing),
+		cmocka_unit_test(test_mount_flags_append_mounts),
+		cmocka_unit_test(test_missing_bind_source_is_refused_with_path),
+		cmocka_unit_test(test_time_offsets_imply_time_namespace),
+		cmocka_unit_test(test_user_flag_clears_effective_caps_for_non_root),
+		cmocka_unit_test(test_cap_add_and_drop_edit_all_sets),
+		cmocka_unit_test(test_tty_and_env_flags),
+		cmocka_unit_test(test_no_init_and_propagation),
+		cmocka_unit_test(test_validate_refuses_rootless_without_userns),
+		cmocka_unit_test(test_validate_refuses_overlapping_maps),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
