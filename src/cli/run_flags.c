@@ -508,21 +508,41 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 	return set_resource(&l->resources, opt, flag, optarg, err);
 }
 
+/*
+ * The caller's name from /etc/passwd, read directly: getpwuid(3) would load
+ * NSS modules, which a static binary cannot do reliably.
+ */
+static void user_name(uint32_t uid, char *buf, size_t size)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+
+	snprintf(buf, size, "%u", uid);
+	while (f && (pw = fgetpwent(f)))
+		if (pw->pw_uid == uid) {
+			snprintf(buf, size, "%s", pw->pw_name);
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
 static int subid_maps(const char *file, uint32_t self, const char *flag, struct cell_id_map **maps,
 		      size_t *n, struct cell_error *err)
 {
-	struct passwd *pw = getpwuid(self);
 	cleanup_free struct cell_id_map *ranges = NULL;
 	size_t n_ranges = 0;
 	uint32_t next = 1;
+	char name[256];
 	int r;
 
-	r = cell_subid_ranges(file, pw ? pw->pw_name : NULL, self, &ranges, &n_ranges, err);
+	user_name(self, name, sizeof(name));
+	r = cell_subid_ranges(file, name, self, &ranges, &n_ranges, err);
 	if (r < 0)
 		return r;
 	if (n_ranges == 0)
 		return cell_error_set(err, 0, "%s: %s has no subordinate ids for %s (uid %u)", flag,
-				      file, pw ? pw->pw_name : "this user", self);
+				      file, name, self);
 	*maps = calloc(n_ranges + 1, sizeof(**maps));
 	if (!*maps)
 		return cell_error_set(err, ENOMEM, "%s", flag);

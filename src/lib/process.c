@@ -189,6 +189,46 @@ static int enter_cwd(const struct cell_spec *spec, struct cell_error *err)
 	return cell_error_set(err, errno, "process.cwd %s", spec->process.cwd);
 }
 
+/*
+ * execvpe(3) searches the caller's PATH and may allocate; this searches the
+ * container's PATH (from envp) with a stack buffer, because it runs in a
+ * CLONE_VM child that must not touch the heap it shares with init.
+ */
+static int exec_in_path(const char *file, char *const argv[], char *const envp[])
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char *const empty[] = { NULL };
+	char buf[4096];
+	int found = ENOENT;
+
+	if (!envp)
+		envp = empty;
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	for (size_t i = 0; envp[i]; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	for (const char *dir = path;; dir++) {
+		const char *end = strchrnul(dir, ':');
+		int len = (int)(end - dir);
+
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", len, dir, len ? "/" : "", file) <
+		    (int)sizeof(buf)) {
+			execve(buf, argv, envp);
+			/* As execvp: remember a permission problem, skip what is not there. */
+			if (errno == EACCES)
+				found = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE)
+				return errno;
+		}
+		if (!*end)
+			return found;
+		dir = end;
+	}
+}
+
 static void set_exec_error(struct cell_error *err, int e, const char *cmd)
 {
 	cell_error_set(err, e, "exec %s", cmd);
@@ -222,16 +262,23 @@ __attribute__((noreturn)) static void exec_command(const struct cell_child_args 
 	    (r = cell_security_change_user(p, a->setgroups_allowed, &err)) < 0 ||
 	    (r = cell_security_finish(p, &err)) < 0)
 		fail(a->sync_fd, &err);
-	/* execvpe searches the PATH of the caller's environment, not of envp. */
-	for (size_t i = 0; p->env && p->env[i]; i++)
-		if (!strncmp(p->env[i], "PATH=", 5))
-			setenv("PATH", p->env[i] + 5, 1);
 	reset_signals();
 	/* Only stdio (and the sync socket, close-on-exec) cross into the command. */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	execvpe(p->args[0], p->args, p->env ? p->env : (char *[]){ NULL });
-	set_exec_error(&err, errno, p->args[0]);
+	set_exec_error(&err, exec_in_path(p->args[0], p->args, p->env), p->args[0]);
 	fail(a->sync_fd, &err);
+}
+
+struct command_start {
+	const struct cell_child_args *args;
+	int slave;
+};
+
+static int start_command(void *arg)
+{
+	const struct command_start *start = arg;
+
+	exec_command(start->args, start->slave);
 }
 
 /* PID 1 keeps only what it needs: the sync socket and CAP_KILL. */
@@ -288,13 +335,20 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	if (!spec->cell.init)
 		exec_command(a, slave);
 	block_signals();
-	child = fork();
+	/*
+	 * The command starts like posix_spawn(3) does: sharing init's memory
+	 * until execve, so no page table is copied and no page is faulted in
+	 * twice (a fork here cost 1.5 ms of the 9 ms start on a small VM).
+	 * exec_command() allocates nothing and init waits (CLONE_VFORK).
+	 */
+	struct command_start start = { .args = a, .slave = slave };
+	static char stack[256 * 1024] __attribute__((aligned(64)));
+	child = clone(start_command, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
+		      &start);
 	if (child < 0) {
-		cell_error_set(&err, errno, "fork the command under init");
+		cell_error_set(&err, errno, "start the command under init");
 		fail(a->sync_fd, &err);
 	}
-	if (child == 0)
-		exec_command(a, slave);
 	if (slave >= 0)
 		close(slave);
 	become_init(a, child);

@@ -197,7 +197,8 @@ static int fs_mount(const struct cell_mount *m, const struct parsed_mount *pm, c
 	for (size_t i = 0; m->type && i < sizeof(fallback) / sizeof(fallback[0]); i++)
 		if (!strcmp(m->type, fallback[i][0]))
 			src = fallback[i][1];
-	if (errno == EPERM && in_userns && src) {
+	/* EBUSY: the host's sysfs (--net host) is already mounted right there. */
+	if (src && ((errno == EPERM && in_userns) || errno == EBUSY)) {
 		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
 			/* The host has none mounted (no /dev/mqueue): leave it empty. */
 			return errno == ENOENT && strcmp(src, "/proc") ? 0 : -errno;
