@@ -43,13 +43,13 @@ static const struct {
 	const char *v1; /* hierarchy directory below a v1 root */
 	const char *v2; /* cgroup2 controller; NULL when v2 has none */
 } controller_names[CELL_CG_COUNT] = {
-	[CELL_CG_CPU] = { "cpu", "cpu" },
-	/* v2 "cpu" always accounts (cpu.stat): there is no cpuacct. */
-	[CELL_CG_CPUACCT] = { "cpuacct", NULL },
-	[CELL_CG_CPUSET] = { "cpuset", "cpuset" },
-	[CELL_CG_MEMORY] = { "memory", "memory" },
-	[CELL_CG_PIDS] = { "pids", "pids" },
-	[CELL_CG_BLKIO] = { "blkio", "io" },
+    [CELL_CG_CPU] = {"cpu", "cpu"},
+    /* v2 "cpu" always accounts (cpu.stat): there is no cpuacct. */
+    [CELL_CG_CPUACCT] = {"cpuacct", NULL},
+    [CELL_CG_CPUSET] = {"cpuset", "cpuset"},
+    [CELL_CG_MEMORY] = {"memory", "memory"},
+    [CELL_CG_PIDS] = {"pids", "pids"},
+    [CELL_CG_BLKIO] = {"blkio", "io"},
 };
 
 /* What cell_cgroup_create() was asked for, handed to the mode's create. */
@@ -109,8 +109,8 @@ static int cg_write(const char *dir, const char *file, const char *value, struct
 	return 0;
 }
 
-static __attribute__((format(printf, 4, 5))) int cg_writef(const char *dir, const char *file, struct cell_error *err, const char *fmt,
-		     ...)
+static __attribute__((format(printf, 4, 5))) int
+cg_writef(const char *dir, const char *file, struct cell_error *err, const char *fmt, ...)
 {
 	char value[128];
 	va_list ap;
@@ -303,10 +303,9 @@ static int check_swap(const struct cell_resources *res, struct cell_error *err)
 				      "memory+swap limit %" PRId64 " needs a memory limit as well",
 				      res->memory_swap);
 	if (res->memory_swap < res->memory_limit)
-		return cell_error_set(err, EINVAL,
-				      "memory+swap limit %" PRId64
-				      " is below the memory limit %" PRId64,
-				      res->memory_swap, res->memory_limit);
+		return cell_error_set(
+		    err, EINVAL, "memory+swap limit %" PRId64 " is below the memory limit %" PRId64,
+		    res->memory_swap, res->memory_limit);
 	return 0;
 }
 
@@ -376,8 +375,8 @@ static int self_cgroup_path(const char *file, const char *controller, char **out
 	if (r < 0)
 		return cell_error_set(err, -r, "%s", file);
 	if (!check_components(*out, true)) {
-		r = cell_error_set(err, EINVAL, "%s: cgroup \"%s\" is outside this namespace",
-				   file, *out);
+		r = cell_error_set(err, EINVAL, "%s: cgroup \"%s\" is outside this namespace", file,
+				   *out);
 		free(*out);
 		*out = NULL;
 	}
@@ -416,9 +415,8 @@ static int mkdir_failed(const struct cell_cgroup *cg, const char *path, bool lea
 			struct cell_error *err)
 {
 	if (e == EEXIST && leaf)
-		return cell_error_set(err, e,
-				      "cgroup %s exists already (cell only uses a cgroup it creates)",
-				      path);
+		return cell_error_set(
+		    err, e, "cgroup %s exists already (cell only uses a cgroup it creates)", path);
 	if (cg->rootless && (e == EACCES || e == EPERM || e == EROFS))
 		return cell_error_set(err, e,
 				      "cannot create cgroup %s: resource limits need a cgroup "
@@ -432,8 +430,7 @@ static int mkdir_failed(const struct cell_cgroup *cg, const char *path, bool lea
  * exists is someone else's: fine on the way down, an error for the leaf.
  * Return: 1 when cell made it, 0 when it existed, or -errno.
  */
-static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf,
-			struct cell_error *err)
+static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf, struct cell_error *err)
 {
 	char *copy;
 
@@ -444,8 +441,9 @@ static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf,
 	}
 	if (cg->n_created == CELL_CGROUP_MAX_DIRS) {
 		cell_cgroup_rmdir_hook(path);
-		return cell_error_set(err, E2BIG, "cannot create cgroup %s: more than %d new "
-				      "directories", path, CELL_CGROUP_MAX_DIRS);
+		return cell_error_set(err, E2BIG,
+				      "cannot create cgroup %s: more than %d new directories", path,
+				      CELL_CGROUP_MAX_DIRS);
 	}
 	copy = strdup(path);
 	if (!copy) {
@@ -491,7 +489,7 @@ static int walk_step(struct cgroup_walk *w, char **path, const char *name, size_
 	return r < 0 ? r : 0;
 }
 
-/* cgroup_walk_down() - make every missing directory of @rel below @root; *@leaf_out gets the last. */
+/* cgroup_walk_down() - make the missing directories of @rel below @root; *@leaf_out: the last. */
 static int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel,
 			    char **leaf_out, struct cell_error *err)
 {
@@ -547,8 +545,7 @@ static int v1_copy_from_parent(const char *dir, const char *file, struct cell_er
 	return cg_write(dir, file, value, err);
 }
 
-static int v1_seed_cpuset(struct cgroup_walk *w, const char *dir, bool leaf,
-			  struct cell_error *err)
+static int v1_seed_cpuset(struct cgroup_walk *w, const char *dir, bool leaf, struct cell_error *err)
 {
 	int r = 0;
 
@@ -584,7 +581,8 @@ static int v1_find_roots(const struct cgroup_request *req, char *roots[CELL_CG_C
 		if (!roots[c] && errno == ENOENT && !(req->required & CG_BIT(c)))
 			continue;
 		if (!roots[c])
-			return cell_error_set(err, errno, "cgroup controller %s is not mounted (%s)",
+			return cell_error_set(err, errno,
+					      "cgroup controller %s is not mounted (%s)",
 					      controller_names[c].v1, path);
 	}
 	return 0;
@@ -594,7 +592,7 @@ static int v1_find_roots(const struct cgroup_request *req, char *roots[CELL_CG_C
 static int v1_create_hierarchy(struct cell_cgroup *cg, const struct cgroup_request *req,
 			       char *const roots[CELL_CG_COUNT], int c, struct cell_error *err)
 {
-	struct cgroup_walk w = { .cg = cg, .res = req->res, .after_mkdir = v1_seed_cpuset };
+	struct cgroup_walk w = {.cg = cg, .res = req->res, .after_mkdir = v1_seed_cpuset};
 	cleanup_free char *rel = NULL;
 	char *leaf = NULL;
 	int other, r;
@@ -605,21 +603,25 @@ static int v1_create_hierarchy(struct cell_cgroup *cg, const struct cgroup_reque
 	r = cgroup_rel_path(req->params, controller_names[c].v1, &rel, err);
 	if (r == 0)
 		r = cgroup_walk_down(&w, roots[c], rel, &leaf, err);
-	for (other = c; r == 0 && other < CELL_CG_COUNT; other++) {
+	if (r < 0)
+		return r;
+	cg->dirs[c] = leaf;
+	cg->controllers |= CG_BIT(c);
+	for (other = c + 1; other < CELL_CG_COUNT; other++) {
 		if (!(w.controllers & CG_BIT(other)))
 			continue;
-		cg->dirs[other] = other == c ? leaf : strdup(leaf);
+		cg->dirs[other] = strdup(leaf);
 		if (!cg->dirs[other])
-			r = cell_error_set(err, ENOMEM, "cgroup %s", leaf);
+			return cell_error_set(err, ENOMEM, "cgroup %s", leaf);
 		cg->controllers |= CG_BIT(other);
 	}
-	return r;
+	return 0;
 }
 
 static int cgroup_v1_create(struct cell_cgroup *cg, const struct cgroup_request *req,
 			    struct cell_error *err)
 {
-	char *roots[CELL_CG_COUNT] = { NULL };
+	char *roots[CELL_CG_COUNT] = {NULL};
 	int c, r;
 
 	r = v1_find_roots(req, roots, err);
@@ -723,8 +725,7 @@ static const char *pick_file(const char *dir, const char *a, const char *b)
 	return cg_has_file(dir, b) ? b : NULL;
 }
 
-static int v1_apply_blkio(const char *dir, const struct cell_resources *res,
-			  struct cell_error *err)
+static int v1_apply_blkio(const char *dir, const struct cell_resources *res, struct cell_error *err)
 {
 	const char *file;
 	int r;
@@ -732,20 +733,21 @@ static int v1_apply_blkio(const char *dir, const struct cell_resources *res,
 	if (res->has_blkio_weight) {
 		file = pick_file(dir, "blkio.weight", "blkio.bfq.weight");
 		if (!file)
-			return cell_error_set(err, ENOTSUP,
-					      "blkio.weight: not supported by this kernel's I/O "
-					      "scheduler (no blkio.weight or blkio.bfq.weight in %s)",
-					      dir);
+			return cell_error_set(
+			    err, ENOTSUP,
+			    "blkio.weight: not supported by this kernel's I/O "
+			    "scheduler (no blkio.weight or blkio.bfq.weight in %s)",
+			    dir);
 		r = cg_writef(dir, file, err, "%u", (unsigned)res->blkio_weight);
 		if (r < 0)
 			return r;
 	}
-	r = write_rates(dir, "blkio.throttle.read_bps_device", res->read_bps, res->n_read_bps,
-			NULL, err);
+	r = write_rates(dir, "blkio.throttle.read_bps_device", res->read_bps, res->n_read_bps, NULL,
+			err);
 	if (r < 0)
 		return r;
-	return write_rates(dir, "blkio.throttle.write_bps_device", res->write_bps,
-			   res->n_write_bps, NULL, err);
+	return write_rates(dir, "blkio.throttle.write_bps_device", res->write_bps, res->n_write_bps,
+			   NULL, err);
 }
 
 static int cgroup_v1_apply(const struct cell_cgroup *cg, const struct cell_resources *res,
@@ -760,8 +762,7 @@ static int cgroup_v1_apply(const struct cell_cgroup *cg, const struct cell_resou
 	if (r == 0 && cg->dirs[CELL_CG_CPUSET])
 		r = v1_apply_cpuset(cg->dirs[CELL_CG_CPUSET], res, err);
 	if (r == 0 && cg->dirs[CELL_CG_PIDS] && res->has_pids_limit)
-		r = cg_write_limit(cg->dirs[CELL_CG_PIDS], "pids.max", res->pids_limit, "max",
-				   err);
+		r = cg_write_limit(cg->dirs[CELL_CG_PIDS], "pids.max", res->pids_limit, "max", err);
 	if (r == 0 && cg->dirs[CELL_CG_BLKIO])
 		r = v1_apply_blkio(cg->dirs[CELL_CG_BLKIO], res, err);
 	return r;
@@ -808,10 +809,10 @@ static bool cgroup_v1_oom_killed(const struct cell_cgroup *cg)
 }
 
 static const struct cell_cgroup_ops cgroup_v1_ops = {
-	.create = cgroup_v1_create,
-	.apply = cgroup_v1_apply,
-	.enter = cgroup_v1_enter,
-	.oom_killed = cgroup_v1_oom_killed,
+    .create = cgroup_v1_create,
+    .apply = cgroup_v1_apply,
+    .enter = cgroup_v1_enter,
+    .oom_killed = cgroup_v1_oom_killed,
 };
 
 /* ---- v2 ---- */
@@ -821,16 +822,19 @@ static int v2_enable_failed(const struct cell_cgroup *cg, const char *dir, const
 			    struct cell_error *err)
 {
 	if (r == -EBUSY)
-		return cell_error_set(err, EBUSY,
-				      "cannot enable \"%s\" in %s/cgroup.subtree_control: the cgroup "
-				      "holds processes itself (cgroup-v2.rst, \"No Internal Process "
-				      "Constraint\"); use an absolute cgroups path",
-				      add, dir);
+		return cell_error_set(
+		    err, EBUSY,
+		    "cannot enable \"%s\" in %s/cgroup.subtree_control: that cgroup "
+		    "holds processes, and cgroup v2 gives controllers only to the "
+		    "children of a cgroup without any (cgroup-v2.rst, \"No Internal "
+		    "Process Constraint\")",
+		    add, dir);
 	if (cg->rootless && (r == -EACCES || r == -EPERM || r == -EROFS))
-		return cell_error_set(err, -r,
-				      "cannot enable \"%s\" in %s/cgroup.subtree_control: resource "
-				      "limits need a cgroup delegated to this user (see cell-run(1))",
-				      add, dir);
+		return cell_error_set(
+		    err, -r,
+		    "cannot enable \"%s\" in %s/cgroup.subtree_control: resource "
+		    "limits need a cgroup delegated to this user (see cell-run(1))",
+		    add, dir);
 	return r;
 }
 
@@ -875,8 +879,10 @@ static int v2_enable_controllers(struct cgroup_walk *w, const char *dir, struct 
 static int cgroup_v2_create(struct cell_cgroup *cg, const struct cgroup_request *req,
 			    struct cell_error *err)
 {
-	struct cgroup_walk w = { .cg = cg, .res = req->res, .optional = req->optional,
-				 .before_child = v2_enable_controllers };
+	struct cgroup_walk w = {.cg = cg,
+				.res = req->res,
+				.optional = req->optional,
+				.before_child = v2_enable_controllers};
 	const char *fs_root = req->params->fs_root ? req->params->fs_root : CG_DEFAULT_ROOT;
 	cleanup_free char *rel = NULL;
 	int c, r;
@@ -993,10 +999,10 @@ static bool cgroup_v2_oom_killed(const struct cell_cgroup *cg)
 }
 
 static const struct cell_cgroup_ops cgroup_v2_ops = {
-	.create = cgroup_v2_create,
-	.apply = cgroup_v2_apply,
-	.enter = cgroup_v2_enter,
-	.oom_killed = cgroup_v2_oom_killed,
+    .create = cgroup_v2_create,
+    .apply = cgroup_v2_apply,
+    .enter = cgroup_v2_enter,
+    .oom_killed = cgroup_v2_oom_killed,
 };
 
 /* ---- lifetime ---- */
@@ -1013,7 +1019,7 @@ void cell_cgroup_init(struct cell_cgroup *cg)
  */
 static int cgroup_rmdir(const char *path, struct cell_error *err)
 {
-	const struct timespec one_ms = { .tv_nsec = 1000000 };
+	const struct timespec one_ms = {.tv_nsec = 1000000};
 	int tries;
 
 	for (tries = 0;; tries++) {
@@ -1055,13 +1061,14 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 		       const struct cell_resources *res, struct cell_error *err)
 {
 	static const struct cell_resources no_limits;
-	struct cgroup_request req = { .params = params, .res = res ? res : &no_limits };
+	struct cgroup_request req = {.params = params, .res = res ? res : &no_limits};
 	enum cell_cgroup_mode mode;
 	int r;
 
 	cell_cgroup_init(cg);
 	if (!params->cgroups_path || !check_components(params->cgroups_path, false))
-		return cell_error_set(err, EINVAL, "cgroups path \"%s\" must name a cgroup "
+		return cell_error_set(err, EINVAL,
+				      "cgroups path \"%s\" must name a cgroup "
 				      "without \".\" or \"..\" components",
 				      params->cgroups_path ? params->cgroups_path : "");
 	r = check_swap(req.res, err);
@@ -1074,6 +1081,7 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 	/* Without limits the cgroup still tracks the container and its OOM kills. */
 	if (!req.required)
 		req.optional = CG_BIT(CELL_CG_MEMORY) | CG_BIT(CELL_CG_PIDS) | CG_BIT(CELL_CG_CPU);
+	/* v1 cpuacct follows cpu, so the container's CPU time is its own (v2: cpu.stat). */
 	if ((req.required | req.optional) & CG_BIT(CELL_CG_CPU))
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);
 	cg->mode = mode;

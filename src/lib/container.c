@@ -59,7 +59,7 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 		.rootless = geteuid() != 0,
 	};
 
-	c->cg.v2_fd = -1;
+	cell_cgroup_init(&c->cg);
 	if (!cell_resources_any(&l->resources) && !l->cgroups_path)
 		return 0;
 	if (!params.cgroups_path) {
@@ -89,6 +89,14 @@ static int block_signals(struct run_ctx *c, struct cell_error *err)
 	if (c->sigfd < 0)
 		return cell_error_set(err, errno, "signalfd");
 	return 0;
+}
+
+/* Is there parent-side work between clone3 and the child's setup? */
+static bool needs_go(const struct run_ctx *c)
+{
+	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
+
+	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0);
 }
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
@@ -125,6 +133,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.sync_fd = sv[1],
 			.in_userns = userns,
 			.setgroups_allowed = setgroups_allowed,
+			.wait_for_go = needs_go(c),
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		};
 
@@ -148,7 +157,7 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
 		return r;
-	if ((r = cell_sync_send(c->sock, CELL_SYNC_GO, 0, NULL, -1)) < 0)
+	if (needs_go(c) && (r = cell_sync_send(c->sock, CELL_SYNC_GO, 0, NULL, -1)) < 0)
 		return cell_error_set(err, -r, "start the container");
 	return 0;
 }

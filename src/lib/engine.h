@@ -77,6 +77,7 @@ struct cell_child_args {
 	int sync_fd;
 	bool in_userns;		/* a user namespace was created */
 	bool setgroups_allowed; /* /proc/PID/setgroups is "allow" */
+	bool wait_for_go;	/* the parent writes maps or joins a cgroup first */
 	int stdio[3];
 };
 

@@ -318,7 +318,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 
 	/* If cell dies, so does the container. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (cell_sync_recv(a->sync_fd, &msg, &passed) <= 0 || msg.type != CELL_SYNC_GO)
+	if (a->wait_for_go &&
+	    (cell_sync_recv(a->sync_fd, &msg, &passed) <= 0 || msg.type != CELL_SYNC_GO))
 		_exit(125);
 	if (setup_namespaces(a, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, &err) < 0)
 		fail(a->sync_fd, &err);
