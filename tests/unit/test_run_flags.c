@@ -373,19 +373,6 @@ static void test_no_init_and_propagation(void **state)
 	cell_run_cli_free(&cli);
 }
 
-static void test_validate_refuses_rootless_without_userns(void **state)
-{
-	struct cell_run_cli cli = { 0 };
-	struct cell_error err = { 0 };
-
-	if (geteuid() == 0)
-		skip(); /* the check reads the real euid */
-	assert_int_equal(PARSE_AS(geteuid(), &cli, &err, "--share-user", "true"), 0);
-	assert_true(cell_spec_validate(&cli.spec, &err) < 0);
-	assert_non_null(strstr(err.msg, "user namespace"));
-	cell_run_cli_free(&cli);
-}
-
 static void test_validate_refuses_overlapping_maps(void **state)
 {
 	struct cell_run_cli cli = { 0 };
@@ -422,7 +409,6 @@ int main(void)
 		cmocka_unit_test(test_cap_add_and_drop_edit_all_sets),
 		cmocka_unit_test(test_tty_and_env_flags),
 		cmocka_unit_test(test_no_init_and_propagation),
-		cmocka_unit_test(test_validate_refuses_rootless_without_userns),
 		cmocka_unit_test(test_validate_refuses_overlapping_maps),
 	};
 
