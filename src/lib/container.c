@@ -290,7 +290,9 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 		return r;
 	sigemptyset(&c.oldmask);
 	sigprocmask(SIG_SETMASK, NULL, &c.oldmask);
-	if ((r = setup_cgroup(&c, err)) < 0 || (r = block_signals(&c, err)) < 0 ||
+	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
+	 * and leave a cgroup behind. */
+	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
 	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
 	    (r = wait_container(&c, err)) < 0)
 		goto out;

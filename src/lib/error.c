@@ -42,8 +42,13 @@ int cell_error_prefix(struct cell_error *err, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
 	/* Truncation keeps the front: the outermost context matters most. */
-	if (snprintf(err->msg, sizeof(err->msg), "%s: ", prefix) < (int)sizeof(err->msg))
-		strncat(err->msg, old, sizeof(err->msg) - strlen(err->msg) - 1);
+	int n = snprintf(err->msg, sizeof(err->msg), "%s: ", prefix);
+	if (n >= 0 && (size_t)n < sizeof(err->msg)) {
+		size_t room = sizeof(err->msg) - (size_t)n - 1, len = strnlen(old, room);
+
+		memcpy(err->msg + n, old, len);
+		err->msg[(size_t)n + len] = '\0';
+	}
 	return err->errnum ? -err->errnum : -EINVAL;
 }
 
