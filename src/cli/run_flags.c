@@ -625,13 +625,20 @@ static int resolve_user(struct cell_run_cli *cli, struct cell_error *err)
 		f = fopen(path, "re");
 		while (f && (pw = fgetpwent(f)) && strcmp(pw->pw_name, name))
 			;
-		if (f)
-			fclose(f);
-		if (!pw)
+		if (!pw) {
+			if (f)
+				fclose(f);
 			return cell_error_set(err, 0, "--user '%s': no such user in %s", cli->user,
 					      path);
+		}
 		uid = pw->pw_uid;
 		p->gid = pw->pw_gid;
+		char home[PATH_MAX + 8];
+		snprintf(home, sizeof(home), "HOME=%s", pw->pw_dir);
+		int r = cell_spec_set_env(&cli->spec, home, err);
+		fclose(f);
+		if (r < 0)
+			return r;
 	} else if (uid > UINT32_MAX - 1) {
 		return cell_error_set(err, ERANGE, "--user '%s'", cli->user);
 	}

@@ -32,6 +32,7 @@ struct run_ctx {
 	pid_t pid;
 	int sigfd;
 	sigset_t oldmask;
+	struct sigaction old_sigpipe;
 	struct cell_tty_relay tty;
 	bool have_status;	/* init reported the command's status */
 	int status;
@@ -88,6 +89,8 @@ static int block_signals(struct run_ctx *c, struct cell_error *err)
 	c->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (c->sigfd < 0)
 		return cell_error_set(err, errno, "signalfd");
+	/* A closed stdout must not kill cell before it has torn down. */
+	sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, &c->old_sigpipe);
 	return 0;
 }
 
@@ -250,9 +253,10 @@ static int wait_container(struct run_ctx *c, struct cell_error *err)
 	while (c->sock >= 0)
 		handle_message(c, err);
 	cell_tty_relay_drain(&c->tty);
-	if (!c->have_status)
+	if (!c->have_status) /* no init: PID 1 was the command */
 		c->status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
-						       : W_STOPCODE(0) * 0 + info.si_status;
+			    : info.si_code == CLD_DUMPED ? info.si_status | WCOREFLAG
+							 : info.si_status;
 	return 0;
 }
 
@@ -270,6 +274,8 @@ static void teardown(struct run_ctx *c, struct cell_error *err)
 		*err = cg_err;
 	safe_close(c->sock);
 	safe_close(c->pidfd);
+	if (c->sigfd >= 0)
+		sigaction(SIGPIPE, &c->old_sigpipe, NULL);
 	safe_close(c->sigfd);
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 }
