@@ -427,9 +427,11 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		if (strcmp(optarg, "none") && strcmp(optarg, "host"))
 			return cell_error_set(err, 0, "--net '%s': expected none or host", optarg);
 		return set_ns(cli, CELL_NS_NET, !strcmp(optarg, "none"));
-	case OPT_UIDMAP:
+	case OPT_UIDMAP: /* a map implies a user namespace, as in podman */
+		l->namespaces[CELL_NS_USER].present = true;
 		return add_map(&l->uid_mappings, &l->n_uid_mappings, optarg, err);
 	case OPT_GIDMAP:
+		l->namespaces[CELL_NS_USER].present = true;
 		return add_map(&l->gid_mappings, &l->n_gid_mappings, optarg, err);
 	case OPT_KEEP_ID:
 		cli->userns_mode = CELL_USERNS_KEEP_ID;
@@ -580,18 +582,10 @@ static int default_maps(struct cell_run_cli *cli, bool uid, struct cell_error *e
 	return 0;
 }
 
-static bool maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
-			return true;
-	return false;
-}
-
 /* devpts refuses gid=5 when the tty group has no id inside the user namespace. */
 static void fix_devpts_gid(struct cell_spec *spec)
 {
-	if (maps_contain(spec->linux.gid_mappings, spec->linux.n_gid_mappings, 5))
+	if (cell_id_maps_contain(spec->linux.gid_mappings, spec->linux.n_gid_mappings, 5))
 		return;
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		char **o = spec->mounts[i].options;
@@ -669,6 +663,21 @@ static int finish_process(struct cell_run_cli *cli, struct cell_error *err)
 	}
 	if (cli->user && (r = resolve_user(cli, err)) < 0)
 		return r;
+	/*
+	 * Without a user namespace nothing outside cell's own bounding set can be
+	 * had (--cap-add ALL means all of those); a new user namespace starts
+	 * with a full one.
+	 */
+	if (!spec->linux.namespaces[CELL_NS_USER].present && p->capabilities.present) {
+		uint64_t bset = cell_caps_bounding();
+		struct cell_capabilities *c = &p->capabilities;
+
+		c->bounding &= bset;
+		c->effective &= bset;
+		c->permitted &= bset;
+		c->inheritable &= bset;
+		c->ambient &= bset;
+	}
 	/* docker: a non-root user starts with no effective capabilities. */
 	if (p->uid != 0 && p->capabilities.present) {
 		p->capabilities.effective = p->capabilities.permitted = 0;

@@ -49,6 +49,7 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_
 int cell_cap_from_name(const char *name);
 const char *cell_cap_name(int cap);
 uint64_t cell_caps_default(void);
+uint64_t cell_caps_bounding(void);
 int cell_cap_last(void);
 int cell_security_prepare(const struct cell_process *proc, struct cell_error *err);
 int cell_security_change_user(const struct cell_process *proc, bool setgroups_allowed,

@@ -101,14 +101,6 @@ static int loopback_up(struct cell_error *err)
 	return 0;
 }
 
-static bool id_mapped(const struct cell_id_map *maps, size_t n, uint32_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
-			return true;
-	return false;
-}
-
 /*
  * In a new user namespace our host ids may have no mapping (root with
  * --uidmap 0:100000:65536): files created now would fail with EOVERFLOW.
@@ -118,9 +110,9 @@ static int become_userns_root(const struct cell_child_args *a, struct cell_error
 {
 	const struct cell_linux *l = &a->spec->linux;
 
-	if (id_mapped(l->gid_mappings, l->n_gid_mappings, 0) && setresgid(0, 0, 0) < 0)
+	if (cell_id_maps_contain(l->gid_mappings, l->n_gid_mappings, 0) && setresgid(0, 0, 0) < 0)
 		return cell_error_set(err, errno, "setresgid 0 in the user namespace");
-	if (id_mapped(l->uid_mappings, l->n_uid_mappings, 0) && setresuid(0, 0, 0) < 0)
+	if (cell_id_maps_contain(l->uid_mappings, l->n_uid_mappings, 0) && setresuid(0, 0, 0) < 0)
 		return cell_error_set(err, errno, "setresuid 0 in the user namespace");
 	if (a->setgroups_allowed && setgroups(0, NULL) < 0)
 		return cell_error_set(err, errno, "setgroups in the user namespace");

@@ -158,29 +158,65 @@ static int set_mount_attr(const char *path, uint64_t set, bool recursive)
 	return 0;
 }
 
-/* Per-mount flags of a bind mount need a second, remounting call (mount(2)). */
-static int bind_mount(int srcfd, const struct parsed_mount *pm, const char *target)
+/*
+ * The per-mount flags mount_setattr(2) can set on a bind. sync, dirsync and
+ * mand belong to the superblock, which a bind mount shares and cannot change.
+ */
+static uint64_t bind_attrs(unsigned long flags)
 {
-	unsigned long extra = pm->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-	char source[64];
+	uint64_t attrs = 0;
 
-	snprintf(source, sizeof(source), "/proc/self/fd/%d", srcfd);
-	if (mount(source, target, NULL, pm->flags & (MS_BIND | MS_REC), NULL) < 0)
+	if (flags & MS_RDONLY)
+		attrs |= MOUNT_ATTR_RDONLY;
+	if (flags & MS_NOSUID)
+		attrs |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV)
+		attrs |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC)
+		attrs |= MOUNT_ATTR_NOEXEC;
+	if (flags & MS_NODIRATIME)
+		attrs |= MOUNT_ATTR_NODIRATIME;
+	if (flags & MS_NOATIME)
+		attrs |= MOUNT_ATTR_NOATIME;
+	else if (flags & MS_STRICTATIME)
+		attrs |= MOUNT_ATTR_STRICTATIME;
+	return attrs;
+}
+
+/*
+ * A bind mount through the new mount API: clone the source tree detached,
+ * set its flags while no one can see it, then attach it to the target. A
+ * read-only bind is never writable, not for an instant, and the flags reach
+ * every submount of a recursive bind (an MS_REMOUNT would change the top
+ * one only, and through /proc/self/fd/N it would name the mount underneath).
+ */
+static int bind_tree(int srcfd, int targetfd, uint64_t attrs, bool recursive)
+{
+	unsigned int rec = recursive ? AT_RECURSIVE : 0;
+	struct mount_attr attr = { .attr_set = attrs };
+	cleanup_close int tree = (int)syscall(SYS_open_tree, srcfd, "",
+					      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+						      rec);
+
+	if (tree < 0)
 		return -errno;
-	if (!extra)
-		return 0;
-	/* A recursive bind made read-only must be read-only all the way down. */
-	if ((pm->flags & MS_REC) && (extra & MS_RDONLY) &&
-	    set_mount_attr(target, MOUNT_ATTR_RDONLY, true) == 0)
-		extra &= ~MS_RDONLY;
-	if (extra && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | extra, NULL) < 0)
+	if (attrs & MOUNT_ATTR__ATIME)
+		attr.attr_clr = MOUNT_ATTR__ATIME; /* the kernel wants the whole field */
+	if (attrs && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | rec, &attr,
+			     sizeof(attr)) < 0)
+		return -errno;
+	if (syscall(SYS_move_mount, tree, "", targetfd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return -errno;
 	return 0;
 }
 
-static int fs_mount(const struct cell_mount *m, const struct parsed_mount *pm, const char *target,
+static int fs_mount(const struct cell_mount *m, const struct parsed_mount *pm, int targetfd,
 		    bool in_userns)
 {
+	char target[64];
+
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", targetfd);
 	if (mount(m->source ? m->source : m->type, target, m->type, pm->flags,
 		  pm->data[0] ? pm->data : NULL) == 0)
 		return 0;
@@ -198,15 +234,12 @@ static int fs_mount(const struct cell_mount *m, const struct parsed_mount *pm, c
 		if (!strcmp(m->type, fallback[i][0]))
 			src = fallback[i][1];
 	/* EBUSY: the host's sysfs (--net host) is already mounted right there. */
-	if (src && ((errno == EPERM && in_userns) || errno == EBUSY)) {
-		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-			/* The host has none mounted (no /dev/mqueue): leave it empty. */
-			return errno == ENOENT && strcmp(src, "/proc") ? 0 : -errno;
-		if (pm->flags & MS_RDONLY)
-			return set_mount_attr(target, MOUNT_ATTR_RDONLY, true);
-		return 0;
-	}
-	return -errno;
+	if (!src || !((errno == EPERM && in_userns) || errno == EBUSY))
+		return -errno;
+	cleanup_close int srcfd = open(src, O_PATH | O_CLOEXEC);
+	if (srcfd < 0) /* The host has none mounted (no /dev/mqueue): leave it empty. */
+		return errno == ENOENT && strcmp(src, "/proc") ? 0 : -errno;
+	return bind_tree(srcfd, targetfd, bind_attrs(pm->flags), true);
 }
 
 static int do_mount(int rootfd, const struct cell_mount *m, int srcfd, bool in_userns,
@@ -227,13 +260,19 @@ static int do_mount(int rootfd, const struct cell_mount *m, int srcfd, bool in_u
 					   err);
 	if (fd < 0)
 		return fd;
-	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
-	r = is_bind ? bind_mount(srcfd, &pm, target) : fs_mount(m, &pm, target, in_userns);
+	r = is_bind ? bind_tree(srcfd, fd, bind_attrs(pm.flags), pm.flags & MS_REC)
+		    : fs_mount(m, &pm, fd, in_userns);
 	if (r < 0)
 		return cell_error_set(err, -r, "mount %s%s%s on %s", m->type ? m->type : "",
 				      is_bind ? " " : "", is_bind ? m->source : "", m->destination);
-	if (pm.propagation && mount(NULL, target, NULL, pm.propagation, NULL) < 0)
-		return cell_error_set(err, errno, "set propagation of %s", m->destination);
+	if (!pm.propagation)
+		return 0;
+	/* The fd names what lies under the new mount: look the target up again. */
+	cleanup_close int top = openat2_in_root(rootfd, m->destination, O_PATH);
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", top);
+	if (top < 0 || mount(NULL, target, NULL, pm.propagation, NULL) < 0)
+		return cell_error_set(err, top < 0 ? -top : errno, "set propagation of %s",
+				      m->destination);
 	return 0;
 }
 

@@ -79,6 +79,17 @@ uint64_t cell_caps_default(void)
 	return mask;
 }
 
+/* The calling thread's bounding set: no capability outside it can be gained. */
+uint64_t cell_caps_bounding(void)
+{
+	uint64_t mask = 0;
+
+	for (int cap = 0; cap <= cell_cap_last() && cap < 64; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			mask |= 1ULL << cap;
+	return mask;
+}
+
 static int capset_masks(uint64_t eff, uint64_t perm, uint64_t inh, struct cell_error *err)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };

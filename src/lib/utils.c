@@ -582,3 +582,11 @@ int cell_random_id(char out[13], struct cell_error *err)
 	} while (all_digits(out));
 	return 0;
 }
+
+bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
+			return true;
+	return false;
+}

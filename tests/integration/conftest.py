@@ -272,6 +272,12 @@ class Running:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if f is not None and not f.closed:
+                try:
+                    f.close()
+                except OSError:
+                    pass
 
 
 def assert_cell_error(res, code=125, *needles):
@@ -551,6 +557,7 @@ class PtySession(Running):
 
     def __init__(self, argv, env, cwd, rows=None, cols=None):
         self.master, slave = os.openpty()
+        self.slave_name = os.ttyname(slave)
         if rows:
             set_winsize(self.master, rows, cols)
 

@@ -1,5 +1,4 @@
 """The command line: help, exit statuses, error lines, arguments, stdio, environment, cwd."""
-import os
 import re
 import tempfile
 

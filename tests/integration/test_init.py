@@ -37,12 +37,12 @@ def test_share_pid_sees_host_processes(sh):
     assert r.stdout.strip() == "host-visible"
 
 
-def test_proc_is_a_fresh_procfs_of_the_new_pid_namespace(run, user):
-    r = run(["run", "--", "cat", "/proc/1/status"], user=user)
+@pytest.mark.parametrize("flags,pid", [([], "2"), (["--no-init"], "1")])
+def test_proc_is_a_fresh_procfs_of_the_new_pid_namespace(run, user, flags, pid):
+    # With the host's /proc, /proc/self would name the host pid instead.
+    r = run(["run", *flags, "--", "readlink", "/proc/self"], user=user)
     assert r.returncode == 0, r.stderr
-    fields = dict(line.split(":", 1) for line in r.stdout.splitlines() if ":" in line)
-    assert fields["PPid"].strip() == "0"
-    assert fields["Pid"].strip() == "1"
+    assert r.stdout.strip() == pid
 
 
 ORPHAN_SCRIPT = r"""

@@ -1,6 +1,5 @@
 """The file system view: root, read-only mounts, binds, tmpfs, /dev, /sys, propagation."""
 import os
-import stat
 
 import pytest
 
@@ -48,8 +47,8 @@ def test_every_host_submount_is_read_only_too(run, sh, tdir, host_mount, user):
     assert str(sub) in points and str(sub / "inner") in points, points
     for m in mounts:
         p = m["mountpoint"]
-        if p in WRITABLE or p == "/proc" or p.startswith("/proc/"):
-            continue
+        if p in WRITABLE or p.startswith(("/proc/", "/dev/")) or p == "/proc":
+            continue  # /dev/null & co. may be binds of the host's nodes in a user namespace
         assert "ro" in m["opts"], f"{p} is writable inside: {m}"
     r = sh(f"touch {sub}/a || true; touch {sub}/inner/b || true", user=user)
     assert not os.path.exists(sub / "a") and not os.path.exists(sub / "inner" / "b")
@@ -100,8 +99,24 @@ def test_rootfs_hides_the_host_file_system(run, rootfs, user):
     assert "host-visible" not in r.stdout
     for m in mountinfo(r.stdout):
         p = m["mountpoint"]
-        assert p in ("/",) + WRITABLE or p.startswith(("/proc", "/sys")), \
+        assert p in ("/",) + WRITABLE or p.startswith(("/proc", "/sys", "/dev/")), \
             f"unexpected mount inside the rootfs: {p}"
+
+
+def test_rootfs_commands_are_looked_up_in_the_rootfs(run, rootfs, user):
+    r = run(["run", "--rootfs", rootfs, "--", "hostname"], user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "cell"
+
+
+def test_rootfs_command_only_on_the_host_exits_127(run, cell_error, rootfs):
+    cell_error(run(["run", "--rootfs", rootfs, "--", "/usr/bin/python3"]), 127, "python3")
+
+
+def test_rootfs_cwd_falls_back_to_root_when_the_callers_is_missing(run, rootfs, tdir):
+    r = run(["run", "--rootfs", rootfs, "--", "pwd"], cwd=tdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "/"
 
 
 def test_rootfs_is_writable_unless_read_only(run, rootfs):
@@ -168,8 +183,10 @@ def test_ro_bind_is_readable_but_not_writable(run, src, user):
 
 @pytest.mark.parametrize("mode,writable", [("", True), (":rw", True), (":ro", False)])
 def test_volume_flag_modes(run, src, user, mode, writable):
-    r = run(["run", "-v", f"{src}:/mnt{mode}", "--", "sh", "-c", "touch /mnt/g"], user=user)
-    assert (r.returncode == 0) == writable, r.stderr
+    r = run(["run", "-v", f"{src}:/mnt{mode}", "--", "sh", "-c",
+             "cat /mnt/f; touch /mnt/g && echo wrote || echo denied"], user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "from host\n" + ("wrote\n" if writable else "denied\n")
     assert (src / "g").exists() == writable
 
 
@@ -184,16 +201,21 @@ def test_volume_with_a_bad_mode_exits_125(run, cell_error, src):
 
 
 def test_bind_of_a_single_file(run, src):
-    r = run(["run", "--ro-bind", src / "f", "/tmp/file", "--", "cat", "/tmp/file"])
+    r = run(["run", "--bind", src / "f", "/tmp/file", "--", "cat", "/tmp/file"])
     assert r.returncode == 0, r.stderr
     assert r.stdout == "from host\n"
 
 
-def test_tmpfs_with_size_and_mode(run, user):
-    m = by_point(inside_mounts(run, "--tmpfs", "/tmp/t:size=64m,mode=1777", user=user), "/tmp/t")
+@pytest.mark.parametrize("mode", ["1777", "750"])
+def test_tmpfs_with_size_and_mode(run, user, mode):
+    r = run(["run", "--tmpfs", f"/tmp/t:size=64m,mode={mode}", "--", "sh", "-c",
+             "stat -c %a /tmp/t; cat /proc/self/mountinfo"], user=user)
+    assert r.returncode == 0, r.stderr
+    got_mode, info = r.stdout.split("\n", 1)
+    m = by_point(mountinfo(info), "/tmp/t")
     assert m["fstype"] == "tmpfs"
     assert "size=65536k" in m["super"], m
-    assert "mode=1777" in m["super"], m
+    assert got_mode == mode
 
 
 def test_tmpfs_on_an_existing_directory_of_the_read_only_root_is_writable(sh, user):
@@ -226,7 +248,12 @@ def test_dev_holds_exactly_the_standard_entries(run, request, user, root):
     flags = []
     if root == "rootfs":
         flags = ["--rootfs", request.getfixturevalue("rootfs")]
-    r = run(["run", *flags, "--", "sh", "-c", DEV_SCRIPT], user=user)
+    master, slave = os.openpty()  # so the host's /dev/pts is not empty
+    try:
+        r = run(["run", *flags, "--", "sh", "-c", DEV_SCRIPT], user=user)
+    finally:
+        os.close(master)
+        os.close(slave)
     assert r.returncode == 0, r.stderr
     listing, nodes, links, pts, mounts = r.stdout.split("---\n")
     assert set(listing.split()) == DEV_ENTRIES
@@ -271,7 +298,7 @@ def shared_dir(tdir, host_mount):
     return d
 
 
-WATCH = ("echo ready; i=0; while [ $i -lt 50 ]; do "
+WATCH = ("echo ready; i=0; while [ $i -lt 20 ]; do "
          "grep -q ' {point} ' /proc/self/mountinfo && {{ echo seen; exit 0; }}; "
          "sleep 0.1; i=$((i+1)); done; echo not-seen")
 

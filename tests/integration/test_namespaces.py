@@ -4,6 +4,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -167,6 +168,10 @@ def test_hostname_and_domainname_flags(run, user):
     assert r.stdout.split() == ["box1", "example.test"]
 
 
+def test_hostname_longer_than_the_kernel_allows_exits_125(run, cell_error):
+    cell_error(run(["run", "--hostname", "h" * 65, "--", "true"]), 125)
+
+
 def test_hostname_env_follows_the_hostname_flag(run):
     r = run(["run", "--hostname", "box2", "--", "sh", "-c", 'echo "$HOSTNAME"'])
     assert r.stdout.strip() == "box2"
@@ -266,7 +271,6 @@ def test_boottime_offset_shifts_uptime(run, user):
 
 
 def test_monotonic_offset_shifts_the_monotonic_clock(run, user):
-    import time
     before = time.clock_gettime(time.CLOCK_MONOTONIC)
     r = run(["run", "--monotonic-offset", "3600", "--", "python3", "-c",
              "import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))"], user=user)

@@ -723,6 +723,20 @@ static void test_random_id_is_never_all_digits(void **state)
 
 #define SCRATCH_TEST(f) cmocka_unit_test_setup_teardown(f, scratch_setup, scratch_teardown)
 
+static void test_id_maps_contain_checks_container_side_bounds(void **state)
+{
+	const struct cell_id_map maps[] = { { 0, 1000, 1 }, { 5, 200000, 10 } };
+
+	(void)state;
+	assert_true(cell_id_maps_contain(maps, 2, 0));
+	assert_false(cell_id_maps_contain(maps, 2, 1));
+	assert_true(cell_id_maps_contain(maps, 2, 5));
+	assert_true(cell_id_maps_contain(maps, 2, 14));
+	assert_false(cell_id_maps_contain(maps, 2, 15));
+	assert_false(cell_id_maps_contain(maps, 2, 1000)); /* a host id, not a container one */
+	assert_false(cell_id_maps_contain(NULL, 0, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -770,6 +784,7 @@ int main(void)
 	    SCRATCH_TEST(test_subid_ranges_missing_file_is_empty_not_error),
 	    SCRATCH_TEST(test_subid_ranges_unreadable_file_is_error_naming_it),
 	    SCRATCH_TEST(test_subid_ranges_null_user_matches_by_id),
+	    cmocka_unit_test(test_id_maps_contain_checks_container_side_bounds),
 	    cmocka_unit_test(test_format_id_map_writes_kernel_lines),
 	    cmocka_unit_test(test_format_id_map_refuses_buffer_too_small),
 	    cmocka_unit_test(test_format_id_map_of_nothing_is_empty_string),
