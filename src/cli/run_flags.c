@@ -664,12 +664,12 @@ static int finish_process(struct cell_run_cli *cli, struct cell_error *err)
 	if (cli->user && (r = resolve_user(cli, err)) < 0)
 		return r;
 	/*
-	 * Without a user namespace nothing outside cell's own bounding set can be
-	 * had (--cap-add ALL means all of those); a new user namespace starts
+	 * Without a user namespace nothing outside cell's own permitted set can
+	 * be had (--cap-add ALL means all of those); a new user namespace starts
 	 * with a full one.
 	 */
 	if (!spec->linux.namespaces[CELL_NS_USER].present && p->capabilities.present) {
-		uint64_t bset = cell_caps_bounding();
+		uint64_t bset = cell_caps_permitted();
 		struct cell_capabilities *c = &p->capabilities;
 
 		c->bounding &= bset;

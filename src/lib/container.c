@@ -137,6 +137,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.in_userns = userns,
 			.setgroups_allowed = setgroups_allowed,
 			.wait_for_go = needs_go(c),
+			.sigpipe = c->old_sigpipe,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		};
 
@@ -238,6 +239,9 @@ static int wait_container(struct run_ctx *c, struct cell_error *err)
 			handle_signal(c);
 		if (p[2].revents)
 			handle_message(c, err);
+		/* init reported the command's status and is leaving: no more polling. */
+		if (c->have_status)
+			break;
 		if (p[3].revents && cell_tty_relay_pump(&c->tty, c->tty.master) == 0)
 			c->tty.master = safe_close(c->tty.master);
 		if (p[4].revents)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -49,14 +50,15 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_
 int cell_cap_from_name(const char *name);
 const char *cell_cap_name(int cap);
 uint64_t cell_caps_default(void);
-uint64_t cell_caps_bounding(void);
 int cell_cap_last(void);
 int cell_security_prepare(const struct cell_process *proc, struct cell_error *err);
 int cell_security_change_user(const struct cell_process *proc, bool setgroups_allowed,
 			      struct cell_error *err);
 int cell_security_finish(const struct cell_process *proc, struct cell_error *err);
-/** cell_caps_drop_all_but() - for init: keep only @keep (bit mask) in every set. */
-int cell_caps_drop_all_but(uint64_t keep, struct cell_error *err);
+/** cell_caps_keep_only() - for init, which never execs: keep only @keep in its sets. */
+int cell_caps_keep_only(uint64_t keep, struct cell_error *err);
+/** cell_caps_permitted() - the calling thread's permitted set. */
+uint64_t cell_caps_permitted(void);
 
 /* ---- ns.c ---- */
 
@@ -79,6 +81,7 @@ struct cell_child_args {
 	bool in_userns;		/* a user namespace was created */
 	bool setgroups_allowed; /* /proc/PID/setgroups is "allow" */
 	bool wait_for_go;	/* the parent writes maps or joins a cgroup first */
+	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
 	int stdio[3];
 };
 

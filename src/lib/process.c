@@ -93,9 +93,8 @@ static int loopback_up(struct cell_error *err)
 
 	if (fd < 0)
 		return cell_error_set(err, errno, "socket for lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		return cell_error_set(err, errno, "get flags of lo");
-	ifr.ifr_flags |= IFF_UP;
+	/* lo's only other flags (LOOPBACK, RUNNING) are not the caller's to set. */
+	ifr.ifr_flags = IFF_UP;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		return cell_error_set(err, errno, "bring lo up");
 	return 0;
@@ -172,13 +171,16 @@ static int open_pty(const struct cell_process *p, int *slave, struct cell_error 
 	return master;
 }
 
-static void reset_signals(void)
+/*
+ * execve resets caught signals to their default; ignored ones stay ignored,
+ * as they do for any program the caller starts (nohup). Only what cell
+ * itself changed goes back: SIGPIPE, and the mask its signalfd needed.
+ */
+static void restore_signals(const struct cell_child_args *a)
 {
-	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t none;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL); /* EINVAL for SIGKILL/SIGSTOP/internal: fine */
+	sigaction(SIGPIPE, &a->sigpipe, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -265,7 +267,7 @@ __attribute__((noreturn)) static void exec_command(const struct cell_child_args 
 	    (r = cell_security_change_user(p, a->setgroups_allowed, &err)) < 0 ||
 	    (r = cell_security_finish(p, &err)) < 0)
 		fail(a->sync_fd, &err);
-	reset_signals();
+	restore_signals(a);
 	/* Only stdio (and the sync socket, close-on-exec) cross into the command. */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	set_exec_error(&err, exec_in_path(p->args[0], p->args, p->env), p->args[0]);
@@ -299,7 +301,7 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 	if (a->sync_fd > 3)
 		syscall(SYS_close_range, 3, a->sync_fd - 1, 0);
 	syscall(SYS_close_range, a->sync_fd + 1, ~0U, 0);
-	(void)cell_caps_drop_all_but(1ULL << 5 /* CAP_KILL */, &err);
+	(void)cell_caps_keep_only(1ULL << 5 /* CAP_KILL */, &err);
 	cell_init_run(child, a->sync_fd);
 }
 

@@ -79,15 +79,16 @@ uint64_t cell_caps_default(void)
 	return mask;
 }
 
-/* The calling thread's bounding set: no capability outside it can be gained. */
-uint64_t cell_caps_bounding(void)
+/* One capget(2) instead of a prctl per capability: nothing outside the
+ * permitted set can be given to the container without a user namespace. */
+uint64_t cell_caps_permitted(void)
 {
-	uint64_t mask = 0;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
 
-	for (int cap = 0; cap <= cell_cap_last() && cap < 64; cap++)
-		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
-			mask |= 1ULL << cap;
-	return mask;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return ~0ULL; /* let capset report what is wrong */
+	return data[0].permitted | (uint64_t)data[1].permitted << 32;
 }
 
 static int capset_masks(uint64_t eff, uint64_t perm, uint64_t inh, struct cell_error *err)
@@ -115,11 +116,10 @@ static int drop_bounding(uint64_t keep, struct cell_error *err)
 	return 0;
 }
 
-int cell_caps_drop_all_but(uint64_t keep, struct cell_error *err)
+/* The bounding set limits only what execve can grant: init never execs. */
+int cell_caps_keep_only(uint64_t keep, struct cell_error *err)
 {
-	int r = drop_bounding(keep, err);
-
-	return r < 0 ? r : capset_masks(keep, keep, 0, err);
+	return capset_masks(keep, keep, 0, err);
 }
 
 static int apply_rlimits(const struct cell_process *proc, struct cell_error *err)

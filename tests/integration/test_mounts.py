@@ -1,5 +1,7 @@
 """The file system view: root, read-only mounts, binds, tmpfs, /dev, /sys, propagation."""
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -166,6 +168,20 @@ def test_bind_to_a_new_path_under_tmp(run, src, user):
     r = run(["run", "--bind", src, "/tmp/a/b", "--", "cat", "/tmp/a/b/f"], user=user)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "from host\n"
+
+
+def test_bind_source_under_host_tmp_is_the_hosts_not_the_containers(sh):
+    # The container mounts its own tmpfs on /tmp and, on the host's root, /dev:
+    # a bind source below those must still be the host's directory.
+    host = tempfile.mkdtemp(prefix="cell-it-", dir="/tmp")
+    try:
+        with open(os.path.join(host, "marker"), "w") as f:
+            f.write("host side\n")
+        r = sh("cat /mnt/marker", "--bind", host, "/mnt")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "host side\n"
+    finally:
+        shutil.rmtree(host)
 
 
 def test_bind_destination_missing_in_the_read_only_root_exits_125(run, cell_error, src):
