@@ -106,7 +106,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 {
 	int sv[2];
 	struct clone_args args = {
-		.flags = cell_ns_clone_flags(c->spec) | CLONE_PIDFD,
+		.flags = cell_ns_clone_flags(c->spec, !c->has_cgroup) | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&c->pidfd,
 		.exit_signal = SIGCHLD,
 	};
@@ -138,6 +138,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.setgroups_allowed = setgroups_allowed,
 			.wait_for_go = needs_go(c),
 			.sigpipe = c->old_sigpipe,
+			.cgroupns_made = !c->has_cgroup,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		};
 

@@ -63,7 +63,7 @@ uint64_t cell_caps_permitted(void);
 /* ---- ns.c ---- */
 
 /** cell_ns_clone_flags() - CLONE_NEW* flags of namespaces to create at clone time. */
-uint64_t cell_ns_clone_flags(const struct cell_spec *spec);
+uint64_t cell_ns_clone_flags(const struct cell_spec *spec, bool cgroup_at_clone);
 
 /* ---- init.c ---- */
 
@@ -82,6 +82,7 @@ struct cell_child_args {
 	bool setgroups_allowed; /* /proc/PID/setgroups is "allow" */
 	bool wait_for_go;	/* the parent writes maps or joins a cgroup first */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
+	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
 	int stdio[3];
 };
 

@@ -132,7 +132,7 @@ static int setup_namespaces(const struct cell_child_args *a, struct cell_error *
 	if ((r = join_namespaces(spec, err)) < 0)
 		return r;
 	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
-	if (ns[CELL_NS_CGROUP].present && !ns[CELL_NS_CGROUP].path &&
+	if (ns[CELL_NS_CGROUP].present && !ns[CELL_NS_CGROUP].path && !a->cgroupns_made &&
 	    unshare(CLONE_NEWCGROUP) < 0)
 		return cell_error_set(err, errno, "unshare cgroup namespace");
 	if (ns[CELL_NS_TIME].present && !ns[CELL_NS_TIME].path &&
