@@ -358,17 +358,24 @@ static bool mounts_dev_tmpfs(const struct cell_spec *spec)
 
 /*
  * maskedPaths: /dev/null over files, an empty read-only tmpfs over
- * directories. The bind is tried first (most masked paths are files) and
- * ENOTDIR says it was a directory: no stat per path on the start path.
+ * directories. stat first: a bind that fails on a type mismatch has already
+ * cloned its source, and freeing that clone waits for an RCU grace period
+ * (0.15 ms here), where a stat costs 2 us.
  */
 static int mask_paths(char *const *paths, struct cell_error *err)
 {
-	for (size_t i = 0; paths && paths[i]; i++) {
-		int r = mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
+	struct stat st;
 
-		if (r < 0 && errno == ENOTDIR)
-			r = mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0,mode=0555");
-		if (r < 0 && errno != ENOENT)
+	for (size_t i = 0; paths && paths[i]; i++) {
+		if (stat(paths[i], &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return cell_error_set(err, errno, "linux.maskedPaths: %s", paths[i]);
+		}
+		int r = S_ISDIR(st.st_mode)
+				? mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0,mode=0555")
+				: mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
+		if (r < 0)
 			return cell_error_set(err, errno, "linux.maskedPaths: mask %s", paths[i]);
 	}
 	return 0;
