@@ -199,6 +199,7 @@ struct cell_run_options {
 struct cell_run_result {
 	int wait_status;	/* the command's raw wait status */
 	bool oom_killed;	/* the cgroup's OOM killer ended a process */
+	bool teardown_failed;	/* something cell made stayed behind; err says what */
 	pid_t pid;		/* host PID of the container's PID 1 */
 };
 
@@ -206,7 +207,8 @@ struct cell_run_result {
  * cell_run() - create the container described by @spec, run it to the end,
  * and tear down everything created for it, also when interrupted.
  *
- * Return: 0 and @result filled when the command ran (whatever its status);
+ * Return: 0 and @result filled when the command ran (whatever its status;
+ * if result->teardown_failed, @err names what could not be removed);
  * -errno with @err filled when the container could not be set up or the
  * command could not be executed (err->kind tells which).
  */

@@ -35,6 +35,8 @@ int cell_cmd_run(int argc, char **argv)
 		cell_run_cli_free(&cli);
 		return status;
 	}
+	if (result.teardown_failed)
+		fprintf(stderr, "cell: warning: %s\n", err.msg);
 	if (result.oom_killed)
 		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
 			"(linux.resources.memory.limit %lld bytes)\n",

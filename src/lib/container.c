@@ -29,7 +29,8 @@ struct run_ctx {
 	bool has_cgroup;
 	int sock;		/* parent's end of the sync socketpair */
 	int pidfd;
-	pid_t pid;
+	pid_t pid;		/* PID 1 until it has been waited for, then 0 */
+	pid_t host_pid;
 	int sigfd;
 	sigset_t oldmask;
 	struct sigaction old_sigpipe;
@@ -147,7 +148,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	}
 	close(sv[1]);
 	c->sock = sv[0];
-	c->pid = (pid_t)pid;
+	c->pid = c->host_pid = (pid_t)pid;
 	return 0;
 }
 
@@ -265,9 +266,11 @@ static int wait_container(struct run_ctx *c, struct cell_error *err)
 	return 0;
 }
 
-static void teardown(struct run_ctx *c, struct cell_error *err)
+/* Returns -errno when something cell made could not be removed. */
+static int teardown(struct run_ctx *c, struct cell_error *err)
 {
 	struct cell_error cg_err = { 0 };
+	int r = 0;
 
 	if (c->pid > 0) {
 		/* Setup failed in the parent: the child must not outlive it. */
@@ -275,7 +278,7 @@ static void teardown(struct run_ctx *c, struct cell_error *err)
 		waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
 	cell_tty_relay_stop(&c->tty);
-	if (c->has_cgroup && cell_cgroup_destroy(&c->cg, &cg_err) < 0 && err && !err->msg[0])
+	if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
 		*err = cg_err;
 	safe_close(c->sock);
 	safe_close(c->pidfd);
@@ -283,6 +286,7 @@ static void teardown(struct run_ctx *c, struct cell_error *err)
 		sigaction(SIGPIPE, &c->old_sigpipe, NULL);
 	safe_close(c->sigfd);
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
+	return r;
 }
 
 int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
@@ -293,6 +297,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	int r;
 
 	memset(result, 0, sizeof(*result));
+	cell_error_reset(err);
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
 	if (opts->id)
@@ -307,7 +312,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
 	    (r = wait_container(&c, err)) < 0)
 		goto out;
-	result->pid = c.pid;
+	result->pid = c.host_pid;
 	result->wait_status = c.status;
 	result->oom_killed = c.has_cgroup && cell_cgroup_oom_killed(&c.cg);
 	if (c.child_failed) {
@@ -315,6 +320,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 		r = err->errnum ? -err->errnum : -EINVAL;
 	}
 out:
-	teardown(&c, err);
+	/* The command ran: a failed teardown is reported beside its status. */
+	if (teardown(&c, err) < 0 && r == 0)
+		result->teardown_failed = true;
 	return r;
 }

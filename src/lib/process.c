@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <sched.h>
@@ -46,6 +47,14 @@ __attribute__((noreturn)) static void fail(int sync_fd, const struct cell_error 
 	cell_sync_send_error(sync_fd, err);
 	_exit(err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127 : err->kind == CELL_ERR_EXEC_DENIED ? 126
 											  : 125);
+}
+
+__attribute__((noreturn)) static void fail_errno(int sync_fd, int errnum, const char *what)
+{
+	struct cell_error err = { 0 };
+
+	cell_error_set(&err, errnum, "%s", what);
+	fail(sync_fd, &err);
 }
 
 /* Namespaces given by path: the user namespace first, so the others are ours to join. */
@@ -250,14 +259,13 @@ __attribute__((noreturn)) static void exec_command(const struct cell_child_args 
 	/* A new session: without -t the command has no controlling terminal,
 	 * so it can never push input into the caller's (TIOCSTI). */
 	if (setsid() < 0 && errno != EPERM)
-		cell_error_set(&err, errno, "setsid"), fail(a->sync_fd, &err);
+		fail_errno(a->sync_fd, errno, "setsid");
 	if (slave >= 0) {
 		if (ioctl(slave, TIOCSCTTY, 0) < 0)
-			cell_error_set(&err, errno, "make the pty the controlling terminal"),
-				fail(a->sync_fd, &err);
+			fail_errno(a->sync_fd, errno, "make the pty the controlling terminal");
 		for (int fd = 0; fd < 3; fd++)
 			if (dup2(slave, fd) < 0)
-				cell_error_set(&err, errno, "dup2 pty"), fail(a->sync_fd, &err);
+				fail_errno(a->sync_fd, errno, "dup2 the pty onto stdio");
 		if (slave > 2)
 			close(slave);
 	}
@@ -301,7 +309,7 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 	if (a->sync_fd > 3)
 		syscall(SYS_close_range, 3, a->sync_fd - 1, 0);
 	syscall(SYS_close_range, a->sync_fd + 1, ~0U, 0);
-	(void)cell_caps_keep_only(1ULL << 5 /* CAP_KILL */, &err);
+	(void)cell_caps_keep_only(1ULL << CAP_KILL, &err);
 	cell_init_run(child, a->sync_fd);
 }
 
@@ -339,7 +347,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	}
 	for (int fd = 0; fd < 3 && slave < 0; fd++)
 		if (a->stdio[fd] != fd && dup2(a->stdio[fd], fd) < 0)
-			cell_error_set(&err, errno, "dup2 stdio"), fail(a->sync_fd, &err);
+			fail_errno(a->sync_fd, errno, "dup2 stdio");
 	if (!spec->cell.init)
 		exec_command(a, slave);
 	block_signals();
