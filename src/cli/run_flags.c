@@ -2,6 +2,7 @@
  * beyond reading files named on the command line (/etc/passwd of the root, devices). */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
@@ -600,53 +601,98 @@ static void fix_devpts_gid(struct cell_spec *spec)
 	}
 }
 
+/* A file of the container's root file system, as a host path. */
+static void root_file(const struct cell_spec *spec, const char *file, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", strcmp(spec->root.path, "/") ? spec->root.path : "", file);
+}
+
+/* docker's --user NAME: the groups that list NAME in the root's /etc/group. */
+static int add_supplementary_groups(struct cell_run_cli *cli, const char *name, gid_t primary,
+				    struct cell_error *err)
+{
+	struct cell_process *p = &cli->spec.process;
+	char path[PATH_MAX];
+	struct group *gr;
+	FILE *f;
+
+	root_file(&cli->spec, "/etc/group", path, sizeof(path));
+	f = fopen(path, "re");
+	while (f && (gr = fgetgrent(f))) {
+		bool member = false;
+
+		for (char **m = gr->gr_mem; m && *m && !member; m++)
+			member = !strcmp(*m, name);
+		if (!member || gr->gr_gid == primary)
+			continue;
+		uint32_t *grown = realloc(p->additional_gids,
+					  (p->n_additional_gids + 1) * sizeof(*grown));
+		if (!grown) {
+			fclose(f);
+			return cell_error_set(err, ENOMEM, "--user %s: groups", name);
+		}
+		grown[p->n_additional_gids++] = gr->gr_gid;
+		p->additional_gids = grown;
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+/* A user name, looked up in the container's /etc/passwd, not the host's. */
+static int lookup_user(struct cell_run_cli *cli, const char *name, struct cell_error *err)
+{
+	struct cell_process *p = &cli->spec.process;
+	char path[PATH_MAX], home[PATH_MAX + 8];
+	struct passwd *pw = NULL;
+	FILE *f;
+	int r;
+
+	root_file(&cli->spec, "/etc/passwd", path, sizeof(path));
+	f = fopen(path, "re");
+	while (f && (pw = fgetpwent(f)) && strcmp(pw->pw_name, name))
+		;
+	if (!pw) {
+		if (f)
+			fclose(f);
+		return cell_error_set(err, 0, "--user '%s': no such user in %s", name, path);
+	}
+	p->uid = pw->pw_uid;
+	p->gid = pw->pw_gid;
+	snprintf(home, sizeof(home), "HOME=%s", pw->pw_dir);
+	fclose(f);
+	if ((r = cell_spec_set_env(&cli->spec, home, err)) < 0)
+		return r;
+	return add_supplementary_groups(cli, name, p->gid, err);
+}
+
 static int resolve_user(struct cell_run_cli *cli, struct cell_error *err)
 {
 	struct cell_process *p = &cli->spec.process;
-	char path[PATH_MAX], name[256], *colon, *end;
-	struct passwd *pw = NULL;
-	FILE *f;
+	char name[256], *colon, *end;
+	unsigned long id;
+	int r;
 
 	snprintf(name, sizeof(name), "%s", cli->user);
 	colon = strchr(name, ':');
 	if (colon)
 		*colon++ = '\0';
-	unsigned long uid = strtoul(name, &end, 10);
+	id = strtoul(name, &end, 10);
 	if (!name[0] || *end) {
-		/* A name: look it up in the container's /etc/passwd, not the host's. */
-		snprintf(path, sizeof(path), "%s/etc/passwd",
-			 strcmp(cli->spec.root.path, "/") ? cli->spec.root.path : "");
-		f = fopen(path, "re");
-		while (f && (pw = fgetpwent(f)) && strcmp(pw->pw_name, name))
-			;
-		if (!pw) {
-			if (f)
-				fclose(f);
-			return cell_error_set(err, 0, "--user '%s': no such user in %s", cli->user,
-					      path);
-		}
-		uid = pw->pw_uid;
-		p->gid = pw->pw_gid;
-		char home[PATH_MAX + 8];
-		snprintf(home, sizeof(home), "HOME=%s", pw->pw_dir);
-		int r = cell_spec_set_env(&cli->spec, home, err);
-		fclose(f);
-		if (r < 0)
+		if ((r = lookup_user(cli, name, err)) < 0)
 			return r;
-	} else if (uid > UINT32_MAX - 1) {
+	} else if (id > UINT32_MAX - 1) {
 		return cell_error_set(err, ERANGE, "--user '%s'", cli->user);
+	} else {
+		p->uid = p->gid = (uint32_t)id;
 	}
-	p->uid = (uint32_t)uid;
-	if (colon) {
-		unsigned long gid = strtoul(colon, &end, 10);
-
-		if (!colon[0] || *end || gid > UINT32_MAX - 1)
-			return cell_error_set(err, 0, "--user '%s': expected UID[:GID] with numbers "
-					      "or a user name", cli->user);
-		p->gid = (uint32_t)gid;
-	} else if (!pw) {
-		p->gid = (uint32_t)uid;
-	}
+	if (!colon)
+		return 0;
+	id = strtoul(colon, &end, 10);
+	if (!colon[0] || *end || id > UINT32_MAX - 1)
+		return cell_error_set(err, 0, "--user '%s': expected UID[:GID] with numbers or a "
+				      "user name", cli->user);
+	p->gid = (uint32_t)id;
 	return 0;
 }
 

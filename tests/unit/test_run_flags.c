@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -324,6 +325,47 @@ static void test_user_flag_clears_effective_caps_for_non_root(void **state)
 	cell_run_cli_free(&cli);
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_user_name_takes_ids_home_and_groups_from_the_roots_files(void **state)
+{
+	char root[] = "/tmp/cell-test-root-XXXXXX", etc[600];
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_non_null(mkdtemp(root));
+	snprintf(etc, sizeof(etc), "%s/etc", root);
+	assert_int_equal(mkdir(etc, 0755), 0);
+	write_file(etc, "passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1500:1600::/home/alice:/bin/sh\n");
+	write_file(etc, "group", "alice:x:1600:\nwheel:x:10:bob,alice\naudio:x:29:bob\n"
+				 "video:x:44:alice\n");
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--rootfs", root, "--user", "alice", "id"), 0);
+	assert_int_equal(cli.spec.process.uid, 1500);
+	assert_int_equal(cli.spec.process.gid, 1600);
+	assert_string_equal(env_of(&cli.spec, "HOME"), "/home/alice");
+	assert_int_equal(cli.spec.process.n_additional_gids, 2);
+	assert_int_equal(cli.spec.process.additional_gids[0], 10);
+	assert_int_equal(cli.spec.process.additional_gids[1], 44);
+	cell_run_cli_free(&cli);
+	/* An explicit group replaces the primary one; a numeric uid gets no extra groups. */
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--rootfs", root, "--user", "1500:7", "id"), 0);
+	assert_int_equal(cli.spec.process.gid, 7);
+	assert_int_equal(cli.spec.process.n_additional_gids, 0);
+	cell_run_cli_free(&cli);
+	snprintf(etc, sizeof(etc), "rm -rf '%s'", root);
+	assert_int_equal(system(etc), 0);
+}
+
 static void test_cap_add_and_drop_edit_all_sets(void **state)
 {
 	struct cell_run_cli cli = { 0 };
@@ -406,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_missing_bind_source_is_refused_with_path),
 		cmocka_unit_test(test_time_offsets_imply_time_namespace),
 		cmocka_unit_test(test_user_flag_clears_effective_caps_for_non_root),
+		cmocka_unit_test(test_user_name_takes_ids_home_and_groups_from_the_roots_files),
 		cmocka_unit_test(test_cap_add_and_drop_edit_all_sets),
 		cmocka_unit_test(test_tty_and_env_flags),
 		cmocka_unit_test(test_no_init_and_propagation),
