@@ -1,11 +1,14 @@
 /*
  * cell — the container's file system view (child side, in its own mount
- * namespace, before pivot_root).
+ * namespace).
  *
- * The root is bind-mounted (recursively) onto a staging point, every mount
- * target is resolved inside it with openat2(RESOLVE_IN_ROOT) so a symlink in
- * the root file system can never send a mount outside it (CVE-2021-30465),
- * and the mount is made through /proc/self/fd/N of the resolved target.
+ * Everything taken from the host (bind sources, fallback mounts, device
+ * nodes) is taken first; then the root is made (the host's own, read-only in
+ * place, or a directory pivoted into), every mount target is resolved inside
+ * it with openat2(RESOLVE_IN_ROOT) so a symlink in the root file system can
+ * never send a mount outside it (CVE-2021-30465), and each mount is made on
+ * the resolved fd: binds through open_tree/mount_setattr/move_mount, file
+ * systems through /proc/self/fd/N.
  */
 #include <errno.h>
 #include <fcntl.h>
