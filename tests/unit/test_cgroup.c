@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "cgroup.h"
 
 #define MiB (1024 * 1024)
@@ -258,14 +260,6 @@ static void build_v2(const char *controllers)
 	write_self("0::/\n");
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 static int fake_setup(void **state)
 {
 	char tmpl[] = "/tmp/cell-test-cgroup-XXXXXX";
@@ -291,7 +285,7 @@ static int fake_teardown(void **state)
 	(void)state;
 	cell_cgroup_mkdir_hook = mkdir;
 	cell_cgroup_rmdir_hook = rmdir;
-	return nftw(fake.top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return scratch_rmtree(fake.top);
 }
 
 static struct cell_cgroup_params params(const char *cgroups_path)

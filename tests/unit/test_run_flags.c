@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "engine.h"
 #include "run_flags.h"
 
@@ -362,8 +364,7 @@ static void test_user_name_takes_ids_home_and_groups_from_the_roots_files(void *
 	assert_int_equal(cli.spec.process.gid, 7);
 	assert_int_equal(cli.spec.process.n_additional_gids, 0);
 	cell_run_cli_free(&cli);
-	snprintf(etc, sizeof(etc), "rm -rf '%s'", root);
-	assert_int_equal(system(etc), 0);
+	assert_int_equal(scratch_rmtree(root), 0);
 }
 
 static void test_cap_add_and_drop_edit_all_sets(void **state)

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "utils.h"
 
 /* A scratch directory per test, so tests share no files. */
@@ -34,18 +36,10 @@ static int scratch_setup(void **state)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 static int scratch_teardown(void **state)
 {
 	struct scratch *s = *state;
-	int r = nftw(s->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	int r = scratch_rmtree(s->dir);
 
 	free(s);
 	return r;
