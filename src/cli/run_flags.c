@@ -308,8 +308,9 @@ static int set_propagation(struct cell_spec *spec, const char *mode, struct cell
 			      "rslave, shared or rshared", mode);
 }
 
-static int edit_caps(struct cell_spec *spec, const char *name, bool add, struct cell_error *err)
+static int edit_caps(struct cell_run_cli *cli, const char *name, bool add, struct cell_error *err)
 {
+	struct cell_spec *spec = &cli->spec;
 	struct cell_capabilities *c = &spec->process.capabilities;
 	uint64_t all = cell_cap_last() >= 63 ? ~0ULL : (1ULL << (cell_cap_last() + 1)) - 1;
 	uint64_t mask;
@@ -317,6 +318,7 @@ static int edit_caps(struct cell_spec *spec, const char *name, bool add, struct 
 
 	if (!strcasecmp(name, "ALL")) {
 		mask = all;
+		cli->cap_add_all |= add;
 	} else if ((cap = cell_cap_from_name(name)) >= 0 && cap <= cell_cap_last()) {
 		mask = 1ULL << cap;
 	} else {
@@ -501,7 +503,7 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		return 0;
 	case OPT_CAP_ADD:
 	case OPT_CAP_DROP:
-		return edit_caps(spec, optarg, opt == OPT_CAP_ADD, err);
+		return edit_caps(cli, optarg, opt == OPT_CAP_ADD, err);
 	case OPT_NAME:
 		return replace_string(&cli->name, optarg, err);
 	case 'h':
@@ -710,11 +712,10 @@ static int finish_process(struct cell_run_cli *cli, struct cell_error *err)
 	if (cli->user && (r = resolve_user(cli, err)) < 0)
 		return r;
 	/*
-	 * Without a user namespace nothing outside cell's own permitted set can
-	 * be had (--cap-add ALL means all of those); a new user namespace starts
-	 * with a full one.
+	 * --cap-add ALL means all that can be had: without a user namespace,
+	 * cell's own permitted set; a new user namespace starts with a full one.
 	 */
-	if (!spec->linux.namespaces[CELL_NS_USER].present && p->capabilities.present) {
+	if (cli->cap_add_all && !spec->linux.namespaces[CELL_NS_USER].present) {
 		uint64_t bset = cell_caps_permitted();
 		struct cell_capabilities *c = &p->capabilities;
 
