@@ -18,7 +18,6 @@ enum cell_sync_type {
 	CELL_SYNC_ERROR,	 /* child -> parent: setup failed; errnum, kind, message */
 	CELL_SYNC_PTY_MASTER,	 /* child -> parent: the pty master fd (SCM_RIGHTS) */
 	CELL_SYNC_STATUS,	 /* init -> parent: the command's raw wait status */
-	CELL_SYNC_CHILD_PID,	 /* init -> parent: the command's pid (in the container) */
 };
 
 struct cell_sync_msg {

@@ -429,6 +429,26 @@ static void test_validate_refuses_overlapping_maps(void **state)
 	cell_run_cli_free(&cli);
 }
 
+static void test_ns_table_knows_oci_and_proc_names_of_all_eight(void **state)
+{
+	static const char *const oci[] = { "cgroup", "ipc", "mount", "network",
+					   "pid", "time", "user", "uts" };
+
+	for (int i = 0; i < CELL_NS_COUNT; i++) {
+		const struct cell_ns_info *info = cell_ns_info((enum cell_ns_type)i);
+
+		assert_non_null(info);
+		assert_int_equal(info->type, i);
+		assert_int_equal(cell_ns_from_name(oci[i]), i);
+		assert_int_equal(cell_ns_from_name(info->proc_name), i);
+		assert_int_not_equal(info->clone_flag, 0);
+	}
+	assert_int_equal(cell_ns_from_name("mnt"), CELL_NS_MNT);
+	assert_int_equal(cell_ns_from_name("net"), CELL_NS_NET);
+	assert_int_equal(cell_ns_from_name("nope"), -1);
+	assert_null(cell_ns_info(CELL_NS_COUNT));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_tty_and_env_flags),
 		cmocka_unit_test(test_no_init_and_propagation),
 		cmocka_unit_test(test_validate_refuses_overlapping_maps),
+		cmocka_unit_test(test_ns_table_knows_oci_and_proc_names_of_all_eight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
