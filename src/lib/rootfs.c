@@ -449,8 +449,9 @@ static int pivot(const struct cell_spec *spec, struct cell_error *err)
 		if (chdir("/") < 0)
 			return cell_error_set(err, errno, "chdir /");
 	}
+	/* As given: "shared" marks the root mount only, "rshared" every mount. */
 	if (spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE)) {
-		if (mount(NULL, "/", NULL, spec->linux.rootfs_propagation | MS_REC, NULL) < 0)
+		if (mount(NULL, "/", NULL, spec->linux.rootfs_propagation, NULL) < 0)
 			return cell_error_set(err, errno, "linux.rootfsPropagation");
 	}
 	return 0;

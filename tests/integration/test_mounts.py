@@ -354,10 +354,21 @@ def test_rslave_propagation_marks_mounts_slave(run, shared_dir):
     assert any(t.startswith("master:") for t in m["tags"]), m
 
 
-@pytest.mark.parametrize("mode", ["private", "rprivate", "slave", "shared"])
-def test_other_propagation_modes_are_accepted(run, mode):
-    r = run(["run", "--propagation", mode, "--", "true"])
-    assert r.returncode == 0, r.stderr
+@pytest.mark.parametrize("mode,root_shared,point_tags", [
+    ("private", False, set()),
+    ("rprivate", False, set()),
+    # Everything is made a slave first, so nothing inside reaches the host;
+    # "slave" and "shared" then apply to the root mount alone, not below it.
+    ("slave", False, {"master:"}),
+    ("shared", True, {"master:"}),
+])
+def test_non_recursive_propagation_modes_set_the_kernels_tags(run, shared_dir, mode,
+                                                               root_shared, point_tags):
+    mounts = inside_mounts(run, "--propagation", mode)
+    root = by_point(mounts, "/")
+    assert any(t.startswith("shared:") for t in root["tags"]) == root_shared, root
+    point = by_point(mounts, str(shared_dir))
+    assert {t.split(":")[0] + ":" for t in point["tags"]} == point_tags, point
 
 
 def test_unknown_propagation_exits_125(run, cell_error):
