@@ -1,4 +1,5 @@
 """The command line: help, exit statuses, error lines, arguments, stdio, environment, cwd."""
+import os
 import re
 import tempfile
 
@@ -163,9 +164,17 @@ def test_workdir_flag_sets_the_cwd(run, user):
     assert r.stdout.strip() == "/usr/share"
 
 
-def test_name_flag_is_accepted(run):
-    r = run(["run", "--name", "itest-box", "--", "true"])
-    assert r.returncode == 0, r.stderr
+def test_name_flag_names_the_containers_cgroup(start):
+    # The name is the container's id; the host sees it in the cgroup's name.
+    c = start(["run", "--name", "itest-box", "--pids-limit", "50", "--",
+               "sh", "-c", "echo ready; read x; exit 0"])
+    c.wait_for("ready")
+    assert os.path.isdir("/sys/fs/cgroup/pids/cell-itest-box")
+    with open("/sys/fs/cgroup/pids/cell-itest-box/pids.max") as f:
+        assert f.read().strip() == "50"
+    status, _, err = c.finish()
+    assert status == 0, err
+    assert not os.path.exists("/sys/fs/cgroup/pids/cell-itest-box")
 
 
 def test_cell_prints_nothing_of_its_own_on_success(run):
