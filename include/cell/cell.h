@@ -186,6 +186,8 @@ int cell_spec_add_mount(struct cell_spec *spec, const char *destination, const c
 			const char *source, const char *const *options, struct cell_error *err);
 /** cell_spec_remove_mount() - drop the mount at @destination; returns 1 if one was removed. */
 int cell_spec_remove_mount(struct cell_spec *spec, const char *destination);
+/** cell_spec_fit_devpts_gid() - drop devpts' gid=5 when gid 5 has no id in the user namespace. */
+void cell_spec_fit_devpts_gid(struct cell_spec *spec);
 /** cell_spec_set_env() - set or replace KEY=VALUE in process.env. */
 int cell_spec_set_env(struct cell_spec *spec, const char *key_value, struct cell_error *err);
 

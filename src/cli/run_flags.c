@@ -160,13 +160,18 @@ static int parse_long(const char *flag, const char *s, long long min, long long 
 	return 0;
 }
 
-static int add_map(struct cell_id_map **maps, size_t *n, const char *s, struct cell_error *err)
+/* The first --uidmap (--gidmap) replaces the default map; later ones add to it. */
+static int add_map(struct cell_id_map **maps, size_t *n, bool *given, const char *s,
+		   struct cell_error *err)
 {
 	struct cell_id_map m, *grown;
 	int r = cell_parse_id_map(s, &m, err);
 
 	if (r < 0)
 		return r;
+	if (!*given)
+		*n = 0;
+	*given = true;
 	grown = realloc(*maps, (*n + 1) * sizeof(*grown));
 	if (!grown)
 		return cell_error_set(err, ENOMEM, "id map %s", s);
@@ -432,10 +437,12 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		return set_ns(cli, CELL_NS_NET, !strcmp(optarg, "none"));
 	case OPT_UIDMAP: /* a map implies a user namespace, as in podman */
 		l->namespaces[CELL_NS_USER].present = true;
-		return add_map(&l->uid_mappings, &l->n_uid_mappings, optarg, err);
+		return add_map(&l->uid_mappings, &l->n_uid_mappings, &cli->uidmap_given, optarg,
+			       err);
 	case OPT_GIDMAP:
 		l->namespaces[CELL_NS_USER].present = true;
-		return add_map(&l->gid_mappings, &l->n_gid_mappings, optarg, err);
+		return add_map(&l->gid_mappings, &l->n_gid_mappings, &cli->gidmap_given, optarg,
+			       err);
 	case OPT_KEEP_ID:
 		cli->userns_mode = CELL_USERNS_KEEP_ID;
 		return 0;
@@ -560,47 +567,47 @@ static int subid_maps(const char *file, uint32_t self, const char *flag, struct 
 	return 0;
 }
 
-static int default_maps(struct cell_run_cli *cli, bool uid, struct cell_error *err)
+static int set_one_map(struct cell_id_map **maps, size_t *n, struct cell_id_map m,
+		       struct cell_error *err)
+{
+	struct cell_id_map *one = calloc(1, sizeof(*one));
+
+	if (!one)
+		return cell_error_set(err, ENOMEM, "id map");
+	*one = m;
+	free(*maps);
+	*maps = one;
+	*n = 1;
+	return 0;
+}
+
+/*
+ * The spec's default stands (rootless: the caller is 0, a single id) unless a
+ * flag says otherwise: --uidmap/--gidmap, --subids, --keep-id, or root asking
+ * for a user namespace, which gets the identity map so host files keep
+ * their owners.
+ */
+static int override_maps(struct cell_run_cli *cli, bool uid, struct cell_error *err)
 {
 	struct cell_linux *l = &cli->spec.linux;
 	struct cell_id_map **maps = uid ? &l->uid_mappings : &l->gid_mappings;
 	size_t *n = uid ? &l->n_uid_mappings : &l->n_gid_mappings;
 	uint32_t self = uid ? cli->euid : cli->egid;
 
-	if (*n)
-		return 0; /* given by --uidmap / --gidmap */
-	if (cli->userns_mode == CELL_USERNS_SUBIDS)
+	if (uid ? cli->uidmap_given : cli->gidmap_given)
+		return 0;
+	if (cli->userns_mode == CELL_USERNS_SUBIDS) {
+		free(*maps);
+		*maps = NULL;
+		*n = 0;
 		return subid_maps(uid ? cli->subuid_file : cli->subgid_file, self, "--subids",
 				  maps, n, err);
-	*maps = calloc(1, sizeof(**maps));
-	if (!*maps)
-		return cell_error_set(err, ENOMEM, "id map");
-	*n = 1;
-	if (cli->euid == 0) /* root: the identity map, so host files keep their owners */
-		**maps = (struct cell_id_map){ 0, 0, UINT32_MAX };
-	else if (cli->userns_mode == CELL_USERNS_KEEP_ID)
-		**maps = (struct cell_id_map){ self, self, 1 };
-	else
-		**maps = (struct cell_id_map){ 0, self, 1 };
-	return 0;
-}
-
-/* devpts refuses gid=5 when the tty group has no id inside the user namespace. */
-static void fix_devpts_gid(struct cell_spec *spec)
-{
-	if (cell_id_maps_contain(spec->linux.gid_mappings, spec->linux.n_gid_mappings, 5))
-		return;
-	for (size_t i = 0; i < spec->n_mounts; i++) {
-		char **o = spec->mounts[i].options;
-
-		for (size_t j = 0; o && o[j]; j++) {
-			if (strcmp(o[j], "gid=5"))
-				continue;
-			free(o[j]);
-			memmove(&o[j], &o[j + 1], (cell_strv_len(o) - j) * sizeof(*o));
-			break;
-		}
 	}
+	if (cli->euid == 0)
+		return set_one_map(maps, n, (struct cell_id_map){ 0, 0, UINT32_MAX }, err);
+	if (cli->userns_mode == CELL_USERNS_KEEP_ID)
+		return set_one_map(maps, n, (struct cell_id_map){ self, self, 1 }, err);
+	return 0;
 }
 
 /* A file of the container's root file system, as a host path. */
@@ -758,9 +765,10 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 		spec->hostname = NULL;
 	}
 	if (l->namespaces[CELL_NS_USER].present) {
-		if ((r = default_maps(cli, true, err)) < 0 || (r = default_maps(cli, false, err)) < 0)
+		if ((r = override_maps(cli, true, err)) < 0 ||
+		    (r = override_maps(cli, false, err)) < 0)
 			return r;
-		fix_devpts_gid(spec);
+		cell_spec_fit_devpts_gid(spec);
 	} else if (cli->userns_mode != CELL_USERNS_DEFAULT) {
 		return cell_error_set(err, 0, "--%s needs a user namespace (drop --share-user)",
 				      cli->userns_mode == CELL_USERNS_KEEP_ID ? "keep-id" : "subids");
@@ -782,11 +790,6 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		cli->subgid_file = "/etc/subgid";
 	if ((r = cell_spec_default(&cli->spec, euid, egid, err)) < 0)
 		return r;
-	/* Maps are decided after all flags: --uidmap replaces the defaults. */
-	free(cli->spec.linux.uid_mappings);
-	free(cli->spec.linux.gid_mappings);
-	cli->spec.linux.uid_mappings = cli->spec.linux.gid_mappings = NULL;
-	cli->spec.linux.n_uid_mappings = cli->spec.linux.n_gid_mappings = 0;
 	optind = 1;
 	opterr = 0;
 	for (;;) {

@@ -20,7 +20,8 @@ struct cell_run_cli {
 	const char *user;	/* --user, resolved once the root is known */
 	bool rootfs_given;
 	bool read_only;
-	bool cap_add_all;	/* --cap-add ALL: limited to what cell may grant */
+	bool cap_add_all;
+	bool uidmap_given, gidmap_given; /* the first --uidmap/--gidmap drops the default */	/* --cap-add ALL: limited to what cell may grant */
 	uid_t euid;
 	gid_t egid;
 	const char *subuid_file, *subgid_file; /* /etc/subuid, /etc/subgid (tests change them) */

@@ -81,31 +81,19 @@ static int file_path(char *buf, size_t size, const char *dir, const char *file,
 
 /*
  * cg_write() - write @value to @dir/@file in one write(2): cgroupfs parses
- * each write as one whole value. No O_CREAT: cgroupfs makes every interface
- * file itself, so a missing one means the kernel lacks the feature, which must
- * be reported rather than papered over with a regular file.
+ * each write as one whole value. cell_write_at() never creates the file: a
+ * missing interface file means the kernel lacks the feature.
  */
 static int cg_write(const char *dir, const char *file, const char *value, struct cell_error *err)
 {
-	cleanup_close int fd = -1;
 	char path[PATH_MAX];
-	size_t len = strlen(value);
-	ssize_t n;
-	int r;
+	int r = file_path(path, sizeof(path), dir, file, err);
 
-	r = file_path(path, sizeof(path), dir, file, err);
 	if (r < 0)
 		return r;
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return cell_error_set(err, errno, "cannot open %s", path);
-	do
-		n = write(fd, value, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return cell_error_set(err, errno, "cannot write \"%s\" to %s", value, path);
-	if ((size_t)n != len)
-		return cell_error_set(err, EIO, "short write of \"%s\" to %s", value, path);
+	r = cell_write_at(AT_FDCWD, path, value, strlen(value), NULL);
+	if (r < 0)
+		return cell_error_set(err, -r, "cannot write \"%s\" to %s", value, path);
 	return 0;
 }
 
@@ -134,29 +122,15 @@ static int cg_write_limit(const char *dir, const char *file, int64_t v, const ch
 static int cg_read(const char *dir, const char *file, char *buf, size_t size,
 		   struct cell_error *err)
 {
-	cleanup_close int fd = -1;
 	char path[PATH_MAX];
-	size_t len = 0;
 	ssize_t n;
-	int r;
+	int r = file_path(path, sizeof(path), dir, file, err);
 
-	r = file_path(path, sizeof(path), dir, file, err);
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return cell_error_set(err, errno, "cannot open %s", path);
-	while (len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return cell_error_set(err, errno, "cannot read %s", path);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
+	n = cell_read_at(AT_FDCWD, path, buf, size, NULL);
+	if (n < 0)
+		return cell_error_set(err, (int)-n, "cannot read %s", path);
 	return 0;
 }
 

@@ -111,24 +111,38 @@ int cell_spec_set_env(struct cell_spec *spec, const char *key_value, struct cell
 	return 0;
 }
 
-static int set_default_mounts(struct cell_spec *spec, bool rootless, struct cell_error *err)
+static int set_default_mounts(struct cell_spec *spec, struct cell_error *err)
 {
 	for (size_t i = 0; i < sizeof(default_mounts) / sizeof(default_mounts[0]); i++) {
 		const struct default_mount *d = &default_mounts[i];
-		const char *opts[8] = { 0 };
-		size_t n = 0;
+		int r = cell_spec_add_mount(spec, d->destination, d->type, d->source, d->options,
+					    err);
 
-		for (size_t j = 0; j < 7 && d->options[j]; j++) {
-			/* A single-id map has no gid 5 (tty): devpts refuses gid=5 then. */
-			if (rootless && !strcmp(d->options[j], "gid=5"))
-				continue;
-			opts[n++] = d->options[j];
-		}
-		int r = cell_spec_add_mount(spec, d->destination, d->type, d->source, opts, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+/* devpts refuses gid=5 when the tty group has no id inside the user namespace. */
+void cell_spec_fit_devpts_gid(struct cell_spec *spec)
+{
+	const struct cell_linux *l = &spec->linux;
+
+	if (!l->namespaces[CELL_NS_USER].present ||
+	    cell_id_maps_contain(l->gid_mappings, l->n_gid_mappings, 5))
+		return;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		char **o = spec->mounts[i].options;
+
+		for (size_t j = 0; o && o[j]; j++) {
+			if (strcmp(o[j], "gid=5"))
+				continue;
+			free(o[j]);
+			memmove(&o[j], &o[j + 1], (cell_strv_len(o) - j) * sizeof(*o));
+			break;
+		}
+	}
 }
 
 static int set_default_paths(char ***dst, const char *const *src, struct cell_error *err)
@@ -201,7 +215,7 @@ int cell_spec_default(struct cell_spec *spec, uid_t euid, gid_t egid, struct cel
 	spec->cell.init = true;
 	spec->linux.rootfs_propagation = MS_PRIVATE | MS_REC;
 	if ((r = set_default_process(spec, euid, err)) < 0 ||
-	    (r = set_default_mounts(spec, rootless, err)) < 0 ||
+	    (r = set_default_mounts(spec, err)) < 0 ||
 	    (r = set_default_paths(&spec->linux.masked_paths, default_masked, err)) < 0 ||
 	    (r = set_default_paths(&spec->linux.readonly_paths, default_readonly, err)) < 0)
 		goto fail;
@@ -209,6 +223,7 @@ int cell_spec_default(struct cell_spec *spec, uid_t euid, gid_t egid, struct cel
 		spec->linux.namespaces[CELL_NS_USER].present = true;
 		if ((r = set_default_maps(spec, euid, egid, err)) < 0)
 			goto fail;
+		cell_spec_fit_devpts_gid(spec);
 	}
 	return 0;
 fail:

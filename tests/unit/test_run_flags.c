@@ -449,6 +449,39 @@ static void test_ns_table_knows_oci_and_proc_names_of_all_eight(void **state)
 	assert_null(cell_ns_info(CELL_NS_COUNT));
 }
 
+static void test_first_uidmap_replaces_the_rootless_default_and_later_ones_add(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(1000, &cli, &err, "--uidmap", "0:1000:1", "--uidmap",
+				  "1:100000:10", "true"),
+			 0);
+	assert_int_equal(cli.spec.linux.n_uid_mappings, 2);
+	assert_int_equal(cli.spec.linux.uid_mappings[1].host_id, 100000);
+	/* no --gidmap: the default single-id gid map stands */
+	assert_int_equal(cli.spec.linux.n_gid_mappings, 1);
+	assert_int_equal(cli.spec.linux.gid_mappings[0].host_id, 1000);
+	cell_run_cli_free(&cli);
+}
+
+static void test_devpts_gid_5_stays_only_when_gid_5_is_mapped(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--uidmap", "0:100000:65536", "--gidmap",
+				  "0:100000:65536", "true"),
+			 0);
+	assert_true(has_opt(find_mount(&cli.spec, "/dev/pts"), "gid=5"));
+	cell_run_cli_free(&cli);
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--uidmap", "0:100000:1", "--gidmap",
+				  "0:100000:1", "true"),
+			 0);
+	assert_false(has_opt(find_mount(&cli.spec, "/dev/pts"), "gid=5"));
+	cell_run_cli_free(&cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +508,8 @@ int main(void)
 		cmocka_unit_test(test_no_init_and_propagation),
 		cmocka_unit_test(test_validate_refuses_overlapping_maps),
 		cmocka_unit_test(test_ns_table_knows_oci_and_proc_names_of_all_eight),
+		cmocka_unit_test(test_first_uidmap_replaces_the_rootless_default_and_later_ones_add),
+		cmocka_unit_test(test_devpts_gid_5_stays_only_when_gid_5_is_mapped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
