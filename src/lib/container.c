@@ -32,7 +32,8 @@ struct run_ctx {
 	pid_t pid;		/* PID 1 until it has been waited for, then 0 */
 	pid_t host_pid;
 	int sigfd;
-	sigset_t oldmask;
+	sigset_t oldmask;	/* valid once mask_saved */
+	bool mask_saved;
 	struct sigaction old_sigpipe;
 	struct cell_tty_relay tty;
 	bool have_status;	/* init reported the command's status */
@@ -54,6 +55,7 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 {
 	const struct cell_linux *l = &c->spec->linux;
 	char path[128];
+	int r;
 	struct cell_cgroup_params params = {
 		.fs_root = "/sys/fs/cgroup",
 		.self_cgroup = "/proc/self/cgroup",
@@ -64,14 +66,18 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 	cell_cgroup_init(&c->cg);
 	if (!cell_resources_any(&l->resources) && !l->cgroups_path)
 		return 0;
+	/* The id names the cgroup; nothing else needs it yet. */
+	if (c->opts->id)
+		snprintf(c->id, sizeof(c->id), "%s", c->opts->id);
+	else if ((r = cell_random_id(c->id, err)) < 0)
+		return r;
 	if (!params.cgroups_path) {
 		/* Root: beside the host's own, as runc does; rootless: below the
 		 * caller's cgroup, the only place it may have been delegated. */
 		snprintf(path, sizeof(path), "%scell-%s", params.rootless ? "" : "/", c->id);
 		params.cgroups_path = path;
 	}
-	int r = cell_cgroup_create(&c->cg, &params, &l->resources, err);
-	if (r < 0)
+	if ((r = cell_cgroup_create(&c->cg, &params, &l->resources, err)) < 0)
 		return r;
 	c->has_cgroup = true;
 	return 0;
@@ -87,6 +93,7 @@ static int block_signals(struct run_ctx *c, struct cell_error *err)
 	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, &c->oldmask) < 0)
 		return cell_error_set(err, errno, "sigprocmask");
+	c->mask_saved = true;
 	c->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (c->sigfd < 0)
 		return cell_error_set(err, errno, "signalfd");
@@ -285,7 +292,8 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	if (c->sigfd >= 0)
 		sigaction(SIGPIPE, &c->old_sigpipe, NULL);
 	safe_close(c->sigfd);
-	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
+	if (c->mask_saved)
+		sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	return r;
 }
 
@@ -300,12 +308,6 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	cell_error_reset(err);
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
-	if (opts->id)
-		snprintf(c.id, sizeof(c.id), "%s", opts->id);
-	else if ((r = cell_random_id(c.id, err)) < 0)
-		return r;
-	sigemptyset(&c.oldmask);
-	sigprocmask(SIG_SETMASK, NULL, &c.oldmask);
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
