@@ -64,6 +64,62 @@ struct cell_mount {
 	char *type;
 	char *source;
 	char **options; /* NULL-terminated, may be NULL */
+	/* mounts[].uidMappings/gidMappings: an idmapped mount (mount_setattr) */
+	struct cell_id_map *uid_mappings;
+	size_t n_uid_mappings;
+	struct cell_id_map *gid_mappings;
+	size_t n_gid_mappings;
+};
+
+/* A string map (annotations, linux.sysctl, linux.resources.unified). */
+struct cell_kv {
+	char *key;
+	char *value;
+};
+
+/* linux.devices[] */
+struct cell_device {
+	char *path;
+	char type;		/* 'c', 'b', 'u' (unbuffered char) or 'p' (fifo) */
+	int64_t major, minor;
+	bool has_file_mode;
+	uint32_t file_mode;	/* permission bits */
+	bool has_uid, has_gid;
+	uint32_t uid, gid;
+};
+
+/* linux.resources.devices[]: a device cgroup rule. */
+struct cell_device_rule {
+	bool allow;
+	char type;		/* 'a' (all), 'c' or 'b' */
+	int64_t major, minor;	/* -1: any */
+	char access[4];		/* subset of "rwm" */
+};
+
+/* linux.resources.blockIO.weightDevice[] */
+struct cell_device_weight {
+	uint32_t major, minor;
+	bool has_weight, has_leaf_weight;
+	uint16_t weight, leaf_weight;
+};
+
+/* linux.resources.hugepageLimits[] */
+struct cell_hugepage_limit {
+	char *page_size;	/* "2MB", "1GB" */
+	uint64_t limit;
+};
+
+/* linux.resources.network.priorities[] */
+struct cell_net_priority {
+	char *name;
+	uint32_t priority;
+};
+
+/* linux.resources.rdma{} */
+struct cell_rdma_limit {
+	char *device;
+	bool has_hca_handles, has_hca_objects;
+	uint32_t hca_handles, hca_objects;
 };
 
 /* linux.resources.blockIO.throttle*Device[] */
@@ -98,6 +154,46 @@ struct cell_resources {
 	size_t n_read_bps;
 	struct cell_device_rate *write_bps;
 	size_t n_write_bps;
+	/* the rest of linux.resources (OCI bundles; flags set none of it) */
+	bool has_memory_reservation;
+	int64_t memory_reservation;
+	bool has_memory_kernel_tcp;
+	int64_t memory_kernel_tcp;
+	bool has_memory_swappiness;
+	uint64_t memory_swappiness;	/* 0..100 */
+	bool has_disable_oom_killer;
+	bool disable_oom_killer;
+	bool has_use_hierarchy;
+	bool use_hierarchy;
+	bool check_before_update;
+	bool has_cpu_realtime_runtime;
+	int64_t cpu_realtime_runtime;
+	bool has_cpu_realtime_period;
+	uint64_t cpu_realtime_period;
+	bool has_cpu_burst;
+	uint64_t cpu_burst;
+	bool has_cpu_idle;
+	int64_t cpu_idle;
+	bool has_blkio_leaf_weight;
+	uint16_t blkio_leaf_weight;
+	struct cell_device_weight *weight_devices;
+	size_t n_weight_devices;
+	struct cell_device_rate *read_iops;
+	size_t n_read_iops;
+	struct cell_device_rate *write_iops;
+	size_t n_write_iops;
+	struct cell_device_rule *devices;	/* in order; the last match wins */
+	size_t n_devices;
+	struct cell_hugepage_limit *hugepage_limits;
+	size_t n_hugepage_limits;
+	bool has_net_class_id;
+	uint32_t net_class_id;
+	struct cell_net_priority *net_priorities;
+	size_t n_net_priorities;
+	struct cell_rdma_limit *rdma;
+	size_t n_rdma;
+	struct cell_kv *unified;	/* v2 file name -> value */
+	size_t n_unified;
 };
 
 /* process.rlimits[] */
@@ -111,6 +207,16 @@ struct cell_rlimit {
 struct cell_capabilities {
 	bool present;
 	uint64_t bounding, effective, inheritable, permitted, ambient;
+};
+
+/* process.scheduler (sched_setattr(2)) */
+struct cell_scheduler {
+	bool present;
+	int policy;		/* SCHED_* */
+	int nice;
+	int priority;
+	uint64_t flags;		/* SCHED_FLAG_* */
+	uint64_t runtime, deadline, period;
 };
 
 struct cell_process {
@@ -130,6 +236,89 @@ struct cell_process {
 	size_t n_rlimits;
 	bool has_oom_score_adj;
 	int oom_score_adj;
+	char *apparmor_profile;
+	char *selinux_label;
+	bool has_io_priority;
+	int io_priority_class;	/* IOPRIO_CLASS_RT, _BE or _IDLE */
+	int io_priority;	/* 0..7 */
+	struct cell_scheduler scheduler;
+	char *exec_cpu_affinity_initial; /* "0-3,7": before the process's setup */
+	char *exec_cpu_affinity_final;	 /* after it, for the user's process */
+};
+
+/* linux.seccomp */
+enum cell_seccomp_action {
+	CELL_SECCOMP_KILL,	/* SCMP_ACT_KILL (thread) */
+	CELL_SECCOMP_KILL_PROCESS,
+	CELL_SECCOMP_KILL_THREAD,
+	CELL_SECCOMP_TRAP,
+	CELL_SECCOMP_ERRNO,
+	CELL_SECCOMP_TRACE,
+	CELL_SECCOMP_ALLOW,
+	CELL_SECCOMP_LOG,
+	CELL_SECCOMP_NOTIFY,
+};
+
+enum cell_seccomp_op {
+	CELL_SECCOMP_OP_NE,
+	CELL_SECCOMP_OP_LT,
+	CELL_SECCOMP_OP_LE,
+	CELL_SECCOMP_OP_EQ,
+	CELL_SECCOMP_OP_GE,
+	CELL_SECCOMP_OP_GT,
+	CELL_SECCOMP_OP_MASKED_EQ,
+};
+
+struct cell_seccomp_arg {
+	uint32_t index;
+	uint64_t value, value_two;
+	enum cell_seccomp_op op;
+};
+
+struct cell_seccomp_rule {
+	char **names;			/* NULL-terminated syscall names */
+	enum cell_seccomp_action action;
+	bool has_errno_ret;
+	uint32_t errno_ret;		/* for ERRNO (default EPERM) and TRACE */
+	struct cell_seccomp_arg *args;
+	size_t n_args;
+};
+
+struct cell_seccomp {
+	bool present;
+	enum cell_seccomp_action default_action;
+	bool has_default_errno_ret;
+	uint32_t default_errno_ret;
+	char **architectures;		/* NULL-terminated OCI names: "SCMP_ARCH_X86_64" */
+	char **flags;			/* NULL-terminated: "SECCOMP_FILTER_FLAG_LOG", ... */
+	char *listener_path;		/* unix socket for SCMP_ACT_NOTIFY's fd */
+	char *listener_metadata;
+	struct cell_seccomp_rule *syscalls;
+	size_t n_syscalls;
+};
+
+/* hooks.*[] */
+struct cell_hook {
+	char *path;
+	char **args;	/* NULL-terminated, may be NULL */
+	char **env;	/* NULL-terminated, may be NULL */
+	bool has_timeout;
+	int timeout;	/* seconds, > 0 */
+};
+
+enum cell_hook_kind {
+	CELL_HOOK_PRESTART,
+	CELL_HOOK_CREATE_RUNTIME,
+	CELL_HOOK_CREATE_CONTAINER,
+	CELL_HOOK_START_CONTAINER,
+	CELL_HOOK_POSTSTART,
+	CELL_HOOK_POSTSTOP,
+	CELL_HOOK_KIND_COUNT
+};
+
+struct cell_hooks {
+	struct cell_hook *list[CELL_HOOK_KIND_COUNT];
+	size_t n[CELL_HOOK_KIND_COUNT];
 };
 
 struct cell_time_offset {
@@ -150,6 +339,15 @@ struct cell_linux {
 	unsigned long rootfs_propagation; /* MS_PRIVATE, MS_SLAVE, ... ; 0 = default (private) */
 	char **masked_paths;   /* NULL-terminated */
 	char **readonly_paths; /* NULL-terminated */
+	struct cell_device *devices;	/* linux.devices: beyond the default ones */
+	size_t n_devices;
+	struct cell_kv *sysctl;
+	size_t n_sysctl;
+	struct cell_seccomp seccomp;
+	char *mount_label;
+	bool has_personality;
+	unsigned long personality;	/* PER_LINUX or PER_LINUX32, | flags */
+	bool has_intel_rdt;		/* cell cannot honour it: validation says so */
 };
 
 /*
@@ -172,6 +370,10 @@ struct cell_spec {
 	struct cell_mount *mounts;
 	size_t n_mounts;
 	struct cell_linux linux;
+	struct cell_hooks hooks;
+	struct cell_kv *annotations;
+	size_t n_annotations;
+	char *oci_version;		/* ociVersion as read; NULL: cell's own */
 	struct cell_extras cell;
 };
 

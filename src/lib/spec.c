@@ -39,6 +39,8 @@ static const struct default_mount default_mounts[] = {
 	{ "/tmp", "tmpfs", "tmpfs", { "nosuid", "nodev", "mode=1777" } },
 };
 
+static void free_mount(struct cell_mount *m);
+
 int cell_spec_add_mount(struct cell_spec *spec, const char *destination, const char *type,
 			const char *source, const char *const *options, struct cell_error *err)
 {
@@ -75,10 +77,7 @@ int cell_spec_remove_mount(struct cell_spec *spec, const char *destination)
 
 		if (strcmp(m->destination, destination))
 			continue;
-		free(m->destination);
-		free(m->type);
-		free(m->source);
-		cell_strv_free(m->options);
+		free_mount(m);
 		memmove(m, m + 1, (spec->n_mounts - i - 1) * sizeof(*m));
 		spec->n_mounts--;
 		return 1;
@@ -231,6 +230,72 @@ fail:
 	return r;
 }
 
+static void free_kv(struct cell_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+static void free_mount(struct cell_mount *m)
+{
+	free(m->destination);
+	free(m->type);
+	free(m->source);
+	cell_strv_free(m->options);
+	free(m->uid_mappings);
+	free(m->gid_mappings);
+}
+
+static void free_resources(struct cell_resources *r)
+{
+	free(r->cpuset_cpus);
+	free(r->cpuset_mems);
+	free(r->read_bps);
+	free(r->write_bps);
+	free(r->read_iops);
+	free(r->write_iops);
+	free(r->weight_devices);
+	free(r->devices);
+	for (size_t i = 0; i < r->n_hugepage_limits; i++)
+		free(r->hugepage_limits[i].page_size);
+	free(r->hugepage_limits);
+	for (size_t i = 0; i < r->n_net_priorities; i++)
+		free(r->net_priorities[i].name);
+	free(r->net_priorities);
+	for (size_t i = 0; i < r->n_rdma; i++)
+		free(r->rdma[i].device);
+	free(r->rdma);
+	free_kv(r->unified, r->n_unified);
+}
+
+static void free_seccomp(struct cell_seccomp *s)
+{
+	cell_strv_free(s->architectures);
+	cell_strv_free(s->flags);
+	free(s->listener_path);
+	free(s->listener_metadata);
+	for (size_t i = 0; i < s->n_syscalls; i++) {
+		cell_strv_free(s->syscalls[i].names);
+		free(s->syscalls[i].args);
+	}
+	free(s->syscalls);
+}
+
+static void free_hooks(struct cell_hooks *h)
+{
+	for (int k = 0; k < CELL_HOOK_KIND_COUNT; k++) {
+		for (size_t i = 0; i < h->n[k]; i++) {
+			free(h->list[k][i].path);
+			cell_strv_free(h->list[k][i].args);
+			cell_strv_free(h->list[k][i].env);
+		}
+		free(h->list[k]);
+	}
+}
+
 void cell_spec_free(struct cell_spec *spec)
 {
 	struct cell_process *p = &spec->process;
@@ -241,27 +306,33 @@ void cell_spec_free(struct cell_spec *spec)
 	free(p->cwd);
 	free(p->additional_gids);
 	free(p->rlimits);
+	free(p->apparmor_profile);
+	free(p->selinux_label);
+	free(p->exec_cpu_affinity_initial);
+	free(p->exec_cpu_affinity_final);
 	free(spec->root.path);
 	free(spec->hostname);
 	free(spec->domainname);
-	for (size_t i = 0; i < spec->n_mounts; i++) {
-		free(spec->mounts[i].destination);
-		free(spec->mounts[i].type);
-		free(spec->mounts[i].source);
-		cell_strv_free(spec->mounts[i].options);
-	}
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		free_mount(&spec->mounts[i]);
 	free(spec->mounts);
 	for (int i = 0; i < CELL_NS_COUNT; i++)
 		free(l->namespaces[i].path);
 	free(l->uid_mappings);
 	free(l->gid_mappings);
-	free(l->resources.cpuset_cpus);
-	free(l->resources.cpuset_mems);
-	free(l->resources.read_bps);
-	free(l->resources.write_bps);
+	free_resources(&l->resources);
 	free(l->cgroups_path);
 	cell_strv_free(l->masked_paths);
 	cell_strv_free(l->readonly_paths);
+	for (size_t i = 0; i < l->n_devices; i++)
+		free(l->devices[i].path);
+	free(l->devices);
+	free_kv(l->sysctl, l->n_sysctl);
+	free_seccomp(&l->seccomp);
+	free(l->mount_label);
+	free_hooks(&spec->hooks);
+	free_kv(spec->annotations, spec->n_annotations);
+	free(spec->oci_version);
 	memset(spec, 0, sizeof(*spec));
 }
 
