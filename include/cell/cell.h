@@ -408,7 +408,33 @@ char *cell_spec_to_json(const struct cell_spec *spec, struct cell_error *err);
 struct cell_run_options {
 	const char *id;		/* container id; NULL picks a random one */
 	int stdin_fd, stdout_fd, stderr_fd; /* what the container's stdio (or the tty relay) uses */
+	/* OCI runtime */
+	const char *bundle;	/* for hooks' state */
+	int start_fd;		/* cell_create: exec.fifo opened O_RDWR; the process execs after
+				   reading a byte from it (cell start writes one). Else -1. */
+	int console_socket;	/* connected AF_UNIX socket: process.terminal's pty master goes
+				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
+	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
+	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
+	/* cell_run: called once the process is set up, before it execs (state.json). */
+	int (*on_created)(void *ctx, pid_t pid, const char *cgroups_path, struct cell_error *err);
+	void *ctx;
 };
+
+/* What cell_create leaves running. */
+struct cell_created {
+	pid_t pid;			/* host PID of the container's process */
+	char cgroups_path[4096];	/* the cgroup it lives in ("" when none) */
+};
+
+/**
+ * cell_create() - OCI create: set up the container described by @spec and
+ * return while its process waits on @opts->start_fd to be started. Nothing
+ * is left behind on failure; on success the caller owns the process and its
+ * cgroup (cell delete removes them).
+ */
+int cell_create(const struct cell_spec *spec, const struct cell_run_options *opts,
+		struct cell_created *out, struct cell_error *err);
 
 /* What a finished run reports. */
 struct cell_run_result {

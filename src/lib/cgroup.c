@@ -1085,3 +1085,10 @@ int cell_cgroup_destroy(struct cell_cgroup *cg, struct cell_error *err)
 {
 	return cgroup_release(cg, err);
 }
+
+void cell_cgroup_forget(struct cell_cgroup *cg)
+{
+	while (cg->n_created > 0)
+		free(cg->created[--cg->n_created]);
+	cgroup_release(cg, NULL);
+}

@@ -82,6 +82,9 @@ bool cell_cgroup_oom_killed(const struct cell_cgroup *cg);
  */
 int cell_cgroup_destroy(struct cell_cgroup *cg, struct cell_error *err);
 
+/** cell_cgroup_forget() - free @cg's memory but leave the cgroup (OCI create hands it on). */
+void cell_cgroup_forget(struct cell_cgroup *cg);
+
 /** cell_resources_any() - does @res ask for any limit at all? */
 bool cell_resources_any(const struct cell_resources *res);
 

@@ -18,6 +18,7 @@ enum cell_sync_type {
 	CELL_SYNC_ERROR,	 /* child -> parent: setup failed; errnum, kind, message */
 	CELL_SYNC_PTY_MASTER,	 /* child -> parent: the pty master fd (SCM_RIGHTS) */
 	CELL_SYNC_STATUS,	 /* init -> parent: the command's raw wait status */
+	CELL_SYNC_READY,	 /* child -> parent: set up; waits on start_fd to exec */
 };
 
 struct cell_sync_msg {
@@ -30,8 +31,8 @@ struct cell_sync_msg {
 int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text, int pass_fd);
 /** cell_sync_recv() - one message; *@fd_out gets a passed fd or -1. 0 on EOF, 1 on a message. */
 int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out);
-/** cell_sync_send_error() - report @err over @fd (child side). */
-void cell_sync_send_error(int fd, const struct cell_error *err);
+/** cell_sync_send_error() - report @err over @fd (child side); -errno if nobody listens. */
+int cell_sync_send_error(int fd, const struct cell_error *err);
 
 /* ---- idmap.c ---- */
 
@@ -70,6 +71,15 @@ const char *cell_hook_kind_name(enum cell_hook_kind kind);
 const char *cell_seccomp_action_name(enum cell_seccomp_action a);
 const char *cell_seccomp_op_name(enum cell_seccomp_op op);
 
+/* ---- hooks.c ---- */
+
+/** cell_hook_state_json() - the OCI state a hook reads on stdin (malloc'd, NULL: no memory). */
+char *cell_hook_state_json(const char *id, pid_t pid, const char *status, const char *bundle,
+			   const struct cell_spec *spec);
+/** cell_hooks_run() - run the hooks of @kind in order; the first failure stops them. */
+int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
+		   struct cell_error *err);
+
 /* ---- init.c ---- */
 
 /**
@@ -88,6 +98,10 @@ struct cell_child_args {
 	bool wait_for_go;	/* the parent writes maps or joins a cgroup first */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
 	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
+	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
+	int start_fd;		/* >= 0: say READY, then wait for a byte here before exec */
+	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
+	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	int stdio[3];
 };
 
