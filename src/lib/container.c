@@ -40,6 +40,7 @@ struct run_ctx {
 	int status;
 	struct cell_error child_err; /* first error the container reported */
 	bool child_failed;
+	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 };
 
 int cell_exit_status(int wait_status)
@@ -147,6 +148,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.wait_for_go = needs_go(c),
 			.sigpipe = c->old_sigpipe,
 			.cgroupns_made = !c->has_cgroup,
+			.rootfs = &c->rootfs,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		};
 
@@ -154,6 +156,8 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		cell_child_main(&a);
 	}
 	close(sv[1]);
+	/* The child has its own copies of the prepared mount trees. */
+	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	c->sock = sv[0];
 	c->pid = c->host_pid = (pid_t)pid;
 	return 0;
@@ -287,6 +291,7 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	cell_tty_relay_stop(&c->tty);
 	if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
 		*err = cg_err;
+	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	safe_close(c->sock);
 	safe_close(c->pidfd);
 	if (c->sigfd >= 0)
@@ -311,7 +316,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
-	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = prepare_child(&c, err)) < 0 ||
 	    (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;

@@ -39,10 +39,26 @@ void cell_sync_send_error(int fd, const struct cell_error *err);
 bool cell_idmap_direct(const struct cell_spec *spec);
 /** cell_idmap_write() - write uid/gid maps of @pid (directly, or via newuidmap/newgidmap). */
 int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err);
+/** cell_userns_for_maps() - fd of a new user namespace with these maps (root only), or -errno. */
+int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
+			 const struct cell_id_map *gid, size_t n_gid, struct cell_error *err);
 
 /* ---- rootfs.c (child side, inside the new mount namespace) ---- */
 
-int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_error *err);
+/* What the parent makes before clone3 for the child's mounts (inherited fds). */
+struct cell_rootfs_prepared {
+	int *trees;	/* per spec mount: a detached idmapped tree, or -1; NULL: none */
+};
+
+/** cell_rootfs_prepare() - parent side: the idmapped mounts' trees (root only). */
+int cell_rootfs_prepare(const struct cell_spec *spec, struct cell_rootfs_prepared *p,
+			struct cell_error *err);
+void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts);
+/** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
+int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
+		      const struct cell_rootfs_prepared *p, struct cell_error *err);
+/** cell_selinux_enabled() - is selinuxfs mounted (mountLabel can be applied)? */
+bool cell_selinux_enabled(void);
 
 /* ---- security.c ---- */
 
@@ -82,6 +98,7 @@ struct cell_child_args {
 	bool wait_for_go;	/* the parent writes maps or joins a cgroup first */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
 	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
+	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 };
 
