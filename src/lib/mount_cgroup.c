@@ -2,7 +2,8 @@
  * cell — a "cgroup" or "cgroup2" entry of mounts[]: the container sees its
  * own cgroups and nothing above them.
  *
- * v2 host: one cgroup2 mount. v1 or hybrid host (runc's way): a tmpfs, and
+ * v2 host, or "cgroup2" asked for on a hybrid host: one cgroup2 mount. v1 or
+ * hybrid host (runc's way): a tmpfs, and
  * in it one directory per hierarchy the container is in (/proc/self/cgroup),
  * plus "unified" for a hybrid host's cgroup2, with a symlink per controller
  * of a combined hierarchy (cpu -> cpu,cpuacct). With a cgroup namespace a
@@ -187,5 +188,13 @@ int cell_mount_cgroup(int rootfd, const struct cell_mount *m, const struct cell_
 		return target;
 	if (sf.f_type == CGROUP2_SUPER_MAGIC)
 		return mount_v2(&c, target, host_cgroupfs, err);
-	return mount_v1(&c, rootfd, target, host_cgroupfs, err);
+	if (!m->type || strcmp(m->type, "cgroup2"))
+		return mount_v1(&c, rootfd, target, host_cgroupfs, err);
+	/* cgroup2 asked for on a hybrid host: its cgroup2 is <root>/unified. */
+	cleanup_close int unified = openat(host_cgroupfs, "unified",
+					   O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (unified < 0)
+		return cell_error_set(err, errno, "cgroup mount %s: the host has no cgroup2 "
+				      "hierarchy", m->destination);
+	return mount_v2(&c, target, unified, err);
 }

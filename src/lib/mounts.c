@@ -240,17 +240,27 @@ static int remount(int rootfd, const struct cell_mount *m, const struct cell_mou
 	return 0;
 }
 
-static int set_propagation(int rootfd, const char *dest, unsigned long propagation,
-			   struct cell_error *err)
+/*
+ * What is set on a mount once it is attached: a new file system's r*
+ * options (mount(2) has no recursive flags), and propagation.
+ */
+static int finish_mount(int rootfd, const char *dest, const struct cell_mount_opts *o,
+			struct cell_error *err)
 {
+	bool attrs = !o->bind && (o->rec_set || o->rec_clr);
+	char target[64];
+	int r;
+
+	if (!attrs && !o->propagation)
+		return 0;
 	/* The target fd names what lies under the new mount: look it up again. */
 	cleanup_close int top = cell_openat2_in_root(rootfd, dest, O_PATH);
-	char target[64];
-
 	if (top < 0)
-		return cell_error_set(err, -top, "set propagation of %s", dest);
+		return cell_error_set(err, -top, "mount %s", dest);
+	if (attrs && (r = cell_mount_setattr(top, AT_RECURSIVE, o->rec_set, o->rec_clr, -1)) < 0)
+		return cell_error_set(err, -r, "mount %s: recursive options", dest);
 	fd_path(target, sizeof(target), top);
-	if (mount(NULL, target, NULL, propagation, NULL) < 0)
+	if (o->propagation && mount(NULL, target, NULL, o->propagation, NULL) < 0)
 		return cell_error_set(err, errno, "set propagation of %s", dest);
 	return 0;
 }
@@ -299,7 +309,7 @@ int cell_mount_one(int rootfd, const struct cell_mount *m, int srcfd, bool in_us
 	/* The target fd still names the directory the tmpfs now covers. */
 	if (o.tmpcopyup && (r = copy_up(rootfd, m->destination, fd, err)) < 0)
 		return r;
-	return o.propagation ? set_propagation(rootfd, m->destination, o.propagation, err) : 0;
+	return finish_mount(rootfd, m->destination, &o, err);
 }
 
 int cell_idmapped_tree(const struct cell_mount *m, const struct cell_linux *l,
