@@ -131,25 +131,36 @@ int cell_attach_tree(int tree, int targetfd, uint64_t set, uint64_t clr, bool re
 }
 
 /*
- * The r* options first, for the whole tree, then the plain ones for its top
- * (runc remounts the top mount only). In a user namespace the kernel locks
- * the flags the host set (MNT_LOCK_*, mount_namespaces(7)): an "rw" or
- * "suid" cannot clear them; like runc, keep them rather than fail.
+ * In a user namespace the kernel locks what the host set on a mount
+ * (MNT_LOCK_READONLY, _NOSUID, _NODEV, _NOEXEC, _ATIME; mount_namespaces(7)):
+ * a clear or any atime change fails with EPERM. Like runc, keep what is
+ * locked and still add every restriction asked for.
  */
+static int setattr_keeping_locks(int fd, unsigned int flags, uint64_t set, uint64_t clr,
+				 bool in_userns)
+{
+	int r = cell_mount_setattr(fd, flags, set, clr, -1);
+
+	if (r == -EPERM && in_userns)
+		r = cell_mount_setattr(fd, flags,
+				       set & ~(uint64_t)(MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME),
+				       0, -1);
+	return r;
+}
+
+/* The r* options first, for the whole tree, then the plain ones for its top
+ * (runc remounts the top mount only). */
 static int bind_tree(int tree, int targetfd, const struct cell_mount_opts *o, bool in_userns)
 {
 	uint64_t set, clr;
-	int r = cell_mount_setattr(tree, AT_RECURSIVE, o->rec_set, o->rec_clr, -1);
+	int r = setattr_keeping_locks(tree, AT_RECURSIVE, o->rec_set, o->rec_clr, in_userns);
 
-	if (r == -EPERM && in_userns)
-		r = cell_mount_setattr(tree, AT_RECURSIVE, o->rec_set, o->rec_clr & MOUNT_ATTR__ATIME, -1);
 	if (r < 0)
 		return r;
 	cell_mount_attrs(o, &set, &clr);
-	r = cell_mount_setattr(tree, 0, set, clr, -1);
-	if (r == -EPERM && in_userns)
-		r = cell_mount_setattr(tree, 0, set, clr & MOUNT_ATTR__ATIME, -1);
-	return r < 0 ? r : move_tree(tree, targetfd);
+	if ((r = setattr_keeping_locks(tree, 0, set, clr, in_userns)) < 0)
+		return r;
+	return move_tree(tree, targetfd);
 }
 
 /*
