@@ -4,6 +4,7 @@
  * and read-only paths, mountLabel, no_pivot), for the integration tests.
  *
  *   cell-spec-run [EDIT...] run [cell run flags] -- CMD [ARG...]
+ *   cell-spec-run --bundle DIR      run DIR/config.json from DIR, as runc run does
  *
  *   --mount TYPE:SOURCE:DEST[:OPT,OPT...]   append to mounts[] (SOURCE may be empty)
  *   --mount-uidmap C:H:N / --mount-gidmap C:H:N   mappings of the last --mount
@@ -101,14 +102,50 @@ static int apply_edit(struct cell_spec *spec, const char *opt, char *arg, struct
 	return cell_error_set(err, EINVAL, "unknown edit %s", opt);
 }
 
+static int run_spec(struct cell_spec *spec)
+{
+	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2 };
+	struct cell_run_result result;
+	struct cell_error err = { 0 };
+
+	fflush(NULL);
+	if (cell_run(spec, &opts, &result, &err) < 0) {
+		fprintf(stderr, "cell: %s\n", err.msg);
+		return 125;
+	}
+	return cell_exit_status(result.wait_status);
+}
+
+static int run_bundle(const char *dir)
+{
+	struct cell_spec spec;
+	struct cell_error err = { 0 };
+	char abs[4096];
+	int status;
+
+	/* runc runs in the bundle: relative mount sources start there. */
+	if (!realpath(dir, abs) || chdir(abs) < 0) {
+		fprintf(stderr, "cell: bundle %s: %s\n", dir, strerror(errno));
+		return 125;
+	}
+	if (cell_spec_load(&spec, abs, &err) < 0) {
+		fprintf(stderr, "cell: %s\n", err.msg);
+		return 125;
+	}
+	status = run_spec(&spec);
+	cell_spec_free(&spec);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct cell_run_cli cli = { 0 };
-	struct cell_run_result result;
 	struct cell_error err = { 0 };
-	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2 };
 	bool no_pivot = false;
 	int first = 1, r;
+
+	if (argc == 3 && !strcmp(argv[1], "--bundle"))
+		return run_bundle(argv[2]);
 
 	while (first < argc && strcmp(argv[first], "run"))
 		first += !strcmp(argv[first], "--no-pivot") || !strcmp(argv[first], "--no-default-paths")
@@ -133,12 +170,7 @@ int main(int argc, char **argv)
 		}
 	}
 	cli.spec.cell.no_pivot = no_pivot;
-	fflush(NULL);
-	if (cell_run(&cli.spec, &opts, &result, &err) < 0) {
-		fprintf(stderr, "cell: %s\n", err.msg);
-		cell_run_cli_free(&cli);
-		return 125;
-	}
+	r = run_spec(&cli.spec);
 	cell_run_cli_free(&cli);
-	return cell_exit_status(result.wait_status);
+	return r;
 }
