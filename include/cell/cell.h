@@ -357,6 +357,7 @@ struct cell_linux {
 struct cell_extras {
 	bool init;	  /* run the built-in init as PID 1, CMD as its child */
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
+	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
 };
 
 struct cell_spec {

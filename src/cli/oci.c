@@ -245,6 +245,28 @@ static void remove_state(const struct cell_global *g, const char *id)
 	cell_state_remove(g->root, id, &ignored);
 }
 
+/*
+ * runc runs in the bundle: relative bind sources in config.json are relative
+ * to it. --pid-file stays relative to where the user ran cell.
+ */
+static int enter_bundle(struct cell_run_cli *cli, char *pid_file, size_t size,
+			struct cell_error *err)
+{
+	if (cli->pid_file && cli->pid_file[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(pid_file, size, "%s/%s", cwd, cli->pid_file) >= (int)size)
+			return cell_error_set(err, errno ? errno : ENAMETOOLONG, "--pid-file %s",
+					      cli->pid_file);
+		cli->pid_file = pid_file;
+	}
+	cli->spec.cell.no_pivot = cli->no_pivot;
+	if (cli->bundle && chdir(cli->bundle) < 0)
+		return cell_error_set(err, errno, "bundle %s", cli->bundle);
+	return 0;
+}
+
 /* cell create, and cell run --detach (create + start). */
 static int create_container(const struct cell_global *g, struct cell_run_cli *cli,
 			    const char *id, bool start)
@@ -256,10 +278,11 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	struct cell_error err = { 0 };
 	struct cell_created out;
 	struct oci_launch l = { .g = g, .cli = cli, .id = id };
-	char fifo[PATH_MAX];
+	char fifo[PATH_MAX], pid_file[PATH_MAX];
 	int lock = -1, r;
 
-	if ((r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0 ||
+	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
+	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0 ||
 	    (r = cell_spec_validate(&cli->spec, &err)) < 0)
 		return cell_cli_fail(g, &err);
 	if ((lock = cell_state_create(g->root, id, &err)) < 0)
@@ -322,7 +345,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	struct oci_launch l = { .g = g, .cli = cli };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
-	char id[64];
+	char id[64], pid_file[PATH_MAX];
 	int lock, r, status;
 
 	if (!cli->name) {
@@ -336,7 +359,8 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	l.id = cli->name ? cli->name : id;
 	opts.id = l.id;
 	opts.ctx = &l;
-	if ((r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0)
+	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
+	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0)
 		return cell_cli_fail(g, &err);
 	if ((lock = cell_state_create(g->root, l.id, &err)) < 0)
 		return cell_cli_fail(g, &err);

@@ -205,7 +205,8 @@ static int add_map(struct cell_id_map **maps, size_t *n, bool *given, const char
 static int add_bind(struct cell_spec *spec, const char *src, const char *dst, bool ro,
 		    struct cell_error *err)
 {
-	const char *opts[] = { "rbind", ro ? "ro" : "rw", NULL };
+	/* "ro" alone would leave the source's submounts writable (runc's meaning). */
+	const char *opts[] = { "rbind", ro ? "ro" : "rw", ro ? "rro" : NULL, NULL };
 	char abs[PATH_MAX];
 
 	if (!realpath(src, abs))

@@ -46,6 +46,7 @@ struct run_ctx {
 	int start_fd;		/* the child's start_fd (opts->start_fd, or our pipe's read end) */
 	int start_w;		/* cell_run with on_created: write end of the start pipe */
 	char cgroups_path[4096];
+	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 };
 
 int cell_exit_status(int wait_status)
@@ -182,6 +183,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
 			.bundle = c->opts->bundle,
+			.rootfs = &c->rootfs,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		};
 
@@ -189,6 +191,8 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		cell_child_main(&a);
 	}
 	close(sv[1]);
+	/* The child has its own copies of the prepared mount trees. */
+	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	c->sock = sv[0];
 	c->pid = c->host_pid = (pid_t)pid;
 	return 0;
@@ -387,6 +391,7 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	safe_close(c->start_w);
 	if (c->start_fd >= 0 && c->start_fd != c->opts->start_fd)
 		close(c->start_fd);
+	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	safe_close(c->sock);
 	safe_close(c->pidfd);
 	if (c->sigfd >= 0)
@@ -419,7 +424,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
-	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = prepare_child(&c, err)) < 0 ||
 	    (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
@@ -452,7 +458,8 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
 	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
-	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0)
+	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = prepare_child(&c, err)) < 0)
 		goto out;
 	/* Until the child is READY: errors, the terminal for the console socket. */
 	while (!c.ready && !c.child_failed && c.sock >= 0)

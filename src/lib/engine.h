@@ -40,10 +40,26 @@ int cell_sync_send_error(int fd, const struct cell_error *err);
 bool cell_idmap_direct(const struct cell_spec *spec);
 /** cell_idmap_write() - write uid/gid maps of @pid (directly, or via newuidmap/newgidmap). */
 int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err);
+/** cell_userns_for_maps() - fd of a new user namespace with these maps (root only), or -errno. */
+int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
+			 const struct cell_id_map *gid, size_t n_gid, struct cell_error *err);
 
 /* ---- rootfs.c (child side, inside the new mount namespace) ---- */
 
-int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_error *err);
+/* What the parent makes before clone3 for the child's mounts (inherited fds). */
+struct cell_rootfs_prepared {
+	int *trees;	/* per spec mount: a detached idmapped tree, or -1; NULL: none */
+};
+
+/** cell_rootfs_prepare() - parent side: the idmapped mounts' trees (root only). */
+int cell_rootfs_prepare(const struct cell_spec *spec, struct cell_rootfs_prepared *p,
+			struct cell_error *err);
+void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts);
+/** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
+int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
+		      const struct cell_rootfs_prepared *p, struct cell_error *err);
+/** cell_selinux_enabled() - is selinuxfs mounted (mountLabel can be applied)? */
+bool cell_selinux_enabled(void);
 
 /* ---- security.c ---- */
 
@@ -102,6 +118,7 @@ struct cell_child_args {
 	int start_fd;		/* >= 0: say READY, then wait for a byte here before exec */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
+	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 };
 

@@ -376,7 +376,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	if (a->wait_for_go &&
 	    (cell_sync_recv(a->sync_fd, &msg, &passed) <= 0 || msg.type != CELL_SYNC_GO))
 		_exit(125);
-	if (setup_namespaces(a, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, &err) < 0)
+	if (setup_namespaces(a, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, a->rootfs, &err) < 0)
 		fail(a->sync_fd, &err);
 	/* runtime.md: createContainer hooks run in the container's namespaces.
 	 * (After pivot_root here; the spec asks for before: see the issue note.) */
