@@ -397,6 +397,7 @@ int cell_spec_set_env(struct cell_spec *spec, const char *key_value, struct cell
 struct cell_run_options {
 	const char *id;		/* container id; NULL picks a random one */
 	int stdin_fd, stdout_fd, stderr_fd; /* what the container's stdio (or the tty relay) uses */
+	unsigned int preserve_fds; /* --preserve-fds: the caller's fds 3..3+N-1 reach the command */
 };
 
 /* What a finished run reports. */
