@@ -393,6 +393,17 @@ void cell_spec_fit_devpts_gid(struct cell_spec *spec);
 /** cell_spec_set_env() - set or replace KEY=VALUE in process.env. */
 int cell_spec_set_env(struct cell_spec *spec, const char *key_value, struct cell_error *err);
 
+/**
+ * cell_spec_from_json() - parse config.json text (@name names it in errors)
+ * into @spec, which is overwritten. Errors name the JSON path of the value.
+ */
+int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, const char *name,
+			struct cell_error *err);
+/** cell_spec_load() - read @bundle/config.json; root.path is made absolute. */
+int cell_spec_load(struct cell_spec *spec, const char *bundle, struct cell_error *err);
+/** cell_spec_to_json() - @spec as config.json text (malloc'd, pretty-printed). */
+char *cell_spec_to_json(const struct cell_spec *spec, struct cell_error *err);
+
 /* Options of one run that are not part of the container's spec. */
 struct cell_run_options {
 	const char *id;		/* container id; NULL picks a random one */

@@ -153,6 +153,12 @@ int cell_seccomp_op_from_name(const char *name);
 /** cell_ns_clone_flags() - CLONE_NEW* flags of namespaces to create at clone time. */
 uint64_t cell_ns_clone_flags(const struct cell_spec *spec, bool cgroup_at_clone);
 
+/* ---- spec_json.c: names of spec values ---- */
+
+const char *cell_hook_kind_name(enum cell_hook_kind kind);
+const char *cell_seccomp_action_name(enum cell_seccomp_action a);
+const char *cell_seccomp_op_name(enum cell_seccomp_op op);
+
 /* ---- init.c ---- */
 
 /**
