@@ -68,8 +68,6 @@ uint64_t cell_caps_permitted(void);
 
 /** cell_security_check() - the process's security and scheduling fields, before any change. */
 int cell_security_check(const struct cell_spec *spec, struct cell_error *err);
-/** cell_rlimit_from_name() - "RLIMIT_NOFILE" to RLIMIT_NOFILE; -1 if unknown. */
-int cell_rlimit_from_name(const char *name);
 /** cell_proc_self_write() - write /proc/self/@file, also while cell is non-dumpable. */
 int cell_proc_self_write(const char *file, const char *buf, struct cell_error *err);
 /** cell_personality_apply() - linux.personality for the calling process. */
@@ -86,9 +84,6 @@ int cell_cpu_list_parse(const char *list, cpu_set_t *set, const char *field,
 int cell_cpu_affinity_apply(const char *list, const char *field, struct cell_error *err);
 /** cell_sched_check() - process.scheduler, ioPriority, execCPUAffinity; no change made. */
 int cell_sched_check(const struct cell_process *proc, struct cell_error *err);
-int cell_sched_policy_from_name(const char *name);
-int cell_sched_flag_from_name(const char *name, uint64_t *flag);
-int cell_ioprio_class_from_name(const char *name);
 /** cell_sched_apply() - ioprio_set(2) and sched_setattr(2) for the calling process. */
 int cell_sched_apply(const struct cell_process *proc, struct cell_error *err);
 
@@ -144,9 +139,6 @@ bool cell_seccomp_uses_notify(const struct cell_seccomp *s);
 bool cell_seccomp_args_split(const struct cell_seccomp_rule *rule);
 int cell_seccomp_arch_from_name(const char *name, uint32_t *token);
 int cell_seccomp_flag_from_name(const char *name, unsigned int *flag);
-int cell_seccomp_action_from_name(const char *name);
-const char *cell_seccomp_action_name(enum cell_seccomp_action action);
-int cell_seccomp_op_from_name(const char *name);
 
 /* ---- ns.c ---- */
 

@@ -45,58 +45,8 @@ struct cell_sched_attr {
 	uint32_t sched_util_max;
 };
 
-static const struct {
-	const char *name;
-	int value;
-} sched_policies[] = {
-	{ "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO },
-	{ "SCHED_RR", SCHED_RR },	{ "SCHED_BATCH", SCHED_BATCH },
-	{ "SCHED_ISO", CELL_SCHED_ISO }, { "SCHED_IDLE", SCHED_IDLE },
-	{ "SCHED_DEADLINE", SCHED_DEADLINE },
-};
-
-/* SCHED_FLAG_* of include/uapi/linux/sched.h, as the spec names them. */
-static const struct {
-	const char *name;
-	uint64_t value;
-} sched_flags[] = {
-	{ "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
-	{ "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
-	{ "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
-	{ "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 },
-};
+/* SCHED_FLAG_RESET_ON_FORK .. SCHED_FLAG_UTIL_CLAMP_MAX (include/uapi/linux/sched.h) */
 #define KNOWN_SCHED_FLAGS 0x7fULL
-
-static const char *const ioprio_classes[] = {
-	[1] = "IOPRIO_CLASS_RT", [2] = "IOPRIO_CLASS_BE", [3] = "IOPRIO_CLASS_IDLE",
-};
-
-int cell_sched_policy_from_name(const char *name)
-{
-	for (size_t i = 0; i < sizeof(sched_policies) / sizeof(sched_policies[0]); i++)
-		if (!strcmp(name, sched_policies[i].name))
-			return sched_policies[i].value;
-	return -1;
-}
-
-int cell_sched_flag_from_name(const char *name, uint64_t *flag)
-{
-	for (size_t i = 0; i < sizeof(sched_flags) / sizeof(sched_flags[0]); i++) {
-		if (!strcmp(name, sched_flags[i].name)) {
-			*flag = sched_flags[i].value;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-int cell_ioprio_class_from_name(const char *name)
-{
-	for (int i = 1; i < (int)(sizeof(ioprio_classes) / sizeof(ioprio_classes[0])); i++)
-		if (!strcmp(name, ioprio_classes[i]))
-			return i;
-	return -1;
-}
 
 static const char *skip_spaces(const char *s)
 {
@@ -241,8 +191,8 @@ static int apply_scheduler(const struct cell_scheduler *s, struct cell_error *er
 	};
 
 	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
-		return cell_error_set(err, errno, "process.scheduler: sched_setattr policy %s",
-				      sched_policies[s->policy].name);
+		return cell_error_set(err, errno, "process.scheduler: sched_setattr (policy %d)",
+				      s->policy);
 	return 0;
 }
 
@@ -252,8 +202,8 @@ int cell_sched_apply(const struct cell_process *proc, struct cell_error *err)
 		int value = proc->io_priority_class << IOPRIO_CLASS_SHIFT | proc->io_priority;
 
 		if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, value) < 0)
-			return cell_error_set(err, errno, "process.ioPriority: ioprio_set %s %d",
-					      ioprio_classes[proc->io_priority_class],
+			return cell_error_set(err, errno, "process.ioPriority: ioprio_set (class "
+					      "%d, priority %d)", proc->io_priority_class,
 					      proc->io_priority);
 	}
 	if (proc->scheduler.present)

@@ -92,27 +92,6 @@ static const struct {
 	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV },
 };
 
-static const char *const action_names[] = {
-	[CELL_SECCOMP_KILL] = "SCMP_ACT_KILL",
-	[CELL_SECCOMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-	[CELL_SECCOMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
-	[CELL_SECCOMP_TRAP] = "SCMP_ACT_TRAP",
-	[CELL_SECCOMP_ERRNO] = "SCMP_ACT_ERRNO",
-	[CELL_SECCOMP_TRACE] = "SCMP_ACT_TRACE",
-	[CELL_SECCOMP_ALLOW] = "SCMP_ACT_ALLOW",
-	[CELL_SECCOMP_LOG] = "SCMP_ACT_LOG",
-	[CELL_SECCOMP_NOTIFY] = "SCMP_ACT_NOTIFY",
-};
-#define N_ACTIONS (sizeof(action_names) / sizeof(action_names[0]))
-
-static const char *const op_names[] = {
-	[CELL_SECCOMP_OP_NE] = "SCMP_CMP_NE", [CELL_SECCOMP_OP_LT] = "SCMP_CMP_LT",
-	[CELL_SECCOMP_OP_LE] = "SCMP_CMP_LE", [CELL_SECCOMP_OP_EQ] = "SCMP_CMP_EQ",
-	[CELL_SECCOMP_OP_GE] = "SCMP_CMP_GE", [CELL_SECCOMP_OP_GT] = "SCMP_CMP_GT",
-	[CELL_SECCOMP_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
-};
-#define N_OPS (sizeof(op_names) / sizeof(op_names[0]))
-
 /* seccomp(2) passes six syscall arguments to a filter. */
 #define MAX_ARGS 6
 
@@ -138,27 +117,6 @@ int cell_seccomp_flag_from_name(const char *name, unsigned int *flag)
 	return -EINVAL;
 }
 
-int cell_seccomp_action_from_name(const char *name)
-{
-	for (size_t i = 0; i < N_ACTIONS; i++)
-		if (!strcmp(name, action_names[i]))
-			return (int)i;
-	return -1;
-}
-
-const char *cell_seccomp_action_name(enum cell_seccomp_action action)
-{
-	return (size_t)action < N_ACTIONS ? action_names[action] : NULL;
-}
-
-int cell_seccomp_op_from_name(const char *name)
-{
-	for (size_t i = 0; i < N_OPS; i++)
-		if (!strcmp(name, op_names[i]))
-			return (int)i;
-	return -1;
-}
-
 bool cell_seccomp_uses_notify(const struct cell_seccomp *s)
 {
 	for (size_t i = 0; i < s->n_syscalls; i++)
@@ -177,14 +135,14 @@ static bool notify_would_deadlock(const char *name)
 
 static int check_rule(const struct cell_seccomp_rule *rule, size_t i, struct cell_error *err)
 {
-	if ((size_t)rule->action >= N_ACTIONS)
+	if ((unsigned int)rule->action > CELL_SECCOMP_NOTIFY)
 		return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].action: unknown "
 				      "action %d", i, (int)rule->action);
 	if (rule->has_errno_ret && rule->action != CELL_SECCOMP_ERRNO &&
 	    rule->action != CELL_SECCOMP_TRACE)
 		return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].errnoRet: %s "
 				      "takes no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)",
-				      i, action_names[rule->action]);
+				      i, cell_seccomp_action_name(rule->action));
 	if (!rule->names || !rule->names[0])
 		return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].names: empty", i);
 	for (size_t j = 0; rule->action == CELL_SECCOMP_NOTIFY && rule->names[j]; j++)
@@ -196,7 +154,7 @@ static int check_rule(const struct cell_seccomp_rule *rule, size_t i, struct cel
 		if (rule->args[j].index >= MAX_ARGS)
 			return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].args[%zu]."
 					      "index %u: expected 0 to 5", i, j, rule->args[j].index);
-		if ((size_t)rule->args[j].op >= N_OPS)
+		if ((unsigned int)rule->args[j].op > CELL_SECCOMP_OP_MASKED_EQ)
 			return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].args[%zu]."
 					      "op: unknown operator", i, j);
 	}
@@ -211,7 +169,7 @@ int cell_seccomp_check(const struct cell_seccomp *s, struct cell_error *err)
 
 	if (!s->present)
 		return 0;
-	if ((size_t)s->default_action >= N_ACTIONS)
+	if ((unsigned int)s->default_action > CELL_SECCOMP_NOTIFY)
 		return cell_error_set(err, 0, "linux.seccomp.defaultAction: unknown action");
 	if (s->default_action == CELL_SECCOMP_NOTIFY)
 		return cell_error_set(err, 0, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY "
@@ -219,7 +177,7 @@ int cell_seccomp_check(const struct cell_seccomp *s, struct cell_error *err)
 	if (s->has_default_errno_ret && s->default_action != CELL_SECCOMP_ERRNO &&
 	    s->default_action != CELL_SECCOMP_TRACE)
 		return cell_error_set(err, 0, "linux.seccomp.defaultErrnoRet: %s takes no "
-				      "errno", action_names[s->default_action]);
+				      "errno", cell_seccomp_action_name(s->default_action));
 	for (size_t i = 0; s->architectures && s->architectures[i]; i++) {
 		r = cell_seccomp_arch_from_name(s->architectures[i], &token);
 		if (r == -EOPNOTSUPP)
@@ -405,7 +363,7 @@ int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog 
 	ctx = seccomp_init(def);
 	if (!ctx)
 		return cell_error_set(err, 0, "linux.seccomp.defaultAction %s: refused by "
-				      "libseccomp", action_names[s->default_action]);
+				      "libseccomp", cell_seccomp_action_name(s->default_action));
 	for (size_t i = 0; s->architectures && s->architectures[i]; i++) {
 		uint32_t token = 0;
 

@@ -130,28 +130,6 @@ int cell_caps_keep_only(uint64_t keep, struct cell_error *err)
 	return capset_masks(keep, keep, 0, err);
 }
 
-/* setrlimit(2)'s resources, by the names process.rlimits[].type uses. */
-static const char *const rlimit_names[] = {
-	[RLIMIT_CPU] = "RLIMIT_CPU",		[RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-	[RLIMIT_DATA] = "RLIMIT_DATA",		[RLIMIT_STACK] = "RLIMIT_STACK",
-	[RLIMIT_CORE] = "RLIMIT_CORE",		[RLIMIT_RSS] = "RLIMIT_RSS",
-	[RLIMIT_NPROC] = "RLIMIT_NPROC",	[RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",	[RLIMIT_AS] = "RLIMIT_AS",
-	[RLIMIT_LOCKS] = "RLIMIT_LOCKS",	[RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE",	[RLIMIT_NICE] = "RLIMIT_NICE",
-	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",	[RLIMIT_RTTIME] = "RLIMIT_RTTIME",
-};
-_Static_assert(sizeof(rlimit_names) / sizeof(rlimit_names[0]) == RLIM_NLIMITS,
-	       "every RLIMIT_* has a name");
-
-int cell_rlimit_from_name(const char *name)
-{
-	for (int i = 0; i < RLIM_NLIMITS; i++)
-		if (!strcmp(name, rlimit_names[i]))
-			return i;
-	return -1;
-}
-
 static int check_rlimits(const struct cell_process *proc, struct cell_error *err)
 {
 	unsigned int seen = 0;
@@ -163,13 +141,12 @@ static int check_rlimits(const struct cell_process *proc, struct cell_error *err
 			return cell_error_set(err, 0, "process.rlimits[%zu]: unknown resource %d",
 					      i, rl->resource);
 		if (seen & (1U << rl->resource))
-			return cell_error_set(err, 0, "process.rlimits[%zu]: %s given twice", i,
-					      rlimit_names[rl->resource]);
+			return cell_error_set(err, 0, "process.rlimits[%zu]: resource %d given "
+					      "twice", i, rl->resource);
 		seen |= 1U << rl->resource;
 		if (rl->soft > rl->hard)
-			return cell_error_set(err, 0, "process.rlimits[%zu] %s: soft %llu above "
-					      "hard %llu", i, rlimit_names[rl->resource],
-					      (unsigned long long)rl->soft,
+			return cell_error_set(err, 0, "process.rlimits[%zu]: soft %llu above "
+					      "hard %llu", i, (unsigned long long)rl->soft,
 					      (unsigned long long)rl->hard);
 	}
 	return 0;
