@@ -259,8 +259,32 @@ static int fs_mount(const struct cell_mount *m, const struct parsed_mount *pm, i
 	return attach_tree(tree, targetfd, bind_attrs(pm->flags), true);
 }
 
+/*
+ * linux.mountLabel: the SELinux context of a new file system's files
+ * (mount(8) context=). Not for proc, sysfs and cgroups, whose files carry
+ * their own labels, nor mqueue, which takes no mount options (runc's rule).
+ */
+static int add_mount_label(const struct cell_mount *m, struct parsed_mount *pm,
+			   const char *label, struct cell_error *err)
+{
+	static const char *const unlabeled[] = { "proc", "sysfs", "mqueue", "cgroup", "cgroup2" };
+	size_t len = strlen(pm->data);
+
+	if (!label || (pm->flags & MS_BIND) || !m->type)
+		return 0;
+	for (size_t i = 0; i < sizeof(unlabeled) / sizeof(unlabeled[0]); i++)
+		if (!strcmp(m->type, unlabeled[i]))
+			return 0;
+	int n = snprintf(pm->data + len, sizeof(pm->data) - len, "%scontext=\"%s\"",
+			 len ? "," : "", label);
+	if (n < 0 || (size_t)n >= sizeof(pm->data) - len)
+		return cell_error_set(err, E2BIG, "mount %s: options with linux.mountLabel",
+				      m->destination);
+	return 0;
+}
+
 static int do_mount(int rootfd, const struct cell_mount *m, int srcfd, bool in_userns,
-		    struct cell_error *err)
+		    const char *mount_label, struct cell_error *err)
 {
 	struct parsed_mount pm;
 	struct stat st;
@@ -268,7 +292,8 @@ static int do_mount(int rootfd, const struct cell_mount *m, int srcfd, bool in_u
 	bool is_bind;
 	int r;
 
-	if ((r = parse_options(m, &pm, err)) < 0)
+	if ((r = parse_options(m, &pm, err)) < 0 ||
+	    (r = add_mount_label(m, &pm, mount_label, err)) < 0)
 		return r;
 	is_bind = pm.flags & MS_BIND;
 	if (is_bind && fstat(srcfd, &st) < 0)
@@ -513,7 +538,8 @@ static int setup_mounts(const struct cell_spec *spec, struct host_sources *hs, b
 	if (rootfd < 0)
 		return cell_error_set(err, errno, "open root %s", spec->root.path);
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if ((r = do_mount(rootfd, &spec->mounts[i], hs->mounts[i], in_userns, err)) < 0)
+		if ((r = do_mount(rootfd, &spec->mounts[i], hs->mounts[i], in_userns,
+				  spec->linux.mount_label, err)) < 0)
 			return r;
 	if (mounts_dev_tmpfs(spec)) {
 		/* mknod honours the umask; the nodes must be 0666. */
