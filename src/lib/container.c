@@ -47,6 +47,7 @@ struct run_ctx {
 	int start_w;		/* cell_run with on_created: write end of the start pipe */
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
+	struct cell_seccomp_prog seccomp; /* compiled linux.seccomp, filter NULL if none */
 };
 
 int cell_exit_status(int wait_status)
@@ -185,6 +186,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.bundle = c->opts->bundle,
 			.rootfs = &c->rootfs,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
+			.seccomp = c->seccomp.filter ? &c->seccomp : NULL,
 		};
 
 		close(sv[0]);
@@ -262,6 +264,50 @@ static void start_now(struct run_ctx *c, struct cell_error *err)
 		(void)run_parent_hooks(c, CELL_HOOK_POSTSTART, "running", &hook_err);
 }
 
+static void record_child_error(struct run_ctx *c, const struct cell_error *e)
+{
+	if (!c->child_failed) {
+		c->child_failed = true;
+		c->child_err = *e;
+	}
+}
+
+/* The container process state (config-linux.md) goes with the fd, as runc sends it. */
+static int send_seccomp_listener(struct run_ctx *c, int fd, struct cell_error *err)
+{
+	const struct cell_spec *spec = c->spec;
+	struct cell_seccomp_state st = {
+		.oci_version = CELL_OCI_VERSION,
+		.id = c->id,
+		.bundle = c->opts->bundle,
+		.status = "creating",
+		.metadata = spec->linux.seccomp.listener_metadata,
+		.pid = c->host_pid,
+		.annotations = spec->annotations,
+		.n_annotations = spec->n_annotations,
+	};
+	int r;
+
+	if (!c->id[0] && c->opts->id)
+		snprintf(c->id, sizeof(c->id), "%s", c->opts->id);
+	else if (!c->id[0] && (r = cell_random_id(c->id, err)) < 0)
+		return r;
+	return cell_seccomp_send_listener(spec->linux.seccomp.listener_path, fd, &st, err);
+}
+
+static void handle_seccomp_fd(struct run_ctx *c, int fd)
+{
+	struct cell_error e = { 0 };
+	int r = fd < 0 ? cell_error_set(&e, EPROTO, "seccomp listener fd missing")
+		       : send_seccomp_listener(c, fd, &e);
+
+	if (r < 0)
+		record_child_error(c, &e);
+	safe_close(fd);
+	if (cell_sync_send(c->sock, CELL_SYNC_SECCOMP_DONE, r, NULL, -1) < 0)
+		kill(c->pid, SIGKILL);
+}
+
 static void handle_message(struct run_ctx *c, struct cell_error *err)
 {
 	struct cell_sync_msg msg;
@@ -305,6 +351,9 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 	case CELL_SYNC_STATUS:
 		c->have_status = true;
 		c->status = msg.value;
+		break;
+	case CELL_SYNC_SECCOMP_FD:
+		handle_seccomp_fd(c, fd);
 		break;
 	default:
 		if (fd >= 0)
@@ -384,6 +433,7 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 		waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
 	cell_tty_relay_stop(&c->tty);
+	cell_seccomp_prog_free(&c->seccomp);
 	if (c->create && c->pid > 0 && c->has_cgroup)
 		cell_cgroup_forget(&c->cg); /* handed on: cell delete removes it */
 	else if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
@@ -423,10 +473,12 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	}
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
-	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
+	if ((r = block_signals(&c, err)) < 0 ||
+	    (spec->linux.seccomp.present &&
+	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	    (r = setup_cgroup(&c, err)) < 0 ||
 	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
-	    (r = prepare_child(&c, err)) < 0 ||
-	    (r = wait_container(&c, err)) < 0)
+	    (r = prepare_child(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
 	result->wait_status = c.status;
@@ -457,7 +509,10 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 				      "container is created apart from its start");
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
-	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
+	if ((r = block_signals(&c, err)) < 0 ||
+	    (spec->linux.seccomp.present &&
+	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	    (r = setup_cgroup(&c, err)) < 0 ||
 	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0)
 		goto out;

@@ -5,11 +5,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sched.h>
 #include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cell/cell.h"
+
+#ifndef CELL_OCI_VERSION
+#define CELL_OCI_VERSION "1.3.0" /* the runtime-spec version cell implements */
+#endif
 
 /* ---- sync.c: the parent <-> child channel (SOCK_SEQPACKET socketpair) ---- */
 
@@ -19,6 +24,8 @@ enum cell_sync_type {
 	CELL_SYNC_PTY_MASTER,	 /* child -> parent: the pty master fd (SCM_RIGHTS) */
 	CELL_SYNC_STATUS,	 /* init -> parent: the command's raw wait status */
 	CELL_SYNC_READY,	 /* child -> parent: set up; waits on start_fd to exec */
+	CELL_SYNC_SECCOMP_FD,	 /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
+	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
 };
 
 struct cell_sync_msg {
@@ -76,6 +83,80 @@ int cell_caps_keep_only(uint64_t keep, struct cell_error *err);
 /** cell_caps_permitted() - the calling thread's permitted set. */
 uint64_t cell_caps_permitted(void);
 
+/** cell_security_check() - the process's security and scheduling fields, before any change. */
+int cell_security_check(const struct cell_spec *spec, struct cell_error *err);
+/** cell_proc_self_write() - write /proc/self/@file, also while cell is non-dumpable. */
+int cell_proc_self_write(const char *file, const char *buf, struct cell_error *err);
+/** cell_personality_apply() - linux.personality for the calling process. */
+int cell_personality_apply(const struct cell_linux *l, struct cell_error *err);
+/** cell_lsm_apply() - process.apparmorProfile / selinuxLabel for the next execve. */
+int cell_lsm_apply(const struct cell_process *proc, struct cell_error *err);
+
+/* ---- sched.c: scheduling attributes of the container's process ---- */
+
+/** cell_cpu_list_parse() - "0-3,7" into @set; @field names it in errors. */
+int cell_cpu_list_parse(const char *list, cpu_set_t *set, const char *field,
+			struct cell_error *err);
+/** cell_cpu_affinity_apply() - pin the calling process to @list (NULL: nothing). */
+int cell_cpu_affinity_apply(const char *list, const char *field, struct cell_error *err);
+/** cell_sched_check() - process.scheduler, ioPriority, execCPUAffinity; no change made. */
+int cell_sched_check(const struct cell_process *proc, struct cell_error *err);
+/** cell_sched_apply() - ioprio_set(2) and sched_setattr(2) for the calling process. */
+int cell_sched_apply(const struct cell_process *proc, struct cell_error *err);
+
+/* ---- sysctl.c ---- */
+
+/**
+ * cell_sysctl_check() - linux.sysctl: each key must belong to a namespace the
+ * container has of its own (runc's rules); @field errors name the key.
+ */
+int cell_sysctl_check(const struct cell_spec *spec, struct cell_error *err);
+/** cell_sysctl_namespace() - the namespace @key lives in, or -1 if not namespaced. */
+int cell_sysctl_namespace(const char *key);
+/** cell_sysctl_path() - "net.ipv4.ip_forward" to "net/ipv4/ip_forward" (under /proc/sys). */
+int cell_sysctl_path(const char *key, char *buf, size_t size);
+/** cell_sysctl_apply() - write linux.sysctl under /proc/sys (child, after the mounts). */
+int cell_sysctl_apply(const struct cell_spec *spec, struct cell_error *err);
+
+/* ---- seccomp.c ---- */
+
+struct sock_filter;
+
+/* A compiled linux.seccomp: made before clone3, loaded by the child. */
+struct cell_seccomp_prog {
+	struct sock_filter *filter;
+	unsigned short len;
+	unsigned int flags;	/* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+	bool notify;		/* NEW_LISTENER: the load returns a listener fd */
+};
+
+/* The container process state sent to linux.seccomp.listenerPath. */
+struct cell_seccomp_state {
+	const char *oci_version;
+	const char *id;
+	const char *status;	/* "creating" */
+	const char *bundle;	/* NULL: left out */
+	const char *metadata;	/* listenerMetadata, NULL: left out */
+	pid_t pid;
+	const struct cell_kv *annotations;
+	size_t n_annotations;
+};
+
+/** cell_seccomp_check() - validate @s before any system change; errors name the field. */
+int cell_seccomp_check(const struct cell_seccomp *s, struct cell_error *err);
+int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			 struct cell_error *err);
+void cell_seccomp_prog_free(struct cell_seccomp_prog *prog);
+/** cell_seccomp_load() - install @prog; the listener fd when prog->notify, else 0. */
+int cell_seccomp_load(const struct cell_seccomp_prog *prog, struct cell_error *err);
+int cell_seccomp_send_listener(const char *path, int notify_fd,
+			       const struct cell_seccomp_state *st, struct cell_error *err);
+bool cell_seccomp_uses_notify(const struct cell_seccomp *s);
+/** cell_seccomp_args_split() - several args on one index: one rule per arg (runc's rule). */
+bool cell_seccomp_args_split(const struct cell_seccomp_rule *rule);
+int cell_seccomp_arch_from_name(const char *name, uint32_t *token);
+int cell_seccomp_flag_from_name(const char *name, unsigned int *flag);
+
 /* ---- ns.c ---- */
 
 /** cell_ns_clone_flags() - CLONE_NEW* flags of namespaces to create at clone time. */
@@ -120,6 +201,7 @@ struct cell_child_args {
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
+	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);

@@ -453,7 +453,8 @@ int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err)
 		return cell_error_set(err, 0, "process.cwd '%s': expected an absolute path",
 				      spec->process.cwd ? spec->process.cwd : "");
 	if ((r = validate_namespaces(spec, err)) < 0 || (r = validate_mounts(spec, err)) < 0 ||
-	    (r = validate_resources(&spec->linux.resources, err)) < 0)
+	    (r = validate_resources(&spec->linux.resources, err)) < 0 ||
+	    (r = cell_security_check(spec, err)) < 0)
 		return r;
 	return 0;
 }
