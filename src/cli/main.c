@@ -11,8 +11,9 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run       run a command in a new sandbox (cell run --help)\n"
+	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
 	"\n"
-	"See cell(1) and cell-run(1).\n";
+	"See cell(1), cell-run(1) and cell-ns(1).\n";
 
 struct command {
 	const char *name;
@@ -21,6 +22,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cell_cmd_run },
+	{ "ns", cell_cmd_ns },
 };
 
 int main(int argc, char **argv)

@@ -524,7 +524,7 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
  * The caller's name from /etc/passwd, read directly: getpwuid(3) would load
  * NSS modules, which a static binary cannot do reliably.
  */
-static void user_name(uint32_t uid, char *buf, size_t size)
+void cell_user_name(uint32_t uid, char *buf, size_t size)
 {
 	FILE *f = fopen("/etc/passwd", "re");
 	struct passwd *pw;
@@ -548,7 +548,7 @@ static int subid_maps(const char *file, uint32_t self, const char *flag, struct 
 	char name[256];
 	int r;
 
-	user_name(self, name, sizeof(name));
+	cell_user_name(self, name, sizeof(name));
 	r = cell_subid_ranges(file, name, self, &ranges, &n_ranges, err);
 	if (r < 0)
 		return r;
