@@ -195,6 +195,7 @@ int cell_spec_set_env(struct cell_spec *spec, const char *key_value, struct cell
 struct cell_run_options {
 	const char *id;		/* container id; NULL picks a random one */
 	int stdin_fd, stdout_fd, stderr_fd; /* what the container's stdio (or the tty relay) uses */
+	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 };
 
 /* What a finished run reports. */

@@ -100,11 +100,13 @@ int cell_ns_open_path(const char *path, int type, enum cell_ns_type *found,
  * cell_ns_join() - move the calling process into the @types namespaces of
  * @target: one setns(pidfd, flags) where the kernel has it (5.8+), so all or
  * none are joined; else per type through /proc/PID/ns/TYPE, the user
- * namespace first. A user namespace that is already the caller's is skipped
- * (setns would refuse it). Joining a pid namespace affects only children:
+ * namespace first. Namespaces the caller is in already are skipped (setns
+ * refuses the own user namespace, and the others would change nothing). Joining a pid namespace affects only children:
  * fork after it. The caller must be single-threaded.
  */
 int cell_ns_join(pid_t target, unsigned types, struct cell_error *err);
+/** cell_ns_same() - is the caller in the @type namespace of @target already? */
+bool cell_ns_same(pid_t target, enum cell_ns_type type);
 /** cell_ns_join_path() - setns into the @type namespace pinned at (or linked by) @path. */
 int cell_ns_join_path(enum cell_ns_type type, const char *path, struct cell_error *err);
 

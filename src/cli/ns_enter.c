@@ -321,8 +321,9 @@ static int enter_prepare(struct enter_cli *cli, struct cell_ns_fs *fs, struct ce
 					buf, sizeof(buf)), &cli->target, err)) < 0 ||
 	    (r = cell_ns_target_process(cli->target, proc, setgroups_allowed, err)) < 0)
 		return r;
-	if ((cli->types & CELL_NS_MASK(CELL_NS_MNT)) && (r = cell_ns_fs_open(cli->target, fs,
-									    err)) < 0)
+	/* Its root and cwd come with its mount namespace (not with the caller's own). */
+	if ((cli->types & CELL_NS_MASK(CELL_NS_MNT)) && !cell_ns_same(cli->target, CELL_NS_MNT) &&
+	    (r = cell_ns_fs_open(cli->target, fs, err)) < 0)
 		return r;
 	return 0;
 }

@@ -26,6 +26,7 @@ int cell_cmd_run(int argc, char **argv)
 		return 0;
 	}
 	opts.id = cli.name;
+	memcpy(opts.pin_paths, cli.pin, sizeof(opts.pin_paths));
 	fflush(NULL);
 	if (cell_run(&cli.spec, &opts, &result, &err) < 0) {
 		fprintf(stderr, "cell: %s\n", err.msg);

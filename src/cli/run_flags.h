@@ -25,6 +25,7 @@ struct cell_run_cli {
 	uid_t euid;
 	gid_t egid;
 	const char *subuid_file, *subgid_file; /* /etc/subuid, /etc/subgid (tests change them) */
+	const char *pin[CELL_NS_COUNT];	/* --pin TYPE=PATH */
 };
 
 /**

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cell/ns.h"
 #include "engine.h"
 #include "utils.h"
 
@@ -40,6 +41,7 @@ struct run_ctx {
 	int status;
 	struct cell_error child_err; /* first error the container reported */
 	bool child_failed;
+	unsigned pinned;	/* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
 };
 
 int cell_exit_status(int wait_status)
@@ -102,12 +104,57 @@ static int block_signals(struct run_ctx *c, struct cell_error *err)
 	return 0;
 }
 
+static bool has_pins(const struct run_ctx *c)
+{
+	for (int t = 0; t < CELL_NS_COUNT; t++)
+		if (c->opts->pin_paths[t])
+			return true;
+	return false;
+}
+
 /* Is there parent-side work between clone3 and the child's setup? */
 static bool needs_go(const struct run_ctx *c)
 {
 	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
 
-	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0);
+	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
+	       has_pins(c);
+}
+
+/* A pin is a bind mount of the namespace clone3 made; the child has not gone on yet. */
+static int check_pins(const struct run_ctx *c, struct cell_error *err)
+{
+	uint64_t made = cell_ns_clone_flags(c->spec, !c->has_cgroup);
+
+	for (int t = 0; t < CELL_NS_COUNT; t++)
+		if (c->opts->pin_paths[t] && !(made & (uint64_t)cell_ns_info(t)->clone_flag))
+			return cell_error_set(err, 0, "pin %s: the %s namespace is made inside the "
+					      "container, after clone; pin it with cell ns pin",
+					      c->opts->pin_paths[t], cell_ns_info(t)->name);
+	return 0;
+}
+
+static int make_pins(struct run_ctx *c, struct cell_error *err)
+{
+	int r;
+
+	for (int t = 0; t < CELL_NS_COUNT; t++) {
+		if (!c->opts->pin_paths[t])
+			continue;
+		if ((r = cell_ns_pin(c->pid, t, c->opts->pin_paths[t], err)) < 0)
+			return r;
+		c->pinned |= CELL_NS_MASK(t);
+	}
+	return 0;
+}
+
+/* A run that failed leaves no pin behind. */
+static void remove_pins(struct run_ctx *c)
+{
+	for (int t = 0; t < CELL_NS_COUNT; t++)
+		if (c->pinned & CELL_NS_MASK(t))
+			cell_ns_unpin(c->opts->pin_paths[t], NULL);
+	c->pinned = 0;
 }
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
@@ -169,6 +216,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	    (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
+		return r;
+	if ((r = make_pins(c, err)) < 0)
 		return r;
 	if (needs_go(c) && (r = cell_sync_send(c->sock, CELL_SYNC_GO, 0, NULL, -1)) < 0)
 		return cell_error_set(err, -r, "start the container");
@@ -311,7 +360,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
-	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
+	    (r = check_pins(&c, err)) < 0 || (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
 	    (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
@@ -322,6 +371,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 		r = err->errnum ? -err->errnum : -EINVAL;
 	}
 out:
+	if (r < 0)
+		remove_pins(&c);
 	/* The command ran: a failed teardown is reported beside its status. */
 	if (teardown(&c, err) < 0 && r == 0)
 		result->teardown_failed = true;

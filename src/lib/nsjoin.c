@@ -40,7 +40,7 @@ static uint64_t ns_ino(const char *pid, enum cell_ns_type type)
 	return stat(path, &st) < 0 ? 0 : st.st_ino;
 }
 
-static bool same_ns(pid_t target, enum cell_ns_type type)
+bool cell_ns_same(pid_t target, enum cell_ns_type type)
 {
 	char pid[16];
 
@@ -106,10 +106,16 @@ int cell_ns_join(pid_t target, unsigned types, struct cell_error *err)
 	cleanup_close int pidfd = -1;
 	int flags = 0;
 
-	/* setns refuses the caller's own user namespace (EINVAL); joining it
-	 * would also give back capabilities the caller dropped (nsenter(1)). */
-	if ((types & CELL_NS_MASK(CELL_NS_USER)) && same_ns(target, CELL_NS_USER))
-		types &= ~CELL_NS_MASK(CELL_NS_USER);
+	/*
+	 * A namespace the caller is in already is left alone: setns refuses the
+	 * caller's own user namespace (EINVAL; joining it would also give back
+	 * capabilities the caller dropped, nsenter(1)), and for the others it
+	 * would ask for CAP_SYS_ADMIN over them (the host's time namespace of a
+	 * rootless container) to change nothing.
+	 */
+	for (int t = 0; t < CELL_NS_COUNT; t++)
+		if ((types & CELL_NS_MASK(t)) && cell_ns_same(target, t))
+			types &= ~CELL_NS_MASK(t);
 	if (!types)
 		return 0;
 	pidfd = (int)syscall(SYS_pidfd_open, target, 0);
@@ -151,7 +157,8 @@ int cell_ns_fs_open(pid_t target, struct cell_ns_fs *fs, struct cell_error *err)
 	snprintf(path, sizeof(path), "/proc/%d/root", target);
 	fs->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->root_fd < 0)
-		return cell_error_set(err, errno, "root directory of process %d", target);
+		return cell_error_set(err, errno, "root directory of process %d%s", target,
+				      errno == EACCES ? " (not yours to enter)" : "");
 	snprintf(path, sizeof(path), "/proc/%d/cwd", target);
 	fs->cwd_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->cwd_fd < 0) {
@@ -256,7 +263,7 @@ int cell_ns_target_process(pid_t target, struct cell_process *proc, bool *setgro
 {
 	char path[32], status[8192], sg[16] = "allow";
 	struct cell_capabilities *c = &proc->capabilities;
-	bool own_userns = same_ns(target, CELL_NS_USER);
+	bool own_userns = cell_ns_same(target, CELL_NS_USER);
 	uint32_t uid, gid;
 	int r;
 
