@@ -38,7 +38,7 @@ static const char ls_usage[] =
 	"  -p, --task PID|CONTAINER  only the namespaces of this process\n"
 	"  -t, --type TYPE[,TYPE]    only these types (cgroup ipc mnt net pid time user uts)\n"
 	"  -o, --output COLS         columns to show, comma-separated (+COLS adds to the default)\n"
-	"  -J, --json                JSON: {\"namespaces\": [{\"ns\": ..., ...}]}\n"
+	"  -J, --json                JSON: {\"namespaces\": [{\"ns\": ..., ...}]}, all columns\n"
 	"  -n, --noheadings          no header line\n"
 	"      --root DIR            container state directory (default /run/cell, rootless\n"
 	"                            $XDG_RUNTIME_DIR/cell)\n"
@@ -379,7 +379,10 @@ int cell_ns_cmd_ls(int argc, char **argv)
 		fputs(ls_usage, stdout);
 		return 0;
 	}
-	if (!cli.n_cols) {
+	if (!cli.n_cols && cli.json) { /* scripts get every column */
+		for (int c = 0; c < CELL_NS_COL_COUNT; c++)
+			cli.cols[cli.n_cols++] = (enum cell_ns_column)c;
+	} else if (!cli.n_cols) {
 		memcpy(cli.cols, cell_ns_default_columns,
 		       cell_ns_n_default_columns * sizeof(cli.cols[0]));
 		cli.n_cols = cell_ns_n_default_columns;
