@@ -16,6 +16,7 @@
 
 #include "cell/ns.h"
 #include "ns_cli.h"
+#include "run_flags.h"
 
 static void nsfs_link_gives_type_and_inode(void **state)
 {
@@ -182,6 +183,50 @@ static void container_target_reads_pid_from_state_json(void **state)
 	assert_int_equal(scratch_rmtree(root), 0);
 }
 
+#define RUN_ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })
+#define RUN_ARGC(...) ((int)(sizeof((char *[]){ "run", __VA_ARGS__ }) / sizeof(char *)))
+#define RUN_PARSE(cli, err, ...) \
+	cell_run_parse(RUN_ARGC(__VA_ARGS__), RUN_ARGV(__VA_ARGS__), 0, 0, cli, err)
+
+static void run_ns_flag_sets_the_namespace_path_after_checking_its_type(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(RUN_PARSE(&cli, &err, "--ns", "net=/proc/self/ns/net", "true"), 0);
+	assert_true(cli.spec.linux.namespaces[CELL_NS_NET].present);
+	assert_string_equal(cli.spec.linux.namespaces[CELL_NS_NET].path, "/proc/self/ns/net");
+	assert_null(cli.spec.linux.namespaces[CELL_NS_UTS].path);
+	cell_run_cli_free(&cli);
+	assert_true(RUN_PARSE(&cli, &err, "--ns", "net=/proc/self/ns/uts", "true") < 0);
+	assert_non_null(strstr(err.msg, "not a network namespace"));
+	cell_run_cli_free(&cli);
+	assert_true(RUN_PARSE(&cli, &err, "--ns", "net", "true") < 0);
+	assert_non_null(strstr(err.msg, "TYPE=PATH"));
+	cell_run_cli_free(&cli);
+}
+
+static void run_pin_flag_needs_a_namespace_the_container_creates(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(RUN_PARSE(&cli, &err, "--pin", "net=/run/netns/x", "true"), 0);
+	assert_string_equal(cli.pin[CELL_NS_NET], "/run/netns/x");
+	cell_run_cli_free(&cli);
+	assert_true(RUN_PARSE(&cli, &err, "--pin", "net=/x", "--share-net", "true") < 0);
+	assert_non_null(strstr(err.msg, "--pin net"));
+	cell_run_cli_free(&cli);
+	assert_true(RUN_PARSE(&cli, &err, "--pin", "time=/x", "true") < 0);
+	assert_non_null(strstr(err.msg, "time"));
+	cell_run_cli_free(&cli);
+	assert_true(RUN_PARSE(&cli, &err, "--pin", "nope=/x", "true") < 0);
+	assert_non_null(strstr(err.msg, "'nope'"));
+	cell_run_cli_free(&cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +240,8 @@ int main(void)
 		cmocka_unit_test(id_map_translates_host_ids_to_inside),
 		cmocka_unit_test(state_root_follows_root_flag_then_euid_then_xdg),
 		cmocka_unit_test(container_target_reads_pid_from_state_json),
+		cmocka_unit_test(run_ns_flag_sets_the_namespace_path_after_checking_its_type),
+		cmocka_unit_test(run_pin_flag_needs_a_namespace_the_container_creates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
