@@ -420,6 +420,7 @@ struct cell_run_options {
 	/* cell_run: called once the process is set up, before it execs (state.json). */
 	int (*on_created)(void *ctx, pid_t pid, const char *cgroups_path, struct cell_error *err);
 	void *ctx;
+	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 };
 
 /* What cell_create leaves running. */

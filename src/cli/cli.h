@@ -51,5 +51,7 @@ int cell_parse_signal(const char *s);
 int cell_cli_cgroup_signal(const char *path, int sig, struct cell_error *err);
 int cell_cli_cgroup_remove(const char *path);
 bool cell_cli_cgroup_frozen(const char *path);
+/* ns.c: cell ns SUBCOMMAND (takes --root itself) */
+int cell_cmd_ns(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const char usage[] =
 	"  list      list containers\n"
 	"  spec      write a config.json (runc's default, or one built by run's flags)\n"
 	"  features  print the OCI features document\n"
+	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
 	"\n"
 	"Global options (runc's):\n"
 	"  --root DIR                state directory (default /run/cell, or\n"
@@ -35,7 +36,14 @@ static const char usage[] =
 	"  --rootless true|false|auto  accepted; cell tells rootless from its euid\n"
 	"  -h, --help, -v, --version\n"
 	"\n"
-	"See cell(1), cell-run(1) and cell-oci(1).\n";
+	"See cell(1), cell-run(1), cell-ns(1) and cell-oci(1).\n";
+
+/* cell ns takes --root itself (cell ns ls --root DIR) */
+static int cell_cmd_ns_global(const struct cell_global *g, int argc, char **argv)
+{
+	(void)g;
+	return cell_cmd_ns(argc, argv);
+}
 
 struct command {
 	const char *name;
@@ -46,7 +54,7 @@ static const struct command commands[] = {
 	{ "run", cell_cmd_run },       { "create", cell_cmd_create }, { "start", cell_cmd_start },
 	{ "state", cell_cmd_state },   { "kill", cell_cmd_kill },     { "delete", cell_cmd_delete },
 	{ "list", cell_cmd_list },     { "spec", cell_cmd_spec },
-	{ "features", cell_cmd_features },
+	{ "features", cell_cmd_features }, { "ns", cell_cmd_ns_global },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };
@@ -150,7 +158,8 @@ int main(int argc, char **argv)
 			continue;
 		/* `cell run` from flags needs no state root; the rest resolve it here */
 		if (cell_state_root(root, g.root, sizeof(g.root), &err) < 0 && strcmp(argv[optind], "run") &&
-		    strcmp(argv[optind], "spec") && strcmp(argv[optind], "features"))
+		    strcmp(argv[optind], "spec") && strcmp(argv[optind], "features") &&
+		    strcmp(argv[optind], "ns"))
 			return cell_cli_fail(&g, &err);
 		return commands[i].fn(&g, argc - optind, argv + optind);
 	}

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "cell/ns.h"
 #include "engine.h"
 #include "run_flags.h"
 #include "utils.h"
@@ -28,6 +29,8 @@ const char cell_run_usage[] =
 	"  --unshare-TYPE            create a new TYPE namespace (user pid net ipc uts cgroup time all)\n"
 	"  --share-TYPE              use the host's TYPE namespace (user pid net ipc uts cgroup time)\n"
 	"  --net none|host           new network namespace with lo only (default), or the host's\n"
+	"  --ns TYPE=PATH            join the TYPE namespace pinned at PATH (cell ns pin)\n"
+	"  --pin TYPE=PATH           pin the new TYPE namespace on PATH: it outlives the run\n"
 	"User namespace:\n"
 	"  --uidmap C:H:N            map N uids from host H to container C (repeatable)\n"
 	"  --gidmap C:H:N            the same for gids\n"
@@ -91,7 +94,7 @@ enum {
 	OPT_TMPFS, OPT_PROPAGATION, OPT_HOSTNAME, OPT_DOMAINNAME, OPT_MONOTONIC, OPT_BOOTTIME,
 	OPT_MEMORY, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_CPU_QUOTA, OPT_CPU_PERIOD,
 	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
-	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL,
+	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL, OPT_NS, OPT_PIN,
 	/* runc's run flags: they do not edit the spec */
 	OPT_OCI_FIRST = 2000, OPT_PID_FILE = OPT_OCI_FIRST, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT,
 	OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP, OPT_NO_SUBREAPER, OPT_BUNDLE = 'b',
@@ -108,6 +111,8 @@ static const struct option long_options[] = {
 	NS_OPTS(CELL_NS_CGROUP, "cgroup"), NS_OPTS(CELL_NS_TIME, "time"),
 	{ "unshare-all", no_argument, NULL, OPT_UNSHARE_ALL },
 	{ "net", required_argument, NULL, OPT_NET },
+	{ "ns", required_argument, NULL, OPT_NS },
+	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "uidmap", required_argument, NULL, OPT_UIDMAP },
 	{ "gidmap", required_argument, NULL, OPT_GIDMAP },
 	{ "keep-id", no_argument, NULL, OPT_KEEP_ID },
@@ -376,6 +381,74 @@ static int set_ns(struct cell_run_cli *cli, int type, bool present)
 	return 0;
 }
 
+/* --ns TYPE=PATH and --pin TYPE=PATH: the type, and PATH in *@path. */
+static int ns_path_arg(const char *flag, const char *arg, const char **path,
+		       struct cell_error *err)
+{
+	const char *eq = strchr(arg, '=');
+	char name[32];
+	int type;
+
+	if (!eq || !eq[1] || eq - arg >= (long)sizeof(name))
+		return cell_error_set(err, 0, "%s '%s': expected TYPE=PATH", flag, arg);
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	type = cell_ns_from_name(name);
+	if (type < 0)
+		return cell_error_set(err, 0, "%s '%s': namespace type '%s' is not one of cgroup, "
+				      "ipc, mnt, net, pid, time, user, uts", flag, arg, name);
+	*path = eq + 1;
+	return type;
+}
+
+/* The file must be a namespace of that type now, not when the container starts. */
+static int join_ns_path(struct cell_run_cli *cli, const char *arg, struct cell_error *err)
+{
+	const char *path;
+	int type = ns_path_arg("--ns", arg, &path, err), fd;
+	struct cell_namespace *ns;
+
+	if (type < 0)
+		return type;
+	if ((fd = cell_ns_open_path(path, type, NULL, err)) < 0)
+		return cell_error_prefix(err, "--ns");
+	close(fd);
+	ns = &cli->spec.linux.namespaces[type];
+	if (replace_string(&ns->path, path, err) < 0)
+		return -ENOMEM;
+	ns->present = true;
+	return 0;
+}
+
+static int add_pin(struct cell_run_cli *cli, const char *arg, struct cell_error *err)
+{
+	const char *path;
+	int type = ns_path_arg("--pin", arg, &path, err);
+
+	if (type < 0)
+		return type;
+	cli->pin[type] = path;
+	return 0;
+}
+
+/* Pins are taken by the parent right after clone3: only what clone3 makes. */
+static int check_pins(struct cell_run_cli *cli, struct cell_error *err)
+{
+	for (int t = 0; t < CELL_NS_COUNT; t++) {
+		const struct cell_namespace *ns = &cli->spec.linux.namespaces[t];
+		const char *name = cell_ns_info(t)->proc_name;
+
+		if (!cli->pin[t])
+			continue;
+		if (!ns->present || ns->path)
+			return cell_error_set(err, 0, "--pin %s: the container's %s namespace is "
+					      "not a new one", name, name);
+		if (t == CELL_NS_TIME)
+			return cell_error_set(err, 0, "--pin time: the time namespace is made "
+					      "inside the container; pin it with cell ns pin");
+	}
+	return 0;
+}
+
 static int set_resource(struct cell_resources *res, int opt, const char *flag, const char *arg,
 			struct cell_error *err)
 {
@@ -582,6 +655,10 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		return edit_caps(cli, optarg, opt == OPT_CAP_ADD, err);
 	case OPT_NAME:
 		return replace_string(&cli->name, optarg, err);
+	case OPT_NS:
+		return join_ns_path(cli, optarg, err);
+	case OPT_PIN:
+		return add_pin(cli, optarg, err);
 	case 'h':
 		cli->help = true;
 		return 0;
@@ -593,7 +670,7 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
  * The caller's name from /etc/passwd, read directly: getpwuid(3) would load
  * NSS modules, which a static binary cannot do reliably.
  */
-static void user_name(uint32_t uid, char *buf, size_t size)
+void cell_user_name(uint32_t uid, char *buf, size_t size)
 {
 	FILE *f = fopen("/etc/passwd", "re");
 	struct passwd *pw;
@@ -617,7 +694,7 @@ static int subid_maps(const char *file, uint32_t self, const char *flag, struct 
 	char name[256];
 	int r;
 
-	user_name(self, name, sizeof(name));
+	cell_user_name(self, name, sizeof(name));
 	r = cell_subid_ranges(file, name, self, &ranges, &n_ranges, err);
 	if (r < 0)
 		return r;
@@ -829,11 +906,19 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 
 	if (cli->rootfs_given)
 		spec->root.readonly = cli->read_only;
+	if ((r = check_pins(cli, err)) < 0)
+		return r;
+	if (l->namespaces[CELL_NS_USER].path) { /* a joined user namespace has its maps */
+		free(l->uid_mappings);
+		free(l->gid_mappings);
+		l->uid_mappings = l->gid_mappings = NULL;
+		l->n_uid_mappings = l->n_gid_mappings = 0;
+	}
 	if (!l->namespaces[CELL_NS_UTS].present && !hostname_given) {
 		free(spec->hostname);
 		spec->hostname = NULL;
 	}
-	if (l->namespaces[CELL_NS_USER].present) {
+	if (l->namespaces[CELL_NS_USER].present && !l->namespaces[CELL_NS_USER].path) {
 		if ((r = override_maps(cli, true, err)) < 0 ||
 		    (r = override_maps(cli, false, err)) < 0)
 			return r;

@@ -33,6 +33,7 @@ struct cell_run_cli {
 	bool any_flag;		/* a flag that edits the spec was given (cell spec) */
 	bool spec_mode;		/* parsing for `cell spec`: no command needed */
 	const char *subuid_file, *subgid_file; /* /etc/subuid, /etc/subgid (tests change them) */
+	const char *pin[CELL_NS_COUNT];	/* --pin TYPE=PATH */
 };
 
 /**
@@ -44,6 +45,8 @@ struct cell_run_cli {
 int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_run_cli *cli,
 		   struct cell_error *err);
 void cell_run_cli_free(struct cell_run_cli *cli);
+/** cell_user_name() - @uid's name in the host's /etc/passwd, or the number. */
+void cell_user_name(uint32_t uid, char *buf, size_t size);
 extern const char cell_run_usage[];
 
 #endif

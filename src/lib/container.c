@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cell/ns.h"
 #include "engine.h"
 #include "utils.h"
 
@@ -48,6 +49,7 @@ struct run_ctx {
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 	struct cell_seccomp_prog seccomp; /* compiled linux.seccomp, filter NULL if none */
+	unsigned pinned;	/* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
 };
 
 int cell_exit_status(int wait_status)
@@ -117,6 +119,14 @@ static int block_signals(struct run_ctx *c, struct cell_error *err)
 	return 0;
 }
 
+static bool has_pins(const struct run_ctx *c)
+{
+	for (int t = 0; t < CELL_NS_COUNT; t++)
+		if (c->opts->pin_paths[t])
+			return true;
+	return false;
+}
+
 /* Is there parent-side work between clone3 and the child's setup? */
 static bool needs_go(const struct run_ctx *c)
 {
@@ -125,7 +135,8 @@ static bool needs_go(const struct run_ctx *c)
 
 	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
 	       h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME] ||
-	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER];
+	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER] ||
+	       has_pins(c);
 }
 
 static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const char *status,
@@ -140,6 +151,42 @@ static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const c
 	if (!state)
 		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
 	return cell_hooks_run(c->spec, kind, state, err);
+}
+
+/* A pin is a bind mount of the namespace clone3 made; the child has not gone on yet. */
+static int check_pins(const struct run_ctx *c, struct cell_error *err)
+{
+	uint64_t made = cell_ns_clone_flags(c->spec, !c->has_cgroup);
+
+	for (int t = 0; t < CELL_NS_COUNT; t++)
+		if (c->opts->pin_paths[t] && !(made & (uint64_t)cell_ns_info(t)->clone_flag))
+			return cell_error_set(err, 0, "pin %s: the %s namespace is made inside the "
+					      "container, after clone; pin it with cell ns pin",
+					      c->opts->pin_paths[t], cell_ns_info(t)->name);
+	return 0;
+}
+
+static int make_pins(struct run_ctx *c, struct cell_error *err)
+{
+	int r;
+
+	for (int t = 0; t < CELL_NS_COUNT; t++) {
+		if (!c->opts->pin_paths[t])
+			continue;
+		if ((r = cell_ns_pin(c->pid, t, c->opts->pin_paths[t], err)) < 0)
+			return r;
+		c->pinned |= CELL_NS_MASK(t);
+	}
+	return 0;
+}
+
+/* A run that failed leaves no pin behind. */
+static void remove_pins(struct run_ctx *c)
+{
+	for (int t = 0; t < CELL_NS_COUNT; t++)
+		if (c->pinned & CELL_NS_MASK(t))
+			cell_ns_unpin(c->opts->pin_paths[t], NULL);
+	c->pinned = 0;
 }
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
@@ -215,6 +262,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	 * once the container's exist (a CNI plugin configures its network here) */
 	if ((r = run_parent_hooks(c, CELL_HOOK_PRESTART, "creating", err)) < 0 ||
 	    (r = run_parent_hooks(c, CELL_HOOK_CREATE_RUNTIME, "creating", err)) < 0)
+		return r;
+	if ((r = make_pins(c, err)) < 0)
 		return r;
 	/* GO carries the host PID, for the state of hooks run inside */
 	if (needs_go(c) && (r = cell_sync_send(c->sock, CELL_SYNC_GO, c->host_pid, NULL, -1)) < 0)
@@ -479,6 +528,9 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	    (r = setup_cgroup(&c, err)) < 0 ||
 	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
+	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
+	    (r = check_pins(&c, err)) < 0 || (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
+	    (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
 	result->wait_status = c.status;
@@ -488,6 +540,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 		r = err->errnum ? -err->errnum : -EINVAL;
 	}
 out:
+	if (r < 0)
+		remove_pins(&c);
 	/* The command ran: a failed teardown is reported beside its status. */
 	if (teardown(&c, err) < 0 && r == 0)
 		result->teardown_failed = true;
