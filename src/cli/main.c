@@ -17,6 +17,7 @@ static const char usage[] =
 	"  run       run a sandbox from flags, or an OCI bundle (cell run --help)\n"
 	"  create    create a container from an OCI bundle, to be started later\n"
 	"  start     start a created container's process\n"
+	"  exec      run another process in a running container\n"
 	"  state     print a container's OCI state\n"
 	"  kill      send a signal to a container\n"
 	"  delete    remove a stopped container\n"
@@ -55,6 +56,7 @@ static const struct command commands[] = {
 	{ "state", cell_cmd_state },   { "kill", cell_cmd_kill },     { "delete", cell_cmd_delete },
 	{ "list", cell_cmd_list },     { "spec", cell_cmd_spec },
 	{ "features", cell_cmd_features }, { "ns", cell_cmd_ns_global },
+	{ "exec", cell_cmd_exec },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };

@@ -4,7 +4,9 @@
  * and tear down what was made on every path.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -134,6 +136,7 @@ static bool needs_go(const struct run_ctx *c)
 	const struct cell_hooks *h = &c->spec->hooks;
 
 	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
+	       c->opts->cgroup_join ||
 	       h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME] ||
 	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER] ||
 	       has_pins(c);
@@ -189,6 +192,51 @@ static void remove_pins(struct run_ctx *c)
 	c->pinned = 0;
 }
 
+/* /proc/PID/ns/user joined: its /proc/PID/setgroups says (user_namespaces(7)). */
+static bool joined_userns_allows_setgroups(const char *path)
+{
+	char file[PATH_MAX], buf[16];
+	struct cell_error ignored = { 0 };
+	const char *ns = strstr(path, "/ns/user");
+
+	if (strncmp(path, "/proc/", 6) || !ns || ns[8] ||
+	    snprintf(file, sizeof(file), "%.*s/setgroups", (int)(ns - path), path) >=
+		    (int)sizeof(file))
+		return true;
+	return cell_read_at(AT_FDCWD, file, buf, sizeof(buf), &ignored) <= 0 ||
+	       !strncmp(buf, "allow", 5);
+}
+
+/* cell exec: the container's cgroup in each hierarchy where it exists. */
+static int join_cgroup(const char *path, pid_t pid, struct cell_error *err)
+{
+	char dir[PATH_MAX], pidbuf[16];
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *e;
+	int n = snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid), r = 0;
+
+	if (!d)
+		return cell_error_set(err, errno, "open /sys/fs/cgroup");
+	/* v2: the container's directory is right below the root */
+	if (snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/cgroup.procs", path) <
+		    (int)sizeof(dir) &&
+	    access(dir, F_OK) == 0) {
+		closedir(d);
+		return cell_write_at(AT_FDCWD, dir, pidbuf, (size_t)n, err);
+	}
+	while ((e = readdir(d)) && r == 0) {
+		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+			continue;
+		if (snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s/cgroup.procs", e->d_name,
+			     path) >= (int)sizeof(dir) ||
+		    access(dir, F_OK) < 0)
+			continue;
+		r = cell_write_at(AT_FDCWD, dir, pidbuf, (size_t)n, err);
+	}
+	closedir(d);
+	return r;
+}
+
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
 	int sv[2];
@@ -200,6 +248,10 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	bool userns = c->spec->linux.namespaces[CELL_NS_USER].present;
 	/* Decided before clone3: in the child, geteuid() changes once the maps are written. */
 	bool setgroups_allowed = !userns || geteuid() == 0 || !cell_idmap_direct(c->spec);
+
+	if (userns && c->spec->linux.namespaces[CELL_NS_USER].path)
+		setgroups_allowed = joined_userns_allows_setgroups(
+			c->spec->linux.namespaces[CELL_NS_USER].path);
 
 	if (c->cg.v2_fd >= 0) {
 		/* v2: born in its cgroup, so a fork bomb is limited from the first fork. */
@@ -230,6 +282,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.start_fd = c->start_fd,
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
+			.exec_detach = c->opts->exec_detach,
 			.bundle = c->opts->bundle,
 			.rootfs = &c->rootfs,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
@@ -257,6 +310,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	    (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
+		return r;
+	if (c->opts->cgroup_join && (r = join_cgroup(c->opts->cgroup_join, c->pid, err)) < 0)
 		return r;
 	/* runtime.md: prestart (deprecated) and createRuntime, in cell's namespaces,
 	 * once the container's exist (a CNI plugin configures its network here) */
@@ -395,6 +450,12 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 			kill(c->pid, SIGKILL);
 			c->child_failed = true;
 			c->child_err = *err;
+		}
+		break;
+	case CELL_SYNC_PID:
+		if (c->opts->on_pid && c->opts->on_pid(c->opts->ctx, msg.value, err) < 0) {
+			kill(msg.value, SIGKILL);
+			record_child_error(c, err);
 		}
 		break;
 	case CELL_SYNC_STATUS:
