@@ -273,6 +273,12 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 		free(l->sysctl[i].value);
 	}
 	l->n_sysctl = 0;
+	/* the joined user and time namespaces have their maps and offsets already */
+	free(l->uid_mappings);
+	free(l->gid_mappings);
+	l->uid_mappings = l->gid_mappings = NULL;
+	l->n_uid_mappings = l->n_gid_mappings = 0;
+	l->monotonic.present = l->boottime.present = false;
 	free(l->cgroups_path);
 	l->cgroups_path = NULL;
 	s->cell.init = true; /* the fork into the joined pid namespace */

@@ -544,7 +544,7 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	}
 	cell_tty_relay_stop(&c->tty);
 	cell_seccomp_prog_free(&c->seccomp);
-	if (c->create && c->pid > 0 && c->has_cgroup)
+	if (c->create && c->ready && !c->child_failed && c->has_cgroup)
 		cell_cgroup_forget(&c->cg); /* handed on: cell delete removes it */
 	else if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
 		*err = cg_err;
