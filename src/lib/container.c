@@ -64,7 +64,7 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 	};
 
 	cell_cgroup_init(&c->cg);
-	if (!cell_resources_any(&l->resources) && !l->cgroups_path)
+	if (!cell_resources_need_cgroup(&l->resources, params.rootless) && !l->cgroups_path)
 		return 0;
 	/* The id names the cgroup; nothing else needs it yet. */
 	if (c->opts->id)

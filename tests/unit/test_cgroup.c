@@ -450,7 +450,7 @@ static void test_swap_below_memory_limit_is_einval_before_any_mkdir(void **state
 	(void)state;
 	build_v1(0);
 	assert_int_equal(create_fails(&cg, "/c", &res, &err), -EINVAL);
-	assert_contains(err.msg, "below the memory limit");
+	assert_contains(err.msg, "memory+swap is below memory.limit");
 	assert_false(exists("memory/c"));
 }
 
@@ -802,7 +802,7 @@ static void test_v1_blkio_weight_without_files_is_enotsup_naming_dir(void **stat
 	build_v1(0);
 	assert_int_equal(create_fails(&cg, "/c", &res, &err), -ENOTSUP);
 	snprintf(expect, sizeof(expect),
-		 "blkio.weight: not supported by this kernel's I/O scheduler "
+		 "linux.resources.blockIO.weight: not supported by this kernel's I/O scheduler "
 		 "(no blkio.weight or blkio.bfq.weight in %s)",
 		 under_root("blkio/c"));
 	assert_contains(err.msg, expect);
