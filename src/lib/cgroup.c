@@ -790,6 +790,16 @@ int cell_cgroup_destroy(struct cell_cgroup *cg, struct cell_error *err)
 	return cgroup_release(cg, err);
 }
 
+void cell_cgroup_close(struct cell_cgroup *cg)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n_created; i++)
+		free(cg->created[i]);
+	cg->n_created = 0; /* nothing left for release to remove */
+	cgroup_release(cg, NULL);
+}
+
 /* ---- saving and reopening (state directory) ---- */
 
 static const char *const mode_words[] = {
