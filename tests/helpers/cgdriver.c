@@ -151,8 +151,12 @@ static int fail(const char *what, const struct cell_error *err)
 	return 1;
 }
 
-/* start() - fork @argv into the cgroup: the child waits until it has been moved. */
-static pid_t start(struct cell_cgroup *cg, char **argv, struct cell_error *err)
+/*
+ * start() - fork @argv into the cgroup: the child waits until it has been
+ * moved. @detach: stdio on /dev/null, so the caller's pipes see EOF when the
+ * driver exits and the command lives on.
+ */
+static pid_t start(struct cell_cgroup *cg, char **argv, bool detach, struct cell_error *err)
 {
 	int go[2];
 	pid_t pid;
@@ -165,6 +169,12 @@ static pid_t start(struct cell_cgroup *cg, char **argv, struct cell_error *err)
 		return cell_error_set(err, errno, "fork");
 	if (pid == 0) {
 		close(go[1]);
+		if (detach) {
+			int null = open("/dev/null", O_RDWR);
+
+			if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+				_exit(125);
+		}
 		if (read(go[0], &c, 1) != 1)
 			_exit(126);
 		execvp(argv[0], argv);
@@ -283,7 +293,7 @@ static int create(struct cell_cgroup_params *p, bool run, int argc, char **argv)
 	i = parse_limits(&res, argc, argv, run ? 1 : 2);
 	if (cell_cgroup_create(&cg, p, &res, &err) < 0)
 		return fail("create", &err);
-	if (i < argc && (pid = start(&cg, argv + i, &err)) < 0) {
+	if (i < argc && (pid = start(&cg, argv + i, !run, &err)) < 0) {
 		cell_cgroup_destroy(&cg, NULL);
 		return fail("start", &err);
 	}
