@@ -357,6 +357,7 @@ struct cell_linux {
 struct cell_extras {
 	bool init;	  /* run the built-in init as PID 1, CMD as its child */
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
+	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
 };
 
 struct cell_spec {
@@ -393,11 +394,48 @@ void cell_spec_fit_devpts_gid(struct cell_spec *spec);
 /** cell_spec_set_env() - set or replace KEY=VALUE in process.env. */
 int cell_spec_set_env(struct cell_spec *spec, const char *key_value, struct cell_error *err);
 
+/**
+ * cell_spec_from_json() - parse config.json text (@name names it in errors)
+ * into @spec, which is overwritten. Errors name the JSON path of the value.
+ */
+int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, const char *name,
+			struct cell_error *err);
+/** cell_spec_load() - read @bundle/config.json; root.path is made absolute. */
+int cell_spec_load(struct cell_spec *spec, const char *bundle, struct cell_error *err);
+/** cell_spec_to_json() - @spec as config.json text (malloc'd, pretty-printed). */
+char *cell_spec_to_json(const struct cell_spec *spec, struct cell_error *err);
+
 /* Options of one run that are not part of the container's spec. */
 struct cell_run_options {
 	const char *id;		/* container id; NULL picks a random one */
 	int stdin_fd, stdout_fd, stderr_fd; /* what the container's stdio (or the tty relay) uses */
+	/* OCI runtime */
+	const char *bundle;	/* for hooks' state */
+	int start_fd;		/* cell_create: exec.fifo opened O_RDWR; the process execs after
+				   reading a byte from it (cell start writes one). Else -1. */
+	int console_socket;	/* connected AF_UNIX socket: process.terminal's pty master goes
+				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
+	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
+	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
+	/* cell_run: called once the process is set up, before it execs (state.json). */
+	int (*on_created)(void *ctx, pid_t pid, const char *cgroups_path, struct cell_error *err);
+	void *ctx;
 };
+
+/* What cell_create leaves running. */
+struct cell_created {
+	pid_t pid;			/* host PID of the container's process */
+	char cgroups_path[4096];	/* the cgroup it lives in ("" when none) */
+};
+
+/**
+ * cell_create() - OCI create: set up the container described by @spec and
+ * return while its process waits on @opts->start_fd to be started. Nothing
+ * is left behind on failure; on success the caller owns the process and its
+ * cgroup (cell delete removes them).
+ */
+int cell_create(const struct cell_spec *spec, const struct cell_run_options *opts,
+		struct cell_created *out, struct cell_error *err);
 
 /* What a finished run reports. */
 struct cell_run_result {

@@ -2,6 +2,9 @@
 #ifndef CELL_CLI_H
 #define CELL_CLI_H
 
+#include <limits.h>
+#include <stdbool.h>
+
 #include "cell/cell.h"
 
 enum {
@@ -10,6 +13,43 @@ enum {
 	CELL_EXIT_NOT_FOUND = 127,   /* the command does not exist */
 };
 
-int cell_cmd_run(int argc, char **argv);
+/* runc's global flags, given before the command. */
+struct cell_global {
+	char root[PATH_MAX];	/* --root, or /run/cell, or $XDG_RUNTIME_DIR/cell */
+	const char *log;	/* --log FILE: errors are appended there too */
+	bool log_json;		/* --log-format json */
+	bool debug;
+	bool cgroups_disabled;	/* --cgroup-manager disabled */
+};
+
+int cell_cmd_run(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_create(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_start(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_state(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_kill(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_delete(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_list(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_spec(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_features(const struct cell_global *g, int argc, char **argv);
+
+/* oci.c: shared by the OCI commands */
+struct cell_run_cli;
+struct cell_state;
+int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli);
+/** cell_cli_fail() - print @err once (stderr and --log); returns 125. */
+int cell_cli_fail(const struct cell_global *g, const struct cell_error *err);
+void cell_cli_log(const struct cell_global *g, const char *level, const char *msg);
+int cell_cli_load_config(const char *root, const char *id, struct cell_spec *spec,
+			 struct cell_error *err);
+int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
+		    struct cell_error *err);
+bool cell_cli_frozen(const struct cell_state *st);
+/** cell_parse_signal() - "TERM", "SIGTERM", "15", "RTMIN+3" to a number; -1 if none. */
+int cell_parse_signal(const char *s);
+
+/* oci_cgroup.c: a container's cgroup, by the path its state recorded */
+int cell_cli_cgroup_signal(const char *path, int sig, struct cell_error *err);
+int cell_cli_cgroup_remove(const char *path);
+bool cell_cli_cgroup_frozen(const char *path);
 
 #endif

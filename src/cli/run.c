@@ -5,8 +5,9 @@
 
 #include "cli.h"
 #include "run_flags.h"
+#include "state.h"
 
-int cell_cmd_run(int argc, char **argv)
+int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 {
 	struct cell_run_cli cli = { 0 };
 	struct cell_run_result result;
@@ -25,7 +26,19 @@ int cell_cmd_run(int argc, char **argv)
 		cell_run_cli_free(&cli);
 		return 0;
 	}
+	if (cli.from_bundle) {
+		if (!g->root[0]) { /* main() could not find one */
+			cell_run_cli_free(&cli);
+			cell_error_set(&err, 0, "run: no state directory: XDG_RUNTIME_DIR is not "
+				       "set (give --root DIR)");
+			return cell_cli_fail(g, &err);
+		}
+		status = cell_oci_run_bundle(g, &cli);
+		cell_run_cli_free(&cli);
+		return status;
+	}
 	opts.id = cli.name;
+	opts.start_fd = opts.console_socket = -1;
 	fflush(NULL);
 	if (cell_run(&cli.spec, &opts, &result, &err) < 0) {
 		fprintf(stderr, "cell: %s\n", err.msg);

@@ -71,6 +71,15 @@ const char cell_run_usage[] =
 	"  --cap-add CAP             add a capability (e.g. NET_ADMIN, or ALL)\n"
 	"  --cap-drop CAP            drop a capability (or ALL)\n"
 	"  --name NAME               container name (default: a random id)\n"
+	"\n"
+	"From an OCI bundle (runc's flags; BUNDLE/config.json is the base spec that\n"
+	"the flags above edit; `cell run [flags] ID [-- CMD]`):\n"
+	"  -b, --bundle DIR          the bundle (default: . when ./config.json exists)\n"
+	"  -d, --detach              start the container and return\n"
+	"  --pid-file FILE           write the container's host PID there\n"
+	"  --console-socket PATH     send process.terminal's pty master to this socket\n"
+	"  --preserve-fds N          pass fds 3..3+N-1 on to the container\n"
+	"  --no-pivot, --no-new-keyring, --keep, --no-subreaper  as runc's\n"
 	"  -h, --help                show this help\n"
 	"\n"
 	"Exit status: COMMAND's own; 128+N if it died by signal N; 125 if cell failed;\n"
@@ -83,6 +92,10 @@ enum {
 	OPT_MEMORY, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_CPU_QUOTA, OPT_CPU_PERIOD,
 	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
 	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL,
+	/* runc's run flags: they do not edit the spec */
+	OPT_OCI_FIRST = 2000, OPT_PID_FILE = OPT_OCI_FIRST, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT,
+	OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP, OPT_NO_SUBREAPER, OPT_BUNDLE = 'b',
+	OPT_DETACH = 'd',
 };
 
 #define NS_OPTS(type, name)                                                                    \
@@ -131,6 +144,15 @@ static const struct option long_options[] = {
 	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "bundle", required_argument, NULL, OPT_BUNDLE },
+	{ "detach", no_argument, NULL, OPT_DETACH },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
+	{ "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
+	{ "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
+	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -183,7 +205,8 @@ static int add_map(struct cell_id_map **maps, size_t *n, bool *given, const char
 static int add_bind(struct cell_spec *spec, const char *src, const char *dst, bool ro,
 		    struct cell_error *err)
 {
-	const char *opts[] = { "rbind", ro ? "ro" : "rw", NULL };
+	/* "ro" alone would leave the source's submounts writable (runc's meaning). */
+	const char *opts[] = { "rbind", ro ? "ro" : "rw", ro ? "rro" : NULL, NULL };
 	char abs[PATH_MAX];
 
 	if (!realpath(src, abs))
@@ -416,11 +439,57 @@ static int set_resource(struct cell_resources *res, int opt, const char *flag, c
 	return r;
 }
 
+static int handle_oci_option(struct cell_run_cli *cli, int opt, struct cell_error *err)
+{
+	char *end;
+	unsigned long n;
+
+	switch (opt) {
+	case OPT_BUNDLE:
+		return 0; /* read before the spec: see load_base() */
+	case OPT_DETACH:
+		cli->detach = true;
+		return 0;
+	case OPT_PID_FILE:
+		cli->pid_file = optarg;
+		return 0;
+	case OPT_CONSOLE_SOCKET:
+		cli->console_socket = optarg;
+		return 0;
+	case OPT_NO_PIVOT:
+		cli->no_pivot = true;
+		return 0;
+	case OPT_NO_NEW_KEYRING:
+		cli->no_new_keyring = true;
+		return 0;
+	case OPT_KEEP:
+		cli->keep = true;
+		return 0;
+	case OPT_NO_SUBREAPER:
+		cli->no_subreaper = true;
+		return 0;
+	case OPT_PRESERVE_FDS:
+		errno = 0;
+		n = strtoul(optarg, &end, 10);
+		if (!optarg[0] || *end || errno || n > 65536)
+			return cell_error_set(err, 0, "--preserve-fds '%s': expected a number of fds",
+					      optarg);
+		cli->preserve_fds = (unsigned)n;
+		return 0;
+	}
+	return cell_error_set(err, EINVAL, "option %d", opt);
+}
+
 static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
 			 int argc, struct cell_error *err)
 {
 	struct cell_spec *spec = &cli->spec;
 	struct cell_linux *l = &spec->linux;
+
+	if ((opt >= OPT_OCI_FIRST && opt < OPT_OCI_FIRST + 100) || opt == OPT_BUNDLE ||
+	    opt == OPT_DETACH)
+		return handle_oci_option(cli, opt, err);
+	cli->any_flag = true;
 
 	if (opt >= OPT_UNSHARE && opt < OPT_UNSHARE + CELL_NS_COUNT)
 		return set_ns(cli, opt - OPT_UNSHARE, true);
@@ -776,6 +845,55 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 	return finish_process(cli, err);
 }
 
+/*
+ * The base spec: BUNDLE/config.json when --bundle is given or ./config.json
+ * exists (runc's run), else cell's defaults. Found before the flags are
+ * parsed, since they edit it.
+ */
+static int load_base(struct cell_run_cli *cli, int argc, char **argv, struct cell_error *err)
+{
+	const char *bundle = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if ((!strcmp(argv[i], "--bundle") || !strcmp(argv[i], "-b")) && i + 1 < argc)
+			bundle = argv[++i];
+		else if (!strncmp(argv[i], "--bundle=", 9))
+			bundle = argv[i] + 9;
+	}
+	if (!bundle && !cli->spec_mode && access("config.json", F_OK) == 0)
+		bundle = ".";
+	if (!bundle || cli->spec_mode)
+		return cell_spec_default(&cli->spec, cli->euid, cli->egid, err);
+	char abs[PATH_MAX];
+	if (!realpath(bundle, abs))
+		return cell_error_set(err, errno, "--bundle %s", bundle);
+	if (!(cli->bundle = strdup(abs)))
+		return cell_error_set(err, ENOMEM, "--bundle");
+	cli->from_bundle = true;
+	return cell_spec_load(&cli->spec, abs, err);
+}
+
+/* Bundle mode: `ID [-- CMD...]`; CMD, when given, replaces process.args. */
+static int bundle_args(struct cell_run_cli *cli, int argc, char **argv, struct cell_error *err)
+{
+	if (optind < argc && strcmp(argv[optind - 1], "--")) {
+		free(cli->name);
+		if (!(cli->name = strdup(argv[optind++])))
+			return cell_error_set(err, ENOMEM, "container id");
+		if (optind < argc && !strcmp(argv[optind], "--"))
+			optind++;
+	}
+	if (optind < argc) {
+		cell_strv_free(cli->spec.process.args);
+		if (!(cli->spec.process.args = cell_strv_dup(argv + optind)))
+			return cell_error_set(err, ENOMEM, "process.args");
+	}
+	if (!cli->spec.process.args)
+		return cell_error_set(err, 0, "%s/config.json: process: required to run",
+				      cli->bundle);
+	return cli->user ? resolve_user(cli, err) : 0;
+}
+
 int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_run_cli *cli,
 		   struct cell_error *err)
 {
@@ -788,7 +906,7 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		cli->subuid_file = "/etc/subuid";
 	if (!cli->subgid_file)
 		cli->subgid_file = "/etc/subgid";
-	if ((r = cell_spec_default(&cli->spec, euid, egid, err)) < 0)
+	if ((r = load_base(cli, argc, argv, err)) < 0)
 		return r;
 	optind = 1;
 	opterr = 0;
@@ -796,7 +914,7 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		int idx = -1;
 		char flag[64];
 
-		opt = getopt_long(argc, argv, "+:u:v:e:w:th", long_options, &idx);
+		opt = getopt_long(argc, argv, "+:u:v:e:w:thb:d", long_options, &idx);
 		if (opt == -1)
 			break;
 		/* getopt_long reports a long option's missing argument only by its val. */
@@ -821,6 +939,15 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 	}
 	if (cli->help)
 		return 0;
+	if (cli->from_bundle)
+		return bundle_args(cli, argc, argv, err);
+	if (optind >= argc && cli->spec_mode && !cli->spec.process.args) {
+		char *sh[] = { "sh", NULL };
+
+		if (!(cli->spec.process.args = cell_strv_dup(sh)))
+			return cell_error_set(err, ENOMEM, "process.args");
+		return finish(cli, hostname_given, err);
+	}
 	if (optind >= argc)
 		return cell_error_set(err, 0, "no command given (see cell run --help)");
 	cli->spec.process.args = cell_strv_dup(argv + optind);
@@ -833,5 +960,6 @@ void cell_run_cli_free(struct cell_run_cli *cli)
 {
 	cell_spec_free(&cli->spec);
 	free(cli->name);
+	free(cli->bundle);
 	memset(cli, 0, sizeof(*cli));
 }

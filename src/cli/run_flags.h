@@ -24,6 +24,14 @@ struct cell_run_cli {
 	bool uidmap_given, gidmap_given; /* the first --uidmap/--gidmap drops the default */	/* --cap-add ALL: limited to what cell may grant */
 	uid_t euid;
 	gid_t egid;
+	/* OCI: `cell run` from a bundle (runc's flags) */
+	char *bundle;		/* --bundle, or "." when ./config.json exists: the base spec */
+	bool from_bundle;	/* the spec came from BUNDLE/config.json */
+	bool detach, no_pivot, no_new_keyring, keep, no_subreaper;
+	const char *pid_file, *console_socket;
+	unsigned preserve_fds;
+	bool any_flag;		/* a flag that edits the spec was given (cell spec) */
+	bool spec_mode;		/* parsing for `cell spec`: no command needed */
 	const char *subuid_file, *subgid_file; /* /etc/subuid, /etc/subgid (tests change them) */
 };
 

@@ -790,7 +790,7 @@ int cell_cgroup_destroy(struct cell_cgroup *cg, struct cell_error *err)
 	return cgroup_release(cg, err);
 }
 
-void cell_cgroup_close(struct cell_cgroup *cg)
+void cell_cgroup_forget(struct cell_cgroup *cg)
 {
 	size_t i;
 

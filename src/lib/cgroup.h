@@ -231,10 +231,10 @@ void cell_cgroup_stats_free(struct cell_cgroup_stats *st);
 int cell_cgroup_destroy(struct cell_cgroup *cg, struct cell_error *err);
 
 /**
- * cell_cgroup_close() - free @cg's memory and fds and remove nothing: the end
- * of an OCI command that opened the cgroup but does not delete it.
+ * cell_cgroup_forget() - free @cg's memory and fds and remove nothing: OCI
+ * create hands the cgroup on; a command that opened it but does not delete it.
  */
-void cell_cgroup_close(struct cell_cgroup *cg);
+void cell_cgroup_forget(struct cell_cgroup *cg);
 
 /** cell_resources_any() - does @res ask for any limit at all (device rules included)? */
 bool cell_resources_any(const struct cell_resources *res);

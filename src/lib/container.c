@@ -4,6 +4,7 @@
  * and tear down what was made on every path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -40,6 +41,13 @@ struct run_ctx {
 	int status;
 	struct cell_error child_err; /* first error the container reported */
 	bool child_failed;
+	bool create;		/* cell_create: hand the process on once it is READY */
+	bool ready;		/* the child said READY */
+	int start_fd;		/* the child's start_fd (opts->start_fd, or our pipe's read end) */
+	int start_w;		/* cell_run with on_created: write end of the start pipe */
+	char cgroups_path[4096];
+	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
+	struct cell_seccomp_prog seccomp; /* compiled linux.seccomp, filter NULL if none */
 };
 
 int cell_exit_status(int wait_status)
@@ -64,7 +72,8 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 	};
 
 	cell_cgroup_init(&c->cg);
-	if (!cell_resources_need_cgroup(&l->resources, params.rootless) && !l->cgroups_path)
+	if (!cell_resources_need_cgroup(&l->resources, params.rootless) && !l->cgroups_path &&
+	    !c->opts->cgroup_always)
 		return 0;
 	/* The id names the cgroup; nothing else needs it yet. */
 	if (c->opts->id)
@@ -77,8 +86,15 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 		snprintf(path, sizeof(path), "%scell-%s", params.rootless ? "" : "/", c->id);
 		params.cgroups_path = path;
 	}
-	if ((r = cell_cgroup_create(&c->cg, &params, &l->resources, err)) < 0)
+	if ((r = cell_cgroup_create(&c->cg, &params, &l->resources, err)) < 0) {
+		/* runc's rootless rule: no limits asked for, no delegated cgroup: go on without */
+		if (params.rootless && !cell_resources_any(&l->resources) && !l->cgroups_path) {
+			cell_error_reset(err);
+			return 0;
+		}
 		return r;
+	}
+	snprintf(c->cgroups_path, sizeof(c->cgroups_path), "%s", params.cgroups_path);
 	c->has_cgroup = true;
 	return 0;
 }
@@ -106,8 +122,25 @@ static int block_signals(struct run_ctx *c, struct cell_error *err)
 static bool needs_go(const struct run_ctx *c)
 {
 	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
+	const struct cell_hooks *h = &c->spec->hooks;
 
-	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0);
+	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
+	       h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME] ||
+	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER];
+}
+
+static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const char *status,
+			    struct cell_error *err)
+{
+	cleanup_free char *state = NULL;
+
+	if (!c->spec->hooks.n[kind])
+		return 0;
+	state = cell_hook_state_json(c->opts->id ? c->opts->id : c->id, c->host_pid, status,
+				     c->opts->bundle, c->spec);
+	if (!state)
+		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
+	return cell_hooks_run(c->spec, kind, state, err);
 }
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
@@ -147,13 +180,22 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.wait_for_go = needs_go(c),
 			.sigpipe = c->old_sigpipe,
 			.cgroupns_made = !c->has_cgroup,
+			.detached = c->create,
+			.start_fd = c->start_fd,
+			.preserve_fds = c->opts->preserve_fds,
+			.id = c->opts->id ? c->opts->id : c->id,
+			.bundle = c->opts->bundle,
+			.rootfs = &c->rootfs,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
+			.seccomp = c->seccomp.filter ? &c->seccomp : NULL,
 		};
 
 		close(sv[0]);
 		cell_child_main(&a);
 	}
 	close(sv[1]);
+	/* The child has its own copies of the prepared mount trees. */
+	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	c->sock = sv[0];
 	c->pid = c->host_pid = (pid_t)pid;
 	return 0;
@@ -170,9 +212,101 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
 		return r;
-	if (needs_go(c) && (r = cell_sync_send(c->sock, CELL_SYNC_GO, 0, NULL, -1)) < 0)
+	/* runtime.md: prestart (deprecated) and createRuntime, in cell's namespaces,
+	 * once the container's exist (a CNI plugin configures its network here) */
+	if ((r = run_parent_hooks(c, CELL_HOOK_PRESTART, "creating", err)) < 0 ||
+	    (r = run_parent_hooks(c, CELL_HOOK_CREATE_RUNTIME, "creating", err)) < 0)
+		return r;
+	/* GO carries the host PID, for the state of hooks run inside */
+	if (needs_go(c) && (r = cell_sync_send(c->sock, CELL_SYNC_GO, c->host_pid, NULL, -1)) < 0)
 		return cell_error_set(err, -r, "start the container");
 	return 0;
+}
+
+/* runc's console socket protocol: the pty master with SCM_RIGHTS, its name as data. */
+static int send_console(int sock, int master, struct cell_error *err)
+{
+	char name[] = "/dev/ptmx";
+	char buf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
+			     .msg_controllen = sizeof(buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		return cell_error_set(err, errno, "send the terminal to --console-socket");
+	return 0;
+}
+
+/* The child is set up and waits on its start fd: cell_run starts it at once. */
+static void start_now(struct run_ctx *c, struct cell_error *err)
+{
+	struct cell_error hook_err = { 0 };
+	int r = 0;
+
+	if (c->opts->on_created)
+		r = c->opts->on_created(c->opts->ctx, c->host_pid, c->has_cgroup ? c->cgroups_path
+										  : "",
+					err);
+	if (r < 0 || write(c->start_w, "0", 1) != 1) {
+		if (r == 0)
+			cell_error_set(err, errno, "start the container");
+		kill(c->pid, SIGKILL);
+		c->child_failed = true;
+		c->child_err = *err;
+	}
+	c->start_w = safe_close(c->start_w);
+	/* runtime.md: a failing poststart hook is only worth a warning */
+	if (r == 0)
+		(void)run_parent_hooks(c, CELL_HOOK_POSTSTART, "running", &hook_err);
+}
+
+static void record_child_error(struct run_ctx *c, const struct cell_error *e)
+{
+	if (!c->child_failed) {
+		c->child_failed = true;
+		c->child_err = *e;
+	}
+}
+
+/* The container process state (config-linux.md) goes with the fd, as runc sends it. */
+static int send_seccomp_listener(struct run_ctx *c, int fd, struct cell_error *err)
+{
+	const struct cell_spec *spec = c->spec;
+	struct cell_seccomp_state st = {
+		.oci_version = CELL_OCI_VERSION,
+		.id = c->id,
+		.bundle = c->opts->bundle,
+		.status = "creating",
+		.metadata = spec->linux.seccomp.listener_metadata,
+		.pid = c->host_pid,
+		.annotations = spec->annotations,
+		.n_annotations = spec->n_annotations,
+	};
+	int r;
+
+	if (!c->id[0] && c->opts->id)
+		snprintf(c->id, sizeof(c->id), "%s", c->opts->id);
+	else if (!c->id[0] && (r = cell_random_id(c->id, err)) < 0)
+		return r;
+	return cell_seccomp_send_listener(spec->linux.seccomp.listener_path, fd, &st, err);
+}
+
+static void handle_seccomp_fd(struct run_ctx *c, int fd)
+{
+	struct cell_error e = { 0 };
+	int r = fd < 0 ? cell_error_set(&e, EPROTO, "seccomp listener fd missing")
+		       : send_seccomp_listener(c, fd, &e);
+
+	if (r < 0)
+		record_child_error(c, &e);
+	safe_close(fd);
+	if (cell_sync_send(c->sock, CELL_SYNC_SECCOMP_DONE, r, NULL, -1) < 0)
+		kill(c->pid, SIGKILL);
 }
 
 static void handle_message(struct run_ctx *c, struct cell_error *err)
@@ -193,8 +327,20 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 			snprintf(c->child_err.msg, sizeof(c->child_err.msg), "%s", msg.text);
 		}
 		break;
+	case CELL_SYNC_READY:
+		c->ready = true;
+		if (!c->create)
+			start_now(c, err);
+		break;
 	case CELL_SYNC_PTY_MASTER:
-		if (fd >= 0 && c->tty.master < 0 &&
+		if (fd >= 0 && c->opts->console_socket >= 0) {
+			if (send_console(c->opts->console_socket, fd, err) < 0 && !c->child_failed) {
+				kill(c->pid, SIGKILL);
+				c->child_failed = true;
+				c->child_err = *err;
+			}
+			close(fd);
+		} else if (fd >= 0 && c->tty.master < 0 &&
 		    cell_tty_relay_start(&c->tty, fd, c->opts->stdin_fd, c->opts->stdout_fd,
 					 err) < 0) {
 			/* No terminal to relay to: the container cannot be used. */
@@ -206,6 +352,9 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 	case CELL_SYNC_STATUS:
 		c->have_status = true;
 		c->status = msg.value;
+		break;
+	case CELL_SYNC_SECCOMP_FD:
+		handle_seccomp_fd(c, fd);
 		break;
 	default:
 		if (fd >= 0)
@@ -279,14 +428,21 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	struct cell_error cg_err = { 0 };
 	int r = 0;
 
-	if (c->pid > 0) {
+	if (c->pid > 0 && !(c->create && c->ready && !c->child_failed)) {
 		/* Setup failed in the parent: the child must not outlive it. */
 		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
 		waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
 	cell_tty_relay_stop(&c->tty);
-	if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
+	cell_seccomp_prog_free(&c->seccomp);
+	if (c->create && c->pid > 0 && c->has_cgroup)
+		cell_cgroup_forget(&c->cg); /* handed on: cell delete removes it */
+	else if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
 		*err = cg_err;
+	safe_close(c->start_w);
+	if (c->start_fd >= 0 && c->start_fd != c->opts->start_fd)
+		close(c->start_fd);
+	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	safe_close(c->sock);
 	safe_close(c->pidfd);
 	if (c->sigfd >= 0)
@@ -301,18 +457,29 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	     struct cell_run_result *result, struct cell_error *err)
 {
 	struct run_ctx c = { .spec = spec, .opts = opts, .sock = -1, .pidfd = -1, .sigfd = -1,
-			     .tty = { .master = -1 } };
+			     .tty = { .master = -1 }, .start_fd = -1, .start_w = -1 };
 	int r;
 
 	memset(result, 0, sizeof(*result));
 	cell_error_reset(err);
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
+	if (opts->on_created) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return cell_error_set(err, errno, "pipe");
+		c.start_fd = p[0];
+		c.start_w = p[1];
+	}
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
-	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
-	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
-	    (r = wait_container(&c, err)) < 0)
+	if ((r = block_signals(&c, err)) < 0 ||
+	    (spec->linux.seccomp.present &&
+	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	    (r = setup_cgroup(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = prepare_child(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
 	result->wait_status = c.status;
@@ -325,5 +492,46 @@ out:
 	/* The command ran: a failed teardown is reported beside its status. */
 	if (teardown(&c, err) < 0 && r == 0)
 		result->teardown_failed = true;
+	return r;
+}
+
+int cell_create(const struct cell_spec *spec, const struct cell_run_options *opts,
+		struct cell_created *out, struct cell_error *err)
+{
+	struct run_ctx c = { .spec = spec, .opts = opts, .sock = -1, .pidfd = -1, .sigfd = -1,
+			     .tty = { .master = -1 }, .create = true, .start_fd = opts->start_fd,
+			     .start_w = -1 };
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	cell_error_reset(err);
+	if (spec->process.terminal && opts->console_socket < 0)
+		return cell_error_set(err, 0, "process.terminal needs --console-socket when the "
+				      "container is created apart from its start");
+	if ((r = cell_spec_validate(spec, err)) < 0)
+		return r;
+	if ((r = block_signals(&c, err)) < 0 ||
+	    (spec->linux.seccomp.present &&
+	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	    (r = setup_cgroup(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = prepare_child(&c, err)) < 0)
+		goto out;
+	/* Until the child is READY: errors, the terminal for the console socket. */
+	while (!c.ready && !c.child_failed && c.sock >= 0)
+		handle_message(&c, err);
+	if (c.child_failed) {
+		*err = c.child_err;
+		r = err->errnum ? -err->errnum : -EINVAL;
+	} else if (!c.ready) {
+		r = cell_error_set(err, EPIPE, "the container exited during its setup");
+	} else {
+		out->pid = c.host_pid;
+		if (c.has_cgroup)
+			snprintf(out->cgroups_path, sizeof(out->cgroups_path), "%s",
+				 c.cgroups_path);
+	}
+out:
+	teardown(&c, err);
 	return r;
 }

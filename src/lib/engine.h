@@ -5,11 +5,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sched.h>
 #include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cell/cell.h"
+
+#ifndef CELL_OCI_VERSION
+#define CELL_OCI_VERSION "1.3.0" /* the runtime-spec version cell implements */
+#endif
 
 /* ---- sync.c: the parent <-> child channel (SOCK_SEQPACKET socketpair) ---- */
 
@@ -18,6 +23,9 @@ enum cell_sync_type {
 	CELL_SYNC_ERROR,	 /* child -> parent: setup failed; errnum, kind, message */
 	CELL_SYNC_PTY_MASTER,	 /* child -> parent: the pty master fd (SCM_RIGHTS) */
 	CELL_SYNC_STATUS,	 /* init -> parent: the command's raw wait status */
+	CELL_SYNC_READY,	 /* child -> parent: set up; waits on start_fd to exec */
+	CELL_SYNC_SECCOMP_FD,	 /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
+	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
 };
 
 struct cell_sync_msg {
@@ -30,8 +38,8 @@ struct cell_sync_msg {
 int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text, int pass_fd);
 /** cell_sync_recv() - one message; *@fd_out gets a passed fd or -1. 0 on EOF, 1 on a message. */
 int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out);
-/** cell_sync_send_error() - report @err over @fd (child side). */
-void cell_sync_send_error(int fd, const struct cell_error *err);
+/** cell_sync_send_error() - report @err over @fd (child side); -errno if nobody listens. */
+int cell_sync_send_error(int fd, const struct cell_error *err);
 
 /* ---- idmap.c ---- */
 
@@ -39,10 +47,26 @@ void cell_sync_send_error(int fd, const struct cell_error *err);
 bool cell_idmap_direct(const struct cell_spec *spec);
 /** cell_idmap_write() - write uid/gid maps of @pid (directly, or via newuidmap/newgidmap). */
 int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err);
+/** cell_userns_for_maps() - fd of a new user namespace with these maps (root only), or -errno. */
+int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
+			 const struct cell_id_map *gid, size_t n_gid, struct cell_error *err);
 
 /* ---- rootfs.c (child side, inside the new mount namespace) ---- */
 
-int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns, struct cell_error *err);
+/* What the parent makes before clone3 for the child's mounts (inherited fds). */
+struct cell_rootfs_prepared {
+	int *trees;	/* per spec mount: a detached idmapped tree, or -1; NULL: none */
+};
+
+/** cell_rootfs_prepare() - parent side: the idmapped mounts' trees (root only). */
+int cell_rootfs_prepare(const struct cell_spec *spec, struct cell_rootfs_prepared *p,
+			struct cell_error *err);
+void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts);
+/** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
+int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
+		      const struct cell_rootfs_prepared *p, struct cell_error *err);
+/** cell_selinux_enabled() - is selinuxfs mounted (mountLabel can be applied)? */
+bool cell_selinux_enabled(void);
 
 /* ---- security.c ---- */
 
@@ -59,10 +83,99 @@ int cell_caps_keep_only(uint64_t keep, struct cell_error *err);
 /** cell_caps_permitted() - the calling thread's permitted set. */
 uint64_t cell_caps_permitted(void);
 
+/** cell_security_check() - the process's security and scheduling fields, before any change. */
+int cell_security_check(const struct cell_spec *spec, struct cell_error *err);
+/** cell_proc_self_write() - write /proc/self/@file, also while cell is non-dumpable. */
+int cell_proc_self_write(const char *file, const char *buf, struct cell_error *err);
+/** cell_personality_apply() - linux.personality for the calling process. */
+int cell_personality_apply(const struct cell_linux *l, struct cell_error *err);
+/** cell_lsm_apply() - process.apparmorProfile / selinuxLabel for the next execve. */
+int cell_lsm_apply(const struct cell_process *proc, struct cell_error *err);
+
+/* ---- sched.c: scheduling attributes of the container's process ---- */
+
+/** cell_cpu_list_parse() - "0-3,7" into @set; @field names it in errors. */
+int cell_cpu_list_parse(const char *list, cpu_set_t *set, const char *field,
+			struct cell_error *err);
+/** cell_cpu_affinity_apply() - pin the calling process to @list (NULL: nothing). */
+int cell_cpu_affinity_apply(const char *list, const char *field, struct cell_error *err);
+/** cell_sched_check() - process.scheduler, ioPriority, execCPUAffinity; no change made. */
+int cell_sched_check(const struct cell_process *proc, struct cell_error *err);
+/** cell_sched_apply() - ioprio_set(2) and sched_setattr(2) for the calling process. */
+int cell_sched_apply(const struct cell_process *proc, struct cell_error *err);
+
+/* ---- sysctl.c ---- */
+
+/**
+ * cell_sysctl_check() - linux.sysctl: each key must belong to a namespace the
+ * container has of its own (runc's rules); @field errors name the key.
+ */
+int cell_sysctl_check(const struct cell_spec *spec, struct cell_error *err);
+/** cell_sysctl_namespace() - the namespace @key lives in, or -1 if not namespaced. */
+int cell_sysctl_namespace(const char *key);
+/** cell_sysctl_path() - "net.ipv4.ip_forward" to "net/ipv4/ip_forward" (under /proc/sys). */
+int cell_sysctl_path(const char *key, char *buf, size_t size);
+/** cell_sysctl_apply() - write linux.sysctl under /proc/sys (child, after the mounts). */
+int cell_sysctl_apply(const struct cell_spec *spec, struct cell_error *err);
+
+/* ---- seccomp.c ---- */
+
+struct sock_filter;
+
+/* A compiled linux.seccomp: made before clone3, loaded by the child. */
+struct cell_seccomp_prog {
+	struct sock_filter *filter;
+	unsigned short len;
+	unsigned int flags;	/* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+	bool notify;		/* NEW_LISTENER: the load returns a listener fd */
+};
+
+/* The container process state sent to linux.seccomp.listenerPath. */
+struct cell_seccomp_state {
+	const char *oci_version;
+	const char *id;
+	const char *status;	/* "creating" */
+	const char *bundle;	/* NULL: left out */
+	const char *metadata;	/* listenerMetadata, NULL: left out */
+	pid_t pid;
+	const struct cell_kv *annotations;
+	size_t n_annotations;
+};
+
+/** cell_seccomp_check() - validate @s before any system change; errors name the field. */
+int cell_seccomp_check(const struct cell_seccomp *s, struct cell_error *err);
+int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			 struct cell_error *err);
+void cell_seccomp_prog_free(struct cell_seccomp_prog *prog);
+/** cell_seccomp_load() - install @prog; the listener fd when prog->notify, else 0. */
+int cell_seccomp_load(const struct cell_seccomp_prog *prog, struct cell_error *err);
+int cell_seccomp_send_listener(const char *path, int notify_fd,
+			       const struct cell_seccomp_state *st, struct cell_error *err);
+bool cell_seccomp_uses_notify(const struct cell_seccomp *s);
+/** cell_seccomp_args_split() - several args on one index: one rule per arg (runc's rule). */
+bool cell_seccomp_args_split(const struct cell_seccomp_rule *rule);
+int cell_seccomp_arch_from_name(const char *name, uint32_t *token);
+int cell_seccomp_flag_from_name(const char *name, unsigned int *flag);
+
 /* ---- ns.c ---- */
 
 /** cell_ns_clone_flags() - CLONE_NEW* flags of namespaces to create at clone time. */
 uint64_t cell_ns_clone_flags(const struct cell_spec *spec, bool cgroup_at_clone);
+
+/* ---- spec_json.c: names of spec values ---- */
+
+const char *cell_hook_kind_name(enum cell_hook_kind kind);
+const char *cell_seccomp_action_name(enum cell_seccomp_action a);
+const char *cell_seccomp_op_name(enum cell_seccomp_op op);
+
+/* ---- hooks.c ---- */
+
+/** cell_hook_state_json() - the OCI state a hook reads on stdin (malloc'd, NULL: no memory). */
+char *cell_hook_state_json(const char *id, pid_t pid, const char *status, const char *bundle,
+			   const struct cell_spec *spec);
+/** cell_hooks_run() - run the hooks of @kind in order; the first failure stops them. */
+int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
+		   struct cell_error *err);
 
 /* ---- init.c ---- */
 
@@ -82,7 +195,13 @@ struct cell_child_args {
 	bool wait_for_go;	/* the parent writes maps or joins a cgroup first */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
 	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
+	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
+	int start_fd;		/* >= 0: say READY, then wait for a byte here before exec */
+	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
+	const char *id, *bundle; /* for the state JSON of in-container hooks */
+	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
+	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);

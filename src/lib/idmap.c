@@ -9,9 +9,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,4 +132,44 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error 
 	if ((r = write_map_file(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err)) < 0)
 		return r;
 	return write_map_file(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
+}
+
+/*
+ * A user namespace made only to carry @uid/@gid maps (for mount_setattr(2)
+ * MOUNT_ATTR_IDMAP): a child is born in it, the maps are written, its
+ * namespace is opened, and the child ends when the pipe closes.
+ */
+int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
+			 const struct cell_id_map *gid, size_t n_gid, struct cell_error *err)
+{
+	struct clone_args args = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
+	char path[64];
+	int pipefd[2], fd = -1, r;
+	char byte;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return cell_error_set(err, errno, "idmapped mount: pipe");
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		close(pipefd[1]);
+		/* Nothing to read: returns at EOF, when the parent is done. */
+		(void)!read(pipefd[0], &byte, 1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	if (pid < 0) {
+		close(pipefd[1]);
+		return cell_error_set(err, errno, "idmapped mount: new user namespace");
+	}
+	if ((r = write_map_file((pid_t)pid, "uid_map", uid, n_uid, err)) == 0 &&
+	    (r = write_map_file((pid_t)pid, "gid_map", gid, n_gid, err)) == 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/ns/user", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = cell_error_set(err, errno, "idmapped mount: %s", path);
+	}
+	close(pipefd[1]);
+	while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r < 0 ? r : fd;
 }

@@ -3,6 +3,14 @@
  * join or create the late namespaces, hostname, loopback, file system,
  * terminal, then (optionally) fork under the built-in init, drop privileges
  * and execve. Every failure goes to the parent with its errno before _exit.
+ *
+ * Until execve this process is a copy of cell, and init stays one: its
+ * /proc/PID/exe is cell's binary on the host. A process of the container
+ * that opens it can overwrite cell once cell exits (CVE-2019-5736). So the
+ * child makes itself non-dumpable as soon as the parent has written its id
+ * maps: /proc/PID/exe then needs CAP_SYS_PTRACE in the host's user
+ * namespace (ptrace(2), "ptrace access mode checking"). execve of the
+ * command makes a fresh, dumpable mm; init never execs and stays closed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +52,9 @@ static const int blocked_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1
 
 __attribute__((noreturn)) static void fail(int sync_fd, const struct cell_error *err)
 {
-	cell_sync_send_error(sync_fd, err);
+	/* After cell create has left, the container's stderr is the only witness. */
+	if (cell_sync_send_error(sync_fd, err) < 0)
+		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
 	_exit(err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127 : err->kind == CELL_ERR_EXEC_DENIED ? 126
 											  : 125);
 }
@@ -91,7 +101,7 @@ static int setup_time_ns(const struct cell_linux *l, struct cell_error *err)
 		 l->monotonic.present ? l->monotonic.nanosecs : 0,
 		 (long long)(l->boottime.present ? l->boottime.secs : 0),
 		 l->boottime.present ? l->boottime.nanosecs : 0);
-	return cell_write_at(AT_FDCWD, "/proc/self/timens_offsets", buf, strlen(buf), err);
+	return cell_proc_self_write("timens_offsets", buf, err);
 }
 
 /* A new network namespace has lo down; one ioctl is cheaper than netlink here. */
@@ -125,7 +135,8 @@ static int become_userns_root(const struct cell_child_args *a, struct cell_error
 	if (a->setgroups_allowed && setgroups(0, NULL) < 0)
 		return cell_error_set(err, errno, "setgroups in the user namespace");
 	/* A change of credentials clears the parent-death signal (prctl(2)). */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!a->detached)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	return 0;
 }
 
@@ -243,6 +254,48 @@ static int exec_in_path(const char *file, char *const argv[], char *const envp[]
 	}
 }
 
+/*
+ * Load linux.seccomp. With SCMP_ACT_NOTIFY the kernel hands back a listener
+ * fd: the parent passes it to listenerPath (a host path, outside this root)
+ * and says when the listener has it, before the command can trigger it.
+ */
+static int load_seccomp(const struct cell_child_args *a, struct cell_error *err)
+{
+	struct cell_sync_msg msg;
+	int fd, passed, r;
+
+	if (!a->seccomp)
+		return 0;
+	if ((fd = cell_seccomp_load(a->seccomp, err)) <= 0)
+		return fd;
+	r = cell_sync_send(a->sync_fd, CELL_SYNC_SECCOMP_FD, 0, NULL, fd);
+	if (r == 0 && (r = cell_sync_recv(a->sync_fd, &msg, &passed)) == 1) {
+		if (passed >= 0)
+			close(passed);
+		r = msg.type != CELL_SYNC_SECCOMP_DONE ? -EPROTO : msg.value;
+	} else if (r == 0) {
+		r = -EPIPE; /* the parent is gone */
+	}
+	close(fd);
+	return r < 0 ? cell_error_set(err, -r, "hand the seccomp listener fd over") : 0;
+}
+
+/*
+ * seccomp(2) needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the
+ * filter is loaded before the capability drop that may take CAP_SYS_ADMIN
+ * away (runc's order); otherwise last, so it filters only the command.
+ */
+static bool seccomp_before_user_change(const struct cell_process *p)
+{
+	uint64_t sys_admin = 1ULL << CAP_SYS_ADMIN;
+
+	if (p->no_new_privileges)
+		return false;
+	if (p->capabilities.present)
+		return !(p->capabilities.effective & sys_admin);
+	return p->uid != 0 || !(cell_caps_permitted() & sys_admin);
+}
+
 static void set_exec_error(struct cell_error *err, int e, const char *cmd)
 {
 	cell_error_set(err, e, "exec %s", cmd);
@@ -254,6 +307,7 @@ __attribute__((noreturn)) static void exec_command(const struct cell_child_args 
 	const struct cell_spec *spec = a->spec;
 	const struct cell_process *p = &spec->process;
 	struct cell_error err = { 0 };
+	bool seccomp_early;
 	int r;
 
 	/* A new session: without -t the command has no controlling terminal,
@@ -271,13 +325,24 @@ __attribute__((noreturn)) static void exec_command(const struct cell_child_args 
 	}
 	if (p->has_umask)
 		umask(p->umask);
+	seccomp_early = a->seccomp && seccomp_before_user_change(p);
 	if ((r = enter_cwd(spec, &err)) < 0 || (r = cell_security_prepare(p, &err)) < 0 ||
+	    (r = cell_personality_apply(&spec->linux, &err)) < 0 ||
+	    (seccomp_early && (r = load_seccomp(a, &err)) < 0) ||
 	    (r = cell_security_change_user(p, a->setgroups_allowed, &err)) < 0 ||
 	    (r = cell_security_finish(p, &err)) < 0)
 		fail(a->sync_fd, &err);
 	restore_signals(a);
-	/* Only stdio (and the sync socket, close-on-exec) cross into the command. */
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* Only stdio, the preserved fds (and the sync socket, close-on-exec)
+	 * cross into the command. */
+	if (syscall(SYS_close_range, 3 + a->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		fail_errno(a->sync_fd, errno, "close_range: mark cell's fds close-on-exec");
+	/* "final": after the cgroup transition; left out, the cgroup's CPUs. */
+	if ((r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final ?:
+					 (p->exec_cpu_affinity_initial ? "" : NULL),
+					 "process.execCPUAffinity.final", &err)) < 0 ||
+	    (!seccomp_early && (r = load_seccomp(a, &err)) < 0))
+		fail(a->sync_fd, &err);
 	set_exec_error(&err, exec_in_path(p->args[0], p->args, p->env), p->args[0]);
 	fail(a->sync_fd, &err);
 }
@@ -313,6 +378,42 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 	cell_init_run(child, a->sync_fd);
 }
 
+static int run_container_hooks(const struct cell_child_args *a, enum cell_hook_kind kind,
+			       pid_t host_pid, struct cell_error *err)
+{
+	cleanup_free char *state = cell_hook_state_json(
+		a->id, host_pid, kind == CELL_HOOK_START_CONTAINER ? "created" : "creating",
+		a->bundle, a->spec);
+
+	if (!state)
+		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
+	return cell_hooks_run(a->spec, kind, state, err);
+}
+
+/*
+ * OCI create/start: all set up, the process tells the parent and waits for
+ * `cell start` to write a byte to exec.fifo (held open read-write, so the
+ * read blocks instead of seeing end-of-file while no writer is there).
+ */
+static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
+			  struct cell_error *err)
+{
+	char byte;
+	ssize_t n;
+
+	if (cell_sync_send(a->sync_fd, CELL_SYNC_READY, 0, NULL, -1) < 0)
+		_exit(125);
+	do
+		n = read(a->start_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return cell_error_set(err, n < 0 ? errno : EPIPE, "wait for cell start");
+	close(a->start_fd);
+	if (a->spec->hooks.n[CELL_HOOK_START_CONTAINER])
+		return run_container_hooks(a, CELL_HOOK_START_CONTAINER, host_pid, err);
+	return 0;
+}
+
 static void block_signals(void)
 {
 	sigset_t set;
@@ -327,16 +428,30 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 {
 	const struct cell_spec *spec = a->spec;
 	struct cell_error err = { 0 };
-	struct cell_sync_msg msg;
+	struct cell_sync_msg msg = { 0 };
 	int passed, master = -1, slave = -1;
 	pid_t child;
 
-	/* If cell dies, so does the container. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* If cell dies, so does the container (not after `cell create` has left). */
+	if (!a->detached)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (cell_cpu_affinity_apply(spec->process.exec_cpu_affinity_initial,
+				    "process.execCPUAffinity.initial", &err) < 0)
+		fail(a->sync_fd, &err);
 	if (a->wait_for_go &&
 	    (cell_sync_recv(a->sync_fd, &msg, &passed) <= 0 || msg.type != CELL_SYNC_GO))
 		_exit(125);
-	if (setup_namespaces(a, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, &err) < 0)
+	/* The maps are written (a non-dumpable child's /proc files are the host
+	 * root's, closed to an unprivileged parent): from here /proc/PID/exe is
+	 * closed to the container. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail_errno(a->sync_fd, errno, "prctl(PR_SET_DUMPABLE, 0)");
+	if (setup_namespaces(a, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, a->rootfs, &err) < 0)
+		fail(a->sync_fd, &err);
+	/* runtime.md: createContainer hooks run in the container's namespaces.
+	 * (After pivot_root here; the spec asks for before: see the issue note.) */
+	if (spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] &&
+	    run_container_hooks(a, CELL_HOOK_CREATE_CONTAINER, msg.value, &err) < 0)
 		fail(a->sync_fd, &err);
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
@@ -348,6 +463,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	for (int fd = 0; fd < 3 && slave < 0; fd++)
 		if (a->stdio[fd] != fd && dup2(a->stdio[fd], fd) < 0)
 			fail_errno(a->sync_fd, errno, "dup2 stdio");
+	if (a->start_fd >= 0 && wait_for_start(a, msg.value, &err) < 0)
+		fail(a->sync_fd, &err);
 	if (!spec->cell.init)
 		exec_command(a, slave);
 	block_signals();

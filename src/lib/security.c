@@ -1,7 +1,8 @@
 /*
  * cell — the process's privileges: user and groups, capabilities,
- * no_new_privs, rlimits and oom_score_adj. Raw capset(2) keeps libcap off
- * the start path: five 64-bit masks are all cell needs.
+ * no_new_privs, rlimits, oom_score_adj, personality and the LSM labels
+ * (AppArmor, SELinux). Raw capset(2) keeps libcap off the start path: five
+ * 64-bit masks are all cell needs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -127,6 +130,132 @@ int cell_caps_keep_only(uint64_t keep, struct cell_error *err)
 	return capset_masks(keep, keep, 0, err);
 }
 
+static int check_rlimits(const struct cell_process *proc, struct cell_error *err)
+{
+	unsigned int seen = 0;
+
+	for (size_t i = 0; i < proc->n_rlimits; i++) {
+		const struct cell_rlimit *rl = &proc->rlimits[i];
+
+		if (rl->resource < 0 || rl->resource >= RLIM_NLIMITS)
+			return cell_error_set(err, 0, "process.rlimits[%zu]: unknown resource %d",
+					      i, rl->resource);
+		if (seen & (1U << rl->resource))
+			return cell_error_set(err, 0, "process.rlimits[%zu]: resource %d given "
+					      "twice", i, rl->resource);
+		seen |= 1U << rl->resource;
+		if (rl->soft > rl->hard)
+			return cell_error_set(err, 0, "process.rlimits[%zu]: soft %llu above "
+					      "hard %llu", i, (unsigned long long)rl->soft,
+					      (unsigned long long)rl->hard);
+	}
+	return 0;
+}
+
+/*
+ * cell stays non-dumpable until execve (CVE-2019-5736, see process.c), which
+ * gives the files under /proc/self to the host root. In a user namespace the
+ * container's root is not, so each own-file write briefly lifts it.
+ */
+int cell_proc_self_write(const char *file, const char *buf, struct cell_error *err)
+{
+	char path[64];
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), r;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
+	if (dumpable == 0 && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return cell_error_set(err, errno, "prctl(PR_SET_DUMPABLE) for %s", path);
+	r = cell_write_at(AT_FDCWD, path, buf, strlen(buf), err);
+	if (dumpable == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && r == 0)
+		r = cell_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
+	return r;
+}
+
+static bool apparmor_enabled(void)
+{
+	char buf[4];
+
+	return cell_read_at(AT_FDCWD, "/sys/module/apparmor/parameters/enabled", buf,
+			    sizeof(buf), NULL) > 0 && buf[0] == 'Y';
+}
+
+static bool selinux_enabled(void)
+{
+	/* selinuxfs is mounted there exactly when SELinux runs (selinux(8)). */
+	return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+static int check_lsm(const struct cell_spec *spec, struct cell_error *err)
+{
+	const char *selinux_field = spec->process.selinux_label ? "process.selinuxLabel"
+				    : spec->linux.mount_label	 ? "linux.mountLabel"
+								 : NULL;
+
+	if (spec->process.apparmor_profile && !apparmor_enabled())
+		return cell_error_set(err, 0, "process.apparmorProfile '%s': this host has no "
+				      "AppArmor (/sys/module/apparmor/parameters/enabled is not Y)",
+				      spec->process.apparmor_profile);
+	if (selinux_field && !selinux_enabled())
+		return cell_error_set(err, 0, "%s: this host has no SELinux (no selinuxfs at "
+				      "/sys/fs/selinux)", selinux_field);
+	return 0;
+}
+
+/* The labels take effect at the next execve (proc(5), /proc/pid/attr). */
+int cell_lsm_apply(const struct cell_process *proc, struct cell_error *err)
+{
+	char buf[4096];
+	int r;
+
+	if (proc->apparmor_profile) {
+		snprintf(buf, sizeof(buf), "exec %s", proc->apparmor_profile);
+		/* Since Linux 5.8 AppArmor has its own directory; the shared file is older. */
+		r = cell_proc_self_write("attr/apparmor/exec", buf, err);
+		if (r == -ENOENT)
+			r = cell_proc_self_write("attr/exec", buf, err);
+		if (r < 0)
+			return cell_error_prefix(err, "process.apparmorProfile");
+	}
+	if (proc->selinux_label) {
+		/* keycreate labels the keys the process makes, as runc does. */
+		if ((r = cell_proc_self_write("attr/keycreate", proc->selinux_label, err)) < 0 ||
+		    (r = cell_proc_self_write("attr/exec", proc->selinux_label, err)) < 0)
+			return cell_error_prefix(err, "process.selinuxLabel");
+	}
+	return 0;
+}
+
+static int check_personality(const struct cell_linux *l, struct cell_error *err)
+{
+	unsigned long domain = l->personality & PER_MASK;
+
+	if (l->has_personality && domain != PER_LINUX && domain != PER_LINUX32)
+		return cell_error_set(err, 0, "linux.personality.domain 0x%lx: expected LINUX or "
+				      "LINUX32", domain);
+	return 0;
+}
+
+/* personality(2) survives execve: LINUX32 makes uname(2) report i686. */
+int cell_personality_apply(const struct cell_linux *l, struct cell_error *err)
+{
+	if (l->has_personality && personality(l->personality) < 0)
+		return cell_error_set(err, errno, "linux.personality 0x%lx", l->personality);
+	return 0;
+}
+
+int cell_security_check(const struct cell_spec *spec, struct cell_error *err)
+{
+	int r;
+
+	if ((r = check_rlimits(&spec->process, err)) < 0 || (r = check_lsm(spec, err)) < 0 ||
+	    (r = check_personality(&spec->linux, err)) < 0 ||
+	    (r = cell_sched_check(&spec->process, err)) < 0 ||
+	    (r = cell_sysctl_check(spec, err)) < 0 ||
+	    (r = cell_seccomp_check(&spec->linux.seccomp, err)) < 0)
+		return r;
+	return 0;
+}
+
 static int apply_rlimits(const struct cell_process *proc, struct cell_error *err)
 {
 	for (size_t i = 0; i < proc->n_rlimits; i++) {
@@ -142,7 +271,9 @@ static int apply_rlimits(const struct cell_process *proc, struct cell_error *err
 
 /*
  * Before the user changes: rlimits, oom_score_adj (lowering it needs
- * CAP_SYS_RESOURCE) and the bounding set (dropping needs CAP_SETPCAP).
+ * CAP_SYS_RESOURCE), I/O priority and scheduler (CAP_SYS_NICE, CAP_SYS_ADMIN
+ * for the RT class), LSM labels and the bounding set (dropping needs
+ * CAP_SETPCAP).
  */
 int cell_security_prepare(const struct cell_process *proc, struct cell_error *err)
 {
@@ -154,10 +285,11 @@ int cell_security_prepare(const struct cell_process *proc, struct cell_error *er
 		char buf[16];
 
 		snprintf(buf, sizeof(buf), "%d", proc->oom_score_adj);
-		if ((r = cell_write_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, strlen(buf),
-				       err)) < 0)
+		if ((r = cell_proc_self_write("oom_score_adj", buf, err)) < 0)
 			return r;
 	}
+	if ((r = cell_sched_apply(proc, err)) < 0 || (r = cell_lsm_apply(proc, err)) < 0)
+		return r;
 	if (proc->capabilities.present)
 		return drop_bounding(proc->capabilities.bounding, err);
 	return 0;

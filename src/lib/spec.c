@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "mounts.h"
 #include "utils.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -354,11 +355,21 @@ static int validate_mounts(const struct cell_spec *spec, struct cell_error *err)
 {
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct cell_mount *m = &spec->mounts[i];
+		struct cell_mount_opts o;
 		struct stat st;
+		int r;
 
+		/* config.md: "This value MUST be an absolute path" (runc 1.1 would
+		 * warn and take it from /; cell follows the spec). */
 		if (!m->destination || m->destination[0] != '/')
 			return cell_error_set(err, 0, "mounts[%zu].destination '%s': expected an "
 					      "absolute path", i, m->destination ? m->destination : "");
+		if ((r = cell_mount_options_parse(m, &o, err)) < 0)
+			return r;
+		/* mount_setattr(2) MOUNT_ATTR_IDMAP: CAP_SYS_ADMIN over the source's file system. */
+		if (o.idmap && geteuid() != 0)
+			return cell_error_set(err, EPERM, "mounts[%zu] (%s): an idmapped mount needs "
+					      "root on the host", i, m->destination);
 		if (!is_bind(m))
 			continue;
 		if (!m->source)
@@ -442,7 +453,8 @@ int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err)
 		return cell_error_set(err, 0, "process.cwd '%s': expected an absolute path",
 				      spec->process.cwd ? spec->process.cwd : "");
 	if ((r = validate_namespaces(spec, err)) < 0 || (r = validate_mounts(spec, err)) < 0 ||
-	    (r = validate_resources(&spec->linux.resources, err)) < 0)
+	    (r = validate_resources(&spec->linux.resources, err)) < 0 ||
+	    (r = cell_security_check(spec, err)) < 0)
 		return r;
 	return 0;
 }

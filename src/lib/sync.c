@@ -73,12 +73,12 @@ int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out)
 	return 1;
 }
 
-void cell_sync_send_error(int fd, const struct cell_error *err)
+int cell_sync_send_error(int fd, const struct cell_error *err)
 {
 	struct cell_sync_msg msg = { .type = CELL_SYNC_ERROR, .value = err->errnum,
 				     .kind = err->kind };
 
 	_Static_assert(sizeof(msg.text) == sizeof(err->msg), "one message size");
 	memcpy(msg.text, err->msg, sizeof(msg.text));
-	(void)!send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+	return send(fd, &msg, sizeof(msg), MSG_NOSIGNAL) < 0 ? -errno : 0;
 }

@@ -32,6 +32,11 @@ void cell_strv_free(char **v)
 	free(v);
 }
 
+void cell_strv_freep(char ***v)
+{
+	cell_strv_free(*v);
+}
+
 /*
  * NULL in gives NULL out, as does running out of memory: callers that may
  * pass NULL tell the two apart by their input.
@@ -143,6 +148,68 @@ int cell_write_at(int dirfd, const char *name, const char *buf, size_t len, stru
 	if (r < 0) {
 		dir_prefix(dirfd, name, dir, sizeof(dir));
 		return cell_error_set(err, -r, "write %s%s", dir, name);
+	}
+	return 0;
+}
+
+int cell_read_file(const char *path, char **out, size_t *len, struct cell_error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t size = 4096, n = 0;
+	char *buf = NULL;
+
+	if (fd < 0)
+		return cell_error_set(err, errno, "open %s", path);
+	for (;;) {
+		if (n + 1 >= size || !buf) {
+			char *grown = realloc(buf, size *= 2);
+
+			if (!grown) {
+				free(buf);
+				return cell_error_set(err, ENOMEM, "read %s", path);
+			}
+			buf = grown;
+		}
+		ssize_t r = read(fd, buf + n, size - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			free(buf);
+			return cell_error_set(err, e, "read %s", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* Readers of @path see the old content or the new, never a part (rename(2)). */
+int cell_write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode,
+			   struct cell_error *err)
+{
+	char tmp[PATH_MAX];
+	int fd, r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return cell_error_set(err, ENAMETOOLONG, "%s", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return cell_error_set(err, errno, "create %s", tmp);
+	r = write_all(fd, buf, len);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return cell_error_set(err, -r, "write %s", path);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "cell/cell.h"
@@ -22,7 +23,10 @@ static inline void cell_closep(int *fd)
 		close(*fd); /* close(2): never retry on EINTR on Linux */
 }
 
+void cell_strv_freep(char ***v);
+
 #define cleanup_free __attribute__((cleanup(cell_freep)))
+#define cleanup_strv __attribute__((cleanup(cell_strv_freep)))
 #define cleanup_close __attribute__((cleanup(cell_closep)))
 
 /** take_fd() - hand ownership of *@fd to the caller: `return take_fd(&fd);` */
@@ -52,6 +56,12 @@ int cell_strv_append(char ***v, const char *s);
 int cell_write_at(int dirfd, const char *name, const char *buf, size_t len, struct cell_error *err);
 /** cell_read_at() - read up to @size-1 bytes of @name, NUL-terminate; returns length or -errno. */
 ssize_t cell_read_at(int dirfd, const char *name, char *buf, size_t size, struct cell_error *err);
+
+/** cell_read_file() - all of @path into a malloc'd NUL-terminated *@out (length in *@len). */
+int cell_read_file(const char *path, char **out, size_t *len, struct cell_error *err);
+/** cell_write_file_atomic() - write @buf to a temporary file beside @path, then rename it over @path. */
+int cell_write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode,
+			   struct cell_error *err);
 
 /** cell_parse_size() - "256M", "1g", "512k", "4096" (1024-based) to bytes; "-1" if @allow_unlimited. */
 int cell_parse_size(const char *s, bool allow_unlimited, int64_t *out, struct cell_error *err);

@@ -305,7 +305,7 @@ static int create(struct cell_cgroup_params *p, bool run, int argc, char **argv)
 			return fail("save", &err);
 		}
 		printf("pid %d\n", (int)pid);
-		cell_cgroup_close(&cg); /* the cgroup stays for the later steps */
+		cell_cgroup_forget(&cg); /* the cgroup stays for the later steps */
 		return 0;
 	}
 	waitpid(pid, &status, 0);
@@ -335,6 +335,6 @@ int main(int argc, char **argv)
 		return fail("open", &err);
 	r = step(&cg, argv[i], argc - i - 2, argv + i + 2, &err);
 	if (strcmp(argv[i], "destroy") != 0)
-		cell_cgroup_close(&cg);
+		cell_cgroup_forget(&cg);
 	return r < 0 ? fail(argv[i], &err) : 0;
 }

@@ -599,7 +599,7 @@ static void test_save_and_open_give_back_dirs_and_created(void **state)
 		if (cg.dirs[c])
 			assert_string_equal(back.dirs[c], cg.dirs[c]);
 	assert_int_equal(back.n_created, cg.n_created);
-	cell_cgroup_close(&cg); /* the reopened one removes it */
+	cell_cgroup_forget(&cg); /* the reopened one removes it */
 	destroy(&back);
 	assert_false(exists("memory/a"));
 	assert_false(exists("freezer/a"));

@@ -1,0 +1,861 @@
+/*
+ * cell — the OCI runtime commands with runc's names, flags and output:
+ * create, start, state, kill, delete, list, and `run` from a bundle.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "engine.h"
+#include "run_flags.h"
+#include "state.h"
+#include "utils.h"
+
+/* ---- shared by the commands ---- */
+
+int cell_cli_fail(const struct cell_global *g, const struct cell_error *err)
+{
+	fprintf(stderr, "cell: %s\n", err->msg);
+	cell_cli_log(g, "error", err->msg);
+	return CELL_EXIT_FAILURE;
+}
+
+void cell_cli_log(const struct cell_global *g, const char *level, const char *msg)
+{
+	char now[64];
+	FILE *f;
+
+	if (!g || !g->log)
+		return;
+	if (!(f = fopen(g->log, "ae")))
+		return;
+	cell_state_now(now, sizeof(now));
+	if (g->log_json) {
+		json_t *o = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", now);
+		char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		if (line)
+			fprintf(f, "%s\n", line);
+		free(line);
+		json_decref(o);
+	} else {
+		fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", now, level, msg);
+	}
+	fclose(f);
+}
+
+/* getopt for the small commands: "+" stops at the id; errors name the flag. */
+static int parse_opts(int argc, char **argv, const char *shorts, const struct option *longs,
+		      int (*handle)(void *ctx, int opt), void *ctx, struct cell_error *err)
+{
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (opt == '?')
+			return cell_error_set(err, 0, "%s: unknown option '%s' (see cell %s --help)",
+					      argv[0], argv[optind - 1], argv[0]);
+		if (opt == ':')
+			return cell_error_set(err, 0, "%s: option '%s' needs an argument", argv[0],
+					      argv[optind - 1]);
+		if (handle(ctx, opt) < 0)
+			return cell_error_set(err, 0, "%s: bad value '%s' for '%s'", argv[0],
+					      optarg ? optarg : "", argv[optind - 1]);
+	}
+	return 0;
+}
+
+static int need_id(int argc, char **argv, int extra_max, struct cell_error *err)
+{
+	if (optind >= argc)
+		return cell_error_set(err, 0, "%s: a container id is required (see cell %s --help)",
+				      argv[0], argv[0]);
+	if (argc - optind - 1 > extra_max)
+		return cell_error_set(err, 0, "%s: unexpected argument '%s'", argv[0],
+				      argv[optind + 1 + extra_max]);
+	return cell_state_check_id(argv[optind], err);
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct cell_error *err)
+{
+	char buf[32], abs[PATH_MAX];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+
+	/* conmon reads it after we exit: written whole, atomically */
+	if (path[0] != '/') {
+		if (!getcwd(abs, sizeof(abs) - strlen(path) - 2))
+			return cell_error_set(err, errno, "--pid-file %s", path);
+		strcat(abs, "/");
+		strcat(abs, path);
+		path = abs;
+	}
+	return cell_write_file_atomic(path, buf, (size_t)n, 0644, err);
+}
+
+static int connect_console(const char *path, struct cell_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return cell_error_set(err, ENAMETOOLONG, "--console-socket %s", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cell_error_set(err, errno, "--console-socket %s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return cell_error_set(err, e, "--console-socket %s", path);
+	}
+	return fd;
+}
+
+/* systemd socket activation passes through, as runc does (LISTEN_FDS). */
+static int listen_fds(struct cell_spec *spec, unsigned *preserve, struct cell_error *err)
+{
+	const char *n = getenv("LISTEN_FDS");
+	char buf[64];
+	int r;
+
+	if (!n || !n[0] || strspn(n, "0123456789") != strlen(n))
+		return 0;
+	*preserve += (unsigned)atoi(n);
+	snprintf(buf, sizeof(buf), "LISTEN_FDS=%s", n);
+	if ((r = cell_spec_set_env(spec, buf, err)) < 0)
+		return r;
+	return cell_spec_set_env(spec, "LISTEN_PID=1", err);
+}
+
+static int fill_state(struct cell_state *st, const char *id, const char *bundle,
+		      const struct cell_spec *spec, pid_t pid, const char *cgroups_path,
+		      struct cell_error *err)
+{
+	char now[64];
+
+	memset(st, 0, sizeof(*st));
+	cell_state_now(now, sizeof(now));
+	st->id = strdup(id);
+	st->bundle = strdup(bundle ? bundle : "");
+	st->rootfs = strdup(spec->root.path ? spec->root.path : "/");
+	st->created = strdup(now);
+	st->cgroups_path = cgroups_path && cgroups_path[0] ? strdup(cgroups_path) : NULL;
+	st->pid = pid;
+	st->owner = geteuid();
+	st->rootless = geteuid() != 0;
+	if (!st->id || !st->bundle || !st->rootfs || !st->created)
+		return cell_error_set(err, ENOMEM, "state of %s", id);
+	if (cell_proc_start_time(pid, &st->start_time, NULL) < 0)
+		return cell_error_set(err, ESRCH, "container %s: its process %d is gone", id,
+				      (int)pid);
+	/* the annotations are shared with the spec: copied by reference, not freed */
+	st->annotations = spec->annotations;
+	st->n_annotations = spec->n_annotations;
+	return 0;
+}
+
+static int save_state(const char *root, struct cell_state *st, struct cell_error *err)
+{
+	int r = cell_state_save(root, st, err);
+
+	st->annotations = NULL;
+	st->n_annotations = 0;
+	cell_state_free(st);
+	return r;
+}
+
+/* The spec a container was made from, kept for exec, delete's hooks, update. */
+static int save_config(const char *root, const char *id, const struct cell_spec *spec,
+		       struct cell_error *err)
+{
+	char path[PATH_MAX];
+	cleanup_free char *text = cell_spec_to_json(spec, err);
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	if ((r = cell_state_path(root, id, "config.json", path, sizeof(path), err)) < 0)
+		return r;
+	return cell_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int cell_cli_load_config(const char *root, const char *id, struct cell_spec *spec,
+			 struct cell_error *err)
+{
+	char path[PATH_MAX];
+	cleanup_free char *text = NULL;
+	size_t len;
+	int r;
+
+	if ((r = cell_state_path(root, id, "config.json", path, sizeof(path), err)) < 0 ||
+	    (r = cell_read_file(path, &text, &len, err)) < 0)
+		return r;
+	return cell_spec_from_json(spec, text, len, path, err);
+}
+
+/* ---- create / run from a bundle ---- */
+
+struct oci_launch {
+	const struct cell_global *g;
+	struct cell_run_cli *cli;
+	const char *id;
+	bool state_made;
+};
+
+static int on_created(void *ctx, pid_t pid, const char *cgroups_path, struct cell_error *err)
+{
+	struct oci_launch *l = ctx;
+	struct cell_state st;
+	int r;
+
+	if ((r = fill_state(&st, l->id, l->cli->bundle, &l->cli->spec, pid, cgroups_path, err)) < 0) {
+		st.annotations = NULL;
+		cell_state_free(&st);
+		return r;
+	}
+	if ((r = save_state(l->g->root, &st, err)) < 0)
+		return r;
+	if (l->cli->pid_file && (r = write_pid_file(l->cli->pid_file, pid, err)) < 0)
+		return r;
+	return 0;
+}
+
+static void remove_state(const struct cell_global *g, const char *id)
+{
+	struct cell_error ignored = { 0 };
+
+	cell_state_remove(g->root, id, &ignored);
+}
+
+/*
+ * runc runs in the bundle: relative bind sources in config.json are relative
+ * to it. --pid-file stays relative to where the user ran cell.
+ */
+static int enter_bundle(struct cell_run_cli *cli, char *pid_file, size_t size,
+			struct cell_error *err)
+{
+	if (cli->pid_file && cli->pid_file[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(pid_file, size, "%s/%s", cwd, cli->pid_file) >= (int)size)
+			return cell_error_set(err, errno ? errno : ENAMETOOLONG, "--pid-file %s",
+					      cli->pid_file);
+		cli->pid_file = pid_file;
+	}
+	cli->spec.cell.no_pivot = cli->no_pivot;
+	if (cli->bundle && chdir(cli->bundle) < 0)
+		return cell_error_set(err, errno, "bundle %s", cli->bundle);
+	return 0;
+}
+
+/* cell create, and cell run --detach (create + start). */
+static int create_container(const struct cell_global *g, struct cell_run_cli *cli,
+			    const char *id, bool start)
+{
+	struct cell_run_options opts = { .id = id, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
+					 .bundle = cli->bundle, .start_fd = -1,
+					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
+					 .cgroup_always = true };
+	struct cell_error err = { 0 };
+	struct cell_created out;
+	struct oci_launch l = { .g = g, .cli = cli, .id = id };
+	char fifo[PATH_MAX], pid_file[PATH_MAX];
+	int lock = -1, r;
+
+	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
+	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0 ||
+	    (r = cell_spec_validate(&cli->spec, &err)) < 0)
+		return cell_cli_fail(g, &err);
+	if ((lock = cell_state_create(g->root, id, &err)) < 0)
+		return cell_cli_fail(g, &err);
+	/* mkdir claimed the id; a lock held now would be inherited by the container's
+	 * process (it is a clone until it execs) and block every later command */
+	lock = safe_close(lock);
+	if ((r = cell_state_path(g->root, id, "exec.fifo", fifo, sizeof(fifo), &err)) < 0)
+		goto fail;
+	if (mkfifo(fifo, 0600) < 0) {
+		r = cell_error_set(&err, errno, "create %s", fifo);
+		goto fail;
+	}
+	/* O_RDWR: opening never blocks, and the container's read waits for start's byte */
+	if ((opts.start_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0) {
+		r = cell_error_set(&err, errno, "open %s", fifo);
+		goto fail;
+	}
+	if (cli->console_socket &&
+	    (opts.console_socket = connect_console(cli->console_socket, &err)) < 0) {
+		r = opts.console_socket;
+		goto fail;
+	}
+	if ((r = save_config(g->root, id, &cli->spec, &err)) < 0)
+		goto fail;
+	fflush(NULL);
+	if ((r = cell_create(&cli->spec, &opts, &out, &err)) < 0)
+		goto fail;
+	if ((r = on_created(&l, out.pid, out.cgroups_path, &err)) < 0) {
+		kill(out.pid, SIGKILL);
+		goto fail_kill;
+	}
+	if (start) {
+		if (write(opts.start_fd, "0", 1) != 1) {
+			r = cell_error_set(&err, errno, "start %s", id);
+			goto fail_kill;
+		}
+		unlink(fifo);
+	}
+	safe_close(opts.start_fd);
+	safe_close(opts.console_socket);
+	return 0;
+fail_kill:
+	kill(out.pid, SIGKILL);
+	if (out.cgroups_path[0])
+		cell_cli_cgroup_remove(out.cgroups_path);
+fail:
+	safe_close(opts.start_fd);
+	safe_close(opts.console_socket);
+	remove_state(g, id);
+	return cell_cli_fail(g, &err);
+}
+
+int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
+{
+	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
+					 .bundle = cli->bundle, .start_fd = -1,
+					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
+					 .cgroup_always = true, .on_created = on_created };
+	struct oci_launch l = { .g = g, .cli = cli };
+	struct cell_run_result result;
+	struct cell_error err = { 0 };
+	char id[64], pid_file[PATH_MAX];
+	int lock, r, status;
+
+	if (!cli->name) {
+		if (cell_random_id(id, &err) < 0)
+			return cell_cli_fail(g, &err);
+	} else {
+		snprintf(id, sizeof(id), "%.63s", cli->name);
+	}
+	if (cli->detach)
+		return create_container(g, cli, cli->name ? cli->name : id, true);
+	l.id = cli->name ? cli->name : id;
+	opts.id = l.id;
+	opts.ctx = &l;
+	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
+	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0)
+		return cell_cli_fail(g, &err);
+	if ((lock = cell_state_create(g->root, l.id, &err)) < 0)
+		return cell_cli_fail(g, &err);
+	if ((r = save_config(g->root, l.id, &cli->spec, &err)) < 0) {
+		remove_state(g, l.id);
+		close(lock);
+		return cell_cli_fail(g, &err);
+	}
+	/* other commands (state, kill) may lock it while the container runs */
+	close(lock);
+	fflush(NULL);
+	r = cell_run(&cli->spec, &opts, &result, &err);
+	if (r < 0) {
+		remove_state(g, l.id);
+		status = err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
+			 : err.kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
+							      : CELL_EXIT_FAILURE;
+		cell_cli_fail(g, &err);
+		return status;
+	}
+	if (result.teardown_failed)
+		fprintf(stderr, "cell: warning: %s\n", err.msg);
+	/* runc run deletes what it ran: poststop hooks, then the state */
+	if (cli->spec.hooks.n[CELL_HOOK_POSTSTOP]) {
+		cleanup_free char *state = cell_hook_state_json(l.id, result.pid, "stopped",
+								cli->bundle, &cli->spec);
+		struct cell_error hook_err = { 0 };
+
+		if (state && cell_hooks_run(&cli->spec, CELL_HOOK_POSTSTOP, state, &hook_err) < 0)
+			fprintf(stderr, "cell: warning: %s\n", hook_err.msg);
+	}
+	if (!cli->keep)
+		remove_state(g, l.id);
+	return cell_exit_status(result.wait_status);
+}
+
+static const char create_usage[] =
+	"Usage: cell create [OPTIONS] CONTAINER-ID\n"
+	"\n"
+	"Create the container of an OCI bundle; its process waits for `cell start`.\n"
+	"\n"
+	"  -b, --bundle DIR          the bundle (default: the current directory)\n"
+	"  --console-socket PATH     send process.terminal's pty master to this socket\n"
+	"  --pid-file FILE           write the container's host PID there\n"
+	"  --preserve-fds N          pass fds 3..3+N-1 on to the container\n"
+	"  --no-pivot                do not use pivot_root (ramdisk roots)\n"
+	"  --no-new-keyring          keep the caller's session keyring\n"
+	"  -h, --help                show this help\n";
+
+int cell_cmd_create(const struct cell_global *g, int argc, char **argv)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	char **args;
+	int n = 0, r;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(create_usage, stdout);
+		return 0;
+	}
+	/* runc's create is run's parser with a bundle that defaults to "." */
+	args = calloc((size_t)argc + 3, sizeof(char *));
+	if (!args)
+		return CELL_EXIT_FAILURE;
+	args[n++] = argv[0];
+	bool has_bundle = false;
+	for (int i = 1; i < argc; i++)
+		has_bundle |= !strcmp(argv[i], "-b") || !strncmp(argv[i], "--bundle", 8);
+	if (!has_bundle) {
+		args[n++] = "--bundle";
+		args[n++] = ".";
+	}
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
+	r = cell_run_parse(n, args, geteuid(), getegid(), &cli, &err);
+	free(args);
+	if (r == 0 && !cli.name)
+		r = cell_error_set(&err, 0, "create: a container id is required");
+	if (r < 0) {
+		cell_run_cli_free(&cli);
+		return cell_cli_fail(g, &err);
+	}
+	r = create_container(g, &cli, cli.name, false);
+	cell_run_cli_free(&cli);
+	return r;
+}
+
+/* ---- start ---- */
+
+static int no_opts(void *ctx, int opt)
+{
+	return -1;
+}
+
+static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+
+static bool wants_help(int argc, char **argv, const char *usage)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return true;
+		}
+	return false;
+}
+
+int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
+{
+	static const char usage[] = "Usage: cell start CONTAINER-ID\n\n"
+				    "Start the process of a created container.\n";
+	struct cell_error err = { 0 };
+	struct cell_state st;
+	struct cell_spec spec;
+	char fifo[PATH_MAX];
+	int lock, fd, r;
+
+	if (wants_help(argc, argv, usage))
+		return 0;
+	if (parse_opts(argc, argv, "+", help_only, no_opts, NULL, &err) < 0 ||
+	    need_id(argc, argv, 0, &err) < 0)
+		return cell_cli_fail(g, &err);
+	const char *id = argv[optind];
+	if ((lock = cell_state_lock(g->root, id, &err)) < 0)
+		return cell_cli_fail(g, &err);
+	if ((r = cell_state_load(g->root, id, &st, &err)) < 0) {
+		close(lock);
+		return cell_cli_fail(g, &err);
+	}
+	enum cell_status s = cell_state_status(g->root, &st, false);
+	if (s != CELL_STATUS_CREATED) {
+		cell_error_set(&err, 0, "cannot start container %s: it is %s, not created", id,
+			       cell_status_name(s));
+		goto fail;
+	}
+	cell_state_path(g->root, id, "exec.fifo", fifo, sizeof(fifo), &err);
+	/* O_NONBLOCK: ENXIO instead of a hang when the process has gone */
+	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		cell_error_set(&err, errno, "start container %s (%s)", id, fifo);
+		safe_close(fd);
+		goto fail;
+	}
+	close(fd);
+	unlink(fifo);
+	if (cell_cli_load_config(g->root, id, &spec, &err) == 0) {
+		if (spec.hooks.n[CELL_HOOK_POSTSTART]) {
+			cleanup_free char *state = cell_hook_state_json(id, st.pid, "running",
+									st.bundle, &spec);
+
+			if (state && cell_hooks_run(&spec, CELL_HOOK_POSTSTART, state, &err) < 0)
+				fprintf(stderr, "cell: warning: %s\n", err.msg);
+		}
+		cell_spec_free(&spec);
+	}
+	cell_state_free(&st);
+	close(lock);
+	return 0;
+fail:
+	cell_state_free(&st);
+	close(lock);
+	return cell_cli_fail(g, &err);
+}
+
+/* ---- state ---- */
+
+bool cell_cli_frozen(const struct cell_state *st)
+{
+	return st->cgroups_path && cell_cli_cgroup_frozen(st->cgroups_path);
+}
+
+static json_t *state_json(const struct cell_global *g, const struct cell_state *st)
+{
+	enum cell_status s = cell_state_status(g->root, st, cell_cli_frozen(st));
+	json_t *ann = json_object();
+	struct passwd_owner {
+		char name[64];
+	} owner = { "" };
+
+	for (size_t i = 0; ann && i < st->n_annotations; i++)
+		json_object_set_new(ann, st->annotations[i].key,
+				    json_string(st->annotations[i].value));
+	if (st->owner == 0)
+		strcpy(owner.name, "root");
+	else
+		snprintf(owner.name, sizeof(owner.name), "%u", (unsigned)st->owner);
+	return json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:o}", "ociVersion", CELL_OCI_VERSION,
+			 "id", st->id, "pid", s == CELL_STATUS_STOPPED ? 0 : (int)st->pid,
+			 "status", cell_status_name(s), "bundle", st->bundle, "rootfs",
+			 st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "",
+			 "owner", owner.name, "annotations", ann);
+}
+
+int cell_cmd_state(const struct cell_global *g, int argc, char **argv)
+{
+	static const char usage[] = "Usage: cell state CONTAINER-ID\n\n"
+				    "Print the container's OCI state as JSON.\n";
+	struct cell_error err = { 0 };
+	struct cell_state st;
+	json_t *o;
+	char *text;
+
+	if (wants_help(argc, argv, usage))
+		return 0;
+	if (parse_opts(argc, argv, "+", help_only, no_opts, NULL, &err) < 0 ||
+	    need_id(argc, argv, 0, &err) < 0 || cell_state_load(g->root, argv[optind], &st, &err) < 0)
+		return cell_cli_fail(g, &err);
+	o = state_json(g, &st);
+	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	cell_state_free(&st);
+	if (!text) {
+		cell_error_set(&err, ENOMEM, "state");
+		return cell_cli_fail(g, &err);
+	}
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+/* ---- kill ---- */
+
+int cell_parse_signal(const char *s)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+		{ "HUP", SIGHUP },   { "INT", SIGINT },	  { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "IOT", SIGIOT },   { "BUS", SIGBUS },
+		{ "FPE", SIGFPE },   { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+		{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+		{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },
+		{ "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+		{ "URG", SIGURG },   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM },
+		{ "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },   { "POLL", SIGPOLL },
+		{ "PWR", SIGPWR },   { "SYS", SIGSYS },
+	};
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (s[0] && !*end)
+		return n > 0 && n < _NSIG ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(s, names[i].name))
+			return names[i].sig;
+	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
+		long off = s[5] ? strtol(s + 5, &end, 10) : 0;
+
+		if (*end)
+			return -1;
+		n = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN + off : SIGRTMAX + off;
+		return n >= SIGRTMIN && n <= SIGRTMAX ? (int)n : -1;
+	}
+	return -1;
+}
+
+static int kill_opt(void *ctx, int opt)
+{
+	if (opt != 'a')
+		return -1;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: cell kill [--all] CONTAINER-ID [SIGNAL]\n\n"
+		"Send SIGNAL (default SIGTERM; a name like KILL or SIGKILL, or a number) to the\n"
+		"container's process.\n\n"
+		"  -a, --all     send it to every process in the container's cgroup\n";
+	static const struct option longs[] = { { "all", no_argument, NULL, 'a' },
+					       { "help", no_argument, NULL, 'h' },
+					       { 0 } };
+	struct cell_error err = { 0 };
+	struct cell_state st;
+	bool all = false;
+	int sig = SIGTERM, r;
+
+	if (wants_help(argc, argv, usage))
+		return 0;
+	if (parse_opts(argc, argv, "+a", longs, kill_opt, &all, &err) < 0 ||
+	    need_id(argc, argv, 1, &err) < 0)
+		return cell_cli_fail(g, &err);
+	if (optind + 1 < argc && (sig = cell_parse_signal(argv[optind + 1])) < 0) {
+		cell_error_set(&err, 0, "kill: unknown signal '%s'", argv[optind + 1]);
+		return cell_cli_fail(g, &err);
+	}
+	if (cell_state_load(g->root, argv[optind], &st, &err) < 0)
+		return cell_cli_fail(g, &err);
+	enum cell_status s = cell_state_status(g->root, &st, false);
+	if (s == CELL_STATUS_STOPPED && !all) {
+		cell_error_set(&err, ESRCH, "kill container %s: it is not running", st.id);
+		cell_state_free(&st);
+		return cell_cli_fail(g, &err);
+	}
+	if (all && st.cgroups_path)
+		r = cell_cli_cgroup_signal(st.cgroups_path, sig, &err);
+	else {
+		/* pidfd: the signal cannot reach a process that reused the PID after the check */
+		int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
+
+		r = 0;
+		if (pidfd < 0 || !cell_state_pid_alive(&st) ||
+		    syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+			r = cell_error_set(&err, errno ? errno : ESRCH, "kill container %s (pid %d)",
+					   st.id, (int)st.pid);
+		safe_close(pidfd);
+	}
+	cell_state_free(&st);
+	return r < 0 ? cell_cli_fail(g, &err) : 0;
+}
+
+/* ---- delete ---- */
+
+static int force_opt(void *ctx, int opt)
+{
+	if (opt != 'f')
+		return -1;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+/* Wait for @pid to be gone (it may not be our child: poll its pidfd). */
+static void wait_gone(const struct cell_state *st)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+
+	if (pidfd < 0)
+		return;
+	struct pollfd_compat {
+		int fd;
+		short events, revents;
+	} p = { pidfd, 1 /* POLLIN */, 0 };
+	for (int i = 0; i < 100 && cell_state_pid_alive(st); i++)
+		if (syscall(SYS_poll, &p, 1, 100) > 0)
+			break;
+	/* our own child (cell run -d from this process is not; conmon reaps otherwise) */
+	waitpid(st->pid, NULL, WNOHANG);
+	close(pidfd);
+}
+
+int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
+		    struct cell_error *err)
+{
+	struct cell_state st;
+	struct cell_spec spec;
+	int lock, r;
+
+	if ((lock = cell_state_lock(g->root, id, err)) < 0)
+		return lock;
+	if ((r = cell_state_load(g->root, id, &st, err)) < 0) {
+		close(lock);
+		return r;
+	}
+	enum cell_status s = cell_state_status(g->root, &st, cell_cli_frozen(&st));
+	if (s != CELL_STATUS_STOPPED && s != CELL_STATUS_CREATED && !force) {
+		r = cell_error_set(err, EBUSY, "cannot delete container %s that is %s (use --force)",
+				   id, cell_status_name(s));
+		goto out;
+	}
+	if (s != CELL_STATUS_STOPPED) {
+		struct cell_error ignored = { 0 };
+
+		if (st.cgroups_path)
+			cell_cli_cgroup_signal(st.cgroups_path, SIGKILL, &ignored);
+		int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
+		if (pidfd >= 0 && cell_state_pid_alive(&st))
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		safe_close(pidfd);
+		wait_gone(&st);
+	}
+	if (st.cgroups_path && (r = cell_cli_cgroup_remove(st.cgroups_path)) < 0) {
+		r = cell_error_set(err, -r, "delete container %s: remove cgroup %s", id,
+				   st.cgroups_path);
+		goto out;
+	}
+	if (cell_cli_load_config(g->root, id, &spec, err) == 0) {
+		if (spec.hooks.n[CELL_HOOK_POSTSTOP]) {
+			cleanup_free char *state = cell_hook_state_json(id, st.pid, "stopped",
+									st.bundle, &spec);
+			struct cell_error hook_err = { 0 };
+
+			if (state && cell_hooks_run(&spec, CELL_HOOK_POSTSTOP, state, &hook_err) < 0)
+				fprintf(stderr, "cell: warning: %s\n", hook_err.msg);
+		}
+		cell_spec_free(&spec);
+	}
+	cell_error_reset(err);
+	r = cell_state_remove(g->root, id, err);
+out:
+	cell_state_free(&st);
+	close(lock);
+	return r;
+}
+
+int cell_cmd_delete(const struct cell_global *g, int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: cell delete [--force] CONTAINER-ID\n\n"
+		"Remove a stopped (or created) container: its cgroup and state; run its\n"
+		"poststop hooks.\n\n"
+		"  -f, --force   kill it first if it still runs\n";
+	static const struct option longs[] = { { "force", no_argument, NULL, 'f' },
+					       { "help", no_argument, NULL, 'h' },
+					       { 0 } };
+	struct cell_error err = { 0 };
+	bool force = false;
+
+	if (wants_help(argc, argv, usage))
+		return 0;
+	if (parse_opts(argc, argv, "+f", longs, force_opt, &force, &err) < 0 ||
+	    need_id(argc, argv, 0, &err) < 0)
+		return cell_cli_fail(g, &err);
+	/* runc: deleting what does not exist succeeds with --force */
+	if (cell_cli_delete(g, argv[optind], force, &err) < 0 &&
+	    !(force && err.errnum == ENOENT))
+		return cell_cli_fail(g, &err);
+	return 0;
+}
+
+/* ---- list ---- */
+
+struct list_opts {
+	bool json, quiet;
+};
+
+static int list_opt(void *ctx, int opt)
+{
+	struct list_opts *o = ctx;
+
+	if (opt == 'q')
+		o->quiet = true;
+	else if (opt == 'f' && !strcmp(optarg, "json"))
+		o->json = true;
+	else if (opt != 'f' || strcmp(optarg, "table"))
+		return -1;
+	return 0;
+}
+
+int cell_cmd_list(const struct cell_global *g, int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: cell list [--format table|json] [--quiet]\n\n"
+		"List the containers under the state root.\n\n"
+		"  -f, --format FMT  table (default; ID PID STATUS BUNDLE CREATED OWNER) or json\n"
+		"  -q, --quiet       ids only\n";
+	static const struct option longs[] = { { "format", required_argument, NULL, 'f' },
+					       { "quiet", no_argument, NULL, 'q' },
+					       { "help", no_argument, NULL, 'h' },
+					       { 0 } };
+	struct list_opts o = { 0 };
+	struct cell_error err = { 0 };
+	cleanup_strv char **ids = NULL;
+	json_t *arr = json_array();
+
+	if (wants_help(argc, argv, usage)) {
+		json_decref(arr);
+		return 0;
+	}
+	if (parse_opts(argc, argv, "+f:q", longs, list_opt, &o, &err) < 0 ||
+	    cell_state_list(g->root, &ids, &err) < 0) {
+		json_decref(arr);
+		return cell_cli_fail(g, &err);
+	}
+	if (!o.json && !o.quiet)
+		printf("%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
+		       "CREATED", "OWNER");
+	for (size_t i = 0; ids[i]; i++) {
+		struct cell_state st;
+		json_t *x;
+
+		if (cell_state_load(g->root, ids[i], &st, &err) < 0)
+			continue; /* being created or deleted right now */
+		x = state_json(g, &st);
+		if (o.quiet)
+			printf("%s\n", st.id);
+		else if (o.json)
+			json_array_append(arr, x);
+		else
+			printf("%-12s %-8d %-10s %-40s %-30s %s\n", st.id,
+			       (int)json_integer_value(json_object_get(x, "pid")),
+			       json_string_value(json_object_get(x, "status")), st.bundle,
+			       st.created, json_string_value(json_object_get(x, "owner")));
+		json_decref(x);
+		cell_state_free(&st);
+	}
+	if (o.json) {
+		char *text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		printf("%s\n", text ? text : "[]");
+		free(text);
+	}
+	json_decref(arr);
+	return 0;
+}

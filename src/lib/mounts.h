@@ -1,0 +1,108 @@
+/*
+ * cell — mounts[] and linux.devices[] inside the container's root (internal).
+ *
+ * mount_options.c turns mounts[].options into what the kernel takes;
+ * mounts.c carries one mount out on a target resolved inside the root;
+ * mount_cgroup.c mounts the container's cgroups; devices.c makes /dev.
+ */
+#ifndef CELL_MOUNTS_H
+#define CELL_MOUNTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cell/cell.h"
+
+/* What mounts[].options say, sorted by the system call that carries them out. */
+struct cell_mount_opts {
+	unsigned long flags;	  /* MS_* for mount(2); for a bind, the top mount's flags */
+	unsigned long cleared;	  /* MS_* an option turned off by name (rw, suid, atime...) */
+	uint64_t rec_set, rec_clr; /* MOUNT_ATTR_* for every mount of the tree (rro, rnosuid...) */
+	unsigned long propagation; /* MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE, | MS_REC */
+	bool bind, recursive;	  /* bind or rbind (type "bind" alone: bind) */
+	bool idmap, idmap_recursive; /* idmap / ridmap, or mounts[].uidMappings given */
+	bool tmpcopyup;		  /* crun's: copy what lies under a tmpfs into it */
+	char data[1024];	  /* the rest, for the file system: size=, mode=, ... */
+};
+
+/**
+ * cell_mount_options_parse() - sort @m's options (and type "bind").
+ * Unknown options go to @o->data; options cell cannot honour fail with
+ * the option named. Pure: touches nothing but @o and @err.
+ */
+int cell_mount_options_parse(const struct cell_mount *m, struct cell_mount_opts *o,
+			     struct cell_error *err);
+
+/** cell_mount_attrs() - the MOUNT_ATTR_* set/clear that @o's flags mean for a bind's top mount. */
+void cell_mount_attrs(const struct cell_mount_opts *o, uint64_t *set, uint64_t *clr);
+
+/* ---- mounts.c ---- */
+
+/** cell_openat2_in_root() - openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); fd or -errno. */
+int cell_openat2_in_root(int rootfd, const char *path, int flags);
+
+enum cell_target_kind { CELL_TARGET_DIR, CELL_TARGET_FILE };
+
+/**
+ * cell_open_target() - O_PATH fd of @dest inside the root at @rootfd,
+ * making the missing directories and, last, a directory or an empty file.
+ */
+int cell_open_target(int rootfd, const char *dest, enum cell_target_kind kind,
+		     struct cell_error *err);
+
+/** cell_mount_fallback_source() - the host path whose copy stands in for @type, or NULL. */
+const char *cell_mount_fallback_source(const char *type);
+
+/** cell_mount_setattr() - mount_setattr(2) on @fd itself; userns_fd -1 unless idmapping. */
+int cell_mount_setattr(int fd, unsigned int flags, uint64_t set, uint64_t clr, int userns_fd);
+
+/** cell_clone_tree() - a detached copy of the mount at @fd (and, @recursive, those below). */
+int cell_clone_tree(int fd, bool recursive);
+
+/** cell_attach_tree() - set @set/@clr on detached @tree (AT_RECURSIVE if @recursive), attach it. */
+int cell_attach_tree(int tree, int targetfd, uint64_t set, uint64_t clr, bool recursive);
+
+/**
+ * cell_mount_one() - carry out @m on its destination inside @rootfd.
+ * @srcfd: a detached tree of the bind source (cloned before the root
+ * changed), or for a file system the host's copy to fall back on, or -1.
+ */
+int cell_mount_one(int rootfd, const struct cell_mount *m, int srcfd, bool in_userns,
+		   const char *mount_label, struct cell_error *err);
+
+/**
+ * cell_idmapped_tree() - a detached clone of @m's source with its ids
+ * mapped (mount_setattr(2) MOUNT_ATTR_IDMAP) by @m's mappings, or by
+ * @uid_map/@gid_map (the container's) when @m has none. Needs
+ * CAP_SYS_ADMIN over the source's file system: the parent does it.
+ */
+int cell_idmapped_tree(const struct cell_mount *m, const struct cell_linux *l,
+		       struct cell_error *err);
+
+/** cell_copy_tree() - copy what is in directory @from into directory @to; 0 or -errno. */
+int cell_copy_tree(int from, int to);
+
+/* ---- mount_cgroup.c ---- */
+
+/** cell_mount_cgroup() - a "cgroup"/"cgroup2" mount: the container's own cgroups only. */
+int cell_mount_cgroup(int rootfd, const struct cell_mount *m, const struct cell_mount_opts *o,
+		      int host_cgroupfs, bool cgroupns, struct cell_error *err);
+
+/* ---- devices.c ---- */
+
+#define CELL_N_DEFAULT_DEVICES 6
+
+/* Host nodes a user namespace binds instead of mknod (opened before any mount). */
+struct cell_host_devices {
+	int defaults[CELL_N_DEFAULT_DEVICES];
+	int *spec;	/* per linux.devices[] entry */
+};
+
+int cell_host_devices_open(const struct cell_spec *spec, bool in_userns,
+			   struct cell_host_devices *hd, struct cell_error *err);
+void cell_host_devices_close(struct cell_host_devices *hd, size_t n_spec);
+/** cell_make_devices() - default devices (when /dev is cell's tmpfs), /dev links, linux.devices. */
+int cell_make_devices(int rootfd, const struct cell_spec *spec, bool dev_is_tmpfs, bool in_userns,
+		      const struct cell_host_devices *hd, struct cell_error *err);
+
+#endif
