@@ -32,6 +32,11 @@ int cell_cmd_list(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_spec(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_features(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_exec(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_pause(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_resume(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_ps(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_update(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_events(const struct cell_global *g, int argc, char **argv);
 
 /* oci.c: shared by the OCI commands */
 struct cell_run_cli;

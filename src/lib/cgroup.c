@@ -661,6 +661,8 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);
 	/* pause and kill --all need the v1 freezer (v2: cgroup.freeze, no controller). */
 	req.optional |= CG_BIT(CELL_CG_FREEZER);
+	if (params->all_controllers)
+		req.optional |= (1U << CELL_CG_COUNT) - 1;
 	r = cg->ops->create(cg, &req, err);
 	if (r == 0)
 		r = cg->ops->apply(cg, req.res, req.devices, err);

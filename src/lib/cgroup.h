@@ -66,6 +66,8 @@ struct cell_cgroup_params {
 				      relative = below the caller's own cgroup */
 	bool rootless;
 	const char *hugepages_dir; /* "/sys/kernel/mm/hugepages": the sizes this kernel has */
+	bool all_controllers;	   /* OCI containers: join every controller the host has, so
+				      `update` and `events` work for limits set later */
 };
 
 /**

@@ -63,6 +63,48 @@ int cell_exit_status(int wait_status)
 	return 125;
 }
 
+/*
+ * config-linux.md: the runtime supplies /dev/null, zero, full, random,
+ * urandom, tty, ptmx and pts, and the devices of linux.devices; runc allows
+ * them after the spec's own rules, so a leading "deny all" still lets the
+ * container make and use them. Only when the spec has device rules at all.
+ */
+static int with_default_devices(const struct cell_spec *spec, struct cell_resources *res,
+				struct cell_device_rule **rules, struct cell_error *err)
+{
+	static const struct cell_device_rule defaults[] = {
+		{ true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 7, "rwm" },
+		{ true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 9, "rwm" }, { true, 'c', 5, 0, "rwm" },
+		{ true, 'c', 5, 2, "rwm" }, { true, 'c', 136, -1, "rwm" },
+	};
+	const size_t nd = sizeof(defaults) / sizeof(defaults[0]);
+	const struct cell_linux *l = &spec->linux;
+	size_t n = 0;
+
+	if (!res->n_devices)
+		return 0;
+	*rules = calloc(res->n_devices + nd + l->n_devices, sizeof(**rules));
+	if (!*rules)
+		return cell_error_set(err, ENOMEM, "linux.resources.devices");
+	memcpy(*rules, res->devices, res->n_devices * sizeof(**rules));
+	n = res->n_devices;
+	memcpy(*rules + n, defaults, sizeof(defaults));
+	n += nd;
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const struct cell_device *d = &l->devices[i];
+
+		if (d->type == 'p')
+			continue; /* fifos are not devices to the cgroup */
+		(*rules)[n++] = (struct cell_device_rule){ .allow = true,
+							   .type = d->type == 'b' ? 'b' : 'c',
+							   .major = d->major, .minor = d->minor,
+							   .access = "rwm" };
+	}
+	res->devices = *rules;
+	res->n_devices = n;
+	return 0;
+}
+
 static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 {
 	const struct cell_linux *l = &c->spec->linux;
@@ -73,6 +115,7 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 		.self_cgroup = "/proc/self/cgroup",
 		.cgroups_path = l->cgroups_path,
 		.rootless = geteuid() != 0,
+		.all_controllers = c->opts->cgroup_always,
 	};
 
 	cell_cgroup_init(&c->cg);
@@ -90,7 +133,12 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 		snprintf(path, sizeof(path), "%scell-%s", params.rootless ? "" : "/", c->id);
 		params.cgroups_path = path;
 	}
-	if ((r = cell_cgroup_create(&c->cg, &params, &l->resources, err)) < 0) {
+	struct cell_resources res = l->resources;
+	cleanup_free struct cell_device_rule *rules = NULL;
+
+	if ((r = with_default_devices(c->spec, &res, &rules, err)) < 0)
+		return r;
+	if ((r = cell_cgroup_create(&c->cg, &params, &res, err)) < 0) {
 		/* runc's rootless rule: no limits asked for, no delegated cgroup: go on without */
 		if (params.rootless && !cell_resources_any(&l->resources) && !l->cgroups_path) {
 			cell_error_reset(err);

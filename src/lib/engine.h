@@ -66,6 +66,8 @@ void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts);
 /** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 		      const struct cell_rootfs_prepared *p, struct cell_error *err);
+/** cell_apparmor_enabled() - does the host enforce AppArmor profiles? */
+bool cell_apparmor_enabled(void);
 /** cell_selinux_enabled() - is selinuxfs mounted (mountLabel can be applied)? */
 bool cell_selinux_enabled(void);
 

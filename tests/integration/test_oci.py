@@ -475,3 +475,86 @@ def test_rootless_lifecycle_as_nobody(tdir, bundle):
     finally:
         ok(run("delete", "--force", "n1"))
     assert not (xdg / "cell" / "n1").exists()
+
+
+# ------------------------------------------------- cgroup-backed commands
+
+
+def test_pause_and_resume_freeze_the_cgroup(root, bundle):
+    b = bundle(["sh", "-c", "while :; do echo x > /dev/null; done"])
+    ok(oci(root, "run", "-d", "--bundle", b, "f1"))
+    try:
+        ok(oci(root, "pause", "f1"))
+        assert state(root, "f1")["status"] == "paused"
+        with open("/sys/fs/cgroup/freezer/cell-f1/freezer.state") as f:
+            assert f.read().strip() == "FROZEN"
+        pid = state(root, "f1")["pid"]
+        with open(f"/proc/{pid}/stat") as f:
+            t1 = int(f.read().rsplit(")", 1)[1].split()[11])
+        time.sleep(0.3)
+        with open(f"/proc/{pid}/stat") as f:
+            assert int(f.read().rsplit(")", 1)[1].split()[11]) == t1  # no CPU time while frozen
+        assert_cell_error(oci(root, "pause", "f1"), 125, "paused")
+        assert_cell_error(oci(root, "exec", "f1", "true"), 125, "paused")
+        ok(oci(root, "resume", "f1"))
+        assert state(root, "f1")["status"] == "running"
+    finally:
+        ok(oci(root, "delete", "--force", "f1"))
+
+
+def test_ps_lists_the_containers_processes(root, bundle):
+    b = bundle(["sh", "-c", "sleep 31 & exec sleep 32"])
+    ok(oci(root, "run", "-d", "--bundle", b, "p2"))
+    try:
+        time.sleep(0.3)
+        pids = json.loads(ok(oci(root, "ps", "--format", "json", "p2")))
+        cmds = sorted(open(f"/proc/{p}/cmdline").read().replace("\0", " ").strip()
+                      for p in pids)
+        assert cmds == ["sleep 31", "sleep 32"]
+        table = ok(oci(root, "ps", "p2")).splitlines()
+        assert "PID" in table[0].split() and len(table) == 3
+    finally:
+        ok(oci(root, "delete", "--force", "p2"))
+
+
+def test_update_changes_only_the_limits_given(root, bundle, tdir):
+    b = bundle(["sleep", "30"], edit=lambda c: c["linux"].update(
+        resources={"pids": {"limit": 100}}))
+    ok(oci(root, "run", "-d", "--bundle", b, "u1"))
+    try:
+        ok(oci(root, "update", "--memory", "64m", "u1"))
+        assert open("/sys/fs/cgroup/memory/cell-u1/memory.limit_in_bytes").read().strip() \
+            == str(64 << 20)
+        assert open("/sys/fs/cgroup/pids/cell-u1/pids.max").read().strip() == "100"
+        (tdir / "r.json").write_text(json.dumps({"pids": {"limit": 7}}))
+        ok(oci(root, "update", "-r", tdir / "r.json", "u1"))
+        assert open("/sys/fs/cgroup/pids/cell-u1/pids.max").read().strip() == "7"
+        (tdir / "r.json").write_text(json.dumps({"pids": {"limit": "x"}}))
+        assert_cell_error(oci(root, "update", "-r", tdir / "r.json", "u1"), 125,
+                          "linux.resources.pids.limit")
+    finally:
+        ok(oci(root, "delete", "--force", "u1"))
+
+
+def test_events_stats_reports_the_cgroups_usage(root, bundle):
+    b = bundle(["sleep", "30"], edit=lambda c: c["linux"].update(
+        resources={"pids": {"limit": 9}, "memory": {"limit": 64 << 20}}))
+    ok(oci(root, "run", "-d", "--bundle", b, "v1"))
+    try:
+        ev = json.loads(ok(oci(root, "events", "--stats", "v1")))
+        assert ev["type"] == "stats" and ev["id"] == "v1"
+        assert ev["data"]["pids"] == {"current": 1, "limit": 9}
+        assert ev["data"]["memory"]["usage"]["limit"] == 64 << 20
+        assert ev["data"]["memory"]["usage"]["usage"] > 0
+    finally:
+        ok(oci(root, "delete", "--force", "v1"))
+
+
+def test_device_rules_deny_by_default_but_allow_the_standard_devices(root, bundle):
+    b = bundle(["sh", "-c", "echo ok > /dev/null && head -c1 /dev/zero | wc -c; "
+                "mknod /dev/sda b 8 0 2>&1 || echo denied"],
+               edit=lambda c: c["process"]["capabilities"].update(
+                   bounding=["CAP_MKNOD"], effective=["CAP_MKNOD"], permitted=["CAP_MKNOD"]))
+    out = ok(oci(root, "run", "--bundle", b, "dv1"))
+    assert out.splitlines()[0].strip() == "1"
+    assert "denied" in out
