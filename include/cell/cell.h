@@ -417,6 +417,7 @@ struct cell_run_options {
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
 	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
+	bool new_keyring;	/* a session keyring of its own (runc's default; --no-new-keyring) */
 	/* cell exec: the existing cgroup to join (as state.json recorded it), or NULL */
 	const char *cgroup_join;
 	bool exec_detach;	/* cell exec -d: return once the command runs (needs init) */

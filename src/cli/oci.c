@@ -274,7 +274,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	struct cell_run_options opts = { .id = id, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = true };
+					 .cgroup_always = true, .new_keyring = !cli->no_new_keyring };
 	struct cell_error err = { 0 };
 	struct cell_created out;
 	struct oci_launch l = { .g = g, .cli = cli, .id = id };
@@ -341,7 +341,8 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = true, .on_created = on_created };
+					 .cgroup_always = true, .on_created = on_created,
+					 .new_keyring = !cli->no_new_keyring };
 	struct oci_launch l = { .g = g, .cli = cli };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };

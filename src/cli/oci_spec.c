@@ -19,15 +19,6 @@
 #include "state.h"
 #include "utils.h"
 
-static const char *const oci_masked[] = {
-	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-	"/proc/scsi", "/sys/devices/virtual/powercap", "/proc/interrupts", NULL,
-};
-static const char *const oci_readonly[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
-};
-
 /* runc's libcontainer/specconv Example() and ToRootless(), in cell's terms. */
 static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *err)
 {
@@ -95,8 +86,8 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 		if (r < 0)
 			goto fail;
 	}
-	l->masked_paths = cell_strv_dup((char *const *)oci_masked);
-	l->readonly_paths = cell_strv_dup((char *const *)oci_readonly);
+	l->masked_paths = cell_strv_dup((char *const *)cell_default_masked_paths);
+	l->readonly_paths = cell_strv_dup((char *const *)cell_default_readonly_paths);
 	if (!l->masked_paths || !l->readonly_paths)
 		goto nomem;
 	l->namespaces[CELL_NS_PID].present = true;

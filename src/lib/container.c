@@ -332,6 +332,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
 			.exec_detach = c->opts->exec_detach,
+			.new_keyring = c->opts->new_keyring,
 			.bundle = c->opts->bundle,
 			.rootfs = &c->rootfs,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },

@@ -64,8 +64,12 @@ int cell_rootfs_prepare(const struct cell_spec *spec, struct cell_rootfs_prepare
 			struct cell_error *err);
 void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts);
 /** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
+/* @before_pivot (may be NULL): runs once the mounts are made, before pivot_root
+ * (runtime.md's createContainer hooks). */
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
-		      const struct cell_rootfs_prepared *p, struct cell_error *err);
+		      const struct cell_rootfs_prepared *p,
+		      int (*before_pivot)(void *ctx, struct cell_error *err), void *ctx,
+		      struct cell_error *err);
 /** cell_apparmor_enabled() - does the host enforce AppArmor profiles? */
 bool cell_apparmor_enabled(void);
 /** cell_selinux_enabled() - is selinuxfs mounted (mountLabel can be applied)? */
@@ -171,6 +175,12 @@ const char *cell_hook_kind_name(enum cell_hook_kind kind);
 const char *cell_seccomp_action_name(enum cell_seccomp_action a);
 const char *cell_seccomp_op_name(enum cell_seccomp_op op);
 
+/* ---- spec.c ---- */
+
+/* runc's and crun's maskedPaths and readonlyPaths (NULL-terminated). */
+extern const char *const cell_default_masked_paths[];
+extern const char *const cell_default_readonly_paths[];
+
 /* ---- hooks.c ---- */
 
 /** cell_hook_state_json() - the OCI state a hook reads on stdin (malloc'd, NULL: no memory). */
@@ -203,6 +213,7 @@ struct cell_child_args {
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */
+	bool new_keyring;	/* join a new session keyring (runc's default) */
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */

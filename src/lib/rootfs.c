@@ -289,7 +289,9 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 }
 
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
-		      const struct cell_rootfs_prepared *p, struct cell_error *err)
+		      const struct cell_rootfs_prepared *p,
+		      int (*before_pivot)(void *ctx, struct cell_error *err), void *ctx,
+		      struct cell_error *err)
 {
 	struct host_sources hs = { .mounts = calloc(spec->n_mounts + 1, sizeof(int)),
 				   .cgroupfs = -1 };
@@ -308,6 +310,8 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 	safe_close(hs.cgroupfs);
 	free(hs.mounts);
 	if (r < 0)
+		return r;
+	if (before_pivot && (r = before_pivot(ctx, err)) < 0)
 		return r;
 	if ((r = pivot(spec, err)) < 0)
 		return r;

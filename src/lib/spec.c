@@ -15,12 +15,12 @@
 
 /* runc's and crun's defaults (libcontainer/specconv/example.go): paths that
  * leak host facts or let root inside change the host's kernel. */
-static const char *const default_masked[] = {
+const char *const cell_default_masked_paths[] = {
 	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
 	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
 	"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap", NULL,
 };
-static const char *const default_readonly[] = {
+const char *const cell_default_readonly_paths[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
@@ -216,8 +216,8 @@ int cell_spec_default(struct cell_spec *spec, uid_t euid, gid_t egid, struct cel
 	spec->linux.rootfs_propagation = MS_PRIVATE | MS_REC;
 	if ((r = set_default_process(spec, euid, err)) < 0 ||
 	    (r = set_default_mounts(spec, err)) < 0 ||
-	    (r = set_default_paths(&spec->linux.masked_paths, default_masked, err)) < 0 ||
-	    (r = set_default_paths(&spec->linux.readonly_paths, default_readonly, err)) < 0)
+	    (r = set_default_paths(&spec->linux.masked_paths, cell_default_masked_paths, err)) < 0 ||
+	    (r = set_default_paths(&spec->linux.readonly_paths, cell_default_readonly_paths, err)) < 0)
 		goto fail;
 	if (rootless) {
 		spec->linux.namespaces[CELL_NS_USER].present = true;

@@ -384,12 +384,26 @@ def test_hooks_run_in_order_with_the_state_on_stdin(root, bundle, tdir):
 
 
 def test_container_hooks_run_inside_the_container(root, bundle, tdir):
-    h = {"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
-                                                          "hostname > /tmp/cc"]}],
+    out = tdir / "cc"
+    h = {"createContainer": [{"path": "/bin/sh", "args": [
+            "sh", "-c", f"hostname > {out}; readlink /proc/self/ns/mnt >> {out}"]}],
          "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
-                                                         "echo started >> /tmp/cc"]}]}
-    b = bundle(["cat", "/tmp/cc"], edit=lambda c: c.update(hooks=h, hostname="inner"))
-    assert ok(oci(root, "run", "--bundle", b, "h2")) == "inner\nstarted\n"
+                                                         "echo started > /tmp/sc"]}]}
+    b = bundle(["sh", "-c", "cat /tmp/sc; exec sleep 30"],
+               edit=lambda c: c.update(hooks=h, hostname="inner"))
+    ok(oci(root, "run", "-d", "--bundle", b, "h2"))
+    try:
+        pid = state(root, "h2")["pid"]
+        # createContainer: before pivot_root (a host path), yet in the container's
+        # uts and mount namespaces
+        assert out.read_text().splitlines() == ["inner", os.readlink(f"/proc/{pid}/ns/mnt")]
+        # startContainer: inside the container's root, before the program
+        deadline = time.monotonic() + 5
+        while not os.path.exists(f"/proc/{pid}/root/tmp/sc") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pathlib.Path(f"/proc/{pid}/root/tmp/sc").read_text() == "started\n"
+    finally:
+        ok(oci(root, "delete", "--force", "h2"))
 
 
 def test_a_failing_or_slow_hook_fails_create_and_leaves_nothing(root, bundle, tdir):
