@@ -341,8 +341,8 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = true, .on_created = on_created,
-					 .new_keyring = !cli->no_new_keyring };
+					 .cgroup_always = cli->from_bundle, .on_created = on_created,
+					 .new_keyring = cli->from_bundle && !cli->no_new_keyring };
 	struct oci_launch l = { .g = g, .cli = cli };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
@@ -360,6 +360,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	l.id = cli->name ? cli->name : id;
 	opts.id = l.id;
 	opts.ctx = &l;
+	memcpy(opts.pin_paths, cli->pin, sizeof(opts.pin_paths));
 	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
 	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0)
 		return cell_cli_fail(g, &err);
@@ -384,6 +385,10 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	}
 	if (result.teardown_failed)
 		fprintf(stderr, "cell: warning: %s\n", err.msg);
+	if (result.oom_killed)
+		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
+			"(linux.resources.memory.limit %lld bytes)\n",
+			(long long)cli->spec.linux.resources.memory_limit);
 	/* runc run deletes what it ran: poststop hooks, then the state */
 	if (cli->spec.hooks.n[CELL_HOOK_POSTSTOP]) {
 		cleanup_free char *state = cell_hook_state_json(l.id, result.pid, "stopped",

@@ -26,7 +26,9 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 		cell_run_cli_free(&cli);
 		return 0;
 	}
-	if (cli.from_bundle) {
+	/* a named sandbox is registered like an OCI container: cell exec, kill, list,
+	 * ns enter --target NAME find it (no state root, no registration) */
+	if (cli.from_bundle || (cli.name && g->root[0])) {
 		if (!g->root[0]) { /* main() could not find one */
 			cell_run_cli_free(&cli);
 			cell_error_set(&err, 0, "run: no state directory: XDG_RUNTIME_DIR is not "

@@ -572,3 +572,16 @@ def test_device_rules_deny_by_default_but_allow_the_standard_devices(root, bundl
     out = ok(oci(root, "run", "--bundle", b, "dv1"))
     assert out.splitlines()[0].strip() == "1"
     assert "denied" in out
+
+
+def test_a_named_sandbox_from_flags_is_registered_while_it_runs(root, start):
+    r = start(["--root", root, "run", "--name", "sb1", "--", "sh", "-c",
+               "echo up; sleep 30"])
+    r.wait_for("up")
+    listed = json.loads(ok(oci(root, "list", "--format", "json")))
+    assert [c["id"] for c in listed] == ["sb1"] and listed[0]["status"] == "running"
+    assert ok(oci(root, "exec", "sb1", "hostname")) == "cell\n"
+    ok(oci(root, "kill", "sb1", "KILL"))
+    status, _, _ = r.finish()
+    assert status == 128 + 9
+    assert list(root.iterdir()) == []
