@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,22 @@ int cell_cli_fail(const struct cell_global *g, const struct cell_error *err)
 	fprintf(stderr, "cell: %s\n", err->msg);
 	cell_cli_log(g, "error", err->msg);
 	return CELL_EXIT_FAILURE;
+}
+
+void cell_cli_debug(const struct cell_global *g, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!g->debug)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (g->log)
+		cell_cli_log(g, "debug", msg);
+	else
+		fprintf(stderr, "cell: debug: %s\n", msg);
 }
 
 void cell_cli_log(const struct cell_global *g, const char *level, const char *msg)
@@ -315,6 +332,8 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 		kill(out.pid, SIGKILL);
 		goto fail_kill;
 	}
+	cell_cli_debug(g, "created %s: pid %d, cgroup %s, bundle %s", id, (int)out.pid,
+		       out.cgroups_path[0] ? out.cgroups_path : "none", cli->bundle);
 	if (start) {
 		if (write(opts.start_fd, "0", 1) != 1) {
 			r = cell_error_set(&err, errno, "start %s", id);
@@ -511,6 +530,7 @@ int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
 	}
 	close(fd);
 	unlink(fifo);
+	cell_cli_debug(g, "started %s (pid %d)", id, (int)st.pid);
 	if (cell_cli_load_config(g->root, id, &spec, &err) == 0) {
 		if (spec.hooks.n[CELL_HOOK_POSTSTART]) {
 			cleanup_free char *state = cell_hook_state_json(id, st.pid, "running",
@@ -759,6 +779,7 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 	}
 	cell_error_reset(err);
 	r = cell_state_remove(g->root, id, err);
+	cell_cli_debug(g, "deleted %s (it was %s)", id, cell_status_name(s));
 out:
 	cell_state_free(&st);
 	close(lock);

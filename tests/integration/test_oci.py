@@ -585,3 +585,12 @@ def test_a_named_sandbox_from_flags_is_registered_while_it_runs(root, start):
     status, _, _ = r.finish()
     assert status == 128 + 9
     assert list(root.iterdir()) == []
+
+
+def test_log_file_gets_errors_as_json_lines(root, tdir):
+    log = tdir / "log.json"
+    res = oci(root, "--log", log, "--log-format", "json", "state", "ghost")
+    assert_cell_error(res, 125, "ghost")
+    entry = json.loads(log.read_text().splitlines()[-1])
+    assert entry["level"] == "error" and "ghost" in entry["msg"] and entry["time"]
+    assert_cell_error(oci(root, "--systemd-cgroup", "list"), 125, "systemd")
