@@ -333,6 +333,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.id = c->opts->id ? c->opts->id : c->id,
 			.exec_detach = c->opts->exec_detach,
 			.new_keyring = c->opts->new_keyring,
+			.join_pid = c->opts->join_pid,
 			.bundle = c->opts->bundle,
 			.rootfs = &c->rootfs,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },

@@ -214,6 +214,7 @@ struct cell_child_args {
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */
 	bool new_keyring;	/* join a new session keyring (runc's default) */
+	pid_t join_pid;		/* join the namespaces given by path through this process */
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */

@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cell/ns.h"
 #include "engine.h"
 #include "utils.h"
 
@@ -69,8 +70,18 @@ __attribute__((noreturn)) static void fail_errno(int sync_fd, int errnum, const 
 }
 
 /* Namespaces given by path: the user namespace first, so the others are ours to join. */
-static int join_namespaces(const struct cell_spec *spec, struct cell_error *err)
+static int join_namespaces(const struct cell_spec *spec, pid_t join_pid, struct cell_error *err)
 {
+	/* cell exec: all of the container's namespaces at once, through its process
+	 * (the code of cell ns enter) */
+	if (join_pid > 0) {
+		unsigned types = 0;
+
+		for (int t = 0; t < CELL_NS_COUNT; t++)
+			if (spec->linux.namespaces[t].present && spec->linux.namespaces[t].path)
+				types |= CELL_NS_MASK(t);
+		return cell_ns_join(join_pid, types, err);
+	}
 	static const enum cell_ns_type order[] = { CELL_NS_USER, CELL_NS_PID, CELL_NS_NET,
 						   CELL_NS_IPC, CELL_NS_UTS, CELL_NS_CGROUP,
 						   CELL_NS_TIME, CELL_NS_MNT };
@@ -150,7 +161,7 @@ static int setup_namespaces(const struct cell_child_args *a, struct cell_error *
 
 	if (a->in_userns && !ns[CELL_NS_USER].path && (r = become_userns_root(a, err)) < 0)
 		return r;
-	if ((r = join_namespaces(spec, err)) < 0)
+	if ((r = join_namespaces(spec, a->join_pid, err)) < 0)
 		return r;
 	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
 	if (ns[CELL_NS_CGROUP].present && !ns[CELL_NS_CGROUP].path && !a->cgroupns_made &&
