@@ -918,7 +918,15 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 		free(spec->hostname);
 		spec->hostname = NULL;
 	}
-	if (l->namespaces[CELL_NS_USER].present && !l->namespaces[CELL_NS_USER].path) {
+	if (l->namespaces[CELL_NS_USER].present && l->namespaces[CELL_NS_USER].path) {
+		/* --ns user=PATH: its maps exist already; whether gid 5 is mapped there
+		 * is unknown, so devpts goes without gid=5 */
+		free(l->uid_mappings);
+		free(l->gid_mappings);
+		l->uid_mappings = l->gid_mappings = NULL;
+		l->n_uid_mappings = l->n_gid_mappings = 0;
+		cell_spec_fit_devpts_gid(spec);
+	} else if (l->namespaces[CELL_NS_USER].present) {
 		if ((r = override_maps(cli, true, err)) < 0 ||
 		    (r = override_maps(cli, false, err)) < 0)
 			return r;

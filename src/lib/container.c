@@ -326,7 +326,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.setgroups_allowed = setgroups_allowed,
 			.wait_for_go = needs_go(c),
 			.sigpipe = c->old_sigpipe,
-			.cgroupns_made = !c->has_cgroup,
+			.cgroupns_made = (args.flags & CLONE_NEWCGROUP) != 0,
 			.detached = c->create,
 			.start_fd = c->start_fd,
 			.preserve_fds = c->opts->preserve_fds,

@@ -168,6 +168,8 @@ int cell_seccomp_flag_from_name(const char *name, unsigned int *flag);
 
 /** cell_ns_clone_flags() - CLONE_NEW* flags of namespaces to create at clone time. */
 uint64_t cell_ns_clone_flags(const struct cell_spec *spec, bool cgroup_at_clone);
+/** cell_ns_late_flags() - the CLONE_NEW* flags of new namespaces but cgroup and time. */
+uint64_t cell_ns_late_flags(const struct cell_spec *spec);
 
 /* ---- spec_json.c: names of spec values ---- */
 

@@ -55,17 +55,31 @@ int cell_ns_from_name(const char *name)
  *   (time_namespaces(7)), and clone3(CLONE_NEWTIME) enters at once; the
  *   child unshares, writes /proc/self/timens_offsets, and execve() enters.
  */
-uint64_t cell_ns_clone_flags(const struct cell_spec *spec, bool cgroup_at_clone)
+uint64_t cell_ns_late_flags(const struct cell_spec *spec)
 {
 	uint64_t flags = 0;
 
 	for (int i = 0; i < CELL_NS_COUNT; i++) {
 		const struct cell_namespace *ns = &spec->linux.namespaces[i];
 
-		if (!ns->present || ns->path || i == CELL_NS_TIME ||
-		    (i == CELL_NS_CGROUP && !cgroup_at_clone))
+		if (!ns->present || ns->path || i == CELL_NS_TIME || i == CELL_NS_CGROUP)
 			continue;
 		flags |= (uint64_t)ns_table[i].clone_flag;
 	}
+	return flags;
+}
+
+uint64_t cell_ns_clone_flags(const struct cell_spec *spec, bool cgroup_at_clone)
+{
+	const struct cell_namespace *user = &spec->linux.namespaces[CELL_NS_USER];
+	const struct cell_namespace *cgroup = &spec->linux.namespaces[CELL_NS_CGROUP];
+	uint64_t flags = cell_ns_late_flags(spec);
+
+	/* A user namespace given by path must own the new ones: the child joins it
+	 * first and makes them then (setup_namespaces() in process.c). */
+	if (user->present && user->path)
+		return 0;
+	if (cgroup_at_clone && cgroup->present && !cgroup->path)
+		flags |= CLONE_NEWCGROUP;
 	return flags;
 }

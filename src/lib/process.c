@@ -152,6 +152,15 @@ static int become_userns_root(const struct cell_child_args *a, struct cell_error
 	return 0;
 }
 
+/* A pid namespace made after clone (see setup_namespaces): only a fork enters it. */
+static bool late_pid_ns(const struct cell_spec *spec)
+{
+	const struct cell_namespace *ns = spec->linux.namespaces;
+
+	return ns[CELL_NS_USER].present && ns[CELL_NS_USER].path && ns[CELL_NS_PID].present &&
+	       !ns[CELL_NS_PID].path;
+}
+
 static int setup_namespaces(const struct cell_child_args *a, struct cell_error *err)
 {
 	const struct cell_spec *spec = a->spec;
@@ -163,6 +172,12 @@ static int setup_namespaces(const struct cell_child_args *a, struct cell_error *
 		return r;
 	if ((r = join_namespaces(spec, a->join_pid, err)) < 0)
 		return r;
+	/* Joined a user namespace by path: it owns the namespaces made now. A new
+	 * pid namespace holds our children only: init forks the command into it. */
+	uint64_t late = ns[CELL_NS_USER].present && ns[CELL_NS_USER].path ? cell_ns_late_flags(spec) : 0;
+	if (late && unshare((int)late) < 0)
+		return cell_error_set(err, errno, "unshare namespaces (flags 0x%llx) in the user "
+				      "namespace %s", (unsigned long long)late, ns[CELL_NS_USER].path);
 	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
 	if (ns[CELL_NS_CGROUP].present && !ns[CELL_NS_CGROUP].path && !a->cgroupns_made &&
 	    unshare(CLONE_NEWCGROUP) < 0)
@@ -503,7 +518,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 			fail_errno(a->sync_fd, errno, "dup2 stdio");
 	if (a->start_fd >= 0 && wait_for_start(a, msg.value, &err) < 0)
 		fail(a->sync_fd, &err);
-	if (!spec->cell.init)
+	if (!spec->cell.init && !late_pid_ns(spec))
 		exec_command(a, slave);
 	block_signals();
 	/*
