@@ -452,6 +452,9 @@ int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err)
 	if (!spec->process.cwd || spec->process.cwd[0] != '/')
 		return cell_error_set(err, 0, "process.cwd '%s': expected an absolute path",
 				      spec->process.cwd ? spec->process.cwd : "");
+	if (spec->linux.has_intel_rdt)
+		return cell_error_set(err, ENOTSUP, "linux.intelRdt: Intel RDT (resctrl) is not "
+				      "supported by cell");
 	if ((r = validate_namespaces(spec, err)) < 0 || (r = validate_mounts(spec, err)) < 0 ||
 	    (r = validate_resources(&spec->linux.resources, err)) < 0 ||
 	    (r = cell_security_check(spec, err)) < 0)

@@ -594,3 +594,13 @@ def test_log_file_gets_errors_as_json_lines(root, tdir):
     entry = json.loads(log.read_text().splitlines()[-1])
     assert entry["level"] == "error" and "ghost" in entry["msg"] and entry["time"]
     assert_cell_error(oci(root, "--systemd-cgroup", "list"), 125, "systemd")
+
+
+@pytest.mark.parametrize("field, value, needle", [
+    ("intelRdt", {"closID": "x"}, "linux.intelRdt"),
+    ("mountLabel", "system_u:object_r:x:s0", "linux.mountLabel"),
+])
+def test_what_this_host_cannot_do_is_refused_by_field(root, bundle, field, value, needle):
+    b = bundle(["true"], edit=lambda c: c["linux"].update({field: value}))
+    assert_cell_error(oci(root, "create", "--bundle", b, "no1"), 125, needle)
+    assert list(root.iterdir()) == []
