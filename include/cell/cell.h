@@ -417,6 +417,11 @@ struct cell_run_options {
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
 	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
+	/* cell exec: the existing cgroup to join (as state.json recorded it), or NULL */
+	const char *cgroup_join;
+	bool exec_detach;	/* cell exec -d: return once the command runs (needs init) */
+	/* called with the command's host PID when init reports it (--pid-file) */
+	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);
 	/* cell_run: called once the process is set up, before it execs (state.json). */
 	int (*on_created)(void *ctx, pid_t pid, const char *cgroups_path, struct cell_error *err);
 	void *ctx;

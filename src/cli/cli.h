@@ -31,6 +31,12 @@ int cell_cmd_delete(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_list(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_spec(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_features(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_exec(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_pause(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_resume(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_ps(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_update(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_events(const struct cell_global *g, int argc, char **argv);
 
 /* oci.c: shared by the OCI commands */
 struct cell_run_cli;
@@ -44,6 +50,8 @@ int cell_cli_load_config(const char *root, const char *id, struct cell_spec *spe
 int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 		    struct cell_error *err);
 bool cell_cli_frozen(const struct cell_state *st);
+/** cell_cli_connect_console() - connect to a --console-socket path; the fd or -errno. */
+int cell_cli_connect_console(const char *path, struct cell_error *err);
 /** cell_parse_signal() - "TERM", "SIGTERM", "15", "RTMIN+3" to a number; -1 if none. */
 int cell_parse_signal(const char *s);
 

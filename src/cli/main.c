@@ -17,10 +17,16 @@ static const char usage[] =
 	"  run       run a sandbox from flags, or an OCI bundle (cell run --help)\n"
 	"  create    create a container from an OCI bundle, to be started later\n"
 	"  start     start a created container's process\n"
+	"  exec      run another process in a running container\n"
 	"  state     print a container's OCI state\n"
 	"  kill      send a signal to a container\n"
 	"  delete    remove a stopped container\n"
 	"  list      list containers\n"
+	"  ps        list a container's processes\n"
+	"  pause     freeze a container's processes\n"
+	"  resume    thaw a paused container\n"
+	"  update    change a running container's limits\n"
+	"  events    print a container's resource usage (and OOM events)\n"
 	"  spec      write a config.json (runc's default, or one built by run's flags)\n"
 	"  features  print the OCI features document\n"
 	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
@@ -55,6 +61,8 @@ static const struct command commands[] = {
 	{ "state", cell_cmd_state },   { "kill", cell_cmd_kill },     { "delete", cell_cmd_delete },
 	{ "list", cell_cmd_list },     { "spec", cell_cmd_spec },
 	{ "features", cell_cmd_features }, { "ns", cell_cmd_ns_global },
+	{ "exec", cell_cmd_exec },     { "pause", cell_cmd_pause },   { "resume", cell_cmd_resume },
+	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };

@@ -109,7 +109,7 @@ static int write_pid_file(const char *path, pid_t pid, struct cell_error *err)
 	return cell_write_file_atomic(path, buf, (size_t)n, 0644, err);
 }
 
-static int connect_console(const char *path, struct cell_error *err)
+int cell_cli_connect_console(const char *path, struct cell_error *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -302,7 +302,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 		goto fail;
 	}
 	if (cli->console_socket &&
-	    (opts.console_socket = connect_console(cli->console_socket, &err)) < 0) {
+	    (opts.console_socket = cell_cli_connect_console(cli->console_socket, &err)) < 0) {
 		r = opts.console_socket;
 		goto fail;
 	}

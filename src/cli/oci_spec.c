@@ -249,16 +249,41 @@ int cell_cmd_features(const struct cell_global *g, int argc, char **argv)
 		snprintf(name, sizeof(name), "CAP_%s", cell_cap_name(c));
 		json_array_append_new(caps, json_string(name));
 	}
-	o = json_pack("{s:s,s:s,s:o,s:o,s:{s:o,s:o,s:{s:b,s:b,s:b,s:b,s:b},s:{s:b},s:{s:b},"
-		      "s:{s:b},s:{s:b},s:{s:{s:b}},s:{s:b}},s:{s:s}}",
+	static const char *const actions[] = {
+		"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+		"SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",
+		"SCMP_ACT_NOTIFY", NULL,
+	};
+	static const char *const operators[] = {
+		"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE",
+		"SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL,
+	};
+	static const char *const flags[] = {
+		"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+		"SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL,
+	};
+	static const char *const archs[] = {
+		"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM",
+		"SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32",
+		"SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+		"SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X",
+		"SCMP_ARCH_RISCV64", NULL,
+	};
+	/* truthful: what this build carries out (AppArmor and SELinux only where the
+	 * host has them; Intel RDT and systemd cgroups never) */
+	o = json_pack("{s:s,s:s,s:o,s:o,s:{s:o,s:o,s:{s:b,s:b,s:b,s:b,s:b},"
+		      "s:{s:b,s:o,s:o,s:o,s:o,s:o},s:{s:b},s:{s:b},"
+		      "s:{s:b},s:{s:{s:b}},s:{s:b}},s:{s:s}}",
 		      "ociVersionMin", "1.0.0", "ociVersionMax", CELL_OCI_VERSION, "hooks",
 		      names(hooks), "mountOptions", names(mount_options), "linux", "namespaces",
 		      names(ns_names), "capabilities", caps, "cgroup", "v1", true, "v2", true,
-		      "systemd", false, "systemdUser", false, "rdma", false, "seccomp", "enabled",
-		      false, "apparmor", "enabled", false, "selinux", "enabled", false, "intelRdt",
-		      "enabled", false, "mountExtensions", "idmap", "enabled", false,
-		      "netDevices", "enabled", false, "annotations", "run.cell.version",
-		      CELL_VERSION);
+		      "systemd", false, "systemdUser", false, "rdma", true, "seccomp", "enabled",
+		      true, "actions", names(actions), "operators", names(operators), "archs",
+		      names(archs), "knownFlags", names(flags), "supportedFlags", names(flags),
+		      "apparmor", "enabled", cell_apparmor_enabled(), "selinux", "enabled",
+		      cell_selinux_enabled(), "intelRdt", "enabled", false, "mountExtensions",
+		      "idmap", "enabled", true, "netDevices", "enabled", false, "annotations",
+		      "run.cell.version", CELL_VERSION);
 	text = o ? json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!text) {

@@ -27,22 +27,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "cgroup_internal.h"
 #include "utils.h"
 
-#define CG_BIT(c) (1u << (c))
-#define CG_DEFAULT_ROOT "/sys/fs/cgroup"
-#define CG_DEFAULT_SELF "/proc/self/cgroup"
 #define CG_RMDIR_BUSY_RETRIES 100
-#define CG_DEFAULT_CFS_PERIOD 100000 /* µs, the kernel's default (sched-bwc.rst) */
+#define CG_WAIT_MS 5000 /* freezer settling, cgroup.kill emptying */
 
 int (*cell_cgroup_mkdir_hook)(const char *path, mode_t mode) = mkdir;
 int (*cell_cgroup_rmdir_hook)(const char *path) = rmdir;
 
-static const struct {
-	const char *v1; /* hierarchy directory below a v1 root */
-	const char *v2; /* cgroup2 controller; NULL when v2 has none */
-} controller_names[CELL_CG_COUNT] = {
+const struct cgroup_controller_name cgroup_controller_names[CELL_CG_COUNT] = {
     [CELL_CG_CPU] = {"cpu", "cpu"},
     /* v2 "cpu" always accounts (cpu.stat): there is no cpuacct. */
     [CELL_CG_CPUACCT] = {"cpuacct", NULL},
@@ -50,28 +44,19 @@ static const struct {
     [CELL_CG_MEMORY] = {"memory", "memory"},
     [CELL_CG_PIDS] = {"pids", "pids"},
     [CELL_CG_BLKIO] = {"blkio", "io"},
-};
-
-/* What cell_cgroup_create() was asked for, handed to the mode's create. */
-struct cgroup_request {
-	const struct cell_cgroup_params *params;
-	const struct cell_resources *res;
-	unsigned required; /* controllers a limit needs: fail without them */
-	unsigned optional; /* joined when the host has them, to track and account */
-};
-
-struct cell_cgroup_ops {
-	int (*create)(struct cell_cgroup *cg, const struct cgroup_request *req,
-		      struct cell_error *err);
-	int (*apply)(const struct cell_cgroup *cg, const struct cell_resources *res,
-		     struct cell_error *err);
-	int (*enter)(const struct cell_cgroup *cg, pid_t pid, struct cell_error *err);
-	bool (*oom_killed)(const struct cell_cgroup *cg);
+    /* v2 replaced these two by an eBPF program and cgroup.freeze. */
+    [CELL_CG_DEVICES] = {"devices", NULL},
+    [CELL_CG_FREEZER] = {"freezer", NULL},
+    [CELL_CG_HUGETLB] = {"hugetlb", "hugetlb"},
+    /* v2 leaves packet marking to eBPF and nftables (cgroup-v2.rst, "Deprecated v1 Core Features"). */
+    [CELL_CG_NET_CLS] = {"net_cls", NULL},
+    [CELL_CG_NET_PRIO] = {"net_prio", NULL},
+    [CELL_CG_RDMA] = {"rdma", "rdma"},
 };
 
 /* ---- files ---- */
 
-static int file_path(char *buf, size_t size, const char *dir, const char *file,
+int cgroup_file_path(char *buf, size_t size, const char *dir, const char *file,
 		     struct cell_error *err)
 {
 	if (snprintf(buf, size, "%s/%s", dir, file) >= (int)size)
@@ -80,14 +65,14 @@ static int file_path(char *buf, size_t size, const char *dir, const char *file,
 }
 
 /*
- * cg_write() - write @value to @dir/@file in one write(2): cgroupfs parses
+ * cgroup_write() - write @value to @dir/@file in one write(2): cgroupfs parses
  * each write as one whole value. cell_write_at() never creates the file: a
  * missing interface file means the kernel lacks the feature.
  */
-static int cg_write(const char *dir, const char *file, const char *value, struct cell_error *err)
+int cgroup_write(const char *dir, const char *file, const char *value, struct cell_error *err)
 {
 	char path[PATH_MAX];
-	int r = file_path(path, sizeof(path), dir, file, err);
+	int r = cgroup_file_path(path, sizeof(path), dir, file, err);
 
 	if (r < 0)
 		return r;
@@ -97,8 +82,7 @@ static int cg_write(const char *dir, const char *file, const char *value, struct
 	return 0;
 }
 
-static __attribute__((format(printf, 4, 5))) int
-cg_writef(const char *dir, const char *file, struct cell_error *err, const char *fmt, ...)
+int cgroup_writef(const char *dir, const char *file, struct cell_error *err, const char *fmt, ...)
 {
 	char value[128];
 	va_list ap;
@@ -106,25 +90,25 @@ cg_writef(const char *dir, const char *file, struct cell_error *err, const char 
 	va_start(ap, fmt);
 	vsnprintf(value, sizeof(value), fmt, ap);
 	va_end(ap);
-	return cg_write(dir, file, value, err);
+	return cgroup_write(dir, file, value, err);
 }
 
-/* cg_write_limit() - @v, or @unlimited ("max" on v2 and for pids, "-1" elsewhere on v1). */
-static int cg_write_limit(const char *dir, const char *file, int64_t v, const char *unlimited,
+/* cgroup_write_limit() - @v, or @unlimited ("max" on v2 and for pids, "-1" on v1). */
+int cgroup_write_limit(const char *dir, const char *file, int64_t v, const char *unlimited,
 			  struct cell_error *err)
 {
 	if (v < 0)
-		return cg_write(dir, file, unlimited, err);
-	return cg_writef(dir, file, err, "%" PRId64, v);
+		return cgroup_write(dir, file, unlimited, err);
+	return cgroup_writef(dir, file, err, "%" PRId64, v);
 }
 
-/* cg_read() - @dir/@file into @buf, NUL-terminated; the files read here are small. */
-static int cg_read(const char *dir, const char *file, char *buf, size_t size,
+/* cgroup_read() - @dir/@file into @buf, NUL-terminated; the files read here are small. */
+int cgroup_read(const char *dir, const char *file, char *buf, size_t size,
 		   struct cell_error *err)
 {
 	char path[PATH_MAX];
 	ssize_t n;
-	int r = file_path(path, sizeof(path), dir, file, err);
+	int r = cgroup_file_path(path, sizeof(path), dir, file, err);
 
 	if (r < 0)
 		return r;
@@ -134,17 +118,17 @@ static int cg_read(const char *dir, const char *file, char *buf, size_t size,
 	return 0;
 }
 
-static bool cg_has_file(const char *dir, const char *file)
+bool cgroup_has_file(const char *dir, const char *file)
 {
 	char path[PATH_MAX];
 
-	if (file_path(path, sizeof(path), dir, file, NULL) < 0)
+	if (cgroup_file_path(path, sizeof(path), dir, file, NULL) < 0)
 		return false;
 	return access(path, F_OK) == 0;
 }
 
-/* has_word() - is @word one of the words of @list (separated by @seps)? */
-static bool has_word(const char *list, const char *word, const char *seps)
+/* cgroup_has_word() - is @word one of the words of @list (separated by @seps)? */
+bool cgroup_has_word(const char *list, const char *word, const char *seps)
 {
 	size_t len = strlen(word);
 
@@ -160,10 +144,10 @@ static bool has_word(const char *list, const char *word, const char *seps)
 }
 
 /*
- * keyed_value() - N of the line "@key N" of a flat keyed file (cgroup-v2.rst,
+ * cgroup_keyed_value() - N of the line "@key N" of a flat keyed file (cgroup-v2.rst,
  * "Interface Files"; memory.oom_control in v1 has the same shape).
  */
-static bool keyed_value(const char *buf, const char *key, unsigned long long *out)
+bool cgroup_keyed_value(const char *buf, const char *key, uint64_t *out)
 {
 	size_t len = strlen(key);
 	const char *line = buf;
@@ -180,6 +164,147 @@ static bool keyed_value(const char *buf, const char *key, unsigned long long *ou
 	return false;
 }
 
+
+int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cell_error *err)
+{
+	char buf[64], *end;
+	int r = cgroup_read(dir, file, buf, sizeof(buf), err);
+
+	if (r < 0)
+		return r;
+	if (strncmp(buf, "max", 3) == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	errno = 0;
+	*out = strtoull(buf, &end, 10);
+	if (errno || end == buf)
+		return cell_error_set(err, EINVAL, "%s/%s: not a number: \"%.20s\"", dir, file, buf);
+	return 0;
+}
+
+/*
+ * cgroup_wait_for() - the freezer and cgroup.kill act asynchronously: v1
+ * freezer.state reads FREEZING until every task stopped (cgroup-v1/
+ * freezer-subsystem.rst), v2 cgroup.events says "frozen 1" or "populated 0"
+ * when done (cgroup-v2.rst). Polling every millisecond is what runc does;
+ * the states settle in well under a second unless a task sleeps in D state.
+ */
+int cgroup_wait_for(const char *dir, const char *file, const char *want, struct cell_error *err)
+{
+	const struct timespec one_ms = {.tv_nsec = 1000000};
+	char buf[512];
+	int r, ms;
+
+	for (ms = 0; ms < CG_WAIT_MS; ms++) {
+		r = cgroup_read(dir, file, buf, sizeof(buf), err);
+		if (r < 0)
+			return r;
+		if (strstr(buf, want))
+			return 0;
+		nanosleep(&one_ms, NULL);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	return cell_error_set(err, ETIMEDOUT, "%s/%s: still \"%s\" after %d ms, waiting for \"%s\"",
+			      dir, file, buf, CG_WAIT_MS, want);
+}
+
+/*
+ * cgroup_write_rates() - one write per device: the kernel takes one rule per
+ * write (cgroup-v1/blkio-controller.rst, cgroup-v2.rst "io.max"). @key NULL
+ * gives v1's "MAJ:MIN RATE", else "MAJ:MIN key=RATE".
+ */
+int cgroup_write_rates(const char *dir, const char *file, const struct cell_device_rate *rates,
+		       size_t n, const char *key, struct cell_error *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		const struct cell_device_rate *d = &rates[i];
+
+		if (key)
+			r = cgroup_writef(dir, file, err, "%" PRIu32 ":%" PRIu32 " %s=%" PRIu64,
+					  d->major, d->minor, key, d->rate);
+		else
+			r = cgroup_writef(dir, file, err, "%" PRIu32 ":%" PRIu32 " %" PRIu64,
+					  d->major, d->minor, d->rate);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* rdma.max takes "DEVICE hca_handle=N hca_object=N" per write, the same in v1 and v2. */
+int cgroup_rdma_write(const char *dir, const struct cell_resources *res, struct cell_error *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < res->n_rdma; i++) {
+		const struct cell_rdma_limit *l = &res->rdma[i];
+		char value[256];
+		int len = snprintf(value, sizeof(value), "%s", l->device);
+
+		if (l->has_hca_handles)
+			len += snprintf(value + len, sizeof(value) - (size_t)len,
+					" hca_handle=%" PRIu32, l->hca_handles);
+		if (l->has_hca_objects)
+			snprintf(value + len, sizeof(value) - (size_t)len, " hca_object=%" PRIu32,
+				 l->hca_objects);
+		r = cgroup_write(dir, "rdma.max", value, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * cgroup_hugetlb_write() - hugetlb.<size>.limit_in_bytes in a v1 hierarchy,
+ * hugetlb.<size>.max in the unified one (hugetlb.rst); the .rsvd variants
+ * (reservations, Linux 5.7) get the same limit when the kernel has them, as
+ * runc does, so a reservation cannot outgrow what faulting may use.
+ */
+int cgroup_hugetlb_write(const char *dir, bool unified, const struct cell_resources *res,
+			    struct cell_error *err)
+{
+	const char *suffix = unified ? "max" : "limit_in_bytes";
+	char name[32], file[96];
+	uint64_t kib;
+	size_t i;
+	int r;
+
+	for (i = 0; i < res->n_hugepage_limits; i++) {
+		const struct cell_hugepage_limit *h = &res->hugepage_limits[i];
+
+		if (cgroup_hugetlb_name(h->page_size, name, sizeof(name), &kib) < 0)
+			return cell_error_set(err, EINVAL, "hugepage size \"%s\"", h->page_size);
+		snprintf(file, sizeof(file), "hugetlb.%s.%s", name, suffix);
+		r = cgroup_writef(dir, file, err, "%" PRIu64, h->limit);
+		if (r < 0)
+			return r;
+		snprintf(file, sizeof(file), "hugetlb.%s.rsvd.%s", name, suffix);
+		if (cgroup_has_file(dir, file) &&
+		    (r = cgroup_writef(dir, file, err, "%" PRIu64, h->limit)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* "memory.high" -> CELL_CG_MEMORY; "io.max" -> CELL_CG_BLKIO; core files and unknown ones -1. */
+int cgroup_unified_controller(const char *key)
+{
+	size_t n = strcspn(key, ".");
+	int c;
+
+	for (c = 0; c < CELL_CG_COUNT; c++) {
+		const char *name = cgroup_controller_names[c].v2;
+
+		if (name && strlen(name) == n && strncmp(key, name, n) == 0)
+			return c;
+	}
+	return -1;
+}
 /* ---- detection ---- */
 
 /*
@@ -196,7 +321,7 @@ static bool is_cgroup2(const char *path)
 
 	if (statfs(path, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		return true;
-	return cg_has_file(path, "cgroup.controllers");
+	return cgroup_has_file(path, "cgroup.controllers");
 }
 
 int cell_cgroup_detect(const char *fs_root, enum cell_cgroup_mode *mode, struct cell_error *err)
@@ -211,75 +336,10 @@ int cell_cgroup_detect(const char *fs_root, enum cell_cgroup_mode *mode, struct 
 		*mode = CELL_CGROUP_V2;
 		return 0;
 	}
-	r = file_path(unified, sizeof(unified), fs_root, "unified", err);
+	r = cgroup_file_path(unified, sizeof(unified), fs_root, "unified", err);
 	if (r < 0)
 		return r;
 	*mode = is_cgroup2(unified) ? CELL_CGROUP_HYBRID : CELL_CGROUP_V1;
-	return 0;
-}
-
-/* ---- resources ---- */
-
-/* controllers_for() - the controllers the limits of @res need (bits CELL_CG_*). */
-static unsigned controllers_for(const struct cell_resources *res)
-{
-	unsigned mask = 0;
-
-	if (res->has_memory_limit || res->has_memory_swap)
-		mask |= CG_BIT(CELL_CG_MEMORY);
-	if (res->has_cpu_shares || res->has_cpu_quota || res->has_cpu_period)
-		mask |= CG_BIT(CELL_CG_CPU);
-	if (res->cpuset_cpus || res->cpuset_mems)
-		mask |= CG_BIT(CELL_CG_CPUSET);
-	if (res->has_pids_limit)
-		mask |= CG_BIT(CELL_CG_PIDS);
-	if (res->has_blkio_weight || res->n_read_bps || res->n_write_bps)
-		mask |= CG_BIT(CELL_CG_BLKIO);
-	return mask;
-}
-
-bool cell_resources_any(const struct cell_resources *res)
-{
-	return res && controllers_for(res) != 0;
-}
-
-/* The conversion crun and runc use, so one spec means the same on every runtime. */
-unsigned long cell_cpu_shares_to_weight(unsigned long shares)
-{
-	if (shares < 2)
-		shares = 2;
-	if (shares > 262144)
-		shares = 262144;
-	return 1 + ((shares - 2) * 9999) / 262142;
-}
-
-/* blkio.weight 10..1000 to io.weight 1..10000, as crun maps it. */
-static unsigned long blkio_weight_to_io_weight(unsigned long weight)
-{
-	if (weight < 10)
-		weight = 10;
-	if (weight > 1000)
-		weight = 1000;
-	return 1 + (weight - 10) * 9999 / 990;
-}
-
-/*
- * Both modes store memory + swap (OCI linux.resources.memory.swap), which the
- * kernel accepts only at or above the memory limit (v1: memory.rst, "Swap
- * Extension"); v2 gets the difference. Checked before anything is created.
- */
-static int check_swap(const struct cell_resources *res, struct cell_error *err)
-{
-	if (!res->has_memory_swap || res->memory_swap < 0)
-		return 0;
-	if (!res->has_memory_limit || res->memory_limit < 0)
-		return cell_error_set(err, EINVAL,
-				      "memory+swap limit %" PRId64 " needs a memory limit as well",
-				      res->memory_swap);
-	if (res->memory_swap < res->memory_limit)
-		return cell_error_set(
-		    err, EINVAL, "memory+swap limit %" PRId64 " is below the memory limit %" PRId64,
-		    res->memory_swap, res->memory_limit);
 	return 0;
 }
 
@@ -309,7 +369,7 @@ static bool check_components(const char *path, bool may_be_root)
 /* list_has_controller() - is @name in the comma-joined list of a /proc/PID/cgroup line? */
 static bool list_has_controller(const char *list, const char *name)
 {
-	return has_word(list, name, ",");
+	return cgroup_has_word(list, name, ",");
 }
 
 /*
@@ -362,7 +422,7 @@ static int self_cgroup_path(const char *file, const char *controller, char **out
  * as is when absolute, else below the caller's own cgroup in that hierarchy
  * (@controller, NULL for v2).
  */
-static int cgroup_rel_path(const struct cell_cgroup_params *params, const char *controller,
+int cgroup_rel_path(const struct cell_cgroup_params *params, const char *controller,
 			   char **out, struct cell_error *err)
 {
 	cleanup_free char *self = NULL;
@@ -428,18 +488,6 @@ static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf, str
 	return 1;
 }
 
-/* One descent from a hierarchy root to the leaf, with the mode's hooks. */
-struct cgroup_walk {
-	struct cell_cgroup *cg;
-	const struct cell_resources *res;
-	unsigned controllers; /* of this hierarchy (v1) / to enable on the way (v2) */
-	unsigned optional;    /* v2: may drop out of @controllers where unavailable */
-	/* before a child of @dir is made (v2: enable the controllers) */
-	int (*before_child)(struct cgroup_walk *w, const char *dir, struct cell_error *err);
-	/* after cell made @dir (v1: seed the cpuset) */
-	int (*after_mkdir)(struct cgroup_walk *w, const char *dir, bool leaf,
-			   struct cell_error *err);
-};
 
 /* walk_step() - make @path/@name (@n bytes) and run the hooks; *@path becomes the child. */
 static int walk_step(struct cgroup_walk *w, char **path, const char *name, size_t n, bool leaf,
@@ -464,7 +512,7 @@ static int walk_step(struct cgroup_walk *w, char **path, const char *name, size_
 }
 
 /* cgroup_walk_down() - make the missing directories of @rel below @root; *@leaf_out: the last. */
-static int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel,
+int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel,
 			    char **leaf_out, struct cell_error *err)
 {
 	cleanup_free char *path = NULL;
@@ -493,498 +541,13 @@ static int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char 
 	return 0;
 }
 
-/* ---- v1 (and hybrid) ---- */
-
-/*
- * v1_copy_from_parent() - a new cpuset cgroup starts with empty cpuset.cpus
- * and cpuset.mems, and attaching a task to it fails with ENOSPC
- * (cgroup-v1/cpusets.rst, "How do I use cpusets?"); give it its parent's.
- * (cgroup.clone_children would do the same, but it is the parent's setting,
- * not ours to change.)
- */
-static int v1_copy_from_parent(const char *dir, const char *file, struct cell_error *err)
-{
-	cleanup_free char *parent = strndup(dir, (size_t)(strrchr(dir, '/') - dir));
-	char value[4096];
-	int r;
-
-	if (!parent)
-		return cell_error_set(err, ENOMEM, "cgroup %s", dir);
-	r = cg_read(parent, file, value, sizeof(value), err);
-	if (r < 0)
-		return r;
-	value[strcspn(value, "\n")] = '\0';
-	if (value[0] == '\0') /* nothing to copy; attaching will report it */
-		return 0;
-	return cg_write(dir, file, value, err);
-}
-
-static int v1_seed_cpuset(struct cgroup_walk *w, const char *dir, bool leaf, struct cell_error *err)
-{
-	int r = 0;
-
-	if (!(w->controllers & CG_BIT(CELL_CG_CPUSET)))
-		return 0;
-	/* The leaf gets the user's value right after, in v1_apply_cpuset(). */
-	if (!(leaf && w->res->cpuset_cpus))
-		r = v1_copy_from_parent(dir, "cpuset.cpus", err);
-	if (r == 0 && !(leaf && w->res->cpuset_mems))
-		r = v1_copy_from_parent(dir, "cpuset.mems", err);
-	return r;
-}
-
-/*
- * v1_find_roots() - the real root of each wanted hierarchy. Co-mounted
- * controllers ("cpu,cpuacct" with symlinks "cpu" and "cpuacct") resolve to
- * the same directory, which is then made once.
- */
-static int v1_find_roots(const struct cgroup_request *req, char *roots[CELL_CG_COUNT],
-			 struct cell_error *err)
-{
-	const char *fs_root = req->params->fs_root ? req->params->fs_root : CG_DEFAULT_ROOT;
-	char path[PATH_MAX];
-	int c, r;
-
-	for (c = 0; c < CELL_CG_COUNT; c++) {
-		if (!((req->required | req->optional) & CG_BIT(c)))
-			continue;
-		r = file_path(path, sizeof(path), fs_root, controller_names[c].v1, err);
-		if (r < 0)
-			return r;
-		roots[c] = realpath(path, NULL);
-		if (!roots[c] && errno == ENOENT && !(req->required & CG_BIT(c)))
-			continue;
-		if (!roots[c])
-			return cell_error_set(err, errno,
-					      "cgroup controller %s is not mounted (%s)",
-					      controller_names[c].v1, path);
-	}
-	return 0;
-}
-
-/* v1_create_hierarchy() - make the cgroup in the hierarchy of @c and of whatever shares it. */
-static int v1_create_hierarchy(struct cell_cgroup *cg, const struct cgroup_request *req,
-			       char *const roots[CELL_CG_COUNT], int c, struct cell_error *err)
-{
-	struct cgroup_walk w = {.cg = cg, .res = req->res, .after_mkdir = v1_seed_cpuset};
-	cleanup_free char *rel = NULL;
-	char *leaf = NULL;
-	int other, r;
-
-	for (other = c; other < CELL_CG_COUNT; other++)
-		if (roots[other] && strcmp(roots[other], roots[c]) == 0)
-			w.controllers |= CG_BIT(other);
-	r = cgroup_rel_path(req->params, controller_names[c].v1, &rel, err);
-	if (r == 0)
-		r = cgroup_walk_down(&w, roots[c], rel, &leaf, err);
-	if (r < 0)
-		return r;
-	cg->dirs[c] = leaf;
-	cg->controllers |= CG_BIT(c);
-	for (other = c + 1; other < CELL_CG_COUNT; other++) {
-		if (!(w.controllers & CG_BIT(other)))
-			continue;
-		cg->dirs[other] = strdup(leaf);
-		if (!cg->dirs[other])
-			return cell_error_set(err, ENOMEM, "cgroup %s", leaf);
-		cg->controllers |= CG_BIT(other);
-	}
-	return 0;
-}
-
-static int cgroup_v1_create(struct cell_cgroup *cg, const struct cgroup_request *req,
-			    struct cell_error *err)
-{
-	char *roots[CELL_CG_COUNT] = {NULL};
-	int c, r;
-
-	r = v1_find_roots(req, roots, err);
-	for (c = 0; r == 0 && c < CELL_CG_COUNT; c++)
-		if (roots[c] && !cg->dirs[c])
-			r = v1_create_hierarchy(cg, req, roots, c, err);
-	for (c = 0; c < CELL_CG_COUNT; c++)
-		free(roots[c]);
-	return r;
-}
-
-static int v1_apply_memory(const char *dir, const struct cell_resources *res,
-			   struct cell_error *err)
-{
-	int r;
-
-	if (res->has_memory_limit) {
-		r = cg_write_limit(dir, "memory.limit_in_bytes", res->memory_limit, "-1", err);
-		if (r < 0)
-			return r;
-	}
-	if (!res->has_memory_swap)
-		return 0;
-	if (!cg_has_file(dir, "memory.memsw.limit_in_bytes")) {
-		if (res->memory_swap < 0) /* unlimited is what this kernel does anyway */
-			return 0;
-		return cell_error_set(err, ENOTSUP,
-				      "%s/memory.memsw.limit_in_bytes: a swap limit needs swap "
-				      "accounting, which this kernel does not have enabled "
-				      "(swapaccount=1)",
-				      dir);
-	}
-	/* After memory.limit_in_bytes: memsw may never be below it (memory.rst). */
-	return cg_write_limit(dir, "memory.memsw.limit_in_bytes", res->memory_swap, "-1", err);
-}
-
-static int v1_apply_cpu(const char *dir, const struct cell_resources *res, struct cell_error *err)
-{
-	int r = 0;
-
-	if (res->has_cpu_shares)
-		r = cg_writef(dir, "cpu.shares", err, "%" PRIu64, res->cpu_shares);
-	/*
-	 * Period before quota: the kernel checks each write against the period
-	 * in place (quota/period may not exceed the parent's, sched-bwc.rst), so
-	 * a quota must meet the period it belongs to.
-	 */
-	if (r == 0 && res->has_cpu_period)
-		r = cg_writef(dir, "cpu.cfs_period_us", err, "%" PRIu64, res->cpu_period);
-	if (r == 0 && res->has_cpu_quota)
-		r = cg_write_limit(dir, "cpu.cfs_quota_us", res->cpu_quota, "-1", err);
-	return r;
-}
-
-static int v1_apply_cpuset(const char *dir, const struct cell_resources *res,
-			   struct cell_error *err)
-{
-	int r = 0;
-
-	if (res->cpuset_cpus)
-		r = cg_write(dir, "cpuset.cpus", res->cpuset_cpus, err);
-	if (r == 0 && res->cpuset_mems)
-		r = cg_write(dir, "cpuset.mems", res->cpuset_mems, err);
-	return r;
-}
-
-/*
- * write_rates() - one write per device: the kernel takes one rule per write
- * (cgroup-v1/blkio-controller.rst, cgroup-v2.rst "io.max"). @key NULL gives
- * v1's "MAJ:MIN RATE", else "MAJ:MIN key=RATE".
- */
-static int write_rates(const char *dir, const char *file, const struct cell_device_rate *rates,
-		       size_t n, const char *key, struct cell_error *err)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < n; i++) {
-		const struct cell_device_rate *d = &rates[i];
-
-		if (key)
-			r = cg_writef(dir, file, err, "%" PRIu32 ":%" PRIu32 " %s=%" PRIu64,
-				      d->major, d->minor, key, d->rate);
-		else
-			r = cg_writef(dir, file, err, "%" PRIu32 ":%" PRIu32 " %" PRIu64, d->major,
-				      d->minor, d->rate);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/*
- * pick_file() - the first of @a and @b that @dir has: weights moved files as
- * CFQ gave way to BFQ (blkio.weight went with CFQ in 5.0).
- */
-static const char *pick_file(const char *dir, const char *a, const char *b)
-{
-	if (cg_has_file(dir, a))
-		return a;
-	return cg_has_file(dir, b) ? b : NULL;
-}
-
-static int v1_apply_blkio(const char *dir, const struct cell_resources *res, struct cell_error *err)
-{
-	const char *file;
-	int r;
-
-	if (res->has_blkio_weight) {
-		file = pick_file(dir, "blkio.weight", "blkio.bfq.weight");
-		if (!file)
-			return cell_error_set(
-			    err, ENOTSUP,
-			    "blkio.weight: not supported by this kernel's I/O "
-			    "scheduler (no blkio.weight or blkio.bfq.weight in %s)",
-			    dir);
-		r = cg_writef(dir, file, err, "%u", (unsigned)res->blkio_weight);
-		if (r < 0)
-			return r;
-	}
-	r = write_rates(dir, "blkio.throttle.read_bps_device", res->read_bps, res->n_read_bps, NULL,
-			err);
-	if (r < 0)
-		return r;
-	return write_rates(dir, "blkio.throttle.write_bps_device", res->write_bps, res->n_write_bps,
-			   NULL, err);
-}
-
-static int cgroup_v1_apply(const struct cell_cgroup *cg, const struct cell_resources *res,
-			   struct cell_error *err)
-{
-	int r = 0;
-
-	if (cg->dirs[CELL_CG_MEMORY])
-		r = v1_apply_memory(cg->dirs[CELL_CG_MEMORY], res, err);
-	if (r == 0 && cg->dirs[CELL_CG_CPU])
-		r = v1_apply_cpu(cg->dirs[CELL_CG_CPU], res, err);
-	if (r == 0 && cg->dirs[CELL_CG_CPUSET])
-		r = v1_apply_cpuset(cg->dirs[CELL_CG_CPUSET], res, err);
-	if (r == 0 && cg->dirs[CELL_CG_PIDS] && res->has_pids_limit)
-		r = cg_write_limit(cg->dirs[CELL_CG_PIDS], "pids.max", res->pids_limit, "max", err);
-	if (r == 0 && cg->dirs[CELL_CG_BLKIO])
-		r = v1_apply_blkio(cg->dirs[CELL_CG_BLKIO], res, err);
-	return r;
-}
-
-static int cgroup_v1_enter(const struct cell_cgroup *cg, pid_t pid, struct cell_error *err)
-{
-	int c, other, r;
-
-	for (c = 0; c < CELL_CG_COUNT; c++) {
-		if (!cg->dirs[c])
-			continue;
-		for (other = 0; other < c; other++) /* co-mounted: one directory */
-			if (cg->dirs[other] && strcmp(cg->dirs[other], cg->dirs[c]) == 0)
-				break;
-		if (other < c)
-			continue;
-		r = cg_writef(cg->dirs[c], "cgroup.procs", err, "%d", (int)pid);
-		/* cgroup-v1/cpusets.rst: no task may join an empty cpuset. */
-		if (r == -ENOSPC && cg->controllers & CG_BIT(CELL_CG_CPUSET) &&
-		    strcmp(cg->dirs[c], cg->dirs[CELL_CG_CPUSET]) == 0)
-			return cell_error_prefix(err, "empty cpuset.cpus or cpuset.mems in %s",
-						 cg->dirs[c]);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static bool oom_kill_count(const char *dir, const char *file)
-{
-	unsigned long long n = 0;
-	char buf[4096];
-
-	if (!dir || cg_read(dir, file, buf, sizeof(buf), NULL) < 0)
-		return false;
-	return keyed_value(buf, "oom_kill", &n) && n > 0;
-}
-
-/* memory.oom_control reports "oom_kill N" since Linux 4.13 (cgroup-v1/memory.rst). */
-static bool cgroup_v1_oom_killed(const struct cell_cgroup *cg)
-{
-	return oom_kill_count(cg->dirs[CELL_CG_MEMORY], "memory.oom_control");
-}
-
-static const struct cell_cgroup_ops cgroup_v1_ops = {
-    .create = cgroup_v1_create,
-    .apply = cgroup_v1_apply,
-    .enter = cgroup_v1_enter,
-    .oom_killed = cgroup_v1_oom_killed,
-};
-
-/* ---- v2 ---- */
-
-/* v2_enable_failed() - say why a write to cgroup.subtree_control of @dir failed. */
-static int v2_enable_failed(const struct cell_cgroup *cg, const char *dir, const char *add, int r,
-			    struct cell_error *err)
-{
-	if (r == -EBUSY)
-		return cell_error_set(
-		    err, EBUSY,
-		    "cannot enable \"%s\" in %s/cgroup.subtree_control: that cgroup "
-		    "holds processes, and cgroup v2 gives controllers only to the "
-		    "children of a cgroup without any (cgroup-v2.rst, \"No Internal "
-		    "Process Constraint\")",
-		    add, dir);
-	if (cg->rootless && (r == -EACCES || r == -EPERM || r == -EROFS))
-		return cell_error_set(
-		    err, -r,
-		    "cannot enable \"%s\" in %s/cgroup.subtree_control: resource "
-		    "limits need a cgroup delegated to this user (see cell-run(1))",
-		    add, dir);
-	return r;
-}
-
-/*
- * v2_enable_controllers() - add to @dir's cgroup.subtree_control the wanted
- * controllers it lacks, in one write: a controller works in a cgroup only if
- * every ancestor enables it (cgroup-v2.rst, "Enabling and Disabling").
- */
-static int v2_enable_controllers(struct cgroup_walk *w, const char *dir, struct cell_error *err)
-{
-	char avail[1024], enabled[1024], add[128] = "";
-	int c, r;
-
-	r = cg_read(dir, "cgroup.controllers", avail, sizeof(avail), err);
-	if (r == 0)
-		r = cg_read(dir, "cgroup.subtree_control", enabled, sizeof(enabled), err);
-	for (c = 0; r == 0 && c < CELL_CG_COUNT; c++) {
-		const char *name = controller_names[c].v2;
-
-		if (!(w->controllers & CG_BIT(c)))
-			continue;
-		if (!has_word(avail, name, " \n")) {
-			if (w->optional & CG_BIT(c)) {
-				w->controllers &= ~CG_BIT(c);
-				continue;
-			}
-			return cell_error_set(err, ENOTSUP,
-					      "cgroup controller %s is not available in %s "
-					      "(not in its cgroup.controllers)",
-					      name, dir);
-		}
-		if (!has_word(enabled, name, " \n"))
-			snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s+%s",
-				 add[0] ? " " : "", name);
-	}
-	if (r < 0 || add[0] == '\0')
-		return r;
-	r = cg_write(dir, "cgroup.subtree_control", add, err);
-	return r < 0 ? v2_enable_failed(w->cg, dir, add, r, err) : 0;
-}
-
-static int cgroup_v2_create(struct cell_cgroup *cg, const struct cgroup_request *req,
-			    struct cell_error *err)
-{
-	struct cgroup_walk w = {.cg = cg,
-				.res = req->res,
-				.optional = req->optional,
-				.before_child = v2_enable_controllers};
-	const char *fs_root = req->params->fs_root ? req->params->fs_root : CG_DEFAULT_ROOT;
-	cleanup_free char *rel = NULL;
-	int c, r;
-
-	for (c = 0; c < CELL_CG_COUNT; c++)
-		if (((req->required | req->optional) & CG_BIT(c)) && controller_names[c].v2)
-			w.controllers |= CG_BIT(c);
-	r = cgroup_rel_path(req->params, NULL, &rel, err);
-	if (r == 0)
-		r = cgroup_walk_down(&w, fs_root, rel, &cg->dirs[0], err);
-	if (r < 0)
-		return r;
-	cg->controllers = w.controllers;
-	/* For clone3(CLONE_INTO_CGROUP): the child starts life inside. */
-	cg->v2_fd = open(cg->dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg->v2_fd < 0)
-		return cell_error_set(err, errno, "cannot open cgroup %s", cg->dirs[0]);
-	return 0;
-}
-
-static int v2_apply_memory(const char *dir, const struct cell_resources *res,
-			   struct cell_error *err)
-{
-	int r = 0;
-
-	if (res->has_memory_limit)
-		r = cg_write_limit(dir, "memory.max", res->memory_limit, "max", err);
-	if (r < 0 || !res->has_memory_swap)
-		return r;
-	/* v2 limits swap alone (cgroup-v2.rst, "memory.swap.max"); check_swap() vetted it. */
-	if (res->memory_swap < 0)
-		return cg_write(dir, "memory.swap.max", "max", err);
-	return cg_writef(dir, "memory.swap.max", err, "%" PRId64,
-			 res->memory_swap - res->memory_limit);
-}
-
-static int v2_apply_cpu(const char *dir, const struct cell_resources *res, struct cell_error *err)
-{
-	uint64_t period = res->has_cpu_period ? res->cpu_period : CG_DEFAULT_CFS_PERIOD;
-	int r = 0;
-
-	if (res->has_cpu_shares)
-		r = cg_writef(dir, "cpu.weight", err, "%lu",
-			      cell_cpu_shares_to_weight((unsigned long)res->cpu_shares));
-	if (r < 0 || !(res->has_cpu_quota || res->has_cpu_period))
-		return r;
-	/* cpu.max holds both, so v1's ordering problem does not arise. */
-	if (!res->has_cpu_quota || res->cpu_quota < 0)
-		return cg_writef(dir, "cpu.max", err, "max %" PRIu64, period);
-	return cg_writef(dir, "cpu.max", err, "%" PRId64 " %" PRIu64, res->cpu_quota, period);
-}
-
-/*
- * io.weight (blk-iocost, 1..10000) takes "default N"; io.bfq.weight keeps
- * BFQ's own range 1..1000, which blkio weights already fit.
- */
-static int v2_apply_io_weight(const char *dir, uint16_t weight, struct cell_error *err)
-{
-	if (cg_has_file(dir, "io.weight"))
-		return cg_writef(dir, "io.weight", err, "default %lu",
-				 blkio_weight_to_io_weight(weight));
-	if (cg_has_file(dir, "io.bfq.weight"))
-		return cg_writef(dir, "io.bfq.weight", err, "%u", (unsigned)weight);
-	return cell_error_set(err, ENOTSUP,
-			      "io.weight: not supported by this kernel's I/O scheduler "
-			      "(no io.weight or io.bfq.weight in %s)",
-			      dir);
-}
-
-static int v2_apply_io(const char *dir, const struct cell_resources *res, struct cell_error *err)
-{
-	int r = 0;
-
-	if (res->has_blkio_weight)
-		r = v2_apply_io_weight(dir, res->blkio_weight, err);
-	if (r == 0)
-		r = write_rates(dir, "io.max", res->read_bps, res->n_read_bps, "rbps", err);
-	if (r == 0)
-		r = write_rates(dir, "io.max", res->write_bps, res->n_write_bps, "wbps", err);
-	return r;
-}
-
-static int cgroup_v2_apply(const struct cell_cgroup *cg, const struct cell_resources *res,
-			   struct cell_error *err)
-{
-	const char *dir = cg->dirs[0];
-	int r;
-
-	r = v2_apply_memory(dir, res, err);
-	if (r == 0)
-		r = v2_apply_cpu(dir, res, err);
-	if (r == 0 && res->cpuset_cpus)
-		r = cg_write(dir, "cpuset.cpus", res->cpuset_cpus, err);
-	if (r == 0 && res->cpuset_mems)
-		r = cg_write(dir, "cpuset.mems", res->cpuset_mems, err);
-	if (r == 0 && res->has_pids_limit)
-		r = cg_write_limit(dir, "pids.max", res->pids_limit, "max", err);
-	if (r == 0)
-		r = v2_apply_io(dir, res, err);
-	return r;
-}
-
-static int cgroup_v2_enter(const struct cell_cgroup *cg, pid_t pid, struct cell_error *err)
-{
-	return cg_writef(cg->dirs[0], "cgroup.procs", err, "%d", (int)pid);
-}
-
-/* memory.events counts "oom_kill" for the cgroup and its descendants (cgroup-v2.rst). */
-static bool cgroup_v2_oom_killed(const struct cell_cgroup *cg)
-{
-	if (!(cg->controllers & CG_BIT(CELL_CG_MEMORY)))
-		return false;
-	return oom_kill_count(cg->dirs[0], "memory.events");
-}
-
-static const struct cell_cgroup_ops cgroup_v2_ops = {
-    .create = cgroup_v2_create,
-    .apply = cgroup_v2_apply,
-    .enter = cgroup_v2_enter,
-    .oom_killed = cgroup_v2_oom_killed,
-};
-
 /* ---- lifetime ---- */
 
 void cell_cgroup_init(struct cell_cgroup *cg)
 {
 	memset(cg, 0, sizeof(*cg));
 	cg->v2_fd = -1;
+	cg->bpf_prog_fd = -1;
 }
 
 /*
@@ -1008,8 +571,10 @@ static int cgroup_rmdir(const char *path, struct cell_error *err)
 
 /*
  * cgroup_release() - remove what cell made, deepest first (the reverse of
- * creation order), free everything, and go back to the init state. v2_fd is
- * trusted only once ops is set, so a memset-zeroed @cg never closes fd 0.
+ * creation order), free everything, and go back to the init state. The fds
+ * are trusted only once ops is set, so a memset-zeroed @cg never closes fd 0.
+ * The device program needs no detaching: removing the cgroup releases every
+ * program attached to it (kernel/bpf/cgroup.c, cgroup_bpf_release()).
  */
 static int cgroup_release(struct cell_cgroup *cg, struct cell_error *err)
 {
@@ -1025,10 +590,44 @@ static int cgroup_release(struct cell_cgroup *cg, struct cell_error *err)
 	}
 	for (c = 0; c < CELL_CG_COUNT; c++)
 		free(cg->dirs[c]);
-	if (cg->ops && cg->v2_fd >= 0)
-		close(cg->v2_fd);
+	if (cg->ops) {
+		safe_close(cg->bpf_prog_fd);
+		safe_close(cg->v2_fd);
+	}
+	free(cg->fs_root);
+	free(cg->hugepages_dir);
 	cell_cgroup_init(cg);
 	return ret;
+}
+
+/* cgroup_setup() - what create and open share: mode, ops, the params kept for update. */
+static int cgroup_setup(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
+			struct cell_error *err)
+{
+	const char *fs_root = params->fs_root ? params->fs_root : CG_DEFAULT_ROOT;
+	int r;
+
+	cell_cgroup_init(cg);
+	r = cell_cgroup_detect(fs_root, &cg->mode, err);
+	if (r < 0)
+		return r;
+	cg->fs_root = strdup(fs_root);
+	if (params->hugepages_dir)
+		cg->hugepages_dir = strdup(params->hugepages_dir);
+	if (!cg->fs_root || (params->hugepages_dir && !cg->hugepages_dir)) {
+		cgroup_release(cg, NULL);
+		return cell_error_set(err, ENOMEM, "cgroup %s", fs_root);
+	}
+	cg->rootless = params->rootless;
+	cg->ops = cg->mode == CELL_CGROUP_V2 ? &cgroup_v2_ops : &cgroup_v1_ops;
+	return 0;
+}
+
+static struct cell_cgroup_params kept_params(const struct cell_cgroup *cg)
+{
+	return (struct cell_cgroup_params){.fs_root = cg->fs_root,
+					   .hugepages_dir = cg->hugepages_dir,
+					   .rootless = cg->rootless};
 }
 
 int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
@@ -1036,7 +635,6 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 {
 	static const struct cell_resources no_limits;
 	struct cgroup_request req = {.params = params, .res = res ? res : &no_limits};
-	enum cell_cgroup_mode mode;
 	int r;
 
 	cell_cgroup_init(cg);
@@ -1045,25 +643,29 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 				      "cgroups path \"%s\" must name a cgroup "
 				      "without \".\" or \"..\" components",
 				      params->cgroups_path ? params->cgroups_path : "");
-	r = check_swap(req.res, err);
-	if (r == 0)
-		r = cell_cgroup_detect(params->fs_root ? params->fs_root : CG_DEFAULT_ROOT, &mode,
-				       err);
+	r = cgroup_setup(cg, params, err);
 	if (r < 0)
 		return r;
-	req.required = controllers_for(req.res);
+	r = cgroup_validate_for_mode(params, cg->mode, req.res, err);
+	if (r < 0) {
+		cgroup_release(cg, NULL);
+		return r;
+	}
+	req.devices = !params->rootless && req.res->n_devices > 0;
+	req.required = cgroup_controllers_for(req.res, req.devices);
 	/* Without limits the cgroup still tracks the container and its OOM kills. */
 	if (!req.required)
 		req.optional = CG_BIT(CELL_CG_MEMORY) | CG_BIT(CELL_CG_PIDS) | CG_BIT(CELL_CG_CPU);
 	/* v1 cpuacct follows cpu, so the container's CPU time is its own (v2: cpu.stat). */
 	if ((req.required | req.optional) & CG_BIT(CELL_CG_CPU))
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);
-	cg->mode = mode;
-	cg->rootless = params->rootless;
-	cg->ops = mode == CELL_CGROUP_V2 ? &cgroup_v2_ops : &cgroup_v1_ops;
+	/* pause and kill --all need the v1 freezer (v2: cgroup.freeze, no controller). */
+	req.optional |= CG_BIT(CELL_CG_FREEZER);
+	if (params->all_controllers)
+		req.optional |= (1U << CELL_CG_COUNT) - 1;
 	r = cg->ops->create(cg, &req, err);
 	if (r == 0)
-		r = cg->ops->apply(cg, req.res, err);
+		r = cg->ops->apply(cg, req.res, req.devices, err);
 	if (r < 0)
 		cgroup_release(cg, NULL); /* @err keeps the first failure */
 	return r;
@@ -1076,9 +678,113 @@ int cell_cgroup_enter(struct cell_cgroup *cg, pid_t pid, struct cell_error *err)
 	return cg->ops->enter(cg, pid, err);
 }
 
+static int not_open(struct cell_error *err)
+{
+	return cell_error_set(err, EINVAL, "no cgroup: neither created nor opened");
+}
+
+/* checkBeforeUpdate: runc refuses a limit below what the cgroup uses already. */
+static int check_before_update(const struct cell_cgroup *cg, const struct cell_resources *res,
+			       struct cell_error *err)
+{
+	uint64_t usage;
+	int r;
+
+	if (!res->check_before_update)
+		return 0;
+	if (res->has_memory_limit && res->memory_limit >= 0) {
+		r = cg->ops->memory_usage(cg, false, &usage, err);
+		if (r < 0)
+			return r;
+		if ((uint64_t)res->memory_limit < usage)
+			return cell_error_set(err, EBUSY,
+					      "linux.resources.memory.limit %" PRId64 ": below the current "
+						  "usage of %" PRIu64 " bytes (checkBeforeUpdate)",
+					      res->memory_limit, usage);
+	}
+	if (res->has_memory_swap && res->memory_swap >= 0) {
+		r = cg->ops->memory_usage(cg, true, &usage, err);
+		if (r < 0)
+			return r;
+		if ((uint64_t)res->memory_swap < usage)
+			return cell_error_set(err, EBUSY,
+					      "linux.resources.memory.swap %" PRId64 ": below the current "
+						  "memory+swap usage of %" PRIu64
+						  " bytes (checkBeforeUpdate)",
+					      res->memory_swap, usage);
+	}
+	return 0;
+}
+
+int cell_cgroup_update(struct cell_cgroup *cg, const struct cell_resources *res,
+		       struct cell_error *err)
+{
+	struct cell_cgroup_params p = kept_params(cg);
+	unsigned missing;
+	int c, r;
+
+	if (!cg->ops)
+		return not_open(err);
+	r = cgroup_validate_for_mode(&p, cg->mode, res, err);
+	if (r < 0)
+		return r;
+	missing = cgroup_controllers_for(res, false) & ~cg->controllers;
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		if (missing & CG_BIT(c))
+			return cell_error_set(err, ENOTSUP,
+					      "cannot update: the container's cgroup has no %s "
+					      "controller (it was created without that limit)",
+					      cgroup_controller_names[c].v1);
+	r = check_before_update(cg, res, err);
+	return r < 0 ? r : cg->ops->apply(cg, res, false, err);
+}
+
+int cell_cgroup_freeze(struct cell_cgroup *cg, bool frozen, struct cell_error *err)
+{
+	return cg->ops ? cg->ops->freeze(cg, frozen, err) : not_open(err);
+}
+
+int cell_cgroup_frozen(const struct cell_cgroup *cg, bool *frozen, struct cell_error *err)
+{
+	return cg->ops ? cg->ops->frozen(cg, frozen, err) : not_open(err);
+}
+
+int cell_cgroup_oom_count(const struct cell_cgroup *cg, struct cell_cgroup_oom *oom,
+			  struct cell_error *err)
+{
+	memset(oom, 0, sizeof(*oom));
+	return cg->ops ? cg->ops->oom_count(cg, oom, err) : not_open(err);
+}
+
 bool cell_cgroup_oom_killed(const struct cell_cgroup *cg)
 {
-	return cg->ops && cg->ops->oom_killed(cg);
+	struct cell_cgroup_oom oom;
+
+	return cg->ops && cell_cgroup_oom_count(cg, &oom, NULL) == 0 && oom.oom_kill > 0;
+}
+
+int cell_cgroup_stats(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
+		      struct cell_error *err)
+{
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (!cg->ops)
+		return not_open(err);
+	r = cg->ops->stats(cg, st, err);
+	if (r < 0)
+		cell_cgroup_stats_free(st);
+	return r;
+}
+
+void cell_cgroup_stats_free(struct cell_cgroup_stats *st)
+{
+	free(st->cpu.percpu);
+	free(st->memory.raw);
+	free(st->blkio.service_bytes);
+	free(st->blkio.serviced);
+	free(st->hugetlb);
+	memset(st, 0, sizeof(*st));
 }
 
 int cell_cgroup_destroy(struct cell_cgroup *cg, struct cell_error *err)
@@ -1088,7 +794,209 @@ int cell_cgroup_destroy(struct cell_cgroup *cg, struct cell_error *err)
 
 void cell_cgroup_forget(struct cell_cgroup *cg)
 {
-	while (cg->n_created > 0)
-		free(cg->created[--cg->n_created]);
+	size_t i;
+
+	for (i = 0; i < cg->n_created; i++)
+		free(cg->created[i]);
+	cg->n_created = 0; /* nothing left for release to remove */
 	cgroup_release(cg, NULL);
+}
+
+/* ---- saving and reopening (state directory) ---- */
+
+static const char *const mode_words[] = {
+    [CELL_CGROUP_V1] = "v1", [CELL_CGROUP_V2] = "v2", [CELL_CGROUP_HYBRID] = "hybrid"};
+
+int cell_cgroup_save(const struct cell_cgroup *cg, char **text, struct cell_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+	int c;
+
+	*text = NULL;
+	if (!cg->ops)
+		return not_open(err);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return cell_error_set(err, errno, "cgroup state");
+	fprintf(f, "mode %s\ncontrollers %#x\nunified %#x\n", mode_words[cg->mode],
+		cg->controllers, cg->unified);
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		if (cg->dirs[c])
+			fprintf(f, "dir %d %s\n", c, cg->dirs[c]);
+	for (i = 0; i < cg->n_created; i++)
+		fprintf(f, "created %s\n", cg->created[i]);
+	if (fclose(f) != 0) {
+		free(buf);
+		return cell_error_set(err, ENOMEM, "cgroup state");
+	}
+	/* A path with a newline would read back as two lines. */
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		if (cg->dirs[c] && strchr(cg->dirs[c], '\n')) {
+			free(buf);
+			return cell_error_set(err, EINVAL, "cgroup path with a newline: %s",
+					      cg->dirs[c]);
+		}
+	*text = buf;
+	return 0;
+}
+
+/* below_root() - is @path an absolute path strictly below @root, without "." or ".."? */
+static bool below_root(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return path[0] == '/' && strncmp(path, root, n) == 0 && path[n] == '/' &&
+	       check_components(path + n, false);
+}
+
+/* open_line() - one "KEY VALUE" line of a saved cgroup into @cg. */
+static int open_line(struct cell_cgroup *cg, const char *root, char *line, struct cell_error *err)
+{
+	char *value = strchr(line, ' ');
+	char **slot = NULL;
+	long c;
+
+	if (!value)
+		return cell_error_set(err, EINVAL, "saved cgroup: bad line \"%s\"", line);
+	*value++ = '\0';
+	if (strcmp(line, "mode") == 0)
+		return strcmp(value, mode_words[cg->mode]) == 0
+			   ? 0
+			   : cell_error_set(err, EINVAL, "saved cgroup is %s, but %s is %s now", value,
+					    root, mode_words[cg->mode]);
+	if (strcmp(line, "controllers") == 0 || strcmp(line, "unified") == 0) {
+		*(strcmp(line, "unified") == 0 ? &cg->unified : &cg->controllers) =
+		    (unsigned)strtoul(value, NULL, 16);
+		return 0;
+	}
+	if (strcmp(line, "dir") == 0) {
+		c = strtol(value, &value, 10);
+		if (c < 0 || c >= CELL_CG_COUNT || *value++ != ' ' || cg->dirs[c])
+			return cell_error_set(err, EINVAL, "saved cgroup: bad dir line");
+		slot = &cg->dirs[c];
+	} else if (strcmp(line, "created") == 0) {
+		if (cg->n_created == CELL_CGROUP_MAX_DIRS)
+			return cell_error_set(err, E2BIG, "saved cgroup: too many directories");
+		slot = &cg->created[cg->n_created];
+	} else {
+		return cell_error_set(err, EINVAL, "saved cgroup: unknown key \"%s\"", line);
+	}
+	/* The state file decides what delete removes: nothing outside the root. */
+	if (!below_root(value, root))
+		return cell_error_set(err, EINVAL, "saved cgroup: %s is not below %s", value, root);
+	*slot = strdup(value);
+	if (!*slot)
+		return cell_error_set(err, ENOMEM, "saved cgroup");
+	if (slot == &cg->created[cg->n_created])
+		cg->n_created++;
+	return 0;
+}
+
+static int open_saved(struct cell_cgroup *cg, const char *saved, struct cell_error *err)
+{
+	cleanup_free char *copy = strdup(saved);
+	char *line, *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return cell_error_set(err, ENOMEM, "saved cgroup");
+	for (line = strtok_r(copy, "\n", &save); r == 0 && line; line = strtok_r(NULL, "\n", &save))
+		r = open_line(cg, cg->fs_root, line, err);
+	if (r == 0 && !cg->dirs[0] && cg->mode == CELL_CGROUP_V2)
+		r = cell_error_set(err, EINVAL, "saved cgroup: no directory");
+	return r;
+}
+
+/*
+ * open_dir() - the cgroup at params->cgroups_path in the hierarchy of @c (v2:
+ * the only one), if it exists there; hybrid hosts look in <root>/unified for
+ * a controller no v1 hierarchy has. Return 1 if found, 0 if not, or -errno.
+ */
+static int open_dir(struct cell_cgroup *cg, const struct cell_cgroup_params *params, int c,
+		    struct cell_error *err)
+{
+	const char *name = cg->mode == CELL_CGROUP_V2 ? NULL : cgroup_controller_names[c].v1;
+	cleanup_free char *rel = NULL;
+	char root[PATH_MAX], *dir = NULL;
+	bool unified = false;
+	int r;
+
+	r = cgroup_file_path(root, sizeof(root), cg->fs_root, name ? name : "", err);
+	if (r == 0 && name && access(root, F_OK) < 0 && cg->mode == CELL_CGROUP_HYBRID &&
+	    cgroup_controller_names[c].v2) {
+		unified = true;
+		name = NULL;
+		r = cgroup_file_path(root, sizeof(root), cg->fs_root, "unified", err);
+	}
+	if (r == 0)
+		r = cgroup_rel_path(params, name, &rel, err);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r; /* -ENOENT: no line for an unmounted hierarchy */
+	if (asprintf(&dir, "%s/%s", root, rel + strspn(rel, "/")) < 0)
+		return cell_error_set(err, ENOMEM, "cgroup %s", root);
+	if (access(dir, F_OK) < 0 || !below_root(dir, cg->fs_root)) {
+		free(dir);
+		return 0;
+	}
+	cg->dirs[c] = dir;
+	cg->controllers |= CG_BIT(c);
+	if (unified)
+		cg->unified |= CG_BIT(c);
+	return 1;
+}
+
+/*
+ * open_by_path() - the cgroup at params->cgroups_path in each hierarchy that
+ * has it; only these leaves count as the container's (and are removed).
+ */
+static int open_by_path(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
+			struct cell_error *err)
+{
+	size_t i;
+	int c, r;
+
+	for (c = 0; c < (cg->mode == CELL_CGROUP_V2 ? 1 : CELL_CG_COUNT); c++) {
+		r = open_dir(cg, params, c, err);
+		if (r < 0)
+			return r;
+		for (i = 0; r > 0 && i < cg->n_created; i++) /* co-mounted: one directory */
+			if (strcmp(cg->created[i], cg->dirs[c]) == 0)
+				r = 0;
+		if (r == 0)
+			continue;
+		cg->created[cg->n_created] = strdup(cg->dirs[c]);
+		if (!cg->created[cg->n_created])
+			return cell_error_set(err, ENOMEM, "cgroup %s", cg->dirs[c]);
+		cg->n_created++;
+	}
+	if (!cg->controllers)
+		return cell_error_set(err, ENOENT, "cgroup \"%s\" does not exist below %s",
+				      params->cgroups_path, cg->fs_root);
+	return 0;
+}
+
+int cell_cgroup_open(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
+		     const char *saved, struct cell_error *err)
+{
+	int r;
+
+	if (!saved && (!params->cgroups_path || !check_components(params->cgroups_path, false)))
+		return cell_error_set(err, EINVAL, "cgroups path \"%s\" must name a cgroup",
+				      params->cgroups_path ? params->cgroups_path : "");
+	r = cgroup_setup(cg, params, err);
+	if (r < 0)
+		return r;
+	r = saved ? open_saved(cg, saved, err) : open_by_path(cg, params, err);
+	if (r == 0 && cg->mode == CELL_CGROUP_V2) {
+		cg->v2_fd = open(cg->dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cg->v2_fd < 0)
+			r = cell_error_set(err, errno, "cannot open cgroup %s", cg->dirs[0]);
+	}
+	if (r < 0)
+		cgroup_release(cg, NULL);
+	return r;
 }

@@ -2,11 +2,17 @@
  * cell — cgroups (internal): detection of v1 / v2 / hybrid hosts and one ops
  * table per mode. The file system root is a parameter so unit tests can point
  * it at a temporary directory that mimics a v1 or v2 tree.
+ *
+ * Lifecycle for the OCI commands: cell_cgroup_create() at `create`,
+ * cell_cgroup_save() into the state directory, cell_cgroup_open() in the later
+ * process of `kill`, `pause`, `resume`, `ps`, `events`, `update`, `delete`,
+ * and cell_cgroup_destroy() at `delete`.
  */
 #ifndef CELL_CGROUP_H
 #define CELL_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cell/cell.h"
@@ -17,7 +23,7 @@ enum cell_cgroup_mode {
 	CELL_CGROUP_HYBRID, /* v1 controllers plus cgroup2 at <root>/unified */
 };
 
-/* v1 controllers cell knows, in the order directories are made. */
+/* Controllers cell knows, in the order directories are made. */
 enum cell_cgroup_controller {
 	CELL_CG_CPU,
 	CELL_CG_CPUACCT,
@@ -25,10 +31,16 @@ enum cell_cgroup_controller {
 	CELL_CG_MEMORY,
 	CELL_CG_PIDS,
 	CELL_CG_BLKIO,
+	CELL_CG_DEVICES,  /* v1 only; v2 uses an eBPF program */
+	CELL_CG_FREEZER,  /* v1 only; v2 has cgroup.freeze in every cgroup */
+	CELL_CG_HUGETLB,
+	CELL_CG_NET_CLS,  /* v1 only */
+	CELL_CG_NET_PRIO, /* v1 only */
+	CELL_CG_RDMA,
 	CELL_CG_COUNT
 };
 
-#define CELL_CGROUP_MAX_DIRS 32
+#define CELL_CGROUP_MAX_DIRS 48
 
 struct cell_cgroup_ops;
 
@@ -36,11 +48,15 @@ struct cell_cgroup {
 	enum cell_cgroup_mode mode;
 	const struct cell_cgroup_ops *ops;
 	bool rootless;		/* euid != 0: failures to create mean "not delegated" */
-	unsigned controllers;	/* bit CELL_CG_*: v1 hierarchies this cgroup lives in */
+	unsigned controllers;	/* bit CELL_CG_*: hierarchies this cgroup lives in */
+	unsigned unified;	/* hybrid: bits of controllers whose dirs[] are in <root>/unified */
 	char *dirs[CELL_CG_COUNT]; /* v1: absolute directory per controller; v2: dirs[0] */
 	char *created[CELL_CGROUP_MAX_DIRS]; /* directories cell made, in creation order */
 	size_t n_created;
 	int v2_fd;		/* v2: O_DIRECTORY fd of the cgroup (CLONE_INTO_CGROUP), else -1 */
+	int bpf_prog_fd;	/* v2: the device program cell attached, else -1 */
+	char *fs_root;		/* copies of the params, for update's validation */
+	char *hugepages_dir;
 };
 
 struct cell_cgroup_params {
@@ -49,6 +65,9 @@ struct cell_cgroup_params {
 	const char *cgroups_path;  /* linux.cgroupsPath: absolute = from the hierarchy root,
 				      relative = below the caller's own cgroup */
 	bool rootless;
+	const char *hugepages_dir; /* "/sys/kernel/mm/hugepages": the sizes this kernel has */
+	bool all_controllers;	   /* OCI containers: join every controller the host has, so
+				      `update` and `events` work for limits set later */
 };
 
 /**
@@ -58,35 +77,175 @@ struct cell_cgroup_params {
  */
 int cell_cgroup_detect(const char *fs_root, enum cell_cgroup_mode *mode, struct cell_error *err);
 
-/** cell_cgroup_init() - the empty state (nothing created, v2_fd -1); destroy on it is a no-op. */
+/** cell_cgroup_init() - the empty state (nothing created, fds -1); destroy on it is a no-op. */
 void cell_cgroup_init(struct cell_cgroup *cg);
+
+/**
+ * cell_cgroup_validate() - check @res against what this host can do, before
+ * any system change: values in range, hugepage sizes the kernel has, unified
+ * keys that are plain file names and a mode that has them. Messages name the
+ * JSON path ("linux.resources.hugepageLimits[0].pageSize"). Create and update
+ * call it; the spec validation may call it too.
+ */
+int cell_cgroup_validate(const struct cell_cgroup_params *params, const struct cell_resources *res,
+			 struct cell_error *err);
 
 /**
  * cell_cgroup_create() - make the cgroup for @res (only the controllers it
  * needs; @res may be NULL) and write every limit. On failure nothing created
  * is left behind and @cg is back in the cell_cgroup_init() state.
  * @cg is initialised here; call cell_cgroup_destroy() when done.
+ * Rootless (@params->rootless): device rules are skipped, as runc does in
+ * rootless mode: an unprivileged user can neither write devices.* nor load a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program, and the user namespace already keeps
+ * it from creating device nodes.
  */
 int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
 		       const struct cell_resources *res, struct cell_error *err);
 
+/**
+ * cell_cgroup_save() - the text that cell_cgroup_open() takes back: mode,
+ * every directory and the ones cell created (so `delete` removes exactly
+ * those). One "KEY VALUE" per line; the caller stores it (state directory)
+ * and frees it.
+ */
+int cell_cgroup_save(const struct cell_cgroup *cg, char **text, struct cell_error *err);
+
+/**
+ * cell_cgroup_open() - attach @cg to an existing container cgroup in a later
+ * process. With @saved (from cell_cgroup_save()), exactly that cgroup; every
+ * path must lie below @params->fs_root. With @saved NULL, the cgroup at
+ * @params->cgroups_path in every hierarchy where it exists; destroy then
+ * removes only those leaf directories. @cg is initialised here.
+ */
+int cell_cgroup_open(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
+		     const char *saved, struct cell_error *err);
+
 /** cell_cgroup_enter() - move @pid into the cgroup (cgroup.procs of each hierarchy). */
 int cell_cgroup_enter(struct cell_cgroup *cg, pid_t pid, struct cell_error *err);
+
+/**
+ * cell_cgroup_update() - `runc update`: write only the fields @res sets.
+ * With memory.checkBeforeUpdate, a memory (or memory+swap) limit below the
+ * current usage is refused. Device rules are not updated (neither does runc
+ * update); a limit whose controller the cgroup lacks is an error naming it.
+ */
+int cell_cgroup_update(struct cell_cgroup *cg, const struct cell_resources *res,
+		       struct cell_error *err);
+
+/**
+ * cell_cgroup_freeze() - freeze (@frozen) or thaw every process of the
+ * cgroup, and wait until the kernel says it is done (v1 freezer.state
+ * FREEZING -> FROZEN; v2 cgroup.events "frozen 1"), at most ~5 s (-ETIMEDOUT).
+ */
+int cell_cgroup_freeze(struct cell_cgroup *cg, bool frozen, struct cell_error *err);
+
+/** cell_cgroup_frozen() - is the cgroup frozen now (for `state`: "paused")? */
+int cell_cgroup_frozen(const struct cell_cgroup *cg, bool *frozen, struct cell_error *err);
+
+/**
+ * cell_cgroup_pids() - every process in the cgroup and its descendants (for
+ * `ps`), from cgroup.procs; *@pids is malloc'd, the caller frees it.
+ */
+int cell_cgroup_pids(const struct cell_cgroup *cg, pid_t **pids, size_t *n,
+		     struct cell_error *err);
+
+/**
+ * cell_cgroup_kill() - send @sig to every process in the cgroup (`kill
+ * --all`, `delete --force`). SIGKILL on v2 uses cgroup.kill (Linux 5.14),
+ * which no fork can escape; otherwise the cgroup is frozen, each process
+ * signalled, and thawed, so none is forked unseen in between. Without a
+ * freezer, processes are signalled in rounds until none is left or new.
+ */
+int cell_cgroup_kill(struct cell_cgroup *cg, int sig, struct cell_error *err);
+
+/* `events`: memory.events on v2, memory.oom_control on v1. */
+struct cell_cgroup_oom {
+	uint64_t oom;	   /* v2 "oom": times the OOM path ran; v1 has no such
+			      counter (under_oom is a state), so oom_kill again */
+	uint64_t oom_kill; /* processes the OOM killer ended ("oom_kill", v1: Linux 4.13) */
+	bool under_oom;	   /* v1 with disableOOMKiller: the cgroup is stalled at its limit */
+};
+
+/** cell_cgroup_oom_count() - the OOM counters (0 without a memory controller). */
+int cell_cgroup_oom_count(const struct cell_cgroup *cg, struct cell_cgroup_oom *oom,
+			  struct cell_error *err);
 
 /** cell_cgroup_oom_killed() - did the OOM killer act in this cgroup (memory oom_kill count)? */
 bool cell_cgroup_oom_killed(const struct cell_cgroup *cg);
 
+/* ---- stats for `events --stats` (runc's types.Stats; the lead formats JSON) ---- */
+
+struct cell_cgroup_mem_entry {
+	uint64_t usage, max, limit, failcnt; /* runc's MemoryData; 0 when unknown */
+};
+
+struct cell_cgroup_kv64 {
+	char key[48];
+	uint64_t value;
+};
+
+struct cell_cgroup_blkio_entry {
+	uint32_t major, minor;
+	char op[12];	/* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+	uint64_t value;
+};
+
+struct cell_cgroup_hugetlb_stat {
+	char page_size[16]; /* "2MB" */
+	uint64_t usage, max, failcnt;
+};
+
+struct cell_cgroup_stats {
+	struct {
+		uint64_t total, kernel, user; /* nanoseconds */
+		uint64_t *percpu;	      /* v1 cpuacct.usage_percpu; NULL on v2 */
+		size_t n_percpu;
+		uint64_t periods, throttled_periods, throttled_time;
+	} cpu;
+	struct {
+		uint64_t cache;
+		struct cell_cgroup_mem_entry usage, swap, kernel, kernel_tcp;
+		struct cell_cgroup_kv64 *raw; /* memory.stat as is */
+		size_t n_raw;
+	} memory;
+	struct {
+		uint64_t current, limit; /* limit 0: unlimited */
+	} pids;
+	struct {
+		struct cell_cgroup_blkio_entry *service_bytes, *serviced;
+		size_t n_service_bytes, n_serviced;
+	} blkio;
+	struct cell_cgroup_hugetlb_stat *hugetlb;
+	size_t n_hugetlb;
+};
+
+/** cell_cgroup_stats() - read what the cgroup's controllers report; free with _stats_free(). */
+int cell_cgroup_stats(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
+		      struct cell_error *err);
+void cell_cgroup_stats_free(struct cell_cgroup_stats *st);
+
 /**
  * cell_cgroup_destroy() - remove every directory cell created, deepest first,
- * retrying briefly while the kernel still reports EBUSY. Frees @cg's memory.
+ * retrying briefly while the kernel still reports EBUSY. Frees @cg's memory
+ * and closes its fds (the device program goes with the cgroup).
  */
 int cell_cgroup_destroy(struct cell_cgroup *cg, struct cell_error *err);
 
-/** cell_cgroup_forget() - free @cg's memory but leave the cgroup (OCI create hands it on). */
+/**
+ * cell_cgroup_forget() - free @cg's memory and fds and remove nothing: OCI
+ * create hands the cgroup on; a command that opened it but does not delete it.
+ */
 void cell_cgroup_forget(struct cell_cgroup *cg);
 
-/** cell_resources_any() - does @res ask for any limit at all? */
+/** cell_resources_any() - does @res ask for any limit at all (device rules included)? */
 bool cell_resources_any(const struct cell_resources *res);
+
+/**
+ * cell_resources_need_cgroup() - does @res need a cgroup made for it? As
+ * cell_resources_any(), but rootless device rules do not count: they are skipped.
+ */
+bool cell_resources_need_cgroup(const struct cell_resources *res, bool rootless);
 
 /** cell_cpu_shares_to_weight() - v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000). */
 unsigned long cell_cpu_shares_to_weight(unsigned long shares);

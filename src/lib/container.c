@@ -4,7 +4,9 @@
  * and tear down what was made on every path.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -61,6 +63,48 @@ int cell_exit_status(int wait_status)
 	return 125;
 }
 
+/*
+ * config-linux.md: the runtime supplies /dev/null, zero, full, random,
+ * urandom, tty, ptmx and pts, and the devices of linux.devices; runc allows
+ * them after the spec's own rules, so a leading "deny all" still lets the
+ * container make and use them. Only when the spec has device rules at all.
+ */
+static int with_default_devices(const struct cell_spec *spec, struct cell_resources *res,
+				struct cell_device_rule **rules, struct cell_error *err)
+{
+	static const struct cell_device_rule defaults[] = {
+		{ true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 7, "rwm" },
+		{ true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 9, "rwm" }, { true, 'c', 5, 0, "rwm" },
+		{ true, 'c', 5, 2, "rwm" }, { true, 'c', 136, -1, "rwm" },
+	};
+	const size_t nd = sizeof(defaults) / sizeof(defaults[0]);
+	const struct cell_linux *l = &spec->linux;
+	size_t n = 0;
+
+	if (!res->n_devices)
+		return 0;
+	*rules = calloc(res->n_devices + nd + l->n_devices, sizeof(**rules));
+	if (!*rules)
+		return cell_error_set(err, ENOMEM, "linux.resources.devices");
+	memcpy(*rules, res->devices, res->n_devices * sizeof(**rules));
+	n = res->n_devices;
+	memcpy(*rules + n, defaults, sizeof(defaults));
+	n += nd;
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const struct cell_device *d = &l->devices[i];
+
+		if (d->type == 'p')
+			continue; /* fifos are not devices to the cgroup */
+		(*rules)[n++] = (struct cell_device_rule){ .allow = true,
+							   .type = d->type == 'b' ? 'b' : 'c',
+							   .major = d->major, .minor = d->minor,
+							   .access = "rwm" };
+	}
+	res->devices = *rules;
+	res->n_devices = n;
+	return 0;
+}
+
 static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 {
 	const struct cell_linux *l = &c->spec->linux;
@@ -71,10 +115,12 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 		.self_cgroup = "/proc/self/cgroup",
 		.cgroups_path = l->cgroups_path,
 		.rootless = geteuid() != 0,
+		.all_controllers = c->opts->cgroup_always,
 	};
 
 	cell_cgroup_init(&c->cg);
-	if (!cell_resources_any(&l->resources) && !l->cgroups_path && !c->opts->cgroup_always)
+	if (!cell_resources_need_cgroup(&l->resources, params.rootless) && !l->cgroups_path &&
+	    !c->opts->cgroup_always)
 		return 0;
 	/* The id names the cgroup; nothing else needs it yet. */
 	if (c->opts->id)
@@ -87,7 +133,12 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 		snprintf(path, sizeof(path), "%scell-%s", params.rootless ? "" : "/", c->id);
 		params.cgroups_path = path;
 	}
-	if ((r = cell_cgroup_create(&c->cg, &params, &l->resources, err)) < 0) {
+	struct cell_resources res = l->resources;
+	cleanup_free struct cell_device_rule *rules = NULL;
+
+	if ((r = with_default_devices(c->spec, &res, &rules, err)) < 0)
+		return r;
+	if ((r = cell_cgroup_create(&c->cg, &params, &res, err)) < 0) {
 		/* runc's rootless rule: no limits asked for, no delegated cgroup: go on without */
 		if (params.rootless && !cell_resources_any(&l->resources) && !l->cgroups_path) {
 			cell_error_reset(err);
@@ -134,6 +185,7 @@ static bool needs_go(const struct run_ctx *c)
 	const struct cell_hooks *h = &c->spec->hooks;
 
 	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
+	       c->opts->cgroup_join ||
 	       h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME] ||
 	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER] ||
 	       has_pins(c);
@@ -189,6 +241,51 @@ static void remove_pins(struct run_ctx *c)
 	c->pinned = 0;
 }
 
+/* /proc/PID/ns/user joined: its /proc/PID/setgroups says (user_namespaces(7)). */
+static bool joined_userns_allows_setgroups(const char *path)
+{
+	char file[PATH_MAX], buf[16];
+	struct cell_error ignored = { 0 };
+	const char *ns = strstr(path, "/ns/user");
+
+	if (strncmp(path, "/proc/", 6) || !ns || ns[8] ||
+	    snprintf(file, sizeof(file), "%.*s/setgroups", (int)(ns - path), path) >=
+		    (int)sizeof(file))
+		return true;
+	return cell_read_at(AT_FDCWD, file, buf, sizeof(buf), &ignored) <= 0 ||
+	       !strncmp(buf, "allow", 5);
+}
+
+/* cell exec: the container's cgroup in each hierarchy where it exists. */
+static int join_cgroup(const char *path, pid_t pid, struct cell_error *err)
+{
+	char dir[PATH_MAX], pidbuf[16];
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *e;
+	int n = snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid), r = 0;
+
+	if (!d)
+		return cell_error_set(err, errno, "open /sys/fs/cgroup");
+	/* v2: the container's directory is right below the root */
+	if (snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/cgroup.procs", path) <
+		    (int)sizeof(dir) &&
+	    access(dir, F_OK) == 0) {
+		closedir(d);
+		return cell_write_at(AT_FDCWD, dir, pidbuf, (size_t)n, err);
+	}
+	while ((e = readdir(d)) && r == 0) {
+		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+			continue;
+		if (snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s/cgroup.procs", e->d_name,
+			     path) >= (int)sizeof(dir) ||
+		    access(dir, F_OK) < 0)
+			continue;
+		r = cell_write_at(AT_FDCWD, dir, pidbuf, (size_t)n, err);
+	}
+	closedir(d);
+	return r;
+}
+
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
 	int sv[2];
@@ -200,6 +297,10 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	bool userns = c->spec->linux.namespaces[CELL_NS_USER].present;
 	/* Decided before clone3: in the child, geteuid() changes once the maps are written. */
 	bool setgroups_allowed = !userns || geteuid() == 0 || !cell_idmap_direct(c->spec);
+
+	if (userns && c->spec->linux.namespaces[CELL_NS_USER].path)
+		setgroups_allowed = joined_userns_allows_setgroups(
+			c->spec->linux.namespaces[CELL_NS_USER].path);
 
 	if (c->cg.v2_fd >= 0) {
 		/* v2: born in its cgroup, so a fork bomb is limited from the first fork. */
@@ -230,6 +331,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.start_fd = c->start_fd,
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
+			.exec_detach = c->opts->exec_detach,
 			.bundle = c->opts->bundle,
 			.rootfs = &c->rootfs,
 			.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
@@ -257,6 +359,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	    (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
+		return r;
+	if (c->opts->cgroup_join && (r = join_cgroup(c->opts->cgroup_join, c->pid, err)) < 0)
 		return r;
 	/* runtime.md: prestart (deprecated) and createRuntime, in cell's namespaces,
 	 * once the container's exist (a CNI plugin configures its network here) */
@@ -397,6 +501,12 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 			c->child_err = *err;
 		}
 		break;
+	case CELL_SYNC_PID:
+		if (c->opts->on_pid && c->opts->on_pid(c->opts->ctx, msg.value, err) < 0) {
+			kill(msg.value, SIGKILL);
+			record_child_error(c, err);
+		}
+		break;
 	case CELL_SYNC_STATUS:
 		c->have_status = true;
 		c->status = msg.value;
@@ -483,7 +593,7 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	}
 	cell_tty_relay_stop(&c->tty);
 	cell_seccomp_prog_free(&c->seccomp);
-	if (c->create && c->pid > 0 && c->has_cgroup)
+	if (c->create && c->ready && !c->child_failed && c->has_cgroup)
 		cell_cgroup_forget(&c->cg); /* handed on: cell delete removes it */
 	else if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
 		*err = cg_err;

@@ -24,6 +24,7 @@ enum cell_sync_type {
 	CELL_SYNC_PTY_MASTER,	 /* child -> parent: the pty master fd (SCM_RIGHTS) */
 	CELL_SYNC_STATUS,	 /* init -> parent: the command's raw wait status */
 	CELL_SYNC_READY,	 /* child -> parent: set up; waits on start_fd to exec */
+	CELL_SYNC_PID,		 /* init -> parent: the command's host PID */
 	CELL_SYNC_SECCOMP_FD,	 /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
 	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
 };
@@ -65,6 +66,8 @@ void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts);
 /** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 		      const struct cell_rootfs_prepared *p, struct cell_error *err);
+/** cell_apparmor_enabled() - does the host enforce AppArmor profiles? */
+bool cell_apparmor_enabled(void);
 /** cell_selinux_enabled() - is selinuxfs mounted (mountLabel can be applied)? */
 bool cell_selinux_enabled(void);
 
@@ -199,6 +202,7 @@ struct cell_child_args {
 	int start_fd;		/* >= 0: say READY, then wait for a byte here before exec */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
+	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */

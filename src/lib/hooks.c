@@ -54,7 +54,7 @@ static int wait_hook(pid_t pid, int timeout, int *status)
 		while (r < 0 && errno == EINTR);
 		close(pidfd);
 		if (r == 0) {
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			r = -ETIMEDOUT;
 		}
 	}
@@ -85,7 +85,10 @@ static int run_one(const struct cell_hook *h, const char *state, const char *kin
 	sigfillset(&all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	/* its own process group: a timeout kills what the hook started too */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					POSIX_SPAWN_SETPGROUP);
 	r = posix_spawn(&pid, h->path, &fa, &attr, h->args && h->args[0] ? h->args : default_args,
 			h->env ? h->env : no_env);
 	posix_spawnattr_destroy(&attr);

@@ -446,7 +446,11 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	 * closed to the container. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail_errno(a->sync_fd, errno, "prctl(PR_SET_DUMPABLE, 0)");
-	if (setup_namespaces(a, &err) < 0 || cell_rootfs_setup(spec, a->in_userns, a->rootfs, &err) < 0)
+	/* A joined mount namespace (cell exec, --ns mnt=PATH) is set up already:
+	 * setns made its root and cwd ours. */
+	if (setup_namespaces(a, &err) < 0 ||
+	    (!spec->linux.namespaces[CELL_NS_MNT].path &&
+	     cell_rootfs_setup(spec, a->in_userns, a->rootfs, &err) < 0))
 		fail(a->sync_fd, &err);
 	/* runtime.md: createContainer hooks run in the container's namespaces.
 	 * (After pivot_root here; the spec asks for before: see the issue note.) */
@@ -491,5 +495,11 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	}
 	if (slave >= 0)
 		close(slave);
+	/* init is outside a joined pid namespace (setns moves only children): its
+	 * view of the command's PID is the host's */
+	if (cell_sync_send(a->sync_fd, CELL_SYNC_PID, child, NULL, -1) < 0 && a->exec_detach)
+		_exit(125);
+	if (a->exec_detach)
+		_exit(0); /* the command is the caller's subreaper's to reap now */
 	become_init(a, child);
 }

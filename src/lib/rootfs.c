@@ -311,6 +311,9 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 		return r;
 	if ((r = pivot(spec, err)) < 0)
 		return r;
+	/* Before /proc/sys turns read-only (linux.readonlyPaths), as runc does. */
+	if ((r = cell_sysctl_apply(spec, err)) < 0)
+		return r;
 	if ((r = mask_paths(spec->linux.masked_paths, err)) < 0 ||
 	    (r = readonly_paths(spec->linux.readonly_paths, err)) < 0)
 		return r;

@@ -171,7 +171,7 @@ int cell_proc_self_write(const char *file, const char *buf, struct cell_error *e
 	return r;
 }
 
-static bool apparmor_enabled(void)
+bool cell_apparmor_enabled(void)
 {
 	char buf[4];
 
@@ -191,7 +191,7 @@ static int check_lsm(const struct cell_spec *spec, struct cell_error *err)
 				    : spec->linux.mount_label	 ? "linux.mountLabel"
 								 : NULL;
 
-	if (spec->process.apparmor_profile && !apparmor_enabled())
+	if (spec->process.apparmor_profile && !cell_apparmor_enabled())
 		return cell_error_set(err, 0, "process.apparmorProfile '%s': this host has no "
 				      "AppArmor (/sys/module/apparmor/parameters/enabled is not Y)",
 				      spec->process.apparmor_profile);

@@ -1,0 +1,199 @@
+/*
+ * cell — the processes of a container's cgroup: listing them (`ps`) and
+ * signalling all of them (`kill --all`, `delete --force`).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup_internal.h"
+#include "utils.h"
+
+#define KILL_ROUNDS 100 /* without a freezer: rounds until no new process shows up */
+
+struct pid_list {
+	pid_t *pids;
+	size_t n, cap;
+};
+
+static int pid_list_add(struct pid_list *l, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) /* v1 threads' cgroup.procs may repeat a pid */
+		if (l->pids[i] == pid)
+			return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		pid_t *p = realloc(l->pids, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		l->pids = p;
+		l->cap = cap;
+	}
+	l->pids[l->n++] = pid;
+	return 0;
+}
+
+/* read_procs() - the pids in @dir/cgroup.procs, then those of its subdirectories. */
+static int read_procs(const char *dir, struct pid_list *l, int depth, struct cell_error *err)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	long pid;
+	FILE *f;
+	DIR *d;
+	int r = cgroup_file_path(path, sizeof(path), dir, "cgroup.procs", err);
+
+	if (r < 0)
+		return r;
+	if (depth > 64)
+		return cell_error_set(err, ELOOP, "cgroup %s: nested too deep", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return cell_error_set(err, errno, "cannot read %s", path);
+	while (r == 0 && fscanf(f, "%ld", &pid) == 1)
+		r = pid_list_add(l, (pid_t)pid);
+	fclose(f);
+	if (r < 0)
+		return cell_error_set(err, -r, "%s", path);
+	/* The container may have made cgroups of its own (a nested runtime). */
+	d = opendir(dir);
+	if (!d)
+		return cell_error_set(err, errno, "cannot list cgroup %s", dir);
+	while (r == 0 && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0)
+			continue;
+		r = cgroup_file_path(path, sizeof(path), dir, e->d_name, err);
+		if (r == 0)
+			r = read_procs(path, l, depth + 1, err);
+	}
+	closedir(d);
+	return r;
+}
+
+/*
+ * procs_dir() - a directory that holds every process of the container: on v1
+ * each hierarchy does (the container joined all of them); the pids or
+ * freezer one is preferred, since nothing else is moved in or out there.
+ */
+static const char *procs_dir(const struct cell_cgroup *cg)
+{
+	static const int prefer[] = {CELL_CG_PIDS, CELL_CG_FREEZER};
+	size_t i;
+	int c;
+
+	if (cg->mode == CELL_CGROUP_V2)
+		return cg->dirs[0];
+	for (i = 0; i < sizeof(prefer) / sizeof(prefer[0]); i++)
+		if (cg->dirs[prefer[i]])
+			return cg->dirs[prefer[i]];
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		if (cg->dirs[c])
+			return cg->dirs[c];
+	return NULL;
+}
+
+int cell_cgroup_pids(const struct cell_cgroup *cg, pid_t **pids, size_t *n,
+		     struct cell_error *err)
+{
+	struct pid_list l = {0};
+	const char *dir = cg->ops ? procs_dir(cg) : NULL;
+	int r;
+
+	*pids = NULL;
+	*n = 0;
+	if (!dir)
+		return cell_error_set(err, EINVAL, "no cgroup: neither created nor opened");
+	r = read_procs(dir, &l, 0, err);
+	if (r < 0) {
+		free(l.pids);
+		return r;
+	}
+	*pids = l.pids;
+	*n = l.n;
+	return 0;
+}
+
+/* signal_all() - @sig to each process; one that exited meanwhile (ESRCH) is fine. */
+static int signal_all(const struct pid_list *l, int sig, struct cell_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (kill(l->pids[i], sig) < 0 && errno != ESRCH)
+			return cell_error_set(err, errno, "cannot send signal %d to process %d", sig,
+					      (int)l->pids[i]);
+	return 0;
+}
+
+static bool has_freezer(const struct cell_cgroup *cg)
+{
+	if (cg->mode == CELL_CGROUP_V2)
+		return cgroup_has_file(cg->dirs[0], "cgroup.freeze");
+	return cg->dirs[CELL_CG_FREEZER] != NULL;
+}
+
+/* kill_frozen() - freeze, signal every process, thaw (also when signalling failed). */
+static int kill_frozen(struct cell_cgroup *cg, int sig, struct cell_error *err)
+{
+	struct pid_list l = {0};
+	int r, r2;
+
+	r = cg->ops->freeze(cg, true, err);
+	if (r < 0)
+		return r;
+	r = read_procs(procs_dir(cg), &l, 0, err);
+	if (r == 0)
+		r = signal_all(&l, sig, err);
+	free(l.pids);
+	r2 = cg->ops->freeze(cg, false, r < 0 ? NULL : err);
+	return r < 0 ? r : r2;
+}
+
+/*
+ * kill_rounds() - no freezer: a process may fork between the read and the
+ * kill, so read again until a round finds nothing it has not signalled.
+ */
+static int kill_rounds(const struct cell_cgroup *cg, int sig, struct cell_error *err)
+{
+	struct pid_list seen = {0}, now = {0}, fresh;
+	int round, r = 0;
+	size_t i, before;
+
+	for (round = 0; r == 0 && round < KILL_ROUNDS; round++) {
+		now.n = 0;
+		r = read_procs(procs_dir(cg), &now, 0, err);
+		before = seen.n;
+		for (i = 0; r == 0 && i < now.n; i++)
+			if (pid_list_add(&seen, now.pids[i]) < 0)
+				r = cell_error_set(err, ENOMEM, "cgroup process list");
+		if (r < 0 || seen.n == before)
+			break;
+		fresh = (struct pid_list){.pids = seen.pids + before, .n = seen.n - before};
+		r = signal_all(&fresh, sig, err);
+	}
+	free(seen.pids);
+	free(now.pids);
+	return r;
+}
+
+int cell_cgroup_kill(struct cell_cgroup *cg, int sig, struct cell_error *err)
+{
+	if (!cg->ops || !procs_dir(cg))
+		return cell_error_set(err, EINVAL, "no cgroup: neither created nor opened");
+	/* cgroup-v2.rst, "cgroup.kill": SIGKILL to the whole subtree, forks included. */
+	if (cg->mode == CELL_CGROUP_V2 && sig == SIGKILL &&
+	    cgroup_has_file(cg->dirs[0], "cgroup.kill"))
+		return cgroup_write(cg->dirs[0], "cgroup.kill", "1", err);
+	if (has_freezer(cg))
+		return kill_frozen(cg, sig, err);
+	return kill_rounds(cg, sig, err);
+}

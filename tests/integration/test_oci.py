@@ -1,0 +1,560 @@
+"""The OCI runtime commands with runc's command line: spec, create, start, state, kill,
+delete, list, run from a bundle, exec, hooks, the console socket, --preserve-fds.
+
+Every test uses its own --root, so the machine's /run/cell is never touched, and checks
+what the kernel shows (the container's processes, namespaces, cgroups) besides cell's
+output.
+"""
+import array
+import json
+import os
+import pathlib
+import pwd
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import CELL, SANE_PATH, _env, _reset_signals, _user_prefix, assert_cell_error
+
+TIMEOUT = 30
+
+
+def oci(root, *args, user=None, cwd="/", env=None, timeout=TIMEOUT, **kw):
+    """`cell --root ROOT ARGS`. Output goes through files, not pipes: a created or
+    detached container keeps cell's stdio (as runc's does), and a pipe would not close."""
+    argv = _user_prefix(user) + [CELL] + (["--root", str(root)] if root else []) + \
+        [str(a) for a in args]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        res = subprocess.run(argv, stdout=out, stderr=err, timeout=timeout, cwd=cwd,
+                             env=_env(env), preexec_fn=_reset_signals,
+                             stdin=kw.pop("stdin", subprocess.DEVNULL), **kw)
+        out.seek(0)
+        err.seek(0)
+        res.stdout = out.read().decode(errors="replace")
+        res.stderr = err.read().decode(errors="replace")
+    return res
+
+
+def ok(res):
+    assert res.returncode == 0, f"exit {res.returncode}: {res.stderr!r}"
+    return res.stdout
+
+
+def state(root, cid, user=None):
+    return json.loads(ok(oci(root, "state", cid, user=user)))
+
+
+def wait_status(root, cid, want, user=None, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        st = state(root, cid, user=user)
+        if st["status"] == want or time.monotonic() > deadline:
+            return st
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def root(tdir):
+    r = tdir / "state"
+    r.mkdir()
+    os.chmod(r, 0o777)
+    return r
+
+
+@pytest.fixture
+def bundle(rootfs, tdir):
+    """bundle(args, edit=None) -> bundle dir with config.json from `cell spec`."""
+    def make(args, edit=None, rootless=False, user=None):
+        d = tdir / "bundle"
+        d.mkdir(exist_ok=True)
+        os.chmod(d, 0o777 if user else 0o755)
+        if not (d / "rootfs").exists():
+            os.symlink(rootfs, d / "rootfs")
+        cfg_path = d / "config.json"
+        if cfg_path.exists():
+            cfg_path.unlink()
+        flags = ["--rootless"] if rootless else []
+        r = subprocess.run(_user_prefix(user) + [CELL, "spec", "--bundle", str(d), *flags],
+                           capture_output=True, text=True, cwd="/", env=_env())
+        assert r.returncode == 0, r.stderr
+        cfg = json.loads(cfg_path.read_text())
+        cfg["process"]["terminal"] = False
+        cfg["process"]["args"] = args
+        cfg["root"]["readonly"] = False
+        if edit:
+            edit(cfg)
+        cfg_path.write_text(json.dumps(cfg))
+        os.chmod(d, 0o755)
+        os.chmod(cfg_path, 0o644)
+        return d
+    return make
+
+
+def cgroup_dirs(cid):
+    found = []
+    for ctrl in os.listdir("/sys/fs/cgroup"):
+        p = f"/sys/fs/cgroup/{ctrl}/cell-{cid}"
+        if os.path.isdir(p):
+            found.append(p)
+    return found
+
+
+# -------------------------------------------------------------------- spec
+
+
+def test_spec_writes_runcs_defaults(tdir):
+    res = subprocess.run([CELL, "spec", "--bundle", str(tdir)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    cfg = json.loads((tdir / "config.json").read_text())
+    assert cfg["root"] == {"path": "rootfs", "readonly": True}
+    assert cfg["process"]["args"] == ["sh"] and cfg["process"]["terminal"] is True
+    assert cfg["process"]["noNewPrivileges"] is True
+    assert sorted(cfg["process"]["capabilities"]["bounding"]) == \
+        ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    assert cfg["process"]["rlimits"] == [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}]
+    assert "/proc/kcore" in cfg["linux"]["maskedPaths"]
+    assert "/proc/sys" in cfg["linux"]["readonlyPaths"]
+    assert cfg["linux"]["resources"]["devices"] == [{"allow": False, "type": "a",
+                                                     "access": "rwm"}]
+    assert {n["type"] for n in cfg["linux"]["namespaces"]} == \
+        {"pid", "network", "ipc", "uts", "mount", "cgroup"}
+    # never overwritten
+    again = subprocess.run([CELL, "spec", "--bundle", str(tdir)], capture_output=True, text=True)
+    assert_cell_error(again, 125, "config.json", "exists")
+
+
+def test_spec_rootless_has_a_user_namespace_mapping_the_caller(tdir):
+    os.chmod(tdir, 0o777)
+    res = subprocess.run(_user_prefix("nobody") + [CELL, "spec", "--rootless", "--bundle",
+                                                   str(tdir)],
+                         capture_output=True, text=True, cwd="/")
+    assert res.returncode == 0, res.stderr
+    cfg = json.loads((tdir / "config.json").read_text())
+    uid = pwd.getpwnam("nobody").pw_uid
+    assert cfg["linux"]["uidMappings"] == [{"containerID": 0, "hostID": uid, "size": 1}]
+    types = {n["type"] for n in cfg["linux"]["namespaces"]}
+    assert "user" in types and "network" not in types
+    assert not any(m["destination"] == "/sys/fs/cgroup" for m in cfg["mounts"])
+
+
+def test_spec_with_run_flags_saves_the_sandbox_they_build():
+    res = subprocess.run([CELL, "spec", "--bundle", "-", "--memory", "64m", "--hostname", "h1",
+                          "--", "echo", "hi"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    cfg = json.loads(res.stdout)
+    assert cfg["process"]["args"] == ["echo", "hi"]
+    assert cfg["hostname"] == "h1"
+    assert cfg["linux"]["resources"]["memory"]["limit"] == 64 << 20
+
+
+def test_features_document_is_truthful_about_namespaces_and_hooks():
+    res = subprocess.run([CELL, "features"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    f = json.loads(res.stdout)
+    assert f["ociVersionMax"] == "1.3.0"
+    assert set(f["linux"]["namespaces"]) == {"cgroup", "ipc", "mount", "network", "pid",
+                                            "time", "user", "uts"}
+    assert "createContainer" in f["hooks"]
+    assert f["linux"]["cgroup"]["systemd"] is False
+    assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]
+
+
+# ------------------------------------------------------------ lifecycle
+
+
+def test_create_holds_the_process_until_start(root, bundle, tdir):
+    b = bundle(["sh", "-c", "echo started > /tmp/marker; hostname; exec sleep 30"])
+    pidfile = tdir / "pid"
+    ok(oci(root, "create", "--bundle", b, "--pid-file", pidfile, "c1"))
+    st = state(root, "c1")
+    assert st["status"] == "created" and st["bundle"] == str(b)
+    pid = st["pid"]
+    assert int(pidfile.read_text()) == pid
+    # set up (its own pid namespace) but not yet running the user's command
+    assert os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
+    assert not os.path.exists(f"/proc/{pid}/root/tmp/marker")
+    ok(oci(root, "start", "c1"))
+    deadline = time.monotonic() + 5
+    while not os.path.exists(f"/proc/{pid}/root/tmp/marker") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (pathlib.Path(f"/proc/{pid}/root/tmp/marker")).read_text() == "started\n"
+    assert state(root, "c1")["status"] == "running"
+    assert cgroup_dirs("c1"), "the container has no cgroup"
+    # start twice is refused
+    assert_cell_error(oci(root, "start", "c1"), 125, "c1", "running")
+    ok(oci(root, "kill", "c1", "KILL"))
+    assert wait_status(root, "c1", "stopped")["status"] == "stopped"
+    ok(oci(root, "delete", "c1"))
+    assert not (root / "c1").exists()
+    assert cgroup_dirs("c1") == []
+
+
+def test_list_shows_each_container_in_every_format(root, bundle):
+    b = bundle(["sleep", "30"])
+    ok(oci(root, "create", "--bundle", b, "l1"))
+    try:
+        assert ok(oci(root, "list", "-q")).split() == ["l1"]
+        listed = json.loads(ok(oci(root, "list", "--format", "json")))
+        assert [c["id"] for c in listed] == ["l1"] and listed[0]["status"] == "created"
+        table = ok(oci(root, "list")).splitlines()
+        assert table[0].split()[:3] == ["ID", "PID", "STATUS"]
+        assert table[1].split()[0] == "l1" and "created" in table[1]
+    finally:
+        ok(oci(root, "delete", "--force", "l1"))
+    assert ok(oci(root, "list", "-q")) == ""
+
+
+def test_kill_sends_the_named_signal(root, bundle):
+    b = bundle(["sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.1; done"])
+    ok(oci(root, "run", "--detach", "--bundle", b, "k1"))
+    try:
+        time.sleep(0.3)
+        ok(oci(root, "kill", "k1", "SIGUSR1"))
+        assert wait_status(root, "k1", "stopped")["status"] == "stopped"
+    finally:
+        ok(oci(root, "delete", "--force", "k1"))
+
+
+def test_kill_all_reaches_every_process_in_the_cgroup(root, bundle):
+    b = bundle(["sh", "-c", "sleep 30 & sleep 30 & wait"])
+    ok(oci(root, "run", "-d", "--bundle", b, "k2"))
+    try:
+        time.sleep(0.3)
+        ok(oci(root, "kill", "--all", "k2", "KILL"))
+        assert wait_status(root, "k2", "stopped")["status"] == "stopped"
+    finally:
+        ok(oci(root, "delete", "--force", "k2"))
+
+
+def test_delete_refuses_a_running_container_without_force(root, bundle):
+    b = bundle(["sleep", "30"])
+    ok(oci(root, "run", "-d", "--bundle", b, "d1"))
+    pid = state(root, "d1")["pid"]
+    assert_cell_error(oci(root, "delete", "d1"), 125, "d1", "running")
+    assert os.path.exists(f"/proc/{pid}")
+    ok(oci(root, "delete", "--force", "d1"))
+    assert not (root / "d1").exists() and cgroup_dirs("d1") == []
+
+
+def test_bad_ids_and_missing_containers_fail_in_one_line(root, bundle):
+    assert_cell_error(oci(root, "state", "nope"), 125, "nope", "does not exist")
+    assert_cell_error(oci(root, "start", "nope"), 125, "nope")
+    assert_cell_error(oci(root, "kill", "../x"), 125, "invalid container id")
+    assert_cell_error(oci(root, "kill", "x", "NOSIG"), 125, "NOSIG")
+    b = bundle(["true"])
+    ok(oci(root, "create", "--bundle", b, "dup"))
+    try:
+        assert_cell_error(oci(root, "create", "--bundle", b, "dup"), 125, "dup",
+                          "already exists")
+    finally:
+        ok(oci(root, "delete", "--force", "dup"))
+    ok(oci(root, "delete", "--force", "never-made"))
+
+
+def test_invalid_config_names_the_json_path_and_leaves_no_state(root, bundle):
+    def bad(cfg):
+        cfg["linux"]["resources"] = {"memory": {"limit": "1g"}}
+    b = bundle(["true"], edit=bad)
+    res = oci(root, "create", "--bundle", b, "bad1")
+    assert_cell_error(res, 125, "linux.resources.memory.limit: expected an integer")
+    assert list(root.iterdir()) == []
+
+
+def test_run_from_a_bundle_returns_the_status_and_cleans_up(root, bundle):
+    b = bundle(["sh", "-c", "hostname; exit 7"])
+    res = oci(root, "run", "r1", cwd=b)
+    assert res.returncode == 7, res.stderr
+    assert res.stdout == "cell\n"
+    assert not (root / "r1").exists() and cgroup_dirs("r1") == []
+
+
+def test_run_flags_edit_the_bundles_spec(root, bundle):
+    b = bundle(["hostname"])
+    res = oci(root, "run", "--bundle", b, "--hostname", "edited", "r2")
+    assert ok(res) == "edited\n"
+    res = oci(root, "run", "--bundle", b, "r3", "--", "echo", "replaced")
+    assert ok(res) == "replaced\n"
+
+
+def test_preserve_fds_passes_fd_3_on(root, bundle, tdir):
+    data = tdir / "data"
+    data.write_text("through fd 3\n")
+    b = bundle(["cat", "/proc/self/fd/3"])
+    res = subprocess.run(["sh", "-c", 'exec 3<"$1"; shift; exec "$@"', "sh", str(data), CELL,
+                          "--root", str(root), "run", "--preserve-fds", "1", "--bundle",
+                          str(b), "p1"], capture_output=True, text=True, env=_env(),
+                         preexec_fn=_reset_signals)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "through fd 3\n"
+
+
+# ------------------------------------------------------------------ exec
+
+
+def test_exec_joins_the_containers_namespaces_and_cgroup(root, bundle):
+    b = bundle(["sleep", "30"], edit=lambda c: c.update(hostname="execme"))
+    ok(oci(root, "run", "-d", "--bundle", b, "e1"))
+    try:
+        pid = state(root, "e1")["pid"]
+        out = ok(oci(root, "exec", "e1", "sh", "-c",
+                     "hostname; echo $$; cat /proc/1/comm; readlink /proc/self/ns/net; "
+                     "cat /proc/self/cgroup | sort | md5sum; cat /proc/1/cgroup | sort | md5sum"))
+        lines = out.splitlines()
+        assert lines[0] == "execme"
+        assert lines[2] == "sleep"  # PID 1 of the container's pid namespace
+        assert int(lines[1]) > 1
+        assert lines[3] == os.readlink(f"/proc/{pid}/ns/net")
+        # in the same cgroup as PID 1 in every hierarchy (a cgroup outside the
+        # namespace's root would show as a relative /.. path)
+        assert lines[4] == lines[5]
+        assert oci(root, "exec", "e1", "sh", "-c", "exit 3").returncode == 3
+        res = oci(root, "exec", "--env", "A=b", "--cwd", "/etc", "--user", "1234:1234", "e1",
+                  "sh", "-c", "echo $A $(pwd) $(id -u):$(id -g)")
+        assert ok(res) == "b /etc 1234:1234\n"
+        assert_cell_error(oci(root, "exec", "e1", "no-such-cmd"), 127, "no-such-cmd")
+    finally:
+        ok(oci(root, "delete", "--force", "e1"))
+
+
+def test_exec_detach_writes_the_pid_of_the_command(root, bundle, tdir):
+    b = bundle(["sleep", "30"])
+    ok(oci(root, "run", "-d", "--bundle", b, "e2"))
+    try:
+        pidfile = tdir / "exec.pid"
+        ok(oci(root, "exec", "-d", "--pid-file", pidfile, "e2", "sleep", "20"))
+        pid = int(pidfile.read_text())
+        with open(f"/proc/{pid}/cmdline") as f:
+            assert f.read().split("\0")[:2] == ["sleep", "20"]
+        cpid = state(root, "e2")["pid"]
+        assert os.readlink(f"/proc/{pid}/ns/pid") == os.readlink(f"/proc/{cpid}/ns/pid")
+    finally:
+        ok(oci(root, "delete", "--force", "e2"))
+
+
+def test_exec_process_file(root, bundle, tdir):
+    b = bundle(["sleep", "30"])
+    ok(oci(root, "run", "-d", "--bundle", b, "e3"))
+    try:
+        proc = {"args": ["sh", "-c", "echo $X; id -u"], "cwd": "/", "env": ["X=from-file",
+                f"PATH={SANE_PATH}"], "user": {"uid": 1234, "gid": 1234}}
+        (tdir / "process.json").write_text(json.dumps(proc))
+        assert ok(oci(root, "exec", "--process", tdir / "process.json", "e3")) == \
+            "from-file\n1234\n"
+    finally:
+        ok(oci(root, "delete", "--force", "e3"))
+
+
+def test_exec_into_a_stopped_container_is_refused(root, bundle):
+    b = bundle(["true"])
+    ok(oci(root, "run", "-d", "--bundle", b, "e4"))
+    wait_status(root, "e4", "stopped")
+    assert_cell_error(oci(root, "exec", "e4", "true"), 125, "e4", "stopped")
+    ok(oci(root, "delete", "e4"))
+
+
+# ----------------------------------------------------------------- hooks
+
+
+def hook(tdir, name, body):
+    p = tdir / name
+    p.write_text("#!/bin/sh\n" + body)
+    os.chmod(p, 0o755)
+    return str(p)
+
+
+def test_hooks_run_in_order_with_the_state_on_stdin(root, bundle, tdir):
+    log = tdir / "hooks.log"
+    h = {k: [{"path": hook(tdir, k, f"read s; echo {k} \"$s\" >> {log}\n")}]
+         for k in ("prestart", "createRuntime", "poststart", "poststop")}
+    b = bundle(["true"], edit=lambda c: c.update(hooks=h, annotations={"a": "b"}))
+    ok(oci(root, "run", "--bundle", b, "h1"))
+    lines = log.read_text().splitlines()
+    assert [l.split()[0] for l in lines] == ["prestart", "createRuntime", "poststart",
+                                            "poststop"]
+    first = json.loads(lines[0].split(" ", 1)[1])
+    assert first["id"] == "h1" and first["status"] == "creating"
+    assert first["bundle"] == str(b) and first["annotations"] == {"a": "b"}
+    assert first["pid"] > 0
+    assert json.loads(lines[3].split(" ", 1)[1])["status"] == "stopped"
+
+
+def test_container_hooks_run_inside_the_container(root, bundle, tdir):
+    h = {"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
+                                                          "hostname > /tmp/cc"]}],
+         "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
+                                                         "echo started >> /tmp/cc"]}]}
+    b = bundle(["cat", "/tmp/cc"], edit=lambda c: c.update(hooks=h, hostname="inner"))
+    assert ok(oci(root, "run", "--bundle", b, "h2")) == "inner\nstarted\n"
+
+
+def test_a_failing_or_slow_hook_fails_create_and_leaves_nothing(root, bundle, tdir):
+    h = {"createRuntime": [{"path": hook(tdir, "slow", "sleep 10\n"), "timeout": 1}]}
+    b = bundle(["true"], edit=lambda c: c.update(hooks=h))
+    res = oci(root, "create", "--bundle", b, "h3")
+    assert_cell_error(res, 125, "hooks.createRuntime[0]", "timeout")
+    assert list(root.iterdir()) == [] and cgroup_dirs("h3") == []
+    h = {"prestart": [{"path": hook(tdir, "bad", "exit 3\n")}]}
+    b = bundle(["true"], edit=lambda c: c.update(hooks=h))
+    assert_cell_error(oci(root, "create", "--bundle", b, "h4"), 125, "hooks.prestart[0]",
+                      "status 3")
+    assert list(root.iterdir()) == []
+
+
+# -------------------------------------------------------- console socket
+
+
+def test_console_socket_receives_the_pty_master(root, bundle, tdir):
+    path = str(tdir / "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    got = {}
+
+    def accept():
+        conn, _ = srv.accept()
+        fds = array.array("i")
+        msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_LEN(fds.itemsize))
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[:fds.itemsize])
+        got["fd"] = fds[0] if fds else None
+        conn.close()
+    t = threading.Thread(target=accept)
+    t.start()
+    b = bundle(["sh", "-c", "tty; echo on-the-pty"],
+               edit=lambda c: c["process"].update(terminal=True))
+    ok(oci(root, "create", "--bundle", b, "--console-socket", path, "t1"))
+    t.join(5)
+    srv.close()
+    assert got.get("fd") is not None
+    ok(oci(root, "start", "t1"))
+    out = b""
+    deadline = time.monotonic() + 5
+    while b"on-the-pty" not in out and time.monotonic() < deadline:
+        try:
+            out += os.read(got["fd"], 4096)
+        except OSError:
+            break
+    os.close(got["fd"])
+    assert b"/dev/pts/0" in out and b"on-the-pty" in out
+    wait_status(root, "t1", "stopped")
+    ok(oci(root, "delete", "t1"))
+
+
+def test_terminal_without_console_socket_is_refused_for_create(root, bundle):
+    b = bundle(["true"], edit=lambda c: c["process"].update(terminal=True))
+    assert_cell_error(oci(root, "create", "--bundle", b, "t2"), 125, "console-socket")
+    assert list(root.iterdir()) == []
+
+
+# --------------------------------------------------------------- rootless
+
+
+def test_rootless_lifecycle_as_nobody(tdir, bundle):
+    xdg = tdir / "xdg"
+    xdg.mkdir()
+    os.chown(xdg, pwd.getpwnam("nobody").pw_uid, -1)
+    b = bundle(["sleep", "30"], rootless=True, user="nobody")
+    env = {"XDG_RUNTIME_DIR": str(xdg)}
+
+    def run(*args):
+        return oci(None, *args, user="nobody", env=env)
+    ok(run("run", "-d", "--bundle", b, "n1"))
+    try:
+        st = json.loads(ok(run("state", "n1")))
+        assert st["status"] == "running" and (xdg / "cell" / "n1").is_dir()
+        with open(f"/proc/{st['pid']}/status") as f:
+            uid_line = [l for l in f if l.startswith("Uid:")][0]
+        assert uid_line.split()[1] == str(pwd.getpwnam("nobody").pw_uid)
+        assert ok(run("exec", "n1", "id", "-u")) == "0\n"
+    finally:
+        ok(run("delete", "--force", "n1"))
+    assert not (xdg / "cell" / "n1").exists()
+
+
+# ------------------------------------------------- cgroup-backed commands
+
+
+def test_pause_and_resume_freeze_the_cgroup(root, bundle):
+    b = bundle(["sh", "-c", "while :; do echo x > /dev/null; done"])
+    ok(oci(root, "run", "-d", "--bundle", b, "f1"))
+    try:
+        ok(oci(root, "pause", "f1"))
+        assert state(root, "f1")["status"] == "paused"
+        with open("/sys/fs/cgroup/freezer/cell-f1/freezer.state") as f:
+            assert f.read().strip() == "FROZEN"
+        pid = state(root, "f1")["pid"]
+        with open(f"/proc/{pid}/stat") as f:
+            t1 = int(f.read().rsplit(")", 1)[1].split()[11])
+        time.sleep(0.3)
+        with open(f"/proc/{pid}/stat") as f:
+            assert int(f.read().rsplit(")", 1)[1].split()[11]) == t1  # no CPU time while frozen
+        assert_cell_error(oci(root, "pause", "f1"), 125, "paused")
+        assert_cell_error(oci(root, "exec", "f1", "true"), 125, "paused")
+        ok(oci(root, "resume", "f1"))
+        assert state(root, "f1")["status"] == "running"
+    finally:
+        ok(oci(root, "delete", "--force", "f1"))
+
+
+def test_ps_lists_the_containers_processes(root, bundle):
+    b = bundle(["sh", "-c", "sleep 31 & exec sleep 32"])
+    ok(oci(root, "run", "-d", "--bundle", b, "p2"))
+    try:
+        time.sleep(0.3)
+        pids = json.loads(ok(oci(root, "ps", "--format", "json", "p2")))
+        cmds = sorted(open(f"/proc/{p}/cmdline").read().replace("\0", " ").strip()
+                      for p in pids)
+        assert cmds == ["sleep 31", "sleep 32"]
+        table = ok(oci(root, "ps", "p2")).splitlines()
+        assert "PID" in table[0].split() and len(table) == 3
+    finally:
+        ok(oci(root, "delete", "--force", "p2"))
+
+
+def test_update_changes_only_the_limits_given(root, bundle, tdir):
+    b = bundle(["sleep", "30"], edit=lambda c: c["linux"].update(
+        resources={"pids": {"limit": 100}}))
+    ok(oci(root, "run", "-d", "--bundle", b, "u1"))
+    try:
+        ok(oci(root, "update", "--memory", "64m", "u1"))
+        assert open("/sys/fs/cgroup/memory/cell-u1/memory.limit_in_bytes").read().strip() \
+            == str(64 << 20)
+        assert open("/sys/fs/cgroup/pids/cell-u1/pids.max").read().strip() == "100"
+        (tdir / "r.json").write_text(json.dumps({"pids": {"limit": 7}}))
+        ok(oci(root, "update", "-r", tdir / "r.json", "u1"))
+        assert open("/sys/fs/cgroup/pids/cell-u1/pids.max").read().strip() == "7"
+        (tdir / "r.json").write_text(json.dumps({"pids": {"limit": "x"}}))
+        assert_cell_error(oci(root, "update", "-r", tdir / "r.json", "u1"), 125,
+                          "linux.resources.pids.limit")
+    finally:
+        ok(oci(root, "delete", "--force", "u1"))
+
+
+def test_events_stats_reports_the_cgroups_usage(root, bundle):
+    b = bundle(["sleep", "30"], edit=lambda c: c["linux"].update(
+        resources={"pids": {"limit": 9}, "memory": {"limit": 64 << 20}}))
+    ok(oci(root, "run", "-d", "--bundle", b, "v1"))
+    try:
+        ev = json.loads(ok(oci(root, "events", "--stats", "v1")))
+        assert ev["type"] == "stats" and ev["id"] == "v1"
+        assert ev["data"]["pids"] == {"current": 1, "limit": 9}
+        assert ev["data"]["memory"]["usage"]["limit"] == 64 << 20
+        assert ev["data"]["memory"]["usage"]["usage"] > 0
+    finally:
+        ok(oci(root, "delete", "--force", "v1"))
+
+
+def test_device_rules_deny_by_default_but_allow_the_standard_devices(root, bundle):
+    b = bundle(["sh", "-c", "echo ok > /dev/null && head -c1 /dev/zero | wc -c; "
+                "mknod /dev/sda b 8 0 2>&1 || echo denied"],
+               edit=lambda c: c["process"]["capabilities"].update(
+                   bounding=["CAP_MKNOD"], effective=["CAP_MKNOD"], permitted=["CAP_MKNOD"]))
+    out = ok(oci(root, "run", "--bundle", b, "dv1"))
+    assert out.splitlines()[0].strip() == "1"
+    assert "denied" in out
