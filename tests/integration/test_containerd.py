@@ -6,7 +6,8 @@ socket and plugin directory under a scratch directory; the CRI plugin off),
 imports the busybox image as an OCI archive made by oci_clients.py, and runs it
 with `ctr run --runc-binary CELL --runc-root DIR`. The shim then calls cell
 exactly as it calls runc: `--root DIR --log FILE --log-format json create
---bundle B --pid-file P ID`, `start`, `delete`, `delete --force`.
+--bundle B --pid-file P ID`, `start`, `exec --process F --detach --pid-file P`, `pause`, `resume`, `kill`,
+`delete`, `delete --force`.
 
 Checks: the command's output and exit status, what the kernel shows inside,
 and that nothing is left: cell's state under --runc-root, the container's
@@ -174,7 +175,7 @@ def test_ctr_container_is_in_the_cgroup_containerd_asked_for(containerd):
     _gone(containerd, cid, cgroup)
 
 
-def test_ctr_detached_task_is_killed_and_deleted(containerd):
+def test_ctr_detached_task_exec_pause_resume_kill_delete(containerd):
     cid = f"cell-{uuid.uuid4().hex[:8]}"
     cgroup = f"/{cid}"
     r = containerd.run("--detach", "--cgroup", cgroup, IMAGE, cid, "sh", "-c",
@@ -185,6 +186,15 @@ def test_ctr_detached_task_is_killed_and_deleted(containerd):
     pid = int(line.split()[1])
     assert line.split()[2] == "RUNNING", tasks
     assert os.path.exists(os.path.join(containerd.runc_root, NAMESPACE, cid))
+    # the shim's exec is `cell exec --process FILE --detach --pid-file P`
+    r = containerd.ctr("task", "exec", "--exec-id", "probe", cid, "sh", "-c",
+                       "readlink /proc/self/ns/pid; exit 6")
+    assert r.returncode == 6, f"{r.stderr}\n{containerd.log()}"
+    assert r.stdout.strip() == os.readlink(f"/proc/{pid}/ns/pid"), r.stdout
+    containerd.ctr("task", "pause", cid, check=True)
+    assert " PAUSED" in containerd.ctr("task", "ls", check=True).stdout
+    containerd.ctr("task", "resume", cid, check=True)
+    assert " RUNNING" in containerd.ctr("task", "ls", check=True).stdout
     containerd.ctr("task", "kill", "--signal", "SIGTERM", cid, check=True)
     deadline = time.monotonic() + 10
     while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:

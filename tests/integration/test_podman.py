@@ -283,6 +283,27 @@ def test_podman_memory_and_pids_limits_reach_the_containers_cgroup(podman):
     container_gone(podman, cid)
 
 
+def test_podman_pause_unpause_and_update_act_on_the_cgroup(podman):
+    r = podman.run("-d", IMAGE, "sleep", "600")
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    pid = int(podman("inspect", "--format", "{{.State.Pid}}", cid, check=True).stdout)
+
+    def state():
+        return podman("inspect", "--format", "{{.State.Status}}", cid, check=True).stdout.strip()
+
+    podman("pause", cid, check=True)
+    assert state() == "paused"
+    assert _cgroup_file(pid, "freezer", "freezer.state", "cgroup.freeze") in ("FROZEN", "1")
+    podman("unpause", cid, check=True)
+    assert state() == "running"
+    assert _cgroup_file(pid, "freezer", "freezer.state", "cgroup.freeze") in ("THAWED", "0")
+    podman("update", "--memory", "100m", cid, check=True)
+    assert _cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max") == str(100 << 20)
+    podman("rm", "--force", "--time", "0", cid, check=True)
+    container_gone(podman, cid)
+
+
 def test_podman_user_sets_uid_gid_and_groups(podman):
     r = podman.run("--rm", "--user", "1234:1234", IMAGE, "sh", "-c",
                    "id -u; id -g; grep -E '^(Uid|Gid|Groups|CapEff):' /proc/self/status")
