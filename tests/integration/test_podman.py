@@ -19,6 +19,7 @@ import os
 import resource
 import shutil
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -138,11 +139,17 @@ def podman(podman_store):
     podman_store.cgroup_parent = f"/{parent}"
     yield podman_store
     podman_store("rm", "--all", "--force", "--time", "0")
-    for d in cgroup_dirs(f"{parent}/conmon") + cgroup_dirs(parent):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
+    # conmon may still be leaving its cgroup when `podman rm` returns (EBUSY)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for d in cgroup_dirs(f"{parent}/conmon") + cgroup_dirs(parent):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        if not cgroup_dirs(parent):
+            break
+        time.sleep(0.05)
     podman_store.cgroup_parent = None
 
 
