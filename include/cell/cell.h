@@ -418,6 +418,7 @@ struct cell_run_options {
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
 	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
 	bool new_keyring;	/* a session keyring of its own (runc's default; --no-new-keyring) */
+	bool no_cgroup;		/* --cgroup-manager disabled: no cgroup, limits not applied */
 	/* cell exec: the process whose namespaces the spec's paths name; joined in one
 	 * setns(pidfd) call (cell_ns_join), all or none. 0: by path, one at a time. */
 	pid_t join_pid;

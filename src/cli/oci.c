@@ -291,7 +291,8 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	struct cell_run_options opts = { .id = id, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = true, .new_keyring = !cli->no_new_keyring };
+					 .cgroup_always = true, .new_keyring = !cli->no_new_keyring,
+					 .no_cgroup = g->cgroups_disabled };
 	struct cell_error err = { 0 };
 	struct cell_created out;
 	struct oci_launch l = { .g = g, .cli = cli, .id = id };
@@ -352,7 +353,10 @@ fail:
 	safe_close(opts.start_fd);
 	safe_close(opts.console_socket);
 	remove_state(g, id);
-	return cell_cli_fail(g, &err);
+	cell_cli_fail(g, &err);
+	return err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
+	       : err.kind == CELL_ERR_EXEC_DENIED ? CELL_EXIT_CANNOT_EXEC
+						   : CELL_EXIT_FAILURE;
 }
 
 int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
@@ -361,7 +365,8 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 					 .bundle = cli->bundle, .start_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
 					 .cgroup_always = cli->from_bundle, .on_created = on_created,
-					 .new_keyring = cli->from_bundle && !cli->no_new_keyring };
+					 .new_keyring = cli->from_bundle && !cli->no_new_keyring,
+					 .no_cgroup = g->cgroups_disabled };
 	struct oci_launch l = { .g = g, .cli = cli };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };

@@ -47,7 +47,7 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	s->oci_version = strdup(CELL_OCI_VERSION);
+	s->oci_version = strdup("1.0.2"); /* what runc spec writes (crun 1.8 knows only 1.0) */
 	s->root.path = strdup("rootfs");
 	s->root.readonly = true;
 	s->hostname = strdup("cell");

@@ -119,8 +119,8 @@ static int setup_cgroup(struct run_ctx *c, struct cell_error *err)
 	};
 
 	cell_cgroup_init(&c->cg);
-	if (!cell_resources_need_cgroup(&l->resources, params.rootless) && !l->cgroups_path &&
-	    !c->opts->cgroup_always)
+	if (c->opts->no_cgroup || (!cell_resources_need_cgroup(&l->resources, params.rootless) &&
+				   !l->cgroups_path && !c->opts->cgroup_always))
 		return 0;
 	/* The id names the cgroup; nothing else needs it yet. */
 	if (c->opts->id)

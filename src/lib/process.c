@@ -323,6 +323,36 @@ static bool seccomp_before_user_change(const struct cell_process *p)
 	return p->uid != 0 || !(cell_caps_permitted() & sys_admin);
 }
 
+/* As exec_in_path, without executing: 0, ENOENT or EACCES (runc's create check). */
+static int find_in_path(const char *file, char *const envp[])
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char buf[4096];
+	int found = ENOENT;
+
+	if (strchr(file, '/'))
+		return access(file, X_OK) == 0 ? 0 : errno;
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	for (const char *dir = path;; dir++) {
+		const char *end = strchrnul(dir, ':');
+		int len = (int)(end - dir);
+		struct stat st;
+
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", len, dir, len ? "/" : "", file) <
+			    (int)sizeof(buf) &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return 0;
+			found = EACCES;
+		}
+		if (!*end)
+			return found;
+		dir = end;
+	}
+}
+
 static void set_exec_error(struct cell_error *err, int e, const char *cmd)
 {
 	cell_error_set(err, e, "exec %s", cmd);
@@ -442,6 +472,13 @@ static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
 	char byte;
 	ssize_t n;
 
+	/* runc and crun fail `create` for a program that is not there, not `start` */
+	const struct cell_process *p = &a->spec->process;
+	int e = find_in_path(p->args[0], p->env);
+	if (e) {
+		set_exec_error(err, e, p->args[0]);
+		return -e;
+	}
 	if (cell_sync_send(a->sync_fd, CELL_SYNC_READY, 0, NULL, -1) < 0)
 		_exit(125);
 	do

@@ -531,6 +531,28 @@ static json_t *annotations(struct emit *e, const struct cell_spec *spec)
 	return o;
 }
 
+/*
+ * The lowest runtime-spec version whose fields the spec uses: a bundle from
+ * `cell spec` must run on runtimes that know only 1.0 (crun 1.8 refuses what
+ * it does not know). 1.1 brought timeOffsets and idmapped mounts, 1.2 the
+ * scheduler, ioPriority and execCPUAffinity.
+ */
+static const char *needed_version(const struct cell_spec *s)
+{
+	const struct cell_process *p = &s->process;
+	bool idmapped = false;
+
+	for (size_t i = 0; i < s->n_mounts; i++)
+		idmapped |= s->mounts[i].n_uid_mappings || s->mounts[i].n_gid_mappings;
+	if (p->scheduler.present || p->has_io_priority || p->exec_cpu_affinity_initial ||
+	    p->exec_cpu_affinity_final)
+		return OCI_VERSION;
+	if (s->linux.monotonic.present || s->linux.boottime.present || idmapped ||
+	    s->linux.namespaces[CELL_NS_TIME].present)
+		return "1.1.0";
+	return "1.0.2";
+}
+
 char *cell_spec_to_json(const struct cell_spec *spec, struct cell_error *err)
 {
 	struct emit e = { 0 };
@@ -543,7 +565,7 @@ char *cell_spec_to_json(const struct cell_spec *spec, struct cell_error *err)
 		cell_error_set(err, ENOMEM, "config.json");
 		return NULL;
 	}
-	put_str(&e, o, "ociVersion", spec->oci_version ? spec->oci_version : OCI_VERSION);
+	put_str(&e, o, "ociVersion", spec->oci_version ? spec->oci_version : needed_version(spec));
 	if (spec->process.args) /* no process: a bundle for `create` with one added later */
 		put(&e, o, "process", process(&e, &spec->process));
 	/* cell's default root is the host's own, read-only */

@@ -604,3 +604,26 @@ def test_what_this_host_cannot_do_is_refused_by_field(root, bundle, field, value
     b = bundle(["true"], edit=lambda c: c["linux"].update({field: value}))
     assert_cell_error(oci(root, "create", "--bundle", b, "no1"), 125, needle)
     assert list(root.iterdir()) == []
+
+
+def test_create_fails_for_a_program_that_is_not_there(root, bundle):
+    b = bundle(["no-such-program"])
+    assert_cell_error(oci(root, "create", "--bundle", b, "nf1"), 127, "no-such-program")
+    assert list(root.iterdir()) == [] and cgroup_dirs("nf1") == []
+
+
+def test_cgroup_manager_disabled_makes_no_cgroup(root, bundle):
+    b = bundle(["sh", "-c", "cat /proc/self/cgroup"])
+    out = ok(oci(root, "--cgroup-manager", "disabled", "run", "--bundle", b, "ncg"))
+    with open("/proc/self/cgroup") as f:
+        mine = f.read()
+    assert "cell-ncg" not in out and "cell-ncg" not in mine
+    assert cgroup_dirs("ncg") == []
+
+
+def test_spec_writes_the_lowest_version_its_fields_need(tdir):
+    res = subprocess.run([CELL, "spec", "-b", "-", "--", "true"], capture_output=True, text=True)
+    assert json.loads(res.stdout)["ociVersion"] == "1.0.2"
+    res = subprocess.run([CELL, "spec", "-b", "-", "--unshare-time", "--", "true"],
+                         capture_output=True, text=True)
+    assert json.loads(res.stdout)["ociVersion"] == "1.1.0"
