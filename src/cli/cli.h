@@ -11,5 +11,6 @@ enum {
 };
 
 int cell_cmd_run(int argc, char **argv);
+int cell_cmd_gc(int argc, char **argv);
 
 #endif

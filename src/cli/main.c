@@ -11,8 +11,9 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run       run a command in a new sandbox (cell run --help)\n"
+	"  gc        free what killed containers left: network leases, port rules, bridges\n"
 	"\n"
-	"See cell(1) and cell-run(1).\n";
+	"See cell(1), cell-run(1) and cell-gc(1).\n";
 
 struct command {
 	const char *name;
@@ -21,6 +22,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cell_cmd_run },
+	{ "gc", cell_cmd_gc },
 };
 
 int main(int argc, char **argv)

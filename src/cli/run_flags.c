@@ -1,7 +1,9 @@
 /* cell — `cell run` flags to spec edits. Parsing only: nothing here touches the system
  * beyond reading files named on the command line (/etc/passwd of the root, devices). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <grp.h>
 #include <limits.h>
 #include <math.h>
@@ -27,7 +29,21 @@ const char cell_run_usage[] =
 	"Namespaces:\n"
 	"  --unshare-TYPE            create a new TYPE namespace (user pid net ipc uts cgroup time all)\n"
 	"  --share-TYPE              use the host's TYPE namespace (user pid net ipc uts cgroup time)\n"
-	"  --net none|host           new network namespace with lo only (default), or the host's\n"
+	"Network:\n"
+	"  --net MODE                none: a new network namespace with lo only (default)\n"
+	"                            host: the host's network\n"
+	"                            bridge[=NAME]: a veth on bridge NAME (default cell0) with NAT\n"
+	"                            pasta, slirp4netns: user-mode networking (rootless)\n"
+	"                            ns:PATH: join a pinned network namespace\n"
+	"                            container:ID: join a running container's network\n"
+	"  -p, --publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]  publish a container port on the host\n"
+	"  --ip ADDR                 bridge: this IPv4 address (default: the next free one)\n"
+	"  --subnet CIDR             bridge: its subnet when cell makes it (default 10.88.0.0/16)\n"
+	"  --gateway ADDR            bridge: its address (default: the subnet's first)\n"
+	"  --ipv6                    bridge: IPv6 too (ULA subnet, default fd63:656c:6c00::/64)\n"
+	"  --subnet6 CIDR            bridge: the IPv6 subnet (implies --ipv6)\n"
+	"  --net-rate RATE           bridge: limit bandwidth each way, e.g. 10mbit, 1gbit, 5mbps\n"
+	"  --netdev HOSTDEV[:NAME]   move a host interface in (as NAME), and back at the end\n"
 	"User namespace:\n"
 	"  --uidmap C:H:N            map N uids from host H to container C (repeatable)\n"
 	"  --gidmap C:H:N            the same for gids\n"
@@ -82,7 +98,8 @@ enum {
 	OPT_TMPFS, OPT_PROPAGATION, OPT_HOSTNAME, OPT_DOMAINNAME, OPT_MONOTONIC, OPT_BOOTTIME,
 	OPT_MEMORY, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_CPU_QUOTA, OPT_CPU_PERIOD,
 	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
-	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL,
+	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL, OPT_IP,
+	OPT_IPV6, OPT_SUBNET, OPT_SUBNET6, OPT_GATEWAY, OPT_NET_RATE, OPT_NETDEV,
 };
 
 #define NS_OPTS(type, name)                                                                    \
@@ -95,6 +112,14 @@ static const struct option long_options[] = {
 	NS_OPTS(CELL_NS_CGROUP, "cgroup"), NS_OPTS(CELL_NS_TIME, "time"),
 	{ "unshare-all", no_argument, NULL, OPT_UNSHARE_ALL },
 	{ "net", required_argument, NULL, OPT_NET },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "ip", required_argument, NULL, OPT_IP },
+	{ "ipv6", no_argument, NULL, OPT_IPV6 },
+	{ "subnet", required_argument, NULL, OPT_SUBNET },
+	{ "subnet6", required_argument, NULL, OPT_SUBNET6 },
+	{ "gateway", required_argument, NULL, OPT_GATEWAY },
+	{ "net-rate", required_argument, NULL, OPT_NET_RATE },
+	{ "netdev", required_argument, NULL, OPT_NETDEV },
 	{ "uidmap", required_argument, NULL, OPT_UIDMAP },
 	{ "gidmap", required_argument, NULL, OPT_GIDMAP },
 	{ "keep-id", no_argument, NULL, OPT_KEEP_ID },
@@ -416,6 +441,150 @@ static int set_resource(struct cell_resources *res, int opt, const char *flag, c
 	return r;
 }
 
+/* --net MODE: the namespace flags and cell.net.mode together. */
+static int set_net_mode(struct cell_spec *spec, const char *mode, struct cell_error *err)
+{
+	struct cell_namespace *ns = &spec->linux.namespaces[CELL_NS_NET];
+	struct cell_network *net = &spec->cell.net;
+	char path[PATH_MAX];
+	int r;
+
+	free(ns->path);
+	ns->path = NULL;
+	ns->present = true;
+	net->mode = CELL_NET_NAMESPACE;
+	if (!strcmp(mode, "none"))
+		return 0;
+	if (!strcmp(mode, "host")) {
+		ns->present = false;
+		return 0;
+	}
+	if (!strcmp(mode, "pasta") || !strcmp(mode, "slirp4netns")) {
+		net->mode = mode[0] == 'p' ? CELL_NET_PASTA : CELL_NET_SLIRP4NETNS;
+		return 0;
+	}
+	if (!strcmp(mode, "bridge") || !strncmp(mode, "bridge=", 7)) {
+		net->mode = CELL_NET_BRIDGE;
+		if (!mode[6])
+			return 0;
+		if (!mode[7] || strlen(mode + 7) >= IFNAMSIZ || strpbrk(mode + 7, "/: \t"))
+			return cell_error_set(err, 0, "--net '%s': a bridge name has 1 to 15 "
+					      "characters, no '/', ':' or space", mode);
+		return replace_string(&net->bridge, mode + 7, err);
+	}
+	if (!strncmp(mode, "ns:", 3)) {
+		if (!realpath(mode + 3, path))
+			return cell_error_set(err, errno, "--net %s", mode);
+		return replace_string(&ns->path, path, err);
+	}
+	if (!strncmp(mode, "container:", 10)) {
+		if ((r = cell_net_container_path(mode + 10, path, sizeof(path), err)) < 0)
+			return cell_error_prefix(err, "--net");
+		return replace_string(&ns->path, path, err);
+	}
+	return cell_error_set(err, 0, "--net '%s': expected none, host, bridge[=NAME], pasta, "
+			      "slirp4netns, ns:PATH or container:ID", mode);
+}
+
+static int parse_port_number(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 65535 || s[0] == '-' || s[0] == '+')
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* -p [HOSTIP:]HOSTPORT:PORT[/tcp|udp] */
+static int add_port(struct cell_network *net, const char *arg, struct cell_error *err)
+{
+	char copy[128], *proto, *fields[3];
+	struct cell_port p = { 0 }, *grown;
+	struct in_addr a;
+	size_t n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", arg);
+	proto = strchr(copy, '/');
+	if (proto)
+		*proto++ = '\0';
+	for (char *tok = copy, *colon; tok && n < 3; tok = colon ? colon + 1 : NULL, n++) {
+		colon = strchr(tok, ':');
+		if (colon)
+			*colon = '\0';
+		fields[n] = tok;
+		if (colon && n == 2)
+			n = 4; /* too many fields */
+	}
+	if (n < 2 || n > 3 || (proto && strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
+	    parse_port_number(fields[n - 2], &p.host_port) < 0 ||
+	    parse_port_number(fields[n - 1], &p.port) < 0 ||
+	    (n == 3 && (inet_pton(AF_INET, fields[0], &a) != 1 ||
+			strlen(fields[0]) >= sizeof(p.host_ip))))
+		return cell_error_set(err, 0, "-p '%s': expected [HOSTIP:]HOSTPORT:PORT[/tcp|udp] "
+				      "with ports 1 to 65535 and an IPv4 HOSTIP", arg);
+	if (n == 3)
+		snprintf(p.host_ip, sizeof(p.host_ip), "%s", fields[0]);
+	p.udp = proto && !strcmp(proto, "udp");
+	grown = realloc(net->ports, (net->n_ports + 1) * sizeof(*grown));
+	if (!grown)
+		return cell_error_set(err, ENOMEM, "-p");
+	grown[net->n_ports++] = p;
+	net->ports = grown;
+	return 0;
+}
+
+/* --netdev HOSTDEV[:NAME] -> linux.netDevices */
+static int add_netdev(struct cell_linux *l, const char *arg, struct cell_error *err)
+{
+	const char *colon = strchr(arg, ':');
+	size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
+	struct cell_net_device *grown;
+
+	if (len == 0 || len >= IFNAMSIZ || (colon && (!colon[1] || strlen(colon + 1) >= IFNAMSIZ)))
+		return cell_error_set(err, 0, "--netdev '%s': expected HOSTDEV[:NAME], names of "
+				      "1 to 15 characters", arg);
+	grown = realloc(l->net_devices, (l->n_net_devices + 1) * sizeof(*grown));
+	if (!grown)
+		return cell_error_set(err, ENOMEM, "--netdev");
+	l->net_devices = grown;
+	grown[l->n_net_devices] = (struct cell_net_device){ strndup(arg, len),
+							     colon ? strdup(colon + 1) : NULL };
+	if (!grown[l->n_net_devices].name || (colon && !grown[l->n_net_devices].new_name)) {
+		free(grown[l->n_net_devices].name);
+		free(grown[l->n_net_devices].new_name);
+		return cell_error_set(err, ENOMEM, "--netdev");
+	}
+	l->n_net_devices++;
+	return 0;
+}
+
+static int set_net_option(struct cell_network *net, int opt, const char *flag, const char *arg,
+			  struct cell_error *err)
+{
+	switch (opt) {
+	case OPT_IP:
+		return replace_string(&net->ip, arg, err);
+	case OPT_IPV6:
+		net->ipv6 = true;
+		return 0;
+	case OPT_SUBNET:
+		return replace_string(&net->subnet, arg, err);
+	case OPT_SUBNET6:
+		net->ipv6 = true;
+		return replace_string(&net->subnet6, arg, err);
+	case OPT_GATEWAY:
+		return replace_string(&net->gateway, arg, err);
+	default: /* OPT_NET_RATE */
+		if (cell_parse_rate(arg, &net->rate, err) < 0)
+			return cell_error_prefix(err, "%s", flag);
+		return 0;
+	}
+}
+
 static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
 			 int argc, struct cell_error *err)
 {
@@ -432,9 +601,11 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 			l->namespaces[i].present = true;
 		return 0;
 	case OPT_NET:
-		if (strcmp(optarg, "none") && strcmp(optarg, "host"))
-			return cell_error_set(err, 0, "--net '%s': expected none or host", optarg);
-		return set_ns(cli, CELL_NS_NET, !strcmp(optarg, "none"));
+		return set_net_mode(spec, optarg, err);
+	case 'p':
+		return add_port(&spec->cell.net, optarg, err);
+	case OPT_NETDEV:
+		return add_netdev(l, optarg, err);
 	case OPT_UIDMAP: /* a map implies a user namespace, as in podman */
 		l->namespaces[CELL_NS_USER].present = true;
 		return add_map(&l->uid_mappings, &l->n_uid_mappings, &cli->uidmap_given, optarg,
@@ -517,6 +688,8 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		cli->help = true;
 		return 0;
 	}
+	if (opt >= OPT_IP && opt <= OPT_NET_RATE)
+		return set_net_option(&spec->cell.net, opt, flag, optarg, err);
 	return set_resource(&l->resources, opt, flag, optarg, err);
 }
 
@@ -796,7 +969,7 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		int idx = -1;
 		char flag[64];
 
-		opt = getopt_long(argc, argv, "+:u:v:e:w:th", long_options, &idx);
+		opt = getopt_long(argc, argv, "+:u:v:e:w:thp:", long_options, &idx);
 		if (opt == -1)
 			break;
 		/* getopt_long reports a long option's missing argument only by its val. */

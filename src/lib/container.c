@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "engine.h"
+#include "net.h"
 #include "utils.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -27,6 +28,7 @@ struct run_ctx {
 	char id[64];
 	struct cell_cgroup cg;
 	bool has_cgroup;
+	struct cell_net_run net;
 	int sock;		/* parent's end of the sync socketpair */
 	int pidfd;
 	pid_t pid;		/* PID 1 until it has been waited for, then 0 */
@@ -107,7 +109,8 @@ static bool needs_go(const struct run_ctx *c)
 {
 	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
 
-	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0);
+	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
+	       cell_net_needs_parent(c->spec);
 }
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
@@ -169,6 +172,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	    (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
+		return r;
+	if ((r = cell_net_setup(&c->net, c->pid, c->spec, err)) < 0)
 		return r;
 	if (needs_go(c) && (r = cell_sync_send(c->sock, CELL_SYNC_GO, 0, NULL, -1)) < 0)
 		return cell_error_set(err, -r, "start the container");
@@ -285,8 +290,13 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 		waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
 	cell_tty_relay_stop(&c->tty);
-	if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
-		*err = cg_err;
+	if (cell_net_teardown(&c->net, err) < 0)
+		r = -EIO;
+	if (c->has_cgroup && cell_cgroup_destroy(&c->cg, &cg_err) < 0) {
+		r = -EIO;
+		if (!err->msg[0])
+			*err = cg_err;
+	}
 	safe_close(c->sock);
 	safe_close(c->pidfd);
 	if (c->sigfd >= 0)
@@ -308,9 +318,11 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	cell_error_reset(err);
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
+	cell_net_sweep_stale();
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
+	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
 	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
 	    (r = wait_container(&c, err)) < 0)
 		goto out;

@@ -262,6 +262,12 @@ void cell_spec_free(struct cell_spec *spec)
 	free(l->cgroups_path);
 	cell_strv_free(l->masked_paths);
 	cell_strv_free(l->readonly_paths);
+	for (size_t i = 0; i < l->n_net_devices; i++) {
+		free(l->net_devices[i].name);
+		free(l->net_devices[i].new_name);
+	}
+	free(l->net_devices);
+	cell_network_free(&spec->cell.net);
 	memset(spec, 0, sizeof(*spec));
 }
 
