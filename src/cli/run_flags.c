@@ -473,9 +473,11 @@ static int set_net_mode(struct cell_spec *spec, const char *mode, struct cell_er
 		return replace_string(&net->bridge, mode + 7, err);
 	}
 	if (!strncmp(mode, "ns:", 3)) {
-		if (!realpath(mode + 3, path))
-			return cell_error_set(err, errno, "--net %s", mode);
-		return replace_string(&ns->path, path, err);
+		/* not realpath(3): /proc/PID/ns/net is a link to no path */
+		if (mode[3] != '/' || access(mode + 3, F_OK) < 0)
+			return cell_error_set(err, mode[3] != '/' ? 0 : errno, "--net %s: expected "
+					      "the absolute path of a network namespace", mode);
+		return replace_string(&ns->path, mode + 3, err);
 	}
 	if (!strncmp(mode, "container:", 10)) {
 		if ((r = cell_net_container_path(mode + 10, path, sizeof(path), err)) < 0)

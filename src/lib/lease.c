@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -327,6 +328,29 @@ bool cell_net_bridge_used(const struct cell_net_db *db, const char *name)
 	return false;
 }
 
+/*
+ * (Its comm is "pasta", or "passt.avx2" once it re-executed itself for AVX2.)
+ * pasta's daemon outlives a SIGKILLed cell: given a PID rather than a netns
+ * path, it has no way to notice that the namespace is gone. Its pid file
+ * says which process to stop, if that is still a pasta of ours.
+ */
+static void stop_stale_pasta(int dirfd)
+{
+	char text[32], path[64], comm[32];
+	int pid;
+
+	if (cell_read_at(dirfd, "pasta.pid", text, sizeof(text), NULL) < 0 ||
+	    (pid = atoi(text)) <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (cell_read_at(AT_FDCWD, path, comm, sizeof(comm), NULL) < 0 ||
+	    (strncmp(comm, "pasta", 5) && strncmp(comm, "passt", 5)))
+		return;
+	/* pasta makes itself non-dumpable, so /proc shows root as its owner;
+	 * kill(2) itself refuses a process that is not ours */
+	kill(pid, SIGKILL);
+}
+
 /* The container's state directory holds only plain files cell wrote. */
 static void remove_state_dir(const char *dir, const char *id)
 {
@@ -338,6 +362,8 @@ static void remove_state_dir(const char *dir, const char *id)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", dir, id);
 	d = opendir(path);
+	if (d)
+		stop_stale_pasta(dirfd(d));
 	if (!d)
 		return;
 	while ((e = readdir(d)))

@@ -578,6 +578,10 @@ static int check_mode(const struct cell_spec *spec, struct cell_error *err)
 	if (!spec->linux.namespaces[CELL_NS_NET].present || spec->linux.namespaces[CELL_NS_NET].path)
 		return cell_error_set(err, 0, "--net: bridge, pasta and slirp4netns need a new "
 				      "network namespace");
+	if (cfg->mode != CELL_NET_BRIDGE && !spec->linux.namespaces[CELL_NS_USER].present)
+		return cell_error_set(err, 0, "--net %s: for a container in a user namespace "
+				      "(rootless); root uses --net bridge",
+				      cfg->mode == CELL_NET_PASTA ? "pasta" : "slirp4netns");
 	if (cfg->mode == CELL_NET_BRIDGE && geteuid() != 0)
 		return cell_error_set(err, EPERM, "--net bridge: only root can make host links "
 				      "(use --net pasta)");
@@ -595,9 +599,11 @@ int cell_net_prepare(struct cell_net_run *n, const struct cell_spec *spec, const
 	n->base_spec = spec;
 	n->nsfd = n->self_nsfd = n->usernet.pidfd = n->usernet.exit_fd = -1;
 	*use = spec;
+	if ((r = check_mode(spec, err)) < 0)
+		return r;
 	if (!cell_net_needs_parent(spec))
 		return 0;
-	if ((r = check_mode(spec, err)) < 0 || (r = check_devices(spec, err)) < 0)
+	if ((r = check_devices(spec, err)) < 0)
 		return r;
 	if (id)
 		snprintf(n->id, sizeof(n->id), "%s", id);
