@@ -721,7 +721,7 @@ static int devices_move_out(struct cell_net_run *n, const struct cell_spec *spec
 			    struct cell_error *err)
 {
 	struct mnl_socket *inside;
-	int r, first = 0;
+	int r = 0, first = 0;
 
 	if (!n->n_moved || (r = cell_nl_open(n->nsfd, &inside, err)) < 0)
 		return n->n_moved ? r : 0;
