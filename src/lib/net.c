@@ -30,22 +30,6 @@ static const char *bridge_name(const struct cell_network *cfg)
 	return cfg->bridge ? cfg->bridge : CELL_NET_DEFAULT_BRIDGE;
 }
 
-bool cell_net_needs_parent(const struct cell_spec *spec)
-{
-	return spec->cell.net.mode != CELL_NET_NAMESPACE || spec->linux.n_net_devices > 0;
-}
-
-void cell_network_free(struct cell_network *net)
-{
-	free(net->bridge);
-	free(net->subnet);
-	free(net->gateway);
-	free(net->ip);
-	free(net->subnet6);
-	free(net->ports);
-	memset(net, 0, sizeof(*net));
-}
-
 /* ---------------------------------------------------------------- sysctls */
 
 static int sysctl_write(const char *path, const char *value, struct cell_error *err)
@@ -823,10 +807,10 @@ void cell_net_sweep_stale(void)
 	struct cell_net_db db;
 	struct stat st;
 
-	cell_net_state_dir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/leases", dir);
+	cell_net_leases_path(path, sizeof(path));
 	if (stat(path, &st) < 0) /* nothing leased, nothing stale: the common case */
 		return;
+	cell_net_state_dir(dir, sizeof(dir));
 	if (cell_net_db_open(&db, dir, NULL) < 0)
 		return;
 	sweep(&db, NULL, NULL);

@@ -148,7 +148,19 @@ struct cell_net_run {
 };
 
 /** cell_net_needs_parent() - does the parent configure networking before GO? */
-bool cell_net_needs_parent(const struct cell_spec *spec);
+static inline bool cell_net_needs_parent(const struct cell_spec *spec)
+{
+	return spec->cell.net.mode != CELL_NET_NAMESPACE || spec->linux.n_net_devices > 0;
+}
+
+/** cell_net_configured() - does the spec ask for anything of net.c (even a wrong thing)? */
+static inline bool cell_net_configured(const struct cell_spec *spec)
+{
+	const struct cell_network *n = &spec->cell.net;
+
+	return cell_net_needs_parent(spec) || n->n_ports || n->rate || n->ip || n->subnet ||
+	       n->gateway || n->ipv6 || n->subnet6 || n->bridge;
+}
 /**
  * cell_net_prepare() - before clone3: lease an address, write /etc/hosts and
  * /etc/resolv.conf; *@use is the spec the container gets (with their mounts).
@@ -162,5 +174,7 @@ int cell_net_setup(struct cell_net_run *n, pid_t pid, const struct cell_spec *sp
 int cell_net_teardown(struct cell_net_run *n, struct cell_error *err);
 /** cell_net_sweep_stale() - a stat when nothing is leased; else free dead owners' leases. */
 void cell_net_sweep_stale(void);
+/** cell_net_leases_path() - the lease file of this netns (whose existence the sweep checks). */
+void cell_net_leases_path(char *buf, size_t size);
 
 #endif

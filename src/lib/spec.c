@@ -231,6 +231,17 @@ fail:
 	return r;
 }
 
+void cell_network_free(struct cell_network *net)
+{
+	free(net->bridge);
+	free(net->subnet);
+	free(net->gateway);
+	free(net->ip);
+	free(net->subnet6);
+	free(net->ports);
+	memset(net, 0, sizeof(*net));
+}
+
 void cell_spec_free(struct cell_spec *spec)
 {
 	struct cell_process *p = &spec->process;

@@ -118,7 +118,9 @@ static int helper_failed(const char *name, int status, int fd, struct cell_error
 
 	buf[n > 0 ? n : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	return cell_error_set(err, 0, "%s failed (exit %d)%s%s", name, cell_exit_status(status),
+	return cell_error_set(err, 0, "%s failed (%s %d)%s%s", name,
+			      WIFEXITED(status) ? "exit" : "signal",
+			      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 			      buf[0] ? ": " : "", buf);
 }
 
