@@ -1,9 +1,7 @@
 /* cell — `cell run` flags to spec edits. Parsing only: nothing here touches the system
  * beyond reading files named on the command line (/etc/passwd of the root, devices). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
 #include <grp.h>
 #include <limits.h>
 #include <math.h>
@@ -16,6 +14,7 @@
 #include <sys/sysmacros.h>
 
 #include "engine.h"
+#include "net_flags.h"
 #include "run_flags.h"
 #include "utils.h"
 
@@ -441,129 +440,6 @@ static int set_resource(struct cell_resources *res, int opt, const char *flag, c
 	return r;
 }
 
-/* --net MODE: the namespace flags and cell.net.mode together. */
-static int set_net_mode(struct cell_spec *spec, const char *mode, struct cell_error *err)
-{
-	struct cell_namespace *ns = &spec->linux.namespaces[CELL_NS_NET];
-	struct cell_network *net = &spec->cell.net;
-	char path[PATH_MAX];
-	int r;
-
-	free(ns->path);
-	ns->path = NULL;
-	ns->present = true;
-	net->mode = CELL_NET_NAMESPACE;
-	if (!strcmp(mode, "none"))
-		return 0;
-	if (!strcmp(mode, "host")) {
-		ns->present = false;
-		return 0;
-	}
-	if (!strcmp(mode, "pasta") || !strcmp(mode, "slirp4netns")) {
-		net->mode = mode[0] == 'p' ? CELL_NET_PASTA : CELL_NET_SLIRP4NETNS;
-		return 0;
-	}
-	if (!strcmp(mode, "bridge") || !strncmp(mode, "bridge=", 7)) {
-		net->mode = CELL_NET_BRIDGE;
-		if (!mode[6])
-			return 0;
-		if (!mode[7] || strlen(mode + 7) >= IFNAMSIZ || strpbrk(mode + 7, "/: \t"))
-			return cell_error_set(err, 0, "--net '%s': a bridge name has 1 to 15 "
-					      "characters, no '/', ':' or space", mode);
-		return replace_string(&net->bridge, mode + 7, err);
-	}
-	if (!strncmp(mode, "ns:", 3)) {
-		/* not realpath(3): /proc/PID/ns/net is a link to no path */
-		if (mode[3] != '/' || access(mode + 3, F_OK) < 0)
-			return cell_error_set(err, mode[3] != '/' ? 0 : errno, "--net %s: expected "
-					      "the absolute path of a network namespace", mode);
-		return replace_string(&ns->path, mode + 3, err);
-	}
-	if (!strncmp(mode, "container:", 10)) {
-		if ((r = cell_net_container_path(mode + 10, path, sizeof(path), err)) < 0)
-			return cell_error_prefix(err, "--net");
-		return replace_string(&ns->path, path, err);
-	}
-	return cell_error_set(err, 0, "--net '%s': expected none, host, bridge[=NAME], pasta, "
-			      "slirp4netns, ns:PATH or container:ID", mode);
-}
-
-static int parse_port_number(const char *s, uint16_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > 65535 || s[0] == '-' || s[0] == '+')
-		return -EINVAL;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-/* -p [HOSTIP:]HOSTPORT:PORT[/tcp|udp] */
-static int add_port(struct cell_network *net, const char *arg, struct cell_error *err)
-{
-	char copy[128], *proto, *fields[3];
-	struct cell_port p = { 0 }, *grown;
-	struct in_addr a;
-	size_t n = 0;
-
-	snprintf(copy, sizeof(copy), "%s", arg);
-	proto = strchr(copy, '/');
-	if (proto)
-		*proto++ = '\0';
-	for (char *tok = copy, *colon; tok && n < 3; tok = colon ? colon + 1 : NULL, n++) {
-		colon = strchr(tok, ':');
-		if (colon)
-			*colon = '\0';
-		fields[n] = tok;
-		if (colon && n == 2)
-			n = 4; /* too many fields */
-	}
-	if (n < 2 || n > 3 || (proto && strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
-	    parse_port_number(fields[n - 2], &p.host_port) < 0 ||
-	    parse_port_number(fields[n - 1], &p.port) < 0 ||
-	    (n == 3 && (inet_pton(AF_INET, fields[0], &a) != 1 ||
-			strlen(fields[0]) >= sizeof(p.host_ip))))
-		return cell_error_set(err, 0, "-p '%s': expected [HOSTIP:]HOSTPORT:PORT[/tcp|udp] "
-				      "with ports 1 to 65535 and an IPv4 HOSTIP", arg);
-	if (n == 3)
-		snprintf(p.host_ip, sizeof(p.host_ip), "%s", fields[0]);
-	p.udp = proto && !strcmp(proto, "udp");
-	grown = realloc(net->ports, (net->n_ports + 1) * sizeof(*grown));
-	if (!grown)
-		return cell_error_set(err, ENOMEM, "-p");
-	grown[net->n_ports++] = p;
-	net->ports = grown;
-	return 0;
-}
-
-/* --netdev HOSTDEV[:NAME] -> linux.netDevices */
-static int add_netdev(struct cell_linux *l, const char *arg, struct cell_error *err)
-{
-	const char *colon = strchr(arg, ':');
-	size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
-	struct cell_net_device *grown;
-
-	if (len == 0 || len >= IFNAMSIZ || (colon && (!colon[1] || strlen(colon + 1) >= IFNAMSIZ)))
-		return cell_error_set(err, 0, "--netdev '%s': expected HOSTDEV[:NAME], names of "
-				      "1 to 15 characters", arg);
-	grown = realloc(l->net_devices, (l->n_net_devices + 1) * sizeof(*grown));
-	if (!grown)
-		return cell_error_set(err, ENOMEM, "--netdev");
-	l->net_devices = grown;
-	grown[l->n_net_devices] = (struct cell_net_device){ strndup(arg, len),
-							     colon ? strdup(colon + 1) : NULL };
-	if (!grown[l->n_net_devices].name || (colon && !grown[l->n_net_devices].new_name)) {
-		free(grown[l->n_net_devices].name);
-		free(grown[l->n_net_devices].new_name);
-		return cell_error_set(err, ENOMEM, "--netdev");
-	}
-	l->n_net_devices++;
-	return 0;
-}
-
 static int set_net_option(struct cell_network *net, int opt, const char *flag, const char *arg,
 			  struct cell_error *err)
 {
@@ -603,11 +479,11 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 			l->namespaces[i].present = true;
 		return 0;
 	case OPT_NET:
-		return set_net_mode(spec, optarg, err);
+		return cell_net_flag_mode(spec, optarg, err);
 	case 'p':
-		return add_port(&spec->cell.net, optarg, err);
+		return cell_net_flag_publish(&spec->cell.net, optarg, err);
 	case OPT_NETDEV:
-		return add_netdev(l, optarg, err);
+		return cell_net_flag_netdev(l, optarg, err);
 	case OPT_UIDMAP: /* a map implies a user namespace, as in podman */
 		l->namespaces[CELL_NS_USER].present = true;
 		return add_map(&l->uid_mappings, &l->n_uid_mappings, &cli->uidmap_given, optarg,
