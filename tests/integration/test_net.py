@@ -311,3 +311,13 @@ def test_rootless_gc_stops_the_pasta_of_a_sigkilled_cell(netns):
     while _pastas(netns):
         assert time.monotonic() < deadline, "pasta still runs after cell gc"
         time.sleep(0.05)
+
+
+def test_concurrent_runs_never_get_the_same_address(netns, cell_bin):
+    before = snapshot(netns)
+    r = netns.sh(f"for i in 1 2 3 4 5 6 7 8; do {cell_bin} run --net bridge -- sh -c "
+                 "'ip -4 -o addr show eth0; sleep 1' & done; wait", timeout=60)
+    addrs = re.findall(r"inet (10\.88\.0\.\d+)/16", r.stdout)
+    assert len(addrs) == 8, r.stdout + r.stderr
+    assert len(set(addrs)) == 8, addrs
+    assert_nothing_left(netns, before)
