@@ -348,6 +348,42 @@ struct cell_linux {
 	bool has_personality;
 	unsigned long personality;	/* PER_LINUX or PER_LINUX32, | flags */
 	bool has_intel_rdt;		/* cell cannot honour it: validation says so */
+	/* linux.netDevices: host interfaces moved into the container (and back) */
+	struct cell_net_device {
+		char *name;	/* host name */
+		char *new_name;	/* name inside; NULL keeps the host name */
+	} *net_devices;
+	size_t n_net_devices;
+};
+
+/* ---- networking beyond the OCI spec (cell run --net ...; net.c) ---- */
+
+enum cell_net_mode {
+	CELL_NET_NAMESPACE = 0,	/* linux.namespaces decides: a new one (lo only) or a path */
+	CELL_NET_BRIDGE,	/* veth pair, host end on a bridge with NAT */
+	CELL_NET_PASTA,		/* user-mode networking by pasta (passt) */
+	CELL_NET_SLIRP4NETNS,	/* user-mode networking by slirp4netns */
+};
+
+/* -p [HOSTIP:]HOSTPORT:PORT[/tcp|udp] */
+struct cell_port {
+	char host_ip[16];	/* dotted IPv4, "" for every host address */
+	uint16_t host_port;
+	uint16_t port;
+	bool udp;
+};
+
+struct cell_network {
+	enum cell_net_mode mode;
+	char *bridge;		/* bridge name; NULL: cell0 */
+	char *subnet;		/* IPv4 CIDR of a bridge made now; NULL: 10.88.0.0/16 */
+	char *gateway;		/* the bridge's address; NULL: the subnet's first */
+	char *ip;		/* fixed IPv4 address; NULL: the next free one */
+	bool ipv6;		/* also IPv6 (ULA subnet) */
+	char *subnet6;		/* NULL: fd63:656c:6c00::/64 */
+	struct cell_port *ports;
+	size_t n_ports;
+	uint64_t rate;		/* bytes per second each way, 0: unlimited */
 };
 
 /*
@@ -358,6 +394,7 @@ struct cell_extras {
 	bool init;	  /* run the built-in init as PID 1, CMD as its child */
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
 	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	struct cell_network net;
 };
 
 struct cell_spec {
@@ -404,6 +441,16 @@ int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, co
 int cell_spec_load(struct cell_spec *spec, const char *bundle, struct cell_error *err);
 /** cell_spec_to_json() - @spec as config.json text (malloc'd, pretty-printed). */
 char *cell_spec_to_json(const struct cell_spec *spec, struct cell_error *err);
+/** cell_network_free() - release what @net owns. */
+void cell_network_free(struct cell_network *net);
+/**
+ * cell_net_gc() - free what containers that are gone left behind: leases,
+ * their port rules, unused bridges (a SIGKILLed cell never tore down).
+ * @removed: how many stale leases were freed (may be NULL).
+ */
+int cell_net_gc(unsigned *removed, struct cell_error *err);
+/** cell_net_container_path() - /proc/PID/ns/net of the running container @id. */
+int cell_net_container_path(const char *id, char *buf, size_t size, struct cell_error *err);
 
 /* Options of one run that are not part of the container's spec. */
 struct cell_run_options {

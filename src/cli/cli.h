@@ -64,5 +64,7 @@ int cell_cli_cgroup_remove(const char *path);
 bool cell_cli_cgroup_frozen(const char *path);
 /* ns.c: cell ns SUBCOMMAND (takes --root itself) */
 int cell_cmd_ns(int argc, char **argv);
+/* gc.c: cell gc */
+int cell_cmd_gc(int argc, char **argv);
 
 #endif

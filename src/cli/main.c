@@ -30,6 +30,7 @@ static const char usage[] =
 	"  spec      write a config.json (runc's default, or one built by run's flags)\n"
 	"  features  print the OCI features document\n"
 	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
+	"  gc        free what killed runs left: network leases, port rules, bridges\n"
 	"\n"
 	"Global options (runc's):\n"
 	"  --root DIR                state directory (default /run/cell, or\n"
@@ -42,13 +43,19 @@ static const char usage[] =
 	"  --rootless true|false|auto  accepted; cell tells rootless from its euid\n"
 	"  -h, --help, -v, --version\n"
 	"\n"
-	"See cell(1), cell-run(1), cell-ns(1) and cell-oci(1).\n";
+	"See cell(1), cell-run(1), cell-ns(1), cell-oci(1) and cell-gc(1).\n";
 
 /* cell ns takes --root itself (cell ns ls --root DIR) */
 static int cell_cmd_ns_global(const struct cell_global *g, int argc, char **argv)
 {
 	(void)g;
 	return cell_cmd_ns(argc, argv);
+}
+
+static int cell_cmd_gc_global(const struct cell_global *g, int argc, char **argv)
+{
+	(void)g;
+	return cell_cmd_gc(argc, argv);
 }
 
 struct command {
@@ -63,6 +70,7 @@ static const struct command commands[] = {
 	{ "features", cell_cmd_features }, { "ns", cell_cmd_ns_global },
 	{ "exec", cell_cmd_exec },     { "pause", cell_cmd_pause },   { "resume", cell_cmd_resume },
 	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
+	{ "gc", cell_cmd_gc_global },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };
@@ -167,7 +175,7 @@ int main(int argc, char **argv)
 		/* `cell run` from flags needs no state root; the rest resolve it here */
 		if (cell_state_root(root, g.root, sizeof(g.root), &err) < 0 && strcmp(argv[optind], "run") &&
 		    strcmp(argv[optind], "spec") && strcmp(argv[optind], "features") &&
-		    strcmp(argv[optind], "ns"))
+		    strcmp(argv[optind], "ns") && strcmp(argv[optind], "gc"))
 			return cell_cli_fail(&g, &err);
 		return commands[i].fn(&g, argc - optind, argv + optind);
 	}

@@ -15,6 +15,7 @@
 
 #include "cell/ns.h"
 #include "engine.h"
+#include "net_flags.h"
 #include "run_flags.h"
 #include "utils.h"
 
@@ -28,7 +29,21 @@ const char cell_run_usage[] =
 	"Namespaces:\n"
 	"  --unshare-TYPE            create a new TYPE namespace (user pid net ipc uts cgroup time all)\n"
 	"  --share-TYPE              use the host's TYPE namespace (user pid net ipc uts cgroup time)\n"
-	"  --net none|host           new network namespace with lo only (default), or the host's\n"
+	"Network:\n"
+	"  --net MODE                none: a new network namespace with lo only (default)\n"
+	"                            host: the host's network\n"
+	"                            bridge[=NAME]: a veth on bridge NAME (default cell0) with NAT\n"
+	"                            pasta, slirp4netns: user-mode networking (rootless)\n"
+	"                            ns:PATH: join a pinned network namespace\n"
+	"                            container:ID: join a running container's network\n"
+	"  -p, --publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]  publish a container port on the host\n"
+	"  --ip ADDR                 bridge: this IPv4 address (default: the next free one)\n"
+	"  --subnet CIDR             bridge: its subnet when cell makes it (default 10.88.0.0/16)\n"
+	"  --gateway ADDR            bridge: its address (default: the subnet's first)\n"
+	"  --ipv6                    bridge: IPv6 too (ULA subnet, default fd63:656c:6c00::/64)\n"
+	"  --subnet6 CIDR            bridge: the IPv6 subnet (implies --ipv6)\n"
+	"  --net-rate RATE           bridge: limit bandwidth each way, e.g. 10mbit, 1gbit, 5mbps\n"
+	"  --netdev HOSTDEV[:NAME]   move a host interface in (as NAME), and back at the end\n"
 	"  --ns TYPE=PATH            join the TYPE namespace pinned at PATH (cell ns pin)\n"
 	"  --pin TYPE=PATH           pin the new TYPE namespace on PATH: it outlives the run\n"
 	"User namespace:\n"
@@ -94,7 +109,8 @@ enum {
 	OPT_TMPFS, OPT_PROPAGATION, OPT_HOSTNAME, OPT_DOMAINNAME, OPT_MONOTONIC, OPT_BOOTTIME,
 	OPT_MEMORY, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_CPU_QUOTA, OPT_CPU_PERIOD,
 	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
-	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL, OPT_NS, OPT_PIN,
+	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL, OPT_NS, OPT_PIN, OPT_IP,
+	OPT_IPV6, OPT_SUBNET, OPT_SUBNET6, OPT_GATEWAY, OPT_NET_RATE, OPT_NETDEV,
 	/* runc's run flags: they do not edit the spec */
 	OPT_OCI_FIRST = 2000, OPT_PID_FILE = OPT_OCI_FIRST, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT,
 	OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP, OPT_NO_SUBREAPER, OPT_BUNDLE = 'b',
@@ -113,6 +129,14 @@ static const struct option long_options[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "ns", required_argument, NULL, OPT_NS },
 	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "ip", required_argument, NULL, OPT_IP },
+	{ "ipv6", no_argument, NULL, OPT_IPV6 },
+	{ "subnet", required_argument, NULL, OPT_SUBNET },
+	{ "subnet6", required_argument, NULL, OPT_SUBNET6 },
+	{ "gateway", required_argument, NULL, OPT_GATEWAY },
+	{ "net-rate", required_argument, NULL, OPT_NET_RATE },
+	{ "netdev", required_argument, NULL, OPT_NETDEV },
 	{ "uidmap", required_argument, NULL, OPT_UIDMAP },
 	{ "gidmap", required_argument, NULL, OPT_GIDMAP },
 	{ "keep-id", no_argument, NULL, OPT_KEEP_ID },
@@ -553,6 +577,29 @@ static int handle_oci_option(struct cell_run_cli *cli, int opt, struct cell_erro
 	return cell_error_set(err, EINVAL, "option %d", opt);
 }
 
+static int set_net_option(struct cell_network *net, int opt, const char *flag, const char *arg,
+			  struct cell_error *err)
+{
+	switch (opt) {
+	case OPT_IP:
+		return replace_string(&net->ip, arg, err);
+	case OPT_IPV6:
+		net->ipv6 = true;
+		return 0;
+	case OPT_SUBNET:
+		return replace_string(&net->subnet, arg, err);
+	case OPT_SUBNET6:
+		net->ipv6 = true;
+		return replace_string(&net->subnet6, arg, err);
+	case OPT_GATEWAY:
+		return replace_string(&net->gateway, arg, err);
+	default: /* OPT_NET_RATE */
+		if (cell_parse_rate(arg, &net->rate, err) < 0)
+			return cell_error_prefix(err, "%s", flag);
+		return 0;
+	}
+}
+
 static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
 			 int argc, struct cell_error *err)
 {
@@ -574,9 +621,11 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 			l->namespaces[i].present = true;
 		return 0;
 	case OPT_NET:
-		if (strcmp(optarg, "none") && strcmp(optarg, "host"))
-			return cell_error_set(err, 0, "--net '%s': expected none or host", optarg);
-		return set_ns(cli, CELL_NS_NET, !strcmp(optarg, "none"));
+		return cell_net_flag_mode(spec, optarg, err);
+	case 'p':
+		return cell_net_flag_publish(&spec->cell.net, optarg, err);
+	case OPT_NETDEV:
+		return cell_net_flag_netdev(l, optarg, err);
 	case OPT_UIDMAP: /* a map implies a user namespace, as in podman */
 		l->namespaces[CELL_NS_USER].present = true;
 		return add_map(&l->uid_mappings, &l->n_uid_mappings, &cli->uidmap_given, optarg,
@@ -663,6 +712,8 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		cli->help = true;
 		return 0;
 	}
+	if (opt >= OPT_IP && opt <= OPT_NET_RATE)
+		return set_net_option(&spec->cell.net, opt, flag, optarg, err);
 	return set_resource(&l->resources, opt, flag, optarg, err);
 }
 
@@ -963,7 +1014,8 @@ static int load_base(struct cell_run_cli *cli, int argc, char **argv, struct cel
 	if (!(cli->bundle = strdup(abs)))
 		return cell_error_set(err, ENOMEM, "--bundle");
 	cli->from_bundle = true;
-	return cell_spec_load(&cli->spec, abs, err);
+	int r = cell_spec_load(&cli->spec, abs, err);
+	return r < 0 ? r : cell_net_from_annotations(&cli->spec, err);
 }
 
 /* Bundle mode: `ID [-- CMD...]`; CMD, when given, replaces process.args. */
@@ -1007,7 +1059,7 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		int idx = -1;
 		char flag[64];
 
-		opt = getopt_long(argc, argv, "+:u:v:e:w:thb:d", long_options, &idx);
+		opt = getopt_long(argc, argv, "+:u:v:e:w:thb:dp:", long_options, &idx);
 		if (opt == -1)
 			break;
 		/* getopt_long reports a long option's missing argument only by its val. */

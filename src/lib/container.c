@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "cell/ns.h"
 #include "engine.h"
+#include "net.h"
 #include "utils.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -31,6 +32,7 @@ struct run_ctx {
 	char id[64];
 	struct cell_cgroup cg;
 	bool has_cgroup;
+	struct cell_net_run net;
 	int sock;		/* parent's end of the sync socketpair */
 	int pidfd;
 	pid_t pid;		/* PID 1 until it has been waited for, then 0 */
@@ -188,7 +190,7 @@ static bool needs_go(const struct run_ctx *c)
 	       c->opts->cgroup_join ||
 	       h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME] ||
 	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER] ||
-	       has_pins(c);
+	       has_pins(c) || cell_net_needs_parent(c->spec);
 }
 
 static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const char *status,
@@ -369,7 +371,7 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	if ((r = run_parent_hooks(c, CELL_HOOK_PRESTART, "creating", err)) < 0 ||
 	    (r = run_parent_hooks(c, CELL_HOOK_CREATE_RUNTIME, "creating", err)) < 0)
 		return r;
-	if ((r = make_pins(c, err)) < 0)
+	if ((r = make_pins(c, err)) < 0 || (r = cell_net_setup(&c->net, c->pid, c->spec, err)) < 0)
 		return r;
 	/* GO carries the host PID, for the state of hooks run inside */
 	if (needs_go(c) && (r = cell_sync_send(c->sock, CELL_SYNC_GO, c->host_pid, NULL, -1)) < 0)
@@ -603,6 +605,8 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	if (c->start_fd >= 0 && c->start_fd != c->opts->start_fd)
 		close(c->start_fd);
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
+	if (cell_net_teardown(&c->net, err) < 0)
+		r = -EIO;
 	safe_close(c->sock);
 	safe_close(c->pidfd);
 	if (c->sigfd >= 0)
@@ -632,17 +636,16 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 		c.start_fd = p[0];
 		c.start_w = p[1];
 	}
+	cell_net_sweep_stale();
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (spec->linux.seccomp.present &&
 	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
-	    (r = setup_cgroup(&c, err)) < 0 ||
-	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = setup_cgroup(&c, err)) < 0 || (r = check_pins(&c, err)) < 0 ||
+	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
+	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
-	if ((r = block_signals(&c, err)) < 0 || (r = setup_cgroup(&c, err)) < 0 ||
-	    (r = check_pins(&c, err)) < 0 || (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
-	    (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
 	result->wait_status = c.status;
@@ -673,6 +676,11 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	if (spec->process.terminal && opts->console_socket < 0)
 		return cell_error_set(err, 0, "process.terminal needs --console-socket when the "
 				      "container is created apart from its start");
+	/* cell's own networking lives as long as the process that made it: cell run */
+	if (spec->cell.net.mode != CELL_NET_NAMESPACE || spec->linux.n_net_devices)
+		return cell_error_set(err, ENOTSUP, "%s: only for a container cell runs to its end "
+				      "(cell run without --detach)",
+				      spec->linux.n_net_devices ? "linux.netDevices" : "--net");
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
 	if ((r = block_signals(&c, err)) < 0 ||

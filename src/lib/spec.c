@@ -297,6 +297,17 @@ static void free_hooks(struct cell_hooks *h)
 	}
 }
 
+void cell_network_free(struct cell_network *net)
+{
+	free(net->bridge);
+	free(net->subnet);
+	free(net->gateway);
+	free(net->ip);
+	free(net->subnet6);
+	free(net->ports);
+	memset(net, 0, sizeof(*net));
+}
+
 void cell_spec_free(struct cell_spec *spec)
 {
 	struct cell_process *p = &spec->process;
@@ -334,6 +345,12 @@ void cell_spec_free(struct cell_spec *spec)
 	free_hooks(&spec->hooks);
 	free_kv(spec->annotations, spec->n_annotations);
 	free(spec->oci_version);
+	for (size_t i = 0; i < l->n_net_devices; i++) {
+		free(l->net_devices[i].name);
+		free(l->net_devices[i].new_name);
+	}
+	free(l->net_devices);
+	cell_network_free(&spec->cell.net);
 	memset(spec, 0, sizeof(*spec));
 }
 

@@ -512,6 +512,17 @@ static json_t *linux_section(struct emit *e, const struct cell_linux *l)
 	put_strv(e, o, "maskedPaths", l->masked_paths);
 	put_strv(e, o, "readonlyPaths", l->readonly_paths);
 	put_str(e, o, "mountLabel", l->mount_label);
+	if (l->n_net_devices) {
+		json_t *nd = json_object();
+
+		for (size_t i = 0; nd && i < l->n_net_devices; i++) {
+			json_t *x = json_object();
+
+			put_str(e, x, "name", l->net_devices[i].new_name);
+			put(e, nd, l->net_devices[i].name, x);
+		}
+		put(e, o, "netDevices", nd);
+	}
 	if (l->has_personality)
 		put(e, o, "personality",
 		    json_pack("{s:s}", "domain",
@@ -519,11 +530,48 @@ static json_t *linux_section(struct emit *e, const struct cell_linux *l)
 	return o;
 }
 
+/* cell run --net: run.cell.net* annotations (read back by the CLI's net_flags.c) */
+static void net_annotations(struct emit *e, json_t *o, const struct cell_network *n)
+{
+	static const char *const modes[] = { [CELL_NET_BRIDGE] = "bridge",
+					     [CELL_NET_PASTA] = "pasta",
+					     [CELL_NET_SLIRP4NETNS] = "slirp4netns" };
+	char buf[4096];
+	size_t len = 0;
+
+	if (n->mode == CELL_NET_NAMESPACE)
+		return;
+	snprintf(buf, sizeof(buf), "%s%s%s", modes[n->mode], n->bridge ? "=" : "",
+		 n->bridge ? n->bridge : "");
+	put_str(e, o, "run.cell.net", buf);
+	put_str(e, o, "run.cell.net.ip", n->ip);
+	put_str(e, o, "run.cell.net.subnet", n->subnet);
+	put_str(e, o, "run.cell.net.gateway", n->gateway);
+	put_str(e, o, "run.cell.net.subnet6", n->subnet6);
+	if (n->ipv6)
+		put_str(e, o, "run.cell.net.ipv6", "true");
+	if (n->rate) {
+		snprintf(buf, sizeof(buf), "%llubps", (unsigned long long)n->rate);
+		put_str(e, o, "run.cell.net.rate", buf);
+	}
+	buf[0] = '\0';
+	for (size_t i = 0; i < n->n_ports && len < sizeof(buf) - 64; i++) {
+		const struct cell_port *p = &n->ports[i];
+
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s%s%u:%u/%s",
+					i ? "," : "", p->host_ip, p->host_ip[0] ? ":" : "",
+					p->host_port, p->port, p->udp ? "udp" : "tcp");
+	}
+	if (n->n_ports)
+		put_str(e, o, "run.cell.net.publish", buf);
+}
+
 /* cell's own settings (struct cell_extras) travel as annotations. */
 static json_t *annotations(struct emit *e, const struct cell_spec *spec)
 {
 	json_t *o = kv_object(e, spec->annotations, spec->n_annotations);
 
+	net_annotations(e, o, &spec->cell.net);
 	if (spec->cell.init)
 		put_str(e, o, "run.cell.init", "true");
 	if (spec->cell.cwd_optional)
@@ -545,7 +593,7 @@ static const char *needed_version(const struct cell_spec *s)
 	for (size_t i = 0; i < s->n_mounts; i++)
 		idmapped |= s->mounts[i].n_uid_mappings || s->mounts[i].n_gid_mappings;
 	if (p->scheduler.present || p->has_io_priority || p->exec_cpu_affinity_initial ||
-	    p->exec_cpu_affinity_final)
+	    p->exec_cpu_affinity_final || s->linux.n_net_devices)
 		return OCI_VERSION;
 	if (s->linux.monotonic.present || s->linux.boottime.present || idmapped ||
 	    s->linux.namespaces[CELL_NS_TIME].present)

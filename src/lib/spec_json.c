@@ -1183,6 +1183,35 @@ static int read_resources(struct jp *p, json_t *lx, struct cell_resources *r)
 	return 0;
 }
 
+/* linux.netDevices: { "HOSTNAME": { "name": "NAME INSIDE" } } */
+static int read_net_devices(struct jp *p, json_t *lx, struct cell_linux *l)
+{
+	size_t saved;
+	json_t *v = jp_get(p, lx, "netDevices", &saved), *e;
+	const char *dev;
+	int r;
+
+	if (!v)
+		return 0;
+	if ((r = expect_object(p, v)) < 0)
+		return r;
+	if (!(l->net_devices = calloc(json_object_size(v) + 1, sizeof(*l->net_devices))))
+		return jp_nomem(p);
+	json_object_foreach(v, dev, e) {
+		struct cell_net_device *d = &l->net_devices[l->n_net_devices++];
+		size_t here = p->len;
+
+		jp_push(p, dev);
+		if (!(d->name = strdup(dev)))
+			return jp_nomem(p);
+		if ((r = expect_object(p, e)) < 0 || (r = read_string(p, e, "name", &d->new_name)) < 0)
+			return r;
+		jp_pop(p, here);
+	}
+	jp_pop(p, saved);
+	return 0;
+}
+
 static int read_linux(struct jp *p, json_t *root, struct cell_linux *l)
 {
 	size_t saved;
@@ -1209,7 +1238,7 @@ static int read_linux(struct jp *p, json_t *root, struct cell_linux *l)
 	    (r = read_strv(p, v, "maskedPaths", &l->masked_paths)) < 0 ||
 	    (r = read_strv(p, v, "readonlyPaths", &l->readonly_paths)) < 0 ||
 	    (r = read_string(p, v, "mountLabel", &l->mount_label)) < 0 ||
-	    (r = read_personality(p, v, l)) < 0)
+	    (r = read_personality(p, v, l)) < 0 || (r = read_net_devices(p, v, l)) < 0)
 		return r;
 	l->has_intel_rdt = json_object_get(v, "intelRdt") != NULL;
 	jp_pop(p, saved);

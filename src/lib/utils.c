@@ -657,3 +657,35 @@ bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id)
 			return true;
 	return false;
 }
+
+int cell_parse_rate(const char *s, uint64_t *bytes_per_sec, struct cell_error *err)
+{
+	/* tc(8)'s units: SI multiples of bits, or of bytes ("bps") per second */
+	static const struct {
+		const char *name;
+		double bytes;
+	} units[] = {
+		{ "bit", 0.125 },  { "kbit", 125.0 },  { "mbit", 125e3 },  { "gbit", 125e6 },
+		{ "bps", 1.0 },	   { "kbps", 1e3 },    { "mbps", 1e6 },	   { "gbps", 1e9 },
+	};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = s ? strtod(s, &end) : 0;
+	if (!s || errno || end == s || !(v > 0) || v > 1e15)
+		goto bad;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].name))
+			continue;
+		v *= units[i].bytes;
+		if (v < 1 || v > 1e13)
+			goto bad;
+		*bytes_per_sec = (uint64_t)v;
+		return 0;
+	}
+bad:
+	return cell_error_set(err, 0, "rate '%s': expected a positive number and a unit: "
+			      "bit kbit mbit gbit (per second) or bps kbps mbps gbps (bytes)",
+			      s ? s : "");
+}

@@ -65,6 +65,8 @@ int cell_write_file_atomic(const char *path, const char *buf, size_t len, mode_t
 
 /** cell_parse_size() - "256M", "1g", "512k", "4096" (1024-based) to bytes; "-1" if @allow_unlimited. */
 int cell_parse_size(const char *s, bool allow_unlimited, int64_t *out, struct cell_error *err);
+/** cell_parse_rate() - "10mbit", "1.5gbit", "500kbps" (tc's SI units) to bytes per second. */
+int cell_parse_rate(const char *s, uint64_t *bytes_per_sec, struct cell_error *err);
 /** cell_parse_id_map() - "CONTAINER:HOST:SIZE" to a map entry. */
 int cell_parse_id_map(const char *s, struct cell_id_map *out, struct cell_error *err);
 /** cell_id_maps_check() - reject empty, overflowing or overlapping ranges; @field names them. */

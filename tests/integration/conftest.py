@@ -624,3 +624,137 @@ def pty_start():
     yield _start
     for s in started:
         s.kill()
+
+
+# --------------------------------------------------------------------------
+# network namespaces for the network tests
+
+
+class TestNet:
+    """
+    Two network namespaces made for one test, pinned by `sleep` processes
+    (no /run/netns mount is left behind):
+
+      host   where cell runs: the bridge, the nft table, published ports;
+             up0 10.231.0.1/24, a default route via 10.231.0.254, which no one
+             has (pasta maps its gateway address to the host's loopback)
+      outer  a server beyond the host side: up1 10.231.0.2/24, no route back
+             to a bridge subnet, so a reply reaches a container only through NAT
+
+    Nothing here sends a packet to any other address.
+    """
+    HOST_IP = "10.231.0.1"
+    OUTER_IP = "10.231.0.2"
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.holders = []
+        self.host_pid = self._pin()
+        self.outer_pid = self._pin()
+        self.ino = os.stat(f"/proc/{self.host_pid}/ns/net").st_ino
+        self.sh(f"ip link set lo up; ip link add up0 type veth peer name up1 netns "
+                f"{self.outer_pid}; ip addr add {self.HOST_IP}/24 dev up0; ip link set up0 up; "
+                f"ip route add default via 10.231.0.254")
+        self.sh(f"ip link set lo up; ip addr add {self.OUTER_IP}/24 dev up1; ip link set up1 up",
+                outer=True)
+        # pasta opens /dev/net/tun as the user; this machine's node is 0600.
+        # A 0666 copy is bind-mounted over it in a private mount namespace.
+        self.tun = os.path.join(tmp, "tun")
+        os.mknod(self.tun, 0o666 | 0o020000, os.makedev(10, 200))
+        os.chmod(self.tun, 0o666)
+
+    def _pin(self):
+        p = subprocess.Popen(["unshare", "-n", "sleep", "3600"], preexec_fn=_reset_signals)
+        self.holders.append(p)
+        mine = os.readlink("/proc/self/ns/net")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                if os.readlink(f"/proc/{p.pid}/ns/net") != mine:
+                    return p.pid
+            except OSError:
+                pass
+            time.sleep(0.01)
+        raise RuntimeError("unshare -n did not make a network namespace")
+
+    @property
+    def ns_path(self):
+        return f"/proc/{self.outer_pid}/ns/net"
+
+    def prefix(self, outer=False, user=None):
+        pid = self.outer_pid if outer else self.host_pid
+        argv = ["nsenter", "-t", str(pid), "-n"]
+        if user is not None:
+            argv += ["unshare", "-m", "sh", "-c",
+                     f'mount --bind {self.tun} /dev/net/tun && exec "$@"', "sh"]
+        return argv + _user_prefix(user)
+
+    def sh(self, script, outer=False, check=True, timeout=TIMEOUT):
+        """A shell command in the host (or outer) namespace, as root, not in a container."""
+        r = subprocess.run(self.prefix(outer) + ["sh", "-c", script], capture_output=True,
+                           text=True, timeout=timeout, env=_env())
+        if check:
+            assert r.returncode == 0, f"{script}: {r.stderr}"
+        return r
+
+    def popen(self, script, outer=False):
+        """A background shell command (a server) in a namespace; stopped at the end."""
+        p = subprocess.Popen(self.prefix(outer) + ["sh", "-c", script], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=_env(),
+                             preexec_fn=_reset_signals)
+        self.holders.append(p)
+        return p
+
+    def cell(self, args, user=None, timeout=TIMEOUT, input=None):
+        """`cell ARGS` in the host namespace; CompletedProcess."""
+        argv = self.prefix(user=user) + [CELL] + [str(a) for a in args]
+        try:
+            return subprocess.run(argv, input=input, capture_output=True, text=True,
+                                  timeout=timeout, env=_env(), cwd="/",
+                                  stdin=None if input is not None else subprocess.DEVNULL,
+                                  preexec_fn=_reset_signals)
+        except subprocess.TimeoutExpired as e:
+            pytest.fail(f"cell did not finish within {timeout}s: {argv}\n"
+                        f"stdout: {e.stdout!r}\nstderr: {e.stderr!r}")
+
+    def start(self, args, user=None):
+        """`cell ARGS` in the background (a Running); killed at the end."""
+        r = Running(self.prefix(user=user) + [CELL] + [str(a) for a in args], _env(), "/")
+        self.holders.append(r)
+        return r
+
+    def links(self):
+        return sorted(line.split(":")[1].strip().split("@")[0]
+                      for line in self.sh("ip -o link show").stdout.splitlines())
+
+    def ruleset(self):
+        return self.sh("nft list ruleset").stdout
+
+    def state_dirs(self):
+        return [f"/run/cell/net/{self.ino}", f"/tmp/cell-65534/net/{self.ino}"]
+
+    def leases(self):
+        """Lines of the lease file ([] when there is none)."""
+        try:
+            with open(os.path.join(self.state_dirs()[0], "leases")) as f:
+                return [line for line in f.read().splitlines() if line.startswith("lease ")]
+        except FileNotFoundError:
+            return []
+
+    def close(self):
+        for h in reversed(self.holders):
+            if isinstance(h, Running):
+                h.kill()
+            elif h.poll() is None:
+                h.kill()
+                h.wait()
+        for d in self.state_dirs():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def netns(tdir):
+    """A TestNet: the namespaces every network test runs in (see TestNet)."""
+    n = TestNet(str(tdir))
+    yield n
+    n.close()

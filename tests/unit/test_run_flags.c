@@ -176,6 +176,65 @@ static void test_net_host_shares_network_namespace(void **state)
 	cell_run_cli_free(&cli);
 }
 
+static void test_net_bridge_sets_mode_bridge_name_ports_and_rate(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_network *net = &cli.spec.cell.net;
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--net", "bridge=br7", "-p", "8080:80",
+				  "--publish", "127.0.0.1:5353:53/udp", "--net-rate", "10mbit",
+				  "--ip", "10.88.0.9", "true"), 0);
+	assert_int_equal(net->mode, CELL_NET_BRIDGE);
+	assert_string_equal(net->bridge, "br7");
+	assert_string_equal(net->ip, "10.88.0.9");
+	assert_true(net->rate == 1250000);
+	assert_int_equal(net->n_ports, 2);
+	assert_int_equal(net->ports[0].host_port, 8080);
+	assert_int_equal(net->ports[0].port, 80);
+	assert_false(net->ports[0].udp);
+	assert_string_equal(net->ports[0].host_ip, "");
+	assert_string_equal(net->ports[1].host_ip, "127.0.0.1");
+	assert_int_equal(net->ports[1].host_port, 5353);
+	assert_true(net->ports[1].udp);
+	assert_true(cli.spec.linux.namespaces[CELL_NS_NET].present);
+	cell_run_cli_free(&cli);
+}
+
+static void test_publish_refuses_malformed_ports(void **state)
+{
+	static char *const bad[] = { "8080", "0:80", "8080:65536", "a:80", "8080:80/sctp",
+					   "1.2.3:8080:80", "1:2:3:4", "8080:-1", "" };
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (PARSE_AS(0, &cli, &err, "-p", bad[i], "true") != -EINVAL)
+			fail_msg("-p '%s' was accepted", bad[i]);
+		assert_non_null(strstr(err.msg, "-p"));
+		cell_run_cli_free(&cli);
+	}
+}
+
+static void test_netdev_fills_linux_net_devices(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_linux *l = &cli.spec.linux;
+
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--netdev", "eth9:inside0", "--netdev", "eth8",
+				  "true"), 0);
+	assert_int_equal(l->n_net_devices, 2);
+	assert_string_equal(l->net_devices[0].name, "eth9");
+	assert_string_equal(l->net_devices[0].new_name, "inside0");
+	assert_string_equal(l->net_devices[1].name, "eth8");
+	assert_null(l->net_devices[1].new_name);
+	cell_run_cli_free(&cli);
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--netdev", "a-name-far-too-long", "true"),
+			 -EINVAL);
+	cell_run_cli_free(&cli);
+}
+
 static void test_share_uts_drops_default_hostname(void **state)
 {
 	struct cell_run_cli cli = { 0 };
@@ -510,6 +569,9 @@ int main(void)
 		cmocka_unit_test(test_ns_table_knows_oci_and_proc_names_of_all_eight),
 		cmocka_unit_test(test_first_uidmap_replaces_the_rootless_default_and_later_ones_add),
 		cmocka_unit_test(test_devpts_gid_5_stays_only_when_gid_5_is_mapped),
+		cmocka_unit_test(test_net_bridge_sets_mode_bridge_name_ports_and_rate),
+		cmocka_unit_test(test_publish_refuses_malformed_ports),
+		cmocka_unit_test(test_netdev_fills_linux_net_devices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -218,6 +218,44 @@ static void test_read_at_refuses_zero_size_buffer(void **state)
 	assert_int_equal(cell_read_at(AT_FDCWD, "/proc/self/stat", buf, 0, &err), -EINVAL);
 }
 
+/* ---- cell_parse_rate ---- */
+
+static void test_parse_rate_takes_tc_units_in_bits_and_bytes(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t bytes;
+	} ok[] = {
+		{ "10mbit", 1250000 }, { "1gbit", 125000000 }, { "8bit", 1 }, { "500kbit", 62500 },
+		{ "1.5mbit", 187500 }, { "5mbps", 5000000 }, { "2KBPS", 2000 }, { "100bps", 100 },
+	};
+	struct cell_error err = { 0 };
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (cell_parse_rate(ok[i].s, &v, &err) != 0)
+			fail_msg("'%s' refused: %s", ok[i].s, err.msg);
+		if (v != ok[i].bytes)
+			fail_msg("'%s' gave %llu bytes/s", ok[i].s, (unsigned long long)v);
+	}
+}
+
+static void test_parse_rate_refuses_missing_or_unknown_units_and_zero(void **state)
+{
+	static const char *const bad[] = { "10", "10mbits", "fast", "0mbit", "-1mbit", "mbit",
+					   "", "1bit", "nanmbit", "1e20gbit" };
+	struct cell_error err = { 0 };
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (cell_parse_rate(bad[i], &v, &err) != -EINVAL)
+			fail_msg("'%s' was accepted", bad[i]);
+		assert_non_null(strstr(err.msg, "rate '"));
+	}
+}
+
 /* ---- cell_parse_size ---- */
 
 static void assert_size(const char *s, bool allow_unlimited, int64_t expected)
@@ -785,6 +823,8 @@ int main(void)
 	    cmocka_unit_test(test_random_id_is_12_lowercase_hex_digits),
 	    cmocka_unit_test(test_random_id_two_calls_differ),
 	    cmocka_unit_test(test_random_id_is_never_all_digits),
+	    cmocka_unit_test(test_parse_rate_takes_tc_units_in_bits_and_bytes),
+	    cmocka_unit_test(test_parse_rate_refuses_missing_or_unknown_units_and_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
