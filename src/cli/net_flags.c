@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "net_flags.h"
+#include "state.h"
 #include "utils.h"
 
 /* *@dst becomes a copy of @src. */
@@ -20,6 +21,23 @@ static int set_copy(char **dst, const char *src, struct cell_error *err)
 }
 
 /* --net MODE: the namespace flags and cell.net.mode together. */
+/* A container in the state directory (OCI, or cell run --name) that still runs. */
+static int registered_container_net(const char *id, char *buf, size_t size)
+{
+	struct cell_error ignored = { 0 };
+	struct cell_state st;
+	char root[PATH_MAX];
+	int r = -ESRCH;
+
+	if (cell_state_root(NULL, root, sizeof(root), &ignored) < 0 ||
+	    cell_state_load(root, id, &st, &ignored) < 0)
+		return -ESRCH;
+	if (cell_state_pid_alive(&st) && snprintf(buf, size, "/proc/%d/ns/net", (int)st.pid) < (int)size)
+		r = 0;
+	cell_state_free(&st);
+	return r;
+}
+
 int cell_net_flag_mode(struct cell_spec *spec, const char *mode, struct cell_error *err)
 {
 	struct cell_namespace *ns = &spec->linux.namespaces[CELL_NS_NET];
@@ -58,7 +76,8 @@ int cell_net_flag_mode(struct cell_spec *spec, const char *mode, struct cell_err
 		return set_copy(&ns->path, mode + 3, err);
 	}
 	if (!strncmp(mode, "container:", 10)) {
-		if ((r = cell_net_container_path(mode + 10, path, sizeof(path), err)) < 0)
+		if ((r = registered_container_net(mode + 10, path, sizeof(path))) < 0 &&
+		    (r = cell_net_container_path(mode + 10, path, sizeof(path), err)) < 0)
 			return cell_error_prefix(err, "--net");
 		return set_copy(&ns->path, path, err);
 	}

@@ -627,3 +627,16 @@ def test_spec_writes_the_lowest_version_its_fields_need(tdir):
     res = subprocess.run([CELL, "spec", "-b", "-", "--unshare-time", "--", "true"],
                          capture_output=True, text=True)
     assert json.loads(res.stdout)["ociVersion"] == "1.1.0"
+
+
+def test_net_container_joins_a_named_sandboxs_network(start, run):
+    r = start(["run", "--name", "netsrc1", "--", "sh", "-c", "echo up; sleep 30"])
+    r.wait_for("up")
+    try:
+        pid = json.loads(ok(oci(None, "state", "netsrc1")))["pid"]
+        res = run(["run", "--net", "container:netsrc1", "--", "readlink", "/proc/self/ns/net"])
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip() == os.readlink(f"/proc/{pid}/ns/net")
+    finally:
+        ok(oci(None, "kill", "netsrc1", "KILL"))
+        r.finish()
