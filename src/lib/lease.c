@@ -48,7 +48,7 @@ int cell_parse_cidr(const char *s, int family, void *addr, int *len)
 	return 0;
 }
 
-unsigned long long cell_proc_start_time(pid_t pid)
+unsigned long long cell_net_proc_start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start = 0;

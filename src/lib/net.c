@@ -213,7 +213,7 @@ static int sweep(struct cell_net_db *db, unsigned *removed, struct cell_error *e
 	for (size_t i = db->n_leases; i-- > 0;) {
 		const struct cell_net_lease *l = &db->leases[i];
 
-		if (l->start && cell_proc_start_time(l->owner) == l->start)
+		if (l->start && cell_net_proc_start_time(l->owner) == l->start)
 			continue;
 		cell_net_db_drop_lease(db, i);
 		n++;
@@ -295,7 +295,7 @@ static int lease_add(struct cell_net_run *n, struct cell_net_db *db, const char 
 	struct cell_net_lease l = { .host = host, .owner = getpid() }, *grown;
 	const struct cell_network *cfg = n->cfg;
 
-	l.start = cell_proc_start_time(l.owner);
+	l.start = cell_net_proc_start_time(l.owner);
 	snprintf(l.bridge, sizeof(l.bridge), "%s", bridge);
 	snprintf(l.veth, sizeof(l.veth), "%s", n->veth[0] ? n->veth : "-");
 	snprintf(l.id, sizeof(l.id), "%s", n->id);
@@ -730,7 +730,7 @@ static int devices_move_out(struct cell_net_run *n, const struct cell_spec *spec
 static int write_pid(struct cell_net_run *n, pid_t pid, struct cell_error *err)
 {
 	char path[PATH_MAX], buf[64];
-	int len = snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, cell_proc_start_time(pid));
+	int len = snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, cell_net_proc_start_time(pid));
 
 	snprintf(path, sizeof(path), "%s/pid", n->dir);
 	return create_file(path, buf, (size_t)len, err);
@@ -845,7 +845,7 @@ int cell_net_container_path(const char *id, char *buf, size_t size, struct cell_
 	snprintf(path, sizeof(path), "%s/%s/pid", dir, id);
 	if (strchr(id, '/') || cell_read_at(AT_FDCWD, path, text, sizeof(text), NULL) < 0 ||
 	    sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0 ||
-	    cell_proc_start_time(pid) != start)
+	    cell_net_proc_start_time(pid) != start)
 		return cell_error_set(err, ESRCH, "container '%s' (only containers with --net "
 				      "bridge, pasta or slirp4netns can be joined)", id);
 	snprintf(buf, size, "/proc/%d/ns/net", pid);

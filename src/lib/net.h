@@ -99,8 +99,8 @@ void cell_net_db_drop_lease(struct cell_net_db *db, size_t i);
 void cell_net_db_drop_bridge(struct cell_net_db *db, const char *name);
 /** cell_net_bridge_used() - does any lease name bridge @name? */
 bool cell_net_bridge_used(const struct cell_net_db *db, const char *name);
-/** cell_proc_start_time() - field 22 of /proc/PID/stat, 0 if @pid is gone. */
-unsigned long long cell_proc_start_time(pid_t pid);
+/** cell_net_proc_start_time() - field 22 of /proc/PID/stat, 0 if @pid is gone. */
+unsigned long long cell_net_proc_start_time(pid_t pid);
 /** cell_parse_cidr() - "A.B.C.D/N" or an IPv6 CIDR into @addr (in*_addr) and @len. */
 int cell_parse_cidr(const char *s, int family, void *addr, int *len);
 
