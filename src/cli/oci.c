@@ -234,7 +234,7 @@ struct oci_launch {
 	const struct cell_global *g;
 	struct cell_run_cli *cli;
 	const char *id;
-	bool state_made;
+	bool save_config;	/* on_created writes config.json too */
 };
 
 static int on_created(void *ctx, pid_t pid, const char *cgroups_path, struct cell_error *err)
@@ -243,6 +243,8 @@ static int on_created(void *ctx, pid_t pid, const char *cgroups_path, struct cel
 	struct cell_state st;
 	int r;
 
+	if (l->save_config && (r = save_config(l->g->root, l->id, &l->cli->spec, err)) < 0)
+		return r;
 	if ((r = fill_state(&st, l->id, l->cli->bundle, &l->cli->spec, pid, cgroups_path, err)) < 0) {
 		st.annotations = NULL;
 		cell_state_free(&st);
@@ -390,13 +392,11 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 		return cell_cli_fail(g, &err);
 	if ((lock = cell_state_create(g->root, l.id, &err)) < 0)
 		return cell_cli_fail(g, &err);
-	if ((r = save_config(g->root, l.id, &cli->spec, &err)) < 0) {
-		remove_state(g, l.id);
-		close(lock);
-		return cell_cli_fail(g, &err);
-	}
-	/* other commands (state, kill) may lock it while the container runs */
+	/* other commands (state, kill) may lock it while the container runs;
+	 * config.json and state.json are written in on_created, while the
+	 * container sets itself up */
 	close(lock);
+	l.save_config = true;
 	fflush(NULL);
 	r = cell_run(&cli->spec, &opts, &result, &err);
 	if (r < 0) {

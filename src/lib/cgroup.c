@@ -653,16 +653,15 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 	}
 	req.devices = !params->rootless && req.res->n_devices > 0;
 	req.required = cgroup_controllers_for(req.res, req.devices);
-	/* Without limits the cgroup still tracks the container and its OOM kills. */
-	if (!req.required)
+	/* Without limits the cgroup still tracks the container and its OOM kills;
+	 * OCI containers always are (update, events --stats, ps, pause). */
+	if (!req.required || params->all_controllers)
 		req.optional = CG_BIT(CELL_CG_MEMORY) | CG_BIT(CELL_CG_PIDS) | CG_BIT(CELL_CG_CPU);
 	/* v1 cpuacct follows cpu, so the container's CPU time is its own (v2: cpu.stat). */
 	if ((req.required | req.optional) & CG_BIT(CELL_CG_CPU))
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);
 	/* pause and kill --all need the v1 freezer (v2: cgroup.freeze, no controller). */
 	req.optional |= CG_BIT(CELL_CG_FREEZER);
-	if (params->all_controllers)
-		req.optional |= (1U << CELL_CG_COUNT) - 1;
 	r = cg->ops->create(cg, &req, err);
 	if (r == 0)
 		r = cg->ops->apply(cg, req.res, req.devices, err);

@@ -66,8 +66,11 @@ struct cell_cgroup_params {
 				      relative = below the caller's own cgroup */
 	bool rootless;
 	const char *hugepages_dir; /* "/sys/kernel/mm/hugepages": the sizes this kernel has */
-	bool all_controllers;	   /* OCI containers: join every controller the host has, so
-				      `update` and `events` work for limits set later */
+	bool all_controllers;	   /* OCI containers: memory, pids, cpu(acct) and freezer even
+				      without limits, so `update`, `events` and `pause` work.
+				      Not cpuset, blkio or hugetlb: every v1 hierarchy joined
+				      costs a cgroup.procs write on the start path (bench/oci);
+				      `update` of those names the missing controller. */
 };
 
 /**

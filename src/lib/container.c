@@ -398,26 +398,33 @@ static int send_console(int sock, int master, struct cell_error *err)
 	return 0;
 }
 
+/*
+ * The caller records the container (state.json) while the child sets itself
+ * up on the other CPU: off the start path, which READY then only finishes.
+ */
+static int record_created(struct run_ctx *c, struct cell_error *err)
+{
+	if (!c->opts->on_created)
+		return 0;
+	return c->opts->on_created(c->opts->ctx, c->host_pid,
+				   c->has_cgroup ? c->cgroups_path : "", err);
+}
+
 /* The child is set up and waits on its start fd: cell_run starts it at once. */
 static void start_now(struct run_ctx *c, struct cell_error *err)
 {
 	struct cell_error hook_err = { 0 };
-	int r = 0;
+	bool started = write(c->start_w, "0", 1) == 1;
 
-	if (c->opts->on_created)
-		r = c->opts->on_created(c->opts->ctx, c->host_pid, c->has_cgroup ? c->cgroups_path
-										  : "",
-					err);
-	if (r < 0 || write(c->start_w, "0", 1) != 1) {
-		if (r == 0)
-			cell_error_set(err, errno, "start the container");
+	if (!started) {
+		cell_error_set(err, errno, "start the container");
 		kill(c->pid, SIGKILL);
 		c->child_failed = true;
 		c->child_err = *err;
 	}
 	c->start_w = safe_close(c->start_w);
 	/* runtime.md: a failing poststart hook is only worth a warning */
-	if (r == 0)
+	if (started)
 		(void)run_parent_hooks(c, CELL_HOOK_POSTSTART, "running", &hook_err);
 }
 
@@ -645,7 +652,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	    (r = setup_cgroup(&c, err)) < 0 || (r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
-	    (r = prepare_child(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
+	    (r = prepare_child(&c, err)) < 0 || (r = record_created(&c, err)) < 0 ||
+	    (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
 	result->wait_status = c.status;

@@ -335,10 +335,13 @@ void cell_state_now(char *buf, size_t size)
 {
 	struct timespec ts;
 	struct tm tm;
-	char base[32];
+	char base[64];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* not strftime(3): it loads the time zone (tzset reads /etc/localtime),
+	 * which UTC does not need, on the start path */
+	snprintf(base, sizeof(base), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
 }
