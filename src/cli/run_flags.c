@@ -990,6 +990,47 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 }
 
 /*
+ * runc's filepath.Abs: the working directory joined and "." and ".." removed
+ * by name, without resolving symlinks (realpath(3) costs a readlink per
+ * component on the start path).
+ */
+static int absolute_path(const char *in, char *out, size_t size)
+{
+	char buf[PATH_MAX];
+	size_t len = 0;
+
+	errno = 0;
+	if (in[0] == '/')
+		buf[0] = '\0';
+	else if (!getcwd(buf, sizeof(buf)))
+		return -1;
+	if (strlen(buf) + strlen(in) + 2 > sizeof(buf) || size < 2)
+		return -1;
+	strcat(buf, "/");
+	strcat(buf, in);
+	out[0] = '\0';
+	for (char *save, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			char *slash = strrchr(out, '/');
+
+			len = slash ? (size_t)(slash - out) : 0;
+			out[len] = '\0';
+			continue;
+		}
+		if (len + strlen(c) + 2 > size)
+			return -1;
+		out[len++] = '/';
+		strcpy(out + len, c);
+		len += strlen(c);
+	}
+	if (!len)
+		strcpy(out, "/");
+	return 0;
+}
+
+/*
  * The base spec: BUNDLE/config.json when --bundle is given or ./config.json
  * exists (runc's run), else cell's defaults. Found before the flags are
  * parsed, since they edit it.
@@ -1009,8 +1050,8 @@ static int load_base(struct cell_run_cli *cli, int argc, char **argv, struct cel
 	if (!bundle || cli->spec_mode)
 		return cell_spec_default(&cli->spec, cli->euid, cli->egid, err);
 	char abs[PATH_MAX];
-	if (!realpath(bundle, abs))
-		return cell_error_set(err, errno, "--bundle %s", bundle);
+	if (absolute_path(bundle, abs, sizeof(abs)) < 0)
+		return cell_error_set(err, errno ? errno : ENAMETOOLONG, "--bundle %s", bundle);
 	if (!(cli->bundle = strdup(abs)))
 		return cell_error_set(err, ENOMEM, "--bundle");
 	cli->from_bundle = true;

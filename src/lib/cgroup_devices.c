@@ -15,7 +15,9 @@
  * system call; no libbpf, no compiler, no ELF.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,22 +40,48 @@ static bool all_access(const char *access)
 	return strchr(access, 'r') && strchr(access, 'w') && strchr(access, 'm');
 }
 
-static int v1_write_rule(const char *dir, const struct cell_device_rule *d, char type,
+/* devices.allow and devices.deny, opened once: one write(2) per rule. */
+struct v1_files {
+	const char *dir;
+	int fd[2]; /* [0] deny, [1] allow */
+};
+
+static int v1_write(struct v1_files *f, bool allow, const char *rule, struct cell_error *err)
+{
+	const char *name = allow ? "devices.allow" : "devices.deny";
+	char path[PATH_MAX];
+	int r = cgroup_file_path(path, sizeof(path), f->dir, name, err);
+	size_t len = strlen(rule);
+
+	if (r < 0)
+		return r;
+	if (f->fd[allow] < 0 &&
+	    (f->fd[allow] = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return cell_error_set(err, errno, "open %s for writing", path);
+	if (write(f->fd[allow], rule, len) != (ssize_t)len)
+		return cell_error_set(err, errno ? errno : EIO, "cannot write \"%s\" to %s", rule,
+				      path);
+	return 0;
+}
+
+static int v1_write_rule(struct v1_files *f, const struct cell_device_rule *d, char type,
 			 struct cell_error *err)
 {
-	char major[24] = "*", minor[24] = "*";
+	char major[24] = "*", minor[24] = "*", rule[96];
 
 	if (d->major >= 0)
 		snprintf(major, sizeof(major), "%" PRId64, d->major);
 	if (d->minor >= 0)
 		snprintf(minor, sizeof(minor), "%" PRId64, d->minor);
-	return cgroup_writef(dir, d->allow ? "devices.allow" : "devices.deny", err, "%c %s:%s %s",
-			     type, major, minor, rule_access(d));
+	snprintf(rule, sizeof(rule), "%c %s:%s %s", type, major, minor, rule_access(d));
+	errno = 0;
+	return v1_write(f, d->allow, rule, err);
 }
 
 int cgroup_v1_apply_devices(const char *dir, const struct cell_device_rule *rules, size_t n,
 			    struct cell_error *err)
 {
+	struct v1_files f = { .dir = dir, .fd = { -1, -1 } };
 	size_t i;
 	int r = 0;
 
@@ -65,13 +93,16 @@ int cgroup_v1_apply_devices(const char *dir, const struct cell_device_rule *rule
 		 * (devcgroup_update_access()); a narrower "all devices" rule
 		 * becomes one rule per device type instead.
 		 */
+		errno = 0;
 		if (d->type == 'a' && d->major < 0 && d->minor < 0 && all_access(rule_access(d)))
-			r = cgroup_write(dir, d->allow ? "devices.allow" : "devices.deny", "a", err);
+			r = v1_write(&f, d->allow, "a", err);
 		else if (d->type == 'a')
-			r = v1_write_rule(dir, d, 'c', err) ?: v1_write_rule(dir, d, 'b', err);
+			r = v1_write_rule(&f, d, 'c', err) ?: v1_write_rule(&f, d, 'b', err);
 		else
-			r = v1_write_rule(dir, d, d->type, err);
+			r = v1_write_rule(&f, d, d->type, err);
 	}
+	safe_close(f.fd[0]);
+	safe_close(f.fd[1]);
 	if (r < 0)
 		return cell_error_prefix(err, "linux.resources.devices[%zu]", i - 1);
 	return 0;
