@@ -174,6 +174,8 @@ uint64_t cell_ns_late_flags(const struct cell_spec *spec);
 /* ---- spec_json.c: names of spec values ---- */
 
 const char *cell_hook_kind_name(enum cell_hook_kind kind);
+/** cell_rlimit_name() - "RLIMIT_NOFILE" for RLIMIT_NOFILE; NULL if unknown. */
+const char *cell_rlimit_name(int resource);
 const char *cell_seccomp_action_name(enum cell_seccomp_action a);
 const char *cell_seccomp_op_name(enum cell_seccomp_op op);
 

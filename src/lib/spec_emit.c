@@ -91,21 +91,6 @@ static json_t *cap_set(struct emit *e, uint64_t set)
 	return a;
 }
 
-static const char *rlimit_name(int resource)
-{
-	static const char *const names[RLIM_NLIMITS] = {
-		[RLIMIT_CPU] = "RLIMIT_CPU", [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-		[RLIMIT_DATA] = "RLIMIT_DATA", [RLIMIT_STACK] = "RLIMIT_STACK",
-		[RLIMIT_CORE] = "RLIMIT_CORE", [RLIMIT_RSS] = "RLIMIT_RSS",
-		[RLIMIT_NPROC] = "RLIMIT_NPROC", [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-		[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
-		[RLIMIT_LOCKS] = "RLIMIT_LOCKS", [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-		[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-		[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO", [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
-	};
-
-	return resource >= 0 && resource < RLIM_NLIMITS ? names[resource] : NULL;
-}
 
 static json_t *scheduler(struct emit *e, const struct cell_scheduler *s)
 {
@@ -179,7 +164,7 @@ static json_t *process(struct emit *e, const struct cell_process *p)
 		a = json_array();
 		for (size_t i = 0; a && i < p->n_rlimits; i++)
 			append(e, a, json_pack("{s:s,s:I,s:I}", "type",
-					       rlimit_name(p->rlimits[i].resource), "hard",
+					       cell_rlimit_name(p->rlimits[i].resource), "hard",
 					       (json_int_t)p->rlimits[i].hard, "soft",
 					       (json_int_t)p->rlimits[i].soft));
 		put(e, o, "rlimits", a);

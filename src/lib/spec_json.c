@@ -292,22 +292,28 @@ static int read_id_map(struct jp *p, json_t *e, void *arr, size_t i)
 	return r < 0 ? r : 0;
 }
 
+static const char *const rlimit_names[RLIM_NLIMITS] = {
+	[RLIMIT_CPU] = "RLIMIT_CPU", [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+	[RLIMIT_DATA] = "RLIMIT_DATA", [RLIMIT_STACK] = "RLIMIT_STACK",
+	[RLIMIT_CORE] = "RLIMIT_CORE", [RLIMIT_RSS] = "RLIMIT_RSS",
+	[RLIMIT_NPROC] = "RLIMIT_NPROC", [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
+	[RLIMIT_LOCKS] = "RLIMIT_LOCKS", [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
+	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO", [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+};
+
+const char *cell_rlimit_name(int resource)
+{
+	return resource >= 0 && resource < RLIM_NLIMITS ? rlimit_names[resource] : NULL;
+}
+
 static int read_rlimit(struct jp *p, json_t *e, void *arr, size_t i)
 {
-	static const char *const names[RLIM_NLIMITS] = {
-		[RLIMIT_CPU] = "RLIMIT_CPU", [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-		[RLIMIT_DATA] = "RLIMIT_DATA", [RLIMIT_STACK] = "RLIMIT_STACK",
-		[RLIMIT_CORE] = "RLIMIT_CORE", [RLIMIT_RSS] = "RLIMIT_RSS",
-		[RLIMIT_NPROC] = "RLIMIT_NPROC", [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-		[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
-		[RLIMIT_LOCKS] = "RLIMIT_LOCKS", [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-		[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-		[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO", [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
-	};
 	struct cell_rlimit *rl = (struct cell_rlimit *)arr + i;
 	int type = -1, r;
 
-	if ((r = read_enum(p, e, "type", names, RLIM_NLIMITS, &type)) <= 0 ||
+	if ((r = read_enum(p, e, "type", rlimit_names, RLIM_NLIMITS, &type)) <= 0 ||
 	    (r = read_u64(p, e, "soft", &rl->soft)) <= 0 ||
 	    (r = read_u64(p, e, "hard", &rl->hard)) <= 0)
 		return r < 0 ? r : jp_fail(p, "type, soft and hard are required");
