@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -42,7 +43,8 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
 		NULL,
 	};
-	const uint64_t caps = (1ULL << 29) | (1ULL << 5) | (1ULL << 10); /* AUDIT_WRITE KILL NBS */
+	const uint64_t caps = (1ULL << CAP_AUDIT_WRITE) | (1ULL << CAP_KILL) |
+			      (1ULL << CAP_NET_BIND_SERVICE);
 	struct cell_linux *l = &s->linux;
 	int r;
 

@@ -225,6 +225,38 @@ static int read_array(struct jp *p, json_t *obj, const char *key, void **arr, si
 	return 1;
 }
 
+/* Objects keyed by a name (rdma, netDevices): @fn gets each value at "key.NAME". */
+typedef int (*keyed_fn)(struct jp *p, const char *name, json_t *value, void *arr, size_t i);
+
+static int read_keyed(struct jp *p, json_t *obj, const char *key, void **arr, size_t *n,
+		      size_t elem_size, keyed_fn fn)
+{
+	size_t saved;
+	json_t *v = jp_get(p, obj, key, &saved), *e;
+	const char *name;
+	int r;
+
+	if (!v)
+		return 0;
+	if ((r = expect_object(p, v)) < 0)
+		return r;
+	if (!(*arr = calloc(json_object_size(v) + 1, elem_size)))
+		return jp_nomem(p);
+	json_object_foreach(v, name, e) {
+		size_t here = p->len;
+
+		jp_push(p, name);
+		if ((r = expect_object(p, e)) < 0)
+			return r;
+		/* counted first: what fn allocated before failing is freed with the spec */
+		if ((r = fn(p, name, e, *arr, (*n)++)) < 0)
+			return r;
+		jp_pop(p, here);
+	}
+	jp_pop(p, saved);
+	return 0;
+}
+
 /* An object of string values (annotations, sysctl, unified). */
 static int read_string_map(struct jp *p, json_t *obj, const char *key, struct cell_kv **out,
 			   size_t *n)
@@ -1123,36 +1155,19 @@ static int read_network(struct jp *p, json_t *res, struct cell_resources *r)
 	return 0;
 }
 
-static int read_rdma(struct jp *p, json_t *res, struct cell_resources *r)
+static int read_rdma(struct jp *p, const char *device, json_t *e, void *arr, size_t i)
 {
-	size_t saved;
-	json_t *v = jp_get(p, res, "rdma", &saved), *e;
-	const char *dev;
+	struct cell_rdma_limit *l = (struct cell_rdma_limit *)arr + i;
 	int x;
 
-	if (!v)
-		return 0;
-	if ((x = expect_object(p, v)) < 0)
-		return x;
-	if (!(r->rdma = calloc(json_object_size(v) + 1, sizeof(*r->rdma))))
+	if (!(l->device = strdup(device)))
 		return jp_nomem(p);
-	json_object_foreach(v, dev, e) {
-		struct cell_rdma_limit *l = &r->rdma[r->n_rdma++];
-		size_t here = p->len;
-
-		jp_push(p, dev);
-		if (!(l->device = strdup(dev)))
-			return jp_nomem(p);
-		if ((x = expect_object(p, e)) < 0 ||
-		    (x = read_u32(p, e, "hcaHandles", &l->hca_handles)) < 0)
-			return x;
-		l->has_hca_handles = x > 0;
-		if ((x = read_u32(p, e, "hcaObjects", &l->hca_objects)) < 0)
-			return x;
-		l->has_hca_objects = x > 0;
-		jp_pop(p, here);
-	}
-	jp_pop(p, saved);
+	if ((x = read_u32(p, e, "hcaHandles", &l->hca_handles)) < 0)
+		return x;
+	l->has_hca_handles = x > 0;
+	if ((x = read_u32(p, e, "hcaObjects", &l->hca_objects)) < 0)
+		return x;
+	l->has_hca_objects = x > 0;
 	return 0;
 }
 
@@ -1172,7 +1187,9 @@ static int read_resources(struct jp *p, json_t *lx, struct cell_resources *r)
 	    (e = read_array(p, v, "hugepageLimits", (void **)&r->hugepage_limits,
 			    &r->n_hugepage_limits, sizeof(struct cell_hugepage_limit),
 			    read_hugepage)) < 0 ||
-	    (e = read_network(p, v, r)) < 0 || (e = read_rdma(p, v, r)) < 0 ||
+	    (e = read_network(p, v, r)) < 0 ||
+	    (e = read_keyed(p, v, "rdma", (void **)&r->rdma, &r->n_rdma, sizeof(*r->rdma),
+			    read_rdma)) < 0 ||
 	    (e = read_string_map(p, v, "unified", &r->unified, &r->n_unified)) < 0)
 		return e;
 	if ((o = jp_get(p, v, "pids", &s2))) {
@@ -1190,32 +1207,13 @@ static int read_resources(struct jp *p, json_t *lx, struct cell_resources *r)
 }
 
 /* linux.netDevices: { "HOSTNAME": { "name": "NAME INSIDE" } } */
-static int read_net_devices(struct jp *p, json_t *lx, struct cell_linux *l)
+static int read_net_device(struct jp *p, const char *host_name, json_t *e, void *arr, size_t i)
 {
-	size_t saved;
-	json_t *v = jp_get(p, lx, "netDevices", &saved), *e;
-	const char *dev;
-	int r;
+	struct cell_net_device *d = (struct cell_net_device *)arr + i;
 
-	if (!v)
-		return 0;
-	if ((r = expect_object(p, v)) < 0)
-		return r;
-	if (!(l->net_devices = calloc(json_object_size(v) + 1, sizeof(*l->net_devices))))
+	if (!(d->name = strdup(host_name)))
 		return jp_nomem(p);
-	json_object_foreach(v, dev, e) {
-		struct cell_net_device *d = &l->net_devices[l->n_net_devices++];
-		size_t here = p->len;
-
-		jp_push(p, dev);
-		if (!(d->name = strdup(dev)))
-			return jp_nomem(p);
-		if ((r = expect_object(p, e)) < 0 || (r = read_string(p, e, "name", &d->new_name)) < 0)
-			return r;
-		jp_pop(p, here);
-	}
-	jp_pop(p, saved);
-	return 0;
+	return read_string(p, e, "name", &d->new_name) < 0 ? -EINVAL : 0;
 }
 
 static int read_linux(struct jp *p, json_t *root, struct cell_linux *l)
@@ -1244,7 +1242,9 @@ static int read_linux(struct jp *p, json_t *root, struct cell_linux *l)
 	    (r = read_strv(p, v, "maskedPaths", &l->masked_paths)) < 0 ||
 	    (r = read_strv(p, v, "readonlyPaths", &l->readonly_paths)) < 0 ||
 	    (r = read_string(p, v, "mountLabel", &l->mount_label)) < 0 ||
-	    (r = read_personality(p, v, l)) < 0 || (r = read_net_devices(p, v, l)) < 0)
+	    (r = read_personality(p, v, l)) < 0 ||
+	    (r = read_keyed(p, v, "netDevices", (void **)&l->net_devices, &l->n_net_devices,
+			    sizeof(*l->net_devices), read_net_device)) < 0)
 		return r;
 	l->has_intel_rdt = json_object_get(v, "intelRdt") != NULL;
 	jp_pop(p, saved);

@@ -101,7 +101,8 @@ static void test_spec_example_reads_every_section(void **state)
 static void test_round_trip_is_stable(void **state)
 {
 	static const char *const examples[] = { "spec-example.json", "minimal.json",
-						"minimal-for-start.json", "linux-rdma.json" };
+						"minimal-for-start.json", "linux-rdma.json",
+						"linux-netdevice.json" };
 
 	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
 		struct cell_spec a, b;
@@ -160,6 +161,10 @@ static void test_bad_examples_name_the_json_path(void **state)
 	assert_int_equal(cell_read_file(path, &t2, &len, &err), 0);
 	assert_int_not_equal(cell_spec_from_json(&s, t2, len, "x", &err), 0);
 	assert_string_equal(err.msg, "linux.resources.rdma.mlx5_1.hcaHandles: expected an integer");
+	expect_error("{\"ociVersion\":\"1\",\"linux\":{\"netDevices\":{\"eth0\":{\"name\":23}}}}",
+		     "linux.netDevices.eth0.name: expected a string");
+	expect_error("{\"ociVersion\":\"1\",\"linux\":{\"netDevices\":{\"eth0\":1}}}",
+		     "linux.netDevices.eth0: expected an object");
 	snprintf(path, sizeof(path), "%s/oci/bad-invalid-json.json", TEST_DATA);
 	assert_int_equal(cell_read_file(path, &t3, &len, &err), 0);
 	assert_int_not_equal(cell_spec_from_json(&s, t3, len, "config.json", &err), 0);
