@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "state.h"
+#include "utils.h"
 
 static const char usage[] =
 	"Usage: cell [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
 	const char *root = NULL;
 	int r;
 
+	cell_prefault_image();
 	if ((r = parse_globals(argc, argv, &g, &root, &err)) < 0)
 		return cell_cli_fail(&g, &err);
 	if (r == 'h') {

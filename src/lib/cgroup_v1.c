@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cgroup_internal.h"
 #include "utils.h"
@@ -75,20 +76,39 @@ static bool in_unified(const char *fs_root, const char *name)
  * the same directory, which is then made once. On hybrid hosts a controller
  * no v1 hierarchy has may live in <root>/unified (bit in *@unified).
  */
+/*
+ * realpath(3) reads the link of every component of every hierarchy (24
+ * readlinks for six controllers): the root is resolved once, and below it
+ * only a hierarchy's own name is a link (cpu -> cpu,cpuacct).
+ */
+static char *hierarchy_root(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return NULL;
+	return S_ISLNK(st.st_mode) ? realpath(path, NULL) : strdup(path);
+}
+
 static int v1_find_roots(const struct cell_cgroup *cg, const struct cgroup_request *req,
 			 char *roots[CELL_CG_COUNT], unsigned *unified, struct cell_error *err)
 {
-	const char *fs_root = req->params->fs_root ? req->params->fs_root : CG_DEFAULT_ROOT;
+	cleanup_free char *fs_root =
+		realpath(req->params->fs_root ? req->params->fs_root : CG_DEFAULT_ROOT, NULL);
 	char path[PATH_MAX];
 	int c, r;
 
+	if (!fs_root)
+		return cell_error_set(err, errno, "cgroup file system %s",
+				      req->params->fs_root ? req->params->fs_root
+							   : CG_DEFAULT_ROOT);
 	for (c = 0; c < CELL_CG_COUNT; c++) {
 		if (!((req->required | req->optional) & CG_BIT(c)))
 			continue;
 		r = cgroup_file_path(path, sizeof(path), fs_root, cgroup_controller_names[c].v1, err);
 		if (r < 0)
 			return r;
-		roots[c] = realpath(path, NULL);
+		roots[c] = hierarchy_root(path);
 		if (!roots[c] && errno == ENOENT && cg->mode == CELL_CGROUP_HYBRID &&
 		    in_unified(fs_root, cgroup_controller_names[c].v2)) {
 			r = cgroup_file_path(path, sizeof(path), fs_root, "unified", err);

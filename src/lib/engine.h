@@ -63,12 +63,18 @@ struct cell_rootfs_prepared {
 int cell_rootfs_prepare(const struct cell_spec *spec, struct cell_rootfs_prepared *p,
 			struct cell_error *err);
 void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts);
+/* The caller's part in cell_rootfs_setup(); each may be NULL. */
+struct cell_rootfs_calls {
+	/* before the first cgroup mount: the process is in its cgroup and its
+	 * cgroup namespace from then on */
+	int (*before_cgroup)(void *ctx, struct cell_error *err);
+	/* once the mounts are made, before pivot_root (createContainer hooks) */
+	int (*before_pivot)(void *ctx, struct cell_error *err);
+	void *ctx;
+};
 /** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
-/* @before_pivot (may be NULL): runs once the mounts are made, before pivot_root
- * (runtime.md's createContainer hooks). */
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
-		      const struct cell_rootfs_prepared *p,
-		      int (*before_pivot)(void *ctx, struct cell_error *err), void *ctx,
+		      const struct cell_rootfs_prepared *p, const struct cell_rootfs_calls *calls,
 		      struct cell_error *err);
 /** cell_apparmor_enabled() - does the host enforce AppArmor profiles? */
 bool cell_apparmor_enabled(void);
@@ -210,6 +216,9 @@ struct cell_child_args {
 	bool in_userns;		/* a user namespace was created */
 	bool setgroups_allowed; /* /proc/PID/setgroups is "allow" */
 	bool wait_for_go;	/* the parent writes maps or joins a cgroup first */
+	uint64_t early_ns;	/* CLONE_NEW* to unshare while waiting for GO */
+	bool setup_before_go;	/* GO only says "in your cgroup": wait for it at the
+				   first cgroup mount, or after the mounts */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
 	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
 #include <stdio.h>
@@ -50,20 +51,36 @@ static int bind_own(int targetfd, int host, const char *own, const struct cell_m
 	return cell_attach_tree(tree, targetfd, set, 0, true);
 }
 
-static int mount_hierarchy(const struct cgroup_mount *c, int targetfd, int host, const char *type,
-			   const char *data, const char *own)
+/*
+ * Mount hierarchy @hostname of the host's cgroup file system @host (NULL:
+ * @host itself) on @name in @dirfd ("": @dirfd itself). A fresh mount goes
+ * through /proc/self/fd: @dirfd is the tmpfs just made, where nothing can
+ * have planted a link; the fds the bind needs are opened only for it.
+ */
+static int mount_hierarchy(const struct cgroup_mount *c, int dirfd, const char *name, int host,
+			   const char *hostname, const char *type, const char *data,
+			   const char *own)
 {
-	char target[64];
+	char target[PATH_MAX];
 
 	if (c->cgroupns) {
-		snprintf(target, sizeof(target), "/proc/self/fd/%d", targetfd);
+		snprintf(target, sizeof(target), "/proc/self/fd/%d%s%s", dirfd, name[0] ? "/" : "",
+			 name);
 		if (mount(type, target, type, c->o->flags, data) == 0)
 			return 0;
 		/* A user namespace may be refused a hierarchy it does not own. */
 		if (errno != EPERM && errno != EBUSY)
 			return -errno;
 	}
-	return bind_own(targetfd, host, own, c->o);
+	cleanup_close int sub = name[0] ? openat(dirfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC |
+								   O_NOFOLLOW)
+					: -1;
+	cleanup_close int hostdir = hostname ? openat(host, hostname,
+						      O_PATH | O_DIRECTORY | O_CLOEXEC)
+					     : -1;
+	if ((name[0] && sub < 0) || (hostname && hostdir < 0))
+		return -errno;
+	return bind_own(name[0] ? sub : dirfd, hostname ? hostdir : host, own, c->o);
 }
 
 /* "cpu,cpuacct" -> the directory "cpu,cpuacct"; "name=systemd" -> "systemd". */
@@ -116,17 +133,13 @@ static int mount_v1_line(const struct cgroup_mount *c, int tmpfs, int host, char
 		hierarchy_dir(controllers, dir, sizeof(dir));
 	else
 		snprintf(dir, sizeof(dir), "unified"); /* a hybrid host's cgroup2 */
-	cleanup_close int hostdir = openat(host, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (hostdir < 0)
+	if (faccessat(host, dir, F_OK, 0) < 0)
 		return errno == ENOENT ? 0 : -errno; /* not mounted on this host */
 	if (mkdirat(tmpfs, dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	cleanup_close int sub = openat(tmpfs, dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (sub < 0)
-		return -errno;
 	hierarchy_data(controllers, data, sizeof(data));
-	int r = controllers[0] ? mount_hierarchy(c, sub, hostdir, "cgroup", data, own)
-			       : mount_hierarchy(c, sub, hostdir, "cgroup2", NULL, own);
+	int r = controllers[0] ? mount_hierarchy(c, tmpfs, dir, host, dir, "cgroup", data, own)
+			       : mount_hierarchy(c, tmpfs, dir, host, dir, "cgroup2", NULL, own);
 	return r < 0 ? r : link_controllers(tmpfs, dir);
 }
 
@@ -169,7 +182,7 @@ static int mount_v2(const struct cgroup_mount *c, int targetfd, int host, struct
 				      "/proc/self/cgroup", c->m->destination);
 	own += own == self ? 3 : 4;
 	own[strcspn(own, "\n")] = '\0';
-	if ((r = mount_hierarchy(c, targetfd, host, "cgroup2", NULL, own)) < 0)
+	if ((r = mount_hierarchy(c, targetfd, "", host, NULL, "cgroup2", NULL, own)) < 0)
 		return cell_error_set(err, -r, "cgroup mount %s", c->m->destination);
 	return 0;
 }

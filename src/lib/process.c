@@ -161,7 +161,16 @@ static bool late_pid_ns(const struct cell_spec *spec)
 	       !ns[CELL_NS_PID].path;
 }
 
-static int setup_namespaces(const struct cell_child_args *a, struct cell_error *err)
+static bool wants_cgroupns(const struct cell_child_args *a)
+{
+	const struct cell_namespace *ns = &a->spec->linux.namespaces[CELL_NS_CGROUP];
+
+	return ns->present && !ns->path && !a->cgroupns_made;
+}
+
+/* @cgroupns: we are in our cgroup (GO came): make the cgroup namespace here. */
+static int setup_namespaces(const struct cell_child_args *a, bool cgroupns,
+			    struct cell_error *err)
 {
 	const struct cell_spec *spec = a->spec;
 	const struct cell_linux *l = &spec->linux;
@@ -179,8 +188,7 @@ static int setup_namespaces(const struct cell_child_args *a, struct cell_error *
 		return cell_error_set(err, errno, "unshare namespaces (flags 0x%llx) in the user "
 				      "namespace %s", (unsigned long long)late, ns[CELL_NS_USER].path);
 	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
-	if (ns[CELL_NS_CGROUP].present && !ns[CELL_NS_CGROUP].path && !a->cgroupns_made &&
-	    unshare(CLONE_NEWCGROUP) < 0)
+	if (cgroupns && wants_cgroupns(a) && unshare(CLONE_NEWCGROUP) < 0)
 		return cell_error_set(err, errno, "unshare cgroup namespace");
 	if (ns[CELL_NS_TIME].present && !ns[CELL_NS_TIME].path &&
 	    (r = setup_time_ns(l, err)) < 0)
@@ -447,18 +455,54 @@ static int run_container_hooks(const struct cell_child_args *a, enum cell_hook_k
 	return cell_hooks_run(a->spec, kind, state, err);
 }
 
-/* runtime.md: createContainer hooks run in the container's namespaces, its
- * mounts made, before pivot_root: their paths resolve as the runtime's do. */
-struct create_hooks {
+/* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */
+struct child_go {
 	const struct cell_child_args *a;
-	pid_t host_pid;
+	struct cell_sync_msg msg; /* GO's value is the host PID, for hooks' state */
+	bool received;
 };
 
+static void receive_go(struct child_go *g)
+{
+	int passed;
+
+	if (g->received)
+		return;
+	g->received = true;
+	if (g->a->wait_for_go &&
+	    (cell_sync_recv(g->a->sync_fd, &g->msg, &passed) <= 0 || g->msg.type != CELL_SYNC_GO))
+		_exit(125);
+}
+
+/*
+ * setup_before_go: the mounts were made while the parent made and joined the
+ * cgroup. GO is awaited before the first cgroup mount, which must show the
+ * container's cgroup as its root: the cgroup namespace is made then.
+ */
+static int placed_in_cgroup(void *ctx, struct cell_error *err)
+{
+	struct child_go *g = ctx;
+
+	receive_go(g);
+	if (wants_cgroupns(g->a) && unshare(CLONE_NEWCGROUP) < 0)
+		return cell_error_set(err, errno, "unshare cgroup namespace");
+	return 0;
+}
+
+/* A failure before GO is told after it: the parent is writing cgroup.procs. */
+__attribute__((noreturn)) static void fail_setup(struct child_go *g, const struct cell_error *err)
+{
+	receive_go(g);
+	fail(g->a->sync_fd, err);
+}
+
+/* runtime.md: createContainer hooks run in the container's namespaces, its
+ * mounts made, before pivot_root: their paths resolve as the runtime's do. */
 static int create_container_hooks(void *ctx, struct cell_error *err)
 {
-	const struct create_hooks *h = ctx;
+	const struct child_go *g = ctx;
 
-	return run_container_hooks(h->a, CELL_HOOK_CREATE_CONTAINER, h->host_pid, err);
+	return run_container_hooks(g->a, CELL_HOOK_CREATE_CONTAINER, g->msg.value, err);
 }
 
 /*
@@ -506,8 +550,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 {
 	const struct cell_spec *spec = a->spec;
 	struct cell_error err = { 0 };
-	struct cell_sync_msg msg = { 0 };
-	int passed, master = -1, slave = -1;
+	int master = -1, slave = -1;
 	pid_t child;
 
 	/* If cell dies, so does the container (not after `cell create` has left). */
@@ -516,25 +559,36 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	if (cell_cpu_affinity_apply(spec->process.exec_cpu_affinity_initial,
 				    "process.execCPUAffinity.initial", &err) < 0)
 		fail(a->sync_fd, &err);
-	if (a->wait_for_go &&
-	    (cell_sync_recv(a->sync_fd, &msg, &passed) <= 0 || msg.type != CELL_SYNC_GO))
-		_exit(125);
+	struct child_go g = { .a = a };
+	struct cell_rootfs_calls calls = {
+		.before_cgroup = a->setup_before_go ? placed_in_cgroup : NULL,
+		.before_pivot = spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks
+									   : NULL,
+		.ctx = &g,
+	};
+
+	/* Made while the parent works: clone3 would spend the time on its clock. */
+	if (a->early_ns && unshare((int)a->early_ns) < 0) {
+		cell_error_set(&err, errno, "unshare namespaces (flags 0x%llx)",
+			       (unsigned long long)a->early_ns);
+		fail_setup(&g, &err);
+	}
+	if (!a->setup_before_go)
+		receive_go(&g);
 	/* The maps are written (a non-dumpable child's /proc files are the host
 	 * root's, closed to an unprivileged parent): from here /proc/PID/exe is
 	 * closed to the container. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail_errno(a->sync_fd, errno, "prctl(PR_SET_DUMPABLE, 0)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		cell_error_set(&err, errno, "prctl(PR_SET_DUMPABLE, 0)");
+		fail_setup(&g, &err);
+	}
 	/* A joined mount namespace (cell exec, --ns mnt=PATH) is set up already:
 	 * setns made its root and cwd ours. */
-	struct create_hooks hooks = { .a = a, .host_pid = msg.value };
-
-	if (setup_namespaces(a, &err) < 0 ||
+	if (setup_namespaces(a, !a->setup_before_go, &err) < 0 ||
 	    (!spec->linux.namespaces[CELL_NS_MNT].path &&
-	     cell_rootfs_setup(spec, a->in_userns, a->rootfs,
-			       spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks
-									 : NULL,
-			       &hooks, &err) < 0))
-		fail(a->sync_fd, &err);
+	     cell_rootfs_setup(spec, a->in_userns, a->rootfs, &calls, &err) < 0) ||
+	    (!g.received && placed_in_cgroup(&g, &err) < 0))
+		fail_setup(&g, &err);
 	/* runc: a session keyring of the container's own, so keys the host's
 	 * session holds are not the container's (keyrings(7)). ENOSYS: the kernel
 	 * has no keyrings; EDQUOT: the user's key quota is spent (runc fails too). */
@@ -553,7 +607,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	for (int fd = 0; fd < 3 && slave < 0; fd++)
 		if (a->stdio[fd] != fd && dup2(a->stdio[fd], fd) < 0)
 			fail_errno(a->sync_fd, errno, "dup2 stdio");
-	if (a->start_fd >= 0 && wait_for_start(a, msg.value, &err) < 0)
+	if (a->start_fd >= 0 && wait_for_start(a, g.msg.value, &err) < 0)
 		fail(a->sync_fd, &err);
 	if (!spec->cell.init && !late_pid_ns(spec))
 		exec_command(a, slave);

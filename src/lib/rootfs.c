@@ -245,15 +245,22 @@ static int take_sources(const struct cell_spec *spec, bool in_userns,
 }
 
 static int mount_all(const struct cell_spec *spec, int rootfd, struct host_sources *hs,
-		     bool in_userns, const char *label, struct cell_error *err)
+		     bool in_userns, const char *label, const struct cell_rootfs_calls *calls,
+		     struct cell_error *err)
 {
 	bool cgroupns = spec->linux.namespaces[CELL_NS_CGROUP].present;
+	bool placed = !calls->before_cgroup;
 	struct cell_mount_opts o;
 	int r;
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct cell_mount *m = &spec->mounts[i];
 
+		if (is_cgroup(m) && !placed) {
+			if ((r = calls->before_cgroup(calls->ctx, err)) < 0)
+				return r;
+			placed = true;
+		}
 		if (is_cgroup(m))
 			r = cell_mount_options_parse(m, &o, err) < 0
 				    ? -EINVAL
@@ -267,7 +274,8 @@ static int mount_all(const struct cell_spec *spec, int rootfd, struct host_sourc
 }
 
 static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_prepared *p,
-			struct host_sources *hs, bool in_userns, struct cell_error *err)
+			struct host_sources *hs, bool in_userns,
+			const struct cell_rootfs_calls *calls, struct cell_error *err)
 {
 	/* mountLabel only where SELinux is on; spec validation refuses it elsewhere. */
 	const char *label = spec->linux.mount_label && cell_selinux_enabled()
@@ -281,7 +289,7 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 	cleanup_close int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cell_error_set(err, errno, "open root %s", spec->root.path);
-	if ((r = mount_all(spec, rootfd, hs, in_userns, label, err)) < 0 ||
+	if ((r = mount_all(spec, rootfd, hs, in_userns, label, calls, err)) < 0 ||
 	    (r = cell_make_devices(rootfd, spec, mounts_dev_tmpfs(spec), in_userns, &hs->devices,
 				   err)) < 0)
 		return r;
@@ -289,8 +297,7 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 }
 
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
-		      const struct cell_rootfs_prepared *p,
-		      int (*before_pivot)(void *ctx, struct cell_error *err), void *ctx,
+		      const struct cell_rootfs_prepared *p, const struct cell_rootfs_calls *calls,
 		      struct cell_error *err)
 {
 	struct host_sources hs = { .mounts = calloc(spec->n_mounts + 1, sizeof(int)),
@@ -303,7 +310,7 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 		hs.mounts[i] = -1;
 	for (size_t i = 0; i < CELL_N_DEFAULT_DEVICES; i++)
 		hs.devices.defaults[i] = -1;
-	r = setup_mounts(spec, p, &hs, in_userns, err);
+	r = setup_mounts(spec, p, &hs, in_userns, calls, err);
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		safe_close(hs.mounts[i]);
 	cell_host_devices_close(&hs.devices, spec->linux.n_devices);
@@ -311,7 +318,7 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 	free(hs.mounts);
 	if (r < 0)
 		return r;
-	if (before_pivot && (r = before_pivot(ctx, err)) < 0)
+	if (calls->before_pivot && (r = calls->before_pivot(calls->ctx, err)) < 0)
 		return r;
 	if ((r = pivot(spec, err)) < 0)
 		return r;

@@ -331,17 +331,42 @@ int cell_state_list(const char *root, char ***ids, struct cell_error *err)
 	return 0;
 }
 
+/*
+ * Days since 1970-01-01 to a proleptic Gregorian date (the "civil from days"
+ * algorithm: eras of 400 years, March-based years so leap days come last).
+ */
+static void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);			     /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		     /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;				     /* [0, 11] */
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void cell_state_time(char *buf, size_t size, const struct timespec *ts)
+{
+	int64_t days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400, y;
+	unsigned m, d;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%09ldZ", (long long)y, m, d,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), ts->tv_nsec);
+}
+
 void cell_state_now(char *buf, size_t size)
 {
 	struct timespec ts;
-	struct tm tm;
-	char base[64];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	/* not strftime(3): it loads the time zone (tzset reads /etc/localtime),
-	 * which UTC does not need, on the start path */
-	snprintf(base, sizeof(base), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
+	cell_state_time(buf, size, &ts);
 }

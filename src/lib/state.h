@@ -56,7 +56,13 @@ bool cell_state_pid_alive(const struct cell_state *st);
 enum cell_status cell_state_status(const char *root, const struct cell_state *st, bool frozen);
 const char *cell_status_name(enum cell_status s);
 int cell_proc_start_time(pid_t pid, unsigned long long *start, char *state_char);
-/** cell_state_now() - the current time in RFC 3339 with nanoseconds. */
+/**
+ * cell_state_time() - @ts in RFC 3339, UTC, with nanoseconds (runc's
+ * "created"). Not gmtime_r(3) or strftime(3): glibc loads the time zone
+ * (/etc/localtime) on their first call, even for UTC, on the start path.
+ */
+void cell_state_time(char *buf, size_t size, const struct timespec *ts);
+/** cell_state_now() - cell_state_time() of CLOCK_REALTIME. */
 void cell_state_now(char *buf, size_t size);
 
 #endif

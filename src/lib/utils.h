@@ -84,6 +84,13 @@ bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id)
 int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size_t size,
 		       struct cell_error *err);
 
+/**
+ * cell_prefault_image() - map all of cell's code and read-only data now, in
+ * one madvise(MADV_POPULATE_READ), instead of a page fault per 64 KiB on
+ * first touch; fork(2) does not copy those mappings, so a child calls it too.
+ * Best effort (Linux >= 5.14).
+ */
+void cell_prefault_image(void);
 /** cell_random_id() - 12 lowercase hex digits from getrandom(2), for container ids. */
 int cell_random_id(char out[13], struct cell_error *err);
 

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "scratch.h"
 
+#include "state.h"
 #include "utils.h"
 
 /* A scratch directory per test, so tests share no files. */
@@ -769,6 +771,30 @@ static void test_id_maps_contain_checks_container_side_bounds(void **state)
 	assert_false(cell_id_maps_contain(NULL, 0, 0));
 }
 
+/* The state's time stamps without glibc's time zone code agree with gmtime_r. */
+static void test_state_time_matches_gmtime(void **state)
+{
+	(void)state;
+	/* epoch, leap days, century years, the 2038 boundary, before 1970 */
+	static const long long fixed[] = { 0, 951782400, 951868800, 4107542400LL,
+					   2147483647LL, 2147483648LL, -1, -86400,
+					   -2208988800LL, 1795440645 };
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) + 2000; i++) {
+		struct timespec ts = { .tv_nsec = 123456789 };
+		char got[64], want[64], base[48];
+		struct tm tm;
+
+		ts.tv_sec = i < sizeof(fixed) / sizeof(fixed[0])
+				    ? (time_t)fixed[i]
+				    : (time_t)(i * 7919LL * 86400 / 3 - 500000000LL);
+		assert_non_null(gmtime_r(&ts.tv_sec, &tm));
+		strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want, sizeof(want), "%s.123456789Z", base);
+		cell_state_time(got, sizeof(got), &ts);
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -825,6 +851,7 @@ int main(void)
 	    cmocka_unit_test(test_random_id_is_never_all_digits),
 	    cmocka_unit_test(test_parse_rate_takes_tc_units_in_bits_and_bytes),
 	    cmocka_unit_test(test_parse_rate_refuses_missing_or_unknown_units_and_zero),
+	    cmocka_unit_test(test_state_time_matches_gmtime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
