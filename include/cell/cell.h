@@ -452,6 +452,16 @@ int cell_net_gc(unsigned *removed, struct cell_error *err);
 /** cell_net_container_path() - /proc/PID/ns/net of the running container @id. */
 int cell_net_container_path(const char *id, char *buf, size_t size, struct cell_error *err);
 
+/* What cell_create leaves running (and what cell_run's on_created sees). */
+struct cell_created {
+	pid_t pid;			/* host PID of the container's process */
+	char cgroups_path[4096];	/* the cgroup it lives in ("" when none) */
+	/* cell_cgroup_save()'s text: the cgroup's directories and which of them
+	 * cell made, for later commands (delete removes exactly those). NULL when
+	 * there is no cgroup; cell_create's caller frees it. */
+	char *cgroup_state;
+};
+
 /* Options of one run that are not part of the container's spec. */
 struct cell_run_options {
 	const char *id;		/* container id; NULL picks a random one */
@@ -469,22 +479,20 @@ struct cell_run_options {
 	/* cell exec: the process whose namespaces the spec's paths name; joined in one
 	 * setns(pidfd) call (cell_ns_join), all or none. 0: by path, one at a time. */
 	pid_t join_pid;
-	/* cell exec: the existing cgroup to join (as state.json recorded it), or NULL */
+	/* cell exec: the existing cgroup to join, as state.json recorded it: its
+	 * path, and the cell_created.cgroup_state text (NULL: the path in every
+	 * hierarchy where it exists) */
 	const char *cgroup_join;
+	const char *cgroup_join_state;
 	bool exec_detach;	/* cell exec -d: return once the command runs (needs init) */
 	/* called with the command's host PID when init reports it (--pid-file) */
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);
 	/* cell_run: called once the process is set up, before it execs (state.json). */
-	int (*on_created)(void *ctx, pid_t pid, const char *cgroups_path, struct cell_error *err);
+	int (*on_created)(void *ctx, const struct cell_created *created, struct cell_error *err);
 	void *ctx;
 	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 };
 
-/* What cell_create leaves running. */
-struct cell_created {
-	pid_t pid;			/* host PID of the container's process */
-	char cgroups_path[4096];	/* the cgroup it lives in ("" when none) */
-};
 
 /**
  * cell_create() - OCI create: set up the container described by @spec and

@@ -58,10 +58,13 @@ int cell_cli_connect_console(const char *path, struct cell_error *err);
 /** cell_parse_signal() - "TERM", "SIGTERM", "15", "RTMIN+3" to a number; -1 if none. */
 int cell_parse_signal(const char *s);
 
-/* oci_cgroup.c: a container's cgroup, by the path its state recorded */
-int cell_cli_cgroup_signal(const char *path, int sig, struct cell_error *err);
-int cell_cli_cgroup_remove(const char *path);
-bool cell_cli_cgroup_frozen(const char *path);
+struct cell_cgroup;
+/* oci_cgroup.c: a container's cgroup, as its state recorded it */
+int cell_cli_cgroup_open(const struct cell_state *st, struct cell_cgroup *cg,
+			 struct cell_error *err);
+int cell_cli_cgroup_signal(const struct cell_state *st, int sig, struct cell_error *err);
+int cell_cli_cgroup_remove(const struct cell_state *st, struct cell_error *err);
+bool cell_cli_cgroup_frozen(const struct cell_state *st);
 /* ns.c: cell ns SUBCOMMAND (takes --root itself) */
 int cell_cmd_ns(int argc, char **argv);
 /* gc.c: cell gc */

@@ -163,9 +163,10 @@ static int listen_fds(struct cell_spec *spec, unsigned *preserve, struct cell_er
 }
 
 static int fill_state(struct cell_state *st, const char *id, const char *bundle,
-		      const struct cell_spec *spec, pid_t pid, const char *cgroups_path,
+		      const struct cell_spec *spec, const struct cell_created *c,
 		      struct cell_error *err)
 {
+	pid_t pid = c->pid;
 	char now[64];
 
 	memset(st, 0, sizeof(*st));
@@ -174,11 +175,13 @@ static int fill_state(struct cell_state *st, const char *id, const char *bundle,
 	st->bundle = strdup(bundle ? bundle : "");
 	st->rootfs = strdup(spec->root.path ? spec->root.path : "/");
 	st->created = strdup(now);
-	st->cgroups_path = cgroups_path && cgroups_path[0] ? strdup(cgroups_path) : NULL;
+	st->cgroups_path = c->cgroups_path[0] ? strdup(c->cgroups_path) : NULL;
+	st->cgroup = c->cgroup_state ? strdup(c->cgroup_state) : NULL;
 	st->pid = pid;
 	st->owner = geteuid();
 	st->rootless = geteuid() != 0;
-	if (!st->id || !st->bundle || !st->rootfs || !st->created)
+	if (!st->id || !st->bundle || !st->rootfs || !st->created ||
+	    (c->cgroups_path[0] && !st->cgroups_path) || (c->cgroup_state && !st->cgroup))
 		return cell_error_set(err, ENOMEM, "state of %s", id);
 	if (cell_proc_start_time(pid, &st->start_time, NULL) < 0)
 		return cell_error_set(err, ESRCH, "container %s: its process %d is gone", id,
@@ -237,7 +240,7 @@ struct oci_launch {
 	bool save_config;	/* on_created writes config.json too */
 };
 
-static int on_created(void *ctx, pid_t pid, const char *cgroups_path, struct cell_error *err)
+static int on_created(void *ctx, const struct cell_created *c, struct cell_error *err)
 {
 	struct oci_launch *l = ctx;
 	struct cell_state st;
@@ -245,14 +248,14 @@ static int on_created(void *ctx, pid_t pid, const char *cgroups_path, struct cel
 
 	if (l->save_config && (r = save_config(l->g->root, l->id, &l->cli->spec, err)) < 0)
 		return r;
-	if ((r = fill_state(&st, l->id, l->cli->bundle, &l->cli->spec, pid, cgroups_path, err)) < 0) {
+	if ((r = fill_state(&st, l->id, l->cli->bundle, &l->cli->spec, c, err)) < 0) {
 		st.annotations = NULL;
 		cell_state_free(&st);
 		return r;
 	}
 	if ((r = save_state(l->g->root, &st, err)) < 0)
 		return r;
-	if (l->cli->pid_file && (r = write_pid_file(l->cli->pid_file, pid, err)) < 0)
+	if (l->cli->pid_file && (r = write_pid_file(l->cli->pid_file, c->pid, err)) < 0)
 		return r;
 	return 0;
 }
@@ -331,7 +334,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	fflush(NULL);
 	if ((r = cell_create(&cli->spec, &opts, &out, &err)) < 0)
 		goto fail;
-	if ((r = on_created(&l, out.pid, out.cgroups_path, &err)) < 0) {
+	if ((r = on_created(&l, &out, &err)) < 0) {
 		kill(out.pid, SIGKILL);
 		goto fail_kill;
 	}
@@ -346,11 +349,18 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	}
 	safe_close(opts.start_fd);
 	safe_close(opts.console_socket);
+	free(out.cgroup_state);
 	return 0;
 fail_kill:
 	kill(out.pid, SIGKILL);
-	if (out.cgroups_path[0])
-		cell_cli_cgroup_remove(out.cgroups_path);
+	if (out.cgroups_path[0]) {
+		struct cell_state made = { .id = (char *)id, .cgroups_path = out.cgroups_path,
+					   .cgroup = out.cgroup_state, .rootless = geteuid() != 0 };
+		struct cell_error ignored = { 0 };
+
+		cell_cli_cgroup_remove(&made, &ignored);
+	}
+	free(out.cgroup_state);
 fail:
 	safe_close(opts.start_fd);
 	safe_close(opts.console_socket);
@@ -559,7 +569,7 @@ fail:
 
 bool cell_cli_frozen(const struct cell_state *st)
 {
-	return st->cgroups_path && cell_cli_cgroup_frozen(st->cgroups_path);
+	return (st->cgroups_path || st->cgroup) && cell_cli_cgroup_frozen(st);
 }
 
 static json_t *state_json(const struct cell_global *g, const struct cell_state *st)
@@ -690,8 +700,8 @@ int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
 		cell_state_free(&st);
 		return cell_cli_fail(g, &err);
 	}
-	if (all && st.cgroups_path)
-		r = cell_cli_cgroup_signal(st.cgroups_path, sig, &err);
+	if (all && (st.cgroups_path || st.cgroup))
+		r = cell_cli_cgroup_signal(&st, sig, &err);
 	else {
 		/* pidfd: the signal cannot reach a process that reused the PID after the check */
 		int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
@@ -758,17 +768,19 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 	if (s != CELL_STATUS_STOPPED) {
 		struct cell_error ignored = { 0 };
 
-		if (st.cgroups_path)
-			cell_cli_cgroup_signal(st.cgroups_path, SIGKILL, &ignored);
+		if (st.cgroups_path || st.cgroup)
+			cell_cli_cgroup_signal(&st, SIGKILL, &ignored);
 		int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
 		if (pidfd >= 0 && cell_state_pid_alive(&st))
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		safe_close(pidfd);
 		wait_gone(&st);
 	}
-	if (st.cgroups_path && (r = cell_cli_cgroup_remove(st.cgroups_path)) < 0) {
-		r = cell_error_set(err, -r, "delete container %s: remove cgroup %s", id,
-				   st.cgroups_path);
+	if ((st.cgroups_path || st.cgroup) && (r = cell_cli_cgroup_remove(&st, err)) < 0) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		r = cell_error_set(err, -r, "delete container %s: %s", id, why);
 		goto out;
 	}
 	if (cell_cli_load_config(g->root, id, &spec, err) == 0) {

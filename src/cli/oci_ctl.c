@@ -31,20 +31,13 @@ struct target {
 static int open_target(const struct cell_global *g, const char *id, struct target *t,
 		       struct cell_error *err)
 {
-	struct cell_cgroup_params p = { .fs_root = "/sys/fs/cgroup",
-					.self_cgroup = "/proc/self/cgroup" };
 	int r;
 
 	memset(t, 0, sizeof(*t));
 	cell_cgroup_init(&t->cg);
-	if ((r = cell_state_check_id(id, err)) < 0 || (r = cell_state_load(g->root, id, &t->st, err)) < 0)
-		return r;
-	if (!t->st.cgroups_path)
-		return cell_error_set(err, ENOTSUP, "container %s has no cgroup (rootless without "
-				      "a delegated cgroup)", id);
-	p.cgroups_path = t->st.cgroups_path;
-	p.rootless = t->st.rootless;
-	if ((r = cell_cgroup_open(&t->cg, &p, NULL, err)) < 0)
+	if ((r = cell_state_check_id(id, err)) < 0 ||
+	    (r = cell_state_load(g->root, id, &t->st, err)) < 0 ||
+	    (r = cell_cli_cgroup_open(&t->st, &t->cg, err)) < 0)
 		return r;
 	t->has_cg = true;
 	return 0;
@@ -291,6 +284,70 @@ static int resources_file(const char *file, struct cell_spec *holder, struct cel
 	return cell_spec_from_json(holder, wrapped, strlen(wrapped), file, err);
 }
 
+/* Objects merge key by key (memory.limit beside memory.swap); anything else is replaced. */
+static int merge_json(json_t *into, json_t *from)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(from, key, v) {
+		json_t *old = json_object_get(into, key);
+
+		if (json_is_object(old) && json_is_object(v)) {
+			if (merge_json(old, v) < 0)
+				return -1;
+		} else if (json_object_set(into, key, v) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The saved config.json follows the cgroup: exec and a later update read
+ * their limits from it, and `state` of a bundle shows what now applies.
+ */
+static int save_updated_config(const struct cell_global *g, const char *id,
+			       const struct cell_spec *update, struct cell_error *err)
+{
+	char path[PATH_MAX];
+	cleanup_free char *text = NULL, *emitted = NULL, *out = NULL;
+	json_t *cfg = NULL, *upd = NULL, *linux_o, *res;
+	json_error_t jerr;
+	size_t len;
+	int r;
+
+	if ((r = cell_state_path(g->root, id, "config.json", path, sizeof(path), err)) < 0 ||
+	    (r = cell_read_file(path, &text, &len, err)) < 0)
+		return r;
+	if (!(emitted = cell_spec_to_json(update, err)))
+		return -ENOMEM;
+	r = -EINVAL;
+	if (!(cfg = json_loadb(text, len, 0, &jerr)) || !(upd = json_loads(emitted, 0, &jerr))) {
+		cell_error_set(err, 0, "%s: line %d: %s", path, jerr.line, jerr.text);
+		goto out;
+	}
+	res = json_object_get(json_object_get(upd, "linux"), "resources");
+	if (!json_is_object(res)) {
+		r = 0; /* nothing given */
+		goto out;
+	}
+	if (!json_is_object(linux_o = json_object_get(cfg, "linux")))
+		json_object_set_new(cfg, "linux", linux_o = json_object());
+	if (!json_is_object(json_object_get(linux_o, "resources")))
+		json_object_set_new(linux_o, "resources", json_object());
+	if (merge_json(json_object_get(linux_o, "resources"), res) < 0 ||
+	    !(out = json_dumps(cfg, JSON_INDENT(2)))) {
+		r = cell_error_set(err, ENOMEM, "%s", path);
+		goto out;
+	}
+	r = cell_write_file_atomic(path, out, strlen(out), 0600, err);
+out:
+	json_decref(cfg);
+	json_decref(upd);
+	return r;
+}
+
 int cell_cmd_update(const struct cell_global *g, int argc, char **argv)
 {
 	static const char usage[] =
@@ -348,8 +405,9 @@ int cell_cmd_update(const struct cell_global *g, int argc, char **argv)
 			holder = from_file;
 		}
 	}
-	if (r == 0 && (r = open_target(g, argv[optind], &t, &err)) == 0)
-		r = cell_cgroup_update(&t.cg, &holder.linux.resources, &err);
+	if (r == 0 && (r = open_target(g, argv[optind], &t, &err)) == 0 &&
+	    (r = cell_cgroup_update(&t.cg, &holder.linux.resources, &err)) == 0)
+		r = save_updated_config(g, argv[optind], &holder, &err);
 	close_target(&t);
 	cell_spec_free(&holder);
 	return r < 0 ? cell_cli_fail(g, &err) : 0;

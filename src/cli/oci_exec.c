@@ -363,6 +363,7 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	opts.id = id;
 	opts.bundle = st.bundle;
 	opts.cgroup_join = st.cgroups_path;
+	opts.cgroup_join_state = st.cgroup;
 	opts.join_pid = st.pid;
 	opts.exec_detach = x.detach;
 	opts.preserve_fds = x.preserve_fds;

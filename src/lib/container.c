@@ -4,13 +4,13 @@
  * and tear down what was made on every path.
  */
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -288,33 +288,20 @@ static bool joined_userns_allows_setgroups(const char *path)
 	       !strncmp(buf, "allow", 5);
 }
 
-/* cell exec: the container's cgroup in each hierarchy where it exists. */
-static int join_cgroup(const char *path, pid_t pid, struct cell_error *err)
+/* cell exec: the container's cgroup, from what its state recorded. */
+static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_error *err)
 {
-	char dir[PATH_MAX], pidbuf[16];
-	DIR *d = opendir("/sys/fs/cgroup");
-	struct dirent *e;
-	int n = snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid), r = 0;
+	struct cell_cgroup_params p = { .fs_root = "/sys/fs/cgroup",
+					.self_cgroup = "/proc/self/cgroup",
+					.cgroups_path = o->cgroup_join,
+					.rootless = geteuid() != 0 };
+	struct cell_cgroup cg;
+	int r = cell_cgroup_open(&cg, &p, o->cgroup_join_state, err);
 
-	if (!d)
-		return cell_error_set(err, errno, "open /sys/fs/cgroup");
-	/* v2: the container's directory is right below the root */
-	if (snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/cgroup.procs", path) <
-		    (int)sizeof(dir) &&
-	    access(dir, F_OK) == 0) {
-		closedir(d);
-		return cell_write_at(AT_FDCWD, dir, pidbuf, (size_t)n, err);
-	}
-	while ((e = readdir(d)) && r == 0) {
-		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
-			continue;
-		if (snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s/cgroup.procs", e->d_name,
-			     path) >= (int)sizeof(dir) ||
-		    access(dir, F_OK) < 0)
-			continue;
-		r = cell_write_at(AT_FDCWD, dir, pidbuf, (size_t)n, err);
-	}
-	closedir(d);
+	if (r < 0)
+		return r;
+	r = cell_cgroup_enter(&cg, pid, err);
+	cell_cgroup_forget(&cg);
 	return r;
 }
 
@@ -437,7 +424,7 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
 		return r;
-	if (c->opts->cgroup_join && (r = join_cgroup(c->opts->cgroup_join, c->pid, err)) < 0)
+	if (c->opts->cgroup_join && (r = join_cgroup(c->opts, c->pid, err)) < 0)
 		return r;
 	/* runtime.md: prestart (deprecated) and createRuntime, in cell's namespaces,
 	 * once the container's exist (a CNI plugin configures its network here) */
@@ -482,6 +469,21 @@ static int release_start(struct run_ctx *c, struct cell_error *err)
 	return 0;
 }
 
+/* What cell_create hands on, and cell_run's on_created sees. */
+static int describe_created(const struct run_ctx *c, struct cell_created *out,
+			    struct cell_error *err)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = c->host_pid;
+	if (!c->has_cgroup)
+		return 0;
+	snprintf(out->cgroups_path, sizeof(out->cgroups_path), "%s", c->cgroups_path);
+	r = cell_cgroup_save(&c->cg, &out->cgroup_state, err);
+	return r < 0 ? r : 0;
+}
+
 /*
  * The caller records the container (state.json) while the child sets itself
  * up on the other CPU. cell_run has no `start` to wait for: once recorded,
@@ -490,12 +492,14 @@ static int release_start(struct run_ctx *c, struct cell_error *err)
  */
 static int record_created(struct run_ctx *c, struct cell_error *err)
 {
+	struct cell_created created;
 	int r;
 
 	if (!c->opts->on_created)
 		return 0;
-	r = c->opts->on_created(c->opts->ctx, c->host_pid, c->has_cgroup ? c->cgroups_path : "",
-				err);
+	if ((r = describe_created(c, &created, err)) == 0)
+		r = c->opts->on_created(c->opts->ctx, &created, err);
+	free(created.cgroup_state);
 	return r < 0 ? r : release_start(c, err);
 }
 
@@ -786,11 +790,8 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 		r = err->errnum ? -err->errnum : -EINVAL;
 	} else if (!c.ready) {
 		r = cell_error_set(err, EPIPE, "the container exited during its setup");
-	} else {
-		out->pid = c.host_pid;
-		if (c.has_cgroup)
-			snprintf(out->cgroups_path, sizeof(out->cgroups_path), "%s",
-				 c.cgroups_path);
+	} else if ((r = describe_created(&c, out, err)) < 0) {
+		c.ready = false; /* nothing handed on: teardown ends it */
 	}
 out:
 	teardown(&c, err);

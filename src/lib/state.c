@@ -162,6 +162,7 @@ void cell_state_free(struct cell_state *st)
 	free(st->rootfs);
 	free(st->created);
 	free(st->cgroups_path);
+	free(st->cgroup);
 	for (size_t i = 0; i < st->n_annotations; i++) {
 		free(st->annotations[i].key);
 		free(st->annotations[i].value);
@@ -183,12 +184,13 @@ int cell_state_save(const char *root, const struct cell_state *st, struct cell_e
 	for (size_t i = 0; ann && i < st->n_annotations; i++)
 		json_object_set_new(ann, st->annotations[i].key,
 				    json_string(st->annotations[i].value));
-	o = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:o,s:s?,s:b,s:b}", "ociVersion",
+	o = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:o,s:s?,s:s?,s:b,s:b}", "ociVersion",
 		      CELL_OCI_VERSION, "id", st->id, "pid", (int)st->pid, "pidStartTime",
 		      (json_int_t)st->start_time, "bundle", st->bundle ? st->bundle : "",
 		      "rootfs", st->rootfs ? st->rootfs : "", "created",
 		      st->created ? st->created : "", "owner", (int)st->owner, "annotations", ann,
-		      "cgroupsPath", st->cgroups_path, "rootless", st->rootless, "systemdCgroup",
+		      "cgroupsPath", st->cgroups_path, "cellCgroup", st->cgroup, "rootless",
+		      st->rootless, "systemdCgroup",
 		      false);
 	if (!o)
 		return cell_error_set(err, ENOMEM, "%s", path);
@@ -233,6 +235,7 @@ int cell_state_load(const char *root, const char *id, struct cell_state *st,
 	st->rootfs = dup_str(o, "rootfs");
 	st->created = dup_str(o, "created");
 	st->cgroups_path = dup_str(o, "cgroupsPath");
+	st->cgroup = dup_str(o, "cellCgroup");
 	st->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
 	st->start_time = (unsigned long long)json_integer_value(json_object_get(o, "pidStartTime"));
 	st->owner = (uid_t)json_integer_value(json_object_get(o, "owner"));

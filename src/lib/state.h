@@ -28,6 +28,8 @@ struct cell_state {
 	char *created;			/* RFC 3339, UTC */
 	uid_t owner;
 	char *cgroups_path;		/* as the cgroup was made; NULL: none */
+	char *cgroup;			/* cell_cgroup_save()'s text ("cellCgroup"); NULL:
+					   none recorded, find cgroups_path instead */
 	bool rootless;
 	struct cell_kv *annotations;
 	size_t n_annotations;

@@ -241,6 +241,27 @@ def test_delete_refuses_a_running_container_without_force(root, bundle):
     assert not (root / "d1").exists() and cgroup_dirs("d1") == []
 
 
+def test_delete_removes_only_the_cgroups_cell_made(root, bundle):
+    """state.json keeps which directories cell made (cellCgroup): a directory of the
+    same name in a hierarchy the container never joined is someone else's, and stays."""
+    foreign = "/sys/fs/cgroup/blkio/cell-own1"
+    os.mkdir(foreign)
+    try:
+        b = bundle(["sleep", "30"])
+        ok(oci(root, "run", "-d", "--bundle", b, "own1"))
+        saved = json.loads((root / "own1" / "state.json").read_text())["cellCgroup"]
+        made = [l.split(" ", 1)[1] for l in saved.splitlines() if l.startswith("created ")]
+        assert "/sys/fs/cgroup/memory/cell-own1" in made and foreign not in made
+        pid = state(root, "own1")["pid"]
+        assert f"{pid}\n" in open("/sys/fs/cgroup/memory/cell-own1/cgroup.procs").read()
+        ok(oci(root, "delete", "--force", "own1"))
+        assert not any(os.path.exists(d) for d in made)
+        assert os.path.isdir(foreign)
+        assert not (root / "own1").exists()
+    finally:
+        os.rmdir(foreign)
+
+
 def test_bad_ids_and_missing_containers_fail_in_one_line(root, bundle):
     assert_cell_error(oci(root, "state", "nope"), 125, "nope", "does not exist")
     assert_cell_error(oci(root, "start", "nope"), 125, "nope")
@@ -491,6 +512,64 @@ def test_rootless_lifecycle_as_nobody(tdir, bundle):
     assert not (xdg / "cell" / "n1").exists()
 
 
+def test_rootless_relative_cgroups_path_is_found_by_later_commands(tdir, bundle):
+    """A rootless container's relative cgroupsPath lies below the cgroup of the cell
+    that made it, delegated to the user here. Later commands run from another cgroup
+    find it through state.json's cellCgroup, and delete leaves the delegated parent."""
+    nobody = pwd.getpwnam("nobody")
+    deleg = f"cell-deleg-{os.getpid()}"
+    ctrls = ["memory", "pids", "cpu", "cpuacct", "freezer"]
+    for c in ctrls:
+        os.mkdir(f"/sys/fs/cgroup/{c}/{deleg}")
+        for f in ("", "/cgroup.procs", "/tasks"):
+            os.chown(f"/sys/fs/cgroup/{c}/{deleg}{f}", nobody.pw_uid, nobody.pw_gid)
+    xdg = tdir / "xdg"
+    xdg.mkdir()
+    os.chown(xdg, nobody.pw_uid, -1)
+    env = {"XDG_RUNTIME_DIR": str(xdg)}
+    b = bundle(["sleep", "30"], rootless=True, user="nobody",
+               edit=lambda c: c["linux"].update(cgroupsPath="sub"))
+
+    def run(*args):
+        return oci(None, *args, user="nobody", env=env)
+    try:
+        # the creating cell runs inside the delegated cgroup, the test does not
+        joins = "".join(f"echo $$ > /sys/fs/cgroup/{c}/{deleg}/cgroup.procs; " for c in ctrls)
+        with tempfile.TemporaryFile() as err:  # the container keeps cell's stdio: no pipe
+            made = subprocess.run(["sh", "-c", joins + 'exec "$@"', "sh",
+                                   *_user_prefix("nobody"), CELL, "run", "-d", "--bundle",
+                                   str(b), "rl1"], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=err, env=_env(env),
+                                  timeout=TIMEOUT)
+            err.seek(0)
+            assert made.returncode == 0, err.read()
+        pid = json.loads(ok(run("state", "rl1")))["pid"]
+        for c in ctrls:
+            procs = open(f"/sys/fs/cgroup/{c}/{deleg}/sub/cgroup.procs").read().split()
+            assert str(pid) in procs, c
+        ok(run("pause", "rl1"))
+        assert open(f"/sys/fs/cgroup/freezer/{deleg}/sub/freezer.state").read().strip() \
+            == "FROZEN"
+        assert json.loads(ok(run("state", "rl1")))["status"] == "paused"
+        ok(run("resume", "rl1"))
+        ok(run("delete", "--force", "rl1"))
+        for c in ctrls:
+            assert not os.path.exists(f"/sys/fs/cgroup/{c}/{deleg}/sub")
+            assert os.path.isdir(f"/sys/fs/cgroup/{c}/{deleg}")
+    finally:
+        run("delete", "--force", "rl1")
+        for c in ctrls:
+            for d in (f"/sys/fs/cgroup/{c}/{deleg}/sub", f"/sys/fs/cgroup/{c}/{deleg}"):
+                for _ in range(100):
+                    try:
+                        os.rmdir(d)
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+
+
 # ------------------------------------------------- cgroup-backed commands
 
 
@@ -533,7 +612,7 @@ def test_ps_lists_the_containers_processes(root, bundle):
 
 def test_update_changes_only_the_limits_given(root, bundle, tdir):
     b = bundle(["sleep", "30"], edit=lambda c: c["linux"].update(
-        resources={"pids": {"limit": 100}}))
+        resources={"pids": {"limit": 100}, "cpu": {"shares": 512}}))
     ok(oci(root, "run", "-d", "--bundle", b, "u1"))
     try:
         ok(oci(root, "update", "--memory", "64m", "u1"))
@@ -543,6 +622,10 @@ def test_update_changes_only_the_limits_given(root, bundle, tdir):
         (tdir / "r.json").write_text(json.dumps({"pids": {"limit": 7}}))
         ok(oci(root, "update", "-r", tdir / "r.json", "u1"))
         assert open("/sys/fs/cgroup/pids/cell-u1/pids.max").read().strip() == "7"
+        # the saved config.json follows: exec and later commands read it
+        saved = json.loads((root / "u1" / "config.json").read_text())["linux"]["resources"]
+        assert saved["memory"]["limit"] == 64 << 20 and saved["pids"]["limit"] == 7
+        assert saved["cpu"] == {"shares": 512}  # not given: untouched
         (tdir / "r.json").write_text(json.dumps({"pids": {"limit": "x"}}))
         assert_cell_error(oci(root, "update", "-r", tdir / "r.json", "u1"), 125,
                           "linux.resources.pids.limit")
