@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,8 +58,6 @@ struct run_ctx {
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 	struct cell_seccomp_prog seccomp; /* compiled linux.seccomp, filter NULL if none */
 	unsigned pinned;	/* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
-	cpu_set_t caller_cpus;	/* valid when on_one_cpu */
-	bool on_one_cpu;	/* setup runs on one CPU (stay_on_this_cpu) */
 };
 
 int cell_exit_status(int wait_status)
@@ -112,36 +109,6 @@ static int with_default_devices(const struct cell_spec *spec, struct cell_resour
 	res->devices = *rules;
 	res->n_devices = n;
 	return 0;
-}
-
-/*
- * Setup is a chain of hand-offs between cell and the container's first
- * process (clone3, GO, READY, its exit). On one CPU a hand-off is a context
- * switch; to an idle vCPU of a virtual machine it waits until the hypervisor
- * runs that vCPU again, 0.6-0.9 ms on the machine bench/oci runs on, more
- * than the two processes gain from running side by side. So both stay on the
- * CPU cell started on; the command gets the caller's CPUs back before it
- * execs (exec_command), init once it has started the command, and cell once
- * the container runs (back_on_all_cpus). Best effort: a caller already on
- * one CPU, or refused, just goes on.
- */
-static void stay_on_this_cpu(struct run_ctx *c)
-{
-	cpu_set_t one;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0 || sched_getaffinity(0, sizeof(c->caller_cpus), &c->caller_cpus) < 0 ||
-	    CPU_COUNT(&c->caller_cpus) < 2 || !CPU_ISSET(cpu, &c->caller_cpus))
-		return;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	c->on_one_cpu = sched_setaffinity(0, sizeof(one), &one) == 0;
-}
-
-static void back_on_all_cpus(struct run_ctx *c)
-{
-	if (c->on_one_cpu && sched_setaffinity(0, sizeof(c->caller_cpus), &c->caller_cpus) == 0)
-		c->on_one_cpu = false;
 }
 
 /*
@@ -417,7 +384,6 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.wait_for_go = c->wait_go,
 			.early_ns = early,
 			.setup_before_go = setup_before_go(c),
-			.caller_cpus = c->on_one_cpu ? &c->caller_cpus : NULL,
 			.sigpipe = c->old_sigpipe,
 			.cgroupns_made = (args.flags & CLONE_NEWCGROUP) != 0,
 			.detached = c->create,
@@ -595,9 +561,7 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 	int fd, r = cell_sync_recv(c->sock, &msg, &fd);
 
 	if (r <= 0) {
-		/* close-on-exec: the container's process has exec'd (or died) */
 		c->sock = safe_close(c->sock);
-		back_on_all_cpus(c);
 		return;
 	}
 	switch (msg.type) {
@@ -611,7 +575,6 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 		break;
 	case CELL_SYNC_READY:
 		c->ready = true;
-		back_on_all_cpus(c);
 		if (!c->create)
 			started(c);
 		break;
@@ -633,7 +596,6 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 		}
 		break;
 	case CELL_SYNC_PID:
-		back_on_all_cpus(c);
 		if (c->opts->on_pid && c->opts->on_pid(c->opts->ctx, msg.value, err) < 0) {
 			kill(msg.value, SIGKILL);
 			record_child_error(c, err);
@@ -742,7 +704,6 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	safe_close(c->sigfd);
 	if (c->mask_saved)
 		sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
-	back_on_all_cpus(c);
 	return r;
 }
 
@@ -768,7 +729,6 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	cell_net_sweep_stale();
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
-	stay_on_this_cpu(&c);
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (spec->linux.seccomp.present &&
 	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
@@ -815,7 +775,6 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 				      spec->linux.n_net_devices ? "linux.netDevices" : "--net");
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
-	stay_on_this_cpu(&c);
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (spec->linux.seccomp.present &&
 	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||

@@ -219,7 +219,6 @@ struct cell_child_args {
 	uint64_t early_ns;	/* CLONE_NEW* to unshare while waiting for GO */
 	bool setup_before_go;	/* GO only says "in your cgroup": wait for it at the
 				   first cgroup mount, or after the mounts */
-	const cpu_set_t *caller_cpus; /* setup runs on one CPU: the command's, init's */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
 	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */

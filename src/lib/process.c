@@ -402,10 +402,7 @@ __attribute__((noreturn)) static void exec_command(const struct cell_child_args 
 	 * cross into the command. */
 	if (syscall(SYS_close_range, 3 + a->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		fail_errno(a->sync_fd, errno, "close_range: mark cell's fds close-on-exec");
-	/* The caller's CPUs, not the one setup ran on; "final" (after the cgroup
-	 * transition) replaces them, and without it "initial" gives the cgroup's. */
-	if (a->caller_cpus && sched_setaffinity(0, sizeof(*a->caller_cpus), a->caller_cpus) < 0)
-		fail_errno(a->sync_fd, errno, "sched_setaffinity: the caller's CPUs");
+	/* "final": after the cgroup transition; left out, the cgroup's CPUs. */
 	if ((r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final ?:
 					 (p->exec_cpu_affinity_initial ? "" : NULL),
 					 "process.execCPUAffinity.final", &err)) < 0 ||
@@ -638,8 +635,6 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	}
 	if (slave >= 0)
 		close(slave);
-	if (a->caller_cpus)
-		(void)sched_setaffinity(0, sizeof(*a->caller_cpus), a->caller_cpus);
 	/* init is outside a joined pid namespace (setns moves only children): its
 	 * view of the command's PID is the host's */
 	if (cell_sync_send(a->sync_fd, CELL_SYNC_PID, child, NULL, -1) < 0 && a->exec_detach)

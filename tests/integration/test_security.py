@@ -402,39 +402,6 @@ def test_exec_cpu_affinity_final_pins_the_command(tdir, user):
     assert ok(run_bundle(tdir, spec, user)).split()[-1] == host
 
 
-def _cpus(pid="self"):
-    with open(f"/proc/{pid}/status") as f:
-        return f.read().split("Cpus_allowed_list:")[1].split()[0]
-
-
-def _cpu_set(text):
-    cpus = set()
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        cpus.update(range(int(lo), int(hi or lo) + 1))
-    return cpus
-
-
-@pytest.mark.parametrize("flags", [[], ["--init"]])
-def test_setup_on_one_cpu_gives_everyone_the_callers_cpus_back(start, flags):
-    """cell sets a container up on the CPU it started on; the command, init and cell
-    itself then run on the CPUs the caller gave (all of them, or taskset's)."""
-    if os.cpu_count() < 2:
-        pytest.skip("needs two CPUs")
-    for cpus in (_cpus(), "1", "0-1"):
-        def pin(cpus=cpus):
-            _reset_signals()
-            os.sched_setaffinity(0, _cpu_set(cpus))
-        r = start(["run", *flags, "--", "sh", "-c",
-                   "grep Cpus_allowed_list /proc/1/status /proc/self/status; echo READY; "
-                   "cat >/dev/null"], preexec_fn=pin)
-        r.wait_for("READY")
-        lines = r.out.decode().split("\n")[:2]
-        assert all(l.split()[-1] == cpus for l in lines), (cpus, lines)
-        assert _cpus(r.proc.pid) == cpus  # cell, the container's monitor, too
-        r.kill()
-
-
 def test_exec_cpu_affinity_bad_list_is_refused(tdir):
     spec = sh(default_spec(None), "echo started")
     spec["process"]["execCPUAffinity"] = {"final": "3-1"}
