@@ -222,7 +222,8 @@ struct cell_child_args {
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
 	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
-	int start_fd;		/* >= 0: say READY, then wait for a byte here before exec */
+	int start_fd;		/* >= 0: wait for a byte here before exec */
+	bool say_ready;		/* the parent waits for READY (create, poststart hooks) */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */
