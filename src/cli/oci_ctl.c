@@ -381,7 +381,7 @@ int cell_cmd_update(const struct cell_global *g, int argc, char **argv)
 	struct cell_error err = { 0 };
 	struct target t = { 0 };
 	const char *file = NULL;
-	int opt, r = 0;
+	int opt, lock = -1, r = 0;
 
 	if (help_asked(argc, argv, usage))
 		return 0;
@@ -405,10 +405,14 @@ int cell_cmd_update(const struct cell_global *g, int argc, char **argv)
 			holder = from_file;
 		}
 	}
+	/* one update at a time: the cgroup and the saved config.json agree */
+	if (r == 0 && (lock = cell_state_lock(g->root, argv[optind], &err)) < 0)
+		r = lock;
 	if (r == 0 && (r = open_target(g, argv[optind], &t, &err)) == 0 &&
 	    (r = cell_cgroup_update(&t.cg, &holder.linux.resources, &err)) == 0)
 		r = save_updated_config(g, argv[optind], &holder, &err);
 	close_target(&t);
+	safe_close(lock);
 	cell_spec_free(&holder);
 	return r < 0 ? cell_cli_fail(g, &err) : 0;
 }
