@@ -15,10 +15,7 @@
 int cell_cli_cgroup_open(const struct cell_state *st, struct cell_cgroup *cg,
 			 struct cell_error *err)
 {
-	struct cell_cgroup_params p = { .fs_root = "/sys/fs/cgroup",
-					.self_cgroup = "/proc/self/cgroup",
-					.cgroups_path = st->cgroups_path,
-					.rootless = st->rootless };
+	struct cell_cgroup_params p = cell_cgroup_host_params(st->cgroups_path, st->rootless);
 
 	cell_cgroup_init(cg);
 	if (!st->cgroups_path && !st->cgroup)

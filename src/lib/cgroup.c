@@ -332,7 +332,7 @@ int cell_cgroup_detect(const char *fs_root, enum cell_cgroup_mode *mode, struct 
 
 	if (statfs(fs_root, &sfs) < 0)
 		return cell_error_set(err, errno, "cannot inspect cgroup file system %s", fs_root);
-	if (is_cgroup2(fs_root)) {
+	if (sfs.f_type == CGROUP2_SUPER_MAGIC || cgroup_has_file(fs_root, "cgroup.controllers")) {
 		*mode = CELL_CGROUP_V2;
 		return 0;
 	}
@@ -608,8 +608,9 @@ static int cgroup_setup(struct cell_cgroup *cg, const struct cell_cgroup_params 
 	int r;
 
 	cell_cgroup_init(cg);
-	r = cell_cgroup_detect(fs_root, &cg->mode, err);
-	if (r < 0)
+	if (params->mode_known)
+		cg->mode = params->mode;
+	else if ((r = cell_cgroup_detect(fs_root, &cg->mode, err)) < 0)
 		return r;
 	cg->fs_root = strdup(fs_root);
 	if (params->hugepages_dir)

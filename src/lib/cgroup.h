@@ -71,7 +71,19 @@ struct cell_cgroup_params {
 				      Not cpuset, blkio or hugetlb: every v1 hierarchy joined
 				      costs a cgroup.procs write on the start path (bench/oci);
 				      `update` of those names the missing controller. */
+	bool mode_known;	   /* the caller ran cell_cgroup_detect() already: @mode */
+	enum cell_cgroup_mode mode;
 };
+
+/* The host's cgroups as cell's own process sees them, for @cgroups_path. */
+static inline struct cell_cgroup_params cell_cgroup_host_params(const char *cgroups_path,
+								 bool rootless)
+{
+	return (struct cell_cgroup_params){ .fs_root = "/sys/fs/cgroup",
+					    .self_cgroup = "/proc/self/cgroup",
+					    .cgroups_path = cgroups_path,
+					    .rootless = rootless };
+}
 
 /**
  * cell_cgroup_detect() - tell v1, v2 or hybrid from statfs of @fs_root (and of

@@ -148,17 +148,11 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 {
 	const struct cell_linux *l = &c->spec->linux;
 	struct cell_cgroup_params *params = &c->cg_params;
-	enum cell_cgroup_mode mode;
 	struct cell_error ignored = { 0 };
 	int r;
 
-	*params = (struct cell_cgroup_params){
-		.fs_root = "/sys/fs/cgroup",
-		.self_cgroup = "/proc/self/cgroup",
-		.cgroups_path = l->cgroups_path,
-		.rootless = geteuid() != 0,
-		.all_controllers = c->opts->cgroup_always,
-	};
+	*params = cell_cgroup_host_params(l->cgroups_path, geteuid() != 0);
+	params->all_controllers = c->opts->cgroup_always;
 	cell_cgroup_init(&c->cg);
 	if (c->opts->no_cgroup || (!cell_resources_need_cgroup(&l->resources, params->rootless) &&
 				   !l->cgroups_path && !c->opts->cgroup_always))
@@ -177,9 +171,10 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 	}
 	c->cgroup_planned = true;
 	/* Not detected: cell_cgroup_create says why, now. */
-	if (cell_cgroup_detect(params->fs_root, &mode, &ignored) < 0 || mode == CELL_CGROUP_V2)
+	if (cell_cgroup_detect(params->fs_root, &params->mode, &ignored) < 0)
 		return create_cgroup(c, err);
-	return 0;
+	params->mode_known = true;
+	return params->mode == CELL_CGROUP_V2 ? create_cgroup(c, err) : 0;
 }
 
 static int block_signals(struct run_ctx *c, struct cell_error *err)
@@ -291,10 +286,7 @@ static bool joined_userns_allows_setgroups(const char *path)
 /* cell exec: the container's cgroup, from what its state recorded. */
 static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_error *err)
 {
-	struct cell_cgroup_params p = { .fs_root = "/sys/fs/cgroup",
-					.self_cgroup = "/proc/self/cgroup",
-					.cgroups_path = o->cgroup_join,
-					.rootless = geteuid() != 0 };
+	struct cell_cgroup_params p = cell_cgroup_host_params(o->cgroup_join, geteuid() != 0);
 	struct cell_cgroup cg;
 	int r = cell_cgroup_open(&cg, &p, o->cgroup_join_state, err);
 
@@ -475,15 +467,12 @@ static int release_start(struct run_ctx *c, struct cell_error *err)
 static int describe_created(const struct run_ctx *c, struct cell_created *out,
 			    struct cell_error *err)
 {
-	int r;
-
 	memset(out, 0, sizeof(*out));
 	out->pid = c->host_pid;
 	if (!c->has_cgroup)
 		return 0;
 	snprintf(out->cgroups_path, sizeof(out->cgroups_path), "%s", c->cgroups_path);
-	r = cell_cgroup_save(&c->cg, &out->cgroup_state, err);
-	return r < 0 ? r : 0;
+	return cell_cgroup_save(&c->cg, &out->cgroup_state, err);
 }
 
 /*

@@ -52,14 +52,13 @@ static int bind_own(int targetfd, int host, const char *own, const struct cell_m
 }
 
 /*
- * Mount hierarchy @hostname of the host's cgroup file system @host (NULL:
- * @host itself) on @name in @dirfd ("": @dirfd itself). A fresh mount goes
- * through /proc/self/fd: @dirfd is the tmpfs just made, where nothing can
- * have planted a link; the fds the bind needs are opened only for it.
+ * Mount hierarchy @name of the host's cgroup file system @host on @name in
+ * @dirfd ("": @host itself on @dirfd itself). A fresh mount goes through
+ * /proc/self/fd: @dirfd is the tmpfs just made, where nothing can have
+ * planted a link; the fds the bind needs are opened only for it.
  */
-static int mount_hierarchy(const struct cgroup_mount *c, int dirfd, const char *name, int host,
-			   const char *hostname, const char *type, const char *data,
-			   const char *own)
+static int mount_hierarchy(const struct cgroup_mount *c, int dirfd, int host, const char *name,
+			   const char *type, const char *data, const char *own)
 {
 	char target[PATH_MAX];
 
@@ -72,15 +71,13 @@ static int mount_hierarchy(const struct cgroup_mount *c, int dirfd, const char *
 		if (errno != EPERM && errno != EBUSY)
 			return -errno;
 	}
-	cleanup_close int sub = name[0] ? openat(dirfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC |
-								   O_NOFOLLOW)
-					: -1;
-	cleanup_close int hostdir = hostname ? openat(host, hostname,
-						      O_PATH | O_DIRECTORY | O_CLOEXEC)
-					     : -1;
-	if ((name[0] && sub < 0) || (hostname && hostdir < 0))
+	if (!name[0])
+		return bind_own(dirfd, host, own, c->o);
+	cleanup_close int sub = openat(dirfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_close int hostdir = openat(host, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sub < 0 || hostdir < 0)
 		return -errno;
-	return bind_own(name[0] ? sub : dirfd, hostname ? hostdir : host, own, c->o);
+	return bind_own(sub, hostdir, own, c->o);
 }
 
 /* "cpu,cpuacct" -> the directory "cpu,cpuacct"; "name=systemd" -> "systemd". */
@@ -138,8 +135,8 @@ static int mount_v1_line(const struct cgroup_mount *c, int tmpfs, int host, char
 	if (mkdirat(tmpfs, dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	hierarchy_data(controllers, data, sizeof(data));
-	int r = controllers[0] ? mount_hierarchy(c, tmpfs, dir, host, dir, "cgroup", data, own)
-			       : mount_hierarchy(c, tmpfs, dir, host, dir, "cgroup2", NULL, own);
+	int r = controllers[0] ? mount_hierarchy(c, tmpfs, host, dir, "cgroup", data, own)
+			       : mount_hierarchy(c, tmpfs, host, dir, "cgroup2", NULL, own);
 	return r < 0 ? r : link_controllers(tmpfs, dir);
 }
 
@@ -182,7 +179,7 @@ static int mount_v2(const struct cgroup_mount *c, int targetfd, int host, struct
 				      "/proc/self/cgroup", c->m->destination);
 	own += own == self ? 3 : 4;
 	own[strcspn(own, "\n")] = '\0';
-	if ((r = mount_hierarchy(c, targetfd, "", host, NULL, "cgroup2", NULL, own)) < 0)
+	if ((r = mount_hierarchy(c, targetfd, host, "", "cgroup2", NULL, own)) < 0)
 		return cell_error_set(err, -r, "cgroup mount %s", c->m->destination);
 	return 0;
 }

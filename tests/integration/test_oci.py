@@ -286,6 +286,18 @@ def test_invalid_config_names_the_json_path_and_leaves_no_state(root, bundle):
     assert list(root.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["run", "create"])
+def test_a_limit_the_kernel_refuses_fails_and_leaves_nothing(root, bundle, command):
+    """On v1 the cgroup is made after clone3, while the container's process sets
+    itself up: a limit the kernel refuses there ends that process and removes the
+    cgroup and the state (the fixture checks for processes left running)."""
+    cpus = str(os.cpu_count() + 5)
+    b = bundle(["sh", "-c", "echo started"],
+               edit=lambda c: c["linux"].setdefault("resources", {}).update(cpu={"cpus": cpus}))
+    assert_cell_error(oci(root, command, "--bundle", b, "bad1"), 125, "cpuset.cpus")
+    assert not (root / "bad1").exists() and cgroup_dirs("bad1") == []
+
+
 def test_run_from_a_bundle_returns_the_status_and_cleans_up(root, bundle):
     b = bundle(["sh", "-c", "hostname; exit 7"])
     res = oci(root, "run", "r1", cwd=b)
