@@ -2,6 +2,7 @@
 import os
 import re
 import time
+import uuid
 
 import pytest
 
@@ -179,17 +180,45 @@ def test_limits_are_removed_when_cell_is_interrupted(start):
     assert not any(os.path.exists(d) for d in made)
 
 
+WEIGHT_FILES = ("blkio.weight", "blkio.bfq.weight")
+
+
+def _blkio_weight_files():
+    """The weight files the kernel gives a child blkio cgroup: blkio.weight (CFQ, gone in 5.0)
+    or blkio.bfq.weight (BFQ), or none when no block device can use BFQ. The root cgroup never
+    has them, so a child made for this probe is asked, and removed."""
+    probe = os.path.join(_v1("blkio"), f"celltest-probe-{uuid.uuid4().hex[:8]}")
+    os.mkdir(probe)
+    try:
+        return [f for f in WEIGHT_FILES if os.path.exists(os.path.join(probe, f))]
+    finally:
+        os.rmdir(probe)
+
+
 def test_blkio_weight_is_written_to_the_weight_file_the_kernel_offers(start):
-    # On this host only child cgroups have a weight file, and it is BFQ's:
-    # blkio.weight (CFQ) or blkio.bfq.weight, whichever the kernel shows.
-    _v1("blkio")
+    if not _blkio_weight_files():
+        pytest.skip("the v1 blkio controller offers no weight file "
+                    "(neither blkio.weight nor blkio.bfq.weight: no BFQ I/O scheduler)")
     lim = Limited(start, ["--blkio-weight", "500"])
     d = lim.dir("blkio")
-    files = [f for f in ("blkio.weight", "blkio.bfq.weight") if os.path.exists(f"{d}/{f}")]
+    files = [f for f in WEIGHT_FILES if os.path.exists(f"{d}/{f}")]
     assert files, f"cell accepted --blkio-weight but {d} has no weight file"
     # blkio.bfq.weight reads "default 500"; blkio.weight reads "500".
     assert _read(f"{d}/{files[0]}").split()[-1] == "500"
     lim.finish()
+
+
+def test_blkio_weight_without_a_weight_file_exits_125_naming_field_and_path(run, cell_error):
+    if _blkio_weight_files():
+        pytest.skip("the kernel offers a blkio weight file: the weight is written, not refused")
+    before = cell_cgroups()
+    r = run(["run", "--blkio-weight", "500", "--", "true"])
+    cell_error(r, 125, "linux.resources.blockIO.weight")
+    path = re.search(r"in (/sys/fs/cgroup/blkio/cell-[0-9a-f]{12})\)", r.stderr)
+    assert path, f"the cgroup directory is not named: {r.stderr}"
+    assert "Operation not supported" in r.stderr, r.stderr
+    assert not os.path.exists(path.group(1)), f"{path.group(1)} was left behind"
+    assert cell_cgroups() - before == set()
 
 
 @pytest.mark.parametrize("weight", ["5", "1001", "abc"])
