@@ -70,30 +70,41 @@ int cell_exit_status(int wait_status)
 }
 
 /*
- * config-linux.md: the runtime supplies /dev/null, zero, full, random,
- * urandom, tty, ptmx and pts, and the devices of linux.devices; runc allows
- * them after the spec's own rules, so a leading "deny all" still lets the
- * container make and use them. Only when the spec has device rules at all.
+ * The device allow-list every container of root's gets, whatever its spec
+ * says (runc's and crun's way: config-linux.md "Allowed Device List" leaves
+ * the default to the runtime). Nothing is allowed first; then the spec's own
+ * rules; then what config-linux.md's default devices need (null, zero, full,
+ * random, urandom, tty, ptmx, the pts of its devpts) and runc's AllowedDevices
+ * beside them: /dev/net/tun, and mknod of any node ("c *:* m", "b *:* m"),
+ * so a package's postinst may make nodes it can never open. Last, the nodes
+ * of linux.devices. So a container with CAP_MKNOD that makes /dev/kmsg (c
+ * 1:11) or a disk's node gets EPERM at open(2) (cgroup-v1/devices.rst; on v2
+ * the BPF program, cgroup_devices.c), on any mount, nodev or not.
+ * Rootless containers get none: a user namespace cannot mknod, and its
+ * mounts are nodev (user_namespaces(7)).
  */
 static int with_default_devices(const struct cell_spec *spec, struct cell_resources *res,
 				struct cell_device_rule **rules, struct cell_error *err)
 {
+	static const struct cell_device_rule deny_all = { false, 'a', -1, -1, "rwm" };
 	static const struct cell_device_rule defaults[] = {
-		{ true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 7, "rwm" },
-		{ true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 9, "rwm" }, { true, 'c', 5, 0, "rwm" },
-		{ true, 'c', 5, 2, "rwm" }, { true, 'c', 136, -1, "rwm" },
+		{ true, 'c', -1, -1, "m" },	 { true, 'b', -1, -1, "m" },
+		{ true, 'c', 1, 3, "rwm" },	 { true, 'c', 1, 5, "rwm" },
+		{ true, 'c', 1, 7, "rwm" },	 { true, 'c', 1, 8, "rwm" },
+		{ true, 'c', 1, 9, "rwm" },	 { true, 'c', 5, 0, "rwm" },
+		{ true, 'c', 5, 2, "rwm" },	 { true, 'c', 136, -1, "rwm" },
+		{ true, 'c', 10, 200, "rwm" },
 	};
 	const size_t nd = sizeof(defaults) / sizeof(defaults[0]);
 	const struct cell_linux *l = &spec->linux;
 	size_t n = 0;
 
-	if (!res->n_devices)
-		return 0;
-	*rules = calloc(res->n_devices + nd + l->n_devices, sizeof(**rules));
+	*rules = calloc(1 + res->n_devices + nd + l->n_devices, sizeof(**rules));
 	if (!*rules)
 		return cell_error_set(err, ENOMEM, "linux.resources.devices");
-	memcpy(*rules, res->devices, res->n_devices * sizeof(**rules));
-	n = res->n_devices;
+	(*rules)[n++] = deny_all;
+	memcpy(*rules + n, res->devices, res->n_devices * sizeof(**rules));
+	n += res->n_devices;
 	memcpy(*rules + n, defaults, sizeof(defaults));
 	n += nd;
 	for (size_t i = 0; i < l->n_devices; i++) {
@@ -124,7 +135,7 @@ static int create_cgroup(struct run_ctx *c, struct cell_error *err)
 	int r;
 
 	c->cgroup_planned = false;
-	if ((r = with_default_devices(c->spec, &res, &rules, err)) < 0)
+	if (!c->cg_params.rootless && (r = with_default_devices(c->spec, &res, &rules, err)) < 0)
 		return r;
 	if ((r = cell_cgroup_create(&c->cg, &c->cg_params, &res, err)) < 0) {
 		/* runc's rootless rule: no limits asked for, no delegated cgroup: go on without */
@@ -138,6 +149,12 @@ static int create_cgroup(struct run_ctx *c, struct cell_error *err)
 	snprintf(c->cgroups_path, sizeof(c->cgroups_path), "%s", c->cg_params.cgroups_path);
 	c->has_cgroup = true;
 	return 0;
+}
+
+/* A new container of root's: its device allow-list needs a cgroup (cell exec joins one). */
+static bool needs_device_cgroup(const struct run_ctx *c)
+{
+	return !c->cg_params.rootless && !c->opts->cgroup_join && !c->opts->join_pid;
 }
 
 /*
@@ -155,7 +172,8 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 	params->all_controllers = c->opts->cgroup_always;
 	cell_cgroup_init(&c->cg);
 	if (c->opts->no_cgroup || (!cell_resources_need_cgroup(&l->resources, params->rootless) &&
-				   !l->cgroups_path && !c->opts->cgroup_always))
+				   !l->cgroups_path && !c->opts->cgroup_always &&
+				   !needs_device_cgroup(c)))
 		return 0;
 	/* The id names the cgroup; nothing else needs it yet. */
 	if (c->opts->id)
