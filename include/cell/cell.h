@@ -424,6 +424,8 @@ int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err);
 /** cell_spec_add_mount() - append a mount (copies its strings). */
 int cell_spec_add_mount(struct cell_spec *spec, const char *destination, const char *type,
 			const char *source, const char *const *options, struct cell_error *err);
+/** cell_spec_move_mount() - move mounts[@from] to index @to, the ones between shifting up. */
+void cell_spec_move_mount(struct cell_spec *spec, size_t from, size_t to);
 /** cell_spec_remove_mount() - drop the mount at @destination; returns 1 if one was removed. */
 int cell_spec_remove_mount(struct cell_spec *spec, const char *destination);
 /** cell_spec_fit_devpts_gid() - drop devpts' gid=5 when gid 5 has no id in the user namespace. */

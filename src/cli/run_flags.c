@@ -949,6 +949,61 @@ static int finish_process(struct cell_run_cli *cli, struct cell_error *err)
 	return 0;
 }
 
+static bool has_mount(const struct cell_spec *spec, const char *destination)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (!strcmp(spec->mounts[i].destination, destination))
+			return true;
+	return false;
+}
+
+/* Mount @type on @dst ahead of the flags' mounts (index *@at), unless a flag mounts there. */
+static int add_early_mount(struct cell_spec *spec, size_t *at, const char *dst, const char *type,
+			   const char *src, const char *const *opts, struct cell_error *err)
+{
+	int r;
+
+	if (has_mount(spec, dst))
+		return 0;
+	if ((r = cell_spec_add_mount(spec, dst, type, src, opts, err)) < 0)
+		return r;
+	cell_spec_move_mount(spec, spec->n_mounts - 1, (*at)++);
+	return 0;
+}
+
+/*
+ * The host's own root keeps its sockets out of reach: root inside has
+ * CAP_DAC_OVERRIDE and connects to any socket it can see, 0600 or not
+ * (docker.sock, containerd's, D-Bus's and systemd's in /run); a rootless
+ * one reaches its user's session bus in /run/user/UID. So empty tmpfs go
+ * over /run, /var/run when it is a directory and not Debian's link to /run,
+ * and /var/tmp (/tmp has its own already), ahead of every --bind, which
+ * brings back what the user names (--bind /run/x.sock /run/x.sock). A
+ * /etc/resolv.conf that leads into /run (systemd-resolved's stub file) is
+ * bound back read-only, so names still resolve with --net host or bridge.
+ */
+static int hide_host_dirs(struct cell_run_cli *cli, struct cell_error *err)
+{
+	static const char *const tmpfs_opts[] = { "nosuid", "nodev", "mode=755", NULL };
+	static const char *const tmp_opts[] = { "nosuid", "nodev", "mode=1777", NULL };
+	static const char *const ro_bind[] = { "bind", "ro", NULL };
+	struct cell_spec *spec = &cli->spec;
+	char resolv[PATH_MAX];
+	struct stat st;
+	size_t at = 0;
+	int r;
+
+	if ((r = add_early_mount(spec, &at, "/run", "tmpfs", "tmpfs", tmpfs_opts, err)) < 0 ||
+	    (r = add_early_mount(spec, &at, "/var/tmp", "tmpfs", "tmpfs", tmp_opts, err)) < 0)
+		return r;
+	if (lstat("/var/run", &st) == 0 && S_ISDIR(st.st_mode) &&
+	    (r = add_early_mount(spec, &at, "/var/run", "tmpfs", "tmpfs", tmpfs_opts, err)) < 0)
+		return r;
+	if (realpath(cli->resolv_conf, resolv) && !strncmp(resolv, "/run/", 5))
+		return add_early_mount(spec, &at, resolv, "bind", resolv, ro_bind, err);
+	return 0;
+}
+
 static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_error *err)
 {
 	struct cell_spec *spec = &cli->spec;
@@ -957,6 +1012,8 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 
 	if (cli->rootfs_given)
 		spec->root.readonly = cli->read_only;
+	else if ((r = hide_host_dirs(cli, err)) < 0)
+		return r;
 	if ((r = check_pins(cli, err)) < 0)
 		return r;
 	if (l->namespaces[CELL_NS_USER].path) { /* a joined user namespace has its maps */
@@ -1092,6 +1149,8 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		cli->subuid_file = "/etc/subuid";
 	if (!cli->subgid_file)
 		cli->subgid_file = "/etc/subgid";
+	if (!cli->resolv_conf)
+		cli->resolv_conf = "/etc/resolv.conf";
 	if ((r = load_base(cli, argc, argv, err)) < 0)
 		return r;
 	optind = 1;

@@ -33,6 +33,7 @@ struct cell_run_cli {
 	bool any_flag;		/* a flag that edits the spec was given (cell spec) */
 	bool spec_mode;		/* parsing for `cell spec`: no command needed */
 	const char *subuid_file, *subgid_file; /* /etc/subuid, /etc/subgid (tests change them) */
+	const char *resolv_conf;	/* /etc/resolv.conf (tests change it) */
 	const char *pin[CELL_NS_COUNT];	/* --pin TYPE=PATH */
 };
 

@@ -92,6 +92,23 @@ static inline struct cell_cgroup_params cell_cgroup_host_params(const char *cgro
  */
 int cell_cgroup_detect(const char *fs_root, enum cell_cgroup_mode *mode, struct cell_error *err);
 
+/*
+ * The v1 devices cgroup that root's containers without limits or device
+ * rules of their own share: every one needs the same default allow-list,
+ * and joining it is one write, where a cgroup of their own costs a mkdir,
+ * a dozen rule writes and an rmdir, and stays behind when cell is killed.
+ * It outlives the containers, like the hierarchy itself.
+ */
+#define CELL_SHARED_DEVICES "cell.devices"
+
+/**
+ * cell_cgroup_join_shared_devices() - move @pid into <fs_root>/devices/
+ * CELL_SHARED_DEVICES, made with @rules first if it is not there (made under
+ * a name of its own and renamed, so no one joins it before its rules are in).
+ */
+int cell_cgroup_join_shared_devices(const char *fs_root, const struct cell_device_rule *rules,
+				    size_t n, pid_t pid, struct cell_error *err);
+
 /** cell_cgroup_init() - the empty state (nothing created, fds -1); destroy on it is a no-op. */
 void cell_cgroup_init(struct cell_cgroup *cg);
 

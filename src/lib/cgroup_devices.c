@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -286,4 +287,44 @@ int cgroup_devices_detach(int cgroup_fd, int *prog_fd, struct cell_error *err)
 		r = cell_error_set(err, errno, "cannot detach a device program");
 	*prog_fd = safe_close(*prog_fd);
 	return r;
+}
+
+/* ---- v1: the shared default cgroup ---- */
+
+/* Made under a name of its own, filled, then renamed into place: no one joins it half-made. */
+static int make_shared_devices(const char *top, const char *dir,
+			       const struct cell_device_rule *rules, size_t n,
+			       struct cell_error *err)
+{
+	char tmp[PATH_MAX];
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s/%s.%d", top, CELL_SHARED_DEVICES, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return cell_error_set(err, ENAMETOOLONG, "cgroup %s", top);
+	if (mkdir(tmp, 0755) < 0)
+		return cell_error_set(err, errno, "cannot create cgroup %s", tmp);
+	r = cgroup_v1_apply_devices(tmp, rules, n, err);
+	if (r == 0 && rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+		r = cell_error_set(err, errno, "cannot rename cgroup %s to %s", tmp, dir);
+	rmdir(tmp); /* another cell run's rename won, or the rules failed */
+	return r;
+}
+
+int cell_cgroup_join_shared_devices(const char *fs_root, const struct cell_device_rule *rules,
+				    size_t n, pid_t pid, struct cell_error *err)
+{
+	char top[PATH_MAX], dir[PATH_MAX];
+	int r;
+
+	if (snprintf(top, sizeof(top), "%s/devices", fs_root) >= (int)sizeof(top) ||
+	    snprintf(dir, sizeof(dir), "%s/%s", top, CELL_SHARED_DEVICES) >= (int)sizeof(dir))
+		return cell_error_set(err, ENAMETOOLONG, "cgroup %s", fs_root);
+	r = cgroup_writef(dir, "cgroup.procs", err, "%d", (int)pid);
+	if (r != -ENOENT)
+		return r;
+	cell_error_reset(err);
+	if ((r = make_shared_devices(top, dir, rules, n, err)) < 0)
+		return r;
+	return cgroup_writef(dir, "cgroup.procs", err, "%d", (int)pid);
 }

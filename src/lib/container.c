@@ -33,6 +33,7 @@ struct run_ctx {
 	struct cell_cgroup cg;
 	bool has_cgroup;
 	bool cgroup_planned;	/* v1/hybrid: made after clone3 (create_cgroup) */
+	bool shared_devices;	/* v1/hybrid: joins CELL_SHARED_DEVICES only (plan_cgroup) */
 	struct cell_cgroup_params cg_params;
 	char cg_path[128];	/* the default cgroupsPath, cell-ID */
 	bool wait_go;		/* the child waits for GO (needs_go at clone3) */
@@ -70,30 +71,41 @@ int cell_exit_status(int wait_status)
 }
 
 /*
- * config-linux.md: the runtime supplies /dev/null, zero, full, random,
- * urandom, tty, ptmx and pts, and the devices of linux.devices; runc allows
- * them after the spec's own rules, so a leading "deny all" still lets the
- * container make and use them. Only when the spec has device rules at all.
+ * The device allow-list every container of root's gets, whatever its spec
+ * says (runc's and crun's way: config-linux.md "Allowed Device List" leaves
+ * the default to the runtime). Nothing is allowed first; then the spec's own
+ * rules; then what config-linux.md's default devices need (null, zero, full,
+ * random, urandom, tty, ptmx, the pts of its devpts) and runc's AllowedDevices
+ * beside them: /dev/net/tun, and mknod of any node ("c *:* m", "b *:* m"),
+ * so a package's postinst may make nodes it can never open. Last, the nodes
+ * of linux.devices. So a container with CAP_MKNOD that makes /dev/kmsg (c
+ * 1:11) or a disk's node gets EPERM at open(2) (cgroup-v1/devices.rst; on v2
+ * the BPF program, cgroup_devices.c), on any mount, nodev or not.
+ * Rootless containers get none: a user namespace cannot mknod, and its
+ * mounts are nodev (user_namespaces(7)).
  */
 static int with_default_devices(const struct cell_spec *spec, struct cell_resources *res,
 				struct cell_device_rule **rules, struct cell_error *err)
 {
+	static const struct cell_device_rule deny_all = { false, 'a', -1, -1, "rwm" };
 	static const struct cell_device_rule defaults[] = {
-		{ true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 7, "rwm" },
-		{ true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 9, "rwm" }, { true, 'c', 5, 0, "rwm" },
-		{ true, 'c', 5, 2, "rwm" }, { true, 'c', 136, -1, "rwm" },
+		{ true, 'c', -1, -1, "m" },	 { true, 'b', -1, -1, "m" },
+		{ true, 'c', 1, 3, "rwm" },	 { true, 'c', 1, 5, "rwm" },
+		{ true, 'c', 1, 7, "rwm" },	 { true, 'c', 1, 8, "rwm" },
+		{ true, 'c', 1, 9, "rwm" },	 { true, 'c', 5, 0, "rwm" },
+		{ true, 'c', 5, 2, "rwm" },	 { true, 'c', 136, -1, "rwm" },
+		{ true, 'c', 10, 200, "rwm" },
 	};
 	const size_t nd = sizeof(defaults) / sizeof(defaults[0]);
 	const struct cell_linux *l = &spec->linux;
 	size_t n = 0;
 
-	if (!res->n_devices)
-		return 0;
-	*rules = calloc(res->n_devices + nd + l->n_devices, sizeof(**rules));
+	*rules = calloc(1 + res->n_devices + nd + l->n_devices, sizeof(**rules));
 	if (!*rules)
 		return cell_error_set(err, ENOMEM, "linux.resources.devices");
-	memcpy(*rules, res->devices, res->n_devices * sizeof(**rules));
-	n = res->n_devices;
+	(*rules)[n++] = deny_all;
+	memcpy(*rules + n, res->devices, res->n_devices * sizeof(**rules));
+	n += res->n_devices;
 	memcpy(*rules + n, defaults, sizeof(defaults));
 	n += nd;
 	for (size_t i = 0; i < l->n_devices; i++) {
@@ -124,7 +136,7 @@ static int create_cgroup(struct run_ctx *c, struct cell_error *err)
 	int r;
 
 	c->cgroup_planned = false;
-	if ((r = with_default_devices(c->spec, &res, &rules, err)) < 0)
+	if (!c->cg_params.rootless && (r = with_default_devices(c->spec, &res, &rules, err)) < 0)
 		return r;
 	if ((r = cell_cgroup_create(&c->cg, &c->cg_params, &res, err)) < 0) {
 		/* runc's rootless rule: no limits asked for, no delegated cgroup: go on without */
@@ -138,6 +150,52 @@ static int create_cgroup(struct run_ctx *c, struct cell_error *err)
 	snprintf(c->cgroups_path, sizeof(c->cgroups_path), "%s", c->cg_params.cgroups_path);
 	c->has_cgroup = true;
 	return 0;
+}
+
+/* A new container of root's: its device allow-list needs a cgroup (cell exec joins one). */
+static bool needs_device_cgroup(const struct run_ctx *c)
+{
+	return !c->cg_params.rootless && !c->opts->cgroup_join && !c->opts->join_pid;
+}
+
+/* Does the child join a cgroup after clone3 (so its cgroup namespace waits)? */
+static bool cgroup_after_clone(const struct run_ctx *c)
+{
+	return c->has_cgroup || c->cgroup_planned || c->shared_devices;
+}
+
+/*
+ * No cgroup of its own is needed, only the default device allow-list: on v1
+ * and hybrid hosts the container joins the shared devices cgroup after
+ * clone3 (one write); on v2 it gets a cgroup of its own for the BPF program.
+ */
+static int plan_devices_only(struct run_ctx *c)
+{
+	const struct cell_linux *l = &c->spec->linux;
+	struct cell_cgroup_params *params = &c->cg_params;
+	struct cell_error ignored = { 0 };
+
+	if (!needs_device_cgroup(c))
+		return 0;
+	if (!l->resources.n_devices && !l->n_devices &&
+	    cell_cgroup_detect(params->fs_root, &params->mode, &ignored) == 0 &&
+	    params->mode != CELL_CGROUP_V2) {
+		params->mode_known = true;
+		c->shared_devices = true;
+		return 0;
+	}
+	return 1;
+}
+
+/* The default allow-list alone, in the shared cgroup. */
+static int join_shared_devices(struct run_ctx *c, struct cell_error *err)
+{
+	struct cell_resources res = { 0 };
+	cleanup_free struct cell_device_rule *rules = NULL;
+	int r = with_default_devices(c->spec, &res, &rules, err);
+
+	return r < 0 ? r : cell_cgroup_join_shared_devices(c->cg_params.fs_root, res.devices,
+							   res.n_devices, c->pid, err);
 }
 
 /*
@@ -154,9 +212,11 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 	*params = cell_cgroup_host_params(l->cgroups_path, geteuid() != 0);
 	params->all_controllers = c->opts->cgroup_always;
 	cell_cgroup_init(&c->cg);
-	if (c->opts->no_cgroup || (!cell_resources_need_cgroup(&l->resources, params->rootless) &&
-				   !l->cgroups_path && !c->opts->cgroup_always))
+	if (c->opts->no_cgroup)
 		return 0;
+	if (!cell_resources_need_cgroup(&l->resources, params->rootless) && !l->cgroups_path &&
+	    !c->opts->cgroup_always && (r = plan_devices_only(c)) <= 0)
+		return r;
 	/* The id names the cgroup; nothing else needs it yet. */
 	if (c->opts->id)
 		snprintf(c->id, sizeof(c->id), "%s", c->opts->id);
@@ -211,7 +271,7 @@ static bool needs_go(const struct run_ctx *c)
 	const struct cell_hooks *h = &c->spec->hooks;
 
 	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
-	       c->cgroup_planned ||
+	       c->cgroup_planned || c->shared_devices ||
 	       c->opts->cgroup_join ||
 	       h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME] ||
 	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER] ||
@@ -235,7 +295,7 @@ static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const c
 /* A pin is a bind mount of the namespace clone3 made; the child has not gone on yet. */
 static int check_pins(const struct run_ctx *c, struct cell_error *err)
 {
-	uint64_t made = cell_ns_clone_flags(c->spec, !c->has_cgroup && !c->cgroup_planned);
+	uint64_t made = cell_ns_clone_flags(c->spec, !cgroup_after_clone(c));
 
 	for (int t = 0; t < CELL_NS_COUNT; t++)
 		if (c->opts->pin_paths[t] && !(made & (uint64_t)cell_ns_info(t)->clone_flag))
@@ -335,7 +395,7 @@ static bool setup_before_go(const struct run_ctx *c)
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
 	int sv[2];
-	uint64_t ns_flags = cell_ns_clone_flags(c->spec, !c->has_cgroup && !c->cgroup_planned);
+	uint64_t ns_flags = cell_ns_clone_flags(c->spec, !cgroup_after_clone(c));
 	uint64_t early = early_ns_flags(c, ns_flags);
 	struct clone_args args = {
 		.flags = (ns_flags & ~early) | CLONE_PIDFD,
@@ -415,6 +475,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	    (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
+		return r;
+	if (c->shared_devices && (r = join_shared_devices(c, err)) < 0)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
 		return r;

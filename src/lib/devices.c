@@ -1,6 +1,13 @@
 /*
  * cell — /dev inside the container: config-linux.md's default devices and
- * symlinks on cell's /dev tmpfs, then each of linux.devices[].
+ * symlinks, then each of linux.devices[].
+ *
+ * The defaults go on cell's /dev tmpfs, or, when the spec mounts nothing on
+ * /dev, into the root file system's own /dev, as runc does (config-linux.md:
+ * the runtime MUST supply them); a /dev bound from the host is left alone.
+ * A root file system's /dev may hold anything, so a node already there is
+ * kept only when it is that device (CVE-2025-31133: a dev/null symlink to
+ * /proc/sys/kernel/core_pattern); it is never followed or opened.
  *
  * mknod is refused inside a user namespace (a device node would bypass the
  * host's permissions), so there the host's node, opened before anything was
@@ -86,22 +93,35 @@ static int open_host_node(const struct cell_device *d, struct cell_error *err)
 			      (long long)d->major, (long long)d->minor);
 }
 
-int cell_host_devices_open(const struct cell_spec *spec, bool in_userns,
-			   struct cell_host_devices *hd, struct cell_error *err)
+/* The host's /dev/NAME of a default device, or -1 when it is not that device. */
+static int open_host_default(const struct device *d)
 {
 	char path[32];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", d->name);
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) < 0 ||
+			!same_node(&st, S_IFCHR, makedev(d->major, d->minor))))
+		fd = safe_close(fd);
+	return fd;
+}
+
+int cell_host_devices_open(const struct cell_spec *spec, bool in_userns, enum cell_dev_kind dev,
+			   struct cell_host_devices *hd, struct cell_error *err)
+{
 	int r;
 
 	for (size_t i = 0; i < CELL_N_DEFAULT_DEVICES; i++)
 		hd->defaults[i] = -1;
 	hd->spec = NULL;
-	if (!in_userns)
-		return 0;
-	for (size_t i = 0; i < CELL_N_DEFAULT_DEVICES; i++) {
-		snprintf(path, sizeof(path), "/dev/%s", default_devices[i].name);
-		hd->defaults[i] = open(path, O_PATH | O_CLOEXEC);
-	}
-	if (!spec->linux.n_devices)
+	/* A root file system's /dev may hold empty files an earlier rootless run
+	 * bound nodes onto: root binds the host's nodes there too. */
+	if (in_userns || dev == CELL_DEV_ROOTFS)
+		for (size_t i = 0; i < CELL_N_DEFAULT_DEVICES; i++)
+			hd->defaults[i] = open_host_default(&default_devices[i]);
+	if (!in_userns || !spec->linux.n_devices)
 		return 0;
 	hd->spec = malloc(spec->linux.n_devices * sizeof(int));
 	if (!hd->spec)
@@ -130,20 +150,63 @@ void cell_host_devices_close(struct cell_host_devices *hd, size_t n_spec)
 	hd->spec = NULL;
 }
 
-/* Bind the host's node @hostfd onto a new empty file @name in @dir. */
-static int bind_node(int dir, const char *name, int hostfd)
+/* Bind the host's node @hostfd onto the file @target (before the root changes: the host's /proc). */
+static int bind_onto(int hostfd, int target)
 {
-	cleanup_close int f = openat(dir, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
-	char src[32], target[32];
+	char src[32], dst[32];
 
-	if (f < 0)
-		return -errno;
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", hostfd);
-	snprintf(target, sizeof(target), "/proc/self/fd/%d", f);
-	return mount(src, target, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target);
+	return mount(src, dst, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
 }
 
-static int make_defaults(int rootfd, const struct cell_spec *spec, bool in_userns,
+/*
+ * place_node() - device node @name in @dir: the host's node @hostfd bound
+ * onto a new empty file, or, with @hostfd -1, a new node (mknod). What is
+ * there already is looked at, never followed or opened: the same device is
+ * kept (1), an empty regular file takes @hostfd's bind, anything else (a
+ * symlink, another device) is -EEXIST. Return: 0 made, 1 kept, or -errno.
+ */
+static int place_node(int dir, const char *name, mode_t type, dev_t rdev, mode_t perm,
+		      int hostfd)
+{
+	cleanup_close int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	if (fd < 0 && hostfd < 0)
+		return mknodat(dir, name, type | perm, type == S_IFIFO ? 0 : rdev) < 0 ? -errno : 0;
+	if (fd < 0) {
+		fd = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+		return fd < 0 ? -errno : bind_onto(hostfd, fd);
+	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (same_node(&st, type, rdev))
+		return 1;
+	if (S_ISREG(st.st_mode) && st.st_size == 0 && hostfd >= 0)
+		return bind_onto(hostfd, fd);
+	return -EEXIST;
+}
+
+/* /dev of the root file system, made when it has none (config-linux.md wants the nodes). */
+static int open_dev(int rootfd, enum cell_dev_kind kind, struct cell_error *err)
+{
+	int dev = cell_openat2_in_root(rootfd, "/dev", O_DIRECTORY | O_RDONLY);
+
+	if (dev == -ENOENT && kind == CELL_DEV_ROOTFS) {
+		int made = cell_open_target(rootfd, "/dev", CELL_TARGET_DIR, err);
+
+		if (made < 0)
+			return made;
+		safe_close(made);
+		dev = cell_openat2_in_root(rootfd, "/dev", O_DIRECTORY | O_RDONLY);
+	}
+	return dev < 0 ? cell_error_set(err, -dev, "/dev in the root file system") : dev;
+}
+
+static int make_defaults(int rootfd, const struct cell_spec *spec, enum cell_dev_kind kind,
 			 const struct cell_host_devices *hd, struct cell_error *err)
 {
 	static const char *const links[][2] = {
@@ -151,24 +214,24 @@ static int make_defaults(int rootfd, const struct cell_spec *spec, bool in_usern
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "pts/ptmx", "ptmx" },
 	};
-	cleanup_close int dev = cell_openat2_in_root(rootfd, "/dev", O_DIRECTORY | O_RDONLY);
+	cleanup_close int dev = open_dev(rootfd, kind, err);
 	int r;
 
 	if (dev < 0)
-		return cell_error_set(err, -dev, "/dev in the root file system");
+		return dev;
 	for (size_t i = 0; i < CELL_N_DEFAULT_DEVICES; i++) {
 		const struct device *d = &default_devices[i];
 
 		if (overridden(spec, d->name))
 			continue;
-		if (in_userns) {
-			r = hd->defaults[i] < 0 ? -ENOENT : bind_node(dev, d->name, hd->defaults[i]);
-			if (r < 0)
-				return cell_error_set(err, -r, "bind the host's /dev/%s", d->name);
-		} else if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 &&
-			   errno != EEXIST) {
-			return cell_error_set(err, errno, "mknod /dev/%s", d->name);
-		}
+		r = place_node(dev, d->name, S_IFCHR, makedev(d->major, d->minor), 0666,
+			       hd->defaults[i]);
+		if (r == -EEXIST)
+			return cell_error_set(err, EEXIST, "/dev/%s in the root file system is not "
+					      "the %s device (c %u:%u); not following or using it",
+					      d->name, d->name, d->major, d->minor);
+		if (r < 0)
+			return cell_error_set(err, -r, "make /dev/%s", d->name);
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (!overridden(spec, links[i][1]) && symlinkat(links[i][0], dev, links[i][1]) < 0 &&
@@ -179,22 +242,6 @@ static int make_defaults(int rootfd, const struct cell_spec *spec, bool in_usern
 	    errno != EEXIST)
 		return cell_error_set(err, errno, "symlink /dev/core");
 	return 0;
-}
-
-/* mknod, or accept a node already there when it is the same device (config-linux.md). */
-static int make_node(int dir, const char *name, const struct cell_device *d, mode_t type,
-		     mode_t perm)
-{
-	dev_t rdev = makedev((unsigned int)d->major, (unsigned int)d->minor);
-	struct stat st;
-
-	if (mknodat(dir, name, type | perm, type == S_IFIFO ? 0 : rdev) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -errno;
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	return same_node(&st, type, rdev) ? 0 : -EEXIST;
 }
 
 static int make_spec_device(int rootfd, const struct cell_device *d, int hostfd,
@@ -220,12 +267,14 @@ static int make_spec_device(int rootfd, const struct cell_device *d, int hostfd,
 	cleanup_close int dir = open(fdpath, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (dir < 0)
 		return cell_error_set(err, errno, "linux.devices %s", d->path);
-	if (hostfd >= 0) /* the host's node: its mode and owner stay the host's */
-		r = bind_node(dir, name, hostfd);
-	else if ((r = make_node(dir, name, d, type, perm)) == 0 &&
-		 (fchmodat(dir, name, perm, 0) < 0 ||
-		  fchownat(dir, name, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
-			   AT_SYMLINK_NOFOLLOW) < 0))
+	/* config-linux.md: a node already there that is the same device is accepted;
+	 * the host's node (@hostfd) keeps the host's mode and owner */
+	r = place_node(dir, name, type, makedev((unsigned int)d->major, (unsigned int)d->minor),
+		       perm, hostfd);
+	if (r >= 0 && hostfd < 0 &&
+	    (fchmodat(dir, name, perm, 0) < 0 ||
+	     fchownat(dir, name, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
+		      AT_SYMLINK_NOFOLLOW) < 0))
 		r = -errno;
 	if (r == -EEXIST)
 		return cell_error_set(err, EEXIST, "linux.devices %s: something else exists there",
@@ -235,12 +284,12 @@ static int make_spec_device(int rootfd, const struct cell_device *d, int hostfd,
 		     : 0;
 }
 
-int cell_make_devices(int rootfd, const struct cell_spec *spec, bool dev_is_tmpfs, bool in_userns,
+int cell_make_devices(int rootfd, const struct cell_spec *spec, enum cell_dev_kind dev,
 		      const struct cell_host_devices *hd, struct cell_error *err)
 {
 	/* mknod honours the umask; the nodes get exactly their modes. */
 	mode_t old = umask(0);
-	int r = dev_is_tmpfs ? make_defaults(rootfd, spec, in_userns, hd, err) : 0;
+	int r = dev != CELL_DEV_HOST_BIND ? make_defaults(rootfd, spec, dev, hd, err) : 0;
 
 	for (size_t i = 0; r == 0 && i < spec->linux.n_devices; i++)
 		r = make_spec_device(rootfd, &spec->linux.devices[i], hd->spec ? hd->spec[i] : -1,

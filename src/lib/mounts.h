@@ -98,11 +98,18 @@ struct cell_host_devices {
 	int *spec;	/* per linux.devices[] entry */
 };
 
-int cell_host_devices_open(const struct cell_spec *spec, bool in_userns,
+/* What the spec mounts on /dev: the last mount there decides. */
+enum cell_dev_kind {
+	CELL_DEV_TMPFS,		/* a tmpfs: cell fills it */
+	CELL_DEV_HOST_BIND,	/* a bind (the host's /dev): left as it is, as runc does */
+	CELL_DEV_ROOTFS,	/* nothing, or another file system: the defaults made where missing */
+};
+
+int cell_host_devices_open(const struct cell_spec *spec, bool in_userns, enum cell_dev_kind dev,
 			   struct cell_host_devices *hd, struct cell_error *err);
 void cell_host_devices_close(struct cell_host_devices *hd, size_t n_spec);
-/** cell_make_devices() - default devices (when /dev is cell's tmpfs), /dev links, linux.devices. */
-int cell_make_devices(int rootfd, const struct cell_spec *spec, bool dev_is_tmpfs, bool in_userns,
+/** cell_make_devices() - default devices and /dev links (unless /dev is bound), linux.devices. */
+int cell_make_devices(int rootfd, const struct cell_spec *spec, enum cell_dev_kind dev,
 		      const struct cell_host_devices *hd, struct cell_error *err);
 
 #endif

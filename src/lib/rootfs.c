@@ -13,12 +13,14 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,12 +38,26 @@ static bool is_cgroup(const struct cell_mount *m)
 	return is_type(m, "cgroup") || is_type(m, "cgroup2");
 }
 
-static bool mounts_dev_tmpfs(const struct cell_spec *spec)
+/* runc's needsSetupDev: the defaults go everywhere but on a /dev bound from elsewhere. */
+static enum cell_dev_kind dev_kind(const struct cell_spec *spec)
 {
-	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (!strcmp(spec->mounts[i].destination, "/dev") && is_type(&spec->mounts[i], "tmpfs"))
-			return true;
-	return false;
+	enum cell_dev_kind kind = CELL_DEV_ROOTFS;
+	struct cell_error ignored = { 0 };
+	struct cell_mount_opts o;
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct cell_mount *m = &spec->mounts[i];
+
+		if (strcmp(m->destination, "/dev"))
+			continue;
+		if (is_type(m, "tmpfs"))
+			kind = CELL_DEV_TMPFS;
+		else if (cell_mount_options_parse(m, &o, &ignored) == 0 && o.bind)
+			kind = CELL_DEV_HOST_BIND;
+		else
+			kind = CELL_DEV_ROOTFS;
+	}
+	return kind;
 }
 
 bool cell_selinux_enabled(void)
@@ -49,6 +65,44 @@ bool cell_selinux_enabled(void)
 	struct statfs sf;
 
 	return statfs("/sys/fs/selinux", &sf) == 0 && sf.f_type == SELINUX_MAGIC;
+}
+
+/*
+ * The container's /dev/null, for masking files: opened without following a
+ * symlink anywhere on the way and checked to be the null device (c 1:3).
+ * The root file system may have put anything there: with a dev/null linked
+ * to /proc/sys/kernel/core_pattern, masking by path bound the host's
+ * core_pattern, writable, over /proc/keys and /proc/timer_list
+ * (CVE-2025-31133). Return: an O_PATH fd, or -errno.
+ */
+static int open_null(struct cell_error *err)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	cleanup_close int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/null", &how, sizeof(how));
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cell_error_set(err, errno, "linux.maskedPaths: /dev/null");
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return cell_error_set(err, EPERM, "linux.maskedPaths: /dev/null is not the null "
+				      "device (c 1:3); refusing to mask files with it");
+	return take_fd(&fd);
+}
+
+/* A clone of the verified null device's mount, attached on @path: no path is resolved twice. */
+static int mask_file(const char *path, int *null, struct cell_error *err)
+{
+	int r;
+
+	if (*null < 0 && (*null = open_null(err)) < 0)
+		return *null;
+	cleanup_close int target = open(path, O_PATH | O_CLOEXEC);
+	if (target < 0)
+		return cell_error_set(err, errno, "linux.maskedPaths: %s", path);
+	cleanup_close int tree = cell_clone_tree(*null, false);
+	r = tree < 0 ? tree : cell_attach_tree(tree, target, 0, 0, false);
+	return r < 0 ? cell_error_set(err, -r, "linux.maskedPaths: mask %s", path) : 0;
 }
 
 /*
@@ -60,7 +114,9 @@ bool cell_selinux_enabled(void)
  */
 static int mask_paths(char *const *paths, struct cell_error *err)
 {
+	cleanup_close int null = -1;
 	struct stat st;
+	int r;
 
 	for (size_t i = 0; paths && paths[i]; i++) {
 		if (stat(paths[i], &st) < 0) {
@@ -68,11 +124,12 @@ static int mask_paths(char *const *paths, struct cell_error *err)
 				continue;
 			return cell_error_set(err, errno, "linux.maskedPaths: %s", paths[i]);
 		}
-		int r = S_ISDIR(st.st_mode)
-				? mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0,mode=0555")
-				: mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
-		if (r < 0)
+		if (!S_ISDIR(st.st_mode)) {
+			if ((r = mask_file(paths[i], &null, err)) < 0)
+				return r;
+		} else if (mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0,mode=0555") < 0) {
 			return cell_error_set(err, errno, "linux.maskedPaths: mask %s", paths[i]);
+		}
 	}
 	return 0;
 }
@@ -241,7 +298,7 @@ static int take_sources(const struct cell_spec *spec, bool in_userns,
 		if ((r = take_source(&spec->mounts[i], prepared, hs, &hs->mounts[i], err)) < 0)
 			return r;
 	}
-	return cell_host_devices_open(spec, in_userns, &hs->devices, err);
+	return cell_host_devices_open(spec, in_userns, dev_kind(spec), &hs->devices, err);
 }
 
 static int mount_all(const struct cell_spec *spec, int rootfd, struct host_sources *hs,
@@ -290,8 +347,7 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 	if (rootfd < 0)
 		return cell_error_set(err, errno, "open root %s", spec->root.path);
 	if ((r = mount_all(spec, rootfd, hs, in_userns, label, calls, err)) < 0 ||
-	    (r = cell_make_devices(rootfd, spec, mounts_dev_tmpfs(spec), in_userns, &hs->devices,
-				   err)) < 0)
+	    (r = cell_make_devices(rootfd, spec, dev_kind(spec), &hs->devices, err)) < 0)
 		return r;
 	return finish_root(spec, rootfd, err);
 }

@@ -71,6 +71,16 @@ nomem:
 	return cell_error_set(err, ENOMEM, "mount %s", destination);
 }
 
+void cell_spec_move_mount(struct cell_spec *spec, size_t from, size_t to)
+{
+	struct cell_mount m = spec->mounts[from];
+
+	if (from <= to || to >= spec->n_mounts)
+		return;
+	memmove(&spec->mounts[to + 1], &spec->mounts[to], (from - to) * sizeof(m));
+	spec->mounts[to] = m;
+}
+
 int cell_spec_remove_mount(struct cell_spec *spec, const char *destination)
 {
 	for (size_t i = 0; i < spec->n_mounts; i++) {

@@ -145,9 +145,13 @@ def test_env_flag_sets_and_copies_variables(run):
 
 
 def test_cwd_is_the_callers_when_it_exists_inside(run, tdir, user):
-    r = run(["run", "--", "pwd", "-P"], user=user, cwd=tdir)
+    # tdir lies in /var/tmp, which the container hides behind a tmpfs: bind it back.
+    r = run(["run", "--bind", str(tdir), str(tdir), "--", "pwd", "-P"], user=user, cwd=tdir)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(tdir)
+    r = run(["run", "--", "pwd", "-P"], user=user, cwd="/usr/bin")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "/usr/bin"
 
 
 def test_cwd_falls_back_to_root_when_missing_inside(run):

@@ -1,5 +1,6 @@
 """The file system view: root, read-only mounts, binds, tmpfs, /dev, /sys, propagation."""
 import os
+import pathlib
 import shutil
 import tempfile
 
@@ -8,7 +9,7 @@ import pytest
 from conftest import mountinfo  # noqa: E402  (pytest puts this directory on sys.path)
 
 # Mounts a default container may have writable; everything else must be read-only.
-WRITABLE = ("/tmp", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue")
+WRITABLE = ("/tmp", "/run", "/var/tmp", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue")
 
 
 def inside_mounts(run, *flags, user=None):
@@ -38,8 +39,17 @@ def test_write_to_host_root_fails_with_erofs(sh):
     assert not os.path.exists("/usr/ctr-it-probe")
 
 
-def test_every_host_submount_is_read_only_too(run, sh, tdir, host_mount, user):
-    sub = tdir / "sub"
+@pytest.fixture
+def visible_dir():
+    """A fresh directory the container sees (/var/tmp, where tdir lies, is hidden)."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="ctr-it-", dir="/mnt"))
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_every_host_submount_is_read_only_too(run, sh, visible_dir, host_mount, user):
+    sub = visible_dir / "sub"
     sub.mkdir()
     host_mount("-t", "tmpfs", "-o", "mode=0777", "ctr-it-sub", target=sub)
     (sub / "inner").mkdir()

@@ -344,6 +344,80 @@ static void test_mount_flags_append_mounts(void **state)
 	cell_run_cli_free(&cli);
 }
 
+static ssize_t mount_index(const struct cell_spec *s, const char *dst)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (!strcmp(s->mounts[i].destination, dst))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* The host's root: /run and /var/tmp hidden by tmpfs mounted before the flags' binds. */
+static void test_host_root_hides_run_and_var_tmp_below_the_binds(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	ssize_t run, var_tmp, bind;
+
+	(void)state;
+	cli.resolv_conf = "/nonexistent/resolv.conf";
+	assert_int_equal(PARSE_AS(1000, &cli, &err, "--bind", "/etc/hostname", "/run/x", "true"),
+			 0);
+	run = mount_index(&cli.spec, "/run");
+	var_tmp = mount_index(&cli.spec, "/var/tmp");
+	bind = mount_index(&cli.spec, "/run/x");
+	assert_true(run >= 0 && var_tmp >= 0 && bind >= 0);
+	assert_true(run < bind && var_tmp < bind);
+	assert_string_equal(cli.spec.mounts[run].type, "tmpfs");
+	cell_run_cli_free(&cli);
+
+	/* a --tmpfs on /run is the user's; --rootfs hides the host altogether */
+	memset(&cli, 0, sizeof(cli));
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--tmpfs", "/run:size=1m", "true"), 0);
+	assert_true(has_opt(find_mount(&cli.spec, "/run"), "size=1m"));
+	cell_run_cli_free(&cli);
+	memset(&cli, 0, sizeof(cli));
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--rootfs", "/", "true"), 0);
+	assert_null(find_mount(&cli.spec, "/run"));
+	assert_null(find_mount(&cli.spec, "/var/tmp"));
+	cell_run_cli_free(&cli);
+}
+
+/* systemd-resolved's /etc/resolv.conf -> /run/systemd/resolve/stub-resolv.conf stays readable. */
+static void test_a_resolv_conf_in_run_is_bound_back_read_only(void **state)
+{
+	char dir[] = "/run/cell-unit-XXXXXX", target[64], link[64] = "/tmp/cell-unit-resolv-XXXXXX";
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_mount *m;
+	FILE *f;
+
+	(void)state;
+	if (!mkdtemp(dir))
+		skip();
+	snprintf(target, sizeof(target), "%s/stub-resolv.conf", dir);
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_non_null(mkdtemp(link));
+	strcat(link, "/resolv.conf");
+	assert_int_equal(symlink(target, link), 0);
+	cli.resolv_conf = link;
+	assert_int_equal(PARSE_AS(0, &cli, &err, "true"), 0);
+	m = find_mount(&cli.spec, target);
+	if (!m)
+		fail_msg("no bind of %s", target);
+	else
+		assert_string_equal(m->source, target);
+	assert_true(has_opt(m, "ro"));
+	assert_true(mount_index(&cli.spec, "/run") < mount_index(&cli.spec, target));
+	cell_run_cli_free(&cli);
+	unlink(link);
+	*strrchr(link, '/') = '\0';
+	rmdir(link);
+	scratch_rmtree(dir);
+}
+
 static void test_missing_bind_source_is_refused_with_path(void **state)
 {
 	struct cell_run_cli cli = { 0 };
@@ -572,6 +646,8 @@ int main(void)
 		cmocka_unit_test(test_net_bridge_sets_mode_bridge_name_ports_and_rate),
 		cmocka_unit_test(test_publish_refuses_malformed_ports),
 		cmocka_unit_test(test_netdev_fills_linux_net_devices),
+		cmocka_unit_test(test_host_root_hides_run_and_var_tmp_below_the_binds),
+		cmocka_unit_test(test_a_resolv_conf_in_run_is_bound_back_read_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
