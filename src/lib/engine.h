@@ -59,10 +59,12 @@ int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
 /* ---- mount_lock.c (child side, after the mount setup) ---- */
 
 /**
- * cell_userns_limit_set() - allow one user namespace below ours (the one
- * cell_mounts_lock makes), so the container can make none.
+ * cell_mounts_lock_prepare() - in the container's first user namespace,
+ * before its mounts: allow one user namespace below it (the one
+ * cell_mounts_lock makes) unless spec->cell.nested_userns, and let a new
+ * network namespace bind any port.
  */
-int cell_userns_limit_set(struct cell_error *err);
+int cell_mounts_lock_prepare(const struct cell_spec *spec, struct cell_error *err);
 /**
  * cell_mounts_lock() - enter a user namespace mapping @spec's container ids onto
  * themselves and a mount namespace owned by it, so the kernel locks every

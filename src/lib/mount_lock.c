@@ -32,7 +32,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -53,19 +55,41 @@ static struct cell_id_map *identity_maps(const struct cell_id_map *maps, size_t 
 	return same;
 }
 
-int cell_userns_limit_set(struct cell_error *err)
+/*
+ * Written through the host's /proc before the mounts turn /proc/sys
+ * read-only: a sysctl file is looked up in the writer's own namespaces
+ * (proc_sysctl.c: set_lookup), whichever /proc it is reached through. Not
+ * kept open for later: an fd open for writing pins its mount writable (EBUSY
+ * for the read-only host root).
+ */
+static int write_sysctl(const char *file, const char *value, const char *why,
+			struct cell_error *err)
 {
-	/* The file is looked up in the opener's user namespace (proc_sysctl.c:
-	 * set_lookup), whichever /proc it is reached through: written here, in
-	 * the container's first namespace, before the mounts turn /proc/sys
-	 * read-only. Not kept open for later: an fd open for writing pins its
-	 * mount writable (EBUSY for the read-only host root). One: the namespace
-	 * cell_mounts_lock makes. */
-	cleanup_close int fd = open(USERNS_LIMIT_FILE, O_WRONLY | O_CLOEXEC);
+	cleanup_close int fd = open(file, O_WRONLY | O_CLOEXEC);
 
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		return cell_error_set(err, errno, "allow no user namespace in the container: "
-				      "write 1 to %s", USERNS_LIMIT_FILE);
+	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		return cell_error_set(err, errno, "%s: write %s to %s", why, value, file);
+	return 0;
+}
+
+int cell_mounts_lock_prepare(const struct cell_spec *spec, struct cell_error *err)
+{
+	const struct cell_namespace *net = &spec->linux.namespaces[CELL_NS_NET];
+	int r;
+
+	/* One: the namespace cell_mounts_lock makes. */
+	if (!spec->cell.nested_userns &&
+	    (r = write_sysctl(USERNS_LIMIT_FILE, "1", "allow no user namespace in the container",
+			      err)) < 0)
+		return r;
+	/*
+	 * The network namespace stays the first user namespace's, where the
+	 * container has no CAP_NET_BIND_SERVICE: let any port be bound in it, as
+	 * Docker does by default (linux.sysctl, applied later, may say otherwise).
+	 */
+	if (net->present && !net->path)
+		return write_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0",
+				    "let the container bind ports below 1024", err);
 	return 0;
 }
 
@@ -95,29 +119,72 @@ static int reshare(const struct cell_spec *spec, struct cell_error *err)
 	return 0;
 }
 
-int cell_mounts_lock(const struct cell_spec *spec, struct cell_error *err)
+/*
+ * One id each, ours: user_namespaces(7) lets us map it in the namespace we
+ * are in, without CAP_SETUID over the parent, once setgroups is denied (it
+ * is inherited from the first namespace). No helper process: in a new pid
+ * namespace it would take PID 2 from the command.
+ */
+static bool owns_its_only_ids(const struct cell_linux *l)
 {
-	const struct cell_linux *l = &spec->linux;
+	char buf[8];
+	struct cell_error ignored = { 0 };
 
-	cleanup_free struct cell_id_map *uid = identity_maps(l->uid_mappings, l->n_uid_mappings);
-	cleanup_free struct cell_id_map *gid = identity_maps(l->gid_mappings, l->n_gid_mappings);
-	if (!uid || !gid)
-		return cell_error_set(err, ENOMEM, "id maps of the locking user namespace");
-	/* Maps wider than one id need CAP_SETUID over the parent namespace in
-	 * the writer, which we lose once inside: a helper child is born in the
-	 * new namespace, we write its maps from here and join it. */
-	/* The helper inherits our non-dumpable mm, whose /proc/PID files are
-	 * the host root's, closed to us as the namespace's root (proc(5)): be
-	 * dumpable while it lives. Nothing of the container runs yet that could
-	 * trace us; the caller closes this again. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		return cell_error_set(err, errno, "prctl(PR_SET_DUMPABLE, 1)");
+	return l->n_uid_mappings == 1 && l->uid_mappings[0].size == 1 &&
+	       l->uid_mappings[0].container_id == geteuid() && l->n_gid_mappings == 1 &&
+	       l->gid_mappings[0].size == 1 && l->gid_mappings[0].container_id == getegid() &&
+	       cell_read_at(AT_FDCWD, "/proc/self/setgroups", buf, sizeof(buf), &ignored) > 0 &&
+	       !strncmp(buf, "deny", 4);
+}
+
+static int enter_writing_own_maps(const struct cell_id_map *uid, const struct cell_id_map *gid,
+				  struct cell_error *err)
+{
+	char buf[64];
+	int r;
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		return cell_error_set(err, errno, "unshare the user namespace that locks the mounts");
+	snprintf(buf, sizeof(buf), "%u %u 1", uid->container_id, uid->host_id);
+	if ((r = cell_proc_self_write("uid_map", buf, err)) < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "%u %u 1", gid->container_id, gid->host_id);
+	return cell_proc_self_write("gid_map", buf, err);
+}
+
+/* Wider maps need CAP_SETUID over the parent namespace in the writer, which
+ * we lose once inside: a helper is born in the new namespace, we write its
+ * maps from here and join it. */
+static int enter_helper_userns(const struct cell_linux *l, const struct cell_id_map *uid,
+			       const struct cell_id_map *gid, struct cell_error *err)
+{
 	cleanup_close int userns = cell_userns_for_maps(uid, l->n_uid_mappings, gid,
 							l->n_gid_mappings, "mount lock", err);
 	if (userns < 0)
 		return userns;
 	if (setns(userns, CLONE_NEWUSER) < 0)
 		return cell_error_set(err, errno, "join the user namespace that locks the mounts");
+	return 0;
+}
+
+int cell_mounts_lock(const struct cell_spec *spec, struct cell_error *err)
+{
+	const struct cell_linux *l = &spec->linux;
+	int r;
+
+	cleanup_free struct cell_id_map *uid = identity_maps(l->uid_mappings, l->n_uid_mappings);
+	cleanup_free struct cell_id_map *gid = identity_maps(l->gid_mappings, l->n_gid_mappings);
+	if (!uid || !gid)
+		return cell_error_set(err, ENOMEM, "id maps of the locking user namespace");
+	/* A non-dumpable process's /proc/PID files are the host root's, closed
+	 * to us as the namespace's root (proc(5)), and so are those of a helper
+	 * forked now: be dumpable until the maps are written. Nothing of the
+	 * container runs yet that could trace us; the caller closes this again. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return cell_error_set(err, errno, "prctl(PR_SET_DUMPABLE, 1)");
+	if ((r = owns_its_only_ids(l) ? enter_writing_own_maps(uid, gid, err)
+				      : enter_helper_userns(l, uid, gid, err)) < 0)
+		return r;
 	if (unshare(CLONE_NEWNS) < 0)
 		return cell_error_set(err, errno, "unshare the mount namespace that locks the "
 				      "mounts");

@@ -613,7 +613,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	/* A joined mount namespace (cell exec, --ns mnt=PATH) is set up already:
 	 * setns made its root and cwd ours. */
 	if (setup_namespaces(a, !a->setup_before_go, &err) < 0 ||
-	    (locks && !spec->cell.nested_userns && cell_userns_limit_set(&err) < 0) ||
+	    (locks && cell_mounts_lock_prepare(spec, &err) < 0) ||
 	    (!spec->linux.namespaces[CELL_NS_MNT].path &&
 	     cell_rootfs_setup(spec, a->in_userns, a->rootfs, &calls, &err) < 0) ||
 	    (!g.received && placed_in_cgroup(&g, &err) < 0) ||
