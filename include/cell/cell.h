@@ -394,6 +394,7 @@ struct cell_extras {
 	bool init;	  /* run the built-in init as PID 1, CMD as its child */
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
 	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	bool nested_userns; /* the container may make user namespaces of its own */
 	struct cell_network net;
 };
 

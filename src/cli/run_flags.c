@@ -51,6 +51,7 @@ const char cell_run_usage[] =
 	"  --gidmap C:H:N            the same for gids\n"
 	"  --keep-id                 rootless: keep your uid inside instead of becoming 0\n"
 	"  --subids                  rootless: map 0 to you and 1..N to your /etc/subuid range\n"
+	"  --nested-userns           let the container make user namespaces of its own\n"
 	"  -u, --user UID[:GID]      run COMMAND as this user (a number or a name in the root's\n"
 	"                            /etc/passwd)\n"
 	"PID 1:\n"
@@ -110,7 +111,7 @@ enum {
 	OPT_MEMORY, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_CPU_QUOTA, OPT_CPU_PERIOD,
 	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
 	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL, OPT_NS, OPT_PIN, OPT_IP,
-	OPT_IPV6, OPT_SUBNET, OPT_SUBNET6, OPT_GATEWAY, OPT_NET_RATE, OPT_NETDEV,
+	OPT_IPV6, OPT_SUBNET, OPT_SUBNET6, OPT_GATEWAY, OPT_NET_RATE, OPT_NETDEV, OPT_NESTED_USERNS,
 	/* runc's run flags: they do not edit the spec */
 	OPT_OCI_FIRST = 2000, OPT_PID_FILE = OPT_OCI_FIRST, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT,
 	OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP, OPT_NO_SUBREAPER, OPT_BUNDLE = 'b',
@@ -141,6 +142,7 @@ static const struct option long_options[] = {
 	{ "gidmap", required_argument, NULL, OPT_GIDMAP },
 	{ "keep-id", no_argument, NULL, OPT_KEEP_ID },
 	{ "subids", no_argument, NULL, OPT_SUBIDS },
+	{ "nested-userns", no_argument, NULL, OPT_NESTED_USERNS },
 	{ "user", required_argument, NULL, 'u' },
 	{ "init", no_argument, NULL, OPT_INIT },
 	{ "no-init", no_argument, NULL, OPT_NO_INIT },
@@ -642,6 +644,9 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		return 0;
 	case 'u':
 		cli->user = optarg;
+		return 0;
+	case OPT_NESTED_USERNS:
+		spec->cell.nested_userns = true;
 		return 0;
 	case OPT_INIT:
 	case OPT_NO_INIT:

@@ -48,9 +48,29 @@ int cell_sync_send_error(int fd, const struct cell_error *err);
 bool cell_idmap_direct(const struct cell_spec *spec);
 /** cell_idmap_write() - write uid/gid maps of @pid (directly, or via newuidmap/newgidmap). */
 int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err);
-/** cell_userns_for_maps() - fd of a new user namespace with these maps (root only), or -errno. */
+/**
+ * cell_userns_for_maps() - fd of a new user namespace with these maps, or
+ * -errno. The caller needs CAP_SETUID and CAP_SETGID in its own namespace.
+ */
 int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
-			 const struct cell_id_map *gid, size_t n_gid, struct cell_error *err);
+			 const struct cell_id_map *gid, size_t n_gid, const char *what,
+			 struct cell_error *err);
+
+/* ---- mount_lock.c (child side, after the mount setup) ---- */
+
+/**
+ * cell_mounts_lock_prepare() - in the container's first user namespace,
+ * before its mounts: allow one user namespace below it (the one
+ * cell_mounts_lock makes) unless spec->cell.nested_userns, and let a new
+ * network namespace bind any port.
+ */
+int cell_mounts_lock_prepare(const struct cell_spec *spec, struct cell_error *err);
+/**
+ * cell_mounts_lock() - enter a user namespace mapping @spec's container ids onto
+ * themselves and a mount namespace owned by it, so the kernel locks every
+ * mount made so far.
+ */
+int cell_mounts_lock(const struct cell_spec *spec, struct cell_error *err);
 
 /* ---- rootfs.c (child side, inside the new mount namespace) ---- */
 

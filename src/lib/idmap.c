@@ -136,11 +136,13 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error 
 
 /*
  * A user namespace made only to carry @uid/@gid maps (for mount_setattr(2)
- * MOUNT_ATTR_IDMAP): a child is born in it, the maps are written, its
- * namespace is opened, and the child ends when the pipe closes.
+ * MOUNT_ATTR_IDMAP, or to be joined: mount_lock.c): a child is born in it,
+ * the maps are written, its namespace is opened, and the child ends when the
+ * pipe closes. @what names the use in errors.
  */
 int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
-			 const struct cell_id_map *gid, size_t n_gid, struct cell_error *err)
+			 const struct cell_id_map *gid, size_t n_gid, const char *what,
+			 struct cell_error *err)
 {
 	struct clone_args args = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
 	char path[64];
@@ -148,7 +150,7 @@ int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
 	char byte;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return cell_error_set(err, errno, "idmapped mount: pipe");
+		return cell_error_set(err, errno, "%s: pipe", what);
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0) {
 		close(pipefd[1]);
@@ -159,14 +161,14 @@ int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
 	close(pipefd[0]);
 	if (pid < 0) {
 		close(pipefd[1]);
-		return cell_error_set(err, errno, "idmapped mount: new user namespace");
+		return cell_error_set(err, errno, "%s: new user namespace", what);
 	}
 	if ((r = write_map_file((pid_t)pid, "uid_map", uid, n_uid, err)) == 0 &&
 	    (r = write_map_file((pid_t)pid, "gid_map", gid, n_gid, err)) == 0) {
 		snprintf(path, sizeof(path), "/proc/%ld/ns/user", pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			r = cell_error_set(err, errno, "idmapped mount: %s", path);
+			r = cell_error_set(err, errno, "%s: %s", what, path);
 	}
 	close(pipefd[1]);
 	while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)

@@ -536,6 +536,33 @@ static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
 	return 0;
 }
 
+/*
+ * The mounts are locked (mount_lock.c) wherever cell made the user namespace
+ * and the mount namespace: not for a joined user namespace (--ns user=PATH),
+ * whose owner decides, nor for cell exec, which joins the locked ones.
+ */
+static bool locks_mounts(const struct cell_child_args *a)
+{
+	const struct cell_namespace *ns = a->spec->linux.namespaces;
+
+	return a->in_userns && !ns[CELL_NS_USER].path && ns[CELL_NS_MNT].present &&
+	       !ns[CELL_NS_MNT].path && !a->join_pid;
+}
+
+static int lock_mounts(const struct cell_child_args *a, struct cell_error *err)
+{
+	int r = cell_mounts_lock(a->spec, err);
+
+	/* Also on failure: closed again to /proc/PID/exe (cell_mounts_lock
+	 * opened it), and the parent-death signal a change of credentials may
+	 * clear (prctl(2)). */
+	if (!a->detached)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && r == 0)
+		return cell_error_set(err, errno, "prctl(PR_SET_DUMPABLE, 0)");
+	return r;
+}
+
 static void block_signals(void)
 {
 	sigset_t set;
@@ -551,6 +578,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	const struct cell_spec *spec = a->spec;
 	struct cell_error err = { 0 };
 	int master = -1, slave = -1;
+	bool locks = locks_mounts(a);
 	pid_t child;
 
 	/* If cell dies, so does the container (not after `cell create` has left). */
@@ -585,9 +613,11 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	/* A joined mount namespace (cell exec, --ns mnt=PATH) is set up already:
 	 * setns made its root and cwd ours. */
 	if (setup_namespaces(a, !a->setup_before_go, &err) < 0 ||
+	    (locks && cell_mounts_lock_prepare(spec, &err) < 0) ||
 	    (!spec->linux.namespaces[CELL_NS_MNT].path &&
 	     cell_rootfs_setup(spec, a->in_userns, a->rootfs, &calls, &err) < 0) ||
-	    (!g.received && placed_in_cgroup(&g, &err) < 0))
+	    (!g.received && placed_in_cgroup(&g, &err) < 0) ||
+	    (locks && lock_mounts(a, &err) < 0))
 		fail_setup(&g, &err);
 	/* runc: a session keyring of the container's own, so keys the host's
 	 * session holds are not the container's (keyrings(7)). ENOSYS: the kernel

@@ -561,6 +561,8 @@ static json_t *annotations(struct emit *e, const struct cell_spec *spec)
 		put_str(e, o, "run.cell.init", "true");
 	if (spec->cell.cwd_optional)
 		put_str(e, o, "run.cell.cwd-optional", "true");
+	if (spec->cell.nested_userns)
+		put_str(e, o, "run.cell.nested-userns", "true");
 	return o;
 }
 

@@ -10,6 +10,28 @@ def maps(text):
     return [[int(x) for x in line.split()] for line in text.splitlines() if line.strip()]
 
 
+def host_view(start, flags, user=None):
+    """(uid map, gid map) of a running container's process, read from the host.
+
+    Inside, /proc/self/uid_map shows the namespace that locks the mounts: the
+    container's ids mapped onto themselves (mount_lock.c). The host's ids are
+    those of the map as the host reads it."""
+    r = start(["run", *flags, "--", "sh", "-c", "echo ready; read x"], user=user)
+    r.wait_for("ready")
+    with open(f"/proc/{r.pid}/task/{r.pid}/children") as f:
+        init = int(f.read().split()[0])
+    found = []
+    for name in ("uid_map", "gid_map"):
+        with open(f"/proc/{init}/{name}") as f:
+            found.append(maps(f.read()))
+    r.finish()
+    return found
+
+
+def identity(ranges):
+    return [[inside, inside, count] for inside, _, count in ranges]
+
+
 def caps(run, *flags, user=None):
     r = run(["run", *flags, "--", "grep", "^Cap", "/proc/self/status"], user=user)
     assert r.returncode == 0, r.stderr
@@ -19,22 +41,25 @@ def caps(run, *flags, user=None):
 # ---- id maps as root
 
 
-def test_uidmap_and_gidmap_are_written_as_given(run):
-    r = run(["run", "--unshare-user", "--uidmap", "0:100000:65536",
-             "--gidmap", "0:200000:65536", "--",
+def test_uidmap_and_gidmap_are_written_as_given(run, start):
+    flags = ["--unshare-user", "--uidmap", "0:100000:65536", "--gidmap", "0:200000:65536"]
+    r = run(["run", *flags, "--",
              "sh", "-c", "cat /proc/self/uid_map; echo --; cat /proc/self/gid_map; id -u"])
     assert r.returncode == 0, r.stderr
     uid, gid = r.stdout.rsplit("\n", 2)[0].split("--\n")
-    assert maps(uid) == [[0, 100000, 65536]]
-    assert maps(gid) == [[0, 200000, 65536]]
+    assert maps(uid) == [[0, 0, 65536]]
+    assert maps(gid) == [[0, 0, 65536]]
     assert r.stdout.rsplit("\n", 2)[1] == "0"
+    assert host_view(start, flags) == [[[0, 100000, 65536]], [[0, 200000, 65536]]]
 
 
-def test_several_uidmap_entries(run):
-    r = run(["run", "--unshare-user", "--uidmap", "0:100000:1000", "--uidmap", "1000:300000:10",
-             "--gidmap", "0:100000:1000", "--", "cat", "/proc/self/uid_map"])
+def test_several_uidmap_entries(run, start):
+    flags = ["--unshare-user", "--uidmap", "0:100000:1000", "--uidmap", "1000:300000:10",
+             "--gidmap", "0:100000:1000"]
+    r = run(["run", *flags, "--", "cat", "/proc/self/uid_map"])
     assert r.returncode == 0, r.stderr
-    assert sorted(maps(r.stdout)) == [[0, 100000, 1000], [1000, 300000, 10]]
+    assert sorted(maps(r.stdout)) == [[0, 0, 1000], [1000, 1000, 10]]
+    assert sorted(host_view(start, flags)[0]) == [[0, 100000, 1000], [1000, 300000, 10]]
 
 
 def test_overlapping_uidmaps_exit_125(run, cell_error):
@@ -151,16 +176,17 @@ def test_chown_fails_after_cap_drop_chown(sh):
 
 
 @pytest.mark.rootless
-def test_rootless_default_maps_root_to_the_caller_only(run):
+def test_rootless_default_maps_root_to_the_caller_only(run, start):
     r = run(["run", "--", "sh", "-c",
              "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups"],
             user="nobody")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0:2] == ["0", "0"]
-    assert maps(lines[2]) == [[0, 65534, 1]]
-    assert maps(lines[3]) == [[0, 65534, 1]]
+    assert maps(lines[2]) == [[0, 0, 1]]
+    assert maps(lines[3]) == [[0, 0, 1]]
     assert lines[4] == "deny"
+    assert host_view(start, [], user="nobody") == [[[0, 65534, 1]], [[0, 65534, 1]]]
 
 
 @pytest.mark.rootless
@@ -175,7 +201,7 @@ def test_rootless_keep_id_keeps_the_callers_uid(run):
 
 @pytest.mark.rootless
 @pytest.mark.celltest
-def test_rootless_subids_map_the_subordinate_ranges(run):
+def test_rootless_subids_map_the_subordinate_ranges(run, start):
     import pwd
     from conftest import subid_range
     pw = pwd.getpwnam("celltest")
@@ -185,8 +211,12 @@ def test_rootless_subids_map_the_subordinate_ranges(run):
              "cat /proc/self/uid_map; echo --; cat /proc/self/gid_map"], user="celltest")
     assert r.returncode == 0, r.stderr
     uid, gid = r.stdout.split("--\n")
-    assert sorted(maps(uid)) == [[0, pw.pw_uid, 1], [1, ustart, ucount]]
-    assert sorted(maps(gid)) == [[0, pw.pw_gid, 1], [1, gstart, gcount]]
+    want_uid = [[0, pw.pw_uid, 1], [1, ustart, ucount]]
+    want_gid = [[0, pw.pw_gid, 1], [1, gstart, gcount]]
+    assert sorted(maps(uid)) == identity(want_uid)
+    assert sorted(maps(gid)) == identity(want_gid)
+    assert [sorted(m) for m in host_view(start, ["--subids"], user="celltest")] == \
+        [want_uid, want_gid]
 
 
 @pytest.mark.rootless
