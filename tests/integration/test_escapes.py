@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import CELL, SANE_PATH, TIMEOUT, _env, _reset_signals, _user_prefix, mountinfo
+from conftest import CELL, TIMEOUT, _env, _reset_signals, _user_prefix, mountinfo
 
 PY = "/usr/bin/python3"
 
