@@ -226,6 +226,8 @@ int cell_seccomp_read_json(void *obj, const char *path, struct cell_seccomp *s,
  */
 int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
 			 struct cell_error *err);
+/** cell_seccomp_is_builtin() - is @s a filter this build compiled in advance? */
+bool cell_seccomp_is_builtin(const struct cell_seccomp *s);
 
 /* ---- ns.c ---- */
 
