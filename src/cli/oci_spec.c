@@ -61,6 +61,9 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 	s->process.capabilities = (struct cell_capabilities){ .present = true, .bounding = caps,
 							      .effective = caps,
 							      .permitted = caps };
+	/* runc writes no filter; cell's bundles carry its default profile */
+	if ((r = cell_seccomp_default(caps, &l->seccomp, err)) < 0)
+		goto fail;
 	s->process.rlimits = calloc(1, sizeof(*s->process.rlimits));
 	if (!s->oci_version || !s->root.path || !s->hostname || !s->process.args ||
 	    !s->process.env || !s->process.cwd || !s->process.rlimits)
@@ -131,7 +134,8 @@ static const char spec_usage[] =
 	"Write DIR/config.json (default ./config.json; never overwritten).\n"
 	"Without run flags it is what `runc spec` writes: root \"rootfs\", args [\"sh\"],\n"
 	"a terminal, AUDIT_WRITE KILL NET_BIND_SERVICE, noNewPrivileges, RLIMIT_NOFILE\n"
-	"1024, runc's masked and read-only paths and a deny-all device rule. With\n"
+	"1024, runc's masked and read-only paths and a deny-all device rule, plus\n"
+	"cell's default seccomp profile (linux.seccomp) for those capabilities. With\n"
 	"`cell run` flags (or a CMD) it is the spec `cell run` would run, so a sandbox\n"
 	"built by flags can be handed to any OCI runtime. `-` as DIR prints it.\n"
 	"\n"

@@ -89,6 +89,9 @@ const char cell_run_usage[] =
 	"  -t, --tty                 give COMMAND a new terminal relayed to yours\n"
 	"  --cap-add CAP             add a capability (e.g. NET_ADMIN, or ALL)\n"
 	"  --cap-drop CAP            drop a capability (or ALL)\n"
+	"  --seccomp unconfined|FILE  no seccomp filter, or FILE's (Docker's JSON profile format\n"
+	"                            or an OCI linux.seccomp object); default: cell's profile,\n"
+	"                            Docker's semantics (EPERM for what it does not allow)\n"
 	"  --name NAME               container name (default: a random id)\n"
 	"\n"
 	"From an OCI bundle (runc's flags; BUNDLE/config.json is the base spec that\n"
@@ -112,6 +115,7 @@ enum {
 	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
 	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL, OPT_NS, OPT_PIN, OPT_IP,
 	OPT_IPV6, OPT_SUBNET, OPT_SUBNET6, OPT_GATEWAY, OPT_NET_RATE, OPT_NETDEV, OPT_NESTED_USERNS,
+	OPT_SECCOMP,
 	/* runc's run flags: they do not edit the spec */
 	OPT_OCI_FIRST = 2000, OPT_PID_FILE = OPT_OCI_FIRST, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT,
 	OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP, OPT_NO_SUBREAPER, OPT_BUNDLE = 'b',
@@ -174,6 +178,7 @@ static const struct option long_options[] = {
 	{ "tty", no_argument, NULL, 't' },
 	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
 	{ "detach", no_argument, NULL, OPT_DETACH },
@@ -709,6 +714,9 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		return edit_caps(cli, optarg, opt == OPT_CAP_ADD, err);
 	case OPT_NAME:
 		return replace_string(&cli->name, optarg, err);
+	case OPT_SECCOMP:
+		cli->seccomp = optarg;
+		return 0;
 	case OPT_NS:
 		return join_ns_path(cli, optarg, err);
 	case OPT_PIN:
@@ -1009,6 +1017,35 @@ static int hide_host_dirs(struct cell_run_cli *cli, struct cell_error *err)
 	return 0;
 }
 
+/*
+ * linux.seccomp: cell's default profile unless --seccomp says otherwise; a
+ * bundle keeps its own (none is none: the runtime spec) unless the flag is
+ * given. Entries conditional on a capability are resolved against the
+ * bounding set. A rootless spec without capabilities keeps the full set, but
+ * only inside its user namespace; there, as Podman does, the profile is the
+ * one of the default set: a process inside must not make a user namespace
+ * of its own, where it would be root over new mounts (issue 18).
+ */
+static int apply_seccomp(struct cell_run_cli *cli, struct cell_error *err)
+{
+	const struct cell_capabilities *c = &cli->spec.process.capabilities;
+	struct cell_seccomp *s = &cli->spec.linux.seccomp;
+	uint64_t caps = c->present ? c->bounding : cell_caps_default();
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!cli->seccomp)
+		return cli->from_bundle ? 0 : cell_seccomp_default(caps, s, err);
+	if (!strcmp(cli->seccomp, "unconfined")) {
+		cell_seccomp_free(s);
+		return 0;
+	}
+	if ((r = cell_read_file(cli->seccomp, &text, &len, err)) < 0)
+		return cell_error_prefix(err, "--seccomp");
+	return cell_seccomp_from_profile(text, len, cli->seccomp, caps, s, err);
+}
+
 static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_error *err)
 {
 	struct cell_spec *spec = &cli->spec;
@@ -1048,7 +1085,9 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 		return cell_error_set(err, 0, "--%s needs a user namespace (drop --share-user)",
 				      cli->userns_mode == CELL_USERNS_KEEP_ID ? "keep-id" : "subids");
 	}
-	return finish_process(cli, err);
+	if ((r = finish_process(cli, err)) < 0)
+		return r;
+	return apply_seccomp(cli, err);
 }
 
 /*
@@ -1124,6 +1163,8 @@ static int load_base(struct cell_run_cli *cli, int argc, char **argv, struct cel
 /* Bundle mode: `ID [-- CMD...]`; CMD, when given, replaces process.args. */
 static int bundle_args(struct cell_run_cli *cli, int argc, char **argv, struct cell_error *err)
 {
+	int r;
+
 	if (optind < argc && strcmp(argv[optind - 1], "--")) {
 		free(cli->name);
 		if (!(cli->name = strdup(argv[optind++])))
@@ -1139,7 +1180,9 @@ static int bundle_args(struct cell_run_cli *cli, int argc, char **argv, struct c
 	if (!cli->spec.process.args)
 		return cell_error_set(err, 0, "%s/config.json: process: required to run",
 				      cli->bundle);
-	return cli->user ? resolve_user(cli, err) : 0;
+	if (cli->user && (r = resolve_user(cli, err)) < 0)
+		return r;
+	return apply_seccomp(cli, err);
 }
 
 int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_run_cli *cli,

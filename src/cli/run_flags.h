@@ -18,6 +18,7 @@ struct cell_run_cli {
 	bool help;
 	enum cell_userns_mode userns_mode;
 	const char *user;	/* --user, resolved once the root is known */
+	const char *seccomp;	/* --seccomp: "unconfined" or a profile file; NULL: default */
 	bool rootfs_given;
 	bool read_only;
 	bool cap_add_all;

@@ -784,7 +784,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (spec->linux.seccomp.present &&
-	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
 	    (r = plan_cgroup(&c, err)) < 0 || (r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
@@ -830,7 +830,7 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 		return r;
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (spec->linux.seccomp.present &&
-	     (r = cell_seccomp_compile(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
 	    (r = plan_cgroup(&c, err)) < 0 ||
 	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0)

@@ -190,6 +190,65 @@ bool cell_seccomp_args_split(const struct cell_seccomp_rule *rule);
 int cell_seccomp_arch_from_name(const char *name, uint32_t *token);
 int cell_seccomp_flag_from_name(const char *name, unsigned int *flag);
 
+/* ---- seccomp_default.c, seccomp_profile.c: profiles in Docker's format ---- */
+
+/*
+ * When an entry of a Docker-format profile applies (moby's profiles/seccomp:
+ * "includes" and "excludes"), resolved when the spec is built.
+ */
+struct cell_seccomp_cond {
+	uint64_t includes_caps;			/* all of them in the bounding set */
+	uint64_t excludes_caps;			/* none of them in the bounding set */
+	const char *const *includes_arches;	/* Go names ("amd64"); NULL: any */
+	const char *const *excludes_arches;
+};
+
+/** cell_seccomp_cond_holds() - does an entry with @c apply for @caps on Go arch @arch? */
+bool cell_seccomp_cond_holds(const struct cell_seccomp_cond *c, uint64_t caps,
+			     const char *arch);
+/** cell_seccomp_native_goarch() - this build's architecture by Go's name ("amd64"). */
+const char *cell_seccomp_native_goarch(void);
+/** cell_seccomp_native_arch() - this build's architecture by the spec's name, or NULL. */
+const char *cell_seccomp_native_arch(void);
+
+/**
+ * cell_seccomp_default() - cell's default profile (seccomp_default.c) for a
+ * process whose bounding set is @caps, as linux.seccomp in *@out (emptied first).
+ */
+int cell_seccomp_default(uint64_t caps, struct cell_seccomp *out, struct cell_error *err);
+/**
+ * cell_seccomp_default_match() - is @s cell's default profile for some
+ * bounding set? Then *@applied gets the bit mask of the default table's
+ * entries @s holds (the key of a filter compiled at build time).
+ */
+bool cell_seccomp_default_match(const struct cell_seccomp *s, uint64_t *applied);
+/** cell_seccomp_default_applied() - the table entries that apply for @caps (a bit each). */
+uint64_t cell_seccomp_default_applied(uint64_t caps);
+/** cell_seccomp_free() - free what @s holds and zero it. */
+void cell_seccomp_free(struct cell_seccomp *s);
+/**
+ * cell_seccomp_from_profile() - a profile in Docker's JSON format (defaultAction,
+ * defaultErrnoRet, archMap, syscalls[] with includes/excludes) or an OCI
+ * linux.seccomp object, resolved for bounding set @caps into *@out. @name
+ * names the file in errors.
+ */
+int cell_seccomp_from_profile(const char *text, size_t len, const char *name, uint64_t caps,
+			      struct cell_seccomp *out, struct cell_error *err);
+/**
+ * cell_seccomp_read_json() - an OCI linux.seccomp object (jansson json_t *) into
+ * *@s; errors name the value under @path ("linux.seccomp").
+ */
+int cell_seccomp_read_json(void *obj, const char *path, struct cell_seccomp *s,
+			   struct cell_error *err);
+/**
+ * cell_seccomp_prepare() - the filter for @s: built in when @s is the default
+ * profile this build compiled (no libseccomp at run time), else compiled.
+ */
+int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			 struct cell_error *err);
+/** cell_seccomp_is_builtin() - is @s a filter this build compiled in advance? */
+bool cell_seccomp_is_builtin(const struct cell_seccomp *s);
+
 /* ---- ns.c ---- */
 
 /** cell_ns_clone_flags() - CLONE_NEW* flags of namespaces to create at clone time. */

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -325,6 +326,152 @@ static int export_bpf(scmp_filter_ctx ctx, struct cell_seccomp_prog *prog, struc
 	return 0;
 }
 
+/*
+ * ENOSYS for syscalls newer than the profile. A deny-by-default filter would
+ * give a syscall it has never heard of EPERM, and glibc falls back to an
+ * older call only on ENOSYS (clone3 -> clone, fchmodat2 -> fchmodat, ...).
+ * libseccomp has no "unknown syscall" action, so, as runc and crun do, a
+ * stub runs before libseccomp's program: per architecture, a number above
+ * the highest one any rule names returns ENOSYS; everything else falls
+ * through to the profile.
+ */
+#define X32_SYSCALL_BIT 0x40000000U
+
+struct enosys_arch {
+	uint32_t audit_arch;	/* what seccomp_data.arch holds (SCMP_ARCH_* are AUDIT_ARCH_*) */
+	int max;		/* highest number the rules name, -1: none */
+	int max_x32;		/* x86_64 only: the same among x32 numbers (X32_SYSCALL_BIT set) */
+};
+
+static bool denies_by_default(const struct cell_seccomp *s)
+{
+	switch (s->default_action) {
+	case CELL_SECCOMP_ERRNO:
+		return !s->has_default_errno_ret || s->default_errno_ret != ENOSYS;
+	case CELL_SECCOMP_KILL:
+	case CELL_SECCOMP_KILL_PROCESS:
+	case CELL_SECCOMP_KILL_THREAD:
+	case CELL_SECCOMP_TRAP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int max_syscall(const struct cell_seccomp *s, uint32_t token)
+{
+	int max = -1;
+
+	for (size_t i = 0; i < s->n_syscalls; i++)
+		for (size_t j = 0; s->syscalls[i].names[j]; j++) {
+			int nr = seccomp_syscall_resolve_name_arch(token, s->syscalls[i].names[j]);
+
+			if (nr > max) /* negative: unknown, or a multiplexed pseudo number */
+				max = nr;
+		}
+	return max;
+}
+
+/* The architectures the filter covers: the spec's, and libseccomp's native one. */
+static size_t enosys_arches(const struct cell_seccomp *s, struct enosys_arch *out, size_t size)
+{
+	uint32_t tokens[32];
+	size_t n_tokens = 0, n = 0;
+
+	tokens[n_tokens++] = seccomp_arch_native();
+	for (size_t i = 0; s->architectures && s->architectures[i] && n_tokens < 32; i++)
+		if (cell_seccomp_arch_from_name(s->architectures[i], &tokens[n_tokens]) == 0)
+			n_tokens++;
+	for (size_t i = 0; i < n_tokens; i++) {
+		bool x32 = tokens[i] == SCMP_ARCH_X32;
+		uint32_t audit = x32 ? SCMP_ARCH_X86_64 : tokens[i];
+		size_t k = 0;
+
+		while (k < n && out[k].audit_arch != audit)
+			k++;
+		if (k == n) {
+			if (n == size)
+				continue;
+			out[n++] = (struct enosys_arch){ audit, -1, -1 };
+		}
+		if (x32)
+			out[k].max_x32 = max_syscall(s, tokens[i]);
+		else
+			out[k].max = max_syscall(s, tokens[i]);
+	}
+	return n;
+}
+
+/* One architecture's instructions in the stub. */
+static size_t enosys_block_len(const struct enosys_arch *a)
+{
+	return a->max_x32 >= 0 ? 7 : 4;
+}
+
+/*
+ * One architecture's block at @f: @main and @enosys are the targets'
+ * distances from the block's first instruction. A holds the architecture;
+ * a mismatch goes on to the next block with A unchanged.
+ */
+static void enosys_block(const struct enosys_arch *a, struct sock_filter *f, size_t main,
+			 size_t enosys)
+{
+	uint32_t max = a->max >= 0 ? (uint32_t)a->max : UINT32_MAX;
+	size_t len = enosys_block_len(a), n = 0;
+
+	/* BPF jumps count from the next instruction. */
+#define JUMP(op, k, jt, jf) (f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), \
+			     (unsigned char)((jt) ? (jt) - n - 1 : 0),                      \
+			     (unsigned char)((jf) ? (jf) - n - 1 : 0)), n++)
+#define GOTO(to) (f[n] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)((to) - n - 1)), n++)
+	JUMP(BPF_JEQ, a->audit_arch, 0, len);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	if (a->max_x32 >= 0)
+		JUMP(BPF_JSET, X32_SYSCALL_BIT, 5, 0);
+	JUMP(BPF_JGT, max, enosys, 0);
+	GOTO(main);
+	if (a->max_x32 >= 0) {
+		JUMP(BPF_JGT, (uint32_t)a->max_x32, enosys, 0);
+		GOTO(main);
+	}
+#undef JUMP
+#undef GOTO
+}
+
+static int add_enosys_stub(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			   struct cell_error *err)
+{
+	struct enosys_arch blocks[8];
+	size_t n = denies_by_default(s) ? enosys_arches(s, blocks, 8) : 0, len = 3, at = 1;
+	struct sock_filter *f;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		len += enosys_block_len(&blocks[i]);
+	if (prog->len + len > BPF_MAXINSNS)
+		return cell_error_set(err, E2BIG, "linux.seccomp: the filter has %zu "
+				      "instructions, the kernel takes %d", prog->len + len,
+				      BPF_MAXINSNS);
+	if (!(f = malloc((prog->len + len) * sizeof(*f))))
+		return cell_error_set(err, ENOMEM, "seccomp filter");
+	/* ld arch; the blocks; ja main (another architecture); ret ENOSYS; main */
+	f[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					    offsetof(struct seccomp_data, arch));
+	for (size_t i = 0; i < n; i++) {
+		enosys_block(&blocks[i], f + at, len - at, len - 1 - at);
+		at += enosys_block_len(&blocks[i]);
+	}
+	f[at++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 1);
+	f[at] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+	memcpy(f + len, prog->filter, prog->len * sizeof(*f));
+	free(prog->filter);
+	prog->filter = f;
+	prog->len = (unsigned short)(prog->len + len);
+	return 0;
+}
+
 static int compile_flags(const struct cell_seccomp *s, struct cell_seccomp_prog *prog)
 {
 	for (size_t i = 0; s->flags && s->flags[i]; i++) {
@@ -375,7 +522,8 @@ int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog 
 			goto out;
 		}
 	}
-	if ((r = add_rules(ctx, s, def, err)) < 0 || (r = export_bpf(ctx, prog, err)) < 0)
+	if ((r = add_rules(ctx, s, def, err)) < 0 || (r = export_bpf(ctx, prog, err)) < 0 ||
+	    (r = add_enosys_stub(s, prog, err)) < 0)
 		goto out;
 out:
 	seccomp_release(ctx);

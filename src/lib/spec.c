@@ -282,7 +282,7 @@ static void free_resources(struct cell_resources *r)
 	free_kv(r->unified, r->n_unified);
 }
 
-static void free_seccomp(struct cell_seccomp *s)
+void cell_seccomp_free(struct cell_seccomp *s)
 {
 	cell_strv_free(s->architectures);
 	cell_strv_free(s->flags);
@@ -293,6 +293,7 @@ static void free_seccomp(struct cell_seccomp *s)
 		free(s->syscalls[i].args);
 	}
 	free(s->syscalls);
+	memset(s, 0, sizeof(*s));
 }
 
 static void free_hooks(struct cell_hooks *h)
@@ -350,7 +351,7 @@ void cell_spec_free(struct cell_spec *spec)
 		free(l->devices[i].path);
 	free(l->devices);
 	free_kv(l->sysctl, l->n_sysctl);
-	free_seccomp(&l->seccomp);
+	cell_seccomp_free(&l->seccomp);
 	free(l->mount_label);
 	free_hooks(&spec->hooks);
 	free_kv(spec->annotations, spec->n_annotations);

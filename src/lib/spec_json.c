@@ -850,14 +850,11 @@ static int read_seccomp_rule(struct jp *p, json_t *e, void *arr, size_t i)
 			  read_seccomp_arg) < 0 ? -EINVAL : 0;
 }
 
-static int read_seccomp(struct jp *p, json_t *lx, struct cell_seccomp *s)
+/* The linux.seccomp object @v itself (also a --seccomp profile's top level). */
+static int read_seccomp_object(struct jp *p, json_t *v, struct cell_seccomp *s)
 {
-	size_t saved;
-	json_t *v = jp_get(p, lx, "seccomp", &saved);
 	int action = 0, r;
 
-	if (!v)
-		return 0;
 	if ((r = expect_object(p, v)) < 0)
 		return r;
 	s->present = true;
@@ -874,8 +871,30 @@ static int read_seccomp(struct jp *p, json_t *lx, struct cell_seccomp *s)
 	    (r = read_array(p, v, "syscalls", (void **)&s->syscalls, &s->n_syscalls,
 			    sizeof(*s->syscalls), read_seccomp_rule)) < 0)
 		return r;
+	return 0;
+}
+
+static int read_seccomp(struct jp *p, json_t *lx, struct cell_seccomp *s)
+{
+	size_t saved;
+	json_t *v = jp_get(p, lx, "seccomp", &saved);
+	int r;
+
+	if (!v)
+		return 0;
+	if ((r = read_seccomp_object(p, v, s)) < 0)
+		return r;
 	jp_pop(p, saved);
 	return 0;
+}
+
+int cell_seccomp_read_json(void *obj, const char *path, struct cell_seccomp *s,
+			   struct cell_error *err)
+{
+	struct jp p = { .err = err };
+
+	jp_push(&p, path);
+	return read_seccomp_object(&p, obj, s);
 }
 
 static int read_personality(struct jp *p, json_t *lx, struct cell_linux *l)
