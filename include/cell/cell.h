@@ -477,7 +477,8 @@ struct cell_run_options {
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
 	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
-	bool new_keyring;	/* a session keyring of its own (runc's default; --no-new-keyring) */
+	bool keep_keyring;	/* the caller's session keyring (--no-new-keyring); by default
+				   a new one: the caller's holds the host's keys (keyrings(7)) */
 	bool no_cgroup;		/* --cgroup-manager disabled: no cgroup, limits not applied */
 	/* cell exec: the process whose namespaces the spec's paths name; joined in one
 	 * setns(pidfd) call (cell_ns_join), all or none. 0: by path, one at a time. */

@@ -102,12 +102,15 @@ int cell_ns_open_path(const char *path, int type, enum cell_ns_type *found,
  * none are joined; else per type through /proc/PID/ns/TYPE, the user
  * namespace first. Namespaces the caller is in already are skipped (setns
  * refuses the own user namespace, and the others would change nothing). Joining a pid namespace affects only children:
- * fork after it. The caller must be single-threaded.
+ * fork after it. The caller must be single-threaded. Before the first setns
+ * the caller becomes non-dumpable (CVE-2019-5736): its /proc/PID/exe and
+ * ptrace stay closed to the container until it execs.
  */
 int cell_ns_join(pid_t target, unsigned types, struct cell_error *err);
 /** cell_ns_same() - is the caller in the @type namespace of @target already? */
 bool cell_ns_same(pid_t target, enum cell_ns_type type);
-/** cell_ns_join_path() - setns into the @type namespace pinned at (or linked by) @path. */
+/** cell_ns_join_path() - setns into the @type namespace pinned at (or linked by) @path;
+ * non-dumpable first, as cell_ns_join(). */
 int cell_ns_join_path(enum cell_ns_type type, const char *path, struct cell_error *err);
 
 /* The root and working directory of a process, opened before its mount namespace is joined. */

@@ -34,7 +34,8 @@ static const char enter_usage[] =
 	"or of namespace files (pins). With --target alone, all of the target's namespaces.\n"
 	"COMMAND gets the target's root, working directory, user and capabilities (never\n"
 	"more than the target has); after joining a pid namespace cell forks, so COMMAND\n"
-	"really is inside it.\n"
+	"really is inside it. Only stdio reaches COMMAND, and it gets a new session\n"
+	"keyring, as with cell exec.\n"
 	"\n"
 	"Options:\n"
 	"  -t, --target PID|CONTAINER  the process whose namespaces to join\n"
@@ -50,6 +51,8 @@ static const char enter_usage[] =
 	"      --user UID[:GID]        run COMMAND as this user (a number, or a name in the\n"
 	"                              target's /etc/passwd) instead of the target's\n"
 	"  -w, --cwd DIR               working directory inside instead of the target's\n"
+	"      --preserve-fds N        pass the caller's fds 3..3+N-1 on as well\n"
+	"      --no-new-keyring        keep the caller's session keyring\n"
 	"      --root DIR              container state directory\n"
 	"  -h, --help                  show this help\n"
 	"\n"
@@ -78,13 +81,14 @@ static const char unpin_usage[] =
 	"Options:\n"
 	"  -h, --help   show this help\n";
 
-enum { OPT_ROOT = 1000, OPT_USER };
+enum { OPT_ROOT = 1000, OPT_USER, OPT_PRESERVE_FDS, OPT_NO_NEW_KEYRING };
 
 /* ---- enter: options ----------------------------------------------------- */
 
 struct enter_cli {
 	const char *target_arg, *root, *user, *cwd;
-	bool all, help;
+	bool all, help, no_new_keyring;
+	unsigned preserve_fds;		/* fds 3 .. 3+N-1 reach COMMAND */
 	unsigned types;			/* joined from the target */
 	const char *paths[CELL_NS_COUNT]; /* joined from a file */
 	char **cmd;
@@ -99,6 +103,8 @@ static const struct option enter_options[] = {
 	{ "cgroup", optional_argument, NULL, 'C' }, { "time", optional_argument, NULL, 'T' },
 	{ "user", required_argument, NULL, OPT_USER }, { "cwd", required_argument, NULL, 'w' },
 	{ "root", required_argument, NULL, OPT_ROOT }, { "help", no_argument, NULL, 'h' },
+	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
+	{ "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -114,6 +120,21 @@ static int type_of_flag(int opt)
 		if (flags[t] == opt)
 			return t;
 	return -1;
+}
+
+/* runc exec's bound: more would be a typo, not fds the caller holds. */
+static int parse_preserve_fds(const char *arg, unsigned *out, struct cell_error *err)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (!arg[0] || *end || errno || n > 65536)
+		return cell_error_set(err, 0, "--preserve-fds '%s': expected a number of fds "
+				      "(0..65536)", arg);
+	*out = (unsigned)n;
+	return 0;
 }
 
 static int enter_option(struct enter_cli *cli, int opt, char **argv, struct cell_error *err)
@@ -142,6 +163,11 @@ static int enter_option(struct enter_cli *cli, int opt, char **argv, struct cell
 		return 0;
 	case OPT_ROOT:
 		cli->root = optarg;
+		return 0;
+	case OPT_PRESERVE_FDS:
+		return parse_preserve_fds(optarg, &cli->preserve_fds, err);
+	case OPT_NO_NEW_KEYRING:
+		cli->no_new_keyring = true;
 		return 0;
 	case 'h':
 		cli->help = true;
@@ -335,7 +361,11 @@ static int enter_run(struct enter_cli *cli, struct cell_error *err)
 	bool setgroups_allowed = true, pid_joined;
 	int r;
 
-	if ((r = enter_prepare(cli, &fs, &proc, &setgroups_allowed, err)) < 0 ||
+	/* The fds cell was started with (a host directory, a socket) must not
+	 * cross into the container; the join makes cell non-dumpable. */
+	if ((r = cell_fds_cloexec_from(3 + cli->preserve_fds, err)) < 0 ||
+	    (r = enter_prepare(cli, &fs, &proc, &setgroups_allowed, err)) < 0 ||
+	    (!cli->no_new_keyring && (r = cell_session_keyring_new(err)) < 0) ||
 	    (r = join_all(cli, err)) < 0)
 		goto out;
 	if (fs.root_fd >= 0)

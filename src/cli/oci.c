@@ -296,7 +296,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	struct cell_run_options opts = { .id = id, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = true, .new_keyring = !cli->no_new_keyring,
+					 .cgroup_always = true, .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
 	struct cell_error err = { 0 };
 	struct cell_created out;
@@ -377,7 +377,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 					 .bundle = cli->bundle, .start_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
 					 .cgroup_always = cli->from_bundle, .on_created = on_created,
-					 .new_keyring = cli->from_bundle && !cli->no_new_keyring,
+					 .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
 	struct oci_launch l = { .g = g, .cli = cli };
 	struct cell_run_result result;

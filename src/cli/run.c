@@ -40,6 +40,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 		return status;
 	}
 	opts.id = cli.name;
+	opts.keep_keyring = cli.no_new_keyring;
 	opts.start_fd = opts.console_socket = -1;
 	memcpy(opts.pin_paths, cli.pin, sizeof(opts.pin_paths));
 	fflush(NULL);

@@ -445,7 +445,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
 			.exec_detach = c->opts->exec_detach,
-			.new_keyring = c->opts->new_keyring,
+			.new_keyring = !c->opts->keep_keyring,
 			.join_pid = c->opts->join_pid,
 			.bundle = c->opts->bundle,
 			.rootfs = &c->rootfs,

@@ -122,6 +122,8 @@ int cell_security_check(const struct cell_spec *spec, struct cell_error *err);
 int cell_proc_self_write(const char *file, const char *buf, struct cell_error *err);
 /** cell_personality_apply() - linux.personality for the calling process. */
 int cell_personality_apply(const struct cell_linux *l, struct cell_error *err);
+/** cell_session_keyring_new() - join a new anonymous session keyring (KEYCTL_JOIN_SESSION_KEYRING). */
+int cell_session_keyring_new(struct cell_error *err);
 /** cell_lsm_apply() - process.apparmorProfile / selinuxLabel for the next execve. */
 int cell_lsm_apply(const struct cell_process *proc, struct cell_error *err);
 

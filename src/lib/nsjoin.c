@@ -104,7 +104,7 @@ static int join_each(pid_t target, unsigned types, struct cell_error *err)
 int cell_ns_join(pid_t target, unsigned types, struct cell_error *err)
 {
 	cleanup_close int pidfd = -1;
-	int flags = 0;
+	int flags = 0, r;
 
 	/*
 	 * A namespace the caller is in already is left alone: setns refuses the
@@ -118,6 +118,8 @@ int cell_ns_join(pid_t target, unsigned types, struct cell_error *err)
 			types &= ~CELL_NS_MASK(t);
 	if (!types)
 		return 0;
+	if ((r = cell_set_non_dumpable(err)) < 0)
+		return r;
 	pidfd = (int)syscall(SYS_pidfd_open, target, 0);
 	if (pidfd < 0 && errno == ESRCH)
 		return cell_error_set(err, ESRCH, "process %d", target);
@@ -137,9 +139,12 @@ int cell_ns_join(pid_t target, unsigned types, struct cell_error *err)
 int cell_ns_join_path(enum cell_ns_type type, const char *path, struct cell_error *err)
 {
 	cleanup_close int fd = cell_ns_open_path(path, (int)type, NULL, err);
+	int r;
 
 	if (fd < 0)
 		return fd;
+	if ((r = cell_set_non_dumpable(err)) < 0)
+		return r;
 	if (setns(fd, cell_ns_info(type)->clone_flag) < 0)
 		return cell_error_set(err, errno, "join the %s namespace %s%s",
 				      cell_ns_info(type)->name, path,

@@ -16,8 +16,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/close_range.h>
-#include <linux/keyctl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -400,8 +398,8 @@ __attribute__((noreturn)) static void exec_command(const struct cell_child_args 
 	restore_signals(a);
 	/* Only stdio, the preserved fds (and the sync socket, close-on-exec)
 	 * cross into the command. */
-	if (syscall(SYS_close_range, 3 + a->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		fail_errno(a->sync_fd, errno, "close_range: mark cell's fds close-on-exec");
+	if (cell_fds_cloexec_from(3 + a->preserve_fds, &err) < 0)
+		fail(a->sync_fd, &err);
 	/* "final": after the cgroup transition; left out, the cgroup's CPUs. */
 	if ((r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final ?:
 					 (p->exec_cpu_affinity_initial ? "" : NULL),
@@ -606,10 +604,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	/* The maps are written (a non-dumpable child's /proc files are the host
 	 * root's, closed to an unprivileged parent): from here /proc/PID/exe is
 	 * closed to the container. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-		cell_error_set(&err, errno, "prctl(PR_SET_DUMPABLE, 0)");
+	if (cell_set_non_dumpable(&err) < 0)
 		fail_setup(&g, &err);
-	}
 	/* A joined mount namespace (cell exec, --ns mnt=PATH) is set up already:
 	 * setns made its root and cwd ours. */
 	if (setup_namespaces(a, !a->setup_before_go, &err) < 0 ||
@@ -620,13 +616,9 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	    (locks && lock_mounts(a, &err) < 0))
 		fail_setup(&g, &err);
 	/* runc: a session keyring of the container's own, so keys the host's
-	 * session holds are not the container's (keyrings(7)). ENOSYS: the kernel
-	 * has no keyrings; EDQUOT: the user's key quota is spent (runc fails too). */
-	if (a->new_keyring &&
-	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, a->id ? a->id : "cell") < 0 &&
-	    errno != ENOSYS)
-		fail_errno(a->sync_fd, errno, "join a new session keyring (--no-new-keyring to keep "
-			   "the caller's)");
+	 * session holds are not the container's. EDQUOT fails, as with runc. */
+	if (a->new_keyring && cell_session_keyring_new(&err) < 0)
+		fail(a->sync_fd, &err);
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
 			fail(a->sync_fd, &err);

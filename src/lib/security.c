@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -295,9 +296,23 @@ int cell_security_prepare(const struct cell_process *proc, struct cell_error *er
 	return 0;
 }
 
+/*
+ * A change of uid or gid sets the dumpable flag to fs.suid_dumpable (prctl(2),
+ * PR_SET_DUMPABLE): on a host where that is 1 the process entering a
+ * container would open itself to it again (CVE-2019-5736).
+ */
+static int keep_non_dumpable(int was, struct cell_error *err)
+{
+	if (was != 0 || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0)
+		return 0;
+	return cell_set_non_dumpable(err);
+}
+
 int cell_security_change_user(const struct cell_process *proc, bool setgroups_allowed,
 			      struct cell_error *err)
 {
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), r;
+
 	/* Keep the permitted set across setuid so capset can pick from it (as runc). */
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return cell_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
@@ -311,6 +326,8 @@ int cell_security_change_user(const struct cell_process *proc, bool setgroups_al
 		return cell_error_set(err, errno, "setresgid %u (process.user.gid)", proc->gid);
 	if (setresuid(proc->uid, proc->uid, proc->uid) < 0)
 		return cell_error_set(err, errno, "setresuid %u (process.user.uid)", proc->uid);
+	if ((r = keep_non_dumpable(dumpable, err)) < 0)
+		return r;
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return cell_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
 	return 0;
@@ -335,5 +352,23 @@ int cell_security_finish(const struct cell_process *proc, struct cell_error *err
 	}
 	if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cell_error_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	return 0;
+}
+
+/*
+ * A session keyring of its own (keyrings(7)): the caller's session keyring
+ * holds the host's keys (Kerberos tickets, file system keys), and a process
+ * inside that shares it reads them and plants its own where the host's
+ * processes search. The name is NULL: with a name the kernel joins an
+ * existing keyring of that name the caller can search, and a container
+ * without a user namespace can make one for a container that starts later
+ * (keyctl_join_session_keyring(3)). ENOSYS: the kernel has no keyrings.
+ */
+int cell_session_keyring_new(struct cell_error *err)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		return cell_error_set(err, errno, "join a new session keyring%s",
+				      errno == EDQUOT ? " (the user's key quota is spent: "
+				      "/proc/sys/kernel/keys/maxkeys)" : "");
 	return 0;
 }

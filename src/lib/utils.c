@@ -2,9 +2,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/close_range.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "utils.h"
 
@@ -688,4 +692,32 @@ bad:
 	return cell_error_set(err, 0, "rate '%s': expected a positive number and a unit: "
 			      "bit kbit mbit gbit (per second) or bps kbps mbps gbps (bytes)",
 			      s ? s : "");
+}
+
+/*
+ * CVE-2019-5736: until execve a process that enters a container runs cell's
+ * own binary. A process of the container that may ptrace it can open
+ * /proc/PID/exe and write the host's cell through it, or seize it and run
+ * code as cell. Non-dumpable, both need CAP_SYS_PTRACE in the user namespace
+ * cell was started in (ptrace(2), "Ptrace access mode checking"); execve of
+ * the command makes a fresh, dumpable mm.
+ */
+int cell_set_non_dumpable(struct cell_error *err)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return cell_error_set(err, errno, "prctl(PR_SET_DUMPABLE, 0)");
+	return 0;
+}
+
+/*
+ * Only stdio and fds 3 .. @first-1 may reach the command: an inherited fd of
+ * a host directory or file would be the container's way out (CVE-2024-21626).
+ * Close-on-exec rather than closed: cell's own fds stay usable until execve.
+ */
+int cell_fds_cloexec_from(unsigned int first, struct cell_error *err)
+{
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return cell_error_set(err, errno, "close_range(%u, ~0, CLOSE_RANGE_CLOEXEC): "
+				      "mark inherited fds close-on-exec", first);
+	return 0;
 }

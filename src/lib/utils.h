@@ -91,6 +91,10 @@ int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size
  * Best effort (Linux >= 5.14).
  */
 void cell_prefault_image(void);
+/** cell_set_non_dumpable() - close /proc/self/exe and ptrace to the container until execve. */
+int cell_set_non_dumpable(struct cell_error *err);
+/** cell_fds_cloexec_from() - mark every fd >= @first close-on-exec (close_range(2)). */
+int cell_fds_cloexec_from(unsigned int first, struct cell_error *err);
 /** cell_random_id() - 12 lowercase hex digits from getrandom(2), for container ids. */
 int cell_random_id(char out[13], struct cell_error *err);
 
