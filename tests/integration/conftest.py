@@ -496,6 +496,15 @@ def _safe_rmtree(path):
 
 
 @pytest.fixture
+def visible_dir():
+    """A fresh directory the container sees (/var/tmp, where tdir lies, is hidden)."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="ctr-it-", dir="/mnt"))
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
 def tdir(workdir):
     """A fresh directory (mode 755) for this test, outside /tmp."""
     d = tempfile.mkdtemp(dir=workdir)

@@ -250,7 +250,7 @@ def probe_result(stdout):
 
 
 def nobody_dir(tdir):
-    """A directory of tdir owned by nobody, with a file nobody may write."""
+    """A directory in @tdir (one the container sees: visible_dir) owned by nobody, with a file nobody may write."""
     pw = pwd.getpwnam("nobody")
     d = tdir / "owned"
     d.mkdir()
@@ -295,15 +295,15 @@ def assert_locked(res, target):
 
 
 @pytest.mark.rootless
-def test_rootless_run_cannot_remount_the_host_root_or_unmask(run, tdir):
-    d = nobody_dir(tdir)
-    r = run(["run", "--", PYTHON, "-c", REMOUNT_PROBE, d / "f"], user="nobody")
+def test_rootless_run_cannot_remount_the_host_root_or_unmask(run, tdir, visible_dir):
+    d = nobody_dir(visible_dir)
+    r = run(["run", "--seccomp", "unconfined", "--", PYTHON, "-c", REMOUNT_PROBE, d / "f"], user="nobody")
     assert_locked(r, d / "f")
 
 
 @pytest.mark.rootless
-def test_rootless_bundle_cannot_remount_the_host_root_or_unmask(tdir):
-    d = nobody_dir(tdir)
+def test_rootless_bundle_cannot_remount_the_host_root_or_unmask(tdir, visible_dir):
+    d = nobody_dir(visible_dir)
     b = d / "bundle"
     b.mkdir()
     os.chown(b, *[getattr(pwd.getpwnam("nobody"), a) for a in ("pw_uid", "pw_gid")])
@@ -315,19 +315,19 @@ def test_rootless_bundle_cannot_remount_the_host_root_or_unmask(tdir):
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=TIMEOUT, env=_env(), cwd="/", preexec_fn=_reset_signals)
     # `cell spec` as the user: the spec `cell run` would run, as a bundle
-    r = cell("spec", "--bundle", b, "--", PYTHON, "-c", REMOUNT_PROBE, d / "f")
+    r = cell("spec", "--seccomp", "unconfined", "--bundle", b, "--", PYTHON, "-c", REMOUNT_PROBE, d / "f")
     assert r.returncode == 0, r.stderr
     cfg = json.loads((b / "config.json").read_text())
     assert {"type": "user"} in cfg["linux"]["namespaces"]
     assert_locked(cell("--root", state, "run", "--bundle", b, f"esc-{os.getpid()}"), d / "f")
 
 
-def test_root_userns_run_with_sys_admin_cannot_remount_the_host_root(run, tdir):
+def test_root_userns_run_with_sys_admin_cannot_remount_the_host_root(run, tdir, visible_dir):
     """Root's runs drop CAP_SYS_ADMIN by default; given it, in a user namespace,
     the mounts cell made stay as made."""
-    d = nobody_dir(tdir)
+    d = nobody_dir(visible_dir)
     os.chmod(d / "f", 0o666)  # writable by the container's ids, but for the read-only root
-    r = run(["run", "--unshare-user", "--uidmap", "0:100000:65536", "--gidmap",
+    r = run(["run", "--seccomp", "unconfined", "--unshare-user", "--uidmap", "0:100000:65536", "--gidmap",
              "0:100000:65536", "--cap-add", "SYS_ADMIN", "--",
              PYTHON, "-c", REMOUNT_PROBE, d / "f"])
     assert_locked(r, d / "f")
@@ -422,7 +422,8 @@ SUBIDS = ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"]
 
 
 def test_userns_run_cannot_make_a_user_namespace_to_lift_its_limits(start):
-    got, limits = lift_attack(start, ["--unshare-user", *SUBIDS, *LIMITS])
+    got, limits = lift_attack(start, ["--seccomp", "unconfined", "--unshare-user", *SUBIDS,
+                                      *LIMITS])
     # max_user_namespaces 1 in the container's first namespace, spent on the
     # one that locks the mounts (user_namespaces(7))
     assert got["unshare"] == "ENOSPC", got
@@ -431,7 +432,7 @@ def test_userns_run_cannot_make_a_user_namespace_to_lift_its_limits(start):
 
 @pytest.mark.rootless
 def test_rootless_run_cannot_make_a_user_namespace(run):
-    r = run(["run", "--", PYTHON, "-c", LIFT_PROBE], user="nobody")
+    r = run(["run", "--seccomp", "unconfined", "--", PYTHON, "-c", LIFT_PROBE], user="nobody")
     assert r.returncode == 0, r.stderr
     assert probe_result(r.stdout)["unshare"] == "ENOSPC"
 
@@ -445,7 +446,8 @@ def test_rootless_bundle_cannot_make_a_user_namespace(tdir):
     argv = _user_prefix("nobody") + [CELL]
     kw = dict(stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT,
               env=_env(), cwd="/", preexec_fn=_reset_signals)
-    r = subprocess.run(argv + ["spec", "--bundle", str(b), "--", PYTHON, "-c", LIFT_PROBE], **kw)
+    r = subprocess.run(argv + ["spec", "--seccomp", "unconfined", "--bundle", str(b), "--",
+                               PYTHON, "-c", LIFT_PROBE], **kw)
     assert r.returncode == 0, r.stderr
     r = subprocess.run(argv + ["--root", str(b / "state"), "run", "--bundle", str(b),
                                f"esc-{os.getpid()}"], **kw)
@@ -455,15 +457,15 @@ def test_rootless_bundle_cannot_make_a_user_namespace(tdir):
 
 @pytest.mark.rootless
 def test_nested_userns_flag_lets_the_container_make_one(run):
-    r = run(["run", "--nested-userns", "--", PYTHON, "-c", LIFT_PROBE], user="nobody")
+    r = run(["run", "--nested-userns", "--seccomp", "unconfined", "--", PYTHON, "-c", LIFT_PROBE],
+            user="nobody")
     assert r.returncode == 0, r.stderr
     assert probe_result(r.stdout)["unshare"] == "OK"
 
 
-@pytest.mark.xfail(strict=True, reason="root without a user namespace: the container's root "
-                   "owns its cgroup files and may make a user namespace; closed by the default "
-                   "seccomp profile refusing CLONE_NEWUSER (issue 18 item 8, another branch)")
 def test_root_run_cannot_lift_its_limits(start):
+    # Root without a user namespace owns its cgroup files (host uid 0) and keeps
+    # CAP_SETUID: only the default seccomp profile, refusing CLONE_NEWUSER, stops it.
     got, limits = lift_attack(start, LIMITS)
     assert limits == [str(64 << 20), "50"], got
 
@@ -692,7 +694,8 @@ def _assert_own_session_keyring(host, inside):
 
 def test_run_defaults_give_the_container_its_own_session_keyring(user):
     _keyring_check()
-    host, inside = _with_host_keyring([CELL, "run", "--", PYTHON, "-c", KEYS_INSIDE], user)
+    host, inside = _with_host_keyring([CELL, "run", "--seccomp", "unconfined", "--", PYTHON, "-c", KEYS_INSIDE],
+                                      user)
     _assert_own_session_keyring(host, inside)
 
 
@@ -701,7 +704,7 @@ def _spec_bundle(tdir, user, args):
     d.mkdir()
     if user:
         os.chmod(d, 0o777)
-    _ok(_run([CELL, "spec", "--bundle", d, "--", *args], user=user))
+    _ok(_run([CELL, "spec", "--seccomp", "unconfined", "--bundle", d, "--", *args], user=user))
     return d
 
 
@@ -744,9 +747,7 @@ def test_exec_gives_the_process_its_own_session_keyring(tdir):
 
 
 @pytest.mark.parametrize("user", [
-    pytest.param(None, id="root", marks=pytest.mark.xfail(
-        strict=True, reason="without a user namespace @u is host root's user keyring; "
-        "only the default seccomp profile (issue 18 item 8) refuses add_key")),
+    pytest.param(None, id="root"),
     pytest.param("nobody", id="nobody", marks=pytest.mark.rootless),
 ])
 def test_a_key_planted_in_the_user_keyring_stays_out_of_the_callers(user):

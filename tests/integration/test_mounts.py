@@ -1,6 +1,5 @@
 """The file system view: root, read-only mounts, binds, tmpfs, /dev, /sys, propagation."""
 import os
-import pathlib
 import shutil
 import tempfile
 
@@ -37,15 +36,6 @@ def test_write_to_host_root_fails_with_erofs(sh):
     assert r.returncode != 0
     assert "Read-only file system" in r.stderr, r.stderr
     assert not os.path.exists("/usr/ctr-it-probe")
-
-
-@pytest.fixture
-def visible_dir():
-    """A fresh directory the container sees (/var/tmp, where tdir lies, is hidden)."""
-    d = pathlib.Path(tempfile.mkdtemp(prefix="ctr-it-", dir="/mnt"))
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def test_every_host_submount_is_read_only_too(run, sh, visible_dir, host_mount, user):
