@@ -104,7 +104,8 @@ static int with_default_devices(const struct cell_spec *spec, struct cell_resour
 	if (!*rules)
 		return cell_error_set(err, ENOMEM, "linux.resources.devices");
 	(*rules)[n++] = deny_all;
-	memcpy(*rules + n, res->devices, res->n_devices * sizeof(**rules));
+	if (res->n_devices) /* memcpy's source may not be NULL, even for 0 bytes */
+		memcpy(*rules + n, res->devices, res->n_devices * sizeof(**rules));
 	n += res->n_devices;
 	memcpy(*rules + n, defaults, sizeof(defaults));
 	n += nd;

@@ -170,15 +170,16 @@ def test_workdir_flag_sets_the_cwd(run, user):
 
 def test_name_flag_names_the_containers_cgroup(start):
     # The name is the container's id; the host sees it in the cgroup's name.
-    c = start(["run", "--name", "itest-box", "--pids-limit", "50", "--",
+    name = f"itest-box-{os.getpid()}"  # unique: another test session may run at once
+    c = start(["run", "--name", name, "--pids-limit", "50", "--",
                "sh", "-c", "echo ready; read x; exit 0"])
     c.wait_for("ready")
-    assert os.path.isdir("/sys/fs/cgroup/pids/cell-itest-box")
-    with open("/sys/fs/cgroup/pids/cell-itest-box/pids.max") as f:
+    assert os.path.isdir(f"/sys/fs/cgroup/pids/cell-{name}")
+    with open(f"/sys/fs/cgroup/pids/cell-{name}/pids.max") as f:
         assert f.read().strip() == "50"
     status, _, err = c.finish()
     assert status == 0, err
-    assert not os.path.exists("/sys/fs/cgroup/pids/cell-itest-box")
+    assert not os.path.exists(f"/sys/fs/cgroup/pids/cell-{name}")
 
 
 def test_cell_prints_nothing_of_its_own_on_success(run):

@@ -554,6 +554,15 @@ while exe is not None and time.monotonic() < deadline:
     except OSError as e:
         time.sleep(0.05)
 print(json.dumps(res), flush=True)
+# This process is the pid namespace's init: its exit would SIGKILL the entering
+# cell if that is still finishing (slower under ASan), so wait for it to go.
+while os.path.exists(f"/proc/{victim}/exe") or os.path.exists(f"/proc/{victim}/stat"):
+    try:
+        if open(f"/proc/{victim}/stat").read().split(") ")[1][0] == "Z":
+            break
+    except OSError:
+        break
+    time.sleep(0.01)
 """
 
 

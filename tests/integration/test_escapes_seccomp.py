@@ -147,10 +147,11 @@ sys.stdin.read()
 
 
 def test_v1_memory_limit_cannot_be_lifted_from_a_new_user_namespace(start, tdir):
-    limit_file = "/sys/fs/cgroup/memory/cell-escape-v1mem/memory.limit_in_bytes"
+    name = f"escape-v1mem-{os.getpid()}"  # unique: another test session may run at once
+    limit_file = f"/sys/fs/cgroup/memory/cell-{name}/memory.limit_in_bytes"
     if not os.path.isdir("/sys/fs/cgroup/memory"):
         pytest.skip("no v1 memory hierarchy")
-    c = start(["run", "--name", "escape-v1mem", "--memory", "64m", "--",
+    c = start(["run", "--name", name, "--memory", "64m", "--",
                "python3", "-c", LIMITS_ATTACK])
     c.wait_for("done")
     with open(limit_file) as f:

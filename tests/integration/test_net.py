@@ -170,10 +170,11 @@ def test_net_ns_path_joins_a_pinned_namespace(netns):
 
 
 def test_net_container_joins_another_containers_network(netns):
-    a = netns.start(["run", "--net", "bridge", "--name", "netowner", "--", "sh", "-c",
+    owner = f"netowner-{os.getpid()}"  # unique: another test session may run at once
+    a = netns.start(["run", "--net", "bridge", "--name", owner, "--", "sh", "-c",
                      "echo READY; cat >/dev/null"])
     wait_ready(a)
-    r = netns.cell(["run", "--net", "container:netowner", "--", "ip", "-4", "-o", "addr",
+    r = netns.cell(["run", "--net", f"container:{owner}", "--", "ip", "-4", "-o", "addr",
                     "show", "eth0"])
     assert r.returncode == 0, r.stderr
     assert "10.88.0.2/16" in r.stdout
