@@ -42,3 +42,68 @@ def test_mounts_appear_in_mountinfo_in_the_order_config_json_lists_them(root, bu
     # the first appearance of each listed destination, in mountinfo's order
     seen = [p for i, p in enumerate(points) if p in listed and p not in points[:i]]
     assert seen == listed, points
+
+
+# ------------------------------------------------------------------ hooks
+
+
+def saving_hook(tdir, name, status=0):
+    """A host hook that saves the state it reads on stdin to tdir/NAME.json."""
+    return {"path": hook(tdir, name, f"cat > {tdir}/{name}.json\nexit {status}\n")}
+
+
+def saved(tdir, name):
+    return json.loads((tdir / f"{name}.json").read_text())
+
+
+def test_each_hook_reads_the_status_the_spec_gives_it_and_failing_post_hooks_only_warn(
+        root, bundle, tdir):
+    """config.md: the state on a hook's stdin; a failing poststart or poststop hook
+    is a warning, and the remaining hooks and the lifecycle go on."""
+    hooks = {
+        "prestart": [saving_hook(tdir, "prestart")],
+        "createRuntime": [saving_hook(tdir, "createRuntime")],
+        # in the container's namespaces before pivot_root: the host's paths
+        "createContainer": [{"path": "/bin/sh",
+                             "args": ["sh", "-c", f"cat > {tdir}/createContainer.json"]}],
+        # inside the container's root
+        "startContainer": [{"path": "/bin/sh",
+                            "args": ["sh", "-c", "cat > /tmp/startContainer.json"]}],
+        "poststart": [saving_hook(tdir, "poststart0", 1), saving_hook(tdir, "poststart1")],
+        "poststop": [saving_hook(tdir, "poststop0", 2), saving_hook(tdir, "poststop1")],
+    }
+    b = bundle(["sleep", "30"], edit=lambda c: c.update(hooks=hooks))
+    ok(oci(root, "create", "--bundle", b, "hk1"))
+    try:
+        pid = json.loads(ok(oci(root, "state", "hk1")))["pid"]
+        for name in ("prestart", "createRuntime", "createContainer"):
+            st = saved(tdir, name)
+            assert (st["id"], st["status"], st["pid"]) == ("hk1", "creating", pid), name
+        res = oci(root, "start", "hk1")
+        assert res.returncode == 0, res.stderr
+        assert "hooks.poststart[0]" in res.stderr and "warning" in res.stderr
+        inner = f"/proc/{pid}/root/tmp/startContainer.json"
+        assert json.loads(open(inner).read())["status"] == "created"
+        assert saved(tdir, "poststart0")["status"] == "running"
+        assert saved(tdir, "poststart1")["status"] == "running"
+        assert json.loads(ok(oci(root, "state", "hk1")))["status"] == "running"
+        ok(oci(root, "kill", "hk1", "KILL"))
+    finally:
+        res = oci(root, "delete", "--force", "hk1")
+    assert res.returncode == 0, res.stderr
+    assert "hooks.poststop[0]" in res.stderr
+    assert not (root / "hk1").exists()
+    assert saved(tdir, "poststop0")["status"] == "stopped"
+    assert saved(tdir, "poststop1")["status"] == "stopped"
+
+
+def test_run_goes_on_past_a_failing_poststart_and_poststop_hook(root, bundle, tdir):
+    hooks = {"poststart": [saving_hook(tdir, "ps0", 1), saving_hook(tdir, "ps1")],
+             "poststop": [saving_hook(tdir, "pst0", 1), saving_hook(tdir, "pst1")]}
+    b = bundle(["sh", "-c", "exit 7"], edit=lambda c: c.update(hooks=hooks))
+    res = oci(root, "run", "--bundle", b, "hk2")
+    assert res.returncode == 7, res.stderr
+    assert "hooks.poststart[0]" in res.stderr and "hooks.poststop[0]" in res.stderr
+    assert [saved(tdir, n)["status"] for n in ("ps0", "ps1", "pst0", "pst1")] == \
+        ["running", "running", "stopped", "stopped"]
+    assert list(root.iterdir()) == []
