@@ -107,3 +107,22 @@ def test_run_goes_on_past_a_failing_poststart_and_poststop_hook(root, bundle, td
     assert [saved(tdir, n)["status"] for n in ("ps0", "ps1", "pst0", "pst1")] == \
         ["running", "running", "stopped", "stopped"]
     assert list(root.iterdir()) == []
+
+
+# ------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "1.0.0-", "01.0.0"])
+@pytest.mark.parametrize("command", ["create", "run"])
+def test_oci_version_that_is_not_semver_is_refused_by_its_json_path(root, bundle, version,
+                                                                      command):
+    """config.md: ociVersion "MUST be in SemVer v2.0.0 format"."""
+    b = bundle(["true"], edit=lambda c: c.update(ociVersion=version))
+    assert_cell_error(oci(root, command, "--bundle", b, "v1"), 125, "ociVersion:",
+                      f'"{version}"', "semantic version")
+    assert list(root.iterdir()) == [] and cgroup_dirs("v1") == []
+
+
+def test_oci_version_with_pre_release_and_build_is_accepted(root, bundle):
+    b = bundle(["true"], edit=lambda c: c.update(ociVersion="1.2.0-rc.1+cell.7"))
+    ok(oci(root, "run", "--bundle", b, "v2"))
