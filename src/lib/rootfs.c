@@ -233,11 +233,21 @@ static int pivot(const struct cell_spec *spec, struct cell_error *err)
 	}
 	if (!is_host_root(spec) && chdir("/") < 0)
 		return cell_error_set(err, errno, "chdir /");
-	/* As given: "shared" marks the root mount only, "rshared" every mount. */
-	if (spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE)) {
-		if (mount(NULL, "/", NULL, spec->linux.rootfs_propagation, NULL) < 0)
-			return cell_error_set(err, errno, "linux.rootfsPropagation");
-	}
+	return 0;
+}
+
+/*
+ * linux.rootfsPropagation, as given: "shared" marks the root mount only,
+ * "rshared" every mount; private they are already (enter_root). Last, after
+ * the masked and read-only paths: once the root is unbindable, so that a bind
+ * of / fails with EINVAL (mount(2)), no /dev/null could be bound from it.
+ */
+static int root_propagation(const struct cell_spec *spec, struct cell_error *err)
+{
+	if (!(spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE | MS_UNBINDABLE)))
+		return 0;
+	if (mount(NULL, "/", NULL, spec->linux.rootfs_propagation, NULL) < 0)
+		return cell_error_set(err, errno, "linux.rootfsPropagation");
 	return 0;
 }
 
@@ -434,7 +444,7 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 	if ((r = mask_paths(spec->linux.masked_paths, err)) < 0 ||
 	    (r = readonly_paths(spec->linux.readonly_paths, err)) < 0)
 		return r;
-	return 0;
+	return root_propagation(spec, err);
 }
 
 /*

@@ -126,3 +126,28 @@ def test_oci_version_that_is_not_semver_is_refused_by_its_json_path(root, bundle
 def test_oci_version_with_pre_release_and_build_is_accepted(root, bundle):
     b = bundle(["true"], edit=lambda c: c.update(ociVersion="1.2.0-rc.1+cell.7"))
     ok(oci(root, "run", "--bundle", b, "v2"))
+
+
+# ---------------------------------------------------- rootfsPropagation
+
+
+@pytest.mark.parametrize("propagation", ["unbindable", "runbindable"])
+def test_unbindable_root_cannot_be_bind_mounted(root, bundle, propagation):
+    """config-linux.md rootfsPropagation: the root mount itself is made unbindable
+    (as runc does after pivot_root), so MS_BIND of / fails with EINVAL."""
+    caps = ["CAP_SYS_ADMIN"]
+
+    def edit(c):
+        c["linux"]["rootfsPropagation"] = propagation
+        c["process"]["capabilities"] = {k: caps for k in ("bounding", "effective",
+                                                          "permitted")}
+    b = bundle(["sh", "-c",
+                "mkdir -p /mnt/s /mnt/t /mnt/r; mount -t tmpfs s /mnt/s && "
+                "mount --bind /mnt/s /mnt/t && echo tmp-bound; "
+                "mount --bind / /mnt/r 2>&1; awk '$5 == \"/\"' /proc/self/mountinfo"],
+               edit=edit)
+    out = ok(oci(root, "run", "--bundle", b, "ub1"))
+    assert "tmp-bound" in out  # binds are allowed: only the root mount refuses them
+    assert "Invalid argument" in out, out
+    top = mountinfo(out.split("\n", 2)[2])
+    assert len(top) == 1 and "unbindable" in top[0]["tags"], out
