@@ -412,15 +412,41 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 	return finish_root(spec, rootfd, err);
 }
 
+/*
+ * No mount namespace of its own (config-linux.md: the runtime's is kept):
+ * whatever cell mounted would be mounted on the host, so nothing is (spec
+ * validation refuses mounts[] and the rest), and the root is entered with
+ * chroot(2), as runc does without CLONE_NEWNS.
+ */
+static int chroot_root(const struct cell_spec *spec, const struct cell_rootfs_calls *calls,
+		       struct cell_error *err)
+{
+	int r;
+
+	if (calls->before_pivot && (r = calls->before_pivot(calls->ctx, err)) < 0)
+		return r;
+	/* through the host's /proc: the new root may have none */
+	if ((r = cell_sysctl_apply(spec, err)) < 0)
+		return r;
+	if (is_host_root(spec))
+		return 0;
+	if (chroot(spec->root.path) < 0)
+		return cell_error_set(err, errno, "chroot %s", spec->root.path);
+	if (chdir("/") < 0)
+		return cell_error_set(err, errno, "chdir / in %s", spec->root.path);
+	return 0;
+}
+
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 		      const struct cell_rootfs_prepared *p, const struct cell_rootfs_calls *calls,
 		      struct cell_error *err)
 {
-	struct host_sources hs = { .mounts = calloc(spec->n_mounts + 1, sizeof(int)),
-				   .cgroupfs = -1 };
+	struct host_sources hs = { .cgroupfs = -1 };
 	int r;
 
-	if (!hs.mounts)
+	if (!spec->linux.namespaces[CELL_NS_MNT].present)
+		return chroot_root(spec, calls, err);
+	if (!(hs.mounts = calloc(spec->n_mounts + 1, sizeof(int))))
 		return cell_error_set(err, ENOMEM, "mounts");
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		hs.mounts[i] = -1;

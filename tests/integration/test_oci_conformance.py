@@ -151,3 +151,51 @@ def test_unbindable_root_cannot_be_bind_mounted(root, bundle, propagation):
     assert "Invalid argument" in out, out
     top = mountinfo(out.split("\n", 2)[2])
     assert len(top) == 1 and "unbindable" in top[0]["tags"], out
+
+
+# ------------------------------------------------------------- namespaces
+
+NS_TYPES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
+
+
+def no_namespaces(cfg):
+    """linux.namespaces empty, and nothing a new mount namespace would be needed for."""
+    cfg["linux"]["namespaces"] = []
+    for key in ("maskedPaths", "readonlyPaths", "devices", "uidMappings", "gidMappings"):
+        cfg["linux"].pop(key, None)
+    cfg["mounts"] = []
+    cfg.pop("hostname", None)
+
+
+def test_no_namespaces_listed_means_the_runtimes_own(root, bundle, rootfs, host_mount):
+    """config-linux.md: "If a namespace type is not specified in the namespaces
+    array, the container MUST inherit the runtime namespace of that type." The
+    root is entered with chroot: cell mounts nothing, so the test binds the
+    host's /proc into the root file system itself."""
+    host_mount("--bind", "/proc", target=rootfs / "proc")
+    (rootfs / "marker").write_text("in the bundle's root\n")
+    b = bundle(["sh", "-c", f"cat /marker; for t in {' '.join(NS_TYPES)}; do "
+                "readlink /proc/self/ns/$t; done"], edit=no_namespaces)
+    with open("/proc/self/mountinfo") as f:
+        before = f.read()
+    out = ok(oci(root, "run", "--bundle", b, "nons1")).splitlines()
+    assert out[0] == "in the bundle's root"
+    assert out[1:] == [os.readlink(f"/proc/self/ns/{t}") for t in NS_TYPES]
+    with open("/proc/self/mountinfo") as f:
+        assert f.read() == before  # nothing mounted on the host
+
+
+@pytest.mark.parametrize("field, edit", [
+    ("mounts", lambda c: c.update(mounts=[{"destination": "/proc", "type": "proc",
+                                           "source": "proc"}])),
+    ("linux.maskedPaths", lambda c: c["linux"].update(maskedPaths=["/proc/kcore"])),
+    ("root.readonly", lambda c: c["root"].update(readonly=True)),
+])
+def test_without_a_mount_namespace_what_needs_mounts_is_refused(root, bundle, field, edit):
+    def both(cfg):
+        no_namespaces(cfg)
+        edit(cfg)
+    b = bundle(["true"], edit=both)
+    assert_cell_error(oci(root, "create", "--bundle", b, "nons2"), 125, field,
+                      "mount namespace")
+    assert list(root.iterdir()) == [] and cgroup_dirs("nons2") == []
