@@ -465,6 +465,9 @@ struct cell_created {
 	char *cgroup_state;
 };
 
+/* Something that went wrong without failing the operation (a poststart hook). */
+typedef void (*cell_warn_fn)(void *ctx, const struct cell_error *warning);
+
 /* Options of one run that are not part of the container's spec. */
 struct cell_run_options {
 	const char *id;		/* container id; NULL picks a random one */
@@ -493,6 +496,7 @@ struct cell_run_options {
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);
 	/* cell_run: called once the process is set up, before it execs (state.json). */
 	int (*on_created)(void *ctx, const struct cell_created *created, struct cell_error *err);
+	cell_warn_fn on_warning; /* each failing poststart hook (NULL: not reported) */
 	void *ctx;
 	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 };

@@ -45,6 +45,8 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli);
 /** cell_cli_fail() - print @err once (stderr and --log); returns 125. */
 int cell_cli_fail(const struct cell_global *g, const struct cell_error *err);
 void cell_cli_log(const struct cell_global *g, const char *level, const char *msg);
+/** cell_cli_warn() - print a warning (stderr and --log); the command goes on. */
+void cell_cli_warn(const struct cell_global *g, const char *msg);
 /** cell_cli_debug() - with --debug: a line to --log (or stderr). */
 __attribute__((format(printf, 2, 3))) void cell_cli_debug(const struct cell_global *g,
 							  const char *fmt, ...);

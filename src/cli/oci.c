@@ -37,6 +37,38 @@ int cell_cli_fail(const struct cell_global *g, const struct cell_error *err)
 	return CELL_EXIT_FAILURE;
 }
 
+void cell_cli_warn(const struct cell_global *g, const char *msg)
+{
+	fprintf(stderr, "cell: warning: %s\n", msg);
+	cell_cli_log(g, "warning", msg);
+}
+
+/*
+ * poststart and poststop: every hook runs, each failure is a warning
+ * (config.md), and the command goes on.
+ */
+static void warn_hook(void *ctx, const struct cell_error *e)
+{
+	cell_cli_warn(ctx, e->msg);
+}
+
+static void run_hooks_warning(const struct cell_global *g, const struct cell_spec *spec,
+			      enum cell_hook_kind kind, const char *id, pid_t pid,
+			      const char *status, const char *bundle)
+{
+	cleanup_free char *state = NULL;
+	struct cell_error e = { 0 };
+
+	if (!spec->hooks.n[kind])
+		return;
+	if (!(state = cell_hook_state_json(id, pid, status, bundle, spec))) {
+		cell_error_set(&e, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
+		warn_hook((void *)g, &e);
+		return;
+	}
+	cell_hooks_run_all(spec, kind, state, warn_hook, (void *)g);
+}
+
 void cell_cli_debug(const struct cell_global *g, const char *fmt, ...)
 {
 	char msg[1024];
@@ -240,6 +272,11 @@ struct oci_launch {
 	bool save_config;	/* on_created writes config.json too */
 };
 
+static void warn_launch(void *ctx, const struct cell_error *e)
+{
+	cell_cli_warn(((struct oci_launch *)ctx)->g, e->msg);
+}
+
 static int on_created(void *ctx, const struct cell_created *c, struct cell_error *err)
 {
 	struct oci_launch *l = ctx;
@@ -396,6 +433,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	l.id = cli->name ? cli->name : id;
 	opts.id = l.id;
 	opts.ctx = &l;
+	opts.on_warning = warn_launch;
 	memcpy(opts.pin_paths, cli->pin, sizeof(opts.pin_paths));
 	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
 	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0)
@@ -424,14 +462,8 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 			"(linux.resources.memory.limit %lld bytes)\n",
 			(long long)cli->spec.linux.resources.memory_limit);
 	/* runc run deletes what it ran: poststop hooks, then the state */
-	if (cli->spec.hooks.n[CELL_HOOK_POSTSTOP]) {
-		cleanup_free char *state = cell_hook_state_json(l.id, result.pid, "stopped",
-								cli->bundle, &cli->spec);
-		struct cell_error hook_err = { 0 };
-
-		if (state && cell_hooks_run(&cli->spec, CELL_HOOK_POSTSTOP, state, &hook_err) < 0)
-			fprintf(stderr, "cell: warning: %s\n", hook_err.msg);
-	}
+	run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTOP, l.id, result.pid, "stopped",
+			  cli->bundle);
 	if (!cli->keep)
 		remove_state(g, l.id);
 	return cell_exit_status(result.wait_status);
@@ -547,13 +579,7 @@ int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
 	unlink(fifo);
 	cell_cli_debug(g, "started %s (pid %d)", id, (int)st.pid);
 	if (cell_cli_load_config(g->root, id, &spec, &err) == 0) {
-		if (spec.hooks.n[CELL_HOOK_POSTSTART]) {
-			cleanup_free char *state = cell_hook_state_json(id, st.pid, "running",
-									st.bundle, &spec);
-
-			if (state && cell_hooks_run(&spec, CELL_HOOK_POSTSTART, state, &err) < 0)
-				fprintf(stderr, "cell: warning: %s\n", err.msg);
-		}
+		run_hooks_warning(g, &spec, CELL_HOOK_POSTSTART, id, st.pid, "running", st.bundle);
 		cell_spec_free(&spec);
 	}
 	cell_state_free(&st);
@@ -784,14 +810,7 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 		goto out;
 	}
 	if (cell_cli_load_config(g->root, id, &spec, err) == 0) {
-		if (spec.hooks.n[CELL_HOOK_POSTSTOP]) {
-			cleanup_free char *state = cell_hook_state_json(id, st.pid, "stopped",
-									st.bundle, &spec);
-			struct cell_error hook_err = { 0 };
-
-			if (state && cell_hooks_run(&spec, CELL_HOOK_POSTSTOP, state, &hook_err) < 0)
-				fprintf(stderr, "cell: warning: %s\n", hook_err.msg);
-		}
+		run_hooks_warning(g, &spec, CELL_HOOK_POSTSTOP, id, st.pid, "stopped", st.bundle);
 		cell_spec_free(&spec);
 	}
 	cell_error_reset(err);

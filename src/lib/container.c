@@ -279,6 +279,13 @@ static bool needs_go(const struct run_ctx *c)
 	       has_pins(c) || cell_net_needs_parent(c->spec);
 }
 
+/* The state a hook reads on stdin (malloc'd; NULL: no memory). */
+static char *hook_state(const struct run_ctx *c, const char *status)
+{
+	return cell_hook_state_json(c->opts->id ? c->opts->id : c->id, c->host_pid, status,
+				    c->opts->bundle, c->spec);
+}
+
 static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const char *status,
 			    struct cell_error *err)
 {
@@ -286,8 +293,7 @@ static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const c
 
 	if (!c->spec->hooks.n[kind])
 		return 0;
-	state = cell_hook_state_json(c->opts->id ? c->opts->id : c->id, c->host_pid, status,
-				     c->opts->bundle, c->spec);
+	state = hook_state(c, status);
 	if (!state)
 		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
 	return cell_hooks_run(c->spec, kind, state, err);
@@ -560,9 +566,18 @@ static int record_created(struct run_ctx *c, struct cell_error *err)
 /* runtime.md: poststart once the process runs; a failing hook is only worth a warning. */
 static void started(struct run_ctx *c)
 {
-	struct cell_error hook_err = { 0 };
+	cleanup_free char *state = NULL;
+	struct cell_error e = { 0 };
 
-	(void)run_parent_hooks(c, CELL_HOOK_POSTSTART, "running", &hook_err);
+	if (!c->spec->hooks.n[CELL_HOOK_POSTSTART])
+		return;
+	if (!(state = hook_state(c, "running"))) {
+		cell_error_set(&e, ENOMEM, "hooks.poststart");
+		if (c->opts->on_warning)
+			c->opts->on_warning(c->opts->ctx, &e);
+		return;
+	}
+	cell_hooks_run_all(c->spec, CELL_HOOK_POSTSTART, state, c->opts->on_warning, c->opts->ctx);
 }
 
 static void record_child_error(struct run_ctx *c, const struct cell_error *e)

@@ -280,6 +280,13 @@ char *cell_hook_state_json(const char *id, pid_t pid, const char *status, const 
 /** cell_hooks_run() - run the hooks of @kind in order; the first failure stops them. */
 int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
 		   struct cell_error *err);
+/**
+ * cell_hooks_run_all() - run every hook of @kind in order, whatever the ones
+ * before it did (poststart, poststop); @warn (may be NULL) gets each failure.
+ * Return: how many failed.
+ */
+size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind,
+			  const char *state, cell_warn_fn warn, void *ctx);
 
 /* ---- init.c ---- */
 

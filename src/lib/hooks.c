@@ -134,3 +134,26 @@ int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const
 			return r;
 	return 0;
 }
+
+/*
+ * config.md, poststart and poststop: "If the hook returns an error, the
+ * runtime MUST log a warning, but the remaining hooks and lifecycle continue
+ * as if the hook had succeeded."
+ */
+size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind,
+			  const char *state, cell_warn_fn warn, void *ctx)
+{
+	const struct cell_hooks *h = &spec->hooks;
+	size_t failed = 0;
+
+	for (size_t i = 0; i < h->n[kind]; i++) {
+		struct cell_error e = { 0 };
+
+		if (run_one(&h->list[kind][i], state, cell_hook_kind_name(kind), i, &e) < 0) {
+			failed++;
+			if (warn)
+				warn(ctx, &e);
+		}
+	}
+	return failed;
+}

@@ -233,11 +233,21 @@ static int pivot(const struct cell_spec *spec, struct cell_error *err)
 	}
 	if (!is_host_root(spec) && chdir("/") < 0)
 		return cell_error_set(err, errno, "chdir /");
-	/* As given: "shared" marks the root mount only, "rshared" every mount. */
-	if (spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE)) {
-		if (mount(NULL, "/", NULL, spec->linux.rootfs_propagation, NULL) < 0)
-			return cell_error_set(err, errno, "linux.rootfsPropagation");
-	}
+	return 0;
+}
+
+/*
+ * linux.rootfsPropagation, as given: "shared" marks the root mount only,
+ * "rshared" every mount; private they are already (enter_root). Last, after
+ * the masked and read-only paths: once the root is unbindable, so that a bind
+ * of / fails with EINVAL (mount(2)), no /dev/null could be bound from it.
+ */
+static int root_propagation(const struct cell_spec *spec, struct cell_error *err)
+{
+	if (!(spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE | MS_UNBINDABLE)))
+		return 0;
+	if (mount(NULL, "/", NULL, spec->linux.rootfs_propagation, NULL) < 0)
+		return cell_error_set(err, errno, "linux.rootfsPropagation");
 	return 0;
 }
 
@@ -245,10 +255,11 @@ static int pivot(const struct cell_spec *spec, struct cell_error *err)
  * Everything cell takes from the host is taken before it mounts anything:
  * the host's root may be the container's, and a --bind of the host's /tmp
  * must not find the container's tmpfs, nor a read-write bind the read-only
- * root. Binds become detached clones of their source (idmapped ones were
- * cloned by the parent); fs mounts that may fall back to the host's keep an
- * O_PATH fd of it; so do the device nodes a user namespace cannot mknod and
- * the host's cgroup hierarchies.
+ * root. A bind keeps an O_PATH fd of its source, cloned in its turn
+ * (clone_in_turn), unless it must be cloned at once (clone_early); idmapped
+ * ones were cloned by the parent. fs mounts that may fall back to the host's
+ * keep an O_PATH fd of it; so do the device nodes a user namespace cannot
+ * mknod and the host's cgroup hierarchies.
  */
 struct host_sources {
 	int *mounts;		/* per spec mount, -1 if none */
@@ -256,8 +267,19 @@ struct host_sources {
 	int cgroupfs;		/* the host's /sys/fs/cgroup, when a cgroup mount is listed */
 };
 
-static int take_source(const struct cell_mount *m, int prepared, struct host_sources *hs,
-		       int *out, struct cell_error *err)
+/*
+ * A bind over the host's root is cloned before the container's mounts cover
+ * its source; a slave or shared one while its source is still in the host's
+ * peer group (enter_root makes every mount private or a slave). A directory
+ * root's other binds need nothing of the kind.
+ */
+static bool clone_early(const struct cell_spec *spec, const struct cell_mount_opts *o)
+{
+	return is_host_root(spec) || o->propagation & (MS_SHARED | MS_SLAVE);
+}
+
+static int take_source(const struct cell_spec *spec, const struct cell_mount *m, int prepared,
+		       struct host_sources *hs, int *out, struct cell_error *err)
 {
 	struct cell_mount_opts o;
 	int r;
@@ -280,6 +302,10 @@ static int take_source(const struct cell_mount *m, int prepared, struct host_sou
 	cleanup_close int fd = open(m->source, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return cell_error_set(err, errno, "bind source %s", m->source);
+	if (!clone_early(spec, &o)) {
+		*out = take_fd(&fd);
+		return 0;
+	}
 	*out = cell_clone_tree(fd, o.recursive);
 	if (*out < 0)
 		return cell_error_set(err, -*out, "bind source %s", m->source);
@@ -295,15 +321,48 @@ static int take_sources(const struct cell_spec *spec, bool in_userns,
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		int prepared = p && p->trees ? p->trees[i] : -1;
 
-		if ((r = take_source(&spec->mounts[i], prepared, hs, &hs->mounts[i], err)) < 0)
+		if ((r = take_source(spec, &spec->mounts[i], prepared, hs, &hs->mounts[i],
+				     err)) < 0)
 			return r;
 	}
 	return cell_host_devices_open(spec, in_userns, dev_kind(spec), &hs->devices, err);
 }
 
-static int mount_all(const struct cell_spec *spec, int rootfd, struct host_sources *hs,
-		     bool in_userns, const char *label, const struct cell_rootfs_calls *calls,
-		     struct cell_error *err)
+/*
+ * config.md: "The runtime MUST mount entries in the listed order", and since
+ * Linux 6.8 mountinfo lists a namespace's mounts by mount id, which open_tree
+ * gives out when it clones: a bind cloned before the root bind and /proc
+ * would be listed before them. So a directory root's binds are cloned in
+ * their turn: from their source (as runc binds by path, after the root), or,
+ * if cloned early (an idmapped or slave bind), again from that clone. Linux
+ * clones a detached tree since 6.15, and only one made in the caller's
+ * mount namespace (not the parent's idmapped trees); otherwise the early
+ * clone is attached as it is. Dropping an early clone waits for an RCU
+ * grace period (about 0.15 ms here), which is why the binds over the host's
+ * root, a start-path case of its own, keep their early clone and place.
+ */
+static int clone_in_turn(const struct cell_spec *spec, const struct cell_mount *m, int prepared,
+			 int *fd, struct cell_error *err)
+{
+	struct cell_mount_opts o;
+	int tree;
+
+	if (is_host_root(spec) || cell_mount_options_parse(m, &o, NULL) < 0 || !o.bind ||
+	    o.flags & MS_REMOUNT)
+		return 0;
+	tree = cell_clone_tree(*fd, o.recursive);
+	if (tree == -EINVAL && (prepared >= 0 || clone_early(spec, &o)))
+		return 0; /* a detached tree this kernel (or namespace) will not clone */
+	if (tree < 0)
+		return cell_error_set(err, -tree, "bind source %s", m->source);
+	safe_close(*fd);
+	*fd = tree;
+	return 0;
+}
+
+static int mount_all(const struct cell_spec *spec, int rootfd,
+		     const struct cell_rootfs_prepared *p, struct host_sources *hs, bool in_userns,
+		     const char *label, const struct cell_rootfs_calls *calls, struct cell_error *err)
 {
 	bool cgroupns = spec->linux.namespaces[CELL_NS_CGROUP].present;
 	bool placed = !calls->before_cgroup;
@@ -322,7 +381,8 @@ static int mount_all(const struct cell_spec *spec, int rootfd, struct host_sourc
 			r = cell_mount_options_parse(m, &o, err) < 0
 				    ? -EINVAL
 				    : cell_mount_cgroup(rootfd, m, &o, hs->cgroupfs, cgroupns, err);
-		else
+		else if ((r = clone_in_turn(spec, m, p && p->trees ? p->trees[i] : -1,
+					    &hs->mounts[i], err)) == 0)
 			r = cell_mount_one(rootfd, m, hs->mounts[i], in_userns, label, err);
 		if (r < 0)
 			return r;
@@ -346,21 +406,47 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 	cleanup_close int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cell_error_set(err, errno, "open root %s", spec->root.path);
-	if ((r = mount_all(spec, rootfd, hs, in_userns, label, calls, err)) < 0 ||
+	if ((r = mount_all(spec, rootfd, p, hs, in_userns, label, calls, err)) < 0 ||
 	    (r = cell_make_devices(rootfd, spec, dev_kind(spec), &hs->devices, err)) < 0)
 		return r;
 	return finish_root(spec, rootfd, err);
+}
+
+/*
+ * No mount namespace of its own (config-linux.md: the runtime's is kept):
+ * whatever cell mounted would be mounted on the host, so nothing is (spec
+ * validation refuses mounts[] and the rest), and the root is entered with
+ * chroot(2), as runc does without CLONE_NEWNS.
+ */
+static int chroot_root(const struct cell_spec *spec, const struct cell_rootfs_calls *calls,
+		       struct cell_error *err)
+{
+	int r;
+
+	if (calls->before_pivot && (r = calls->before_pivot(calls->ctx, err)) < 0)
+		return r;
+	/* through the host's /proc: the new root may have none */
+	if ((r = cell_sysctl_apply(spec, err)) < 0)
+		return r;
+	if (is_host_root(spec))
+		return 0;
+	if (chroot(spec->root.path) < 0)
+		return cell_error_set(err, errno, "chroot %s", spec->root.path);
+	if (chdir("/") < 0)
+		return cell_error_set(err, errno, "chdir / in %s", spec->root.path);
+	return 0;
 }
 
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 		      const struct cell_rootfs_prepared *p, const struct cell_rootfs_calls *calls,
 		      struct cell_error *err)
 {
-	struct host_sources hs = { .mounts = calloc(spec->n_mounts + 1, sizeof(int)),
-				   .cgroupfs = -1 };
+	struct host_sources hs = { .cgroupfs = -1 };
 	int r;
 
-	if (!hs.mounts)
+	if (!spec->linux.namespaces[CELL_NS_MNT].present)
+		return chroot_root(spec, calls, err);
+	if (!(hs.mounts = calloc(spec->n_mounts + 1, sizeof(int))))
 		return cell_error_set(err, ENOMEM, "mounts");
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		hs.mounts[i] = -1;
@@ -384,7 +470,7 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
 	if ((r = mask_paths(spec->linux.masked_paths, err)) < 0 ||
 	    (r = readonly_paths(spec->linux.readonly_paths, err)) < 0)
 		return r;
-	return 0;
+	return root_propagation(spec, err);
 }
 
 /*

@@ -409,6 +409,38 @@ static int validate_mounts(const struct cell_spec *spec, struct cell_error *err)
 	return 0;
 }
 
+/*
+ * config-linux.md: a namespace not listed is the runtime's. Without a mount
+ * namespace of its own the container shares the host's mount table, where
+ * cell mounts nothing (cell_rootfs_setup enters the root with chroot, as
+ * runc does): what only a mount can give is refused, as runc refuses
+ * maskedPaths and readonlyPaths ("unable to restrict sys entries without a
+ * private MNT namespace").
+ */
+static int validate_host_mounts(const struct cell_spec *spec, struct cell_error *err)
+{
+	const struct cell_linux *l = &spec->linux;
+	const char *field = NULL;
+
+	if (spec->n_mounts)
+		field = "mounts";
+	else if (spec->root.readonly)
+		field = "root.readonly";
+	else if (l->masked_paths && l->masked_paths[0])
+		field = "linux.maskedPaths";
+	else if (l->readonly_paths && l->readonly_paths[0])
+		field = "linux.readonlyPaths";
+	else if (l->n_devices)
+		field = "linux.devices";
+	else if (l->rootfs_propagation & (MS_SHARED | MS_SLAVE | MS_UNBINDABLE))
+		field = "linux.rootfsPropagation";
+	if (!field)
+		return 0;
+	return cell_error_set(err, 0, "%s: needs mounts, and so a new mount namespace "
+			      "(linux.namespaces has no \"mount\": the container shares the "
+			      "host's mounts)", field);
+}
+
 static int validate_namespaces(const struct cell_spec *spec, struct cell_error *err)
 {
 	const struct cell_linux *l = &spec->linux;
@@ -429,8 +461,8 @@ static int validate_namespaces(const struct cell_spec *spec, struct cell_error *
 		return cell_error_set(err, 0, "hostname: setting it needs a new uts namespace");
 	if ((l->monotonic.present || l->boottime.present) && !l->namespaces[CELL_NS_TIME].present)
 		return cell_error_set(err, 0, "linux.timeOffsets: need a new time namespace");
-	if (!l->namespaces[CELL_NS_MNT].present)
-		return cell_error_set(err, 0, "linux.namespaces: cell needs a new mount namespace");
+	if (!l->namespaces[CELL_NS_MNT].present && (r = validate_host_mounts(spec, err)) < 0)
+		return r;
 	if (geteuid() != 0 && !userns)
 		return cell_error_set(err, EPERM, "linux.namespaces: an unprivileged user can "
 				      "create namespaces only inside a new user namespace");

@@ -1288,6 +1288,45 @@ static void read_cell_annotations(struct cell_spec *spec)
 	}
 }
 
+/*
+ * One dot-separated identifier of SemVer 2.0.0 (semver.org, its BNF):
+ * [0-9A-Za-z-]+, and a number without leading zeros where @numeric (the
+ * version's three numbers) or where it is all digits in a pre-release.
+ * Return: the character after it, or NULL.
+ */
+static const char *semver_identifier(const char *s, bool numeric, bool pre_release)
+{
+	size_t n = strspn(s, "0123456789");
+	size_t len = numeric ? n
+			     : strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz"
+					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ-");
+
+	if (!len || ((numeric || (pre_release && n == len)) && n > 1 && s[0] == '0'))
+		return NULL;
+	return s + len;
+}
+
+/* Identifiers separated by dots: a pre-release's or build metadata's. */
+static const char *semver_dotted(const char *s, bool pre_release)
+{
+	while ((s = semver_identifier(s, false, pre_release)) && *s == '.')
+		s++;
+	return s;
+}
+
+/* config.md: ociVersion "MUST be in SemVer v2.0.0 format" (1.0.2, 1.1.0-rc.1+dev). */
+static bool is_semver(const char *s)
+{
+	for (int i = 0; i < 3; i++)
+		if ((i && *s++ != '.') || !(s = semver_identifier(s, true, false)))
+			return false;
+	if (*s == '-' && !(s = semver_dotted(s + 1, true)))
+		return false;
+	if (*s == '+' && !(s = semver_dotted(s + 1, false)))
+		return false;
+	return !*s;
+}
+
 int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, const char *name,
 			struct cell_error *err)
 {
@@ -1308,6 +1347,11 @@ int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, co
 	if ((r = read_string(&p, root, "ociVersion", &spec->oci_version)) <= 0) {
 		if (r == 0)
 			r = cell_error_set(err, 0, "ociVersion: required");
+		goto out;
+	}
+	if (!is_semver(spec->oci_version)) {
+		r = cell_error_set(err, 0, "ociVersion: \"%.64s\" is not a semantic version "
+				   "(MAJOR.MINOR.PATCH, semver.org 2.0.0)", spec->oci_version);
 		goto out;
 	}
 	if ((r = read_root(&p, root, spec)) < 0 || (r = read_process(&p, root, &spec->process)) < 0 ||

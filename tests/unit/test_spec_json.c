@@ -161,9 +161,9 @@ static void test_bad_examples_name_the_json_path(void **state)
 	assert_int_equal(cell_read_file(path, &t2, &len, &err), 0);
 	assert_int_not_equal(cell_spec_from_json(&s, t2, len, "x", &err), 0);
 	assert_string_equal(err.msg, "linux.resources.rdma.mlx5_1.hcaHandles: expected an integer");
-	expect_error("{\"ociVersion\":\"1\",\"linux\":{\"netDevices\":{\"eth0\":{\"name\":23}}}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"netDevices\":{\"eth0\":{\"name\":23}}}}",
 		     "linux.netDevices.eth0.name: expected a string");
-	expect_error("{\"ociVersion\":\"1\",\"linux\":{\"netDevices\":{\"eth0\":1}}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"netDevices\":{\"eth0\":1}}}",
 		     "linux.netDevices.eth0: expected an object");
 	snprintf(path, sizeof(path), "%s/oci/bad-invalid-json.json", TEST_DATA);
 	assert_int_equal(cell_read_file(path, &t3, &len, &err), 0);
@@ -173,45 +173,75 @@ static void test_bad_examples_name_the_json_path(void **state)
 
 static void test_type_and_range_errors(void **state)
 {
-	expect_error("{\"ociVersion\":\"1.0\",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1g\"}}}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"memory\":"
+		     "{\"limit\":\"1g\"}}}}",
 		     "linux.resources.memory.limit: expected an integer");
 	expect_error("{}", "ociVersion: required");
 	expect_error("[1]", "config.json: expected a JSON object");
-	expect_error("{\"ociVersion\":\"1\",\"process\":{\"cwd\":\"/\"}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"process\":{\"cwd\":\"/\"}}",
 		     "process.args: at least one argument is required");
-	expect_error("{\"ociVersion\":\"1\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"tmp\"}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"tmp\"}}",
 		     "process.cwd: 'tmp' is not an absolute path");
-	expect_error("{\"ociVersion\":\"1\",\"process\":{\"args\":[\"sh\",3],\"cwd\":\"/\"}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"sh\",3],\"cwd\":\"/\"}}",
 		     "process.args[1]: expected a string");
-	expect_error("{\"ociVersion\":\"1\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
+	expect_error("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
 		     "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_FLY\"]}}}",
 		     "process.capabilities.bounding[1]: unknown capability 'CAP_FLY'");
-	expect_error("{\"ociVersion\":\"1\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
+	expect_error("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
 		     "\"rlimits\":[{\"type\":\"RLIMIT_NOPE\",\"soft\":1,\"hard\":1}]}}",
 		     "process.rlimits[0].type: unknown value 'RLIMIT_NOPE'");
-	expect_error("{\"ociVersion\":\"1\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
+	expect_error("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
 		     "\"oomScoreAdj\":1001}}",
 		     "process.oomScoreAdj: 1001 is out of range (-1000..1000)");
-	expect_error("{\"ociVersion\":\"1\",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
+	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
 		     "{\"type\":\"net\"}]}}",
 		     "linux.namespaces[1].type: unknown namespace type 'net'");
-	expect_error("{\"ociVersion\":\"1\",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
+	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
 		     "{\"type\":\"pid\"}]}}",
 		     "linux.namespaces[1].type: namespace 'pid' is listed twice");
-	expect_error("{\"ociVersion\":\"1\",\"mounts\":[{\"type\":\"tmpfs\"}]}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"mounts\":[{\"type\":\"tmpfs\"}]}",
 		     "mounts[0]: destination is required");
-	expect_error("{\"ociVersion\":\"1\",\"linux\":{\"seccomp\":{\"defaultAction\":"
+	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"seccomp\":{\"defaultAction\":"
 		     "\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"NOPE\"}]}}}",
 		     "linux.seccomp.syscalls[0].action: unknown value 'NOPE'");
-	expect_error("{\"ociVersion\":\"1\",\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,"
+	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,"
 		     "\"access\":\"rwx\"}]}}}",
 		     "linux.resources.devices[0].access: 'rwx' is not a combination of r, w and m");
-	expect_error("{\"ociVersion\":\"1\",\"hooks\":{\"prestart\":[{\"path\":\"hook\"}]}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"hooks\":{\"prestart\":[{\"path\":\"hook\"}]}}",
 		     "hooks.prestart[0].path: 'hook' is not an absolute path");
-	expect_error("{\"ociVersion\":\"1\",\"annotations\":{\"a\":1}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"annotations\":{\"a\":1}}",
 		     "annotations.a: expected a string");
-	expect_error("{\"ociVersion\":\"1\",\"ociVersion\":\"2\"}",
-		     "config.json: line 1 column 30: duplicate object key near '\"ociVersion\"'");
+	expect_error("{\"ociVersion\":\"1.0.0\",\"ociVersion\":\"2.0.0\"}",
+		     "config.json: line 1 column 34: duplicate object key near '\"ociVersion\"'");
+}
+
+/* config.md: ociVersion "MUST be in SemVer v2.0.0 format" (semver.org's BNF). */
+static void test_oci_version_must_be_a_semantic_version(void **state)
+{
+	static const char *const good[] = { "1.0.0", "0.5.0-dev", "1.0.2-rc.1", "10.20.30",
+					    "1.1.0-rc.1+build.5", "1.0.0+20130313144700",
+					    "1.0.0-alpha-a.b-c", "1.0.0-0.3.7", "1.0.0+001",
+					    "1.0.0-x-y-z.--" };
+	static const char *const bad[] = { "1", "1.0", "1.0.0.0", "01.0.0", "1.02.0", "1.0.0-",
+					   "1.0.0+", "1.0.0-01", "1.0.0-a..b", "1.0.0-a_b", "v1.0.0",
+					   "1.0.0 ", "", "1..0", "1.0.0-rc.1+", "-1.0.0", "1.0.x" };
+	char json[128], msg[256];
+	struct cell_spec s;
+	struct cell_error err = { 0 };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(json, sizeof(json), "{\"ociVersion\":\"%s\"}", good[i]);
+		if (parse(&s, json, &err) < 0)
+			fail_msg("%s: %s", good[i], err.msg);
+		assert_string_equal(s.oci_version, good[i]);
+		cell_spec_free(&s);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json), "{\"ociVersion\":\"%s\"}", bad[i]);
+		snprintf(msg, sizeof(msg), "ociVersion: \"%s\" is not a semantic version "
+			 "(MAJOR.MINOR.PATCH, semver.org 2.0.0)", bad[i]);
+		expect_error(json, msg);
+	}
 }
 
 static void test_unknown_fields_are_ignored_and_nulls_are_absent(void **state)
@@ -219,7 +249,7 @@ static void test_unknown_fields_are_ignored_and_nulls_are_absent(void **state)
 	struct cell_spec s;
 	struct cell_error err = { 0 };
 
-	assert_int_equal(parse(&s, "{\"ociVersion\":\"1\",\"future\":{\"x\":1},\"hostname\":null,"
+	assert_int_equal(parse(&s, "{\"ociVersion\":\"1.0.0\",\"future\":{\"x\":1},\"hostname\":null,"
 				   "\"linux\":{\"newThing\":[1]}}",
 			       &err),
 			 0);
@@ -232,7 +262,7 @@ static void test_pids_limit_zero_means_unlimited(void **state)
 	struct cell_spec s;
 	struct cell_error err = { 0 };
 
-	assert_int_equal(parse(&s, "{\"ociVersion\":\"1\",\"linux\":{\"resources\":{\"pids\":"
+	assert_int_equal(parse(&s, "{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"pids\":"
 				   "{\"limit\":0}}}}",
 			       &err),
 			 0);
@@ -249,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_cell_defaults_round_trip_with_extras_as_annotations),
 		cmocka_unit_test(test_bad_examples_name_the_json_path),
 		cmocka_unit_test(test_type_and_range_errors),
+		cmocka_unit_test(test_oci_version_must_be_a_semantic_version),
 		cmocka_unit_test(test_unknown_fields_are_ignored_and_nulls_are_absent),
 		cmocka_unit_test(test_pids_limit_zero_means_unlimited),
 	};
