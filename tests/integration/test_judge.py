@@ -16,7 +16,7 @@ import pytest
 
 from conftest import CELL, run_cell, _user_prefix, _env, _reset_signals
 
-PROG = os.path.join(os.path.dirname(CELL), "judge_prog")
+PROG = os.environ.get("JUDGE_PROG", os.path.join(os.path.dirname(CELL), "judge_prog"))
 MIB = 1 << 20
 
 
