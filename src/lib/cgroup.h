@@ -243,7 +243,7 @@ struct cell_cgroup_stats {
 	} memory;
 	struct {
 		uint64_t current, limit; /* limit 0: unlimited */
-		uint64_t peak;		 /* pids.peak (Linux 6.13 on v1 and v2), 0 when absent */
+		uint64_t peak;		 /* pids.peak, 0 where the kernel lacks it */
 	} pids;
 	struct {
 		struct cell_cgroup_blkio_entry *service_bytes, *serviced;
