@@ -367,40 +367,54 @@ static void on_exited(void *ctx, const struct cell_run_box *box)
  * nothing inside can swap the file between the check and the open; the
  * fstat after the open makes sure of it anyway.
  */
+/* openat2(2) that follows no symlink on the way; the fd or -errno. */
+static int open_no_symlinks(const char *path, uint64_t flags, uint64_t mode)
+{
+	struct open_how how = { .flags = flags, .mode = mode,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static bool plain_file(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_nlink == 1;
+}
+
 static int open_output(const char *path, struct cell_error *err)
 {
-	struct open_how how = { .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
 	struct stat before, after;
-	bool existed;
-	int fd;
+	int fd = open_no_symlinks(path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	bool existed = fd >= 0;
 
-	how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-	existed = fd >= 0;
-	if (existed && fstat(fd, &before) < 0)
-		return cell_error_set(err, errno, "output file %s", path), close(fd), -1;
-	safe_close(fd);
-	if (!existed && errno != ENOENT)
-		return cell_error_set(err, errno, "output file %s", path), -1;
-	if (existed && (!S_ISREG(before.st_mode) || before.st_nlink > 1))
-		return cell_error_set(err, EPERM, "output file %s: not a regular file of one "
-				      "link; refused", path), -1;
-	how.flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	how.mode = 0644;
-	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (!existed && fd != -ENOENT)
+		return cell_error_set(err, -fd, "output file %s", path);
+	if (existed) {
+		int r = fstat(fd, &before) < 0 ? -errno : 0;
+
+		close(fd);
+		if (r < 0)
+			return cell_error_set(err, -r, "output file %s", path);
+		if (!plain_file(&before))
+			return cell_error_set(err, EPERM, "output file %s: not a regular file of "
+					      "one link; refused", path);
+	}
+	fd = open_no_symlinks(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+					    O_CLOEXEC, 0644);
 	if (fd < 0)
-		return cell_error_set(err, errno, "output file %s", path), -1;
-	if (fstat(fd, &after) < 0 || !S_ISREG(after.st_mode) || after.st_nlink > 1 ||
+		return cell_error_set(err, -fd, "output file %s", path);
+	if (fstat(fd, &after) < 0 || !plain_file(&after) ||
 	    (existed && (after.st_dev != before.st_dev || after.st_ino != before.st_ino))) {
 		close(fd);
 		return cell_error_set(err, EPERM, "output file %s: changed while opened; refused",
-				      path), -1;
+				      path);
 	}
 	if (ftruncate(fd, 0) < 0) {
 		int e = errno;
 
 		close(fd);
-		return cell_error_set(err, e, "output file %s", path), -1;
+		return cell_error_set(err, e, "output file %s", path);
 	}
 	return fd;
 }
@@ -413,7 +427,7 @@ static int save_output(const char *path, const struct collected *c, struct cell_
 	if (!path)
 		return 0;
 	if ((fd = open_output(path, err)) < 0)
-		return -1;
+		return fd;
 	while (done < c->len) {
 		ssize_t n = write(fd, c->buf + done, c->len - done);
 
@@ -534,9 +548,7 @@ static int open_stdin(const char *file, struct cell_error *err)
 {
 	int fd = open(file ? file : "/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	if (fd < 0)
-		return cell_error_set(err, errno, "--stdin %s", file ? file : "/dev/null"), -1;
-	return fd;
+	return fd < 0 ? cell_error_set(err, errno, "--stdin %s", file ? file : "/dev/null") : fd;
 }
 
 /* Run @cli's box once and fill @rep; XX (with the message) when cell failed. */
