@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -468,6 +469,30 @@ struct cell_created {
 /* Something that went wrong without failing the operation (a poststart hook). */
 typedef void (*cell_warn_fn)(void *ctx, const struct cell_error *warning);
 
+struct cell_cgroup;
+
+/* What a supervisor beside cell_run's wait (cell judge) is handed. */
+struct cell_run_box {
+	pid_t pid;			/* host PID of the container's PID 1 */
+	int pidfd;			/* of PID 1: SIGKILL to it ends the whole pid namespace */
+	struct cell_cgroup *cgroup;	/* the run's cgroup, NULL when it has none */
+};
+
+/*
+ * A supervisor's hooks into cell_run: @fd is polled beside the container's
+ * own fds and on_ready runs whenever it is readable; on_start runs once the
+ * process is set up and let go; on_exited once PID 1 (and with it every
+ * process of its pid namespace) has been waited for, before teardown removes
+ * the cgroup, so its figures are final.
+ */
+struct cell_run_watch {
+	int fd;
+	int (*on_start)(void *ctx, const struct cell_run_box *box, struct cell_error *err);
+	void (*on_ready)(void *ctx, const struct cell_run_box *box);
+	void (*on_exited)(void *ctx, const struct cell_run_box *box);
+	void *ctx;
+};
+
 /* Options of one run that are not part of the container's spec. */
 struct cell_run_options {
 	const char *id;		/* container id; NULL picks a random one */
@@ -499,6 +524,7 @@ struct cell_run_options {
 	cell_warn_fn on_warning; /* each failing poststart hook (NULL: not reported) */
 	void *ctx;
 	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
+	const struct cell_run_watch *watch; /* cell_run: a supervisor's hooks, or NULL */
 };
 
 
@@ -517,6 +543,9 @@ struct cell_run_result {
 	bool oom_killed;	/* the cgroup's OOM killer ended a process */
 	bool teardown_failed;	/* something cell made stayed behind; err says what */
 	pid_t pid;		/* host PID of the container's PID 1 */
+	/* PID 1's, which includes every process of its pid namespace: the kernel
+	 * makes PID 1 reap them all before it exits (pid_namespaces(7)) */
+	struct rusage rusage;
 };
 
 /**

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "judge.h"
 #include "state.h"
 #include "utils.h"
 
@@ -16,6 +17,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run       run a sandbox from flags, or an OCI bundle (cell run --help)\n"
+	"  judge     run an untrusted program with limits; a JSON verdict (cell judge --help)\n"
 	"  create    create a container from an OCI bundle, to be started later\n"
 	"  start     start a created container's process\n"
 	"  exec      run another process in a running container\n"
@@ -44,13 +46,19 @@ static const char usage[] =
 	"  --rootless true|false|auto  accepted; cell tells rootless from its euid\n"
 	"  -h, --help, -v, --version\n"
 	"\n"
-	"See cell(1), cell-run(1), cell-ns(1), cell-oci(1) and cell-gc(1).\n";
+	"See cell(1), cell-run(1), cell-judge(1), cell-ns(1), cell-oci(1) and cell-gc(1).\n";
 
 /* cell ns takes --root itself (cell ns ls --root DIR) */
 static int cell_cmd_ns_global(const struct cell_global *g, int argc, char **argv)
 {
 	(void)g;
 	return cell_cmd_ns(argc, argv);
+}
+
+static int cell_cmd_judge_global(const struct cell_global *g, int argc, char **argv)
+{
+	(void)g;
+	return cell_cmd_judge(argc, argv);
 }
 
 static int cell_cmd_gc_global(const struct cell_global *g, int argc, char **argv)
@@ -71,7 +79,7 @@ static const struct command commands[] = {
 	{ "features", cell_cmd_features }, { "ns", cell_cmd_ns_global },
 	{ "exec", cell_cmd_exec },     { "pause", cell_cmd_pause },   { "resume", cell_cmd_resume },
 	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
-	{ "gc", cell_cmd_gc_global },
+	{ "gc", cell_cmd_gc_global },   { "judge", cell_cmd_judge_global },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };
@@ -177,7 +185,8 @@ int main(int argc, char **argv)
 		/* `cell run` from flags needs no state root; the rest resolve it here */
 		if (cell_state_root(root, g.root, sizeof(g.root), &err) < 0 && strcmp(argv[optind], "run") &&
 		    strcmp(argv[optind], "spec") && strcmp(argv[optind], "features") &&
-		    strcmp(argv[optind], "ns") && strcmp(argv[optind], "gc"))
+		    strcmp(argv[optind], "ns") && strcmp(argv[optind], "gc") &&
+		    strcmp(argv[optind], "judge"))
 			return cell_cli_fail(&g, &err);
 		return commands[i].fn(&g, argc - optind, argv + optind);
 	}

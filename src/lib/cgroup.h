@@ -243,6 +243,7 @@ struct cell_cgroup_stats {
 	} memory;
 	struct {
 		uint64_t current, limit; /* limit 0: unlimited */
+		uint64_t peak;		 /* pids.peak, 0 where the kernel lacks it */
 	} pids;
 	struct {
 		struct cell_cgroup_blkio_entry *service_bytes, *serviced;
@@ -251,6 +252,16 @@ struct cell_cgroup_stats {
 	struct cell_cgroup_hugetlb_stat *hugetlb;
 	size_t n_hugetlb;
 };
+
+/* What a supervisor polls (cell judge): two small reads, not the whole of stats. */
+struct cell_cgroup_usage {
+	uint64_t cpu_ns;	/* CPU time of every process ever in the cgroup */
+	uint64_t pids;		/* processes and threads in it now */
+};
+
+/** cell_cgroup_poll_usage() - v1 cpuacct.usage and pids.current; v2 cpu.stat's usage_usec. */
+int cell_cgroup_poll_usage(const struct cell_cgroup *cg, struct cell_cgroup_usage *u,
+			   struct cell_error *err);
 
 /** cell_cgroup_stats() - read what the cgroup's controllers report; free with _stats_free(). */
 int cell_cgroup_stats(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,

@@ -222,6 +222,11 @@ static int cpu_v1(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
 	int r;
 
 	r = read_num(acct, "cpuacct.usage", &st->cpu.total, err);
+	/* nanoseconds (Linux 4.7), where cpuacct.stat has only ticks */
+	if (r == 0)
+		r = read_num(acct, "cpuacct.usage_user", &st->cpu.user, err);
+	if (r == 0)
+		r = read_num(acct, "cpuacct.usage_sys", &st->cpu.kernel, err);
 	if (r == 0)
 		r = percpu_v1(acct, st, err);
 	/* cpuacct.stat counts USER_HZ ticks (cgroup-v1/cpuacct.rst). */
@@ -229,7 +234,7 @@ static int cpu_v1(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
 		r = read_key(acct, "cpuacct.stat", "user", &user, err);
 	if (r == 0)
 		r = read_key(acct, "cpuacct.stat", "system", &system, err);
-	if (hz > 0) {
+	if (hz > 0 && !st->cpu.user && !st->cpu.kernel) {
 		st->cpu.user = user * (NSEC_PER_SEC / (uint64_t)hz);
 		st->cpu.kernel = system * (NSEC_PER_SEC / (uint64_t)hz);
 	}
@@ -280,6 +285,8 @@ int cgroup_v1_stats(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
 		r = read_num(cg->dirs[CELL_CG_PIDS], "pids.current", &st->pids.current, err);
 	if (r == 0)
 		r = read_num(cg->dirs[CELL_CG_PIDS], "pids.max", &st->pids.limit, err);
+	if (r == 0)
+		r = read_num(cg->dirs[CELL_CG_PIDS], "pids.peak", &st->pids.peak, err);
 	if (st->pids.limit == UINT64_MAX)
 		st->pids.limit = 0;
 	if (r == 0)
@@ -381,6 +388,8 @@ int cgroup_v2_stats(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
 		r = read_num(dir, "pids.current", &st->pids.current, err);
 	if (r == 0)
 		r = read_num(dir, "pids.max", &st->pids.limit, err);
+	if (r == 0)
+		r = read_num(dir, "pids.peak", &st->pids.peak, err);
 	if (st->pids.limit == UINT64_MAX)
 		st->pids.limit = 0;
 	if (r == 0)
@@ -388,4 +397,19 @@ int cgroup_v2_stats(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
 	if (r == 0)
 		r = hugetlb_stats(cg, dir, hugetlb_v2, st, err);
 	return r;
+}
+
+int cell_cgroup_poll_usage(const struct cell_cgroup *cg, struct cell_cgroup_usage *u,
+			   struct cell_error *err)
+{
+	uint64_t usec = 0;
+	int r;
+
+	if (cg->mode != CELL_CGROUP_V2) {
+		r = read_num(cg->dirs[CELL_CG_CPUACCT], "cpuacct.usage", &u->cpu_ns, err);
+		return r < 0 ? r : read_num(cg->dirs[CELL_CG_PIDS], "pids.current", &u->pids, err);
+	}
+	r = read_key(cg->dirs[0], "cpu.stat", "usage_usec", &usec, err);
+	u->cpu_ns = usec * NSEC_PER_USEC;
+	return r < 0 ? r : read_num(cg->dirs[0], "pids.current", &u->pids, err);
 }

@@ -49,6 +49,7 @@ struct run_ctx {
 	struct cell_tty_relay tty;
 	bool have_status;	/* init reported the command's status */
 	int status;
+	struct rusage rusage;	/* PID 1's, from waitid */
 	struct cell_error child_err; /* first error the container reported */
 	bool child_failed;
 	bool create;		/* cell_create: hand the process on once it is READY */
@@ -696,20 +697,46 @@ static void handle_signal(struct run_ctx *c)
 	}
 }
 
+static struct cell_run_box run_box(struct run_ctx *c)
+{
+	return (struct cell_run_box){ .pid = c->host_pid, .pidfd = c->pidfd,
+				      .cgroup = c->has_cgroup ? &c->cg : NULL };
+}
+
+/* A supervisor (opts->watch) learns the box once it runs. */
+static int start_watch(struct run_ctx *c, struct cell_error *err)
+{
+	const struct cell_run_watch *w = c->opts->watch;
+	struct cell_run_box box = run_box(c);
+
+	return w && w->on_start ? w->on_start(w->ctx, &box, err) : 0;
+}
+
+static void watch_ready(struct run_ctx *c)
+{
+	const struct cell_run_watch *w = c->opts->watch;
+	struct cell_run_box box = run_box(c);
+
+	w->on_ready(w->ctx, &box);
+}
+
 /* Wait for PID 1, relaying the terminal and signals meanwhile. */
 static int wait_container(struct run_ctx *c, struct cell_error *err)
 {
+	const struct cell_run_watch *w = c->opts->watch;
+
 	for (;;) {
-		struct pollfd p[5] = {
+		struct pollfd p[6] = {
 			{ .fd = c->pidfd, .events = POLLIN },
 			{ .fd = c->sigfd, .events = POLLIN },
 			{ .fd = c->sock, .events = POLLIN },
 			{ .fd = c->tty.master, .events = POLLIN },
 			{ .fd = c->tty.master >= 0 && c->tty.in_open ? c->tty.in_fd : -1,
 			  .events = POLLIN },
+			{ .fd = w && w->on_ready ? w->fd : -1, .events = POLLIN },
 		};
 
-		if (poll(p, 5, -1) < 0) {
+		if (poll(p, 6, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return cell_error_set(err, errno, "poll");
@@ -725,17 +752,25 @@ static int wait_container(struct run_ctx *c, struct cell_error *err)
 			c->tty.master = safe_close(c->tty.master);
 		if (p[4].revents)
 			cell_tty_relay_pump(&c->tty, c->tty.in_fd);
+		if (p[5].revents)
+			watch_ready(c);
 		if (p[0].revents)
 			break;
 	}
 	siginfo_t info = { 0 };
-	if (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &info, WEXITED) < 0)
+	/* The system call, not glibc's waitid(3): it fills PID 1's rusage too. */
+	if (syscall(SYS_waitid, P_PIDFD, c->pidfd, &info, WEXITED, &c->rusage) < 0)
 		return cell_error_set(err, errno, "wait for the container");
 	c->pid = 0;
 	/* Messages sent just before exit are still queued on the socket. */
 	while (c->sock >= 0)
 		handle_message(c, err);
 	cell_tty_relay_drain(&c->tty);
+	if (w && w->on_exited) {
+		struct cell_run_box box = run_box(c);
+
+		w->on_exited(w->ctx, &box);
+	}
 	if (!c->have_status) /* no init: PID 1 was the command */
 		c->status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
 			    : info.si_code == CLD_DUMPED ? info.si_status | WCOREFLAG
@@ -805,10 +840,11 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0 || (r = record_created(&c, err)) < 0 ||
-	    (r = wait_container(&c, err)) < 0)
+	    (r = start_watch(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
 	result->wait_status = c.status;
+	result->rusage = c.rusage;
 	/* A clean exit is not worth the read: nothing to explain */
 	result->oom_killed = c.has_cgroup && c.status != 0 && cell_cgroup_oom_killed(&c.cg);
 	if (c.child_failed) {

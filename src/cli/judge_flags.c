@@ -1,0 +1,441 @@
+/*
+ * cell — `cell judge` flags. isolate's names and letters, so a judge can
+ * switch; the box itself is `cell run`'s spec: the judge's defaults are `cell
+ * run` flags handed to its parser (one start path, one set of checks), and the
+ * limits no `cell run` flag has become process.rlimits here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "judge.h"
+#include "utils.h"
+
+const char cell_judge_usage[] =
+	"Usage: cell judge [OPTIONS] [--] COMMAND [ARG...]\n"
+	"\n"
+	"Run COMMAND as an untrusted program: all namespaces (user too), no network, the\n"
+	"host's root read-only (or --rootfs), a private writable /tmp (64m) as working directory,\n"
+	"no capabilities, no_new_privs, the default seccomp filter, at most 64 processes,\n"
+	"no core files, stdin reading EOF; then print one JSON report (--report FILE).\n"
+	"\n"
+	"Limits (isolate's names; sizes in bytes or with k, m, g):\n"
+	"  -t, --time SECONDS        CPU time of the whole process tree\n"
+	"  -w, --wall-time SECONDS   wall-clock time\n"
+	"  -x, --extra-time SECONDS  grace after a time limit before the box is killed\n"
+	"  -m, --mem SIZE            memory of the whole box (cgroup; rootless: RLIMIT_AS)\n"
+	"  -k, --stack SIZE          stack of each process (RLIMIT_STACK)\n"
+	"  -f, --fsize SIZE          size of each file written (RLIMIT_FSIZE)\n"
+	"  -p, --processes N         processes and threads at once (default 64)\n"
+	"  -n, --open-files N        open files of each process (default 64)\n"
+	"  --output-limit SIZE       bytes kept of stdout and of stderr each (default 64m);\n"
+	"                            more ends the run with status OL\n"
+	"Files and box:\n"
+	"  -i, --stdin FILE          stdin from FILE (default: reads EOF)\n"
+	"  -o, --stdout FILE         write the program's stdout to FILE (default: dropped)\n"
+	"  -r, --stderr FILE         write the program's stderr to FILE (default: dropped)\n"
+	"  -d, --dir SRC=DST[:rw]    bind host directory SRC at DST, read-only unless :rw\n"
+	"  -E, --env VAR[=VALUE]     set VAR (without a value: cell's own); nothing else is\n"
+	"                            passed but PATH\n"
+	"  -c, --chdir DIR           working directory inside (default /tmp)\n"
+	"  --rootfs DIR              this root file system (read-only) instead of the host's\n"
+	"Report:\n"
+	"  --report FILE             the JSON report to FILE instead of stdout\n"
+	"  -M, --meta FILE           isolate's meta file (key:value lines) too; - for stderr\n"
+	"  -h, --help\n"
+	"\n"
+	"Status: OK, RE (non-zero exit), SG (signal), TO (time limit; time_limit says cpu or\n"
+	"wall), ML (memory limit), OL (output limit), XX (cell failed; message says why).\n"
+	"Exit status: 0 when a report was written, 125 when not. See cell-judge(1).\n";
+
+enum { OPT_OUTPUT_LIMIT = 1000, OPT_REPORT, OPT_ROOTFS };
+
+static const struct option judge_options[] = {
+	{ "time", required_argument, NULL, 't' },
+	{ "wall-time", required_argument, NULL, 'w' },
+	{ "extra-time", required_argument, NULL, 'x' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "stack", required_argument, NULL, 'k' },
+	{ "fsize", required_argument, NULL, 'f' },
+	{ "processes", required_argument, NULL, 'p' },
+	{ "open-files", required_argument, NULL, 'n' },
+	{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
+	{ "stdin", required_argument, NULL, 'i' },
+	{ "stdout", required_argument, NULL, 'o' },
+	{ "stderr", required_argument, NULL, 'r' },
+	{ "dir", required_argument, NULL, 'd' },
+	{ "env", required_argument, NULL, 'E' },
+	{ "chdir", required_argument, NULL, 'c' },
+	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "meta", required_argument, NULL, 'M' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define JUDGE_DEFAULT_PROCESSES 64
+#define JUDGE_DEFAULT_OPEN_FILES 64
+#define JUDGE_DEFAULT_OUTPUT (64LL << 20)
+#define JUDGE_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
+/* Where a root judge's box runs on the host: nobody, as isolate runs boxes as
+ * an unprivileged uid, so a --dir SRC=DST:rw of root's stays root's. */
+#define JUDGE_ROOT_MAP "0:65534:1"
+
+/* The `cell run` argv the box is built from, and the strings it owns. */
+struct run_argv {
+	char **v;
+	size_t n, cap;
+	char **owned;
+};
+
+static int argv_add(struct run_argv *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 32;
+		char **v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = (char *)s;
+	a->v[a->n] = NULL;
+	return 0;
+}
+
+static int argv_addf(struct run_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int argv_addf(struct run_argv *a, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	if (cell_strv_append(&a->owned, s) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	free(s);
+	return argv_add(a, a->owned[cell_strv_len(a->owned) - 1]);
+}
+
+static void argv_free(struct run_argv *a)
+{
+	free(a->v);
+	cell_strv_free(a->owned);
+}
+
+static int parse_seconds(const char *flag, const char *s, double *out, struct cell_error *err)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(*out) || *out < 0 || *out > 1e6)
+		return cell_error_set(err, 0, "%s '%s': expected seconds, e.g. 1.5", flag, s);
+	return 0;
+}
+
+static int parse_count(const char *flag, const char *s, long *out, struct cell_error *err)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	if (errno || end == s || *end || *out < 1 || *out > 1L << 22)
+		return cell_error_set(err, 0, "%s '%s': expected a whole number from 1 to %ld",
+				      flag, s, 1L << 22);
+	return 0;
+}
+
+static int parse_bytes(const char *flag, const char *s, int64_t *out, struct cell_error *err)
+{
+	int r = cell_parse_size(s, false, out, err);
+
+	if (r == 0 && *out <= 0)
+		r = cell_error_set(err, 0, "%s '%s': expected a positive size", flag, s);
+	return r < 0 ? cell_error_prefix(err, "%s", flag) : 0;
+}
+
+/* --dir SRC=DST[:rw] as `cell run -v SRC:DST:ro|rw`. */
+static int add_dir(struct run_argv *a, const char *arg, struct cell_error *err)
+{
+	const char *eq = strchr(arg, '='), *mode;
+	size_t dst_len;
+
+	if (!eq || eq == arg || !eq[1] || eq[1] != '/' || strchr(eq + 1, '='))
+		return cell_error_set(err, 0, "--dir '%s': expected SRC=DST[:rw] with DST an "
+				      "absolute path", arg);
+	mode = strchr(eq + 1, ':');
+	if (mode && strcmp(mode, ":rw"))
+		return cell_error_set(err, 0, "--dir '%s': the only option is :rw", arg);
+	dst_len = mode ? (size_t)(mode - eq - 1) : strlen(eq + 1);
+	if (memchr(arg, ':', (size_t)(eq - arg)))
+		return cell_error_set(err, 0, "--dir '%s': SRC may not hold ':'", arg);
+	if (argv_add(a, "-v") < 0 ||
+	    argv_addf(a, "%.*s:%.*s:%s", (int)(eq - arg), arg, (int)dst_len, eq + 1,
+		      mode ? "rw" : "ro") < 0)
+		return cell_error_set(err, ENOMEM, "--dir");
+	return 0;
+}
+
+/* --env VAR=VALUE, or VAR alone: cell's own value (isolate's meaning). */
+static int add_env(char ***env, const char *arg, struct cell_error *err)
+{
+	const char *value;
+	char *kv;
+
+	if (!arg[0] || arg[0] == '=')
+		return cell_error_set(err, 0, "--env '%s': expected VAR[=VALUE]", arg);
+	if (strchr(arg, '='))
+		return cell_strv_append(env, arg) < 0 ? cell_error_set(err, ENOMEM, "--env") : 0;
+	value = getenv(arg);
+	if (!value)
+		return 0;
+	if (asprintf(&kv, "%s=%s", arg, value) < 0)
+		return cell_error_set(err, ENOMEM, "--env");
+	int r = cell_strv_append(env, kv);
+
+	free(kv);
+	return r < 0 ? cell_error_set(err, ENOMEM, "--env") : 0;
+}
+
+struct judge_parse {
+	struct run_argv box;	/* --dir, --rootfs, --chdir: `cell run` flags */
+	char **env;
+	const char *chdir;
+};
+
+static int judge_option(struct cell_judge_cli *cli, struct judge_parse *jp, int opt,
+			const char *flag, struct cell_error *err)
+{
+	struct cell_judge_limits *l = &cli->lim;
+
+	switch (opt) {
+	case 't': return parse_seconds(flag, optarg, &l->time, err);
+	case 'w': return parse_seconds(flag, optarg, &l->wall_time, err);
+	case 'x': return parse_seconds(flag, optarg, &l->extra_time, err);
+	case 'm': return parse_bytes(flag, optarg, &l->mem, err);
+	case 'k': return parse_bytes(flag, optarg, &l->stack, err);
+	case 'f': return parse_bytes(flag, optarg, &l->fsize, err);
+	case OPT_OUTPUT_LIMIT: return parse_bytes(flag, optarg, &l->output_limit, err);
+	case 'p': return parse_count(flag, optarg, &l->processes, err);
+	case 'n': return parse_count(flag, optarg, &l->open_files, err);
+	case 'i': cli->stdin_file = optarg; return 0;
+	case 'o': cli->stdout_file = optarg; return 0;
+	case 'r': cli->stderr_file = optarg; return 0;
+	case 'c': jp->chdir = optarg; return 0;
+	case 'M': cli->meta_file = optarg; return 0;
+	case OPT_REPORT: cli->report_file = optarg; return 0;
+	case 'd': return add_dir(&jp->box, optarg, err);
+	case 'E': return add_env(&jp->env, optarg, err);
+	case OPT_ROOTFS:
+		if (argv_add(&jp->box, "--rootfs") < 0 || argv_add(&jp->box, optarg) < 0 ||
+		    argv_add(&jp->box, "--read-only") < 0)
+			return cell_error_set(err, ENOMEM, "--rootfs");
+		return 0;
+	case 'h': cli->help = true; return 0;
+	}
+	return cell_error_set(err, EINVAL, "%s", flag);
+}
+
+static int parse_judge_flags(int argc, char **argv, struct cell_judge_cli *cli,
+			     struct judge_parse *jp, struct cell_error *err)
+{
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		int idx = -1, r;
+		char flag[64];
+		int opt = getopt_long(argc, argv, "+:t:w:x:m:k:f:p:n:i:o:r:d:E:c:M:h",
+				      judge_options, &idx);
+
+		if (opt == -1)
+			return 0;
+		for (size_t i = 0; idx < 0 && optopt >= 256 && judge_options[i].name; i++)
+			if (judge_options[i].val == optopt)
+				idx = (int)i;
+		if (idx >= 0)
+			snprintf(flag, sizeof(flag), "--%s", judge_options[idx].name);
+		else if (optopt || (opt != '?' && opt != ':'))
+			snprintf(flag, sizeof(flag), "-%c", optopt ? optopt : opt);
+		else
+			snprintf(flag, sizeof(flag), "%s", argv[optind - 1]);
+		if (opt == '?')
+			return cell_error_set(err, 0, "unknown option '%s' (see cell judge --help)",
+					      flag);
+		if (opt == ':')
+			return cell_error_set(err, 0, "option '%s' needs an argument", flag);
+		if ((r = judge_option(cli, jp, opt, flag, err)) < 0)
+			return r;
+	}
+}
+
+/*
+ * The judge's defaults as `cell run` flags: every namespace (a user namespace
+ * too; root's box runs as nobody on the host), no capability, a private
+ * tmpfs /tmp as the working directory; as root, the pids and memory limits
+ * in the box's cgroup (memory+swap too, or swap would hide a hog). Rootless,
+ * where no cgroup is delegated, those become rlimits (judge_rlimits).
+ */
+static int box_argv(const struct cell_judge_cli *cli, struct judge_parse *jp,
+		    struct run_argv *a, char **cmd)
+{
+	const struct cell_judge_limits *l = &cli->lim;
+	int r = 0;
+
+	r |= argv_add(a, "run");
+	r |= argv_add(a, "--unshare-all");
+	if (!cli->rootless) {
+		r |= argv_add(a, "--uidmap");
+		r |= argv_add(a, JUDGE_ROOT_MAP);
+		r |= argv_add(a, "--gidmap");
+		r |= argv_add(a, JUDGE_ROOT_MAP);
+		r |= argv_add(a, "--pids-limit");
+		r |= argv_addf(a, "%ld", l->processes + 1); /* + the box's init */
+		if (l->mem > 0) {
+			r |= argv_add(a, "--memory");
+			r |= argv_addf(a, "%lld", (long long)l->mem);
+			r |= argv_add(a, "--memory-swap");
+			r |= argv_addf(a, "%lld", (long long)l->mem);
+		}
+	}
+	r |= argv_add(a, "--cap-drop");
+	r |= argv_add(a, "ALL");
+	r |= argv_add(a, "--tmpfs");
+	r |= argv_add(a, "/tmp:size=64m,mode=1777");
+	r |= argv_add(a, "-w");
+	r |= argv_add(a, jp->chdir ? jp->chdir : "/tmp");
+	for (size_t i = 0; i < jp->box.n; i++)
+		r |= argv_add(a, jp->box.v[i]);
+	r |= argv_add(a, "--");
+	for (size_t i = 0; cmd[i]; i++)
+		r |= argv_add(a, cmd[i]);
+	return r ? -ENOMEM : 0;
+}
+
+static int set_rlimit(struct cell_process *p, int resource, uint64_t soft, uint64_t hard,
+		      struct cell_error *err)
+{
+	struct cell_rlimit *grown;
+
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		if (p->rlimits[i].resource == resource) {
+			p->rlimits[i].soft = soft;
+			p->rlimits[i].hard = hard;
+			return 0;
+		}
+	}
+	grown = realloc(p->rlimits, (p->n_rlimits + 1) * sizeof(*grown));
+	if (!grown)
+		return cell_error_set(err, ENOMEM, "process.rlimits");
+	p->rlimits = grown;
+	p->rlimits[p->n_rlimits++] = (struct cell_rlimit){ resource, soft, hard };
+	return 0;
+}
+
+/*
+ * Per-process limits (setrlimit(2)). RLIMIT_NPROC counts the processes of
+ * the box's user namespace alone (Linux 5.14 ucounts), so in a fresh one it
+ * is a per-box limit, root or rootless. RLIMIT_CPU is only the backstop of
+ * the supervisor, which counts the whole tree: one second past the grace.
+ */
+static int judge_rlimits(const struct cell_judge_cli *cli, struct cell_process *p,
+			 struct cell_error *err)
+{
+	const struct cell_judge_limits *l = &cli->lim;
+	uint64_t nproc = (uint64_t)l->processes + 1;
+	int r = 0;
+
+	r = set_rlimit(p, RLIMIT_CORE, 0, 0, err);
+	if (r == 0)
+		r = set_rlimit(p, RLIMIT_NOFILE, (uint64_t)l->open_files, (uint64_t)l->open_files,
+			       err);
+	if (r == 0)
+		r = set_rlimit(p, RLIMIT_NPROC, nproc, nproc, err);
+	if (r == 0 && l->fsize > 0)
+		r = set_rlimit(p, RLIMIT_FSIZE, (uint64_t)l->fsize, (uint64_t)l->fsize, err);
+	if (r == 0 && l->stack > 0)
+		r = set_rlimit(p, RLIMIT_STACK, (uint64_t)l->stack, (uint64_t)l->stack, err);
+	if (r == 0 && l->mem > 0 && cli->rootless)
+		r = set_rlimit(p, RLIMIT_AS, (uint64_t)l->mem, (uint64_t)l->mem, err);
+	if (r == 0 && l->time > 0) {
+		uint64_t cpu = (uint64_t)ceil(l->time + l->extra_time) + 1;
+
+		r = set_rlimit(p, RLIMIT_CPU, cpu, cpu + 1, err);
+	}
+	return r;
+}
+
+/* Only PATH and what --env names: the caller's environment stays outside (isolate). */
+static int judge_env(struct cell_process *p, char **env, struct cell_error *err)
+{
+	char **fresh = NULL;
+
+	if (cell_strv_append(&fresh, JUDGE_PATH) < 0)
+		return cell_error_set(err, ENOMEM, "process.env");
+	cell_strv_free(p->env);
+	p->env = fresh;
+	for (size_t i = 0; env && env[i]; i++) {
+		struct cell_spec tmp = { .process = *p };
+		int r = cell_spec_set_env(&tmp, env[i], err);
+
+		p->env = tmp.process.env;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void judge_defaults(struct cell_judge_cli *cli, uid_t euid)
+{
+	cli->rootless = euid != 0;
+	cli->lim.processes = JUDGE_DEFAULT_PROCESSES;
+	cli->lim.open_files = JUDGE_DEFAULT_OPEN_FILES;
+	cli->lim.output_limit = JUDGE_DEFAULT_OUTPUT;
+}
+
+int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_judge_cli *cli,
+		     struct cell_error *err)
+{
+	struct judge_parse jp = { 0 };
+	struct run_argv box = { 0 };
+	int r;
+
+	judge_defaults(cli, euid);
+	if ((r = parse_judge_flags(argc, argv, cli, &jp, err)) < 0 || cli->help)
+		goto out;
+	if (optind >= argc) {
+		r = cell_error_set(err, 0, "no command given (see cell judge --help)");
+		goto out;
+	}
+	if (box_argv(cli, &jp, &box, argv + optind) < 0) {
+		r = cell_error_set(err, ENOMEM, "judge");
+		goto out;
+	}
+	if ((r = cell_run_parse((int)box.n, box.v, euid, egid, &cli->run, err)) < 0)
+		goto out;
+	cli->run.spec.process.no_new_privileges = true;
+	if ((r = judge_rlimits(cli, &cli->run.spec.process, err)) == 0)
+		r = judge_env(&cli->run.spec.process, jp.env, err);
+out:
+	argv_free(&box);
+	argv_free(&jp.box);
+	cell_strv_free(jp.env);
+	return r;
+}
+
+void cell_judge_cli_free(struct cell_judge_cli *cli)
+{
+	cell_run_cli_free(&cli->run);
+	memset(cli, 0, sizeof(*cli));
+}

@@ -1,0 +1,336 @@
+"""
+cell judge (issue 12): every status from a real program, the figures checked
+against what the program spent, the whole tree's CPU, the box killed whole,
+the collector's care with output files, and boxes that share nothing.
+
+Each test that takes `user` runs as root (a cgroup: cpuacct, memory, pids)
+and as nobody (no cgroup is delegated on this host: rusage and /proc, and
+what those cannot measure is null in the report).
+"""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import CELL, run_cell, _user_prefix, _env, _reset_signals
+
+PROG = os.environ.get("JUDGE_PROG", os.path.join(os.path.dirname(CELL), "judge_prog"))
+MIB = 1 << 20
+
+
+@pytest.fixture(autouse=True)
+def need_prog():
+    if not os.access(PROG, os.X_OK):
+        pytest.skip(f"{PROG} not built (meson builds it beside cell)")
+
+
+def judge(args, user=None, timeout=30, **kw):
+    """`cell judge ARGS`; the report (JSON from stdout) and the CompletedProcess."""
+    res = run_cell(["judge", *args], user=user, timeout=timeout, **kw)
+    lines = res.stdout.strip().splitlines()
+    assert lines, f"no report: rc={res.returncode} stderr={res.stderr!r}"
+    return json.loads(lines[-1]), res
+
+
+def prog(*args):
+    return ["--", PROG, *[str(a) for a in args]]
+
+
+def has_cgroup(user):
+    return user is None
+
+
+def writable_dir(tdir):
+    d = tdir / "out"
+    d.mkdir()
+    os.chmod(d, 0o777)
+    return d
+
+
+# ---- statuses, each from a real program ----------------------------------
+
+
+def test_ok_reports_exit_zero_and_figures(user):
+    rep, res = judge(prog("exit", 0), user=user)
+    assert rep["status"] == "OK" and res.returncode == 0, rep
+    assert rep["exitcode"] == 0 and rep["signal"] is None
+    assert rep["accounting"] == ("cgroup v1" if has_cgroup(user) else "rusage")
+    assert rep["processes_peak"] >= 1
+    if has_cgroup(user):
+        assert rep["memory_peak"] > 0 and rep["message"] is None
+    else:
+        assert rep["memory_peak"] is None and "no cgroup" in rep["message"]
+
+
+def test_exit_3_is_re(user):
+    rep, res = judge(prog("exit", 3), user=user)
+    assert (rep["status"], rep["exitcode"], res.returncode) == ("RE", 3, 1), rep
+
+
+def test_segfault_is_sg(user):
+    rep, _ = judge(prog("segv"), user=user)
+    assert (rep["status"], rep["signal"], rep["exitcode"]) == ("SG", 11, None), rep
+
+
+def test_busy_loop_is_to_cpu_at_the_limit(user):
+    rep, _ = judge(["--time", "0.3", *prog("busy", 100)], user=user)
+    assert (rep["status"], rep["time_limit"]) == ("TO", "cpu"), rep
+    assert 0.3 <= rep["cpu_time"] <= 0.3 + 0.05, rep
+
+
+def test_sleep_is_to_wall(user):
+    t0 = time.monotonic()
+    rep, _ = judge(["--wall-time", "0.5", *prog("sleep", 20)], user=user)
+    assert (rep["status"], rep["time_limit"]) == ("TO", "wall"), rep
+    assert 0.5 <= rep["wall_time"] < 1.5 and time.monotonic() - t0 < 5, rep
+    assert rep["cpu_time"] < 0.1
+
+
+def test_fork_bomb_is_held_at_processes_and_ends_to(user):
+    rep, _ = judge(["--processes", "10", "--wall-time", "1", *prog("bomb")], user=user)
+    assert (rep["status"], rep["time_limit"]) == ("TO", "wall"), rep
+    assert 2 <= rep["processes_peak"] <= 10, rep
+
+
+def test_memory_hog_is_ml_and_oom_killed():
+    # root only: rootless there is no memory cgroup on this host, and --mem
+    # is RLIMIT_AS (the mmap fails: RE), which test_rootless_mem_is_rlimit_as pins
+    rep, _ = judge(["--mem", "16m", *prog("hog", 64)])
+    assert (rep["status"], rep["oom_killed"], rep["signal"]) == ("ML", True, 9), rep
+    assert 15 * MIB <= rep["memory_peak"] <= 16 * MIB, rep
+
+
+@pytest.mark.rootless
+def test_rootless_mem_is_rlimit_as():
+    rep, _ = judge(["--mem", "16m", *prog("hog", 64)], user="nobody")
+    assert (rep["status"], rep["exitcode"], rep["oom_killed"]) == ("RE", 2, False), rep
+    rep, _ = judge(["--mem", "16m", *prog("hog", 8)], user="nobody")
+    assert rep["status"] == "OK", rep
+
+
+def test_output_flood_is_ol_and_cut_at_the_limit(user, tdir):
+    out = writable_dir(tdir) / "stdout"
+    rep, _ = judge(["--output-limit", "100k", "--stdout", out, *prog("flood", 50 * MIB)],
+                   user=user)
+    assert (rep["status"], rep["output_truncated"]) == ("OL", True), rep
+    assert out.read_bytes() == b"x" * 100 * 1024
+
+
+def test_output_within_the_limit_is_kept_whole(user, tdir):
+    out = writable_dir(tdir) / "stdout"
+    rep, _ = judge(["--output-limit", "1m", "--stdout", out, *prog("flood", 300000)], user=user)
+    assert (rep["status"], rep["output_truncated"]) == ("OK", False), rep
+    assert out.stat().st_size == 300000
+
+
+# ---- the figures against what the program spent --------------------------
+
+
+def test_cpu_time_within_5_percent_of_what_the_program_spent(user):
+    rep, _ = judge(prog("busy", 0.5), user=user)
+    assert rep["status"] == "OK", rep
+    # the program's 0.5 s, plus the box's setup and exec (a few ms)
+    assert abs(rep["cpu_time"] - 0.5) <= 0.5 * 0.05, rep
+    assert abs(rep["user_time"] + rep["sys_time"] - rep["cpu_time"]) < 0.001
+    assert rep["user_time"] > 0, rep
+
+
+def test_memory_within_1_mib_of_what_the_program_touched(user):
+    rep, _ = judge(prog("hog", 48), user=user)
+    assert rep["status"] == "OK", rep
+    assert abs(rep["max_rss"] - 48 * MIB) <= MIB, rep
+    if has_cgroup(user):
+        assert abs(rep["memory_peak"] - 48 * MIB) <= MIB, rep
+    else:
+        assert rep["memory_peak"] is None
+
+
+def test_ten_busy_children_under_time_1_end_to_near_1s_total(user):
+    """The whole tree's CPU counts, not the first process's: not 10 s."""
+    t0 = time.monotonic()
+    rep, _ = judge(["--time", "1", *prog("fork", 10, 100)], user=user)
+    assert (rep["status"], rep["time_limit"]) == ("TO", "cpu"), rep
+    assert 1.0 <= rep["cpu_time"] <= 1.1, rep
+    assert rep["processes_peak"] == 11, rep
+    assert time.monotonic() - t0 < 5
+
+
+def test_children_that_exited_count_too(user):
+    rep, _ = judge(prog("fork", 4, 0.1), user=user)
+    assert rep["status"] == "OK", rep
+    assert 0.4 <= rep["cpu_time"] <= 0.4 * 1.05 + 0.01, rep
+
+
+def test_cpu_over_the_limit_within_extra_time_is_still_to(user):
+    rep, _ = judge(["--time", "0.2", "--extra-time", "1", *prog("busy", 0.4)], user=user)
+    assert rep["status"] == "TO" and rep["exitcode"] == 0, rep
+
+
+# ---- the box is emptied and leaves nothing -------------------------------
+
+
+def _count_procs_of(uid):
+    n = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
+def test_daemon_is_killed_and_counted(user):
+    rep, _ = judge(prog("daemon"), user=user)
+    assert rep["status"] == "OK", rep
+    assert rep["processes_peak"] >= 2 or not has_cgroup(user), rep
+    # no process of the box is left (no_leftovers checks the test's own too)
+    out = subprocess.run(["pgrep", "-f", f"^{PROG} daemon"], capture_output=True, text=True)
+    assert out.stdout == "", out.stdout
+
+
+# ---- the collector --------------------------------------------------------
+
+
+def test_collector_never_follows_a_symlink_left_for_stdout(user, tdir):
+    d = writable_dir(tdir)
+    victim = tdir / "victim"
+    victim.write_text("precious\n")
+    os.chmod(victim, 0o666)
+    script = f"ln -s {victim} /mnt/stdout; echo evil"
+    rep, _ = judge(["--dir", f"{d}=/mnt:rw", "--stdout", d / "stdout", "--",
+                    "/bin/sh", "-c", script], user=user)
+    assert victim.read_text() == "precious\n"
+    assert os.path.islink(d / "stdout")
+    assert rep["status"] == "XX" and "stdout" in rep["message"], rep
+
+
+def test_collector_never_opens_a_fifo_left_for_stdout(user, tdir):
+    d = writable_dir(tdir)
+    rep, _ = judge(["--dir", f"{d}=/mnt:rw", "--stdout", d / "stdout", "--",
+                    "/bin/sh", "-c", "mkfifo /mnt/stdout; echo hi"], user=user, timeout=10)
+    assert rep["status"] == "XX" and "regular file" in rep["message"], rep
+
+
+def test_collector_never_writes_through_a_hard_link(tdir):
+    d = writable_dir(tdir)
+    other = d / "other"
+    other.write_text("keep\n")
+    os.chmod(other, 0o666)
+    os.link(other, d / "stdout")
+    rep, _ = judge(["--stdout", d / "stdout", *prog("flood", 10)])
+    assert other.read_text() == "keep\n" and rep["status"] == "XX", rep
+
+
+# ---- two boxes share no channel ------------------------------------------
+
+_A = r"""
+import ctypes, os, socket, time
+libc = ctypes.CDLL(None, use_errno=True)
+open('/dev/shm/judge-chan', 'w').write('a')
+open('/tmp/judge-chan', 'w').write('a')
+assert libc.shmget(0x4a554447, 4096, 0o1666) >= 0, ctypes.get_errno()
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind('\0judge-chan'); s.listen(1)
+open('/mnt/a-ready', 'w').write('1')
+time.sleep(3)
+"""
+
+_B = r"""
+import ctypes, os, socket, time
+libc = ctypes.CDLL(None, use_errno=True)
+for _ in range(200):
+    if os.path.exists('/mnt/a-ready'):
+        break
+    time.sleep(0.02)
+seen = []
+if not os.path.exists('/mnt/a-ready'): seen.append('a never ready')
+if os.path.exists('/dev/shm/judge-chan'): seen.append('shm file')
+if os.path.exists('/tmp/judge-chan'): seen.append('tmp file')
+if libc.shmget(0x4a554447, 0, 0) >= 0: seen.append('sysv shm')
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect('\0judge-chan'); seen.append('abstract socket')
+except OSError:
+    pass
+print(' '.join(seen) or 'none')
+"""
+
+
+def test_two_boxes_share_no_channel(user, tdir):
+    d = writable_dir(tdir)
+    py = "/usr/bin/python3"
+    a = subprocess.Popen(_user_prefix(user) + [CELL, "judge", "--dir", f"{d}=/mnt:rw",
+                                               "--wall-time", "10", "--", py, "-c", _A],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd="/",
+                         preexec_fn=_reset_signals)
+    try:
+        out = d / "b-out"
+        rep, _ = judge(["--dir", f"{d}=/mnt:rw", "--stdout", out, "--", py, "-c", _B],
+                       user=user)
+    finally:
+        a_out, a_err = a.communicate(timeout=30)
+    rep_a = json.loads(a_out.decode().strip().splitlines()[-1])
+    assert rep_a["status"] == "OK", rep_a
+    assert rep["status"] == "OK", rep
+    assert out.read_text().strip() == "none"
+
+
+# ---- flags and reports ----------------------------------------------------
+
+
+def test_meta_file_has_isolates_keys(user, tdir):
+    d = writable_dir(tdir)
+    rep, _ = judge(["--meta", d / "meta", *prog("exit", 3)], user=user)
+    meta = dict(line.split(":", 1) for line in (d / "meta").read_text().splitlines())
+    assert meta["exitcode"] == "3" and meta["status"] == "RE"
+    assert float(meta["time"]) == pytest.approx(rep["cpu_time"], abs=0.001)
+    assert "time-wall" in meta and "max-rss" in meta
+
+
+def test_report_file_and_stdin_file(user, tdir):
+    d = writable_dir(tdir)
+    (d / "in").write_text("hello judge\n")
+    os.chmod(d / "in", 0o644)
+    rep_path = d / "report.json"
+    res = run_cell(["judge", "--report", rep_path, "--stdin", d / "in", "--stdout", d / "out",
+                    "--", "/bin/cat"], user=user)
+    assert res.returncode == 0 and res.stdout == "", res
+    assert json.loads(rep_path.read_text())["status"] == "OK"
+    assert (d / "out").read_text() == "hello judge\n"
+
+
+def test_stdin_reads_eof_by_default_and_env_is_only_what_is_given(user, tdir):
+    d = writable_dir(tdir)
+    rep, _ = judge(["--env", "ANSWER=42", "--stdout", d / "out", "--",
+                    "/bin/sh", "-c", "cat; env | sort"], user=user)
+    assert rep["status"] == "OK", rep
+    lines = (d / "out").read_text().splitlines()
+    assert "ANSWER=42" in lines and not any(x.startswith("HOME=") for x in lines), lines
+
+
+def test_box_has_no_capabilities_no_new_privs_seccomp_no_core(user, tdir):
+    d = writable_dir(tdir)
+    rep, _ = judge(["--stdout", d / "out", "--", "/bin/sh", "-c",
+                    "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status;"
+                    "ulimit -c; ulimit -n; touch /usr/x 2>&1;"
+                    "touch ./w && echo writable"], user=user)
+    assert rep["status"] == "OK", rep
+    out = (d / "out").read_text()
+    assert "CapEff:\t0000000000000000" in out and "CapBnd:\t0000000000000000" in out
+    assert "NoNewPrivs:\t1" in out and "Seccomp:\t2" in out
+    lines = out.splitlines()
+    assert "0" in lines and "64" in lines  # no core files, 64 open files
+    assert "Read-only file system" in out and "writable" in out
+
+
+def test_bad_flags_are_cell_errors():
+    res = run_cell(["judge", "--time", "soon", "--", "/bin/true"])
+    assert res.returncode == 125 and "--time 'soon'" in res.stderr
+    res = run_cell(["judge", "--dir", "relative", "--", "/bin/true"])
+    assert res.returncode == 125 and "--dir" in res.stderr
+    res = run_cell(["judge", "--help"])
+    assert res.returncode == 0 and "--wall-time" in res.stdout
