@@ -31,8 +31,9 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 		{ "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k" } },
 		{ "/dev/pts", "devpts", "devpts",
 		  { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5" } },
+		/* runc's 64m, and a bound on inodes too (tmpfs_bounds.c) */
 		{ "/dev/shm", "tmpfs", "shm",
-		  { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" } },
+		  { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", "nr_inodes=4096" } },
 		{ "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev" } },
 		{ "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro" } },
 		{ "/sys/fs/cgroup", "cgroup", "cgroup",

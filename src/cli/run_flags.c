@@ -63,7 +63,11 @@ const char cell_run_usage[] =
 	"  --bind SRC DST            bind-mount host SRC on DST, read-write\n"
 	"  --ro-bind SRC DST         bind-mount host SRC on DST, read-only\n"
 	"  -v, --volume SRC:DST[:ro|rw]  the same, docker's way\n"
-	"  --tmpfs DST[:OPTS]        a tmpfs on DST (OPTS e.g. size=64m,mode=1777)\n"
+	"  --tmpfs DST[:OPTS]        a tmpfs on DST (OPTS e.g. size=64m,mode=1777; without size=,\n"
+	"                            as /tmp's; without nr_inodes=, one per 16k; size=0: unbounded)\n"
+	"  --tmp-size SIZE           size of /tmp (default: a quarter of RAM, at most 1g and\n"
+	"                            at most half --memory; /var/tmp too)\n"
+	"  --shm-size SIZE           size of /dev/shm (default 64m)\n"
 	"  --propagation MODE        private rprivate slave rslave shared rshared (default rprivate)\n"
 	"UTS and time:\n"
 	"  --hostname NAME           host name inside (default cell)\n"
@@ -115,7 +119,7 @@ enum {
 	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
 	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL, OPT_NS, OPT_PIN, OPT_IP,
 	OPT_IPV6, OPT_SUBNET, OPT_SUBNET6, OPT_GATEWAY, OPT_NET_RATE, OPT_NETDEV, OPT_NESTED_USERNS,
-	OPT_SECCOMP,
+	OPT_SECCOMP, OPT_TMP_SIZE, OPT_SHM_SIZE,
 	/* runc's run flags: they do not edit the spec */
 	OPT_OCI_FIRST = 2000, OPT_PID_FILE = OPT_OCI_FIRST, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT,
 	OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP, OPT_NO_SUBREAPER, OPT_BUNDLE = 'b',
@@ -156,6 +160,8 @@ static const struct option long_options[] = {
 	{ "ro-bind", required_argument, NULL, OPT_RO_BIND },
 	{ "volume", required_argument, NULL, 'v' },
 	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+	{ "tmp-size", required_argument, NULL, OPT_TMP_SIZE },
+	{ "shm-size", required_argument, NULL, OPT_SHM_SIZE },
 	{ "propagation", required_argument, NULL, OPT_PROPAGATION },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "domainname", required_argument, NULL, OPT_DOMAINNAME },
@@ -301,6 +307,62 @@ static int add_tmpfs(struct cell_spec *spec, const char *arg, struct cell_error 
 nomem:
 	cell_strv_free(opts);
 	return cell_error_set(err, ENOMEM, "--tmpfs");
+}
+
+static bool has_mount(const struct cell_spec *spec, const char *destination);
+
+static int parse_tmpfs_size(const char *flag, const char *arg, int64_t *out,
+			    struct cell_error *err)
+{
+	if (cell_parse_size(arg, false, out, err) < 0)
+		return cell_error_prefix(err, "%s", flag);
+	if (*out == 0)
+		return cell_error_set(err, 0, "%s '%s': expected a size above 0", flag, arg);
+	return 0;
+}
+
+/* --tmp-size, --shm-size: the tmpfs mounted last on @dst (the one seen) gets @size. */
+static int resize_tmpfs(struct cell_spec *spec, const char *flag, const char *dst, int64_t size,
+			struct cell_error *err)
+{
+	for (size_t i = spec->n_mounts; i-- > 0;) {
+		struct cell_mount *m = &spec->mounts[i];
+		int r;
+
+		if (strcmp(m->destination, dst))
+			continue;
+		if (!m->type || strcmp(m->type, "tmpfs"))
+			return cell_error_set(err, 0, "%s: %s is a %s mount, not a tmpfs", flag, dst,
+					      m->type ? m->type : "bind");
+		if ((r = cell_tmpfs_set_size(m, (uint64_t)size, err)) < 0)
+			return r;
+		return cell_tmpfs_bound(m, (uint64_t)size, err);
+	}
+	return cell_error_set(err, ENOENT, "%s: no tmpfs on %s", flag, dst);
+}
+
+/*
+ * Bounded writable space (issue 11): the size flags first, then every
+ * writable tmpfs `cell run` made without a size gets one (tmpfs_bounds.c).
+ * A bundle's mounts are its own: only the flags change them.
+ */
+static int bound_tmpfs(struct cell_run_cli *cli, struct cell_error *err)
+{
+	struct cell_spec *spec = &cli->spec;
+	int r;
+
+	if (cli->tmp_size) {
+		if ((r = resize_tmpfs(spec, "--tmp-size", "/tmp", cli->tmp_size, err)) < 0)
+			return r;
+		/* the host root's other scratch directory (hide_host_dirs) follows /tmp */
+		if (!cli->from_bundle && has_mount(spec, "/var/tmp") &&
+		    (r = resize_tmpfs(spec, "--tmp-size", "/var/tmp", cli->tmp_size, err)) < 0)
+			return r;
+	}
+	if (cli->shm_size &&
+	    (r = resize_tmpfs(spec, "--shm-size", "/dev/shm", cli->shm_size, err)) < 0)
+		return r;
+	return cli->from_bundle ? 0 : cell_spec_bound_tmpfs(spec, err);
 }
 
 static int parse_offset(const char *flag, const char *s, struct cell_time_offset *t,
@@ -678,6 +740,10 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		return add_volume(spec, optarg, err);
 	case OPT_TMPFS:
 		return add_tmpfs(spec, optarg, err);
+	case OPT_TMP_SIZE:
+	case OPT_SHM_SIZE:
+		return parse_tmpfs_size(flag, optarg, opt == OPT_TMP_SIZE ? &cli->tmp_size
+									 : &cli->shm_size, err);
 	case OPT_PROPAGATION:
 		return set_propagation(spec, optarg, err);
 	case OPT_HOSTNAME:
@@ -1085,7 +1151,7 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 		return cell_error_set(err, 0, "--%s needs a user namespace (drop --share-user)",
 				      cli->userns_mode == CELL_USERNS_KEEP_ID ? "keep-id" : "subids");
 	}
-	if ((r = finish_process(cli, err)) < 0)
+	if ((r = finish_process(cli, err)) < 0 || (r = bound_tmpfs(cli, err)) < 0)
 		return r;
 	return apply_seccomp(cli, err);
 }
@@ -1180,7 +1246,7 @@ static int bundle_args(struct cell_run_cli *cli, int argc, char **argv, struct c
 	if (!cli->spec.process.args)
 		return cell_error_set(err, 0, "%s/config.json: process: required to run",
 				      cli->bundle);
-	if (cli->user && (r = resolve_user(cli, err)) < 0)
+	if ((cli->user && (r = resolve_user(cli, err)) < 0) || (r = bound_tmpfs(cli, err)) < 0)
 		return r;
 	return apply_seccomp(cli, err);
 }

@@ -3,6 +3,7 @@
 #define CELL_RUN_FLAGS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cell/cell.h"
 
@@ -20,6 +21,7 @@ struct cell_run_cli {
 	const char *user;	/* --user, resolved once the root is known */
 	const char *seccomp;	/* --seccomp: "unconfined" or a profile file; NULL: default */
 	bool rootfs_given;
+	int64_t tmp_size, shm_size;	/* --tmp-size, --shm-size; 0: not given */
 	bool read_only;
 	bool cap_add_all;
 	bool uidmap_given, gidmap_given; /* the first --uidmap/--gidmap drops the default */	/* --cap-add ALL: limited to what cell may grant */

@@ -153,6 +153,20 @@ int cell_sysctl_path(const char *key, char *buf, size_t size);
 /** cell_sysctl_apply() - write linux.sysctl under /proc/sys (child, after the mounts). */
 int cell_sysctl_apply(const struct cell_spec *spec, struct cell_error *err);
 
+/* ---- tmpfs_bounds.c ---- */
+
+/** cell_tmpfs_default_size() - a quarter of RAM, at most 1 GiB and half @memory_limit (if > 0). */
+uint64_t cell_tmpfs_default_size(int64_t memory_limit);
+/** cell_tmpfs_set_size() - set size= of tmpfs mount @m to @bytes (rounded up to KiB). */
+int cell_tmpfs_set_size(struct cell_mount *m, uint64_t bytes, struct cell_error *err);
+/**
+ * cell_tmpfs_bound() - a writable tmpfs without size= gets @default_size; one
+ * without nr_inodes= one inode per 16 KiB of its size (at least 1024).
+ */
+int cell_tmpfs_bound(struct cell_mount *m, uint64_t default_size, struct cell_error *err);
+/** cell_spec_bound_tmpfs() - cell_tmpfs_bound() on every mount, the size from the memory limit. */
+int cell_spec_bound_tmpfs(struct cell_spec *spec, struct cell_error *err);
+
 /* ---- seccomp.c ---- */
 
 struct sock_filter;

@@ -181,9 +181,10 @@ int cell_ns_fs_enter(const struct cell_ns_fs *fs, const char *cwd, struct cell_e
 		return cell_error_set(err, errno, "chdir to the target's root");
 	if (chroot(".") < 0)
 		return cell_error_set(err, errno, "chroot to the target's root");
-	if (cwd ? chdir(cwd) < 0 : fchdir(fs->cwd_fd) < 0)
-		return cell_error_set(err, errno, "working directory %s",
-				      cwd ? cwd : "of the target");
+	if (cwd)
+		return cell_chdir_inside(cwd, "working directory", err);
+	if (fchdir(fs->cwd_fd) < 0)
+		return cell_error_set(err, errno, "working directory of the target");
 	return 0;
 }
 

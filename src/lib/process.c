@@ -240,11 +240,11 @@ static void restore_signals(const struct cell_child_args *a)
 
 static int enter_cwd(const struct cell_spec *spec, struct cell_error *err)
 {
-	if (chdir(spec->process.cwd) == 0)
-		return 0;
-	if (errno == ENOENT && spec->cell.cwd_optional)
+	int r = cell_chdir_inside(spec->process.cwd, "process.cwd", err);
+
+	if (r == -ENOENT && spec->cell.cwd_optional)
 		return chdir("/") < 0 ? cell_error_set(err, errno, "chdir /") : 0;
-	return cell_error_set(err, errno, "process.cwd %s", spec->process.cwd);
+	return r;
 }
 
 /*

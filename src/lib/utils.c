@@ -721,3 +721,24 @@ int cell_fds_cloexec_from(unsigned int first, struct cell_error *err)
 				      "mark inherited fds close-on-exec", first);
 	return 0;
 }
+
+/*
+ * CVE-2024-21626: a working directory through /proc/self/fd/N follows the
+ * magic link to whatever fd N names when chdir(2) runs — a host directory
+ * cell inherited or holds open — and the container starts outside its root,
+ * even after its mounts. Such a directory is not reachable from the
+ * process's root: the getcwd syscall says so with a path that starts with
+ * "(unreachable)" (getcwd(3)). runc makes the same check after chdir. The
+ * raw syscall and a stack buffer: this runs in the CLONE_VM child.
+ */
+int cell_chdir_inside(const char *path, const char *what, struct cell_error *err)
+{
+	char buf[PATH_MAX];
+
+	if (chdir(path) < 0)
+		return cell_error_set(err, errno, "%s %s", what, path);
+	if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0 || buf[0] != '/')
+		return cell_error_set(err, EPERM, "%s %s: outside the container's root "
+				      "(CVE-2024-21626)", what, path);
+	return 0;
+}

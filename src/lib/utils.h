@@ -95,6 +95,8 @@ void cell_prefault_image(void);
 int cell_set_non_dumpable(struct cell_error *err);
 /** cell_fds_cloexec_from() - mark every fd >= @first close-on-exec (close_range(2)). */
 int cell_fds_cloexec_from(unsigned int first, struct cell_error *err);
+/** cell_chdir_inside() - chdir(@path), refused if that leads outside the root; @what names it. */
+int cell_chdir_inside(const char *path, const char *what, struct cell_error *err);
 /** cell_random_id() - 12 lowercase hex digits from getrandom(2), for container ids. */
 int cell_random_id(char out[13], struct cell_error *err);
 

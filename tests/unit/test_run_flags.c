@@ -344,6 +344,48 @@ static void test_mount_flags_append_mounts(void **state)
 	cell_run_cli_free(&cli);
 }
 
+/* Issue 11: every writable tmpfs of `cell run` has a size and an inode limit. */
+static void test_tmpfs_mounts_get_sizes_and_inode_limits(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	char size[64];
+
+	(void)state;
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--memory", "64m", "--tmpfs", "/a:size=0",
+				  "--tmpfs", "/b:size=2m,nr_inodes=7", "--tmpfs", "/c", "true"), 0);
+	/* --memory caps the default at half of it (below a quarter of RAM and 1 GiB) */
+	snprintf(size, sizeof(size), "size=%lluk",
+		 (unsigned long long)cell_tmpfs_default_size(64 << 20) >> 10);
+	assert_string_equal(size, "size=32768k");
+	assert_true(has_opt(find_mount(&cli.spec, "/tmp"), size));
+	assert_true(has_opt(find_mount(&cli.spec, "/tmp"), "nr_inodes=2048"));
+	assert_true(has_opt(find_mount(&cli.spec, "/var/tmp"), size));
+	assert_true(has_opt(find_mount(&cli.spec, "/c"), size));
+	assert_true(has_opt(find_mount(&cli.spec, "/dev/shm"), "size=65536k"));
+	assert_true(has_opt(find_mount(&cli.spec, "/dev/shm"), "nr_inodes=4096"));
+	/* size=0 is the user's "unbounded"; a user's nr_inodes stays */
+	assert_false(has_opt(find_mount(&cli.spec, "/a"), "nr_inodes=1024"));
+	assert_true(has_opt(find_mount(&cli.spec, "/b"), "nr_inodes=7"));
+	cell_run_cli_free(&cli);
+
+	memset(&cli, 0, sizeof(cli));
+	assert_int_equal(PARSE_AS(0, &cli, &err, "--tmp-size", "8g", "--shm-size", "1m", "true"),
+			 0);
+	assert_true(has_opt(find_mount(&cli.spec, "/tmp"), "size=8388608k"));
+	assert_true(has_opt(find_mount(&cli.spec, "/tmp"), "nr_inodes=524288"));
+	assert_true(has_opt(find_mount(&cli.spec, "/var/tmp"), "size=8388608k"));
+	assert_true(has_opt(find_mount(&cli.spec, "/dev/shm"), "size=1024k"));
+	assert_true(has_opt(find_mount(&cli.spec, "/dev/shm"), "nr_inodes=1024"));
+	cell_run_cli_free(&cli);
+
+	memset(&cli, 0, sizeof(cli));
+	assert_true(PARSE_AS(0, &cli, &err, "--bind", "/etc", "/tmp", "--tmp-size", "1m", "true") <
+		    0);
+	assert_non_null(strstr(err.msg, "--tmp-size"));
+	cell_run_cli_free(&cli);
+}
+
 static ssize_t mount_index(const struct cell_spec *s, const char *dst)
 {
 	for (size_t i = 0; i < s->n_mounts; i++)
@@ -647,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_publish_refuses_malformed_ports),
 		cmocka_unit_test(test_netdev_fills_linux_net_devices),
 		cmocka_unit_test(test_host_root_hides_run_and_var_tmp_below_the_binds),
+		cmocka_unit_test(test_tmpfs_mounts_get_sizes_and_inode_limits),
 		cmocka_unit_test(test_a_resolv_conf_in_run_is_bound_back_read_only),
 	};
 
