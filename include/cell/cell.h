@@ -395,6 +395,8 @@ struct cell_extras {
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
 	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
 	bool nested_userns; /* the container may make user namespaces of its own */
+	bool keep_joined_mounts; /* --ns mnt=PATH: use the joined mount namespace as it is,
+				    without the root and mounts of the spec */
 	struct cell_network net;
 };
 

@@ -27,6 +27,8 @@ enum cell_sync_type {
 	CELL_SYNC_PID,		 /* init -> parent: the command's host PID */
 	CELL_SYNC_SECCOMP_FD,	 /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
 	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
+	CELL_SYNC_ADOPT,	 /* child -> parent: the container's process is this PID, a child
+				    of the parent's made in a joined pid namespace; the sender leaves */
 };
 
 struct cell_sync_msg {

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -330,6 +331,72 @@ static int create_container_hooks(void *ctx, struct cell_error *err)
 	return cell_child_hooks_run(g->a, CELL_HOOK_CREATE_CONTAINER, g->msg.value, err);
 }
 
+/* A pid namespace given by path, outside cell exec (which forks under init). */
+static bool joins_pid_ns(const struct cell_child_args *a)
+{
+	const struct cell_namespace *pid = &a->spec->linux.namespaces[CELL_NS_PID];
+
+	return pid->present && pid->path && !a->join_pid;
+}
+
+/*
+ * setns(CLONE_NEWPID) moves only the children (pid_namespaces(7)), so the
+ * container's process is a child made now, inside: with CLONE_PARENT it is
+ * cell's child, as runc's stage-2 child is runc's. This process tells cell
+ * the PID (its pid namespace is cell's: the runtime's view, state.pid) and
+ * leaves; the pipe gives the same PID to the child, for hooks' state.
+ */
+static int enter_joined_pid_ns(const struct cell_child_args *a, pid_t *host_pid,
+			       struct cell_error *err)
+{
+	struct clone_args args = { .flags = CLONE_PARENT };
+	int p[2];
+	long pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cell_error_set(err, errno, "pipe");
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0) {
+		int e = errno;
+
+		close(p[0]);
+		close(p[1]);
+		return cell_error_set(err, e, "fork into the pid namespace %s",
+				      a->spec->linux.namespaces[CELL_NS_PID].path);
+	}
+	if (pid > 0) {
+		pid_t child = (pid_t)pid;
+
+		if (write(p[1], &child, sizeof(child)) != sizeof(child) ||
+		    cell_sync_send(a->sync_fd, CELL_SYNC_ADOPT, child, NULL, -1) < 0) {
+			kill(child, SIGKILL);
+			_exit(125);
+		}
+		_exit(0);
+	}
+	/* cleared by the fork (prctl(2)); now cell's own death is what ends us */
+	if (!a->detached)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(p[1]);
+	ssize_t n = read(p[0], host_pid, sizeof(*host_pid));
+	close(p[0]);
+	return n == sizeof(*host_pid) ? 0 : cell_error_set(err, EPIPE, "read the host PID");
+}
+
+/*
+ * runtime-spec: the root, mounts and paths are set up in a joined mount
+ * namespace too (runc's prepareRootfs runs whatever the namespace's origin).
+ * Not for cell exec, which enters the container's, nor for --ns mnt=PATH,
+ * which asks for a pinned namespace as it is.
+ */
+static bool sets_up_rootfs(const struct cell_child_args *a)
+{
+	const struct cell_spec *spec = a->spec;
+
+	return !a->join_pid && !(spec->linux.namespaces[CELL_NS_MNT].path &&
+				 spec->cell.keep_joined_mounts);
+}
+
 /*
  * The mounts are locked (mount_lock.c) wherever cell made the user namespace
  * and the mount namespace: not for a joined user namespace (--ns user=PATH),
@@ -402,11 +469,10 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	 * closed to the container. */
 	if (cell_set_non_dumpable(&err) < 0)
 		fail_setup(&g, &err);
-	/* A joined mount namespace (cell exec, --ns mnt=PATH) is set up already:
-	 * setns made its root and cwd ours. */
 	if (setup_namespaces(a, !a->setup_before_go, &err) < 0 ||
+	    (joins_pid_ns(a) && enter_joined_pid_ns(a, &g.msg.value, &err) < 0) ||
 	    (locks && cell_mounts_lock_prepare(spec, &err) < 0) ||
-	    (!spec->linux.namespaces[CELL_NS_MNT].path &&
+	    (sets_up_rootfs(a) &&
 	     cell_rootfs_setup(spec, a->in_userns, a->rootfs, &calls, &err) < 0) ||
 	    (!g.received && placed_in_cgroup(&g, &err) < 0) ||
 	    (locks && lock_mounts(a, &err) < 0))
@@ -451,8 +517,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	}
 	if (slave >= 0)
 		close(slave);
-	/* init is outside a joined pid namespace (setns moves only children): its
-	 * view of the command's PID is the host's */
+	/* cell exec's init is outside the container's pid namespace (setns moves
+	 * only children): its view of the command's PID is the host's */
 	if (cell_sync_send(a->sync_fd, CELL_SYNC_PID, child, NULL, -1) < 0 && a->exec_detach)
 		_exit(125);
 	if (a->exec_detach)

@@ -6,14 +6,18 @@ before its execve (working directory, rlimits, user, capabilities, seccomp);
 what went wrong. Whatever fails leaves no state, cgroup or process behind (the
 autouse no_leftovers fixture checks processes, cgroups and mounts).
 """
+import os
+import pathlib
 import resource
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
-from conftest import CELL, _env, assert_cell_error
+from conftest import CELL, _env, _reap_zombies, assert_cell_error
 from test_oci import bundle, cgroup_dirs, oci, ok, root, state, wait_status  # noqa: F401
 
 
@@ -157,3 +161,69 @@ def test_start_fails_when_execve_fails_after_the_start(root, bundle, rootfs):
     finally:
         ok(oci(root, "delete", "--force", "ex1"))
     assert cgroup_dirs("ex1") == []
+
+
+# ------------------------------------------------- namespaces joined by path
+
+
+@pytest.fixture
+def holder():
+    """A process in a new pid and mount namespace (unshare -m -pf), killed at teardown."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare (util-linux) is needed")
+    p = subprocess.Popen(["unshare", "-m", "--propagation", "private", "-pf", "--mount-proc",
+                          "sleep", "60"], stdin=subprocess.DEVNULL)
+    children = pathlib.Path(f"/proc/{p.pid}/task/{p.pid}/children")
+    deadline = time.monotonic() + 5
+    while not children.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pid = int(children.read_text().split()[0])
+    yield pid
+    os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace ignores SIGTERM
+    # its exit waits until every process of the namespace is reaped, and a
+    # container process that outlived cell create is this session's (subreaper)
+    deadline = time.monotonic() + 10
+    while p.poll() is None and time.monotonic() < deadline:
+        _reap_zombies()
+        time.sleep(0.02)
+    assert p.poll() is not None, "the holder did not exit"
+
+
+def join_pid_and_mnt(pid):
+    def edit(cfg):
+        for ns in cfg["linux"]["namespaces"]:
+            if ns["type"] == "pid":
+                ns["path"] = f"/proc/{pid}/ns/pid"
+            elif ns["type"] == "mount":
+                ns["path"] = f"/proc/{pid}/ns/mnt"
+    return edit
+
+
+def test_run_in_joined_pid_and_mount_namespaces_sets_up_the_root(root, bundle, rootfs, holder):
+    """The process is in the joined pid namespace (setns moves only children) and
+    sees the bundle's root, not the joined namespace's, with /proc of its pid
+    namespace."""
+    (rootfs / "bundle-root").write_text("")
+    b = bundle(["sh", "-c", "readlink /proc/self/ns/pid; ls /bundle-root; cat /proc/1/comm"],
+               edit=join_pid_and_mnt(holder))
+    out = ok(oci(root, "run", "--bundle", b, "jp-run")).split("\n")
+    assert out[0] == os.readlink(f"/proc/{holder}/ns/pid")
+    assert out[1] == "/bundle-root"
+    assert out[2] == "sleep"  # the holder is PID 1 there
+
+
+def test_state_pid_of_a_joined_pid_namespace_is_the_runtimes_view(root, bundle, holder):
+    """state.pid is the container process's PID in cell's pid namespace, and that
+    process is inside the joined one."""
+    b = bundle(["sleep", "30"], edit=join_pid_and_mnt(holder))
+    ok(oci(root, "create", "--bundle", b, "jp-st"))
+    try:
+        pid = state(root, "jp-st")["pid"]
+        assert os.readlink(f"/proc/{pid}/ns/pid") == os.readlink(f"/proc/{holder}/ns/pid")
+        with open(f"/proc/{pid}/status") as f:
+            nspid = [line.split()[1:] for line in f if line.startswith("NSpid:")][0]
+        assert nspid[0] == str(pid) and len(nspid) == 2
+        ok(oci(root, "start", "jp-st"))
+        assert state(root, "jp-st")["status"] == "running"
+    finally:
+        ok(oci(root, "delete", "--force", "jp-st"))
