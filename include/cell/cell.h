@@ -396,6 +396,8 @@ struct cell_extras {
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
 	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
 	bool nested_userns; /* the container may make user namespaces of its own */
+	bool keep_joined_mounts; /* --ns mnt=PATH: use the joined mount namespace as it is,
+				    without the root and mounts of the spec */
 	struct cell_network net;
 };
 
@@ -501,6 +503,9 @@ struct cell_run_options {
 	const char *bundle;	/* for hooks' state */
 	int start_fd;		/* cell_create: exec.fifo opened O_RDWR; the process execs after
 				   reading a byte from it (cell start writes one). Else -1. */
+	int start_result_fd;	/* cell_create: a fifo opened O_RDWR; a failure after the start
+				   byte is written there, and execve closes it: what `cell start`
+				   reads with cell_start_result(). Else -1. */
 	int console_socket;	/* connected AF_UNIX socket: process.terminal's pty master goes
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
@@ -536,6 +541,14 @@ struct cell_run_options {
  */
 int cell_create(const struct cell_spec *spec, const struct cell_run_options *opts,
 		struct cell_created *out, struct cell_error *err);
+
+/**
+ * cell_start_result() - read the start result fifo (opened for reading
+ * before the start byte was written, blocking): 0 once the container's
+ * process has called execve, or -errno with @err as the process reported
+ * it (err->kind: the command is missing or cannot be executed).
+ */
+int cell_start_result(int fd, struct cell_error *err);
 
 /* What a finished run reports. */
 struct cell_run_result {

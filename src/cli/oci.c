@@ -326,19 +326,96 @@ static int enter_bundle(struct cell_run_cli *cli, char *pid_file, size_t size,
 	return 0;
 }
 
+/* runc's statuses, and 126/127 when the command cannot run (README) */
+static int error_status(const struct cell_error *err)
+{
+	return err->kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
+	       : err->kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
+						     : CELL_EXIT_FAILURE;
+}
+
+/* A fifo in the state directory, held open read-write by create (and so by the process). */
+static int make_fifo(const char *root, const char *id, const char *name, int *fd,
+		     struct cell_error *err)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = cell_state_path(root, id, name, path, sizeof(path), err)) < 0)
+		return r;
+	if (mkfifo(path, 0600) < 0)
+		return cell_error_set(err, errno, "create %s", path);
+	/* O_RDWR: opening never blocks, and a read waits for a writer's byte */
+	if ((*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return cell_error_set(err, errno, "open %s", path);
+	return 0;
+}
+
+/* exec.result, opened before the start byte goes out: blocking reads, no writer of ours. */
+static int open_start_result(const char *path, struct cell_error *err)
+{
+	/* O_NONBLOCK: the open waits for no writer; a state made before
+	 * exec.result existed has none (ENOENT: nothing to read) */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : cell_error_set(err, errno, "open %s", path);
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		int e = errno;
+
+		close(fd);
+		return cell_error_set(err, e, "fcntl %s", path);
+	}
+	return fd;
+}
+
+/*
+ * Write the start byte to exec.fifo, then wait until the process has called
+ * execve (exec.result reaches end-of-file, close-on-exec) or says why it
+ * could not: a start that fails is reported by the start that caused it.
+ */
+static int start_process(const char *root, const char *id, struct cell_error *err)
+{
+	char fifo[PATH_MAX], result[PATH_MAX];
+	int fd, rfd, r;
+
+	if ((r = cell_state_path(root, id, "exec.fifo", fifo, sizeof(fifo), err)) < 0 ||
+	    (r = cell_state_path(root, id, "exec.result", result, sizeof(result), err)) < 0)
+		return r;
+	if ((rfd = open_start_result(result, err)) < 0 && rfd != -ENOENT)
+		return rfd;
+	/* O_NONBLOCK: ENXIO instead of a hang when the process has gone */
+	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		r = cell_error_set(err, errno, "start container %s (%s)", id, fifo);
+		safe_close(fd);
+		safe_close(rfd);
+		return r;
+	}
+	close(fd);
+	unlink(fifo);
+	if (rfd < 0)
+		return 0;
+	if ((r = cell_start_result(rfd, err)) < 0)
+		cell_error_prefix(err, "start container %s", id);
+	close(rfd);
+	unlink(result);
+	return r;
+}
+
 /* cell create, and cell run --detach (create + start). */
 static int create_container(const struct cell_global *g, struct cell_run_cli *cli,
 			    const char *id, bool start)
 {
 	struct cell_run_options opts = { .id = id, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
-					 .bundle = cli->bundle, .start_fd = -1,
+					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
 					 .cgroup_always = true, .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
 	struct cell_error err = { 0 };
 	struct cell_created out;
 	struct oci_launch l = { .g = g, .cli = cli, .id = id };
-	char fifo[PATH_MAX], pid_file[PATH_MAX];
+	char pid_file[PATH_MAX];
 	int lock = -1, r;
 
 	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
@@ -350,17 +427,9 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	/* mkdir claimed the id; a lock held now would be inherited by the container's
 	 * process (it is a clone until it execs) and block every later command */
 	lock = safe_close(lock);
-	if ((r = cell_state_path(g->root, id, "exec.fifo", fifo, sizeof(fifo), &err)) < 0)
+	if ((r = make_fifo(g->root, id, "exec.fifo", &opts.start_fd, &err)) < 0 ||
+	    (r = make_fifo(g->root, id, "exec.result", &opts.start_result_fd, &err)) < 0)
 		goto fail;
-	if (mkfifo(fifo, 0600) < 0) {
-		r = cell_error_set(&err, errno, "create %s", fifo);
-		goto fail;
-	}
-	/* O_RDWR: opening never blocks, and the container's read waits for start's byte */
-	if ((opts.start_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0) {
-		r = cell_error_set(&err, errno, "open %s", fifo);
-		goto fail;
-	}
 	if (cli->console_socket &&
 	    (opts.console_socket = cell_cli_connect_console(cli->console_socket, &err)) < 0) {
 		r = opts.console_socket;
@@ -377,14 +446,11 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	}
 	cell_cli_debug(g, "created %s: pid %d, cgroup %s, bundle %s", id, (int)out.pid,
 		       out.cgroups_path[0] ? out.cgroups_path : "none", cli->bundle);
-	if (start) {
-		if (write(opts.start_fd, "0", 1) != 1) {
-			r = cell_error_set(&err, errno, "start %s", id);
-			goto fail_kill;
-		}
-		unlink(fifo);
-	}
-	safe_close(opts.start_fd);
+	/* the process holds its own copies; ours would keep exec.result open */
+	opts.start_fd = safe_close(opts.start_fd);
+	opts.start_result_fd = safe_close(opts.start_result_fd);
+	if (start && (r = start_process(g->root, id, &err)) < 0)
+		goto fail_kill;
 	safe_close(opts.console_socket);
 	free(out.cgroup_state);
 	return 0;
@@ -400,18 +466,17 @@ fail_kill:
 	free(out.cgroup_state);
 fail:
 	safe_close(opts.start_fd);
+	safe_close(opts.start_result_fd);
 	safe_close(opts.console_socket);
 	remove_state(g, id);
 	cell_cli_fail(g, &err);
-	return err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
-	       : err.kind == CELL_ERR_EXEC_DENIED ? CELL_EXIT_CANNOT_EXEC
-						   : CELL_EXIT_FAILURE;
+	return error_status(&err);
 }
 
 int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 {
 	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
-					 .bundle = cli->bundle, .start_fd = -1,
+					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
 					 .cgroup_always = cli->from_bundle, .on_created = on_created,
 					 .keep_keyring = cli->no_new_keyring,
@@ -449,9 +514,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	r = cell_run(&cli->spec, &opts, &result, &err);
 	if (r < 0) {
 		remove_state(g, l.id);
-		status = err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
-			 : err.kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
-							      : CELL_EXIT_FAILURE;
+		status = error_status(&err);
 		cell_cli_fail(g, &err);
 		return status;
 	}
@@ -546,8 +609,7 @@ int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
 	struct cell_error err = { 0 };
 	struct cell_state st;
 	struct cell_spec spec;
-	char fifo[PATH_MAX];
-	int lock, fd, r;
+	int lock, r;
 
 	if (wants_help(argc, argv, usage))
 		return 0;
@@ -567,16 +629,12 @@ int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
 			       cell_status_name(s));
 		goto fail;
 	}
-	cell_state_path(g->root, id, "exec.fifo", fifo, sizeof(fifo), &err);
-	/* O_NONBLOCK: ENXIO instead of a hang when the process has gone */
-	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || write(fd, "0", 1) != 1) {
-		cell_error_set(&err, errno, "start container %s (%s)", id, fifo);
-		safe_close(fd);
-		goto fail;
+	if (start_process(g->root, id, &err) < 0) {
+		cell_state_free(&st);
+		close(lock);
+		cell_cli_fail(g, &err);
+		return error_status(&err);
 	}
-	close(fd);
-	unlink(fifo);
 	cell_cli_debug(g, "started %s (pid %d)", id, (int)st.pid);
 	if (cell_cli_load_config(g->root, id, &spec, &err) == 0) {
 		run_hooks_warning(g, &spec, CELL_HOOK_POSTSTART, id, st.pid, "running", st.bundle);

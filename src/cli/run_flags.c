@@ -509,6 +509,9 @@ static int join_ns_path(struct cell_run_cli *cli, const char *arg, struct cell_e
 	if (replace_string(&ns->path, path, err) < 0)
 		return -ENOMEM;
 	ns->present = true;
+	/* a pinned mount namespace is entered as it is, not made a container root */
+	if (type == CELL_NS_MNT)
+		cli->spec.cell.keep_joined_mounts = true;
 	return 0;
 }
 

@@ -54,6 +54,7 @@ struct run_ctx {
 	bool child_failed;
 	bool create;		/* cell_create: hand the process on once it is READY */
 	bool ready;		/* the child said READY */
+	bool adopted;		/* a joined pid namespace: c->pid is the process made in it */
 	int start_fd;		/* the child's start_fd (opts->start_fd, or our pipe's read end) */
 	int start_w;		/* cell_run with on_created: write end of the start pipe */
 	char cgroups_path[4096];
@@ -382,6 +383,15 @@ static uint64_t early_ns_flags(const struct run_ctx *c, uint64_t clone_flags)
 	return clone_flags & (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
 }
 
+/* A pid namespace joined by path: the child forks the container's process
+ * into it, after GO (so the new process is born in the cgroup). */
+static bool adopts_child(const struct run_ctx *c)
+{
+	const struct cell_namespace *pid = &c->spec->linux.namespaces[CELL_NS_PID];
+
+	return pid->present && pid->path && !c->opts->join_pid;
+}
+
 /*
  * Does GO say no more than "you are in your cgroup"? Then the child makes its
  * namespaces and mounts while the parent makes and joins the cgroup (on v1,
@@ -395,6 +405,7 @@ static bool setup_before_go(const struct run_ctx *c)
 	const struct cell_hooks *h = &c->spec->hooks;
 
 	return c->wait_go && !c->spec->linux.namespaces[CELL_NS_USER].present && !has_pins(c) &&
+	       !adopts_child(c) &&
 	       !cell_net_needs_parent(c->spec) && !c->opts->cgroup_join && !c->opts->join_pid &&
 	       !h->n[CELL_HOOK_PRESTART] && !h->n[CELL_HOOK_CREATE_RUNTIME] &&
 	       !h->n[CELL_HOOK_CREATE_CONTAINER];
@@ -448,6 +459,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.cgroupns_made = (args.flags & CLONE_NEWCGROUP) != 0,
 			.detached = c->create,
 			.start_fd = c->start_fd,
+			.status_fd = c->create ? c->opts->start_result_fd : -1,
 			/* cell_run wrote the start byte already: READY only for poststart */
 			.say_ready = c->create || c->spec->hooks.n[CELL_HOOK_POSTSTART],
 			.preserve_fds = c->opts->preserve_fds,
@@ -471,6 +483,20 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	c->sock = sv[0];
 	c->pid = c->host_pid = (pid_t)pid;
 	return 0;
+}
+
+static void handle_message(struct run_ctx *c, struct cell_error *err);
+
+/* A joined pid namespace: until the container's process made there is ours. */
+static int wait_adopted(struct run_ctx *c, struct cell_error *err)
+{
+	while (!c->adopted && !c->child_failed && c->sock >= 0)
+		handle_message(c, err);
+	if (c->child_failed) {
+		*err = c->child_err;
+		return err->errnum ? -err->errnum : -EINVAL;
+	}
+	return c->adopted ? 0 : cell_error_set(err, EPIPE, "the container exited during its setup");
 }
 
 /* The child is waiting for GO: give it its ids and its cgroup first. */
@@ -500,7 +526,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	/* GO carries the host PID, for the state of hooks run inside */
 	if (c->wait_go && (r = cell_sync_send(c->sock, CELL_SYNC_GO, c->host_pid, NULL, -1)) < 0)
 		return cell_error_set(err, -r, "start the container");
-	return 0;
+	/* before anything records c->host_pid (state.json, hooks) */
+	return adopts_child(c) ? wait_adopted(c, err) : 0;
 }
 
 /* runc's console socket protocol: the pty master with SCM_RIGHTS, its name as data. */
@@ -625,6 +652,29 @@ static void handle_seccomp_fd(struct run_ctx *c, int fd)
 		kill(c->pid, SIGKILL);
 }
 
+/*
+ * CELL_SYNC_ADOPT: @pid is our child (CLONE_PARENT), unreaped, so its PID
+ * cannot be reused before pidfd_open; the process that made it has left.
+ */
+static void adopt(struct run_ctx *c, pid_t pid)
+{
+	struct cell_error e = { 0 };
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd < 0) {
+		cell_error_set(&e, errno, "pidfd_open %d (the container's process)", (int)pid);
+		record_child_error(c, &e);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
+	close(c->pidfd);
+	c->pidfd = fd;
+	c->pid = c->host_pid = pid;
+	c->adopted = true;
+}
+
 static void handle_message(struct run_ctx *c, struct cell_error *err)
 {
 	struct cell_sync_msg msg;
@@ -677,6 +727,9 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 		break;
 	case CELL_SYNC_SECCOMP_FD:
 		handle_seccomp_fd(c, fd);
+		break;
+	case CELL_SYNC_ADOPT:
+		adopt(c, msg.value);
 		break;
 	default:
 		if (fd >= 0)

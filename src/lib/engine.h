@@ -27,6 +27,8 @@ enum cell_sync_type {
 	CELL_SYNC_PID,		 /* init -> parent: the command's host PID */
 	CELL_SYNC_SECCOMP_FD,	 /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
 	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
+	CELL_SYNC_ADOPT,	 /* child -> parent: the container's process is this PID, a child
+				    of the parent's made in a joined pid namespace; the sender leaves */
 };
 
 struct cell_sync_msg {
@@ -41,6 +43,8 @@ int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text
 int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out);
 /** cell_sync_send_error() - report @err over @fd (child side); -errno if nobody listens. */
 int cell_sync_send_error(int fd, const struct cell_error *err);
+/** cell_sync_write_error() - @err as one message into the start result fifo @fd. */
+int cell_sync_write_error(int fd, const struct cell_error *err);
 
 /* ---- idmap.c ---- */
 
@@ -325,6 +329,7 @@ struct cell_child_args {
 	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
 	int start_fd;		/* >= 0: wait for a byte here before exec */
+	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */
 	bool say_ready;		/* the parent waits for READY (create, poststart hooks) */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
@@ -337,6 +342,22 @@ struct cell_child_args {
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);
+/** cell_child_fail() - report @err to whoever listens (parent, cell start, stderr), _exit. */
+__attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
+					       const struct cell_error *err);
+/** cell_child_hooks_run() - createContainer or startContainer hooks, from inside. */
+int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,
+			 pid_t host_pid, struct cell_error *err);
+
+/* ---- command.c (child side) ---- */
+
+/**
+ * cell_command_exec() - the command's own setup, READY and the start wait
+ * (a->start_fd), then execve of process.args; every failure goes through
+ * cell_child_fail(). @slave: the pty slave or -1; @host_pid for hooks' state.
+ */
+__attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
+						 pid_t host_pid);
 
 /* ---- tty.c (parent side) ---- */
 

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -50,21 +51,33 @@
 static const int blocked_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 				       SIGUSR2, SIGWINCH, SIGCHLD };
 
-__attribute__((noreturn)) static void fail(int sync_fd, const struct cell_error *err)
+/*
+ * Until READY the parent reads the sync socket. Once `cell create` has
+ * returned nobody does: `cell start` reads the start result fifo
+ * (a->status_fd) instead, so an error goes to both. Only when neither takes
+ * it does the container's stderr, the last witness, get it.
+ */
+__attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
+					const struct cell_error *err)
 {
-	/* After cell create has left, the container's stderr is the only witness. */
-	if (cell_sync_send_error(sync_fd, err) < 0)
+	int sent = cell_sync_send_error(a->sync_fd, err);
+	bool written = a->status_fd >= 0 && cell_sync_write_error(a->status_fd, err) == 0;
+
+	/* EPIPE: the parent has left, the fifo has it; anything else (a seccomp
+	 * filter refusing sendmsg) leaves a listening parent without a word */
+	if (sent < 0 && (sent != -EPIPE || !written))
 		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
 	_exit(err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127 : err->kind == CELL_ERR_EXEC_DENIED ? 126
 											  : 125);
 }
 
-__attribute__((noreturn)) static void fail_errno(int sync_fd, int errnum, const char *what)
+__attribute__((noreturn)) static void fail_errno(const struct cell_child_args *a, int errnum,
+						 const char *what)
 {
 	struct cell_error err = { 0 };
 
 	cell_error_set(&err, errnum, "%s", what);
-	fail(sync_fd, &err);
+	cell_child_fail(a, &err);
 }
 
 /* Namespaces given by path: the user namespace first, so the others are ours to join. */
@@ -224,203 +237,18 @@ static int open_pty(const struct cell_process *p, int *slave, struct cell_error 
 	return master;
 }
 
-/*
- * execve resets caught signals to their default; ignored ones stay ignored,
- * as they do for any program the caller starts (nohup). Only what cell
- * itself changed goes back: SIGPIPE, and the mask its signalfd needed.
- */
-static void restore_signals(const struct cell_child_args *a)
-{
-	sigset_t none;
-
-	sigaction(SIGPIPE, &a->sigpipe, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static int enter_cwd(const struct cell_spec *spec, struct cell_error *err)
-{
-	int r = cell_chdir_inside(spec->process.cwd, "process.cwd", err);
-
-	if (r == -ENOENT && spec->cell.cwd_optional)
-		return chdir("/") < 0 ? cell_error_set(err, errno, "chdir /") : 0;
-	return r;
-}
-
-/*
- * execvpe(3) searches the caller's PATH and may allocate; this searches the
- * container's PATH (from envp) with a stack buffer, because it runs in a
- * CLONE_VM child that must not touch the heap it shares with init.
- */
-static int exec_in_path(const char *file, char *const argv[], char *const envp[])
-{
-	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	char *const empty[] = { NULL };
-	char buf[4096];
-	int found = ENOENT;
-
-	if (!envp)
-		envp = empty;
-	if (strchr(file, '/')) {
-		execve(file, argv, envp);
-		return errno;
-	}
-	for (size_t i = 0; envp[i]; i++)
-		if (!strncmp(envp[i], "PATH=", 5))
-			path = envp[i] + 5;
-	for (const char *dir = path;; dir++) {
-		const char *end = strchrnul(dir, ':');
-		int len = (int)(end - dir);
-
-		if (snprintf(buf, sizeof(buf), "%.*s%s%s", len, dir, len ? "/" : "", file) <
-		    (int)sizeof(buf)) {
-			execve(buf, argv, envp);
-			/* As execvp: remember a permission problem, skip what is not there. */
-			if (errno == EACCES)
-				found = EACCES;
-			else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE)
-				return errno;
-		}
-		if (!*end)
-			return found;
-		dir = end;
-	}
-}
-
-/*
- * Load linux.seccomp. With SCMP_ACT_NOTIFY the kernel hands back a listener
- * fd: the parent passes it to listenerPath (a host path, outside this root)
- * and says when the listener has it, before the command can trigger it.
- */
-static int load_seccomp(const struct cell_child_args *a, struct cell_error *err)
-{
-	struct cell_sync_msg msg;
-	int fd, passed, r;
-
-	if (!a->seccomp)
-		return 0;
-	if ((fd = cell_seccomp_load(a->seccomp, err)) <= 0)
-		return fd;
-	r = cell_sync_send(a->sync_fd, CELL_SYNC_SECCOMP_FD, 0, NULL, fd);
-	if (r == 0 && (r = cell_sync_recv(a->sync_fd, &msg, &passed)) == 1) {
-		if (passed >= 0)
-			close(passed);
-		r = msg.type != CELL_SYNC_SECCOMP_DONE ? -EPROTO : msg.value;
-	} else if (r == 0) {
-		r = -EPIPE; /* the parent is gone */
-	}
-	close(fd);
-	return r < 0 ? cell_error_set(err, -r, "hand the seccomp listener fd over") : 0;
-}
-
-/*
- * seccomp(2) needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the
- * filter is loaded before the capability drop that may take CAP_SYS_ADMIN
- * away (runc's order); otherwise last, so it filters only the command.
- */
-static bool seccomp_before_user_change(const struct cell_process *p)
-{
-	uint64_t sys_admin = 1ULL << CAP_SYS_ADMIN;
-
-	if (p->no_new_privileges)
-		return false;
-	if (p->capabilities.present)
-		return !(p->capabilities.effective & sys_admin);
-	return p->uid != 0 || !(cell_caps_permitted() & sys_admin);
-}
-
-/* As exec_in_path, without executing: 0, ENOENT or EACCES (runc's create check). */
-static int find_in_path(const char *file, char *const envp[])
-{
-	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	char buf[4096];
-	int found = ENOENT;
-
-	if (strchr(file, '/'))
-		return access(file, X_OK) == 0 ? 0 : errno;
-	for (size_t i = 0; envp && envp[i]; i++)
-		if (!strncmp(envp[i], "PATH=", 5))
-			path = envp[i] + 5;
-	for (const char *dir = path;; dir++) {
-		const char *end = strchrnul(dir, ':');
-		int len = (int)(end - dir);
-		struct stat st;
-
-		if (snprintf(buf, sizeof(buf), "%.*s%s%s", len, dir, len ? "/" : "", file) <
-			    (int)sizeof(buf) &&
-		    stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(buf, X_OK) == 0)
-				return 0;
-			found = EACCES;
-		}
-		if (!*end)
-			return found;
-		dir = end;
-	}
-}
-
-static void set_exec_error(struct cell_error *err, int e, const char *cmd)
-{
-	cell_error_set(err, e, "exec %s", cmd);
-	err->kind = e == ENOENT ? CELL_ERR_EXEC_NOT_FOUND : CELL_ERR_EXEC_DENIED;
-}
-
-__attribute__((noreturn)) static void exec_command(const struct cell_child_args *a, int slave)
-{
-	const struct cell_spec *spec = a->spec;
-	const struct cell_process *p = &spec->process;
-	struct cell_error err = { 0 };
-	bool seccomp_early;
-	int r;
-
-	/* A new session: without -t the command has no controlling terminal,
-	 * so it can never push input into the caller's (TIOCSTI). */
-	if (setsid() < 0 && errno != EPERM)
-		fail_errno(a->sync_fd, errno, "setsid");
-	if (slave >= 0) {
-		if (ioctl(slave, TIOCSCTTY, 0) < 0)
-			fail_errno(a->sync_fd, errno, "make the pty the controlling terminal");
-		for (int fd = 0; fd < 3; fd++)
-			if (dup2(slave, fd) < 0)
-				fail_errno(a->sync_fd, errno, "dup2 the pty onto stdio");
-		if (slave > 2)
-			close(slave);
-	}
-	if (p->has_umask)
-		umask(p->umask);
-	seccomp_early = a->seccomp && seccomp_before_user_change(p);
-	if ((r = enter_cwd(spec, &err)) < 0 || (r = cell_security_prepare(p, &err)) < 0 ||
-	    (r = cell_personality_apply(&spec->linux, &err)) < 0 ||
-	    (seccomp_early && (r = load_seccomp(a, &err)) < 0) ||
-	    (r = cell_security_change_user(p, a->setgroups_allowed, &err)) < 0 ||
-	    (r = cell_security_finish(p, &err)) < 0)
-		fail(a->sync_fd, &err);
-	restore_signals(a);
-	/* Only stdio, the preserved fds (and the sync socket, close-on-exec)
-	 * cross into the command. */
-	if (cell_fds_cloexec_from(3 + a->preserve_fds, &err) < 0)
-		fail(a->sync_fd, &err);
-	/* "final": after the cgroup transition; left out, the cgroup's CPUs. */
-	if ((r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final ?:
-					 (p->exec_cpu_affinity_initial ? "" : NULL),
-					 "process.execCPUAffinity.final", &err)) < 0 ||
-	    (!seccomp_early && (r = load_seccomp(a, &err)) < 0))
-		fail(a->sync_fd, &err);
-	set_exec_error(&err, exec_in_path(p->args[0], p->args, p->env), p->args[0]);
-	fail(a->sync_fd, &err);
-}
-
 #if !CELL_ASAN
 struct command_start {
 	const struct cell_child_args *args;
 	int slave;
+	pid_t host_pid;
 };
 
 static int start_command(void *arg)
 {
 	const struct command_start *start = arg;
 
-	exec_command(start->args, start->slave);
+	cell_command_exec(start->args, start->slave, start->host_pid);
 }
 #endif
 
@@ -441,8 +269,8 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 	cell_init_run(child, a->sync_fd);
 }
 
-static int run_container_hooks(const struct cell_child_args *a, enum cell_hook_kind kind,
-			       pid_t host_pid, struct cell_error *err)
+int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,
+			 pid_t host_pid, struct cell_error *err)
 {
 	cleanup_free char *state = cell_hook_state_json(
 		a->id, host_pid, kind == CELL_HOOK_START_CONTAINER ? "created" : "creating",
@@ -491,7 +319,7 @@ static int placed_in_cgroup(void *ctx, struct cell_error *err)
 __attribute__((noreturn)) static void fail_setup(struct child_go *g, const struct cell_error *err)
 {
 	receive_go(g);
-	fail(g->a->sync_fd, err);
+	cell_child_fail(g->a, err);
 }
 
 /* runtime.md: createContainer hooks run in the container's namespaces, its
@@ -500,38 +328,73 @@ static int create_container_hooks(void *ctx, struct cell_error *err)
 {
 	const struct child_go *g = ctx;
 
-	return run_container_hooks(g->a, CELL_HOOK_CREATE_CONTAINER, g->msg.value, err);
+	return cell_child_hooks_run(g->a, CELL_HOOK_CREATE_CONTAINER, g->msg.value, err);
+}
+
+/* A pid namespace given by path, outside cell exec (which forks under init). */
+static bool joins_pid_ns(const struct cell_child_args *a)
+{
+	const struct cell_namespace *pid = &a->spec->linux.namespaces[CELL_NS_PID];
+
+	return pid->present && pid->path && !a->join_pid;
 }
 
 /*
- * OCI create/start: all set up, the process tells the parent and waits for
- * `cell start` to write a byte to exec.fifo (held open read-write, so the
- * read blocks instead of seeing end-of-file while no writer is there).
+ * setns(CLONE_NEWPID) moves only the children (pid_namespaces(7)), so the
+ * container's process is a child made now, inside: with CLONE_PARENT it is
+ * cell's child, as runc's stage-2 child is runc's. This process tells cell
+ * the PID (its pid namespace is cell's: the runtime's view, state.pid) and
+ * leaves; the pipe gives the same PID to the child, for hooks' state.
  */
-static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
-			  struct cell_error *err)
+static int enter_joined_pid_ns(const struct cell_child_args *a, pid_t *host_pid,
+			       struct cell_error *err)
 {
-	char byte;
-	ssize_t n;
+	struct clone_args args = { .flags = CLONE_PARENT };
+	int p[2];
+	long pid;
 
-	/* runc and crun fail `create` for a program that is not there, not `start` */
-	const struct cell_process *p = &a->spec->process;
-	int e = find_in_path(p->args[0], p->env);
-	if (e) {
-		set_exec_error(err, e, p->args[0]);
-		return -e;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cell_error_set(err, errno, "pipe");
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0) {
+		int e = errno;
+
+		close(p[0]);
+		close(p[1]);
+		return cell_error_set(err, e, "fork into the pid namespace %s",
+				      a->spec->linux.namespaces[CELL_NS_PID].path);
 	}
-	if (a->say_ready && cell_sync_send(a->sync_fd, CELL_SYNC_READY, 0, NULL, -1) < 0)
-		_exit(125);
-	do
-		n = read(a->start_fd, &byte, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		return cell_error_set(err, n < 0 ? errno : EPIPE, "wait for cell start");
-	close(a->start_fd);
-	if (a->spec->hooks.n[CELL_HOOK_START_CONTAINER])
-		return run_container_hooks(a, CELL_HOOK_START_CONTAINER, host_pid, err);
-	return 0;
+	if (pid > 0) {
+		pid_t child = (pid_t)pid;
+
+		if (write(p[1], &child, sizeof(child)) != sizeof(child) ||
+		    cell_sync_send(a->sync_fd, CELL_SYNC_ADOPT, child, NULL, -1) < 0) {
+			kill(child, SIGKILL);
+			_exit(125);
+		}
+		_exit(0);
+	}
+	/* cleared by the fork (prctl(2)); now cell's own death is what ends us */
+	if (!a->detached)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(p[1]);
+	ssize_t n = read(p[0], host_pid, sizeof(*host_pid));
+	close(p[0]);
+	return n == sizeof(*host_pid) ? 0 : cell_error_set(err, EPIPE, "read the host PID");
+}
+
+/*
+ * runtime-spec: the root, mounts and paths are set up in a joined mount
+ * namespace too (runc's prepareRootfs runs whatever the namespace's origin).
+ * Not for cell exec, which enters the container's, nor for --ns mnt=PATH,
+ * which asks for a pinned namespace as it is.
+ */
+static bool sets_up_rootfs(const struct cell_child_args *a)
+{
+	const struct cell_spec *spec = a->spec;
+
+	return !a->join_pid && !(spec->linux.namespaces[CELL_NS_MNT].path &&
+				 spec->cell.keep_joined_mounts);
 }
 
 /*
@@ -584,7 +447,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (cell_cpu_affinity_apply(spec->process.exec_cpu_affinity_initial,
 				    "process.execCPUAffinity.initial", &err) < 0)
-		fail(a->sync_fd, &err);
+		cell_child_fail(a, &err);
 	struct child_go g = { .a = a };
 	struct cell_rootfs_calls calls = {
 		.before_cgroup = a->setup_before_go ? placed_in_cgroup : NULL,
@@ -606,11 +469,10 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	 * closed to the container. */
 	if (cell_set_non_dumpable(&err) < 0)
 		fail_setup(&g, &err);
-	/* A joined mount namespace (cell exec, --ns mnt=PATH) is set up already:
-	 * setns made its root and cwd ours. */
 	if (setup_namespaces(a, !a->setup_before_go, &err) < 0 ||
+	    (joins_pid_ns(a) && enter_joined_pid_ns(a, &g.msg.value, &err) < 0) ||
 	    (locks && cell_mounts_lock_prepare(spec, &err) < 0) ||
-	    (!spec->linux.namespaces[CELL_NS_MNT].path &&
+	    (sets_up_rootfs(a) &&
 	     cell_rootfs_setup(spec, a->in_userns, a->rootfs, &calls, &err) < 0) ||
 	    (!g.received && placed_in_cgroup(&g, &err) < 0) ||
 	    (locks && lock_mounts(a, &err) < 0))
@@ -618,47 +480,45 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	/* runc: a session keyring of the container's own, so keys the host's
 	 * session holds are not the container's. EDQUOT fails, as with runc. */
 	if (a->new_keyring && cell_session_keyring_new(&err) < 0)
-		fail(a->sync_fd, &err);
+		cell_child_fail(a, &err);
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
-			fail(a->sync_fd, &err);
+			cell_child_fail(a, &err);
 		if (cell_sync_send(a->sync_fd, CELL_SYNC_PTY_MASTER, 0, NULL, master) < 0)
 			_exit(125);
 		close(master);
 	}
 	for (int fd = 0; fd < 3 && slave < 0; fd++)
 		if (a->stdio[fd] != fd && dup2(a->stdio[fd], fd) < 0)
-			fail_errno(a->sync_fd, errno, "dup2 stdio");
-	if (a->start_fd >= 0 && wait_for_start(a, g.msg.value, &err) < 0)
-		fail(a->sync_fd, &err);
+			fail_errno(a, errno, "dup2 stdio");
 	if (!spec->cell.init && !late_pid_ns(spec))
-		exec_command(a, slave);
+		cell_command_exec(a, slave, g.msg.value);
 	block_signals();
 	/*
 	 * The command starts like posix_spawn(3) does: sharing init's memory
 	 * until execve, so no page table is copied and no page is faulted in
 	 * twice (a fork here cost 1.5 ms of the 9 ms start on a small VM).
-	 * exec_command() allocates nothing and init waits (CLONE_VFORK).
+	 * cell_command_exec() allocates nothing and init waits (CLONE_VFORK).
 	 */
 #if CELL_ASAN
 	/* ASan cannot follow a switch to a stack it did not make: fork there. */
 	child = fork();
 	if (child == 0)
-		exec_command(a, slave);
+		cell_command_exec(a, slave, g.msg.value);
 #else
-	struct command_start start = { .args = a, .slave = slave };
+	struct command_start start = { .args = a, .slave = slave, .host_pid = g.msg.value };
 	static char stack[256 * 1024] __attribute__((aligned(64)));
 	child = clone(start_command, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
 		      &start);
 #endif
 	if (child < 0) {
 		cell_error_set(&err, errno, "start the command under init");
-		fail(a->sync_fd, &err);
+		cell_child_fail(a, &err);
 	}
 	if (slave >= 0)
 		close(slave);
-	/* init is outside a joined pid namespace (setns moves only children): its
-	 * view of the command's PID is the host's */
+	/* cell exec's init is outside the container's pid namespace (setns moves
+	 * only children): its view of the command's PID is the host's */
 	if (cell_sync_send(a->sync_fd, CELL_SYNC_PID, child, NULL, -1) < 0 && a->exec_detach)
 		_exit(125);
 	if (a->exec_detach)

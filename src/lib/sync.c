@@ -4,9 +4,11 @@
  * both report on one socket without framing.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -73,12 +75,56 @@ int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out)
 	return 1;
 }
 
+static void error_message(struct cell_sync_msg *msg, const struct cell_error *err)
+{
+	_Static_assert(sizeof(msg->text) == sizeof(err->msg), "one message size");
+	*msg = (struct cell_sync_msg){ .type = CELL_SYNC_ERROR, .value = err->errnum,
+				       .kind = err->kind };
+	memcpy(msg->text, err->msg, sizeof(msg->text));
+}
+
 int cell_sync_send_error(int fd, const struct cell_error *err)
 {
-	struct cell_sync_msg msg = { .type = CELL_SYNC_ERROR, .value = err->errnum,
-				     .kind = err->kind };
+	struct cell_sync_msg msg;
 
-	_Static_assert(sizeof(msg.text) == sizeof(err->msg), "one message size");
-	memcpy(msg.text, err->msg, sizeof(msg.text));
+	error_message(&msg, err);
 	return send(fd, &msg, sizeof(msg), MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* One message is below PIPE_BUF: the write is atomic (pipe(7)). */
+int cell_sync_write_error(int fd, const struct cell_error *err)
+{
+	struct cell_sync_msg msg;
+
+	_Static_assert(sizeof(msg) <= PIPE_BUF, "an atomic fifo write");
+	error_message(&msg, err);
+	return write(fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg) ? 0 : -EIO;
+}
+
+int cell_start_result(int fd, struct cell_error *err)
+{
+	struct cell_sync_msg msg;
+	size_t got = 0;
+
+	while (got < sizeof(msg)) {
+		ssize_t n = read(fd, (char *)&msg + got, sizeof(msg) - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cell_error_set(err, errno, "read the start result");
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got == 0)
+		return 0; /* closed by execve: the command runs */
+	if (got != sizeof(msg) || msg.type != CELL_SYNC_ERROR)
+		return cell_error_set(err, EPROTO, "the start result: a message of %zu bytes", got);
+	/* the text has its strerror already */
+	msg.text[sizeof(msg.text) - 1] = '\0';
+	err->errnum = msg.value;
+	err->kind = (enum cell_error_kind)msg.kind;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg.text);
+	return msg.value ? -msg.value : -EINVAL;
 }

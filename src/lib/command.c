@@ -1,0 +1,305 @@
+/*
+ * cell — the command's side of the start path: its own setup (terminal,
+ * working directory, rlimits, user, capabilities, seccomp), the wait for
+ * `cell start`, then execve.
+ *
+ * Everything that can fail is done before the process says READY and waits
+ * for its start, so `cell create` sees every failure (runc's exec fifo and
+ * crun's sync socket give the same guarantee). After the start byte only the
+ * startContainer hooks, a filter loaded last and execve itself can fail; the
+ * error then goes to the start result fifo, which `cell start` reads, and
+ * execve closes it (close-on-exec): end-of-file there means the command runs.
+ *
+ * A seccomp filter filters cell too once it is loaded, and the user's
+ * profile may not know what cell calls (Docker's profiles before 20.10 lack
+ * close_range). So the filter is loaded last, after the start wait, when it
+ * can be; where it must be loaded earlier, fds are marked close-on-exec
+ * before it, and the calls left until execve are tried at once (a read and
+ * a write of zero bytes, which the filter judges like any other) so a
+ * profile that forbids them fails `cell create`, not `cell start`.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "utils.h"
+
+/* When linux.seccomp is loaded, in the order of the steps below. */
+enum filter_time {
+	FILTER_NONE,
+	FILTER_BEFORE_USER_CHANGE, /* needs the CAP_SYS_ADMIN the user change drops */
+	FILTER_BEFORE_READY,	   /* its listener fd goes out through the parent */
+	FILTER_LAST,		   /* right before execve: it filters only the command */
+};
+
+/*
+ * execve resets caught signals to their default; ignored ones stay ignored,
+ * as they do for any program the caller starts (nohup). Only what cell
+ * itself changed goes back: SIGPIPE, and the mask its signalfd needed.
+ * cell's own writes from here on need no SIGPIPE protection: the sync
+ * socket is written with MSG_NOSIGNAL, the start result fifo is held
+ * read-write (a reader is always there), hooks block SIGPIPE themselves.
+ */
+static void restore_signals(const struct cell_child_args *a)
+{
+	sigset_t none;
+
+	sigaction(SIGPIPE, &a->sigpipe, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int enter_cwd(const struct cell_spec *spec, struct cell_error *err)
+{
+	int r = cell_chdir_inside(spec->process.cwd, "process.cwd", err);
+
+	if (r == -ENOENT && spec->cell.cwd_optional)
+		return chdir("/") < 0 ? cell_error_set(err, errno, "chdir /") : 0;
+	return r;
+}
+
+/*
+ * execvpe(3) searches the caller's PATH and may allocate; this searches the
+ * container's PATH (from envp) with a stack buffer, because it runs in a
+ * CLONE_VM child that must not touch the heap it shares with init.
+ */
+static int exec_in_path(const char *file, char *const argv[], char *const envp[])
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char *const empty[] = { NULL };
+	char buf[4096];
+	int found = ENOENT;
+
+	if (!envp)
+		envp = empty;
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	for (size_t i = 0; envp[i]; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	for (const char *dir = path;; dir++) {
+		const char *end = strchrnul(dir, ':');
+		int len = (int)(end - dir);
+
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", len, dir, len ? "/" : "", file) <
+		    (int)sizeof(buf)) {
+			execve(buf, argv, envp);
+			/* As execvp: remember a permission problem, skip what is not there. */
+			if (errno == EACCES)
+				found = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE)
+				return errno;
+		}
+		if (!*end)
+			return found;
+		dir = end;
+	}
+}
+
+/*
+ * Load linux.seccomp. With SCMP_ACT_NOTIFY the kernel hands back a listener
+ * fd: the parent passes it to listenerPath (a host path, outside this root)
+ * and says when the listener has it, before the command can trigger it.
+ */
+static int load_seccomp(const struct cell_child_args *a, struct cell_error *err)
+{
+	struct cell_sync_msg msg;
+	int fd, passed, r;
+
+	if ((fd = cell_seccomp_load(a->seccomp, err)) <= 0)
+		return fd;
+	r = cell_sync_send(a->sync_fd, CELL_SYNC_SECCOMP_FD, 0, NULL, fd);
+	if (r == 0 && (r = cell_sync_recv(a->sync_fd, &msg, &passed)) == 1) {
+		if (passed >= 0)
+			close(passed);
+		r = msg.type != CELL_SYNC_SECCOMP_DONE ? -EPROTO : msg.value;
+	} else if (r == 0) {
+		r = -EPIPE; /* the parent is gone */
+	}
+	close(fd);
+	return r < 0 ? cell_error_set(err, -r, "hand the seccomp listener fd over") : 0;
+}
+
+/*
+ * seccomp(2) needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the
+ * filter is loaded before the capability drop that may take CAP_SYS_ADMIN
+ * away (runc's order). A listener fd must reach the parent, which `cell
+ * create` takes away at READY. Otherwise last, so it filters only the command.
+ */
+static enum filter_time filter_time(const struct cell_child_args *a)
+{
+	const struct cell_process *p = &a->spec->process;
+	uint64_t sys_admin = 1ULL << CAP_SYS_ADMIN;
+
+	if (!a->seccomp)
+		return FILTER_NONE;
+	if (!p->no_new_privileges &&
+	    (p->capabilities.present ? !(p->capabilities.effective & sys_admin)
+				     : p->uid != 0 || !(cell_caps_permitted() & sys_admin)))
+		return FILTER_BEFORE_USER_CHANGE;
+	return a->seccomp->notify ? FILTER_BEFORE_READY : FILTER_LAST;
+}
+
+/* As exec_in_path, without executing: 0, ENOENT or EACCES (runc's create check). */
+static int find_in_path(const char *file, char *const envp[])
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char buf[4096];
+	int found = ENOENT;
+
+	if (strchr(file, '/'))
+		return access(file, X_OK) == 0 ? 0 : errno;
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	for (const char *dir = path;; dir++) {
+		const char *end = strchrnul(dir, ':');
+		int len = (int)(end - dir);
+		struct stat st;
+
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", len, dir, len ? "/" : "", file) <
+			    (int)sizeof(buf) &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return 0;
+			found = EACCES;
+		}
+		if (!*end)
+			return found;
+		dir = end;
+	}
+}
+
+static int set_exec_error(struct cell_error *err, int e, const char *cmd)
+{
+	cell_error_set(err, e, "exec %s", cmd);
+	err->kind = e == ENOENT ? CELL_ERR_EXEC_NOT_FOUND : CELL_ERR_EXEC_DENIED;
+	return -e;
+}
+
+/* A new session: without -t the command has no controlling terminal, so it
+ * can never push input into the caller's (TIOCSTI). */
+static int take_terminal(int slave, struct cell_error *err)
+{
+	if (setsid() < 0 && errno != EPERM)
+		return cell_error_set(err, errno, "setsid");
+	if (slave < 0)
+		return 0;
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		return cell_error_set(err, errno, "make the pty the controlling terminal");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return cell_error_set(err, errno, "dup2 the pty onto stdio");
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+
+/*
+ * A filter loaded before the start wait also filters the calls cell makes
+ * until execve: read(2) of the start fd and, should execve fail, write(2) of
+ * the error for `cell start`. seccomp judges the call, not its effect, and a
+ * pipe or fifo returns at once for zero bytes (pipe_read, pipe_write).
+ */
+static int check_filter_allows_wait(const struct cell_child_args *a, struct cell_error *err)
+{
+	char byte;
+
+	if (a->start_fd >= 0 && read(a->start_fd, &byte, 0) < 0)
+		return cell_error_set(err, errno, "linux.seccomp: read(2) is refused, and cell "
+				      "reads the start signal after loading the filter");
+	if (a->status_fd >= 0 && write(a->status_fd, &byte, 0) < 0)
+		return cell_error_set(err, errno, "linux.seccomp: write(2) is refused, and cell "
+				      "writes a failed execve's error after loading the filter");
+	return 0;
+}
+
+static int prepare_command(const struct cell_child_args *a, int slave, enum filter_time when,
+			   struct cell_error *err)
+{
+	const struct cell_process *p = &a->spec->process;
+	int r;
+
+	if ((r = take_terminal(slave, err)) < 0)
+		return r;
+	if (p->has_umask)
+		umask(p->umask);
+	/* Before any filter: only stdio, the preserved fds and cell's own
+	 * (close-on-exec already) cross into the command. "final" affinity:
+	 * after the cgroup transition; left out, the cgroup's CPUs. */
+	if ((r = cell_fds_cloexec_from(3 + a->preserve_fds, err)) < 0 ||
+	    (r = enter_cwd(a->spec, err)) < 0 || (r = cell_security_prepare(p, err)) < 0 ||
+	    (r = cell_personality_apply(&a->spec->linux, err)) < 0 ||
+	    (r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final ?:
+					 (p->exec_cpu_affinity_initial ? "" : NULL),
+					 "process.execCPUAffinity.final", err)) < 0)
+		return r;
+	restore_signals(a);
+	/* A change of credentials clears the parent-death signal (prctl(2)): the
+	 * wait for the start comes after it now (runc restores it the same way). */
+	int pdeath = 0;
+	(void)prctl(PR_GET_PDEATHSIG, &pdeath);
+	if ((when == FILTER_BEFORE_USER_CHANGE && (r = load_seccomp(a, err)) < 0) ||
+	    (r = cell_security_change_user(p, a->setgroups_allowed, err)) < 0)
+		return r;
+	if (pdeath)
+		(void)prctl(PR_SET_PDEATHSIG, pdeath);
+	if ((r = cell_security_finish(p, err)) < 0 ||
+	    (when == FILTER_BEFORE_READY && (r = load_seccomp(a, err)) < 0))
+		return r;
+	/* runc and crun fail `create` for a program that is not there, not `start` */
+	if (a->start_fd >= 0 && (r = find_in_path(p->args[0], p->env)) != 0)
+		return set_exec_error(err, r, p->args[0]);
+	if (when == FILTER_BEFORE_USER_CHANGE || when == FILTER_BEFORE_READY)
+		return check_filter_allows_wait(a, err);
+	return 0;
+}
+
+/*
+ * OCI create/start: all set up, the process tells the parent and waits for
+ * `cell start` to write a byte to exec.fifo (held open read-write, so the
+ * read blocks instead of seeing end-of-file while no writer is there).
+ * execve closes the fd (close-on-exec).
+ */
+static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
+			  struct cell_error *err)
+{
+	char byte;
+	ssize_t n;
+	int r;
+
+	if (a->say_ready && (r = cell_sync_send(a->sync_fd, CELL_SYNC_READY, 0, NULL, -1)) < 0)
+		return cell_error_set(err, -r, "tell cell the container is set up");
+	do
+		n = read(a->start_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return cell_error_set(err, n < 0 ? errno : EPIPE, "wait for cell start");
+	if (a->spec->hooks.n[CELL_HOOK_START_CONTAINER])
+		return cell_child_hooks_run(a, CELL_HOOK_START_CONTAINER, host_pid, err);
+	return 0;
+}
+
+__attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
+						 pid_t host_pid)
+{
+	const struct cell_process *p = &a->spec->process;
+	enum filter_time when = filter_time(a);
+	struct cell_error err = { 0 };
+
+	if (prepare_command(a, slave, when, &err) < 0 ||
+	    (a->start_fd >= 0 && wait_for_start(a, host_pid, &err) < 0) ||
+	    (when == FILTER_LAST && load_seccomp(a, &err) < 0))
+		cell_child_fail(a, &err);
+	set_exec_error(&err, exec_in_path(p->args[0], p->args, p->env), p->args[0]);
+	cell_child_fail(a, &err);
+}
