@@ -495,12 +495,46 @@ static void emit_arg(struct bpf_asm *a, const struct cell_seccomp_arg *arg, int 
 	emit_word(a, arg_offset(arg->index, false), (uint32_t)mask, (uint32_t)want, pass, fail);
 }
 
-/* Entry @e's block: any rule whose tests all hold gives e->ret, none the default. */
-static void emit_entry_block(struct bpf_asm *a, struct entry *e, int width, uint32_t def)
+/*
+ * Rules that each test one argument for equality with a value of the same
+ * high word (personality's): load the words once, then a JEQ per value.
+ */
+static bool eq_list(const struct entry *e, int width)
 {
-	int match = new_label(a), none = new_label(a);
+	const struct cell_seccomp_arg *first = &e->alts[0].arg[0];
+
+	for (size_t i = 0; i < e->n_alts; i++) {
+		const struct cell_seccomp_arg *arg = &e->alts[i].arg[0];
+
+		if (e->alts[i].n != 1 || arg->op != CELL_SECCOMP_OP_EQ || arg->index != first->index ||
+		    (width == 64 && arg->value >> 32 != first->value >> 32))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Entry @e's block: any rule whose tests all hold gives e->ret, none the
+ * default; both verdicts are the section's shared RETs, placed after.
+ */
+static void emit_entry_block(struct section *sec, struct entry *e, int width, uint32_t def)
+{
+	struct bpf_asm *a = sec->a;
+	int match = ret_label(sec, e->ret), none = ret_label(sec, def);
 
 	bind(a, e->label);
+	if (eq_list(e, width)) {
+		uint32_t index = e->alts[0].arg[0].index;
+
+		if (width == 64)
+			emit_word(a, arg_offset(index, true), UINT32_MAX,
+				  (uint32_t)(e->alts[0].arg[0].value >> 32), -1, none);
+		emit_ld(a, arg_offset(index, false));
+		for (size_t i = 0; i < e->n_alts; i++)
+			emit(a, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)e->alts[i].arg[0].value, match, -1);
+		emit(a, BPF_JMP | BPF_JA, 0, none, -1);
+		return;
+	}
 	for (size_t i = 0; i < e->n_alts; i++) {
 		int next = i + 1 < e->n_alts ? new_label(a) : none;
 
@@ -510,10 +544,6 @@ static void emit_entry_block(struct bpf_asm *a, struct entry *e, int width, uint
 		if (i + 1 < e->n_alts)
 			bind(a, next);
 	}
-	bind(a, none);
-	emit(a, BPF_RET | BPF_K, def, -1, -1);
-	bind(a, match);
-	emit(a, BPF_RET | BPF_K, e->ret, -1, -1);
 }
 
 /*
@@ -554,14 +584,14 @@ static int emit_section(struct bpf_asm *a, struct part *main, struct part *x32, 
 	}
 	if (parts[1] && !a->oom)
 		a->v[jset].jt = trees[1];
+	for (int i = 0; i < 2 && parts[i]; i++)
+		for (size_t j = 0; j < parts[i]->n; j++)
+			if (parts[i]->e[j].label >= 0)
+				emit_entry_block(&sec, &parts[i]->e[j], parts[i]->width, def);
 	for (size_t i = 0; i < sec.n_rets; i++) {
 		bind(a, sec.ret_labels[i]);
 		emit(a, BPF_RET | BPF_K, sec.rets[i], -1, -1);
 	}
-	for (int i = 0; i < 2 && parts[i]; i++)
-		for (size_t j = 0; j < parts[i]->n; j++)
-			if (parts[i]->e[j].label >= 0)
-				emit_entry_block(a, &parts[i]->e[j], parts[i]->width, def);
 	rc = sec.full ? -EOPNOTSUPP : 0;
 out:
 	free(r[0]);
