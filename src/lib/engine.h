@@ -208,6 +208,25 @@ bool cell_seccomp_uses_notify(const struct cell_seccomp *s);
 /** cell_seccomp_args_split() - several args on one index: one rule per arg (runc's rule). */
 bool cell_seccomp_args_split(const struct cell_seccomp_rule *rule);
 int cell_seccomp_arch_from_name(const char *name, uint32_t *token);
+/** cell_seccomp_ret() - the SECCOMP_RET_* value of an action (libseccomp's SCMP_ACT_*). */
+uint32_t cell_seccomp_ret(enum cell_seccomp_action action, bool has_errno, uint32_t errno_ret);
+/** cell_seccomp_denies_by_default() - does @s get the ENOSYS stub (see seccomp.c)? */
+bool cell_seccomp_denies_by_default(const struct cell_seccomp *s);
+/** cell_seccomp_tokens() - the SCMP_ARCH_* @s covers: the native one first, no repeats. */
+size_t cell_seccomp_tokens(const struct cell_seccomp *s, uint32_t *tokens, size_t size);
+/** cell_seccomp_prog_init() - empty @prog, check @s, set prog->flags and prog->notify. */
+int cell_seccomp_prog_init(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			   struct cell_error *err);
+/** cell_seccomp_max_syscall() - the highest number any rule of @s names on @token, or -1. */
+int cell_seccomp_max_syscall(const struct cell_seccomp *s, uint32_t token);
+/**
+ * cell_seccomp_compile_tree() - @s as a compact filter (seccomp_tree.c): a
+ * binary search over ranges of syscall numbers, the same decisions as
+ * cell_seccomp_compile(). -EOPNOTSUPP (no message) for what it does not
+ * cover; the caller then compiles with libseccomp.
+ */
+int cell_seccomp_compile_tree(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			      struct cell_error *err);
 int cell_seccomp_flag_from_name(const char *name, unsigned int *flag);
 
 /* ---- seccomp_default.c, seccomp_profile.c: profiles in Docker's format ---- */
