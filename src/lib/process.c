@@ -33,16 +33,6 @@
 #include "engine.h"
 #include "utils.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CELL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CELL_ASAN 1
-#endif
-#endif
-#ifndef CELL_ASAN
-#define CELL_ASAN 0
-#endif
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
