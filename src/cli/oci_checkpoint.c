@@ -58,7 +58,8 @@ static int absolute(const char *path, char *out, size_t size, const char *flag,
 	if (path[0] == '/')
 		n = snprintf(out, size, "%s", path);
 	else if (getcwd(cwd, sizeof(cwd)))
-		n = snprintf(out, size, "%s/%s", cwd, path);
+		n = strcmp(path, ".") ? snprintf(out, size, "%s/%s", cwd, path)
+				      : snprintf(out, size, "%s", cwd);
 	else
 		return cell_error_set(err, errno, "%s %s", flag, path);
 	return n >= (int)size ? cell_error_set(err, ENAMETOOLONG, "%s %s", flag, path) : 0;
@@ -303,7 +304,7 @@ struct restoring {
 	struct cell_cgroup cg;
 	bool has_cg, state_made, root_mounted;
 	char root[PATH_MAX];	/* STATE/criu-root: the rootfs bound where criu --root wants it */
-	char cg_path[128];
+	char cg_path[PATH_MAX];
 	char *cg_text;
 	int netns_fd;
 };
@@ -328,7 +329,9 @@ static int make_cgroup(const struct cell_global *g, const char *id, struct resto
 	    (r = cell_cgroup_create(&x->cg, &p, &res, err)) < 0)
 		return r;
 	x->has_cg = true;
-	snprintf(x->cg_path, sizeof(x->cg_path), "%s", p.cgroups_path);
+	if (p.cgroups_path != x->cg_path &&
+	    snprintf(x->cg_path, sizeof(x->cg_path), "%s", p.cgroups_path) >= (int)sizeof(x->cg_path))
+		return cell_error_set(err, ENAMETOOLONG, "linux.cgroupsPath %s", p.cgroups_path);
 	return cell_cgroup_save(&x->cg, &x->cg_text, err);
 }
 

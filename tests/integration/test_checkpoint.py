@@ -258,3 +258,124 @@ def test_established_tcp_connection_in_its_own_net_namespace_survives(root, bund
         assert nums == list(range(1, len(nums) + 1))
     finally:
         oci(target, "delete", "--force", cid)
+
+
+# ---------------------------------------------------------------------------
+# cell's side of the work, with criu played by a stand-in (this kernel may
+# have no working criu): the arguments cell hands over, the state, cgroup,
+# pid file and mounts it keeps around a dump and a restore.
+
+FAKE_CRIU = r'''#!/usr/bin/python3
+import json, os, subprocess, sys
+args = sys.argv[1:]
+if args[0] == "check":
+    sys.exit(0)
+opt = lambda name: args[args.index(name) + 1] if name in args else None
+work = opt("-W")
+rec = {"argv": args}
+if args[0] == "dump":
+    os.kill(int(opt("-t")), 9)
+else:
+    root = opt("--root")
+    with open("/proc/self/mountinfo") as f:
+        rec["root_is_mount"] = any(l.split()[4] == root for l in f)
+    rec["root_has_counter"] = os.path.exists(root + "/bin/clock_counter")
+    def enter_cgroup():
+        # criu --cgroup-root: the tree runs in the cgroup cell made, from its start
+        for ctrl in os.listdir("/sys/fs/cgroup"):
+            procs = f"/sys/fs/cgroup/{ctrl}{opt('--cgroup-root')}/cgroup.procs"
+            if os.path.exists(procs):
+                with open(procs, "w") as f:
+                    f.write("0")
+    p = subprocess.Popen(["sh", "-c", os.environ.get("FAKE_TASK", "sleep 60")],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, preexec_fn=enter_cgroup)
+    with open(os.path.join(work, opt("--pidfile")), "w") as f:
+        f.write(str(p.pid))
+with open(os.path.join(work, args[0] + ".json"), "w") as f:
+    json.dump(rec, f)
+'''
+
+
+@pytest.fixture
+def fake_criu(tdir):
+    d = tdir / "fakebin"
+    d.mkdir()
+    (d / "criu").write_text(FAKE_CRIU)
+    os.chmod(d / "criu", 0o755)
+    return {"PATH": f"{d}:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
+def with_bind(src):
+    def edit(cfg):
+        with_time_ns(cfg)
+        cfg["mounts"].append({"destination": "/data", "type": "bind", "source": str(src),
+                              "options": ["rbind", "ro"]})
+    return edit
+
+
+def test_checkpoint_names_bind_mounts_external_and_deletes_the_container(
+        root, bundle, fake_criu, visible_dir):
+    cid = f"fake-cp-{uid()}"
+    b = bundle(["/bin/clock_counter", "/tmp/count"], edit=with_bind(visible_dir))
+    shutil.copy2(COUNTER, b / "rootfs" / "bin" / "clock_counter")
+    run_detached(root, b, cid)
+    pid = state(root, cid)["pid"]
+    res = oci(root, "checkpoint", "--image-path", b / "img", "--work-path", b / "work",
+              "--tcp-established", cid, env=fake_criu)
+    if res.returncode:
+        oci(root, "delete", "--force", cid)
+    ok(res)
+    argv = json.loads((b / "work" / "dump.json").read_text())["argv"]
+    assert argv[:3] == ["dump", "-t", str(pid)]
+    assert ["-D", str(b / "img")] == argv[argv.index("-D"):argv.index("-D") + 2]
+    assert "mnt[/data]:/data" in argv and "--tcp-established" in argv
+    assert "--manage-cgroups=soft" in argv and "--leave-running" not in argv
+    stdio = json.loads((b / "img" / "descriptors.json").read_text())
+    # what fds 0..2 were: pipes among them are handed back at restore
+    assert len(stdio) == 3 and stdio[0] == "/dev/null"
+    # the dump ended the process: cell deleted what was left, as runc does
+    assert oci(root, "state", cid).returncode != 0
+    assert cgroup_dirs(cid) == []
+
+
+def test_restore_puts_the_tree_in_cells_cgroup_and_shows_it_running(
+        root, bundle, fake_criu, visible_dir, tdir):
+    cid = f"fake-rs-{uid()}"
+    b = bundle(["/bin/clock_counter", "/tmp/count"], edit=with_bind(visible_dir))
+    shutil.copy2(COUNTER, b / "rootfs" / "bin" / "clock_counter")
+    (b / "img").mkdir()
+    pid_file = tdir / "restored.pid"
+    res = oci(root, "restore", "-d", "--bundle", b, "--image-path", b / "img",
+              "--pid-file", pid_file, cid, env=fake_criu)
+    try:
+        ok(res)
+        rec = json.loads((b / "img" / "restore.json").read_text())
+        argv = rec["argv"]
+        assert "--restore-detached" in argv
+        assert f"mnt[/data]:{visible_dir}" in argv
+        assert argv[argv.index("--cgroup-root") + 1] == f"/cell-{cid}"
+        # criu --root was a mount of the bundle's rootfs, gone after the restore
+        assert rec["root_is_mount"] and rec["root_has_counter"]
+        assert not any(p == argv[argv.index("--root") + 1]
+                       for p in open("/proc/self/mountinfo").read().split())
+        st = state(root, cid)
+        assert st["status"] == "running"
+        assert int(pid_file.read_text()) == st["pid"]
+        with open(f"/proc/{st['pid']}/cgroup") as f:
+            assert f"/cell-{cid}" in f.read()
+    finally:
+        oci(root, "delete", "--force", cid)
+    assert cgroup_dirs(cid) == []
+
+
+def test_restore_without_detach_waits_and_returns_the_status(root, bundle, fake_criu):
+    cid = f"fake-wait-{uid()}"
+    b = bundle(["/bin/true"])
+    (b / "img").mkdir()
+    env = dict(fake_criu, FAKE_TASK="sleep 0.3; exit 7")
+    res = oci(root, "restore", "--bundle", b, "--image-path", b / "img", cid, env=env)
+    # criu exited first: cell, a subreaper, got the tree and its status
+    assert res.returncode == 7, res.stderr
+    assert oci(root, "state", cid).returncode != 0
+    assert cgroup_dirs(cid) == []
