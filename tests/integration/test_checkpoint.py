@@ -379,3 +379,29 @@ def test_restore_without_detach_waits_and_returns_the_status(root, bundle, fake_
     assert res.returncode == 7, res.stderr
     assert oci(root, "state", cid).returncode != 0
     assert cgroup_dirs(cid) == []
+
+
+# ---------------------------------------------------------------------------
+# Podman's `container checkpoint` / `restore` with cell as its runtime.
+
+try:
+    from test_podman import IMAGE, podman, podman_store  # noqa: F401
+except ImportError:  # pragma: no cover - test_podman sits beside this file
+    IMAGE = None
+
+
+@needs_criu
+def test_podman_checkpoint_and_restore_go_on_counting(podman):
+    name = f"cp-podman-{uid()}"
+    script = "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done"
+    r = podman.run("-d", "--name", name, IMAGE, "sh", "-c", script)
+    assert r.returncode == 0, r.stderr
+    time.sleep(1)
+    c1 = int(podman("exec", name, "cat", "/tmp/n", check=True).stdout)
+    r = podman("container", "checkpoint", name)
+    assert r.returncode == 0, r.stderr
+    r = podman("container", "restore", name)
+    assert r.returncode == 0, r.stderr
+    time.sleep(0.5)
+    c2 = int(podman("exec", name, "cat", "/tmp/n", check=True).stdout)
+    assert c1 < c2 < c1 + 40
