@@ -155,6 +155,12 @@ static int create_cgroup(struct run_ctx *c, struct cell_error *err)
 	return 0;
 }
 
+int cell_container_device_rules(const struct cell_spec *spec, struct cell_resources *res,
+				struct cell_device_rule **rules, struct cell_error *err)
+{
+	return with_default_devices(spec, res, rules, err);
+}
+
 /* A new container of root's: its device allow-list needs a cgroup (cell exec joins one). */
 static bool needs_device_cgroup(const struct run_ctx *c)
 {

@@ -396,4 +396,13 @@ void cell_tty_relay_resize(struct cell_tty_relay *r);
 void cell_tty_relay_drain(struct cell_tty_relay *r);
 void cell_tty_relay_stop(struct cell_tty_relay *r);
 
+/**
+ * cell_container_device_rules() - the device allow-list a root container's
+ * cgroup gets (deny all, config-linux.md's defaults, linux.devices), set in
+ * @res; *@rules holds it until the caller frees it. cell restore makes its
+ * cgroup with it, as create does.
+ */
+int cell_container_device_rules(const struct cell_spec *spec, struct cell_resources *res,
+				struct cell_device_rule **rules, struct cell_error *err);
+
 #endif
