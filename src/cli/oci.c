@@ -538,6 +538,7 @@ static const char create_usage[] =
 	"Create the container of an OCI bundle; its process waits for `cell start`.\n"
 	"\n"
 	"  -b, --bundle DIR          the bundle (default: the current directory)\n"
+	"  -f, --config FILE         the bundle's config by another name (relative to it)\n"
 	"  --console-socket PATH     send process.terminal's pty master to this socket\n"
 	"  --pid-file FILE           write the container's host PID there\n"
 	"  --preserve-fds N          pass fds 3..3+N-1 on to the container\n"
