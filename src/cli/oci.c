@@ -66,7 +66,7 @@ static void run_hooks_warning(const struct cell_global *g, const struct cell_spe
 		warn_hook((void *)g, &e);
 		return;
 	}
-	cell_hooks_run_all(spec, kind, state, warn_hook, (void *)g);
+	cell_hooks_run_all(spec, kind, state, bundle, warn_hook, (void *)g);
 }
 
 void cell_cli_debug(const struct cell_global *g, const char *fmt, ...)
@@ -451,6 +451,10 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	opts.start_result_fd = safe_close(opts.start_result_fd);
 	if (start && (r = start_process(g->root, id, &err)) < 0)
 		goto fail_kill;
+	/* run -d is create + start: start's poststart hooks too (runtime.md step 5) */
+	if (start)
+		run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTART, id, out.pid, "running",
+				  cli->bundle);
 	safe_close(opts.console_socket);
 	free(out.cgroup_state);
 	return 0;

@@ -304,7 +304,7 @@ static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const c
 	state = hook_state(c, status);
 	if (!state)
 		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
-	return cell_hooks_run(c->spec, kind, state, err);
+	return cell_hooks_run(c->spec, kind, state, c->opts->bundle, err);
 }
 
 /* A pin is a bind mount of the namespace clone3 made; the child has not gone on yet. */
@@ -611,7 +611,8 @@ static void started(struct run_ctx *c)
 			c->opts->on_warning(c->opts->ctx, &e);
 		return;
 	}
-	cell_hooks_run_all(c->spec, CELL_HOOK_POSTSTART, state, c->opts->on_warning, c->opts->ctx);
+	cell_hooks_run_all(c->spec, CELL_HOOK_POSTSTART, state, c->opts->bundle,
+			   c->opts->on_warning, c->opts->ctx);
 }
 
 static void record_child_error(struct run_ctx *c, const struct cell_error *e)

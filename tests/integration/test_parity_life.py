@@ -47,3 +47,50 @@ def test_config_names_the_bundles_config_file_relative_to_the_bundle(root, bundl
     # a name that is not there is an error naming it
     assert_cell_error(oci(root, command, "--config=nothere.json", "--bundle", b, c), 125,
                       "nothere.json")
+
+
+# ---------------------------------------------------------------- hooks
+
+
+def hook(tdir, name, body):
+    p = tdir / name
+    p.write_text("#!/bin/sh\n" + body)
+    os.chmod(p, 0o755)
+    return str(p)
+
+
+def test_hooks_without_env_get_the_runtimes_environment_and_the_bundle_as_cwd(root, bundle,
+                                                                             tdir):
+    log = tdir / "hooks.log"
+    body = f'echo "$0 $PARITY_MARK $(pwd)" >> {log}\n'
+    h = {k: [{"path": hook(tdir, k, body)}] for k in ("createRuntime", "poststop")}
+    # createContainer runs in the container's mount namespace, before pivot_root
+    h["createContainer"] = [{"path": "/bin/sh", "args": ["sh", "-c", body, "createContainer"]}]
+    # a hook with its own env gets that and nothing else
+    h["poststart"] = [{"path": "/bin/sh", "args": ["sh", "-c", body, "poststart"],
+                       "env": ["PARITY_MARK=own"]}]
+    b = bundle(["true"], edit=lambda c: c.update(hooks=h))
+    ok(oci(root, "run", "--bundle", b, cid("hk"), env={"PARITY_MARK": "inherited"}, cwd=tdir))
+    got = {line.split()[0].rsplit("/", 1)[-1]: line.split()[1:]
+           for line in log.read_text().splitlines()}
+    assert got == {"createRuntime": ["inherited", str(b)],
+                   "createContainer": ["inherited", str(b)],
+                   "poststart": ["own", str(b)],
+                   "poststop": ["inherited", str(b)]}
+
+
+def test_run_detach_runs_the_poststart_hooks_and_delete_the_poststop_ones_in_the_bundle(
+        root, bundle, tdir):
+    log, stop = tdir / "poststart.log", tdir / "poststop.log"
+    h = {"poststart": [{"path": hook(tdir, "ps", f"read s; echo \"$s\" > {log}\n")}],
+         "poststop": [{"path": hook(tdir, "pt", f"pwd > {stop}\n")}]}
+    b = bundle(["sleep", "30"], edit=lambda c: c.update(hooks=h))
+    c = cid("psd")
+    ok(oci(root, "run", "-d", "--bundle", b, c))
+    try:
+        st = json.loads(log.read_text())  # written before run -d returned
+        assert st["status"] == "running" and st["id"] == c
+        assert st["pid"] == state(root, c)["pid"] > 0
+    finally:
+        ok(oci(root, "delete", "--force", c, cwd="/"))
+    assert stop.read_text() == f"{b}\n"
