@@ -865,11 +865,9 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 		safe_close(pidfd);
 		wait_gone(&st);
 	}
+	/* a prefix: the message has the errno text already, once */
 	if ((st.cgroups_path || st.cgroup) && (r = cell_cli_cgroup_remove(&st, err)) < 0) {
-		char why[sizeof(err->msg)];
-
-		snprintf(why, sizeof(why), "%s", err->msg);
-		r = cell_error_set(err, -r, "delete container %s: %s", id, why);
+		cell_error_prefix(err, "delete container %s", id);
 		goto out;
 	}
 	if (cell_cli_load_config(g->root, id, &spec, err) == 0) {

@@ -13,6 +13,7 @@
  * cgroup.subtree_control (cgroup-v2.rst, "Enabling and Disabling"), so cell
  * adds the missing ones there, and nothing else.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +32,7 @@
 #include "utils.h"
 
 #define CG_RMDIR_BUSY_RETRIES 100
+#define CG_MAX_DEPTH 64 /* cgroups a container made below its own */
 #define CG_WAIT_MS 5000 /* freezer settling, cgroup.kill emptying */
 
 int (*cell_cgroup_mkdir_hook)(const char *path, mode_t mode) = mkdir;
@@ -569,6 +571,51 @@ static int cgroup_rmdir(const char *path, struct cell_error *err)
 	return cell_error_set(err, errno, "cannot remove cgroup %s", path);
 }
 
+int cgroup_for_each_below(const char *dir, bool post_order,
+			  int (*fn)(const char *path, void *ctx), void *ctx, int depth,
+			  struct cell_error *err)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	if (depth > CG_MAX_DEPTH)
+		return cell_error_set(err, ELOOP, "cgroup %s: nested too deep", dir);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : cell_error_set(err, errno, "cannot list cgroup %s", dir);
+	while (r == 0 && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if ((r = cgroup_file_path(path, sizeof(path), dir, e->d_name, err)) < 0 ||
+		    (!post_order && (r = fn(path, ctx)) < 0) ||
+		    (r = cgroup_for_each_below(path, post_order, fn, ctx, depth + 1, err)) < 0)
+			break;
+		if (post_order)
+			r = fn(path, ctx);
+	}
+	closedir(d);
+	return r;
+}
+
+static int rmdir_one(const char *path, void *err)
+{
+	return cgroup_rmdir(path, err);
+}
+
+/*
+ * cgroup_rmdir_tree() - @path and the cgroups below it, deepest first: a
+ * container may make cgroups of its own (a nested runtime, systemd), and
+ * rmdir(2) of a cgroup with children fails with EBUSY. They are below one
+ * cell made, so they are the container's.
+ */
+static int cgroup_rmdir_tree(const char *path, struct cell_error *err)
+{
+	int r = cgroup_for_each_below(path, true, rmdir_one, err, 0, err);
+
+	return r < 0 ? r : cgroup_rmdir(path, err);
+}
+
 /*
  * cgroup_release() - remove what cell made, deepest first (the reverse of
  * creation order), free everything, and go back to the init state. The fds
@@ -583,7 +630,7 @@ static int cgroup_release(struct cell_cgroup *cg, struct cell_error *err)
 	while (cg->n_created > 0) {
 		char *dir = cg->created[--cg->n_created];
 
-		r = cgroup_rmdir(dir, ret < 0 ? NULL : err);
+		r = cgroup_rmdir_tree(dir, ret < 0 ? NULL : err);
 		if (r < 0 && ret == 0)
 			ret = r;
 		free(dir);

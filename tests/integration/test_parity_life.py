@@ -4,8 +4,10 @@ Each test pins down what an outside runtime suite found cell doing differently
 from crun: checked through what the kernel and the host show (cgroup files,
 /proc, files a hook wrote), not through cell's own output.
 """
+import errno
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -94,3 +96,76 @@ def test_run_detach_runs_the_poststart_hooks_and_delete_the_poststop_ones_in_the
     finally:
         ok(oci(root, "delete", "--force", c, cwd="/"))
     assert stop.read_text() == f"{b}\n"
+
+
+# ------------------------------------------------------------- delete
+
+
+def v1_dir(ctrl, c):
+    d = f"/sys/fs/cgroup/{ctrl}/cell-{c}"
+    if not os.path.isdir(d):
+        pytest.skip(f"no v1 {ctrl} hierarchy: {d}")
+    return d
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_dead(pid, timeout=5):
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not alive(pid)
+
+
+@pytest.mark.parametrize("paused", [False, True], ids=["running", "paused"])
+def test_delete_force_removes_the_cgroups_the_container_made_and_what_it_froze(
+        root, bundle, paused):
+    b = bundle(["sh", "-c", "sleep 40 & exec sleep 41"])
+    c = cid("dsub")
+    ok(oci(root, "run", "-d", "--bundle", b, c))
+    pid = state(root, c)["pid"]
+    time.sleep(0.2)
+    # what a nested runtime inside would do: cgroups below its own, a process
+    # moved down there, one of them frozen on its own
+    for ctrl in ("pids", "freezer", "memory"):
+        deep = os.path.join(v1_dir(ctrl, c), "inner", "leaf")
+        os.makedirs(deep)
+        with open(os.path.join(deep, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+    with open(os.path.join(v1_dir("freezer", c), "inner", "freezer.state"), "w") as f:
+        f.write("FROZEN")
+    if paused:
+        ok(oci(root, "pause", c))
+    ok(oci(root, "delete", "--force", c))
+    assert wait_dead(pid)
+    assert cgroup_dirs(c) == []
+    assert oci(root, "state", c).returncode != 0
+
+
+def test_a_delete_that_fails_names_the_errno_once(root, bundle):
+    b = bundle(["true"])
+    c = cid("dmsg")
+    ok(oci(root, "create", "--bundle", b, c))
+    ok(oci(root, "start", c))
+    deadline = time.monotonic() + 5
+    while state(root, c)["status"] != "stopped" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # a host process in the stopped container's cgroup: rmdir(2) says EBUSY
+    stray = subprocess.Popen(["sleep", "30"])
+    try:
+        with open(os.path.join(v1_dir("pids", c), "cgroup.procs"), "w") as f:
+            f.write(str(stray.pid))
+        res = oci(root, "delete", c)
+        assert_cell_error(res, 125, "cell-" + c)
+        assert res.stderr.count(os.strerror(errno.EBUSY)) == 1, res.stderr
+    finally:
+        stray.kill()
+        stray.wait()
+    ok(oci(root, "delete", c))
+    assert cgroup_dirs(c) == []
