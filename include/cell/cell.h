@@ -527,6 +527,9 @@ struct cell_run_options {
 	 * hierarchy where it exists) */
 	const char *cgroup_join;
 	const char *cgroup_join_state;
+	/* cell exec --cgroup: sub-cgroups of it to join instead, NULL-terminated
+	 * "[CONTROLLER,...:]PATH" (cell_cgroup_enter_sub); NULL: its own */
+	char *const *cgroup_join_sub;
 	bool exec_detach;	/* cell exec -d: return once the command runs (needs init) */
 	/* called with the command's host PID when init reports it (--pid-file) */
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);

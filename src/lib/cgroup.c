@@ -730,6 +730,121 @@ static int not_open(struct cell_error *err)
 	return cell_error_set(err, EINVAL, "no cgroup: neither created nor opened");
 }
 
+/* sub_controllers() - the bits of "cpu,memory" (v1 names) the container has. */
+static int sub_controllers(const struct cell_cgroup *cg, char *list, unsigned *bits,
+			   struct cell_error *err)
+{
+	char *save = NULL;
+	int c;
+
+	*bits = 0;
+	for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		for (c = 0; c < CELL_CG_COUNT && strcmp(cgroup_controller_names[c].v1, name); c++)
+			;
+		if (c == CELL_CG_COUNT)
+			return cell_error_set(err, EINVAL, "--cgroup: unknown controller \"%s\"",
+					      name);
+		if (!cg->dirs[c])
+			return cell_error_set(err, ENOENT, "--cgroup: the container has no %s "
+					      "cgroup", name);
+		*bits |= CG_BIT(c);
+	}
+	return *bits ? 0 : cell_error_set(err, EINVAL, "--cgroup: no controller before ':'");
+}
+
+/* sub_dir() - *@out = @dir/@path, which must be an existing cgroup directory (@arg's). */
+static int sub_dir(const char *dir, const char *path, const char *arg, char **out,
+		   struct cell_error *err)
+{
+	struct stat sb;
+
+	if (asprintf(out, "%s/%s", dir, path + strspn(path, "/")) < 0) {
+		*out = NULL;
+		return cell_error_set(err, ENOMEM, "--cgroup %s", arg);
+	}
+	errno = 0;
+	if (stat(*out, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return cell_error_set(err, errno ? errno : ENOTDIR,
+				      "--cgroup %s: no sub-cgroup %s", arg, *out);
+	return 0;
+}
+
+/*
+ * sub_targets() - @target[c]: the sub-cgroup of controller c that @subs name.
+ * A directory co-mounted with a named one (cpu,cpuacct) goes along: writing
+ * its cgroup.procs once for each name would undo the move.
+ */
+static int sub_targets(const struct cell_cgroup *cg, char *const *subs,
+		       char *target[CELL_CG_COUNT], struct cell_error *err)
+{
+	for (size_t i = 0; subs[i]; i++) {
+		cleanup_free char *copy = strdup(subs[i]);
+		char *colon = copy ? strchr(copy, ':') : NULL, *path = copy;
+		/* v2: dirs[0] is the one directory, whatever the controllers */
+		unsigned bits = cg->mode == CELL_CGROUP_V2 ? CG_BIT(0) : cg->controllers;
+		int c, r;
+
+		if (!copy)
+			return cell_error_set(err, ENOMEM, "--cgroup");
+		if (colon) {
+			*colon = '\0';
+			path = colon + 1;
+			if (cg->mode == CELL_CGROUP_V2)
+				return cell_error_set(err, EINVAL, "--cgroup %s: cgroup v2 has one "
+						      "hierarchy: give the sub-cgroup's path alone",
+						      subs[i]);
+			if ((r = sub_controllers(cg, copy, &bits, err)) < 0)
+				return r;
+		}
+		if (!check_components(path, false))
+			return cell_error_set(err, EINVAL, "--cgroup %s: a path below the "
+					      "container's cgroup, without \".\" or \"..\"", subs[i]);
+		for (c = 0; c < CELL_CG_COUNT; c++) {
+			if (!(bits & CG_BIT(c)) || !cg->dirs[c])
+				continue;
+			free(target[c]);
+			if ((r = sub_dir(cg->dirs[c], path, subs[i], &target[c], err)) < 0)
+				return r;
+			for (int o = 0; o < CELL_CG_COUNT; o++) {
+				if (o == c || !cg->dirs[o] || strcmp(cg->dirs[o], cg->dirs[c]))
+					continue;
+				free(target[o]);
+				if (!(target[o] = strdup(target[c])))
+					return cell_error_set(err, ENOMEM, "--cgroup");
+			}
+		}
+	}
+	return 0;
+}
+
+int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
+			  struct cell_error *err)
+{
+	char *target[CELL_CG_COUNT] = {0};
+	struct cell_cgroup view;
+	int c, r;
+
+	if (!cg->ops)
+		return not_open(err);
+	if (!subs || !subs[0])
+		return cell_cgroup_enter(cg, pid, err);
+	if (cg->mode == CELL_CGROUP_V2 && subs[1])
+		return cell_error_set(err, EINVAL, "--cgroup: cgroup v2 has one hierarchy: "
+				      "give one sub-cgroup");
+	r = sub_targets(cg, subs, target, err);
+	/* the container's cgroup with the sub-cgroups in place of its directories */
+	view = *cg;
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		if (target[c])
+			view.dirs[c] = target[c];
+	if (r == 0)
+		r = cg->ops->enter(&view, pid, err);
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		free(target[c]);
+	return r;
+}
+
+
 /* checkBeforeUpdate: runc refuses a limit below what the cgroup uses already. */
 static int check_before_update(const struct cell_cgroup *cg, const struct cell_resources *res,
 			       struct cell_error *err)

@@ -155,6 +155,15 @@ int cell_cgroup_open(struct cell_cgroup *cg, const struct cell_cgroup_params *pa
 
 /** cell_cgroup_enter() - move @pid into the cgroup (cgroup.procs of each hierarchy). */
 int cell_cgroup_enter(struct cell_cgroup *cg, pid_t pid, struct cell_error *err);
+/**
+ * cell_cgroup_enter_sub() - cell_cgroup_enter(), into existing sub-cgroups of
+ * the container's (runc exec --cgroup): each of @subs (NULL-terminated) is
+ * "[CONTROLLER[,CONTROLLER...]:]PATH", PATH relative to the container's
+ * cgroup; no controller: all of them. The controllers no entry names keep the
+ * container's own cgroup. cgroup v2: one entry, a PATH alone.
+ */
+int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
+			  struct cell_error *err);
 
 /**
  * cell_cgroup_update() - `runc update`: write only the fields @res sets.

@@ -367,7 +367,7 @@ static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_
 
 	if (r < 0)
 		return r;
-	r = cell_cgroup_enter(&cg, pid, err);
+	r = cell_cgroup_enter_sub(&cg, pid, o->cgroup_join_sub, err);
 	cell_cgroup_forget(&cg);
 	return r;
 }

@@ -169,3 +169,37 @@ def test_a_delete_that_fails_names_the_errno_once(root, bundle):
         stray.wait()
     ok(oci(root, "delete", c))
     assert cgroup_dirs(c) == []
+
+
+# ------------------------------------------------------- exec --cgroup
+
+
+def cgroup_of(pid, ctrl):
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if ctrl in ctrls.split(","):
+                return path
+    return None
+
+
+def test_exec_cgroup_joins_a_sub_cgroup_of_the_named_controllers(root, bundle, tdir):
+    b = bundle(["sleep", "30"])
+    c = cid("xcg")
+    ok(oci(root, "run", "-d", "--bundle", b, c))
+    try:
+        for ctrl in ("pids", "memory"):
+            os.mkdir(os.path.join(v1_dir(ctrl, c), "inner"))
+        pid_file = tdir / "exec.pid"
+        ok(oci(root, "exec", "-d", "--pid-file", pid_file, "--cgroup", "pids:inner", c,
+               "sleep", "30"))
+        pid = int(pid_file.read_text())
+        assert cgroup_of(pid, "pids") == f"/cell-{c}/inner"
+        assert cgroup_of(pid, "memory") == f"/cell-{c}"  # not named: the container's
+        # never silently ignored: what cannot be joined fails, naming it
+        for bad, needle in (("memory:nothere", "nothere"), ("pids:../up", ".."),
+                            ("bogus:inner", "bogus")):
+            assert_cell_error(oci(root, "exec", "--cgroup", bad, c, "true"), 125, needle)
+    finally:
+        ok(oci(root, "delete", "--force", c))
+    assert cgroup_dirs(c) == []
