@@ -901,6 +901,35 @@ int cell_cgroup_update(struct cell_cgroup *cg, const struct cell_resources *res,
 	return r < 0 ? r : cg->ops->apply(cg, res, false, err);
 }
 
+int cell_cgroup_join_missing(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
+			     const struct cell_resources *res, struct cell_error *err)
+{
+	/* no limits while the directories are made: a new cpuset gets its
+	 * parent's cpus and mems, so the processes can move in (cpusets.rst);
+	 * the update writes the limits after */
+	static const struct cell_resources seed_only;
+	struct cgroup_request req = {.params = params, .res = &seed_only};
+	unsigned before = cg->controllers;
+	int r;
+
+	if (!cg->ops)
+		return not_open(err);
+	/* v2: one directory, whose controllers its parent enables (not here) */
+	if (cg->mode == CELL_CGROUP_V2)
+		return 0;
+	req.required = cgroup_controllers_for(res, false) & ~cg->controllers;
+	if (!req.required)
+		return 0;
+	r = cgroup_validate_for_mode(params, cg->mode, res, err);
+	if (r == 0)
+		r = cg->ops->create(cg, &req, err);
+	if (r == 0)
+		r = cgroup_move_procs(cg, cg->controllers & ~before, err);
+	/* what was made is the container's now, also after a failure: the caller
+	 * saves it, and delete removes it */
+	return r < 0 ? r : cg->controllers != before;
+}
+
 int cell_cgroup_freeze(struct cell_cgroup *cg, bool frozen, struct cell_error *err)
 {
 	return cg->ops ? cg->ops->freeze(cg, frozen, err) : not_open(err);

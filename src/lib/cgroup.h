@@ -166,6 +166,19 @@ int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
 			  struct cell_error *err);
 
 /**
+ * cell_cgroup_join_missing() - make the v1 cgroups that the limits of @res
+ * need and the container was created without (an OCI container joins cpuset
+ * and blkio only when it has such a limit: each v1 hierarchy joined costs
+ * its start), at @params' path (params->self_cgroup: the container's
+ * /proc/PID/cgroup, for a relative path), and move all its processes there.
+ * Return: 1 if @cg has new directories (save it: cell_cgroup_save), 0 if
+ * nothing was missing (or v2), -errno; after a failure @cg may still have
+ * new ones.
+ */
+int cell_cgroup_join_missing(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
+			     const struct cell_resources *res, struct cell_error *err);
+
+/**
  * cell_cgroup_update() - `runc update`: write only the fields @res sets.
  * With memory.checkBeforeUpdate, a memory (or memory+swap) limit below the
  * current usage is refused. Device rules are not updated (neither does runc

@@ -141,6 +141,15 @@ int cgroup_v2_write_unified(const char *dir, const struct cell_kv *kv, struct ce
 /* cgroup_rdma_write() - rdma.max, the same file in v1 and v2. */
 int cgroup_rdma_write(const char *dir, const struct cell_resources *res, struct cell_error *err);
 
+/* ---- processes (cgroup_procs.c) ---- */
+
+/*
+ * cgroup_move_procs() - every process of the container (its sub-cgroups
+ * too) into its directories of @controllers, with the container frozen
+ * meanwhile when it has a freezer (and left as it was).
+ */
+int cgroup_move_procs(struct cell_cgroup *cg, unsigned controllers, struct cell_error *err);
+
 /* ---- devices (cgroup_devices.c) ---- */
 
 /* cgroup_v1_apply_devices() - the rules, in order, into devices.allow / devices.deny. */

@@ -222,6 +222,49 @@ static int kill_rounds(const struct cell_cgroup *cg, int sig, struct cell_error 
 	return r;
 }
 
+/* move_into() - each of @l into @dir; one that exited meanwhile (ESRCH) is fine. */
+static int move_into(const char *dir, const struct pid_list *l, struct cell_error *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int r = cgroup_writef(dir, "cgroup.procs", NULL, "%d", (int)l->pids[i]);
+
+		if (r < 0 && r != -ESRCH)
+			return cell_error_set(err, -r, "move process %d into cgroup %s",
+					      (int)l->pids[i], dir);
+	}
+	return 0;
+}
+
+int cgroup_move_procs(struct cell_cgroup *cg, unsigned controllers, struct cell_error *err)
+{
+	struct pid_list l = {0};
+	bool frozen = false, freezer = has_freezer(cg);
+	int r = 0, r2 = 0, c;
+
+	/* frozen, nothing forks between the listing and the moves (a child of a
+	 * process not yet moved would stay behind) */
+	if (freezer && (r = cg->ops->frozen(cg, &frozen, err)) == 0 && !frozen)
+		r = cg->ops->freeze(cg, true, err);
+	if (r < 0)
+		return r;
+	r = read_procs(procs_dir(cg), &l, err);
+	for (c = 0; r == 0 && c < CELL_CG_COUNT; c++) {
+		int o;
+
+		if (!(controllers & CG_BIT(c)) || !cg->dirs[c])
+			continue;
+		for (o = 0; o < c && !(cg->dirs[o] && (controllers & CG_BIT(o)) &&
+				       !strcmp(cg->dirs[o], cg->dirs[c])); o++)
+			;
+		if (o == c) /* co-mounted: one directory, moved into once */
+			r = move_into(cg->dirs[c], &l, err);
+	}
+	free(l.pids);
+	if (freezer && !frozen)
+		r2 = cg->ops->freeze(cg, false, r < 0 ? NULL : err);
+	return r < 0 ? r : r2;
+}
+
 int cell_cgroup_kill(struct cell_cgroup *cg, int sig, struct cell_error *err)
 {
 	if (!cg->ops || !procs_dir(cg))

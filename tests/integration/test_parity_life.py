@@ -203,3 +203,51 @@ def test_exec_cgroup_joins_a_sub_cgroup_of_the_named_controllers(root, bundle, t
     finally:
         ok(oci(root, "delete", "--force", c))
     assert cgroup_dirs(c) == []
+
+
+# ------------------------------------------------------------- update
+
+
+def a_block_device():
+    with open("/proc/partitions") as f:
+        for line in f.read().splitlines()[2:]:
+            major, minor, _, name = line.split()
+            if not name.startswith(("loop", "ram")):
+                return int(major), int(minor)
+    pytest.skip("no block device in /proc/partitions")
+
+
+def test_update_sets_cpuset_and_blkio_on_a_container_created_without_them(root, bundle, tdir):
+    major, minor = a_block_device()
+    b = bundle(["sh", "-c", "sleep 40 & exec sleep 41"])
+    c = cid("upd")
+    ok(oci(root, "run", "-d", "--bundle", b, c))
+    try:
+        time.sleep(0.2)
+        pids = sorted(int(p) for p in open(os.path.join(v1_dir("pids", c), "cgroup.procs")))
+        assert len(pids) == 2
+        assert not os.path.exists(f"/sys/fs/cgroup/cpuset/cell-{c}")  # not at start
+        (tdir / "r.json").write_text(json.dumps({
+            "cpu": {"cpus": "0", "mems": "0"},
+            "blockIO": {"throttleReadBpsDevice": [
+                {"major": major, "minor": minor, "rate": 1 << 20}]}}))
+        ok(oci(root, "update", "-r", tdir / "r.json", c))
+        cpuset, blkio = v1_dir("cpuset", c), v1_dir("blkio", c)
+        assert open(os.path.join(cpuset, "cpuset.cpus")).read().strip() == "0"
+        assert f"{major}:{minor} {1 << 20}" in \
+            open(os.path.join(blkio, "blkio.throttle.read_bps_device")).read()
+        for pid in pids:  # every process moved, the one forked before too
+            assert cgroup_of(pid, "cpuset") == f"/cell-{c}"
+            assert cgroup_of(pid, "blkio") == f"/cell-{c}"
+        with open(f"/proc/{pids[0]}/status") as f:
+            assert "Cpus_allowed_list:\t0\n" in f.read()
+        # the saved cgroup state has them: a later update, exec and delete see them
+        assert cpuset in state_json(root, c)["cellCgroup"]
+        ok(oci(root, "update", "--cpuset-cpus", "0", c))
+    finally:
+        ok(oci(root, "delete", "--force", c))
+    assert cgroup_dirs(c) == []
+
+
+def state_json(root, c):
+    return json.loads((root / c / "state.json").read_text())
