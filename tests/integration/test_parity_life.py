@@ -7,6 +7,7 @@ from crun: checked through what the kernel and the host show (cgroup files,
 import errno
 import json
 import os
+import pwd
 import subprocess
 import time
 
@@ -251,3 +252,45 @@ def test_update_sets_cpuset_and_blkio_on_a_container_created_without_them(root, 
 
 def state_json(root, c):
     return json.loads((root / c / "state.json").read_text())
+
+
+# ------------------------------------------------- devices in a user namespace
+
+
+def rootless_run(tdir, b, c):
+    xdg = tdir / "xdg"
+    xdg.mkdir(exist_ok=True)
+    os.chown(xdg, pwd.getpwnam("nobody").pw_uid, -1)
+    return oci(None, "run", "--bundle", b, c, user="nobody",
+               env={"XDG_RUNTIME_DIR": str(xdg)})
+
+
+def mount_options(mountinfo, target):
+    for line in mountinfo.splitlines():
+        f = line.split()
+        if f[4] == target:
+            return set(f[5].split(","))
+    raise AssertionError(f"{target} not mounted:\n{mountinfo}")
+
+
+def test_devices_in_a_user_namespace_bind_the_hosts_node_by_number_nosuid_noexec(tdir,
+                                                                                 bundle):
+    devices = [{"path": "/dev/myzero", "type": "c", "major": 1, "minor": 5},
+               {"path": "/dev/sub/nul", "type": "c", "major": 1, "minor": 3}]
+    b = bundle(["sh", "-c", "head -c 3 /dev/myzero | wc -c; echo x > /dev/sub/nul && "
+                "echo written; cat /proc/self/mountinfo"],
+               edit=lambda cfg: cfg["linux"].update(devices=devices), rootless=True,
+               user="nobody")
+    out = ok(rootless_run(tdir, b, cid("udev"))).splitlines()
+    assert out[:2] == ["3", "written"]
+    info = "\n".join(out[2:])
+    for node in ("/dev/myzero", "/dev/sub/nul", "/dev/null", "/dev/zero"):
+        assert {"nosuid", "noexec"} <= mount_options(info, node), node
+
+
+def test_a_device_the_host_lacks_is_refused_naming_its_number(tdir, bundle):
+    devices = [{"path": "/dev/none", "type": "c", "major": 1, "minor": 250}]
+    b = bundle(["true"], edit=lambda cfg: cfg["linux"].update(devices=devices),
+               rootless=True, user="nobody")
+    res = rootless_run(tdir, b, cid("nodev"))
+    assert_cell_error(res, 125, "/dev/none", "c 1:250", "host has no")
