@@ -705,6 +705,11 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 	 * OCI containers always are (update, events --stats, ps, pause). */
 	if (!req.required || params->all_controllers)
 		req.optional = CG_BIT(CELL_CG_MEMORY) | CG_BIT(CELL_CG_PIDS) | CG_BIT(CELL_CG_CPU);
+	/* sched-rt-group.rst: a new v1 cpu cgroup starts with cpu.rt_runtime_us
+	 * 0, and SCHED_FIFO/SCHED_RR fail there (EPERM); in the parent's cpu
+	 * cgroup they have its budget. v2 has no realtime groups. */
+	if (params->realtime && cg->mode != CELL_CGROUP_V2)
+		req.optional &= ~CG_BIT(CELL_CG_CPU);
 	/* v1 cpuacct follows cpu, so the container's CPU time is its own (v2: cpu.stat). */
 	if ((req.required | req.optional) & CG_BIT(CELL_CG_CPU))
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);

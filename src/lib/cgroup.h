@@ -70,7 +70,10 @@ struct cell_cgroup_params {
 				      without limits, so `update`, `events` and `pause` work.
 				      Not cpuset, blkio or hugetlb: every v1 hierarchy joined
 				      costs a cgroup.procs write on the start path (bench/oci);
-				      `update` of those names the missing controller. */
+				      `update` joins them then (cell_cgroup_join_missing). */
+	bool realtime;		   /* process.scheduler is SCHED_FIFO or SCHED_RR: a new v1
+				      cpu cgroup has no realtime budget, so cpu(acct) is
+				      joined only for a cpu limit (as crun leaves it) */
 	bool mode_known;	   /* the caller ran cell_cgroup_detect() already: @mode */
 	enum cell_cgroup_mode mode;
 };

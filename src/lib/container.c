@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,9 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 
 	*params = cell_cgroup_host_params(l->cgroups_path, geteuid() != 0);
 	params->all_controllers = c->opts->cgroup_always;
+	params->realtime = c->spec->process.scheduler.present &&
+			   (c->spec->process.scheduler.policy == SCHED_FIFO ||
+			    c->spec->process.scheduler.policy == SCHED_RR);
 	cell_cgroup_init(&c->cg);
 	if (c->opts->no_cgroup)
 		return 0;

@@ -294,3 +294,43 @@ def test_a_device_the_host_lacks_is_refused_naming_its_number(tdir, bundle):
                rootless=True, user="nobody")
     res = rootless_run(tdir, b, cid("nodev"))
     assert_cell_error(res, 125, "/dev/none", "c 1:250", "host has no")
+
+
+# ------------------------------------------------------ realtime scheduler
+
+
+def needs_rt_group_sched():
+    if not os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
+        pytest.skip("no v1 cpu hierarchy with realtime groups (CONFIG_RT_GROUP_SCHED)")
+
+
+def realtime(cpu=None):
+    def edit(cfg):
+        cfg["process"]["scheduler"] = {"policy": "SCHED_FIFO", "priority": 10}
+        for s in ("bounding", "effective", "permitted"):
+            cfg["process"]["capabilities"][s].append("CAP_SYS_NICE")
+        if cpu:
+            cfg["linux"]["resources"]["cpu"] = cpu
+    return edit
+
+
+@pytest.mark.parametrize("cpu", [None, {"shares": 512, "realtimeRuntime": 10000}],
+                         ids=["no-cpu-limit", "realtime-runtime"])
+def test_sched_fifo_works_in_a_v1_cpu_hierarchy(root, bundle, cpu):
+    needs_rt_group_sched()
+    b = bundle(["sleep", "30"], edit=realtime(cpu))
+    c = cid("rt")
+    ok(oci(root, "run", "-d", "--bundle", b, c))
+    try:
+        pid = state(root, c)["pid"]
+        assert os.sched_getscheduler(pid) == os.SCHED_FIFO
+        assert cgroup_of(pid, "memory") == f"/cell-{c}"
+        if cpu:  # a cpu limit: its own cpu cgroup, with the budget the spec gave
+            assert cgroup_of(pid, "cpu") == f"/cell-{c}"
+            assert open(os.path.join(v1_dir("cpu", c), "cpu.rt_runtime_us")).read() \
+                == "10000\n"
+        else:  # no budget of its own: the cpu cgroup cell runs in, as crun leaves it
+            assert cgroup_of(pid, "cpu") == cgroup_of(os.getpid(), "cpu")
+    finally:
+        ok(oci(root, "delete", "--force", c))
+    assert cgroup_dirs(c) == []
