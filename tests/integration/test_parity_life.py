@@ -334,3 +334,23 @@ def test_sched_fifo_works_in_a_v1_cpu_hierarchy(root, bundle, cpu):
     finally:
         ok(oci(root, "delete", "--force", c))
     assert cgroup_dirs(c) == []
+
+
+# ------------------------------------------------------- delete --regex
+
+
+def test_delete_regex_deletes_every_matching_container(root, bundle):
+    b = bundle(["sleep", "30"])
+    names = [f"rx{SUFFIX}-a1", f"rx{SUFFIX}-a2", f"rx{SUFFIX}-b1"]
+    for n in names:
+        ok(oci(root, "create", "--bundle", b, n))
+    try:
+        ok(oci(root, "start", names[0]))  # running: --force kills it
+        ok(oci(root, "delete", "--force", "--regex", f"^rx{SUFFIX}-a[0-9]$"))
+        listed = ok(oci(root, "list", "-q")).split()
+        assert listed == [names[2]]
+        assert cgroup_dirs(names[0]) == [] and cgroup_dirs(names[1]) == []
+        assert_cell_error(oci(root, "delete", "-r", "rx(["), 125, "rx([")
+    finally:
+        for n in names:
+            oci(root, "delete", "--force", n)
