@@ -445,6 +445,12 @@ int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, co
 			struct cell_error *err);
 /** cell_spec_load() - read @bundle/config.json; root.path is made absolute. */
 int cell_spec_load(struct cell_spec *spec, const char *bundle, struct cell_error *err);
+/**
+ * cell_spec_load_config() - as cell_spec_load(), from @config (NULL:
+ * config.json) instead; a relative @config is inside @bundle.
+ */
+int cell_spec_load_config(struct cell_spec *spec, const char *bundle, const char *config,
+			  struct cell_error *err);
 /** cell_spec_to_json() - @spec as config.json text (malloc'd, pretty-printed). */
 char *cell_spec_to_json(const struct cell_spec *spec, struct cell_error *err);
 /** cell_network_free() - release what @net owns. */
@@ -521,6 +527,9 @@ struct cell_run_options {
 	 * hierarchy where it exists) */
 	const char *cgroup_join;
 	const char *cgroup_join_state;
+	/* cell exec --cgroup: sub-cgroups of it to join instead, NULL-terminated
+	 * "[CONTROLLER,...:]PATH" (cell_cgroup_enter_sub); NULL: its own */
+	char *const *cgroup_join_sub;
 	bool exec_detach;	/* cell exec -d: return once the command runs (needs init) */
 	/* called with the command's host PID when init reports it (--pid-file) */
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);

@@ -314,16 +314,20 @@ extern const char *const cell_default_readonly_paths[];
 /** cell_hook_state_json() - the OCI state a hook reads on stdin (malloc'd, NULL: no memory). */
 char *cell_hook_state_json(const char *id, pid_t pid, const char *status, const char *bundle,
 			   const struct cell_spec *spec);
-/** cell_hooks_run() - run the hooks of @kind in order; the first failure stops them. */
+/**
+ * cell_hooks_run() - run the hooks of @kind in order; the first failure stops
+ * them. Each runs in @bundle (NULL or unreachable: where cell runs) with the
+ * hook's env, or cell's own environment when it has none (as runc and crun).
+ */
 int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
-		   struct cell_error *err);
+		   const char *bundle, struct cell_error *err);
 /**
  * cell_hooks_run_all() - run every hook of @kind in order, whatever the ones
  * before it did (poststart, poststop); @warn (may be NULL) gets each failure.
  * Return: how many failed.
  */
 size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind,
-			  const char *state, cell_warn_fn warn, void *ctx);
+			  const char *state, const char *bundle, cell_warn_fn warn, void *ctx);
 
 /* ---- init.c ---- */
 

@@ -268,7 +268,7 @@ int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind ki
 
 	if (!state)
 		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
-	return cell_hooks_run(a->spec, kind, state, err);
+	return cell_hooks_run(a->spec, kind, state, a->bundle, err);
 }
 
 /* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */

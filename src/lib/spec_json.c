@@ -1375,13 +1375,23 @@ out:
 
 int cell_spec_load(struct cell_spec *spec, const char *bundle, struct cell_error *err)
 {
+	return cell_spec_load_config(spec, bundle, NULL, err);
+}
+
+int cell_spec_load_config(struct cell_spec *spec, const char *bundle, const char *config,
+			  struct cell_error *err)
+{
 	char path[PATH_MAX];
 	cleanup_free char *text = NULL;
 	size_t len = 0;
 	int r;
 
-	if (snprintf(path, sizeof(path), "%s/config.json", bundle) >= (int)sizeof(path))
-		return cell_error_set(err, ENAMETOOLONG, "bundle %s", bundle);
+	if (!config)
+		config = "config.json";
+	/* crun's --config: a relative name is the bundle's, as config.json is */
+	if (snprintf(path, sizeof(path), "%s%s%s", config[0] == '/' ? "" : bundle,
+		     config[0] == '/' ? "" : "/", config) >= (int)sizeof(path))
+		return cell_error_set(err, ENAMETOOLONG, "bundle %s: %s", bundle, config);
 	if ((r = cell_read_file(path, &text, &len, err)) < 0)
 		return r;
 	if ((r = cell_spec_from_json(spec, text, len, path, err)) < 0)
