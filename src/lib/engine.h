@@ -339,6 +339,7 @@ struct cell_child_args {
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
+	char *const *env;	/* the command's environment; NULL: process.env */
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);
@@ -358,6 +359,15 @@ int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind ki
  */
 __attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
 						 pid_t host_pid);
+
+/* ---- command_env.c (child side, inside the container's root) ---- */
+
+/**
+ * cell_command_env() - process.env plus HOME from the container's /etc/passwd
+ * when it lacks one ("/" for a uid it does not name). *@out: a new array
+ * sharing process.env's strings, or NULL when process.env is complete.
+ */
+int cell_command_env(const struct cell_process *p, char ***out, struct cell_error *err);
 
 /* ---- tty.c (parent side) ---- */
 
