@@ -349,6 +349,13 @@ struct cell_linux {
 	bool has_personality;
 	unsigned long personality;	/* PER_LINUX or PER_LINUX32, | flags */
 	bool has_intel_rdt;		/* cell cannot honour it: validation says so */
+	/* linux.memoryPolicy: set_mempolicy(2) for the container's process */
+	struct cell_memory_policy {
+		bool present;
+		int mode;		/* MPOL_* (linux/mempolicy.h) */
+		unsigned flags;		/* MPOL_F_* mode flags, or'ed into the mode */
+		char *nodes;		/* "0-1,3"; NULL: none */
+	} memory_policy;
 	/* linux.netDevices: host interfaces moved into the container (and back) */
 	struct cell_net_device {
 		char *name;	/* host name */

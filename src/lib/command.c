@@ -340,7 +340,8 @@ static int prepare_command(const struct cell_child_args *a, int slave, enum filt
 	    (r = cell_personality_apply(&a->spec->linux, err)) < 0 ||
 	    (r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final ?:
 					 (p->exec_cpu_affinity_initial ? "" : NULL),
-					 "process.execCPUAffinity.final", err)) < 0)
+					 "process.execCPUAffinity.final", err)) < 0 ||
+	    (r = cell_mempolicy_apply(&a->spec->linux.memory_policy, err)) < 0)
 		return r;
 	restore_signals(a);
 	/* A change of credentials clears the parent-death signal (prctl(2)): the

@@ -157,6 +157,18 @@ int cell_sysctl_path(const char *key, char *buf, size_t size);
 /** cell_sysctl_apply() - write linux.sysctl under /proc/sys (child, after the mounts). */
 int cell_sysctl_apply(const struct cell_spec *spec, struct cell_error *err);
 
+/* ---- mempolicy.c: linux.memoryPolicy ---- */
+
+/* NULL-terminated; a mode's index is its MPOL_* value */
+extern const char *const cell_mpol_mode_names[];
+extern const char *const cell_mpol_flag_names[];
+/** cell_mpol_flag_from_name() - "MPOL_F_STATIC_NODES" to its bit; -EINVAL if unknown. */
+int cell_mpol_flag_from_name(const char *name, unsigned *flag);
+/** cell_mempolicy_check() - mode, flags and nodes (online on this host); no change made. */
+int cell_mempolicy_check(const struct cell_memory_policy *m, struct cell_error *err);
+/** cell_mempolicy_apply() - set_mempolicy(2) for the calling task. */
+int cell_mempolicy_apply(const struct cell_memory_policy *m, struct cell_error *err);
+
 /* ---- tmpfs_bounds.c ---- */
 
 /** cell_tmpfs_default_size() - a quarter of RAM, at most 1 GiB and half @memory_limit (if > 0). */

@@ -117,3 +117,83 @@ def test_exec_cap_adds_to_effective_permitted_and_bounding_only(root, bundle):
         assert not caps["CapInh"] & bit and not caps["CapAmb"] & bit
     finally:
         ok(oci(root, "delete", "--force", cid))
+
+
+# linux.memoryPolicy: the policy as get_mempolicy(2) reports it from inside.
+GET_MEMPOLICY = """
+import ctypes, platform
+nr = {"x86_64": 239, "aarch64": 236}[platform.machine()]
+libc = ctypes.CDLL(None, use_errno=True)
+mode, mask = ctypes.c_int(), (ctypes.c_ulong * 16)()
+if libc.syscall(nr, ctypes.byref(mode), mask, ctypes.c_ulong(1024), ctypes.c_ulong(0),
+                ctypes.c_ulong(0)) < 0:
+    raise OSError(ctypes.get_errno(), "get_mempolicy")
+print(mode.value & 0xff, mode.value >> 13, mask[0])
+"""
+MPOL = {"MPOL_DEFAULT": 0, "MPOL_PREFERRED": 1, "MPOL_BIND": 2}
+
+
+def _with_host_python(rootfs, c):
+    """The host's /usr (python3) read-only in the busybox rootfs; no seccomp
+    profile (Docker's allows get_mempolicy only with CAP_SYS_NICE)."""
+    (rootfs / "usr").mkdir(exist_ok=True)
+    for lib in ("lib", "lib64"):
+        if os.path.exists(f"/usr/{lib}") and not os.path.lexists(rootfs / lib):
+            os.symlink(f"usr/{lib}", rootfs / lib)
+    c["mounts"].append({"destination": "/usr", "type": "bind", "source": "/usr",
+                        "options": ["rbind", "ro"]})
+    c["linux"].pop("seccomp", None)
+    c["process"]["args"] = ["/usr/bin/python3", "-c", GET_MEMPOLICY]
+
+
+def _node0_online():
+    try:
+        with open("/sys/devices/system/node/online") as f:
+            return int(f.read().split(",")[0].split("-")[0]) == 0
+    except FileNotFoundError:
+        return True  # no NUMA in this kernel: node 0 only
+
+
+@pytest.mark.parametrize("policy,want", [
+    ({"mode": "MPOL_BIND", "nodes": "0"}, (MPOL["MPOL_BIND"], 0, 1)),
+    ({"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]},
+     (MPOL["MPOL_BIND"], 4, 1)),
+    ({"mode": "MPOL_PREFERRED", "nodes": "0"}, (MPOL["MPOL_PREFERRED"], 0, 1)),
+])
+def test_memory_policy_is_the_processs_policy_inside(root, bundle, rootfs, policy, want):
+    """runtime-spec 1.3 linux.memoryPolicy: set_mempolicy(2) for the container's process."""
+    if not os.path.exists("/usr/bin/python3") or not _node0_online():
+        pytest.skip("needs the host's python3 and NUMA node 0 online")
+
+    def edit(c):
+        _with_host_python(rootfs, c)
+        c["linux"]["memoryPolicy"] = policy
+    b = bundle([], edit=edit)
+    out = ok(oci(root, "run", "--bundle", b, f"mpol{want[0]}{want[1]}{SUFFIX}"))
+    assert tuple(int(x) for x in out.split()) == want
+
+
+@pytest.mark.parametrize("policy,needles", [
+    ({"mode": "MPOL_BIND", "nodes": "7"}, ("linux.memoryPolicy.nodes", "7")),
+    ({"mode": "MPOL_BIND"}, ("linux.memoryPolicy.nodes",)),
+    ({"mode": "MPOL_LOCAL", "nodes": "0"}, ("linux.memoryPolicy.nodes",)),
+    ({"mode": "MPOL_NOPE"}, ("linux.memoryPolicy.mode", "MPOL_NOPE")),
+    ({"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_NOPE"]},
+     ("linux.memoryPolicy.flags", "MPOL_F_NOPE")),
+    ({"mode": "MPOL_BIND", "nodes": "0",
+      "flags": ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]},
+     ("linux.memoryPolicy.flags",)),
+])
+def test_a_bad_memory_policy_is_refused_naming_the_field(root, bundle, policy, needles):
+    if os.path.exists("/sys/devices/system/node/node7"):
+        pytest.skip("this host has a NUMA node 7")
+    b = bundle(["true"], edit=lambda c: c["linux"].update(memoryPolicy=policy))
+    assert_cell_error(oci(root, "run", "--bundle", b, f"mpolbad{SUFFIX}"), 125, *needles)
+
+
+def test_features_list_the_memory_policy_modes_and_flags():
+    out = subprocess.run([CELL, "features"], capture_output=True, text=True, check=True).stdout
+    mp = json.loads(out)["linux"]["memoryPolicy"]
+    assert {"MPOL_DEFAULT", "MPOL_BIND", "MPOL_PREFERRED", "MPOL_INTERLEAVE",
+            "MPOL_LOCAL"} <= set(mp["modes"])
+    assert "MPOL_F_STATIC_NODES" in mp["flags"]
