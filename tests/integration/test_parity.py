@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import CELL, SANE_PATH, _env, _reset_signals, assert_cell_error
+from conftest import CELL, _env, _reset_signals, _user_prefix, assert_cell_error
 from test_oci import bundle, oci, ok, root  # noqa: F401 (fixtures)
 
 SUFFIX = f"-{os.getpid()}"
@@ -86,6 +86,28 @@ def test_a_cwd_through_a_symlink_is_made_inside_the_root(root, bundle, rootfs, t
     assert ok(oci(root, "run", "--bundle", b, f"cwdlink{SUFFIX}")) == f"{outside}/made\n"
     assert not (outside / "made").exists()
     assert (inside / "made").is_dir()
+
+
+@pytest.mark.rootless
+@pytest.mark.celltest
+def test_rootless_stdio_pipe_made_by_the_caller_is_given_to_the_process_user():
+    """Rootless (--subids: the caller is root inside, 1000 a subordinate id): the
+    pipe the caller made is owned by an id the user namespace maps, so it goes to
+    uid 1000, which can then reopen it; a pipe of an unmapped owner stays as it is
+    without failing the start."""
+    script = (f"{CELL} run --subids --user 1000:1000 -- sh -c "
+              "'echo out > /proc/self/fd/1 && stat -L -c %u /proc/self/fd/1' | cat")
+    res = subprocess.run(_user_prefix("celltest") + ["sh", "-c", script],
+                         capture_output=True, text=True, env=_env(), cwd="/", timeout=30,
+                         preexec_fn=_reset_signals)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "out\n1000\n", res.stderr
+    # stdout: pytest's pipe (host root's, unmapped there): not changed, no failure
+    res = subprocess.run(_user_prefix("celltest") + [CELL, "run", "--subids", "--user",
+                                                     "1000:1000", "--", "echo", "ran"],
+                         capture_output=True, text=True, env=_env(), cwd="/", timeout=30,
+                         preexec_fn=_reset_signals)
+    assert res.returncode == 0 and res.stdout == "ran\n", res.stderr
 
 
 @pytest.mark.parametrize("key,field", [("kernel.hostname", "hostname"),
