@@ -401,6 +401,7 @@ struct cell_network {
 struct cell_extras {
 	bool init;	  /* run the built-in init as PID 1, CMD as its child */
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
+	bool env_exact;	  /* process.env as given: no HOME from /etc/passwd (cell judge) */
 	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
 	bool nested_userns; /* the container may make user namespaces of its own */
 	bool keep_joined_mounts; /* --ns mnt=PATH: use the joined mount namespace as it is,

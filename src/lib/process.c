@@ -485,7 +485,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	if (a->new_keyring && cell_session_keyring_new(&err) < 0)
 		cell_child_fail(a, &err);
 	/* in the container's root now: its /etc/passwd names the user's HOME */
-	if (cell_command_env(&spec->process, &env, &err) < 0)
+	if (!spec->cell.env_exact && cell_command_env(&spec->process, &env, &err) < 0)
 		cell_child_fail(a, &err);
 	own.env = env;
 	if (spec->process.terminal) {

@@ -582,6 +582,8 @@ static json_t *annotations(struct emit *e, const struct cell_spec *spec)
 		put_str(e, o, "run.cell.init", "true");
 	if (spec->cell.cwd_optional)
 		put_str(e, o, "run.cell.cwd-optional", "true");
+	if (spec->cell.env_exact)
+		put_str(e, o, "run.cell.env-exact", "true");
 	if (spec->cell.nested_userns)
 		put_str(e, o, "run.cell.nested-userns", "true");
 	return o;
@@ -601,7 +603,7 @@ static const char *needed_version(const struct cell_spec *s)
 	for (size_t i = 0; i < s->n_mounts; i++)
 		idmapped |= s->mounts[i].n_uid_mappings || s->mounts[i].n_gid_mappings;
 	if (p->scheduler.present || p->has_io_priority || p->exec_cpu_affinity_initial ||
-	    p->exec_cpu_affinity_final || s->linux.n_net_devices)
+	    p->exec_cpu_affinity_final || s->linux.n_net_devices || s->linux.memory_policy.present)
 		return OCI_VERSION;
 	if (s->linux.monotonic.present || s->linux.boottime.present || idmapped ||
 	    s->linux.namespaces[CELL_NS_TIME].present)

@@ -1319,6 +1319,8 @@ static void read_cell_annotations(struct cell_spec *spec)
 			spec->cell.init = on;
 		else if (!strcmp(a->key, "run.cell.cwd-optional"))
 			spec->cell.cwd_optional = on;
+		else if (!strcmp(a->key, "run.cell.env-exact"))
+			spec->cell.env_exact = on;
 		else if (!strcmp(a->key, "run.cell.nested-userns"))
 			spec->cell.nested_userns = on;
 	}
