@@ -349,6 +349,13 @@ struct cell_linux {
 	bool has_personality;
 	unsigned long personality;	/* PER_LINUX or PER_LINUX32, | flags */
 	bool has_intel_rdt;		/* cell cannot honour it: validation says so */
+	/* linux.memoryPolicy: set_mempolicy(2) for the container's process */
+	struct cell_memory_policy {
+		bool present;
+		int mode;		/* MPOL_* (linux/mempolicy.h) */
+		unsigned flags;		/* MPOL_F_* mode flags, or'ed into the mode */
+		char *nodes;		/* "0-1,3"; NULL: none */
+	} memory_policy;
 	/* linux.netDevices: host interfaces moved into the container (and back) */
 	struct cell_net_device {
 		char *name;	/* host name */
@@ -394,6 +401,7 @@ struct cell_network {
 struct cell_extras {
 	bool init;	  /* run the built-in init as PID 1, CMD as its child */
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
+	bool env_exact;	  /* process.env as given: no HOME from /etc/passwd (cell judge) */
 	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
 	bool nested_userns; /* the container may make user namespaces of its own */
 	bool keep_joined_mounts; /* --ns mnt=PATH: use the joined mount namespace as it is,

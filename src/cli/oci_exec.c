@@ -238,6 +238,10 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 		memcpy(p->additional_gids, x->gids, x->n_gids * sizeof(uint32_t));
 		p->n_additional_gids = x->n_gids;
 	}
+	/* runc's exec --cap: bounding, effective and permitted only. Inheritable
+	 * and ambient would hand the capability on across the command's own
+	 * execve of an unprivileged program (capabilities(7)), which the
+	 * container's process never had. */
 	for (size_t i = 0; x->caps && x->caps[i]; i++) {
 		uint64_t bit = 1ULL << cell_cap_from_name(x->caps[i]);
 
@@ -245,8 +249,6 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 		p->capabilities.bounding |= bit;
 		p->capabilities.effective |= bit;
 		p->capabilities.permitted |= bit;
-		p->capabilities.inheritable |= bit;
-		p->capabilities.ambient |= bit;
 	}
 	if (x->no_new_privs)
 		p->no_new_privileges = true;

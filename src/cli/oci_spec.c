@@ -284,6 +284,13 @@ int cell_cmd_features(const struct cell_global *g, int argc, char **argv)
 		      "run.cell.version", CELL_VERSION,
 		      /* cell checkpoint and restore, carried out by criu(8) */
 		      "run.cell.checkpoint", "criu");
+	/* runtime-spec 1.3 features-linux.md: the memoryPolicy modes and flags known */
+	if (o && json_object_set_new(json_object_get(o, "linux"), "memoryPolicy",
+				     json_pack("{s:o,s:o}", "modes", names(cell_mpol_mode_names),
+					       "flags", names(cell_mpol_flag_names))) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	text = o ? json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!text) {

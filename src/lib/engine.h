@@ -157,6 +157,18 @@ int cell_sysctl_path(const char *key, char *buf, size_t size);
 /** cell_sysctl_apply() - write linux.sysctl under /proc/sys (child, after the mounts). */
 int cell_sysctl_apply(const struct cell_spec *spec, struct cell_error *err);
 
+/* ---- mempolicy.c: linux.memoryPolicy ---- */
+
+/* NULL-terminated; a mode's index is its MPOL_* value */
+extern const char *const cell_mpol_mode_names[];
+extern const char *const cell_mpol_flag_names[];
+/** cell_mpol_flag_from_name() - "MPOL_F_STATIC_NODES" to its bit; -EINVAL if unknown. */
+int cell_mpol_flag_from_name(const char *name, unsigned *flag);
+/** cell_mempolicy_check() - mode, flags and nodes (online on this host); no change made. */
+int cell_mempolicy_check(const struct cell_memory_policy *m, struct cell_error *err);
+/** cell_mempolicy_apply() - set_mempolicy(2) for the calling task. */
+int cell_mempolicy_apply(const struct cell_memory_policy *m, struct cell_error *err);
+
 /* ---- tmpfs_bounds.c ---- */
 
 /** cell_tmpfs_default_size() - a quarter of RAM, at most 1 GiB and half @memory_limit (if > 0). */
@@ -362,6 +374,7 @@ struct cell_child_args {
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
+	char *const *env;	/* the command's environment; NULL: process.env */
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);
@@ -381,6 +394,15 @@ int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind ki
  */
 __attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
 						 pid_t host_pid);
+
+/* ---- command_env.c (child side, inside the container's root) ---- */
+
+/**
+ * cell_command_env() - process.env plus HOME from the container's /etc/passwd
+ * when it lacks one ("/" for a uid it does not name). *@out: a new array
+ * sharing process.env's strings, or NULL when process.env is complete.
+ */
+int cell_command_env(const struct cell_process *p, char ***out, struct cell_error *err);
 
 /* ---- tty.c (parent side) ---- */
 

@@ -424,9 +424,12 @@ static void block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-__attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
+__attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args)
 {
+	struct cell_child_args own = *args; /* this process's copy: env is filled in below */
+	const struct cell_child_args *a = &own;
 	const struct cell_spec *spec = a->spec;
+	char **env = NULL;
 	struct cell_error err = { 0 };
 	int master = -1, slave = -1;
 	bool locks = locks_mounts(a);
@@ -471,6 +474,10 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	 * session holds are not the container's. EDQUOT fails, as with runc. */
 	if (a->new_keyring && cell_session_keyring_new(&err) < 0)
 		cell_child_fail(a, &err);
+	/* in the container's root now: its /etc/passwd names the user's HOME */
+	if (!spec->cell.env_exact && cell_command_env(&spec->process, &env, &err) < 0)
+		cell_child_fail(a, &err);
+	own.env = env;
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
 			cell_child_fail(a, &err);
