@@ -1,0 +1,63 @@
+"""What a new user trips on (issue 19): the README's examples, habits from docker and bwrap."""
+import os
+
+import pytest
+
+from conftest import mountinfo  # noqa: E402
+
+
+# ---- mount targets missing from the read-only host root (item 1)
+
+BUILD_SH = """#!/bin/sh
+set -e
+echo "cwd=$(pwd)"
+echo made > /build/out
+cat /build/out
+"""
+
+
+def test_readme_bind_example_runs_with_missing_targets(run, user, visible_dir):
+    """README: cell run --bind "$PWD" /src -w /src --tmpfs /build:size=1g -- ./build.sh"""
+    script = visible_dir / "build.sh"
+    script.write_text(BUILD_SH)
+    script.chmod(0o755)
+    r = run(["run", "--bind", str(visible_dir), "/src", "-w", "/src",
+             "--tmpfs", "/build:size=1g", "--", "./build.sh"], user=user, cwd=str(visible_dir))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["cwd=/src", "made"]
+    assert not os.path.exists("/src") and not os.path.exists("/build")
+
+
+def test_missing_target_keeps_the_root_read_only_and_its_content(sh, user, visible_dir):
+    visible_dir.chmod(0o777)  # nobody's container writes its findings there
+    script = ("ls -A / > /src/root-listing; "
+              "touch /new 2>/src/touch-err; echo touch=$? >> /src/root-listing; "
+              "mkdir /src2 2>>/src/touch-err; echo mkdir=$?; cat /proc/self/mountinfo")
+    r = sh(script, "--bind", str(visible_dir), "/src", user=user)
+    assert r.returncode == 0, r.stderr
+    listing = (visible_dir / "root-listing").read_text().split()
+    # Everything the host's / holds is still there (the skeleton keeps it), plus src.
+    for name in os.listdir("/"):
+        assert name in listing, (name, listing)
+    assert "touch=1" in listing and "mkdir=1" in r.stdout
+    assert (visible_dir / "touch-err").read_text().count("Read-only file system") == 2
+    root = [m for m in mountinfo(r.stdout) if m["mountpoint"] == "/"][-1]
+    assert "ro" in root["opts"], root
+    # The host's mounts below / are still mounted (a skeleton binds them recursively).
+    points = {m["mountpoint"] for m in mountinfo(r.stdout)}
+    assert {"/proc", "/dev", "/src"} <= points
+    assert not os.path.exists("/new") and not os.path.exists("/src2")
+
+
+def test_missing_nested_target_and_file_target(sh, user, visible_dir):
+    (visible_dir / "f").write_text("file content\n")
+    r = sh("cat /usr/share/ctr-it-new/deep/f; ls /usr/share | grep -c .; test -d /usr/share/doc",
+           "--ro-bind", str(visible_dir), "/usr/share/ctr-it-new/deep",
+           "--ro-bind", str(visible_dir / "f"), "/ctr-it-file", user=user)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    assert lines[0] == "file content"
+    assert int(lines[1]) == len(os.listdir("/usr/share")) + 1
+    r = sh("cat /ctr-it-file", "--ro-bind", str(visible_dir / "f"), "/ctr-it-file", user=user)
+    assert r.returncode == 0 and r.stdout == "file content\n", r.stderr
+    assert not os.path.exists("/usr/share/ctr-it-new") and not os.path.exists("/ctr-it-file")
