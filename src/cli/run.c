@@ -1,4 +1,5 @@
 /* cell run — one sandbox from flags. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,11 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 		fputs(cell_run_usage, stdout);
 		cell_run_cli_free(&cli);
 		return 0;
+	}
+	if (!cli.from_bundle && cell_run_settle_cwd(&cli.spec) < 0) {
+		cell_run_cli_free(&cli);
+		fprintf(stderr, "cell: process.cwd: %s\n", strerror(ENOMEM));
+		return CELL_EXIT_FAILURE;
 	}
 	/* a named sandbox is registered like an OCI container: cell exec, kill, list,
 	 * ns enter --target NAME find it (no state root, no registration) */

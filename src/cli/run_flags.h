@@ -41,6 +41,12 @@ struct cell_run_cli {
 };
 
 /**
+ * cell_run_settle_cwd() - the caller's directory (the default cwd) becomes /
+ * with a warning when the container would not have it; -1 on ENOMEM.
+ */
+int cell_run_settle_cwd(struct cell_spec *spec);
+
+/**
  * cell_run_parse() - turn `cell run` arguments (argv[0] is "run") into a spec.
  * @cli: zero-initialised by the caller, who may set subuid_file/subgid_file first.
  * @euid/@egid: whose defaults to start from (root or rootless).

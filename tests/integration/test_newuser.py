@@ -1,9 +1,10 @@
 """What a new user trips on (issue 19): the README's examples, habits from docker and bwrap."""
 import os
+import subprocess
 
 import pytest
 
-from conftest import mountinfo  # noqa: E402
+from conftest import CELL, TIMEOUT, mountinfo  # noqa: E402
 
 
 # ---- mount targets missing from the read-only host root (item 1)
@@ -61,3 +62,40 @@ def test_missing_nested_target_and_file_target(sh, user, visible_dir):
     r = sh("cat /ctr-it-file", "--ro-bind", str(visible_dir / "f"), "/ctr-it-file", user=user)
     assert r.returncode == 0 and r.stdout == "file content\n", r.stderr
     assert not os.path.exists("/usr/share/ctr-it-new") and not os.path.exists("/ctr-it-file")
+
+
+# ---- the working directory (item 2)
+
+def test_cwd_missing_inside_warns_once_and_uses_root(run, user, tdir):
+    # tdir lies under /var/tmp, which the container's tmpfs hides
+    r = run(["run", "--", "sh", "-c", "pwd; ls -di . /"], user=user, cwd=str(tdir))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    assert lines[0] == "/"
+    assert lines[1].split()[0] == lines[2].split()[0]  # same inode: really in /
+    assert r.stderr.count("cell: warning:") == 1 and str(tdir) in r.stderr, r.stderr
+
+
+def test_cwd_present_inside_is_used_without_warning(run, user, visible_dir):
+    r = run(["run", "--", "pwd"], user=user, cwd=str(visible_dir))
+    assert r.returncode == 0 and r.stdout == f"{visible_dir}\n", r.stderr
+    assert "warning" not in r.stderr
+
+
+def test_exec_in_a_run_whose_cwd_fell_back_reports_127_and_uses_root(run, tdir):
+    name = f"nu-cwd-{os.getpid()}"
+    root = ["--root", str(tdir / "state")]
+    # a detached container keeps cell's stdio (as runc's does): no pipes
+    started = subprocess.run([CELL, *root, "run", "--name", name, "-d", "--", "sleep", "30"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, timeout=TIMEOUT, cwd=str(tdir))
+    assert started.returncode == 0
+    try:
+        r = run([*root, "exec", name, "ctr-it-no-such-command"])
+        assert r.returncode == 127, r.stderr
+        r = run([*root, "exec", name, "pwd"], cwd=str(tdir))
+        assert r.returncode == 0 and r.stdout == "/\n", r.stderr
+        # one that is asked for must exist
+        assert run([*root, "exec", "-w", str(tdir), name, "true"]).returncode == 125
+    finally:
+        run([*root, "delete", "--force", name])
