@@ -1,4 +1,5 @@
 """What a new user trips on (issue 19): the README's examples, habits from docker and bwrap."""
+import json
 import os
 import subprocess
 
@@ -99,3 +100,25 @@ def test_exec_in_a_run_whose_cwd_fell_back_reports_127_and_uses_root(run, tdir):
         assert run([*root, "exec", "-w", str(tdir), name, "true"]).returncode == 125
     finally:
         run([*root, "delete", "--force", name])
+
+
+# ---- process.terminal without a terminal (item 5)
+
+def _terminal_bundle(run, tdir, *cmd):
+    b = tdir / "bundle"
+    b.mkdir()
+    r = run(["spec", "-b", str(b), "--", *cmd])
+    assert r.returncode == 0, r.stderr
+    cfg = json.loads((b / "config.json").read_text())
+    cfg["process"]["terminal"] = True
+    (b / "config.json").write_text(json.dumps(cfg))
+    return b
+
+
+@pytest.mark.parametrize("stdin", ["hi\n", "partial", ""])
+def test_terminal_bundle_passes_the_end_of_a_piped_stdin_on(run, tdir, stdin):
+    b = _terminal_bundle(run, tdir, "sh", "-c", "cat >/dev/null; echo got-eof")
+    r = run(["--root", str(tdir / "state"), "run", "--bundle", str(b), f"nu-tty-{os.getpid()}"],
+            input=stdin, timeout=10)
+    assert r.returncode == 0, r.stderr
+    assert "got-eof" in r.stdout
