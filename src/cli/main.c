@@ -37,13 +37,14 @@ static const char usage[] =
 	"\n"
 	"Global options (runc's):\n"
 	"  --root DIR                state directory (default /run/cell, or\n"
-	"                            $XDG_RUNTIME_DIR/cell when not root)\n"
+	"                            $XDG_RUNTIME_DIR/cell when rootless)\n"
 	"  --log FILE                also append errors to FILE\n"
 	"  --log-format text|json    format of --log (default text)\n"
 	"  --debug                   log debug messages too\n"
 	"  --systemd-cgroup          refused: cell manages cgroups itself (cgroupfs)\n"
 	"  --cgroup-manager cgroupfs|disabled\n"
-	"  --rootless true|false|auto  accepted; cell tells rootless from its euid\n"
+	"  --rootless true|false|auto  auto: rootless when not root, or root only in a\n"
+	"                            user namespace (rootless Podman, unshare -r)\n"
 	"  -h, --help, -v, --version\n"
 	"\n"
 	"See cell(1), cell-run(1), cell-judge(1), cell-ns(1), cell-oci(1) and cell-gc(1).\n";
@@ -137,6 +138,7 @@ static int parse_globals(int argc, char **argv, struct cell_global *g, const cha
 			    strcmp(optarg, "auto"))
 				return cell_error_set(err, 0, "--rootless '%s': expected true, "
 						      "false or auto", optarg);
+			cell_rootless_force(!strcmp(optarg, "auto") ? -1 : !strcmp(optarg, "true"));
 			break;
 		case 'h':
 			return 'h';

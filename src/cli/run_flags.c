@@ -882,7 +882,8 @@ static int override_maps(struct cell_run_cli *cli, bool uid, struct cell_error *
 		return subid_maps(uid ? cli->subuid_file : cli->subgid_file, self, "--subids",
 				  maps, n, err);
 	}
-	if (cli->euid == 0)
+	/* uid 0 of a user namespace (unshare -r) has no 4294967295 ids to map */
+	if (cli->euid == 0 && cell_in_initial_userns())
 		return set_one_map(maps, n, (struct cell_id_map){ 0, 0, UINT32_MAX }, err);
 	if (cli->userns_mode == CELL_USERNS_KEEP_ID)
 		return set_one_map(maps, n, (struct cell_id_map){ self, self, 1 }, err);

@@ -212,7 +212,7 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 	struct cell_error ignored = { 0 };
 	int r;
 
-	*params = cell_cgroup_host_params(l->cgroups_path, geteuid() != 0);
+	*params = cell_cgroup_host_params(l->cgroups_path, cell_rootless());
 	params->all_controllers = c->opts->cgroup_always;
 	cell_cgroup_init(&c->cg);
 	if (c->opts->no_cgroup)
@@ -355,7 +355,7 @@ static bool joined_userns_allows_setgroups(const char *path)
 /* cell exec: the container's cgroup, from what its state recorded. */
 static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_error *err)
 {
-	struct cell_cgroup_params p = cell_cgroup_host_params(o->cgroup_join, geteuid() != 0);
+	struct cell_cgroup_params p = cell_cgroup_host_params(o->cgroup_join, cell_rootless());
 	struct cell_cgroup cg;
 	int r = cell_cgroup_open(&cg, &p, o->cgroup_join_state, err);
 
@@ -425,6 +425,9 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	/* Decided before clone3: in the child, geteuid() changes once the maps are written. */
 	bool setgroups_allowed = !userns || geteuid() == 0 || !cell_idmap_direct(c->spec);
 
+	/* A new user namespace inherits "deny" (user_namespaces(7)): uid 0 of `unshare -r`. */
+	if (userns && geteuid() == 0 && !cell_in_initial_userns())
+		setgroups_allowed = joined_userns_allows_setgroups("/proc/self/ns/user");
 	if (userns && c->spec->linux.namespaces[CELL_NS_USER].path)
 		setgroups_allowed = joined_userns_allows_setgroups(
 			c->spec->linux.namespaces[CELL_NS_USER].path);

@@ -1,11 +1,12 @@
 """What a new user trips on (issue 19): the README's examples, habits from docker and bwrap."""
 import json
 import os
+import pwd
 import subprocess
 
 import pytest
 
-from conftest import CELL, TIMEOUT, mountinfo  # noqa: E402
+from conftest import CELL, TIMEOUT, _env, _user_prefix, mountinfo  # noqa: E402
 
 
 # ---- mount targets missing from the read-only host root (item 1)
@@ -122,3 +123,76 @@ def test_terminal_bundle_passes_the_end_of_a_piped_stdin_on(run, tdir, stdin):
             input=stdin, timeout=10)
     assert r.returncode == 0, r.stderr
     assert "got-eof" in r.stdout
+
+
+# ---- uid 0 in a user namespace is rootless (item 4)
+
+def _in_unshare_r(script, xdg, timeout=TIMEOUT):
+    """`sh -c SCRIPT` as uid 0 of `unshare -r` started by nobody; $CELL is cell."""
+    env = _env({"XDG_RUNTIME_DIR": str(xdg), "CELL": CELL})
+    return subprocess.run(_user_prefix("nobody") + ["unshare", "-r", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=timeout, env=env, cwd="/")
+
+
+@pytest.fixture
+def xdg(tdir):
+    d = tdir / "xdg"
+    d.mkdir()
+    os.chown(d, pwd.getpwnam("nobody").pw_uid, -1)
+    return d
+
+
+@pytest.mark.rootless
+def test_run_as_uid0_of_unshare_r_works(xdg):
+    r = _in_unshare_r('"$CELL" run -- sh -c "id -u; cat /proc/self/uid_map; '
+                      'cat /proc/self/setgroups"', xdg)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    assert lines[0] == "0" and lines[1].split() == ["0", "0", "1"] and lines[2] == "deny"
+
+
+@pytest.mark.rootless
+def test_named_run_of_uid0_in_a_userns_keeps_state_in_xdg_runtime_dir(xdg):
+    name = f"nu-ns-{os.getpid()}"
+    script = (f'"$CELL" run --name {name} -d -- sleep 30 </dev/null >/dev/null 2>&1 || exit 9; '
+              f'ls "$XDG_RUNTIME_DIR/cell"; "$CELL" exec {name} cat /proc/self/uid_map; '
+              f'"$CELL" delete --force {name}')
+    r = _in_unshare_r(script, xdg)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert r.stdout.split("\n")[0] == name
+    assert not (xdg / "cell" / name).exists()
+
+
+@pytest.mark.rootless
+def test_spec_and_bundle_run_as_uid0_in_a_userns(xdg, tdir):
+    b = tdir / "b"
+    b.mkdir()
+    os.chmod(b, 0o777)
+    r = _in_unshare_r(f'cd {b} && "$CELL" spec -b {b} -- cat /proc/self/uid_map && '
+                      f'"$CELL" run --bundle {b} nu-b-{os.getpid()}', xdg)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0", "0", "1"]
+
+
+@pytest.mark.rootless
+def test_limits_of_uid0_in_a_userns_ask_for_delegation_not_host_cgroups(xdg):
+    r = _in_unshare_r('"$CELL" run --memory 64m -- true', xdg)
+    assert r.returncode == 125
+    assert "delegated" in r.stderr, r.stderr
+
+
+def test_global_rootless_true_puts_the_state_in_xdg_runtime_dir(tdir):
+    xdg = tdir / "xdg-root"
+    xdg.mkdir(mode=0o700)
+    name = f"nu-rl-{os.getpid()}"
+    env = _env({"XDG_RUNTIME_DIR": str(xdg)})
+    started = subprocess.run([CELL, "--rootless", "true", "run", "--name", name, "-d", "--",
+                              "sleep", "30"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, timeout=TIMEOUT, env=env)
+    assert started.returncode == 0
+    try:
+        assert (xdg / "cell" / name).is_dir()
+        assert not os.path.exists(f"/run/cell/{name}")
+    finally:
+        subprocess.run([CELL, "--rootless", "true", "delete", "--force", name], env=env,
+                       timeout=TIMEOUT)
