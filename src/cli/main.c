@@ -49,11 +49,10 @@ static const char usage[] =
 	"\n"
 	"See cell(1), cell-run(1), cell-judge(1), cell-ns(1), cell-oci(1) and cell-gc(1).\n";
 
-/* cell ns takes --root itself (cell ns ls --root DIR) */
+/* cell ns takes --root itself (cell ns ls --root DIR); the global one is its default */
 static int cell_cmd_ns_global(const struct cell_global *g, int argc, char **argv)
 {
-	(void)g;
-	return cell_cmd_ns(argc, argv);
+	return cell_cmd_ns(g->root[0] ? g->root : NULL, argc, argv);
 }
 
 static int cell_cmd_judge_global(const struct cell_global *g, int argc, char **argv)

@@ -196,3 +196,51 @@ def test_global_rootless_true_puts_the_state_in_xdg_runtime_dir(tdir):
     finally:
         subprocess.run([CELL, "--rootless", "true", "delete", "--force", name], env=env,
                        timeout=TIMEOUT)
+
+
+# ---- cell ns: the global --root, options anywhere, unpin of several (item 7)
+
+def _detached(root, name, cwd="/"):
+    started = subprocess.run([CELL, "--root", str(root), "run", "--name", name, "-d", "--",
+                              "sleep", "30"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, timeout=TIMEOUT, cwd=cwd, env=_env())
+    assert started.returncode == 0
+
+
+def _is_mounted(path):
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == str(path) for line in f)
+
+
+def test_ns_commands_take_the_global_root(run, tdir):
+    root, name = tdir / "state", f"nu-nsr-{os.getpid()}"
+    _detached(root, name)
+    pin = tdir / "pin-uts"
+    try:
+        r = run(["--root", root, "ns", "ls", "-p", name, "-t", "uts", "-n", "-o", "type"])
+        assert r.returncode == 0 and r.stdout.split() == ["uts"], r.stderr
+        r = run(["--root", root, "ns", "enter", "-t", name, "--", "hostname"])
+        assert r.returncode == 0 and r.stdout == "cell\n", r.stderr
+        # options after the positional arguments count too
+        r = run(["ns", "pin", name, "uts", pin, "--root", root])
+        assert r.returncode == 0, r.stderr
+        assert _is_mounted(pin)
+    finally:
+        run(["ns", "unpin", pin])
+        run(["--root", root, "delete", "--force", name])
+
+
+def test_ns_unpin_of_several_unpins_what_exists_and_names_what_does_not(run, tdir):
+    sleeper = subprocess.Popen(["sleep", "30"])
+    pin, missing = tdir / "pin", tdir / "missing"
+    try:
+        assert run(["ns", "pin", sleeper.pid, "uts", pin]).returncode == 0
+        r = run(["ns", "unpin", pin, missing])
+        assert r.returncode == 125
+        assert str(missing) in r.stderr and str(pin) not in r.stderr, r.stderr
+        assert not _is_mounted(pin)
+    finally:
+        if _is_mounted(pin):
+            run(["ns", "unpin", pin])
+        sleeper.kill()
+        sleeper.wait()
