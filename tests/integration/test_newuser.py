@@ -244,3 +244,40 @@ def test_ns_unpin_of_several_unpins_what_exists_and_names_what_does_not(run, tdi
             run(["ns", "unpin", pin])
         sleeper.kill()
         sleeper.wait()
+
+
+# ---- helpers' errors name the cause (item 9)
+
+FAKE_HELPER = """#!/bin/sh
+echo "Multiple default IPv4 routes, picked first" >&2
+echo "Failed to open tun socket in namespace: Permission denied" >&2
+echo "Exiting" >&2
+exit 1
+"""
+
+
+@pytest.mark.rootless
+@pytest.mark.parametrize("helper", ["pasta", "slirp4netns"])
+def test_user_mode_network_failure_shows_the_line_that_explains(run, tdir, helper):
+    fake = tdir / "bin"
+    fake.mkdir()
+    (fake / helper).write_text(FAKE_HELPER)
+    (fake / helper).chmod(0o755)
+    r = run(["run", "--net", helper, "--", "true"], user="nobody",
+            env={"PATH": f"{fake}:/usr/sbin:/usr/bin:/sbin:/bin"})
+    assert r.returncode == 125
+    assert "Failed to open tun socket in namespace: Permission denied" in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1
+
+
+def test_rlimit_error_names_the_resource(run, tdir):
+    b = tdir / "bundle"
+    b.mkdir()
+    assert run(["spec", "-b", b, "--", "true"]).returncode == 0
+    cfg = json.loads((b / "config.json").read_text())
+    over = int(open("/proc/sys/fs/nr_open").read()) + 1  # above it even root gets EPERM
+    cfg["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": over, "hard": over}]
+    (b / "config.json").write_text(json.dumps(cfg))
+    r = run(["--root", tdir / "state", "run", "--bundle", b, f"nu-rl-{os.getpid()}"])
+    assert r.returncode == 125
+    assert "RLIMIT_NOFILE" in r.stderr and "Operation not permitted" in r.stderr, r.stderr
