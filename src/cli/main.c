@@ -34,6 +34,7 @@ static const char usage[] =
 	"  features  print the OCI features document\n"
 	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
 	"  gc        free what killed runs left: network leases, port rules, bridges\n"
+	"  version   print the version (as --version)\n"
 	"\n"
 	"Global options (runc's):\n"
 	"  --root DIR                state directory (default /run/cell, or\n"
@@ -67,6 +68,16 @@ static int cell_cmd_gc_global(const struct cell_global *g, int argc, char **argv
 	return cell_cmd_gc(argc, argv);
 }
 
+/* `cell version`, as docker and podman spell it; the same as --version */
+static int cell_cmd_version(const struct cell_global *g, int argc, char **argv)
+{
+	(void)g;
+	(void)argc;
+	(void)argv;
+	printf("cell version %s\nspec: %s\n", CELL_VERSION, CELL_OCI_VERSION);
+	return 0;
+}
+
 struct command {
 	const char *name;
 	int (*fn)(const struct cell_global *g, int argc, char **argv);
@@ -80,6 +91,7 @@ static const struct command commands[] = {
 	{ "exec", cell_cmd_exec },     { "pause", cell_cmd_pause },   { "resume", cell_cmd_resume },
 	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
 	{ "gc", cell_cmd_gc_global },   { "judge", cell_cmd_judge_global },
+	{ "version", cell_cmd_version },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };
@@ -169,8 +181,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (r == 'v') {
-		printf("cell version %s\nspec: %s\n", CELL_VERSION, CELL_OCI_VERSION);
-		return 0;
+		return cell_cmd_version(&g, 0, NULL);
 	}
 	if (optind >= argc) {
 		fputs(usage, stderr);
@@ -187,7 +198,7 @@ int main(int argc, char **argv)
 		if (cell_state_root(root, g.root, sizeof(g.root), &err) < 0 && strcmp(argv[optind], "run") &&
 		    strcmp(argv[optind], "spec") && strcmp(argv[optind], "features") &&
 		    strcmp(argv[optind], "ns") && strcmp(argv[optind], "gc") &&
-		    strcmp(argv[optind], "judge"))
+		    strcmp(argv[optind], "judge") && strcmp(argv[optind], "version"))
 			return cell_cli_fail(&g, &err);
 		return commands[i].fn(&g, argc - optind, argv + optind);
 	}

@@ -3,6 +3,7 @@ import json
 import os
 import pwd
 import subprocess
+import time
 
 import pytest
 
@@ -281,3 +282,97 @@ def test_rlimit_error_names_the_resource(run, tdir):
     r = run(["--root", tdir / "state", "run", "--bundle", b, f"nu-rl-{os.getpid()}"])
     assert r.returncode == 125
     assert "RLIMIT_NOFILE" in r.stderr and "Operation not permitted" in r.stderr, r.stderr
+
+
+# ---- habits from docker and bubblewrap (item 10)
+
+def test_version_command_prints_the_version(run):
+    r = run(["version"])
+    assert r.returncode == 0 and r.stdout.startswith("cell version "), r.stderr
+    assert r.stdout == run(["--version"]).stdout
+
+
+def test_rm_and_it_are_accepted(run, user):
+    r = run(["run", "--rm", "-i", "--", "cat"], user=user, input="through stdin\n")
+    assert r.returncode == 0 and r.stdout == "through stdin\n", r.stderr
+    r = run(["run", "--rm", "-it", "--", "sh", "-c", "test -t 0 && echo tty"], user=user)
+    assert r.returncode == 0, r.stderr
+
+
+def test_env_file_sets_the_variables(run, user, tdir):
+    f = tdir / "env"
+    f.write_text("# a comment\nA=1\n\nB=two words\nCELL_NU_FROM_HOST\n")
+    os.chmod(tdir, 0o755)
+    f.chmod(0o644)
+    r = run(["run", "--env-file", f, "--", "sh", "-c", 'echo "$A|$B|$CELL_NU_FROM_HOST"'],
+            user=user, env={"CELL_NU_FROM_HOST": "host"})
+    assert r.returncode == 0 and r.stdout == "1|two words|host\n", r.stderr
+
+
+def test_ulimit_sets_the_rlimit(run, user):
+    r = run(["run", "--ulimit", "nofile=100:200", "--", "sh", "-c",
+             "grep 'Max open files' /proc/self/limits"], user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[3:5] == ["100", "200"], r.stdout
+    r = run(["run", "--ulimit", "nofiles=1", "--", "true"], user=user)
+    assert r.returncode == 125 and "nofile" in r.stderr
+
+
+def test_security_opt_seccomp_and_no_new_privileges(run, user):
+    r = run(["run", "--security-opt", "seccomp=unconfined",
+             "--security-opt", "no-new-privileges=false", "--",
+             "grep", "-E", "^(Seccomp|NoNewPrivs):", "/proc/self/status"], user=user)
+    assert r.returncode == 0, r.stderr
+    got = dict(line.split(":\t") for line in r.stdout.strip().split("\n"))
+    assert got == {"NoNewPrivs": "0", "Seccomp": "0"}, got
+    r = run(["run", "--security-opt", "no-new-privileges", "--",
+             "grep", "^NoNewPrivs:", "/proc/self/status"], user=user)
+    assert r.stdout.split() == ["NoNewPrivs:", "1"]
+
+
+def test_bwrap_env_flags(run, user):
+    r = run(["run", "--clearenv", "--setenv", "ONLY", "this value", "--", "/usr/bin/env"],
+            user=user)
+    assert r.returncode == 0, r.stderr
+    env = dict(line.split("=", 1) for line in r.stdout.strip().split("\n"))
+    assert env.get("ONLY") == "this value" and "PATH" not in env and "HOME" not in env, env
+    r = run(["run", "--setenv", "X", "1", "--unsetenv", "X", "--", "/usr/bin/env"], user=user)
+    assert "X=1" not in r.stdout.split("\n")
+
+
+def test_new_session_is_accepted_and_the_command_leads_a_session(run, user):
+    r = run(["run", "--new-session", "--", "sh", "-c", "ps -o sid= -p $$; echo $$"], user=user)
+    assert r.returncode == 0, r.stderr
+    sid, pid = r.stdout.split()
+    assert sid == pid
+
+
+def test_die_with_parent_kills_cell_and_the_container_with_its_parent(visible_dir):
+    started, marker = visible_dir / "started", visible_dir / "still-running"
+    # a parent shell that starts cell and is then killed
+    script = (f'"$0" run --die-with-parent --bind {visible_dir} {visible_dir} -- '
+              f'sh -c "touch {started}; sleep 2; touch {marker}" & wait')
+    parent = subprocess.Popen(["sh", "-c", script, CELL], env=_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists(), "the container did not start"
+    parent.kill()
+    parent.wait()
+    time.sleep(3)
+    assert not marker.exists()
+
+
+def test_mistyped_flag_gets_a_suggestion(run):
+    r = run(["run", "--memroy", "1g", "--", "true"])
+    assert r.returncode == 125
+    assert "did you mean '--memory'" in r.stderr, r.stderr
+
+
+def test_run_id_outside_a_bundle_names_the_missing_config_json(run, tdir):
+    r = run(["run", "ctr-it-mybox"], cwd=str(tdir))
+    assert r.returncode == 127
+    assert "config.json" in r.stderr and "ctr-it-mybox" in r.stderr, r.stderr
+    r = run(["run", "--", "ctr-it-mybox"], cwd=str(tdir))
+    assert r.returncode == 127 and "config.json" not in r.stderr
