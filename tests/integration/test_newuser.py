@@ -1,6 +1,8 @@
 """What a new user trips on (issue 19): the README's examples, habits from docker and bwrap."""
 import json
 import os
+import pathlib
+import re
 import pwd
 import subprocess
 import time
@@ -376,3 +378,41 @@ def test_run_id_outside_a_bundle_names_the_missing_config_json(run, tdir):
     assert "config.json" in r.stderr and "ctr-it-mybox" in r.stderr, r.stderr
     r = run(["run", "--", "ctr-it-mybox"], cwd=str(tdir))
     assert r.returncode == 127 and "config.json" not in r.stderr
+
+
+# ---- docs (item 11)
+
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
+
+
+def _man_entries(page):
+    """The tagged paragraphs (.TP) of a man page: (tag, body) pairs, as roff source."""
+    text = (DOCS / page).read_text()
+    out = []
+    for chunk in text.split("\n.TP\n")[1:]:
+        tag, _, body = chunk.partition("\n")
+        body = body.split("\n.S")[0]  # up to the next section
+        out.append((tag, body))
+    return out
+
+
+def test_cell_1_lists_every_command_of_cell_help(run):
+    helptext = run(["--help"]).stdout
+    commands = helptext.split("Commands:\n")[1].split("\n\n")[0]
+    names = [line.split()[0] for line in commands.strip().split("\n")]
+    tags = " ".join(re.sub(r"\\f[BIRP]", "", tag) for tag, _ in _man_entries("cell.1"))
+    tag_words = set(re.findall(r"[a-z]+", tags))
+    missing = [n for n in names if n not in tag_words]
+    assert not missing, f"cell.1 does not list {missing}"
+
+
+def test_cell_1_entries_hold_one_subject_each():
+    # gc's paragraph once ran on into ns's: each entry's body names no other command's tag
+    for tag, body in _man_entries("cell.1"):
+        assert ".B ns\n" not in body and ".B gc\n" not in body, (tag, body)
+    rendered = subprocess.run(["man", "-l", str(DOCS / "cell.1")], capture_output=True,
+                              text=True, env=_env({"MANWIDTH": "100"}))
+    if rendered.returncode != 0:
+        pytest.skip("man cannot render: " + rendered.stderr)
+    gc = rendered.stdout.split("\n       gc ")[1].split("\n\n")[0]
+    assert "namespace" not in gc, gc
