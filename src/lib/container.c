@@ -453,7 +453,9 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		struct cell_child_args a = {
 			.spec = c->spec,
 			.sync_fd = sv[1],
-			.in_userns = userns,
+			/* rootless Podman's spec has none: cell runs in Podman's already,
+			 * where mknod(2) and a fresh sysfs are as refused as in its own */
+			.in_userns = userns || !cell_in_initial_userns(),
 			.setgroups_allowed = setgroups_allowed,
 			.wait_for_go = c->wait_go,
 			.early_ns = early,

@@ -3,13 +3,16 @@ import json
 import os
 import pathlib
 import re
+import shutil
+import signal
+import tempfile
 import pwd
 import subprocess
 import time
 
 import pytest
 
-from conftest import CELL, TIMEOUT, _env, _user_prefix, mountinfo  # noqa: E402
+from conftest import BUSYBOX, CELL, SANE_PATH, TIMEOUT, _env, _user_prefix, mountinfo  # noqa: E402
 
 
 # ---- mount targets missing from the read-only host root (item 1)
@@ -416,3 +419,50 @@ def test_cell_1_entries_hold_one_subject_each():
         pytest.skip("man cannot render: " + rendered.stderr)
     gc = rendered.stdout.split("\n       gc ")[1].split("\n\n")[0]
     assert "namespace" not in gc, gc
+
+
+# ---- a real rootless Podman drives cell (item 4)
+
+@pytest.mark.celltest
+def test_rootless_podman_runs_a_container_with_cell(tdir):
+    podman = shutil.which("podman", path=SANE_PATH)
+    if podman is None or not os.path.exists(BUSYBOX):
+        pytest.skip("podman or busybox-static is not installed")
+    from oci_clients import busybox_layer
+    pw = pwd.getpwnam("celltest")
+    base = pathlib.Path(tempfile.mkdtemp(prefix="cell-nu-podman-", dir="/var/tmp"))
+    xdg = base / "xdg"
+    try:
+        for d in ("xdg", "home"):
+            (base / d).mkdir(mode=0o700)
+        busybox_layer(str(base / "bb.tar"), BUSYBOX)
+        (base / "containers.conf").write_text(
+            '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
+            f'runtime = "cell"\nruntime_supports_json = ["cell"]\n'
+            f'[engine.runtimes]\ncell = ["{CELL}"]\n')
+        for p in [base, *base.rglob("*")]:
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+        env = {"PATH": SANE_PATH, "LC_ALL": "C", "HOME": str(base / "home"),
+               "XDG_RUNTIME_DIR": str(xdg), "CONTAINERS_CONF": str(base / "containers.conf")}
+        pod = _user_prefix("celltest") + [podman, "--root", str(base / "root"), "--runroot",
+                                          str(base / "runroot")]
+
+        def run_pod(*args):
+            return subprocess.run(pod + list(args), capture_output=True, text=True,
+                                  timeout=120, env=env, cwd=str(base))
+        r = run_pod("import", str(base / "bb.tar"), "localhost/cell-nu-bb")
+        assert r.returncode == 0, r.stderr
+        r = run_pod("run", "--rm", "--network", "none", "localhost/cell-nu-bb",
+                    "sh", "-c", "cat /proc/self/uid_map; exit 7")
+        assert r.returncode == 7, r.stderr
+        # root inside is celltest outside: Podman's user namespace, which cell ran in
+        assert r.stdout.split()[:3] == ["0", str(pw.pw_uid), "1"], r.stdout
+        assert (xdg / "cell").is_dir() and not os.listdir(xdg / "cell")
+    finally:
+        pause = xdg / "libpod" / "tmp" / "pause.pid"
+        if pause.exists():
+            try:
+                os.kill(int(pause.read_text()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        shutil.rmtree(base, ignore_errors=True)
