@@ -1,10 +1,12 @@
 /*
  * seccomp_gen — build-time generator of seccomp_default_bpf.h: cell's default
- * seccomp profile (src/lib/seccomp_default.c) compiled by libseccomp for the
- * bounding sets cell's defaults give, as C arrays. See src/lib/seccomp_builtin.c.
+ * seccomp profile (src/lib/seccomp_default.c) compiled for the bounding sets
+ * cell's defaults give, as C arrays: the compact filter of seccomp_tree.c, or
+ * libseccomp's on an architecture it does not cover. See seccomp_builtin.c.
  *
  * Usage: seccomp_gen OUTPUT.h
  */
+#include <errno.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <stdio.h>
@@ -17,12 +19,16 @@ static int emit(FILE *out, size_t idx, uint64_t caps, uint64_t *applied)
 	struct cell_seccomp s = { 0 };
 	struct cell_seccomp_prog prog = { 0 };
 	struct cell_error err = { 0 };
+	int r;
 
-	if (cell_seccomp_default(caps, &s, &err) < 0 || cell_seccomp_compile(&s, &prog, &err) < 0) {
-		fprintf(stderr, "seccomp_gen: %s\n", err.msg);
-		cell_seccomp_free(&s);
-		return -1;
-	}
+	if (cell_seccomp_default(caps, &s, &err) < 0)
+		goto fail;
+	/* the compact filter; libseccomp's where this architecture has none */
+	r = cell_seccomp_compile_tree(&s, &prog, &err);
+	if (r == -EOPNOTSUPP)
+		r = cell_seccomp_compile(&s, &prog, &err);
+	if (r < 0)
+		goto fail;
 	*applied = cell_seccomp_default_applied(caps);
 	fprintf(out, "static const struct sock_filter builtin_%zu[%u] = {\n", idx, prog.len);
 	for (unsigned i = 0; i < prog.len; i++)
@@ -32,6 +38,10 @@ static int emit(FILE *out, size_t idx, uint64_t caps, uint64_t *applied)
 	cell_seccomp_prog_free(&prog);
 	cell_seccomp_free(&s);
 	return 0;
+fail:
+	fprintf(stderr, "seccomp_gen: %s\n", err.msg);
+	cell_seccomp_free(&s);
+	return -1;
 }
 
 int main(int argc, char **argv)

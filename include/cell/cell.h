@@ -349,6 +349,13 @@ struct cell_linux {
 	bool has_personality;
 	unsigned long personality;	/* PER_LINUX or PER_LINUX32, | flags */
 	bool has_intel_rdt;		/* cell cannot honour it: validation says so */
+	/* linux.memoryPolicy: set_mempolicy(2) for the container's process */
+	struct cell_memory_policy {
+		bool present;
+		int mode;		/* MPOL_* (linux/mempolicy.h) */
+		unsigned flags;		/* MPOL_F_* mode flags, or'ed into the mode */
+		char *nodes;		/* "0-1,3"; NULL: none */
+	} memory_policy;
 	/* linux.netDevices: host interfaces moved into the container (and back) */
 	struct cell_net_device {
 		char *name;	/* host name */
@@ -394,6 +401,7 @@ struct cell_network {
 struct cell_extras {
 	bool init;	  /* run the built-in init as PID 1, CMD as its child */
 	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
+	bool env_exact;	  /* process.env as given: no HOME from /etc/passwd (cell judge) */
 	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
 	bool nested_userns; /* the container may make user namespaces of its own */
 	bool keep_joined_mounts; /* --ns mnt=PATH: use the joined mount namespace as it is,
@@ -445,6 +453,12 @@ int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, co
 			struct cell_error *err);
 /** cell_spec_load() - read @bundle/config.json; root.path is made absolute. */
 int cell_spec_load(struct cell_spec *spec, const char *bundle, struct cell_error *err);
+/**
+ * cell_spec_load_config() - as cell_spec_load(), from @config (NULL:
+ * config.json) instead; a relative @config is inside @bundle.
+ */
+int cell_spec_load_config(struct cell_spec *spec, const char *bundle, const char *config,
+			  struct cell_error *err);
 /** cell_spec_to_json() - @spec as config.json text (malloc'd, pretty-printed). */
 char *cell_spec_to_json(const struct cell_spec *spec, struct cell_error *err);
 /** cell_network_free() - release what @net owns. */
@@ -521,6 +535,9 @@ struct cell_run_options {
 	 * hierarchy where it exists) */
 	const char *cgroup_join;
 	const char *cgroup_join_state;
+	/* cell exec --cgroup: sub-cgroups of it to join instead, NULL-terminated
+	 * "[CONTROLLER,...:]PATH" (cell_cgroup_enter_sub); NULL: its own */
+	char *const *cgroup_join_sub;
 	bool exec_detach;	/* cell exec -d: return once the command runs (needs init) */
 	/* called with the command's host PID when init reports it (--pid-file) */
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);

@@ -37,6 +37,8 @@ int cell_cmd_resume(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_ps(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_update(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_events(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_checkpoint(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_restore(const struct cell_global *g, int argc, char **argv);
 
 /* oci.c: shared by the OCI commands */
 struct cell_run_cli;

@@ -425,6 +425,8 @@ int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_
 	if ((r = cell_run_parse((int)box.n, box.v, euid, egid, &cli->run, err)) < 0)
 		goto out;
 	cli->run.spec.process.no_new_privileges = true;
+	/* isolate's rule: the program sees only the environment the judge gives */
+	cli->run.spec.cell.env_exact = true;
 	if ((r = judge_rlimits(cli, &cli->run.spec.process, err)) == 0)
 		r = judge_env(&cli->run.spec.process, jp.env, err);
 out:

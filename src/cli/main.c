@@ -30,6 +30,8 @@ static const char usage[] =
 	"  resume    thaw a paused container\n"
 	"  update    change a running container's limits\n"
 	"  events    print a container's resource usage (and OOM events)\n"
+	"  checkpoint  save a running container to images (criu)\n"
+	"  restore   run a container again from checkpoint images (criu)\n"
 	"  spec      write a config.json (runc's default, or one built by run's flags)\n"
 	"  features  print the OCI features document\n"
 	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
@@ -91,6 +93,7 @@ static const struct command commands[] = {
 	{ "exec", cell_cmd_exec },     { "pause", cell_cmd_pause },   { "resume", cell_cmd_resume },
 	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
 	{ "gc", cell_cmd_gc_global },   { "judge", cell_cmd_judge_global },
+	{ "checkpoint", cell_cmd_checkpoint }, { "restore", cell_cmd_restore },
 	{ "version", cell_cmd_version },
 };
 

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,7 +67,7 @@ static void run_hooks_warning(const struct cell_global *g, const struct cell_spe
 		warn_hook((void *)g, &e);
 		return;
 	}
-	cell_hooks_run_all(spec, kind, state, warn_hook, (void *)g);
+	cell_hooks_run_all(spec, kind, state, bundle, warn_hook, (void *)g);
 }
 
 void cell_cli_debug(const struct cell_global *g, const char *fmt, ...)
@@ -451,6 +452,10 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	opts.start_result_fd = safe_close(opts.start_result_fd);
 	if (start && (r = start_process(g->root, id, &err)) < 0)
 		goto fail_kill;
+	/* run -d is create + start: start's poststart hooks too (runtime.md step 5) */
+	if (start)
+		run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTART, id, out.pid, "running",
+				  cli->bundle);
 	safe_close(opts.console_socket);
 	free(out.cgroup_state);
 	return 0;
@@ -538,6 +543,7 @@ static const char create_usage[] =
 	"Create the container of an OCI bundle; its process waits for `cell start`.\n"
 	"\n"
 	"  -b, --bundle DIR          the bundle (default: the current directory)\n"
+	"  -f, --config FILE         the bundle's config by another name (relative to it)\n"
 	"  --console-socket PATH     send process.terminal's pty master to this socket\n"
 	"  --pid-file FILE           write the container's host PID there\n"
 	"  --preserve-fds N          pass fds 3..3+N-1 on to the container\n"
@@ -803,11 +809,20 @@ int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
 
 /* ---- delete ---- */
 
-static int force_opt(void *ctx, int opt)
+struct delete_opts {
+	bool force, regex;
+};
+
+static int delete_opt(void *ctx, int opt)
 {
-	if (opt != 'f')
+	struct delete_opts *o = ctx;
+
+	if (opt == 'f')
+		o->force = true;
+	else if (opt == 'r')
+		o->regex = true;
+	else
 		return -1;
-	*(bool *)ctx = true;
 	return 0;
 }
 
@@ -860,11 +875,9 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 		safe_close(pidfd);
 		wait_gone(&st);
 	}
+	/* a prefix: the message has the errno text already, once */
 	if ((st.cgroups_path || st.cgroup) && (r = cell_cli_cgroup_remove(&st, err)) < 0) {
-		char why[sizeof(err->msg)];
-
-		snprintf(why, sizeof(why), "%s", err->msg);
-		r = cell_error_set(err, -r, "delete container %s: %s", id, why);
+		cell_error_prefix(err, "delete container %s", id);
 		goto out;
 	}
 	if (cell_cli_load_config(g->root, id, &spec, err) == 0) {
@@ -880,27 +893,75 @@ out:
 	return r;
 }
 
+/*
+ * crun's delete --regex: every container whose id the extended regular
+ * expression matches (regcomp(3), unanchored). Each failure is reported and
+ * the others are still deleted; the status says whether any failed.
+ */
+static int delete_matching(const struct cell_global *g, const char *pattern, bool force)
+{
+	struct cell_error err = { 0 };
+	cleanup_strv char **ids = NULL;
+	regex_t re;
+	int failed = 0, r;
+
+	if ((r = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB)) != 0) {
+		char why[128];
+
+		regerror(r, &re, why, sizeof(why));
+		cell_error_set(&err, EINVAL, "delete --regex '%s': %s", pattern, why);
+		return cell_cli_fail(g, &err);
+	}
+	if (cell_state_list(g->root, &ids, &err) < 0) {
+		regfree(&re);
+		return cell_cli_fail(g, &err);
+	}
+	for (size_t i = 0; ids[i]; i++) {
+		if (regexec(&re, ids[i], 0, NULL, 0) != 0)
+			continue;
+		cell_error_reset(&err);
+		/* one that another command deleted meanwhile is deleted */
+		if (cell_cli_delete(g, ids[i], force, &err) < 0 && err.errnum != ENOENT) {
+			cell_cli_fail(g, &err);
+			failed++;
+		}
+	}
+	regfree(&re);
+	return failed ? CELL_EXIT_FAILURE : 0;
+}
+
 int cell_cmd_delete(const struct cell_global *g, int argc, char **argv)
 {
 	static const char usage[] =
-		"Usage: cell delete [--force] CONTAINER-ID\n\n"
+		"Usage: cell delete [--force] [--regex] CONTAINER-ID\n\n"
 		"Remove a stopped (or created) container: its cgroup and state; run its\n"
 		"poststop hooks.\n\n"
-		"  -f, --force   kill it first if it still runs\n";
+		"  -f, --force   kill it first if it still runs\n"
+		"  -r, --regex   CONTAINER-ID is an extended regular expression: delete every\n"
+		"                container whose id it matches\n";
 	static const struct option longs[] = { { "force", no_argument, NULL, 'f' },
+					       { "regex", no_argument, NULL, 'r' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0 } };
 	struct cell_error err = { 0 };
-	bool force = false;
+	struct delete_opts o = { 0 };
 
 	if (wants_help(argc, argv, usage))
 		return 0;
-	if (parse_opts(argc, argv, "+f", longs, force_opt, &force, &err) < 0 ||
-	    need_id(argc, argv, 0, &err) < 0)
+	if (parse_opts(argc, argv, "+fr", longs, delete_opt, &o, &err) < 0)
+		return cell_cli_fail(g, &err);
+	if (o.regex) {
+		if (optind + 1 != argc) {
+			cell_error_set(&err, 0, "delete --regex: expected one regular expression");
+			return cell_cli_fail(g, &err);
+		}
+		return delete_matching(g, argv[optind], o.force);
+	}
+	if (need_id(argc, argv, 0, &err) < 0)
 		return cell_cli_fail(g, &err);
 	/* runc: deleting what does not exist succeeds with --force */
-	if (cell_cli_delete(g, argv[optind], force, &err) < 0 &&
-	    !(force && err.errnum == ENOENT))
+	if (cell_cli_delete(g, argv[optind], o.force, &err) < 0 &&
+	    !(o.force && err.errnum == ENOENT))
 		return cell_cli_fail(g, &err);
 	return 0;
 }

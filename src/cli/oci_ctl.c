@@ -348,6 +348,45 @@ out:
 	return r;
 }
 
+/* state.json's cellCgroup follows the cgroup: delete removes what update made. */
+static int save_cgroup(const struct cell_global *g, struct target *t, struct cell_error *err)
+{
+	char *text = NULL;
+	int r = cell_cgroup_save(&t->cg, &text, err);
+
+	if (r < 0)
+		return r;
+	free(t->st.cgroup);
+	t->st.cgroup = text;
+	return cell_state_save(g->root, &t->st, err);
+}
+
+/*
+ * A cpuset or blkio limit on a container made without one: join those v1
+ * hierarchies now (cell_cgroup_join_missing), as joining them at every
+ * start costs each container its start (README, "update").
+ */
+static int join_missing(const struct cell_global *g, struct target *t,
+			const struct cell_resources *res, struct cell_error *err)
+{
+	struct cell_cgroup_params p = cell_cgroup_host_params(t->st.cgroups_path,
+							      t->st.rootless);
+	struct cell_error ignored = { 0 };
+	unsigned before = t->cg.controllers;
+	char self[64];
+	int r, r2 = 0;
+
+	if (!cell_state_pid_alive(&t->st))
+		return 0; /* nothing to move; the update says what the cgroup lacks */
+	/* a relative cgroupsPath is below the cgroup the container was started in */
+	snprintf(self, sizeof(self), "/proc/%d/cgroup", (int)t->st.pid);
+	p.self_cgroup = self;
+	r = cell_cgroup_join_missing(&t->cg, &p, res, err);
+	if (t->cg.controllers != before)
+		r2 = save_cgroup(g, t, r < 0 ? &ignored : err);
+	return r < 0 ? r : r2;
+}
+
 int cell_cmd_update(const struct cell_global *g, int argc, char **argv)
 {
 	static const char usage[] =
@@ -409,6 +448,7 @@ int cell_cmd_update(const struct cell_global *g, int argc, char **argv)
 	if (r == 0 && (lock = cell_state_lock(g->root, argv[optind], &err)) < 0)
 		r = lock;
 	if (r == 0 && (r = open_target(g, argv[optind], &t, &err)) == 0 &&
+	    (r = join_missing(g, &t, &holder.linux.resources, &err)) == 0 &&
 	    (r = cell_cgroup_update(&t.cg, &holder.linux.resources, &err)) == 0)
 		r = save_updated_config(g, argv[optind], &holder, &err);
 	close_target(&t);

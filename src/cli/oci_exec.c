@@ -25,7 +25,7 @@
 struct exec_cli {
 	const char *process_file, *console_socket, *cwd, *user, *pid_file, *apparmor;
 	const char *process_label;
-	char **env, **caps;
+	char **env, **caps, **cgroups;
 	uint32_t *gids;
 	size_t n_gids;
 	bool tty, detach, no_new_privs, ignore_paused, help;
@@ -77,6 +77,8 @@ static const char exec_usage[] =
 	"  --no-new-privs            set no_new_privs\n"
 	"  --apparmor PROFILE, --process-label LABEL\n"
 	"  --preserve-fds N          pass fds 3..3+N-1 on\n"
+	"  --cgroup [CTRL[,CTRL]:]PATH  join this existing sub-cgroup of the container's\n"
+	"                            (all controllers, or those named; repeatable on v1)\n"
 	"  --ignore-paused           exec even into a paused container\n"
 	"  -h, --help                show this help\n";
 
@@ -143,7 +145,10 @@ static int parse_exec(int argc, char **argv, struct exec_cli *x, struct cell_err
 						      "number", optarg);
 			x->preserve_fds = gid;
 			break;
-		case X_CGROUP: break; /* runc: a sub-cgroup on v2; cell joins the container's */
+		case X_CGROUP:
+			if (cell_strv_append(&x->cgroups, optarg) < 0)
+				return cell_error_set(err, ENOMEM, "exec");
+			break;
 		case X_IGNORE_PAUSED: x->ignore_paused = true; break;
 		case 'h': x->help = true; return 0;
 		case ':':
@@ -233,6 +238,10 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 		memcpy(p->additional_gids, x->gids, x->n_gids * sizeof(uint32_t));
 		p->n_additional_gids = x->n_gids;
 	}
+	/* runc's exec --cap: bounding, effective and permitted only. Inheritable
+	 * and ambient would hand the capability on across the command's own
+	 * execve of an unprivileged program (capabilities(7)), which the
+	 * container's process never had. */
 	for (size_t i = 0; x->caps && x->caps[i]; i++) {
 		uint64_t bit = 1ULL << cell_cap_from_name(x->caps[i]);
 
@@ -240,8 +249,6 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 		p->capabilities.bounding |= bit;
 		p->capabilities.effective |= bit;
 		p->capabilities.permitted |= bit;
-		p->capabilities.inheritable |= bit;
-		p->capabilities.ambient |= bit;
 	}
 	if (x->no_new_privs)
 		p->no_new_privileges = true;
@@ -366,6 +373,11 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	opts.bundle = st.bundle;
 	opts.cgroup_join = st.cgroups_path;
 	opts.cgroup_join_state = st.cgroup;
+	opts.cgroup_join_sub = x.cgroups;
+	if (x.cgroups && !st.cgroups_path) {
+		r = cell_error_set(&err, ENOTSUP, "exec --cgroup: container %s has no cgroup", id);
+		goto fail;
+	}
 	opts.join_pid = st.pid;
 	opts.exec_detach = x.detach;
 	opts.preserve_fds = x.preserve_fds;
@@ -388,6 +400,7 @@ out:
 	cell_state_free(&st);
 	cell_strv_free(x.env);
 	cell_strv_free(x.caps);
+	cell_strv_free(x.cgroups);
 	free(x.gids);
 	return status;
 }

@@ -271,7 +271,7 @@ int cell_cmd_features(const struct cell_global *g, int argc, char **argv)
 	 * host has them; Intel RDT and systemd cgroups never) */
 	o = json_pack("{s:s,s:s,s:o,s:o,s:{s:o,s:o,s:{s:b,s:b,s:b,s:b,s:b},"
 		      "s:{s:b,s:o,s:o,s:o,s:o,s:o},s:{s:b},s:{s:b},"
-		      "s:{s:b},s:{s:{s:b}},s:{s:b}},s:{s:s}}",
+		      "s:{s:b},s:{s:{s:b}},s:{s:b}},s:{s:s,s:s}}",
 		      "ociVersionMin", "1.0.0", "ociVersionMax", CELL_OCI_VERSION, "hooks",
 		      names(hooks), "mountOptions", names(mount_options), "linux", "namespaces",
 		      names(ns_names), "capabilities", caps, "cgroup", "v1", true, "v2", true,
@@ -281,7 +281,16 @@ int cell_cmd_features(const struct cell_global *g, int argc, char **argv)
 		      "apparmor", "enabled", cell_apparmor_enabled(), "selinux", "enabled",
 		      cell_selinux_enabled(), "intelRdt", "enabled", false, "mountExtensions",
 		      "idmap", "enabled", true, "netDevices", "enabled", false, "annotations",
-		      "run.cell.version", CELL_VERSION);
+		      "run.cell.version", CELL_VERSION,
+		      /* cell checkpoint and restore, carried out by criu(8) */
+		      "run.cell.checkpoint", "criu");
+	/* runtime-spec 1.3 features-linux.md: the memoryPolicy modes and flags known */
+	if (o && json_object_set_new(json_object_get(o, "linux"), "memoryPolicy",
+				     json_pack("{s:o,s:o}", "modes", names(cell_mpol_mode_names),
+					       "flags", names(cell_mpol_flag_names))) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	text = o ? json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!text) {

@@ -107,6 +107,7 @@ const char cell_run_usage[] =
 	"From an OCI bundle (runc's flags; BUNDLE/config.json is the base spec that\n"
 	"the flags above edit; `cell run [flags] ID [-- CMD]`):\n"
 	"  -b, --bundle DIR          the bundle (default: . when ./config.json exists)\n"
+	"  -f, --config FILE         the bundle's config by another name (relative to it)\n"
 	"  -d, --detach              start the container and return\n"
 	"  --pid-file FILE           write the container's host PID there\n"
 	"  --console-socket PATH     send process.terminal's pty master to this socket\n"
@@ -129,7 +130,7 @@ enum {
 	/* runc's run flags: they do not edit the spec */
 	OPT_OCI_FIRST = 2000, OPT_PID_FILE = OPT_OCI_FIRST, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT,
 	OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP, OPT_NO_SUBREAPER, OPT_BUNDLE = 'b',
-	OPT_DETACH = 'd',
+	OPT_DETACH = 'd', OPT_CONFIG = 'f',
 };
 
 #define NS_OPTS(type, name)                                                                    \
@@ -193,6 +194,7 @@ static const struct option long_options[] = {
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "detach", no_argument, NULL, OPT_DETACH },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 	{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
@@ -622,6 +624,7 @@ static int handle_oci_option(struct cell_run_cli *cli, int opt, struct cell_erro
 
 	switch (opt) {
 	case OPT_BUNDLE:
+	case OPT_CONFIG:
 		return 0; /* read before the spec: see load_base() */
 	case OPT_DETACH:
 		cli->detach = true;
@@ -686,7 +689,7 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 	struct cell_linux *l = &spec->linux;
 
 	if ((opt >= OPT_OCI_FIRST && opt < OPT_OCI_FIRST + 100) || opt == OPT_BUNDLE ||
-	    opt == OPT_DETACH)
+	    opt == OPT_DETACH || opt == OPT_CONFIG)
 		return handle_oci_option(cli, opt, err);
 	cli->any_flag = true;
 	if ((opt >= CELL_OPT_HABIT_FIRST && opt < CELL_OPT_HABIT_END) || opt == CELL_OPT_INTERACTIVE)
@@ -1210,22 +1213,40 @@ static int absolute_path(const char *in, char *out, size_t size)
 	return 0;
 }
 
+/* @argv[*i] is --NAME VALUE, --NAME=VALUE or -SHORT VALUE: its value, else NULL. */
+static const char *base_option(char **argv, int argc, int *i, const char *name, char shrt)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (a[0] != '-')
+		return NULL;
+	if (((a[1] == shrt && !a[2]) || (a[1] == '-' && !strcmp(a + 2, name))) && *i + 1 < argc)
+		return argv[++*i];
+	if (a[1] == '-' && !strncmp(a + 2, name, n) && a[2 + n] == '=')
+		return a + 3 + n;
+	return NULL;
+}
+
 /*
- * The base spec: BUNDLE/config.json when --bundle is given or ./config.json
- * exists (runc's run), else cell's defaults. Found before the flags are
- * parsed, since they edit it.
+ * The base spec: BUNDLE/config.json (or crun's --config FILE, relative to the
+ * bundle) when --bundle or --config is given or ./config.json exists (runc's
+ * run), else cell's defaults. Found before the flags are parsed, since they
+ * edit it.
  */
 static int load_base(struct cell_run_cli *cli, int argc, char **argv, struct cell_error *err)
 {
-	const char *bundle = NULL;
+	const char *bundle = NULL, *v;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if ((!strcmp(argv[i], "--bundle") || !strcmp(argv[i], "-b")) && i + 1 < argc)
-			bundle = argv[++i];
-		else if (!strncmp(argv[i], "--bundle=", 9))
-			bundle = argv[i] + 9;
+		if ((v = base_option(argv, argc, &i, "bundle", 'b')))
+			bundle = v;
+		else if ((v = base_option(argv, argc, &i, "config", 'f')))
+			cli->config = v;
 	}
-	if (!bundle && !cli->spec_mode && access("config.json", F_OK) == 0)
+	if (cli->config && !cli->config[0])
+		return cell_error_set(err, EINVAL, "--config: an empty file name");
+	if (!bundle && !cli->spec_mode && (cli->config || access("config.json", F_OK) == 0))
 		bundle = ".";
 	if (!bundle || cli->spec_mode)
 		return cell_spec_default(&cli->spec, cli->euid, cli->egid, err);
@@ -1235,7 +1256,7 @@ static int load_base(struct cell_run_cli *cli, int argc, char **argv, struct cel
 	if (!(cli->bundle = strdup(abs)))
 		return cell_error_set(err, ENOMEM, "--bundle");
 	cli->from_bundle = true;
-	int r = cell_spec_load(&cli->spec, abs, err);
+	int r = cell_spec_load_config(&cli->spec, abs, cli->config, err);
 	return r < 0 ? r : cell_net_from_annotations(&cli->spec, err);
 }
 
@@ -1257,8 +1278,8 @@ static int bundle_args(struct cell_run_cli *cli, int argc, char **argv, struct c
 			return cell_error_set(err, ENOMEM, "process.args");
 	}
 	if (!cli->spec.process.args)
-		return cell_error_set(err, 0, "%s/config.json: process: required to run",
-				      cli->bundle);
+		return cell_error_set(err, 0, "%s/%s: process: required to run", cli->bundle,
+				      cli->config ? cli->config : "config.json");
 	if ((cli->user && (r = resolve_user(cli, err)) < 0) || (r = bound_tmpfs(cli, err)) < 0)
 		return r;
 	return apply_seccomp(cli, err);
@@ -1286,7 +1307,7 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		int idx = -1;
 		char flag[64];
 
-		opt = getopt_long(argc, argv, "+:u:v:e:w:tihb:dp:", long_options, &idx);
+		opt = getopt_long(argc, argv, "+:u:v:e:w:tihb:dp:f:", long_options, &idx);
 		if (opt == -1)
 			break;
 		/* getopt_long reports a long option's missing argument only by its val. */

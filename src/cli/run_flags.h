@@ -30,6 +30,7 @@ struct cell_run_cli {
 	gid_t egid;
 	/* OCI: `cell run` from a bundle (runc's flags) */
 	char *bundle;		/* --bundle, or "." when ./config.json exists: the base spec */
+	const char *config;	/* --config FILE (crun's): BUNDLE/FILE instead of config.json */
 	bool from_bundle;	/* the spec came from BUNDLE/config.json */
 	bool detach, no_pivot, no_new_keyring, keep, no_subreaper;
 	const char *pid_file, *console_socket;

@@ -13,6 +13,7 @@
  * cgroup.subtree_control (cgroup-v2.rst, "Enabling and Disabling"), so cell
  * adds the missing ones there, and nothing else.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +32,7 @@
 #include "utils.h"
 
 #define CG_RMDIR_BUSY_RETRIES 100
+#define CG_MAX_DEPTH 64 /* cgroups a container made below its own */
 #define CG_WAIT_MS 5000 /* freezer settling, cgroup.kill emptying */
 
 int (*cell_cgroup_mkdir_hook)(const char *path, mode_t mode) = mkdir;
@@ -569,6 +571,51 @@ static int cgroup_rmdir(const char *path, struct cell_error *err)
 	return cell_error_set(err, errno, "cannot remove cgroup %s", path);
 }
 
+int cgroup_for_each_below(const char *dir, bool post_order,
+			  int (*fn)(const char *path, void *ctx), void *ctx, int depth,
+			  struct cell_error *err)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	if (depth > CG_MAX_DEPTH)
+		return cell_error_set(err, ELOOP, "cgroup %s: nested too deep", dir);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : cell_error_set(err, errno, "cannot list cgroup %s", dir);
+	while (r == 0 && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if ((r = cgroup_file_path(path, sizeof(path), dir, e->d_name, err)) < 0 ||
+		    (!post_order && (r = fn(path, ctx)) < 0) ||
+		    (r = cgroup_for_each_below(path, post_order, fn, ctx, depth + 1, err)) < 0)
+			break;
+		if (post_order)
+			r = fn(path, ctx);
+	}
+	closedir(d);
+	return r;
+}
+
+static int rmdir_one(const char *path, void *err)
+{
+	return cgroup_rmdir(path, err);
+}
+
+/*
+ * cgroup_rmdir_tree() - @path and the cgroups below it, deepest first: a
+ * container may make cgroups of its own (a nested runtime, systemd), and
+ * rmdir(2) of a cgroup with children fails with EBUSY. They are below one
+ * cell made, so they are the container's.
+ */
+static int cgroup_rmdir_tree(const char *path, struct cell_error *err)
+{
+	int r = cgroup_for_each_below(path, true, rmdir_one, err, 0, err);
+
+	return r < 0 ? r : cgroup_rmdir(path, err);
+}
+
 /*
  * cgroup_release() - remove what cell made, deepest first (the reverse of
  * creation order), free everything, and go back to the init state. The fds
@@ -583,7 +630,7 @@ static int cgroup_release(struct cell_cgroup *cg, struct cell_error *err)
 	while (cg->n_created > 0) {
 		char *dir = cg->created[--cg->n_created];
 
-		r = cgroup_rmdir(dir, ret < 0 ? NULL : err);
+		r = cgroup_rmdir_tree(dir, ret < 0 ? NULL : err);
 		if (r < 0 && ret == 0)
 			ret = r;
 		free(dir);
@@ -658,6 +705,11 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 	 * OCI containers always are (update, events --stats, ps, pause). */
 	if (!req.required || params->all_controllers)
 		req.optional = CG_BIT(CELL_CG_MEMORY) | CG_BIT(CELL_CG_PIDS) | CG_BIT(CELL_CG_CPU);
+	/* sched-rt-group.rst: a new v1 cpu cgroup starts with cpu.rt_runtime_us
+	 * 0, and SCHED_FIFO/SCHED_RR fail there (EPERM); in the parent's cpu
+	 * cgroup they have its budget. v2 has no realtime groups. */
+	if (params->realtime && cg->mode != CELL_CGROUP_V2)
+		req.optional &= ~CG_BIT(CELL_CG_CPU);
 	/* v1 cpuacct follows cpu, so the container's CPU time is its own (v2: cpu.stat). */
 	if ((req.required | req.optional) & CG_BIT(CELL_CG_CPU))
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);
@@ -682,6 +734,121 @@ static int not_open(struct cell_error *err)
 {
 	return cell_error_set(err, EINVAL, "no cgroup: neither created nor opened");
 }
+
+/* sub_controllers() - the bits of "cpu,memory" (v1 names) the container has. */
+static int sub_controllers(const struct cell_cgroup *cg, char *list, unsigned *bits,
+			   struct cell_error *err)
+{
+	char *save = NULL;
+	int c;
+
+	*bits = 0;
+	for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		for (c = 0; c < CELL_CG_COUNT && strcmp(cgroup_controller_names[c].v1, name); c++)
+			;
+		if (c == CELL_CG_COUNT)
+			return cell_error_set(err, EINVAL, "--cgroup: unknown controller \"%s\"",
+					      name);
+		if (!cg->dirs[c])
+			return cell_error_set(err, ENOENT, "--cgroup: the container has no %s "
+					      "cgroup", name);
+		*bits |= CG_BIT(c);
+	}
+	return *bits ? 0 : cell_error_set(err, EINVAL, "--cgroup: no controller before ':'");
+}
+
+/* sub_dir() - *@out = @dir/@path, which must be an existing cgroup directory (@arg's). */
+static int sub_dir(const char *dir, const char *path, const char *arg, char **out,
+		   struct cell_error *err)
+{
+	struct stat sb;
+
+	if (asprintf(out, "%s/%s", dir, path + strspn(path, "/")) < 0) {
+		*out = NULL;
+		return cell_error_set(err, ENOMEM, "--cgroup %s", arg);
+	}
+	errno = 0;
+	if (stat(*out, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return cell_error_set(err, errno ? errno : ENOTDIR,
+				      "--cgroup %s: no sub-cgroup %s", arg, *out);
+	return 0;
+}
+
+/*
+ * sub_targets() - @target[c]: the sub-cgroup of controller c that @subs name.
+ * A directory co-mounted with a named one (cpu,cpuacct) goes along: writing
+ * its cgroup.procs once for each name would undo the move.
+ */
+static int sub_targets(const struct cell_cgroup *cg, char *const *subs,
+		       char *target[CELL_CG_COUNT], struct cell_error *err)
+{
+	for (size_t i = 0; subs[i]; i++) {
+		cleanup_free char *copy = strdup(subs[i]);
+		char *colon = copy ? strchr(copy, ':') : NULL, *path = copy;
+		/* v2: dirs[0] is the one directory, whatever the controllers */
+		unsigned bits = cg->mode == CELL_CGROUP_V2 ? CG_BIT(0) : cg->controllers;
+		int c, r;
+
+		if (!copy)
+			return cell_error_set(err, ENOMEM, "--cgroup");
+		if (colon) {
+			*colon = '\0';
+			path = colon + 1;
+			if (cg->mode == CELL_CGROUP_V2)
+				return cell_error_set(err, EINVAL, "--cgroup %s: cgroup v2 has one "
+						      "hierarchy: give the sub-cgroup's path alone",
+						      subs[i]);
+			if ((r = sub_controllers(cg, copy, &bits, err)) < 0)
+				return r;
+		}
+		if (!check_components(path, false))
+			return cell_error_set(err, EINVAL, "--cgroup %s: a path below the "
+					      "container's cgroup, without \".\" or \"..\"", subs[i]);
+		for (c = 0; c < CELL_CG_COUNT; c++) {
+			if (!(bits & CG_BIT(c)) || !cg->dirs[c])
+				continue;
+			free(target[c]);
+			if ((r = sub_dir(cg->dirs[c], path, subs[i], &target[c], err)) < 0)
+				return r;
+			for (int o = 0; o < CELL_CG_COUNT; o++) {
+				if (o == c || !cg->dirs[o] || strcmp(cg->dirs[o], cg->dirs[c]))
+					continue;
+				free(target[o]);
+				if (!(target[o] = strdup(target[c])))
+					return cell_error_set(err, ENOMEM, "--cgroup");
+			}
+		}
+	}
+	return 0;
+}
+
+int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
+			  struct cell_error *err)
+{
+	char *target[CELL_CG_COUNT] = {0};
+	struct cell_cgroup view;
+	int c, r;
+
+	if (!cg->ops)
+		return not_open(err);
+	if (!subs || !subs[0])
+		return cell_cgroup_enter(cg, pid, err);
+	if (cg->mode == CELL_CGROUP_V2 && subs[1])
+		return cell_error_set(err, EINVAL, "--cgroup: cgroup v2 has one hierarchy: "
+				      "give one sub-cgroup");
+	r = sub_targets(cg, subs, target, err);
+	/* the container's cgroup with the sub-cgroups in place of its directories */
+	view = *cg;
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		if (target[c])
+			view.dirs[c] = target[c];
+	if (r == 0)
+		r = cg->ops->enter(&view, pid, err);
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		free(target[c]);
+	return r;
+}
+
 
 /* checkBeforeUpdate: runc refuses a limit below what the cgroup uses already. */
 static int check_before_update(const struct cell_cgroup *cg, const struct cell_resources *res,
@@ -737,6 +904,35 @@ int cell_cgroup_update(struct cell_cgroup *cg, const struct cell_resources *res,
 					      cgroup_controller_names[c].v1);
 	r = check_before_update(cg, res, err);
 	return r < 0 ? r : cg->ops->apply(cg, res, false, err);
+}
+
+int cell_cgroup_join_missing(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
+			     const struct cell_resources *res, struct cell_error *err)
+{
+	/* no limits while the directories are made: a new cpuset gets its
+	 * parent's cpus and mems, so the processes can move in (cpusets.rst);
+	 * the update writes the limits after */
+	static const struct cell_resources seed_only;
+	struct cgroup_request req = {.params = params, .res = &seed_only};
+	unsigned before = cg->controllers;
+	int r;
+
+	if (!cg->ops)
+		return not_open(err);
+	/* v2: one directory, whose controllers its parent enables (not here) */
+	if (cg->mode == CELL_CGROUP_V2)
+		return 0;
+	req.required = cgroup_controllers_for(res, false) & ~cg->controllers;
+	if (!req.required)
+		return 0;
+	r = cgroup_validate_for_mode(params, cg->mode, res, err);
+	if (r == 0)
+		r = cg->ops->create(cg, &req, err);
+	if (r == 0)
+		r = cgroup_move_procs(cg, cg->controllers & ~before, err);
+	/* what was made is the container's now, also after a failure: the caller
+	 * saves it, and delete removes it */
+	return r < 0 ? r : cg->controllers != before;
 }
 
 int cell_cgroup_freeze(struct cell_cgroup *cg, bool frozen, struct cell_error *err)

@@ -70,7 +70,10 @@ struct cell_cgroup_params {
 				      without limits, so `update`, `events` and `pause` work.
 				      Not cpuset, blkio or hugetlb: every v1 hierarchy joined
 				      costs a cgroup.procs write on the start path (bench/oci);
-				      `update` of those names the missing controller. */
+				      `update` joins them then (cell_cgroup_join_missing). */
+	bool realtime;		   /* process.scheduler is SCHED_FIFO or SCHED_RR: a new v1
+				      cpu cgroup has no realtime budget, so cpu(acct) is
+				      joined only for a cpu limit (as crun leaves it) */
 	bool mode_known;	   /* the caller ran cell_cgroup_detect() already: @mode */
 	enum cell_cgroup_mode mode;
 };
@@ -155,6 +158,28 @@ int cell_cgroup_open(struct cell_cgroup *cg, const struct cell_cgroup_params *pa
 
 /** cell_cgroup_enter() - move @pid into the cgroup (cgroup.procs of each hierarchy). */
 int cell_cgroup_enter(struct cell_cgroup *cg, pid_t pid, struct cell_error *err);
+/**
+ * cell_cgroup_enter_sub() - cell_cgroup_enter(), into existing sub-cgroups of
+ * the container's (runc exec --cgroup): each of @subs (NULL-terminated) is
+ * "[CONTROLLER[,CONTROLLER...]:]PATH", PATH relative to the container's
+ * cgroup; no controller: all of them. The controllers no entry names keep the
+ * container's own cgroup. cgroup v2: one entry, a PATH alone.
+ */
+int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
+			  struct cell_error *err);
+
+/**
+ * cell_cgroup_join_missing() - make the v1 cgroups that the limits of @res
+ * need and the container was created without (an OCI container joins cpuset
+ * and blkio only when it has such a limit: each v1 hierarchy joined costs
+ * its start), at @params' path (params->self_cgroup: the container's
+ * /proc/PID/cgroup, for a relative path), and move all its processes there.
+ * Return: 1 if @cg has new directories (save it: cell_cgroup_save), 0 if
+ * nothing was missing (or v2), -errno; after a failure @cg may still have
+ * new ones.
+ */
+int cell_cgroup_join_missing(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
+			     const struct cell_resources *res, struct cell_error *err);
 
 /**
  * cell_cgroup_update() - `runc update`: write only the fields @res sets.

@@ -81,6 +81,13 @@ bool cgroup_has_file(const char *dir, const char *file);
 bool cgroup_has_word(const char *list, const char *word, const char *seps);
 /* cgroup_keyed_value() - N of the line "@key N" of a flat keyed file (cgroup-v2.rst). */
 bool cgroup_keyed_value(const char *buf, const char *key, uint64_t *out);
+/*
+ * cgroup_for_each_below() - @fn on each cgroup below @dir, parents first, or
+ * children first when @post_order; the first error stops the walk.
+ */
+int cgroup_for_each_below(const char *dir, bool post_order,
+			  int (*fn)(const char *path, void *ctx), void *ctx, int depth,
+			  struct cell_error *err);
 /* cgroup_wait_for() - poll @dir/@file every ms until its content holds @want (~5 s). */
 int cgroup_wait_for(const char *dir, const char *file, const char *want,
 		    struct cell_error *err);
@@ -133,6 +140,15 @@ int cgroup_v2_enable_controllers(struct cgroup_walk *w, const char *dir, struct 
 int cgroup_v2_write_unified(const char *dir, const struct cell_kv *kv, struct cell_error *err);
 /* cgroup_rdma_write() - rdma.max, the same file in v1 and v2. */
 int cgroup_rdma_write(const char *dir, const struct cell_resources *res, struct cell_error *err);
+
+/* ---- processes (cgroup_procs.c) ---- */
+
+/*
+ * cgroup_move_procs() - every process of the container (its sub-cgroups
+ * too) into its directories of @controllers, with the container frozen
+ * meanwhile when it has a freezer (and left as it was).
+ */
+int cgroup_move_procs(struct cell_cgroup *cg, unsigned controllers, struct cell_error *err);
 
 /* ---- devices (cgroup_devices.c) ---- */
 

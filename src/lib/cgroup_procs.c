@@ -41,42 +41,42 @@ static int pid_list_add(struct pid_list *l, pid_t pid)
 	return 0;
 }
 
-/* read_procs() - the pids in @dir/cgroup.procs, then those of its subdirectories. */
-static int read_procs(const char *dir, struct pid_list *l, int depth, struct cell_error *err)
+struct procs_walk {
+	struct pid_list *l;
+	struct cell_error *err;
+};
+
+/* add_procs() - the pids in @dir/cgroup.procs. */
+static int add_procs(const char *dir, void *ctx)
 {
+	struct procs_walk *w = ctx;
 	char path[PATH_MAX];
-	struct dirent *e;
 	long pid;
 	FILE *f;
-	DIR *d;
-	int r = cgroup_file_path(path, sizeof(path), dir, "cgroup.procs", err);
+	int r = cgroup_file_path(path, sizeof(path), dir, "cgroup.procs", w->err);
 
 	if (r < 0)
 		return r;
-	if (depth > 64)
-		return cell_error_set(err, ELOOP, "cgroup %s: nested too deep", dir);
 	f = fopen(path, "re");
 	if (!f)
-		return cell_error_set(err, errno, "cannot read %s", path);
+		return cell_error_set(w->err, errno, "cannot read %s", path);
 	while (r == 0 && fscanf(f, "%ld", &pid) == 1)
-		r = pid_list_add(l, (pid_t)pid);
+		r = pid_list_add(w->l, (pid_t)pid);
 	fclose(f);
-	if (r < 0)
-		return cell_error_set(err, -r, "%s", path);
-	/* The container may have made cgroups of its own (a nested runtime). */
-	d = opendir(dir);
-	if (!d)
-		return cell_error_set(err, errno, "cannot list cgroup %s", dir);
-	while (r == 0 && (e = readdir(d))) {
-		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 ||
-		    strcmp(e->d_name, "..") == 0)
-			continue;
-		r = cgroup_file_path(path, sizeof(path), dir, e->d_name, err);
-		if (r == 0)
-			r = read_procs(path, l, depth + 1, err);
-	}
-	closedir(d);
-	return r;
+	return r < 0 ? cell_error_set(w->err, -r, "%s", path) : 0;
+}
+
+/*
+ * read_procs() - the pids in @dir/cgroup.procs, then those of its
+ * subdirectories: the container may have made cgroups of its own (a nested
+ * runtime).
+ */
+static int read_procs(const char *dir, struct pid_list *l, struct cell_error *err)
+{
+	struct procs_walk w = {.l = l, .err = err};
+	int r = add_procs(dir, &w);
+
+	return r < 0 ? r : cgroup_for_each_below(dir, false, add_procs, &w, 0, err);
 }
 
 /*
@@ -112,7 +112,7 @@ int cell_cgroup_pids(const struct cell_cgroup *cg, pid_t **pids, size_t *n,
 	*n = 0;
 	if (!dir)
 		return cell_error_set(err, EINVAL, "no cgroup: neither created nor opened");
-	r = read_procs(dir, &l, 0, err);
+	r = read_procs(dir, &l, err);
 	if (r < 0) {
 		free(l.pids);
 		return r;
@@ -134,14 +134,49 @@ static int signal_all(const struct pid_list *l, int sig, struct cell_error *err)
 	return 0;
 }
 
+static const char *freezer_dir(const struct cell_cgroup *cg)
+{
+	return cg->dirs[cg->mode == CELL_CGROUP_V2 ? 0 : CELL_CG_FREEZER];
+}
+
 static bool has_freezer(const struct cell_cgroup *cg)
 {
 	if (cg->mode == CELL_CGROUP_V2)
 		return cgroup_has_file(cg->dirs[0], "cgroup.freeze");
-	return cg->dirs[CELL_CG_FREEZER] != NULL;
+	return freezer_dir(cg) != NULL;
 }
 
-/* kill_frozen() - freeze, signal every process, thaw (also when signalling failed). */
+struct thaw_walk {
+	const struct cell_cgroup *cg;
+	struct cell_error *err;
+};
+
+static int thaw_one(const char *dir, void *ctx)
+{
+	const struct thaw_walk *w = ctx;
+
+	if (w->cg->mode == CELL_CGROUP_V2)
+		return cgroup_write(dir, "cgroup.freeze", "0", w->err);
+	return cgroup_write(dir, "freezer.state", "THAWED", w->err);
+}
+
+/*
+ * thaw_below() - thaw the cgroups the container made and froze itself:
+ * thawing its own cgroup does not thaw a child that is frozen on its own
+ * (freezer-subsystem.rst: "self-freezing"), and a frozen v1 task does not die
+ * of SIGKILL until it is thawed.
+ */
+static int thaw_below(const struct cell_cgroup *cg, struct cell_error *err)
+{
+	struct thaw_walk w = {.cg = cg, .err = err};
+
+	return cgroup_for_each_below(freezer_dir(cg), false, thaw_one, &w, 0, err);
+}
+
+/*
+ * kill_frozen() - freeze, signal every process, thaw (also when signalling
+ * failed); after SIGKILL, thaw also what the container froze itself.
+ */
 static int kill_frozen(struct cell_cgroup *cg, int sig, struct cell_error *err)
 {
 	struct pid_list l = {0};
@@ -150,11 +185,13 @@ static int kill_frozen(struct cell_cgroup *cg, int sig, struct cell_error *err)
 	r = cg->ops->freeze(cg, true, err);
 	if (r < 0)
 		return r;
-	r = read_procs(procs_dir(cg), &l, 0, err);
+	r = read_procs(procs_dir(cg), &l, err);
 	if (r == 0)
 		r = signal_all(&l, sig, err);
 	free(l.pids);
 	r2 = cg->ops->freeze(cg, false, r < 0 ? NULL : err);
+	if (r2 == 0 && sig == SIGKILL)
+		r2 = thaw_below(cg, r < 0 ? NULL : err);
 	return r < 0 ? r : r2;
 }
 
@@ -170,7 +207,7 @@ static int kill_rounds(const struct cell_cgroup *cg, int sig, struct cell_error 
 
 	for (round = 0; r == 0 && round < KILL_ROUNDS; round++) {
 		now.n = 0;
-		r = read_procs(procs_dir(cg), &now, 0, err);
+		r = read_procs(procs_dir(cg), &now, err);
 		before = seen.n;
 		for (i = 0; r == 0 && i < now.n; i++)
 			if (pid_list_add(&seen, now.pids[i]) < 0)
@@ -183,6 +220,49 @@ static int kill_rounds(const struct cell_cgroup *cg, int sig, struct cell_error 
 	free(seen.pids);
 	free(now.pids);
 	return r;
+}
+
+/* move_into() - each of @l into @dir; one that exited meanwhile (ESRCH) is fine. */
+static int move_into(const char *dir, const struct pid_list *l, struct cell_error *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int r = cgroup_writef(dir, "cgroup.procs", NULL, "%d", (int)l->pids[i]);
+
+		if (r < 0 && r != -ESRCH)
+			return cell_error_set(err, -r, "move process %d into cgroup %s",
+					      (int)l->pids[i], dir);
+	}
+	return 0;
+}
+
+int cgroup_move_procs(struct cell_cgroup *cg, unsigned controllers, struct cell_error *err)
+{
+	struct pid_list l = {0};
+	bool frozen = false, freezer = has_freezer(cg);
+	int r = 0, r2 = 0, c;
+
+	/* frozen, nothing forks between the listing and the moves (a child of a
+	 * process not yet moved would stay behind) */
+	if (freezer && (r = cg->ops->frozen(cg, &frozen, err)) == 0 && !frozen)
+		r = cg->ops->freeze(cg, true, err);
+	if (r < 0)
+		return r;
+	r = read_procs(procs_dir(cg), &l, err);
+	for (c = 0; r == 0 && c < CELL_CG_COUNT; c++) {
+		int o;
+
+		if (!(controllers & CG_BIT(c)) || !cg->dirs[c])
+			continue;
+		for (o = 0; o < c && !(cg->dirs[o] && (controllers & CG_BIT(o)) &&
+				       !strcmp(cg->dirs[o], cg->dirs[c])); o++)
+			;
+		if (o == c) /* co-mounted: one directory, moved into once */
+			r = move_into(cg->dirs[c], &l, err);
+	}
+	free(l.pids);
+	if (freezer && !frozen)
+		r2 = cg->ops->freeze(cg, false, r < 0 ? NULL : err);
+	return r < 0 ? r : r2;
 }
 
 int cell_cgroup_kill(struct cell_cgroup *cg, int sig, struct cell_error *err)

@@ -19,6 +19,8 @@
  * profile that forbids them fails `cell create`, not `cell start`.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "mounts.h"
 #include "utils.h"
 
 /* When linux.seccomp is loaded, in the order of the steps below. */
@@ -56,13 +59,109 @@ static void restore_signals(const struct cell_child_args *a)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static int enter_cwd(const struct cell_spec *spec, struct cell_error *err)
+static char *const *command_env(const struct cell_child_args *a)
+{
+	return a->env ? a->env : a->spec->process.env;
+}
+
+/*
+ * One component of process.cwd: made (0755, the process user's) when it is
+ * missing, then opened through openat2(RESOLVE_IN_ROOT) from the root, so a
+ * symlink on the way resolves inside the container's root, never out of it.
+ */
+static int make_cwd_step(int root, int *dir, char *path, char *name,
+			 const struct cell_process *p, struct cell_error *err)
+{
+	int next;
+
+	if (mkdirat(*dir, name, 0755) == 0) {
+		if (fchownat(*dir, name, p->uid, p->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return cell_error_set(err, errno, "process.cwd %s: chown %s to %u:%u",
+					      p->cwd, path, p->uid, p->gid);
+	} else if (errno != EEXIST) {
+		return cell_error_set(err, errno, "process.cwd %s: mkdir %s", p->cwd, path);
+	}
+	if ((next = cell_openat2_in_root(root, path, O_PATH | O_DIRECTORY)) < 0)
+		return cell_error_set(err, -next, "process.cwd %s: open %s", p->cwd, path);
+	close(*dir);
+	*dir = next;
+	return 0;
+}
+
+/*
+ * A missing process.cwd is made, as runc (MkdirAllInRoot) and crun do. In the
+ * container's root already (after pivot_root): "/" is its root. No heap: this
+ * runs in the CLONE_VM child. umask(0) (this process's own: no CLONE_FS) so
+ * the mode is 0755 whatever process.user.umask says.
+ */
+static int make_cwd(const struct cell_process *p, struct cell_error *err)
+{
+	char path[PATH_MAX];
+	int root, dir, r = 0;
+	mode_t old;
+
+	if (snprintf(path, sizeof(path), "%s", p->cwd) >= (int)sizeof(path))
+		return cell_error_set(err, ENAMETOOLONG, "process.cwd %s", p->cwd);
+	if ((root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return cell_error_set(err, errno, "process.cwd %s: open /", p->cwd);
+	if ((dir = fcntl(root, F_DUPFD_CLOEXEC, 0)) < 0) {
+		r = cell_error_set(err, errno, "process.cwd %s: dup", p->cwd);
+		close(root);
+		return r;
+	}
+	old = umask(0);
+	for (char *name = path + 1; r == 0 && *name;) {
+		char *end = strchrnul(name, '/'), save = *end;
+
+		*end = '\0';
+		if (end > name && strcmp(name, "."))
+			r = make_cwd_step(root, &dir, path, name, p, err);
+		*end = save;
+		name = *end ? end + 1 : end;
+	}
+	umask(old);
+	close(dir);
+	close(root);
+	return r;
+}
+
+/* @made_by_runtime: the container's first process, not cell exec's. */
+static int enter_cwd(const struct cell_spec *spec, bool made_by_runtime, struct cell_error *err)
 {
 	int r = cell_chdir_inside(spec->process.cwd, "process.cwd", err);
 
 	if (r == -ENOENT && spec->cell.cwd_optional)
 		return chdir("/") < 0 ? cell_error_set(err, errno, "chdir /") : 0;
+	if (r == -ENOENT && made_by_runtime && (r = make_cwd(&spec->process, err)) == 0)
+		r = cell_chdir_inside(spec->process.cwd, "process.cwd", err);
 	return r;
+}
+
+/*
+ * The command's stdio becomes process.user's, as runc (fixStdioPermissions)
+ * and crun do: reopening /proc/self/fd/1 opens the pipe's or pty's inode,
+ * which open(2) checks like a file's (mode 0600, its creator's), so a
+ * process that is not root could not write to /dev/stdout. Only pipes,
+ * sockets and the pty cell made change hands: /dev/null, the caller's
+ * terminal and files stay as they are. EPERM and EINVAL: the inode's owner
+ * has no mapping in the container's user namespace (rootless), so it is not
+ * ours to give away; runc ignores those too.
+ */
+static int chown_stdio(const struct cell_process *p, bool own_pty, struct cell_error *err)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+
+		if (fstat(fd, &st) < 0)
+			continue; /* closed by the caller */
+		if (!(own_pty ? S_ISCHR(st.st_mode) : S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ||
+		    (st.st_uid == p->uid && st.st_gid == p->gid))
+			continue;
+		if (fchown(fd, p->uid, p->gid) < 0 && errno != EPERM && errno != EINVAL)
+			return cell_error_set(err, errno, "chown stdio fd %d to process.user %u:%u",
+					      fd, p->uid, p->gid);
+	}
+	return 0;
 }
 
 /*
@@ -229,7 +328,7 @@ static int prepare_command(const struct cell_child_args *a, int slave, enum filt
 	const struct cell_process *p = &a->spec->process;
 	int r;
 
-	if ((r = take_terminal(slave, err)) < 0)
+	if ((r = take_terminal(slave, err)) < 0 || (r = chown_stdio(p, slave >= 0, err)) < 0)
 		return r;
 	if (p->has_umask)
 		umask(p->umask);
@@ -237,11 +336,12 @@ static int prepare_command(const struct cell_child_args *a, int slave, enum filt
 	 * (close-on-exec already) cross into the command. "final" affinity:
 	 * after the cgroup transition; left out, the cgroup's CPUs. */
 	if ((r = cell_fds_cloexec_from(3 + a->preserve_fds, err)) < 0 ||
-	    (r = enter_cwd(a->spec, err)) < 0 || (r = cell_security_prepare(p, err)) < 0 ||
+	    (r = enter_cwd(a->spec, !a->join_pid, err)) < 0 || (r = cell_security_prepare(p, err)) < 0 ||
 	    (r = cell_personality_apply(&a->spec->linux, err)) < 0 ||
 	    (r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final ?:
 					 (p->exec_cpu_affinity_initial ? "" : NULL),
-					 "process.execCPUAffinity.final", err)) < 0)
+					 "process.execCPUAffinity.final", err)) < 0 ||
+	    (r = cell_mempolicy_apply(&a->spec->linux.memory_policy, err)) < 0)
 		return r;
 	restore_signals(a);
 	/* A change of credentials clears the parent-death signal (prctl(2)): the
@@ -257,7 +357,7 @@ static int prepare_command(const struct cell_child_args *a, int slave, enum filt
 	    (when == FILTER_BEFORE_READY && (r = load_seccomp(a, err)) < 0))
 		return r;
 	/* runc and crun fail `create` for a program that is not there, not `start` */
-	if (a->start_fd >= 0 && (r = find_in_path(p->args[0], p->env)) != 0)
+	if (a->start_fd >= 0 && (r = find_in_path(p->args[0], command_env(a))) != 0)
 		return set_exec_error(err, r, p->args[0]);
 	if (when == FILTER_BEFORE_USER_CHANGE || when == FILTER_BEFORE_READY)
 		return check_filter_allows_wait(a, err);
@@ -300,6 +400,6 @@ __attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a
 	    (a->start_fd >= 0 && wait_for_start(a, host_pid, &err) < 0) ||
 	    (when == FILTER_LAST && load_seccomp(a, &err) < 0))
 		cell_child_fail(a, &err);
-	set_exec_error(&err, exec_in_path(p->args[0], p->args, p->env), p->args[0]);
+	set_exec_error(&err, exec_in_path(p->args[0], p->args, command_env(a)), p->args[0]);
 	cell_child_fail(a, &err);
 }

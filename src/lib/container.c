@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,12 @@ static int create_cgroup(struct run_ctx *c, struct cell_error *err)
 	return 0;
 }
 
+int cell_container_device_rules(const struct cell_spec *spec, struct cell_resources *res,
+				struct cell_device_rule **rules, struct cell_error *err)
+{
+	return with_default_devices(spec, res, rules, err);
+}
+
 /* A new container of root's: its device allow-list needs a cgroup (cell exec joins one). */
 static bool needs_device_cgroup(const struct run_ctx *c)
 {
@@ -214,6 +221,9 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 
 	*params = cell_cgroup_host_params(l->cgroups_path, cell_rootless());
 	params->all_controllers = c->opts->cgroup_always;
+	params->realtime = c->spec->process.scheduler.present &&
+			   (c->spec->process.scheduler.policy == SCHED_FIFO ||
+			    c->spec->process.scheduler.policy == SCHED_RR);
 	cell_cgroup_init(&c->cg);
 	if (c->opts->no_cgroup)
 		return 0;
@@ -298,7 +308,7 @@ static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const c
 	state = hook_state(c, status);
 	if (!state)
 		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
-	return cell_hooks_run(c->spec, kind, state, err);
+	return cell_hooks_run(c->spec, kind, state, c->opts->bundle, err);
 }
 
 /* A pin is a bind mount of the namespace clone3 made; the child has not gone on yet. */
@@ -361,7 +371,7 @@ static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_
 
 	if (r < 0)
 		return r;
-	r = cell_cgroup_enter(&cg, pid, err);
+	r = cell_cgroup_enter_sub(&cg, pid, o->cgroup_join_sub, err);
 	cell_cgroup_forget(&cg);
 	return r;
 }
@@ -610,7 +620,8 @@ static void started(struct run_ctx *c)
 			c->opts->on_warning(c->opts->ctx, &e);
 		return;
 	}
-	cell_hooks_run_all(c->spec, CELL_HOOK_POSTSTART, state, c->opts->on_warning, c->opts->ctx);
+	cell_hooks_run_all(c->spec, CELL_HOOK_POSTSTART, state, c->opts->bundle,
+			   c->opts->on_warning, c->opts->ctx);
 }
 
 static void record_child_error(struct run_ctx *c, const struct cell_error *e)

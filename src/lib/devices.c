@@ -10,10 +10,13 @@
  * /proc/sys/kernel/core_pattern); it is never followed or opened.
  *
  * mknod is refused inside a user namespace (a device node would bypass the
- * host's permissions), so there the host's node, opened before anything was
- * mounted, is bound onto an empty file, as bubblewrap and runc do; its mode
- * and owner are then the host's, which cell must not change.
+ * host's permissions), so there the host's node of the same type and
+ * major:minor, opened before anything was mounted, is bound onto an empty
+ * file (nosuid, noexec), as bubblewrap, runc and crun do; its mode and owner
+ * are then the host's inode's, which cell must not change (a chmod would
+ * change the host's device).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -69,28 +72,70 @@ static bool same_node(const struct stat *st, mode_t type, dev_t rdev)
 	return (st->st_mode & S_IFMT) == type && (type == S_IFIFO || st->st_rdev == rdev);
 }
 
-/* The host's node of @d: udev's /dev/char/MAJ:MIN (or block), else the same path. */
+/*
+ * find_in_dev() - a node of @type and @rdev in @dir or the directories below
+ * it (/dev/net/tun, /dev/dri/...), symlinks not followed; -ENOENT if none.
+ */
+static int find_in_dev(int dir, mode_t type, dev_t rdev, int depth)
+{
+	cleanup_close int scan = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+	struct dirent *e;
+	struct stat st;
+	int fd = -ENOENT;
+
+	if (!d)
+		return -ENOENT;
+	scan = -1; /* closedir closes it */
+	while (fd == -ENOENT && (e = readdir(d))) {
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (same_node(&st, type, rdev))
+			fd = openat(dirfd(d), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		else if (S_ISDIR(st.st_mode) && depth < 3) {
+			cleanup_close int sub = openat(dirfd(d), e->d_name,
+						       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0)
+				fd = find_in_dev(sub, type, rdev, depth + 1);
+		}
+		if (fd < 0 && fd != -ENOENT)
+			fd = -ENOENT; /* gone or unreadable: look further */
+	}
+	closedir(d);
+	return fd;
+}
+
+/*
+ * The host's node of @d, matched by type and major:minor, whatever its name:
+ * udev's /dev/char/MAJ:MIN (or block), the same path, else any node below
+ * /dev (a host without udev's links, a name the container chose).
+ */
 static int open_host_node(const struct cell_device *d, struct cell_error *err)
 {
 	mode_t type = device_type(d->type);
 	dev_t rdev = makedev((unsigned int)d->major, (unsigned int)d->minor);
 	char path[64];
 	struct stat st;
+	int fd;
 
 	snprintf(path, sizeof(path), "/dev/%s/%lld:%lld", type == S_IFBLK ? "block" : "char",
 		 (long long)d->major, (long long)d->minor);
 	for (const char *p = path;; p = d->path) {
-		int fd = open(p, O_PATH | O_CLOEXEC);
-
+		fd = open(p, O_PATH | O_CLOEXEC);
 		if (fd >= 0 && fstat(fd, &st) == 0 && same_node(&st, type, rdev))
 			return fd;
 		safe_close(fd);
 		if (p == d->path)
 			break;
 	}
+	cleanup_close int dev = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dev >= 0 && (fd = find_in_dev(dev, type, rdev, 0)) >= 0)
+		return fd;
 	return cell_error_set(err, ENOENT, "linux.devices %s: a user namespace cannot mknod, and "
-			      "the host has no %c %lld:%lld device to bind", d->path, d->type,
-			      (long long)d->major, (long long)d->minor);
+			      "the host has no %c %lld:%lld device below /dev to bind", d->path,
+			      d->type, (long long)d->major, (long long)d->minor);
 }
 
 /* The host's /dev/NAME of a default device, or -1 when it is not that device. */
@@ -150,14 +195,20 @@ void cell_host_devices_close(struct cell_host_devices *hd, size_t n_spec)
 	hd->spec = NULL;
 }
 
-/* Bind the host's node @hostfd onto the file @target (before the root changes: the host's /proc). */
+/*
+ * Bind the host's node @hostfd onto the file @target, nosuid and noexec (as
+ * crun does): a node is never a way to run or gain anything. The clone is
+ * detached while its flags are set; the host's locked flags stay.
+ */
 static int bind_onto(int hostfd, int target)
 {
-	char src[32], dst[32];
+	int tree = cell_clone_tree(hostfd, false), r;
 
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", hostfd);
-	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target);
-	return mount(src, dst, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+	if (tree < 0)
+		return tree;
+	r = cell_attach_tree(tree, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, false);
+	close(tree);
+	return r;
 }
 
 /*

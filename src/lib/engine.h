@@ -157,6 +157,18 @@ int cell_sysctl_path(const char *key, char *buf, size_t size);
 /** cell_sysctl_apply() - write linux.sysctl under /proc/sys (child, after the mounts). */
 int cell_sysctl_apply(const struct cell_spec *spec, struct cell_error *err);
 
+/* ---- mempolicy.c: linux.memoryPolicy ---- */
+
+/* NULL-terminated; a mode's index is its MPOL_* value */
+extern const char *const cell_mpol_mode_names[];
+extern const char *const cell_mpol_flag_names[];
+/** cell_mpol_flag_from_name() - "MPOL_F_STATIC_NODES" to its bit; -EINVAL if unknown. */
+int cell_mpol_flag_from_name(const char *name, unsigned *flag);
+/** cell_mempolicy_check() - mode, flags and nodes (online on this host); no change made. */
+int cell_mempolicy_check(const struct cell_memory_policy *m, struct cell_error *err);
+/** cell_mempolicy_apply() - set_mempolicy(2) for the calling task. */
+int cell_mempolicy_apply(const struct cell_memory_policy *m, struct cell_error *err);
+
 /* ---- tmpfs_bounds.c ---- */
 
 /** cell_tmpfs_default_size() - a quarter of RAM, at most 1 GiB and half @memory_limit (if > 0). */
@@ -208,6 +220,25 @@ bool cell_seccomp_uses_notify(const struct cell_seccomp *s);
 /** cell_seccomp_args_split() - several args on one index: one rule per arg (runc's rule). */
 bool cell_seccomp_args_split(const struct cell_seccomp_rule *rule);
 int cell_seccomp_arch_from_name(const char *name, uint32_t *token);
+/** cell_seccomp_ret() - the SECCOMP_RET_* value of an action (libseccomp's SCMP_ACT_*). */
+uint32_t cell_seccomp_ret(enum cell_seccomp_action action, bool has_errno, uint32_t errno_ret);
+/** cell_seccomp_denies_by_default() - does @s get the ENOSYS stub (see seccomp.c)? */
+bool cell_seccomp_denies_by_default(const struct cell_seccomp *s);
+/** cell_seccomp_tokens() - the SCMP_ARCH_* @s covers: the native one first, no repeats. */
+size_t cell_seccomp_tokens(const struct cell_seccomp *s, uint32_t *tokens, size_t size);
+/** cell_seccomp_prog_init() - empty @prog, check @s, set prog->flags and prog->notify. */
+int cell_seccomp_prog_init(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			   struct cell_error *err);
+/** cell_seccomp_max_syscall() - the highest number any rule of @s names on @token, or -1. */
+int cell_seccomp_max_syscall(const struct cell_seccomp *s, uint32_t token);
+/**
+ * cell_seccomp_compile_tree() - @s as a compact filter (seccomp_tree.c): a
+ * binary search over ranges of syscall numbers, the same decisions as
+ * cell_seccomp_compile(). -EOPNOTSUPP (no message) for what it does not
+ * cover; the caller then compiles with libseccomp.
+ */
+int cell_seccomp_compile_tree(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			      struct cell_error *err);
 int cell_seccomp_flag_from_name(const char *name, unsigned int *flag);
 
 /* ---- seccomp_default.c, seccomp_profile.c: profiles in Docker's format ---- */
@@ -295,16 +326,20 @@ extern const char *const cell_default_readonly_paths[];
 /** cell_hook_state_json() - the OCI state a hook reads on stdin (malloc'd, NULL: no memory). */
 char *cell_hook_state_json(const char *id, pid_t pid, const char *status, const char *bundle,
 			   const struct cell_spec *spec);
-/** cell_hooks_run() - run the hooks of @kind in order; the first failure stops them. */
+/**
+ * cell_hooks_run() - run the hooks of @kind in order; the first failure stops
+ * them. Each runs in @bundle (NULL or unreachable: where cell runs) with the
+ * hook's env, or cell's own environment when it has none (as runc and crun).
+ */
 int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
-		   struct cell_error *err);
+		   const char *bundle, struct cell_error *err);
 /**
  * cell_hooks_run_all() - run every hook of @kind in order, whatever the ones
  * before it did (poststart, poststop); @warn (may be NULL) gets each failure.
  * Return: how many failed.
  */
 size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind,
-			  const char *state, cell_warn_fn warn, void *ctx);
+			  const char *state, const char *bundle, cell_warn_fn warn, void *ctx);
 
 /* ---- init.c ---- */
 
@@ -339,6 +374,7 @@ struct cell_child_args {
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
+	char *const *env;	/* the command's environment; NULL: process.env */
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);
@@ -359,6 +395,15 @@ int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind ki
 __attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
 						 pid_t host_pid);
 
+/* ---- command_env.c (child side, inside the container's root) ---- */
+
+/**
+ * cell_command_env() - process.env plus HOME from the container's /etc/passwd
+ * when it lacks one ("/" for a uid it does not name). *@out: a new array
+ * sharing process.env's strings, or NULL when process.env is complete.
+ */
+int cell_command_env(const struct cell_process *p, char ***out, struct cell_error *err);
+
 /* ---- tty.c (parent side) ---- */
 
 struct cell_tty_relay {
@@ -377,5 +422,14 @@ int cell_tty_relay_pump(struct cell_tty_relay *r, int fd);
 void cell_tty_relay_resize(struct cell_tty_relay *r);
 void cell_tty_relay_drain(struct cell_tty_relay *r);
 void cell_tty_relay_stop(struct cell_tty_relay *r);
+
+/**
+ * cell_container_device_rules() - the device allow-list a root container's
+ * cgroup gets (deny all, config-linux.md's defaults, linux.devices), set in
+ * @res; *@rules holds it until the caller frees it. cell restore makes its
+ * cgroup with it, as create does.
+ */
+int cell_container_device_rules(const struct cell_spec *spec, struct cell_resources *res,
+				struct cell_device_rule **rules, struct cell_error *err);
 
 #endif

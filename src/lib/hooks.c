@@ -1,6 +1,7 @@
 /*
  * cell — OCI hooks (config.md "POSIX-platform Hooks"): each hook runs with
- * the container's state JSON on its stdin, its own args and env, and is
+ * the container's state JSON on its stdin, its own args and env (cell's
+ * environment when it has none), in the bundle directory, and is
  * killed when its timeout passes. A hook that fails or times out fails the
  * operation (except poststart and poststop, whose failures the caller only
  * reports, as runtime.md says).
@@ -64,10 +65,20 @@ static int wait_hook(pid_t pid, int timeout, int *status)
 	return r < 0 && r != -ETIMEDOUT ? 0 : r;
 }
 
-static int run_one(const struct cell_hook *h, const char *state, const char *kind, size_t i,
-		   struct cell_error *err)
+/*
+ * The hook's working directory: the bundle, as runc and crun run hooks from
+ * it (createContainer too, which runs in the container's mount namespace
+ * before pivot_root, where the bundle is still reachable).
+ */
+static void hook_cwd(posix_spawn_file_actions_t *fa, const char *bundle)
 {
-	char *const no_env[] = { NULL };
+	if (bundle && bundle[0] && access(bundle, X_OK) == 0)
+		posix_spawn_file_actions_addchdir_np(fa, bundle);
+}
+
+static int run_one(const struct cell_hook *h, const char *state, const char *bundle,
+		   const char *kind, size_t i, struct cell_error *err)
+{
 	char *const default_args[] = { h->path, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -79,6 +90,7 @@ static int run_one(const struct cell_hook *h, const char *state, const char *kin
 		return cell_error_set(err, errno, "hooks.%s[%zu]: pipe", kind, i);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	hook_cwd(&fa, bundle);
 	/* cell blocks signals for its signalfd and ignores SIGPIPE: the hook must not inherit that */
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
@@ -90,7 +102,7 @@ static int run_one(const struct cell_hook *h, const char *state, const char *kin
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 					POSIX_SPAWN_SETPGROUP);
 	r = posix_spawn(&pid, h->path, &fa, &attr, h->args && h->args[0] ? h->args : default_args,
-			h->env ? h->env : no_env);
+			h->env ? h->env : environ);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
@@ -124,13 +136,14 @@ static int run_one(const struct cell_hook *h, const char *state, const char *kin
 }
 
 int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
-		   struct cell_error *err)
+		   const char *bundle, struct cell_error *err)
 {
 	const struct cell_hooks *h = &spec->hooks;
 	int r;
 
 	for (size_t i = 0; i < h->n[kind]; i++)
-		if ((r = run_one(&h->list[kind][i], state, cell_hook_kind_name(kind), i, err)) < 0)
+		if ((r = run_one(&h->list[kind][i], state, bundle, cell_hook_kind_name(kind), i,
+				 err)) < 0)
 			return r;
 	return 0;
 }
@@ -141,7 +154,7 @@ int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const
  * as if the hook had succeeded."
  */
 size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind,
-			  const char *state, cell_warn_fn warn, void *ctx)
+			  const char *state, const char *bundle, cell_warn_fn warn, void *ctx)
 {
 	const struct cell_hooks *h = &spec->hooks;
 	size_t failed = 0;
@@ -149,7 +162,7 @@ size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind
 	for (size_t i = 0; i < h->n[kind]; i++) {
 		struct cell_error e = { 0 };
 
-		if (run_one(&h->list[kind][i], state, cell_hook_kind_name(kind), i, &e) < 0) {
+		if (run_one(&h->list[kind][i], state, bundle, cell_hook_kind_name(kind), i, &e) < 0) {
 			failed++;
 			if (warn)
 				warn(ctx, &e);

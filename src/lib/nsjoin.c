@@ -20,6 +20,10 @@
 #include "cell/ns.h"
 #include "utils.h"
 
+#if CELL_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
 #endif
@@ -101,6 +105,22 @@ static int join_each(pid_t target, unsigned types, struct cell_error *err)
 	return r;
 }
 
+/*
+ * LeakSanitizer checks at exit from a tracer it clones; after setns of a pid
+ * namespace that tracer is born in it, cannot ptrace its parent outside
+ * (PR_SET_PTRACER fails) and the exit spins for ever. So the ASan build checks
+ * for leaks once, before, and not at exit (lsan_interface.h).
+ */
+static void lsan_check_before_pid_ns(int flags)
+{
+#if CELL_ASAN
+	if (flags & CLONE_NEWPID)
+		__lsan_do_leak_check();
+#else
+	(void)flags;
+#endif
+}
+
 int cell_ns_join(pid_t target, unsigned types, struct cell_error *err)
 {
 	cleanup_close int pidfd = -1;
@@ -120,6 +140,7 @@ int cell_ns_join(pid_t target, unsigned types, struct cell_error *err)
 		return 0;
 	if ((r = cell_set_non_dumpable(err)) < 0)
 		return r;
+	lsan_check_before_pid_ns(types & CELL_NS_MASK(CELL_NS_PID) ? CLONE_NEWPID : 0);
 	pidfd = (int)syscall(SYS_pidfd_open, target, 0);
 	if (pidfd < 0 && errno == ESRCH)
 		return cell_error_set(err, ESRCH, "process %d", target);
@@ -145,6 +166,7 @@ int cell_ns_join_path(enum cell_ns_type type, const char *path, struct cell_erro
 		return fd;
 	if ((r = cell_set_non_dumpable(err)) < 0)
 		return r;
+	lsan_check_before_pid_ns(cell_ns_info(type)->clone_flag);
 	if (setns(fd, cell_ns_info(type)->clone_flag) < 0)
 		return cell_error_set(err, errno, "join the %s namespace %s%s",
 				      cell_ns_info(type)->name, path,

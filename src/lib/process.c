@@ -33,16 +33,6 @@
 #include "engine.h"
 #include "utils.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CELL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CELL_ASAN 1
-#endif
-#endif
-#ifndef CELL_ASAN
-#define CELL_ASAN 0
-#endif
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -278,7 +268,7 @@ int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind ki
 
 	if (!state)
 		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
-	return cell_hooks_run(a->spec, kind, state, err);
+	return cell_hooks_run(a->spec, kind, state, a->bundle, err);
 }
 
 /* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */
@@ -437,9 +427,12 @@ static void block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-__attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
+__attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args)
 {
+	struct cell_child_args own = *args; /* this process's copy: env is filled in below */
+	const struct cell_child_args *a = &own;
 	const struct cell_spec *spec = a->spec;
+	char **env = NULL;
 	struct cell_error err = { 0 };
 	int master = -1, slave = -1;
 	bool locks = locks_mounts(a);
@@ -484,6 +477,10 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *a)
 	 * session holds are not the container's. EDQUOT fails, as with runc. */
 	if (a->new_keyring && cell_session_keyring_new(&err) < 0)
 		cell_child_fail(a, &err);
+	/* in the container's root now: its /etc/passwd names the user's HOME */
+	if (!spec->cell.env_exact && cell_command_env(&spec->process, &env, &err) < 0)
+		cell_child_fail(a, &err);
+	own.env = env;
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
 			cell_child_fail(a, &err);

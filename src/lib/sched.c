@@ -190,9 +190,15 @@ static int apply_scheduler(const struct cell_scheduler *s, struct cell_error *er
 		.sched_period = s->period,
 	};
 
-	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
-		return cell_error_set(err, errno, "process.scheduler: sched_setattr (policy %d)",
-				      s->policy);
+	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) {
+		int e = errno;
+		bool rt = s->policy == SCHED_FIFO || s->policy == SCHED_RR;
+
+		/* sched-rt-group.rst: the usual cause, a v1 cpu cgroup without budget */
+		return cell_error_set(err, e, "process.scheduler: sched_setattr (policy %d)%s",
+				      s->policy, e == EPERM && rt ? " (a realtime policy in a v1 "
+				      "cpu cgroup needs linux.resources.cpu.realtimeRuntime)" : "");
+	}
 	return 0;
 }
 

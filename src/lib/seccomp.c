@@ -205,7 +205,7 @@ int cell_seccomp_check(const struct cell_seccomp *s, struct cell_error *err)
 	return 0;
 }
 
-static uint32_t scmp_action(enum cell_seccomp_action action, bool has_errno, uint32_t errno_ret)
+uint32_t cell_seccomp_ret(enum cell_seccomp_action action, bool has_errno, uint32_t errno_ret)
 {
 	uint16_t data = has_errno ? (uint16_t)errno_ret : EPERM;
 
@@ -276,12 +276,15 @@ static int add_syscall(scmp_filter_ctx ctx, const struct cell_seccomp_rule *rule
 	return 0;
 }
 
+/* The rules of @s into @ctx; how many were added, or -errno. */
 static int add_rules(scmp_filter_ctx ctx, const struct cell_seccomp *s, uint32_t default_act,
 		     struct cell_error *err)
 {
+	int added = 0;
+
 	for (size_t i = 0; i < s->n_syscalls; i++) {
 		const struct cell_seccomp_rule *rule = &s->syscalls[i];
-		uint32_t act = scmp_action(rule->action, rule->has_errno_ret, rule->errno_ret);
+		uint32_t act = cell_seccomp_ret(rule->action, rule->has_errno_ret, rule->errno_ret);
 
 		if (act == default_act)
 			continue;
@@ -294,9 +297,10 @@ static int add_rules(scmp_filter_ctx ctx, const struct cell_seccomp *s, uint32_t
 			if ((r = add_syscall(ctx, rule, act, nr)) < 0)
 				return cell_error_set(err, -r, "linux.seccomp.syscalls[%zu]: add "
 						      "rule for %s", i, rule->names[j]);
+			added++;
 		}
 	}
-	return 0;
+	return added;
 }
 
 /* libseccomp 2.5 exports BPF only to an fd: a memfd, read back at once. */
@@ -343,7 +347,7 @@ struct enosys_arch {
 	int max_x32;		/* x86_64 only: the same among x32 numbers (X32_SYSCALL_BIT set) */
 };
 
-static bool denies_by_default(const struct cell_seccomp *s)
+bool cell_seccomp_denies_by_default(const struct cell_seccomp *s)
 {
 	switch (s->default_action) {
 	case CELL_SECCOMP_ERRNO:
@@ -358,7 +362,7 @@ static bool denies_by_default(const struct cell_seccomp *s)
 	}
 }
 
-static int max_syscall(const struct cell_seccomp *s, uint32_t token)
+int cell_seccomp_max_syscall(const struct cell_seccomp *s, uint32_t token)
 {
 	int max = -1;
 
@@ -372,16 +376,31 @@ static int max_syscall(const struct cell_seccomp *s, uint32_t token)
 	return max;
 }
 
-/* The architectures the filter covers: the spec's, and libseccomp's native one. */
+size_t cell_seccomp_tokens(const struct cell_seccomp *s, uint32_t *tokens, size_t size)
+{
+	size_t n = 0;
+
+	if (size == 0)
+		return 0;
+	tokens[n++] = seccomp_arch_native();
+	for (size_t i = 0; s->architectures && s->architectures[i] && n < size; i++) {
+		size_t k = 0;
+
+		if (cell_seccomp_arch_from_name(s->architectures[i], &tokens[n]) < 0)
+			continue;
+		while (tokens[k] != tokens[n])
+			k++;
+		n += k == n; /* a new one */
+	}
+	return n;
+}
+
+/* The architectures the filter covers, x32 folded into x86_64's audit arch. */
 static size_t enosys_arches(const struct cell_seccomp *s, struct enosys_arch *out, size_t size)
 {
 	uint32_t tokens[32];
-	size_t n_tokens = 0, n = 0;
+	size_t n_tokens = cell_seccomp_tokens(s, tokens, 32), n = 0;
 
-	tokens[n_tokens++] = seccomp_arch_native();
-	for (size_t i = 0; s->architectures && s->architectures[i] && n_tokens < 32; i++)
-		if (cell_seccomp_arch_from_name(s->architectures[i], &tokens[n_tokens]) == 0)
-			n_tokens++;
 	for (size_t i = 0; i < n_tokens; i++) {
 		bool x32 = tokens[i] == SCMP_ARCH_X32;
 		uint32_t audit = x32 ? SCMP_ARCH_X86_64 : tokens[i];
@@ -395,9 +414,9 @@ static size_t enosys_arches(const struct cell_seccomp *s, struct enosys_arch *ou
 			out[n++] = (struct enosys_arch){ audit, -1, -1 };
 		}
 		if (x32)
-			out[k].max_x32 = max_syscall(s, tokens[i]);
+			out[k].max_x32 = cell_seccomp_max_syscall(s, tokens[i]);
 		else
-			out[k].max = max_syscall(s, tokens[i]);
+			out[k].max = cell_seccomp_max_syscall(s, tokens[i]);
 	}
 	return n;
 }
@@ -443,7 +462,7 @@ static int add_enosys_stub(const struct cell_seccomp *s, struct cell_seccomp_pro
 			   struct cell_error *err)
 {
 	struct enosys_arch blocks[8];
-	size_t n = denies_by_default(s) ? enosys_arches(s, blocks, 8) : 0, len = 3, at = 1;
+	size_t n = cell_seccomp_denies_by_default(s) ? enosys_arches(s, blocks, 8) : 0, len = 3, at = 1;
 	struct sock_filter *f;
 
 	if (n == 0)
@@ -472,7 +491,7 @@ static int add_enosys_stub(const struct cell_seccomp *s, struct cell_seccomp_pro
 	return 0;
 }
 
-static int compile_flags(const struct cell_seccomp *s, struct cell_seccomp_prog *prog)
+static int prog_flags(const struct cell_seccomp *s, struct cell_seccomp_prog *prog)
 {
 	for (size_t i = 0; s->flags && s->flags[i]; i++) {
 		unsigned int flag;
@@ -494,19 +513,29 @@ static int compile_flags(const struct cell_seccomp *s, struct cell_seccomp_prog 
 	return 0;
 }
 
-int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
-			 struct cell_error *err)
+int cell_seccomp_prog_init(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			   struct cell_error *err)
 {
-	uint32_t def = scmp_action(s->default_action, s->has_default_errno_ret,
-				   s->default_errno_ret);
-	scmp_filter_ctx ctx;
 	int r;
 
 	memset(prog, 0, sizeof(*prog));
 	if ((r = cell_seccomp_check(s, err)) < 0)
 		return r;
-	if (compile_flags(s, prog) < 0)
+	if (prog_flags(s, prog) < 0)
 		return cell_error_set(err, 0, "linux.seccomp.flags");
+	return 0;
+}
+
+int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
+			 struct cell_error *err)
+{
+	uint32_t def = cell_seccomp_ret(s->default_action, s->has_default_errno_ret,
+				   s->default_errno_ret);
+	scmp_filter_ctx ctx;
+	int r;
+
+	if ((r = cell_seccomp_prog_init(s, prog, err)) < 0)
+		return r;
 	ctx = seccomp_init(def);
 	if (!ctx)
 		return cell_error_set(err, 0, "linux.seccomp.defaultAction %s: refused by "
@@ -522,8 +551,18 @@ int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog 
 			goto out;
 		}
 	}
-	if ((r = add_rules(ctx, s, def, err)) < 0 || (r = export_bpf(ctx, prog, err)) < 0 ||
-	    (r = add_enosys_stub(s, prog, err)) < 0)
+	if ((r = add_rules(ctx, s, def, err)) < 0)
+		goto out;
+	/*
+	 * A binary search over the syscall numbers instead of one test after
+	 * the other: the kernel runs the filter for every number when it loads
+	 * it (seccomp_cache_prepare), so long paths cost each start. As runc:
+	 * above 32 rules (libseccomp <= 2.5.4 misbehaves with none); an older
+	 * libseccomp without it still works.
+	 */
+	if (r > 32)
+		seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if ((r = export_bpf(ctx, prog, err)) < 0 || (r = add_enosys_stub(s, prog, err)) < 0)
 		goto out;
 out:
 	seccomp_release(ctx);

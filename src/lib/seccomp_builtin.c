@@ -3,12 +3,15 @@
  *
  * libseccomp takes milliseconds to turn the default profile (some 370
  * syscalls on three architectures) into BPF: longer than the rest of a
- * start's security setup. tools/seccomp_gen.c runs the same table through
- * the same compiler (cell_seccomp_compile) at build time, for the bounding
+ * start's security setup. tools/seccomp_gen.c compiles the same table at
+ * build time, for the bounding
  * sets cell's defaults give, and emits the instructions included here. A
  * spec whose linux.seccomp is the default profile for one of those sets gets
- * that filter; any other filter is compiled at run time. The unit tests
- * check that both ways give the same instructions.
+ * that filter; the default profile for another set is compiled at run time
+ * by seccomp_tree.c, any other filter by libseccomp. The filters are
+ * seccomp_tree.c's compact ones: the kernel's load time follows a filter's
+ * length and path lengths (see there). tests/unit/test_seccomp_tree.c runs
+ * them against libseccomp's in a BPF interpreter: the same decisions.
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -39,8 +42,16 @@ bool cell_seccomp_is_builtin(const struct cell_seccomp *s)
 int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
 			 struct cell_error *err)
 {
-	int i = builtin_index(s);
+	int i = builtin_index(s), r;
+	uint64_t applied;
 
+	/* The default profile for another bounding set: the compact filter,
+	 * which the unit tests compare with libseccomp's for such sets. */
+	if (i < 0 && cell_seccomp_default_match(s, &applied)) {
+		r = cell_seccomp_compile_tree(s, prog, err);
+		if (r != -EOPNOTSUPP)
+			return r;
+	}
 	if (i < 0)
 		return cell_seccomp_compile(s, prog, err);
 	memset(prog, 0, sizeof(*prog));

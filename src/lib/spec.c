@@ -354,6 +354,7 @@ void cell_spec_free(struct cell_spec *spec)
 	free_kv(l->sysctl, l->n_sysctl);
 	cell_seccomp_free(&l->seccomp);
 	free(l->mount_label);
+	free(l->memory_policy.nodes);
 	free_hooks(&spec->hooks);
 	free_kv(spec->annotations, spec->n_annotations);
 	free(spec->oci_version);
@@ -518,7 +519,8 @@ int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err)
 				      "supported by cell");
 	if ((r = validate_namespaces(spec, err)) < 0 || (r = validate_mounts(spec, err)) < 0 ||
 	    (r = validate_resources(&spec->linux.resources, err)) < 0 ||
-	    (r = cell_security_check(spec, err)) < 0)
+	    (r = cell_security_check(spec, err)) < 0 ||
+	    (r = cell_mempolicy_check(&spec->linux.memory_policy, err)) < 0)
 		return r;
 	return 0;
 }

@@ -442,6 +442,25 @@ static const char *propagation_name(unsigned long flags)
 	return NULL;
 }
 
+static json_t *memory_policy(struct emit *e, const struct cell_memory_policy *m)
+{
+	json_t *o = json_object(), *flags = json_array();
+
+	for (int i = 0; flags && cell_mpol_flag_names[i]; i++) {
+		unsigned bit;
+
+		if (cell_mpol_flag_from_name(cell_mpol_flag_names[i], &bit) == 0 && (m->flags & bit))
+			append(e, flags, json_string(cell_mpol_flag_names[i]));
+	}
+	put_str(e, o, "mode", cell_mpol_mode_names[m->mode]);
+	put_str(e, o, "nodes", m->nodes);
+	if (flags && json_array_size(flags) == 0)
+		json_decref(flags);
+	else
+		put(e, o, "flags", flags);
+	return o;
+}
+
 static json_t *linux_section(struct emit *e, const struct cell_linux *l)
 {
 	json_t *o = json_object(), *a = json_array();
@@ -508,6 +527,8 @@ static json_t *linux_section(struct emit *e, const struct cell_linux *l)
 		}
 		put(e, o, "netDevices", nd);
 	}
+	if (l->memory_policy.present)
+		put(e, o, "memoryPolicy", memory_policy(e, &l->memory_policy));
 	if (l->has_personality)
 		put(e, o, "personality",
 		    json_pack("{s:s}", "domain",
@@ -561,6 +582,8 @@ static json_t *annotations(struct emit *e, const struct cell_spec *spec)
 		put_str(e, o, "run.cell.init", "true");
 	if (spec->cell.cwd_optional)
 		put_str(e, o, "run.cell.cwd-optional", "true");
+	if (spec->cell.env_exact)
+		put_str(e, o, "run.cell.env-exact", "true");
 	if (spec->cell.nested_userns)
 		put_str(e, o, "run.cell.nested-userns", "true");
 	return o;
@@ -580,7 +603,7 @@ static const char *needed_version(const struct cell_spec *s)
 	for (size_t i = 0; i < s->n_mounts; i++)
 		idmapped |= s->mounts[i].n_uid_mappings || s->mounts[i].n_gid_mappings;
 	if (p->scheduler.present || p->has_io_priority || p->exec_cpu_affinity_initial ||
-	    p->exec_cpu_affinity_final || s->linux.n_net_devices)
+	    p->exec_cpu_affinity_final || s->linux.n_net_devices || s->linux.memory_policy.present)
 		return OCI_VERSION;
 	if (s->linux.monotonic.present || s->linux.boottime.present || idmapped ||
 	    s->linux.namespaces[CELL_NS_TIME].present)

@@ -924,6 +924,41 @@ static int read_personality(struct jp *p, json_t *lx, struct cell_linux *l)
 	return 0;
 }
 
+/* linux.memoryPolicy: { "mode": "MPOL_BIND", "nodes": "0-1", "flags": [...] } */
+static int read_memory_policy(struct jp *p, json_t *lx, struct cell_memory_policy *m)
+{
+	cleanup_strv char **flags = NULL;
+	size_t saved, n_modes = 0;
+	json_t *v = jp_get(p, lx, "memoryPolicy", &saved);
+	int r;
+
+	if (!v)
+		return 0;
+	while (cell_mpol_mode_names[n_modes])
+		n_modes++;
+	if ((r = expect_object(p, v)) < 0)
+		return r;
+	if ((r = read_enum(p, v, "mode", cell_mpol_mode_names, n_modes, &m->mode)) <= 0)
+		return r < 0 ? r : jp_fail(p, "mode is required");
+	if ((r = read_string(p, v, "nodes", &m->nodes)) < 0 ||
+	    (r = read_strv(p, v, "flags", &flags)) < 0)
+		return r;
+	for (size_t i = 0; flags && flags[i]; i++) {
+		unsigned flag;
+
+		if (cell_mpol_flag_from_name(flags[i], &flag) < 0) {
+			jp_push(p, "flags");
+			jp_push_index(p, i);
+			return jp_fail(p, "unknown flag '%s' (known: MPOL_F_NUMA_BALANCING, "
+				       "MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES)", flags[i]);
+		}
+		m->flags |= flag;
+	}
+	m->present = true;
+	jp_pop(p, saved);
+	return 0;
+}
+
 static int read_propagation(struct jp *p, json_t *lx, struct cell_linux *l)
 {
 	static const char *const names[] = { "private", "rprivate", "slave", "rslave",
@@ -1262,6 +1297,7 @@ static int read_linux(struct jp *p, json_t *root, struct cell_linux *l)
 	    (r = read_strv(p, v, "readonlyPaths", &l->readonly_paths)) < 0 ||
 	    (r = read_string(p, v, "mountLabel", &l->mount_label)) < 0 ||
 	    (r = read_personality(p, v, l)) < 0 ||
+	    (r = read_memory_policy(p, v, &l->memory_policy)) < 0 ||
 	    (r = read_keyed(p, v, "netDevices", (void **)&l->net_devices, &l->n_net_devices,
 			    sizeof(*l->net_devices), read_net_device)) < 0)
 		return r;
@@ -1283,6 +1319,8 @@ static void read_cell_annotations(struct cell_spec *spec)
 			spec->cell.init = on;
 		else if (!strcmp(a->key, "run.cell.cwd-optional"))
 			spec->cell.cwd_optional = on;
+		else if (!strcmp(a->key, "run.cell.env-exact"))
+			spec->cell.env_exact = on;
 		else if (!strcmp(a->key, "run.cell.nested-userns"))
 			spec->cell.nested_userns = on;
 	}
@@ -1375,13 +1413,23 @@ out:
 
 int cell_spec_load(struct cell_spec *spec, const char *bundle, struct cell_error *err)
 {
+	return cell_spec_load_config(spec, bundle, NULL, err);
+}
+
+int cell_spec_load_config(struct cell_spec *spec, const char *bundle, const char *config,
+			  struct cell_error *err)
+{
 	char path[PATH_MAX];
 	cleanup_free char *text = NULL;
 	size_t len = 0;
 	int r;
 
-	if (snprintf(path, sizeof(path), "%s/config.json", bundle) >= (int)sizeof(path))
-		return cell_error_set(err, ENAMETOOLONG, "bundle %s", bundle);
+	if (!config)
+		config = "config.json";
+	/* crun's --config: a relative name is the bundle's, as config.json is */
+	if (snprintf(path, sizeof(path), "%s%s%s", config[0] == '/' ? "" : bundle,
+		     config[0] == '/' ? "" : "/", config) >= (int)sizeof(path))
+		return cell_error_set(err, ENAMETOOLONG, "bundle %s: %s", bundle, config);
 	if ((r = cell_read_file(path, &text, &len, err)) < 0)
 		return r;
 	if ((r = cell_spec_from_json(spec, text, len, path, err)) < 0)

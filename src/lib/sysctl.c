@@ -6,7 +6,10 @@
  * may be set, or the write would change the host (runc's rules,
  * libcontainer/configs/validate): the System V IPC and POSIX message queue
  * ones need an ipc namespace, net.* a network namespace that is not the
- * caller's, kernel.hostname and kernel.domainname a uts namespace.
+ * caller's. kernel.hostname and kernel.domainname are the "hostname" and
+ * "domainname" fields' (config.md): a sysctl for them would race those fields
+ * in the container's uts namespace, so runc (validate.go: "conflicts with the
+ * OCI field") and crun refuse them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +108,11 @@ int cell_sysctl_check(const struct cell_spec *spec, struct cell_error *err)
 					      "kernel.sem*, kernel.shm*, fs.mqueue.*, net.*, "
 					      "kernel.hostname, kernel.domainname)", key);
 		info = cell_ns_info((enum cell_ns_type)ns);
+		if (ns == CELL_NS_UTS && l->namespaces[ns].present)
+			return cell_error_set(err, 0, "linux.sysctl '%s': conflicts with the \"%s\" "
+					      "field, which sets it in the container's uts "
+					      "namespace", key, strstr(path, "domain") ? "domainname"
+										: "hostname");
 		if (!l->namespaces[ns].present)
 			return cell_error_set(err, 0, "linux.sysctl '%s': needs a %s namespace of "
 					      "the container's own", key, info->name);

@@ -12,6 +12,18 @@
 
 #include "cell/cell.h"
 
+/* Built with AddressSanitizer (gcc defines the first, clang has the feature test). */
+#if defined(__SANITIZE_ADDRESS__)
+#define CELL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CELL_ASAN 1
+#endif
+#endif
+#ifndef CELL_ASAN
+#define CELL_ASAN 0
+#endif
+
 static inline void cell_freep(void *p)
 {
 	free(*(void **)p);

@@ -476,12 +476,15 @@ for p in filter(str.isdigit, os.listdir("/proc")):
         continue
     if not comm.startswith("cell"):
         continue
-    for what, flags in (("read", os.O_RDONLY), ("write", os.O_WRONLY)):
+    # exe: the runtime's binary (CVE-2019-5736); mem: its memory, writable
+    # through /proc/PID/mem without ptrace when the ptrace access check passes
+    for file, what, flags in (("exe", "read", os.O_RDONLY), ("exe", "write", os.O_WRONLY),
+                              ("mem", "write", os.O_WRONLY)):
         try:
-            os.close(os.open(f"/proc/{p}/exe", flags))
-            out[f"{comm} {what}"] = "opened"
+            os.close(os.open(f"/proc/{p}/{file}", flags))
+            out[f"{comm} {file} {what}"] = "opened"
         except OSError as e:
-            out[f"{comm} {what}"] = errno.errorcode[e.errno]
+            out[f"{comm} {file} {what}"] = errno.errorcode[e.errno]
 print(json.dumps(out))
 """
 

@@ -47,8 +47,9 @@ def profile_refusing(*names):
     return edit
 
 
-def cwd_missing(cfg):
-    cfg["process"]["cwd"] = "/no/such/dir"
+def cwd_not_a_dir(cfg):
+    # a missing one is made (runc, crun); a file on the way cannot be
+    cfg["process"]["cwd"] = "/etc/passwd/dir"
 
 
 def caps_with(cap):
@@ -60,8 +61,8 @@ def caps_with(cap):
 
 # (id, args, edit, exit status, words of the one-line error)
 CANNOT_START = [
-    ("cwd", ["true"], cwd_missing, 125, ["process.cwd", "/no/such/dir",
-                                         "No such file or directory"]),
+    ("cwd", ["true"], cwd_not_a_dir, 125, ["process.cwd", "/etc/passwd/dir",
+                                           "Not a directory"]),
     ("missing", ["/no/such/program"], None, 127, ["/no/such/program", "No such file"]),
     ("not-executable", ["/etc/passwd"], None, 126, ["/etc/passwd", "Permission denied"]),
     ("seccomp-read", ["true"], profile_refusing("read"), 125, ["read(2)", "seccomp",

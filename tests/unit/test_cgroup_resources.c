@@ -641,6 +641,50 @@ static void test_open_by_path_finds_existing_leaves_only(void **state)
 	assert_int_equal(cell_cgroup_open(&cg, &p, NULL, &err), -ENOENT);
 }
 
+static void test_enter_sub_joins_the_named_controllers_sub_cgroups_v1(void **state)
+{
+	char *pids_only[] = {(char *)"pids:inner", NULL};
+	char *all[] = {(char *)"/inner", NULL};
+	struct cell_error err = {0};
+	struct cell_cgroup cg;
+
+	(void)state;
+	build_v1(0);
+	create(&cg, "/c", NULL);
+	premade("pids/c/inner");
+	assert_int_equal(cell_cgroup_enter_sub(&cg, 42, pids_only, &err), 0);
+	assert_string_equal(content("pids/c/inner/cgroup.procs"), "42");
+	assert_string_equal(content("memory/c/cgroup.procs"), "42"); /* not named: its own */
+	/* no controller: every one, and the others have no such sub-cgroup */
+	assert_int_equal(cell_cgroup_enter_sub(&cg, 43, all, &err), -ENOENT);
+	assert_contains(err.msg, "/c/inner: No such file");
+	char *escape[] = {(char *)"pids:../x", NULL}, *unknown[] = {(char *)"io:inner", NULL};
+	assert_int_equal(cell_cgroup_enter_sub(&cg, 44, escape, &err), -EINVAL);
+	assert_int_equal(cell_cgroup_enter_sub(&cg, 44, unknown, &err), -EINVAL);
+	assert_contains(err.msg, "unknown controller");
+	assert_string_equal(content("pids/c/inner/cgroup.procs"), "42");
+	destroy(&cg); /* inner too: it is below what cell made */
+	assert_false(exists("pids/c"));
+}
+
+static void test_enter_sub_takes_one_path_alone_on_v2(void **state)
+{
+	char *sub[] = {(char *)"inner", NULL}, *named[] = {(char *)"memory:inner", NULL};
+	struct cell_error err = {0};
+	struct cell_cgroup cg;
+
+	(void)state;
+	build_v2("memory pids");
+	create(&cg, "/c", NULL);
+	premade("c/inner");
+	assert_int_equal(cell_cgroup_enter_sub(&cg, 42, named, &err), -EINVAL);
+	assert_contains(err.msg, "one hierarchy");
+	assert_int_equal(cell_cgroup_enter_sub(&cg, 42, sub, &err), 0);
+	assert_string_equal(content("c/inner/cgroup.procs"), "42");
+	destroy(&cg);
+	assert_false(exists("c"));
+}
+
 static void test_update_writes_only_the_fields_set(void **state)
 {
 	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB,
@@ -883,6 +927,10 @@ int main(void)
 	    FAKE_TEST(test_unified_on_hybrid_needs_the_controller_there),
 	    FAKE_TEST(test_validate_swappiness_and_shares_name_json_path),
 	    cmocka_unit_test(test_hugetlb_name_uses_the_kernels_unit),
+	    cmocka_unit_test_setup_teardown(test_enter_sub_joins_the_named_controllers_sub_cgroups_v1,
+					    fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_enter_sub_takes_one_path_alone_on_v2, fake_setup,
+					    fake_teardown),
 	    FAKE_TEST(test_save_and_open_give_back_dirs_and_created),
 	    FAKE_TEST(test_open_refuses_a_saved_path_outside_the_root),
 	    FAKE_TEST(test_open_by_path_finds_existing_leaves_only),

@@ -1,8 +1,8 @@
 /*
  * Unit tests for the default seccomp profile (seccomp_default.c): the table
  * resolved against capability sets into linux.seccomp, the match that picks
- * the filter compiled at build time (and that it is the filter libseccomp
- * makes at run time), the ENOSYS stub, and Docker's JSON profile format
+ * the filter compiled at build time (test_seccomp_tree.c checks that it
+ * decides as libseccomp's), the ENOSYS stub, and Docker's JSON profile format
  * (seccomp_profile.c).
  */
 #include <errno.h>
@@ -130,30 +130,6 @@ static void test_default_match_recognises_the_default_and_nothing_else(void **st
 	s.syscalls[1].args[0].value = 41;
 	assert_false(cell_seccomp_default_match(&s, &applied));
 	cell_seccomp_free(&s);
-}
-
-/* The filter built in at build time is the one libseccomp makes now. */
-static void test_builtin_filter_is_what_libseccomp_compiles(void **state)
-{
-	const uint64_t sets[] = { cell_caps_default(), CAPS_RUNC };
-
-	(void)state;
-	for (size_t i = 0; i < 2; i++) {
-		struct cell_seccomp s = { 0 };
-		struct cell_seccomp_prog built = { 0 }, compiled = { 0 };
-		struct cell_error err = { 0 };
-
-		assert_int_equal(cell_seccomp_default(sets[i], &s, &err), 0);
-		assert_true(cell_seccomp_is_builtin(&s));
-		assert_int_equal(cell_seccomp_prepare(&s, &built, &err), 0);
-		assert_int_equal(cell_seccomp_compile(&s, &compiled, &err), 0);
-		assert_int_equal(built.len, compiled.len);
-		assert_int_equal(built.flags, compiled.flags);
-		assert_memory_equal(built.filter, compiled.filter, built.len * sizeof(*built.filter));
-		cell_seccomp_prog_free(&built);
-		cell_seccomp_prog_free(&compiled);
-		cell_seccomp_free(&s);
-	}
 }
 
 /* Deny-by-default filters start with the ENOSYS stub; allow-by-default ones do not. */
@@ -302,7 +278,6 @@ int main(void)
 		cmocka_unit_test(test_default_profile_without_sys_admin_closes_namespaces_and_mounts),
 		cmocka_unit_test(test_default_profile_follows_the_bounding_set),
 		cmocka_unit_test(test_default_match_recognises_the_default_and_nothing_else),
-		cmocka_unit_test(test_builtin_filter_is_what_libseccomp_compiles),
 		cmocka_unit_test(test_enosys_stub_guards_syscalls_newer_than_the_profile),
 		cmocka_unit_test(test_docker_profile_resolves_caps_arches_and_kernel),
 		cmocka_unit_test(test_oci_object_loads_as_a_profile),
