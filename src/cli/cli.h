@@ -70,7 +70,7 @@ int cell_cli_cgroup_signal(const struct cell_state *st, int sig, struct cell_err
 int cell_cli_cgroup_remove(const struct cell_state *st, struct cell_error *err);
 bool cell_cli_cgroup_frozen(const struct cell_state *st);
 /* ns.c: cell ns SUBCOMMAND (takes --root itself) */
-int cell_cmd_ns(int argc, char **argv);
+int cell_cmd_ns(const char *root, int argc, char **argv);
 /* gc.c: cell gc */
 int cell_cmd_gc(int argc, char **argv);
 

@@ -36,25 +36,26 @@ static const char usage[] =
 	"  features  print the OCI features document\n"
 	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
 	"  gc        free what killed runs left: network leases, port rules, bridges\n"
+	"  version   print the version (as --version)\n"
 	"\n"
 	"Global options (runc's):\n"
 	"  --root DIR                state directory (default /run/cell, or\n"
-	"                            $XDG_RUNTIME_DIR/cell when not root)\n"
+	"                            $XDG_RUNTIME_DIR/cell when rootless)\n"
 	"  --log FILE                also append errors to FILE\n"
 	"  --log-format text|json    format of --log (default text)\n"
 	"  --debug                   log debug messages too\n"
 	"  --systemd-cgroup          refused: cell manages cgroups itself (cgroupfs)\n"
 	"  --cgroup-manager cgroupfs|disabled\n"
-	"  --rootless true|false|auto  accepted; cell tells rootless from its euid\n"
+	"  --rootless true|false|auto  auto: rootless when not root, or root only in a\n"
+	"                            user namespace (rootless Podman, unshare -r)\n"
 	"  -h, --help, -v, --version\n"
 	"\n"
 	"See cell(1), cell-run(1), cell-judge(1), cell-ns(1), cell-oci(1) and cell-gc(1).\n";
 
-/* cell ns takes --root itself (cell ns ls --root DIR) */
+/* cell ns takes --root itself (cell ns ls --root DIR); the global one is its default */
 static int cell_cmd_ns_global(const struct cell_global *g, int argc, char **argv)
 {
-	(void)g;
-	return cell_cmd_ns(argc, argv);
+	return cell_cmd_ns(g->root[0] ? g->root : NULL, argc, argv);
 }
 
 static int cell_cmd_judge_global(const struct cell_global *g, int argc, char **argv)
@@ -67,6 +68,16 @@ static int cell_cmd_gc_global(const struct cell_global *g, int argc, char **argv
 {
 	(void)g;
 	return cell_cmd_gc(argc, argv);
+}
+
+/* `cell version`, as docker and podman spell it; the same as --version */
+static int cell_cmd_version(const struct cell_global *g, int argc, char **argv)
+{
+	(void)g;
+	(void)argc;
+	(void)argv;
+	printf("cell version %s\nspec: %s\n", CELL_VERSION, CELL_OCI_VERSION);
+	return 0;
 }
 
 struct command {
@@ -83,6 +94,7 @@ static const struct command commands[] = {
 	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
 	{ "gc", cell_cmd_gc_global },   { "judge", cell_cmd_judge_global },
 	{ "checkpoint", cell_cmd_checkpoint }, { "restore", cell_cmd_restore },
+	{ "version", cell_cmd_version },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };
@@ -140,6 +152,7 @@ static int parse_globals(int argc, char **argv, struct cell_global *g, const cha
 			    strcmp(optarg, "auto"))
 				return cell_error_set(err, 0, "--rootless '%s': expected true, "
 						      "false or auto", optarg);
+			cell_rootless_force(!strcmp(optarg, "auto") ? -1 : !strcmp(optarg, "true"));
 			break;
 		case 'h':
 			return 'h';
@@ -171,8 +184,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (r == 'v') {
-		printf("cell version %s\nspec: %s\n", CELL_VERSION, CELL_OCI_VERSION);
-		return 0;
+		return cell_cmd_version(&g, 0, NULL);
 	}
 	if (optind >= argc) {
 		fputs(usage, stderr);
@@ -189,7 +201,7 @@ int main(int argc, char **argv)
 		if (cell_state_root(root, g.root, sizeof(g.root), &err) < 0 && strcmp(argv[optind], "run") &&
 		    strcmp(argv[optind], "spec") && strcmp(argv[optind], "features") &&
 		    strcmp(argv[optind], "ns") && strcmp(argv[optind], "gc") &&
-		    strcmp(argv[optind], "judge"))
+		    strcmp(argv[optind], "judge") && strcmp(argv[optind], "version"))
 			return cell_cli_fail(&g, &err);
 		return commands[i].fn(&g, argc - optind, argv + optind);
 	}

@@ -328,9 +328,9 @@ static int ls_parse(int argc, char **argv, struct ls_cli *cli, struct cell_error
 {
 	int opt, r;
 
-	optind = 1;
+	optind = 0; /* 0: glibc starts over, permuting options after arguments too */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:p:t:o:Jnh", ls_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:t:o:Jnh", ls_options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			cli->task = optarg;
@@ -365,9 +365,9 @@ static int ls_parse(int argc, char **argv, struct ls_cli *cli, struct cell_error
 	return 0;
 }
 
-int cell_ns_cmd_ls(int argc, char **argv)
+int cell_ns_cmd_ls(const char *root, int argc, char **argv)
 {
-	struct ls_cli cli = { 0 };
+	struct ls_cli cli = { .root = root };
 	struct cell_ns_list list;
 	struct cell_error err = { 0 };
 	char buf[4096];
@@ -479,7 +479,7 @@ static int limits_print(const struct cell_ns_list *list, bool json)
 	return 0;
 }
 
-int cell_ns_cmd_limits(int argc, char **argv)
+int cell_ns_cmd_limits(const char *root, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'J' },
@@ -492,9 +492,9 @@ int cell_ns_cmd_limits(int argc, char **argv)
 	bool json = false;
 	int opt, r;
 
-	optind = 1;
+	optind = 0; /* 0: glibc starts over, permuting options after arguments too */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:Jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":Jh", options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(limits_usage, stdout);
 			return 0;
@@ -519,11 +519,11 @@ int cell_ns_cmd_limits(int argc, char **argv)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-int cell_cmd_ns(int argc, char **argv)
+int cell_cmd_ns(const char *root, int argc, char **argv)
 {
 	static const struct {
 		const char *name;
-		int (*fn)(int argc, char **argv);
+		int (*fn)(const char *root, int argc, char **argv);
 	} subs[] = {
 		{ "ls", cell_ns_cmd_ls },	{ "list", cell_ns_cmd_ls },
 		{ "tree", cell_ns_cmd_tree },	{ "pin", cell_ns_cmd_pin },
@@ -541,7 +541,7 @@ int cell_cmd_ns(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
+			return subs[i].fn(root, argc - 1, argv + 1);
 	fprintf(stderr, "cell: unknown command 'ns %s' (see cell ns --help)\n", argv[1]);
 	return CELL_EXIT_FAILURE;
 }

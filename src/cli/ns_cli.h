@@ -47,12 +47,12 @@ int cell_ns_resolve_target(const char *arg, const char *root, pid_t *pid,
 			   struct cell_error *err);
 
 /* The subcommands (src/cli/ns*.c); argv[0] is the subcommand's name. */
-int cell_ns_cmd_ls(int argc, char **argv);
-int cell_ns_cmd_tree(int argc, char **argv);
-int cell_ns_cmd_limits(int argc, char **argv);
-int cell_ns_cmd_enter(int argc, char **argv);
-int cell_ns_cmd_pin(int argc, char **argv);
-int cell_ns_cmd_unpin(int argc, char **argv);
+int cell_ns_cmd_ls(const char *root, int argc, char **argv);
+int cell_ns_cmd_tree(const char *root, int argc, char **argv);
+int cell_ns_cmd_limits(const char *root, int argc, char **argv);
+int cell_ns_cmd_enter(const char *root, int argc, char **argv);
+int cell_ns_cmd_pin(const char *root, int argc, char **argv);
+int cell_ns_cmd_unpin(const char *root, int argc, char **argv);
 
 /** cell_ns_option_error() - a getopt failure (@opt '?' or ':') as one line naming the option. */
 int cell_ns_option_error(int opt, char **argv, const char *cmd, struct cell_error *err);

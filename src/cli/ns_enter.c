@@ -388,9 +388,9 @@ out:
 	return r;
 }
 
-int cell_ns_cmd_enter(int argc, char **argv)
+int cell_ns_cmd_enter(const char *root, int argc, char **argv)
 {
-	struct enter_cli cli = { 0 };
+	struct enter_cli cli = { .root = root };
 	struct cell_error err = { 0 };
 
 	if (enter_parse(argc, argv, &cli, &err) < 0)
@@ -446,7 +446,7 @@ static int pin_all(pid_t pid, unsigned types, const char *path, struct cell_erro
 	return r;
 }
 
-int cell_ns_cmd_pin(int argc, char **argv)
+int cell_ns_cmd_pin(const char *global_root, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -454,15 +454,15 @@ int cell_ns_cmd_pin(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cell_error err = { 0 };
-	const char *root = NULL;
+	const char *root = global_root;
 	unsigned types = 0, mask;
 	char buf[4096];
 	pid_t pid;
 	int opt;
 
-	optind = 1;
+	optind = 0; /* 0: glibc starts over, permuting options after arguments too */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(pin_usage, stdout);
 			return 0;
@@ -525,18 +525,18 @@ static int unpin_one(const char *path, struct cell_error *err)
 	return 0;
 }
 
-int cell_ns_cmd_unpin(int argc, char **argv)
+int cell_ns_cmd_unpin(const char *root, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cell_error err = { 0 };
-	int opt;
+	int opt, status = 0;
 
-	optind = 1;
+	optind = 0; /* 0: glibc starts over, permuting options after arguments too */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(unpin_usage, stdout);
 			return 0;
@@ -548,11 +548,12 @@ int cell_ns_cmd_unpin(int argc, char **argv)
 		cell_error_set(&err, 0, "expected PATH... (see cell ns unpin --help)");
 		return cell_ns_fail(&err);
 	}
-	for (int i = optind; i < argc; i++)
-		if (check_unpin(argv[i], &err) < 0)
-			return cell_ns_fail(&err);
-	for (int i = optind; i < argc; i++)
-		if (unpin_one(argv[i], &err) < 0)
-			return cell_ns_fail(&err);
-	return 0;
+	/* like rm(1): every pin that can go goes; each one that cannot is named */
+	for (int i = optind; i < argc; i++) {
+		struct cell_error one = { 0 };
+
+		if (check_unpin(argv[i], &one) < 0 || unpin_one(argv[i], &one) < 0)
+			status = cell_ns_fail(&one);
+	}
+	return status;
 }

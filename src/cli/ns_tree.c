@@ -252,7 +252,7 @@ static size_t roots_of(const struct tree *t, struct node *out)
 	return n + user_children(t, NULL, out + n);
 }
 
-int cell_ns_cmd_tree(int argc, char **argv)
+int cell_ns_cmd_tree(const char *root, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'J' },
@@ -268,9 +268,9 @@ int cell_ns_cmd_tree(int argc, char **argv)
 	struct node *roots;
 	int opt, r;
 
-	optind = 1;
+	optind = 0; /* 0: glibc starts over, permuting options after arguments too */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:Jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":Jh", options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(tree_usage, stdout);
 			return 0;

@@ -212,7 +212,7 @@ static int fill_state(struct cell_state *st, const char *id, const char *bundle,
 	st->cgroup = c->cgroup_state ? strdup(c->cgroup_state) : NULL;
 	st->pid = pid;
 	st->owner = geteuid();
-	st->rootless = geteuid() != 0;
+	st->rootless = cell_rootless();
 	if (!st->id || !st->bundle || !st->rootfs || !st->created ||
 	    (c->cgroups_path[0] && !st->cgroups_path) || (c->cgroup_state && !st->cgroup))
 		return cell_error_set(err, ENOMEM, "state of %s", id);
@@ -463,7 +463,7 @@ fail_kill:
 	kill(out.pid, SIGKILL);
 	if (out.cgroups_path[0]) {
 		struct cell_state made = { .id = (char *)id, .cgroups_path = out.cgroups_path,
-					   .cgroup = out.cgroup_state, .rootless = geteuid() != 0 };
+					   .cgroup = out.cgroup_state, .rootless = cell_rootless() };
 		struct cell_error ignored = { 0 };
 
 		cell_cli_cgroup_remove(&made, &ignored);

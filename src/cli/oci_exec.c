@@ -289,7 +289,9 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 	free(l->cgroups_path);
 	l->cgroups_path = NULL;
 	s->cell.init = true; /* the fork into the joined pid namespace */
-	s->cell.cwd_optional = false;
+	/* A cwd the container's own start fell back from (cell run's default, the
+	 * caller's directory) falls back to / here too; one asked for must exist. */
+	s->cell.cwd_optional = s->cell.cwd_optional && !x->cwd && !x->process_file;
 	l->has_personality = false;
 	memset(&s->hooks, 0, sizeof(s->hooks));
 	return 0;

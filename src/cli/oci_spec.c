@@ -182,7 +182,7 @@ int cell_cmd_spec(const struct cell_global *g, int argc, char **argv)
 			r = cell_error_set(&err, 0, "spec: --rootless is runc's default spec; with "
 					   "run flags, run `cell spec` as the user instead");
 	} else {
-		r = oci_default(&cli.spec, rootless || geteuid() != 0, &err);
+		r = oci_default(&cli.spec, rootless || cell_rootless(), &err);
 	}
 	free(args);
 	if (r == 0 && !(text = cell_spec_to_json(&cli.spec, &err)))

@@ -1,6 +1,9 @@
 /* cell run — one sandbox from flags. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,15 +19,32 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 					 .stderr_fd = STDERR_FILENO };
 	int status;
 
-	if (cell_run_parse(argc, argv, geteuid(), getegid(), &cli, &err) < 0) {
+	if (cell_run_parse(argc, argv, geteuid(), getegid(), &cli, &err) < 0 ||
+	    (!cli.help && cell_run_check_lone_id(&cli, argc, argv, &err) < 0)) {
 		fprintf(stderr, "cell: %s\n", err.msg);
 		cell_run_cli_free(&cli);
-		return CELL_EXIT_FAILURE;
+		return err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND : CELL_EXIT_FAILURE;
 	}
 	if (cli.help) {
 		fputs(cell_run_usage, stdout);
 		cell_run_cli_free(&cli);
 		return 0;
+	}
+	/* bubblewrap's --die-with-parent: cell dies with its parent, and the
+	 * container with cell (its init has PR_SET_PDEATHSIG too); prctl(2). */
+	pid_t parent = getppid();
+
+	errno = 0;
+	if (cli.die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)) {
+		cell_run_cli_free(&cli);
+		fprintf(stderr, "cell: --die-with-parent: %s\n",
+			errno ? strerror(errno) : "the parent is gone already");
+		return CELL_EXIT_FAILURE;
+	}
+	if (!cli.from_bundle && cell_run_settle_cwd(&cli.spec) < 0) {
+		cell_run_cli_free(&cli);
+		fprintf(stderr, "cell: process.cwd: %s\n", strerror(ENOMEM));
+		return CELL_EXIT_FAILURE;
 	}
 	/* a named sandbox is registered like an OCI container: cell exec, kill, list,
 	 * ns enter --target NAME find it (no state root, no registration) */

@@ -97,6 +97,12 @@ const char cell_run_usage[] =
 	"                            or an OCI linux.seccomp object); default: cell's profile,\n"
 	"                            Docker's semantics (EPERM for what it does not allow)\n"
 	"  --name NAME               container name (default: a random id)\n"
+	"  --env-file FILE           KEY=VALUE lines (KEY alone: the caller's value; # comments)\n"
+	"  --ulimit NAME=SOFT[:HARD] an rlimit by docker's name (nofile, nproc, core...; -1)\n"
+	"  --security-opt seccomp=unconfined|FILE, --security-opt no-new-privileges[=false]\n"
+	"  --clearenv, --setenv VAR VALUE, --unsetenv VAR   as bubblewrap's\n"
+	"  --die-with-parent         end cell and the container when cell's parent ends\n"
+	"  --rm, -i/--interactive, --new-session   accepted: what cell does anyway\n"
 	"\n"
 	"From an OCI bundle (runc's flags; BUNDLE/config.json is the base spec that\n"
 	"the flags above edit; `cell run [flags] ID [-- CMD]`):\n"
@@ -197,6 +203,7 @@ static const struct option long_options[] = {
 	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
+	CELL_RUN_HABIT_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -685,6 +692,8 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 	    opt == OPT_DETACH || opt == OPT_CONFIG)
 		return handle_oci_option(cli, opt, err);
 	cli->any_flag = true;
+	if ((opt >= CELL_OPT_HABIT_FIRST && opt < CELL_OPT_HABIT_END) || opt == CELL_OPT_INTERACTIVE)
+		return cell_run_habit_option(cli, opt, flag, argv, argc, err);
 
 	if (opt >= OPT_UNSHARE && opt < OPT_UNSHARE + CELL_NS_COUNT)
 		return set_ns(cli, opt - OPT_UNSHARE, true);
@@ -885,7 +894,8 @@ static int override_maps(struct cell_run_cli *cli, bool uid, struct cell_error *
 		return subid_maps(uid ? cli->subuid_file : cli->subgid_file, self, "--subids",
 				  maps, n, err);
 	}
-	if (cli->euid == 0)
+	/* uid 0 of a user namespace (unshare -r) has no 4294967295 ids to map */
+	if (cli->euid == 0 && cell_in_initial_userns())
 		return set_one_map(maps, n, (struct cell_id_map){ 0, 0, UINT32_MAX }, err);
 	if (cli->userns_mode == CELL_USERNS_KEEP_ID)
 		return set_one_map(maps, n, (struct cell_id_map){ self, self, 1 }, err);
@@ -1297,7 +1307,7 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		int idx = -1;
 		char flag[64];
 
-		opt = getopt_long(argc, argv, "+:u:v:e:w:thb:dp:f:", long_options, &idx);
+		opt = getopt_long(argc, argv, "+:u:v:e:w:tihb:dp:f:", long_options, &idx);
 		if (opt == -1)
 			break;
 		/* getopt_long reports a long option's missing argument only by its val. */
@@ -1310,6 +1320,10 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 			snprintf(flag, sizeof(flag), "-%c", optopt ? optopt : opt);
 		else /* an unknown or argument-less long option: getopt names it nowhere else */
 			snprintf(flag, sizeof(flag), "%s", argv[optind - 1]);
+		if (opt == '?' && idx < 0 && flag[1] == '-' && cell_run_suggest(long_options, flag))
+			return cell_error_set(err, 0, "unknown option '%s'; did you mean '--%s'? (see "
+					      "cell run --help)", flag,
+					      cell_run_suggest(long_options, flag));
 		if (opt == '?')
 			return cell_error_set(err, 0, "unknown option '%s' (see cell run --help)",
 					      flag);

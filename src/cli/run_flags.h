@@ -2,6 +2,7 @@
 #ifndef CELL_RUN_FLAGS_H
 #define CELL_RUN_FLAGS_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,7 +40,49 @@ struct cell_run_cli {
 	const char *subuid_file, *subgid_file; /* /etc/subuid, /etc/subgid (tests change them) */
 	const char *resolv_conf;	/* /etc/resolv.conf (tests change it) */
 	const char *pin[CELL_NS_COUNT];	/* --pin TYPE=PATH */
+	bool die_with_parent;	/* bubblewrap's --die-with-parent */
 };
+
+/* Flags users bring from docker and bubblewrap (run_habits.c). */
+enum {
+	CELL_OPT_HABIT_FIRST = 3000, CELL_OPT_RM = CELL_OPT_HABIT_FIRST, CELL_OPT_ENV_FILE,
+	CELL_OPT_ULIMIT, CELL_OPT_SECURITY_OPT, CELL_OPT_DIE_WITH_PARENT, CELL_OPT_NEW_SESSION,
+	CELL_OPT_CLEARENV, CELL_OPT_SETENV, CELL_OPT_UNSETENV, CELL_OPT_HABIT_END,
+	CELL_OPT_INTERACTIVE = 'i',
+};
+
+#define CELL_RUN_HABIT_OPTIONS                                                        \
+	{ "rm", no_argument, NULL, CELL_OPT_RM },                                     \
+	{ "interactive", no_argument, NULL, CELL_OPT_INTERACTIVE },                   \
+	{ "env-file", required_argument, NULL, CELL_OPT_ENV_FILE },                   \
+	{ "ulimit", required_argument, NULL, CELL_OPT_ULIMIT },                       \
+	{ "security-opt", required_argument, NULL, CELL_OPT_SECURITY_OPT },           \
+	{ "die-with-parent", no_argument, NULL, CELL_OPT_DIE_WITH_PARENT },           \
+	{ "new-session", no_argument, NULL, CELL_OPT_NEW_SESSION },                   \
+	{ "clearenv", no_argument, NULL, CELL_OPT_CLEARENV },                         \
+	{ "setenv", required_argument, NULL, CELL_OPT_SETENV },                       \
+	{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV }
+
+/** cell_run_habit_option() - carry out one of the CELL_RUN_HABIT_OPTIONS. */
+int cell_run_habit_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
+			  int argc, struct cell_error *err);
+
+/**
+ * cell_run_check_lone_id() - `cell run ID` outside a bundle: a lone argument
+ * (no "--" in @argv) that is no program in the container's PATH fails here,
+ * naming the missing config.json (err->kind EXEC_NOT_FOUND). Looks at files.
+ */
+int cell_run_check_lone_id(const struct cell_run_cli *cli, int argc, char **argv,
+			   struct cell_error *err);
+
+/** cell_run_suggest() - the long option of @options closest to @given, or NULL. */
+const char *cell_run_suggest(const struct option *options, const char *given);
+
+/**
+ * cell_run_settle_cwd() - the caller's directory (the default cwd) becomes /
+ * with a warning when the container would not have it; -1 on ENOMEM.
+ */
+int cell_run_settle_cwd(struct cell_spec *spec);
 
 /**
  * cell_run_parse() - turn `cell run` arguments (argv[0] is "run") into a spec.

@@ -219,7 +219,7 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 	struct cell_error ignored = { 0 };
 	int r;
 
-	*params = cell_cgroup_host_params(l->cgroups_path, geteuid() != 0);
+	*params = cell_cgroup_host_params(l->cgroups_path, cell_rootless());
 	params->all_controllers = c->opts->cgroup_always;
 	params->realtime = c->spec->process.scheduler.present &&
 			   (c->spec->process.scheduler.policy == SCHED_FIFO ||
@@ -365,7 +365,7 @@ static bool joined_userns_allows_setgroups(const char *path)
 /* cell exec: the container's cgroup, from what its state recorded. */
 static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_error *err)
 {
-	struct cell_cgroup_params p = cell_cgroup_host_params(o->cgroup_join, geteuid() != 0);
+	struct cell_cgroup_params p = cell_cgroup_host_params(o->cgroup_join, cell_rootless());
 	struct cell_cgroup cg;
 	int r = cell_cgroup_open(&cg, &p, o->cgroup_join_state, err);
 
@@ -435,6 +435,9 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	/* Decided before clone3: in the child, geteuid() changes once the maps are written. */
 	bool setgroups_allowed = !userns || geteuid() == 0 || !cell_idmap_direct(c->spec);
 
+	/* A new user namespace inherits "deny" (user_namespaces(7)): uid 0 of `unshare -r`. */
+	if (userns && geteuid() == 0 && !cell_in_initial_userns())
+		setgroups_allowed = joined_userns_allows_setgroups("/proc/self/ns/user");
 	if (userns && c->spec->linux.namespaces[CELL_NS_USER].path)
 		setgroups_allowed = joined_userns_allows_setgroups(
 			c->spec->linux.namespaces[CELL_NS_USER].path);
@@ -460,7 +463,9 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		struct cell_child_args a = {
 			.spec = c->spec,
 			.sync_fd = sv[1],
-			.in_userns = userns,
+			/* rootless Podman's spec has none: cell runs in Podman's already,
+			 * where mknod(2) and a fresh sysfs are as refused as in its own */
+			.in_userns = userns || !cell_in_initial_userns(),
 			.setgroups_allowed = setgroups_allowed,
 			.wait_for_go = c->wait_go,
 			.early_ns = early,

@@ -411,6 +411,7 @@ struct cell_tty_relay {
 	int in_fd, out_fd;	/* the caller's terminal side */
 	bool raw_set;		/* termios of in_fd must be restored */
 	bool in_open;		/* in_fd has not reached EOF */
+	bool mid_line;		/* the last byte relayed in was not a newline */
 	struct termios saved;
 };
 

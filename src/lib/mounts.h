@@ -50,6 +50,18 @@ enum cell_target_kind { CELL_TARGET_DIR, CELL_TARGET_FILE };
 int cell_open_target(int rootfd, const char *dest, enum cell_target_kind kind,
 		     struct cell_error *err);
 
+/* ---- mount_skeleton.c ---- */
+
+/**
+ * cell_mount_skeletons() - make each of @dests (with @kinds) that is missing
+ * from the host's root under a tmpfs skeleton over its nearest existing
+ * ancestor, which keeps the ancestor's entries; may pivot into a skeleton
+ * over / (the caller's cwd is then the new root). Before the root turns
+ * read-only; the host is never written.
+ */
+int cell_mount_skeletons(const char *const *dests, const enum cell_target_kind *kinds, size_t n,
+			 struct cell_error *err);
+
 /** cell_mount_fallback_source() - the host path whose copy stands in for @type, or NULL. */
 const char *cell_mount_fallback_source(const char *type);
 

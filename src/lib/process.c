@@ -396,7 +396,10 @@ static bool locks_mounts(const struct cell_child_args *a)
 {
 	const struct cell_namespace *ns = a->spec->linux.namespaces;
 
-	return a->in_userns && !ns[CELL_NS_USER].path && ns[CELL_NS_MNT].present &&
+	/* in_userns without one of the spec's own: cell already runs in a user
+	 * namespace (rootless Podman's), whose owner decides as for a joined one */
+	return a->in_userns && ns[CELL_NS_USER].present && !ns[CELL_NS_USER].path &&
+	       ns[CELL_NS_MNT].present &&
 	       !ns[CELL_NS_MNT].path && !a->join_pid;
 }
 

@@ -166,25 +166,82 @@ static bool is_host_root(const struct cell_spec *spec)
  * root is bind-mounted onto itself and pivoted into (runc's way); its
  * root.readonly waits until the mount targets are made (finish_root).
  */
-static int enter_root(const struct cell_spec *spec, struct cell_error *err)
+/*
+ * The mount targets a read-only host root may lack, and whether each is a
+ * file (a bind of a non-directory) or a directory; remounts need theirs.
+ */
+static int missing_targets(const struct cell_spec *spec, struct cell_error *err)
 {
-	const char *root = spec->root.path;
+	cleanup_free const char **dests = calloc(spec->n_mounts + 1, sizeof(*dests));
+	cleanup_free enum cell_target_kind *kinds = calloc(spec->n_mounts + 1, sizeof(*kinds));
+	struct cell_mount_opts o;
+	struct stat st;
+	size_t n = 0;
+
+	if (!dests || !kinds)
+		return cell_error_set(err, ENOMEM, "mount targets");
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct cell_mount *m = &spec->mounts[i];
+
+		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT)
+			continue;
+		kinds[n] = o.bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode)
+				   ? CELL_TARGET_FILE
+				   : CELL_TARGET_DIR;
+		dests[n++] = m->destination;
+	}
+	return cell_mount_skeletons(dests, kinds, n, err);
+}
+
+/* Does a read-only host root lack one of the mount targets? (one lookup per mount) */
+static bool lacks_targets(const struct cell_spec *spec)
+{
+	struct cell_mount_opts o;
+	bool lacks = false;
+
+	if (!is_host_root(spec) || !spec->root.readonly)
+		return false;
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; root >= 0 && !lacks && i < spec->n_mounts; i++) {
+		const struct cell_mount *m = &spec->mounts[i];
+		int fd;
+
+		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT)
+			continue;
+		fd = cell_openat2_in_root(root, m->destination, O_PATH);
+		lacks = fd == -ENOENT;
+		safe_close(fd);
+	}
+	return lacks;
+}
+
+/* Nothing done in the container's mount namespace may propagate back to the host. */
+static int private_root(const struct cell_spec *spec, struct cell_error *err)
+{
 	unsigned long prop = spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE) ? MS_SLAVE
 										      : MS_PRIVATE;
 
-	/* Nothing done here may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
 		return cell_error_set(err, errno, "make / %s", prop == MS_SLAVE ? "rslave"
 									: "rprivate");
+	return 0;
+}
+
+static int enter_root(const struct cell_spec *spec, bool privatized, struct cell_error *err)
+{
+	const char *root = spec->root.path;
+	int r;
+
+	if (!privatized && (r = private_root(spec, err)) < 0)
+		return r;
+
 	if (!is_host_root(spec) && mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return cell_error_set(err, errno, "bind root file system %s", root);
 	/* chdir after the bind: the path now leads into the new mount. */
 	if (chdir(root) < 0)
 		return cell_error_set(err, errno, "chdir %s", root);
 	if (is_host_root(spec) && spec->root.readonly) {
-		int r = cell_mount_setattr(AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, -1);
-
-		if (r < 0)
+		if ((r = cell_mount_setattr(AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, -1)) < 0)
 			return cell_error_set(err, -r, "make the host's root read-only");
 	}
 	return 0;
@@ -400,8 +457,18 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 				    : NULL;
 	int r;
 
+	/*
+	 * Missing targets on the host's read-only root are made in skeletons
+	 * (mount_skeleton.c) before the host's sources are taken: a skeleton
+	 * over / pivots, and fds of the old root would be out of reach of
+	 * mount(2). Only then is a slave bind taken after / turned slave.
+	 */
+	bool skeletons = lacks_targets(spec);
+
+	if (skeletons && ((r = private_root(spec, err)) < 0 || (r = missing_targets(spec, err)) < 0))
+		return r;
 	if ((r = take_sources(spec, in_userns, p, hs, err)) < 0 ||
-	    (r = enter_root(spec, err)) < 0)
+	    (r = enter_root(spec, skeletons, err)) < 0)
 		return r;
 	cleanup_close int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)

@@ -257,6 +257,14 @@ int cell_security_check(const struct cell_spec *spec, struct cell_error *err)
 	return 0;
 }
 
+/* "RLIMIT_NPROC", not 6: what config.json and getrlimit(2) call it. */
+static const char *rlimit_label(int resource)
+{
+	const char *name = cell_rlimit_name(resource);
+
+	return name ? name : "(unknown resource)";
+}
+
 static int apply_rlimits(const struct cell_process *proc, struct cell_error *err)
 {
 	for (size_t i = 0; i < proc->n_rlimits; i++) {
@@ -264,8 +272,10 @@ static int apply_rlimits(const struct cell_process *proc, struct cell_error *err
 		struct rlimit lim = { .rlim_cur = rl->soft, .rlim_max = rl->hard };
 
 		if (setrlimit(rl->resource, &lim) < 0)
-			return cell_error_set(err, errno, "process.rlimits[%zu]: setrlimit %d", i,
-					      rl->resource);
+			return cell_error_set(err, errno, "process.rlimits[%zu]: setrlimit %s (soft "
+					      "%llu, hard %llu)", i, rlimit_label(rl->resource),
+					      (unsigned long long)rl->soft,
+					      (unsigned long long)rl->hard);
 	}
 	return 0;
 }

@@ -209,7 +209,8 @@ int cell_spec_default(struct cell_spec *spec, uid_t euid, gid_t egid, struct cel
 {
 	static const enum cell_ns_type defaults[] = { CELL_NS_PID, CELL_NS_MNT, CELL_NS_NET,
 						      CELL_NS_UTS, CELL_NS_IPC, CELL_NS_CGROUP };
-	bool rootless = euid != 0;
+	/* uid 0 of `unshare -r` or rootless Podman: rootless too (utils.c, cell_rootless) */
+	bool rootless = euid != 0 || !cell_in_initial_userns();
 	int r;
 
 	memset(spec, 0, sizeof(*spec));

@@ -29,7 +29,7 @@ int cell_state_root(const char *given, char *out, size_t size, struct cell_error
 
 	if (given)
 		n = snprintf(out, size, "%s", given);
-	else if (geteuid() == 0)
+	else if (!cell_rootless())
 		n = snprintf(out, size, "/run/cell");
 	else if (xdg && xdg[0] == '/')
 		n = snprintf(out, size, "%s/cell", xdg);

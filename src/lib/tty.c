@@ -45,6 +45,7 @@ int cell_tty_relay_start(struct cell_tty_relay *r, int master, int in_fd, int ou
 	r->in_fd = in_fd;
 	r->out_fd = out_fd;
 	r->in_open = true;
+	r->mid_line = false;
 	r->raw_set = false;
 	cell_tty_relay_resize(r);
 	if (isatty(in_fd)) {
@@ -63,6 +64,28 @@ int cell_tty_relay_start(struct cell_tty_relay *r, int master, int in_fd, int ou
 	return 0;
 }
 
+/*
+ * The caller's stdin ended (a pipe or file, not a terminal, since a
+ * terminal never reads 0 bytes): a pty has no end of file to pass on, so
+ * type what a user would, the slave's VEOF character (termios(3): at the
+ * start of a line a read then returns 0; after a partial line the first
+ * one only ends the line). Without it, `echo ls | cell run` with
+ * process.terminal waits for input forever. A slave in raw mode gets the
+ * byte as data, as it would from a keyboard.
+ */
+static void relay_eof(struct cell_tty_relay *r)
+{
+	struct termios t;
+	char eof;
+
+	if (r->master < 0 || tcgetattr(r->master, &t) < 0 || !(t.c_lflag & ICANON))
+		return;
+	eof = (char)t.c_cc[VEOF];
+	if (r->mid_line)
+		(void)write_all(r->master, &eof, 1);
+	(void)write_all(r->master, &eof, 1);
+}
+
 int cell_tty_relay_pump(struct cell_tty_relay *r, int fd)
 {
 	char buf[8192];
@@ -74,8 +97,10 @@ int cell_tty_relay_pump(struct cell_tty_relay *r, int fd)
 	if (fd == r->in_fd) {
 		if (n <= 0) {
 			r->in_open = false;
+			relay_eof(r);
 			return 1;
 		}
+		r->mid_line = buf[n - 1] != '\n';
 		(void)write_all(r->master, buf, (size_t)n);
 		return 1;
 	}

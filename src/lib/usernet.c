@@ -110,18 +110,57 @@ static int pasta_argv(char ***argv, const struct cell_network *net, pid_t pid, c
 	return r ? -ENOMEM : 0;
 }
 
-/* The first line pasta wrote to the pipe, as the reason it failed. */
+/*
+ * The line of a helper's stderr that says why it failed. pasta and
+ * slirp4netns print notices first ("Multiple default IPv4 routes, picked
+ * first", "sent tapfd=5 for tap0") and the cause last ("Failed to open tun
+ * socket in namespace: Permission denied", "open(\"/dev/net/tun\"):
+ * Permission denied"): the last line that names a failure, else the last.
+ */
+static bool says_failure(const char *line)
+{
+	static const char *const words[] = { "fail", "error", "denied", "cannot", "can't",
+					     "not permitted", "no such", "invalid", "unable" };
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(line, words[i]))
+			return true;
+	return false;
+}
+
+static const char *explaining_line(char *text)
+{
+	const char *last = "", *failure = NULL;
+
+	for (char *save, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!line[strspn(line, " \t\r")])
+			continue;
+		last = line;
+		if (says_failure(line))
+			failure = line;
+	}
+	return failure ? failure : last;
+}
+
+/* @fd holds what the helper wrote to stderr (a pipe or its log file, at offset 0). */
 static int helper_failed(const char *name, int status, int fd, struct cell_error *err)
 {
-	char buf[512] = "";
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	char buf[4096] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	const char *why;
 
+	if (n < 0 && errno == ESPIPE)
+		n = read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
+	why = explaining_line(buf);
+	if (status < 0) /* still running, or its status unknown */
+		return cell_error_set(err, 0, "%s exited before the network was up%s%s", name,
+				      why[0] ? ": " : "", why);
 	return cell_error_set(err, 0, "%s failed (%s %d)%s%s", name,
 			      WIFEXITED(status) ? "exit" : "signal",
 			      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-			      buf[0] ? ": " : "", buf);
+			      why[0] ? ": " : "", why);
 }
 
 static int pasta_start(struct cell_usernet *u, const struct cell_network *net, pid_t pid,
@@ -189,10 +228,17 @@ static int slirp_hostfwd(const char *sock_path, const struct cell_port *p, struc
 static int slirp_start(struct cell_usernet *u, const struct cell_network *net, pid_t pid,
 		       const char *dir, struct cell_error *err)
 {
-	char **argv = NULL, sock[PATH_MAX], byte;
+	char **argv = NULL, sock[PATH_MAX], log[PATH_MAX], byte;
 	int ready[2] = { -1, -1 }, quit[2] = { -1, -1 }, r = 0;
 
 	snprintf(sock, sizeof(sock), "%s/slirp.sock", dir);
+	/* Its stderr, for the reason it fails: a file, since the daemon outlives any reader
+	 * (a pipe would give it EPIPE or SIGPIPE later). */
+	snprintf(log, sizeof(log), "%s/slirp4netns.log", dir);
+	cleanup_close int logfd = open(log, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (logfd < 0)
+		return cell_error_set(err, errno, "slirp4netns: %s", log);
+	unlink(log); /* nothing left behind: the fd is enough */
 	r |= add_arg(&argv, "slirp4netns") | add_arg(&argv, "--configure") |
 	     add_arg(&argv, "--mtu=65520") | add_arg(&argv, "--ready-fd=3") |
 	     add_arg(&argv, "--exit-fd=4") | add_arg(&argv, "--api-socket=%s", sock);
@@ -203,14 +249,14 @@ static int slirp_start(struct cell_usernet *u, const struct cell_network *net, p
 		r = cell_error_set(err, r ? ENOMEM : errno, "slirp4netns");
 		goto out;
 	}
-	if ((r = spawn_helper(argv, (int[5]){ -1, -1, -1, ready[1], quit[0] }, &u->pid, err)) < 0)
+	if ((r = spawn_helper(argv, (int[5]){ -1, -1, logfd, ready[1], quit[0] }, &u->pid, err)) < 0)
 		goto out;
 	u->exit_fd = take_fd(&quit[1]);
 	u->pidfd = (int)syscall(SYS_pidfd_open, u->pid, 0);
 	close(ready[1]);
 	ready[1] = -1;
 	if (read(ready[0], &byte, 1) != 1) {
-		r = cell_error_set(err, 0, "slirp4netns exited before the network was up");
+		r = helper_failed("slirp4netns", -1, logfd, err);
 		goto out;
 	}
 	for (size_t i = 0; i < net->n_ports && r == 0; i++)

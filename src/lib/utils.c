@@ -742,3 +742,47 @@ int cell_chdir_inside(const char *path, const char *what, struct cell_error *err
 				      "(CVE-2024-21626)", what, path);
 	return 0;
 }
+
+/*
+ * Rootless is "no privilege over the host", not "euid != 0": inside a user
+ * namespace that rootless Podman (or `unshare -r`) made, the euid is 0 but
+ * /run, the cgroup tree and the host's devices are as out of reach as for
+ * the user outside. runc and crun ask the same question (runc's
+ * userns.RunningInUserNS): the initial user namespace is the only one whose
+ * uid_map is "0 0 4294967295" (user_namespaces(7)). A fact about the process,
+ * read once; --rootless true|false overrides it (cell_rootless_force).
+ */
+static int rootless_forced = -1;
+
+void cell_rootless_force(int on)
+{
+	rootless_forced = on;
+}
+
+static bool is_identity_map(const char *map)
+{
+	unsigned long inside, outside, count;
+	const char *nl = strchr(map, '\n');
+
+	return sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+	       outside == 0 && count == 4294967295UL && (!nl || !nl[1]);
+}
+
+bool cell_in_initial_userns(void)
+{
+	static int initial = -1;
+	char buf[256];
+
+	/* Without /proc, assume the host's: the old euid rule then decides. */
+	if (initial < 0)
+		initial = cell_read_at(AT_FDCWD, "/proc/self/uid_map", buf, sizeof(buf), NULL) <= 0 ||
+			  is_identity_map(buf);
+	return initial;
+}
+
+bool cell_rootless(void)
+{
+	if (rootless_forced >= 0)
+		return rootless_forced;
+	return geteuid() != 0 || !cell_in_initial_userns();
+}

@@ -109,6 +109,17 @@ int cell_set_non_dumpable(struct cell_error *err);
 int cell_fds_cloexec_from(unsigned int first, struct cell_error *err);
 /** cell_chdir_inside() - chdir(@path), refused if that leads outside the root; @what names it. */
 int cell_chdir_inside(const char *path, const char *what, struct cell_error *err);
+/** cell_in_initial_userns() - is /proc/self/uid_map the initial namespace's identity map? */
+bool cell_in_initial_userns(void);
+
+/**
+ * cell_rootless() - no privilege over the host: euid != 0, or uid 0 of a
+ * user namespace other than the initial one; cell_rootless_force() (0 or 1,
+ * -1 to detect again) is --rootless false|true|auto.
+ */
+bool cell_rootless(void);
+void cell_rootless_force(int on);
+
 /** cell_random_id() - 12 lowercase hex digits from getrandom(2), for container ids. */
 int cell_random_id(char out[13], struct cell_error *err);
 

@@ -184,8 +184,16 @@ def test_bind_source_under_host_tmp_is_the_hosts_not_the_containers(sh):
         shutil.rmtree(host)
 
 
-def test_bind_destination_missing_in_the_read_only_root_exits_125(run, cell_error, src):
-    cell_error(run(["run", "--bind", src, "/no-such-dst", "--", "true"]), 125, "/no-such-dst")
+def test_bind_destination_missing_in_the_read_only_root_is_made_in_the_container_only(run, src):
+    # issue 19: made in a mount skeleton (test_newuser.py has the details), never on the host
+    r = run(["run", "--bind", src, "/no-such-dst", "--", "cat", "/no-such-dst/f"])
+    assert r.returncode == 0 and r.stdout == "from host\n", r.stderr
+    assert not os.path.exists("/no-such-dst")
+
+
+def test_bind_destination_under_a_file_exits_125(run, cell_error, src):
+    cell_error(run(["run", "--bind", src, "/etc/hostname/x", "--", "true"]), 125,
+               "/etc/hostname/x", "Not a directory")
 
 
 def test_ro_bind_is_readable_but_not_writable(run, src, user):
@@ -240,8 +248,10 @@ def test_tmpfs_on_an_existing_directory_of_the_read_only_root_is_writable(sh, us
     assert r.stdout.strip() == "x"
 
 
-def test_tmpfs_destination_missing_in_the_read_only_root_exits_125(run, cell_error):
-    cell_error(run(["run", "--tmpfs", "/no-such-dir", "--", "true"]), 125, "/no-such-dir")
+def test_tmpfs_destination_missing_in_the_read_only_root_is_made_in_the_container_only(run):
+    r = run(["run", "--tmpfs", "/no-such-dir", "--", "sh", "-c", "touch /no-such-dir/x"])
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists("/no-such-dir")
 
 
 # ---- /dev
