@@ -352,9 +352,13 @@ int cell_criu_inherit_stdio(const char *text, char ***out, struct cell_error *er
 	int r = 0;
 
 	if (!json_is_array(a)) {
+		bool parsed = a != NULL; /* je holds the parse error only when there is none */
+
 		json_decref(a);
-		return cell_error_set(err, EINVAL, "descriptors.json: line %d: %s", je.line,
-				      json_is_array(a) ? "" : "expected an array of 3 names");
+		return parsed ? cell_error_set(err, EINVAL, "descriptors.json: expected an array of "
+					       "3 names")
+			      : cell_error_set(err, EINVAL, "descriptors.json: line %d: %s",
+					       je.line, je.text);
 	}
 	for (size_t i = 0; i < 3 && i < json_array_size(a) && r == 0; i++) {
 		const char *name = json_string_value(json_array_get(a, i));
