@@ -167,6 +167,30 @@ static bool is_host_root(const struct cell_spec *spec)
  * root.readonly waits until the mount targets are made (finish_root).
  */
 /*
+ * Is mounts[@i]'s target below an earlier mount of a fresh writable file
+ * system (cell run's /dev tmpfs and its /dev/mqueue, say)? Then mount_all
+ * makes the target in that file system; the host's root never needs it.
+ */
+static bool below_earlier_tmpfs(const struct cell_spec *spec, size_t i)
+{
+	const char *dest = spec->mounts[i].destination;
+	struct cell_mount_opts o;
+
+	for (size_t j = 0; j < i; j++) {
+		const struct cell_mount *m = &spec->mounts[j];
+		size_t len = strlen(m->destination);
+
+		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.bind || o.flags & MS_RDONLY ||
+		    !m->type || strcmp(m->type, "tmpfs"))
+			continue;
+		if (!strncmp(dest, m->destination, len) &&
+		    (dest[len] == '/' || (len == 1 && dest[0] == '/')) && dest[len + (len > 1)])
+			return true;
+	}
+	return false;
+}
+
+/*
  * The mount targets a read-only host root may lack, and whether each is a
  * file (a bind of a non-directory) or a directory; remounts need theirs.
  */
@@ -183,7 +207,8 @@ static int missing_targets(const struct cell_spec *spec, struct cell_error *err)
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct cell_mount *m = &spec->mounts[i];
 
-		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT)
+		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT ||
+		    below_earlier_tmpfs(spec, i))
 			continue;
 		kinds[n] = o.bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode)
 				   ? CELL_TARGET_FILE
@@ -206,7 +231,8 @@ static bool lacks_targets(const struct cell_spec *spec)
 		const struct cell_mount *m = &spec->mounts[i];
 		int fd;
 
-		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT)
+		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT ||
+		    below_earlier_tmpfs(spec, i))
 			continue;
 		fd = cell_openat2_in_root(root, m->destination, O_PATH);
 		lacks = fd == -ENOENT;

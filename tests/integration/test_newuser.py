@@ -467,3 +467,15 @@ def test_rootless_podman_runs_a_container_with_cell(tdir):
             except (OSError, ValueError):
                 pass
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_default_run_makes_no_skeleton_for_targets_inside_its_own_tmpfs(run):
+    # /dev/mqueue is missing on many hosts' /dev, but cell's /dev is a tmpfs of
+    # its own: the target is made there. A skeleton of the host's /dev would
+    # bind back every host node (vda, kvm, loop*) under it: ~100 mounts and
+    # 2 ms of every start.
+    r = run(["run", "--", "cat", "/proc/self/mountinfo"])
+    assert r.returncode == 0, r.stderr
+    under_dev = sorted(line.split()[4] for line in r.stdout.splitlines()
+                       if line.split()[4].startswith("/dev/"))
+    assert set(under_dev) <= {"/dev/pts", "/dev/shm", "/dev/mqueue"}, under_dev
