@@ -179,10 +179,14 @@ def test_create_holds_the_process_until_start(root, bundle, tdir):
     assert os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
     assert not os.path.exists(f"/proc/{pid}/root/tmp/marker")
     ok(oci(root, "start", "c1"))
+    # the shell creates the file, then writes to it: wait for the whole line
+    marker = pathlib.Path(f"/proc/{pid}/root/tmp/marker")
     deadline = time.monotonic() + 5
-    while not os.path.exists(f"/proc/{pid}/root/tmp/marker") and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        if marker.exists() and marker.read_text() == "started\n":
+            break
         time.sleep(0.05)
-    assert (pathlib.Path(f"/proc/{pid}/root/tmp/marker")).read_text() == "started\n"
+    assert marker.read_text() == "started\n"
     assert state(root, "c1")["status"] == "running"
     assert cgroup_dirs("c1"), "the container has no cgroup"
     # start twice is refused
