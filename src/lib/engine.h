@@ -307,7 +307,7 @@ uint64_t cell_ns_clone_flags(const struct cell_spec *spec, bool cgroup_at_clone)
 /** cell_ns_late_flags() - the CLONE_NEW* flags of new namespaces but cgroup and time. */
 uint64_t cell_ns_late_flags(const struct cell_spec *spec);
 
-/* ---- spec_json.c: names of spec values ---- */
+/* ---- spec/json_read.c: names of spec values ---- */
 
 const char *cell_hook_kind_name(enum cell_hook_kind kind);
 /** cell_rlimit_name() - "RLIMIT_NOFILE" for RLIMIT_NOFILE; NULL if unknown. */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/lib/cgroup.c against temporary directories that mimic
+ * Unit tests for src/lib/cgroup/cgroup.c against temporary directories that mimic
  * v1, v2 and hybrid trees. Each test's name says the behaviour it pins down.
  * The fake kernel is in fake_cgroup.h; test_cgroup_resources.c covers the
  * rest of linux.resources and the lifecycle API.

@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/criu.c: the criu command lines cell builds, and criu's reason. */
+/* Unit tests for src/lib/run/criu.c: the criu command lines cell builds, and criu's reason. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/utils.c: each test's name says the behaviour it pins down. */
+/* Unit tests for src/lib/base/utils.c: each test's name says the behaviour it pins down. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>

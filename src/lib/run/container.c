@@ -83,7 +83,7 @@ int cell_exit_status(int wait_status)
  * so a package's postinst may make nodes it can never open. Last, the nodes
  * of linux.devices. So a container with CAP_MKNOD that makes /dev/kmsg (c
  * 1:11) or a disk's node gets EPERM at open(2) (cgroup-v1/devices.rst; on v2
- * the BPF program, cgroup_devices.c), on any mount, nodev or not.
+ * the BPF program, cgroup/devices.c), on any mount, nodev or not.
  * Rootless containers get none: a user namespace cannot mknod, and its
  * mounts are nodev (user_namespaces(7)).
  */

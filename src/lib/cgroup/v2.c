@@ -1,7 +1,7 @@
 /*
  * cell — cgroup v2 (Documentation/admin-guide/cgroup-v2.rst): one unified
  * hierarchy. Controllers are enabled top-down through cgroup.subtree_control;
- * device rules become an eBPF program (cgroup_devices.c); the freezer is
+ * device rules become an eBPF program (cgroup/devices.c); the freezer is
  * cgroup.freeze in every cgroup.
  */
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * cell — struct cell_spec -> config.json (what `cell spec` writes).
  *
- * The inverse of spec_json.c: loading what this writes gives the same spec.
+ * The inverse of spec/json_read.c: loading what this writes gives the same spec.
  * Fields that are not set are left out, as runc's spec omits them.
  */
 #include <errno.h>

@@ -1,13 +1,15 @@
 /*
- * cell — what the cgroup files share (internal to cgroup*.c): the ops table
- * each mode fills, file helpers, and the descent that makes directories.
+ * cell — what the files of src/lib/cgroup/ share (internal to them): the ops
+ * table each mode fills, file helpers, and the descent that makes directories.
  *
- * cgroup.c         detection, paths, making and removing directories, the
- *                  lifecycle API, validation
- * cgroup_v1.c      v1 hierarchies (and hybrid hosts: v1 plus <root>/unified)
- * cgroup_v2.c      the unified hierarchy
- * cgroup_devices.c device rules: v1 devices.allow/deny, v2 eBPF program
- * cgroup_stats.c   statistics for `events --stats`
+ * cgroup.c    detection, paths, making and removing directories, the
+ *             lifecycle API, validation
+ * v1.c        v1 hierarchies (and hybrid hosts: v1 plus <root>/unified)
+ * v2.c        the unified hierarchy
+ * devices.c   device rules: v1 devices.allow/deny, v2 eBPF program
+ * procs.c     processes: moving, listing, killing
+ * resources.c what linux.resources needs
+ * stats.c     statistics for `events --stats`
  */
 #ifndef CELL_CGROUP_INTERNAL_H
 #define CELL_CGROUP_INTERNAL_H
@@ -105,7 +107,7 @@ int cgroup_unified_controller(const char *key);
  */
 int cgroup_hugetlb_name(const char *page_size, char *name, size_t size, uint64_t *kib);
 
-/* ---- what linux.resources needs (cgroup_resources.c) ---- */
+/* ---- what linux.resources needs (cgroup/resources.c) ---- */
 
 /* cgroup_controllers_for() - bits CELL_CG_* the limits of @res need; device rules if @devices. */
 unsigned cgroup_controllers_for(const struct cell_resources *res, bool devices);
@@ -141,7 +143,7 @@ int cgroup_v2_write_unified(const char *dir, const struct cell_kv *kv, struct ce
 /* cgroup_rdma_write() - rdma.max, the same file in v1 and v2. */
 int cgroup_rdma_write(const char *dir, const struct cell_resources *res, struct cell_error *err);
 
-/* ---- processes (cgroup_procs.c) ---- */
+/* ---- processes (cgroup/procs.c) ---- */
 
 /*
  * cgroup_move_procs() - every process of the container (its sub-cgroups
@@ -150,7 +152,7 @@ int cgroup_rdma_write(const char *dir, const struct cell_resources *res, struct 
  */
 int cgroup_move_procs(struct cell_cgroup *cg, unsigned controllers, struct cell_error *err);
 
-/* ---- devices (cgroup_devices.c) ---- */
+/* ---- devices (cgroup/devices.c) ---- */
 
 /* cgroup_v1_apply_devices() - the rules, in order, into devices.allow / devices.deny. */
 int cgroup_v1_apply_devices(const char *dir, const struct cell_device_rule *rules, size_t n,
@@ -170,7 +172,7 @@ int cgroup_devices_attach(int cgroup_fd, const char *dir, const struct cell_devi
 /* cgroup_devices_detach() - undo cgroup_devices_attach(); closes *@prog_fd. */
 int cgroup_devices_detach(int cgroup_fd, int *prog_fd, struct cell_error *err);
 
-/* ---- stats (cgroup_stats.c) ---- */
+/* ---- stats (cgroup/stats.c) ---- */
 
 int cgroup_v1_stats(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
 		    struct cell_error *err);
