@@ -72,6 +72,6 @@ bool cell_cli_cgroup_frozen(const struct cell_state *st);
 /* ns.c: cell ns SUBCOMMAND (takes --root itself) */
 int cell_cmd_ns(const char *root, int argc, char **argv);
 /* gc.c: cell gc */
-int cell_cmd_gc(int argc, char **argv);
+int cell_cmd_gc(const struct cell_global *g, int argc, char **argv);
 
 #endif

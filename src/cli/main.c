@@ -35,7 +35,7 @@ static const char usage[] =
 	"  spec      write a config.json (runc's default, or one built by run's flags)\n"
 	"  features  print the OCI features document\n"
 	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
-	"  gc        free what killed runs left: network leases, port rules, bridges\n"
+	"  gc        free what killed runs left: state, cgroups, network leases, bridges\n"
 	"  version   print the version (as --version)\n"
 	"\n"
 	"Global options (runc's):\n"
@@ -64,12 +64,6 @@ static int cell_cmd_judge_global(const struct cell_global *g, int argc, char **a
 	return cell_cmd_judge(argc, argv);
 }
 
-static int cell_cmd_gc_global(const struct cell_global *g, int argc, char **argv)
-{
-	(void)g;
-	return cell_cmd_gc(argc, argv);
-}
-
 /* `cell version`, as docker and podman spell it; the same as --version */
 static int cell_cmd_version(const struct cell_global *g, int argc, char **argv)
 {
@@ -92,7 +86,7 @@ static const struct command commands[] = {
 	{ "features", cell_cmd_features }, { "ns", cell_cmd_ns_global },
 	{ "exec", cell_cmd_exec },     { "pause", cell_cmd_pause },   { "resume", cell_cmd_resume },
 	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
-	{ "gc", cell_cmd_gc_global },   { "judge", cell_cmd_judge_global },
+	{ "gc", cell_cmd_gc },   { "judge", cell_cmd_judge_global },
 	{ "checkpoint", cell_cmd_checkpoint }, { "restore", cell_cmd_restore },
 	{ "version", cell_cmd_version },
 };

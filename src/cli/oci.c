@@ -271,6 +271,7 @@ struct oci_launch {
 	struct cell_run_cli *cli;
 	const char *id;
 	bool save_config;	/* on_created writes config.json too */
+	bool foreground;	/* this process waits for it: recorded for cell gc */
 };
 
 static void warn_launch(void *ctx, const struct cell_error *e)
@@ -290,6 +291,11 @@ static int on_created(void *ctx, const struct cell_created *c, struct cell_error
 		st.annotations = NULL;
 		cell_state_free(&st);
 		return r;
+	}
+	if (l->foreground) {
+		st.runner = getpid();
+		if (cell_proc_start_time(st.runner, &st.runner_start, NULL) < 0)
+			st.runner = 0;
 	}
 	if ((r = save_state(l->g->root, &st, err)) < 0)
 		return r;
@@ -483,10 +489,13 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = cli->from_bundle, .on_created = on_created,
+					 /* a named run is an OCI container: ps, pause,
+					  * update and events need its cgroup (issue 19) */
+					 .cgroup_always = true, .on_created = on_created,
 					 .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
-	struct oci_launch l = { .g = g, .cli = cli };
+	/* --keep: the state outlives the run on purpose, so cell gc leaves it */
+	struct oci_launch l = { .g = g, .cli = cli, .foreground = !cli->keep };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
 	char id[64], pid_file[PATH_MAX];

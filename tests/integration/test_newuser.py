@@ -479,3 +479,98 @@ def test_default_run_makes_no_skeleton_for_targets_inside_its_own_tmpfs(run):
     under_dev = sorted(line.split()[4] for line in r.stdout.splitlines()
                        if line.split()[4].startswith("/dev/"))
     assert set(under_dev) <= {"/dev/pts", "/dev/shm", "/dev/mqueue"}, under_dev
+
+
+# ---- named foreground runs are containers: a cgroup, and cell gc after a SIGKILL (item 6)
+
+def _state(root, name):
+    return json.loads((pathlib.Path(root) / name / "state.json").read_text())
+
+
+def _wait_state(root, name, proc):
+    deadline = time.monotonic() + TIMEOUT
+    while not (pathlib.Path(root) / name / "state.json").exists():
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "no state.json"
+        time.sleep(0.05)
+    return _state(root, name)
+
+
+def _v1_cgroup_dir(pid, controller):
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if controller in ctrls.split(","):
+                return pathlib.Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+    return None
+
+
+def _wait_gone(pid):
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    return
+        except FileNotFoundError:
+            return
+        assert time.monotonic() < deadline, f"process {pid} still runs"
+        time.sleep(0.05)
+
+
+def test_named_foreground_run_has_a_cgroup_for_ps_pause_update_events(run, start, tdir):
+    root, name = tdir / "state", f"nu-fg-{os.getpid()}"
+    proc = start(["--root", root, "run", "--name", name, "--", "sleep", "30"]).proc
+    st = _wait_state(root, name, proc)
+    try:
+        assert st.get("cgroupsPath"), st
+        r = run(["--root", root, "ps", name, "-o", "pid,comm"])
+        assert r.returncode == 0 and "sleep" in r.stdout, r.stderr
+        sleeper = next(int(l.split()[0]) for l in r.stdout.splitlines() if "sleep" in l)
+        freezer = _v1_cgroup_dir(sleeper, "freezer")
+        assert freezer and freezer.name == f"cell-{name}", freezer
+        assert run(["--root", root, "pause", name]).returncode == 0
+        assert (freezer / "freezer.state").read_text().strip() == "FROZEN"
+        with open(f"/proc/{sleeper}/stat") as f:
+            assert f.read().rsplit(")", 1)[1].split()[0] in ("S", "D")
+        assert run(["--root", root, "resume", name]).returncode == 0
+        assert (freezer / "freezer.state").read_text().strip() == "THAWED"
+        r = run(["--root", root, "update", "--pids-limit", "42", name])
+        assert r.returncode == 0, r.stderr
+        assert (_v1_cgroup_dir(sleeper, "pids") / "pids.max").read_text().strip() == "42"
+        r = run(["--root", root, "events", "--stats", name])
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["data"]["pids"]["current"] >= 2
+    finally:
+        run(["--root", root, "kill", name, "KILL"])
+        proc.wait(timeout=TIMEOUT)
+    assert proc.returncode == 137
+    assert not (root / name).exists()
+
+
+def test_gc_removes_the_state_and_cgroup_of_a_sigkilled_named_run(run, start, tdir):
+    root, name = tdir / "state", f"nu-gc-{os.getpid()}"
+    proc = start(["--root", root, "run", "--name", name, "--", "sleep", "30"]).proc
+    st = _wait_state(root, name, proc)
+    cgroups = [d for d in pathlib.Path("/sys/fs/cgroup").glob(f"*/cell-{name}")]
+    assert cgroups
+    # its cell still waits for it: not gc's
+    r = run(["--root", root, "gc"])
+    assert r.returncode == 0 and name not in r.stdout, r.stderr
+    assert (root / name / "state.json").exists()
+    # SIGKILL of everything: cell skips its teardown
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=TIMEOUT)
+    try:
+        os.kill(st["pid"], signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _wait_gone(st["pid"])
+    assert (root / name / "state.json").exists()
+    r = run(["--root", root, "gc"])
+    assert r.returncode == 0, r.stderr
+    assert name in r.stdout
+    assert not (root / name).exists()
+    assert not [d for d in cgroups if d.exists()]
+    r = run(["--root", root, "list", "-q"])
+    assert name not in r.stdout
