@@ -889,6 +889,11 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 		cell_error_prefix(err, "delete container %s", id);
 		goto out;
 	}
+	/* run -d --net bridge: the network lives as long as the container */
+	if ((r = cell_net_release(id, st.pid, err)) < 0) {
+		cell_error_prefix(err, "delete container %s", id);
+		goto out;
+	}
 	if (cell_cli_load_config(g->root, id, &spec, err) == 0) {
 		run_hooks_warning(g, &spec, CELL_HOOK_POSTSTOP, id, st.pid, "stopped", st.bundle);
 		cell_spec_free(&spec);

@@ -574,3 +574,73 @@ def test_gc_removes_the_state_and_cgroup_of_a_sigkilled_named_run(run, start, td
     assert not [d for d in cgroups if d.exists()]
     r = run(["--root", root, "list", "-q"])
     assert name not in r.stdout
+
+
+# ---- -d with --net bridge and -p: the network lives as long as the container (item 3)
+
+def _detached_bridge(netns, root, name):
+    # the container keeps cell's stdout and stderr: files, not pipes that would
+    # hold the test until the container ends
+    with open(root.parent / "d.err", "w+") as err:
+        r = subprocess.run(netns.prefix() + [CELL, "--root", root, "run", "-d", "--name", name,
+                                             "--net", "bridge", "-p", "8080:80", "--", "busybox",
+                                             "nc", "-ll", "-p", "80", "-e", "echo", "d-ok"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                           timeout=TIMEOUT, env=_env())
+        err.seek(0)
+        assert r.returncode == 0, err.read()
+    deadline = time.monotonic() + 10
+    while True:  # cell returned: the server may still be on its way to listen(2)
+        got = netns.sh("busybox nc 127.0.0.1 8080 </dev/null", check=False)
+        if "d-ok" in got.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert got.stdout == "d-ok\n", got.stderr
+    assert [line for line in netns.leases() if f" {name} " in line]
+    assert netns.sh("ip -o link show master cell0").stdout.count("cv") == 1
+
+
+@pytest.mark.parametrize("delete", [["kill", "KILL", "delete"], ["delete", "--force"]])
+def test_detached_bridge_run_publishes_a_port_until_delete(netns, tdir, delete):
+    from test_net import assert_nothing_left, snapshot
+    root, name = tdir / "state", f"nu-dnet-{os.getpid()}"
+    before = snapshot(netns)
+    _detached_bridge(netns, root, name)
+    if delete[0] == "kill":
+        assert netns.cell(["--root", root, "kill", name, "KILL"]).returncode == 0
+        _wait_gone(_state(root, name)["pid"])
+        delete = delete[2:]
+    r = netns.cell(["--root", root, *delete, name])
+    assert r.returncode == 0, r.stderr
+    assert_nothing_left(netns, before)
+    assert "cell0" not in netns.links()
+    assert not os.path.exists(f"{netns.state_dirs()[0]}/{name}")
+    assert not (root / name).exists()
+
+
+def test_gc_frees_the_network_of_a_sigkilled_detached_container(netns, tdir):
+    from test_net import assert_nothing_left, snapshot
+    root, name = tdir / "state", f"nu-dgc-{os.getpid()}"
+    before = snapshot(netns)
+    _detached_bridge(netns, root, name)
+    pid = _state(root, name)["pid"]
+    os.kill(pid, signal.SIGKILL)  # its PID 1: the kernel kills the rest of its pid namespace
+    _wait_gone(pid)
+    try:
+        r = netns.cell(["--root", root, "gc"])
+        assert r.returncode == 0 and "freed 1 stale network lease" in r.stdout, r.stderr
+        assert_nothing_left(netns, before)
+        assert "cell0" not in netns.links()
+        assert not os.path.exists(f"{netns.state_dirs()[0]}/{name}")
+        # a stopped -d container stays listed until cell delete, as runc's
+        r = netns.cell(["--root", root, "list", "-q"])
+        assert name in r.stdout.split()
+    finally:
+        assert netns.cell(["--root", root, "delete", name]).returncode == 0
+    assert not (root / name).exists()
+
+
+def test_detached_run_still_refuses_user_mode_networks(run, tdir):
+    r = run(["--root", tdir / "state", "run", "-d", "--name", f"nu-dp-{os.getpid()}",
+             "--net", "pasta", "--", "true"])
+    assert r.returncode == 125 and "-d takes --net bridge" in r.stderr, r.stderr
