@@ -644,3 +644,54 @@ def test_detached_run_still_refuses_user_mode_networks(run, tdir):
     r = run(["--root", tdir / "state", "run", "-d", "--name", f"nu-dp-{os.getpid()}",
              "--net", "pasta", "--", "true"])
     assert r.returncode == 125 and "-d takes --net bridge" in r.stderr, r.stderr
+
+
+# ---- bundles from `cell spec` move to runc, or say which field keeps them cell's (item 8)
+
+def _busybox_rootfs(path):
+    (path / "bin").mkdir(parents=True)
+    shutil.copy(BUSYBOX, path / "bin" / "busybox")
+    for cmd in ("sh", "cat", "ls", "id", "hostname"):
+        (path / "bin" / cmd).symlink_to("busybox")
+
+
+@pytest.mark.skipif(not shutil.which("runc"), reason="needs runc")
+def test_spec_of_a_directory_root_with_a_bind_under_tmp_runs_the_same_on_runc(run, tdir):
+    bundle = tdir / "bundle"
+    _busybox_rootfs(bundle / "rootfs")
+    data = pathlib.Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        (data / "f").write_text("from the host's /tmp\n")
+        r = run(["spec", "-b", bundle, "--rootfs", bundle / "rootfs", "--bind", data, "/data",
+                 "--hostname", "box", "--", "sh", "-c", "cat /data/f; id -u; hostname; ls /"])
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        name = f"nu-runc-{os.getpid()}"
+        ours = run(["--root", tdir / "cell", "run", name], cwd=str(bundle))
+        theirs = subprocess.run(["runc", "--root", str(tdir / "runc"), "run", name],
+                                cwd=str(bundle), stdin=subprocess.DEVNULL, capture_output=True,
+                                text=True, timeout=TIMEOUT, env=_env())
+        assert theirs.returncode == 0, theirs.stderr
+        assert ours.returncode == 0, ours.stderr
+        assert theirs.stdout == ours.stdout
+        assert theirs.stdout.split("\n")[:3] == ["from the host's /tmp", "0", "box"]
+    finally:
+        shutil.rmtree(data)
+
+
+@pytest.mark.skipif(not shutil.which("runc"), reason="needs runc")
+def test_spec_of_the_host_root_names_the_field_runc_cannot_run(run, tdir):
+    bundle = tdir / "bundle"
+    bundle.mkdir()
+    r = run(["spec", "-b", bundle, "--", "true"])
+    assert r.returncode == 0
+    assert 'warning: root.path "/" (the host\'s root) is cell-only' in r.stderr, r.stderr
+    # what the warning says, from runc itself
+    theirs = subprocess.run(["runc", "--root", str(tdir / "runc"), "run",
+                             f"nu-runc-h-{os.getpid()}"], cwd=str(bundle),
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=TIMEOUT, env=_env())
+    assert theirs.returncode != 0 and "pivot_root" in theirs.stderr, theirs.stderr
+    r = run(["spec", "-b", "-", "--rootfs", bundle, "--net", "bridge", "--", "true"])
+    assert r.returncode == 0
+    assert "root.path" not in r.stderr
+    assert "annotations.run.cell.net (--net, -p) is cell-only" in r.stderr, r.stderr
