@@ -71,6 +71,9 @@ int cell_cli_cgroup_remove(const struct cell_state *st, struct cell_error *err);
 bool cell_cli_cgroup_frozen(const struct cell_state *st);
 /* ns.c: cell ns SUBCOMMAND (takes --root itself) */
 int cell_cmd_ns(const char *root, int argc, char **argv);
+/* exec_user.c: cell exec -u USER[:GROUP], numbers or the container's names */
+struct cell_spec;
+int cell_exec_user(struct cell_spec *s, pid_t pid, const char *arg, struct cell_error *err);
 /* gc.c: cell gc */
 int cell_cmd_gc(const struct cell_global *g, int argc, char **argv);
 

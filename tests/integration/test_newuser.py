@@ -206,9 +206,11 @@ def test_global_rootless_true_puts_the_state_in_xdg_runtime_dir(tdir):
 
 # ---- cell ns: the global --root, options anywhere, unpin of several (item 7)
 
-def _detached(root, name, cwd="/"):
-    started = subprocess.run([CELL, "--root", str(root), "run", "--name", name, "-d", "--",
-                              "sleep", "30"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+def _detached(root, name, cwd="/", rootfs=None):
+    flags = ["--rootfs", str(rootfs)] if rootfs else []
+    started = subprocess.run([CELL, "--root", str(root), "run", "--name", name, "-d", *flags,
+                              "--", "sleep", "30"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, timeout=TIMEOUT, cwd=cwd, env=_env())
     assert started.returncode == 0
 
@@ -695,3 +697,46 @@ def test_spec_of_the_host_root_names_the_field_runc_cannot_run(run, tdir):
     assert r.returncode == 0
     assert "root.path" not in r.stderr
     assert "annotations.run.cell.net (--net, -p) is cell-only" in r.stderr, r.stderr
+
+
+# ---- cell exec -u NAME[:GROUP]: names from the container's own files (item 10)
+
+def _status_ids(text):
+    ids = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+    return ids["Uid"].split()[0], ids["Gid"].split()[0], ids["Groups"].split()
+
+
+def test_exec_user_name_and_group_come_from_the_containers_passwd_and_group(run, tdir):
+    rootfs, name = tdir / "rootfs", f"nu-xu-{os.getpid()}"
+    _busybox_rootfs(rootfs)
+    (rootfs / "bin" / "sleep").symlink_to("busybox")
+    (rootfs / "etc").mkdir()
+    (rootfs / "etc" / "passwd").write_text("root:x:0:0::/root:/bin/sh\n"
+                                           "alice:x:1234:4321::/home/alice:/bin/sh\n")
+    (rootfs / "etc" / "group").write_text("root:x:0:\nstaff:x:4321:\nextra:x:555:bob,alice\n")
+    _detached(tdir / "state", name, rootfs=rootfs)
+    exec_ = ["--root", tdir / "state", "exec"]
+    try:
+        r = run([*exec_, "-u", "alice", name, "sh", "-c", "cat /proc/self/status; echo $HOME"])
+        assert r.returncode == 0, r.stderr
+        assert _status_ids(r.stdout) == ("1234", "4321", ["555"])
+        assert r.stdout.endswith("/home/alice\n")
+        r = run([*exec_, "-u", "alice:extra", name, "cat", "/proc/self/status"])
+        assert r.returncode == 0, r.stderr
+        assert _status_ids(r.stdout)[:2] == ("1234", "555")
+        r = run([*exec_, "-u", "7:staff", name, "cat", "/proc/self/status"])
+        assert r.returncode == 0, r.stderr
+        assert _status_ids(r.stdout)[:2] == ("7", "4321")
+        # the host knows nobody, the container does not
+        r = run([*exec_, "-u", "nobody", name, "true"])
+        assert r.returncode == 125 and "no such user in the container's /etc/passwd" \
+            in r.stderr, r.stderr
+        r = run([*exec_, "-u", "alice:nosuch", name, "true"])
+        assert r.returncode == 125 and "no group 'nosuch'" in r.stderr, r.stderr
+        # a symlink the container planted resolves inside it, not on the host
+        (rootfs / "etc" / "passwd").unlink()
+        (rootfs / "etc" / "passwd").symlink_to("/etc/hostname")
+        r = run([*exec_, "-u", "root", name, "true"])
+        assert r.returncode == 125 and "the container's /etc/passwd" in r.stderr, r.stderr
+    finally:
+        run(["--root", tdir / "state", "delete", "--force", name])
