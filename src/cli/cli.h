@@ -4,6 +4,8 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "cell/cell.h"
 
@@ -74,6 +76,8 @@ int cell_cmd_ns(const char *root, int argc, char **argv);
 /* exec_user.c: cell exec -u USER[:GROUP], numbers or the container's names */
 struct cell_spec;
 int cell_exec_user(struct cell_spec *s, pid_t pid, const char *arg, struct cell_error *err);
+/** cell_cli_parse_u32() - a decimal id below 2^32-1; -1 otherwise. */
+int cell_cli_parse_u32(const char *s, uint32_t *out);
 /* gc.c: cell gc */
 int cell_cmd_gc(const struct cell_global *g, int argc, char **argv);
 

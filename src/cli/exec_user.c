@@ -1,6 +1,7 @@
 /*
- * cell exec -u NAME[:GROUP]: user and group names as the container knows
- * them, from its own /etc/passwd and /etc/group (docker exec's meaning).
+ * User and group names as a container knows them: cell exec -u NAME[:GROUP]
+ * reads the running container's /etc/passwd and /etc/group (docker exec's
+ * meaning); cell run -u NAME shares the group walk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "mounts.h"
+#include "run_flags.h"
 #include "utils.h"
 
 /*
@@ -50,16 +52,12 @@ static bool all_digits(const char *s)
 	return s[0] && strspn(s, "0123456789") == strlen(s);
 }
 
-/* The groups that list @name (docker's supplementary groups), but @primary. */
-static int add_member_groups(pid_t pid, const char *name, gid_t primary, struct cell_process *p,
-			     struct cell_error *err)
+int cell_member_groups(FILE *f, const char *name, gid_t primary, struct cell_process *p,
+		       struct cell_error *err)
 {
-	FILE *f = open_in_container(pid, "/etc/group", err);
 	struct group *gr;
 
-	if (!f)
-		return err->errnum == ENOENT ? (cell_error_reset(err), 0) : -err->errnum;
-	while ((gr = fgetgrent(f))) {
+	while (f && (gr = fgetgrent(f))) {
 		bool member = false;
 
 		for (char **m = gr->gr_mem; m && *m && !member; m++)
@@ -68,15 +66,26 @@ static int add_member_groups(pid_t pid, const char *name, gid_t primary, struct 
 			continue;
 		uint32_t *grown = realloc(p->additional_gids,
 					  (p->n_additional_gids + 1) * sizeof(*grown));
-		if (!grown) {
-			fclose(f);
-			return cell_error_set(err, ENOMEM, "exec: --user %s: groups", name);
-		}
+		if (!grown)
+			return cell_error_set(err, ENOMEM, "--user %s: groups", name);
 		grown[p->n_additional_gids++] = gr->gr_gid;
 		p->additional_gids = grown;
 	}
-	fclose(f);
 	return 0;
+}
+
+/* The groups that list @name (docker's supplementary groups), but @primary. */
+static int add_member_groups(pid_t pid, const char *name, gid_t primary, struct cell_process *p,
+			     struct cell_error *err)
+{
+	FILE *f = open_in_container(pid, "/etc/group", err);
+	int r;
+
+	if (!f)
+		return err->errnum == ENOENT ? (cell_error_reset(err), 0) : -err->errnum;
+	r = cell_member_groups(f, name, primary, p, err);
+	fclose(f);
+	return r;
 }
 
 static int lookup_user(struct cell_spec *s, pid_t pid, const char *name, struct cell_error *err)
@@ -124,19 +133,6 @@ static int lookup_group(pid_t pid, const char *name, uint32_t *gid, struct cell_
 				       "/etc/group", name);
 }
 
-static int parse_id(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX - 1)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 int cell_exec_user(struct cell_spec *s, pid_t pid, const char *arg, struct cell_error *err)
 {
 	struct cell_process *p = &s->process;
@@ -151,14 +147,14 @@ int cell_exec_user(struct cell_spec *s, pid_t pid, const char *arg, struct cell_
 		return cell_error_set(err, 0, "exec: --user '%s': expected USER[:GROUP] (numbers or "
 				      "names)", arg);
 	if (all_digits(user))
-		r = parse_id(user, &p->uid) < 0
+		r = cell_cli_parse_u32(user, &p->uid) < 0
 			    ? cell_error_set(err, ERANGE, "exec: --user '%s'", arg) : 0;
 	else
 		r = lookup_user(s, pid, user, err);
 	if (r < 0 || !group)
 		return r;
 	if (all_digits(group))
-		return parse_id(group, &p->gid) < 0
+		return cell_cli_parse_u32(group, &p->gid) < 0
 			       ? cell_error_set(err, ERANGE, "exec: --user '%s'", arg) : 0;
 	return lookup_group(pid, group, &p->gid, err);
 }

@@ -84,7 +84,7 @@ static const char exec_usage[] =
 	"  --ignore-paused           exec even into a paused container\n"
 	"  -h, --help                show this help\n";
 
-static int parse_u32(const char *s, uint32_t *out)
+int cell_cli_parse_u32(const char *s, uint32_t *out)
 {
 	char *end;
 	unsigned long n;
@@ -120,7 +120,7 @@ static int parse_exec(int argc, char **argv, struct exec_cli *x, struct cell_err
 		case 'g': {
 			uint32_t *grown;
 
-			if (parse_u32(optarg, &gid) < 0)
+			if (cell_cli_parse_u32(optarg, &gid) < 0)
 				return cell_error_set(err, 0, "exec: --additional-gids '%s': expected "
 						      "a gid", optarg);
 			if (!(grown = realloc(x->gids, (x->n_gids + 1) * sizeof(*grown))))
@@ -142,7 +142,7 @@ static int parse_exec(int argc, char **argv, struct exec_cli *x, struct cell_err
 				return cell_error_set(err, ENOMEM, "exec");
 			break;
 		case X_PRESERVE:
-			if (parse_u32(optarg, &gid) < 0 || gid > 65536)
+			if (cell_cli_parse_u32(optarg, &gid) < 0 || gid > 65536)
 				return cell_error_set(err, 0, "exec: --preserve-fds '%s': expected a "
 						      "number", optarg);
 			x->preserve_fds = gid;

@@ -912,32 +912,16 @@ static void root_file(const struct cell_spec *spec, const char *file, char *buf,
 static int add_supplementary_groups(struct cell_run_cli *cli, const char *name, gid_t primary,
 				    struct cell_error *err)
 {
-	struct cell_process *p = &cli->spec.process;
 	char path[PATH_MAX];
-	struct group *gr;
 	FILE *f;
+	int r;
 
 	root_file(&cli->spec, "/etc/group", path, sizeof(path));
 	f = fopen(path, "re");
-	while (f && (gr = fgetgrent(f))) {
-		bool member = false;
-
-		for (char **m = gr->gr_mem; m && *m && !member; m++)
-			member = !strcmp(*m, name);
-		if (!member || gr->gr_gid == primary)
-			continue;
-		uint32_t *grown = realloc(p->additional_gids,
-					  (p->n_additional_gids + 1) * sizeof(*grown));
-		if (!grown) {
-			fclose(f);
-			return cell_error_set(err, ENOMEM, "--user %s: groups", name);
-		}
-		grown[p->n_additional_gids++] = gr->gr_gid;
-		p->additional_gids = grown;
-	}
+	r = cell_member_groups(f, name, primary, &cli->spec.process, err);
 	if (f)
 		fclose(f);
-	return 0;
+	return r;
 }
 
 /* A user name, looked up in the container's /etc/passwd, not the host's. */

@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "cell/cell.h"
 
@@ -62,6 +64,14 @@ enum {
 	{ "clearenv", no_argument, NULL, CELL_OPT_CLEARENV },                         \
 	{ "setenv", required_argument, NULL, CELL_OPT_SETENV },                       \
 	{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV }
+
+/**
+ * cell_member_groups() - add to @p the groups of the /etc/group @f (may be
+ * NULL: none) that list @name, but @primary: docker's supplementary groups
+ * for a user name (run -u, exec -u; exec_user.c).
+ */
+int cell_member_groups(FILE *f, const char *name, gid_t primary, struct cell_process *p,
+		       struct cell_error *err);
 
 /** cell_run_habit_option() - carry out one of the CELL_RUN_HABIT_OPTIONS. */
 int cell_run_habit_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
