@@ -529,6 +529,8 @@ struct cell_run_options {
 				   reads with cell_start_result(). Else -1. */
 	int console_socket;	/* connected AF_UNIX socket: process.terminal's pty master goes
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
+	int exit_fd;		/* cell_create: a file the init writes the command's wait status
+				   to ("%d\n") when it ends, for `cell wait`; 0: none */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
 	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
 	bool keep_keyring;	/* the caller's session keyring (--no-new-keyring); by default

@@ -41,6 +41,10 @@ int cell_cmd_update(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_events(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_checkpoint(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_restore(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_wait(const struct cell_global *g, int argc, char **argv);
+/** cell_cli_wants_help() - -h or --help among the arguments: the usage is printed. */
+bool cell_cli_wants_help(int argc, char **argv, const char *usage);
+int cell_cmd_logs(const struct cell_global *g, int argc, char **argv);
 
 /* oci.c: shared by the OCI commands */
 struct cell_run_cli;

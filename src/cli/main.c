@@ -30,6 +30,8 @@ static const char usage[] =
 	"  resume    thaw a paused container\n"
 	"  update    change a running container's limits\n"
 	"  events    print a container's resource usage (and OOM events)\n"
+	"  wait      wait for a -d container's command and print its exit status\n"
+	"  logs      print the output of a `cell run -d` container\n"
 	"  checkpoint  save a running container to images (criu)\n"
 	"  restore   run a container again from checkpoint images (criu)\n"
 	"  spec      write a config.json (runc's default, or one built by run's flags)\n"
@@ -88,7 +90,7 @@ static const struct command commands[] = {
 	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
 	{ "gc", cell_cmd_gc },   { "judge", cell_cmd_judge_global },
 	{ "checkpoint", cell_cmd_checkpoint }, { "restore", cell_cmd_restore },
-	{ "version", cell_cmd_version },
+	{ "version", cell_cmd_version }, { "wait", cell_cmd_wait },    { "logs", cell_cmd_logs },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };
