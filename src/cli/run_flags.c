@@ -101,6 +101,7 @@ const char cell_run_usage[] =
 	"  --ulimit NAME=SOFT[:HARD] an rlimit by docker's name (nofile, nproc, core...; -1)\n"
 	"  --security-opt seccomp=unconfined|FILE, --security-opt no-new-privileges[=false]\n"
 	"  --clearenv, --setenv VAR VALUE, --unsetenv VAR   as bubblewrap's\n"
+	"  --dev-bind SRC DST        as --bind, and SRC's device nodes may be opened (bwrap's)\n"
 	"  --die-with-parent         end cell and the container when cell's parent ends\n"
 	"  --rm, -i/--interactive, --new-session   accepted: what cell does anyway\n"
 	"\n"

@@ -49,7 +49,8 @@ struct cell_run_cli {
 enum {
 	CELL_OPT_HABIT_FIRST = 3000, CELL_OPT_RM = CELL_OPT_HABIT_FIRST, CELL_OPT_ENV_FILE,
 	CELL_OPT_ULIMIT, CELL_OPT_SECURITY_OPT, CELL_OPT_DIE_WITH_PARENT, CELL_OPT_NEW_SESSION,
-	CELL_OPT_CLEARENV, CELL_OPT_SETENV, CELL_OPT_UNSETENV, CELL_OPT_HABIT_END,
+	CELL_OPT_CLEARENV, CELL_OPT_SETENV, CELL_OPT_UNSETENV, CELL_OPT_DEV_BIND,
+	CELL_OPT_HABIT_END,
 	CELL_OPT_INTERACTIVE = 'i',
 };
 
@@ -63,7 +64,8 @@ enum {
 	{ "new-session", no_argument, NULL, CELL_OPT_NEW_SESSION },                   \
 	{ "clearenv", no_argument, NULL, CELL_OPT_CLEARENV },                         \
 	{ "setenv", required_argument, NULL, CELL_OPT_SETENV },                       \
-	{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV }
+	{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV },                   \
+	{ "dev-bind", required_argument, NULL, CELL_OPT_DEV_BIND }
 
 /**
  * cell_member_groups() - add to @p the groups of the /etc/group @f (may be
