@@ -425,21 +425,24 @@ static int state_file(const char *root, const char *id, const char *name, int fl
 }
 
 /*
- * What a container outlives its cell with: its init writes the command's
- * status to exit.status (cell wait). `cell run -d` from flags also sends
- * its output to the file log (cell logs) and reads stdin from /dev/null, as
- * docker does; a bundle's stdio is the caller's, as runc's (conmon and
- * containerd's shim pass their own pipes).
+ * What a `cell run -d` from flags outlives its cell with, as docker's: its
+ * init writes the command's status to exit.status (cell wait), its output
+ * goes to the file log (cell logs), its stdin is /dev/null. A bundle's
+ * container is runc's: the caller's stdio (conmon and containerd's shim pass
+ * their own pipes) and no file held open by its init, which criu would have
+ * to find again at restore.
  */
 static int detached_files(const char *root, const char *id, const struct cell_run_cli *cli,
 			  struct cell_run_options *opts, struct cell_error *err)
 {
 	int fd;
 
+	if (cli->from_bundle)
+		return 0;
 	if ((fd = state_file(root, id, "exit.status", O_WRONLY, err)) < 0)
 		return fd;
 	opts->exit_fd = fd;
-	if (cli->from_bundle || cli->spec.process.terminal)
+	if (cli->spec.process.terminal)
 		return 0;
 	if ((fd = state_file(root, id, "log", O_WRONLY | O_APPEND, err)) < 0)
 		return fd;

@@ -20,10 +20,11 @@ static const char wait_usage[] =
 	"Usage: cell wait CONTAINER-ID\n"
 	"\n"
 	"Wait until the container's command ends and print its exit status (128+N when\n"
-	"signal N ended it), as docker wait does. For containers of `cell run -d` and\n"
-	"`cell create`, whose init writes the status to the state directory; a stopped\n"
-	"one answers at once. Exit status 0, or 125 when there is no status to give\n"
-	"(the init was killed, or the container ran without one: --no-init).\n";
+	"signal N ended it), as docker wait does. For containers of `cell run -d` from\n"
+	"flags, whose init writes the status to the state directory; a stopped one\n"
+	"answers at once. Exit status 0, or 125 when there is no status to give (the\n"
+	"init was killed, the container ran without one (--no-init), or it came from\n"
+	"a bundle, whose containers are runc's).\n";
 
 static const char logs_usage[] =
 	"Usage: cell logs [-f|--follow] CONTAINER-ID\n"
