@@ -871,3 +871,29 @@ def test_spec_carries_dev_bind_as_a_bind_and_a_device_rule(run):
     assert {"allow": True, "type": "c", "major": os.major(st.st_rdev),
             "minor": os.minor(st.st_rdev), "access": "rwm"} in \
         spec["linux"]["resources"]["devices"]
+
+
+def test_gc_after_a_sigkilled_named_bridge_run_leaves_no_state_cgroup_or_network(netns, tdir):
+    from test_net import assert_nothing_left, snapshot
+    root, name = tdir / "state", f"nu-gcn-{os.getpid()}"
+    before = snapshot(netns)
+    r = netns.start(["--root", root, "run", "--name", name, "--net", "bridge", "-p", "8080:80",
+                     "--", "sh", "-c", "echo READY; sleep 60"])
+    r.wait_for("READY", timeout=15)
+    st = _state(root, name)
+    cgroups = list(pathlib.Path("/sys/fs/cgroup").glob(f"*/cell-{name}"))
+    assert cgroups and os.path.exists(f"{netns.state_dirs()[0]}/{name}")
+    r.proc.kill()  # SIGKILL of cell and of the container: no teardown at all
+    r.proc.wait()
+    try:
+        os.kill(st["pid"], signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _wait_gone(st["pid"])
+    g = netns.cell(["--root", root, "gc"])
+    assert g.returncode == 0 and f"removed container {name}" in g.stdout, g.stderr
+    assert not (root / name).exists()
+    assert not [d for d in cgroups if d.exists()]
+    assert not os.path.exists(f"{netns.state_dirs()[0]}/{name}")
+    assert_nothing_left(netns, before)
+    assert "cell0" not in netns.links()
