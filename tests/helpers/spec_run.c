@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "run_flags.h"
 #include "utils.h"
 

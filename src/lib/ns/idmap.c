@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "ns_internal.h"
 #include "utils.h"
 
 static bool is_self_map(const struct cell_id_map *maps, size_t n, uint32_t self)

@@ -30,8 +30,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "mounts.h"
+#include "run.h"
+#include "security.h"
 #include "utils.h"
 
 /* When linux.seccomp is loaded, in the order of the steps below. */

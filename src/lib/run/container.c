@@ -19,10 +19,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "cell/ns.h"
-#include "engine.h"
+#include "cgroup.h"
 #include "net.h"
+#include "ns_internal.h"
+#include "rootfs.h"
+#include "run.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };

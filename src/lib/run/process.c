@@ -30,7 +30,11 @@
 #include <unistd.h>
 
 #include "cell/ns.h"
-#include "engine.h"
+#include "ns_internal.h"
+#include "rootfs.h"
+#include "run.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 
