@@ -45,26 +45,6 @@
 static const int blocked_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 				       SIGUSR2, SIGWINCH, SIGCHLD };
 
-/*
- * Until READY the parent reads the sync socket. Once `cell create` has
- * returned nobody does: `cell start` reads the start result fifo
- * (a->status_fd) instead, so an error goes to both. Only when neither takes
- * it does the container's stderr, the last witness, get it.
- */
-__attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
-					const struct cell_error *err)
-{
-	int sent = cell_sync_send_error(a->sync_fd, err);
-	bool written = a->status_fd >= 0 && cell_sync_write_error(a->status_fd, err) == 0;
-
-	/* EPIPE: the parent has left, the fifo has it; anything else (a seccomp
-	 * filter refusing sendmsg) leaves a listening parent without a word */
-	if (sent < 0 && (sent != -EPIPE || !written))
-		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
-	_exit(err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127 : err->kind == CELL_ERR_EXEC_DENIED ? 126
-											  : 125);
-}
-
 __attribute__((noreturn)) static void fail_errno(const struct cell_child_args *a, int errnum,
 						 const char *what)
 {
@@ -261,18 +241,6 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 	syscall(SYS_close_range, a->sync_fd + 1, ~0U, 0);
 	(void)cell_caps_keep_only(1ULL << CAP_KILL, &err);
 	cell_init_run(child, a->sync_fd);
-}
-
-int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,
-			 pid_t host_pid, struct cell_error *err)
-{
-	cleanup_free char *state = cell_hook_state_json(
-		a->id, host_pid, kind == CELL_HOOK_START_CONTAINER ? "created" : "creating",
-		a->bundle, a->spec);
-
-	if (!state)
-		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
-	return cell_hooks_run(a->spec, kind, state, a->bundle, err);
 }
 
 /* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */

@@ -6,6 +6,7 @@
  * plan.c         struct start_plan: the order of the start, from the spec
  * validate.c     cell_spec_validate: the whole spec, before any change
  * process.c      the child side: namespaces, mounts, then command.c
+ * child.c        what both child files share: failure reports, inner hooks
  * command.c      the command's own setup, READY, the start wait, execve
  * command_env.c  HOME from the container's /etc/passwd
  * init.c         the optional PID 1: reaps, forwards signals, reports status
@@ -89,7 +90,7 @@ size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind
  */
 __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd);
 
-/* ---- process.c (child side) ---- */
+/* ---- process.c, child.c (child side) ---- */
 
 struct cell_child_args {
 	const struct cell_spec *spec;
