@@ -15,6 +15,7 @@
 
 #include "cell/ns.h"
 #include "net_flags.h"
+#include "ns_internal.h"
 #include "rootfs.h"
 #include "run_flags.h"
 #include "security.h"

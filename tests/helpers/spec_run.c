@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ns_internal.h"
 #include "run_flags.h"
 #include "utils.h"
 

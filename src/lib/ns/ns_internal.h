@@ -28,6 +28,24 @@ uint64_t cell_ns_late_flags(const struct cell_spec *spec);
 
 /* ---- idmap.c ---- */
 
+/** cell_parse_id_map() - "CONTAINER:HOST:SIZE" to a map entry. */
+int cell_parse_id_map(const char *s, struct cell_id_map *out, struct cell_error *err);
+/** cell_id_maps_check() - reject empty, overflowing or overlapping ranges; @field names them. */
+int cell_id_maps_check(const struct cell_id_map *maps, size_t n, const char *field,
+		       struct cell_error *err);
+/**
+ * cell_subid_ranges() - the subordinate id ranges of @user (or its numeric @id) in @file
+ * (/etc/subuid or /etc/subgid format "name:start:count"). *@out is malloc'd.
+ */
+int cell_subid_ranges(const char *file, const char *user, uint32_t id, struct cell_id_map **out,
+		      size_t *n, struct cell_error *err);
+/** cell_id_maps_contain() - is container id @id inside one of the ranges? */
+bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id);
+/** cell_format_id_map() - the text the kernel takes in /proc/PID/uid_map. */
+int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size_t size,
+		       struct cell_error *err);
+
+
 /** cell_idmap_direct() - true when cell writes the maps itself (root, or a self map). */
 bool cell_idmap_direct(const struct cell_spec *spec);
 /** cell_idmap_write() - write uid/gid maps of @pid (directly, or via newuidmap/newgidmap). */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "mounts.h"
+#include "ns_internal.h"
 #include "security.h"
 #include "spec.h"
 #include "utils.h"

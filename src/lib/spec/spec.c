@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ns_internal.h"
 #include "spec.h"
 #include "utils.h"
 
