@@ -90,23 +90,65 @@ size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind
  */
 __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd);
 
+/* ---- plan.c: the start plan ---- */
+
+/* What the parent found out before clone3, the start plan's input beside the spec. */
+struct start_facts {
+	bool cgroup;		/* a cgroup (or the shared devices one) is planned or made */
+	bool cgroup_into;	/* v2: made already; clone3 makes the child in it */
+	bool cgroup_later;	/* the parent places the child after clone3 (v1, hybrid,
+				   the shared devices cgroup) */
+	bool cgroup_join;	/* cell exec: joins the container's cgroup */
+	bool pins;		/* namespaces to pin by path (cell_run_options.pin_paths) */
+	bool net_parent;	/* the parent sets the network up (cell_net_needs_parent) */
+	bool create;		/* OCI create: the parent hands the process on at READY */
+	pid_t join_pid;		/* cell exec: the container's namespaces through this PID */
+	bool root;		/* geteuid() == 0 */
+	bool initial_userns;	/* cell runs in the initial user namespace */
+	bool idmap_direct;	/* cell writes the maps itself (cell_idmap_direct) */
+	bool setgroups_self;	/* cell's own user namespace's setgroups says "allow" */
+	bool setgroups_joined;	/* the spec's user namespace path's setgroups says "allow" */
+};
+
+/*
+ * The start protocol, decided once before clone3: which namespaces clone3
+ * makes and which the child makes later, whether the child waits for GO and
+ * how much it does before, and what the child does on its side.
+ */
+struct start_plan {
+	uint64_t clone_ns;	/* CLONE_NEW* clone3 makes */
+	uint64_t early_ns;	/* the child unshares these while waiting for GO */
+	uint64_t late_ns;	/* the child unshares these in a user namespace joined by path */
+	bool into_cgroup;	/* CLONE_INTO_CGROUP */
+	bool cgroupns_at_clone;	/* clone3 makes the cgroup namespace (no cgroup of its own) */
+	bool cgroupns_late;	/* the child unshares it once in its cgroup */
+	bool in_userns;		/* the child runs in a user namespace (new, joined or cell's) */
+	bool setgroups_allowed;	/* the child may call setgroups(2) */
+	bool write_maps;	/* the parent writes uid/gid maps before GO */
+	bool go;		/* the child waits for GO: parent-side work follows clone3 */
+	bool setup_before_go;	/* GO only says "in your cgroup": the child mounts first and
+				   waits for it at the first cgroup mount (or after the mounts) */
+	bool adopt;		/* a pid namespace joined by path: the child forks into it */
+	bool setup_rootfs;	/* the child sets up root, mounts and paths */
+	bool lock_mounts;	/* the child locks its mounts (mount_lock.c) */
+	bool under_init;	/* the command runs below cell's init */
+	bool say_ready;		/* the child sends READY (create, poststart hooks) */
+};
+
+/** start_plan_make() - the plan for @spec on a host described by @f; no system call. */
+void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
+		     struct start_plan *p);
+
 /* ---- process.c, child.c (child side) ---- */
 
 struct cell_child_args {
 	const struct cell_spec *spec;
 	int sync_fd;
-	bool in_userns;		/* a user namespace was created */
-	bool setgroups_allowed; /* /proc/PID/setgroups is "allow" */
-	bool wait_for_go;	/* the parent writes maps or joins a cgroup first */
-	uint64_t early_ns;	/* CLONE_NEW* to unshare while waiting for GO */
-	bool setup_before_go;	/* GO only says "in your cgroup": wait for it at the
-				   first cgroup mount, or after the mounts */
+	struct start_plan plan;	/* the order of the start, as the parent decided it */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
-	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
 	int start_fd;		/* >= 0: wait for a byte here before exec */
 	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */
-	bool say_ready;		/* the parent waits for READY (create, poststart hooks) */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */
