@@ -2,6 +2,10 @@
  * cell — the parent side of `run`: prepare the cgroup, clone3 the container,
  * write its id maps, let it go, relay its terminal and signals, wait for it,
  * and tear down what was made on every path.
+ *
+ * docs/DESIGN.md, "The start sequence", tells the parent/child protocol
+ * (GO, READY, PID, STATUS, SECCOMP_FD), where cgroups, id maps, hooks and
+ * pins happen, and what the CLONE_VM child may do; run/plan.c decides it.
  */
 #include <errno.h>
 #include <fcntl.h>
