@@ -11,7 +11,8 @@ has one:
 
 A folder may depend only on folders before it in LAYERS (state the reason
 there when the order changes); any edge the other way is reported, and so
-is any cycle between files, even inside one folder.
+is any cycle between files, even inside one folder, a file of src/lib in no
+folder, and two headers of one name on the include path.
 
 Reads BUILD_DIR/compile_commands.json (meson writes it) to find each
 source's object file. Python 3 standard library and binutils' nm only.
@@ -19,6 +20,7 @@ source's object file. Python 3 standard library and binutils' nm only.
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -37,9 +39,19 @@ LAYERS = ["base", "ns", "spec", "cgroup", "security", "rootfs", "net", "run"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LIB = os.path.join(ROOT, "src", "lib")
-INCLUDE_DIRS = [os.path.join(ROOT, "include"), LIB] + [
-    os.path.join(LIB, d) for d in LAYERS] + [os.path.join(ROOT, "src", "cli")]
+INCLUDE_DIRS = []  # the -I directories of the source tree, from compile_commands.json
 DEFINED = set("TDBRVWGSi")
+
+
+def source_include_dirs(cmd, build):
+    """The -I directories of compile command @cmd inside the source tree, in order."""
+    out = os.path.abspath(build)
+    for arg in shlex.split(cmd.get("command", "")):
+        if not arg.startswith("-I"):
+            continue
+        d = os.path.normpath(os.path.join(cmd["directory"], arg[2:]))
+        if d.startswith(ROOT + os.sep) and d != out and not d.startswith(out + os.sep):
+            yield d
 
 
 def lib_sources(build):
@@ -51,6 +63,9 @@ def lib_sources(build):
         src = os.path.normpath(os.path.join(c["directory"], c["file"]))
         if not src.startswith(LIB + os.sep) or not src.endswith(".c"):
             continue
+        for d in source_include_dirs(c, build):
+            if d not in INCLUDE_DIRS:
+                INCLUDE_DIRS.append(d)
         out = os.path.join(c["directory"], c["output"])
         # the network sources may be compiled twice (module and library): one is enough
         objs.setdefault(src, out)
@@ -95,6 +110,20 @@ def includes(path):
                     found.append(cand)
                     break
     return found
+
+
+def header_clashes():
+    """Headers found under one name in two include directories: which one a
+    file gets would depend on the order of -I flags."""
+    seen, clashes = {}, []
+    for d in INCLUDE_DIRS:
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            if not name.endswith(".h"):
+                continue
+            if name in seen:
+                clashes.append((name, seen[name], d))
+            seen.setdefault(name, d)
+    return clashes
 
 
 def find_cycle(graph):
@@ -177,6 +206,10 @@ def main():
                 if a and b and a != b and "src/lib" not in (a, b):
                     folders[a].setdefault(b, "%s includes %s" % (rel(src), rel(h)))
 
+    for name, a, b in header_clashes():
+        print("check_cycles: %s is in both %s and %s (both on the include path)" %
+              (name, os.path.relpath(a, ROOT), os.path.relpath(b, ROOT)))
+        bad += 1
     for c in all_cycles(files):
         print("check_cycles: cycle between files: " + " -> ".join(c))
         bad += 1
