@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "engine.h"
+#include "spec.h"
 #include "mounts.h"
 #include "run_flags.h"
 #include "utils.h"
