@@ -715,6 +715,9 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);
 	/* pause and kill --all need the v1 freezer (v2: cgroup.freeze, no controller). */
 	req.optional |= CG_BIT(CELL_CG_FREEZER);
+	/* a controller a limit needs stays required where the host lacks it:
+	 * dropping it would leave the limit to fail later on a missing file */
+	req.optional &= ~req.required;
 	r = cg->ops->create(cg, &req, err);
 	if (r == 0)
 		r = cg->ops->apply(cg, req.res, req.devices, err);

@@ -111,6 +111,8 @@ int cgroup_hugetlb_name(const char *page_size, char *name, size_t size, uint64_t
 
 /* cgroup_controllers_for() - bits CELL_CG_* the limits of @res need; device rules if @devices. */
 unsigned cgroup_controllers_for(const struct cell_resources *res, bool devices);
+/* cgroup_limit_field() - "linux.resources.FIELD" that needs controller @c in @res, or "". */
+void cgroup_limit_field(const struct cell_resources *res, int c, char *buf, size_t size);
 /* cgroup_validate_for_mode() - cell_cgroup_validate() once the mode is known. */
 int cgroup_validate_for_mode(const struct cell_cgroup_params *params, enum cell_cgroup_mode mode,
 			     const struct cell_resources *res, struct cell_error *err);

@@ -40,6 +40,22 @@ static int v2_enable_failed(const struct cell_cgroup *cg, const char *dir, const
 }
 
 /*
+ * v2_unavailable() - a limit needs controller @c, which @dir cannot give its
+ * children: refuse, naming the limit and the file that says so.
+ */
+static int v2_unavailable(const struct cgroup_walk *w, int c, const char *dir,
+			  struct cell_error *err)
+{
+	char field[160];
+
+	cgroup_limit_field(w->res, c, field, sizeof(field));
+	return cell_error_set(err, ENOTSUP,
+			      "%s%scgroup controller %s is not available in %s (not in its "
+			      "cgroup.controllers)",
+			      field, field[0] ? ": " : "", cgroup_controller_names[c].v2, dir);
+}
+
+/*
  * cgroup_v2_enable_controllers() - add to @dir's cgroup.subtree_control the wanted
  * controllers it lacks, in one write: a controller works in a cgroup only if
  * every ancestor enables it (cgroup-v2.rst, "Enabling and Disabling").
@@ -62,10 +78,7 @@ int cgroup_v2_enable_controllers(struct cgroup_walk *w, const char *dir, struct 
 				w->controllers &= ~CG_BIT(c);
 				continue;
 			}
-			return cell_error_set(err, ENOTSUP,
-					      "cgroup controller %s is not available in %s "
-					      "(not in its cgroup.controllers)",
-					      name, dir);
+			return v2_unavailable(w, c, dir, err);
 		}
 		if (!cgroup_has_word(enabled, name, " \n"))
 			snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s+%s",
