@@ -850,33 +850,45 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 {
 	struct cell_state st;
 	struct cell_spec spec;
+	struct cell_cgroup cg;
+	bool has_cg;
 	int lock, r;
 
+	cell_cgroup_init(&cg);
 	if ((lock = cell_state_lock(g->root, id, err)) < 0)
 		return lock;
 	if ((r = cell_state_load(g->root, id, &st, err)) < 0) {
 		close(lock);
 		return r;
 	}
+	has_cg = st.cgroups_path || st.cgroup;
 	enum cell_status s = cell_state_status(g->root, &st, cell_cli_frozen(&st));
 	if (s != CELL_STATUS_STOPPED && s != CELL_STATUS_CREATED && !force) {
 		r = cell_error_set(err, EBUSY, "cannot delete container %s that is %s (use --force)",
 				   id, cell_status_name(s));
 		goto out;
 	}
+	/* The saved cgroup is opened before anything is killed: from a mount
+	 * namespace whose /sys/fs/cgroup is of another mode (a v2 container seen
+	 * from the hybrid host) it cannot be removed, so the container is left
+	 * as it is rather than killed and kept. A prefix: the message has the
+	 * errno text already, once. */
+	if (has_cg && (r = cell_cli_cgroup_open(&st, &cg, err)) < 0) {
+		cell_error_prefix(err, "delete container %s", id);
+		goto out;
+	}
 	if (s != CELL_STATUS_STOPPED) {
 		struct cell_error ignored = { 0 };
 
-		if (st.cgroups_path || st.cgroup)
-			cell_cli_cgroup_signal(&st, SIGKILL, &ignored);
+		if (has_cg)
+			cell_cgroup_kill(&cg, SIGKILL, &ignored);
 		int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
 		if (pidfd >= 0 && cell_state_pid_alive(&st))
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		safe_close(pidfd);
 		wait_gone(&st);
 	}
-	/* a prefix: the message has the errno text already, once */
-	if ((st.cgroups_path || st.cgroup) && (r = cell_cli_cgroup_remove(&st, err)) < 0) {
+	if (has_cg && (r = cell_cgroup_destroy(&cg, err)) < 0) {
 		cell_error_prefix(err, "delete container %s", id);
 		goto out;
 	}
@@ -888,6 +900,7 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 	r = cell_state_remove(g->root, id, err);
 	cell_cli_debug(g, "deleted %s (it was %s)", id, cell_status_name(s));
 out:
+	cell_cgroup_forget(&cg); /* what destroy did not remove stays */
 	cell_state_free(&st);
 	close(lock);
 	return r;
