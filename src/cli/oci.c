@@ -908,15 +908,18 @@ out:
 
 /*
  * crun's delete --regex: every container whose id the extended regular
- * expression matches (regcomp(3), unanchored). Each failure is reported and
- * the others are still deleted; the status says whether any failed.
+ * expression matches (regcomp(3), unanchored). A container that cannot be
+ * deleted (running, without --force) is a warning and the others are still
+ * deleted; the status is 0 then, as crun's (src/delete.c), so a cleanup
+ * script that drives either runtime sees the same. A bad expression or an
+ * unreadable state directory fails the command.
  */
 static int delete_matching(const struct cell_global *g, const char *pattern, bool force)
 {
 	struct cell_error err = { 0 };
 	cleanup_strv char **ids = NULL;
 	regex_t re;
-	int failed = 0, r;
+	int r;
 
 	if ((r = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB)) != 0) {
 		char why[128];
@@ -934,13 +937,11 @@ static int delete_matching(const struct cell_global *g, const char *pattern, boo
 			continue;
 		cell_error_reset(&err);
 		/* one that another command deleted meanwhile is deleted */
-		if (cell_cli_delete(g, ids[i], force, &err) < 0 && err.errnum != ENOENT) {
-			cell_cli_fail(g, &err);
-			failed++;
-		}
+		if (cell_cli_delete(g, ids[i], force, &err) < 0 && err.errnum != ENOENT)
+			cell_cli_warn(g, err.msg);
 	}
 	regfree(&re);
-	return failed ? CELL_EXIT_FAILURE : 0;
+	return 0;
 }
 
 int cell_cmd_delete(const struct cell_global *g, int argc, char **argv)

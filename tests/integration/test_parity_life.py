@@ -354,3 +354,25 @@ def test_delete_regex_deletes_every_matching_container(root, bundle):
     finally:
         for n in names:
             oci(root, "delete", "--force", n)
+
+
+def test_delete_regex_warns_about_one_it_cannot_delete_and_exits_0_as_crun(root, bundle):
+    b = bundle(["sleep", "30"])
+    busy, idle = f"rw{SUFFIX}-busy", f"rw{SUFFIX}-idle"
+    for n in (busy, idle):
+        ok(oci(root, "create", "--bundle", b, n))
+    try:
+        ok(oci(root, "start", busy))
+        pid = state(root, busy)["pid"]
+        # without --force the running one cannot go: crun warns and goes on, status 0
+        res = oci(root, "delete", "--regex", f"^rw{SUFFIX}-")
+        assert res.returncode == 0, res.stderr
+        lines = res.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("cell: warning: "), res.stderr
+        assert busy in lines[0] and "running" in lines[0]
+        assert ok(oci(root, "list", "-q")).split() == [busy]
+        assert alive(pid) and cgroup_dirs(idle) == []
+    finally:
+        for n in (busy, idle):
+            oci(root, "delete", "--force", n)
+    assert cgroup_dirs(busy) == []
