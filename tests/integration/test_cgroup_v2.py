@@ -15,6 +15,7 @@ is mounted on the host, and the fixture removes the cgroup it made.
 import contextlib
 import json
 import os
+import pwd
 import subprocess
 import time
 
@@ -42,29 +43,59 @@ def _cgroup2_mount():
 
 
 class V2Host:
-    """A private mount namespace whose /sys/fs/cgroup is a cgroup2 directory made here."""
+    """A private mount namespace whose /sys/fs/cgroup is a cgroup2 directory made here.
 
-    def __init__(self):
+    With @delegate (a user name), a cgroup namespace too, rooted at that
+    directory, and deleg/self below it owned by the user (cgroup-v2.rst,
+    "Delegation"): every command starts in deleg/self, so a rootless cell
+    finds its own cgroup in /proc/self/cgroup and makes its cgroups below it.
+    """
+
+    def __init__(self, delegate=None):
         mount = _cgroup2_mount()
         if mount is None:
             pytest.skip("no cgroup2 hierarchy on this host")
         _serial[0] += 1
         self.name = f"v2host-{SUFFIX}-{_serial[0]}"
         self.parent = os.path.join(mount, self.name)
+        self.own = []  # the fixture's cgroups below the parent
         os.mkdir(self.parent)
         for core, linux in (("cgroup.freeze", "5.2"), ("cgroup.kill", "5.14")):
             if not os.path.exists(os.path.join(self.parent, core)):
                 os.rmdir(self.parent)
                 pytest.skip(f"the kernel has no {core} (Linux {linux})")
-        self.holder = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-             'mount --bind "$1" /sys/fs/cgroup && echo ready && exec sleep 3600', "sh",
-             self.parent], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if delegate:
+            self._delegate(delegate)
+        self.holder = subprocess.Popen(self._holder_argv(delegate), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
         if self.holder.stdout.readline().strip() != "ready":
             err = self.holder.stderr.read()
             self.close()
-            pytest.fail(f"cannot bind {self.parent} over /sys/fs/cgroup: {err}")
-        self.prefix = ["nsenter", f"--mount=/proc/{self.holder.pid}/ns/mnt", "--"]
+            pytest.fail(f"cannot mount {self.parent} on /sys/fs/cgroup: {err}")
+        ns = f"/proc/{self.holder.pid}/ns"
+        self.prefix = ["nsenter", f"--mount={ns}/mnt", "--"]
+        if delegate:  # start in deleg/self, then see it through the cgroup namespace
+            self.prefix = ["sh", "-c", 'echo $$ > "$1" && shift && exec "$@"', "sh",
+                           os.path.join(self.own[-1], "cgroup.procs"), "nsenter",
+                           f"--mount={ns}/mnt", f"--cgroup={ns}/cgroup", "--"]
+
+    def _delegate(self, user):
+        uid = pwd.getpwnam(user).pw_uid
+        for d in ("deleg", "self"):
+            self.own.append(os.path.join(self.own[-1] if self.own else self.parent, d))
+            os.mkdir(self.own[-1])
+            for f in ["", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"]:
+                os.chown(os.path.join(self.own[-1], f), uid, -1)
+
+    def _holder_argv(self, delegate):
+        if not delegate:
+            return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$1" /sys/fs/cgroup && echo ready && exec sleep 3600', "sh",
+                    self.parent]
+        # in the parent first: a new cgroup namespace is rooted where it starts
+        return ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec unshare --mount --cgroup '
+                '--propagation private sh -c "mount -t cgroup2 none /sys/fs/cgroup && '
+                'echo ready && exec sleep 3600"', "sh", self.parent]
 
     def cell(self, root, *args, **kw):
         """`cell --root ROOT ARGS` in the v2 view."""
@@ -96,11 +127,11 @@ class V2Host:
         return dict(line.split() for line in self.read(*rel).splitlines())
 
     def leftovers(self):
-        """Every cgroup below the fixture's, deepest first."""
+        """Every cgroup below the fixture's but its own, deepest first."""
         found = []
         for dirpath, dirnames, _ in os.walk(self.parent):
             found += [os.path.join(dirpath, d) for d in dirnames]
-        return sorted(found, key=len, reverse=True)
+        return sorted(set(found) - set(self.own), key=len, reverse=True)
 
     def close(self):
         if self.holder.poll() is None:
@@ -111,7 +142,7 @@ class V2Host:
         for d in left:
             with open(os.path.join(d, "cgroup.kill"), "w") as f:
                 f.write("1")
-        for d in left:
+        for d in left + self.own[::-1]:
             for _ in range(500):
                 try:
                     os.rmdir(d)
@@ -125,6 +156,15 @@ class V2Host:
 @pytest.fixture
 def v2host():
     v = V2Host()
+    yield v
+    left = v.close()
+    assert left == [], f"cgroups left below {v.parent}: {left}"
+
+
+@pytest.fixture
+def v2deleg():
+    """A V2Host whose deleg/self belongs to nobody."""
+    v = V2Host(delegate="nobody")
     yield v
     left = v.close()
     assert left == [], f"cgroups left below {v.parent}: {left}"
@@ -374,3 +414,42 @@ def test_a_v2_container_is_left_alone_from_a_view_of_another_mode(v2host, root, 
         res = oci(root, "delete", "--force", c)
         assert_cell_error(res, 125, "v2", "hybrid")
         assert alive(pid) and cgroup2_of(pid) == f"/{v2host.name}/cell-{c}"
+
+
+# ------------------------------------------------------------- rootless
+
+
+@pytest.mark.rootless
+def test_rootless_lifecycle_in_a_delegated_v2_cgroup(v2deleg, bundle, tdir):
+    xdg = tdir / "xdg"
+    xdg.mkdir()
+    os.chown(xdg, pwd.getpwnam("nobody").pw_uid, -1)
+    env = {"XDG_RUNTIME_DIR": str(xdg)}
+
+    def cell(*args):
+        return v2deleg.cell(None, *args, user="nobody", env=env)
+    b = bundle(["sh", "-c", "sleep 100 & exec sleep 101"], rootless=True, user="nobody")
+    c = cid("v2rl")
+    ok(cell("run", "-d", "--bundle", b, c))
+    try:
+        pid = json.loads(ok(cell("state", c)))["pid"]
+        # below the caller's own cgroup, the one delegated to it
+        mine = f"/{v2deleg.name}/deleg/self/cell-{c}"
+        assert cgroup2_of(pid) == mine
+        assert os.stat(v2deleg.path("deleg", "self", f"cell-{c}")).st_uid == \
+            pwd.getpwnam("nobody").pw_uid
+        deadline = time.monotonic() + 5
+        while len(json.loads(ok(cell("ps", "--format", "json", c)))) < 2 and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = sorted(json.loads(ok(cell("ps", "--format", "json", c))))
+        assert len(pids) == 2 and pids == sorted(
+            int(p) for p in v2deleg.read("deleg", "self", f"cell-{c}", "cgroup.procs").split())
+        ok(cell("pause", c))
+        assert v2deleg.keyed("deleg", "self", f"cell-{c}", "cgroup.events")["frozen"] == "1"
+        ok(cell("resume", c))
+        assert v2deleg.keyed("deleg", "self", f"cell-{c}", "cgroup.events")["frozen"] == "0"
+    finally:
+        ok(cell("delete", "--force", c))
+    assert all_dead(pids)
+    assert v2deleg.leftovers() == []
