@@ -390,6 +390,32 @@ def test_hugetlb_limit_and_stats_on_v2(v2host, root, bundle):
         assert stats["memory"]["usage"]["usage"] == 0  # no memory controller here
 
 
+def test_update_gives_a_v2_container_a_controller_it_was_created_without(v2host, root,
+                                                                         bundle, tdir):
+    if "hugetlb" not in v2host.read("cgroup.controllers").split():
+        pytest.skip("no hugetlb controller in this cgroup2 hierarchy")
+    size = hugepage_size()
+    b = bundle(["sleep", "60"])
+    c = cid("v2upd")
+    with detached(v2host, root, b, c):
+        assert not os.path.exists(v2host.path(f"cell-{c}", f"hugetlb.{size}.max"))
+        (tdir / "r.json").write_text(json.dumps(
+            {"hugepageLimits": [{"pageSize": size, "limit": 8 << 20}]}))
+        ok(v2host.cell(root, "update", "-r", tdir / "r.json", c))
+        # the parent enabled it (crun enables every controller at creation)
+        assert "hugetlb" in v2host.read("cgroup.subtree_control").split()
+        assert v2host.read(f"cell-{c}", f"hugetlb.{size}.max") == f"{8 << 20}\n"
+        # saved: a later update and events see it
+        (tdir / "r.json").write_text(json.dumps(
+            {"hugepageLimits": [{"pageSize": size, "limit": 2 << 20}]}))
+        ok(v2host.cell(root, "update", "-r", tdir / "r.json", c))
+        assert v2host.read(f"cell-{c}", f"hugetlb.{size}.max") == f"{2 << 20}\n"
+        # one the hierarchy lacks is refused, naming it
+        if "pids" not in v2host.read("cgroup.controllers").split():
+            assert_cell_error(v2host.cell(root, "update", "--pids-limit", "9", c), 125,
+                              "linux.resources.pids.limit", "cgroup.controllers")
+
+
 def test_device_rules_are_enforced_by_the_v2_bpf_program(v2host, root, bundle):
     def edit(cfg):
         for s in ("bounding", "effective", "permitted"):
