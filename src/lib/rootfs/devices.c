@@ -523,8 +523,8 @@ int cell_devices_prepare(const struct cell_spec *spec, int **made, cell_warn_fn 
 	}
 	if (warn && asks_owner_or_mode(spec)) {
 		cell_error_set(&why, 0, "linux.devices: the nodes keep the host's owner and mode "
-			       "(uid, gid and fileMode need cell run as root on the host to make "
-			       "them, in a user namespace)");
+			       "(in a user namespace, uid, gid and fileMode need cell to run as "
+			       "root on the host)");
 		warn(ctx, &why);
 	}
 	return 0;
