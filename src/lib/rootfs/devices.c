@@ -31,7 +31,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "mounts.h"
 #include "utils.h"
 
