@@ -552,7 +552,7 @@ struct cell_run_options {
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);
 	/* cell_run: called once the process is set up, before it execs (state.json). */
 	int (*on_created)(void *ctx, const struct cell_created *created, struct cell_error *err);
-	cell_warn_fn on_warning; /* each failing poststart hook (NULL: not reported) */
+	cell_warn_fn on_warning; /* a failing poststart hook, device nodes keeping the host's owner (NULL: not reported) */
 	void *ctx;
 	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 	const struct cell_run_watch *watch; /* cell_run: a supervisor's hooks, or NULL */

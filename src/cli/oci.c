@@ -918,33 +918,45 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 {
 	struct cell_state st;
 	struct cell_spec spec;
+	struct cell_cgroup cg;
+	bool has_cg;
 	int lock, r;
 
+	cell_cgroup_init(&cg);
 	if ((lock = cell_state_lock(g->root, id, err)) < 0)
 		return lock;
 	if ((r = cell_state_load(g->root, id, &st, err)) < 0) {
 		close(lock);
 		return r;
 	}
+	has_cg = st.cgroups_path || st.cgroup;
 	enum cell_status s = cell_state_status(g->root, &st, cell_cli_frozen(&st));
 	if (s != CELL_STATUS_STOPPED && s != CELL_STATUS_CREATED && !force) {
 		r = cell_error_set(err, EBUSY, "cannot delete container %s that is %s (use --force)",
 				   id, cell_status_name(s));
 		goto out;
 	}
+	/* The saved cgroup is opened before anything is killed: from a mount
+	 * namespace whose /sys/fs/cgroup is of another mode (a v2 container seen
+	 * from the hybrid host) it cannot be removed, so the container is left
+	 * as it is rather than killed and kept. A prefix: the message has the
+	 * errno text already, once. */
+	if (has_cg && (r = cell_cli_cgroup_open(&st, &cg, err)) < 0) {
+		cell_error_prefix(err, "delete container %s", id);
+		goto out;
+	}
 	if (s != CELL_STATUS_STOPPED) {
 		struct cell_error ignored = { 0 };
 
-		if (st.cgroups_path || st.cgroup)
-			cell_cli_cgroup_signal(&st, SIGKILL, &ignored);
+		if (has_cg)
+			cell_cgroup_kill(&cg, SIGKILL, &ignored);
 		int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
 		if (pidfd >= 0 && cell_state_pid_alive(&st))
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		safe_close(pidfd);
 		wait_gone(&st);
 	}
-	/* a prefix: the message has the errno text already, once */
-	if ((st.cgroups_path || st.cgroup) && (r = cell_cli_cgroup_remove(&st, err)) < 0) {
+	if (has_cg && (r = cell_cgroup_destroy(&cg, err)) < 0) {
 		cell_error_prefix(err, "delete container %s", id);
 		goto out;
 	}
@@ -961,6 +973,7 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 	r = cell_state_remove(g->root, id, err);
 	cell_cli_debug(g, "deleted %s (it was %s)", id, cell_status_name(s));
 out:
+	cell_cgroup_forget(&cg); /* what destroy did not remove stays */
 	cell_state_free(&st);
 	close(lock);
 	return r;
@@ -968,15 +981,18 @@ out:
 
 /*
  * crun's delete --regex: every container whose id the extended regular
- * expression matches (regcomp(3), unanchored). Each failure is reported and
- * the others are still deleted; the status says whether any failed.
+ * expression matches (regcomp(3), unanchored). A container that cannot be
+ * deleted (running, without --force) is a warning and the others are still
+ * deleted; the status is 0 then, as crun's (src/delete.c), so a cleanup
+ * script that drives either runtime sees the same. A bad expression or an
+ * unreadable state directory fails the command.
  */
 static int delete_matching(const struct cell_global *g, const char *pattern, bool force)
 {
 	struct cell_error err = { 0 };
 	cleanup_strv char **ids = NULL;
 	regex_t re;
-	int failed = 0, r;
+	int r;
 
 	if ((r = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB)) != 0) {
 		char why[128];
@@ -994,13 +1010,11 @@ static int delete_matching(const struct cell_global *g, const char *pattern, boo
 			continue;
 		cell_error_reset(&err);
 		/* one that another command deleted meanwhile is deleted */
-		if (cell_cli_delete(g, ids[i], force, &err) < 0 && err.errnum != ENOENT) {
-			cell_cli_fail(g, &err);
-			failed++;
-		}
+		if (cell_cli_delete(g, ids[i], force, &err) < 0 && err.errnum != ENOENT)
+			cell_cli_warn(g, err.msg);
 	}
 	regfree(&re);
-	return failed ? CELL_EXIT_FAILURE : 0;
+	return 0;
 }
 
 int cell_cmd_delete(const struct cell_global *g, int argc, char **argv)

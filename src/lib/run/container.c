@@ -869,7 +869,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
-	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
+	    (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0 || (r = record_created(&c, err)) < 0 ||
 	    (r = start_watch(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
 		goto out;
@@ -919,7 +920,8 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, opts->id, &c.spec, err)) < 0 ||
-	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
+	    (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0)
 		goto out;
 	/* Until the child is READY: errors, the terminal for the console socket. */
