@@ -87,6 +87,45 @@ def test_a_seccomp_profile_refusing_write_fails_create(root, bundle):
     assert_nothing_left(root, "cw1")
 
 
+def seccomp_with(rule, nnp=True):
+    def edit(cfg):
+        cfg["process"]["noNewPrivileges"] = nnp
+        cfg["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [rule]}
+    return edit
+
+
+@pytest.mark.parametrize("command", ["create", "run"])
+@pytest.mark.parametrize("nnp", [True, False], ids=["filter-last", "filter-early"])
+def test_a_profile_refusing_execve_fails_create(root, bundle, command, nnp):
+    """The filter is loaded before execve in every case: a profile that refuses
+    execve(2) could never start a process, so create says so, naming the field."""
+    cid = f"ex-{command}-{nnp:d}-{os.getpid()}"
+    b = bundle(["true"], edit=seccomp_with({"names": ["execve"], "action": "SCMP_ACT_ERRNO",
+                                            "errnoRet": 13}, nnp))
+    assert_cell_error(oci(root, command, "--bundle", b, cid), 125, "linux.seccomp",
+                      "execve(2)", "Permission denied")
+    assert_nothing_left(root, cid)
+
+
+@pytest.mark.parametrize("name", ["write", "read", "close", "exit_group"])
+def test_a_notify_on_a_syscall_cell_makes_itself_is_refused(root, bundle, tdir, name):
+    """SCMP_ACT_NOTIFY on what cell calls between the filter and execve (the start
+    wait, a failure's report, the exit) would wait for a listener that has no fd
+    yet or has gone: refused at validation with the JSON path, as runc does for write."""
+    cid = f"nt-{name}-{os.getpid()}"
+
+    def edit(cfg):
+        seccomp_with({"names": ["mkdir", name], "action": "SCMP_ACT_NOTIFY"})(cfg)
+        cfg["linux"]["seccomp"]["listenerPath"] = str(tdir / "agent.sock")
+    b = bundle(["true"], edit=edit)
+    assert_cell_error(oci(root, "create", "--bundle", b, cid), 125,
+                      "linux.seccomp.syscalls[0]", f"SCMP_ACT_NOTIFY on {name}")
+    assert_nothing_left(root, cid)
+
+
 def oci_without_sys_module(root, *args):
     """`cell --root ROOT ARGS` with CAP_SYS_MODULE dropped from cell's bounding set."""
     argv = ["setpriv", "--bounding-set", "-sys_module", "--", CELL, "--root", str(root),
