@@ -203,6 +203,55 @@ def test_start_fails_when_execve_fails_after_the_start(root, bundle, rootfs):
     assert cgroup_dirs("ex1") == []
 
 
+def refusing_cells_own_calls(action, execve_on_args=False):
+    """A filter loaded last (noNewPrivileges) that refuses all cell could use to say
+    that execve failed: write, writev, sendmsg, exit_group and exit."""
+    def edit(cfg):
+        rules = [{"names": ["write", "writev", "sendmsg", "sendto", "exit_group", "exit"],
+                  "action": action, **({"errnoRet": 1} if action == "SCMP_ACT_ERRNO" else {})}]
+        if execve_on_args:
+            # refuses every real execve (its path is never NULL), yet looks at an
+            # argument, so create cannot judge it
+            rules.append({"names": ["execve"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                          "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_NE"}]})
+        seccomp_with({"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"})(cfg)
+        cfg["linux"]["seccomp"]["syscalls"] = rules
+    return edit
+
+
+@pytest.mark.parametrize("action", ["SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS"])
+def test_start_reports_a_failed_execve_when_the_filter_refuses_write(root, bundle, rootfs,
+                                                                     action):
+    """The filter is loaded after the start byte: the process cannot write why
+    execve failed, nor exit cleanly; `cell start` still says it, from exec.report."""
+    victim = rootfs / "bin" / "victim"
+    victim.write_text("#!/bin/sh\nexit 0\n")
+    victim.chmod(0o755)
+    cid = f"rw-{action[9:].lower()}-{os.getpid()}"
+    b = bundle(["/bin/victim"], edit=refusing_cells_own_calls(action))
+    ok(oci(root, "create", "--bundle", b, cid))
+    try:
+        victim.unlink()
+        res = oci(root, "start", cid)
+        assert_cell_error(res, 127, "/bin/victim", "No such file or directory")
+        assert state(root, cid)["status"] == "stopped"
+    finally:
+        ok(oci(root, "delete", "--force", cid))
+    assert cgroup_dirs(cid) == []
+
+
+def test_start_reports_an_execve_the_filter_refuses_on_its_arguments(root, bundle):
+    cid = f"rx-{os.getpid()}"
+    b = bundle(["/bin/true"], edit=refusing_cells_own_calls("SCMP_ACT_ERRNO", True))
+    ok(oci(root, "create", "--bundle", b, cid))
+    try:
+        res = oci(root, "start", cid)
+        assert_cell_error(res, 126, "/bin/true", "Operation not permitted")
+    finally:
+        ok(oci(root, "delete", "--force", cid))
+    assert cgroup_dirs(cid) == []
+
+
 # ------------------------------------------------- namespaces joined by path
 
 

@@ -475,6 +475,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.detached = c->create,
 			.start_fd = c->start_fd,
 			.status_fd = c->create ? c->opts->start_result_fd : -1,
+			.report_fd = c->create ? c->opts->start_report_fd : -1,
 			/* cell_run wrote the start byte already: READY only for poststart */
 			.say_ready = c->create || c->spec->hooks.n[CELL_HOOK_POSTSTART],
 			.preserve_fds = c->opts->preserve_fds,

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,8 +58,12 @@ __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
 	 * filter refusing sendmsg) leaves a listening parent without a word */
 	if (sent < 0 && (sent != -EPIPE || !written))
 		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
-	_exit(err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127 : err->kind == CELL_ERR_EXEC_DENIED ? 126
-											  : 125);
+	syscall(SYS_exit_group, err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127
+				: err->kind == CELL_ERR_EXEC_DENIED  ? 126
+								     : 125);
+	/* A filter refused exit_group too: a fault ends the process all the
+	 * same, and its fds close, so `cell start` sees the start result's end. */
+	__builtin_trap();
 }
 
 __attribute__((noreturn)) static void fail_errno(const struct cell_child_args *a, int errnum,
@@ -435,6 +440,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	char **env = NULL;
 	struct cell_error err = { 0 };
 	int master = -1, slave = -1;
+	void *report = NULL; /* the command's start report mapping, in our memory (CLONE_VM) */
 	bool locks = locks_mounts(a);
 	pid_t child;
 
@@ -481,6 +487,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	if (!spec->cell.env_exact && cell_command_env(&spec->process, &env, &err) < 0)
 		cell_child_fail(a, &err);
 	own.env = env;
+	own.report = &report;
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
 			cell_child_fail(a, &err);
@@ -519,6 +526,9 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		close(slave);
 	/* cell exec's init is outside the container's pid namespace (setns moves
 	 * only children): its view of the command's PID is the host's */
+	/* the command has called execve (CLONE_VFORK): its report mapping is ours alone */
+	if (report)
+		munmap(report, CELL_START_REPORT_SIZE);
 	if (cell_sync_send(a->sync_fd, CELL_SYNC_PID, child, NULL, -1) < 0 && a->exec_detach)
 		_exit(125);
 	if (a->exec_detach)
