@@ -6,6 +6,7 @@ before its execve (working directory, rlimits, user, capabilities, seccomp);
 what went wrong. Whatever fails leaves no state, cgroup or process behind (the
 autouse no_leftovers fixture checks processes, cgroups and mounts).
 """
+import json
 import os
 import pathlib
 import resource
@@ -250,6 +251,21 @@ def test_start_reports_an_execve_the_filter_refuses_on_its_arguments(root, bundl
     finally:
         ok(oci(root, "delete", "--force", cid))
     assert cgroup_dirs(cid) == []
+
+
+@pytest.mark.parametrize("init", ["--init", "--no-init"])
+def test_run_detached_reports_a_refused_execve_under_init_too(root, tdir, init):
+    """cell run -d is create + start; under init the command shares init's memory
+    until execve (CLONE_VM), and its report mapping is init's to drop."""
+    profile = tdir / "profile.json"
+    cfg = {"linux": {}, "process": {}}
+    refusing_cells_own_calls("SCMP_ACT_ERRNO", True)(cfg)
+    profile.write_text(json.dumps(cfg["linux"]["seccomp"]))
+    cid = f"rd{init[2:4]}-{os.getpid()}"
+    res = oci(root, "run", "-d", init, "--name", cid, "--security-opt",
+              f"seccomp={profile}", "--", "/bin/true")
+    assert_cell_error(res, 126, "/bin/true", "Operation not permitted")
+    assert_nothing_left(root, cid)
 
 
 # ------------------------------------------------- namespaces joined by path
