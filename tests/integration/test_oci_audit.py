@@ -70,7 +70,7 @@ AS_ROOT = [
     ("nofile-above-nr-open", rlimit_above_nr_open, 125,
      ["process.rlimits[0]", "Operation not permitted"]),
     ("ambient-not-inheritable", ambient_not_inheritable, 125,
-     ["ambient", "Operation not permitted"]),
+     ["process.capabilities.ambient", "KILL", "Operation not permitted"]),
     ("apparmor", no_apparmor, 125, ["process.apparmorProfile"]),
     ("selinux", no_selinux, 125, ["process.selinuxLabel"]),
     ("personality", lambda cfg: cfg["linux"].update(personality={"domain": "BSD"}), 125,
@@ -94,7 +94,7 @@ def test_a_process_that_cannot_start_fails_create_and_run(root, bundle, case, co
 # rootless, as nobody: a user namespace with a single-id map
 AS_NOBODY = [
     ("oom-score-lowered", edit_process(oomScoreAdj=-500), 125,
-     ["oom_score_adj", "Permission denied"]),
+     ["process.oomScoreAdj -500", "oom_score_adj", "Permission denied"]),
     ("gids-unmapped", edit_user(additionalGids=[5]), 125, ["additionalGids"]),
     ("uid-unmapped", edit_user(uid=1000), 125, ["process.user", "1000"]),
     ("gid-unmapped", edit_user(gid=1000), 125, ["process.user", "1000"]),
