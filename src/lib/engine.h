@@ -29,6 +29,7 @@ enum cell_sync_type {
 	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
 	CELL_SYNC_ADOPT,	 /* child -> parent: the container's process is this PID, a child
 				    of the parent's made in a joined pid namespace; the sender leaves */
+	CELL_SYNC_DROP,		 /* child -> parent: a detached mount tree (SCM_RIGHTS) to close */
 };
 
 struct cell_sync_msg {
@@ -100,6 +101,9 @@ struct cell_rootfs_calls {
 	/* once the mounts are made, before pivot_root (createContainer hooks) */
 	int (*before_pivot)(void *ctx, struct cell_error *err);
 	void *ctx;
+	/* takes the early clone of a bind cloned again in its turn, to drop it
+	 * elsewhere: a drop waits for an RCU grace period (namespace_unlock) */
+	void (*drop)(void *ctx, int tree);
 };
 /** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,

@@ -748,6 +748,7 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 	case CELL_SYNC_ADOPT:
 		adopt(c, msg.value);
 		break;
+	case CELL_SYNC_DROP: /* closed below: the RCU wait of its drop is ours */
 	default:
 		if (fd >= 0)
 			close(fd);

@@ -326,6 +326,20 @@ static int create_container_hooks(void *ctx, struct cell_error *err)
 	return cell_child_hooks_run(g->a, CELL_HOOK_CREATE_CONTAINER, g->msg.value, err);
 }
 
+/*
+ * An early clone of a bind (rootfs.c, clone_in_turn) goes to the parent,
+ * which closes it (handle_message): the RCU grace period its drop waits for
+ * is then the parent's, while this process goes on setting up. The message
+ * holds the last reference, so the close here is cheap.
+ */
+static void drop_in_parent(void *ctx, int tree)
+{
+	const struct child_go *g = ctx;
+
+	(void)cell_sync_send(g->a->sync_fd, CELL_SYNC_DROP, 0, NULL, tree);
+	close(tree);
+}
+
 /* A pid namespace given by path, outside cell exec (which forks under init). */
 static bool joins_pid_ns(const struct cell_child_args *a)
 {
@@ -456,6 +470,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		.before_pivot = spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks
 									   : NULL,
 		.ctx = &g,
+		.drop = drop_in_parent,
 	};
 
 	/* Made while the parent works: clone3 would spend the time on its clock. */
