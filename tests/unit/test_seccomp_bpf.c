@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
+#include "security.h"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NR offsetof(struct seccomp_data, nr)

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "engine.h"
+#include "security.h"
 
 static uint32_t bpf_alu(uint16_t op, uint32_t a, uint32_t b)
 {
