@@ -440,6 +440,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.start_fd = c->start_fd,
 			.status_fd = c->create ? c->opts->start_result_fd : -1,
 			.exit_fd = c->create && c->opts->exit_fd > 2 ? c->opts->exit_fd : -1,
+			.report_fd = c->create ? c->opts->start_report_fd : -1,
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
 			.exec_detach = c->opts->exec_detach,
@@ -708,6 +709,7 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 	case CELL_SYNC_ADOPT:
 		adopt(c, msg.value);
 		break;
+	case CELL_SYNC_DROP: /* closed below: the RCU wait of its drop is ours */
 	default:
 		if (fd >= 0)
 			close(fd);
