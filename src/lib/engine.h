@@ -362,6 +362,8 @@ struct cell_child_args {
 				   first cgroup mount, or after the mounts */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
 	bool cgroupns_made;	/* clone3 made the cgroup namespace already */
+	bool join_devices;	/* join the shared devices cgroup through devices_tasks_fd */
+	int devices_tasks_fd;	/* its "tasks" file (cell_cgroup_open_shared_devices) */
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
 	int start_fd;		/* >= 0: wait for a byte here before exec */
 	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */

@@ -176,8 +176,9 @@ static bool cgroup_after_clone(const struct run_ctx *c)
 
 /*
  * No cgroup of its own is needed, only the default device allow-list: on v1
- * and hybrid hosts the container joins the shared devices cgroup after
- * clone3 (one write); on v2 it gets a cgroup of its own for the BPF program.
+ * and hybrid hosts the container joins the shared devices cgroup by itself
+ * (one write to its tasks file, no GO); on v2 it gets a cgroup of its own for
+ * the BPF program.
  */
 static int plan_devices_only(struct run_ctx *c)
 {
@@ -197,15 +198,19 @@ static int plan_devices_only(struct run_ctx *c)
 	return 1;
 }
 
-/* The default allow-list alone, in the shared cgroup. */
-static int join_shared_devices(struct run_ctx *c, struct cell_error *err)
+/*
+ * The default allow-list alone, in the shared cgroup: its "tasks" file, which
+ * the child writes itself (cell_cgroup_join_self), so no GO waits for the
+ * parent's cgroup.procs write and its RCU grace period.
+ */
+static int open_shared_devices(struct run_ctx *c, struct cell_error *err)
 {
 	struct cell_resources res = { 0 };
 	cleanup_free struct cell_device_rule *rules = NULL;
 	int r = with_default_devices(c->spec, &res, &rules, err);
 
-	return r < 0 ? r : cell_cgroup_join_shared_devices(c->cg_params.fs_root, res.devices,
-							   res.n_devices, c->pid, err);
+	return r < 0 ? r : cell_cgroup_open_shared_devices(c->cg_params.fs_root, res.devices,
+							   res.n_devices, err);
 }
 
 /*
@@ -284,8 +289,7 @@ static bool needs_go(const struct run_ctx *c)
 	const struct cell_hooks *h = &c->spec->hooks;
 
 	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
-	       c->cgroup_planned || c->shared_devices ||
-	       c->opts->cgroup_join ||
+	       c->cgroup_planned || c->opts->cgroup_join ||
 	       h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME] ||
 	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER] ||
 	       has_pins(c) || cell_net_needs_parent(c->spec);
@@ -423,7 +427,7 @@ static bool setup_before_go(const struct run_ctx *c)
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
-	int sv[2];
+	int sv[2], devices_fd = -1;
 	uint64_t ns_flags = cell_ns_clone_flags(c->spec, !cgroup_after_clone(c));
 	uint64_t early = early_ns_flags(c, ns_flags);
 	struct clone_args args = {
@@ -447,8 +451,13 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)c->cg.v2_fd;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	/* the child joins it by itself: it inherits this fd */
+	if (c->shared_devices && (devices_fd = open_shared_devices(c, err)) < 0)
+		return devices_fd;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		safe_close(devices_fd);
 		return cell_error_set(err, errno, "socketpair");
+	}
 	c->wait_go = needs_go(c);
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0) {
@@ -456,6 +465,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 
 		close(sv[0]);
 		close(sv[1]);
+		safe_close(devices_fd);
 		return cell_error_set(err, e, "clone3 with namespaces (flags 0x%llx)",
 				      (unsigned long long)args.flags);
 	}
@@ -472,6 +482,8 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.setup_before_go = setup_before_go(c),
 			.sigpipe = c->old_sigpipe,
 			.cgroupns_made = (args.flags & CLONE_NEWCGROUP) != 0,
+			.join_devices = devices_fd >= 0,
+			.devices_tasks_fd = devices_fd,
 			.detached = c->create,
 			.start_fd = c->start_fd,
 			.status_fd = c->create ? c->opts->start_result_fd : -1,
@@ -493,6 +505,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		cell_child_main(&a);
 	}
 	close(sv[1]);
+	safe_close(devices_fd);
 	/* The child has its own copies of the prepared mount trees. */
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	c->sock = sv[0];
@@ -524,8 +537,6 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	    (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
-		return r;
-	if (c->shared_devices && (r = join_shared_devices(c, err)) < 0)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
 		return r;
