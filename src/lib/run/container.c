@@ -451,7 +451,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)c->cg.v2_fd;
 	}
-	/* the child joins it by itself: it inherits this fd */
+	/* cell.devices: the child joins it by itself, through this inherited fd */
 	if (c->shared_devices && (devices_fd = open_shared_devices(c, err)) < 0)
 		return devices_fd;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
