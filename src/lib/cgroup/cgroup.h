@@ -105,12 +105,20 @@ int cell_cgroup_detect(const char *fs_root, enum cell_cgroup_mode *mode, struct 
 #define CELL_SHARED_DEVICES "cell.devices"
 
 /**
- * cell_cgroup_join_shared_devices() - move @pid into <fs_root>/devices/
- * CELL_SHARED_DEVICES, made with @rules first if it is not there (made under
- * a name of its own and renamed, so no one joins it before its rules are in).
+ * cell_cgroup_open_shared_devices() - open <fs_root>/devices/CELL_SHARED_DEVICES/
+ * tasks for writing (close-on-exec), the cgroup made with @rules first if it is
+ * not there (made under a name of its own and renamed, so no one joins it
+ * before its rules are in). Returns the fd: the container joins by itself
+ * with cell_cgroup_join_self() instead of cell writing its PID to cgroup.procs.
  */
-int cell_cgroup_join_shared_devices(const char *fs_root, const struct cell_device_rule *rules,
-				    size_t n, pid_t pid, struct cell_error *err);
+int cell_cgroup_open_shared_devices(const char *fs_root, const struct cell_device_rule *rules,
+				    size_t n, struct cell_error *err);
+
+/**
+ * cell_cgroup_join_self() - move the calling thread, which must be its
+ * process's only one, into the v1 cgroup whose "tasks" file @tasks_fd is.
+ */
+int cell_cgroup_join_self(int tasks_fd, struct cell_error *err);
 
 /** cell_cgroup_init() - the empty state (nothing created, fds -1); destroy on it is a no-op. */
 void cell_cgroup_init(struct cell_cgroup *cg);

@@ -184,8 +184,9 @@ static bool cgroup_after_clone(const struct run_ctx *c)
 
 /*
  * No cgroup of its own is needed, only the default device allow-list: on v1
- * and hybrid hosts the container joins the shared devices cgroup after
- * clone3 (one write); on v2 it gets a cgroup of its own for the BPF program.
+ * and hybrid hosts the container joins the shared devices cgroup by itself
+ * (one write to its tasks file, no GO); on v2 it gets a cgroup of its own for
+ * the BPF program.
  */
 static int plan_devices_only(struct run_ctx *c)
 {
@@ -205,15 +206,19 @@ static int plan_devices_only(struct run_ctx *c)
 	return 1;
 }
 
-/* The default allow-list alone, in the shared cgroup. */
-static int join_shared_devices(struct run_ctx *c, struct cell_error *err)
+/*
+ * The default allow-list alone, in the shared cgroup: its "tasks" file, which
+ * the child writes itself (cell_cgroup_join_self), so no GO waits for the
+ * parent's cgroup.procs write and its RCU grace period.
+ */
+static int open_shared_devices(struct run_ctx *c, struct cell_error *err)
 {
 	struct cell_resources res = { 0 };
 	cleanup_free struct cell_device_rule *rules = NULL;
 	int r = with_default_devices(c->spec, &res, &rules, err);
 
-	return r < 0 ? r : cell_cgroup_join_shared_devices(c->cg_params.fs_root, res.devices,
-							   res.n_devices, c->pid, err);
+	return r < 0 ? r : cell_cgroup_open_shared_devices(c->cg_params.fs_root, res.devices,
+							   res.n_devices, err);
 }
 
 /*
@@ -382,8 +387,8 @@ static int plan_start(struct run_ctx *c)
 	struct start_facts f = {
 		.cgroup = cgroup_after_clone(c),
 		.cgroup_into = c->has_cgroup && c->cg.v2_fd >= 0,
-		.cgroup_later = (c->has_cgroup && c->cg.v2_fd < 0) || c->cgroup_planned ||
-				c->shared_devices,
+		/* not the shared devices cgroup: the child joins that by itself */
+		.cgroup_later = (c->has_cgroup && c->cg.v2_fd < 0) || c->cgroup_planned,
 		.cgroup_join = c->opts->cgroup_join != NULL,
 		.pins = has_pins(c),
 		.net_parent = cell_net_needs_parent(c->spec),
@@ -407,7 +412,7 @@ static int plan_start(struct run_ctx *c)
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
-	int sv[2];
+	int sv[2], devices_fd = -1;
 	struct clone_args args = {
 		.flags = c->plan.clone_ns | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&c->pidfd,
@@ -419,14 +424,20 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)c->cg.v2_fd;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	/* cell.devices: the child joins it by itself, through this inherited fd */
+	if (c->shared_devices && (devices_fd = open_shared_devices(c, err)) < 0)
+		return devices_fd;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		safe_close(devices_fd);
 		return cell_error_set(err, errno, "socketpair");
+	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0) {
 		int e = errno;
 
 		close(sv[0]);
 		close(sv[1]);
+		safe_close(devices_fd);
 		return cell_error_set(err, e, "clone3 with namespaces (flags 0x%llx)",
 				      (unsigned long long)args.flags);
 	}
@@ -436,6 +447,8 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.sync_fd = sv[1],
 			.plan = c->plan,
 			.sigpipe = c->old_sigpipe,
+			.join_devices = devices_fd >= 0,
+			.devices_tasks_fd = devices_fd,
 			.detached = c->create,
 			.start_fd = c->start_fd,
 			.status_fd = c->create ? c->opts->start_result_fd : -1,
@@ -457,6 +470,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		cell_child_main(&a);
 	}
 	close(sv[1]);
+	safe_close(devices_fd);
 	/* The child has its own copies of the prepared mount trees. */
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	c->sock = sv[0];
@@ -486,8 +500,6 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	if (c->plan.write_maps && (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
-		return r;
-	if (c->shared_devices && (r = join_shared_devices(c, err)) < 0)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
 		return r;
