@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "cli.h"
+#include "judge.h"
 
 static const char usage[] =
 	"Usage: cell gc\n"
@@ -10,7 +12,8 @@ static const char usage[] =
 	"Free what containers whose cell was killed (SIGKILL skips every teardown) left\n"
 	"behind: their network leases, their published-port rules and bridges no container\n"
 	"uses. Containers still running keep theirs. `cell run` does the same, cheaply,\n"
-	"on every start.\n";
+	"on every start. Also the cgroups of a `cell judge --batch` whose supervisor is\n"
+	"gone (cell-judge-PID-*), with the empty box cgroups a SIGKILLed worker left.\n";
 
 int cell_cmd_gc(int argc, char **argv)
 {
@@ -31,5 +34,12 @@ int cell_cmd_gc(int argc, char **argv)
 	}
 	if (removed)
 		printf("freed %u stale network lease%s\n", removed, removed == 1 ? "" : "s");
+	if (cell_cgroup_gc_owned("/sys/fs/cgroup", CELL_JUDGE_CGROUP_PREFIX, &removed, &err) < 0) {
+		fprintf(stderr, "cell: %s\n", err.msg);
+		return CELL_EXIT_FAILURE;
+	}
+	if (removed)
+		printf("removed %u cgroup%s of ended judge batches\n", removed,
+		       removed == 1 ? "" : "s");
 	return 0;
 }

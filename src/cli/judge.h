@@ -36,6 +36,9 @@ struct cell_judge_cli {
 	struct cell_judge_template *tpl; /* --batch: what each line starts from */
 };
 
+/* A batch's cgroup: cell-judge-PID-RANDOM, the supervisor's PID (cell gc). */
+#define CELL_JUDGE_CGROUP_PREFIX "cell-judge-"
+
 /* What every run of a batch shares, set up once before the first. */
 struct cell_judge_shared {
 	const struct cell_seccomp_prog *seccomp; /* linux.seccomp compiled once; NULL: per run */

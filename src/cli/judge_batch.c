@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "judge.h"
 #include "utils.h"
@@ -54,6 +55,8 @@ struct worker {
 
 struct batch {
 	struct cell_judge_cli *cli;
+	struct cell_cgroup parent;	/* root: every box's cgroup is made below it */
+	char parent_path[64];		/* "" when none (rootless) */
 	char *text;			/* the whole file */
 	struct batch_line *lines;
 	size_t n, next, printed;	/* lines; the next to hand out; printed so far */
@@ -157,6 +160,21 @@ static int load(struct batch *b, const char *path, struct cell_error *err)
 
 /* ---- a worker ---- */
 
+/* The box's cgroup below the batch's: named by its line, unique in the batch. */
+static int box_cgroup(struct batch *b, unsigned long lineno, struct cell_error *err)
+{
+	char **path = &b->cli->run.spec.linux.cgroups_path;
+
+	if (!b->parent_path[0])
+		return 0;
+	free(*path);
+	if (asprintf(path, "%s/%lu", b->parent_path, lineno) < 0) {
+		*path = NULL;
+		return cell_error_set(err, ENOMEM, "linux.cgroupsPath");
+	}
+	return 0;
+}
+
 /* One line judged: its report, XX when the line itself was wrong. */
 static char *judge_line(struct batch *b, const struct cell_judge_shared *sh, size_t i)
 {
@@ -166,7 +184,8 @@ static char *judge_line(struct batch *b, const struct cell_judge_shared *sh, siz
 	json_t *doc = NULL, *id = NULL;
 	char *text;
 
-	if (cell_judge_line(b->cli, l->text, l->len, l->lineno, &doc, &id, &err) < 0) {
+	if (cell_judge_line(b->cli, l->text, l->len, l->lineno, &doc, &id, &err) < 0 ||
+	    box_cgroup(b, l->lineno, &err) < 0) {
 		rep.status = CELL_JUDGE_XX;
 		snprintf(rep.message, sizeof(rep.message), "%s", err.msg);
 	} else {
@@ -237,6 +256,39 @@ static int start_worker(struct batch *b, size_t k, const struct cell_judge_share
 }
 
 /* ---- the supervisor ---- */
+
+/*
+ * Root: one cgroup for the batch, made once, with every box's below it
+ * (cell-judge-PID-RANDOM/LINE). The batch's processes are in one subtree, and
+ * what a SIGKILLed worker leaves there the supervisor removes at the end, or
+ * `cell gc` when the supervisor is gone too (its PID in the name).
+ */
+static int make_parent(struct batch *b, struct cell_error *err)
+{
+	struct cell_cgroup_params params;
+	char rnd[13];
+	int r;
+
+	if (b->cli->rootless)
+		return 0;
+	if ((r = cell_random_id(rnd, err)) < 0)
+		return r;
+	snprintf(b->parent_path, sizeof(b->parent_path), "/%s%d-%s", CELL_JUDGE_CGROUP_PREFIX,
+		 (int)getpid(), rnd);
+	params = cell_cgroup_host_params(b->parent_path, false);
+	params.all_controllers = true;
+	if ((r = cell_cgroup_create(&b->parent, &params, NULL, err)) < 0)
+		b->parent_path[0] = '\0';
+	return r;
+}
+
+static void remove_parent(struct batch *b)
+{
+	struct cell_error err = { 0 };
+
+	if (b->parent_path[0] && cell_cgroup_destroy(&b->parent, &err) < 0)
+		fprintf(stderr, "cell: judge: %s\n", err.msg);
+}
 
 /* A report the supervisor writes itself: for a line whose worker died. */
 static char *lost_report(const struct batch *b, size_t i, const char *why)
@@ -448,6 +500,8 @@ static int start_workers(struct batch *b, const struct cell_judge_shared *sh,
 int cell_judge_batch(struct cell_judge_cli *cli)
 {
 	struct batch b = { .cli = cli, .sigfd = -1 };
+
+	cell_cgroup_init(&b.parent);
 	struct cell_judge_shared sh = { .stop_fd = -1, .ncpu = sysconf(_SC_NPROCESSORS_ONLN) };
 	struct cell_seccomp_prog *filter = NULL;
 	struct cell_error err = { 0 };
@@ -456,7 +510,7 @@ int cell_judge_batch(struct cell_judge_cli *cli)
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout stops the batch (out_failed) */
 	if (load(&b, cli->batch_file, &err) < 0 ||
 	    cell_seccomp_prepared_new(&cli->run.spec, &filter, &err) < 0 ||
-	    block_stop_signals(&b, &err) < 0)
+	    block_stop_signals(&b, &err) < 0 || make_parent(&b, &err) < 0)
 		goto fail;
 	sh.seccomp = filter;
 	if (start_workers(&b, &sh, &err) < 0)
@@ -471,6 +525,7 @@ fail:
 	reap_workers(&b);
 	status = CELL_EXIT_FAILURE;
 out:
+	remove_parent(&b);
 	if (b.sigfd >= 0)
 		sigprocmask(SIG_SETMASK, &b.oldmask, NULL);
 	cell_seccomp_prepared_free(filter);

@@ -327,4 +327,13 @@ unsigned long cell_cpu_shares_to_weight(unsigned long shares);
 extern int (*cell_cgroup_mkdir_hook)(const char *path, mode_t mode);
 extern int (*cell_cgroup_rmdir_hook)(const char *path);
 
+/**
+ * cell_cgroup_gc_owned() - remove the cgroups named @prefix<PID>-... at the
+ * top of each hierarchy under @fs_root whose PID is gone, with the empty
+ * cgroups below them (what a SIGKILLed cell judge --batch left). *@removed:
+ * how many. -EBUSY when one still holds a process (@err names it).
+ */
+int cell_cgroup_gc_owned(const char *fs_root, const char *prefix, unsigned *removed,
+			 struct cell_error *err);
+
 #endif
