@@ -265,6 +265,15 @@ static int start_worker(struct batch *b, size_t k, const struct cell_judge_share
  */
 static int make_parent(struct batch *b, struct cell_error *err)
 {
+	/*
+	 * In every hierarchy a box joins, devices too (which no limit of ours
+	 * asks for): a box that made a missing parent would remove it, and its
+	 * siblings' cgroups with it, at its teardown. Allowing all is what a
+	 * new v1 devices cgroup does anyway; each box narrows its own.
+	 */
+	struct cell_device_rule all = { .allow = true, .type = 'a', .major = -1, .minor = -1,
+					.access = "rwm" };
+	struct cell_resources res = { .devices = &all, .n_devices = 1 };
 	struct cell_cgroup_params params;
 	char rnd[13];
 	int r;
@@ -277,7 +286,7 @@ static int make_parent(struct batch *b, struct cell_error *err)
 		 (int)getpid(), rnd);
 	params = cell_cgroup_host_params(b->parent_path, false);
 	params.all_controllers = true;
-	if ((r = cell_cgroup_create(&b->parent, &params, NULL, err)) < 0)
+	if ((r = cell_cgroup_create(&b->parent, &params, &res, err)) < 0)
 		b->parent_path[0] = '\0';
 	return r;
 }
