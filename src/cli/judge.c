@@ -338,7 +338,7 @@ static void on_exited(void *ctx, const struct cell_run_box *box)
 {
 	struct judge_run *j = ctx;
 	struct cell_judge_report *rep = j->rep;
-	struct cell_cgroup_stats st = { 0 };
+	struct cell_cgroup_peaks pk = { 0 };
 	struct cell_cgroup_oom oom = { 0 };
 	struct cell_error e = { 0 };
 
@@ -350,21 +350,20 @@ static void on_exited(void *ctx, const struct cell_run_box *box)
 		rep->killed = CELL_JUDGE_KILL_OUTPUT;
 	if (!box->cgroup)
 		return;
-	if (cell_cgroup_stats(box->cgroup, &st, &e) < 0 ||
+	/* only what the report needs: a run's teardown is on a batch's hot path */
+	if (cell_cgroup_peaks(box->cgroup, &pk, &e) < 0 ||
 	    cell_cgroup_oom_count(box->cgroup, &oom, &e) < 0) {
 		snprintf(rep->message, sizeof(rep->message), "cgroup: %s", e.msg);
-		cell_cgroup_stats_free(&st);
 		return;
 	}
 	rep->accounting = box->cgroup->mode == CELL_CGROUP_V2 ? "cgroup v2" : "cgroup v1";
-	rep->cpu_time = (double)st.cpu.total / NSEC;
-	rep->has_memory_peak = st.memory.usage.max > 0;
-	rep->memory_peak = st.memory.usage.max;
+	rep->cpu_time = (double)pk.cpu_ns / NSEC;
+	rep->has_memory_peak = pk.memory_peak > 0;
+	rep->memory_peak = pk.memory_peak;
 	rep->oom_killed = oom.oom_kill > 0;
 	rep->has_processes_peak = true;
-	if (st.pids.peak > 0) /* else: what the polls saw */
-		rep->processes_peak = st.pids.peak - 1;
-	cell_cgroup_stats_free(&st);
+	if (pk.pids_peak > 0) /* else: what the polls saw */
+		rep->processes_peak = pk.pids_peak - 1;
 }
 
 /* ---- files ---- */
