@@ -228,38 +228,38 @@ struct judge_parse {
 };
 
 static int judge_option(struct cell_judge_cli *cli, struct judge_parse *jp, int opt,
-			const char *flag, const char *optarg, struct cell_error *err)
+			const char *flag, const char *arg, struct cell_error *err)
 {
 	struct cell_judge_limits *l = &cli->lim;
 
 	switch (opt) {
-	case 't': return parse_seconds(flag, optarg, &l->time, err);
-	case 'w': return parse_seconds(flag, optarg, &l->wall_time, err);
-	case 'x': return parse_seconds(flag, optarg, &l->extra_time, err);
-	case 'm': return parse_bytes(flag, optarg, &l->mem, err);
-	case 'k': return parse_bytes(flag, optarg, &l->stack, err);
-	case 'f': return parse_bytes(flag, optarg, &l->fsize, err);
-	case OPT_OUTPUT_LIMIT: return parse_bytes(flag, optarg, &l->output_limit, err);
-	case 'p': return parse_count(flag, optarg, &l->processes, err);
-	case 'n': return parse_count(flag, optarg, &l->open_files, err);
-	case 'i': cli->stdin_file = optarg; return 0;
-	case 'o': cli->stdout_file = optarg; return 0;
-	case 'r': cli->stderr_file = optarg; return 0;
-	case 'c': jp->chdir = optarg; return 0;
-	case 'M': cli->meta_file = optarg; return 0;
-	case OPT_REPORT: cli->report_file = optarg; return 0;
-	case 'd': return add_dir(&jp->box, optarg, err);
-	case 'E': return add_env(&jp->env, optarg, err);
+	case 't': return parse_seconds(flag, arg, &l->time, err);
+	case 'w': return parse_seconds(flag, arg, &l->wall_time, err);
+	case 'x': return parse_seconds(flag, arg, &l->extra_time, err);
+	case 'm': return parse_bytes(flag, arg, &l->mem, err);
+	case 'k': return parse_bytes(flag, arg, &l->stack, err);
+	case 'f': return parse_bytes(flag, arg, &l->fsize, err);
+	case OPT_OUTPUT_LIMIT: return parse_bytes(flag, arg, &l->output_limit, err);
+	case 'p': return parse_count(flag, arg, &l->processes, err);
+	case 'n': return parse_count(flag, arg, &l->open_files, err);
+	case 'i': cli->stdin_file = arg; return 0;
+	case 'o': cli->stdout_file = arg; return 0;
+	case 'r': cli->stderr_file = arg; return 0;
+	case 'c': jp->chdir = arg; return 0;
+	case 'M': cli->meta_file = arg; return 0;
+	case OPT_REPORT: cli->report_file = arg; return 0;
+	case 'd': return add_dir(&jp->box, arg, err);
+	case 'E': return add_env(&jp->env, arg, err);
 	case OPT_ROOTFS:
-		if (argv_add(&jp->box, "--rootfs") < 0 || argv_add(&jp->box, optarg) < 0 ||
+		if (argv_add(&jp->box, "--rootfs") < 0 || argv_add(&jp->box, arg) < 0 ||
 		    argv_add(&jp->box, "--read-only") < 0)
 			return cell_error_set(err, ENOMEM, "--rootfs");
 		return 0;
 	case 'h': cli->help = true; return 0;
-	case OPT_BATCH: cli->batch_file = optarg; return 0;
-	case 'j': return parse_count(flag, optarg, &cli->jobs, err) < 0 ? -EINVAL
+	case OPT_BATCH: cli->batch_file = arg; return 0;
+	case 'j': return parse_count(flag, arg, &cli->jobs, err) < 0 ? -EINVAL
 		: cli->jobs > JUDGE_MAX_JOBS ? cell_error_set(err, 0, "%s '%s': at most %d",
-							  flag, optarg, JUDGE_MAX_JOBS) : 0;
+							  flag, arg, JUDGE_MAX_JOBS) : 0;
 	}
 	return cell_error_set(err, EINVAL, "%s", flag);
 }
