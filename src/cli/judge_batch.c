@@ -66,6 +66,7 @@ struct batch {
 	int sigfd;
 	sigset_t oldmask;
 	int stop_sig;			/* the signal that stopped the batch, 0 */
+	bool worker_died;		/* a worker ended during a run: its box may outlive it */
 	bool out_failed;		/* stdout is gone: stop too */
 };
 
@@ -291,10 +292,32 @@ static int make_parent(struct batch *b, struct cell_error *err)
 	return r;
 }
 
+/*
+ * A SIGKILLed worker's box dies of its parent-death signal, but dying takes
+ * a while (a large process unmaps its memory first), and a cgroup with a
+ * process in it cannot be removed: wait for the batch's to empty, 2 s at most.
+ */
+static void wait_parent_empty(struct batch *b)
+{
+	for (int i = 0; i < 200; i++) {
+		struct cell_error err = { 0 };
+		pid_t *pids = NULL;
+		size_t n = 0;
+		int r = cell_cgroup_pids(&b->parent, &pids, &n, &err);
+
+		free(pids);
+		if (r < 0 || n == 0)
+			return;
+		usleep(10000);
+	}
+}
+
 static void remove_parent(struct batch *b)
 {
 	struct cell_error err = { 0 };
 
+	if (b->parent_path[0] && b->worker_died)
+		wait_parent_empty(b);
 	if (b->parent_path[0] && cell_cgroup_destroy(&b->parent, &err) < 0)
 		fprintf(stderr, "cell: judge: %s\n", err.msg);
 }
@@ -364,6 +387,8 @@ static void hand_out(struct batch *b, struct worker *w)
 
 static void worker_gone(struct batch *b, struct worker *w)
 {
+	if (w->job >= 0)
+		b->worker_died = true;
 	if (w->job >= 0 && !b->reports[w->job])
 		b->reports[w->job] = lost_report(b, (size_t)w->job,
 						 "the batch worker running it died; its box may "
