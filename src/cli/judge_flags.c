@@ -58,8 +58,9 @@ const char cell_judge_usage[] =
 	"\n"
 	"Status: OK, RE (non-zero exit), SG (signal), TO (time limit; time_limit says cpu or\n"
 	"wall), ML (memory limit), OL (output limit), XX (cell failed; message says why).\n"
-	"Exit status: 0 for OK, 1 for another status, 125 for XX or no report; a batch: 0\n"
-	"when every line was judged (whatever its status), 125 when not. See cell-judge(1).\n";
+	"Exit status: 0 for OK, 1 for another status, 125 for XX or no report. A batch: 0\n"
+	"when every line got its report (whatever its status), 128+N when signal N stopped\n"
+	"it, 125 when cell failed. See cell-judge(1).\n";
 
 enum { OPT_OUTPUT_LIMIT = 1000, OPT_REPORT, OPT_ROOTFS, OPT_BATCH };
 
