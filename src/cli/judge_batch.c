@@ -391,8 +391,8 @@ static void worker_gone(struct batch *b, struct worker *w)
 		b->worker_died = true;
 	if (w->job >= 0 && !b->reports[w->job])
 		b->reports[w->job] = lost_report(b, (size_t)w->job,
-						 "the batch worker running it died; its box may "
-						 "be left behind (cell-judge(1): cell gc)");
+						 "the batch worker running it died (its box dies "
+						 "with it; see cell-judge(1))");
 	w->fd = safe_close(w->fd);
 	w->job = -1;
 }
