@@ -272,6 +272,7 @@ struct oci_launch {
 	struct cell_run_cli *cli;
 	const char *id;
 	bool save_config;	/* on_created writes config.json too */
+	bool foreground;	/* this process waits for it: recorded for cell gc */
 };
 
 static void warn_launch(void *ctx, const struct cell_error *e)
@@ -291,6 +292,11 @@ static int on_created(void *ctx, const struct cell_created *c, struct cell_error
 		st.annotations = NULL;
 		cell_state_free(&st);
 		return r;
+	}
+	if (l->foreground) {
+		st.runner = getpid();
+		if (cell_proc_start_time(st.runner, &st.runner_start, NULL) < 0)
+			st.runner = 0;
 	}
 	if ((r = save_state(l->g->root, &st, err)) < 0)
 		return r;
@@ -405,6 +411,61 @@ static int start_process(const char *root, const char *id, struct cell_error *er
 	return r;
 }
 
+/* A new file of the state directory, opened O_CLOEXEC (the command never sees it). */
+static int state_file(const char *root, const char *id, const char *name, int flags,
+		      struct cell_error *err)
+{
+	char path[PATH_MAX];
+	int fd, r;
+
+	if ((r = cell_state_path(root, id, name, path, sizeof(path), err)) < 0)
+		return r;
+	if ((fd = open(path, flags | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return cell_error_set(err, errno, "create %s", path);
+	return fd;
+}
+
+/*
+ * What a `cell run -d` from flags outlives its cell with, as docker's: its
+ * init writes the command's status to exit.status (cell wait), its output
+ * goes to the file log (cell logs), its stdin is /dev/null. A bundle's
+ * container is runc's: the caller's stdio (conmon and containerd's shim pass
+ * their own pipes) and no file held open by its init, which criu would have
+ * to find again at restore.
+ */
+static int detached_files(const char *root, const char *id, const struct cell_run_cli *cli,
+			  struct cell_run_options *opts, struct cell_error *err)
+{
+	int fd;
+
+	if (cli->from_bundle)
+		return 0;
+	if ((fd = state_file(root, id, "exit.status", O_WRONLY, err)) < 0)
+		return fd;
+	opts->exit_fd = fd;
+	if (cli->spec.process.terminal)
+		return 0;
+	if ((fd = state_file(root, id, "log", O_WRONLY | O_APPEND, err)) < 0)
+		return fd;
+	opts->stdout_fd = opts->stderr_fd = fd;
+	if ((opts->stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return cell_error_set(err, errno, "open /dev/null");
+	return 0;
+}
+
+static void close_detached_files(struct cell_run_options *opts)
+{
+	if (opts->exit_fd > 2)
+		close(opts->exit_fd);
+	if (opts->stdout_fd > 2)
+		close(opts->stdout_fd);
+	if (opts->stdin_fd > 2)
+		close(opts->stdin_fd);
+	opts->exit_fd = 0;
+	opts->stdin_fd = 0;
+	opts->stdout_fd = opts->stderr_fd = 1;
+}
+
 /* cell create, and cell run --detach (create + start). */
 static int create_container(const struct cell_global *g, struct cell_run_cli *cli,
 			    const char *id, bool start)
@@ -430,7 +491,8 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	 * process (it is a clone until it execs) and block every later command */
 	lock = safe_close(lock);
 	if ((r = make_fifo(g->root, id, "exec.fifo", &opts.start_fd, &err)) < 0 ||
-	    (r = make_fifo(g->root, id, "exec.result", &opts.start_result_fd, &err)) < 0)
+	    (r = make_fifo(g->root, id, "exec.result", &opts.start_result_fd, &err)) < 0 ||
+	    (r = detached_files(g->root, id, cli, &opts, &err)) < 0)
 		goto fail;
 	if (cli->console_socket &&
 	    (opts.console_socket = cell_cli_connect_console(cli->console_socket, &err)) < 0) {
@@ -458,6 +520,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 		run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTART, id, out.pid, "running",
 				  cli->bundle);
 	safe_close(opts.console_socket);
+	close_detached_files(&opts);
 	free(out.cgroup_state);
 	return 0;
 fail_kill:
@@ -474,6 +537,7 @@ fail:
 	safe_close(opts.start_fd);
 	safe_close(opts.start_result_fd);
 	safe_close(opts.console_socket);
+	close_detached_files(&opts);
 	remove_state(g, id);
 	cell_cli_fail(g, &err);
 	return error_status(&err);
@@ -484,10 +548,13 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = cli->from_bundle, .on_created = on_created,
+					 /* a named run is an OCI container: ps, pause,
+					  * update and events need its cgroup (issue 19) */
+					 .cgroup_always = true, .on_created = on_created,
 					 .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
-	struct oci_launch l = { .g = g, .cli = cli };
+	/* --keep: the state outlives the run on purpose, so cell gc leaves it */
+	struct oci_launch l = { .g = g, .cli = cli, .foreground = !cli->keep };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
 	char id[64], pid_file[PATH_MAX];
@@ -599,7 +666,7 @@ static int no_opts(void *ctx, int opt)
 
 static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 
-static bool wants_help(int argc, char **argv, const char *usage)
+bool cell_cli_wants_help(int argc, char **argv, const char *usage)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -618,7 +685,7 @@ int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
 	struct cell_spec spec;
 	int lock, r;
 
-	if (wants_help(argc, argv, usage))
+	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+", help_only, no_opts, NULL, &err) < 0 ||
 	    need_id(argc, argv, 0, &err) < 0)
@@ -694,7 +761,7 @@ int cell_cmd_state(const struct cell_global *g, int argc, char **argv)
 	json_t *o;
 	char *text;
 
-	if (wants_help(argc, argv, usage))
+	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+", help_only, no_opts, NULL, &err) < 0 ||
 	    need_id(argc, argv, 0, &err) < 0 || cell_state_load(g->root, argv[optind], &st, &err) < 0)
@@ -774,7 +841,7 @@ int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
 	bool all = false;
 	int sig = SIGTERM, r;
 
-	if (wants_help(argc, argv, usage))
+	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+a", longs, kill_opt, &all, &err) < 0 ||
 	    need_id(argc, argv, 1, &err) < 0)
@@ -881,6 +948,11 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 		cell_error_prefix(err, "delete container %s", id);
 		goto out;
 	}
+	/* run -d --net bridge: the network lives as long as the container */
+	if ((r = cell_net_release(id, st.pid, err)) < 0) {
+		cell_error_prefix(err, "delete container %s", id);
+		goto out;
+	}
 	if (cell_cli_load_config(g->root, id, &spec, err) == 0) {
 		run_hooks_warning(g, &spec, CELL_HOOK_POSTSTOP, id, st.pid, "stopped", st.bundle);
 		cell_spec_free(&spec);
@@ -947,7 +1019,7 @@ int cell_cmd_delete(const struct cell_global *g, int argc, char **argv)
 	struct cell_error err = { 0 };
 	struct delete_opts o = { 0 };
 
-	if (wants_help(argc, argv, usage))
+	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+fr", longs, delete_opt, &o, &err) < 0)
 		return cell_cli_fail(g, &err);
@@ -1002,7 +1074,7 @@ int cell_cmd_list(const struct cell_global *g, int argc, char **argv)
 	cleanup_strv char **ids = NULL;
 	json_t *arr = json_array();
 
-	if (wants_help(argc, argv, usage)) {
+	if (cell_cli_wants_help(argc, argv, usage)) {
 		json_decref(arr);
 		return 0;
 	}
