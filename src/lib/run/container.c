@@ -457,6 +457,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.start_fd = c->start_fd,
 			.status_fd = c->create ? c->opts->start_result_fd : -1,
 			.exit_fd = c->create && c->opts->exit_fd > 2 ? c->opts->exit_fd : -1,
+			.report_fd = c->create ? c->opts->start_report_fd : -1,
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
 			.exec_detach = c->opts->exec_detach,
@@ -725,6 +726,7 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 	case CELL_SYNC_ADOPT:
 		adopt(c, msg.value);
 		break;
+	case CELL_SYNC_DROP: /* closed below: the RCU wait of its drop is ours */
 	default:
 		if (fd >= 0)
 			close(fd);
@@ -886,7 +888,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
-	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
+	    (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0 || (r = record_created(&c, err)) < 0 ||
 	    (r = start_watch(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
 		goto out;
@@ -935,7 +938,8 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	    (r = prepare_seccomp(&c, err)) < 0 ||
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, opts->id, &c.spec, err)) < 0 ||
-	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
+	    (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0)
 		goto out;
 	/* Until the child is READY: errors, the terminal for the console socket. */

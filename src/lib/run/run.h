@@ -45,6 +45,7 @@ enum cell_sync_type {
 	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
 	CELL_SYNC_ADOPT,	 /* child -> parent: the container's process is this PID, a child
 				    of the parent's made in a joined pid namespace; the sender leaves */
+	CELL_SYNC_DROP,		 /* child -> parent: a detached mount tree (SCM_RIGHTS) to close */
 };
 
 struct cell_sync_msg {
@@ -59,6 +60,11 @@ int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text
 int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out);
 /** cell_sync_send_error() - report @err over @fd (child side); -errno if nobody listens. */
 int cell_sync_send_error(int fd, const struct cell_error *err);
+/**
+ * cell_sync_store_error() - @err as one message into @report, the shared
+ * mapping of the start report file, with plain stores (no syscall).
+ */
+void cell_sync_store_error(void *report, const struct cell_error *err);
 /** cell_sync_write_error() - @err as one message into the start result fifo @fd. */
 int cell_sync_write_error(int fd, const struct cell_error *err);
 
@@ -151,6 +157,8 @@ struct cell_child_args {
 	int start_fd;		/* >= 0: wait for a byte here before exec */
 	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */
 	int exit_fd;		/* >= 0: the init writes the wait status there (opts->exit_fd) */
+	int report_fd;		/* >= 0: the start report file (cell_run_options.start_report_fd) */
+	void **report;		/* where the command's mapping of it goes, for init to unmap */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */
