@@ -294,6 +294,20 @@ struct cell_cgroup_usage {
 	uint64_t pids;		/* processes and threads in it now */
 };
 
+/* What a run used in all, once its cgroup is empty (cell judge's report). */
+struct cell_cgroup_peaks {
+	uint64_t cpu_ns;	/* CPU time of every process ever in the cgroup */
+	uint64_t memory_peak;	/* bytes; 0 when the kernel does not say */
+	uint64_t pids_peak;	/* processes and threads at most; 0 when unknown */
+};
+
+/**
+ * cell_cgroup_peaks() - the three files a judge's report needs (v1
+ * cpuacct.usage, memory.max_usage_in_bytes, pids.peak; v2 cpu.stat,
+ * memory.peak, pids.peak) instead of cell_cgroup_stats()' forty.
+ */
+int cell_cgroup_peaks(const struct cell_cgroup *cg, struct cell_cgroup_peaks *p,
+		      struct cell_error *err);
 /** cell_cgroup_poll_usage() - v1 cpuacct.usage and pids.current; v2 cpu.stat's usage_usec. */
 int cell_cgroup_poll_usage(const struct cell_cgroup *cg, struct cell_cgroup_usage *u,
 			   struct cell_error *err);
@@ -336,5 +350,14 @@ unsigned long cell_cpu_shares_to_weight(unsigned long shares);
  */
 extern int (*cell_cgroup_mkdir_hook)(const char *path, mode_t mode);
 extern int (*cell_cgroup_rmdir_hook)(const char *path);
+
+/**
+ * cell_cgroup_gc_owned() - remove the cgroups named @prefix<PID>-... at the
+ * top of each hierarchy under @fs_root whose PID is gone, with the empty
+ * cgroups below them (what a SIGKILLed cell judge --batch left). *@removed:
+ * how many. -EBUSY when one still holds a process (@err names it).
+ */
+int cell_cgroup_gc_owned(const char *fs_root, const char *prefix, unsigned *removed,
+			 struct cell_error *err);
 
 #endif

@@ -69,6 +69,7 @@ struct run_ctx {
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 	struct cell_seccomp_prog seccomp; /* compiled linux.seccomp, filter NULL if none */
+	bool seccomp_borrowed;	/* seccomp is opts->seccomp_prepared's: not ours to free */
 	unsigned pinned;	/* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
 };
 
@@ -225,6 +226,22 @@ static int open_shared_devices(struct run_ctx *c, struct cell_error *err)
  * Before clone3: is there a cgroup, and its name. A v2 cgroup is made now,
  * for CLONE_INTO_CGROUP; v1 and hybrid ones after clone3 (create_cgroup).
  */
+/*
+ * linux.seccomp's filter: the caller's when it prepared one for many runs
+ * (cell judge --batch: compiled once, not once a box), else compiled here.
+ */
+static int prepare_seccomp(struct run_ctx *c, struct cell_error *err)
+{
+	if (!c->spec->linux.seccomp.present)
+		return 0;
+	if (c->opts->seccomp_prepared) {
+		c->seccomp = *c->opts->seccomp_prepared;
+		c->seccomp_borrowed = true;
+		return 0;
+	}
+	return cell_seccomp_prepare(&c->spec->linux.seccomp, &c->seccomp, err);
+}
+
 static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 {
 	const struct cell_linux *l = &c->spec->linux;
@@ -834,7 +851,8 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 		waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
 	cell_tty_relay_stop(&c->tty);
-	cell_seccomp_prog_free(&c->seccomp);
+	if (!c->seccomp_borrowed)
+		cell_seccomp_prog_free(&c->seccomp);
 	if (c->create && c->ready && !c->child_failed && c->has_cgroup)
 		cell_cgroup_forget(&c->cg); /* handed on: cell delete removes it */
 	else if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
@@ -878,8 +896,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 ||
-	    (spec->linux.seccomp.present &&
-	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	    (r = prepare_seccomp(&c, err)) < 0 ||
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
@@ -930,8 +947,7 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
 	if ((r = block_signals(&c, err)) < 0 ||
-	    (spec->linux.seccomp.present &&
-	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	    (r = prepare_seccomp(&c, err)) < 0 ||
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
