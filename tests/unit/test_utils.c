@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "ns_internal.h"
 #include "scratch.h"
 
 #include "state.h"

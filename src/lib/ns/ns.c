@@ -3,7 +3,7 @@
 #include <sched.h>
 #include <string.h>
 
-#include "engine.h"
+#include "ns_internal.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080 /* Linux 5.6 */

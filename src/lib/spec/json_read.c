@@ -20,7 +20,7 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 
-#include "engine.h"
+#include "spec.h"
 #include "utils.h"
 
 /* The JSON path of the value being read, and where errors go. */
@@ -327,28 +327,12 @@ static int read_id_map(struct jp *p, json_t *e, void *arr, size_t i)
 	return r < 0 ? r : 0;
 }
 
-static const char *const rlimit_names[RLIM_NLIMITS] = {
-	[RLIMIT_CPU] = "RLIMIT_CPU", [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-	[RLIMIT_DATA] = "RLIMIT_DATA", [RLIMIT_STACK] = "RLIMIT_STACK",
-	[RLIMIT_CORE] = "RLIMIT_CORE", [RLIMIT_RSS] = "RLIMIT_RSS",
-	[RLIMIT_NPROC] = "RLIMIT_NPROC", [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
-	[RLIMIT_LOCKS] = "RLIMIT_LOCKS", [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO", [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
-};
-
-const char *cell_rlimit_name(int resource)
-{
-	return resource >= 0 && resource < RLIM_NLIMITS ? rlimit_names[resource] : NULL;
-}
-
 static int read_rlimit(struct jp *p, json_t *e, void *arr, size_t i)
 {
 	struct cell_rlimit *rl = (struct cell_rlimit *)arr + i;
 	int type = -1, r;
 
-	if ((r = read_enum(p, e, "type", rlimit_names, RLIM_NLIMITS, &type)) <= 0 ||
+	if ((r = read_enum(p, e, "type", cell_rlimit_names, RLIM_NLIMITS, &type)) <= 0 ||
 	    (r = read_u64(p, e, "soft", &rl->soft)) <= 0 ||
 	    (r = read_u64(p, e, "hard", &rl->hard)) <= 0)
 		return r < 0 ? r : jp_fail(p, "type, soft and hard are required");
@@ -632,20 +616,6 @@ static int read_hook(struct jp *p, json_t *e, void *arr, size_t i)
 	return 0;
 }
 
-static const char *const hook_names[CELL_HOOK_KIND_COUNT] = {
-	[CELL_HOOK_PRESTART] = "prestart",
-	[CELL_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[CELL_HOOK_CREATE_CONTAINER] = "createContainer",
-	[CELL_HOOK_START_CONTAINER] = "startContainer",
-	[CELL_HOOK_POSTSTART] = "poststart",
-	[CELL_HOOK_POSTSTOP] = "poststop",
-};
-
-const char *cell_hook_kind_name(enum cell_hook_kind kind)
-{
-	return kind < CELL_HOOK_KIND_COUNT ? hook_names[kind] : "?";
-}
-
 static int read_hooks(struct jp *p, json_t *root, struct cell_hooks *h)
 {
 	size_t saved;
@@ -657,7 +627,7 @@ static int read_hooks(struct jp *p, json_t *root, struct cell_hooks *h)
 	if ((r = expect_object(p, v)) < 0)
 		return r;
 	for (int k = 0; k < CELL_HOOK_KIND_COUNT; k++)
-		if ((r = read_array(p, v, hook_names[k], (void **)&h->list[k], &h->n[k],
+		if ((r = read_array(p, v, cell_hook_names[k], (void **)&h->list[k], &h->n[k],
 				    sizeof(struct cell_hook), read_hook)) < 0)
 			return r;
 	jp_pop(p, saved);
@@ -792,36 +762,6 @@ static int read_device(struct jp *p, json_t *e, void *arr, size_t i)
 	return 0;
 }
 
-static const char *const seccomp_actions[] = {
-	[CELL_SECCOMP_KILL] = "SCMP_ACT_KILL",
-	[CELL_SECCOMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-	[CELL_SECCOMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
-	[CELL_SECCOMP_TRAP] = "SCMP_ACT_TRAP",
-	[CELL_SECCOMP_ERRNO] = "SCMP_ACT_ERRNO",
-	[CELL_SECCOMP_TRACE] = "SCMP_ACT_TRACE",
-	[CELL_SECCOMP_ALLOW] = "SCMP_ACT_ALLOW",
-	[CELL_SECCOMP_LOG] = "SCMP_ACT_LOG",
-	[CELL_SECCOMP_NOTIFY] = "SCMP_ACT_NOTIFY",
-};
-#define N_ACTIONS (sizeof(seccomp_actions) / sizeof(seccomp_actions[0]))
-
-static const char *const seccomp_ops[] = {
-	[CELL_SECCOMP_OP_NE] = "SCMP_CMP_NE", [CELL_SECCOMP_OP_LT] = "SCMP_CMP_LT",
-	[CELL_SECCOMP_OP_LE] = "SCMP_CMP_LE", [CELL_SECCOMP_OP_EQ] = "SCMP_CMP_EQ",
-	[CELL_SECCOMP_OP_GE] = "SCMP_CMP_GE", [CELL_SECCOMP_OP_GT] = "SCMP_CMP_GT",
-	[CELL_SECCOMP_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
-};
-
-const char *cell_seccomp_action_name(enum cell_seccomp_action a)
-{
-	return (size_t)a < N_ACTIONS ? seccomp_actions[a] : "?";
-}
-
-const char *cell_seccomp_op_name(enum cell_seccomp_op op)
-{
-	return (size_t)op < sizeof(seccomp_ops) / sizeof(seccomp_ops[0]) ? seccomp_ops[op] : "?";
-}
-
 static int read_seccomp_arg(struct jp *p, json_t *e, void *arr, size_t i)
 {
 	struct cell_seccomp_arg *a = (struct cell_seccomp_arg *)arr + i;
@@ -830,7 +770,7 @@ static int read_seccomp_arg(struct jp *p, json_t *e, void *arr, size_t i)
 
 	if ((r = read_int(p, e, "index", 0, 5, &idx)) <= 0 ||
 	    (r = read_u64(p, e, "value", &a->value)) <= 0 ||
-	    (r = read_enum(p, e, "op", seccomp_ops, 7, &op)) <= 0)
+	    (r = read_enum(p, e, "op", cell_seccomp_op_names, CELL_SECCOMP_N_OPS, &op)) <= 0)
 		return r < 0 ? r : jp_fail(p, "index, value and op are required");
 	a->index = (uint32_t)idx;
 	a->op = (enum cell_seccomp_op)op;
@@ -843,7 +783,8 @@ static int read_seccomp_rule(struct jp *p, json_t *e, void *arr, size_t i)
 	int action = 0, r;
 
 	if ((r = read_strv(p, e, "names", &s->names)) <= 0 ||
-	    (r = read_enum(p, e, "action", seccomp_actions, N_ACTIONS, &action)) <= 0)
+	    (r = read_enum(p, e, "action", cell_seccomp_action_names, CELL_SECCOMP_N_ACTIONS,
+			   &action)) <= 0)
 		return r < 0 ? r : jp_fail(p, "names and action are required");
 	s->action = (enum cell_seccomp_action)action;
 	if ((r = read_u32(p, e, "errnoRet", &s->errno_ret)) < 0)
@@ -861,7 +802,8 @@ static int read_seccomp_object(struct jp *p, json_t *v, struct cell_seccomp *s)
 	if ((r = expect_object(p, v)) < 0)
 		return r;
 	s->present = true;
-	if ((r = read_enum(p, v, "defaultAction", seccomp_actions, N_ACTIONS, &action)) <= 0)
+	if ((r = read_enum(p, v, "defaultAction", cell_seccomp_action_names,
+			   CELL_SECCOMP_N_ACTIONS, &action)) <= 0)
 		return r < 0 ? r : jp_fail(p, "defaultAction is required");
 	s->default_action = (enum cell_seccomp_action)action;
 	if ((r = read_u32(p, v, "defaultErrnoRet", &s->default_errno_ret)) < 0)
