@@ -300,6 +300,29 @@ static void test_same_host_on_two_bridges_is_no_duplicate(void **state)
 	cell_net_db_close(&db);
 }
 
+/*
+ * A user-mode network (pasta, slirp4netns) leases no veth and no address:
+ * net.c writes "lease - - 0 ID ...", and any number of them are no
+ * duplicates; host 0 on a bridge still is damage.
+ */
+static void test_user_mode_leases_read_back(void **state)
+{
+	const char *dir = *state;
+	struct cell_net_db db;
+	struct cell_error err = { 0 };
+
+	write_leases(dir, "lease - - 0 a 10714 1737513 -\nlease - - 0 b 10715 1737514 tcp:*:8080:80\n"
+			  "lease cell0 cv1 2 c 1 1 -\n");
+	if (cell_net_db_open(&db, dir, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(db.n_leases, 3);
+	assert_int_equal(db.leases[0].host, 0);
+	assert_string_equal(db.leases[1].veth, "-");
+	cell_net_db_close(&db);
+	expect_damaged_text(dir, "lease cell0 cv1 0 a 1 1 -\n", "line 1");
+	expect_damaged_text(dir, "lease - - 0 a 1 1 -\nlease - - 0 a 2 2 -\n", "line 2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +336,7 @@ int main(void)
 		T(test_overlong_lines_read_whole),
 		T(test_duplicate_entries_are_damaged),
 		T(test_same_host_on_two_bridges_is_no_duplicate),
+		T(test_user_mode_leases_read_back),
 #undef T
 	};
 

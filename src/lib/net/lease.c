@@ -218,8 +218,10 @@ static bool lease_taken(const struct cell_net_db *db, const struct cell_net_leas
 	for (size_t i = 0; i < db->n_leases; i++) {
 		const struct cell_net_lease *o = &db->leases[i];
 
-		if (!strcmp(o->veth, l->veth) || !strcmp(o->id, l->id) ||
-		    (!strcmp(o->bridge, l->bridge) && o->host == l->host))
+		/* "-": a user-mode network's lease has no veth and no bridge
+		 * address, so any number of them may say so */
+		if (!strcmp(o->id, l->id) || (strcmp(l->veth, "-") && !strcmp(o->veth, l->veth)) ||
+		    (strcmp(l->bridge, "-") && !strcmp(o->bridge, l->bridge) && o->host == l->host))
 			return true;
 	}
 	return false;
@@ -235,7 +237,8 @@ static int parse_lease(struct cell_net_db *db, char **f, size_t n)
 	if (n != 8 || copy_field(l.bridge, sizeof(l.bridge), f[1]) < 0 ||
 	    copy_field(l.veth, sizeof(l.veth), f[2]) < 0 || copy_field(l.id, sizeof(l.id), f[4]) < 0)
 		return -EINVAL;
-	if (parse_number(f[3], 1, UINT32_MAX, &v) < 0)
+	/* host 0 only without a bridge: a user-mode network's lease (net.c, lease_add) */
+	if (parse_number(f[3], strcmp(l.bridge, "-") ? 1 : 0, UINT32_MAX, &v) < 0)
 		return -EINVAL;
 	l.host = (uint32_t)v;
 	if (parse_number(f[5], 1, INT32_MAX, &v) < 0)
