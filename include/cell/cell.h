@@ -469,6 +469,13 @@ void cell_network_free(struct cell_network *net);
  * @removed: how many stale leases were freed (may be NULL).
  */
 int cell_net_gc(unsigned *removed, struct cell_error *err);
+/**
+ * cell_net_release() - cell delete: free the network of container @id (its
+ * veth, lease, port rules, a bridge no one else uses), when its lease is held
+ * by @pid (the container's process, handed on by cell_create) or by a
+ * process that is gone. 0 when it had none.
+ */
+int cell_net_release(const char *id, pid_t pid, struct cell_error *err);
 /** cell_net_container_path() - /proc/PID/ns/net of the running container @id. */
 int cell_net_container_path(const char *id, char *buf, size_t size, struct cell_error *err);
 
@@ -520,8 +527,13 @@ struct cell_run_options {
 	int start_result_fd;	/* cell_create: a fifo opened O_RDWR; a failure after the start
 				   byte is written there, and execve closes it: what `cell start`
 				   reads with cell_start_result(). Else -1. */
+	int start_report_fd;	/* cell_create: a regular file of CELL_START_REPORT_SIZE bytes,
+				   opened O_RDWR: where a process whose filter refuses write(2)
+				   stores why its execve failed (cell_start_result). Else -1. */
 	int console_socket;	/* connected AF_UNIX socket: process.terminal's pty master goes
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
+	int exit_fd;		/* cell_create: a file the init writes the command's wait status
+				   to ("%d\n") when it ends, for `cell wait`; 0: none */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
 	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
 	bool keep_keyring;	/* the caller's session keyring (--no-new-keyring); by default
@@ -543,7 +555,7 @@ struct cell_run_options {
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);
 	/* cell_run: called once the process is set up, before it execs (state.json). */
 	int (*on_created)(void *ctx, const struct cell_created *created, struct cell_error *err);
-	cell_warn_fn on_warning; /* each failing poststart hook (NULL: not reported) */
+	cell_warn_fn on_warning; /* a failing poststart hook, device nodes keeping the host's owner (NULL: not reported) */
 	void *ctx;
 	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 	const struct cell_run_watch *watch; /* cell_run: a supervisor's hooks, or NULL */
@@ -559,13 +571,18 @@ struct cell_run_options {
 int cell_create(const struct cell_spec *spec, const struct cell_run_options *opts,
 		struct cell_created *out, struct cell_error *err);
 
+/* The size of cell_run_options.start_report_fd's file. */
+#define CELL_START_REPORT_SIZE 4096
+
 /**
- * cell_start_result() - read the start result fifo (opened for reading
+ * cell_start_result() - read the start result fifo @fd (opened for reading
  * before the start byte was written, blocking): 0 once the container's
  * process has called execve, or -errno with @err as the process reported
- * it (err->kind: the command is missing or cannot be executed).
+ * it (err->kind: the command is missing or cannot be executed). At the
+ * fifo's end-of-file, @report_fd (the start_report_fd file, or -1) has the
+ * word of a process that could not write to the fifo.
  */
-int cell_start_result(int fd, struct cell_error *err);
+int cell_start_result(int fd, int report_fd, struct cell_error *err);
 
 /* What a finished run reports. */
 struct cell_run_result {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -29,8 +30,12 @@ __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
 	 * filter refusing sendmsg) leaves a listening parent without a word */
 	if (sent < 0 && (sent != -EPIPE || !written))
 		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
-	_exit(err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127 : err->kind == CELL_ERR_EXEC_DENIED ? 126
-											  : 125);
+	syscall(SYS_exit_group, err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127
+				: err->kind == CELL_ERR_EXEC_DENIED  ? 126
+								     : 125);
+	/* A filter refused exit_group too: a fault ends the process all the
+	 * same, and its fds close, so `cell start` sees the start result's end. */
+	__builtin_trap();
 }
 
 int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -210,7 +211,20 @@ static int start_command(void *arg)
 }
 #endif
 
-/* PID 1 keeps only what it needs: the sync socket and CAP_KILL. */
+/* Close fds 3 and up but @keep and @also (-1: none). */
+static void close_all_but(int keep, int also)
+{
+	int lo = also >= 0 && also < keep ? also : keep;
+	int hi = also > keep ? also : keep;
+
+	if (lo > 3)
+		syscall(SYS_close_range, 3, lo - 1, 0);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, lo + 1, hi - 1, 0);
+	syscall(SYS_close_range, hi + 1, ~0U, 0);
+}
+
+/* PID 1 keeps only what it needs: the sync socket, the exit file and CAP_KILL. */
 __attribute__((noreturn)) static void become_init(const struct cell_child_args *a, pid_t child)
 {
 	struct cell_error err = { 0 };
@@ -220,11 +234,9 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 		dup2(null, fd);
 	/* Pin no directory; failing here is harmless, and the command runs already. */
 	(void)!chdir("/");
-	if (a->sync_fd > 3)
-		syscall(SYS_close_range, 3, a->sync_fd - 1, 0);
-	syscall(SYS_close_range, a->sync_fd + 1, ~0U, 0);
+	close_all_but(a->sync_fd, a->exit_fd);
 	(void)cell_caps_keep_only(1ULL << CAP_KILL, &err);
-	cell_init_run(child, a->sync_fd);
+	cell_init_run(child, a->sync_fd, a->exit_fd);
 }
 
 /* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */
@@ -275,6 +287,20 @@ static int create_container_hooks(void *ctx, struct cell_error *err)
 	const struct child_go *g = ctx;
 
 	return cell_child_hooks_run(g->a, CELL_HOOK_CREATE_CONTAINER, g->msg.value, err);
+}
+
+/*
+ * An early clone of a bind (rootfs.c, clone_in_turn) goes to the parent,
+ * which closes it (handle_message): the RCU grace period its drop waits for
+ * is then the parent's, while this process goes on setting up. The message
+ * holds the last reference, so the close here is cheap.
+ */
+static void drop_in_parent(void *ctx, int tree)
+{
+	const struct child_go *g = ctx;
+
+	(void)cell_sync_send(g->a->sync_fd, CELL_SYNC_DROP, 0, NULL, tree);
+	close(tree);
 }
 
 /*
@@ -353,6 +379,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	char **env = NULL;
 	struct cell_error err = { 0 };
 	int master = -1, slave = -1;
+	void *report = NULL; /* the command's start report mapping, in our memory (CLONE_VM) */
 	pid_t child;
 
 	/* If cell dies, so does the container (not after `cell create` has left). */
@@ -367,6 +394,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		.before_pivot = spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks
 									   : NULL,
 		.ctx = &g,
+		.drop = drop_in_parent,
 	};
 
 	/* Made while the parent works: clone3 would spend the time on its clock. */
@@ -398,6 +426,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	if (!spec->cell.env_exact && cell_command_env(&spec->process, &env, &err) < 0)
 		cell_child_fail(a, &err);
 	own.env = env;
+	own.report = &report;
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
 			cell_child_fail(a, &err);
@@ -436,6 +465,9 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		close(slave);
 	/* cell exec's init is outside the container's pid namespace (setns moves
 	 * only children): its view of the command's PID is the host's */
+	/* the command has called execve (CLONE_VFORK): its report mapping is ours alone */
+	if (report)
+		munmap(report, CELL_START_REPORT_SIZE);
 	if (cell_sync_send(a->sync_fd, CELL_SYNC_PID, child, NULL, -1) < 0 && a->exec_detach)
 		_exit(125);
 	if (a->exec_detach)

@@ -53,8 +53,12 @@ int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog 
 		if (r != -EOPNOTSUPP)
 			return r;
 	}
+	/* Only a user's profile can refuse execve: the default one allows it. */
+	if (i < 0 && (r = cell_seccomp_compile(s, prog, err)) == 0 &&
+	    (r = cell_seccomp_check_exec(prog, err)) < 0)
+		cell_seccomp_prog_free(prog);
 	if (i < 0)
-		return cell_seccomp_compile(s, prog, err);
+		return r;
 	memset(prog, 0, sizeof(*prog));
 	prog->filter = malloc(builtin_filters[i].len * sizeof(*prog->filter));
 	if (!prog->filter)
