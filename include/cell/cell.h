@@ -559,7 +559,22 @@ struct cell_run_options {
 	void *ctx;
 	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 	const struct cell_run_watch *watch; /* cell_run: a supervisor's hooks, or NULL */
+	/* linux.seccomp compiled once by cell_seccomp_prepared_new() for many runs
+	 * whose specs have that same linux.seccomp; NULL: compiled for this run */
+	const struct cell_seccomp_prog *seccomp_prepared;
 };
+
+struct cell_seccomp_prog;
+
+/**
+ * cell_seccomp_prepared_new() - compile @spec's linux.seccomp once, for
+ * cell_run_options.seccomp_prepared of many runs (cell judge --batch): the
+ * filter a run would otherwise build (or copy, when built in) each time.
+ * *@out is NULL when the spec has no filter. Free with cell_seccomp_prepared_free().
+ */
+int cell_seccomp_prepared_new(const struct cell_spec *spec, struct cell_seccomp_prog **out,
+			      struct cell_error *err);
+void cell_seccomp_prepared_free(struct cell_seccomp_prog *prog);
 
 
 /**

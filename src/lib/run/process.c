@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "cell/ns.h"
+#include "cgroup.h"
 #include "ns_internal.h"
 #include "rootfs.h"
 #include "run.h"
@@ -389,6 +390,13 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 				    "process.execCPUAffinity.initial", &err) < 0)
 		cell_child_fail(a, &err);
 	struct child_go g = { .a = a };
+	/* The default device allow-list, first: its cgroup namespace, made later,
+	 * is rooted there. Still one thread, as cell_cgroup_join_self() needs. */
+	if (a->join_devices) {
+		if (cell_cgroup_join_self(a->devices_tasks_fd, &err) < 0)
+			fail_setup(&g, &err);
+		close(a->devices_tasks_fd);
+	}
 	struct cell_rootfs_calls calls = {
 		.before_cgroup = a->plan.setup_before_go ? placed_in_cgroup : NULL,
 		.before_pivot = spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks

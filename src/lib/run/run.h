@@ -103,8 +103,8 @@ __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_
 struct start_facts {
 	bool cgroup;		/* a cgroup (or the shared devices one) is planned or made */
 	bool cgroup_into;	/* v2: made already; clone3 makes the child in it */
-	bool cgroup_later;	/* the parent places the child after clone3 (v1, hybrid,
-				   the shared devices cgroup) */
+	bool cgroup_later;	/* the parent places the child after clone3 (v1, hybrid;
+				   not the shared devices cgroup, which the child joins) */
 	bool cgroup_join;	/* cell exec: joins the container's cgroup */
 	bool pins;		/* namespaces to pin by path (cell_run_options.pin_paths) */
 	bool net_parent;	/* the parent sets the network up (cell_net_needs_parent) */
@@ -153,6 +153,8 @@ struct cell_child_args {
 	int sync_fd;
 	struct start_plan plan;	/* the order of the start, as the parent decided it */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
+	bool join_devices;	/* join the shared devices cgroup through devices_tasks_fd */
+	int devices_tasks_fd;	/* its "tasks" file (cell_cgroup_open_shared_devices) */
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
 	int start_fd;		/* >= 0: wait for a byte here before exec */
 	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */

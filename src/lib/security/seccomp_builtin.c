@@ -69,3 +69,30 @@ int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog 
 	prog->flags = builtin_filters[i].flags;
 	return 0;
 }
+
+int cell_seccomp_prepared_new(const struct cell_spec *spec, struct cell_seccomp_prog **out,
+			      struct cell_error *err)
+{
+	struct cell_seccomp_prog *prog;
+	int r;
+
+	*out = NULL;
+	if (!spec->linux.seccomp.present)
+		return 0;
+	if (!(prog = calloc(1, sizeof(*prog))))
+		return cell_error_set(err, ENOMEM, "linux.seccomp");
+	if ((r = cell_seccomp_prepare(&spec->linux.seccomp, prog, err)) < 0) {
+		free(prog);
+		return r;
+	}
+	*out = prog;
+	return 0;
+}
+
+void cell_seccomp_prepared_free(struct cell_seccomp_prog *prog)
+{
+	if (!prog)
+		return;
+	cell_seccomp_prog_free(prog);
+	free(prog);
+}

@@ -180,8 +180,8 @@ int cell_lsm_apply(const struct cell_process *proc, struct cell_error *err)
 	}
 	if (proc->selinux_label) {
 		/* keycreate labels the keys the process makes, as runc does. */
-		if ((r = cell_proc_self_write("attr/keycreate", proc->selinux_label, err)) < 0 ||
-		    (r = cell_proc_self_write("attr/exec", proc->selinux_label, err)) < 0)
+		if (cell_proc_self_write("attr/keycreate", proc->selinux_label, err) < 0 ||
+		    cell_proc_self_write("attr/exec", proc->selinux_label, err) < 0)
 			return cell_error_prefix(err, "process.selinuxLabel");
 	}
 	return 0;
