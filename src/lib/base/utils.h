@@ -1,4 +1,14 @@
-/* cell — small helpers shared by the library (internal). */
+/*
+ * cell — base/: what every folder of the library uses (internal).
+ *
+ * error.c     cell_error_set, _prefix, _reset (include/cell/error.h)
+ * utils.c     cleanup attributes, string vectors, reading and writing files
+ *             (also atomically), sizes and rates, random ids, rootless and
+ *             user namespace facts
+ * prefault.c  mapping cell's own image before clone3
+ *
+ * Uses nothing of cell but include/cell.
+ */
 #ifndef CELL_UTILS_H
 #define CELL_UTILS_H
 

@@ -7,6 +7,19 @@
  * cell_cgroup_save() into the state directory, cell_cgroup_open() in the later
  * process of `kill`, `pause`, `resume`, `ps`, `events`, `update`, `delete`,
  * and cell_cgroup_destroy() at `delete`.
+ *
+ * cgroup/ offers, by file (cgroup_internal.h says what they share):
+ * detect.c     cell_cgroup_detect, where a new cgroup goes
+ * cgroup.c     the lifecycle: init, create, enter, update, freeze, oom, stats,
+ *              save, open, destroy
+ * resources.c  cell_resources_any, _need_cgroup, cell_cgroup_validate, unit
+ *              conversions
+ * devices.c    device rules, the shared devices cgroup
+ * procs.c      moving, listing and killing the processes of a cgroup
+ * stats.c      statistics for `events --stats`
+ * v1.c, v2.c   one ops table per mode; fs.c the files they share
+ *
+ * Uses base/ only.
  */
 #ifndef CELL_CGROUP_H
 #define CELL_CGROUP_H

@@ -1,7 +1,9 @@
 /*
- * cell — networking internals: netlink primitives (netlink.c), the lease
+ * cell — net/: networking internals: netlink primitives (netlink.c), the lease
  * database (lease.c), cell's nftables table (nft.c), user-mode networking
- * (usernet.c) and the start/stop path that ties them together (net.c).
+ * (usernet.c) and the start/stop path that ties them together (net.c);
+ * net_module.c opens cell-net.so in the static build, net_dir.c names the
+ * state directory. Uses base/ only.
  */
 #ifndef CELL_NET_H
 #define CELL_NET_H

@@ -398,7 +398,7 @@ static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_
  * them, as before clone3: in the child, geteuid() changes once the maps are
  * written.
  */
-static int plan_start(struct run_ctx *c)
+static void plan_start(struct run_ctx *c)
 {
 	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
 	struct start_facts f = {
@@ -424,7 +424,6 @@ static int plan_start(struct run_ctx *c)
 	if (user->present && user->path)
 		f.setgroups_joined = joined_userns_allows_setgroups(user->path);
 	start_plan_make(c->spec, &f, &c->plan);
-	return 0;
 }
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
@@ -897,8 +896,10 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (r = prepare_seccomp(&c, err)) < 0 ||
-	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
-	    (r = check_pins(&c, err)) < 0 ||
+	    (r = plan_cgroup(&c, err)) < 0)
+		goto out;
+	plan_start(&c);
+	if ((r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
 	    (r = spawn(&c, err)) < 0 ||
@@ -948,8 +949,10 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 		return r;
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (r = prepare_seccomp(&c, err)) < 0 ||
-	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
-	    (r = cell_net_prepare(&c.net, spec, opts->id, &c.spec, err)) < 0 ||
+	    (r = plan_cgroup(&c, err)) < 0)
+		goto out;
+	plan_start(&c);
+	if ((r = cell_net_prepare(&c.net, spec, opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
 	    (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0)
