@@ -7,12 +7,6 @@
 
 #include "cell/cell.h"
 
-enum {
-	CELL_EXIT_FAILURE = 125,     /* cell itself failed */
-	CELL_EXIT_CANNOT_EXEC = 126, /* the command exists but cannot be executed */
-	CELL_EXIT_NOT_FOUND = 127,   /* the command does not exist */
-};
-
 /* runc's global flags, given before the command. */
 struct cell_global {
 	char root[PATH_MAX];	/* --root, or /run/cell, or $XDG_RUNTIME_DIR/cell */

@@ -276,13 +276,13 @@ static int take_identity(const struct enter_cli *cli, struct cell_process *proc,
 
 __attribute__((noreturn)) static void exec_command(char **cmd)
 {
-	int e;
+	struct cell_error err = { 0 };
 
 	fflush(NULL);
 	execvp(cmd[0], cmd);
-	e = errno;
-	fprintf(stderr, "cell: exec %s: %s\n", cmd[0], strerror(e));
-	_exit(e == ENOENT ? CELL_EXIT_NOT_FOUND : CELL_EXIT_CANNOT_EXEC);
+	cell_error_set_exec(&err, errno, cmd[0]);
+	fprintf(stderr, "cell: %s\n", err.msg);
+	_exit(cell_error_exit_status(&err));
 }
 
 /* A pid namespace is entered by the children of who joined it (setns(2)). */

@@ -327,14 +327,6 @@ static int enter_bundle(struct cell_run_cli *cli, char *pid_file, size_t size,
 	return 0;
 }
 
-/* runc's statuses, and 126/127 when the command cannot run (README) */
-static int error_status(const struct cell_error *err)
-{
-	return err->kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
-	       : err->kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
-						     : CELL_EXIT_FAILURE;
-}
-
 /* A fifo in the state directory, held open read-write by create (and so by the process). */
 static int make_fifo(const char *root, const char *id, const char *name, int *fd,
 		     struct cell_error *err)
@@ -475,7 +467,7 @@ fail:
 	safe_close(opts.console_socket);
 	remove_state(g, id);
 	cell_cli_fail(g, &err);
-	return error_status(&err);
+	return cell_error_exit_status(&err);
 }
 
 int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
@@ -519,7 +511,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	r = cell_run(&cli->spec, &opts, &result, &err);
 	if (r < 0) {
 		remove_state(g, l.id);
-		status = error_status(&err);
+		status = cell_error_exit_status(&err);
 		cell_cli_fail(g, &err);
 		return status;
 	}
@@ -639,7 +631,7 @@ int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
 		cell_state_free(&st);
 		close(lock);
 		cell_cli_fail(g, &err);
-		return error_status(&err);
+		return cell_error_exit_status(&err);
 	}
 	cell_cli_debug(g, "started %s (pid %d)", id, (int)st.pid);
 	if (cell_cli_load_config(g->root, id, &spec, &err) == 0) {

@@ -383,9 +383,7 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	opts.preserve_fds = x.preserve_fds;
 	fflush(NULL);
 	if (cell_run(&spec, &opts, &result, &err) < 0) {
-		status = err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
-			 : err.kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
-							      : CELL_EXIT_FAILURE;
+		status = cell_error_exit_status(&err);
 		cell_cli_fail(g, &err);
 		goto out;
 	}

@@ -57,8 +57,7 @@ __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
 	 * filter refusing sendmsg) leaves a listening parent without a word */
 	if (sent < 0 && (sent != -EPIPE || !written))
 		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
-	_exit(err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127 : err->kind == CELL_ERR_EXEC_DENIED ? 126
-											  : 125);
+	_exit(cell_error_exit_status(err));
 }
 
 __attribute__((noreturn)) static void fail_errno(const struct cell_child_args *a, int errnum,
