@@ -41,6 +41,13 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli);
 /** cell_cli_fail() - print @err once (stderr and --log); returns 125. */
 int cell_cli_fail(const struct cell_global *g, const struct cell_error *err);
 void cell_cli_log(const struct cell_global *g, const char *level, const char *msg);
+/**
+ * cell_cli_report_run() - after a run that cell_run() carried out: the
+ * teardown warning in @err (result->teardown_failed) and the OOM kill, with
+ * the memory limit that caused it, on stderr; the status is the caller's.
+ */
+void cell_cli_report_run(const struct cell_spec *spec, const struct cell_run_result *result,
+			 const struct cell_error *err);
 /** cell_cli_warn() - print a warning (stderr and --log); the command goes on. */
 void cell_cli_warn(const struct cell_global *g, const char *msg);
 /** cell_cli_debug() - with --debug: a line to --log (or stderr). */

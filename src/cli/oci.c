@@ -38,6 +38,17 @@ int cell_cli_fail(const struct cell_global *g, const struct cell_error *err)
 	return CELL_EXIT_FAILURE;
 }
 
+void cell_cli_report_run(const struct cell_spec *spec, const struct cell_run_result *result,
+			 const struct cell_error *err)
+{
+	if (result->teardown_failed)
+		fprintf(stderr, "cell: warning: %s\n", err->msg);
+	if (result->oom_killed)
+		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
+			"(linux.resources.memory.limit %lld bytes)\n",
+			(long long)spec->linux.resources.memory_limit);
+}
+
 void cell_cli_warn(const struct cell_global *g, const char *msg)
 {
 	fprintf(stderr, "cell: warning: %s\n", msg);
@@ -515,12 +526,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 		cell_cli_fail(g, &err);
 		return status;
 	}
-	if (result.teardown_failed)
-		fprintf(stderr, "cell: warning: %s\n", err.msg);
-	if (result.oom_killed)
-		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
-			"(linux.resources.memory.limit %lld bytes)\n",
-			(long long)cli->spec.linux.resources.memory_limit);
+	cell_cli_report_run(&cli->spec, &result, &err);
 	/* runc run deletes what it ran: poststop hooks, then the state */
 	run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTOP, l.id, result.pid, "stopped",
 			  cli->bundle);

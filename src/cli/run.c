@@ -70,12 +70,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 		cell_run_cli_free(&cli);
 		return status;
 	}
-	if (result.teardown_failed)
-		fprintf(stderr, "cell: warning: %s\n", err.msg);
-	if (result.oom_killed)
-		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
-			"(linux.resources.memory.limit %lld bytes)\n",
-			(long long)cli.spec.linux.resources.memory_limit);
+	cell_cli_report_run(&cli.spec, &result, &err);
 	cell_run_cli_free(&cli);
 	return cell_exit_status(result.wait_status);
 }
