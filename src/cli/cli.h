@@ -48,6 +48,17 @@ void cell_cli_log(const struct cell_global *g, const char *level, const char *ms
  */
 void cell_cli_report_run(const struct cell_spec *spec, const struct cell_run_result *result,
 			 const struct cell_error *err);
+/**
+ * cell_cli_absolute_path() - @path (the value of @flag) as an absolute path
+ * in @out: relative paths are the working directory's ("." is the directory
+ * itself). A working directory getcwd cannot give (removed, or longer than
+ * PATH_MAX) and a result longer than @size are errors naming @flag, never a
+ * path under / or a truncated one.
+ */
+int cell_cli_absolute_path(const char *flag, const char *path, char *out, size_t size,
+			   struct cell_error *err);
+/** cell_cli_write_pid_file() - write @pid to the absolute @path, whole (conmon reads it). */
+int cell_cli_write_pid_file(const char *path, pid_t pid, struct cell_error *err);
 /** cell_cli_warn() - print a warning (stderr and --log); the command goes on. */
 void cell_cli_warn(const struct cell_global *g, const char *msg);
 /** cell_cli_debug() - with --debug: a line to --log (or stderr). */

@@ -154,19 +154,35 @@ static int need_id(int argc, char **argv, int extra_max, struct cell_error *err)
 	return cell_state_check_id(argv[optind], err);
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct cell_error *err)
+int cell_cli_absolute_path(const char *flag, const char *path, char *out, size_t size,
+			   struct cell_error *err)
 {
-	char buf[32], abs[PATH_MAX];
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(out, size, "%s", path);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		return cell_error_set(err, errno, "%s %s: the working directory it is relative "
+				      "to (getcwd)", flag, path);
+	else if (!strcmp(path, "."))
+		n = snprintf(out, size, "%s", cwd);
+	else
+		n = snprintf(out, size, "%s/%s", cwd, path);
+	/* the path in the message is cut short: one of PATH_MAX would fill it */
+	if (n < 0 || (size_t)n >= size)
+		return cell_error_set(err, ENAMETOOLONG, "%s %.128s%s: %d bytes as an absolute "
+				      "path (at most %zu)", flag, path,
+				      strlen(path) > 128 ? "..." : "", n, size - 1);
+	return 0;
+}
+
+int cell_cli_write_pid_file(const char *path, pid_t pid, struct cell_error *err)
+{
+	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 
 	/* conmon reads it after we exit: written whole, atomically */
-	if (path[0] != '/') {
-		if (!getcwd(abs, sizeof(abs) - strlen(path) - 2))
-			return cell_error_set(err, errno, "--pid-file %s", path);
-		strcat(abs, "/");
-		strcat(abs, path);
-		path = abs;
-	}
 	return cell_write_file_atomic(path, buf, (size_t)n, 0644, err);
 }
 
@@ -304,7 +320,7 @@ static int on_created(void *ctx, const struct cell_created *c, struct cell_error
 	}
 	if ((r = save_state(l->g->root, &st, err)) < 0)
 		return r;
-	if (l->cli->pid_file && (r = write_pid_file(l->cli->pid_file, c->pid, err)) < 0)
+	if (l->cli->pid_file && (r = cell_cli_write_pid_file(l->cli->pid_file, c->pid, err)) < 0)
 		return r;
 	return 0;
 }
@@ -323,13 +339,11 @@ static void remove_state(const struct cell_global *g, const char *id)
 static int enter_bundle(struct cell_run_cli *cli, char *pid_file, size_t size,
 			struct cell_error *err)
 {
-	if (cli->pid_file && cli->pid_file[0] != '/') {
-		char cwd[PATH_MAX];
+	if (cli->pid_file) {
+		int r = cell_cli_absolute_path("--pid-file", cli->pid_file, pid_file, size, err);
 
-		if (!getcwd(cwd, sizeof(cwd)) ||
-		    snprintf(pid_file, size, "%s/%s", cwd, cli->pid_file) >= (int)size)
-			return cell_error_set(err, errno ? errno : ENAMETOOLONG, "--pid-file %s",
-					      cli->pid_file);
+		if (r < 0)
+			return r;
 		cli->pid_file = pid_file;
 	}
 	cli->spec.cell.no_pivot = cli->no_pivot;
