@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from conftest import CELL, SANE_PATH, _env, _reset_signals, _user_prefix, assert_cell_error
+from conftest import (CELL, SANE_PATH, _env, _reset_signals, _user_prefix, assert_cell_error,
+                      hook, ok)
 
 TIMEOUT = 30
 
@@ -40,13 +41,16 @@ def oci(root, *args, user=None, cwd="/", env=None, timeout=TIMEOUT, **kw):
     return res
 
 
-def ok(res):
-    assert res.returncode == 0, f"exit {res.returncode}: {res.stderr!r}"
-    return res.stdout
 
 
 def state(root, cid, user=None):
     return json.loads(ok(oci(root, "state", cid, user=user)))
+
+
+def assert_no_container(root, cid, user=None):
+    """`cell state` answers 125 "does not exist" for @cid, and its state directory is gone."""
+    assert_cell_error(oci(root, "state", cid, user=user), 125, f"container '{cid}' does not exist")
+    assert not os.path.exists(os.path.join(root, cid))
 
 
 def wait_status(root, cid, want, user=None, timeout=10):
@@ -448,11 +452,6 @@ def test_exec_into_a_stopped_container_is_refused(root, bundle):
 # ----------------------------------------------------------------- hooks
 
 
-def hook(tdir, name, body):
-    p = tdir / name
-    p.write_text("#!/bin/sh\n" + body)
-    os.chmod(p, 0o755)
-    return str(p)
 
 
 def test_hooks_run_in_order_with_the_state_on_stdin(root, bundle, tdir):

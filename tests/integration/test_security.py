@@ -21,7 +21,8 @@ import uuid
 
 import pytest
 
-from conftest import BUSYBOX, CELL, TIMEOUT, _env, _reset_signals, _user_prefix, assert_cell_error
+from conftest import (BUSYBOX, CELL, TIMEOUT, _env, _reset_signals, _user_prefix,
+                      assert_cell_error, ok)
 
 SIGSYS = 31
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
@@ -64,9 +65,6 @@ def seccomp(default="SCMP_ACT_ALLOW", syscalls=(), **extra):
     return s
 
 
-def ok(res):
-    assert res.returncode == 0, f"exit {res.returncode}\nstdout: {res.stdout}\nstderr: {res.stderr}"
-    return res.stdout
 
 
 # ------------------------------------------------------------------ seccomp
