@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine.h"
+#include "security.h"
+#include "spec.h"
 
 static int emit(FILE *out, size_t idx, uint64_t caps, uint64_t *applied)
 {

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "engine.h"
 #include "ns_cli.h"
+#include "security.h"
 #include "utils.h"
 
 #ifndef NSFS_MAGIC

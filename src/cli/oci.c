@@ -24,8 +24,9 @@
 
 #include "cgroup.h"
 #include "cli.h"
-#include "engine.h"
+#include "run.h"
 #include "run_flags.h"
+#include "spec.h"
 #include "state.h"
 #include "utils.h"
 

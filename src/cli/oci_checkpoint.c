@@ -32,7 +32,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "criu.h"
-#include "engine.h"
+#include "run.h"
 #include "state.h"
 #include "utils.h"
 

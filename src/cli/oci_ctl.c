@@ -17,7 +17,6 @@
 
 #include "cgroup.h"
 #include "cli.h"
-#include "engine.h"
 #include "state.h"
 #include "utils.h"
 

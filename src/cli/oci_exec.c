@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "engine.h"
+#include "spec.h"
 #include "state.h"
 #include "utils.h"
 

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "engine.h"
+#include "rootfs.h"
 #include "run_flags.h"
+#include "security.h"
+#include "spec.h"
 #include "state.h"
 #include "utils.h"
 

@@ -14,9 +14,12 @@
 #include <sys/sysmacros.h>
 
 #include "cell/ns.h"
-#include "engine.h"
 #include "net_flags.h"
+#include "ns_internal.h"
+#include "rootfs.h"
 #include "run_flags.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 const char cell_run_usage[] =

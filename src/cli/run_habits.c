@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "engine.h"
 #include "run_flags.h"
+#include "spec.h"
 #include "utils.h"
 
 /* docker's --ulimit names: "nofile" is RLIMIT_NOFILE. */

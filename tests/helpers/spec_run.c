@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "ns_internal.h"
 #include "run_flags.h"
 #include "utils.h"
 

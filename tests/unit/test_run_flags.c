@@ -15,7 +15,7 @@
 
 #include "scratch.h"
 
-#include "engine.h"
+#include "rootfs.h"
 #include "run_flags.h"
 
 #define ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })

@@ -19,7 +19,8 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
+#include "security.h"
+#include "spec.h"
 
 #define CAPS_RUNC ((1ULL << CAP_AUDIT_WRITE) | (1ULL << CAP_KILL) | (1ULL << CAP_NET_BIND_SERVICE))
 

@@ -20,7 +20,8 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
+#include "security.h"
+#include "spec.h"
 
 #define X32_BIT 0x40000000U
 #define CAP(c) (1ULL << CAP_##c)

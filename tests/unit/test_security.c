@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
+#include "security.h"
 
 static void test_arch_names_map_to_libseccomp_tokens(void **state)
 {

@@ -13,7 +13,6 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
 #include "utils.h"
 
 #ifndef TEST_DATA

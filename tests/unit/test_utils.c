@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ns_internal.h"
 #include "scratch.h"
 
 #include "state.h"

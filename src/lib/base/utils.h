@@ -79,23 +79,6 @@ int cell_write_file_atomic(const char *path, const char *buf, size_t len, mode_t
 int cell_parse_size(const char *s, bool allow_unlimited, int64_t *out, struct cell_error *err);
 /** cell_parse_rate() - "10mbit", "1.5gbit", "500kbps" (tc's SI units) to bytes per second. */
 int cell_parse_rate(const char *s, uint64_t *bytes_per_sec, struct cell_error *err);
-/** cell_parse_id_map() - "CONTAINER:HOST:SIZE" to a map entry. */
-int cell_parse_id_map(const char *s, struct cell_id_map *out, struct cell_error *err);
-/** cell_id_maps_check() - reject empty, overflowing or overlapping ranges; @field names them. */
-int cell_id_maps_check(const struct cell_id_map *maps, size_t n, const char *field,
-		       struct cell_error *err);
-/**
- * cell_subid_ranges() - the subordinate id ranges of @user (or its numeric @id) in @file
- * (/etc/subuid or /etc/subgid format "name:start:count"). *@out is malloc'd.
- */
-int cell_subid_ranges(const char *file, const char *user, uint32_t id, struct cell_id_map **out,
-		      size_t *n, struct cell_error *err);
-/** cell_id_maps_contain() - is container id @id inside one of the ranges? */
-bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id);
-/** cell_format_id_map() - the text the kernel takes in /proc/PID/uid_map. */
-int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size_t size,
-		       struct cell_error *err);
-
 /**
  * cell_prefault_image() - map all of cell's code and read-only data now, in
  * one madvise(MADV_POPULATE_READ), instead of a page fault per 64 KiB on

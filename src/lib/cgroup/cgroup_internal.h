@@ -2,8 +2,11 @@
  * cell — what the files of src/lib/cgroup/ share (internal to them): the ops
  * table each mode fills, file helpers, and the descent that makes directories.
  *
- * cgroup.c    detection, paths, making and removing directories, the
- *             lifecycle API, validation
+ * detect.c    detection (v1 / v2 / hybrid), where this process's cgroup is,
+ *             hence where a new one goes
+ * fs.c        reading and writing cgroup files, walking a tree, making the
+ *             directories down to a new cgroup (a leaf: uses only base/)
+ * cgroup.c    the lifecycle API (create, enter, update, destroy, save, open)
  * v1.c        v1 hierarchies (and hybrid hosts: v1 plus <root>/unified)
  * v2.c        the unified hierarchy
  * devices.c   device rules: v1 devices.allow/deny, v2 eBPF program
@@ -62,7 +65,7 @@ struct cell_cgroup_ops {
 extern const struct cell_cgroup_ops cgroup_v1_ops;
 extern const struct cell_cgroup_ops cgroup_v2_ops;
 
-/* ---- files (cgroup.c) ---- */
+/* ---- files (fs.c) ---- */
 
 int cgroup_file_path(char *buf, size_t size, const char *dir, const char *file,
 		     struct cell_error *err);
@@ -115,7 +118,7 @@ unsigned cgroup_controllers_for(const struct cell_resources *res, bool devices);
 int cgroup_validate_for_mode(const struct cell_cgroup_params *params, enum cell_cgroup_mode mode,
 			     const struct cell_resources *res, struct cell_error *err);
 
-/* ---- making directories (cgroup.c) ---- */
+/* ---- where the cgroup goes (detect.c), making directories (fs.c) ---- */
 
 /* One descent from a hierarchy root to the leaf, with the mode's hooks. */
 struct cgroup_walk {
@@ -130,6 +133,11 @@ struct cgroup_walk {
 			   struct cell_error *err);
 };
 
+/*
+ * cgroup_check_components() - does @path stay inside its hierarchy (no "." or
+ * "..", at least one component unless @may_be_root)?
+ */
+bool cgroup_check_components(const char *path, bool may_be_root);
 /* cgroup_rel_path() - the cgroup's path below a hierarchy root (@controller NULL: v2). */
 int cgroup_rel_path(const struct cell_cgroup_params *params, const char *controller, char **out,
 		    struct cell_error *err);

@@ -103,31 +103,6 @@ unsigned long cell_cpu_shares_to_weight(unsigned long shares)
 	return 1 + ((shares - 2) * 9999) / 262142;
 }
 
-int cgroup_hugetlb_name(const char *page_size, char *name, size_t size, uint64_t *kib)
-{
-	static const char *const units[] = {"KB", "MB", "GB", "TB"};
-	uint64_t n;
-	char *end;
-	int u;
-
-	errno = 0;
-	n = strtoull(page_size, &end, 10);
-	if (errno || end == page_size || !isdigit((unsigned char)page_size[0]) || n == 0)
-		return -EINVAL;
-	for (u = 0; u < 4; u++) /* "2MB", "2mb", "2M" */
-		if (toupper((unsigned char)end[0]) == units[u][0] &&
-		    (end[1] == '\0' || (toupper((unsigned char)end[1]) == 'B' && end[2] == '\0')))
-			break;
-	if (u == 4 || n > (UINT64_MAX >> (10 * u)))
-		return -EINVAL;
-	*kib = n << (10 * u);
-	/* The kernel's name uses the largest unit that divides (hugetlb_cgroup.c). */
-	for (u = 3; u > 0 && *kib % (1ULL << (10 * u)) != 0; u--)
-		;
-	snprintf(name, size, "%" PRIu64 "%s", *kib >> (10 * u), units[u]);
-	return 0;
-}
-
 /* ---- validation: before anything is created or written ---- */
 
 #define RES "linux.resources."

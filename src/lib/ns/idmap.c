@@ -7,7 +7,10 @@
  * groups could otherwise grant access). Anything wider goes through the
  * setuid helpers newuidmap/newgidmap, which check /etc/subuid and /etc/subgid.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -18,8 +21,278 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "ns_internal.h"
 #include "utils.h"
+
+/*
+ * The kernel refuses a uid_map/gid_map write with more lines than this
+ * (UID_GID_MAP_MAX_EXTENTS, raised from 5 to 340 in Linux 4.15).
+ */
+#define ID_MAP_MAX_EXTENTS 340
+
+/* ---- id mappings ------------------------------------------------------- */
+
+/*
+ * Why the kernel would refuse @m, or NULL. It rejects ranges that wrap or
+ * reach id 4294967295, which is (uid_t)-1, "no id" (map_write() in
+ * kernel/user_namespace.c): start + size must stay <= 4294967295.
+ */
+static const char *id_map_problem(const struct cell_id_map *m, int *errnum)
+{
+	*errnum = 0;
+	if (m->size == 0)
+		return "the size must be at least 1";
+	*errnum = ERANGE;
+	if ((uint64_t)m->container_id + m->size > UINT32_MAX)
+		return "the container range goes past id 4294967294";
+	if ((uint64_t)m->host_id + m->size > UINT32_MAX)
+		return "the host range goes past id 4294967294";
+	*errnum = 0;
+	return NULL;
+}
+
+/* One unsigned 32-bit decimal at *@p, advancing it; digits only. */
+static int parse_u32(const char **p, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *q = *p;
+
+	if (!isdigit((unsigned char)*q))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*q); q++) {
+		v = v * 10 + (uint64_t)(*q - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	*p = q;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* @n colon-separated unsigned 32-bit decimals, the whole of @s; -EINVAL or -ERANGE. */
+static int parse_u32_fields(const char *s, uint32_t *const fields[], size_t n)
+{
+	const char *p = s;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && *p++ != ':')
+			return -EINVAL;
+		r = parse_u32(&p, fields[i]);
+		if (r < 0)
+			return r;
+	}
+	return *p ? -EINVAL : 0;
+}
+
+int cell_parse_id_map(const char *s, struct cell_id_map *out, struct cell_error *err)
+{
+	struct cell_id_map m;
+	uint32_t *const fields[] = {&m.container_id, &m.host_id, &m.size};
+	const char *why;
+	int r, errnum;
+
+	if (!s)
+		return cell_error_set(err, 0, "invalid id mapping: expected CONTAINER:HOST:SIZE");
+	r = parse_u32_fields(s, fields, 3);
+	if (r == -ERANGE)
+		return cell_error_set(
+		    err, ERANGE, "invalid id mapping '%s': ids and sizes must be at most %" PRIu32,
+		    s, UINT32_MAX);
+	if (r < 0)
+		return cell_error_set(
+		    err, 0,
+		    "invalid id mapping '%s': expected CONTAINER:HOST:SIZE, three "
+		    "unsigned decimal numbers",
+		    s);
+	why = id_map_problem(&m, &errnum);
+	if (why)
+		return cell_error_set(err, errnum, "invalid id mapping '%s': %s", s, why);
+	*out = m;
+	return 0;
+}
+
+static bool ranges_overlap(uint32_t a, uint32_t b, uint32_t size_a, uint32_t size_b)
+{
+	/* Half-open [a, a+size_a) and [b, b+size_b); sums fit in 64 bits. */
+	return (uint64_t)a < (uint64_t)b + size_b && (uint64_t)b < (uint64_t)a + size_a;
+}
+
+/* The kernel refuses overlapping extents on either side: user_namespaces(7). */
+static int id_maps_check_overlap(const struct cell_id_map *maps, size_t n, const char *field,
+				 struct cell_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			const struct cell_id_map *a = &maps[i], *b = &maps[j];
+			const char *where = NULL;
+
+			if (ranges_overlap(a->container_id, b->container_id, a->size, b->size))
+				where = "inside the container";
+			else if (ranges_overlap(a->host_id, b->host_id, a->size, b->size))
+				where = "on the host";
+			if (where)
+				return cell_error_set(err, 0,
+						      "%s: ranges %" PRIu32 ":%" PRIu32 ":%" PRIu32
+						      " and %" PRIu32 ":%" PRIu32 ":%" PRIu32
+						      " overlap %s",
+						      field, a->container_id, a->host_id, a->size,
+						      b->container_id, b->host_id, b->size, where);
+		}
+	}
+	return 0;
+}
+
+/* Everything the kernel checks in map_write(), so a bad map fails before any namespace exists. */
+int cell_id_maps_check(const struct cell_id_map *maps, size_t n, const char *field,
+		       struct cell_error *err)
+{
+	const char *why;
+	int errnum;
+
+	if (n == 0)
+		return cell_error_set(err, 0, "%s: no mappings", field);
+	if (n > ID_MAP_MAX_EXTENTS)
+		return cell_error_set(err, 0, "%s: %zu mappings, the kernel accepts at most %d",
+				      field, n, ID_MAP_MAX_EXTENTS);
+	for (size_t i = 0; i < n; i++) {
+		why = id_map_problem(&maps[i], &errnum);
+		if (why)
+			return cell_error_set(
+			    err, errnum,
+			    "%s: invalid mapping %" PRIu32 ":%" PRIu32 ":%" PRIu32 ": %s", field,
+			    maps[i].container_id, maps[i].host_id, maps[i].size, why);
+	}
+	return id_maps_check_overlap(maps, n, field, err);
+}
+
+/* ---- /etc/subuid, /etc/subgid ------------------------------------------ */
+
+/*
+ * One "name:start:count" line of @user or of @id_str, the numeric id.
+ * Returns 1 and fills @out (host_id = start, size = count, container_id = 0)
+ * when the line is well formed and belongs to the user, 0 otherwise.
+ */
+static int subid_line_match(char *line, const char *user, const char *id_str,
+			    struct cell_id_map *out)
+{
+	struct cell_id_map m = {0};
+	uint32_t *const fields[] = {&m.host_id, &m.size};
+	char *colon = strchr(line, ':');
+	int unused;
+
+	if (!colon)
+		return 0;
+	*colon = '\0';
+	if (!(user && strcmp(line, user) == 0) && strcmp(line, id_str) != 0)
+		return 0;
+	if (parse_u32_fields(colon + 1, fields, 2) < 0 || id_map_problem(&m, &unused))
+		return 0;
+	*out = m;
+	return 1;
+}
+
+static int subid_append(struct cell_id_map **out, size_t *n, const struct cell_id_map *m)
+{
+	struct cell_id_map *grown = reallocarray(*out, *n + 1, sizeof(**out));
+
+	if (!grown)
+		return -ENOMEM;
+	grown[(*n)++] = *m;
+	*out = grown;
+	return 0;
+}
+
+/*
+ * Lines that do not parse are skipped, as shadow's own tools (newuidmap,
+ * useradd) skip them; so are ranges the kernel would refuse (count 0, or
+ * past id 4294967294). The owner field matches @user by name or @id as
+ * its exact decimal string ("01000" is not uid 1000), as in shadow's
+ * list_owner_ranges(). A missing file means no ranges, not an error.
+ */
+int cell_subid_ranges(const char *file, const char *user, uint32_t id, struct cell_id_map **out,
+		      size_t *n, struct cell_error *err)
+{
+	cleanup_free char *line = NULL;
+	size_t line_size = 0;
+	char id_str[16];
+	FILE *f;
+	int r = 0;
+
+	*out = NULL;
+	*n = 0;
+	f = fopen(file, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : cell_error_set(err, errno, "open %s", file);
+	snprintf(id_str, sizeof(id_str), "%" PRIu32, id);
+	for (;;) {
+		struct cell_id_map m;
+		ssize_t len;
+
+		errno = 0;
+		len = getline(&line, &line_size, f);
+		if (len < 0) {
+			r = errno ? -errno : 0; /* errno stays 0 at end of file */
+			break;
+		}
+		if (len > 0 && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (line[0] == '#' || !subid_line_match(line, user, id_str, &m))
+			continue;
+		r = subid_append(out, n, &m);
+		if (r < 0)
+			break;
+	}
+	fclose(f);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return cell_error_set(err, -r, "read %s", file);
+	}
+	return 0;
+}
+
+/* ---- uid_map text ------------------------------------------------------ */
+
+/*
+ * Whole or nothing: the kernel takes a map in one write(2) of at most one
+ * page, so a cut map must not look like a shorter valid one. On failure
+ * @buf holds "" (when @size allows).
+ */
+int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size_t size,
+		       struct cell_error *err)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
+				 "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n", maps[i].container_id,
+				 maps[i].host_id, maps[i].size);
+
+		len += (size_t)w;
+	}
+	if (len >= size || len > INT_MAX) {
+		if (size > 0)
+			buf[0] = '\0';
+		return cell_error_set(err, 0,
+				      "id map of %zu mappings needs %zu bytes, more than the %zu "
+				      "available",
+				      n, len + 1, size);
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
+			return true;
+	return false;
+}
+
+/* ---- writing the maps --------------------------------------------------- */
 
 static bool is_self_map(const struct cell_id_map *maps, size_t n, uint32_t self)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cell/ns.h"
-#include "engine.h"
+#include "ns_internal.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080 /* Linux 5.6 */

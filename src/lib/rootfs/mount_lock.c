@@ -38,8 +38,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "mounts.h"
+#include "ns_internal.h"
+#include "rootfs.h"
+#include "security.h"
 #include "utils.h"
 
 #define USERNS_LIMIT_FILE "/proc/sys/user/max_user_namespaces"

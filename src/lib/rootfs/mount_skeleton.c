@@ -38,7 +38,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "mounts.h"
 #include "utils.h"
 

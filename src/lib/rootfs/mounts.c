@@ -24,8 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "mounts.h"
+#include "ns_internal.h"
 #include "utils.h"
 
 int cell_openat2_in_root(int rootfd, const char *path, int flags)

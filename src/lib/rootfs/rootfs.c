@@ -24,8 +24,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "mounts.h"
+#include "rootfs.h"
+#include "security.h"
 #include "utils.h"
 
 static bool is_type(const struct cell_mount *m, const char *type)

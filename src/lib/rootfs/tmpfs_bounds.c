@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/sysinfo.h>
 
-#include "engine.h"
+#include "rootfs.h"
 #include "utils.h"
 
 /* The kernel's defaults would be half of RAM and half of its pages in inodes. */

@@ -30,8 +30,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "mounts.h"
+#include "run.h"
+#include "security.h"
 #include "utils.h"
 
 /* When linux.seccomp is loaded, in the order of the steps below. */
@@ -342,7 +343,7 @@ static int prepare_command(const struct cell_child_args *a, int slave, enum filt
 	int pdeath = 0;
 	(void)prctl(PR_GET_PDEATHSIG, &pdeath);
 	if ((when == FILTER_BEFORE_USER_CHANGE && (r = load_seccomp(a, err)) < 0) ||
-	    (r = cell_security_change_user(p, a->setgroups_allowed, err)) < 0)
+	    (r = cell_security_change_user(p, a->plan.setgroups_allowed, err)) < 0)
 		return r;
 	if (pdeath)
 		(void)prctl(PR_SET_PDEATHSIG, pdeath);
@@ -370,7 +371,7 @@ static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
 	ssize_t n;
 	int r;
 
-	if (a->say_ready && (r = cell_sync_send(a->sync_fd, CELL_SYNC_READY, 0, NULL, -1)) < 0)
+	if (a->plan.say_ready && (r = cell_sync_send(a->sync_fd, CELL_SYNC_READY, 0, NULL, -1)) < 0)
 		return cell_error_set(err, -r, "tell cell the container is set up");
 	do
 		n = read(a->start_fd, &byte, 1);

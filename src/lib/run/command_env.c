@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "run.h"
 #include "utils.h"
 
 static bool env_has(char *const *env, const char *key)

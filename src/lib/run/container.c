@@ -2,6 +2,10 @@
  * cell — the parent side of `run`: prepare the cgroup, clone3 the container,
  * write its id maps, let it go, relay its terminal and signals, wait for it,
  * and tear down what was made on every path.
+ *
+ * docs/DESIGN.md, "The start sequence", tells the parent/child protocol
+ * (GO, READY, PID, STATUS, SECCOMP_FD), where cgroups, id maps, hooks and
+ * pins happen, and what the CLONE_VM child may do; run/plan.c decides it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +23,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "cell/ns.h"
-#include "engine.h"
+#include "cgroup.h"
 #include "net.h"
+#include "ns_internal.h"
+#include "rootfs.h"
+#include "run.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -37,7 +45,7 @@ struct run_ctx {
 	bool shared_devices;	/* v1/hybrid: joins CELL_SHARED_DEVICES only (plan_cgroup) */
 	struct cell_cgroup_params cg_params;
 	char cg_path[128];	/* the default cgroupsPath, cell-ID */
-	bool wait_go;		/* the child waits for GO (needs_go at clone3) */
+	struct start_plan plan;	/* the order of the start (plan.c), made before clone3 */
 	struct cell_net_run net;
 	int sock;		/* parent's end of the sync socketpair */
 	int pidfd;
@@ -277,20 +285,6 @@ static bool has_pins(const struct run_ctx *c)
 	return false;
 }
 
-/* Is there parent-side work between clone3 and the child's setup? */
-static bool needs_go(const struct run_ctx *c)
-{
-	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
-	const struct cell_hooks *h = &c->spec->hooks;
-
-	return (user->present && !user->path) || (c->has_cgroup && c->cg.v2_fd < 0) ||
-	       c->cgroup_planned || c->shared_devices ||
-	       c->opts->cgroup_join ||
-	       h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME] ||
-	       h->n[CELL_HOOK_CREATE_CONTAINER] || h->n[CELL_HOOK_START_CONTAINER] ||
-	       has_pins(c) || cell_net_needs_parent(c->spec);
-}
-
 /* The state a hook reads on stdin (malloc'd; NULL: no memory). */
 static char *hook_state(const struct run_ctx *c, const char *status)
 {
@@ -314,7 +308,7 @@ static int run_parent_hooks(struct run_ctx *c, enum cell_hook_kind kind, const c
 /* A pin is a bind mount of the namespace clone3 made; the child has not gone on yet. */
 static int check_pins(const struct run_ctx *c, struct cell_error *err)
 {
-	uint64_t made = cell_ns_clone_flags(c->spec, !cgroup_after_clone(c));
+	uint64_t made = c->plan.clone_ns | c->plan.early_ns;
 
 	for (int t = 0; t < CELL_NS_COUNT; t++)
 		if (c->opts->pin_paths[t] && !(made & (uint64_t)cell_ns_info(t)->clone_flag))
@@ -377,79 +371,56 @@ static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_
 }
 
 /*
- * Namespaces the child makes itself while the parent writes its id maps and
- * cgroup.procs: a network namespace alone takes 0.3-0.6 ms to set up, which
- * clone3 would spend on the parent's clock. Only when nothing of the parent's
- * needs them before GO: no pins, no network set up from outside, no prestart
- * or createRuntime hook (a CNI plugin configures the namespace there).
+ * The start plan (plan.c) from the spec and what the host says, once the
+ * cgroup is planned. The setgroups files are read only where the plan needs
+ * them, as before clone3: in the child, geteuid() changes once the maps are
+ * written.
  */
-static uint64_t early_ns_flags(const struct run_ctx *c, uint64_t clone_flags)
+static int plan_start(struct run_ctx *c)
 {
-	const struct cell_hooks *h = &c->spec->hooks;
+	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
+	struct start_facts f = {
+		.cgroup = cgroup_after_clone(c),
+		.cgroup_into = c->has_cgroup && c->cg.v2_fd >= 0,
+		.cgroup_later = (c->has_cgroup && c->cg.v2_fd < 0) || c->cgroup_planned ||
+				c->shared_devices,
+		.cgroup_join = c->opts->cgroup_join != NULL,
+		.pins = has_pins(c),
+		.net_parent = cell_net_needs_parent(c->spec),
+		.create = c->create,
+		.join_pid = c->opts->join_pid,
+		.root = geteuid() == 0,
+		.initial_userns = cell_in_initial_userns(),
+		.idmap_direct = cell_idmap_direct(c->spec),
+		.setgroups_self = true,
+		.setgroups_joined = true,
+	};
 
-	if (!needs_go(c) || has_pins(c) || cell_net_needs_parent(c->spec) ||
-	    h->n[CELL_HOOK_PRESTART] || h->n[CELL_HOOK_CREATE_RUNTIME])
-		return 0;
-	return clone_flags & (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
-}
-
-/* A pid namespace joined by path: the child forks the container's process
- * into it, after GO (so the new process is born in the cgroup). */
-static bool adopts_child(const struct run_ctx *c)
-{
-	const struct cell_namespace *pid = &c->spec->linux.namespaces[CELL_NS_PID];
-
-	return pid->present && pid->path && !c->opts->join_pid;
-}
-
-/*
- * Does GO say no more than "you are in your cgroup"? Then the child makes its
- * namespaces and mounts while the parent makes and joins the cgroup (on v1,
- * the first cgroup.procs write waits for an RCU grace period), and waits for
- * GO only before its first cgroup mount. Not with a user namespace (the
- * child needs its id maps first), hooks that run before pivot_root, or
- * anything else the parent does between clone3 and GO.
- */
-static bool setup_before_go(const struct run_ctx *c)
-{
-	const struct cell_hooks *h = &c->spec->hooks;
-
-	return c->wait_go && !c->spec->linux.namespaces[CELL_NS_USER].present && !has_pins(c) &&
-	       !adopts_child(c) &&
-	       !cell_net_needs_parent(c->spec) && !c->opts->cgroup_join && !c->opts->join_pid &&
-	       !h->n[CELL_HOOK_PRESTART] && !h->n[CELL_HOOK_CREATE_RUNTIME] &&
-	       !h->n[CELL_HOOK_CREATE_CONTAINER];
+	/* A new user namespace inherits "deny" (user_namespaces(7)): uid 0 of `unshare -r`. */
+	if (user->present && f.root && !f.initial_userns)
+		f.setgroups_self = joined_userns_allows_setgroups("/proc/self/ns/user");
+	if (user->present && user->path)
+		f.setgroups_joined = joined_userns_allows_setgroups(user->path);
+	start_plan_make(c->spec, &f, &c->plan);
+	return 0;
 }
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
 	int sv[2];
-	uint64_t ns_flags = cell_ns_clone_flags(c->spec, !cgroup_after_clone(c));
-	uint64_t early = early_ns_flags(c, ns_flags);
 	struct clone_args args = {
-		.flags = (ns_flags & ~early) | CLONE_PIDFD,
+		.flags = c->plan.clone_ns | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&c->pidfd,
 		.exit_signal = SIGCHLD,
 	};
-	bool userns = c->spec->linux.namespaces[CELL_NS_USER].present;
-	/* Decided before clone3: in the child, geteuid() changes once the maps are written. */
-	bool setgroups_allowed = !userns || geteuid() == 0 || !cell_idmap_direct(c->spec);
 
-	/* A new user namespace inherits "deny" (user_namespaces(7)): uid 0 of `unshare -r`. */
-	if (userns && geteuid() == 0 && !cell_in_initial_userns())
-		setgroups_allowed = joined_userns_allows_setgroups("/proc/self/ns/user");
-	if (userns && c->spec->linux.namespaces[CELL_NS_USER].path)
-		setgroups_allowed = joined_userns_allows_setgroups(
-			c->spec->linux.namespaces[CELL_NS_USER].path);
-
-	if (c->cg.v2_fd >= 0) {
+	if (c->plan.into_cgroup) {
 		/* v2: born in its cgroup, so a fork bomb is limited from the first fork. */
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)c->cg.v2_fd;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cell_error_set(err, errno, "socketpair");
-	c->wait_go = needs_go(c);
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0) {
 		int e = errno;
@@ -463,20 +434,11 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		struct cell_child_args a = {
 			.spec = c->spec,
 			.sync_fd = sv[1],
-			/* rootless Podman's spec has none: cell runs in Podman's already,
-			 * where mknod(2) and a fresh sysfs are as refused as in its own */
-			.in_userns = userns || !cell_in_initial_userns(),
-			.setgroups_allowed = setgroups_allowed,
-			.wait_for_go = c->wait_go,
-			.early_ns = early,
-			.setup_before_go = setup_before_go(c),
+			.plan = c->plan,
 			.sigpipe = c->old_sigpipe,
-			.cgroupns_made = (args.flags & CLONE_NEWCGROUP) != 0,
 			.detached = c->create,
 			.start_fd = c->start_fd,
 			.status_fd = c->create ? c->opts->start_result_fd : -1,
-			/* cell_run wrote the start byte already: READY only for poststart */
-			.say_ready = c->create || c->spec->hooks.n[CELL_HOOK_POSTSTART],
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
 			.exec_detach = c->opts->exec_detach,
@@ -519,9 +481,7 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 {
 	int r;
 
-	if (c->spec->linux.namespaces[CELL_NS_USER].present &&
-	    !c->spec->linux.namespaces[CELL_NS_USER].path &&
-	    (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
+	if (c->plan.write_maps && (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
 		return r;
@@ -539,10 +499,10 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	if ((r = make_pins(c, err)) < 0 || (r = cell_net_setup(&c->net, c->pid, c->spec, err)) < 0)
 		return r;
 	/* GO carries the host PID, for the state of hooks run inside */
-	if (c->wait_go && (r = cell_sync_send(c->sock, CELL_SYNC_GO, c->host_pid, NULL, -1)) < 0)
+	if (c->plan.go && (r = cell_sync_send(c->sock, CELL_SYNC_GO, c->host_pid, NULL, -1)) < 0)
 		return cell_error_set(err, -r, "start the container");
 	/* before anything records c->host_pid (state.json, hooks) */
-	return adopts_child(c) ? wait_adopted(c, err) : 0;
+	return c->plan.adopt ? wait_adopted(c, err) : 0;
 }
 
 /* runc's console socket protocol: the pty master with SCM_RIGHTS, its name as data. */
@@ -905,7 +865,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (spec->linux.seccomp.present &&
 	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
-	    (r = plan_cgroup(&c, err)) < 0 || (r = check_pins(&c, err)) < 0 ||
+	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
+	    (r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0 || (r = record_created(&c, err)) < 0 ||
@@ -952,7 +913,7 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	if ((r = block_signals(&c, err)) < 0 ||
 	    (spec->linux.seccomp.present &&
 	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
-	    (r = plan_cgroup(&c, err)) < 0 ||
+	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0)
 		goto out;

@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "run.h"
+#include "spec.h"
 #include "utils.h"
 
 char *cell_hook_state_json(const char *id, pid_t pid, const char *status, const char *bundle,

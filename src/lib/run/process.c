@@ -30,7 +30,11 @@
 #include <unistd.h>
 
 #include "cell/ns.h"
-#include "engine.h"
+#include "ns_internal.h"
+#include "rootfs.h"
+#include "run.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 
@@ -40,25 +44,6 @@
 
 static const int blocked_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 				       SIGUSR2, SIGWINCH, SIGCHLD };
-
-/*
- * Until READY the parent reads the sync socket. Once `cell create` has
- * returned nobody does: `cell start` reads the start result fifo
- * (a->status_fd) instead, so an error goes to both. Only when neither takes
- * it does the container's stderr, the last witness, get it.
- */
-__attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
-					const struct cell_error *err)
-{
-	int sent = cell_sync_send_error(a->sync_fd, err);
-	bool written = a->status_fd >= 0 && cell_sync_write_error(a->status_fd, err) == 0;
-
-	/* EPIPE: the parent has left, the fifo has it; anything else (a seccomp
-	 * filter refusing sendmsg) leaves a listening parent without a word */
-	if (sent < 0 && (sent != -EPIPE || !written))
-		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
-	_exit(cell_error_exit_status(err));
-}
 
 __attribute__((noreturn)) static void fail_errno(const struct cell_child_args *a, int errnum,
 						 const char *what)
@@ -141,28 +126,12 @@ static int become_userns_root(const struct cell_child_args *a, struct cell_error
 		return cell_error_set(err, errno, "setresgid 0 in the user namespace");
 	if (cell_id_maps_contain(l->uid_mappings, l->n_uid_mappings, 0) && setresuid(0, 0, 0) < 0)
 		return cell_error_set(err, errno, "setresuid 0 in the user namespace");
-	if (a->setgroups_allowed && setgroups(0, NULL) < 0)
+	if (a->plan.setgroups_allowed && setgroups(0, NULL) < 0)
 		return cell_error_set(err, errno, "setgroups in the user namespace");
 	/* A change of credentials clears the parent-death signal (prctl(2)). */
 	if (!a->detached)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	return 0;
-}
-
-/* A pid namespace made after clone (see setup_namespaces): only a fork enters it. */
-static bool late_pid_ns(const struct cell_spec *spec)
-{
-	const struct cell_namespace *ns = spec->linux.namespaces;
-
-	return ns[CELL_NS_USER].present && ns[CELL_NS_USER].path && ns[CELL_NS_PID].present &&
-	       !ns[CELL_NS_PID].path;
-}
-
-static bool wants_cgroupns(const struct cell_child_args *a)
-{
-	const struct cell_namespace *ns = &a->spec->linux.namespaces[CELL_NS_CGROUP];
-
-	return ns->present && !ns->path && !a->cgroupns_made;
 }
 
 /* @cgroupns: we are in our cgroup (GO came): make the cgroup namespace here. */
@@ -174,18 +143,18 @@ static int setup_namespaces(const struct cell_child_args *a, bool cgroupns,
 	const struct cell_namespace *ns = l->namespaces;
 	int r;
 
-	if (a->in_userns && !ns[CELL_NS_USER].path && (r = become_userns_root(a, err)) < 0)
+	if (a->plan.in_userns && !ns[CELL_NS_USER].path && (r = become_userns_root(a, err)) < 0)
 		return r;
 	if ((r = join_namespaces(spec, a->join_pid, err)) < 0)
 		return r;
 	/* Joined a user namespace by path: it owns the namespaces made now. A new
 	 * pid namespace holds our children only: init forks the command into it. */
-	uint64_t late = ns[CELL_NS_USER].present && ns[CELL_NS_USER].path ? cell_ns_late_flags(spec) : 0;
+	uint64_t late = a->plan.late_ns;
 	if (late && unshare((int)late) < 0)
 		return cell_error_set(err, errno, "unshare namespaces (flags 0x%llx) in the user "
 				      "namespace %s", (unsigned long long)late, ns[CELL_NS_USER].path);
 	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
-	if (cgroupns && wants_cgroupns(a) && unshare(CLONE_NEWCGROUP) < 0)
+	if (cgroupns && a->plan.cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
 		return cell_error_set(err, errno, "unshare cgroup namespace");
 	if (ns[CELL_NS_TIME].present && !ns[CELL_NS_TIME].path &&
 	    (r = setup_time_ns(l, err)) < 0)
@@ -255,18 +224,6 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 	cell_init_run(child, a->sync_fd);
 }
 
-int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,
-			 pid_t host_pid, struct cell_error *err)
-{
-	cleanup_free char *state = cell_hook_state_json(
-		a->id, host_pid, kind == CELL_HOOK_START_CONTAINER ? "created" : "creating",
-		a->bundle, a->spec);
-
-	if (!state)
-		return cell_error_set(err, ENOMEM, "hooks.%s", cell_hook_kind_name(kind));
-	return cell_hooks_run(a->spec, kind, state, a->bundle, err);
-}
-
 /* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */
 struct child_go {
 	const struct cell_child_args *a;
@@ -281,13 +238,13 @@ static void receive_go(struct child_go *g)
 	if (g->received)
 		return;
 	g->received = true;
-	if (g->a->wait_for_go &&
+	if (g->a->plan.go &&
 	    (cell_sync_recv(g->a->sync_fd, &g->msg, &passed) <= 0 || g->msg.type != CELL_SYNC_GO))
 		_exit(125);
 }
 
 /*
- * setup_before_go: the mounts were made while the parent made and joined the
+ * plan.setup_before_go: the mounts were made while the parent made and joined the
  * cgroup. GO is awaited before the first cgroup mount, which must show the
  * container's cgroup as its root: the cgroup namespace is made then.
  */
@@ -296,7 +253,7 @@ static int placed_in_cgroup(void *ctx, struct cell_error *err)
 	struct child_go *g = ctx;
 
 	receive_go(g);
-	if (wants_cgroupns(g->a) && unshare(CLONE_NEWCGROUP) < 0)
+	if (g->a->plan.cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
 		return cell_error_set(err, errno, "unshare cgroup namespace");
 	return 0;
 }
@@ -315,14 +272,6 @@ static int create_container_hooks(void *ctx, struct cell_error *err)
 	const struct child_go *g = ctx;
 
 	return cell_child_hooks_run(g->a, CELL_HOOK_CREATE_CONTAINER, g->msg.value, err);
-}
-
-/* A pid namespace given by path, outside cell exec (which forks under init). */
-static bool joins_pid_ns(const struct cell_child_args *a)
-{
-	const struct cell_namespace *pid = &a->spec->linux.namespaces[CELL_NS_PID];
-
-	return pid->present && pid->path && !a->join_pid;
 }
 
 /*
@@ -369,36 +318,6 @@ static int enter_joined_pid_ns(const struct cell_child_args *a, pid_t *host_pid,
 	return n == sizeof(*host_pid) ? 0 : cell_error_set(err, EPIPE, "read the host PID");
 }
 
-/*
- * runtime-spec: the root, mounts and paths are set up in a joined mount
- * namespace too (runc's prepareRootfs runs whatever the namespace's origin).
- * Not for cell exec, which enters the container's, nor for --ns mnt=PATH,
- * which asks for a pinned namespace as it is.
- */
-static bool sets_up_rootfs(const struct cell_child_args *a)
-{
-	const struct cell_spec *spec = a->spec;
-
-	return !a->join_pid && !(spec->linux.namespaces[CELL_NS_MNT].path &&
-				 spec->cell.keep_joined_mounts);
-}
-
-/*
- * The mounts are locked (mount_lock.c) wherever cell made the user namespace
- * and the mount namespace: not for a joined user namespace (--ns user=PATH),
- * whose owner decides, nor for cell exec, which joins the locked ones.
- */
-static bool locks_mounts(const struct cell_child_args *a)
-{
-	const struct cell_namespace *ns = a->spec->linux.namespaces;
-
-	/* in_userns without one of the spec's own: cell already runs in a user
-	 * namespace (rootless Podman's), whose owner decides as for a joined one */
-	return a->in_userns && ns[CELL_NS_USER].present && !ns[CELL_NS_USER].path &&
-	       ns[CELL_NS_MNT].present &&
-	       !ns[CELL_NS_MNT].path && !a->join_pid;
-}
-
 static int lock_mounts(const struct cell_child_args *a, struct cell_error *err)
 {
 	int r = cell_mounts_lock(a->spec, err);
@@ -431,7 +350,6 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	char **env = NULL;
 	struct cell_error err = { 0 };
 	int master = -1, slave = -1;
-	bool locks = locks_mounts(a);
 	pid_t child;
 
 	/* If cell dies, so does the container (not after `cell create` has left). */
@@ -442,32 +360,32 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		cell_child_fail(a, &err);
 	struct child_go g = { .a = a };
 	struct cell_rootfs_calls calls = {
-		.before_cgroup = a->setup_before_go ? placed_in_cgroup : NULL,
+		.before_cgroup = a->plan.setup_before_go ? placed_in_cgroup : NULL,
 		.before_pivot = spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks
 									   : NULL,
 		.ctx = &g,
 	};
 
 	/* Made while the parent works: clone3 would spend the time on its clock. */
-	if (a->early_ns && unshare((int)a->early_ns) < 0) {
+	if (a->plan.early_ns && unshare((int)a->plan.early_ns) < 0) {
 		cell_error_set(&err, errno, "unshare namespaces (flags 0x%llx)",
-			       (unsigned long long)a->early_ns);
+			       (unsigned long long)a->plan.early_ns);
 		fail_setup(&g, &err);
 	}
-	if (!a->setup_before_go)
+	if (!a->plan.setup_before_go)
 		receive_go(&g);
 	/* The maps are written (a non-dumpable child's /proc files are the host
 	 * root's, closed to an unprivileged parent): from here /proc/PID/exe is
 	 * closed to the container. */
 	if (cell_set_non_dumpable(&err) < 0)
 		fail_setup(&g, &err);
-	if (setup_namespaces(a, !a->setup_before_go, &err) < 0 ||
-	    (joins_pid_ns(a) && enter_joined_pid_ns(a, &g.msg.value, &err) < 0) ||
-	    (locks && cell_mounts_lock_prepare(spec, &err) < 0) ||
-	    (sets_up_rootfs(a) &&
-	     cell_rootfs_setup(spec, a->in_userns, a->rootfs, &calls, &err) < 0) ||
+	if (setup_namespaces(a, !a->plan.setup_before_go, &err) < 0 ||
+	    (a->plan.adopt && enter_joined_pid_ns(a, &g.msg.value, &err) < 0) ||
+	    (a->plan.lock_mounts && cell_mounts_lock_prepare(spec, &err) < 0) ||
+	    (a->plan.setup_rootfs &&
+	     cell_rootfs_setup(spec, a->plan.in_userns, a->rootfs, &calls, &err) < 0) ||
 	    (!g.received && placed_in_cgroup(&g, &err) < 0) ||
-	    (locks && lock_mounts(a, &err) < 0))
+	    (a->plan.lock_mounts && lock_mounts(a, &err) < 0))
 		fail_setup(&g, &err);
 	/* runc: a session keyring of the container's own, so keys the host's
 	 * session holds are not the container's. EDQUOT fails, as with runc. */
@@ -487,7 +405,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	for (int fd = 0; fd < 3 && slave < 0; fd++)
 		if (a->stdio[fd] != fd && dup2(a->stdio[fd], fd) < 0)
 			fail_errno(a, errno, "dup2 stdio");
-	if (!spec->cell.init && !late_pid_ns(spec))
+	if (!a->plan.under_init)
 		cell_command_exec(a, slave, g.msg.value);
 	block_signals();
 	/*

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "run.h"
 
 int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text, int pass_fd)
 {

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "run.h"
 
 static int write_all(int fd, const char *buf, size_t len)
 {

@@ -16,34 +16,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
-/* set_mempolicy(2), linux/mempolicy.h: the index is the mode's value. */
-const char *const cell_mpol_mode_names[] = {
-	"MPOL_DEFAULT", "MPOL_PREFERRED",      "MPOL_BIND", "MPOL_INTERLEAVE",
-	"MPOL_LOCAL",   "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE", NULL,
-};
-
-/* Mode flags, or'ed into the mode: index i is bit 13 + i (linux/mempolicy.h). */
-const char *const cell_mpol_flag_names[] = {
-	"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL,
-};
-
-#define MPOL_F_FIRST_BIT 13
-#define MPOL_FLAG(i) (1u << (MPOL_F_FIRST_BIT + (i)))
 enum { MPOL_DEFAULT_, MPOL_PREFERRED_, MPOL_BIND_, MPOL_INTERLEAVE_, MPOL_LOCAL_,
        MPOL_PREFERRED_MANY_, MPOL_WEIGHTED_INTERLEAVE_ };
-
-int cell_mpol_flag_from_name(const char *name, unsigned *flag)
-{
-	for (int i = 0; cell_mpol_flag_names[i]; i++)
-		if (!strcmp(name, cell_mpol_flag_names[i])) {
-			*flag = MPOL_FLAG(i);
-			return 0;
-		}
-	return -EINVAL;
-}
 
 /* The node list as a bit mask (cpu_set_t is one, of CPU_SETSIZE bits). */
 static int parse_nodes(const char *nodes, cpu_set_t *set, struct cell_error *err)
@@ -82,7 +60,7 @@ static int check_nodes(const struct cell_memory_policy *m, struct cell_error *er
 	if (CPU_COUNT(&want) == 0)
 		return cell_error_set(err, 0, "linux.memoryPolicy.nodes '%s': no node", m->nodes);
 	/* relative nodes are indexes into the allowed set, not node numbers */
-	if (m->flags & MPOL_FLAG(1))
+	if (m->flags & CELL_MPOL_FLAG(1))
 		return 0;
 	if ((r = online_nodes(&online, text, sizeof(text), err)) < 0)
 		return r;
@@ -112,10 +90,10 @@ int cell_mempolicy_check(const struct cell_memory_policy *m, struct cell_error *
 	    !nodes)
 		return cell_error_set(err, 0, "linux.memoryPolicy.nodes: %s needs at least one "
 				      "node", mode);
-	if ((m->flags & MPOL_FLAG(1)) && (m->flags & MPOL_FLAG(2)))
+	if ((m->flags & CELL_MPOL_FLAG(1)) && (m->flags & CELL_MPOL_FLAG(2)))
 		return cell_error_set(err, 0, "linux.memoryPolicy.flags: MPOL_F_RELATIVE_NODES "
 				      "and MPOL_F_STATIC_NODES exclude each other");
-	if ((m->flags & MPOL_FLAG(0)) && m->mode != MPOL_BIND_ && m->mode != MPOL_PREFERRED_MANY_)
+	if ((m->flags & CELL_MPOL_FLAG(0)) && m->mode != MPOL_BIND_ && m->mode != MPOL_PREFERRED_MANY_)
 		return cell_error_set(err, 0, "linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING "
 				      "needs MPOL_BIND or MPOL_PREFERRED_MANY");
 	return nodes ? check_nodes(m, err) : 0;

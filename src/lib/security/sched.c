@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "security.h"
 #include "utils.h"
 
 #ifndef SCHED_BATCH

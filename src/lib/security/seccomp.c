@@ -29,7 +29,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH

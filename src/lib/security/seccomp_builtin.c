@@ -15,11 +15,12 @@
  */
 #include <errno.h>
 #include <linux/filter.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
 #include "seccomp_default_bpf.h"
+#include "security.h"
 
 /* The filter built in for @s, or -1. */
 static int builtin_index(const struct cell_seccomp *s)

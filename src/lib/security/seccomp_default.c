@@ -30,7 +30,8 @@
 #include <sched.h>
 #include <string.h>
 
-#include "engine.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 #define CAP(c) (1ULL << CAP_##c)

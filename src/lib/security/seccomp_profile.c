@@ -20,7 +20,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "engine.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 /* This build's architecture: the runtime spec's name and Go's (Docker's). */

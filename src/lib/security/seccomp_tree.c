@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "security.h"
 
 #define X32_SYSCALL_BIT 0x40000000U
 #define MAX_ARGS 6

@@ -19,7 +19,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "security.h"
+#include "spec.h"
 #include "utils.h"
 
 #ifndef PR_CAP_AMBIENT
@@ -27,32 +28,6 @@
 #define PR_CAP_AMBIENT_RAISE 2
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
-
-static const char *const cap_names[] = {
-	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
-	"SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
-	"NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
-	"SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-	"SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
-	"AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
-	"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
-};
-#define N_CAP_NAMES ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
-
-int cell_cap_from_name(const char *name)
-{
-	if (!strncasecmp(name, "CAP_", 4))
-		name += 4;
-	for (int i = 0; i < N_CAP_NAMES; i++)
-		if (!strcasecmp(name, cap_names[i]))
-			return i;
-	return -1;
-}
-
-const char *cell_cap_name(int cap)
-{
-	return cap >= 0 && cap < N_CAP_NAMES ? cap_names[cap] : NULL;
-}
 
 /* The highest capability this kernel knows (capabilities(7)). */
 int cell_cap_last(void)
@@ -67,20 +42,6 @@ int cell_cap_last(void)
 			last = atoi(buf);
 	}
 	return last;
-}
-
-/* docker's and runc's default set. */
-uint64_t cell_caps_default(void)
-{
-	static const int caps[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER,
-				    CAP_MKNOD, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP,
-				    CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
-				    CAP_AUDIT_WRITE };
-	uint64_t mask = 0;
-
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		mask |= 1ULL << caps[i];
-	return mask;
 }
 
 /* One capget(2) instead of a prctl per capability: nothing outside the

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine.h"
+#include "security.h"
 #include "utils.h"
 
 /* Prefixes of /proc/sys paths and the namespace that owns them (namespaces(7)). */

@@ -25,7 +25,7 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 
-#include "engine.h"
+#include "spec.h"
 #include "utils.h"
 
 /* The JSON path of the value being read, and where errors go. */
@@ -473,22 +473,6 @@ static const struct field id_map_fields[] = {
 static const struct obj_table id_map_table =
 	TABLE(id_map_fields, .required = "containerID, hostID and size are required");
 
-static const char *const rlimit_names[RLIM_NLIMITS] = {
-	[RLIMIT_CPU] = "RLIMIT_CPU", [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-	[RLIMIT_DATA] = "RLIMIT_DATA", [RLIMIT_STACK] = "RLIMIT_STACK",
-	[RLIMIT_CORE] = "RLIMIT_CORE", [RLIMIT_RSS] = "RLIMIT_RSS",
-	[RLIMIT_NPROC] = "RLIMIT_NPROC", [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
-	[RLIMIT_LOCKS] = "RLIMIT_LOCKS", [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO", [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
-};
-
-const char *cell_rlimit_name(int resource)
-{
-	return resource >= 0 && resource < RLIM_NLIMITS ? rlimit_names[resource] : NULL;
-}
-
 static int check_rlimit(struct jp *p, void *base)
 {
 	const struct cell_rlimit *rl = base;
@@ -501,7 +485,7 @@ static int check_rlimit(struct jp *p, void *base)
 
 static const struct field rlimit_fields[] = {
 	{ .name = "type", .type = FT_ENUM, .offset = AT(cell_rlimit, resource), .flags = F_REQUIRED,
-	  .names = rlimit_names, .n_names = RLIM_NLIMITS },
+	  .names = cell_rlimit_names, .n_names = RLIM_NLIMITS },
 	{ .name = "soft", .type = FT_U64, .offset = AT(cell_rlimit, soft), .flags = F_REQUIRED },
 	{ .name = "hard", .type = FT_U64, .offset = AT(cell_rlimit, hard), .flags = F_REQUIRED },
 };
@@ -802,20 +786,6 @@ static const struct field hook_fields[] = {
 };
 static const struct obj_table hook_table = TABLE(hook_fields);
 
-static const char *const hook_names[CELL_HOOK_KIND_COUNT] = {
-	[CELL_HOOK_PRESTART] = "prestart",
-	[CELL_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[CELL_HOOK_CREATE_CONTAINER] = "createContainer",
-	[CELL_HOOK_START_CONTAINER] = "startContainer",
-	[CELL_HOOK_POSTSTART] = "poststart",
-	[CELL_HOOK_POSTSTOP] = "poststop",
-};
-
-const char *cell_hook_kind_name(enum cell_hook_kind kind)
-{
-	return kind < CELL_HOOK_KIND_COUNT ? hook_names[kind] : "?";
-}
-
 static int read_hooks(struct jp *p, json_t *root, void *at)
 {
 	struct cell_hooks *h = at;
@@ -828,7 +798,7 @@ static int read_hooks(struct jp *p, json_t *root, void *at)
 	if ((r = expect_object(p, v)) < 0)
 		return r;
 	for (int k = 0; k < CELL_HOOK_KIND_COUNT; k++)
-		if ((r = read_array(p, v, hook_names[k], (void **)&h->list[k], &h->n[k],
+		if ((r = read_array(p, v, cell_hook_names[k], (void **)&h->list[k], &h->n[k],
 				    sizeof(struct cell_hook), NULL, &hook_table)) < 0)
 			return r;
 	jp_pop(p, saved);
@@ -942,36 +912,6 @@ static int read_device(struct jp *p, json_t *e, void *arr, size_t i)
 	return read_fields(p, e, d, &device_owner_table);
 }
 
-static const char *const seccomp_actions[] = {
-	[CELL_SECCOMP_KILL] = "SCMP_ACT_KILL",
-	[CELL_SECCOMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-	[CELL_SECCOMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
-	[CELL_SECCOMP_TRAP] = "SCMP_ACT_TRAP",
-	[CELL_SECCOMP_ERRNO] = "SCMP_ACT_ERRNO",
-	[CELL_SECCOMP_TRACE] = "SCMP_ACT_TRACE",
-	[CELL_SECCOMP_ALLOW] = "SCMP_ACT_ALLOW",
-	[CELL_SECCOMP_LOG] = "SCMP_ACT_LOG",
-	[CELL_SECCOMP_NOTIFY] = "SCMP_ACT_NOTIFY",
-};
-#define N_ACTIONS (sizeof(seccomp_actions) / sizeof(seccomp_actions[0]))
-
-static const char *const seccomp_ops[] = {
-	[CELL_SECCOMP_OP_NE] = "SCMP_CMP_NE", [CELL_SECCOMP_OP_LT] = "SCMP_CMP_LT",
-	[CELL_SECCOMP_OP_LE] = "SCMP_CMP_LE", [CELL_SECCOMP_OP_EQ] = "SCMP_CMP_EQ",
-	[CELL_SECCOMP_OP_GE] = "SCMP_CMP_GE", [CELL_SECCOMP_OP_GT] = "SCMP_CMP_GT",
-	[CELL_SECCOMP_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
-};
-
-const char *cell_seccomp_action_name(enum cell_seccomp_action a)
-{
-	return (size_t)a < N_ACTIONS ? seccomp_actions[a] : "?";
-}
-
-const char *cell_seccomp_op_name(enum cell_seccomp_op op)
-{
-	return (size_t)op < sizeof(seccomp_ops) / sizeof(seccomp_ops[0]) ? seccomp_ops[op] : "?";
-}
-
 /* FT_ENUM writes an int: the enums it fills must be ints */
 _Static_assert(sizeof(enum cell_seccomp_op) == sizeof(int), "seccomp op is an int");
 _Static_assert(sizeof(enum cell_seccomp_action) == sizeof(int), "seccomp action is an int");
@@ -982,7 +922,7 @@ static const struct field seccomp_arg_fields[] = {
 	{ .name = "value", .type = FT_U64, .offset = AT(cell_seccomp_arg, value),
 	  .flags = F_REQUIRED },
 	{ .name = "op", .type = FT_ENUM, .offset = AT(cell_seccomp_arg, op), .flags = F_REQUIRED,
-	  .names = seccomp_ops, .n_names = 7 },
+	  .names = cell_seccomp_op_names, .n_names = CELL_SECCOMP_N_OPS },
 	{ .name = "valueTwo", .type = FT_U64, .offset = AT(cell_seccomp_arg, value_two) },
 };
 static const struct obj_table seccomp_arg_table =
@@ -992,7 +932,8 @@ static const struct field seccomp_rule_fields[] = {
 	{ .name = "names", .type = FT_STRV, .offset = AT(cell_seccomp_rule, names),
 	  .flags = F_REQUIRED },
 	{ .name = "action", .type = FT_ENUM, .offset = AT(cell_seccomp_rule, action),
-	  .flags = F_REQUIRED, .names = seccomp_actions, .n_names = N_ACTIONS },
+	  .flags = F_REQUIRED, .names = cell_seccomp_action_names,
+	  .n_names = CELL_SECCOMP_N_ACTIONS },
 	{ .name = "errnoRet", .type = FT_U32, .offset = AT(cell_seccomp_rule, errno_ret),
 	  .flags = F_HAS, .has = AT(cell_seccomp_rule, has_errno_ret) },
 	{ .name = "args", .type = FT_ARRAY, .offset = AT(cell_seccomp_rule, args),
@@ -1004,7 +945,8 @@ static const struct obj_table seccomp_rule_table =
 
 static const struct field seccomp_fields[] = {
 	{ .name = "defaultAction", .type = FT_ENUM, .offset = AT(cell_seccomp, default_action),
-	  .flags = F_REQUIRED, .names = seccomp_actions, .n_names = N_ACTIONS },
+	  .flags = F_REQUIRED, .names = cell_seccomp_action_names,
+	  .n_names = CELL_SECCOMP_N_ACTIONS },
 	{ .name = "defaultErrnoRet", .type = FT_U32, .offset = AT(cell_seccomp, default_errno_ret),
 	  .flags = F_HAS, .has = AT(cell_seccomp, has_default_errno_ret) },
 	{ .name = "architectures", .type = FT_STRV, .offset = AT(cell_seccomp, architectures) },

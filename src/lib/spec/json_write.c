@@ -14,7 +14,7 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 
-#include "engine.h"
+#include "spec.h"
 #include "utils.h"
 
 #define OCI_VERSION "1.3.0"

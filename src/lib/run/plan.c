@@ -1,0 +1,148 @@
+/*
+ * cell — the start plan: who does what, and in which order, between clone3
+ * and execve (docs/DESIGN.md, "The start sequence"). One pure function of
+ * the spec and of what the parent found on the host, so the ordering rules
+ * live in one place and tests/unit/test_start_plan.c can pin them down.
+ */
+#include <linux/sched.h>
+#include <sched.h>
+
+#include "ns_internal.h"
+#include "run.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static bool has_hook(const struct cell_spec *spec, enum cell_hook_kind kind)
+{
+	return spec->hooks.n[kind] > 0;
+}
+
+static bool new_ns(const struct cell_spec *spec, enum cell_ns_type t)
+{
+	const struct cell_namespace *ns = &spec->linux.namespaces[t];
+
+	return ns->present && !ns->path;
+}
+
+static bool joined_ns(const struct cell_spec *spec, enum cell_ns_type t)
+{
+	const struct cell_namespace *ns = &spec->linux.namespaces[t];
+
+	return ns->present && ns->path;
+}
+
+/* Is there parent-side work between clone3 and the child's setup? */
+static bool needs_go(const struct cell_spec *spec, const struct start_facts *f)
+{
+	return new_ns(spec, CELL_NS_USER) || f->cgroup_later || f->cgroup_join ||
+	       has_hook(spec, CELL_HOOK_PRESTART) || has_hook(spec, CELL_HOOK_CREATE_RUNTIME) ||
+	       has_hook(spec, CELL_HOOK_CREATE_CONTAINER) ||
+	       has_hook(spec, CELL_HOOK_START_CONTAINER) || f->pins || f->net_parent;
+}
+
+/*
+ * Namespaces the child makes itself while the parent writes its id maps and
+ * cgroup.procs: a network namespace alone takes 0.3-0.6 ms to set up, which
+ * clone3 would spend on the parent's clock. Only when nothing of the parent's
+ * needs them before GO: no pins, no network set up from outside, no prestart
+ * or createRuntime hook (a CNI plugin configures the namespace there).
+ */
+static uint64_t early_ns(const struct cell_spec *spec, const struct start_facts *f,
+			 bool go, uint64_t clone_flags)
+{
+	if (!go || f->pins || f->net_parent || has_hook(spec, CELL_HOOK_PRESTART) ||
+	    has_hook(spec, CELL_HOOK_CREATE_RUNTIME))
+		return 0;
+	return clone_flags & (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
+}
+
+/*
+ * Does GO say no more than "you are in your cgroup"? Then the child makes its
+ * namespaces and mounts while the parent makes and joins the cgroup (on v1,
+ * the first cgroup.procs write waits for an RCU grace period), and waits for
+ * GO only before its first cgroup mount. Not with a user namespace (the
+ * child needs its id maps first), hooks that run before pivot_root, or
+ * anything else the parent does between clone3 and GO.
+ */
+static bool setup_before_go(const struct cell_spec *spec, const struct start_facts *f,
+			    const struct start_plan *p)
+{
+	return p->go && !spec->linux.namespaces[CELL_NS_USER].present && !f->pins && !p->adopt &&
+	       !f->net_parent && !f->cgroup_join && !f->join_pid &&
+	       !has_hook(spec, CELL_HOOK_PRESTART) && !has_hook(spec, CELL_HOOK_CREATE_RUNTIME) &&
+	       !has_hook(spec, CELL_HOOK_CREATE_CONTAINER);
+}
+
+/*
+ * May the child call setgroups(2)? A user namespace an unprivileged parent
+ * maps directly has "deny" in /proc/PID/setgroups (CVE-2014-8989,
+ * user_namespaces(7)); a new one inherits "deny" from cell's own (uid 0 of
+ * `unshare -r`); a joined one says in its own file.
+ */
+static bool setgroups_allowed(const struct cell_spec *spec, const struct start_facts *f)
+{
+	bool userns = spec->linux.namespaces[CELL_NS_USER].present;
+	bool allowed = !userns || f->root || !f->idmap_direct;
+
+	if (userns && f->root && !f->initial_userns)
+		allowed = f->setgroups_self;
+	if (joined_ns(spec, CELL_NS_USER))
+		allowed = f->setgroups_joined;
+	return allowed;
+}
+
+/*
+ * The mounts are locked (mount_lock.c) wherever cell made the user namespace
+ * and the mount namespace: not for a joined user namespace (--ns user=PATH),
+ * whose owner decides, nor for cell exec, which joins the locked ones. In a
+ * user namespace without one of the spec's own, cell already runs in one
+ * (rootless Podman's), whose owner decides as for a joined one.
+ */
+static bool locks_mounts(const struct cell_spec *spec, const struct start_facts *f,
+			 const struct start_plan *p)
+{
+	return p->in_userns && new_ns(spec, CELL_NS_USER) && new_ns(spec, CELL_NS_MNT) &&
+	       !f->join_pid;
+}
+
+void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
+		     struct start_plan *p)
+{
+	bool userns = spec->linux.namespaces[CELL_NS_USER].present;
+	uint64_t ns_flags = cell_ns_clone_flags(spec, !f->cgroup);
+
+	*p = (struct start_plan){ 0 };
+	p->into_cgroup = f->cgroup_into;
+	/* rootless Podman's spec has none: cell runs in Podman's already, where
+	 * mknod(2) and a fresh sysfs are as refused as in its own */
+	p->in_userns = userns || !f->initial_userns;
+	p->setgroups_allowed = setgroups_allowed(spec, f);
+	p->write_maps = new_ns(spec, CELL_NS_USER);
+	p->go = needs_go(spec, f);
+	p->early_ns = early_ns(spec, f, p->go, ns_flags);
+	p->clone_ns = ns_flags & ~p->early_ns;
+	p->cgroupns_at_clone = (ns_flags & CLONE_NEWCGROUP) != 0;
+	/* Joined a user namespace by path: it owns the namespaces made now. */
+	p->late_ns = joined_ns(spec, CELL_NS_USER) ? cell_ns_late_flags(spec) : 0;
+	p->cgroupns_late = new_ns(spec, CELL_NS_CGROUP) && !p->cgroupns_at_clone;
+	/* A pid namespace joined by path: the child forks the container's
+	 * process into it, after GO (so the new process is born in the cgroup).
+	 * cell exec forks under init instead. */
+	p->adopt = joined_ns(spec, CELL_NS_PID) && !f->join_pid;
+	p->setup_before_go = setup_before_go(spec, f, p);
+	/* runtime-spec: the root, mounts and paths are set up in a joined mount
+	 * namespace too (runc's prepareRootfs runs whatever the namespace's
+	 * origin). Not for cell exec, which enters the container's, nor for
+	 * --ns mnt=PATH, which asks for a pinned namespace as it is. */
+	p->setup_rootfs = !f->join_pid && !(joined_ns(spec, CELL_NS_MNT) &&
+					   spec->cell.keep_joined_mounts);
+	p->lock_mounts = locks_mounts(spec, f, p);
+	/* A pid namespace made after clone (late_ns) holds only the children of
+	 * the process that made it (pid_namespaces(7)): init forks the command. */
+	p->under_init = spec->cell.init || (joined_ns(spec, CELL_NS_USER) &&
+					    new_ns(spec, CELL_NS_PID));
+	/* cell_run wrote the start byte already: READY only for poststart */
+	p->say_ready = f->create || has_hook(spec, CELL_HOOK_POSTSTART);
+}

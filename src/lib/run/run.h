@@ -1,0 +1,218 @@
+/*
+ * cell — run/: the start path (docs/DESIGN.md tells its sequence).
+ *
+ * container.c    the parent side: validate, prepare, clone3, maps, cgroup,
+ *                network, hooks, wait, teardown; cell_run, create, exec
+ * plan.c         struct start_plan: the order of the start, from the spec
+ * validate.c     cell_spec_validate: the whole spec, before any change
+ * process.c      the child side: namespaces, mounts, then command.c
+ * child.c        what both child files share: failure reports, inner hooks
+ * command.c      the command's own setup, READY, the start wait, execve
+ * command_env.c  HOME from the container's /etc/passwd
+ * init.c         the optional PID 1: reaps, forwards signals, reports status
+ * sync.c         the parent <-> child messages (socketpair)
+ * tty.c          the pty relay (parent side)
+ * hooks.c        OCI hooks
+ * state.c        state directory (state.h), criu.c checkpoints (criu.h)
+ *
+ * Uses every folder below it.
+ */
+#ifndef CELL_RUN_H
+#define CELL_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cell/cell.h"
+
+struct cell_rootfs_prepared;
+struct cell_seccomp_prog;
+
+/* ---- sync.c: the parent <-> child channel (SOCK_SEQPACKET socketpair) ---- */
+
+enum cell_sync_type {
+	CELL_SYNC_GO = 1,	 /* parent -> child: maps written, cgroup joined; go on */
+	CELL_SYNC_ERROR,	 /* child -> parent: setup failed; errnum, kind, message */
+	CELL_SYNC_PTY_MASTER,	 /* child -> parent: the pty master fd (SCM_RIGHTS) */
+	CELL_SYNC_STATUS,	 /* init -> parent: the command's raw wait status */
+	CELL_SYNC_READY,	 /* child -> parent: set up; waits on start_fd to exec */
+	CELL_SYNC_PID,		 /* init -> parent: the command's host PID */
+	CELL_SYNC_SECCOMP_FD,	 /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
+	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
+	CELL_SYNC_ADOPT,	 /* child -> parent: the container's process is this PID, a child
+				    of the parent's made in a joined pid namespace; the sender leaves */
+};
+
+struct cell_sync_msg {
+	uint32_t type;
+	int32_t value;	/* errnum, wait status or pid */
+	uint32_t kind;	/* enum cell_error_kind, for ERROR */
+	char text[1024]; /* as struct cell_error.msg */
+};
+
+int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text, int pass_fd);
+/** cell_sync_recv() - one message; *@fd_out gets a passed fd or -1. 0 on EOF, 1 on a message. */
+int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out);
+/** cell_sync_send_error() - report @err over @fd (child side); -errno if nobody listens. */
+int cell_sync_send_error(int fd, const struct cell_error *err);
+/** cell_sync_write_error() - @err as one message into the start result fifo @fd. */
+int cell_sync_write_error(int fd, const struct cell_error *err);
+
+/* ---- hooks.c ---- */
+
+/** cell_hook_state_json() - the OCI state a hook reads on stdin (malloc'd, NULL: no memory). */
+char *cell_hook_state_json(const char *id, pid_t pid, const char *status, const char *bundle,
+			   const struct cell_spec *spec);
+/**
+ * cell_hooks_run() - run the hooks of @kind in order; the first failure stops
+ * them. Each runs in @bundle (NULL or unreachable: where cell runs) with the
+ * hook's env, or cell's own environment when it has none (as runc and crun).
+ */
+int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
+		   const char *bundle, struct cell_error *err);
+/**
+ * cell_hooks_run_all() - run every hook of @kind in order, whatever the ones
+ * before it did (poststart, poststop); @warn (may be NULL) gets each failure.
+ * Return: how many failed.
+ */
+size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind,
+			  const char *state, const char *bundle, cell_warn_fn warn, void *ctx);
+
+/* ---- init.c ---- */
+
+/**
+ * cell_init_run() - become the container's init: reap, forward signals,
+ * report @child's status over @sync_fd, then _exit. Never returns.
+ */
+__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd);
+
+/* ---- plan.c: the start plan ---- */
+
+/* What the parent found out before clone3, the start plan's input beside the spec. */
+struct start_facts {
+	bool cgroup;		/* a cgroup (or the shared devices one) is planned or made */
+	bool cgroup_into;	/* v2: made already; clone3 makes the child in it */
+	bool cgroup_later;	/* the parent places the child after clone3 (v1, hybrid,
+				   the shared devices cgroup) */
+	bool cgroup_join;	/* cell exec: joins the container's cgroup */
+	bool pins;		/* namespaces to pin by path (cell_run_options.pin_paths) */
+	bool net_parent;	/* the parent sets the network up (cell_net_needs_parent) */
+	bool create;		/* OCI create: the parent hands the process on at READY */
+	pid_t join_pid;		/* cell exec: the container's namespaces through this PID */
+	bool root;		/* geteuid() == 0 */
+	bool initial_userns;	/* cell runs in the initial user namespace */
+	bool idmap_direct;	/* cell writes the maps itself (cell_idmap_direct) */
+	bool setgroups_self;	/* cell's own user namespace's setgroups says "allow" */
+	bool setgroups_joined;	/* the spec's user namespace path's setgroups says "allow" */
+};
+
+/*
+ * The start protocol, decided once before clone3: which namespaces clone3
+ * makes and which the child makes later, whether the child waits for GO and
+ * how much it does before, and what the child does on its side.
+ */
+struct start_plan {
+	uint64_t clone_ns;	/* CLONE_NEW* clone3 makes */
+	uint64_t early_ns;	/* the child unshares these while waiting for GO */
+	uint64_t late_ns;	/* the child unshares these in a user namespace joined by path */
+	bool into_cgroup;	/* CLONE_INTO_CGROUP */
+	bool cgroupns_at_clone;	/* clone3 makes the cgroup namespace (no cgroup of its own) */
+	bool cgroupns_late;	/* the child unshares it once in its cgroup */
+	bool in_userns;		/* the child runs in a user namespace (new, joined or cell's) */
+	bool setgroups_allowed;	/* the child may call setgroups(2) */
+	bool write_maps;	/* the parent writes uid/gid maps before GO */
+	bool go;		/* the child waits for GO: parent-side work follows clone3 */
+	bool setup_before_go;	/* GO only says "in your cgroup": the child mounts first and
+				   waits for it at the first cgroup mount (or after the mounts) */
+	bool adopt;		/* a pid namespace joined by path: the child forks into it */
+	bool setup_rootfs;	/* the child sets up root, mounts and paths */
+	bool lock_mounts;	/* the child locks its mounts (mount_lock.c) */
+	bool under_init;	/* the command runs below cell's init */
+	bool say_ready;		/* the child sends READY (create, poststart hooks) */
+};
+
+/** start_plan_make() - the plan for @spec on a host described by @f; no system call. */
+void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
+		     struct start_plan *p);
+
+/* ---- process.c, child.c (child side) ---- */
+
+struct cell_child_args {
+	const struct cell_spec *spec;
+	int sync_fd;
+	struct start_plan plan;	/* the order of the start, as the parent decided it */
+	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
+	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
+	int start_fd;		/* >= 0: wait for a byte here before exec */
+	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */
+	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
+	const char *id, *bundle; /* for the state JSON of in-container hooks */
+	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */
+	bool new_keyring;	/* join a new session keyring (runc's default) */
+	pid_t join_pid;		/* join the namespaces given by path through this process */
+	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
+	int stdio[3];
+	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
+	char *const *env;	/* the command's environment; NULL: process.env */
+};
+
+__attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);
+/** cell_child_fail() - report @err to whoever listens (parent, cell start, stderr), _exit. */
+__attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
+					       const struct cell_error *err);
+/** cell_child_hooks_run() - createContainer or startContainer hooks, from inside. */
+int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,
+			 pid_t host_pid, struct cell_error *err);
+
+/* ---- command.c (child side) ---- */
+
+/**
+ * cell_command_exec() - the command's own setup, READY and the start wait
+ * (a->start_fd), then execve of process.args; every failure goes through
+ * cell_child_fail(). @slave: the pty slave or -1; @host_pid for hooks' state.
+ */
+__attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
+						 pid_t host_pid);
+
+/* ---- command_env.c (child side, inside the container's root) ---- */
+
+/**
+ * cell_command_env() - process.env plus HOME from the container's /etc/passwd
+ * when it lacks one ("/" for a uid it does not name). *@out: a new array
+ * sharing process.env's strings, or NULL when process.env is complete.
+ */
+int cell_command_env(const struct cell_process *p, char ***out, struct cell_error *err);
+
+/* ---- tty.c (parent side) ---- */
+
+struct cell_tty_relay {
+	int master;		/* pty master from the container, -1 if none */
+	int in_fd, out_fd;	/* the caller's terminal side */
+	bool raw_set;		/* termios of in_fd must be restored */
+	bool in_open;		/* in_fd has not reached EOF */
+	bool mid_line;		/* the last byte relayed in was not a newline */
+	struct termios saved;
+};
+
+int cell_tty_relay_start(struct cell_tty_relay *r, int master, int in_fd, int out_fd,
+			 struct cell_error *err);
+/** cell_tty_relay_pump() - move bytes after poll said @fd is readable; 0 once the master is done. */
+int cell_tty_relay_pump(struct cell_tty_relay *r, int fd);
+void cell_tty_relay_resize(struct cell_tty_relay *r);
+void cell_tty_relay_drain(struct cell_tty_relay *r);
+void cell_tty_relay_stop(struct cell_tty_relay *r);
+
+/**
+ * cell_container_device_rules() - the device allow-list a root container's
+ * cgroup gets (deny all, config-linux.md's defaults, linux.devices), set in
+ * @res; *@rules holds it until the caller frees it. cell restore makes its
+ * cgroup with it, as create does.
+ */
+int cell_container_device_rules(const struct cell_spec *spec, struct cell_resources *res,
+				struct cell_device_rule **rules, struct cell_error *err);
+
+#endif

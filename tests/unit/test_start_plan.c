@@ -1,0 +1,314 @@
+/*
+ * Unit tests for start_plan_make() (src/lib/run/plan.c): the ordering rules
+ * of the start, from a spec and the host facts the parent gathered. Each
+ * test names the rule it pins down; docs/DESIGN.md tells why each holds.
+ */
+#include <linux/sched.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "run.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define EARLY_KINDS (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+
+static struct cell_hook one_hook = { .path = (char *)"/bin/true" };
+
+/* One case: a spec, the host facts, and the plan made of them. */
+struct plan_case {
+	struct cell_spec s;
+	struct start_facts f;
+	struct start_plan p;
+};
+
+/* Setup of every test: root on the host, new pid, mount, net, ipc, uts and
+ * cgroup namespaces, nothing else. */
+static int base(void **state)
+{
+	static const enum cell_ns_type types[] = { CELL_NS_PID, CELL_NS_MNT, CELL_NS_NET,
+						   CELL_NS_IPC, CELL_NS_UTS, CELL_NS_CGROUP };
+	static struct plan_case c;
+
+	memset(&c, 0, sizeof(c));
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		c.s.linux.namespaces[types[i]].present = true;
+	c.f = (struct start_facts){ .root = true, .initial_userns = true, .idmap_direct = true,
+				    .setgroups_self = true, .setgroups_joined = true };
+	*state = &c;
+	return 0;
+}
+
+/* The plan of @c as it stands now. */
+static const struct start_plan *make(struct plan_case *c)
+{
+	start_plan_make(&c->s, &c->f, &c->p);
+	return &c->p;
+}
+
+static void add_hook(struct cell_spec *s, enum cell_hook_kind kind)
+{
+	s->hooks.list[kind] = &one_hook;
+	s->hooks.n[kind] = 1;
+}
+
+/* v1 or hybrid: the parent makes the cgroup and moves the child after clone3. */
+static void v1_cgroup(struct start_facts *f)
+{
+	f->cgroup = true;
+	f->cgroup_later = true;
+}
+
+static void test_nothing_of_the_parents_means_no_go_and_all_at_clone(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	p = make(c);
+	assert_false(p->go);
+	assert_false(p->setup_before_go);
+	assert_int_equal(p->early_ns, 0);
+	/* no cgroup of its own: clone3 makes the cgroup namespace too */
+	assert_true(p->cgroupns_at_clone);
+	assert_false(p->cgroupns_late);
+	assert_int_equal(p->clone_ns, CLONE_NEWPID | CLONE_NEWNS | EARLY_KINDS | CLONE_NEWCGROUP);
+	assert_false(p->write_maps);
+	assert_false(p->in_userns);
+	assert_true(p->setup_rootfs);
+	assert_false(p->under_init);
+}
+
+static void test_cgroup_after_clone_makes_net_ipc_uts_early_and_mounts_before_go(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	v1_cgroup(&c->f);
+	p = make(c);
+	assert_true(p->go);
+	assert_int_equal(p->early_ns, EARLY_KINDS);
+	assert_int_equal(p->clone_ns & EARLY_KINDS, 0);
+	assert_true(p->clone_ns & CLONE_NEWPID);
+	/* GO only says "in your cgroup": the child mounts meanwhile */
+	assert_true(p->setup_before_go);
+	/* the cgroup namespace waits until the child is in its cgroup */
+	assert_false(p->cgroupns_at_clone);
+	assert_false(p->clone_ns & CLONE_NEWCGROUP);
+	assert_true(p->cgroupns_late);
+}
+
+static void test_v2_born_in_its_cgroup_needs_no_go(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	c->f.cgroup = c->f.cgroup_into = true;
+	p = make(c);
+	assert_true(p->into_cgroup);
+	assert_false(p->go);
+	assert_int_equal(p->early_ns, 0);
+	/* as the code stands: a cgroup of its own keeps the namespace out of clone3 */
+	assert_true(p->cgroupns_late);
+}
+
+static void test_new_user_namespace_maps_are_written_before_any_setup(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	v1_cgroup(&c->f);
+	p = make(c);
+	assert_true(p->write_maps);
+	assert_true(p->go);
+	assert_true(p->in_userns);
+	/* the child needs its ids before it mounts anything */
+	assert_false(p->setup_before_go);
+	/* namespaces the maps do not concern still are made while the parent writes */
+	assert_int_equal(p->early_ns, EARLY_KINDS);
+	assert_true(p->clone_ns & CLONE_NEWUSER);
+	assert_true(p->lock_mounts);
+}
+
+static void test_pins_keep_every_namespace_in_clone3(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	v1_cgroup(&c->f);
+	c->f.pins = true;
+	p = make(c);
+	assert_true(p->go);
+	/* a pin binds what clone3 made, before GO */
+	assert_int_equal(p->early_ns, 0);
+	assert_int_equal(p->clone_ns & EARLY_KINDS, EARLY_KINDS);
+	assert_false(p->setup_before_go);
+}
+
+static void test_parent_network_and_runtime_hooks_need_the_namespaces_before_go(void **state)
+{
+	const enum cell_hook_kind early_users[] = { CELL_HOOK_PRESTART,
+						    CELL_HOOK_CREATE_RUNTIME };
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	for (size_t i = 0; i < 2; i++) {
+		base(state);
+		add_hook(&c->s, early_users[i]);
+		p = make(c);
+		assert_true(p->go);
+		assert_int_equal(p->early_ns, 0);
+		assert_false(p->setup_before_go);
+	}
+	base(state);
+	c->f.net_parent = true;
+	p = make(c);
+	assert_true(p->go);
+	assert_int_equal(p->early_ns, 0);
+	assert_false(p->setup_before_go);
+}
+
+static void test_create_container_hook_waits_for_go_before_mounts(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	add_hook(&c->s, CELL_HOOK_CREATE_CONTAINER);
+	p = make(c);
+	assert_true(p->go);
+	/* it runs before pivot_root: GO (the host PID for its state) first */
+	assert_false(p->setup_before_go);
+	/* nothing of the parent's reads the namespaces before GO */
+	assert_int_equal(p->early_ns, EARLY_KINDS);
+}
+
+static void test_start_container_hook_alone_only_waits_for_go(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	add_hook(&c->s, CELL_HOOK_START_CONTAINER);
+	p = make(c);
+	assert_true(p->go);
+	assert_true(p->setup_before_go);
+}
+
+static void test_joined_user_namespace_makes_the_others_late_under_init(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	c->s.linux.namespaces[CELL_NS_USER].path = (char *)"/proc/1/ns/user";
+	c->f.setgroups_joined = false;
+	p = make(c);
+	/* it must own the new ones: clone3 makes none, the child makes them after setns */
+	assert_int_equal(p->clone_ns, 0);
+	assert_int_equal(p->late_ns & (CLONE_NEWPID | CLONE_NEWNS), CLONE_NEWPID | CLONE_NEWNS);
+	assert_false(p->late_ns & CLONE_NEWCGROUP);
+	assert_true(p->cgroupns_late);
+	/* a pid namespace made after clone holds only children: init forks the command */
+	assert_true(p->under_init);
+	assert_false(p->write_maps);
+	/* its owner decides about its mounts and its setgroups */
+	assert_false(p->lock_mounts);
+	assert_false(p->setgroups_allowed);
+}
+
+static void test_setgroups_denied_only_where_the_kernel_denies_it(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	p = make(c);
+	assert_true(p->setgroups_allowed); /* root writes the maps */
+	c->f.root = false;
+	p = make(c);
+	assert_false(p->setgroups_allowed); /* a direct unprivileged map: "deny" */
+	c->f.idmap_direct = false;
+	p = make(c);
+	assert_true(p->setgroups_allowed); /* newuidmap/newgidmap leave "allow" */
+	c->f.root = true;
+	c->f.initial_userns = false;
+	c->f.setgroups_self = false;
+	p = make(c);
+	assert_false(p->setgroups_allowed); /* uid 0 of `unshare -r`: inherited "deny" */
+	assert_true(p->in_userns);
+}
+
+static void test_joined_pid_namespace_is_adopted_and_never_mounted_before_go(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	v1_cgroup(&c->f);
+	c->s.linux.namespaces[CELL_NS_PID].path = (char *)"/proc/1/ns/pid";
+	p = make(c);
+	assert_true(p->adopt);
+	assert_false(p->setup_before_go);
+	/* cell exec joins through a process and forks under init instead */
+	c->f.join_pid = 42;
+	c->f.cgroup_join = true;
+	p = make(c);
+	assert_false(p->adopt);
+	assert_false(p->setup_rootfs);
+	assert_false(p->setup_before_go);
+}
+
+static void test_ready_is_said_for_create_and_poststart_only(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	p = make(c);
+	assert_false(p->say_ready);
+	c->f.create = true;
+	p = make(c);
+	assert_true(p->say_ready);
+	base(state);
+	add_hook(&c->s, CELL_HOOK_POSTSTART);
+	p = make(c);
+	assert_true(p->say_ready);
+}
+
+static void test_kept_joined_mount_namespace_is_not_set_up(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	c->s.linux.namespaces[CELL_NS_MNT].path = (char *)"/run/cell/mnt";
+	p = make(c);
+	assert_true(p->setup_rootfs); /* runc's prepareRootfs: whatever its origin */
+	c->s.cell.keep_joined_mounts = true;
+	p = make(c);
+	assert_false(p->setup_rootfs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_nothing_of_the_parents_means_no_go_and_all_at_clone, base),
+		cmocka_unit_test_setup(test_cgroup_after_clone_makes_net_ipc_uts_early_and_mounts_before_go, base),
+		cmocka_unit_test_setup(test_v2_born_in_its_cgroup_needs_no_go, base),
+		cmocka_unit_test_setup(test_new_user_namespace_maps_are_written_before_any_setup, base),
+		cmocka_unit_test_setup(test_pins_keep_every_namespace_in_clone3, base),
+		cmocka_unit_test_setup(test_parent_network_and_runtime_hooks_need_the_namespaces_before_go, base),
+		cmocka_unit_test_setup(test_create_container_hook_waits_for_go_before_mounts, base),
+		cmocka_unit_test_setup(test_start_container_hook_alone_only_waits_for_go, base),
+		cmocka_unit_test_setup(test_joined_user_namespace_makes_the_others_late_under_init, base),
+		cmocka_unit_test_setup(test_setgroups_denied_only_where_the_kernel_denies_it, base),
+		cmocka_unit_test_setup(test_joined_pid_namespace_is_adopted_and_never_mounted_before_go, base),
+		cmocka_unit_test_setup(test_ready_is_said_for_create_and_poststart_only, base),
+		cmocka_unit_test_setup(test_kept_joined_mount_namespace_is_not_set_up, base),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
