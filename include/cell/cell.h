@@ -469,6 +469,13 @@ void cell_network_free(struct cell_network *net);
  * @removed: how many stale leases were freed (may be NULL).
  */
 int cell_net_gc(unsigned *removed, struct cell_error *err);
+/**
+ * cell_net_release() - cell delete: free the network of container @id (its
+ * veth, lease, port rules, a bridge no one else uses), when its lease is held
+ * by @pid (the container's process, handed on by cell_create) or by a
+ * process that is gone. 0 when it had none.
+ */
+int cell_net_release(const char *id, pid_t pid, struct cell_error *err);
 /** cell_net_container_path() - /proc/PID/ns/net of the running container @id. */
 int cell_net_container_path(const char *id, char *buf, size_t size, struct cell_error *err);
 
@@ -522,6 +529,8 @@ struct cell_run_options {
 				   reads with cell_start_result(). Else -1. */
 	int console_socket;	/* connected AF_UNIX socket: process.terminal's pty master goes
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
+	int exit_fd;		/* cell_create: a file the init writes the command's wait status
+				   to ("%d\n") when it ends, for `cell wait`; 0: none */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
 	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
 	bool keep_keyring;	/* the caller's session keyring (--no-new-keyring); by default
@@ -543,7 +552,7 @@ struct cell_run_options {
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);
 	/* cell_run: called once the process is set up, before it execs (state.json). */
 	int (*on_created)(void *ctx, const struct cell_created *created, struct cell_error *err);
-	cell_warn_fn on_warning; /* each failing poststart hook (NULL: not reported) */
+	cell_warn_fn on_warning; /* a failing poststart hook, device nodes keeping the host's owner (NULL: not reported) */
 	void *ctx;
 	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 	const struct cell_run_watch *watch; /* cell_run: a supervisor's hooks, or NULL */

@@ -4,6 +4,8 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "cell/cell.h"
 
@@ -33,6 +35,10 @@ int cell_cmd_update(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_events(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_checkpoint(const struct cell_global *g, int argc, char **argv);
 int cell_cmd_restore(const struct cell_global *g, int argc, char **argv);
+int cell_cmd_wait(const struct cell_global *g, int argc, char **argv);
+/** cell_cli_wants_help() - -h or --help among the arguments: the usage is printed. */
+bool cell_cli_wants_help(int argc, char **argv, const char *usage);
+int cell_cmd_logs(const struct cell_global *g, int argc, char **argv);
 
 /* oci.c: shared by the OCI commands */
 struct cell_run_cli;
@@ -83,7 +89,12 @@ int cell_cli_cgroup_remove(const struct cell_state *st, struct cell_error *err);
 bool cell_cli_cgroup_frozen(const struct cell_state *st);
 /* ns.c: cell ns SUBCOMMAND (takes --root itself) */
 int cell_cmd_ns(const char *root, int argc, char **argv);
+/* exec_user.c: cell exec -u USER[:GROUP], numbers or the container's names */
+struct cell_spec;
+int cell_exec_user(struct cell_spec *s, pid_t pid, const char *arg, struct cell_error *err);
+/** cell_cli_parse_u32() - a decimal id below 2^32-1; -1 otherwise. */
+int cell_cli_parse_u32(const char *s, uint32_t *out);
 /* gc.c: cell gc */
-int cell_cmd_gc(int argc, char **argv);
+int cell_cmd_gc(const struct cell_global *g, int argc, char **argv);
 
 #endif

@@ -30,12 +30,14 @@ static const char usage[] =
 	"  resume    thaw a paused container\n"
 	"  update    change a running container's limits\n"
 	"  events    print a container's resource usage (and OOM events)\n"
+	"  wait      wait for a -d container's command and print its exit status\n"
+	"  logs      print the output of a `cell run -d` container\n"
 	"  checkpoint  save a running container to images (criu)\n"
 	"  restore   run a container again from checkpoint images (criu)\n"
 	"  spec      write a config.json (runc's default, or one built by run's flags)\n"
 	"  features  print the OCI features document\n"
 	"  ns        namespaces: ls, tree, pin, unpin, enter, limits (cell ns --help)\n"
-	"  gc        free what killed runs left: network leases, port rules, bridges\n"
+	"  gc        free what killed runs left: state, cgroups, network leases, bridges\n"
 	"  version   print the version (as --version)\n"
 	"\n"
 	"Global options (runc's):\n"
@@ -64,12 +66,6 @@ static int cell_cmd_judge_global(const struct cell_global *g, int argc, char **a
 	return cell_cmd_judge(argc, argv);
 }
 
-static int cell_cmd_gc_global(const struct cell_global *g, int argc, char **argv)
-{
-	(void)g;
-	return cell_cmd_gc(argc, argv);
-}
-
 /* `cell version`, as docker and podman spell it; the same as --version */
 static int cell_cmd_version(const struct cell_global *g, int argc, char **argv)
 {
@@ -92,9 +88,9 @@ static const struct command commands[] = {
 	{ "features", cell_cmd_features }, { "ns", cell_cmd_ns_global },
 	{ "exec", cell_cmd_exec },     { "pause", cell_cmd_pause },   { "resume", cell_cmd_resume },
 	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
-	{ "gc", cell_cmd_gc_global },   { "judge", cell_cmd_judge_global },
+	{ "gc", cell_cmd_gc },   { "judge", cell_cmd_judge_global },
 	{ "checkpoint", cell_cmd_checkpoint }, { "restore", cell_cmd_restore },
-	{ "version", cell_cmd_version },
+	{ "version", cell_cmd_version }, { "wait", cell_cmd_wait },    { "logs", cell_cmd_logs },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };

@@ -299,6 +299,7 @@ struct oci_launch {
 	struct cell_run_cli *cli;
 	const char *id;
 	bool save_config;	/* on_created writes config.json too */
+	bool foreground;	/* this process waits for it: recorded for cell gc */
 };
 
 static void warn_launch(void *ctx, const struct cell_error *e)
@@ -318,6 +319,11 @@ static int on_created(void *ctx, const struct cell_created *c, struct cell_error
 		st.annotations = NULL;
 		cell_state_free(&st);
 		return r;
+	}
+	if (l->foreground) {
+		st.runner = getpid();
+		if (cell_proc_start_time(st.runner, &st.runner_start, NULL) < 0)
+			st.runner = 0;
 	}
 	if ((r = save_state(l->g->root, &st, err)) < 0)
 		return r;
@@ -422,6 +428,61 @@ static int start_process(const char *root, const char *id, struct cell_error *er
 	return r;
 }
 
+/* A new file of the state directory, opened O_CLOEXEC (the command never sees it). */
+static int state_file(const char *root, const char *id, const char *name, int flags,
+		      struct cell_error *err)
+{
+	char path[PATH_MAX];
+	int fd, r;
+
+	if ((r = cell_state_path(root, id, name, path, sizeof(path), err)) < 0)
+		return r;
+	if ((fd = open(path, flags | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return cell_error_set(err, errno, "create %s", path);
+	return fd;
+}
+
+/*
+ * What a `cell run -d` from flags outlives its cell with, as docker's: its
+ * init writes the command's status to exit.status (cell wait), its output
+ * goes to the file log (cell logs), its stdin is /dev/null. A bundle's
+ * container is runc's: the caller's stdio (conmon and containerd's shim pass
+ * their own pipes) and no file held open by its init, which criu would have
+ * to find again at restore.
+ */
+static int detached_files(const char *root, const char *id, const struct cell_run_cli *cli,
+			  struct cell_run_options *opts, struct cell_error *err)
+{
+	int fd;
+
+	if (cli->from_bundle)
+		return 0;
+	if ((fd = state_file(root, id, "exit.status", O_WRONLY, err)) < 0)
+		return fd;
+	opts->exit_fd = fd;
+	if (cli->spec.process.terminal)
+		return 0;
+	if ((fd = state_file(root, id, "log", O_WRONLY | O_APPEND, err)) < 0)
+		return fd;
+	opts->stdout_fd = opts->stderr_fd = fd;
+	if ((opts->stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return cell_error_set(err, errno, "open /dev/null");
+	return 0;
+}
+
+static void close_detached_files(struct cell_run_options *opts)
+{
+	if (opts->exit_fd > 2)
+		close(opts->exit_fd);
+	if (opts->stdout_fd > 2)
+		close(opts->stdout_fd);
+	if (opts->stdin_fd > 2)
+		close(opts->stdin_fd);
+	opts->exit_fd = 0;
+	opts->stdin_fd = 0;
+	opts->stdout_fd = opts->stderr_fd = 1;
+}
+
 /* cell create, and cell run --detach (create + start). */
 static int create_container(const struct cell_global *g, struct cell_run_cli *cli,
 			    const char *id, bool start)
@@ -447,7 +508,8 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	 * process (it is a clone until it execs) and block every later command */
 	lock = safe_close(lock);
 	if ((r = make_fifo(g->root, id, "exec.fifo", &opts.start_fd, &err)) < 0 ||
-	    (r = make_fifo(g->root, id, "exec.result", &opts.start_result_fd, &err)) < 0)
+	    (r = make_fifo(g->root, id, "exec.result", &opts.start_result_fd, &err)) < 0 ||
+	    (r = detached_files(g->root, id, cli, &opts, &err)) < 0)
 		goto fail;
 	if (cli->console_socket &&
 	    (opts.console_socket = cell_cli_connect_console(cli->console_socket, &err)) < 0) {
@@ -475,6 +537,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 		run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTART, id, out.pid, "running",
 				  cli->bundle);
 	safe_close(opts.console_socket);
+	close_detached_files(&opts);
 	free(out.cgroup_state);
 	return 0;
 fail_kill:
@@ -491,6 +554,7 @@ fail:
 	safe_close(opts.start_fd);
 	safe_close(opts.start_result_fd);
 	safe_close(opts.console_socket);
+	close_detached_files(&opts);
 	remove_state(g, id);
 	cell_cli_fail(g, &err);
 	return cell_error_exit_status(&err);
@@ -501,10 +565,13 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = cli->from_bundle, .on_created = on_created,
+					 /* a named run is an OCI container: ps, pause,
+					  * update and events need its cgroup (issue 19) */
+					 .cgroup_always = true, .on_created = on_created,
 					 .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
-	struct oci_launch l = { .g = g, .cli = cli };
+	/* --keep: the state outlives the run on purpose, so cell gc leaves it */
+	struct oci_launch l = { .g = g, .cli = cli, .foreground = !cli->keep };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
 	char id[64], pid_file[PATH_MAX];
@@ -611,7 +678,7 @@ static int no_opts(void *ctx, int opt)
 
 static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 
-static bool wants_help(int argc, char **argv, const char *usage)
+bool cell_cli_wants_help(int argc, char **argv, const char *usage)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -630,7 +697,7 @@ int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
 	struct cell_spec spec;
 	int lock, r;
 
-	if (wants_help(argc, argv, usage))
+	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+", help_only, no_opts, NULL, &err) < 0 ||
 	    need_id(argc, argv, 0, &err) < 0)
@@ -706,7 +773,7 @@ int cell_cmd_state(const struct cell_global *g, int argc, char **argv)
 	json_t *o;
 	char *text;
 
-	if (wants_help(argc, argv, usage))
+	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+", help_only, no_opts, NULL, &err) < 0 ||
 	    need_id(argc, argv, 0, &err) < 0 || cell_state_load(g->root, argv[optind], &st, &err) < 0)
@@ -786,7 +853,7 @@ int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
 	bool all = false;
 	int sig = SIGTERM, r;
 
-	if (wants_help(argc, argv, usage))
+	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+a", longs, kill_opt, &all, &err) < 0 ||
 	    need_id(argc, argv, 1, &err) < 0)
@@ -863,33 +930,50 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 {
 	struct cell_state st;
 	struct cell_spec spec;
+	struct cell_cgroup cg;
+	bool has_cg;
 	int lock, r;
 
+	cell_cgroup_init(&cg);
 	if ((lock = cell_state_lock(g->root, id, err)) < 0)
 		return lock;
 	if ((r = cell_state_load(g->root, id, &st, err)) < 0) {
 		close(lock);
 		return r;
 	}
+	has_cg = st.cgroups_path || st.cgroup;
 	enum cell_status s = cell_state_status(g->root, &st, cell_cli_frozen(&st));
 	if (s != CELL_STATUS_STOPPED && s != CELL_STATUS_CREATED && !force) {
 		r = cell_error_set(err, EBUSY, "cannot delete container %s that is %s (use --force)",
 				   id, cell_status_name(s));
 		goto out;
 	}
+	/* The saved cgroup is opened before anything is killed: from a mount
+	 * namespace whose /sys/fs/cgroup is of another mode (a v2 container seen
+	 * from the hybrid host) it cannot be removed, so the container is left
+	 * as it is rather than killed and kept. A prefix: the message has the
+	 * errno text already, once. */
+	if (has_cg && (r = cell_cli_cgroup_open(&st, &cg, err)) < 0) {
+		cell_error_prefix(err, "delete container %s", id);
+		goto out;
+	}
 	if (s != CELL_STATUS_STOPPED) {
 		struct cell_error ignored = { 0 };
 
-		if (st.cgroups_path || st.cgroup)
-			cell_cli_cgroup_signal(&st, SIGKILL, &ignored);
+		if (has_cg)
+			cell_cgroup_kill(&cg, SIGKILL, &ignored);
 		int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
 		if (pidfd >= 0 && cell_state_pid_alive(&st))
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		safe_close(pidfd);
 		wait_gone(&st);
 	}
-	/* a prefix: the message has the errno text already, once */
-	if ((st.cgroups_path || st.cgroup) && (r = cell_cli_cgroup_remove(&st, err)) < 0) {
+	if (has_cg && (r = cell_cgroup_destroy(&cg, err)) < 0) {
+		cell_error_prefix(err, "delete container %s", id);
+		goto out;
+	}
+	/* run -d --net bridge: the network lives as long as the container */
+	if ((r = cell_net_release(id, st.pid, err)) < 0) {
 		cell_error_prefix(err, "delete container %s", id);
 		goto out;
 	}
@@ -901,6 +985,7 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 	r = cell_state_remove(g->root, id, err);
 	cell_cli_debug(g, "deleted %s (it was %s)", id, cell_status_name(s));
 out:
+	cell_cgroup_forget(&cg); /* what destroy did not remove stays */
 	cell_state_free(&st);
 	close(lock);
 	return r;
@@ -908,15 +993,18 @@ out:
 
 /*
  * crun's delete --regex: every container whose id the extended regular
- * expression matches (regcomp(3), unanchored). Each failure is reported and
- * the others are still deleted; the status says whether any failed.
+ * expression matches (regcomp(3), unanchored). A container that cannot be
+ * deleted (running, without --force) is a warning and the others are still
+ * deleted; the status is 0 then, as crun's (src/delete.c), so a cleanup
+ * script that drives either runtime sees the same. A bad expression or an
+ * unreadable state directory fails the command.
  */
 static int delete_matching(const struct cell_global *g, const char *pattern, bool force)
 {
 	struct cell_error err = { 0 };
 	cleanup_strv char **ids = NULL;
 	regex_t re;
-	int failed = 0, r;
+	int r;
 
 	if ((r = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB)) != 0) {
 		char why[128];
@@ -934,13 +1022,11 @@ static int delete_matching(const struct cell_global *g, const char *pattern, boo
 			continue;
 		cell_error_reset(&err);
 		/* one that another command deleted meanwhile is deleted */
-		if (cell_cli_delete(g, ids[i], force, &err) < 0 && err.errnum != ENOENT) {
-			cell_cli_fail(g, &err);
-			failed++;
-		}
+		if (cell_cli_delete(g, ids[i], force, &err) < 0 && err.errnum != ENOENT)
+			cell_cli_warn(g, err.msg);
 	}
 	regfree(&re);
-	return failed ? CELL_EXIT_FAILURE : 0;
+	return 0;
 }
 
 int cell_cmd_delete(const struct cell_global *g, int argc, char **argv)
@@ -959,7 +1045,7 @@ int cell_cmd_delete(const struct cell_global *g, int argc, char **argv)
 	struct cell_error err = { 0 };
 	struct delete_opts o = { 0 };
 
-	if (wants_help(argc, argv, usage))
+	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+fr", longs, delete_opt, &o, &err) < 0)
 		return cell_cli_fail(g, &err);
@@ -1014,7 +1100,7 @@ int cell_cmd_list(const struct cell_global *g, int argc, char **argv)
 	cleanup_strv char **ids = NULL;
 	json_t *arr = json_array();
 
-	if (wants_help(argc, argv, usage)) {
+	if (cell_cli_wants_help(argc, argv, usage)) {
 		json_decref(arr);
 		return 0;
 	}

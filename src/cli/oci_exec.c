@@ -71,7 +71,9 @@ static const char exec_usage[] =
 	"  --pid-file FILE           write its host PID there\n"
 	"  -w, --cwd DIR             working directory inside\n"
 	"  -e, --env KEY=VALUE       set an environment variable (repeatable)\n"
-	"  -u, --user UID[:GID]      run as this user\n"
+	"  -u, --user USER[:GROUP]   run as this user: numbers, or names in the container's\n"
+	"                            /etc/passwd and /etc/group (a name sets HOME and the\n"
+	"                            groups that list it)\n"
 	"  -g, --additional-gids GID add a supplementary group (repeatable)\n"
 	"  -c, --cap CAP             add a capability (repeatable)\n"
 	"  --no-new-privs            set no_new_privs\n"
@@ -82,7 +84,7 @@ static const char exec_usage[] =
 	"  --ignore-paused           exec even into a paused container\n"
 	"  -h, --help                show this help\n";
 
-static int parse_u32(const char *s, uint32_t *out)
+int cell_cli_parse_u32(const char *s, uint32_t *out)
 {
 	char *end;
 	unsigned long n;
@@ -118,7 +120,7 @@ static int parse_exec(int argc, char **argv, struct exec_cli *x, struct cell_err
 		case 'g': {
 			uint32_t *grown;
 
-			if (parse_u32(optarg, &gid) < 0)
+			if (cell_cli_parse_u32(optarg, &gid) < 0)
 				return cell_error_set(err, 0, "exec: --additional-gids '%s': expected "
 						      "a gid", optarg);
 			if (!(grown = realloc(x->gids, (x->n_gids + 1) * sizeof(*grown))))
@@ -140,7 +142,7 @@ static int parse_exec(int argc, char **argv, struct exec_cli *x, struct cell_err
 				return cell_error_set(err, ENOMEM, "exec");
 			break;
 		case X_PRESERVE:
-			if (parse_u32(optarg, &gid) < 0 || gid > 65536)
+			if (cell_cli_parse_u32(optarg, &gid) < 0 || gid > 65536)
 				return cell_error_set(err, 0, "exec: --preserve-fds '%s': expected a "
 						      "number", optarg);
 			x->preserve_fds = gid;
@@ -216,21 +218,14 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 			return cell_error_set(err, ENOMEM, "process.args");
 		p->terminal = x->tty;
 	}
+	/* before -e: a name sets HOME, which -e HOME=... overrides */
+	if (x->user && (r = cell_exec_user(s, st->pid, x->user, err)) < 0)
+		return r;
 	for (size_t i = 0; x->env && x->env[i]; i++)
 		if ((r = cell_spec_set_env(s, x->env[i], err)) < 0)
 			return r;
 	if (x->cwd && (free(p->cwd), !(p->cwd = strdup(x->cwd))))
 		return cell_error_set(err, ENOMEM, "--cwd");
-	if (x->user) {
-		char user[64], *colon;
-
-		snprintf(user, sizeof(user), "%s", x->user);
-		if ((colon = strchr(user, ':')))
-			*colon++ = '\0';
-		if (parse_u32(user, &p->uid) < 0 || (colon && parse_u32(colon, &p->gid) < 0))
-			return cell_error_set(err, 0, "exec: --user '%s': expected UID[:GID]",
-					      x->user);
-	}
 	if (x->n_gids) {
 		free(p->additional_gids);
 		if (!(p->additional_gids = calloc(x->n_gids, sizeof(uint32_t))))

@@ -140,10 +140,34 @@ static const char spec_usage[] =
 	"1024, runc's masked and read-only paths and a deny-all device rule, plus\n"
 	"cell's default seccomp profile (linux.seccomp) for those capabilities. With\n"
 	"`cell run` flags (or a CMD) it is the spec `cell run` would run, so a sandbox\n"
-	"built by flags can be handed to any OCI runtime. `-` as DIR prints it.\n"
+	"built by flags can be handed to any OCI runtime; a field only cell carries\n"
+	"out (the host's root as root.path, --net) is named in a warning on stderr.\n"
+	"`-` as DIR prints it.\n"
 	"\n"
 	"  -b, --bundle DIR   where to write config.json\n"
 	"  --rootless         runc's rootless variant (user namespace, no network one)\n";
+
+/*
+ * What only cell carries out, named by field (issue 19): a bundle that runs
+ * on runc and crun is the point of `cell spec`, so one that cannot says why.
+ */
+static void warn_cell_only(const struct cell_global *g, const struct cell_spec *spec)
+{
+	const char *root = spec->root.path;
+
+	/* runc and crun bind the root on itself and pivot_root(".", "."), which
+	 * the kernel refuses for the root they run in (EBUSY); they also mount
+	 * the spec's tmpfs over the host's /tmp and /run before binding sources
+	 * from there. cell stacks the container's root on a copy of the tree. */
+	if (root && root[strspn(root, "/")] == '\0')
+		cell_cli_warn(g, "root.path \"/\" (the host's root) is cell-only: runc and crun "
+			      "cannot pivot_root into the root they run in (give --rootfs DIR for a "
+			      "bundle they run)");
+	/* cell's own networks are annotations other runtimes ignore (lo only) */
+	if (spec->cell.net.mode != CELL_NET_NAMESPACE || spec->cell.net.n_ports)
+		cell_cli_warn(g, "annotations.run.cell.net (--net, -p) is cell-only: runc and crun "
+			      "ignore it and give the container a network namespace with only lo");
+}
 
 int cell_cmd_spec(const struct cell_global *g, int argc, char **argv)
 {
@@ -189,6 +213,8 @@ int cell_cmd_spec(const struct cell_global *g, int argc, char **argv)
 	free(args);
 	if (r == 0 && !(text = cell_spec_to_json(&cli.spec, &err)))
 		r = -ENOMEM;
+	if (r == 0)
+		warn_cell_only(g, &cli.spec);
 	cell_run_cli_free(&cli);
 	if (r < 0)
 		return cell_cli_fail(g, &err);

@@ -104,6 +104,7 @@ const char cell_run_usage[] =
 	"  --ulimit NAME=SOFT[:HARD] an rlimit by docker's name (nofile, nproc, core...; -1)\n"
 	"  --security-opt seccomp=unconfined|FILE, --security-opt no-new-privileges[=false]\n"
 	"  --clearenv, --setenv VAR VALUE, --unsetenv VAR   as bubblewrap's\n"
+	"  --dev-bind SRC DST        as --bind, and SRC's device nodes may be opened (bwrap's)\n"
 	"  --die-with-parent         end cell and the container when cell's parent ends\n"
 	"  --rm, -i/--interactive, --new-session   accepted: what cell does anyway\n"
 	"\n"
@@ -111,7 +112,8 @@ const char cell_run_usage[] =
 	"the flags above edit; `cell run [flags] ID [-- CMD]`):\n"
 	"  -b, --bundle DIR          the bundle (default: . when ./config.json exists)\n"
 	"  -f, --config FILE         the bundle's config by another name (relative to it)\n"
-	"  -d, --detach              start the container and return\n"
+	"  -d, --detach              start the container and return (from flags: its output\n"
+	"                            goes to `cell logs NAME`; `cell wait NAME` gives its status)\n"
 	"  --pid-file FILE           write the container's host PID there\n"
 	"  --console-socket PATH     send process.terminal's pty master to this socket\n"
 	"  --preserve-fds N          pass fds 3..3+N-1 on to the container\n"
@@ -915,32 +917,16 @@ static void root_file(const struct cell_spec *spec, const char *file, char *buf,
 static int add_supplementary_groups(struct cell_run_cli *cli, const char *name, gid_t primary,
 				    struct cell_error *err)
 {
-	struct cell_process *p = &cli->spec.process;
 	char path[PATH_MAX];
-	struct group *gr;
 	FILE *f;
+	int r;
 
 	root_file(&cli->spec, "/etc/group", path, sizeof(path));
 	f = fopen(path, "re");
-	while (f && (gr = fgetgrent(f))) {
-		bool member = false;
-
-		for (char **m = gr->gr_mem; m && *m && !member; m++)
-			member = !strcmp(*m, name);
-		if (!member || gr->gr_gid == primary)
-			continue;
-		uint32_t *grown = realloc(p->additional_gids,
-					  (p->n_additional_gids + 1) * sizeof(*grown));
-		if (!grown) {
-			fclose(f);
-			return cell_error_set(err, ENOMEM, "--user %s: groups", name);
-		}
-		grown[p->n_additional_gids++] = gr->gr_gid;
-		p->additional_gids = grown;
-	}
+	r = cell_member_groups(f, name, primary, &cli->spec.process, err);
 	if (f)
 		fclose(f);
-	return 0;
+	return r;
 }
 
 /* A user name, looked up in the container's /etc/passwd, not the host's. */

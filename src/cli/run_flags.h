@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "cell/cell.h"
 
@@ -47,7 +49,8 @@ struct cell_run_cli {
 enum {
 	CELL_OPT_HABIT_FIRST = 3000, CELL_OPT_RM = CELL_OPT_HABIT_FIRST, CELL_OPT_ENV_FILE,
 	CELL_OPT_ULIMIT, CELL_OPT_SECURITY_OPT, CELL_OPT_DIE_WITH_PARENT, CELL_OPT_NEW_SESSION,
-	CELL_OPT_CLEARENV, CELL_OPT_SETENV, CELL_OPT_UNSETENV, CELL_OPT_HABIT_END,
+	CELL_OPT_CLEARENV, CELL_OPT_SETENV, CELL_OPT_UNSETENV, CELL_OPT_DEV_BIND,
+	CELL_OPT_HABIT_END,
 	CELL_OPT_INTERACTIVE = 'i',
 };
 
@@ -61,7 +64,16 @@ enum {
 	{ "new-session", no_argument, NULL, CELL_OPT_NEW_SESSION },                   \
 	{ "clearenv", no_argument, NULL, CELL_OPT_CLEARENV },                         \
 	{ "setenv", required_argument, NULL, CELL_OPT_SETENV },                       \
-	{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV }
+	{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV },                   \
+	{ "dev-bind", required_argument, NULL, CELL_OPT_DEV_BIND }
+
+/**
+ * cell_member_groups() - add to @p the groups of the /etc/group @f (may be
+ * NULL: none) that list @name, but @primary: docker's supplementary groups
+ * for a user name (run -u, exec -u; exec_user.c).
+ */
+int cell_member_groups(FILE *f, const char *name, gid_t primary, struct cell_process *p,
+		       struct cell_error *err);
 
 /** cell_run_habit_option() - carry out one of the CELL_RUN_HABIT_OPTIONS. */
 int cell_run_habit_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,

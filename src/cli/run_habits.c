@@ -4,12 +4,16 @@
  * names what cell does anyway (--rm, -i, --new-session), so that muscle
  * memory does not end in "unknown option".
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -156,6 +160,81 @@ static int security_opt(struct cell_run_cli *cli, const char *arg, struct cell_e
 			      "labels: in a bundle's config.json)", arg);
 }
 
+/* An allow rule for device @st (rwm), unless the spec has that one already. */
+static int allow_device(struct cell_resources *res, const struct stat *st, struct cell_error *err)
+{
+	struct cell_device_rule rule = { .allow = true, .type = S_ISBLK(st->st_mode) ? 'b' : 'c',
+					 .major = major(st->st_rdev), .minor = minor(st->st_rdev),
+					 .access = "rwm" }, *grown;
+
+	for (size_t i = 0; i < res->n_devices; i++)
+		if (!memcmp(&res->devices[i], &rule, sizeof(rule)))
+			return 0;
+	grown = realloc(res->devices, (res->n_devices + 1) * sizeof(*grown));
+	if (!grown)
+		return cell_error_set(err, ENOMEM, "--dev-bind: linux.resources.devices");
+	grown[res->n_devices++] = rule;
+	res->devices = grown;
+	return 0;
+}
+
+/*
+ * The device nodes at and below @path, each allowed in the device cgroup.
+ * Nodes made later (hot-plug, new ptys of another devpts) are not: the
+ * allow-list is fixed when the container starts.
+ */
+static int allow_devices_below(struct cell_resources *res, int at, const char *path,
+			       int depth, struct cell_error *err)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd, r = 0;
+
+	if (fstatat(at, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return cell_error_set(err, errno, "--dev-bind %s", path);
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		return allow_device(res, &st, err);
+	/* /dev is four levels deep at most (/dev/disk/by-id/...) */
+	if (!S_ISDIR(st.st_mode) || depth > 8)
+		return 0;
+	if ((fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    !(d = fdopendir(fd))) {
+		r = cell_error_set(err, errno, "--dev-bind %s", path);
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	while (r == 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			r = allow_devices_below(res, dirfd(d), e->d_name, depth + 1, err);
+	closedir(d);
+	return r;
+}
+
+/*
+ * bubblewrap's --dev-bind SRC DEST: a bind mount whose device nodes can be
+ * opened. bwrap has no device cgroup to open; cell's root containers do, so
+ * every node SRC holds is allowed there too (linux.resources.devices: the
+ * bundle `cell spec` writes carries them).
+ */
+static int dev_bind(struct cell_run_cli *cli, const char *src, const char *dst,
+		    struct cell_error *err)
+{
+	static const char *const opts[] = { "rbind", "rw", NULL };
+	char abs[PATH_MAX];
+	int r;
+
+	if (!realpath(src, abs))
+		return cell_error_set(err, errno, "--dev-bind source %s", src);
+	if (dst[0] != '/')
+		return cell_error_set(err, 0, "--dev-bind destination '%s': expected an absolute "
+				      "path", dst);
+	if ((r = allow_devices_below(&cli->spec.linux.resources, AT_FDCWD, abs, 0, err)) < 0)
+		return r;
+	return cell_spec_add_mount(&cli->spec, dst, "bind", abs, opts, err);
+}
+
 int cell_run_habit_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
 			  int argc, struct cell_error *err)
 {
@@ -192,6 +271,10 @@ int cell_run_habit_option(struct cell_run_cli *cli, int opt, const char *flag, c
 		r = cell_spec_set_env(&cli->spec, kv, err);
 		free(kv);
 		return r;
+	case CELL_OPT_DEV_BIND: /* bubblewrap's two-argument form: --dev-bind SRC DEST */
+		if (optind >= argc)
+			return cell_error_set(err, 0, "%s needs two arguments: SRC DEST", flag);
+		return dev_bind(cli, optarg, argv[optind++], err);
 	default:
 		return cell_error_set(err, EINVAL, "%s: not a habit flag", flag);
 	}

@@ -25,11 +25,12 @@ from conftest import (CELL, SANE_PATH, _env, _reset_signals, _user_prefix, asser
 TIMEOUT = 30
 
 
-def oci(root, *args, user=None, cwd="/", env=None, timeout=TIMEOUT, **kw):
-    """`cell --root ROOT ARGS`. Output goes through files, not pipes: a created or
-    detached container keeps cell's stdio (as runc's does), and a pipe would not close."""
-    argv = _user_prefix(user) + [CELL] + (["--root", str(root)] if root else []) + \
-        [str(a) for a in args]
+def oci(root, *args, user=None, cwd="/", env=None, timeout=TIMEOUT, prefix=(), **kw):
+    """`cell --root ROOT ARGS` (after @prefix: nsenter ...). Output goes through files,
+    not pipes: a created or detached container keeps cell's stdio (as runc's does), and
+    a pipe would not close."""
+    argv = list(prefix) + _user_prefix(user) + [CELL] + \
+        (["--root", str(root)] if root else []) + [str(a) for a in args]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         res = subprocess.run(argv, stdout=out, stderr=err, timeout=timeout, cwd=cwd,
                              env=_env(env), preexec_fn=_reset_signals,

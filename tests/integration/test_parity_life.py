@@ -291,6 +291,58 @@ def test_a_device_the_host_lacks_is_refused_naming_its_number(tdir, bundle):
     assert_cell_error(res, 125, "/dev/none", "c 1:250", "host has no")
 
 
+def host_node(path):
+    st = os.stat(path)
+    return st.st_uid, st.st_gid, st.st_mode, st.st_ino, st.st_ctime_ns
+
+
+def test_devices_in_a_root_made_user_namespace_get_the_requested_owner_and_mode(root,
+                                                                                 bundle):
+    """cell (root on the host) makes the node on a tmpfs of its own; the host's stays."""
+    devices = [{"path": "/dev/myzero", "type": "c", "major": 1, "minor": 5, "uid": 1000,
+                "gid": 1001, "fileMode": 0o640},
+               {"path": "/dev/sub/nul", "type": "c", "major": 1, "minor": 3, "uid": 2000,
+                "fileMode": 0o600},
+               {"path": "/dev/dflt", "type": "c", "major": 1, "minor": 9}]
+
+    def edit(cfg):
+        cfg["linux"]["namespaces"].append({"type": "user"})
+        for k in ("uidMappings", "gidMappings"):
+            cfg["linux"][k] = [{"containerID": 0, "hostID": 300000, "size": 65536}]
+        cfg["linux"]["devices"] = devices
+        cfg["process"]["user"] = {"uid": 1000, "gid": 1001}
+    b = bundle(["sh", "-c", "stat -c '%u %g %a %t:%T' /dev/myzero /dev/sub/nul /dev/dflt; "
+                "head -c 3 /dev/myzero | wc -c; echo x > /dev/sub/nul; "
+                "cat /proc/self/mountinfo"], edit=edit)
+    before = [host_node(p) for p in ("/dev/zero", "/dev/null", "/dev/urandom")]
+    res = oci(root, "run", "--bundle", b, cid("odev"))
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.splitlines()
+    assert out[:4] == ["1000 1001 640 1:5", "2000 0 600 1:3", "0 0 666 1:9", "3"]
+    # the kernel holds uid 1000 to the mode cell gave: 0600 of uid 2000
+    assert "/dev/sub/nul: Permission denied" in res.stderr
+    info = "\n".join(out[4:])
+    for node in ("/dev/myzero", "/dev/sub/nul", "/dev/dflt"):
+        assert {"nosuid", "noexec"} <= mount_options(info, node), node
+    assert [host_node(p) for p in ("/dev/zero", "/dev/null", "/dev/urandom")] == before
+
+
+def test_rootless_devices_keep_the_hosts_owner_and_mode_and_say_so_once(tdir, bundle):
+    devices = [{"path": "/dev/myzero", "type": "c", "major": 1, "minor": 5, "uid": 0,
+                "gid": 0, "fileMode": 0o600},
+               {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o600}]
+    b = bundle(["sh", "-c", "stat -c '%a' /dev/myzero; head -c 3 /dev/myzero | wc -c"],
+               edit=lambda cfg: cfg["linux"].update(devices=devices), rootless=True,
+               user="nobody")
+    res = rootless_run(tdir, b, cid("rdev"))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == [f"{os.stat('/dev/zero').st_mode & 0o7777:o}", "3"]
+    warnings = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and warnings[0].startswith("cell: warning: linux.devices"), \
+        res.stderr
+    assert "host's owner and mode" in warnings[0]
+
+
 # ------------------------------------------------------ realtime scheduler
 
 
@@ -349,3 +401,25 @@ def test_delete_regex_deletes_every_matching_container(root, bundle):
     finally:
         for n in names:
             oci(root, "delete", "--force", n)
+
+
+def test_delete_regex_warns_about_one_it_cannot_delete_and_exits_0_as_crun(root, bundle):
+    b = bundle(["sleep", "30"])
+    busy, idle = f"rw{SUFFIX}-busy", f"rw{SUFFIX}-idle"
+    for n in (busy, idle):
+        ok(oci(root, "create", "--bundle", b, n))
+    try:
+        ok(oci(root, "start", busy))
+        pid = state(root, busy)["pid"]
+        # without --force the running one cannot go: crun warns and goes on, status 0
+        res = oci(root, "delete", "--regex", f"^rw{SUFFIX}-")
+        assert res.returncode == 0, res.stderr
+        lines = res.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("cell: warning: "), res.stderr
+        assert busy in lines[0] and "running" in lines[0]
+        assert ok(oci(root, "list", "-q")).split() == [busy]
+        assert alive(pid) and cgroup_dirs(idle) == []
+    finally:
+        for n in (busy, idle):
+            oci(root, "delete", "--force", n)
+    assert cgroup_dirs(busy) == []

@@ -198,7 +198,7 @@ static void test_v1_limit_on_unmounted_controller_names_it(void **state)
 	(void)state;
 	build_v1(V1_NO_PIDS);
 	assert_int_equal(create_fails(&cg, "/c", &res, &err), -ENOENT);
-	assert_contains(err.msg, "cgroup controller pids is not mounted");
+	assert_contains(err.msg, "linux.resources.pids.limit: cgroup controller pids is not mounted");
 	assert_contains(err.msg, under_root("pids"));
 }
 
@@ -807,6 +807,78 @@ static void test_v2_unavailable_controller_is_enotsup_naming_it(void **state)
 	assert_false(exists("c"));
 }
 
+/*
+ * An OCI container tracks memory, pids and cpu where the host has them; a
+ * limit on one the host lacks must still be refused up front, naming it, not
+ * fail later on a missing memory.max.
+ */
+static void test_v2_tracked_controller_with_a_limit_stays_required(void **state)
+{
+	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_cgroup_params p;
+	struct cell_error err = {0};
+	struct cell_cgroup cg;
+
+	(void)state;
+	build_v2("hugetlb\n");
+	p = params("/c");
+	p.all_controllers = true;
+	assert_int_equal(cell_cgroup_create(&cg, &p, &res, &err), -ENOTSUP);
+	assert_contains(err.msg, "linux.resources.memory: cgroup controller memory is not "
+			"available in");
+	assert_false(exists("c"));
+}
+
+static void test_v2_unavailable_controller_names_the_unified_key(void **state)
+{
+	struct cell_kv kv = {.key = "pids.max", .value = "10"};
+	struct cell_resources res = {.unified = &kv, .n_unified = 1};
+	struct cell_error err = {0};
+	struct cell_cgroup cg;
+
+	(void)state;
+	build_v2("memory\n");
+	assert_int_equal(create_fails(&cg, "/c", &res, &err), -ENOTSUP);
+	assert_contains(err.msg, "linux.resources.unified.\"pids.max\": cgroup controller pids");
+}
+
+/* update of a limit the container was created without: the parent enables it, as crun's */
+static void test_v2_join_missing_enables_through_every_ancestor(void **state)
+{
+	struct cell_resources res = {.cpuset_cpus = "0"};
+	struct cell_cgroup_params p;
+	struct cell_error err = {0};
+	struct cell_cgroup cg;
+
+	(void)state;
+	build_v2("cpuset memory\n");
+	create(&cg, "/a/b", NULL);
+	assert_false(cg.controllers & (1u << CELL_CG_CPUSET));
+	p = params("/a/b");
+	assert_int_equal(cell_cgroup_join_missing(&cg, &p, &res, &err), 1);
+	assert_string_equal(content("cgroup.subtree_control"), "+cpuset");
+	assert_string_equal(content("a/cgroup.subtree_control"), "+cpuset");
+	assert_true(cg.controllers & (1u << CELL_CG_CPUSET));
+	assert_int_equal(cell_cgroup_join_missing(&cg, &p, &res, &err), 0);
+	destroy(&cg);
+}
+
+static void test_v2_join_missing_refuses_what_the_host_lacks_naming_it(void **state)
+{
+	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 8};
+	struct cell_cgroup_params p;
+	struct cell_error err = {0};
+	struct cell_cgroup cg;
+
+	(void)state;
+	build_v2("memory\n");
+	create(&cg, "/c", NULL);
+	p = params("/c");
+	assert_int_equal(cell_cgroup_join_missing(&cg, &p, &res, &err), -ENOTSUP);
+	assert_contains(err.msg, "linux.resources.pids.limit: cgroup controller pids");
+	destroy(&cg);
+}
+
 static void test_v2_no_limits_skips_unavailable_tracking_controllers(void **state)
 {
 	struct cell_cgroup cg;
@@ -1096,6 +1168,10 @@ int main(void)
 	    FAKE_TEST(test_v2_subtree_control_enables_only_missing_controllers),
 	    FAKE_TEST(test_v2_subtree_control_untouched_when_all_enabled),
 	    FAKE_TEST(test_v2_unavailable_controller_is_enotsup_naming_it),
+	    FAKE_TEST(test_v2_tracked_controller_with_a_limit_stays_required),
+	    FAKE_TEST(test_v2_unavailable_controller_names_the_unified_key),
+	    FAKE_TEST(test_v2_join_missing_enables_through_every_ancestor),
+	    FAKE_TEST(test_v2_join_missing_refuses_what_the_host_lacks_naming_it),
 	    FAKE_TEST(test_v2_no_limits_skips_unavailable_tracking_controllers),
 	    FAKE_TEST(test_v2_limits_written),
 	    FAKE_TEST(test_v2_unlimited_memory_and_swap_write_max),

@@ -178,6 +178,9 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);
 	/* pause and kill --all need the v1 freezer (v2: cgroup.freeze, no controller). */
 	req.optional |= CG_BIT(CELL_CG_FREEZER);
+	/* a controller a limit needs stays required where the host lacks it:
+	 * dropping it would leave the limit to fail later on a missing file */
+	req.optional &= ~req.required;
 	r = cg->ops->create(cg, &req, err);
 	if (r == 0)
 		r = cg->ops->apply(cg, req.res, req.devices, err);
@@ -382,13 +385,16 @@ int cell_cgroup_join_missing(struct cell_cgroup *cg, const struct cell_cgroup_pa
 
 	if (!cg->ops)
 		return not_open(err);
-	/* v2: one directory, whose controllers its parent enables (not here) */
-	if (cg->mode == CELL_CGROUP_V2)
-		return 0;
 	req.required = cgroup_controllers_for(res, false) & ~cg->controllers;
 	if (!req.required)
 		return 0;
 	r = cgroup_validate_for_mode(params, cg->mode, res, err);
+	/* v2: one directory, which gets them through its parent's
+	 * cgroup.subtree_control (crun enables every controller at creation) */
+	if (r == 0 && cg->mode == CELL_CGROUP_V2)
+		return (r = cgroup_v2_join_missing(cg, cg->fs_root, req.required, res, err)) < 0
+			   ? r
+			   : cg->controllers != before;
 	if (r == 0)
 		r = cg->ops->create(cg, &req, err);
 	if (r == 0)

@@ -174,9 +174,11 @@ int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
  * and blkio only when it has such a limit: each v1 hierarchy joined costs
  * its start), at @params' path (params->self_cgroup: the container's
  * /proc/PID/cgroup, for a relative path), and move all its processes there.
- * Return: 1 if @cg has new directories (save it: cell_cgroup_save), 0 if
- * nothing was missing (or v2), -errno; after a failure @cg may still have
- * new ones.
+ * On v2 the one directory gets the controllers through the
+ * cgroup.subtree_control of its ancestors instead.
+ * Return: 1 if @cg has new directories or controllers (save it:
+ * cell_cgroup_save), 0 if nothing was missing, -errno; after a failure @cg
+ * may still have new ones.
  */
 int cell_cgroup_join_missing(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
 			     const struct cell_resources *res, struct cell_error *err);

@@ -114,6 +114,8 @@ int cgroup_hugetlb_name(const char *page_size, char *name, size_t size, uint64_t
 
 /* cgroup_controllers_for() - bits CELL_CG_* the limits of @res need; device rules if @devices. */
 unsigned cgroup_controllers_for(const struct cell_resources *res, bool devices);
+/* cgroup_limit_field() - "linux.resources.FIELD" that needs controller @c in @res, or "". */
+void cgroup_limit_field(const struct cell_resources *res, int c, char *buf, size_t size);
 /* cgroup_validate_for_mode() - cell_cgroup_validate() once the mode is known. */
 int cgroup_validate_for_mode(const struct cell_cgroup_params *params, enum cell_cgroup_mode mode,
 			     const struct cell_resources *res, struct cell_error *err);
@@ -146,6 +148,14 @@ int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel, c
 		     struct cell_error *err);
 /* cgroup_v2_enable_controllers() - a walk's before_child on cgroup2 (v2, and hybrid's unified). */
 int cgroup_v2_enable_controllers(struct cgroup_walk *w, const char *dir, struct cell_error *err);
+/*
+ * cgroup_v2_join_missing() - give the existing cgroup cg->dirs[0] the v2
+ * @controllers too: add them to cgroup.subtree_control from @fs_root down to
+ * its parent, as creation does. A controller the host lacks is -ENOTSUP,
+ * naming the field of @res that needs it.
+ */
+int cgroup_v2_join_missing(struct cell_cgroup *cg, const char *fs_root, unsigned controllers,
+			   const struct cell_resources *res, struct cell_error *err);
 /* cgroup_v2_apply_unified() - write linux.resources.unified[] key by key into @dir. */
 int cgroup_v2_write_unified(const char *dir, const struct cell_kv *kv, struct cell_error *err);
 /* cgroup_rdma_write() - rdma.max, the same file in v1 and v2. */

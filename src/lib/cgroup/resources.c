@@ -52,13 +52,10 @@ static bool blkio_set(const struct cell_resources *res)
 	       res->n_read_bps || res->n_write_bps || res->n_read_iops || res->n_write_iops;
 }
 
-/*
- * controllers_for() - the controllers the limits of @res need (bits
- * CELL_CG_*); device rules only when @devices (they are skipped rootless).
- */
-unsigned cgroup_controllers_for(const struct cell_resources *res, bool devices)
+/* typed_controllers() - cgroup_controllers_for() without linux.resources.unified. */
+static unsigned typed_controllers(const struct cell_resources *res, bool devices)
 {
-	unsigned mask = unified_controllers(res);
+	unsigned mask = 0;
 
 	if (memory_set(res))
 		mask |= CG_BIT(CELL_CG_MEMORY);
@@ -81,6 +78,47 @@ unsigned cgroup_controllers_for(const struct cell_resources *res, bool devices)
 	if (res->n_rdma)
 		mask |= CG_BIT(CELL_CG_RDMA);
 	return mask;
+}
+
+/*
+ * cgroup_controllers_for() - the controllers the limits of @res need (bits
+ * CELL_CG_*); device rules only when @devices (they are skipped rootless).
+ */
+unsigned cgroup_controllers_for(const struct cell_resources *res, bool devices)
+{
+	return typed_controllers(res, devices) | unified_controllers(res);
+}
+
+/*
+ * cgroup_limit_field() - the linux.resources field of @res that needs
+ * controller @c, for an error that must say which limit the host cannot
+ * carry out; "" when none does (the controller was only for tracking).
+ */
+void cgroup_limit_field(const struct cell_resources *res, int c, char *buf, size_t size)
+{
+	static const char *const fields[CELL_CG_COUNT] = {
+	    [CELL_CG_MEMORY] = "memory",	      [CELL_CG_CPU] = "cpu",
+	    [CELL_CG_PIDS] = "pids.limit",	      [CELL_CG_BLKIO] = "blockIO",
+	    [CELL_CG_DEVICES] = "devices",	      [CELL_CG_HUGETLB] = "hugepageLimits",
+	    [CELL_CG_NET_CLS] = "network.classID", [CELL_CG_NET_PRIO] = "network.priorities",
+	    [CELL_CG_RDMA] = "rdma"};
+	const char *field = fields[c];
+	size_t i;
+
+	buf[0] = '\0';
+	if (c == CELL_CG_CPUSET && (res->cpuset_cpus || res->cpuset_mems))
+		field = res->cpuset_cpus ? "cpu.cpus" : "cpu.mems";
+	else if (!(typed_controllers(res, true) & CG_BIT(c)))
+		field = NULL; /* not a typed field: a unified key, or nothing */
+	if (field) {
+		snprintf(buf, size, "linux.resources.%s", field);
+		return;
+	}
+	for (i = 0; i < res->n_unified; i++)
+		if (cgroup_unified_controller(res->unified[i].key) == c) {
+			snprintf(buf, size, "linux.resources.unified.\"%s\"", res->unified[i].key);
+			return;
+		}
 }
 
 bool cell_resources_any(const struct cell_resources *res)

@@ -90,6 +90,17 @@ static char *hierarchy_root(const char *path)
 	return S_ISLNK(st.st_mode) ? realpath(path, NULL) : strdup(path);
 }
 
+/* v1_unmounted() - a limit needs controller @c, whose hierarchy (@path) is not there. */
+static int v1_unmounted(const struct cgroup_request *req, int c, const char *path, int e,
+			struct cell_error *err)
+{
+	char field[160];
+
+	cgroup_limit_field(req->res, c, field, sizeof(field));
+	return cell_error_set(err, e, "%s%scgroup controller %s is not mounted (%s)", field,
+			      field[0] ? ": " : "", cgroup_controller_names[c].v1, path);
+}
+
 static int v1_find_roots(const struct cell_cgroup *cg, const struct cgroup_request *req,
 			 char *roots[CELL_CG_COUNT], unsigned *unified, struct cell_error *err)
 {
@@ -120,9 +131,7 @@ static int v1_find_roots(const struct cell_cgroup *cg, const struct cgroup_reque
 		if (!roots[c] && errno == ENOENT && !(req->required & CG_BIT(c)))
 			continue;
 		if (!roots[c])
-			return cell_error_set(err, errno,
-					      "cgroup controller %s is not mounted (%s)",
-					      cgroup_controller_names[c].v1, path);
+			return v1_unmounted(req, c, path, errno, err);
 	}
 	return 0;
 }

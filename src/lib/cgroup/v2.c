@@ -40,6 +40,22 @@ static int v2_enable_failed(const struct cell_cgroup *cg, const char *dir, const
 }
 
 /*
+ * v2_unavailable() - a limit needs controller @c, which @dir cannot give its
+ * children: refuse, naming the limit and the file that says so.
+ */
+static int v2_unavailable(const struct cgroup_walk *w, int c, const char *dir,
+			  struct cell_error *err)
+{
+	char field[160];
+
+	cgroup_limit_field(w->res, c, field, sizeof(field));
+	return cell_error_set(err, ENOTSUP,
+			      "%s%scgroup controller %s is not available in %s (not in its "
+			      "cgroup.controllers)",
+			      field, field[0] ? ": " : "", cgroup_controller_names[c].v2, dir);
+}
+
+/*
  * cgroup_v2_enable_controllers() - add to @dir's cgroup.subtree_control the wanted
  * controllers it lacks, in one write: a controller works in a cgroup only if
  * every ancestor enables it (cgroup-v2.rst, "Enabling and Disabling").
@@ -62,10 +78,7 @@ int cgroup_v2_enable_controllers(struct cgroup_walk *w, const char *dir, struct 
 				w->controllers &= ~CG_BIT(c);
 				continue;
 			}
-			return cell_error_set(err, ENOTSUP,
-					      "cgroup controller %s is not available in %s "
-					      "(not in its cgroup.controllers)",
-					      name, dir);
+			return v2_unavailable(w, c, dir, err);
 		}
 		if (!cgroup_has_word(enabled, name, " \n"))
 			snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s+%s",
@@ -75,6 +88,37 @@ int cgroup_v2_enable_controllers(struct cgroup_walk *w, const char *dir, struct 
 		return r;
 	r = cgroup_write(dir, "cgroup.subtree_control", add, err);
 	return r < 0 ? v2_enable_failed(w->cg, dir, add, r, err) : 0;
+}
+
+int cgroup_v2_join_missing(struct cell_cgroup *cg, const char *fs_root, unsigned controllers,
+			   const struct cell_resources *res, struct cell_error *err)
+{
+	struct cgroup_walk w = {.cg = cg, .res = res};
+	cleanup_free char *dir = strdup(cg->dirs[0]);
+	size_t root_len = strlen(fs_root);
+	int c, r = 0;
+
+	for (c = 0; c < CELL_CG_COUNT; c++)
+		if ((controllers & CG_BIT(c)) && cgroup_controller_names[c].v2)
+			w.controllers |= CG_BIT(c);
+	if (!dir)
+		return cell_error_set(err, ENOMEM, "cgroup %s", cg->dirs[0]);
+	if (!w.controllers)
+		return 0;
+	while (root_len > 1 && fs_root[root_len - 1] == '/')
+		root_len--;
+	if (strncmp(dir, fs_root, root_len) != 0 || dir[root_len] != '/')
+		return cell_error_set(err, EINVAL, "cgroup %s is not below %s", dir, fs_root);
+	/* the root, then each directory down to the parent, as at creation: a
+	 * controller reaches a cgroup only through all of them */
+	for (char *end = dir + root_len; r == 0 && end; end = strchr(end + 1, '/')) {
+		*end = '\0';
+		r = cgroup_v2_enable_controllers(&w, dir, err);
+		*end = '/';
+	}
+	if (r == 0)
+		cg->controllers |= w.controllers;
+	return r;
 }
 
 static int cgroup_v2_create(struct cell_cgroup *cg, const struct cgroup_request *req,

@@ -50,7 +50,7 @@ int cell_parse_cidr(const char *s, int family, void *addr, int *len)
 
 unsigned long long cell_net_proc_start_time(pid_t pid)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *p, state;
 	unsigned long long start = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -58,10 +58,12 @@ unsigned long long cell_net_proc_start_time(pid_t pid)
 		return 0;
 	/* after "pid (comm) ": field 3 on; the comm may hold spaces and ')' */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			 "%*d %*d %*d %*d %llu", &start) != 1)
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu", &state, &start) != 2)
 		return 0;
-	return start;
+	/* a zombie has exited: a detached container's first process waits to be
+	 * reaped by whoever adopted it, which may take its time */
+	return state == 'Z' || state == 'X' ? 0 : start;
 }
 
 /* mkdir -p for the few levels under /run or $XDG_RUNTIME_DIR; private. */

@@ -202,31 +202,65 @@ static int db_commit(struct cell_net_db *db, bool rules, struct cell_error *err)
 	return r;
 }
 
-/* Free leases whose cell is gone, and what only they used. */
-static int sweep(struct cell_net_db *db, unsigned *removed, struct cell_error *err)
+static bool lease_owner_gone(const struct cell_net_lease *l)
+{
+	return !l->start || cell_net_proc_start_time(l->owner) != l->start;
+}
+
+/*
+ * Drop lease @i and its veth. The kernel deletes a veth with its netns, but
+ * not at once (netns cleanup is a workqueue), and not at all while something
+ * else holds the netns open (a pin, a process that joined it).
+ */
+static void drop_lease(struct mnl_socket *nl, struct cell_net_db *db, size_t i)
+{
+	struct cell_error ignored = { 0 };
+	const char *veth = db->leases[i].veth;
+
+	if (nl && veth[0] && strcmp(veth, "-"))
+		cell_nl_link_del(nl, veth, &ignored);
+	cell_net_db_drop_lease(db, i);
+}
+
+/* Free the leases @drop picks, and what only they used; rebuild the rules once. */
+static int drop_leases(struct cell_net_db *db, bool (*drop)(const struct cell_net_lease *l,
+							     const void *arg),
+		       const void *arg, unsigned *removed, struct cell_error *err)
 {
 	struct mnl_socket *nl = NULL;
-	unsigned n = 0;
-	bool had_bridges = db->n_bridges > 0;
+	bool had_bridges = db->n_bridges > 0, any = false;
 	int r;
 
-	for (size_t i = db->n_leases; i-- > 0;) {
-		const struct cell_net_lease *l = &db->leases[i];
-
-		if (l->start && cell_net_proc_start_time(l->owner) == l->start)
-			continue;
-		cell_net_db_drop_lease(db, i);
-		n++;
-	}
+	for (size_t i = 0; i < db->n_leases && !any; i++)
+		any = drop(&db->leases[i], arg);
 	if (removed)
-		*removed = n;
-	if (!n)
+		*removed = 0;
+	if (!any)
 		return 0;
 	if (had_bridges && (r = cell_nl_open(-1, &nl, err)) < 0)
 		return r;
+	for (size_t i = db->n_leases; i-- > 0;) {
+		if (!drop(&db->leases[i], arg))
+			continue;
+		drop_lease(nl, db, i);
+		if (removed)
+			(*removed)++;
+	}
 	bridges_prune(nl, db, err);
 	cell_nl_close(nl);
 	return db_commit(db, had_bridges, err);
+}
+
+static bool stale(const struct cell_net_lease *l, const void *arg)
+{
+	(void)arg;
+	return lease_owner_gone(l);
+}
+
+/* Free leases whose cell (or handed-on container) is gone, and what only they used. */
+static int sweep(struct cell_net_db *db, unsigned *removed, struct cell_error *err)
+{
+	return drop_leases(db, stale, NULL, removed, err);
 }
 
 /* ------------------------------------------------------------------ lease */
@@ -796,6 +830,72 @@ int cell_net_teardown(struct cell_net_run *n, struct cell_error *err)
 	free_spec(n);
 	if (r < 0 && !err->msg[0])
 		*err = e;
+	return r;
+}
+
+int cell_net_hand_on(struct cell_net_run *n, pid_t pid, struct cell_error *err)
+{
+	struct cell_net_db db;
+	char dir[PATH_MAX / 4];
+	unsigned long long start = cell_net_proc_start_time(pid);
+	int r;
+
+	if (!n->leased)
+		return 0;
+	if (!start)
+		return cell_error_set(err, ESRCH, "network of %s: its process %d is gone", n->id,
+				      (int)pid);
+	cell_net_state_dir(dir, sizeof(dir));
+	if ((r = cell_net_db_open(&db, dir, err)) < 0)
+		return r;
+	r = cell_error_set(err, ENOENT, "network of %s: its lease is gone", n->id);
+	for (size_t i = 0; i < db.n_leases; i++) {
+		struct cell_net_lease *l = &db.leases[i];
+
+		if (strcmp(l->id, n->id) || l->owner != getpid())
+			continue;
+		l->owner = pid;
+		l->start = start;
+		cell_error_reset(err);
+		r = cell_net_db_save(&db, err);
+		break;
+	}
+	cell_net_db_close(&db);
+	if (r < 0)
+		return r;
+	/* the container's now: teardown must not take them back */
+	n->leased = false;
+	n->dir_made = false;
+	n->veth[0] = '\0';
+	return 0;
+}
+
+struct release_of {
+	const char *id;
+	pid_t pid;
+};
+
+static bool released(const struct cell_net_lease *l, const void *arg)
+{
+	const struct release_of *of = arg;
+
+	return !strcmp(l->id, of->id) && (l->owner == of->pid || lease_owner_gone(l));
+}
+
+int cell_net_release(const char *id, pid_t pid, struct cell_error *err)
+{
+	const struct release_of of = { .id = id, .pid = pid };
+	char dir[PATH_MAX / 4];
+	struct cell_net_db db;
+	int r;
+
+	cell_net_state_dir(dir, sizeof(dir));
+	if (access(dir, F_OK) < 0)
+		return 0;
+	if ((r = cell_net_db_open(&db, dir, err)) < 0)
+		return r;
+	r = drop_leases(&db, released, &of, NULL, err);
+	cell_net_db_close(&db);
 	return r;
 }
 

@@ -172,6 +172,12 @@ int cell_net_setup(struct cell_net_run *n, pid_t pid, const struct cell_spec *sp
 		   struct cell_error *err);
 /** cell_net_teardown() - undo all of it; -errno if something stayed. */
 int cell_net_teardown(struct cell_net_run *n, struct cell_error *err);
+/**
+ * cell_net_hand_on() - cell_create succeeded: the lease becomes @pid's (the
+ * container's first process), so it lives as long as the container, not as
+ * cell; @n then forgets the veth, lease and directory (teardown keeps them).
+ */
+int cell_net_hand_on(struct cell_net_run *n, pid_t pid, struct cell_error *err);
 /** cell_net_sweep_stale() - a stat when nothing is leased; else free dead owners' leases. */
 void cell_net_sweep_stale(void);
 /** cell_net_leases_path() - the lease file of this netns (whose existence the sweep checks). */

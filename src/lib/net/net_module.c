@@ -104,6 +104,30 @@ int cell_net_gc(unsigned *removed, struct cell_error *err)
 	return fn(removed, err);
 }
 
+int cell_net_hand_on(struct cell_net_run *n, pid_t pid, struct cell_error *err)
+{
+	if (!module || !n->cfg)
+		return 0;
+	MODULE_FN(fn, cell_net_hand_on);
+	return fn(n, pid, err);
+}
+
+int cell_net_release(const char *id, pid_t pid, struct cell_error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	/* nothing leased in this netns: no module to open (delete's common case) */
+	cell_net_leases_path(path, sizeof(path));
+	if (stat(path, &st) < 0)
+		return 0;
+	if ((r = module_load(err)) < 0)
+		return r;
+	MODULE_FN(fn, cell_net_release);
+	return fn(id, pid, err);
+}
+
 int cell_net_container_path(const char *id, char *buf, size_t size, struct cell_error *err)
 {
 	int r = module_load(err);

@@ -10,20 +10,24 @@
  * /proc/sys/kernel/core_pattern); it is never followed or opened.
  *
  * mknod is refused inside a user namespace (a device node would bypass the
- * host's permissions), so there the host's node of the same type and
- * major:minor, opened before anything was mounted, is bound onto an empty
- * file (nosuid, noexec), as bubblewrap, runc and crun do; its mode and owner
- * are then the host's inode's, which cell must not change (a chmod would
- * change the host's device).
+ * host's permissions). There a linux.devices[] entry is, when cell runs as
+ * root on the host, a node cell made before clone3 with the requested owner
+ * and mode (cell_devices_prepare, below); otherwise the host's node of the
+ * same type and major:minor, opened before anything was mounted, is bound
+ * onto an empty file (nosuid, noexec), as bubblewrap, runc and crun do; its
+ * mode and owner are then the host's inode's, which cell must not change (a
+ * chmod would change the host's device).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -154,13 +158,14 @@ static int open_host_default(const struct device *d)
 }
 
 int cell_host_devices_open(const struct cell_spec *spec, bool in_userns, enum cell_dev_kind dev,
-			   struct cell_host_devices *hd, struct cell_error *err)
+			   const int *made, struct cell_host_devices *hd, struct cell_error *err)
 {
 	int r;
 
 	for (size_t i = 0; i < CELL_N_DEFAULT_DEVICES; i++)
 		hd->defaults[i] = -1;
 	hd->spec = NULL;
+	hd->made = made;
 	/* A root file system's /dev may hold empty files an earlier rootless run
 	 * bound nodes onto: root binds the host's nodes there too. */
 	if (in_userns || dev == CELL_DEV_ROOTFS)
@@ -176,8 +181,8 @@ int cell_host_devices_open(const struct cell_spec *spec, bool in_userns, enum ce
 	for (size_t i = 0; i < spec->linux.n_devices; i++) {
 		const struct cell_device *d = &spec->linux.devices[i];
 
-		if (device_type(d->type) == S_IFIFO)
-			continue; /* a fifo needs no privilege */
+		if (device_type(d->type) == S_IFIFO || (made && made[i] >= 0))
+			continue; /* a fifo needs no privilege; cell made the node */
 		if ((r = open_host_node(d, err)) < 0)
 			return r;
 		hd->spec[i] = r;
@@ -212,14 +217,24 @@ static int bind_onto(int hostfd, int target)
 }
 
 /*
- * place_node() - device node @name in @dir: the host's node @hostfd bound
- * onto a new empty file, or, with @hostfd -1, a new node (mknod). What is
- * there already is looked at, never followed or opened: the same device is
- * kept (1), an empty regular file takes @hostfd's bind, anything else (a
- * symlink, another device) is -EEXIST. Return: 0 made, 1 kept, or -errno.
+ * put_node() - @hostfd onto the empty file @target: the host's node bound,
+ * or, when @made, the detached node mount cell_devices_prepare() made,
+ * attached as it is (Linux does not clone another namespace's detached tree).
+ */
+static int put_node(int hostfd, bool made, int target)
+{
+	return made ? cell_attach_tree(hostfd, target, 0, 0, false) : bind_onto(hostfd, target);
+}
+
+/*
+ * place_node() - device node @name in @dir: @hostfd put onto a new empty
+ * file (put_node), or, with @hostfd -1, a new node (mknod). What is there
+ * already is looked at, never followed or opened: the same device is kept
+ * (1), an empty regular file takes @hostfd, anything else (a symlink,
+ * another device) is -EEXIST. Return: 0 made, 1 kept, or -errno.
  */
 static int place_node(int dir, const char *name, mode_t type, dev_t rdev, mode_t perm,
-		      int hostfd)
+		      int hostfd, bool made)
 {
 	cleanup_close int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
@@ -230,14 +245,14 @@ static int place_node(int dir, const char *name, mode_t type, dev_t rdev, mode_t
 		return mknodat(dir, name, type | perm, type == S_IFIFO ? 0 : rdev) < 0 ? -errno : 0;
 	if (fd < 0) {
 		fd = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
-		return fd < 0 ? -errno : bind_onto(hostfd, fd);
+		return fd < 0 ? -errno : put_node(hostfd, made, fd);
 	}
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (same_node(&st, type, rdev))
 		return 1;
 	if (S_ISREG(st.st_mode) && st.st_size == 0 && hostfd >= 0)
-		return bind_onto(hostfd, fd);
+		return put_node(hostfd, made, fd);
 	return -EEXIST;
 }
 
@@ -276,7 +291,7 @@ static int make_defaults(int rootfd, const struct cell_spec *spec, enum cell_dev
 		if (overridden(spec, d->name))
 			continue;
 		r = place_node(dev, d->name, S_IFCHR, makedev(d->major, d->minor), 0666,
-			       hd->defaults[i]);
+			       hd->defaults[i], false);
 		if (r == -EEXIST)
 			return cell_error_set(err, EEXIST, "/dev/%s in the root file system is not "
 					      "the %s device (c %u:%u); not following or using it",
@@ -295,7 +310,7 @@ static int make_defaults(int rootfd, const struct cell_spec *spec, enum cell_dev
 	return 0;
 }
 
-static int make_spec_device(int rootfd, const struct cell_device *d, int hostfd,
+static int make_spec_device(int rootfd, const struct cell_device *d, int hostfd, bool made,
 			    struct cell_error *err)
 {
 	mode_t type = device_type(d->type);
@@ -319,9 +334,10 @@ static int make_spec_device(int rootfd, const struct cell_device *d, int hostfd,
 	if (dir < 0)
 		return cell_error_set(err, errno, "linux.devices %s", d->path);
 	/* config-linux.md: a node already there that is the same device is accepted;
-	 * the host's node (@hostfd) keeps the host's mode and owner */
+	 * the host's node (@hostfd) keeps the host's mode and owner, a node cell
+	 * made (@made) has the requested ones already */
 	r = place_node(dir, name, type, makedev((unsigned int)d->major, (unsigned int)d->minor),
-		       perm, hostfd);
+		       perm, hostfd, made);
 	if (r >= 0 && hostfd < 0 &&
 	    (fchmodat(dir, name, perm, 0) < 0 ||
 	     fchownat(dir, name, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
@@ -342,9 +358,181 @@ int cell_make_devices(int rootfd, const struct cell_spec *spec, enum cell_dev_ki
 	mode_t old = umask(0);
 	int r = dev != CELL_DEV_HOST_BIND ? make_defaults(rootfd, spec, dev, hd, err) : 0;
 
-	for (size_t i = 0; r == 0 && i < spec->linux.n_devices; i++)
-		r = make_spec_device(rootfd, &spec->linux.devices[i], hd->spec ? hd->spec[i] : -1,
-				     err);
+	for (size_t i = 0; r == 0 && i < spec->linux.n_devices; i++) {
+		bool made = hd->made && hd->made[i] >= 0;
+		int fd = made ? hd->made[i] : hd->spec ? hd->spec[i] : -1;
+
+		r = make_spec_device(rootfd, &spec->linux.devices[i], fd, made, err);
+	}
 	umask(old);
 	return r;
+}
+
+/* ---- parent side: nodes with the requested owner and mode ---- */
+
+/*
+ * Binding the host's node shows the host inode's owner and mode. An idmapped
+ * bind of it would show the requested owner, but devtmpfs refuses
+ * MOUNT_ATTR_IDMAP (EINVAL on Linux 6.18: its internal file system type has
+ * no FS_ALLOW_IDMAP, which tmpfs has since 6.3), and no mount can show
+ * another mode. So cell, when it runs as root on the host, makes each node
+ * itself before clone3, as it does without a user namespace: on a small
+ * tmpfs mounted nowhere (fsmount(2)) and owned by the initial user namespace,
+ * so the node can be opened (a file system a user namespace mounts is nodev,
+ * mount_namespaces(7)). It gets the requested mode and the host ids of the
+ * requested uid and gid, and a detached clone of it alone reaches the child.
+ * No host inode is touched, and a device the host has no node for works too.
+ *
+ * Without that privilege (rootless: fsopen or mknod fail with EPERM) nothing
+ * can give them. crun binds the host's node and keeps its owner and mode
+ * without a word (libcrun/linux.c, libcrun_create_dev); cell does the same,
+ * since refusing would fail every rootless `podman --device` (which asks for
+ * uid 0 and mode 0666), and says so in one warning.
+ */
+
+/* to_host_id() - the host id of container id @id through @maps; -ENOENT if unmapped. */
+static int to_host_id(const struct cell_id_map *maps, size_t n, uint32_t id, uint32_t *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size) {
+			*out = maps[i].host_id + (id - maps[i].container_id);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/*
+ * node_owner() - the host uid and gid that show as @d's uid and gid inside.
+ * An id not given (0) that the maps leave out stays the host's root, which
+ * is what a bind of the host's node would show.
+ */
+static int node_owner(const struct cell_device *d, const struct cell_linux *l, uid_t *uid,
+		      gid_t *gid, struct cell_error *err)
+{
+	uint32_t u = 0, g = 0;
+
+	if (to_host_id(l->uid_mappings, l->n_uid_mappings, d->has_uid ? d->uid : 0, &u) < 0 &&
+	    d->has_uid)
+		return cell_error_set(err, EINVAL, "linux.devices %s: uid %u is not mapped by "
+				      "linux.uidMappings", d->path, d->uid);
+	if (to_host_id(l->gid_mappings, l->n_gid_mappings, d->has_gid ? d->gid : 0, &g) < 0 &&
+	    d->has_gid)
+		return cell_error_set(err, EINVAL, "linux.devices %s: gid %u is not mapped by "
+				      "linux.gidMappings", d->path, d->gid);
+	*uid = u;
+	*gid = g;
+	return 0;
+}
+
+/*
+ * make_node() - @d as node @name on the tmpfs @mnt, with its mode (0666 when
+ * not given, as crun) and owner, and a detached clone of it alone, nosuid
+ * and noexec like the host nodes cell binds. Return: the clone, or -errno.
+ */
+static int make_node(int mnt, const char *name, const struct cell_device *d,
+		     const struct cell_linux *l, struct cell_error *err)
+{
+	mode_t perm = d->has_file_mode ? d->file_mode & 07777 : 0666;
+	dev_t rdev = makedev((unsigned int)d->major, (unsigned int)d->minor);
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int tree, r;
+
+	if ((r = node_owner(d, l, &uid, &gid, err)) < 0)
+		return r;
+	/* mknod honours the umask: the mode is set again after */
+	if (mknodat(mnt, name, device_type(d->type) | perm, rdev) < 0)
+		return -errno; /* EPERM: not privileged, the caller's fallback */
+	if (fchmodat(mnt, name, perm, 0) < 0 || fchownat(mnt, name, uid, gid, AT_SYMLINK_NOFOLLOW))
+		return cell_error_set(err, errno, "linux.devices %s: node for the container",
+				      d->path);
+	tree = (int)syscall(SYS_open_tree, mnt, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return -errno; /* EINVAL: a kernel before 6.15 clones no detached tree */
+	if ((r = cell_mount_setattr(tree, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, -1)) < 0) {
+		close(tree);
+		return cell_error_set(err, -r, "linux.devices %s: nosuid,noexec", d->path);
+	}
+	return tree;
+}
+
+/* make_nodes() - a node for each entry but fifos into @made[]; -errno as make_node(). */
+static int make_nodes(const struct cell_spec *spec, int *made, struct cell_error *err)
+{
+	char size[32], name[32];
+	int mnt, r = 0;
+
+	/* one inode per node and the root; the nodes hold no data */
+	snprintf(size, sizeof(size), "%zuk", 4 * (spec->linux.n_devices + 1));
+	if ((mnt = cell_detached_tmpfs("700", size, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
+		return mnt;
+	for (size_t i = 0; r >= 0 && i < spec->linux.n_devices; i++) {
+		const struct cell_device *d = &spec->linux.devices[i];
+
+		if (device_type(d->type) == S_IFIFO || !device_type(d->type))
+			continue; /* a fifo needs no privilege; a bad type fails in the child */
+		snprintf(name, sizeof(name), "%zu", i);
+		if ((r = make_node(mnt, name, d, &spec->linux, err)) >= 0)
+			made[i] = r;
+	}
+	close(mnt); /* the clones keep the file system */
+	return r < 0 ? r : 0;
+}
+
+/* asks_owner_or_mode() - does any linux.devices[] entry ask for an owner or a mode? */
+static bool asks_owner_or_mode(const struct cell_spec *spec)
+{
+	for (size_t i = 0; i < spec->linux.n_devices; i++) {
+		const struct cell_device *d = &spec->linux.devices[i];
+
+		if (d->has_uid || d->has_gid || d->has_file_mode)
+			return true;
+	}
+	return false;
+}
+
+int cell_devices_prepare(const struct cell_spec *spec, int **made, cell_warn_fn warn, void *ctx,
+			 struct cell_error *err)
+{
+	struct cell_error why = { 0 };
+	size_t n = spec->linux.n_devices;
+	int r;
+
+	*made = NULL;
+	if (!spec->linux.namespaces[CELL_NS_USER].present || !n)
+		return 0;
+	/* a user namespace joined by path has no maps here: the host's nodes */
+	if (spec->linux.n_uid_mappings && spec->linux.n_gid_mappings) {
+		if (!(*made = malloc(n * sizeof(int))))
+			return cell_error_set(err, ENOMEM, "linux.devices");
+		for (size_t i = 0; i < n; i++)
+			(*made)[i] = -1;
+		r = make_nodes(spec, *made, &why);
+		if (r == 0)
+			return 0;
+		cell_devices_prepared_free(made, n);
+		if (why.msg[0] || (r != -EPERM && r != -EINVAL)) {
+			if (!why.msg[0])
+				cell_error_set(&why, -r, "linux.devices: a tmpfs for their nodes");
+			if (err)
+				*err = why;
+			return r;
+		}
+		/* EPERM: not privileged; EINVAL: no clone of a detached tree (< 6.15) */
+	}
+	if (warn && asks_owner_or_mode(spec)) {
+		cell_error_set(&why, 0, "linux.devices: the nodes keep the host's owner and mode "
+			       "(in a user namespace, uid, gid and fileMode need cell to run as "
+			       "root on the host)");
+		warn(ctx, &why);
+	}
+	return 0;
+}
+
+void cell_devices_prepared_free(int **made, size_t n)
+{
+	for (size_t i = 0; *made && i < n; i++)
+		safe_close((*made)[i]);
+	free(*made);
+	*made = NULL;
 }

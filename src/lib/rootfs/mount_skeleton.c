@@ -95,20 +95,11 @@ static int new_skeleton_fs(int dir)
 {
 	struct stat st;
 	char mode[16];
-	int r;
 
 	if (fstat(dir, &st) < 0)
 		return -errno;
 	snprintf(mode, sizeof(mode), "%o", st.st_mode & 07777);
-	cleanup_close int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "1m", 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	r = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-	return r < 0 ? -errno : r;
+	return cell_detached_tmpfs(mode, "1m", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 }
 
 /* One entry of the covered directory @from, made again in @skel. */

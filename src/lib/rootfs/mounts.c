@@ -101,6 +101,21 @@ int cell_mount_setattr(int fd, unsigned int flags, uint64_t set, uint64_t clr, i
 	return 0;
 }
 
+int cell_detached_tmpfs(const char *mode, const char *size, unsigned int attrs)
+{
+	cleanup_close int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	int r;
+
+	if (fs < 0)
+		return -errno;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	r = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
+	return r < 0 ? -errno : r;
+}
+
 int cell_clone_tree(int fd, bool recursive)
 {
 	int tree = (int)syscall(SYS_open_tree, fd, "",

@@ -68,6 +68,11 @@ const char *cell_mount_fallback_source(const char *type);
 /** cell_mount_setattr() - mount_setattr(2) on @fd itself; userns_fd -1 unless idmapping. */
 int cell_mount_setattr(int fd, unsigned int flags, uint64_t set, uint64_t clr, int userns_fd);
 
+/**
+ * cell_detached_tmpfs() - a new tmpfs (@mode, @size as its options take them),
+ * mounted nowhere (fsmount(2)) with MOUNT_ATTR_* @attrs: its fd, or -errno.
+ */
+int cell_detached_tmpfs(const char *mode, const char *size, unsigned int attrs);
 /** cell_clone_tree() - a detached copy of the mount at @fd (and, @recursive, those below). */
 int cell_clone_tree(int fd, bool recursive);
 
@@ -108,6 +113,7 @@ int cell_mount_cgroup(int rootfd, const struct cell_mount *m, const struct cell_
 struct cell_host_devices {
 	int defaults[CELL_N_DEFAULT_DEVICES];
 	int *spec;	/* per linux.devices[] entry */
+	const int *made; /* per entry: a node mount cell_devices_prepare() made, or -1 */
 };
 
 /* What the spec mounts on /dev: the last mount there decides. */
@@ -118,8 +124,18 @@ enum cell_dev_kind {
 };
 
 int cell_host_devices_open(const struct cell_spec *spec, bool in_userns, enum cell_dev_kind dev,
-			   struct cell_host_devices *hd, struct cell_error *err);
+			   const int *made, struct cell_host_devices *hd, struct cell_error *err);
 void cell_host_devices_close(struct cell_host_devices *hd, size_t n_spec);
+/**
+ * cell_devices_prepare() - parent side, for a container in a user namespace:
+ * each linux.devices[] node (fifos aside) made with the requested owner and
+ * mode on a tmpfs mounted nowhere, *@made[i] a detached mount of it alone.
+ * Where cell lacks the privilege, *@made stays NULL (the host's nodes are
+ * bound) and @warn says once that owner and mode are the host's.
+ */
+int cell_devices_prepare(const struct cell_spec *spec, int **made, cell_warn_fn warn, void *ctx,
+			 struct cell_error *err);
+void cell_devices_prepared_free(int **made, size_t n);
 /** cell_make_devices() - default devices and /dev links (unless /dev is bound), linux.devices. */
 int cell_make_devices(int rootfd, const struct cell_spec *spec, enum cell_dev_kind dev,
 		      const struct cell_host_devices *hd, struct cell_error *err);

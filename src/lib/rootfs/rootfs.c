@@ -409,7 +409,8 @@ static int take_sources(const struct cell_spec *spec, bool in_userns,
 				     err)) < 0)
 			return r;
 	}
-	return cell_host_devices_open(spec, in_userns, dev_kind(spec), &hs->devices, err);
+	return cell_host_devices_open(spec, in_userns, dev_kind(spec), p ? p->devices : NULL,
+				      &hs->devices, err);
 }
 
 /*
@@ -573,12 +574,15 @@ int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,
  * longer has. The trees made here reach the child as inherited fds.
  */
 int cell_rootfs_prepare(const struct cell_spec *spec, struct cell_rootfs_prepared *p,
-			struct cell_error *err)
+			cell_warn_fn warn, void *ctx, struct cell_error *err)
 {
 	struct cell_mount_opts o;
 	int r;
 
 	p->trees = NULL;
+	p->n_devices = spec->linux.n_devices;
+	if ((r = cell_devices_prepare(spec, &p->devices, warn, ctx, err)) < 0)
+		return r;
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		if ((r = cell_mount_options_parse(&spec->mounts[i], &o, err)) < 0)
 			goto fail;
@@ -607,4 +611,5 @@ void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts)
 		safe_close(p->trees[i]);
 	free(p->trees);
 	p->trees = NULL;
+	cell_devices_prepared_free(&p->devices, p->n_devices);
 }

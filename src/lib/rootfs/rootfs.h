@@ -43,11 +43,16 @@ int cell_mounts_lock(const struct cell_spec *spec, struct cell_error *err);
 /* What the parent makes before clone3 for the child's mounts (inherited fds). */
 struct cell_rootfs_prepared {
 	int *trees;	/* per spec mount: a detached idmapped tree, or -1; NULL: none */
+	int *devices;	/* per linux.devices[] entry: a node made for a user namespace, or -1 */
+	size_t n_devices;
 };
 
-/** cell_rootfs_prepare() - parent side: the idmapped mounts' trees (root only). */
+/**
+ * cell_rootfs_prepare() - parent side: the idmapped mounts' trees and the
+ * device nodes of a user namespace (root only); @warn when owners cannot be given.
+ */
 int cell_rootfs_prepare(const struct cell_spec *spec, struct cell_rootfs_prepared *p,
-			struct cell_error *err);
+			cell_warn_fn warn, void *ctx, struct cell_error *err);
 void cell_rootfs_prepared_free(struct cell_rootfs_prepared *p, size_t n_mounts);
 /* The caller's part in cell_rootfs_setup(); each may be NULL. */
 struct cell_rootfs_calls {

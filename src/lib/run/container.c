@@ -439,6 +439,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.detached = c->create,
 			.start_fd = c->start_fd,
 			.status_fd = c->create ? c->opts->start_result_fd : -1,
+			.exit_fd = c->create && c->opts->exit_fd > 2 ? c->opts->exit_fd : -1,
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
 			.exec_detach = c->opts->exec_detach,
@@ -868,7 +869,8 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
-	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
+	    (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0 || (r = record_created(&c, err)) < 0 ||
 	    (r = start_watch(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
 		goto out;
@@ -903,10 +905,13 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	if (spec->process.terminal && opts->console_socket < 0)
 		return cell_error_set(err, 0, "process.terminal needs --console-socket when the "
 				      "container is created apart from its start");
-	/* cell's own networking lives as long as the process that made it: cell run */
-	if (spec->cell.net.mode != CELL_NET_NAMESPACE || spec->linux.n_net_devices)
+	/* A bridge network is handed on with the container (cell_net_hand_on) and
+	 * freed by cell delete or cell gc. Helpers (pasta, slirp4netns) and moved
+	 * devices need a cell process that waits to stop or return them. */
+	if ((spec->cell.net.mode != CELL_NET_NAMESPACE && spec->cell.net.mode != CELL_NET_BRIDGE) ||
+	    spec->linux.n_net_devices)
 		return cell_error_set(err, ENOTSUP, "%s: only for a container cell runs to its end "
-				      "(cell run without --detach)",
+				      "(cell run without --detach); -d takes --net bridge",
 				      spec->linux.n_net_devices ? "linux.netDevices" : "--net");
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
@@ -914,7 +919,9 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	    (spec->linux.seccomp.present &&
 	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
-	    (r = cell_rootfs_prepare(spec, &c.rootfs, err)) < 0 || (r = spawn(&c, err)) < 0 ||
+	    (r = cell_net_prepare(&c.net, spec, opts->id, &c.spec, err)) < 0 ||
+	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
+	    (r = spawn(&c, err)) < 0 ||
 	    (r = prepare_child(&c, err)) < 0)
 		goto out;
 	/* Until the child is READY: errors, the terminal for the console socket. */
@@ -925,7 +932,10 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 		r = err->errnum ? -err->errnum : -EINVAL;
 	} else if (!c.ready) {
 		r = cell_error_set(err, EPIPE, "the container exited during its setup");
-	} else if ((r = describe_created(&c, out, err)) < 0) {
+	} else if ((r = describe_created(&c, out, err)) < 0 ||
+		   (r = cell_net_hand_on(&c.net, c.host_pid, err)) < 0) {
+		free(out->cgroup_state);
+		out->cgroup_state = NULL;
 		c.ready = false; /* nothing handed on: teardown ends it */
 	}
 out:

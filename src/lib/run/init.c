@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,7 +23,21 @@ static void noop(int sig)
 	(void)sig;
 }
 
-__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd)
+/*
+ * A detached container has no cell waiting on the sync socket: the status
+ * goes to a file of its state directory too, for `cell wait`. Best effort:
+ * the init is leaving either way.
+ */
+static void write_exit_status(int exit_fd, int status)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d\n", status);
+
+	if (exit_fd >= 0)
+		(void)!pwrite(exit_fd, buf, (size_t)len, 0);
+}
+
+__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_fd)
 {
 	struct sigaction sa = { .sa_handler = noop };
 	sigset_t set;
@@ -59,6 +74,7 @@ __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd)
 			if (pid != child)
 				continue;
 			status = st;
+			write_exit_status(exit_fd, status);
 			cell_sync_send(sync_fd, CELL_SYNC_STATUS, status, NULL, -1);
 			/* Leaving ends the namespace: the kernel kills what is left. */
 			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

@@ -207,7 +207,20 @@ static int start_command(void *arg)
 }
 #endif
 
-/* PID 1 keeps only what it needs: the sync socket and CAP_KILL. */
+/* Close fds 3 and up but @keep and @also (-1: none). */
+static void close_all_but(int keep, int also)
+{
+	int lo = also >= 0 && also < keep ? also : keep;
+	int hi = also > keep ? also : keep;
+
+	if (lo > 3)
+		syscall(SYS_close_range, 3, lo - 1, 0);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, lo + 1, hi - 1, 0);
+	syscall(SYS_close_range, hi + 1, ~0U, 0);
+}
+
+/* PID 1 keeps only what it needs: the sync socket, the exit file and CAP_KILL. */
 __attribute__((noreturn)) static void become_init(const struct cell_child_args *a, pid_t child)
 {
 	struct cell_error err = { 0 };
@@ -217,11 +230,9 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 		dup2(null, fd);
 	/* Pin no directory; failing here is harmless, and the command runs already. */
 	(void)!chdir("/");
-	if (a->sync_fd > 3)
-		syscall(SYS_close_range, 3, a->sync_fd - 1, 0);
-	syscall(SYS_close_range, a->sync_fd + 1, ~0U, 0);
+	close_all_but(a->sync_fd, a->exit_fd);
 	(void)cell_caps_keep_only(1ULL << CAP_KILL, &err);
-	cell_init_run(child, a->sync_fd);
+	cell_init_run(child, a->sync_fd, a->exit_fd);
 }
 
 /* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */

@@ -86,9 +86,10 @@ size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind
 
 /**
  * cell_init_run() - become the container's init: reap, forward signals,
- * report @child's status over @sync_fd, then _exit. Never returns.
+ * report @child's status over @sync_fd (and into @exit_fd unless it is -1),
+ * then _exit. Never returns.
  */
-__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd);
+__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_fd);
 
 /* ---- plan.c: the start plan ---- */
 
@@ -149,6 +150,7 @@ struct cell_child_args {
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
 	int start_fd;		/* >= 0: wait for a byte here before exec */
 	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */
+	int exit_fd;		/* >= 0: the init writes the wait status there (opts->exit_fd) */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */

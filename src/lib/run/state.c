@@ -192,6 +192,13 @@ int cell_state_save(const char *root, const struct cell_state *st, struct cell_e
 		      "cgroupsPath", st->cgroups_path, "cellCgroup", st->cgroup, "rootless",
 		      st->rootless, "systemdCgroup",
 		      false);
+	if (o && st->runner &&
+	    json_object_set_new(o, "cellRunner", json_pack("{s:i,s:I}", "pid", (int)st->runner,
+							   "startTime",
+							   (json_int_t)st->runner_start)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (!o)
 		return cell_error_set(err, ENOMEM, "%s", path);
 	text = json_dumps(o, JSON_COMPACT);
@@ -240,6 +247,9 @@ int cell_state_load(const char *root, const char *id, struct cell_state *st,
 	st->start_time = (unsigned long long)json_integer_value(json_object_get(o, "pidStartTime"));
 	st->owner = (uid_t)json_integer_value(json_object_get(o, "owner"));
 	st->rootless = json_is_true(json_object_get(o, "rootless"));
+	v = json_object_get(o, "cellRunner");
+	st->runner = (pid_t)json_integer_value(json_object_get(v, "pid"));
+	st->runner_start = (unsigned long long)json_integer_value(json_object_get(v, "startTime"));
 	ann = json_object_get(o, "annotations");
 	st->annotations = calloc(json_object_size(ann) + 1, sizeof(*st->annotations));
 	json_object_foreach(ann, k, v) {
@@ -267,6 +277,18 @@ bool cell_state_pid_alive(const struct cell_state *st)
 	return start == st->start_time && c != 'Z' && c != 'X';
 }
 
+bool cell_state_runner_gone(const struct cell_state *st)
+{
+	unsigned long long start;
+	char c;
+
+	if (st->runner <= 0)
+		return false;
+	if (cell_proc_start_time(st->runner, &start, &c) < 0)
+		return true;
+	return start != st->runner_start || c == 'Z' || c == 'X';
+}
+
 enum cell_status cell_state_status(const char *root, const struct cell_state *st, bool frozen)
 {
 	char fifo[PATH_MAX];
@@ -291,7 +313,7 @@ const char *cell_status_name(enum cell_status s)
 int cell_state_remove(const char *root, const char *id, struct cell_error *err)
 {
 	static const char *const files[] = { "state.json", "config.json", "exec.fifo",
-					     "exec.result" };
+					     "exec.result", "exit.status", "log" };
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 	int r;
 

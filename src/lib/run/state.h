@@ -31,6 +31,10 @@ struct cell_state {
 	char *cgroup;			/* cell_cgroup_save()'s text ("cellCgroup"); NULL:
 					   none recorded, find cgroups_path instead */
 	bool rootless;
+	/* the `cell run` (foreground) waiting for it: when that process is gone
+	 * and so is the container, nobody will delete the state but cell gc */
+	pid_t runner;			/* 0: none (cell create, run -d) */
+	unsigned long long runner_start;
 	struct cell_kv *annotations;
 	size_t n_annotations;
 };
@@ -55,6 +59,8 @@ int cell_state_remove(const char *root, const char *id, struct cell_error *err);
 int cell_state_list(const char *root, char ***ids, struct cell_error *err);
 /** cell_state_pid_alive() - the container's first process still runs (not a reused PID). */
 bool cell_state_pid_alive(const struct cell_state *st);
+/** cell_state_runner_gone() - a foreground `cell run` recorded itself and has exited. */
+bool cell_state_runner_gone(const struct cell_state *st);
 enum cell_status cell_state_status(const char *root, const struct cell_state *st, bool frozen);
 const char *cell_status_name(enum cell_status s);
 int cell_proc_start_time(pid_t pid, unsigned long long *start, char *state_char);
