@@ -527,6 +527,9 @@ struct cell_run_options {
 	int start_result_fd;	/* cell_create: a fifo opened O_RDWR; a failure after the start
 				   byte is written there, and execve closes it: what `cell start`
 				   reads with cell_start_result(). Else -1. */
+	int start_report_fd;	/* cell_create: a regular file of CELL_START_REPORT_SIZE bytes,
+				   opened O_RDWR: where a process whose filter refuses write(2)
+				   stores why its execve failed (cell_start_result). Else -1. */
 	int console_socket;	/* connected AF_UNIX socket: process.terminal's pty master goes
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
 	int exit_fd;		/* cell_create: a file the init writes the command's wait status
@@ -556,7 +559,22 @@ struct cell_run_options {
 	void *ctx;
 	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 	const struct cell_run_watch *watch; /* cell_run: a supervisor's hooks, or NULL */
+	/* linux.seccomp compiled once by cell_seccomp_prepared_new() for many runs
+	 * whose specs have that same linux.seccomp; NULL: compiled for this run */
+	const struct cell_seccomp_prog *seccomp_prepared;
 };
+
+struct cell_seccomp_prog;
+
+/**
+ * cell_seccomp_prepared_new() - compile @spec's linux.seccomp once, for
+ * cell_run_options.seccomp_prepared of many runs (cell judge --batch): the
+ * filter a run would otherwise build (or copy, when built in) each time.
+ * *@out is NULL when the spec has no filter. Free with cell_seccomp_prepared_free().
+ */
+int cell_seccomp_prepared_new(const struct cell_spec *spec, struct cell_seccomp_prog **out,
+			      struct cell_error *err);
+void cell_seccomp_prepared_free(struct cell_seccomp_prog *prog);
 
 
 /**
@@ -568,13 +586,18 @@ struct cell_run_options {
 int cell_create(const struct cell_spec *spec, const struct cell_run_options *opts,
 		struct cell_created *out, struct cell_error *err);
 
+/* The size of cell_run_options.start_report_fd's file. */
+#define CELL_START_REPORT_SIZE 4096
+
 /**
- * cell_start_result() - read the start result fifo (opened for reading
+ * cell_start_result() - read the start result fifo @fd (opened for reading
  * before the start byte was written, blocking): 0 once the container's
  * process has called execve, or -errno with @err as the process reported
- * it (err->kind: the command is missing or cannot be executed).
+ * it (err->kind: the command is missing or cannot be executed). At the
+ * fifo's end-of-file, @report_fd (the start_report_fd file, or -1) has the
+ * word of a process that could not write to the fifo.
  */
-int cell_start_result(int fd, struct cell_error *err);
+int cell_start_result(int fd, int report_fd, struct cell_error *err);
 
 /* What a finished run reports. */
 struct cell_run_result {

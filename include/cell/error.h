@@ -40,6 +40,23 @@ struct cell_error {
 int cell_error_set(struct cell_error *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * What cell_error_set() returns is negative, said where the compiler and the
+ * static analyzers (scan-build, cppcheck: scripts/analyze) see it at each
+ * call: `return cell_error_set(...)` in a function whose callers test `< 0`
+ * is then never followed down a path on which it looked like success (and
+ * so read an output the failed call never set).
+ */
+static inline int cell_error_negative(int r)
+{
+	if (r >= 0)
+		__builtin_unreachable();
+	return r;
+}
+/* A macro does not expand inside itself: this calls the function. */
+#define cell_error_set(err, errnum, ...) \
+	cell_error_negative(cell_error_set(err, errnum, __VA_ARGS__))
+
 /** cell_error_prefix() - add context in front of an existing message. */
 int cell_error_prefix(struct cell_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
+#include "judge.h"
 #include "state.h"
 #include "utils.h"
 
@@ -17,7 +19,8 @@ static const char usage[] =
 	"the networks of `cell run -d` containers that have stopped. Containers still\n"
 	"running keep theirs; stopped `cell create`/`run -d` containers stay listed until\n"
 	"`cell delete`. `cell run` frees network leases the same way, cheaply, on every\n"
-	"start.\n";
+	"start. Also the cgroups of a `cell judge --batch` whose supervisor is gone\n"
+	"(cell-judge-PID-*), with the empty box cgroups below them.\n";
 
 /*
  * The state of a foreground `cell run --name` whose cell is gone: nobody else
@@ -89,5 +92,14 @@ int cell_cmd_gc(const struct cell_global *g, int argc, char **argv)
 	}
 	if (removed)
 		printf("freed %u stale network lease%s\n", removed, removed == 1 ? "" : "s");
+	/* only root's batches have cgroups (cell judge makes none rootless) */
+	if (geteuid() == 0 &&
+	    cell_cgroup_gc_owned("/sys/fs/cgroup", CELL_JUDGE_CGROUP_PREFIX, &removed, &err) < 0) {
+		fprintf(stderr, "cell: %s\n", err.msg);
+		return CELL_EXIT_FAILURE;
+	}
+	if (removed)
+		printf("removed %u cgroup%s of ended judge batches\n", removed,
+		       removed == 1 ? "" : "s");
 	return status;
 }

@@ -59,6 +59,7 @@ struct collected {
 
 struct judge_run {
 	const struct cell_judge_limits *lim;
+	int stop_fd;			/* cell_judge_shared.stop_fd, -1 when none */
 	struct cell_judge_report *rep;
 	int epfd, timerfd;
 	int child_out, child_err;	/* the box's ends, closed once it has them */
@@ -90,6 +91,9 @@ static void kill_box(struct judge_run *j, const struct cell_run_box *box,
 
 	if (j->rep->killed == CELL_JUDGE_KILL_NONE)
 		j->rep->killed = why;
+	if (why == CELL_JUDGE_KILL_STOP)
+		snprintf(j->rep->message, sizeof(j->rep->message),
+			 "the batch was stopped before this run ended");
 	/* freeze + kill on v1, cgroup.kill on v2: no fork escapes (cell_cgroup_kill) */
 	if (box->cgroup && cell_cgroup_kill(box->cgroup, SIGKILL, &e) < 0)
 		snprintf(j->rep->message, sizeof(j->rep->message), "kill: %s", e.msg);
@@ -304,6 +308,12 @@ static void on_ready(void *ctx, const struct cell_run_box *box)
 			on_tick(j, box);
 			continue;
 		}
+		if (ev[i].data.fd == j->stop_fd) {
+			/* level-triggered: once is enough */
+			epoll_ctl(j->epfd, EPOLL_CTL_DEL, j->stop_fd, NULL);
+			kill_box(j, box, CELL_JUDGE_KILL_STOP);
+			continue;
+		}
 		struct collected *c = ev[i].data.fd == j->out.fd ? &j->out : &j->err;
 
 		if (c->fd >= 0 && !collect(j, c))
@@ -328,7 +338,7 @@ static void on_exited(void *ctx, const struct cell_run_box *box)
 {
 	struct judge_run *j = ctx;
 	struct cell_judge_report *rep = j->rep;
-	struct cell_cgroup_stats st = { 0 };
+	struct cell_cgroup_peaks pk = { 0 };
 	struct cell_cgroup_oom oom = { 0 };
 	struct cell_error e = { 0 };
 
@@ -340,21 +350,20 @@ static void on_exited(void *ctx, const struct cell_run_box *box)
 		rep->killed = CELL_JUDGE_KILL_OUTPUT;
 	if (!box->cgroup)
 		return;
-	if (cell_cgroup_stats(box->cgroup, &st, &e) < 0 ||
+	/* only what the report needs: a run's teardown is on a batch's hot path */
+	if (cell_cgroup_peaks(box->cgroup, &pk, &e) < 0 ||
 	    cell_cgroup_oom_count(box->cgroup, &oom, &e) < 0) {
 		snprintf(rep->message, sizeof(rep->message), "cgroup: %s", e.msg);
-		cell_cgroup_stats_free(&st);
 		return;
 	}
 	rep->accounting = box->cgroup->mode == CELL_CGROUP_V2 ? "cgroup v2" : "cgroup v1";
-	rep->cpu_time = (double)st.cpu.total / NSEC;
-	rep->has_memory_peak = st.memory.usage.max > 0;
-	rep->memory_peak = st.memory.usage.max;
+	rep->cpu_time = (double)pk.cpu_ns / NSEC;
+	rep->has_memory_peak = pk.memory_peak > 0;
+	rep->memory_peak = pk.memory_peak;
 	rep->oom_killed = oom.oom_kill > 0;
 	rep->has_processes_peak = true;
-	if (st.pids.peak > 0) /* else: what the polls saw */
-		rep->processes_peak = st.pids.peak - 1;
-	cell_cgroup_stats_free(&st);
+	if (pk.pids_peak > 0) /* else: what the polls saw */
+		rep->processes_peak = pk.pids_peak - 1;
 }
 
 /* ---- files ---- */
@@ -473,7 +482,6 @@ static int judge_prepare(struct judge_run *j, struct cell_error *err)
 {
 	int r;
 
-	j->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if ((j->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return cell_error_set(err, errno, "epoll_create1");
 	if ((j->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0)
@@ -482,7 +490,8 @@ static int judge_prepare(struct judge_run *j, struct cell_error *err)
 	    (r = make_pipe(&j->err.fd, &j->child_err, err)) < 0 ||
 	    (r = epoll_add(j->epfd, j->timerfd, err)) < 0 ||
 	    (r = epoll_add(j->epfd, j->out.fd, err)) < 0 ||
-	    (r = epoll_add(j->epfd, j->err.fd, err)) < 0)
+	    (r = epoll_add(j->epfd, j->err.fd, err)) < 0 ||
+	    (j->stop_fd >= 0 && (r = epoll_add(j->epfd, j->stop_fd, err)) < 0))
 		return r;
 	return 0;
 }
@@ -551,15 +560,17 @@ static int open_stdin(const char *file, struct cell_error *err)
 	return fd < 0 ? cell_error_set(err, errno, "--stdin %s", file ? file : "/dev/null") : fd;
 }
 
-/* Run @cli's box once and fill @rep; XX (with the message) when cell failed. */
-static void judge_once(struct cell_judge_cli *cli, struct cell_judge_report *rep)
+void cell_judge_run(struct cell_judge_cli *cli, const struct cell_judge_shared *shared,
+		    struct cell_judge_report *rep)
 {
 	struct judge_run j = { .lim = &cli->lim, .rep = rep, .epfd = -1, .timerfd = -1,
-			       .child_out = -1, .child_err = -1, .out.fd = -1, .err.fd = -1 };
+			       .child_out = -1, .child_err = -1, .out.fd = -1, .err.fd = -1,
+			       .stop_fd = shared->stop_fd, .ncpu = shared->ncpu };
 	struct cell_run_watch watch = { .on_start = on_start, .on_ready = on_ready,
 					.on_exited = on_exited, .ctx = &j };
 	struct cell_run_options opts = { .start_fd = -1, .console_socket = -1,
-					 .cgroup_always = !cli->rootless, .watch = &watch };
+					 .cgroup_always = !cli->rootless, .watch = &watch,
+					 .seccomp_prepared = shared->seccomp };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
 	cleanup_close int in = -1;
@@ -629,6 +640,7 @@ int cell_cmd_judge(int argc, char **argv)
 {
 	struct cell_judge_cli cli = { 0 };
 	struct cell_judge_report rep;
+	struct cell_judge_shared shared = { .stop_fd = -1, .ncpu = sysconf(_SC_NPROCESSORS_ONLN) };
 	struct cell_error err = { 0 };
 	int status;
 
@@ -642,7 +654,12 @@ int cell_cmd_judge(int argc, char **argv)
 		cell_judge_cli_free(&cli);
 		return 0;
 	}
-	judge_once(&cli, &rep);
+	if (cli.batch_file) {
+		status = cell_judge_batch(&cli);
+		cell_judge_cli_free(&cli);
+		return status;
+	}
+	cell_judge_run(&cli, &shared, &rep);
 	status = rep.status == CELL_JUDGE_OK ? 0 : rep.status == CELL_JUDGE_XX ? CELL_EXIT_FAILURE : 1;
 	if (write_reports(&cli, &rep) < 0)
 		status = CELL_EXIT_FAILURE;

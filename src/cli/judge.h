@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -30,6 +31,20 @@ struct cell_judge_cli {
 	const char *meta_file;		/* --meta: isolate's key:value lines there ("-": stderr) */
 	bool help;
 	bool rootless;
+	const char *batch_file;		/* --batch: the runs, one JSON object a line ("-": stdin) */
+	long jobs;			/* -j: boxes at once in a batch */
+	struct cell_judge_template *tpl; /* --batch: what each line starts from */
+};
+
+/* A batch's cgroup: cell-judge-PID-RANDOM, the supervisor's PID (cell gc). */
+#define CELL_JUDGE_CGROUP_PREFIX "cell-judge-"
+
+/* What every run of a batch shares, set up once before the first. */
+struct cell_judge_shared {
+	const struct cell_seccomp_prog *seccomp; /* linux.seccomp compiled once; NULL: per run */
+	long ncpu;			/* CPUs online: how often to poll near a CPU limit */
+	int stop_fd;			/* readable (EOF) once the batch stops: the box is
+					   killed and the run is XX. -1: none */
 };
 
 enum cell_judge_status {
@@ -47,6 +62,7 @@ enum cell_judge_kill {
 	CELL_JUDGE_KILL_CPU,
 	CELL_JUDGE_KILL_WALL,
 	CELL_JUDGE_KILL_OUTPUT,
+	CELL_JUDGE_KILL_STOP,	/* the batch was stopped (its supervisor ended): XX */
 };
 
 /* What a run measured, and what the supervisor did. */
@@ -87,6 +103,50 @@ const char *cell_judge_status_name(enum cell_judge_status s);
 int cell_judge_write_json(FILE *f, const struct cell_judge_report *rep);
 /** cell_judge_write_meta() - isolate's meta file: key:value lines. */
 int cell_judge_write_meta(FILE *f, const struct cell_judge_report *rep);
+
+/**
+ * cell_judge_run() - run @cli's box once and fill @rep: XX, with the
+ * message, when cell failed.
+ */
+void cell_judge_run(struct cell_judge_cli *cli, const struct cell_judge_shared *shared,
+		    struct cell_judge_report *rep);
+
+/* ---- batch: each line starts from the template the batch's flags made ---- */
+
+/** cell_judge_reset() - the batch's own limits and files back in @cli. */
+void cell_judge_reset(struct cell_judge_cli *cli);
+/**
+ * cell_judge_set() - one field of a line by its flag's long name ("time",
+ * "mem", "stdin", ...) and its value as the flag takes it; @what names the
+ * field in errors. Only the limits and files: -EINVAL for any other name.
+ */
+int cell_judge_set(struct cell_judge_cli *cli, const char *name, const char *value,
+		   const char *what, struct cell_error *err);
+/**
+ * cell_judge_fit() - the spec for one line: the template's, with @args, the
+ * batch's and the line's @env, @chdir (NULL: the batch's), and the rlimits
+ * and cgroup limits of @cli->lim.
+ */
+int cell_judge_fit(struct cell_judge_cli *cli, char **args, char **env, const char *chdir,
+		   struct cell_error *err);
+/**
+ * cell_judge_line() - one line of a batch (JSON text, @lineno counted from
+ * 1) into @cli: cell_judge_reset(), then the line's fields, then
+ * cell_judge_fit(). *@doc: the parsed line, which @cli's file names point
+ * into: json_decref() it after the run (NULL when it was no JSON). *@id:
+ * its "id", borrowed from *@doc, or NULL; set also when the line is wrong
+ * elsewhere. -errno with @err naming the line and field.
+ */
+int cell_judge_line(struct cell_judge_cli *cli, const char *text, size_t len,
+		    unsigned long lineno, json_t **doc, json_t **id, struct cell_error *err);
+/**
+ * cell_judge_batch_json() - the report with "line" and "id" (NULL: null)
+ * first, as one line of JSON text with its newline (malloc'd; NULL: ENOMEM).
+ */
+char *cell_judge_batch_json(const struct cell_judge_report *rep, unsigned long lineno,
+			    json_t *id);
+/** cell_judge_batch() - `cell judge --batch FILE`: its exit status. */
+int cell_judge_batch(struct cell_judge_cli *cli);
 
 int cell_cmd_judge(int argc, char **argv);
 

@@ -46,13 +46,23 @@ const char cell_judge_usage[] =
 	"Report:\n"
 	"  --report FILE             the JSON report to FILE instead of stdout\n"
 	"  -M, --meta FILE           isolate's meta file (key:value lines) too; - for stderr\n"
+	"Batch (no COMMAND; the flags above are every line's defaults):\n"
+	"  --batch FILE              run FILE's lines (- for stdin), one JSON object each:\n"
+	"                            {\"id\":..., \"argv\":[...], \"stdin\":..., \"stdout\":...,\n"
+	"                            \"stderr\":..., \"env\":[...], \"chdir\":..., and limits by\n"
+	"                            their flag names: \"time\", \"mem\", \"output-limit\", ...};\n"
+	"                            one report a line on stdout, in input order, with\n"
+	"                            \"line\" and \"id\"; a bad line gets an XX report\n"
+	"  -j, --jobs N              N boxes at once (default 1)\n"
 	"  -h, --help\n"
 	"\n"
 	"Status: OK, RE (non-zero exit), SG (signal), TO (time limit; time_limit says cpu or\n"
 	"wall), ML (memory limit), OL (output limit), XX (cell failed; message says why).\n"
-	"Exit status: 0 when a report was written, 125 when not. See cell-judge(1).\n";
+	"Exit status: 0 for OK, 1 for another status, 125 for XX or no report. A batch: 0\n"
+	"when every line got its report (whatever its status), 128+N when signal N stopped\n"
+	"it, 125 when cell failed. See cell-judge(1).\n";
 
-enum { OPT_OUTPUT_LIMIT = 1000, OPT_REPORT, OPT_ROOTFS };
+enum { OPT_OUTPUT_LIMIT = 1000, OPT_REPORT, OPT_ROOTFS, OPT_BATCH };
 
 static const struct option judge_options[] = {
 	{ "time", required_argument, NULL, 't' },
@@ -73,6 +83,8 @@ static const struct option judge_options[] = {
 	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "meta", required_argument, NULL, 'M' },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -80,6 +92,7 @@ static const struct option judge_options[] = {
 #define JUDGE_DEFAULT_PROCESSES 64
 #define JUDGE_DEFAULT_OPEN_FILES 64
 #define JUDGE_DEFAULT_OUTPUT (64LL << 20)
+#define JUDGE_MAX_JOBS 256
 #define JUDGE_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 /* Where a root judge's box runs on the host: nobody, as isolate runs boxes as
  * an unprivileged uid, so a --dir SRC=DST:rw of root's stays root's. */
@@ -216,34 +229,38 @@ struct judge_parse {
 };
 
 static int judge_option(struct cell_judge_cli *cli, struct judge_parse *jp, int opt,
-			const char *flag, struct cell_error *err)
+			const char *flag, const char *arg, struct cell_error *err)
 {
 	struct cell_judge_limits *l = &cli->lim;
 
 	switch (opt) {
-	case 't': return parse_seconds(flag, optarg, &l->time, err);
-	case 'w': return parse_seconds(flag, optarg, &l->wall_time, err);
-	case 'x': return parse_seconds(flag, optarg, &l->extra_time, err);
-	case 'm': return parse_bytes(flag, optarg, &l->mem, err);
-	case 'k': return parse_bytes(flag, optarg, &l->stack, err);
-	case 'f': return parse_bytes(flag, optarg, &l->fsize, err);
-	case OPT_OUTPUT_LIMIT: return parse_bytes(flag, optarg, &l->output_limit, err);
-	case 'p': return parse_count(flag, optarg, &l->processes, err);
-	case 'n': return parse_count(flag, optarg, &l->open_files, err);
-	case 'i': cli->stdin_file = optarg; return 0;
-	case 'o': cli->stdout_file = optarg; return 0;
-	case 'r': cli->stderr_file = optarg; return 0;
-	case 'c': jp->chdir = optarg; return 0;
-	case 'M': cli->meta_file = optarg; return 0;
-	case OPT_REPORT: cli->report_file = optarg; return 0;
-	case 'd': return add_dir(&jp->box, optarg, err);
-	case 'E': return add_env(&jp->env, optarg, err);
+	case 't': return parse_seconds(flag, arg, &l->time, err);
+	case 'w': return parse_seconds(flag, arg, &l->wall_time, err);
+	case 'x': return parse_seconds(flag, arg, &l->extra_time, err);
+	case 'm': return parse_bytes(flag, arg, &l->mem, err);
+	case 'k': return parse_bytes(flag, arg, &l->stack, err);
+	case 'f': return parse_bytes(flag, arg, &l->fsize, err);
+	case OPT_OUTPUT_LIMIT: return parse_bytes(flag, arg, &l->output_limit, err);
+	case 'p': return parse_count(flag, arg, &l->processes, err);
+	case 'n': return parse_count(flag, arg, &l->open_files, err);
+	case 'i': cli->stdin_file = arg; return 0;
+	case 'o': cli->stdout_file = arg; return 0;
+	case 'r': cli->stderr_file = arg; return 0;
+	case 'c': jp->chdir = arg; return 0;
+	case 'M': cli->meta_file = arg; return 0;
+	case OPT_REPORT: cli->report_file = arg; return 0;
+	case 'd': return add_dir(&jp->box, arg, err);
+	case 'E': return add_env(&jp->env, arg, err);
 	case OPT_ROOTFS:
-		if (argv_add(&jp->box, "--rootfs") < 0 || argv_add(&jp->box, optarg) < 0 ||
+		if (argv_add(&jp->box, "--rootfs") < 0 || argv_add(&jp->box, arg) < 0 ||
 		    argv_add(&jp->box, "--read-only") < 0)
 			return cell_error_set(err, ENOMEM, "--rootfs");
 		return 0;
 	case 'h': cli->help = true; return 0;
+	case OPT_BATCH: cli->batch_file = arg; return 0;
+	case 'j': return parse_count(flag, arg, &cli->jobs, err) < 0 ? -EINVAL
+		: cli->jobs > JUDGE_MAX_JOBS ? cell_error_set(err, 0, "%s '%s': at most %d",
+							  flag, arg, JUDGE_MAX_JOBS) : 0;
 	}
 	return cell_error_set(err, EINVAL, "%s", flag);
 }
@@ -256,7 +273,7 @@ static int parse_judge_flags(int argc, char **argv, struct cell_judge_cli *cli,
 	for (;;) {
 		int idx = -1, r;
 		char flag[64];
-		int opt = getopt_long(argc, argv, "+:t:w:x:m:k:f:p:n:i:o:r:d:E:c:M:h",
+		int opt = getopt_long(argc, argv, "+:t:w:x:m:k:f:p:n:i:o:r:d:E:c:M:j:h",
 				      judge_options, &idx);
 
 		if (opt == -1)
@@ -275,7 +292,7 @@ static int parse_judge_flags(int argc, char **argv, struct cell_judge_cli *cli,
 					      flag);
 		if (opt == ':')
 			return cell_error_set(err, 0, "option '%s' needs an argument", flag);
-		if ((r = judge_option(cli, jp, opt, flag, err)) < 0)
+		if ((r = judge_option(cli, jp, opt, flag, optarg, err)) < 0)
 			return r;
 	}
 }
@@ -402,6 +419,164 @@ static void judge_defaults(struct cell_judge_cli *cli, uid_t euid)
 	cli->lim.processes = JUDGE_DEFAULT_PROCESSES;
 	cli->lim.open_files = JUDGE_DEFAULT_OPEN_FILES;
 	cli->lim.output_limit = JUDGE_DEFAULT_OUTPUT;
+	cli->jobs = 1;
+}
+
+/* ---- batch ---- */
+
+/* The command a batch's template is parsed with; every line replaces it. */
+static char *batch_placeholder[] = { "true", NULL };
+
+/*
+ * What a batch's flags gave, parsed once: each line starts from it. Its
+ * spec is cli->run.spec, of which a line changes only the process (args,
+ * env, cwd, rlimits) and, as root, the pids and memory limits: the mounts,
+ * namespaces, capabilities and seccomp filter are the batch's, which is
+ * what lets one filter serve every run (cell_judge_shared).
+ */
+struct cell_judge_template {
+	struct cell_judge_limits lim;
+	const char *stdin_file, *stdout_file, *stderr_file;
+	char **env;			/* the batch's --env, before a line's */
+	char *cwd;
+	struct cell_rlimit *rlimits;	/* `cell run`'s, before the judge's */
+	size_t n_rlimits;
+};
+
+static void template_free(struct cell_judge_template *t)
+{
+	if (!t)
+		return;
+	cell_strv_free(t->env);
+	free(t->cwd);
+	free(t->rlimits);
+	free(t);
+}
+
+static int check_batch_flags(const struct cell_judge_cli *cli, int ncmd, struct cell_error *err)
+{
+	if (cli->batch_file && ncmd > 0)
+		return cell_error_set(err, 0, "--batch takes the commands from its file, not from "
+				      "the command line");
+	if (cli->batch_file && (cli->report_file || cli->meta_file))
+		return cell_error_set(err, 0, "--batch writes its reports to stdout (no --report "
+				      "or --meta)");
+	if (!cli->batch_file && cli->jobs != 1)
+		return cell_error_set(err, 0, "--jobs is for --batch");
+	if (!cli->batch_file && ncmd <= 0)
+		return cell_error_set(err, 0, "no command given (see cell judge --help)");
+	return 0;
+}
+
+static int save_template(struct cell_judge_cli *cli, struct judge_parse *jp,
+			 struct cell_error *err)
+{
+	const struct cell_process *p = &cli->run.spec.process;
+	struct cell_judge_template *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return cell_error_set(err, ENOMEM, "--batch");
+	cli->tpl = t;
+	t->lim = cli->lim;
+	t->stdin_file = cli->stdin_file;
+	t->stdout_file = cli->stdout_file;
+	t->stderr_file = cli->stderr_file;
+	t->env = jp->env;
+	jp->env = NULL;
+	if ((p->cwd && !(t->cwd = strdup(p->cwd))) ||
+	    (p->n_rlimits && !(t->rlimits = malloc(p->n_rlimits * sizeof(*t->rlimits)))))
+		return cell_error_set(err, ENOMEM, "--batch");
+	if (p->n_rlimits)
+		memcpy(t->rlimits, p->rlimits, p->n_rlimits * sizeof(*t->rlimits));
+	t->n_rlimits = p->n_rlimits;
+	return 0; /* the template's env is rebuilt for each line (cell_judge_fit) */
+}
+
+/* A line's field by its flag's long name ("time", "mem", "stdin", ...). */
+int cell_judge_set(struct cell_judge_cli *cli, const char *name, const char *value,
+		   const char *what, struct cell_error *err)
+{
+	static const char *const per_line[] = { "time", "wall-time", "extra-time", "mem", "stack",
+						"fsize", "processes", "open-files", "output-limit",
+						"stdin", "stdout", "stderr" };
+	struct judge_parse none = { 0 };
+
+	for (size_t i = 0; i < sizeof(per_line) / sizeof(per_line[0]); i++) {
+		if (strcmp(name, per_line[i]))
+			continue;
+		for (size_t k = 0; judge_options[k].name; k++)
+			if (!strcmp(judge_options[k].name, name))
+				return judge_option(cli, &none, judge_options[k].val, what, value,
+						    err);
+	}
+	return cell_error_set(err, 0, "%s: unknown field", what);
+}
+
+/* Back to the batch's own limits and files, before a line changes them. */
+void cell_judge_reset(struct cell_judge_cli *cli)
+{
+	const struct cell_judge_template *t = cli->tpl;
+
+	cli->lim = t->lim;
+	cli->stdin_file = t->stdin_file;
+	cli->stdout_file = t->stdout_file;
+	cli->stderr_file = t->stderr_file;
+}
+
+static int fit_process(struct cell_judge_cli *cli, char **args, char **env, const char *chdir,
+		       struct cell_error *err)
+{
+	const struct cell_judge_template *t = cli->tpl;
+	struct cell_process *p = &cli->run.spec.process;
+	char **all = NULL, *cwd = strdup(chdir ? chdir : t->cwd ? t->cwd : "/tmp");
+	char **argv = cell_strv_dup(args);
+	int r = 0;
+
+	for (size_t i = 0; t->env && t->env[i] && r == 0; i++)
+		r = cell_strv_append(&all, t->env[i]);
+	for (size_t i = 0; env && env[i] && r == 0; i++)
+		r = cell_strv_append(&all, env[i]);
+	if (!cwd || !argv || r < 0) {
+		free(cwd);
+		cell_strv_free(argv);
+		cell_strv_free(all);
+		return cell_error_set(err, ENOMEM, "process");
+	}
+	cell_strv_free(p->args);
+	p->args = argv;
+	free(p->cwd);
+	p->cwd = cwd;
+	r = judge_env(p, all, err);
+	cell_strv_free(all);
+	return r;
+}
+
+/*
+ * @cli's spec for one line: the template's process with the line's program,
+ * env and chdir, the rlimits of the limits in force, and, as root, the
+ * cgroup's pids and memory limits (as box_argv gives them).
+ */
+int cell_judge_fit(struct cell_judge_cli *cli, char **args, char **env, const char *chdir,
+		   struct cell_error *err)
+{
+	const struct cell_judge_template *t = cli->tpl;
+	struct cell_process *p = &cli->run.spec.process;
+	struct cell_resources *res = &cli->run.spec.linux.resources;
+	int r;
+
+	if ((r = fit_process(cli, args, env, chdir, err)) < 0)
+		return r;
+	p->n_rlimits = 0;
+	for (size_t i = 0; i < t->n_rlimits && r == 0; i++)
+		r = set_rlimit(p, t->rlimits[i].resource, t->rlimits[i].soft, t->rlimits[i].hard,
+			       err);
+	if (r < 0 || (r = judge_rlimits(cli, p, err)) < 0 || cli->rootless)
+		return r;
+	res->has_pids_limit = true;
+	res->pids_limit = cli->lim.processes + 1; /* + the box's init */
+	res->has_memory_limit = res->has_memory_swap = cli->lim.mem > 0;
+	res->memory_limit = res->memory_swap = cli->lim.mem > 0 ? cli->lim.mem : -1;
+	return 0;
 }
 
 int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_judge_cli *cli,
@@ -414,15 +589,15 @@ int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_
 	judge_defaults(cli, euid);
 	if ((r = parse_judge_flags(argc, argv, cli, &jp, err)) < 0 || cli->help)
 		goto out;
-	if (optind >= argc) {
-		r = cell_error_set(err, 0, "no command given (see cell judge --help)");
+	if ((r = check_batch_flags(cli, argc - optind, err)) < 0)
 		goto out;
-	}
-	if (box_argv(cli, &jp, &box, argv + optind) < 0) {
+	if (box_argv(cli, &jp, &box, cli->batch_file ? batch_placeholder : argv + optind) < 0) {
 		r = cell_error_set(err, ENOMEM, "judge");
 		goto out;
 	}
 	if ((r = cell_run_parse((int)box.n, box.v, euid, egid, &cli->run, err)) < 0)
+		goto out;
+	if (cli->batch_file && (r = save_template(cli, &jp, err)) < 0)
 		goto out;
 	cli->run.spec.process.no_new_privileges = true;
 	/* isolate's rule: the program sees only the environment the judge gives */
@@ -438,6 +613,7 @@ out:
 
 void cell_judge_cli_free(struct cell_judge_cli *cli)
 {
+	template_free(cli->tpl);
 	cell_run_cli_free(&cli->run);
 	memset(cli, 0, sizeof(*cli));
 }

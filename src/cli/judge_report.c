@@ -32,6 +32,8 @@ enum cell_judge_status cell_judge_verdict(const struct cell_judge_report *rep,
 
 	if (!rep->have_wait_status)
 		return CELL_JUDGE_XX;
+	if (rep->killed == CELL_JUDGE_KILL_STOP)
+		return CELL_JUDGE_XX;
 	if (rep->killed == CELL_JUDGE_KILL_OUTPUT)
 		return CELL_JUDGE_OL;
 	if (rep->killed != CELL_JUDGE_KILL_NONE || over(rep->cpu_time, lim->time) ||
@@ -110,6 +112,23 @@ int cell_judge_write_json(FILE *f, const struct cell_judge_report *rep)
 	if (r < 0 || fputc('\n', f) == EOF || fflush(f) == EOF)
 		return -EIO;
 	return 0;
+}
+
+char *cell_judge_batch_json(const struct cell_judge_report *rep, unsigned long lineno,
+			    json_t *id)
+{
+	json_t *o = json_object(), *r = report_json(rep);
+	char *text = NULL, *line = NULL;
+
+	if (o && r && set(o, "line", json_integer((json_int_t)lineno)) == 0 &&
+	    set(o, "id", id ? json_incref(id) : json_null()) == 0 && json_object_update(o, r) == 0)
+		text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(o);
+	json_decref(r);
+	if (text && asprintf(&line, "%s\n", text) < 0)
+		line = NULL;
+	free(text);
+	return line;
 }
 
 /* isolate(1), "META-FILES": time and time-wall in seconds, memories in KiB. */

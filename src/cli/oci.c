@@ -376,6 +376,24 @@ static int make_fifo(const char *root, const char *id, const char *name, int *fd
 	return 0;
 }
 
+/*
+ * exec.report: where a process whose seccomp filter refuses write(2) stores
+ * why its execve failed (cell_sync_store_error). Zeros until then.
+ */
+static int make_report(const char *root, const char *id, int *fd, struct cell_error *err)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = cell_state_path(root, id, "exec.report", path, sizeof(path), err)) < 0)
+		return r;
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return cell_error_set(err, errno, "create %s", path);
+	if (ftruncate(*fd, CELL_START_REPORT_SIZE) < 0)
+		return cell_error_set(err, errno, "size %s", path);
+	return 0;
+}
+
 /* exec.result, opened before the start byte goes out: blocking reads, no writer of ours. */
 static int open_start_result(const char *path, struct cell_error *err)
 {
@@ -401,14 +419,17 @@ static int open_start_result(const char *path, struct cell_error *err)
  */
 static int start_process(const char *root, const char *id, struct cell_error *err)
 {
-	char fifo[PATH_MAX], result[PATH_MAX];
+	char fifo[PATH_MAX], result[PATH_MAX], report[PATH_MAX];
 	int fd, rfd, r;
 
 	if ((r = cell_state_path(root, id, "exec.fifo", fifo, sizeof(fifo), err)) < 0 ||
-	    (r = cell_state_path(root, id, "exec.result", result, sizeof(result), err)) < 0)
+	    (r = cell_state_path(root, id, "exec.result", result, sizeof(result), err)) < 0 ||
+	    (r = cell_state_path(root, id, "exec.report", report, sizeof(report), err)) < 0)
 		return r;
 	if ((rfd = open_start_result(result, err)) < 0 && rfd != -ENOENT)
 		return rfd;
+	/* missing in a state made before exec.report existed: nothing to read */
+	cleanup_close int report_fd = open(report, O_RDONLY | O_CLOEXEC);
 	/* O_NONBLOCK: ENXIO instead of a hang when the process has gone */
 	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || write(fd, "0", 1) != 1) {
@@ -421,10 +442,11 @@ static int start_process(const char *root, const char *id, struct cell_error *er
 	unlink(fifo);
 	if (rfd < 0)
 		return 0;
-	if ((r = cell_start_result(rfd, err)) < 0)
+	if ((r = cell_start_result(rfd, report_fd, err)) < 0)
 		cell_error_prefix(err, "start container %s", id);
 	close(rfd);
 	unlink(result);
+	unlink(report);
 	return r;
 }
 
@@ -489,6 +511,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 {
 	struct cell_run_options opts = { .id = id, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
+					 .start_report_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
 					 .cgroup_always = true, .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
@@ -509,6 +532,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	lock = safe_close(lock);
 	if ((r = make_fifo(g->root, id, "exec.fifo", &opts.start_fd, &err)) < 0 ||
 	    (r = make_fifo(g->root, id, "exec.result", &opts.start_result_fd, &err)) < 0 ||
+	    (r = make_report(g->root, id, &opts.start_report_fd, &err)) < 0 ||
 	    (r = detached_files(g->root, id, cli, &opts, &err)) < 0)
 		goto fail;
 	if (cli->console_socket &&
@@ -530,6 +554,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	/* the process holds its own copies; ours would keep exec.result open */
 	opts.start_fd = safe_close(opts.start_fd);
 	opts.start_result_fd = safe_close(opts.start_result_fd);
+	opts.start_report_fd = safe_close(opts.start_report_fd);
 	if (start && (r = start_process(g->root, id, &err)) < 0)
 		goto fail_kill;
 	/* run -d is create + start: start's poststart hooks too (runtime.md step 5) */
@@ -553,6 +578,7 @@ fail_kill:
 fail:
 	safe_close(opts.start_fd);
 	safe_close(opts.start_result_fd);
+	safe_close(opts.start_report_fd);
 	safe_close(opts.console_socket);
 	close_detached_files(&opts);
 	remove_state(g, id);
@@ -564,6 +590,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 {
 	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
 					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
+					 .start_report_fd = -1,
 					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
 					 /* a named run is an OCI container: ps, pause,
 					  * update and events need its cgroup (issue 19) */

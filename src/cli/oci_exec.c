@@ -311,7 +311,8 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	struct cell_spec spec = { 0 }, pristine = { 0 };
 	struct exec_ctx ctx = { 0 };
 	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
-					 .start_fd = -1, .start_result_fd = -1, .console_socket = -1,
+					 .start_fd = -1, .start_result_fd = -1, .start_report_fd = -1,
+					 .console_socket = -1,
 					 .on_pid = exec_on_pid, .ctx = &ctx };
 	struct cell_run_result result;
 	char pid_file[PATH_MAX];

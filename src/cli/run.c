@@ -61,7 +61,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	}
 	opts.id = cli.name;
 	opts.keep_keyring = cli.no_new_keyring;
-	opts.start_fd = opts.start_result_fd = opts.console_socket = -1;
+	opts.start_fd = opts.start_result_fd = opts.start_report_fd = opts.console_socket = -1;
 	memcpy(opts.pin_paths, cli.pin, sizeof(opts.pin_paths));
 	fflush(NULL);
 	if (cell_run(&cli.spec, &opts, &result, &err) < 0) {

@@ -44,6 +44,69 @@ def test_mounts_appear_in_mountinfo_in_the_order_config_json_lists_them(root, bu
     assert seen == listed, points
 
 
+def listed_in_order(out, mounts):
+    """The first appearance of each listed destination, in mountinfo's order."""
+    points = [m["mountpoint"] for m in mountinfo(out)]
+    listed = [m["destination"] for m in mounts]
+    seen = [p for i, p in enumerate(points) if p in listed and p not in points[:i]]
+    assert seen == listed, points
+    return points
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["root", "userns"])
+def test_an_idmapped_bind_between_two_binds_keeps_its_place_in_mountinfo(root, bundle, tdir,
+                                                                        rootfs, userns):
+    """The parent makes the idmapped tree before the container exists (it needs
+    CAP_SYS_ADMIN over the source's file system): it is cloned again in its turn."""
+    src = tdir / "src"
+    src.mkdir()
+    (src / "f").write_text("x\n")
+    os.chown(src / "f", 1000, 1001)
+    for name in ("a", "id", "b"):  # the userns root may not make them in the host's rootfs
+        (rootfs / "mnt" / name).mkdir()
+    mounts = [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]},
+        {"destination": "/mnt/a", "type": "bind", "source": str(src), "options": ["rbind"]},
+        {"destination": "/mnt/id", "type": "bind", "source": str(src), "options": ["rbind"],
+         "uidMappings": [{"containerID": 1000, "hostID": 5000, "size": 10}],
+         "gidMappings": [{"containerID": 1000, "hostID": 6000, "size": 10}]},
+        {"destination": "/mnt/b", "type": "bind", "source": str(src), "options": ["bind", "ro"]},
+    ]
+
+    def edit(cfg):
+        cfg["mounts"] = mounts
+        if userns:
+            cfg["linux"]["namespaces"].append({"type": "user"})
+            cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+            cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b = bundle(["sh", "-c", "stat -c '%u %g' /mnt/id/f && cat /proc/self/mountinfo"], edit=edit)
+    out = ok(oci(root, "run", "--bundle", b, f"idorder-{userns:d}-{os.getpid()}"))
+    # the mapping (host 5000 inside a userns mapping 0 to 100000 shows as overflow)
+    assert out.startswith("5000 6001\n" if not userns else "65534 65534\n"), out
+    points = listed_in_order(out, mounts)
+    assert points[0] == "/", points
+    assert "idmapped" in [m for m in mountinfo(out) if m["mountpoint"] == "/mnt/id"][0]["opts"]
+
+
+def test_host_root_binds_appear_in_the_order_given(tdir, visible_dir):
+    """cell run without a root file system: its binds are cloned before the
+    container's mounts cover their sources, then again in their turn."""
+    from conftest import run_cell
+    for name in ("one", "two", "three"):
+        (visible_dir / name).mkdir()
+    flags = ["--tmpfs", "/mnt/t"]
+    for name in ("one", "two", "three"):
+        flags += ["--bind", str(visible_dir / name), f"/mnt/{name}"]
+    res = run_cell(["run", *flags, "--", "cat", "/proc/self/mountinfo"])
+    assert res.returncode == 0, res.stderr
+    points = [m["mountpoint"] for m in mountinfo(res.stdout)]
+    want = ["/proc", "/mnt/t", "/mnt/one", "/mnt/two", "/mnt/three"]
+    seen = [p for i, p in enumerate(points) if p in want and p not in points[:i]]
+    assert [p for p in seen if p != "/proc"] == want[1:], points
+    assert points.index("/mnt/one") > points.index("/mnt/t") > points.index("/proc"), points
+
+
 # ------------------------------------------------------------------ hooks
 
 

@@ -6,6 +6,7 @@ before its execve (working directory, rlimits, user, capabilities, seccomp);
 what went wrong. Whatever fails leaves no state, cgroup or process behind (the
 autouse no_leftovers fixture checks processes, cgroups and mounts).
 """
+import json
 import os
 import pathlib
 import resource
@@ -88,6 +89,45 @@ def test_a_seccomp_profile_refusing_write_fails_create(root, bundle):
     assert_nothing_left(root, "cw1")
 
 
+def seccomp_with(rule, nnp=True):
+    def edit(cfg):
+        cfg["process"]["noNewPrivileges"] = nnp
+        cfg["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [rule]}
+    return edit
+
+
+@pytest.mark.parametrize("command", ["create", "run"])
+@pytest.mark.parametrize("nnp", [True, False], ids=["filter-last", "filter-early"])
+def test_a_profile_refusing_execve_fails_create(root, bundle, command, nnp):
+    """The filter is loaded before execve in every case: a profile that refuses
+    execve(2) could never start a process, so create says so, naming the field."""
+    cid = f"ex-{command}-{nnp:d}-{os.getpid()}"
+    b = bundle(["true"], edit=seccomp_with({"names": ["execve"], "action": "SCMP_ACT_ERRNO",
+                                            "errnoRet": 13}, nnp))
+    assert_cell_error(oci(root, command, "--bundle", b, cid), 125, "linux.seccomp",
+                      "execve(2)", "Permission denied")
+    assert_nothing_left(root, cid)
+
+
+@pytest.mark.parametrize("name", ["write", "read", "close", "exit_group"])
+def test_a_notify_on_a_syscall_cell_makes_itself_is_refused(root, bundle, tdir, name):
+    """SCMP_ACT_NOTIFY on what cell calls between the filter and execve (the start
+    wait, a failure's report, the exit) would wait for a listener that has no fd
+    yet or has gone: refused at validation with the JSON path, as runc does for write."""
+    cid = f"nt-{name}-{os.getpid()}"
+
+    def edit(cfg):
+        seccomp_with({"names": ["mkdir", name], "action": "SCMP_ACT_NOTIFY"})(cfg)
+        cfg["linux"]["seccomp"]["listenerPath"] = str(tdir / "agent.sock")
+    b = bundle(["true"], edit=edit)
+    assert_cell_error(oci(root, "create", "--bundle", b, cid), 125,
+                      "linux.seccomp.syscalls[0]", f"SCMP_ACT_NOTIFY on {name}")
+    assert_nothing_left(root, cid)
+
+
 def oci_without_sys_module(root, *args):
     """`cell --root ROOT ARGS` with CAP_SYS_MODULE dropped from cell's bounding set."""
     argv = ["setpriv", "--bounding-set", "-sys_module", "--", CELL, "--root", str(root),
@@ -163,6 +203,70 @@ def test_start_fails_when_execve_fails_after_the_start(root, bundle, rootfs):
     finally:
         ok(oci(root, "delete", "--force", "ex1"))
     assert cgroup_dirs("ex1") == []
+
+
+def refusing_cells_own_calls(action, execve_on_args=False):
+    """A filter loaded last (noNewPrivileges) that refuses all cell could use to say
+    that execve failed: write, writev, sendmsg, exit_group and exit."""
+    def edit(cfg):
+        rules = [{"names": ["write", "writev", "sendmsg", "sendto", "exit_group", "exit"],
+                  "action": action, **({"errnoRet": 1} if action == "SCMP_ACT_ERRNO" else {})}]
+        if execve_on_args:
+            # refuses every real execve (its path is never NULL), yet looks at an
+            # argument, so create cannot judge it
+            rules.append({"names": ["execve"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                          "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_NE"}]})
+        seccomp_with({"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"})(cfg)
+        cfg["linux"]["seccomp"]["syscalls"] = rules
+    return edit
+
+
+@pytest.mark.parametrize("action", ["SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS"])
+def test_start_reports_a_failed_execve_when_the_filter_refuses_write(root, bundle, rootfs,
+                                                                     action):
+    """The filter is loaded after the start byte: the process cannot write why
+    execve failed, nor exit cleanly; `cell start` still says it, from exec.report."""
+    victim = rootfs / "bin" / "victim"
+    victim.write_text("#!/bin/sh\nexit 0\n")
+    victim.chmod(0o755)
+    cid = f"rw-{action[9:].lower()}-{os.getpid()}"
+    b = bundle(["/bin/victim"], edit=refusing_cells_own_calls(action))
+    ok(oci(root, "create", "--bundle", b, cid))
+    try:
+        victim.unlink()
+        res = oci(root, "start", cid)
+        assert_cell_error(res, 127, "/bin/victim", "No such file or directory")
+        assert state(root, cid)["status"] == "stopped"
+    finally:
+        ok(oci(root, "delete", "--force", cid))
+    assert cgroup_dirs(cid) == []
+
+
+def test_start_reports_an_execve_the_filter_refuses_on_its_arguments(root, bundle):
+    cid = f"rx-{os.getpid()}"
+    b = bundle(["/bin/true"], edit=refusing_cells_own_calls("SCMP_ACT_ERRNO", True))
+    ok(oci(root, "create", "--bundle", b, cid))
+    try:
+        res = oci(root, "start", cid)
+        assert_cell_error(res, 126, "/bin/true", "Operation not permitted")
+    finally:
+        ok(oci(root, "delete", "--force", cid))
+    assert cgroup_dirs(cid) == []
+
+
+@pytest.mark.parametrize("init", ["--init", "--no-init"])
+def test_run_detached_reports_a_refused_execve_under_init_too(root, tdir, init):
+    """cell run -d is create + start; under init the command shares init's memory
+    until execve (CLONE_VM), and its report mapping is init's to drop."""
+    profile = tdir / "profile.json"
+    cfg = {"linux": {}, "process": {}}
+    refusing_cells_own_calls("SCMP_ACT_ERRNO", True)(cfg)
+    profile.write_text(json.dumps(cfg["linux"]["seccomp"]))
+    cid = f"rd{init[2:4]}-{os.getpid()}"
+    res = oci(root, "run", "-d", init, "--name", cid, "--security-opt",
+              f"seccomp={profile}", "--", "/bin/true")
+    assert_cell_error(res, 126, "/bin/true", "Operation not permitted")
+    assert_nothing_left(root, cid)
 
 
 # ------------------------------------------------- namespaces joined by path

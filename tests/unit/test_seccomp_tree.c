@@ -27,88 +27,14 @@
 #define CAP(c) (1ULL << CAP_##c)
 #define CAPS_RUNC (CAP(AUDIT_WRITE) | CAP(KILL) | CAP(NET_BIND_SERVICE))
 
-struct run {
-	uint32_t ret;
-	unsigned steps;
-	bool read_args;		/* loaded an argument */
-	bool uncacheable;	/* the kernel's seccomp_is_const_allow() would give up */
-};
-
-static uint32_t alu(uint16_t op, uint32_t a, uint32_t b)
+/* Classic BPF as seccomp runs it (cell_bpf_run, unit-tested below). */
+static struct cell_bpf_result bpf_run(const struct cell_seccomp_prog *p,
+				      const struct seccomp_data *d)
 {
-	switch (op) {
-	case BPF_ADD: return a + b;
-	case BPF_SUB: return a - b;
-	case BPF_MUL: return a * b;
-	case BPF_DIV: return b ? a / b : 0;
-	case BPF_MOD: return b ? a % b : 0;
-	case BPF_OR: return a | b;
-	case BPF_AND: return a & b;
-	case BPF_XOR: return a ^ b;
-	case BPF_LSH: return b < 32 ? a << b : 0;
-	case BPF_RSH: return b < 32 ? a >> b : 0;
-	default: return -a; /* BPF_NEG */
-	}
-}
+	struct cell_bpf_result r;
 
-static bool jump(uint16_t op, uint32_t a, uint32_t b)
-{
-	switch (op) {
-	case BPF_JEQ: return a == b;
-	case BPF_JGT: return a > b;
-	case BPF_JGE: return a >= b;
-	default: return (a & b) != 0; /* BPF_JSET */
-	}
-}
-
-/* Classic BPF as seccomp runs it (the instructions seccomp_check_filter() takes). */
-static struct run bpf_run(const struct cell_seccomp_prog *p, const struct seccomp_data *d)
-{
-	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = { 0 };
-	struct run r = { 0 };
-
-	for (unsigned pc = 0; pc < p->len; pc++) {
-		const struct sock_filter *in = &p->filter[pc];
-		uint16_t c = in->code;
-		uint32_t src = BPF_SRC(c) == BPF_X ? X : in->k;
-
-		r.steps++;
-		if (BPF_CLASS(c) == BPF_ALU) {
-			r.uncacheable |= c != (BPF_ALU | BPF_AND | BPF_K);
-			A = alu(BPF_OP(c), A, src);
-		} else if (BPF_CLASS(c) == BPF_JMP && BPF_OP(c) == BPF_JA) {
-			pc += in->k;
-		} else if (BPF_CLASS(c) == BPF_JMP) {
-			r.uncacheable |= BPF_SRC(c) == BPF_X;
-			pc += jump(BPF_OP(c), A, src) ? in->jt : in->jf;
-		} else if (c == (BPF_LD | BPF_W | BPF_ABS)) {
-			if (in->k % 4 || in->k >= sizeof(*d))
-				fail_msg("pc %u: load at %u", pc, in->k);
-			memcpy(&A, (const char *)d + in->k, 4);
-			r.read_args |= in->k >= offsetof(struct seccomp_data, args);
-			r.uncacheable |= in->k >= offsetof(struct seccomp_data, instruction_pointer);
-		} else if (c == (BPF_RET | BPF_K)) {
-			r.ret = in->k;
-			return r;
-		} else {
-			r.uncacheable = true;
-			switch (c) {
-			case BPF_RET | BPF_A: r.ret = A; return r;
-			case BPF_LD | BPF_W | BPF_LEN: A = sizeof(*d); break;
-			case BPF_LDX | BPF_W | BPF_LEN: X = sizeof(*d); break;
-			case BPF_LD | BPF_IMM: A = in->k; break;
-			case BPF_LDX | BPF_IMM: X = in->k; break;
-			case BPF_LD | BPF_MEM: A = M[in->k % BPF_MEMWORDS]; break;
-			case BPF_LDX | BPF_MEM: X = M[in->k % BPF_MEMWORDS]; break;
-			case BPF_ST: M[in->k % BPF_MEMWORDS] = A; break;
-			case BPF_STX: M[in->k % BPF_MEMWORDS] = X; break;
-			case BPF_MISC | BPF_TAX: X = A; break;
-			case BPF_MISC | BPF_TXA: A = X; break;
-			default: fail_msg("pc %u: instruction 0x%04x", pc, c);
-			}
-		}
-	}
-	fail_msg("ran off the end of the filter");
+	if (cell_bpf_run(p->filter, p->len, d, &r) < 0)
+		fail_msg("the filter is not one seccomp would run (%u instructions)", p->len);
 	return r;
 }
 
@@ -146,7 +72,7 @@ static void compare_call(const struct cell_seccomp_prog *ref, const struct cell_
 			 uint32_t arch, uint32_t nr, const uint64_t *vals, size_t n_vals)
 {
 	struct seccomp_data d = { .nr = (int)nr, .arch = arch };
-	struct run a = bpf_run(ref, &d), b = bpf_run(p, &d);
+	struct cell_bpf_result a = bpf_run(ref, &d), b = bpf_run(p, &d);
 
 	if (a.ret != b.ret)
 		fail_msg("arch 0x%x nr 0x%x: 0x%x, libseccomp's 0x%x", arch, nr, b.ret, a.ret);
@@ -347,7 +273,7 @@ static void test_builtin_filter_decides_as_libseccomp_in_few_steps(void **state)
 		}
 		for (uint32_t nr = 0; nr < 1024; nr++) {
 			struct seccomp_data d = { .nr = (int)nr, .arch = AUDIT_ARCH_X86_64 };
-			struct run r = bpf_run(&built, &d);
+			struct cell_bpf_result r = bpf_run(&built, &d);
 
 			most = r.steps > most ? r.steps : most;
 			d.arch = AUDIT_ARCH_I386;

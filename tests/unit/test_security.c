@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -75,7 +76,8 @@ static void test_args_on_one_index_split_into_rules(void **state)
 }
 
 static char *names_mkdir[] = { "mkdir", NULL };
-static char *names_sendmsg[] = { "write", "sendmsg", NULL };
+static char *names_sendmsg[] = { "mkdir", "sendmsg", NULL };
+static char *names_cells_own[] = { "read", "write", "close", "recvmsg", "exit", "exit_group" };
 
 static void assert_check_fails(const struct cell_seccomp *s, const char *needle)
 {
@@ -122,7 +124,16 @@ static void test_seccomp_check_names_the_bad_field(void **state)
 	s.listener_path = "/run/agent.sock";
 	assert_int_equal(cell_seccomp_check(&s, &err), 0);
 	rules[1].names = names_sendmsg;
-	assert_check_fails(&s, "SCMP_ACT_NOTIFY on sendmsg");
+	assert_check_fails(&s, "linux.seccomp.syscalls[1]: SCMP_ACT_NOTIFY on sendmsg");
+	/* what cell calls itself until execve: the start wait, a failure's report, the exit */
+	for (size_t i = 0; i < sizeof(names_cells_own) / sizeof(names_cells_own[0]); i++) {
+		char *one[] = { names_cells_own[i], NULL };
+		char needle[64];
+
+		snprintf(needle, sizeof(needle), "SCMP_ACT_NOTIFY on %s", names_cells_own[i]);
+		rules[1].names = one;
+		assert_check_fails(&s, needle);
+	}
 	rules[1].names = names_mkdir;
 	s.default_action = CELL_SECCOMP_NOTIFY;
 	assert_check_fails(&s, "linux.seccomp.defaultAction");

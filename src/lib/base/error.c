@@ -13,7 +13,8 @@ static void append_errno(struct cell_error *err, int errnum)
 		snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(errnum));
 }
 
-int cell_error_set(struct cell_error *err, int errnum, const char *fmt, ...)
+/* In parentheses: the name, not the macro of error.h that wraps the calls. */
+int (cell_error_set)(struct cell_error *err, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 

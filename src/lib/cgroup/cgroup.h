@@ -105,12 +105,20 @@ int cell_cgroup_detect(const char *fs_root, enum cell_cgroup_mode *mode, struct 
 #define CELL_SHARED_DEVICES "cell.devices"
 
 /**
- * cell_cgroup_join_shared_devices() - move @pid into <fs_root>/devices/
- * CELL_SHARED_DEVICES, made with @rules first if it is not there (made under
- * a name of its own and renamed, so no one joins it before its rules are in).
+ * cell_cgroup_open_shared_devices() - open <fs_root>/devices/CELL_SHARED_DEVICES/
+ * tasks for writing (close-on-exec), the cgroup made with @rules first if it is
+ * not there (made under a name of its own and renamed, so no one joins it
+ * before its rules are in). Returns the fd: the container joins by itself
+ * with cell_cgroup_join_self() instead of cell writing its PID to cgroup.procs.
  */
-int cell_cgroup_join_shared_devices(const char *fs_root, const struct cell_device_rule *rules,
-				    size_t n, pid_t pid, struct cell_error *err);
+int cell_cgroup_open_shared_devices(const char *fs_root, const struct cell_device_rule *rules,
+				    size_t n, struct cell_error *err);
+
+/**
+ * cell_cgroup_join_self() - move the calling thread, which must be its
+ * process's only one, into the v1 cgroup whose "tasks" file @tasks_fd is.
+ */
+int cell_cgroup_join_self(int tasks_fd, struct cell_error *err);
 
 /** cell_cgroup_init() - the empty state (nothing created, fds -1); destroy on it is a no-op. */
 void cell_cgroup_init(struct cell_cgroup *cg);
@@ -286,6 +294,20 @@ struct cell_cgroup_usage {
 	uint64_t pids;		/* processes and threads in it now */
 };
 
+/* What a run used in all, once its cgroup is empty (cell judge's report). */
+struct cell_cgroup_peaks {
+	uint64_t cpu_ns;	/* CPU time of every process ever in the cgroup */
+	uint64_t memory_peak;	/* bytes; 0 when the kernel does not say */
+	uint64_t pids_peak;	/* processes and threads at most; 0 when unknown */
+};
+
+/**
+ * cell_cgroup_peaks() - the three files a judge's report needs (v1
+ * cpuacct.usage, memory.max_usage_in_bytes, pids.peak; v2 cpu.stat,
+ * memory.peak, pids.peak) instead of cell_cgroup_stats()' forty.
+ */
+int cell_cgroup_peaks(const struct cell_cgroup *cg, struct cell_cgroup_peaks *p,
+		      struct cell_error *err);
 /** cell_cgroup_poll_usage() - v1 cpuacct.usage and pids.current; v2 cpu.stat's usage_usec. */
 int cell_cgroup_poll_usage(const struct cell_cgroup *cg, struct cell_cgroup_usage *u,
 			   struct cell_error *err);
@@ -328,5 +350,14 @@ unsigned long cell_cpu_shares_to_weight(unsigned long shares);
  */
 extern int (*cell_cgroup_mkdir_hook)(const char *path, mode_t mode);
 extern int (*cell_cgroup_rmdir_hook)(const char *path);
+
+/**
+ * cell_cgroup_gc_owned() - remove the cgroups named @prefix<PID>-... at the
+ * top of each hierarchy under @fs_root whose PID is gone, with the empty
+ * cgroups below them (what a SIGKILLed cell judge --batch left). *@removed:
+ * how many. -EBUSY when one still holds a process (@err names it).
+ */
+int cell_cgroup_gc_owned(const char *fs_root, const char *prefix, unsigned *removed,
+			 struct cell_error *err);
 
 #endif

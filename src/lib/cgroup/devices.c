@@ -311,20 +311,36 @@ static int make_shared_devices(const char *top, const char *dir,
 	return r;
 }
 
-int cell_cgroup_join_shared_devices(const char *fs_root, const struct cell_device_rule *rules,
-				    size_t n, pid_t pid, struct cell_error *err)
+int cell_cgroup_open_shared_devices(const char *fs_root, const struct cell_device_rule *rules,
+				    size_t n, struct cell_error *err)
 {
-	char top[PATH_MAX], dir[PATH_MAX];
-	int r;
+	char top[PATH_MAX], dir[PATH_MAX], tasks[PATH_MAX];
+	int fd, r;
 
 	if (snprintf(top, sizeof(top), "%s/devices", fs_root) >= (int)sizeof(top) ||
-	    snprintf(dir, sizeof(dir), "%s/%s", top, CELL_SHARED_DEVICES) >= (int)sizeof(dir))
+	    snprintf(dir, sizeof(dir), "%s/%s", top, CELL_SHARED_DEVICES) >= (int)sizeof(dir) ||
+	    snprintf(tasks, sizeof(tasks), "%s/tasks", dir) >= (int)sizeof(tasks))
 		return cell_error_set(err, ENAMETOOLONG, "cgroup %s", fs_root);
-	r = cgroup_writef(dir, "cgroup.procs", err, "%d", (int)pid);
-	if (r != -ENOENT)
-		return r;
-	cell_error_reset(err);
+	if ((fd = open(tasks, O_WRONLY | O_CLOEXEC)) >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return cell_error_set(err, errno, "cannot open %s", tasks);
 	if ((r = make_shared_devices(top, dir, rules, n, err)) < 0)
 		return r;
-	return cgroup_writef(dir, "cgroup.procs", err, "%d", (int)pid);
+	if ((fd = open(tasks, O_WRONLY | O_CLOEXEC)) < 0)
+		return cell_error_set(err, errno, "cannot open %s", tasks);
+	return fd;
+}
+
+int cell_cgroup_join_self(int tasks_fd, struct cell_error *err)
+{
+	/* "0" is the writer itself; a thread moving itself skips the global
+	 * cgroup_threadgroup_rwsem (cgroup_procs_write_start), whose write side
+	 * waits for an expedited RCU grace period (rcu_sync_enter) and stalls
+	 * every fork and exit on the host meanwhile. Only a single-threaded
+	 * caller may use it: "tasks" moves one thread. */
+	if (write(tasks_fd, "0", 1) != 1)
+		return cell_error_set(err, errno, "cannot join the devices cgroup %s",
+				      CELL_SHARED_DEVICES);
+	return 0;
 }

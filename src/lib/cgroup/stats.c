@@ -413,3 +413,24 @@ int cell_cgroup_poll_usage(const struct cell_cgroup *cg, struct cell_cgroup_usag
 	u->cpu_ns = usec * NSEC_PER_USEC;
 	return r < 0 ? r : read_num(cg->dirs[0], "pids.current", &u->pids, err);
 }
+
+int cell_cgroup_peaks(const struct cell_cgroup *cg, struct cell_cgroup_peaks *p,
+		      struct cell_error *err)
+{
+	uint64_t usec = 0;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (cg->mode != CELL_CGROUP_V2) {
+		r = read_num(cg->dirs[CELL_CG_CPUACCT], "cpuacct.usage", &p->cpu_ns, err);
+		if (r == 0)
+			r = read_num(cg->dirs[CELL_CG_MEMORY], "memory.max_usage_in_bytes",
+				     &p->memory_peak, err);
+		return r < 0 ? r : read_num(cg->dirs[CELL_CG_PIDS], "pids.peak", &p->pids_peak, err);
+	}
+	r = read_key(cg->dirs[0], "cpu.stat", "usage_usec", &usec, err);
+	p->cpu_ns = usec * NSEC_PER_USEC;
+	if (r == 0) /* memory.peak: Linux 5.19 */
+		r = read_num(cg->dirs[0], "memory.peak", &p->memory_peak, err);
+	return r < 0 ? r : read_num(cg->dirs[0], "pids.peak", &p->pids_peak, err);
+}

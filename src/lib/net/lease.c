@@ -85,26 +85,86 @@ static int make_dirs(const char *dir, struct cell_error *err)
 	return 0;
 }
 
+/*
+ * The file is cell's own, written whole and renamed into place, so anything
+ * it would not write is damage: the parser refuses it rather than guess. Each
+ * field is a whitespace-separated token checked whole (sscanf's "%15s" would
+ * cut a long name and read its tail as the next field, "%u" takes "-2").
+ */
+
+/* @s is a decimal number in [@min, @max], nothing else. */
+static int parse_number(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long n;
+
+	if (!*s || (*s != '-' && (*s < '0' || *s > '9')))
+		return -EINVAL;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+/* @s into @dst[@size], refused when it does not fit (never cut). */
+static int copy_field(char *dst, size_t size, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= size)
+		return -EINVAL;
+	memcpy(dst, s, len + 1);
+	return 0;
+}
+
+/* One published port: PROTO:HOSTIP:HOSTPORT:PORT, HOSTIP "*" for every address. */
+static int parse_port(char *s, struct cell_port *p)
+{
+	char *proto, *ip, *host_port, *port, *save = NULL;
+	struct in_addr a;
+	long long n;
+
+	proto = strtok_r(s, ":", &save);
+	ip = strtok_r(NULL, ":", &save);
+	host_port = strtok_r(NULL, ":", &save);
+	port = strtok_r(NULL, "", &save);
+	if (!port || (strcmp(proto, "tcp") && strcmp(proto, "udp")))
+		return -EINVAL;
+	p->udp = !strcmp(proto, "udp");
+	if (strcmp(ip, "*")) {
+		if (inet_pton(AF_INET, ip, &a) != 1 || copy_field(p->host_ip, sizeof(p->host_ip), ip))
+			return -EINVAL;
+	}
+	if (parse_number(host_port, 1, UINT16_MAX, &n) < 0)
+		return -EINVAL;
+	p->host_port = (uint16_t)n;
+	if (parse_number(port, 1, UINT16_MAX, &n) < 0)
+		return -EINVAL;
+	p->port = (uint16_t)n;
+	return 0;
+}
+
+/* "-" or PORT[,PORT...]; an empty entry (",,", a trailing ",") is damage. */
 static int parse_ports(const char *s, struct cell_net_lease *l)
 {
-	cleanup_free char *copy = strdup(s);
-	char *tok, *save = NULL;
+	cleanup_free char *copy = NULL;
+	char *tok, *next;
 
-	if (!copy)
-		return -ENOMEM;
 	if (!strcmp(s, "-"))
 		return 0;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	for (tok = copy; tok; tok = next) {
 		struct cell_port p = { 0 }, *grown;
-		char proto[4], ip[16];
-		unsigned hp, cp;
 
-		if (sscanf(tok, "%3[a-z]:%15[0-9.*]:%u:%u", proto, ip, &hp, &cp) != 4)
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		if (parse_port(tok, &p) < 0)
 			return -EINVAL;
-		p.udp = !strcmp(proto, "udp");
-		snprintf(p.host_ip, sizeof(p.host_ip), "%s", strcmp(ip, "*") ? ip : "");
-		p.host_port = (uint16_t)hp;
-		p.port = (uint16_t)cp;
 		grown = realloc(l->ports, (l->n_ports + 1) * sizeof(*grown));
 		if (!grown)
 			return -ENOMEM;
@@ -114,23 +174,35 @@ static int parse_ports(const char *s, struct cell_net_lease *l)
 	return 0;
 }
 
-static int parse_bridge(struct cell_net_db *db, const char *line)
+/* forward V4 V6: the forwarding sysctls before the first bridge (-1: not read). */
+static int parse_forward(struct cell_net_db *db, char **f, size_t n)
+{
+	long long v4, v6;
+
+	if (n != 3 || db->forward_before >= 0 || parse_number(f[1], -1, INT32_MAX, &v4) < 0 ||
+	    parse_number(f[2], -1, INT32_MAX, &v6) < 0 || v4 < 0)
+		return -EINVAL;
+	db->forward_before = (int)v4;
+	db->forward6_before = (int)v6;
+	return 0;
+}
+
+/* bridge NAME NET4/LEN GW4 NET6/LEN|- */
+static int parse_bridge(struct cell_net_db *db, char **f, size_t n)
 {
 	struct cell_net_bridge b = { 0 }, *grown;
-	char name[IFNAMSIZ], net4[32], gw4[32], net6[64];
 	struct in_addr a;
 
-	if (sscanf(line, "bridge %15s %31s %31s %63s", name, net4, gw4, net6) != 4)
+	if (n != 5 || copy_field(b.name, sizeof(b.name), f[1]) < 0 || cell_net_db_bridge(db, b.name))
 		return -EINVAL;
-	snprintf(b.name, sizeof(b.name), "%s", name);
-	if (cell_parse_cidr(net4, AF_INET, &a, &b.len4) < 0)
+	if (cell_parse_cidr(f[2], AF_INET, &a, &b.len4) < 0)
 		return -EINVAL;
 	b.net4 = ntohl(a.s_addr);
-	if (inet_pton(AF_INET, gw4, &a) != 1)
+	if (inet_pton(AF_INET, f[3], &a) != 1)
 		return -EINVAL;
 	b.gw4 = ntohl(a.s_addr);
-	b.has6 = strcmp(net6, "-") != 0;
-	if (b.has6 && cell_parse_cidr(net6, AF_INET6, &b.net6, &b.len6) < 0)
+	b.has6 = strcmp(f[4], "-") != 0;
+	if (b.has6 && cell_parse_cidr(f[4], AF_INET6, &b.net6, &b.len6) < 0)
 		return -EINVAL;
 	grown = realloc(db->bridges, (db->n_bridges + 1) * sizeof(*grown));
 	if (!grown)
@@ -140,19 +212,44 @@ static int parse_bridge(struct cell_net_db *db, const char *line)
 	return 0;
 }
 
-static int parse_lease(struct cell_net_db *db, const char *line)
+/* A second lease of one veth, address or container: one would outlive its teardown. */
+static bool lease_taken(const struct cell_net_db *db, const struct cell_net_lease *l)
+{
+	for (size_t i = 0; i < db->n_leases; i++) {
+		const struct cell_net_lease *o = &db->leases[i];
+
+		if (!strcmp(o->veth, l->veth) || !strcmp(o->id, l->id) ||
+		    (!strcmp(o->bridge, l->bridge) && o->host == l->host))
+			return true;
+	}
+	return false;
+}
+
+/* lease BRIDGE VETH HOST ID OWNER_PID OWNER_START PORTS */
+static int parse_lease(struct cell_net_db *db, char **f, size_t n)
 {
 	struct cell_net_lease l = { 0 }, *grown;
-	char ports[1024];
-	int owner;
+	long long v;
+	int r;
 
-	if (sscanf(line, "lease %15s %15s %u %63s %d %llu %1023s", l.bridge, l.veth, &l.host,
-		   l.id, &owner, &l.start, ports) != 7)
+	if (n != 8 || copy_field(l.bridge, sizeof(l.bridge), f[1]) < 0 ||
+	    copy_field(l.veth, sizeof(l.veth), f[2]) < 0 || copy_field(l.id, sizeof(l.id), f[4]) < 0)
 		return -EINVAL;
-	l.owner = owner;
-	if (parse_ports(ports, &l) < 0) {
+	if (parse_number(f[3], 1, UINT32_MAX, &v) < 0)
+		return -EINVAL;
+	l.host = (uint32_t)v;
+	if (parse_number(f[5], 1, INT32_MAX, &v) < 0)
+		return -EINVAL;
+	l.owner = (pid_t)v;
+	/* the start time in clock ticks: 0 when the owner had none to read */
+	if (parse_number(f[6], 0, LLONG_MAX, &v) < 0)
+		return -EINVAL;
+	l.start = (unsigned long long)v;
+	if (lease_taken(db, &l))
+		return -EINVAL;
+	if ((r = parse_ports(f[7], &l)) < 0) {
 		free(l.ports);
-		return -EINVAL;
+		return r;
 	}
 	grown = realloc(db->leases, (db->n_leases + 1) * sizeof(*grown));
 	if (!grown) {
@@ -164,9 +261,45 @@ static int parse_lease(struct cell_net_db *db, const char *line)
 	return 0;
 }
 
+/* One line, without its newline: split into fields, then by its first word. */
+static int parse_line(struct cell_net_db *db, char *line)
+{
+	char *f[9], *save = NULL;
+	size_t n = 0;
+
+	for (char *tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		if (n == sizeof(f) / sizeof(f[0]))
+			return -EINVAL;
+		f[n++] = tok;
+	}
+	if (n == 0)
+		return -EINVAL;
+	if (!strcmp(f[0], "forward"))
+		return parse_forward(db, f, n);
+	if (!strcmp(f[0], "bridge"))
+		return parse_bridge(db, f, n);
+	if (!strcmp(f[0], "lease"))
+		return parse_lease(db, f, n);
+	return -EINVAL;
+}
+
+/* The line as the error message shows it: one line, printable, bounded. */
+static void quote_line(char *dst, size_t size, const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i < size - 1; i++)
+		dst[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+	dst[i] = '\0';
+}
+
 static int db_load(struct cell_net_db *db, struct cell_error *err)
 {
-	char path[PATH_MAX], line[2048];
+	char path[PATH_MAX], shown[128];
+	cleanup_free char *line = NULL;
+	size_t size = 0;
+	unsigned lineno = 0;
+	ssize_t len;
 	FILE *f;
 	int r = 0;
 
@@ -174,17 +307,35 @@ static int db_load(struct cell_net_db *db, struct cell_error *err)
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : cell_error_set(err, errno, "open %s", path);
-	while (r == 0 && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "bridge ", 7))
-			r = parse_bridge(db, line);
-		else if (!strncmp(line, "lease ", 6))
-			r = parse_lease(db, line);
-		else if (sscanf(line, "forward %d %d", &db->forward_before, &db->forward6_before) != 2)
-			r = -EINVAL;
+	/* getline: a lease with many published ports is one long line, read whole */
+	errno = 0;
+	while ((len = getline(&line, &size, f)) > 0) {
+		lineno++;
+		quote_line(shown, sizeof(shown), line, (size_t)len - (line[len - 1] == '\n'));
+		/* every line cell writes ends in one: without it the file was cut short */
+		if (line[len - 1] != '\n') {
+			fclose(f);
+			return cell_error_set(err, EINVAL, "%s: damaged at line %u, cut short (%s)",
+					      path, lineno, shown);
+		}
+		line[len - 1] = '\0';
+		if ((size_t)len - 1 != strlen(line))
+			r = -EINVAL; /* a NUL byte inside */
+		else
+			r = parse_line(db, line);
+		if (r < 0) {
+			fclose(f);
+			if (r == -ENOMEM)
+				return cell_error_set(err, ENOMEM, "%s: line %u", path, lineno);
+			return cell_error_set(err, EINVAL, "%s: damaged at line %u (%s)", path,
+					      lineno, shown);
+		}
+		errno = 0;
 	}
+	r = ferror(f) ? -(errno ? errno : EIO) : 0;
 	fclose(f);
 	if (r < 0)
-		return cell_error_set(err, -r, "%s: damaged (%s)", path, line);
+		return cell_error_set(err, -r, "read %s", path);
 	return 0;
 }
 
@@ -214,17 +365,16 @@ int cell_net_db_open(struct cell_net_db *db, const char *dir, struct cell_error 
 	return r;
 }
 
-static void format_ports(const struct cell_net_lease *l, char *buf, size_t size)
+/* Every port, unbounded: a fixed buffer would cut the last one short (a wrong port). */
+static void write_ports(FILE *f, const struct cell_net_lease *l)
 {
-	size_t used = 0;
-
-	snprintf(buf, size, "-");
-	for (size_t i = 0; i < l->n_ports && used < size; i++) {
+	if (!l->n_ports)
+		fputs("-", f);
+	for (size_t i = 0; i < l->n_ports; i++) {
 		const struct cell_port *p = &l->ports[i];
 
-		used += (size_t)snprintf(buf + used, size - used, "%s%s:%s:%u:%u", i ? "," : "",
-					 p->udp ? "udp" : "tcp", p->host_ip[0] ? p->host_ip : "*",
-					 p->host_port, p->port);
+		fprintf(f, "%s%s:%s:%u:%u", i ? "," : "", p->udp ? "udp" : "tcp",
+			p->host_ip[0] ? p->host_ip : "*", p->host_port, p->port);
 	}
 }
 
@@ -244,7 +394,7 @@ static void write_bridge(FILE *f, const struct cell_net_bridge *b)
 
 int cell_net_db_save(struct cell_net_db *db, struct cell_error *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], ports[1024];
+	char path[PATH_MAX], tmp[PATH_MAX];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/leases", db->dir);
@@ -264,9 +414,10 @@ int cell_net_db_save(struct cell_net_db *db, struct cell_error *err)
 	for (size_t i = 0; i < db->n_leases; i++) {
 		const struct cell_net_lease *l = &db->leases[i];
 
-		format_ports(l, ports, sizeof(ports));
-		fprintf(f, "lease %s %s %u %s %d %llu %s\n", l->bridge, l->veth, l->host, l->id,
-			(int)l->owner, l->start, ports);
+		fprintf(f, "lease %s %s %u %s %d %llu ", l->bridge, l->veth, l->host, l->id,
+			(int)l->owner, l->start);
+		write_ports(f, l);
+		fputc('\n', f);
 	}
 	if (fflush(f) != 0 || ferror(f)) {
 		int e = errno;
@@ -275,7 +426,12 @@ int cell_net_db_save(struct cell_net_db *db, struct cell_error *err)
 		unlink(tmp);
 		return cell_error_set(err, e, "write %s", tmp);
 	}
-	fclose(f);
+	if (fclose(f) != 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return cell_error_set(err, e, "write %s", tmp);
+	}
 	if (rename(tmp, path) < 0)
 		return cell_error_set(err, errno, "rename %s", tmp);
 	return 0;

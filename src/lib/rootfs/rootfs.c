@@ -414,33 +414,79 @@ static int take_sources(const struct cell_spec *spec, bool in_userns,
 }
 
 /*
+ * @tree: a detached tree this kernel will not clone (-EINVAL from
+ * open_tree): made in another mount namespace (the parent's idmapped
+ * trees), or detached before Linux 6.15. An attached mount clones on every
+ * kernel: attach it on its target, clone it (a mount id given now, in its
+ * turn), detach the first. The clone keeps what the first had: its idmap
+ * (clone_mnt copies mnt_idmap), its flags, and its peer group, so a shared
+ * or slave bind's propagation is the same as from an early clone. The
+ * container's root is private or a slave while mounts are made (enter_root):
+ * neither the attach nor the detach propagates to the host.
+ */
+static int reclone_attached(int rootfd, const struct cell_mount *m, bool recursive, int *tree,
+			    struct cell_error *err)
+{
+	char top_path[64];
+	struct stat st;
+	int r, clone;
+
+	if (fstat(*tree, &st) < 0)
+		return cell_error_set(err, errno, "bind source %s", m->source);
+	cleanup_close int target = cell_open_target(
+		rootfd, m->destination, S_ISDIR(st.st_mode) ? CELL_TARGET_DIR : CELL_TARGET_FILE, err);
+	if (target < 0)
+		return target;
+	if ((r = cell_attach_tree(*tree, target, 0, 0, false)) < 0)
+		return cell_error_set(err, -r, "mount %s on %s", m->source, m->destination);
+	cleanup_close int top = cell_openat2_in_root(rootfd, m->destination, O_PATH);
+	if (top < 0)
+		return cell_error_set(err, -top, "mount %s", m->destination);
+	if ((clone = cell_clone_tree(top, recursive)) < 0)
+		return cell_error_set(err, -clone, "mount %s: clone it in its turn", m->destination);
+	snprintf(top_path, sizeof(top_path), "/proc/self/fd/%d", top);
+	if (umount2(top_path, MNT_DETACH) < 0) {
+		r = cell_error_set(err, errno, "mount %s: detach the first clone", m->destination);
+		close(clone);
+		return r;
+	}
+	safe_close(*tree);
+	*tree = clone;
+	return 0;
+}
+
+/*
  * config.md: "The runtime MUST mount entries in the listed order", and since
  * Linux 6.8 mountinfo lists a namespace's mounts by mount id, which open_tree
  * gives out when it clones: a bind cloned before the root bind and /proc
- * would be listed before them. So a directory root's binds are cloned in
- * their turn: from their source (as runc binds by path, after the root), or,
- * if cloned early (an idmapped or slave bind), again from that clone. Linux
- * clones a detached tree since 6.15, and only one made in the caller's
- * mount namespace (not the parent's idmapped trees); otherwise the early
- * clone is attached as it is. Dropping an early clone waits for an RCU
- * grace period (about 0.15 ms here), which is why the binds over the host's
- * root, a start-path case of its own, keep their early clone and place.
+ * would be listed before them. So binds are cloned in their turn: from
+ * their source (as runc binds by path, after the root), or, if cloned early
+ * (an idmapped, slave or shared bind, or any bind over the host's root,
+ * whose source the container's mounts may cover), again from that clone.
+ * Linux clones a detached tree since 6.15, and only one made in the
+ * caller's mount namespace; otherwise reclone_attached. Dropping an early
+ * clone waits for an RCU grace period (namespace_unlock: 0.2 to 20 ms on a
+ * busy 2-core VM): the early clone goes to @calls->drop, which has it
+ * dropped off the start path (by cell's parent process).
  */
-static int clone_in_turn(const struct cell_spec *spec, const struct cell_mount *m, int prepared,
-			 int *fd, struct cell_error *err)
+static int clone_in_turn(int rootfd, const struct cell_spec *spec, const struct cell_mount *m,
+			 int prepared, int *fd, const struct cell_rootfs_calls *calls,
+			 struct cell_error *err)
 {
 	struct cell_mount_opts o;
 	int tree;
 
-	if (is_host_root(spec) || cell_mount_options_parse(m, &o, NULL) < 0 || !o.bind ||
-	    o.flags & MS_REMOUNT)
+	if (cell_mount_options_parse(m, &o, NULL) < 0 || !o.bind || o.flags & MS_REMOUNT)
 		return 0;
 	tree = cell_clone_tree(*fd, o.recursive);
 	if (tree == -EINVAL && (prepared >= 0 || clone_early(spec, &o)))
-		return 0; /* a detached tree this kernel (or namespace) will not clone */
+		return reclone_attached(rootfd, m, o.recursive, fd, err);
 	if (tree < 0)
 		return cell_error_set(err, -tree, "bind source %s", m->source);
-	safe_close(*fd);
+	if (calls->drop && (prepared >= 0 || clone_early(spec, &o)))
+		calls->drop(calls->ctx, *fd);
+	else
+		safe_close(*fd); /* an O_PATH fd of the source: no mount to drop */
 	*fd = tree;
 	return 0;
 }
@@ -466,8 +512,8 @@ static int mount_all(const struct cell_spec *spec, int rootfd,
 			r = cell_mount_options_parse(m, &o, err) < 0
 				    ? -EINVAL
 				    : cell_mount_cgroup(rootfd, m, &o, hs->cgroupfs, cgroupns, err);
-		else if ((r = clone_in_turn(spec, m, p && p->trees ? p->trees[i] : -1,
-					    &hs->mounts[i], err)) == 0)
+		else if ((r = clone_in_turn(rootfd, spec, m, p && p->trees ? p->trees[i] : -1,
+					    &hs->mounts[i], calls, err)) == 0)
 			r = cell_mount_one(rootfd, m, hs->mounts[i], in_userns, label, err);
 		if (r < 0)
 			return r;

@@ -62,6 +62,9 @@ struct cell_rootfs_calls {
 	/* once the mounts are made, before pivot_root (createContainer hooks) */
 	int (*before_pivot)(void *ctx, struct cell_error *err);
 	void *ctx;
+	/* takes the early clone of a bind cloned again in its turn, to drop it
+	 * elsewhere: a drop waits for an RCU grace period (namespace_unlock) */
+	void (*drop)(void *ctx, int tree);
 };
 /** cell_rootfs_setup() - child side: root, mounts[], /dev, masked and read-only paths. */
 int cell_rootfs_setup(const struct cell_spec *spec, bool in_userns,

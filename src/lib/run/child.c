@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -29,7 +30,10 @@ __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
 	 * filter refusing sendmsg) leaves a listening parent without a word */
 	if (sent < 0 && (sent != -EPIPE || !written))
 		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
-	_exit(cell_error_exit_status(err));
+	syscall(SYS_exit_group, cell_error_exit_status(err));
+	/* A filter refused exit_group too: a fault ends the process all the
+	 * same, and its fds close, so `cell start` sees the start result's end. */
+	__builtin_trap();
 }
 
 int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,

@@ -16,7 +16,11 @@
  * can be; where it must be loaded earlier, fds are marked close-on-exec
  * before it, and the calls left until execve are tried at once (a read and
  * a write of zero bytes, which the filter judges like any other) so a
- * profile that forbids them fails `cell create`, not `cell start`.
+ * profile that forbids them fails `cell create`, not `cell start`. A filter
+ * loaded last is not tried so (the command may keep CAP_SYS_ADMIN: any
+ * profile goes): its process reports a failed execve through the start
+ * report file instead, mapped before the filter and written with plain
+ * memory stores, which no filter sees.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -383,17 +388,41 @@ static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
 	return 0;
 }
 
+/*
+ * The start report file, mapped before a filter loaded last: the filter may
+ * refuse write(2), and then only memory reaches `cell start`. MAP_SHARED of
+ * a file: `cell start`, another process, reads it with pread. execve drops
+ * the mapping; under init (CLONE_VM) it lands in init's memory too, and init
+ * unmaps it (a->report) once the command has called execve.
+ */
+static int map_report(const struct cell_child_args *a, void **map, struct cell_error *err)
+{
+	*map = mmap(NULL, CELL_START_REPORT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    a->report_fd, 0);
+	if (*map == MAP_FAILED) {
+		*map = NULL;
+		return cell_error_set(err, errno, "map the start report file");
+	}
+	if (a->report)
+		*a->report = *map;
+	return 0;
+}
+
 __attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
 						 pid_t host_pid)
 {
 	const struct cell_process *p = &a->spec->process;
 	enum filter_time when = filter_time(a);
 	struct cell_error err = { 0 };
+	void *report = NULL;
 
 	if (prepare_command(a, slave, when, &err) < 0 ||
 	    (a->start_fd >= 0 && wait_for_start(a, host_pid, &err) < 0) ||
+	    (when == FILTER_LAST && a->report_fd >= 0 && map_report(a, &report, &err) < 0) ||
 	    (when == FILTER_LAST && load_seccomp(a, &err) < 0))
 		cell_child_fail(a, &err);
 	cell_error_set_exec(&err, exec_in_path(p->args[0], p->args, command_env(a)), p->args[0]);
+	if (report)
+		cell_sync_store_error(report, &err);
 	cell_child_fail(a, &err);
 }

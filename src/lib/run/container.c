@@ -69,6 +69,7 @@ struct run_ctx {
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 	struct cell_seccomp_prog seccomp; /* compiled linux.seccomp, filter NULL if none */
+	bool seccomp_borrowed;	/* seccomp is opts->seccomp_prepared's: not ours to free */
 	unsigned pinned;	/* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
 };
 
@@ -184,8 +185,9 @@ static bool cgroup_after_clone(const struct run_ctx *c)
 
 /*
  * No cgroup of its own is needed, only the default device allow-list: on v1
- * and hybrid hosts the container joins the shared devices cgroup after
- * clone3 (one write); on v2 it gets a cgroup of its own for the BPF program.
+ * and hybrid hosts the container joins the shared devices cgroup by itself
+ * (one write to its tasks file, no GO); on v2 it gets a cgroup of its own for
+ * the BPF program.
  */
 static int plan_devices_only(struct run_ctx *c)
 {
@@ -205,21 +207,41 @@ static int plan_devices_only(struct run_ctx *c)
 	return 1;
 }
 
-/* The default allow-list alone, in the shared cgroup. */
-static int join_shared_devices(struct run_ctx *c, struct cell_error *err)
+/*
+ * The default allow-list alone, in the shared cgroup: its "tasks" file, which
+ * the child writes itself (cell_cgroup_join_self), so no GO waits for the
+ * parent's cgroup.procs write and its RCU grace period.
+ */
+static int open_shared_devices(struct run_ctx *c, struct cell_error *err)
 {
 	struct cell_resources res = { 0 };
 	cleanup_free struct cell_device_rule *rules = NULL;
 	int r = with_default_devices(c->spec, &res, &rules, err);
 
-	return r < 0 ? r : cell_cgroup_join_shared_devices(c->cg_params.fs_root, res.devices,
-							   res.n_devices, c->pid, err);
+	return r < 0 ? r : cell_cgroup_open_shared_devices(c->cg_params.fs_root, res.devices,
+							   res.n_devices, err);
 }
 
 /*
  * Before clone3: is there a cgroup, and its name. A v2 cgroup is made now,
  * for CLONE_INTO_CGROUP; v1 and hybrid ones after clone3 (create_cgroup).
  */
+/*
+ * linux.seccomp's filter: the caller's when it prepared one for many runs
+ * (cell judge --batch: compiled once, not once a box), else compiled here.
+ */
+static int prepare_seccomp(struct run_ctx *c, struct cell_error *err)
+{
+	if (!c->spec->linux.seccomp.present)
+		return 0;
+	if (c->opts->seccomp_prepared) {
+		c->seccomp = *c->opts->seccomp_prepared;
+		c->seccomp_borrowed = true;
+		return 0;
+	}
+	return cell_seccomp_prepare(&c->spec->linux.seccomp, &c->seccomp, err);
+}
+
 static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 {
 	const struct cell_linux *l = &c->spec->linux;
@@ -382,8 +404,8 @@ static int plan_start(struct run_ctx *c)
 	struct start_facts f = {
 		.cgroup = cgroup_after_clone(c),
 		.cgroup_into = c->has_cgroup && c->cg.v2_fd >= 0,
-		.cgroup_later = (c->has_cgroup && c->cg.v2_fd < 0) || c->cgroup_planned ||
-				c->shared_devices,
+		/* not the shared devices cgroup: the child joins that by itself */
+		.cgroup_later = (c->has_cgroup && c->cg.v2_fd < 0) || c->cgroup_planned,
 		.cgroup_join = c->opts->cgroup_join != NULL,
 		.pins = has_pins(c),
 		.net_parent = cell_net_needs_parent(c->spec),
@@ -407,7 +429,7 @@ static int plan_start(struct run_ctx *c)
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
-	int sv[2];
+	int sv[2], devices_fd = -1;
 	struct clone_args args = {
 		.flags = c->plan.clone_ns | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&c->pidfd,
@@ -419,14 +441,20 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)c->cg.v2_fd;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	/* cell.devices: the child joins it by itself, through this inherited fd */
+	if (c->shared_devices && (devices_fd = open_shared_devices(c, err)) < 0)
+		return devices_fd;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		safe_close(devices_fd);
 		return cell_error_set(err, errno, "socketpair");
+	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0) {
 		int e = errno;
 
 		close(sv[0]);
 		close(sv[1]);
+		safe_close(devices_fd);
 		return cell_error_set(err, e, "clone3 with namespaces (flags 0x%llx)",
 				      (unsigned long long)args.flags);
 	}
@@ -436,10 +464,13 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 			.sync_fd = sv[1],
 			.plan = c->plan,
 			.sigpipe = c->old_sigpipe,
+			.join_devices = devices_fd >= 0,
+			.devices_tasks_fd = devices_fd,
 			.detached = c->create,
 			.start_fd = c->start_fd,
 			.status_fd = c->create ? c->opts->start_result_fd : -1,
 			.exit_fd = c->create && c->opts->exit_fd > 2 ? c->opts->exit_fd : -1,
+			.report_fd = c->create ? c->opts->start_report_fd : -1,
 			.preserve_fds = c->opts->preserve_fds,
 			.id = c->opts->id ? c->opts->id : c->id,
 			.exec_detach = c->opts->exec_detach,
@@ -456,6 +487,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		cell_child_main(&a);
 	}
 	close(sv[1]);
+	safe_close(devices_fd);
 	/* The child has its own copies of the prepared mount trees. */
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	c->sock = sv[0];
@@ -485,8 +517,6 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 	if (c->plan.write_maps && (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
 		return r;
 	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
-		return r;
-	if (c->shared_devices && (r = join_shared_devices(c, err)) < 0)
 		return r;
 	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
 		return r;
@@ -708,6 +738,7 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 	case CELL_SYNC_ADOPT:
 		adopt(c, msg.value);
 		break;
+	case CELL_SYNC_DROP: /* closed below: the RCU wait of its drop is ours */
 	default:
 		if (fd >= 0)
 			close(fd);
@@ -820,7 +851,8 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 		waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
 	cell_tty_relay_stop(&c->tty);
-	cell_seccomp_prog_free(&c->seccomp);
+	if (!c->seccomp_borrowed)
+		cell_seccomp_prog_free(&c->seccomp);
 	if (c->create && c->ready && !c->child_failed && c->has_cgroup)
 		cell_cgroup_forget(&c->cg); /* handed on: cell delete removes it */
 	else if (c->has_cgroup && (r = cell_cgroup_destroy(&c->cg, &cg_err)) < 0 && !err->msg[0])
@@ -864,8 +896,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
 	if ((r = block_signals(&c, err)) < 0 ||
-	    (spec->linux.seccomp.present &&
-	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	    (r = prepare_seccomp(&c, err)) < 0 ||
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
@@ -916,8 +947,7 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
 	if ((r = block_signals(&c, err)) < 0 ||
-	    (spec->linux.seccomp.present &&
-	     (r = cell_seccomp_prepare(&spec->linux.seccomp, &c.seccomp, err)) < 0) ||
+	    (r = prepare_seccomp(&c, err)) < 0 ||
 	    (r = plan_cgroup(&c, err)) < 0 || (r = plan_start(&c)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||

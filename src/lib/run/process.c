@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "cell/ns.h"
+#include "cgroup.h"
 #include "ns_internal.h"
 #include "rootfs.h"
 #include "run.h"
@@ -286,6 +288,20 @@ static int create_container_hooks(void *ctx, struct cell_error *err)
 }
 
 /*
+ * An early clone of a bind (rootfs.c, clone_in_turn) goes to the parent,
+ * which closes it (handle_message): the RCU grace period its drop waits for
+ * is then the parent's, while this process goes on setting up. The message
+ * holds the last reference, so the close here is cheap.
+ */
+static void drop_in_parent(void *ctx, int tree)
+{
+	const struct child_go *g = ctx;
+
+	(void)cell_sync_send(g->a->sync_fd, CELL_SYNC_DROP, 0, NULL, tree);
+	close(tree);
+}
+
+/*
  * setns(CLONE_NEWPID) moves only the children (pid_namespaces(7)), so the
  * container's process is a child made now, inside: with CLONE_PARENT it is
  * cell's child, as runc's stage-2 child is runc's. This process tells cell
@@ -361,6 +377,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	char **env = NULL;
 	struct cell_error err = { 0 };
 	int master = -1, slave = -1;
+	void *report = NULL; /* the command's start report mapping, in our memory (CLONE_VM) */
 	pid_t child;
 
 	/* If cell dies, so does the container (not after `cell create` has left). */
@@ -370,11 +387,19 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 				    "process.execCPUAffinity.initial", &err) < 0)
 		cell_child_fail(a, &err);
 	struct child_go g = { .a = a };
+	/* The default device allow-list, first: its cgroup namespace, made later,
+	 * is rooted there. Still one thread, as cell_cgroup_join_self() needs. */
+	if (a->join_devices) {
+		if (cell_cgroup_join_self(a->devices_tasks_fd, &err) < 0)
+			fail_setup(&g, &err);
+		close(a->devices_tasks_fd);
+	}
 	struct cell_rootfs_calls calls = {
 		.before_cgroup = a->plan.setup_before_go ? placed_in_cgroup : NULL,
 		.before_pivot = spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks
 									   : NULL,
 		.ctx = &g,
+		.drop = drop_in_parent,
 	};
 
 	/* Made while the parent works: clone3 would spend the time on its clock. */
@@ -406,6 +431,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	if (!spec->cell.env_exact && cell_command_env(&spec->process, &env, &err) < 0)
 		cell_child_fail(a, &err);
 	own.env = env;
+	own.report = &report;
 	if (spec->process.terminal) {
 		if ((master = open_pty(&spec->process, &slave, &err)) < 0)
 			cell_child_fail(a, &err);
@@ -444,6 +470,9 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		close(slave);
 	/* cell exec's init is outside the container's pid namespace (setns moves
 	 * only children): its view of the command's PID is the host's */
+	/* the command has called execve (CLONE_VFORK): its report mapping is ours alone */
+	if (report)
+		munmap(report, CELL_START_REPORT_SIZE);
 	if (cell_sync_send(a->sync_fd, CELL_SYNC_PID, child, NULL, -1) < 0 && a->exec_detach)
 		_exit(125);
 	if (a->exec_detach)

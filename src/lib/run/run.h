@@ -45,6 +45,7 @@ enum cell_sync_type {
 	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
 	CELL_SYNC_ADOPT,	 /* child -> parent: the container's process is this PID, a child
 				    of the parent's made in a joined pid namespace; the sender leaves */
+	CELL_SYNC_DROP,		 /* child -> parent: a detached mount tree (SCM_RIGHTS) to close */
 };
 
 struct cell_sync_msg {
@@ -59,6 +60,11 @@ int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text
 int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out);
 /** cell_sync_send_error() - report @err over @fd (child side); -errno if nobody listens. */
 int cell_sync_send_error(int fd, const struct cell_error *err);
+/**
+ * cell_sync_store_error() - @err as one message into @report, the shared
+ * mapping of the start report file, with plain stores (no syscall).
+ */
+void cell_sync_store_error(void *report, const struct cell_error *err);
 /** cell_sync_write_error() - @err as one message into the start result fifo @fd. */
 int cell_sync_write_error(int fd, const struct cell_error *err);
 
@@ -97,8 +103,8 @@ __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_
 struct start_facts {
 	bool cgroup;		/* a cgroup (or the shared devices one) is planned or made */
 	bool cgroup_into;	/* v2: made already; clone3 makes the child in it */
-	bool cgroup_later;	/* the parent places the child after clone3 (v1, hybrid,
-				   the shared devices cgroup) */
+	bool cgroup_later;	/* the parent places the child after clone3 (v1, hybrid;
+				   not the shared devices cgroup, which the child joins) */
 	bool cgroup_join;	/* cell exec: joins the container's cgroup */
 	bool pins;		/* namespaces to pin by path (cell_run_options.pin_paths) */
 	bool net_parent;	/* the parent sets the network up (cell_net_needs_parent) */
@@ -147,10 +153,14 @@ struct cell_child_args {
 	int sync_fd;
 	struct start_plan plan;	/* the order of the start, as the parent decided it */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
+	bool join_devices;	/* join the shared devices cgroup through devices_tasks_fd */
+	int devices_tasks_fd;	/* its "tasks" file (cell_cgroup_open_shared_devices) */
 	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
 	int start_fd;		/* >= 0: wait for a byte here before exec */
 	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */
 	int exit_fd;		/* >= 0: the init writes the wait status there (opts->exit_fd) */
+	int report_fd;		/* >= 0: the start report file (cell_run_options.start_report_fd) */
+	void **report;		/* where the command's mapping of it goes, for init to unmap */
 	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */

@@ -313,7 +313,7 @@ const char *cell_status_name(enum cell_status s)
 int cell_state_remove(const char *root, const char *id, struct cell_error *err)
 {
 	static const char *const files[] = { "state.json", "config.json", "exec.fifo",
-					     "exec.result", "exit.status", "log" };
+					     "exec.result", "exec.report", "exit.status", "log" };
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 	int r;
 

@@ -101,7 +101,37 @@ int cell_sync_write_error(int fd, const struct cell_error *err)
 	return write(fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg) ? 0 : -EIO;
 }
 
-int cell_start_result(int fd, struct cell_error *err)
+void cell_sync_store_error(void *report, const struct cell_error *err)
+{
+	_Static_assert(sizeof(struct cell_sync_msg) <= CELL_START_REPORT_SIZE, "one report");
+	error_message(report, err);
+}
+
+/* A message of the process: its error into @err. */
+static int take_error(struct cell_sync_msg *msg, struct cell_error *err)
+{
+	/* the text has its strerror already */
+	msg->text[sizeof(msg->text) - 1] = '\0';
+	err->errnum = msg->value;
+	err->kind = (enum cell_error_kind)msg->kind;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg->text);
+	return msg->value ? -msg->value : -EINVAL;
+}
+
+/* The file is all zeros unless the process stored an error there. */
+static int read_report(int fd, struct cell_error *err)
+{
+	struct cell_sync_msg msg;
+	ssize_t n = pread(fd, &msg, sizeof(msg), 0);
+
+	if (n < 0)
+		return cell_error_set(err, errno, "read the start report");
+	if (n != (ssize_t)sizeof(msg) || msg.type != CELL_SYNC_ERROR)
+		return 0;
+	return take_error(&msg, err);
+}
+
+int cell_start_result(int fd, int report_fd, struct cell_error *err)
 {
 	struct cell_sync_msg msg;
 	size_t got = 0;
@@ -117,14 +147,11 @@ int cell_start_result(int fd, struct cell_error *err)
 			break;
 		got += (size_t)n;
 	}
+	/* closed by execve (the command runs), or by the end of a process whose
+	 * filter refused the write: then the report file has its word */
 	if (got == 0)
-		return 0; /* closed by execve: the command runs */
+		return report_fd >= 0 ? read_report(report_fd, err) : 0;
 	if (got != sizeof(msg) || msg.type != CELL_SYNC_ERROR)
 		return cell_error_set(err, EPROTO, "the start result: a message of %zu bytes", got);
-	/* the text has its strerror already */
-	msg.text[sizeof(msg.text) - 1] = '\0';
-	err->errnum = msg.value;
-	err->kind = (enum cell_error_kind)msg.kind;
-	snprintf(err->msg, sizeof(err->msg), "%s", msg.text);
-	return msg.value ? -msg.value : -EINVAL;
+	return take_error(&msg, err);
 }

@@ -79,7 +79,7 @@ int cell_cpu_list_parse(const char *list, cpu_set_t *set, const char *field,
 
 	CPU_ZERO(set);
 	while (*s) {
-		unsigned long first, last;
+		unsigned long first = 0, last; /* 0: parse_cpu leaves it unset when it fails */
 		int r = parse_cpu(&s, &first);
 
 		last = first;

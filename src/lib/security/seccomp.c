@@ -127,12 +127,25 @@ bool cell_seccomp_uses_notify(const struct cell_seccomp *s)
 	return false;
 }
 
-/* The syscalls the child makes between loading the filter and handing its
- * listener fd over: a NOTIFY on them would wait for a listener that does
- * not have the fd yet (runc refuses write for the same reason). */
+/*
+ * The syscalls cell itself makes between loading the filter and execve: the
+ * listener handover (sendmsg, recvmsg, close), the start wait (read), a
+ * failed execve's report (write, sendmsg) and the exit (exit_group, exit).
+ * A NOTIFY on them waits for a listener that does not have the fd yet, or
+ * that has gone once `cell create` returned: the start hangs, or a failure
+ * is never told. runc refuses write for the first reason
+ * (libcontainer/seccomp/seccomp_linux.go, InitSeccomp); cell's own channel
+ * needs the others too.
+ */
 static bool notify_would_deadlock(const char *name)
 {
-	return !strcmp(name, "sendmsg") || !strcmp(name, "recvmsg");
+	static const char *const cells_own[] = { "sendmsg", "recvmsg", "read",	     "write",
+						 "close",   "exit",    "exit_group" };
+
+	for (size_t i = 0; i < sizeof(cells_own) / sizeof(cells_own[0]); i++)
+		if (!strcmp(name, cells_own[i]))
+			return true;
+	return false;
 }
 
 static int check_rule(const struct cell_seccomp_rule *rule, size_t i, struct cell_error *err)
@@ -150,8 +163,9 @@ static int check_rule(const struct cell_seccomp_rule *rule, size_t i, struct cel
 	for (size_t j = 0; rule->action == CELL_SECCOMP_NOTIFY && rule->names[j]; j++)
 		if (notify_would_deadlock(rule->names[j]))
 			return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu]: "
-					      "SCMP_ACT_NOTIFY on %s: cell needs it to hand the "
-					      "listener fd over", i, rule->names[j]);
+					      "SCMP_ACT_NOTIFY on %s: cell makes it itself before "
+					      "execve, and no listener may have the fd yet",
+					      i, rule->names[j]);
 	for (size_t j = 0; j < rule->n_args; j++) {
 		if (rule->args[j].index >= MAX_ARGS)
 			return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].args[%zu]."

@@ -53,8 +53,12 @@ int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog 
 		if (r != -EOPNOTSUPP)
 			return r;
 	}
+	/* Only a user's profile can refuse execve: the default one allows it. */
+	if (i < 0 && (r = cell_seccomp_compile(s, prog, err)) == 0 &&
+	    (r = cell_seccomp_check_exec(prog, err)) < 0)
+		cell_seccomp_prog_free(prog);
 	if (i < 0)
-		return cell_seccomp_compile(s, prog, err);
+		return r;
 	memset(prog, 0, sizeof(*prog));
 	prog->filter = malloc(builtin_filters[i].len * sizeof(*prog->filter));
 	if (!prog->filter)
@@ -64,4 +68,31 @@ int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog 
 	prog->len = builtin_filters[i].len;
 	prog->flags = builtin_filters[i].flags;
 	return 0;
+}
+
+int cell_seccomp_prepared_new(const struct cell_spec *spec, struct cell_seccomp_prog **out,
+			      struct cell_error *err)
+{
+	struct cell_seccomp_prog *prog;
+	int r;
+
+	*out = NULL;
+	if (!spec->linux.seccomp.present)
+		return 0;
+	if (!(prog = calloc(1, sizeof(*prog))))
+		return cell_error_set(err, ENOMEM, "linux.seccomp");
+	if ((r = cell_seccomp_prepare(&spec->linux.seccomp, prog, err)) < 0) {
+		free(prog);
+		return r;
+	}
+	*out = prog;
+	return 0;
+}
+
+void cell_seccomp_prepared_free(struct cell_seccomp_prog *prog)
+{
+	if (!prog)
+		return;
+	cell_seccomp_prog_free(prog);
+	free(prog);
 }

@@ -341,7 +341,9 @@ static int part_load(const struct cell_seccomp *s, uint32_t def, bool deny, stru
 	for (size_t i = 0; i < p->n; i++)
 		if (p->e[i].always)
 			p->e[i].n_alts = 0; /* a rule without tests: the others change nothing */
-	qsort(p->e, p->n, sizeof(*p->e), entry_cmp);
+	/* a profile of no rule has no table: qsort's base is declared nonnull */
+	if (p->n)
+		qsort(p->e, p->n, sizeof(*p->e), entry_cmp);
 	p->max = cell_seccomp_max_syscall(s, p->token);
 	/* Past the max the stub returns ENOSYS first. A direct x86 socket call
 	 * can be there: the max counts the names' pseudo numbers. */

@@ -180,8 +180,8 @@ int cell_lsm_apply(const struct cell_process *proc, struct cell_error *err)
 	}
 	if (proc->selinux_label) {
 		/* keycreate labels the keys the process makes, as runc does. */
-		if ((r = cell_proc_self_write("attr/keycreate", proc->selinux_label, err)) < 0 ||
-		    (r = cell_proc_self_write("attr/exec", proc->selinux_label, err)) < 0)
+		if (cell_proc_self_write("attr/keycreate", proc->selinux_label, err) < 0 ||
+		    cell_proc_self_write("attr/exec", proc->selinux_label, err) < 0)
 			return cell_error_prefix(err, "process.selinuxLabel");
 	}
 	return 0;
@@ -257,8 +257,9 @@ int cell_security_prepare(const struct cell_process *proc, struct cell_error *er
 		char buf[16];
 
 		snprintf(buf, sizeof(buf), "%d", proc->oom_score_adj);
+		/* lowering it needs CAP_SYS_RESOURCE in the host's user namespace: EACCES */
 		if ((r = cell_proc_self_write("oom_score_adj", buf, err)) < 0)
-			return r;
+			return cell_error_prefix(err, "process.oomScoreAdj %d", proc->oom_score_adj);
 	}
 	if ((r = cell_sched_apply(proc, err)) < 0 || (r = cell_lsm_apply(proc, err)) < 0)
 		return r;
@@ -317,8 +318,9 @@ int cell_security_finish(const struct cell_process *proc, struct cell_error *err
 			if (!(c->ambient & (1ULL << cap)))
 				continue;
 			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-				return cell_error_set(err, errno, "raise ambient capability %s",
-						      cell_cap_name(cap) ?: "?");
+				/* EPERM: not in permitted and inheritable (capabilities(7)) */
+				return cell_error_set(err, errno, "process.capabilities.ambient: "
+						      "raise %s", cell_cap_name(cap) ?: "?");
 		}
 	}
 	if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -141,6 +141,28 @@ int cell_seccomp_compile_tree(const struct cell_seccomp *s, struct cell_seccomp_
 			      struct cell_error *err);
 int cell_seccomp_flag_from_name(const char *name, unsigned int *flag);
 
+/* ---- seccomp_bpf.c ---- */
+
+struct seccomp_data;
+
+/* What one run of a filter did. */
+struct cell_bpf_result {
+	uint32_t ret;		/* the SECCOMP_RET_* value returned */
+	unsigned steps;		/* instructions run */
+	bool read_args;		/* loaded a syscall argument */
+	bool uncacheable;	/* the kernel's seccomp_is_const_allow() would give up */
+};
+
+/**
+ * cell_bpf_run() - run the classic BPF filter @f of @len instructions on @d
+ * as seccomp does. -EINVAL: an instruction seccomp refuses, a load outside
+ * struct seccomp_data, or running off the end.
+ */
+int cell_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_data *d,
+		 struct cell_bpf_result *r);
+/** cell_seccomp_check_exec() - fail, naming linux.seccomp, if @prog refuses execve(2). */
+int cell_seccomp_check_exec(const struct cell_seccomp_prog *prog, struct cell_error *err);
+
 /* ---- seccomp_default.c, seccomp_profile.c: profiles in Docker's format ---- */
 
 /*

@@ -70,6 +70,9 @@ __attribute__((format(printf, 2, 3))) static int jp_fail(struct jp *p, const cha
 	va_end(ap);
 	return cell_error_set(p->err, 0, "%s: %s", p->path[0] ? p->path : "config", what);
 }
+/* Negative as cell_error_set's, at each call: clang's analyzer does not follow a
+ * variadic function, so it would not see it through jp_fail (error.h). */
+#define jp_fail(p, ...) cell_error_negative(jp_fail(p, __VA_ARGS__))
 
 static int jp_nomem(struct jp *p)
 {
