@@ -15,6 +15,13 @@ enum cell_error_kind {
 	CELL_ERR_EXEC_DENIED,
 };
 
+/* The exit statuses of every front end when the container's own is not there (README). */
+enum {
+	CELL_EXIT_FAILURE = 125,     /* cell itself failed */
+	CELL_EXIT_CANNOT_EXEC = 126, /* the command exists but cannot be executed */
+	CELL_EXIT_NOT_FOUND = 127,   /* the command does not exist */
+};
+
 struct cell_error {
 	int errnum;		 /* positive errno, 0 if none applies */
 	enum cell_error_kind kind;
@@ -53,6 +60,20 @@ static inline int cell_error_negative(int r)
 /** cell_error_prefix() - add context in front of an existing message. */
 int cell_error_prefix(struct cell_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/**
+ * cell_error_exit_status() - the exit status for a failure: 127 when the
+ * command does not exist, 126 when it cannot be executed, else 125 (runc's
+ * and the shell's convention, README "Exit status").
+ */
+int cell_error_exit_status(const struct cell_error *err);
+
+/**
+ * cell_error_set_exec() - record that execve of @cmd failed with @errnum:
+ * "exec CMD: strerror", kind EXEC_NOT_FOUND for ENOENT, else EXEC_DENIED.
+ * Return: -errnum.
+ */
+int cell_error_set_exec(struct cell_error *err, int errnum, const char *cmd);
 
 /** cell_error_reset() - clear @err for reuse. */
 void cell_error_reset(struct cell_error *err);

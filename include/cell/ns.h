@@ -96,6 +96,9 @@ int cell_ns_parse_mountinfo_line(const char *line, char *point, size_t size,
 int cell_ns_open_path(const char *path, int type, enum cell_ns_type *found,
 		      struct cell_error *err);
 
+/* The order of joining namespaces one at a time: user first, mnt last (ns.c says why). */
+extern const enum cell_ns_type cell_ns_join_order[CELL_NS_COUNT];
+
 /**
  * cell_ns_join() - move the calling process into the @types namespaces of
  * @target: one setns(pidfd, flags) where the kernel has it (5.8+), so all or

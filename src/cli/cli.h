@@ -9,12 +9,6 @@
 
 #include "cell/cell.h"
 
-enum {
-	CELL_EXIT_FAILURE = 125,     /* cell itself failed */
-	CELL_EXIT_CANNOT_EXEC = 126, /* the command exists but cannot be executed */
-	CELL_EXIT_NOT_FOUND = 127,   /* the command does not exist */
-};
-
 /* runc's global flags, given before the command. */
 struct cell_global {
 	char root[PATH_MAX];	/* --root, or /run/cell, or $XDG_RUNTIME_DIR/cell */
@@ -53,6 +47,24 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli);
 /** cell_cli_fail() - print @err once (stderr and --log); returns 125. */
 int cell_cli_fail(const struct cell_global *g, const struct cell_error *err);
 void cell_cli_log(const struct cell_global *g, const char *level, const char *msg);
+/**
+ * cell_cli_report_run() - after a run that cell_run() carried out: the
+ * teardown warning in @err (result->teardown_failed) and the OOM kill, with
+ * the memory limit that caused it, on stderr; the status is the caller's.
+ */
+void cell_cli_report_run(const struct cell_spec *spec, const struct cell_run_result *result,
+			 const struct cell_error *err);
+/**
+ * cell_cli_absolute_path() - @path (the value of @flag) as an absolute path
+ * in @out: relative paths are the working directory's ("." is the directory
+ * itself). A working directory getcwd cannot give (removed, or longer than
+ * PATH_MAX) and a result longer than @size are errors naming @flag, never a
+ * path under / or a truncated one.
+ */
+int cell_cli_absolute_path(const char *flag, const char *path, char *out, size_t size,
+			   struct cell_error *err);
+/** cell_cli_write_pid_file() - write @pid to the absolute @path, whole (conmon reads it). */
+int cell_cli_write_pid_file(const char *path, pid_t pid, struct cell_error *err);
 /** cell_cli_warn() - print a warning (stderr and --log); the command goes on. */
 void cell_cli_warn(const struct cell_global *g, const char *msg);
 /** cell_cli_debug() - with --debug: a line to --log (or stderr). */

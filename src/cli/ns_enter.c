@@ -276,13 +276,13 @@ static int take_identity(const struct enter_cli *cli, struct cell_process *proc,
 
 __attribute__((noreturn)) static void exec_command(char **cmd)
 {
-	int e;
+	struct cell_error err = { 0 };
 
 	fflush(NULL);
 	execvp(cmd[0], cmd);
-	e = errno;
-	fprintf(stderr, "cell: exec %s: %s\n", cmd[0], strerror(e));
-	_exit(e == ENOENT ? CELL_EXIT_NOT_FOUND : CELL_EXIT_CANNOT_EXEC);
+	cell_error_set_exec(&err, errno, cmd[0]);
+	fprintf(stderr, "cell: %s\n", err.msg);
+	_exit(cell_error_exit_status(&err));
 }
 
 /* A pid namespace is entered by the children of who joined it (setns(2)). */
@@ -307,21 +307,18 @@ static int fork_and_wait(void)
 
 static int join_all(const struct enter_cli *cli, struct cell_error *err)
 {
-	static const enum cell_ns_type path_order[] = { CELL_NS_CGROUP, CELL_NS_IPC, CELL_NS_UTS,
-							CELL_NS_NET,	CELL_NS_PID, CELL_NS_TIME,
-							CELL_NS_MNT };
 	int r;
 
-	/* A user namespace first: it brings the capabilities the others need. */
-	if (cli->paths[CELL_NS_USER] &&
-	    (r = cell_ns_join_path(CELL_NS_USER, cli->paths[CELL_NS_USER], err)) < 0)
-		return r;
-	if (cli->target && (r = cell_ns_join(cli->target, cli->types, err)) < 0)
-		return r;
-	for (size_t i = 0; i < sizeof(path_order) / sizeof(path_order[0]); i++) {
-		enum cell_ns_type t = path_order[i];
+	/* in cell_ns_join_order: user first, as it brings the capabilities the
+	 * others need; the target's namespaces right after it, so a --user=PATH
+	 * given with --target is joined before them */
+	for (size_t i = 0; i < CELL_NS_COUNT; i++) {
+		enum cell_ns_type t = cell_ns_join_order[i];
 
 		if (cli->paths[t] && (r = cell_ns_join_path(t, cli->paths[t], err)) < 0)
+			return r;
+		if (t == CELL_NS_USER && cli->target &&
+		    (r = cell_ns_join(cli->target, cli->types, err)) < 0)
 			return r;
 	}
 	return 0;

@@ -39,6 +39,17 @@ int cell_cli_fail(const struct cell_global *g, const struct cell_error *err)
 	return CELL_EXIT_FAILURE;
 }
 
+void cell_cli_report_run(const struct cell_spec *spec, const struct cell_run_result *result,
+			 const struct cell_error *err)
+{
+	if (result->teardown_failed)
+		fprintf(stderr, "cell: warning: %s\n", err->msg);
+	if (result->oom_killed)
+		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
+			"(linux.resources.memory.limit %lld bytes)\n",
+			(long long)spec->linux.resources.memory_limit);
+}
+
 void cell_cli_warn(const struct cell_global *g, const char *msg)
 {
 	fprintf(stderr, "cell: warning: %s\n", msg);
@@ -144,19 +155,35 @@ static int need_id(int argc, char **argv, int extra_max, struct cell_error *err)
 	return cell_state_check_id(argv[optind], err);
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct cell_error *err)
+int cell_cli_absolute_path(const char *flag, const char *path, char *out, size_t size,
+			   struct cell_error *err)
 {
-	char buf[32], abs[PATH_MAX];
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(out, size, "%s", path);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		return cell_error_set(err, errno, "%s %s: the working directory it is relative "
+				      "to (getcwd)", flag, path);
+	else if (!strcmp(path, "."))
+		n = snprintf(out, size, "%s", cwd);
+	else
+		n = snprintf(out, size, "%s/%s", cwd, path);
+	/* the path in the message is cut short: one of PATH_MAX would fill it */
+	if (n < 0 || (size_t)n >= size)
+		return cell_error_set(err, ENAMETOOLONG, "%s %.128s%s: %d bytes as an absolute "
+				      "path (at most %zu)", flag, path,
+				      strlen(path) > 128 ? "..." : "", n, size - 1);
+	return 0;
+}
+
+int cell_cli_write_pid_file(const char *path, pid_t pid, struct cell_error *err)
+{
+	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 
 	/* conmon reads it after we exit: written whole, atomically */
-	if (path[0] != '/') {
-		if (!getcwd(abs, sizeof(abs) - strlen(path) - 2))
-			return cell_error_set(err, errno, "--pid-file %s", path);
-		strcat(abs, "/");
-		strcat(abs, path);
-		path = abs;
-	}
 	return cell_write_file_atomic(path, buf, (size_t)n, 0644, err);
 }
 
@@ -300,7 +327,7 @@ static int on_created(void *ctx, const struct cell_created *c, struct cell_error
 	}
 	if ((r = save_state(l->g->root, &st, err)) < 0)
 		return r;
-	if (l->cli->pid_file && (r = write_pid_file(l->cli->pid_file, c->pid, err)) < 0)
+	if (l->cli->pid_file && (r = cell_cli_write_pid_file(l->cli->pid_file, c->pid, err)) < 0)
 		return r;
 	return 0;
 }
@@ -319,27 +346,17 @@ static void remove_state(const struct cell_global *g, const char *id)
 static int enter_bundle(struct cell_run_cli *cli, char *pid_file, size_t size,
 			struct cell_error *err)
 {
-	if (cli->pid_file && cli->pid_file[0] != '/') {
-		char cwd[PATH_MAX];
+	if (cli->pid_file) {
+		int r = cell_cli_absolute_path("--pid-file", cli->pid_file, pid_file, size, err);
 
-		if (!getcwd(cwd, sizeof(cwd)) ||
-		    snprintf(pid_file, size, "%s/%s", cwd, cli->pid_file) >= (int)size)
-			return cell_error_set(err, errno ? errno : ENAMETOOLONG, "--pid-file %s",
-					      cli->pid_file);
+		if (r < 0)
+			return r;
 		cli->pid_file = pid_file;
 	}
 	cli->spec.cell.no_pivot = cli->no_pivot;
 	if (cli->bundle && chdir(cli->bundle) < 0)
 		return cell_error_set(err, errno, "bundle %s", cli->bundle);
 	return 0;
-}
-
-/* runc's statuses, and 126/127 when the command cannot run (README) */
-static int error_status(const struct cell_error *err)
-{
-	return err->kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
-	       : err->kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
-						     : CELL_EXIT_FAILURE;
 }
 
 /* A fifo in the state directory, held open read-write by create (and so by the process). */
@@ -566,7 +583,7 @@ fail:
 	close_detached_files(&opts);
 	remove_state(g, id);
 	cell_cli_fail(g, &err);
-	return error_status(&err);
+	return cell_error_exit_status(&err);
 }
 
 int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
@@ -614,16 +631,11 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	r = cell_run(&cli->spec, &opts, &result, &err);
 	if (r < 0) {
 		remove_state(g, l.id);
-		status = error_status(&err);
+		status = cell_error_exit_status(&err);
 		cell_cli_fail(g, &err);
 		return status;
 	}
-	if (result.teardown_failed)
-		fprintf(stderr, "cell: warning: %s\n", err.msg);
-	if (result.oom_killed)
-		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
-			"(linux.resources.memory.limit %lld bytes)\n",
-			(long long)cli->spec.linux.resources.memory_limit);
+	cell_cli_report_run(&cli->spec, &result, &err);
 	/* runc run deletes what it ran: poststop hooks, then the state */
 	run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTOP, l.id, result.pid, "stopped",
 			  cli->bundle);
@@ -734,7 +746,7 @@ int cell_cmd_start(const struct cell_global *g, int argc, char **argv)
 		cell_state_free(&st);
 		close(lock);
 		cell_cli_fail(g, &err);
-		return error_status(&err);
+		return cell_error_exit_status(&err);
 	}
 	cell_cli_debug(g, "started %s (pid %d)", id, (int)st.pid);
 	if (cell_cli_load_config(g->root, id, &spec, &err) == 0) {

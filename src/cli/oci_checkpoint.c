@@ -49,31 +49,19 @@ enum {
 	O_CGMODE, O_PID, O_CONSOLE, O_DETACH, O_BUNDLE, O_LAZY, O_NO_SUBREAPER
 };
 
-static int absolute(const char *path, char *out, size_t size, const char *flag,
-		    struct cell_error *err)
-{
-	char cwd[PATH_MAX];
-	int n;
-
-	if (path[0] == '/')
-		n = snprintf(out, size, "%s", path);
-	else if (getcwd(cwd, sizeof(cwd)))
-		n = strcmp(path, ".") ? snprintf(out, size, "%s/%s", cwd, path)
-				      : snprintf(out, size, "%s", cwd);
-	else
-		return cell_error_set(err, errno, "%s %s", flag, path);
-	return n >= (int)size ? cell_error_set(err, ENAMETOOLONG, "%s %s", flag, path) : 0;
-}
-
 static int handle_opt(struct cpr_cli *c, int opt, const char *arg, struct cell_error *err)
 {
 	switch (opt) {
-	case O_IMAGE: return absolute(arg, c->image, sizeof(c->image), "--image-path", err);
-	case O_WORK: return absolute(arg, c->work, sizeof(c->work), "--work-path", err);
-	case O_BUNDLE: return absolute(arg, c->bundle, sizeof(c->bundle), "--bundle", err);
+	case O_IMAGE:
+		return cell_cli_absolute_path("--image-path", arg, c->image, sizeof(c->image), err);
+	case O_WORK:
+		return cell_cli_absolute_path("--work-path", arg, c->work, sizeof(c->work), err);
+	case O_BUNDLE:
+		return cell_cli_absolute_path("--bundle", arg, c->bundle, sizeof(c->bundle), err);
 	case O_PID:
 		c->have_pid_file = true;
-		return absolute(arg, c->pid_file, sizeof(c->pid_file), "--pid-file", err);
+		return cell_cli_absolute_path("--pid-file", arg, c->pid_file, sizeof(c->pid_file),
+					      err);
 	case O_LEAVE: c->o.leave_running = true; return 0;
 	case O_TCP: c->o.tcp_established = true; return 0;
 	case O_UNIX: c->o.ext_unix_sk = true; return 0;
@@ -146,13 +134,13 @@ static int parse(int argc, char **argv, bool restore, struct cpr_cli *c, struct 
 				      "--help)", argv[0], argv[0]);
 	c->id = argv[optind];
 	/* runc's defaults: ./checkpoint, the work files beside the images */
-	if (!c->image[0] && (r = absolute("checkpoint", c->image, sizeof(c->image),
-					  "--image-path", err)) < 0)
+	if (!c->image[0] && (r = cell_cli_absolute_path("--image-path", "checkpoint", c->image,
+							sizeof(c->image), err)) < 0)
 		return r;
 	if (!c->work[0])
 		snprintf(c->work, sizeof(c->work), "%s", c->image);
 	if (restore && !c->bundle[0] &&
-	    (r = absolute(".", c->bundle, sizeof(c->bundle), "--bundle", err)) < 0)
+	    (r = cell_cli_absolute_path("--bundle", ".", c->bundle, sizeof(c->bundle), err)) < 0)
 		return r;
 	c->o.image_path = c->image;
 	c->o.work_path = c->work;
@@ -440,13 +428,7 @@ static int save_restored(const struct cell_global *g, const struct cpr_cli *c,
 	    (r = cell_write_file_atomic(path, text, strlen(text), 0600, err)) < 0 ||
 	    (r = cell_state_save(g->root, &st, err)) < 0)
 		return r;
-	if (c->have_pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-
-		return cell_write_file_atomic(c->pid_file, buf, (size_t)n, 0644, err);
-	}
-	return 0;
+	return c->have_pid_file ? cell_cli_write_pid_file(c->pid_file, pid, err) : 0;
 }
 
 static void undo(const struct cell_global *g, const char *id, struct restoring *x, pid_t pid)

@@ -299,10 +299,8 @@ struct exec_ctx {
 static int exec_on_pid(void *ctx, pid_t pid, struct cell_error *err)
 {
 	struct exec_ctx *e = ctx;
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 
-	return e->pid_file ? cell_write_file_atomic(e->pid_file, buf, (size_t)n, 0644, err) : 0;
+	return e->pid_file ? cell_cli_write_pid_file(e->pid_file, pid, err) : 0;
 }
 
 int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
@@ -342,16 +340,10 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	if ((r = exec_spec(&spec, &st, &x, argv + optind + 1, &err)) < 0)
 		goto fail;
 	if (x.pid_file) {
-		if (x.pid_file[0] != '/') {
-			char cwd[PATH_MAX];
-
-			if (!getcwd(cwd, sizeof(cwd)))
-				cwd[0] = '\0';
-			snprintf(pid_file, sizeof(pid_file), "%s/%s", cwd, x.pid_file);
-			ctx.pid_file = pid_file;
-		} else {
-			ctx.pid_file = x.pid_file;
-		}
+		if ((r = cell_cli_absolute_path("--pid-file", x.pid_file, pid_file, sizeof(pid_file),
+						&err)) < 0)
+			goto fail;
+		ctx.pid_file = pid_file;
 	}
 	if (x.console_socket) {
 		if (!spec.process.terminal) {
@@ -379,9 +371,7 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	opts.preserve_fds = x.preserve_fds;
 	fflush(NULL);
 	if (cell_run(&spec, &opts, &result, &err) < 0) {
-		status = err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
-			 : err.kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
-							      : CELL_EXIT_FAILURE;
+		status = cell_error_exit_status(&err);
 		cell_cli_fail(g, &err);
 		goto out;
 	}

@@ -23,7 +23,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	    (!cli.help && cell_run_check_lone_id(&cli, argc, argv, &err) < 0)) {
 		fprintf(stderr, "cell: %s\n", err.msg);
 		cell_run_cli_free(&cli);
-		return err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND : CELL_EXIT_FAILURE;
+		return cell_error_exit_status(&err);
 	}
 	if (cli.help) {
 		fputs(cell_run_usage, stdout);
@@ -66,18 +66,11 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	fflush(NULL);
 	if (cell_run(&cli.spec, &opts, &result, &err) < 0) {
 		fprintf(stderr, "cell: %s\n", err.msg);
-		status = err.kind == CELL_ERR_EXEC_NOT_FOUND ? CELL_EXIT_NOT_FOUND
-			 : err.kind == CELL_ERR_EXEC_DENIED  ? CELL_EXIT_CANNOT_EXEC
-							      : CELL_EXIT_FAILURE;
+		status = cell_error_exit_status(&err);
 		cell_run_cli_free(&cli);
 		return status;
 	}
-	if (result.teardown_failed)
-		fprintf(stderr, "cell: warning: %s\n", err.msg);
-	if (result.oom_killed)
-		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
-			"(linux.resources.memory.limit %lld bytes)\n",
-			(long long)cli.spec.linux.resources.memory_limit);
+	cell_cli_report_run(&cli.spec, &result, &err);
 	cell_run_cli_free(&cli);
 	return cell_exit_status(result.wait_status);
 }

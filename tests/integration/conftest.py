@@ -280,6 +280,33 @@ class Running:
                     pass
 
 
+def ok(res):
+    """@res exited 0; its stdout."""
+    assert res.returncode == 0, f"exit {res.returncode}: {res.stderr!r}"
+    return res.stdout
+
+
+def read_file(path):
+    """A (proc, sys or cgroup) file's text without the trailing newline."""
+    with open(path) as f:
+        return f.read().strip()
+
+
+def top(mounts, point):
+    """The top mount at @point of mountinfo() dicts: the last one there."""
+    found = [m for m in mounts if m["mountpoint"] == point]
+    assert found, f"nothing on {point}: {[m['mountpoint'] for m in mounts]}"
+    return found[-1]
+
+
+def hook(tdir, name, body):
+    """An executable shell script tdir/NAME running @body; its path."""
+    p = tdir / name
+    p.write_text("#!/bin/sh\n" + body)
+    os.chmod(p, 0o755)
+    return str(p)
+
+
 def assert_cell_error(res, code=125, *needles):
     """@res failed with @code and exactly one stderr line `cell: ...` holding @needles."""
     lines = [line for line in res.stderr.splitlines() if line.strip()]

@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from conftest import CELL, SANE_PATH, TIMEOUT, _env, _reset_signals, _user_prefix, mountinfo
+from conftest import (CELL, SANE_PATH, TIMEOUT, _env, _reset_signals, _user_prefix, mountinfo,
+                      top)
 
 DRIVER = os.path.join(os.path.dirname(CELL), "cell-spec-run")
 
@@ -77,10 +78,6 @@ def bundle(rootfs, user):
     return _run
 
 
-def top(mounts, point):
-    found = [m for m in mounts if m["mountpoint"] == point]
-    assert found, f"nothing on {point}: {[m['mountpoint'] for m in mounts]}"
-    return found[-1]
 
 
 def test_runc_default_bundle_runs_with_its_cgroup_mount(bundle, user):

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import CELL, assert_cell_error
-from test_oci import bundle, cgroup_dirs, oci, ok, root, state  # noqa: F401
+from test_oci import assert_no_container, bundle, cgroup_dirs, oci, ok, root, state  # noqa: F401
 
 COUNTER = os.environ.get("CLOCK_COUNTER",
                          os.path.join(os.path.dirname(CELL), "clock_counter"))
@@ -147,7 +147,7 @@ def test_restore_where_criu_cannot_work_leaves_no_state_cgroup_or_mount(root, bu
     assert res.returncode == 125
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and CRIU_REASON in lines[0], res.stderr
-    assert oci(root, "state", cid).returncode != 0
+    assert_no_container(root, cid)
     assert not (root / cid).exists()
     assert cgroup_dirs(cid) == []
 
@@ -157,7 +157,7 @@ def checkpoint_and_restore(root, b, cid, gap, new_root=None, flags=()):
     img = b / "img"
     ok(oci(root, "checkpoint", "--image-path", img, *flags, cid))
     # without --leave-running the container is gone and deleted, as with runc
-    assert oci(root, "state", cid).returncode != 0
+    assert_no_container(root, cid)
     assert cgroup_dirs(cid) == []
     time.sleep(gap)
     target = new_root or root
@@ -205,7 +205,7 @@ def test_restore_on_another_root_runs_there(root, bundle, tdir):
         count1, _, _ = wait_count(b, 5)
         target = checkpoint_and_restore(root, b, cid, gap=0.2, new_root=other)
         assert state(other, cid)["status"] == "running"
-        assert oci(root, "state", cid).returncode != 0
+        assert_no_container(root, cid)
         count2, _, _ = wait_count(b, count1)
         assert count2 < count1 + 40
     finally:
@@ -335,7 +335,7 @@ def test_checkpoint_names_bind_mounts_external_and_deletes_the_container(
     # what fds 0..2 were: pipes among them are handed back at restore
     assert len(stdio) == 3 and stdio[0] == "/dev/null"
     # the dump ended the process: cell deleted what was left, as runc does
-    assert oci(root, "state", cid).returncode != 0
+    assert_no_container(root, cid)
     assert cgroup_dirs(cid) == []
 
 
@@ -377,7 +377,7 @@ def test_restore_without_detach_waits_and_returns_the_status(root, bundle, fake_
     res = oci(root, "restore", "--bundle", b, "--image-path", b / "img", cid, env=env)
     # criu exited first: cell, a subreaper, got the tree and its status
     assert res.returncode == 7, res.stderr
-    assert oci(root, "state", cid).returncode != 0
+    assert_no_container(root, cid)
     assert cgroup_dirs(cid) == []
 
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from conftest import CGROUP_ROOT, cell_cgroups  # noqa: E402
+from conftest import CGROUP_ROOT, cell_cgroups, read_file  # noqa: E402
 
 NAME = re.compile(r"^cell-[0-9a-f]{12}$")
 WAIT_SCRIPT = "echo ready; read x; exit 0"
@@ -20,9 +20,6 @@ def _v1(controller):
     return path
 
 
-def _read(path):
-    with open(path) as f:
-        return f.read().strip()
 
 
 class Limited:
@@ -42,7 +39,7 @@ class Limited:
         return found[0]
 
     def file(self, controller, name):
-        return _read(os.path.join(self.dir(controller), name))
+        return read_file(os.path.join(self.dir(controller), name))
 
     def finish(self):
         status, out, err = self.c.finish()
@@ -60,8 +57,8 @@ def test_no_cgroup_is_created_without_limits(start):
 def test_memory_limit_is_written_and_the_container_is_in_its_cgroup(start):
     lim = Limited(start, ["--memory", "64m"])
     d = lim.dir("memory")
-    assert _read(f"{d}/memory.limit_in_bytes") == str(64 << 20)
-    assert _read(f"{d}/cgroup.procs").split(), "nothing runs in the container's cgroup"
+    assert read_file(f"{d}/memory.limit_in_bytes") == str(64 << 20)
+    assert read_file(f"{d}/cgroup.procs").split(), "nothing runs in the container's cgroup"
     lim.finish()
 
 
@@ -83,13 +80,37 @@ def test_memory_swap_limit(start):
     lim.finish()
 
 
+OOM_SCRIPT = "head -c 64m /dev/zero | tail >/dev/null"  # tail holds the whole line
+OOM_REPORT = ("cell: the container ran out of memory and was OOM-killed "
+              "(linux.resources.memory.limit 16777216 bytes)")
+
+
+def test_oom_kill_is_reported_with_the_limit_by_run(run):
+    r = run(["run", "--memory", "16m", "--memory-swap", "16m", "--", "sh", "-c", OOM_SCRIPT])
+    assert r.returncode == 128 + 9, r.stderr  # the container's init died by SIGKILL
+    assert r.stderr.splitlines()[-1] == OOM_REPORT, r.stderr
+
+
+def test_oom_kill_is_reported_with_the_limit_by_run_bundle(run, tdir):
+    bundle, state = tdir / "bundle", tdir / "state"
+    bundle.mkdir()
+    state.mkdir()
+    spec = run(["spec", "-b", bundle, "--memory", "16m", "--memory-swap", "16m", "--",
+                "sh", "-c", OOM_SCRIPT])
+    assert spec.returncode == 0, spec.stderr
+    r = run(["--root", state, "run", "--bundle", bundle, f"oom-{uuid.uuid4().hex[:8]}"])
+    assert r.returncode == 128 + 9, r.stderr
+    assert r.stderr.splitlines()[-1] == OOM_REPORT, r.stderr
+    assert os.listdir(state) == []
+
+
 def test_memory_swap_minus_one_is_unlimited(start):
     _v1("memory")
     path = f"{CGROUP_ROOT}/memory/memory.memsw.limit_in_bytes"
     if not os.path.exists(path):
         pytest.skip("no swap accounting (memory.memsw.*)")
     lim = Limited(start, ["--memory", "64m", "--memory-swap", "-1"])
-    assert lim.file("memory", "memory.memsw.limit_in_bytes") == _read(path)
+    assert lim.file("memory", "memory.memsw.limit_in_bytes") == read_file(path)
     assert lim.file("memory", "memory.limit_in_bytes") == str(64 << 20)
     lim.finish()
 
@@ -148,8 +169,8 @@ def test_fork_bomb_stops_at_the_pids_limit(start):
             if os.path.dirname(d) != root:
                 continue
             try:
-                peak = max(peak, int(_read(f"{d}/pids.current")))
-                limit = _read(f"{d}/pids.max")
+                peak = max(peak, int(read_file(f"{d}/pids.current")))
+                limit = read_file(f"{d}/pids.max")
             except (OSError, ValueError):
                 pass
         c._pump(0.01)
@@ -204,7 +225,7 @@ def test_blkio_weight_is_written_to_the_weight_file_the_kernel_offers(start):
     files = [f for f in WEIGHT_FILES if os.path.exists(f"{d}/{f}")]
     assert files, f"cell accepted --blkio-weight but {d} has no weight file"
     # blkio.bfq.weight reads "default 500"; blkio.weight reads "500".
-    assert _read(f"{d}/{files[0]}").split()[-1] == "500"
+    assert read_file(f"{d}/{files[0]}").split()[-1] == "500"
     lim.finish()
 
 

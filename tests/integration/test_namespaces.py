@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conftest import read_file  # noqa: E402  (pytest puts this directory on sys.path)
+
 NS = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
 NS_SCRIPT = ("for n in " + " ".join(NS) +
              '; do echo "$n $(readlink /proc/self/ns/$n)"; done')
@@ -148,17 +150,14 @@ def test_net_with_an_unknown_mode_exits_125(run, cell_error):
 # ---- uts
 
 
-def _read(path):
-    with open(path) as f:
-        return f.read().strip()
 
 
 def test_default_hostname_is_cell_and_host_keeps_its_own(run, user):
-    before = _read("/proc/sys/kernel/hostname")
+    before = read_file("/proc/sys/kernel/hostname")
     r = run(["run", "--", "cat", "/proc/sys/kernel/hostname"], user=user)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "cell"
-    assert _read("/proc/sys/kernel/hostname") == before
+    assert read_file("/proc/sys/kernel/hostname") == before
 
 
 def test_hostname_and_domainname_flags(run, user):
@@ -180,7 +179,7 @@ def test_hostname_env_follows_the_hostname_flag(run):
 def test_share_uts_sees_the_hosts_hostname(run):
     r = run(["run", "--share-uts", "--", "cat", "/proc/sys/kernel/hostname"])
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == _read("/proc/sys/kernel/hostname")
+    assert r.stdout.strip() == read_file("/proc/sys/kernel/hostname")
 
 
 # ---- ipc
@@ -260,7 +259,7 @@ def test_share_cgroup_shows_the_hosts_cgroup_paths(run):
 
 
 def _host_uptime():
-    return float(_read("/proc/uptime").split()[0])
+    return float(read_file("/proc/uptime").split()[0])
 
 
 def test_boottime_offset_shifts_uptime(run, user):

@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from conftest import CELL, SANE_PATH, _env, _reset_signals, _user_prefix, assert_cell_error
+from conftest import (CELL, SANE_PATH, _env, _reset_signals, _user_prefix, assert_cell_error,
+                      hook, ok)
 
 TIMEOUT = 30
 
@@ -41,13 +42,16 @@ def oci(root, *args, user=None, cwd="/", env=None, timeout=TIMEOUT, prefix=(), *
     return res
 
 
-def ok(res):
-    assert res.returncode == 0, f"exit {res.returncode}: {res.stderr!r}"
-    return res.stdout
 
 
 def state(root, cid, user=None):
     return json.loads(ok(oci(root, "state", cid, user=user)))
+
+
+def assert_no_container(root, cid, user=None):
+    """`cell state` answers 125 "does not exist" for @cid, and its state directory is gone."""
+    assert_cell_error(oci(root, "state", cid, user=user), 125, f"container '{cid}' does not exist")
+    assert not os.path.exists(os.path.join(root, cid))
 
 
 def wait_status(root, cid, want, user=None, timeout=10):
@@ -374,6 +378,57 @@ def test_exec_detach_writes_the_pid_of_the_command(root, bundle, tdir):
         ok(oci(root, "delete", "--force", "e2"))
 
 
+def test_exec_relative_pid_file_is_the_callers_working_directorys(root, bundle, tdir):
+    b = bundle(["sleep", "30"])
+    ok(oci(root, "run", "-d", "--bundle", b, "e4"))
+    try:
+        ok(oci(root, "exec", "-d", "--pid-file", "rel.pid", "e4", "sleep", "20", cwd=tdir))
+        pid = int((tdir / "rel.pid").read_text())
+        with open(f"/proc/{pid}/cmdline") as f:
+            assert f.read().split("\0")[:2] == ["sleep", "20"]
+    finally:
+        ok(oci(root, "delete", "--force", "e4"))
+
+
+def test_exec_pid_file_in_a_removed_working_directory_is_refused_not_put_under_root(
+        root, bundle, tdir):
+    """getcwd fails (ENOENT) in a removed directory: once the pid file went to /NAME."""
+    b = bundle(["sleep", "30"])
+    ok(oci(root, "run", "-d", "--bundle", b, "e5"))
+    name = f"cell-test-gone-{os.getpid()}.pid"
+    gone = tdir / "gone"
+    gone.mkdir()
+    try:
+        res = subprocess.run(["sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh",
+                              str(gone), CELL, "--root", str(root), "exec", "-d", "--pid-file",
+                              name, "e5", "sleep", "20"], stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=TIMEOUT, env=_env())
+        assert_cell_error(res, 125, f"--pid-file {name}", "getcwd", "No such file")
+        assert not os.path.exists(f"/{name}")
+        cpid = state(root, "e5")["pid"]
+        assert subprocess.run(["pgrep", "-f", "^sleep 20$", "--ns", str(cpid)],
+                              capture_output=True).stdout == b""
+    finally:
+        if os.path.exists(f"/{name}"):
+            os.unlink(f"/{name}")
+        ok(oci(root, "delete", "--force", "e5"))
+
+
+def test_exec_pid_file_longer_than_path_max_is_refused_not_truncated(root, bundle, tdir):
+    b = bundle(["sleep", "30"])
+    ok(oci(root, "run", "-d", "--bundle", b, "e6"))
+    try:
+        # joined to the working directory it is PATH_MAX (4096) bytes: one too many
+        rel = "d/" * ((4096 - len(str(tdir)) - 1 - 2) // 2)
+        rel += "p" * (4096 - len(str(tdir)) - 1 - len(rel))
+        assert len(f"{tdir}/{rel}") == 4096
+        res = oci(root, "exec", "-d", "--pid-file", rel, "e6", "sleep", "20", cwd=tdir)
+        assert_cell_error(res, 125, "--pid-file d/d/", "File name too long")
+        assert not (tdir / "d").exists()
+    finally:
+        ok(oci(root, "delete", "--force", "e6"))
+
+
 def test_exec_process_file(root, bundle, tdir):
     b = bundle(["sleep", "30"])
     ok(oci(root, "run", "-d", "--bundle", b, "e3"))
@@ -398,11 +453,6 @@ def test_exec_into_a_stopped_container_is_refused(root, bundle):
 # ----------------------------------------------------------------- hooks
 
 
-def hook(tdir, name, body):
-    p = tdir / name
-    p.write_text("#!/bin/sh\n" + body)
-    os.chmod(p, 0o755)
-    return str(p)
 
 
 def test_hooks_run_in_order_with_the_state_on_stdin(root, bundle, tdir):

@@ -19,11 +19,12 @@ import time
 import pytest
 
 from conftest import CELL, _env, _reap_zombies, assert_cell_error
-from test_oci import bundle, cgroup_dirs, oci, ok, root, state, wait_status  # noqa: F401
+from test_oci import (assert_no_container, bundle, cgroup_dirs, oci, ok, root, state,  # noqa: F401
+                      wait_status)
 
 
 def assert_nothing_left(root, cid, user=None):
-    assert oci(root, "state", cid, user=user).returncode != 0
+    assert_no_container(root, cid, user=user)
     listed = ok(oci(root, "list", "-q", user=user)).split()
     assert cid not in listed
     assert not (root / cid).exists()

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from conftest import assert_cell_error
-from test_oci import bundle, cgroup_dirs, oci, ok, root, state  # noqa: F401
+from conftest import assert_cell_error, hook
+from test_oci import assert_no_container, bundle, cgroup_dirs, oci, ok, root, state  # noqa: F401
 
 SUFFIX = str(os.getpid())
 
@@ -55,11 +55,6 @@ def test_config_names_the_bundles_config_file_relative_to_the_bundle(root, bundl
 # ---------------------------------------------------------------- hooks
 
 
-def hook(tdir, name, body):
-    p = tdir / name
-    p.write_text("#!/bin/sh\n" + body)
-    os.chmod(p, 0o755)
-    return str(p)
 
 
 def test_hooks_without_env_get_the_runtimes_environment_and_the_bundle_as_cwd(root, bundle,
@@ -146,7 +141,7 @@ def test_delete_force_removes_the_cgroups_the_container_made_and_what_it_froze(
     ok(oci(root, "delete", "--force", c))
     assert wait_dead(pid)
     assert cgroup_dirs(c) == []
-    assert oci(root, "state", c).returncode != 0
+    assert_no_container(root, c)
 
 
 def test_a_delete_that_fails_names_the_errno_once(root, bundle):

@@ -285,7 +285,10 @@ def test_podman_memory_and_pids_limits_reach_the_containers_cgroup(podman):
     r = podman("exec", cid, "sh", "-c",
                "n=0; while [ $n -lt 40 ]; do sleep 30 & n=$((n+1)); done 2>/dev/null;"
                " echo forked")
-    assert "forked" not in r.stdout or r.returncode != 0, "pids.max was not enforced"
+    # busybox sh gives up with 2 when the kernel refuses its fork (EAGAIN at pids.max)
+    assert r.returncode == 2 and "forked" not in r.stdout, (r.returncode, r.stdout, r.stderr)
+    events = _cgroup_file(pid, "pids", "pids.events", "pids.events")
+    assert events.startswith("max ") and int(events.split()[1]) > 0, events
     podman("rm", "--force", "--time", "0", cid, check=True)
     container_gone(podman, cid)
 
@@ -369,5 +372,5 @@ def test_podman_ulimit_sets_the_containers_rlimits(podman):
 
 def test_podman_runtime_error_reaches_the_user(podman):
     r = podman.run("--rm", IMAGE, "/no/such/program")
-    assert r.returncode in (125, 126, 127), r.stderr
+    assert r.returncode == 127, r.stderr  # podman run: the command was not found
     assert "/no/such/program" in r.stderr, r.stderr

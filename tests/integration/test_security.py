@@ -5,8 +5,8 @@ notify listener), linux.sysctl, personality, scheduler, I/O priority, CPU
 affinity, LSM labels, umask and groups, rlimits, the fds the command gets,
 and the container's access to cell's own binary through /proc/PID/exe.
 
-Bundles start from cell's default spec (the one `cell run` builds) and run
-through tests/helpers/bundle_run, which loads config.json and calls cell_run().
+Bundles start from cell's default spec (the one `cell run` builds, from `cell spec`)
+and run with `cell run --bundle`.
 """
 import array
 import ctypes
@@ -17,37 +17,38 @@ import socket
 import struct
 import subprocess
 import threading
+import uuid
 
 import pytest
 
-from conftest import BUSYBOX, CELL, TIMEOUT, _env, _reset_signals, _user_prefix, assert_cell_error
+from conftest import (BUSYBOX, CELL, TIMEOUT, _env, _reset_signals, _user_prefix,
+                      assert_cell_error, ok)
 
-BUNDLE_RUN = os.path.join(os.path.dirname(CELL), "bundle_run")
 SIGSYS = 31
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
 NR_MKDIR = 83  # x86_64
 
 
-def _check_driver():
-    if not os.access(BUNDLE_RUN, os.X_OK):
-        pytest.skip(f"{BUNDLE_RUN} not built")
-
-
 def default_spec(user):
-    _check_driver()
-    r = subprocess.run(_user_prefix(user) + [BUNDLE_RUN, "default"], capture_output=True,
-                       text=True, timeout=TIMEOUT, env=_env(), cwd="/")
+    """The spec `cell run -- true` builds for @user (`cell spec -b -`)."""
+    r = subprocess.run(_user_prefix(user) + [CELL, "spec", "-b", "-", "--", "true"],
+                       capture_output=True, text=True, timeout=TIMEOUT, env=_env(), cwd="/")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
 
 def run_bundle(tdir, spec, user=None, preserve_fds=0, pass_fds=()):
-    """Write @spec as tdir/config.json and run it; CompletedProcess with text output."""
+    """Write @spec as tdir/config.json and `cell run --bundle` it, as runc's callers do;
+    CompletedProcess with text output."""
     (tdir / "config.json").write_text(json.dumps(spec))
     os.chmod(tdir / "config.json", 0o644)
-    argv = _user_prefix(user) + [BUNDLE_RUN, "run", str(tdir)]
+    state = tdir / "state"
+    state.mkdir(exist_ok=True)
+    os.chmod(state, 0o777)
+    argv = _user_prefix(user) + [CELL, "--root", str(state), "run", "--bundle", str(tdir)]
     if preserve_fds:
-        argv.append(str(preserve_fds))
+        argv += ["--preserve-fds", str(preserve_fds)]
+    argv.append(f"sec-{uuid.uuid4().hex[:12]}")
     return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=TIMEOUT, env=_env(), cwd="/", pass_fds=pass_fds,
                           preexec_fn=_reset_signals)
@@ -64,9 +65,6 @@ def seccomp(default="SCMP_ACT_ALLOW", syscalls=(), **extra):
     return s
 
 
-def ok(res):
-    assert res.returncode == 0, f"exit {res.returncode}\nstdout: {res.stdout}\nstderr: {res.stderr}"
-    return res.stdout
 
 
 # ------------------------------------------------------------------ seccomp
@@ -524,15 +522,18 @@ def test_only_stdio_reaches_the_command(tdir, user):
 def test_preserved_fds_reach_the_command(tdir):
     spec = sh(default_spec(None), "cat <&3; ls /proc/self/fd")
     (tdir / "config.json").write_text(json.dumps(spec))
+    (tdir / "state").mkdir()
     r, w = os.pipe()
     os.write(w, b"through fd 3\n")
     os.close(w)
     try:
         # The caller's fd 3 is what --preserve-fds 1 hands over.
-        res = subprocess.run(["bash", "-c", f'exec 3<&{r} {r}<&-; exec "$0" run "$1" 1',
-                              BUNDLE_RUN, str(tdir)], stdin=subprocess.DEVNULL,
-                             capture_output=True, text=True, timeout=TIMEOUT, env=_env(),
-                             cwd="/", pass_fds=(r,), preexec_fn=_reset_signals)
+        res = subprocess.run(["bash", "-c", f'exec 3<&{r} {r}<&-; exec "$0" "$@"', CELL,
+                              "--root", str(tdir / "state"), "run", "--bundle", str(tdir),
+                              "--preserve-fds", "1", f"sec-{uuid.uuid4().hex[:12]}"],
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             timeout=TIMEOUT, env=_env(), cwd="/", pass_fds=(r,),
+                             preexec_fn=_reset_signals)
     finally:
         os.close(r)
     lines = ok(res).splitlines()

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import CELL, TIMEOUT, _env, _reset_signals, _user_prefix, mountinfo
+from conftest import CELL, TIMEOUT, _env, _reset_signals, _user_prefix, mountinfo, top
 
 DRIVER = os.path.join(os.path.dirname(CELL), "cell-spec-run")
 
@@ -40,10 +40,6 @@ def urootfs(rootfs, user):
     return rootfs
 
 
-def top(mounts, point):
-    found = [m for m in mounts if m["mountpoint"] == point]
-    assert found, f"nothing on {point}: {[m['mountpoint'] for m in mounts]}"
-    return found[-1]
 
 
 def mounts_of(r):

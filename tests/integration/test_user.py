@@ -110,7 +110,7 @@ def test_non_root_user_cannot_write_roots_files(run, tdir):
     target = tdir / "rootonly"
     target.mkdir(mode=0o755)
     r = run(["run", "--bind", target, "/mnt", "--user", "1000:1000", "--", "touch", "/mnt/x"])
-    assert r.returncode != 0
+    assert r.returncode == 1, r.stderr
     assert "Permission denied" in r.stderr, r.stderr
     assert not (target / "x").exists()
     r = run(["run", "--bind", target, "/mnt", "--", "touch", "/mnt/y"])
@@ -158,7 +158,8 @@ def test_mount_needs_cap_sys_admin(sh):
     script = "echo started; mount -t tmpfs ctr-it /mnt && echo mounted"
     denied = sh(script)
     assert denied.stdout == "started\n", denied.stderr
-    assert denied.returncode != 0
+    assert denied.returncode == 32, denied.stderr  # mount(8): "mount failure"
+    assert "permission denied" in denied.stderr, denied.stderr
     allowed = sh(script, "--cap-add", "SYS_ADMIN")
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout == "started\nmounted\n"
@@ -248,6 +249,6 @@ def test_rootless_user_namespace_cannot_touch_host_root_files(run, tdir):
     target = tdir / "rootonly"
     target.mkdir(mode=0o755)
     r = run(["run", "--bind", target, "/mnt", "--", "touch", "/mnt/x"], user="nobody")
-    assert r.returncode != 0
+    assert r.returncode == 1, r.stderr
     assert "Permission denied" in r.stderr, r.stderr
     assert not (target / "x").exists()

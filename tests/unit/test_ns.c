@@ -227,6 +227,21 @@ static void run_pin_flag_needs_a_namespace_the_container_creates(void **state)
 	cell_run_cli_free(&cli);
 }
 
+/* ns.c's order: user first, mnt last, and every type exactly once. */
+static void join_order_has_user_first_mnt_last_and_each_type_once(void **state)
+{
+	unsigned seen = 0;
+
+	(void)state;
+	assert_int_equal(cell_ns_join_order[0], CELL_NS_USER);
+	assert_int_equal(cell_ns_join_order[CELL_NS_COUNT - 1], CELL_NS_MNT);
+	for (int i = 0; i < CELL_NS_COUNT; i++) {
+		assert_false(seen & CELL_NS_MASK(cell_ns_join_order[i]));
+		seen |= CELL_NS_MASK(cell_ns_join_order[i]);
+	}
+	assert_int_equal(seen, CELL_NS_ALL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +257,7 @@ int main(void)
 		cmocka_unit_test(container_target_reads_pid_from_state_json),
 		cmocka_unit_test(run_ns_flag_sets_the_namespace_path_after_checking_its_type),
 		cmocka_unit_test(run_pin_flag_needs_a_namespace_the_container_creates),
+		cmocka_unit_test(join_order_has_user_first_mnt_last_and_each_type_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

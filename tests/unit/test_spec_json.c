@@ -214,6 +214,98 @@ static void test_type_and_range_errors(void **state)
 		     "config.json: line 1 column 34: duplicate object key near '\"ociVersion\"'");
 }
 
+/* Each kind of the reader's dispatch table refuses a value of the wrong type, naming its path. */
+static void test_wrong_type_per_table_kind_names_the_path(void **state)
+{
+	static const struct {
+		const char *json, *msg;
+	} cases[] = {
+		/* FT_STRING */
+		{ "\"hostname\":1", "hostname: expected a string" },
+		/* FT_BOOL */
+		{ "\"root\":{\"path\":\"r\",\"readonly\":\"yes\"}",
+		  "root.readonly: expected true or false" },
+		/* FT_INT, its range */
+		{ "\"hooks\":{\"poststop\":[{\"path\":\"/h\",\"timeout\":\"1\"}]}",
+		  "hooks.poststop[0].timeout: expected an integer" },
+		{ "\"hooks\":{\"poststop\":[{\"path\":\"/h\",\"timeout\":0}]}",
+		  "hooks.poststop[0].timeout: 0 is out of range (1..2147483647)" },
+		/* FT_I64 */
+		{ "\"linux\":{\"resources\":{\"cpu\":{\"quota\":1.5}}}",
+		  "linux.resources.cpu.quota: expected an integer" },
+		{ "\"linux\":{\"resources\":{\"cpu\":{\"quota\":-2}}}",
+		  "linux.resources.cpu.quota: -2 is out of range (-1..9223372036854775807)" },
+		/* FT_I64 read only for its type ("kernel" is deprecated) */
+		{ "\"linux\":{\"resources\":{\"memory\":{\"kernel\":\"1\"}}}",
+		  "linux.resources.memory.kernel: expected an integer" },
+		/* FT_U16 */
+		{ "\"linux\":{\"resources\":{\"blockIO\":{\"weight\":true}}}",
+		  "linux.resources.blockIO.weight: expected an integer" },
+		{ "\"linux\":{\"resources\":{\"blockIO\":{\"weight\":5}}}",
+		  "linux.resources.blockIO.weight: 5 is out of range (10..1000)" },
+		/* FT_U32 */
+		{ "\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":-1,\"size\":1}]}",
+		  "linux.uidMappings[0].hostID: -1 is out of range (0..4294967295)" },
+		{ "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
+		  "[{\"names\":[\"x\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":6,"
+		  "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}}",
+		  "linux.seccomp.syscalls[0].args[0].index: 6 is out of range (0..5)" },
+		/* FT_U64 */
+		{ "\"linux\":{\"resources\":{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":\"1\"}]}}",
+		  "linux.resources.hugepageLimits[0].limit: expected an integer" },
+		/* FT_STRV */
+		{ "\"linux\":{\"maskedPaths\":\"/proc/kcore\"}",
+		  "linux.maskedPaths: expected an array of strings" },
+		/* FT_ENUM */
+		{ "\"linux\":{\"seccomp\":{\"defaultAction\":1}}",
+		  "linux.seccomp.defaultAction: expected a string" },
+		/* FT_MAP */
+		{ "\"linux\":{\"sysctl\":[]}", "linux.sysctl: expected an object" },
+		/* FT_ARRAY, and each of its elements */
+		{ "\"mounts\":{}", "mounts: expected an array" },
+		{ "\"mounts\":[1]", "mounts[0]: expected an object" },
+		/* FT_KEYED */
+		{ "\"linux\":{\"resources\":{\"rdma\":[]}}", "linux.resources.rdma: expected an object" },
+		/* FT_STRUCT */
+		{ "\"linux\":{\"resources\":{\"memory\":1}}", "linux.resources.memory: expected an object" },
+		{ "\"process\":[]", "process: expected an object" },
+		/* F_REQUIRED: the table's message at the object's path */
+		{ "\"linux\":{\"resources\":{\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":1}]}}}",
+		  "linux.resources.blockIO.throttleReadBpsDevice[0]: major, minor and rate are required" },
+		{ "\"root\":{\"readonly\":true}", "root: path is required" },
+	};
+	char json[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(json, sizeof(json), "{\"ociVersion\":\"1.0.0\",%s}", cases[i].json);
+		expect_error(json, cases[i].msg);
+	}
+}
+
+/* F_HAS: a value given sets its has_* flag; one absent leaves it false; F_IGNORED stores nothing. */
+static void test_has_flags_follow_what_is_given(void **state)
+{
+	struct cell_spec s;
+	struct cell_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(parse(&s, "{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"memory\":"
+				   "{\"limit\":5,\"kernel\":7,\"disableOOMKiller\":false},"
+				   "\"pids\":{\"limit\":0}}}}",
+			       &err),
+			 0);
+	assert_true(s.linux.resources.has_memory_limit);
+	assert_int_equal(s.linux.resources.memory_limit, 5);
+	assert_false(s.linux.resources.has_memory_swap);
+	assert_false(s.linux.resources.has_memory_kernel_tcp);
+	assert_true(s.linux.resources.has_disable_oom_killer);
+	assert_false(s.linux.resources.disable_oom_killer);
+	assert_true(s.linux.resources.has_pids_limit);
+	assert_int_equal(s.linux.resources.pids_limit, -1);
+	cell_spec_free(&s);
+}
+
 /* config.md: ociVersion "MUST be in SemVer v2.0.0 format" (semver.org's BNF). */
 static void test_oci_version_must_be_a_semantic_version(void **state)
 {
@@ -278,6 +370,8 @@ int main(void)
 		cmocka_unit_test(test_cell_defaults_round_trip_with_extras_as_annotations),
 		cmocka_unit_test(test_bad_examples_name_the_json_path),
 		cmocka_unit_test(test_type_and_range_errors),
+		cmocka_unit_test(test_wrong_type_per_table_kind_names_the_path),
+		cmocka_unit_test(test_has_flags_follow_what_is_given),
 		cmocka_unit_test(test_oci_version_must_be_a_semantic_version),
 		cmocka_unit_test(test_unknown_fields_are_ignored_and_nulls_are_absent),
 		cmocka_unit_test(test_pids_limit_zero_means_unlimited),

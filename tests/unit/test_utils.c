@@ -1,4 +1,5 @@
 /* Unit tests for src/lib/base/utils.c: each test's name says the behaviour it pins down. */
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -796,6 +797,26 @@ static void test_state_time_matches_gmtime(void **state)
 	}
 }
 
+/* src/lib/base/error.c: one mapping from an error to an exit status, for every front end. */
+static void test_error_exit_status_is_127_not_found_126_denied_else_125(void **state)
+{
+	struct cell_error err = { 0 };
+
+	(void)state;
+	cell_error_set(&err, EPERM, "mount /proc");
+	assert_int_equal(cell_error_exit_status(&err), 125);
+	assert_int_equal(cell_error_set_exec(&err, ENOENT, "nosuch"), -ENOENT);
+	assert_string_equal(err.msg, "exec nosuch: No such file or directory");
+	assert_int_equal(cell_error_exit_status(&err), 127);
+	cell_error_set_exec(&err, EACCES, "/etc/passwd");
+	assert_int_equal(cell_error_exit_status(&err), 126);
+	cell_error_set_exec(&err, ENOEXEC, "/bin/empty");
+	assert_int_equal(cell_error_exit_status(&err), 126);
+	/* a later error of another kind is a cell failure again */
+	cell_error_set(&err, ENOMEM, "spec");
+	assert_int_equal(cell_error_exit_status(&err), 125);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -853,6 +874,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_rate_takes_tc_units_in_bits_and_bytes),
 	    cmocka_unit_test(test_parse_rate_refuses_missing_or_unknown_units_and_zero),
 	    cmocka_unit_test(test_state_time_matches_gmtime),
+	    cmocka_unit_test(test_error_exit_status_is_127_not_found_126_denied_else_125),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,3 +58,25 @@ void cell_error_reset(struct cell_error *err)
 	if (err)
 		memset(err, 0, sizeof(*err));
 }
+
+int cell_error_exit_status(const struct cell_error *err)
+{
+	switch (err->kind) {
+	case CELL_ERR_EXEC_NOT_FOUND:
+		return CELL_EXIT_NOT_FOUND;
+	case CELL_ERR_EXEC_DENIED:
+		return CELL_EXIT_CANNOT_EXEC;
+	case CELL_ERR_GENERIC:
+		break;
+	}
+	return CELL_EXIT_FAILURE;
+}
+
+int cell_error_set_exec(struct cell_error *err, int errnum, const char *cmd)
+{
+	int r = cell_error_set(err, errnum, "exec %s", cmd);
+
+	if (err)
+		err->kind = errnum == ENOENT ? CELL_ERR_EXEC_NOT_FOUND : CELL_ERR_EXEC_DENIED;
+	return r;
+}

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "cell/ns.h"
 #include "ns_internal.h"
 
 #ifndef CLONE_NEWTIME
@@ -26,6 +27,27 @@ static const struct cell_ns_info ns_table[CELL_NS_COUNT] = {
 			   .name = "user", .proc_name = "user" },
 	[CELL_NS_UTS] = { .type = CELL_NS_UTS, .clone_flag = CLONE_NEWUTS,
 			  .name = "uts", .proc_name = "uts" },
+};
+
+/*
+ * The one order in which cell joins namespaces one at a time (nsenter(1)'s,
+ * with time before mnt). Joining by a pidfd takes all types in one call and
+ * needs no order (setns(2), Linux 5.8).
+ * - user first: cell joins as root or as the owner of the container's user
+ *   namespace, and the user namespace brings CAP_SYS_ADMIN over the ones it
+ *   owns. It would go last only for a caller that gives up privilege
+ *   (nsenter retries after it); cell never joins to give up privilege.
+ *   setns of a user namespace needs a single-threaded caller.
+ * - pid and time change only the children (pid_namespaces(7),
+ *   time_namespaces(7)): the caller forks after joining them, so they come
+ *   before the fork, anywhere in this list.
+ * - mnt last: it changes root and cwd, so a path opened after it (the next
+ *   namespace file, /proc/PID/ns/...) would be looked up in the container's
+ *   tree, and it needs CAP_SYS_CHROOT in the caller's user namespace too.
+ */
+const enum cell_ns_type cell_ns_join_order[CELL_NS_COUNT] = {
+	CELL_NS_USER, CELL_NS_CGROUP, CELL_NS_IPC,  CELL_NS_UTS,
+	CELL_NS_NET,  CELL_NS_PID,    CELL_NS_TIME, CELL_NS_MNT,
 };
 
 const struct cell_ns_info *cell_ns_info(enum cell_ns_type type)

@@ -28,13 +28,6 @@
 #define NSFS_MAGIC 0x6e736673
 #endif
 
-/* setns(2) one type at a time: the user namespace first (it gives the
- * capabilities the others ask for), the mount namespace last (it changes
- * root and cwd, and /proc with them), as nsenter(1) does. */
-static const enum cell_ns_type join_order[] = { CELL_NS_USER, CELL_NS_CGROUP, CELL_NS_IPC,
-						CELL_NS_UTS,  CELL_NS_NET,    CELL_NS_PID,
-						CELL_NS_TIME, CELL_NS_MNT };
-
 static uint64_t ns_ino(const char *pid, enum cell_ns_type type)
 {
 	char path[64];
@@ -94,8 +87,9 @@ static int join_each(pid_t target, unsigned types, struct cell_error *err)
 			r = errno == ENOENT ? cell_error_set(err, ESRCH, "process %d", target)
 					    : join_error(errno, target, CELL_NS_MASK(t), err);
 	}
-	for (size_t i = 0; i < sizeof(join_order) / sizeof(join_order[0]) && r == 0; i++) {
-		enum cell_ns_type t = join_order[i];
+	/* setns(2) one type at a time, in the order cell_ns_join_order explains */
+	for (size_t i = 0; i < CELL_NS_COUNT && r == 0; i++) {
+		enum cell_ns_type t = cell_ns_join_order[i];
 
 		if (fds[t] >= 0 && setns(fds[t], cell_ns_info(t)->clone_flag) < 0)
 			r = join_error(errno, target, CELL_NS_MASK(t), err);

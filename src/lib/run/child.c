@@ -30,9 +30,7 @@ __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
 	 * filter refusing sendmsg) leaves a listening parent without a word */
 	if (sent < 0 && (sent != -EPIPE || !written))
 		dprintf(STDERR_FILENO, "cell: %s\n", err->msg);
-	syscall(SYS_exit_group, err->kind == CELL_ERR_EXEC_NOT_FOUND ? 127
-				: err->kind == CELL_ERR_EXEC_DENIED  ? 126
-								     : 125);
+	syscall(SYS_exit_group, cell_error_exit_status(err));
 	/* A filter refused exit_group too: a fault ends the process all the
 	 * same, and its fds close, so `cell start` sees the start result's end. */
 	__builtin_trap();

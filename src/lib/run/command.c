@@ -284,13 +284,6 @@ static int find_in_path(const char *file, char *const envp[])
 	}
 }
 
-static int set_exec_error(struct cell_error *err, int e, const char *cmd)
-{
-	cell_error_set(err, e, "exec %s", cmd);
-	err->kind = e == ENOENT ? CELL_ERR_EXEC_NOT_FOUND : CELL_ERR_EXEC_DENIED;
-	return -e;
-}
-
 /* A new session: without -t the command has no controlling terminal, so it
  * can never push input into the caller's (TIOCSTI). */
 static int take_terminal(int slave, struct cell_error *err)
@@ -364,7 +357,7 @@ static int prepare_command(const struct cell_child_args *a, int slave, enum filt
 		return r;
 	/* runc and crun fail `create` for a program that is not there, not `start` */
 	if (a->start_fd >= 0 && (r = find_in_path(p->args[0], command_env(a))) != 0)
-		return set_exec_error(err, r, p->args[0]);
+		return cell_error_set_exec(err, r, p->args[0]);
 	if (when == FILTER_BEFORE_USER_CHANGE || when == FILTER_BEFORE_READY)
 		return check_filter_allows_wait(a, err);
 	return 0;
@@ -428,7 +421,7 @@ __attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a
 	    (when == FILTER_LAST && a->report_fd >= 0 && map_report(a, &report, &err) < 0) ||
 	    (when == FILTER_LAST && load_seccomp(a, &err) < 0))
 		cell_child_fail(a, &err);
-	set_exec_error(&err, exec_in_path(p->args[0], p->args, command_env(a)), p->args[0]);
+	cell_error_set_exec(&err, exec_in_path(p->args[0], p->args, command_env(a)), p->args[0]);
 	if (report)
 		cell_sync_store_error(report, &err);
 	cell_child_fail(a, &err);

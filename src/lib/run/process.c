@@ -56,7 +56,7 @@ __attribute__((noreturn)) static void fail_errno(const struct cell_child_args *a
 	cell_child_fail(a, &err);
 }
 
-/* Namespaces given by path: the user namespace first, so the others are ours to join. */
+/* Namespaces given by path, in cell_ns_join_order (user first, mnt last: ns.c). */
 static int join_namespaces(const struct cell_spec *spec, pid_t join_pid, struct cell_error *err)
 {
 	/* cell exec: all of the container's namespaces at once, through its process
@@ -69,16 +69,13 @@ static int join_namespaces(const struct cell_spec *spec, pid_t join_pid, struct 
 				types |= CELL_NS_MASK(t);
 		return cell_ns_join(join_pid, types, err);
 	}
-	static const enum cell_ns_type order[] = { CELL_NS_USER, CELL_NS_PID, CELL_NS_NET,
-						   CELL_NS_IPC, CELL_NS_UTS, CELL_NS_CGROUP,
-						   CELL_NS_TIME, CELL_NS_MNT };
-
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		const struct cell_namespace *ns = &spec->linux.namespaces[order[i]];
-		const struct cell_ns_info *info = cell_ns_info(order[i]);
+	for (size_t i = 0; i < CELL_NS_COUNT; i++) {
+		const struct cell_namespace *ns = &spec->linux.namespaces[cell_ns_join_order[i]];
+		const struct cell_ns_info *info = cell_ns_info(cell_ns_join_order[i]);
 
 		if (!ns->present || !ns->path)
 			continue;
+		/* opened only now: after the mnt namespace, paths are the container's */
 		cleanup_close int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return cell_error_set(err, errno, "%s namespace %s", info->name, ns->path);

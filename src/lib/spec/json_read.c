@@ -6,6 +6,11 @@
  * the JSON path of the value ("linux.resources.memory.limit: expected an
  * integer"). Unknown properties are ignored, as config.md's "Extensibility"
  * requires of runtimes.
+ *
+ * Each object is a table of its properties (name, type, offsetof, flags)
+ * that read_fields() walks in order, so the first error found is the one a
+ * reader going down the file meets; what no type says (cwd must be absolute,
+ * soft <= hard) is a custom entry or the table's check.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -140,17 +145,6 @@ static int read_int(struct jp *p, json_t *obj, const char *key, int64_t min, int
 	return 1;
 }
 
-/* An unsigned 64-bit value; jansson holds integers as long long. */
-static int read_u64(struct jp *p, json_t *obj, const char *key, uint64_t *out)
-{
-	int64_t n;
-	int r = read_int(p, obj, key, 0, INT64_MAX, &n);
-
-	if (r > 0)
-		*out = (uint64_t)n;
-	return r;
-}
-
 static int read_u32(struct jp *p, json_t *obj, const char *key, uint32_t *out)
 {
 	int64_t n;
@@ -193,9 +187,12 @@ static int expect_object(struct jp *p, json_t *v)
 
 /* Arrays of objects: call @fn on each element with the path at "key[i]". */
 typedef int (*elem_fn)(struct jp *p, json_t *elem, void *arr, size_t i);
+struct obj_table;
+static int read_fields(struct jp *p, json_t *obj, void *base, const struct obj_table *t);
 
+/* Arrays of objects, each read by @fn or, without one, by the table @of. */
 static int read_array(struct jp *p, json_t *obj, const char *key, void **arr, size_t *n,
-		      size_t elem_size, elem_fn fn)
+		      size_t elem_size, elem_fn fn, const struct obj_table *of)
 {
 	size_t saved, i;
 	json_t *v = jp_get(p, obj, key, &saved), *e;
@@ -220,7 +217,8 @@ static int read_array(struct jp *p, json_t *obj, const char *key, void **arr, si
 			return r;
 		/* counted first: what fn allocated before failing is freed with the spec */
 		(*n)++;
-		if ((r = fn(p, e, a, i)) < 0)
+		r = fn ? fn(p, e, a, i) : read_fields(p, e, (char *)a + i * elem_size, of);
+		if (r < 0)
 			return r;
 		jp_pop(p, here);
 	}
@@ -313,35 +311,189 @@ static int read_enum(struct jp *p, json_t *obj, const char *key, const char *con
 	return r;
 }
 
-/* ---- process ---- */
+/* ---- the dispatch table: the properties of an object, read in order ---- */
 
-static int read_id_map(struct jp *p, json_t *e, void *arr, size_t i)
+enum field_type {
+	FT_STRING, /* char * */
+	FT_BOOL,   /* bool */
+	FT_INT,	   /* int, in min..max */
+	FT_I64,	   /* int64_t, in min..max */
+	FT_U16,	   /* uint16_t, in min..max */
+	FT_U32,	   /* uint32_t, in min..max; both 0: the whole range */
+	FT_U64,	   /* uint64_t up to INT64_MAX: jansson holds integers as long long */
+	FT_STRV,   /* char **, NULL-terminated */
+	FT_ENUM,   /* int: the index of the string in names[n_names] */
+	FT_MAP,	   /* struct cell_kv *, of string values; its size_t count at .count */
+	FT_ARRAY,  /* an array of objects, each read by .elem or the table .of */
+	FT_KEYED,  /* an object of objects by name, each read by .keyed */
+	FT_STRUCT, /* an object read by the table .of into the struct at .offset */
+	FT_CUSTOM, /* what no type says: .custom reads it from the parent object */
+};
+
+enum {
+	F_REQUIRED = 1 << 0, /* absent: the table's .required message, at the object's path */
+	F_HAS = 1 << 1,	     /* given: the bool at .has becomes true */
+	F_IGNORED = 1 << 2,  /* integers: read for the type check, then dropped */
+};
+
+struct field {
+	const char *name;
+	enum field_type type;
+	size_t offset; /* of the value in the struct being filled */
+	unsigned flags;
+	size_t has; /* F_HAS: offset of its has_* flag */
+	int64_t min, max;
+	const char *const *names; /* FT_ENUM */
+	size_t n_names;
+	size_t count; /* FT_MAP, FT_ARRAY, FT_KEYED: offset of the element count */
+	size_t elem_size;
+	elem_fn elem;
+	keyed_fn keyed;
+	const struct obj_table *of;
+	int (*custom)(struct jp *p, json_t *parent, void *at);
+};
+
+/* An object's properties, and what is checked once all are read (its path still pushed). */
+struct obj_table {
+	const struct field *fields;
+	size_t n;
+	const char *required; /* the message when an F_REQUIRED property is absent */
+	int (*check)(struct jp *p, void *base);
+};
+
+#define TABLE(f, ...) { .fields = (f), .n = sizeof(f) / sizeof((f)[0]), __VA_ARGS__ }
+
+static int read_integer(struct jp *p, json_t *obj, const struct field *f, void *at)
 {
-	struct cell_id_map *m = (struct cell_id_map *)arr + i;
+	int64_t min = f->min, max = f->max, n;
 	int r;
 
-	if ((r = read_u32(p, e, "containerID", &m->container_id)) == 0 ||
-	    (r > 0 && (r = read_u32(p, e, "hostID", &m->host_id)) == 0) ||
-	    (r > 0 && (r = read_u32(p, e, "size", &m->size)) == 0))
-		return jp_fail(p, "containerID, hostID and size are required");
-	return r < 0 ? r : 0;
+	if (f->type == FT_U64)
+		min = 0, max = INT64_MAX;
+	else if (f->type == FT_U32 && !min && !max)
+		max = UINT32_MAX;
+	if ((r = read_int(p, obj, f->name, min, max, &n)) <= 0)
+		return r;
+	switch (f->type) {
+	case FT_INT:
+		*(int *)at = (int)n;
+		break;
+	case FT_U16:
+		*(uint16_t *)at = (uint16_t)n;
+		break;
+	case FT_U32:
+		*(uint32_t *)at = (uint32_t)n;
+		break;
+	case FT_U64:
+		*(uint64_t *)at = (uint64_t)n;
+		break;
+	default:
+		*(int64_t *)at = n;
+		break;
+	}
+	return 1;
 }
 
-static int read_rlimit(struct jp *p, json_t *e, void *arr, size_t i)
-{
-	struct cell_rlimit *rl = (struct cell_rlimit *)arr + i;
-	int type = -1, r;
+static int read_struct(struct jp *p, json_t *parent, const char *key, void *base,
+		       const struct obj_table *t);
 
-	if ((r = read_enum(p, e, "type", cell_rlimit_names, RLIM_NLIMITS, &type)) <= 0 ||
-	    (r = read_u64(p, e, "soft", &rl->soft)) <= 0 ||
-	    (r = read_u64(p, e, "hard", &rl->hard)) <= 0)
-		return r < 0 ? r : jp_fail(p, "type, soft and hard are required");
-	rl->resource = type;
+/* One property: 1 when read, 0 when absent, -errno on error (the scalar readers' rule). */
+static int read_field(struct jp *p, json_t *obj, void *base, const struct field *f)
+{
+	int64_t ignored;
+	void *at = f->flags & F_IGNORED ? (void *)&ignored : (char *)base + f->offset;
+	size_t *count = (size_t *)((char *)base + f->count);
+
+	switch (f->type) {
+	case FT_STRING:
+		return read_string(p, obj, f->name, at);
+	case FT_BOOL:
+		return read_bool(p, obj, f->name, at);
+	case FT_STRV:
+		return read_strv(p, obj, f->name, at);
+	case FT_ENUM:
+		return read_enum(p, obj, f->name, f->names, f->n_names, at);
+	case FT_MAP:
+		return read_string_map(p, obj, f->name, at, count);
+	case FT_ARRAY:
+		return read_array(p, obj, f->name, at, count, f->elem_size, f->elem, f->of);
+	case FT_KEYED:
+		return read_keyed(p, obj, f->name, at, count, f->elem_size, f->keyed);
+	case FT_STRUCT:
+		return read_struct(p, obj, f->name, at, f->of);
+	case FT_CUSTOM:
+		return f->custom(p, obj, at);
+	default:
+		return read_integer(p, obj, f, at);
+	}
+}
+
+/* The properties of @obj in @t's order into @base: the first error stops the walk. */
+static int read_fields(struct jp *p, json_t *obj, void *base, const struct obj_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct field *f = &t->fields[i];
+		int r = read_field(p, obj, base, f);
+
+		if (r < 0)
+			return r;
+		if (r == 0 && (f->flags & F_REQUIRED))
+			return jp_fail(p, "%s", t->required);
+		if (r > 0 && (f->flags & F_HAS))
+			*(bool *)((char *)base + f->has) = true;
+	}
+	return t->check ? t->check(p, base) : 0;
+}
+
+/* The object at @key of @parent, read by @t into @base: 1 when read, 0 when absent. */
+static int read_struct(struct jp *p, json_t *parent, const char *key, void *base,
+		       const struct obj_table *t)
+{
+	size_t saved;
+	json_t *v = jp_get(p, parent, key, &saved);
+	int r;
+
+	if (!v)
+		return 0;
+	if ((r = expect_object(p, v)) < 0 || (r = read_fields(p, v, base, t)) < 0)
+		return r;
+	jp_pop(p, saved);
+	return 1;
+}
+
+/* The offset of a member, in the tables below. */
+#define AT(type, member) offsetof(struct type, member)
+
+/* ---- process ---- */
+
+static const struct field id_map_fields[] = {
+	{ .name = "containerID", .type = FT_U32, .offset = AT(cell_id_map, container_id),
+	  .flags = F_REQUIRED },
+	{ .name = "hostID", .type = FT_U32, .offset = AT(cell_id_map, host_id),
+	  .flags = F_REQUIRED },
+	{ .name = "size", .type = FT_U32, .offset = AT(cell_id_map, size), .flags = F_REQUIRED },
+};
+static const struct obj_table id_map_table =
+	TABLE(id_map_fields, .required = "containerID, hostID and size are required");
+
+static int check_rlimit(struct jp *p, void *base)
+{
+	const struct cell_rlimit *rl = base;
+
 	if (rl->soft > rl->hard)
 		return jp_fail(p, "soft limit %llu is above the hard limit %llu",
 			       (unsigned long long)rl->soft, (unsigned long long)rl->hard);
 	return 0;
 }
+
+static const struct field rlimit_fields[] = {
+	{ .name = "type", .type = FT_ENUM, .offset = AT(cell_rlimit, resource), .flags = F_REQUIRED,
+	  .names = cell_rlimit_names, .n_names = RLIM_NLIMITS },
+	{ .name = "soft", .type = FT_U64, .offset = AT(cell_rlimit, soft), .flags = F_REQUIRED },
+	{ .name = "hard", .type = FT_U64, .offset = AT(cell_rlimit, hard), .flags = F_REQUIRED },
+};
+static const struct obj_table rlimit_table =
+	TABLE(rlimit_fields, .required = "type, soft and hard are required", .check = check_rlimit);
 
 static int read_cap_set(struct jp *p, json_t *caps, const char *key, uint64_t *set)
 {
@@ -367,8 +519,9 @@ static int read_cap_set(struct jp *p, json_t *caps, const char *key, uint64_t *s
 	return 1;
 }
 
-static int read_capabilities(struct jp *p, json_t *proc, struct cell_capabilities *c)
+static int read_capabilities(struct jp *p, json_t *proc, void *at)
 {
+	struct cell_capabilities *c = at;
 	size_t saved;
 	json_t *v = jp_get(p, proc, "capabilities", &saved);
 	int r;
@@ -389,81 +542,63 @@ static int read_capabilities(struct jp *p, json_t *proc, struct cell_capabilitie
 	return 0;
 }
 
-static int read_user(struct jp *p, json_t *proc, struct cell_process *pr)
+static int read_additional_gids(struct jp *p, json_t *u, void *at)
 {
+	struct cell_process *pr = at;
 	size_t saved, i;
-	json_t *u = jp_get(p, proc, "user", &saved), *e, *gids;
-	int r;
+	json_t *gids = jp_get(p, u, "additionalGids", &saved), *e;
 
-	if (!u)
+	if (!gids)
 		return 0;
-	if ((r = expect_object(p, u)) < 0)
-		return r;
-	if ((r = read_u32(p, u, "uid", &pr->uid)) < 0 || (r = read_u32(p, u, "gid", &pr->gid)) < 0)
-		return r;
-	if ((r = read_u32(p, u, "umask", &pr->umask)) < 0)
-		return r;
-	pr->has_umask = r > 0;
-	if ((gids = json_object_get(u, "additionalGids")) && !json_is_null(gids)) {
-		jp_push(p, "additionalGids");
-		if (!json_is_array(gids))
-			return jp_fail(p, "expected an array of integers");
-		free(pr->additional_gids);
-		pr->additional_gids = calloc(json_array_size(gids) + 1, sizeof(uint32_t));
-		if (!pr->additional_gids)
-			return jp_nomem(p);
-		pr->n_additional_gids = 0;
-		json_array_foreach(gids, i, e) {
-			if (!json_is_integer(e) || json_integer_value(e) < 0 ||
-			    json_integer_value(e) > UINT32_MAX) {
-				jp_push_index(p, i);
-				return jp_fail(p, "expected a gid (0..4294967295)");
-			}
-			pr->additional_gids[pr->n_additional_gids++] =
-				(uint32_t)json_integer_value(e);
+	if (!json_is_array(gids))
+		return jp_fail(p, "expected an array of integers");
+	free(pr->additional_gids);
+	pr->additional_gids = calloc(json_array_size(gids) + 1, sizeof(uint32_t));
+	if (!pr->additional_gids)
+		return jp_nomem(p);
+	pr->n_additional_gids = 0;
+	json_array_foreach(gids, i, e)
+	{
+		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+		    json_integer_value(e) > UINT32_MAX) {
+			jp_push_index(p, i);
+			return jp_fail(p, "expected a gid (0..4294967295)");
 		}
+		pr->additional_gids[pr->n_additional_gids++] = (uint32_t)json_integer_value(e);
 	}
 	jp_pop(p, saved);
-	return 0;
+	return 1;
 }
 
-static int read_scheduler(struct jp *p, json_t *proc, struct cell_scheduler *s)
+/* process.user: into struct cell_process itself */
+static const struct field user_fields[] = {
+	{ .name = "uid", .type = FT_U32, .offset = AT(cell_process, uid) },
+	{ .name = "gid", .type = FT_U32, .offset = AT(cell_process, gid) },
+	{ .name = "umask", .type = FT_U32, .offset = AT(cell_process, umask), .flags = F_HAS,
+	  .has = AT(cell_process, has_umask) },
+	{ .name = "additionalGids", .type = FT_CUSTOM, .custom = read_additional_gids },
+};
+static const struct obj_table user_table = TABLE(user_fields);
+
+static const char *const sched_policies[] = {
+    [SCHED_OTHER] = "SCHED_OTHER", [SCHED_FIFO] = "SCHED_FIFO", [SCHED_RR] = "SCHED_RR",
+    [SCHED_BATCH] = "SCHED_BATCH", [SCHED_IDLE] = "SCHED_IDLE", [6] = "SCHED_DEADLINE",
+};
+
+static int read_sched_flags(struct jp *p, json_t *v, void *at)
 {
-	static const char *const policies[] = {
-		[SCHED_OTHER] = "SCHED_OTHER", [SCHED_FIFO] = "SCHED_FIFO",
-		[SCHED_RR] = "SCHED_RR",       [SCHED_BATCH] = "SCHED_BATCH",
-		[SCHED_IDLE] = "SCHED_IDLE",   [6] = "SCHED_DEADLINE",
-	};
 	static const char *const flags[] = {
 		"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN",
 		"SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
 		"SCHED_FLAG_UTIL_CLAMP_MAX",
 	};
+	struct cell_scheduler *s = at;
 	cleanup_strv char **fl = NULL;
-	size_t saved;
-	json_t *v = jp_get(p, proc, "scheduler", &saved);
-	int64_t n;
 	int r;
 
-	if (!v)
-		return 0;
-	if ((r = expect_object(p, v)) < 0)
+	if ((r = read_strv(p, v, "flags", &fl)) <= 0)
 		return r;
-	s->present = true;
-	if ((r = read_enum(p, v, "policy", policies, 7, &s->policy)) <= 0)
-		return r < 0 ? r : jp_fail(p, "policy is required");
-	if ((r = read_int(p, v, "nice", -20, 19, &n)) < 0)
-		return r;
-	s->nice = r > 0 ? (int)n : 0;
-	if ((r = read_int(p, v, "priority", 0, 99, &n)) < 0)
-		return r;
-	s->priority = r > 0 ? (int)n : 0;
-	if ((r = read_u64(p, v, "runtime", &s->runtime)) < 0 ||
-	    (r = read_u64(p, v, "deadline", &s->deadline)) < 0 ||
-	    (r = read_u64(p, v, "period", &s->period)) < 0 ||
-	    (r = read_strv(p, v, "flags", &fl)) < 0)
-		return r;
-	for (size_t i = 0; fl && fl[i]; i++) {
+	for (size_t i = 0; fl[i]; i++) {
 		size_t k = 0;
 
 		while (k < sizeof(flags) / sizeof(flags[0]) && strcmp(fl[i], flags[k]))
@@ -475,149 +610,188 @@ static int read_scheduler(struct jp *p, json_t *proc, struct cell_scheduler *s)
 		}
 		s->flags |= 1ULL << k; /* SCHED_FLAG_* are 1 << index, in this order */
 	}
-	jp_pop(p, saved);
+	return 1;
+}
+
+/* the structs read with mark_present have `bool present` first */
+_Static_assert(offsetof(struct cell_scheduler, present) == 0, "present first");
+_Static_assert(offsetof(struct cell_time_offset, present) == 0, "present first");
+
+static int mark_present(struct jp *p, void *base)
+{
+	(void)p;
+	*(bool *)base = true;
 	return 0;
 }
 
-static int read_io_priority(struct jp *p, json_t *proc, struct cell_process *pr)
+static const struct field scheduler_fields[] = {
+	{ .name = "policy", .type = FT_ENUM, .offset = AT(cell_scheduler, policy),
+	  .flags = F_REQUIRED, .names = sched_policies, .n_names = 7 },
+	{ .name = "nice", .type = FT_INT, .offset = AT(cell_scheduler, nice), .min = -20,
+	  .max = 19 },
+	{ .name = "priority", .type = FT_INT, .offset = AT(cell_scheduler, priority), .max = 99 },
+	{ .name = "runtime", .type = FT_U64, .offset = AT(cell_scheduler, runtime) },
+	{ .name = "deadline", .type = FT_U64, .offset = AT(cell_scheduler, deadline) },
+	{ .name = "period", .type = FT_U64, .offset = AT(cell_scheduler, period) },
+	{ .name = "flags", .type = FT_CUSTOM, .custom = read_sched_flags },
+};
+static const struct obj_table scheduler_table =
+	TABLE(scheduler_fields, .required = "policy is required", .check = mark_present);
+
+static const char *const io_classes[] = {
+    [IOPRIO_CLASS_RT] = "IOPRIO_CLASS_RT",
+    [IOPRIO_CLASS_BE] = "IOPRIO_CLASS_BE",
+    [IOPRIO_CLASS_IDLE] = "IOPRIO_CLASS_IDLE",
+};
+
+static int io_priority_given(struct jp *p, void *base)
 {
-	static const char *const classes[] = {
-		[IOPRIO_CLASS_RT] = "IOPRIO_CLASS_RT",
-		[IOPRIO_CLASS_BE] = "IOPRIO_CLASS_BE",
-		[IOPRIO_CLASS_IDLE] = "IOPRIO_CLASS_IDLE",
-	};
+	(void)p;
+	((struct cell_process *)base)->has_io_priority = true;
+	return 0;
+}
+
+/* process.ioPriority: into struct cell_process itself */
+static const struct field io_priority_fields[] = {
+	{ .name = "class", .type = FT_ENUM, .offset = AT(cell_process, io_priority_class),
+	  .flags = F_REQUIRED, .names = io_classes, .n_names = 4 },
+	{ .name = "priority", .type = FT_INT, .offset = AT(cell_process, io_priority), .max = 7 },
+};
+static const struct obj_table io_priority_table =
+	TABLE(io_priority_fields, .required = "class is required", .check = io_priority_given);
+
+static int read_console_size(struct jp *p, json_t *proc, void *at)
+{
+	struct cell_process *pr = at;
 	size_t saved;
-	json_t *v = jp_get(p, proc, "ioPriority", &saved);
-	int64_t prio = 0;
+	json_t *o = jp_get(p, proc, "consoleSize", &saved);
+	uint32_t h = 0, w = 0;
 	int r;
 
-	if (!v)
+	if (!o)
 		return 0;
-	if ((r = expect_object(p, v)) < 0)
+	if ((r = expect_object(p, o)) < 0 || (r = read_u32(p, o, "height", &h)) < 0 ||
+	    (r = read_u32(p, o, "width", &w)) < 0)
 		return r;
-	if ((r = read_enum(p, v, "class", classes, 4, &pr->io_priority_class)) <= 0)
-		return r < 0 ? r : jp_fail(p, "class is required");
-	if ((r = read_int(p, v, "priority", 0, 7, &prio)) < 0)
-		return r;
-	pr->has_io_priority = true;
-	pr->io_priority = (int)prio;
+	if (h > USHRT_MAX || w > USHRT_MAX)
+		return jp_fail(p, "height and width must be below 65536");
+	pr->console_height = (unsigned short)h;
+	pr->console_width = (unsigned short)w;
 	jp_pop(p, saved);
-	return 0;
+	return 1;
 }
 
-static int read_process(struct jp *p, json_t *root, struct cell_process *pr)
+static int read_args(struct jp *p, json_t *proc, void *at)
 {
-	size_t saved, s2;
-	json_t *v = jp_get(p, root, "process", &saved), *o;
-	int64_t n;
+	char ***args = at;
 	int r;
 
-	if (!v)
-		return 0;
-	if ((r = expect_object(p, v)) < 0)
+	if ((r = read_strv(p, proc, "args", args)) < 0)
 		return r;
-	if ((r = read_bool(p, v, "terminal", &pr->terminal)) < 0)
-		return r;
-	if ((o = jp_get(p, v, "consoleSize", &s2))) {
-		uint32_t h = 0, w = 0;
-
-		if ((r = expect_object(p, o)) < 0 || (r = read_u32(p, o, "height", &h)) < 0 ||
-		    (r = read_u32(p, o, "width", &w)) < 0)
-			return r;
-		if (h > USHRT_MAX || w > USHRT_MAX)
-			return jp_fail(p, "height and width must be below 65536");
-		pr->console_height = (unsigned short)h;
-		pr->console_width = (unsigned short)w;
-		jp_pop(p, s2);
-	}
-	if ((r = read_user(p, v, pr)) < 0)
-		return r;
-	if ((r = read_strv(p, v, "args", &pr->args)) < 0)
-		return r;
-	if (!pr->args || !pr->args[0]) {
+	if (!*args || !(*args)[0]) {
 		jp_push(p, "args");
 		return jp_fail(p, "at least one argument is required");
 	}
-	if ((r = read_strv(p, v, "env", &pr->env)) < 0)
-		return r;
-	if ((r = read_string(p, v, "cwd", &pr->cwd)) <= 0) {
+	return 1;
+}
+
+static int read_cwd(struct jp *p, json_t *proc, void *at)
+{
+	char **cwd = at;
+	int r;
+
+	if ((r = read_string(p, proc, "cwd", cwd)) <= 0) {
 		if (r == 0)
 			jp_push(p, "cwd");
 		return r < 0 ? r : jp_fail(p, "required");
 	}
-	if (pr->cwd[0] != '/') {
+	if ((*cwd)[0] != '/') {
 		jp_push(p, "cwd");
-		return jp_fail(p, "'%s' is not an absolute path", pr->cwd);
+		return jp_fail(p, "'%s' is not an absolute path", *cwd);
 	}
-	if ((r = read_capabilities(p, v, &pr->capabilities)) < 0)
-		return r;
-	if ((r = read_array(p, v, "rlimits", (void **)&pr->rlimits, &pr->n_rlimits,
-			    sizeof(*pr->rlimits), read_rlimit)) < 0)
-		return r;
-	if ((r = read_bool(p, v, "noNewPrivileges", &pr->no_new_privileges)) < 0)
-		return r;
-	if ((r = read_int(p, v, "oomScoreAdj", -1000, 1000, &n)) < 0)
-		return r;
-	if (r > 0)
-		pr->has_oom_score_adj = true, pr->oom_score_adj = (int)n;
-	if ((r = read_string(p, v, "apparmorProfile", &pr->apparmor_profile)) < 0 ||
-	    (r = read_string(p, v, "selinuxLabel", &pr->selinux_label)) < 0 ||
-	    (r = read_io_priority(p, v, pr)) < 0 || (r = read_scheduler(p, v, &pr->scheduler)) < 0)
-		return r;
-	if ((o = jp_get(p, v, "execCPUAffinity", &s2))) {
-		if ((r = expect_object(p, o)) < 0 ||
-		    (r = read_string(p, o, "initial", &pr->exec_cpu_affinity_initial)) < 0 ||
-		    (r = read_string(p, o, "final", &pr->exec_cpu_affinity_final)) < 0)
-			return r;
-		jp_pop(p, s2);
-	}
-	jp_pop(p, saved);
-	return 0;
+	return 1;
 }
+
+/* process.execCPUAffinity: into struct cell_process itself */
+static const struct field affinity_fields[] = {
+	{ .name = "initial", .type = FT_STRING,
+	  .offset = AT(cell_process, exec_cpu_affinity_initial) },
+	{ .name = "final", .type = FT_STRING, .offset = AT(cell_process, exec_cpu_affinity_final) },
+};
+static const struct obj_table affinity_table = TABLE(affinity_fields);
+
+static const struct field process_fields[] = {
+	{ .name = "terminal", .type = FT_BOOL, .offset = AT(cell_process, terminal) },
+	{ .name = "consoleSize", .type = FT_CUSTOM, .custom = read_console_size },
+	{ .name = "user", .type = FT_STRUCT, .of = &user_table },
+	{ .name = "args", .type = FT_CUSTOM, .offset = AT(cell_process, args),
+	  .custom = read_args },
+	{ .name = "env", .type = FT_STRV, .offset = AT(cell_process, env) },
+	{ .name = "cwd", .type = FT_CUSTOM, .offset = AT(cell_process, cwd), .custom = read_cwd },
+	{ .name = "capabilities", .type = FT_CUSTOM, .offset = AT(cell_process, capabilities),
+	  .custom = read_capabilities },
+	{ .name = "rlimits", .type = FT_ARRAY, .offset = AT(cell_process, rlimits),
+	  .count = AT(cell_process, n_rlimits), .elem_size = sizeof(struct cell_rlimit),
+	  .of = &rlimit_table },
+	{ .name = "noNewPrivileges", .type = FT_BOOL,
+	  .offset = AT(cell_process, no_new_privileges) },
+	{ .name = "oomScoreAdj", .type = FT_INT, .offset = AT(cell_process, oom_score_adj),
+	  .flags = F_HAS, .has = AT(cell_process, has_oom_score_adj), .min = -1000, .max = 1000 },
+	{ .name = "apparmorProfile", .type = FT_STRING,
+	  .offset = AT(cell_process, apparmor_profile) },
+	{ .name = "selinuxLabel", .type = FT_STRING, .offset = AT(cell_process, selinux_label) },
+	{ .name = "ioPriority", .type = FT_STRUCT, .of = &io_priority_table },
+	{ .name = "scheduler", .type = FT_STRUCT, .offset = AT(cell_process, scheduler),
+	  .of = &scheduler_table },
+	{ .name = "execCPUAffinity", .type = FT_STRUCT, .of = &affinity_table },
+};
+static const struct obj_table process_table = TABLE(process_fields);
 
 /* ---- root, mounts, hooks ---- */
 
-static int read_mount(struct jp *p, json_t *e, void *arr, size_t i)
+static const struct field mount_fields[] = {
+	{ .name = "destination", .type = FT_STRING, .offset = AT(cell_mount, destination),
+	  .flags = F_REQUIRED },
+	{ .name = "type", .type = FT_STRING, .offset = AT(cell_mount, type) },
+	{ .name = "source", .type = FT_STRING, .offset = AT(cell_mount, source) },
+	{ .name = "options", .type = FT_STRV, .offset = AT(cell_mount, options) },
+	{ .name = "uidMappings", .type = FT_ARRAY, .offset = AT(cell_mount, uid_mappings),
+	  .count = AT(cell_mount, n_uid_mappings), .elem_size = sizeof(struct cell_id_map),
+	  .of = &id_map_table },
+	{ .name = "gidMappings", .type = FT_ARRAY, .offset = AT(cell_mount, gid_mappings),
+	  .count = AT(cell_mount, n_gid_mappings), .elem_size = sizeof(struct cell_id_map),
+	  .of = &id_map_table },
+};
+static const struct obj_table mount_table =
+	TABLE(mount_fields, .required = "destination is required");
+
+static int read_hook_path(struct jp *p, json_t *e, void *at)
 {
-	struct cell_mount *m = (struct cell_mount *)arr + i;
+	char **path = at;
 	int r;
 
-	if ((r = read_string(p, e, "destination", &m->destination)) <= 0)
-		return r < 0 ? r : jp_fail(p, "destination is required");
-	if ((r = read_string(p, e, "type", &m->type)) < 0 ||
-	    (r = read_string(p, e, "source", &m->source)) < 0 ||
-	    (r = read_strv(p, e, "options", &m->options)) < 0 ||
-	    (r = read_array(p, e, "uidMappings", (void **)&m->uid_mappings, &m->n_uid_mappings,
-			    sizeof(struct cell_id_map), read_id_map)) < 0 ||
-	    (r = read_array(p, e, "gidMappings", (void **)&m->gid_mappings, &m->n_gid_mappings,
-			    sizeof(struct cell_id_map), read_id_map)) < 0)
-		return r;
-	return 0;
-}
-
-static int read_hook(struct jp *p, json_t *e, void *arr, size_t i)
-{
-	struct cell_hook *h = (struct cell_hook *)arr + i;
-	int64_t t;
-	int r;
-
-	if ((r = read_string(p, e, "path", &h->path)) <= 0)
+	if ((r = read_string(p, e, "path", path)) <= 0)
 		return r < 0 ? r : jp_fail(p, "path is required");
-	if (h->path[0] != '/') {
+	if ((*path)[0] != '/') {
 		jp_push(p, "path");
-		return jp_fail(p, "'%s' is not an absolute path", h->path);
+		return jp_fail(p, "'%s' is not an absolute path", *path);
 	}
-	if ((r = read_strv(p, e, "args", &h->args)) < 0 || (r = read_strv(p, e, "env", &h->env)) < 0)
-		return r;
-	if ((r = read_int(p, e, "timeout", 1, INT_MAX, &t)) < 0)
-		return r;
-	h->has_timeout = r > 0;
-	h->timeout = r > 0 ? (int)t : 0;
-	return 0;
+	return 1;
 }
 
-static int read_hooks(struct jp *p, json_t *root, struct cell_hooks *h)
+static const struct field hook_fields[] = {
+	{ .name = "path", .type = FT_CUSTOM, .offset = AT(cell_hook, path),
+	  .custom = read_hook_path },
+	{ .name = "args", .type = FT_STRV, .offset = AT(cell_hook, args) },
+	{ .name = "env", .type = FT_STRV, .offset = AT(cell_hook, env) },
+	{ .name = "timeout", .type = FT_INT, .offset = AT(cell_hook, timeout), .flags = F_HAS,
+	  .has = AT(cell_hook, has_timeout), .min = 1, .max = INT_MAX },
+};
+static const struct obj_table hook_table = TABLE(hook_fields);
+
+static int read_hooks(struct jp *p, json_t *root, void *at)
 {
+	struct cell_hooks *h = at;
 	size_t saved;
 	json_t *v = jp_get(p, root, "hooks", &saved);
 	int r;
@@ -628,34 +802,24 @@ static int read_hooks(struct jp *p, json_t *root, struct cell_hooks *h)
 		return r;
 	for (int k = 0; k < CELL_HOOK_KIND_COUNT; k++)
 		if ((r = read_array(p, v, cell_hook_names[k], (void **)&h->list[k], &h->n[k],
-				    sizeof(struct cell_hook), read_hook)) < 0)
+				    sizeof(struct cell_hook), NULL, &hook_table)) < 0)
 			return r;
 	jp_pop(p, saved);
 	return 0;
 }
 
-static int read_root(struct jp *p, json_t *root, struct cell_spec *spec)
-{
-	size_t saved;
-	json_t *v = jp_get(p, root, "root", &saved);
-	int r;
-
-	if (!v)
-		return 0;
-	if ((r = expect_object(p, v)) < 0)
-		return r;
-	if ((r = read_string(p, v, "path", &spec->root.path)) <= 0)
-		return r < 0 ? r : jp_fail(p, "path is required");
-	if ((r = read_bool(p, v, "readonly", &spec->root.readonly)) < 0)
-		return r;
-	jp_pop(p, saved);
-	return 0;
-}
+static const struct field root_fields[] = {
+	{ .name = "path", .type = FT_STRING, .offset = AT(cell_spec, root.path),
+	  .flags = F_REQUIRED },
+	{ .name = "readonly", .type = FT_BOOL, .offset = AT(cell_spec, root.readonly) },
+};
+static const struct obj_table root_table = TABLE(root_fields, .required = "path is required");
 
 /* ---- linux ---- */
 
-static int read_namespaces(struct jp *p, json_t *lx, struct cell_linux *l)
+static int read_namespaces(struct jp *p, json_t *lx, void *at)
 {
+	struct cell_linux *l = at;
 	size_t saved, i;
 	json_t *v = jp_get(p, lx, "namespaces", &saved), *e;
 	int r;
@@ -697,34 +861,32 @@ static int read_namespaces(struct jp *p, json_t *lx, struct cell_linux *l)
 	return 0;
 }
 
-static int read_time_offsets(struct jp *p, json_t *lx, struct cell_linux *l)
-{
-	size_t saved, s2;
-	json_t *v = jp_get(p, lx, "timeOffsets", &saved), *o;
-	static const char *const clocks[] = { "monotonic", "boottime" };
-	int r;
+static const struct field time_offset_fields[] = {
+	{ .name = "secs", .type = FT_I64, .offset = AT(cell_time_offset, secs), .min = INT64_MIN,
+	  .max = INT64_MAX },
+	{ .name = "nanosecs", .type = FT_U32, .offset = AT(cell_time_offset, nanosecs),
+	  .max = 999999999 },
+};
+static const struct obj_table time_offset_table = TABLE(time_offset_fields, .check = mark_present);
 
-	if (!v)
-		return 0;
-	if ((r = expect_object(p, v)) < 0)
-		return r;
-	for (int c = 0; c < 2; c++) {
-		struct cell_time_offset *t = c ? &l->boottime : &l->monotonic;
-		int64_t n = 0;
+/* linux.timeOffsets: into struct cell_linux itself */
+static const struct field time_offsets_fields[] = {
+	{ .name = "monotonic", .type = FT_STRUCT, .offset = AT(cell_linux, monotonic),
+	  .of = &time_offset_table },
+	{ .name = "boottime", .type = FT_STRUCT, .offset = AT(cell_linux, boottime),
+	  .of = &time_offset_table },
+};
+static const struct obj_table time_offsets_table = TABLE(time_offsets_fields);
 
-		if (!(o = jp_get(p, v, clocks[c], &s2)))
-			continue;
-		if ((r = expect_object(p, o)) < 0 ||
-		    (r = read_int(p, o, "secs", INT64_MIN, INT64_MAX, &t->secs)) < 0 ||
-		    (r = read_int(p, o, "nanosecs", 0, 999999999, &n)) < 0)
-			return r;
-		t->nanosecs = (uint32_t)n;
-		t->present = true;
-		jp_pop(p, s2);
-	}
-	jp_pop(p, saved);
-	return 0;
-}
+static const struct field device_owner_fields[] = {
+	{ .name = "fileMode", .type = FT_U32, .offset = AT(cell_device, file_mode), .flags = F_HAS,
+	  .has = AT(cell_device, has_file_mode) },
+	{ .name = "uid", .type = FT_U32, .offset = AT(cell_device, uid), .flags = F_HAS,
+	  .has = AT(cell_device, has_uid) },
+	{ .name = "gid", .type = FT_U32, .offset = AT(cell_device, gid), .flags = F_HAS,
+	  .has = AT(cell_device, has_gid) },
+};
+static const struct obj_table device_owner_table = TABLE(device_owner_fields);
 
 static int read_device(struct jp *p, json_t *e, void *arr, size_t i)
 {
@@ -750,77 +912,72 @@ static int read_device(struct jp *p, json_t *e, void *arr, size_t i)
 	    (r = read_int(p, e, "minor", 0, UINT32_MAX, &d->minor)) < 0 ||
 	    (r == 0 && d->type != 'p' && jp_fail(p, "minor is required for type %c", d->type)))
 		return -EINVAL;
-	if ((r = read_u32(p, e, "fileMode", &d->file_mode)) < 0)
-		return r;
-	d->has_file_mode = r > 0;
-	if ((r = read_u32(p, e, "uid", &d->uid)) < 0)
-		return r;
-	d->has_uid = r > 0;
-	if ((r = read_u32(p, e, "gid", &d->gid)) < 0)
-		return r;
-	d->has_gid = r > 0;
-	return 0;
+	return read_fields(p, e, d, &device_owner_table);
 }
 
-static int read_seccomp_arg(struct jp *p, json_t *e, void *arr, size_t i)
-{
-	struct cell_seccomp_arg *a = (struct cell_seccomp_arg *)arr + i;
-	int64_t idx;
-	int op = 0, r;
+/* FT_ENUM writes an int: the enums it fills must be ints */
+_Static_assert(sizeof(enum cell_seccomp_op) == sizeof(int), "seccomp op is an int");
+_Static_assert(sizeof(enum cell_seccomp_action) == sizeof(int), "seccomp action is an int");
 
-	if ((r = read_int(p, e, "index", 0, 5, &idx)) <= 0 ||
-	    (r = read_u64(p, e, "value", &a->value)) <= 0 ||
-	    (r = read_enum(p, e, "op", cell_seccomp_op_names, CELL_SECCOMP_N_OPS, &op)) <= 0)
-		return r < 0 ? r : jp_fail(p, "index, value and op are required");
-	a->index = (uint32_t)idx;
-	a->op = (enum cell_seccomp_op)op;
-	return read_u64(p, e, "valueTwo", &a->value_two) < 0 ? -EINVAL : 0;
-}
+static const struct field seccomp_arg_fields[] = {
+	{ .name = "index", .type = FT_U32, .offset = AT(cell_seccomp_arg, index),
+	  .flags = F_REQUIRED, .max = 5 },
+	{ .name = "value", .type = FT_U64, .offset = AT(cell_seccomp_arg, value),
+	  .flags = F_REQUIRED },
+	{ .name = "op", .type = FT_ENUM, .offset = AT(cell_seccomp_arg, op), .flags = F_REQUIRED,
+	  .names = cell_seccomp_op_names, .n_names = CELL_SECCOMP_N_OPS },
+	{ .name = "valueTwo", .type = FT_U64, .offset = AT(cell_seccomp_arg, value_two) },
+};
+static const struct obj_table seccomp_arg_table =
+	TABLE(seccomp_arg_fields, .required = "index, value and op are required");
 
-static int read_seccomp_rule(struct jp *p, json_t *e, void *arr, size_t i)
-{
-	struct cell_seccomp_rule *s = (struct cell_seccomp_rule *)arr + i;
-	int action = 0, r;
+static const struct field seccomp_rule_fields[] = {
+	{ .name = "names", .type = FT_STRV, .offset = AT(cell_seccomp_rule, names),
+	  .flags = F_REQUIRED },
+	{ .name = "action", .type = FT_ENUM, .offset = AT(cell_seccomp_rule, action),
+	  .flags = F_REQUIRED, .names = cell_seccomp_action_names,
+	  .n_names = CELL_SECCOMP_N_ACTIONS },
+	{ .name = "errnoRet", .type = FT_U32, .offset = AT(cell_seccomp_rule, errno_ret),
+	  .flags = F_HAS, .has = AT(cell_seccomp_rule, has_errno_ret) },
+	{ .name = "args", .type = FT_ARRAY, .offset = AT(cell_seccomp_rule, args),
+	  .count = AT(cell_seccomp_rule, n_args), .elem_size = sizeof(struct cell_seccomp_arg),
+	  .of = &seccomp_arg_table },
+};
+static const struct obj_table seccomp_rule_table =
+	TABLE(seccomp_rule_fields, .required = "names and action are required");
 
-	if ((r = read_strv(p, e, "names", &s->names)) <= 0 ||
-	    (r = read_enum(p, e, "action", cell_seccomp_action_names, CELL_SECCOMP_N_ACTIONS,
-			   &action)) <= 0)
-		return r < 0 ? r : jp_fail(p, "names and action are required");
-	s->action = (enum cell_seccomp_action)action;
-	if ((r = read_u32(p, e, "errnoRet", &s->errno_ret)) < 0)
-		return r;
-	s->has_errno_ret = r > 0;
-	return read_array(p, e, "args", (void **)&s->args, &s->n_args, sizeof(*s->args),
-			  read_seccomp_arg) < 0 ? -EINVAL : 0;
-}
+static const struct field seccomp_fields[] = {
+	{ .name = "defaultAction", .type = FT_ENUM, .offset = AT(cell_seccomp, default_action),
+	  .flags = F_REQUIRED, .names = cell_seccomp_action_names,
+	  .n_names = CELL_SECCOMP_N_ACTIONS },
+	{ .name = "defaultErrnoRet", .type = FT_U32, .offset = AT(cell_seccomp, default_errno_ret),
+	  .flags = F_HAS, .has = AT(cell_seccomp, has_default_errno_ret) },
+	{ .name = "architectures", .type = FT_STRV, .offset = AT(cell_seccomp, architectures) },
+	{ .name = "flags", .type = FT_STRV, .offset = AT(cell_seccomp, flags) },
+	{ .name = "listenerPath", .type = FT_STRING, .offset = AT(cell_seccomp, listener_path) },
+	{ .name = "listenerMetadata", .type = FT_STRING,
+	  .offset = AT(cell_seccomp, listener_metadata) },
+	{ .name = "syscalls", .type = FT_ARRAY, .offset = AT(cell_seccomp, syscalls),
+	  .count = AT(cell_seccomp, n_syscalls), .elem_size = sizeof(struct cell_seccomp_rule),
+	  .of = &seccomp_rule_table },
+};
+static const struct obj_table seccomp_table =
+	TABLE(seccomp_fields, .required = "defaultAction is required");
 
 /* The linux.seccomp object @v itself (also a --seccomp profile's top level). */
 static int read_seccomp_object(struct jp *p, json_t *v, struct cell_seccomp *s)
 {
-	int action = 0, r;
+	int r;
 
 	if ((r = expect_object(p, v)) < 0)
 		return r;
 	s->present = true;
-	if ((r = read_enum(p, v, "defaultAction", cell_seccomp_action_names,
-			   CELL_SECCOMP_N_ACTIONS, &action)) <= 0)
-		return r < 0 ? r : jp_fail(p, "defaultAction is required");
-	s->default_action = (enum cell_seccomp_action)action;
-	if ((r = read_u32(p, v, "defaultErrnoRet", &s->default_errno_ret)) < 0)
-		return r;
-	s->has_default_errno_ret = r > 0;
-	if ((r = read_strv(p, v, "architectures", &s->architectures)) < 0 ||
-	    (r = read_strv(p, v, "flags", &s->flags)) < 0 ||
-	    (r = read_string(p, v, "listenerPath", &s->listener_path)) < 0 ||
-	    (r = read_string(p, v, "listenerMetadata", &s->listener_metadata)) < 0 ||
-	    (r = read_array(p, v, "syscalls", (void **)&s->syscalls, &s->n_syscalls,
-			    sizeof(*s->syscalls), read_seccomp_rule)) < 0)
-		return r;
-	return 0;
+	return read_fields(p, v, s, &seccomp_table);
 }
 
-static int read_seccomp(struct jp *p, json_t *lx, struct cell_seccomp *s)
+static int read_seccomp(struct jp *p, json_t *lx, void *at)
 {
+	struct cell_seccomp *s = at;
 	size_t saved;
 	json_t *v = jp_get(p, lx, "seccomp", &saved);
 	int r;
@@ -842,8 +999,9 @@ int cell_seccomp_read_json(void *obj, const char *path, struct cell_seccomp *s,
 	return read_seccomp_object(&p, obj, s);
 }
 
-static int read_personality(struct jp *p, json_t *lx, struct cell_linux *l)
+static int read_personality(struct jp *p, json_t *lx, void *at)
 {
+	struct cell_linux *l = at;
 	static const char *const domains[] = { "LINUX", "LINUX32" };
 	cleanup_strv char **flags = NULL;
 	size_t saved;
@@ -870,8 +1028,9 @@ static int read_personality(struct jp *p, json_t *lx, struct cell_linux *l)
 }
 
 /* linux.memoryPolicy: { "mode": "MPOL_BIND", "nodes": "0-1", "flags": [...] } */
-static int read_memory_policy(struct jp *p, json_t *lx, struct cell_memory_policy *m)
+static int read_memory_policy(struct jp *p, json_t *lx, void *at)
 {
+	struct cell_memory_policy *m = at;
 	cleanup_strv char **flags = NULL;
 	size_t saved, n_modes = 0;
 	json_t *v = jp_get(p, lx, "memoryPolicy", &saved);
@@ -904,8 +1063,9 @@ static int read_memory_policy(struct jp *p, json_t *lx, struct cell_memory_polic
 	return 0;
 }
 
-static int read_propagation(struct jp *p, json_t *lx, struct cell_linux *l)
+static int read_propagation(struct jp *p, json_t *lx, void *at)
 {
+	struct cell_linux *l = at;
 	static const char *const names[] = { "private", "rprivate", "slave", "rslave",
 					     "shared", "rshared", "unbindable", "runbindable" };
 	static const unsigned long flags[] = {
@@ -921,160 +1081,112 @@ static int read_propagation(struct jp *p, json_t *lx, struct cell_linux *l)
 
 /* ---- linux.resources ---- */
 
-/* An optional signed value with its has_* flag. */
-static int read_opt_int(struct jp *p, json_t *obj, const char *key, int64_t min, bool *has,
-			int64_t *out)
+static int check_memory(struct jp *p, void *base)
 {
-	int r = read_int(p, obj, key, min, INT64_MAX, out);
+	const struct cell_resources *r = base;
 
-	if (r > 0)
-		*has = true;
-	return r < 0 ? r : 0;
-}
-
-static int read_opt_u64(struct jp *p, json_t *obj, const char *key, bool *has, uint64_t *out)
-{
-	int r = read_u64(p, obj, key, out);
-
-	if (r > 0)
-		*has = true;
-	return r < 0 ? r : 0;
-}
-
-static int read_opt_bool(struct jp *p, json_t *obj, const char *key, bool *has, bool *out)
-{
-	int r = read_bool(p, obj, key, out);
-
-	if (r > 0)
-		*has = true;
-	return r < 0 ? r : 0;
-}
-
-static int read_memory(struct jp *p, json_t *res, struct cell_resources *r)
-{
-	size_t saved;
-	json_t *v = jp_get(p, res, "memory", &saved);
-	int64_t ignored;
-	bool has_ignored = false;
-	int e;
-
-	if (!v)
-		return 0;
-	if ((e = expect_object(p, v)) < 0 ||
-	    (e = read_opt_int(p, v, "limit", -1, &r->has_memory_limit, &r->memory_limit)) < 0 ||
-	    (e = read_opt_int(p, v, "reservation", -1, &r->has_memory_reservation,
-			      &r->memory_reservation)) < 0 ||
-	    (e = read_opt_int(p, v, "swap", -1, &r->has_memory_swap, &r->memory_swap)) < 0 ||
-	    /* "kernel" is deprecated: read for its type, then ignored, as runc does */
-	    (e = read_opt_int(p, v, "kernel", -1, &has_ignored, &ignored)) < 0 ||
-	    (e = read_opt_int(p, v, "kernelTCP", -1, &r->has_memory_kernel_tcp,
-			      &r->memory_kernel_tcp)) < 0 ||
-	    (e = read_opt_u64(p, v, "swappiness", &r->has_memory_swappiness,
-			      &r->memory_swappiness)) < 0 ||
-	    (e = read_opt_bool(p, v, "disableOOMKiller", &r->has_disable_oom_killer,
-			       &r->disable_oom_killer)) < 0 ||
-	    (e = read_opt_bool(p, v, "useHierarchy", &r->has_use_hierarchy,
-			       &r->use_hierarchy)) < 0 ||
-	    (e = read_bool(p, v, "checkBeforeUpdate", &r->check_before_update)) < 0)
-		return e;
 	if (r->has_memory_swappiness && r->memory_swappiness > 100) {
 		jp_push(p, "swappiness");
 		return jp_fail(p, "%llu is out of range (0..100)",
 			       (unsigned long long)r->memory_swappiness);
 	}
-	jp_pop(p, saved);
 	return 0;
 }
 
-static int read_cpu(struct jp *p, json_t *res, struct cell_resources *r)
-{
-	size_t saved;
-	json_t *v = jp_get(p, res, "cpu", &saved);
-	int e;
+/* linux.resources.memory, .cpu, .blockIO, .network, .pids: into struct cell_resources */
+static const struct field memory_fields[] = {
+	{ .name = "limit", .type = FT_I64, .offset = AT(cell_resources, memory_limit),
+	  .flags = F_HAS, .has = AT(cell_resources, has_memory_limit), .min = -1,
+	  .max = INT64_MAX },
+	{ .name = "reservation", .type = FT_I64, .offset = AT(cell_resources, memory_reservation),
+	  .flags = F_HAS, .has = AT(cell_resources, has_memory_reservation), .min = -1,
+	  .max = INT64_MAX },
+	{ .name = "swap", .type = FT_I64, .offset = AT(cell_resources, memory_swap), .flags = F_HAS,
+	  .has = AT(cell_resources, has_memory_swap), .min = -1, .max = INT64_MAX },
+	/* "kernel" is deprecated: read for its type, then ignored, as runc does */
+	{ .name = "kernel", .type = FT_I64, .flags = F_IGNORED, .min = -1, .max = INT64_MAX },
+	{ .name = "kernelTCP", .type = FT_I64, .offset = AT(cell_resources, memory_kernel_tcp),
+	  .flags = F_HAS, .has = AT(cell_resources, has_memory_kernel_tcp), .min = -1,
+	  .max = INT64_MAX },
+	{ .name = "swappiness", .type = FT_U64, .offset = AT(cell_resources, memory_swappiness),
+	  .flags = F_HAS, .has = AT(cell_resources, has_memory_swappiness) },
+	{ .name = "disableOOMKiller", .type = FT_BOOL,
+	  .offset = AT(cell_resources, disable_oom_killer), .flags = F_HAS,
+	  .has = AT(cell_resources, has_disable_oom_killer) },
+	{ .name = "useHierarchy", .type = FT_BOOL, .offset = AT(cell_resources, use_hierarchy),
+	  .flags = F_HAS, .has = AT(cell_resources, has_use_hierarchy) },
+	{ .name = "checkBeforeUpdate", .type = FT_BOOL,
+	  .offset = AT(cell_resources, check_before_update) },
+};
+static const struct obj_table memory_table = TABLE(memory_fields, .check = check_memory);
 
-	if (!v)
-		return 0;
-	if ((e = expect_object(p, v)) < 0 ||
-	    (e = read_opt_u64(p, v, "shares", &r->has_cpu_shares, &r->cpu_shares)) < 0 ||
-	    (e = read_opt_int(p, v, "quota", -1, &r->has_cpu_quota, &r->cpu_quota)) < 0 ||
-	    (e = read_opt_u64(p, v, "burst", &r->has_cpu_burst, &r->cpu_burst)) < 0 ||
-	    (e = read_opt_u64(p, v, "period", &r->has_cpu_period, &r->cpu_period)) < 0 ||
-	    (e = read_opt_int(p, v, "realtimeRuntime", -1, &r->has_cpu_realtime_runtime,
-			      &r->cpu_realtime_runtime)) < 0 ||
-	    (e = read_opt_u64(p, v, "realtimePeriod", &r->has_cpu_realtime_period,
-			      &r->cpu_realtime_period)) < 0 ||
-	    (e = read_string(p, v, "cpus", &r->cpuset_cpus)) < 0 ||
-	    (e = read_string(p, v, "mems", &r->cpuset_mems)) < 0 ||
-	    (e = read_opt_int(p, v, "idle", INT64_MIN, &r->has_cpu_idle, &r->cpu_idle)) < 0)
-		return e;
-	jp_pop(p, saved);
-	return 0;
-}
+static const struct field cpu_fields[] = {
+	{ .name = "shares", .type = FT_U64, .offset = AT(cell_resources, cpu_shares),
+	  .flags = F_HAS, .has = AT(cell_resources, has_cpu_shares) },
+	{ .name = "quota", .type = FT_I64, .offset = AT(cell_resources, cpu_quota), .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_quota), .min = -1, .max = INT64_MAX },
+	{ .name = "burst", .type = FT_U64, .offset = AT(cell_resources, cpu_burst), .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_burst) },
+	{ .name = "period", .type = FT_U64, .offset = AT(cell_resources, cpu_period),
+	  .flags = F_HAS, .has = AT(cell_resources, has_cpu_period) },
+	{ .name = "realtimeRuntime", .type = FT_I64,
+	  .offset = AT(cell_resources, cpu_realtime_runtime), .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_realtime_runtime), .min = -1, .max = INT64_MAX },
+	{ .name = "realtimePeriod", .type = FT_U64,
+	  .offset = AT(cell_resources, cpu_realtime_period), .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_realtime_period) },
+	{ .name = "cpus", .type = FT_STRING, .offset = AT(cell_resources, cpuset_cpus) },
+	{ .name = "mems", .type = FT_STRING, .offset = AT(cell_resources, cpuset_mems) },
+	{ .name = "idle", .type = FT_I64, .offset = AT(cell_resources, cpu_idle), .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_idle), .min = INT64_MIN, .max = INT64_MAX },
+};
+static const struct obj_table cpu_table = TABLE(cpu_fields);
 
-static int read_device_rate(struct jp *p, json_t *e, void *arr, size_t i)
-{
-	struct cell_device_rate *d = (struct cell_device_rate *)arr + i;
-	int r;
+static const struct field device_rate_fields[] = {
+	{ .name = "major", .type = FT_U32, .offset = AT(cell_device_rate, major),
+	  .flags = F_REQUIRED },
+	{ .name = "minor", .type = FT_U32, .offset = AT(cell_device_rate, minor),
+	  .flags = F_REQUIRED },
+	{ .name = "rate", .type = FT_U64, .offset = AT(cell_device_rate, rate),
+	  .flags = F_REQUIRED },
+};
+static const struct obj_table device_rate_table =
+	TABLE(device_rate_fields, .required = "major, minor and rate are required");
 
-	if ((r = read_u32(p, e, "major", &d->major)) <= 0 ||
-	    (r = read_u32(p, e, "minor", &d->minor)) <= 0 ||
-	    (r = read_u64(p, e, "rate", &d->rate)) <= 0)
-		return r < 0 ? r : jp_fail(p, "major, minor and rate are required");
-	return 0;
-}
+static const struct field device_weight_fields[] = {
+	{ .name = "major", .type = FT_U32, .offset = AT(cell_device_weight, major),
+	  .flags = F_REQUIRED },
+	{ .name = "minor", .type = FT_U32, .offset = AT(cell_device_weight, minor),
+	  .flags = F_REQUIRED },
+	{ .name = "weight", .type = FT_U16, .offset = AT(cell_device_weight, weight),
+	  .flags = F_HAS, .has = AT(cell_device_weight, has_weight), .min = 10, .max = 1000 },
+	{ .name = "leafWeight", .type = FT_U16, .offset = AT(cell_device_weight, leaf_weight),
+	  .flags = F_HAS, .has = AT(cell_device_weight, has_leaf_weight), .min = 10, .max = 1000 },
+};
+static const struct obj_table device_weight_table =
+	TABLE(device_weight_fields, .required = "major and minor are required");
 
-static int read_weight(struct jp *p, json_t *obj, const char *key, bool *has, uint16_t *out)
-{
-	int64_t n;
-	int r = read_int(p, obj, key, 10, 1000, &n);
+/* the four throttle*Device arrays of linux.resources.blockIO */
+#define RATES(key, member)                                                                 \
+	{ .name = key, .type = FT_ARRAY, .offset = AT(cell_resources, member),             \
+	  .count = AT(cell_resources, n_##member), .elem_size = sizeof(struct cell_device_rate), \
+	  .of = &device_rate_table }
 
-	if (r > 0)
-		*has = true, *out = (uint16_t)n;
-	return r < 0 ? r : 0;
-}
-
-static int read_device_weight(struct jp *p, json_t *e, void *arr, size_t i)
-{
-	struct cell_device_weight *d = (struct cell_device_weight *)arr + i;
-	int r;
-
-	if ((r = read_u32(p, e, "major", &d->major)) <= 0 ||
-	    (r = read_u32(p, e, "minor", &d->minor)) <= 0)
-		return r < 0 ? r : jp_fail(p, "major and minor are required");
-	if ((r = read_weight(p, e, "weight", &d->has_weight, &d->weight)) < 0 ||
-	    (r = read_weight(p, e, "leafWeight", &d->has_leaf_weight, &d->leaf_weight)) < 0)
-		return r;
-	return 0;
-}
-
-static int read_block_io(struct jp *p, json_t *res, struct cell_resources *r)
-{
-	size_t saved;
-	json_t *v = jp_get(p, res, "blockIO", &saved);
-	const size_t rs = sizeof(struct cell_device_rate);
-	int e;
-
-	if (!v)
-		return 0;
-	if ((e = expect_object(p, v)) < 0 ||
-	    (e = read_weight(p, v, "weight", &r->has_blkio_weight, &r->blkio_weight)) < 0 ||
-	    (e = read_weight(p, v, "leafWeight", &r->has_blkio_leaf_weight,
-			     &r->blkio_leaf_weight)) < 0 ||
-	    (e = read_array(p, v, "weightDevice", (void **)&r->weight_devices,
-			    &r->n_weight_devices, sizeof(struct cell_device_weight),
-			    read_device_weight)) < 0 ||
-	    (e = read_array(p, v, "throttleReadBpsDevice", (void **)&r->read_bps, &r->n_read_bps,
-			    rs, read_device_rate)) < 0 ||
-	    (e = read_array(p, v, "throttleWriteBpsDevice", (void **)&r->write_bps,
-			    &r->n_write_bps, rs, read_device_rate)) < 0 ||
-	    (e = read_array(p, v, "throttleReadIOPSDevice", (void **)&r->read_iops,
-			    &r->n_read_iops, rs, read_device_rate)) < 0 ||
-	    (e = read_array(p, v, "throttleWriteIOPSDevice", (void **)&r->write_iops,
-			    &r->n_write_iops, rs, read_device_rate)) < 0)
-		return e;
-	jp_pop(p, saved);
-	return 0;
-}
+static const struct field block_io_fields[] = {
+	{ .name = "weight", .type = FT_U16, .offset = AT(cell_resources, blkio_weight),
+	  .flags = F_HAS, .has = AT(cell_resources, has_blkio_weight), .min = 10, .max = 1000 },
+	{ .name = "leafWeight", .type = FT_U16, .offset = AT(cell_resources, blkio_leaf_weight),
+	  .flags = F_HAS, .has = AT(cell_resources, has_blkio_leaf_weight), .min = 10,
+	  .max = 1000 },
+	{ .name = "weightDevice", .type = FT_ARRAY, .offset = AT(cell_resources, weight_devices),
+	  .count = AT(cell_resources, n_weight_devices),
+	  .elem_size = sizeof(struct cell_device_weight), .of = &device_weight_table },
+	RATES("throttleReadBpsDevice", read_bps),
+	RATES("throttleWriteBpsDevice", write_bps),
+	RATES("throttleReadIOPSDevice", read_iops),
+	RATES("throttleWriteIOPSDevice", write_iops),
+};
+static const struct obj_table block_io_table = TABLE(block_io_fields);
 
 static int read_device_rule(struct jp *p, json_t *e, void *arr, size_t i)
 {
@@ -1107,16 +1219,12 @@ static int read_device_rule(struct jp *p, json_t *e, void *arr, size_t i)
 	return 0;
 }
 
-static int read_hugepage(struct jp *p, json_t *e, void *arr, size_t i)
+static int check_hugepage(struct jp *p, void *base)
 {
-	struct cell_hugepage_limit *h = (struct cell_hugepage_limit *)arr + i;
-	int r;
-
-	if ((r = read_string(p, e, "pageSize", &h->page_size)) <= 0 ||
-	    (r = read_u64(p, e, "limit", &h->limit)) <= 0)
-		return r < 0 ? r : jp_fail(p, "pageSize and limit are required");
+	const struct cell_hugepage_limit *h = base;
 	/* defs-linux.json: ^[1-9][0-9]*[KMG]B$ */
 	size_t n = strspn(h->page_size, "0123456789");
+
 	if (h->page_size[0] < '1' || h->page_size[0] > '9' || !h->page_size[n] ||
 	    !strchr("KMG", h->page_size[n]) || strcmp(h->page_size + n + 1, "B")) {
 		jp_push(p, "pageSize");
@@ -1125,85 +1233,87 @@ static int read_hugepage(struct jp *p, json_t *e, void *arr, size_t i)
 	return 0;
 }
 
-static int read_net_priority(struct jp *p, json_t *e, void *arr, size_t i)
-{
-	struct cell_net_priority *n = (struct cell_net_priority *)arr + i;
-	int r;
+static const struct field hugepage_fields[] = {
+	{ .name = "pageSize", .type = FT_STRING, .offset = AT(cell_hugepage_limit, page_size),
+	  .flags = F_REQUIRED },
+	{ .name = "limit", .type = FT_U64, .offset = AT(cell_hugepage_limit, limit),
+	  .flags = F_REQUIRED },
+};
+static const struct obj_table hugepage_table =
+	TABLE(hugepage_fields, .required = "pageSize and limit are required",
+	      .check = check_hugepage);
 
-	if ((r = read_string(p, e, "name", &n->name)) <= 0 ||
-	    (r = read_u32(p, e, "priority", &n->priority)) <= 0)
-		return r < 0 ? r : jp_fail(p, "name and priority are required");
-	return 0;
-}
+static const struct field net_priority_fields[] = {
+	{ .name = "name", .type = FT_STRING, .offset = AT(cell_net_priority, name),
+	  .flags = F_REQUIRED },
+	{ .name = "priority", .type = FT_U32, .offset = AT(cell_net_priority, priority),
+	  .flags = F_REQUIRED },
+};
+static const struct obj_table net_priority_table =
+	TABLE(net_priority_fields, .required = "name and priority are required");
 
-static int read_network(struct jp *p, json_t *res, struct cell_resources *r)
-{
-	size_t saved;
-	json_t *v = jp_get(p, res, "network", &saved);
-	int e;
+static const struct field network_fields[] = {
+	{ .name = "classID", .type = FT_U32, .offset = AT(cell_resources, net_class_id),
+	  .flags = F_HAS, .has = AT(cell_resources, has_net_class_id) },
+	{ .name = "priorities", .type = FT_ARRAY, .offset = AT(cell_resources, net_priorities),
+	  .count = AT(cell_resources, n_net_priorities),
+	  .elem_size = sizeof(struct cell_net_priority), .of = &net_priority_table },
+};
+static const struct obj_table network_table = TABLE(network_fields);
 
-	if (!v)
-		return 0;
-	if ((e = expect_object(p, v)) < 0 || (e = read_u32(p, v, "classID", &r->net_class_id)) < 0)
-		return e;
-	r->has_net_class_id = e > 0;
-	if ((e = read_array(p, v, "priorities", (void **)&r->net_priorities, &r->n_net_priorities,
-			    sizeof(struct cell_net_priority), read_net_priority)) < 0)
-		return e;
-	jp_pop(p, saved);
-	return 0;
-}
+static const struct field rdma_fields[] = {
+	{ .name = "hcaHandles", .type = FT_U32, .offset = AT(cell_rdma_limit, hca_handles),
+	  .flags = F_HAS, .has = AT(cell_rdma_limit, has_hca_handles) },
+	{ .name = "hcaObjects", .type = FT_U32, .offset = AT(cell_rdma_limit, hca_objects),
+	  .flags = F_HAS, .has = AT(cell_rdma_limit, has_hca_objects) },
+};
+static const struct obj_table rdma_table = TABLE(rdma_fields);
 
 static int read_rdma(struct jp *p, const char *device, json_t *e, void *arr, size_t i)
 {
 	struct cell_rdma_limit *l = (struct cell_rdma_limit *)arr + i;
-	int x;
 
 	if (!(l->device = strdup(device)))
 		return jp_nomem(p);
-	if ((x = read_u32(p, e, "hcaHandles", &l->hca_handles)) < 0)
-		return x;
-	l->has_hca_handles = x > 0;
-	if ((x = read_u32(p, e, "hcaObjects", &l->hca_objects)) < 0)
-		return x;
-	l->has_hca_objects = x > 0;
-	return 0;
+	return read_fields(p, e, l, &rdma_table);
 }
 
-static int read_resources(struct jp *p, json_t *lx, struct cell_resources *r)
+static int check_pids(struct jp *p, void *base)
 {
-	size_t saved, s2;
-	json_t *v = jp_get(p, lx, "resources", &saved), *o;
-	int e;
+	struct cell_resources *r = base;
 
-	if (!v)
-		return 0;
-	if ((e = expect_object(p, v)) < 0 ||
-	    (e = read_array(p, v, "devices", (void **)&r->devices, &r->n_devices,
-			    sizeof(struct cell_device_rule), read_device_rule)) < 0 ||
-	    (e = read_memory(p, v, r)) < 0 || (e = read_cpu(p, v, r)) < 0 ||
-	    (e = read_block_io(p, v, r)) < 0 ||
-	    (e = read_array(p, v, "hugepageLimits", (void **)&r->hugepage_limits,
-			    &r->n_hugepage_limits, sizeof(struct cell_hugepage_limit),
-			    read_hugepage)) < 0 ||
-	    (e = read_network(p, v, r)) < 0 ||
-	    (e = read_keyed(p, v, "rdma", (void **)&r->rdma, &r->n_rdma, sizeof(*r->rdma),
-			    read_rdma)) < 0 ||
-	    (e = read_string_map(p, v, "unified", &r->unified, &r->n_unified)) < 0)
-		return e;
-	if ((o = jp_get(p, v, "pids", &s2))) {
-		if ((e = expect_object(p, o)) < 0 ||
-		    (e = read_opt_int(p, o, "limit", INT64_MIN, &r->has_pids_limit,
-				      &r->pids_limit)) < 0)
-			return e;
-		/* runc: 0 and below mean unlimited */
-		if (r->has_pids_limit && r->pids_limit <= 0)
-			r->pids_limit = -1;
-		jp_pop(p, s2);
-	}
-	jp_pop(p, saved);
+	(void)p;
+	/* runc: 0 and below mean unlimited */
+	if (r->has_pids_limit && r->pids_limit <= 0)
+		r->pids_limit = -1;
 	return 0;
 }
+
+static const struct field pids_fields[] = {
+	{ .name = "limit", .type = FT_I64, .offset = AT(cell_resources, pids_limit), .flags = F_HAS,
+	  .has = AT(cell_resources, has_pids_limit), .min = INT64_MIN, .max = INT64_MAX },
+};
+static const struct obj_table pids_table = TABLE(pids_fields, .check = check_pids);
+
+static const struct field resources_fields[] = {
+	{ .name = "devices", .type = FT_ARRAY, .offset = AT(cell_resources, devices),
+	  .count = AT(cell_resources, n_devices), .elem_size = sizeof(struct cell_device_rule),
+	  .elem = read_device_rule },
+	{ .name = "memory", .type = FT_STRUCT, .of = &memory_table },
+	{ .name = "cpu", .type = FT_STRUCT, .of = &cpu_table },
+	{ .name = "blockIO", .type = FT_STRUCT, .of = &block_io_table },
+	{ .name = "hugepageLimits", .type = FT_ARRAY, .offset = AT(cell_resources, hugepage_limits),
+	  .count = AT(cell_resources, n_hugepage_limits),
+	  .elem_size = sizeof(struct cell_hugepage_limit), .of = &hugepage_table },
+	{ .name = "network", .type = FT_STRUCT, .of = &network_table },
+	{ .name = "rdma", .type = FT_KEYED, .offset = AT(cell_resources, rdma),
+	  .count = AT(cell_resources, n_rdma), .elem_size = sizeof(struct cell_rdma_limit),
+	  .keyed = read_rdma },
+	{ .name = "unified", .type = FT_MAP, .offset = AT(cell_resources, unified),
+	  .count = AT(cell_resources, n_unified) },
+	{ .name = "pids", .type = FT_STRUCT, .of = &pids_table },
+};
+static const struct obj_table resources_table = TABLE(resources_fields);
 
 /* linux.netDevices: { "HOSTNAME": { "name": "NAME INSIDE" } } */
 static int read_net_device(struct jp *p, const char *host_name, json_t *e, void *arr, size_t i)
@@ -1215,41 +1325,46 @@ static int read_net_device(struct jp *p, const char *host_name, json_t *e, void 
 	return read_string(p, e, "name", &d->new_name) < 0 ? -EINVAL : 0;
 }
 
-static int read_linux(struct jp *p, json_t *root, struct cell_linux *l)
+/* Intel RDT is refused (spec.c): only whether it is there matters */
+static int read_intel_rdt(struct jp *p, json_t *lx, void *at)
 {
-	size_t saved;
-	json_t *v = jp_get(p, root, "linux", &saved);
-	int r;
-
-	if (!v)
-		return 0;
-	if ((r = expect_object(p, v)) < 0)
-		return r;
-	if ((r = read_namespaces(p, v, l)) < 0 ||
-	    (r = read_array(p, v, "uidMappings", (void **)&l->uid_mappings, &l->n_uid_mappings,
-			    sizeof(struct cell_id_map), read_id_map)) < 0 ||
-	    (r = read_array(p, v, "gidMappings", (void **)&l->gid_mappings, &l->n_gid_mappings,
-			    sizeof(struct cell_id_map), read_id_map)) < 0 ||
-	    (r = read_time_offsets(p, v, l)) < 0 ||
-	    (r = read_array(p, v, "devices", (void **)&l->devices, &l->n_devices,
-			    sizeof(struct cell_device), read_device)) < 0 ||
-	    (r = read_string(p, v, "cgroupsPath", &l->cgroups_path)) < 0 ||
-	    (r = read_resources(p, v, &l->resources)) < 0 ||
-	    (r = read_propagation(p, v, l)) < 0 ||
-	    (r = read_seccomp(p, v, &l->seccomp)) < 0 ||
-	    (r = read_string_map(p, v, "sysctl", &l->sysctl, &l->n_sysctl)) < 0 ||
-	    (r = read_strv(p, v, "maskedPaths", &l->masked_paths)) < 0 ||
-	    (r = read_strv(p, v, "readonlyPaths", &l->readonly_paths)) < 0 ||
-	    (r = read_string(p, v, "mountLabel", &l->mount_label)) < 0 ||
-	    (r = read_personality(p, v, l)) < 0 ||
-	    (r = read_memory_policy(p, v, &l->memory_policy)) < 0 ||
-	    (r = read_keyed(p, v, "netDevices", (void **)&l->net_devices, &l->n_net_devices,
-			    sizeof(*l->net_devices), read_net_device)) < 0)
-		return r;
-	l->has_intel_rdt = json_object_get(v, "intelRdt") != NULL;
-	jp_pop(p, saved);
+	(void)p;
+	((struct cell_linux *)at)->has_intel_rdt = json_object_get(lx, "intelRdt") != NULL;
 	return 0;
 }
+
+static const struct field linux_fields[] = {
+	{ .name = "namespaces", .type = FT_CUSTOM, .custom = read_namespaces },
+	{ .name = "uidMappings", .type = FT_ARRAY, .offset = AT(cell_linux, uid_mappings),
+	  .count = AT(cell_linux, n_uid_mappings), .elem_size = sizeof(struct cell_id_map),
+	  .of = &id_map_table },
+	{ .name = "gidMappings", .type = FT_ARRAY, .offset = AT(cell_linux, gid_mappings),
+	  .count = AT(cell_linux, n_gid_mappings), .elem_size = sizeof(struct cell_id_map),
+	  .of = &id_map_table },
+	{ .name = "timeOffsets", .type = FT_STRUCT, .of = &time_offsets_table },
+	{ .name = "devices", .type = FT_ARRAY, .offset = AT(cell_linux, devices),
+	  .count = AT(cell_linux, n_devices), .elem_size = sizeof(struct cell_device),
+	  .elem = read_device },
+	{ .name = "cgroupsPath", .type = FT_STRING, .offset = AT(cell_linux, cgroups_path) },
+	{ .name = "resources", .type = FT_STRUCT, .offset = AT(cell_linux, resources),
+	  .of = &resources_table },
+	{ .name = "rootfsPropagation", .type = FT_CUSTOM, .custom = read_propagation },
+	{ .name = "seccomp", .type = FT_CUSTOM, .offset = AT(cell_linux, seccomp),
+	  .custom = read_seccomp },
+	{ .name = "sysctl", .type = FT_MAP, .offset = AT(cell_linux, sysctl),
+	  .count = AT(cell_linux, n_sysctl) },
+	{ .name = "maskedPaths", .type = FT_STRV, .offset = AT(cell_linux, masked_paths) },
+	{ .name = "readonlyPaths", .type = FT_STRV, .offset = AT(cell_linux, readonly_paths) },
+	{ .name = "mountLabel", .type = FT_STRING, .offset = AT(cell_linux, mount_label) },
+	{ .name = "personality", .type = FT_CUSTOM, .custom = read_personality },
+	{ .name = "memoryPolicy", .type = FT_CUSTOM, .offset = AT(cell_linux, memory_policy),
+	  .custom = read_memory_policy },
+	{ .name = "netDevices", .type = FT_KEYED, .offset = AT(cell_linux, net_devices),
+	  .count = AT(cell_linux, n_net_devices), .elem_size = sizeof(struct cell_net_device),
+	  .keyed = read_net_device },
+	{ .name = "intelRdt", .type = FT_CUSTOM, .custom = read_intel_rdt },
+};
+static const struct obj_table linux_table = TABLE(linux_fields);
 
 /* ---- entry points ---- */
 
@@ -1310,6 +1425,24 @@ static bool is_semver(const char *s)
 	return !*s;
 }
 
+/* config.json after ociVersion */
+static const struct field spec_fields[] = {
+	{ .name = "root", .type = FT_STRUCT, .of = &root_table },
+	{ .name = "process", .type = FT_STRUCT, .offset = AT(cell_spec, process),
+	  .of = &process_table },
+	{ .name = "hostname", .type = FT_STRING, .offset = AT(cell_spec, hostname) },
+	{ .name = "domainname", .type = FT_STRING, .offset = AT(cell_spec, domainname) },
+	{ .name = "mounts", .type = FT_ARRAY, .offset = AT(cell_spec, mounts),
+	  .count = AT(cell_spec, n_mounts), .elem_size = sizeof(struct cell_mount),
+	  .of = &mount_table },
+	{ .name = "hooks", .type = FT_CUSTOM, .offset = AT(cell_spec, hooks),
+	  .custom = read_hooks },
+	{ .name = "annotations", .type = FT_MAP, .offset = AT(cell_spec, annotations),
+	  .count = AT(cell_spec, n_annotations) },
+	{ .name = "linux", .type = FT_STRUCT, .offset = AT(cell_spec, linux), .of = &linux_table },
+};
+static const struct obj_table spec_table = TABLE(spec_fields);
+
 int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, const char *name,
 			struct cell_error *err)
 {
@@ -1337,15 +1470,7 @@ int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, co
 				   "(MAJOR.MINOR.PATCH, semver.org 2.0.0)", spec->oci_version);
 		goto out;
 	}
-	if ((r = read_root(&p, root, spec)) < 0 || (r = read_process(&p, root, &spec->process)) < 0 ||
-	    (r = read_string(&p, root, "hostname", &spec->hostname)) < 0 ||
-	    (r = read_string(&p, root, "domainname", &spec->domainname)) < 0 ||
-	    (r = read_array(&p, root, "mounts", (void **)&spec->mounts, &spec->n_mounts,
-			    sizeof(struct cell_mount), read_mount)) < 0 ||
-	    (r = read_hooks(&p, root, &spec->hooks)) < 0 ||
-	    (r = read_string_map(&p, root, "annotations", &spec->annotations,
-				 &spec->n_annotations)) < 0 ||
-	    (r = read_linux(&p, root, &spec->linux)) < 0)
+	if ((r = read_fields(&p, root, spec, &spec_table)) < 0)
 		goto out;
 	read_cell_annotations(spec);
 	r = 0;
