@@ -74,12 +74,13 @@ static int gc_hierarchy(const char *root, const char *prefix, unsigned *removed,
 	while ((de = readdir(d))) {
 		char dir[4096];
 		pid_t pid = de->d_type == DT_DIR ? owner_pid(de->d_name, prefix) : 0;
+		struct cell_error later = { 0 }; /* only the first failure is reported */
 
 		if (!pid || !owner_gone(pid))
 			continue;
 		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name) >= sizeof(dir))
 			continue;
-		if (remove_batch(dir, r < 0 ? &(struct cell_error){ 0 } : err) < 0)
+		if (remove_batch(dir, r < 0 ? &later : err) < 0)
 			r = -EBUSY;
 		else
 			(*removed)++;
@@ -104,12 +105,14 @@ int cell_cgroup_gc_owned(const char *fs_root, const char *prefix, unsigned *remo
 		return errno == ENOENT ? 0 : cell_error_set(err, errno, "cgroup %s", fs_root);
 	/* v1 and hybrid: one hierarchy a directory; "cpu" -> "cpu,cpuacct" links skipped */
 	while ((de = readdir(d))) {
+		struct cell_error later = { 0 }; /* only the first failure is reported */
+
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		if ((size_t)snprintf(probe, sizeof(probe), "%s/%s", fs_root, de->d_name) >=
 		    sizeof(probe))
 			continue;
-		rr = gc_hierarchy(probe, prefix, removed, r < 0 ? &(struct cell_error){ 0 } : err);
+		rr = gc_hierarchy(probe, prefix, removed, r < 0 ? &later : err);
 		if (rr < 0 && r == 0)
 			r = rr;
 	}
