@@ -57,6 +57,7 @@ static int string_array(json_t *v, bool non_empty, char ***out)
 		}
 		a[i] = (char *)json_string_value(s);
 	}
+	free(*out); /* NULL: JSON_REJECT_DUPLICATES gives each key once */
 	*out = a;
 	return 0;
 }

@@ -300,6 +300,7 @@ struct oci_launch {
 	const char *id;
 	bool save_config;	/* on_created writes config.json too */
 	bool foreground;	/* this process waits for it: recorded for cell gc */
+	const char *pid_file;	/* --pid-file made absolute before the chdir to the bundle */
 };
 
 static void warn_launch(void *ctx, const struct cell_error *e)
@@ -327,7 +328,7 @@ static int on_created(void *ctx, const struct cell_created *c, struct cell_error
 	}
 	if ((r = save_state(l->g->root, &st, err)) < 0)
 		return r;
-	if (l->cli->pid_file && (r = cell_cli_write_pid_file(l->cli->pid_file, c->pid, err)) < 0)
+	if (l->pid_file && (r = cell_cli_write_pid_file(l->pid_file, c->pid, err)) < 0)
 		return r;
 	return 0;
 }
@@ -343,15 +344,16 @@ static void remove_state(const struct cell_global *g, const char *id)
  * runc runs in the bundle: relative bind sources in config.json are relative
  * to it. --pid-file stays relative to where the user ran cell.
  */
-static int enter_bundle(struct cell_run_cli *cli, char *pid_file, size_t size,
-			struct cell_error *err)
+/* @pid_file: the caller's buffer, which outlives @l->pid_file's every use. */
+static int enter_bundle(struct cell_run_cli *cli, struct oci_launch *l, char *pid_file,
+			size_t size, struct cell_error *err)
 {
 	if (cli->pid_file) {
 		int r = cell_cli_absolute_path("--pid-file", cli->pid_file, pid_file, size, err);
 
 		if (r < 0)
 			return r;
-		cli->pid_file = pid_file;
+		l->pid_file = pid_file;
 	}
 	cli->spec.cell.no_pivot = cli->no_pivot;
 	if (cli->bundle && chdir(cli->bundle) < 0)
@@ -521,7 +523,7 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	char pid_file[PATH_MAX];
 	int lock = -1, r;
 
-	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
+	if ((r = enter_bundle(cli, &l, pid_file, sizeof(pid_file), &err)) < 0 ||
 	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0 ||
 	    (r = cell_spec_validate(&cli->spec, &err)) < 0)
 		return cell_cli_fail(g, &err);
@@ -529,17 +531,15 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 		return cell_cli_fail(g, &err);
 	/* mkdir claimed the id; a lock held now would be inherited by the container's
 	 * process (it is a clone until it execs) and block every later command */
-	lock = safe_close(lock);
+	safe_close(lock);
 	if ((r = make_fifo(g->root, id, "exec.fifo", &opts.start_fd, &err)) < 0 ||
 	    (r = make_fifo(g->root, id, "exec.result", &opts.start_result_fd, &err)) < 0 ||
 	    (r = make_report(g->root, id, &opts.start_report_fd, &err)) < 0 ||
 	    (r = detached_files(g->root, id, cli, &opts, &err)) < 0)
 		goto fail;
 	if (cli->console_socket &&
-	    (opts.console_socket = cell_cli_connect_console(cli->console_socket, &err)) < 0) {
-		r = opts.console_socket;
+	    (opts.console_socket = cell_cli_connect_console(cli->console_socket, &err)) < 0)
 		goto fail;
-	}
 	if ((r = save_config(g->root, id, &cli->spec, &err)) < 0)
 		goto fail;
 	fflush(NULL);
@@ -617,7 +617,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	opts.ctx = &l;
 	opts.on_warning = warn_launch;
 	memcpy(opts.pin_paths, cli->pin, sizeof(opts.pin_paths));
-	if ((r = enter_bundle(cli, pid_file, sizeof(pid_file), &err)) < 0 ||
+	if ((r = enter_bundle(cli, &l, pid_file, sizeof(pid_file), &err)) < 0 ||
 	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0)
 		return cell_cli_fail(g, &err);
 	if ((lock = cell_state_create(g->root, l.id, &err)) < 0)

@@ -331,7 +331,7 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 		goto fail;
 	enum cell_status s = cell_state_status(g->root, &st, cell_cli_frozen(&st));
 	if (s == CELL_STATUS_STOPPED || (s == CELL_STATUS_PAUSED && !x.ignore_paused)) {
-		r = cell_error_set(&err, 0, "exec: container %s is %s", id, cell_status_name(s));
+		cell_error_set(&err, 0, "exec: container %s is %s", id, cell_status_name(s));
 		goto fail;
 	}
 	/* the container's limits stay with its cgroup: moved out, freed with pristine */
@@ -347,14 +347,14 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	}
 	if (x.console_socket) {
 		if (!spec.process.terminal) {
-			r = cell_error_set(&err, 0, "exec: --console-socket needs --tty (or "
+			cell_error_set(&err, 0, "exec: --console-socket needs --tty (or "
 					   "process.terminal)");
 			goto fail;
 		}
 		if ((opts.console_socket = cell_cli_connect_console(x.console_socket, &err)) < 0)
 			goto fail;
 	} else if (spec.process.terminal && x.detach) {
-		r = cell_error_set(&err, 0, "exec: --tty with --detach needs --console-socket");
+		cell_error_set(&err, 0, "exec: --tty with --detach needs --console-socket");
 		goto fail;
 	}
 	opts.id = id;
@@ -363,7 +363,7 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	opts.cgroup_join_state = st.cgroup;
 	opts.cgroup_join_sub = x.cgroups;
 	if (x.cgroups && !st.cgroups_path) {
-		r = cell_error_set(&err, ENOTSUP, "exec --cgroup: container %s has no cgroup", id);
+		cell_error_set(&err, ENOTSUP, "exec --cgroup: container %s has no cgroup", id);
 		goto fail;
 	}
 	opts.join_pid = st.pid;

@@ -216,7 +216,7 @@ int cell_cmd_spec(const struct cell_global *g, int argc, char **argv)
 	if (r == 0)
 		warn_cell_only(g, &cli.spec);
 	cell_run_cli_free(&cli);
-	if (r < 0)
+	if (r < 0 || !text)
 		return cell_cli_fail(g, &err);
 	if (!strcmp(bundle, "-")) {
 		printf("%s\n", text);

@@ -1208,7 +1208,7 @@ static const char *base_option(char **argv, int argc, int *i, const char *name, 
 	size_t n = strlen(name);
 	const char *a = argv[*i];
 
-	if (a[0] != '-')
+	if (!a || a[0] != '-')
 		return NULL;
 	if (((a[1] == shrt && !a[2]) || (a[1] == '-' && !strcmp(a + 2, name))) && *i + 1 < argc)
 		return argv[++*i];

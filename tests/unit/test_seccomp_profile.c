@@ -207,7 +207,9 @@ static void test_docker_profile_resolves_caps_arches_and_kernel(void **state)
 	assert_int_equal(rules_naming(&s, "bpf", NULL), 0);
 	assert_int_equal(rules_naming(&s, "getpid", NULL), 1);
 	assert_int_equal(rules_naming(&s, "clone3", &r), 1);
-	assert_int_equal(r->errno_ret, ENOSYS);
+	assert_non_null(r);
+	if (r) /* cmocka's failure is a longjmp the analyzer does not see */
+		assert_int_equal(r->errno_ret, ENOSYS);
 	if (x86_64) {
 		assert_string_equal(s.architectures[0], "SCMP_ARCH_X86_64");
 		assert_string_equal(s.architectures[1], "SCMP_ARCH_X86");

@@ -597,7 +597,7 @@ static int open_dir(struct cell_cgroup *cg, const struct cell_cgroup_params *par
 		name = NULL;
 		r = cgroup_file_path(root, sizeof(root), cg->fs_root, "unified", err);
 	}
-	if (r == 0)
+	if (r >= 0)
 		r = cgroup_rel_path(params, name, &rel, err);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r; /* -ENOENT: no line for an unmounted hierarchy */

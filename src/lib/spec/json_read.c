@@ -400,10 +400,16 @@ static int read_struct(struct jp *p, json_t *parent, const char *key, void *base
 /* One property: 1 when read, 0 when absent, -errno on error (the scalar readers' rule). */
 static int read_field(struct jp *p, json_t *obj, void *base, const struct field *f)
 {
-	int64_t ignored;
-	void *at = f->flags & F_IGNORED ? (void *)&ignored : (char *)base + f->offset;
+	void *at = (char *)base + f->offset;
 	size_t *count = (size_t *)((char *)base + f->count);
 
+	/* an ignored field is an integer read for its type check only: nothing
+	 * else may land in a scratch variable, where it would leak */
+	if (f->flags & F_IGNORED) {
+		int64_t ignored = 0;
+
+		return read_integer(p, obj, f, &ignored);
+	}
 	switch (f->type) {
 	case FT_STRING:
 		return read_string(p, obj, f->name, at);
