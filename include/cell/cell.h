@@ -37,9 +37,9 @@ enum cell_ns_type {
 /* One entry of the namespace table (ns.c): the facts every command reads. */
 struct cell_ns_info {
 	enum cell_ns_type type;
-	int clone_flag;		/* CLONE_NEW* */
-	const char *name;	/* OCI name: "pid", "network", "mount", ... */
-	const char *proc_name;	/* file under /proc/PID/ns/ */
+	int clone_flag;	       /* CLONE_NEW* */
+	const char *name;      /* OCI name: "pid", "network", "mount", ... */
+	const char *proc_name; /* file under /proc/PID/ns/ */
 };
 
 const struct cell_ns_info *cell_ns_info(enum cell_ns_type type);
@@ -81,10 +81,10 @@ struct cell_kv {
 /* linux.devices[] */
 struct cell_device {
 	char *path;
-	char type;		/* 'c', 'b', 'u' (unbuffered char) or 'p' (fifo) */
+	char type; /* 'c', 'b', 'u' (unbuffered char) or 'p' (fifo) */
 	int64_t major, minor;
 	bool has_file_mode;
-	uint32_t file_mode;	/* permission bits */
+	uint32_t file_mode; /* permission bits */
 	bool has_uid, has_gid;
 	uint32_t uid, gid;
 };
@@ -92,9 +92,9 @@ struct cell_device {
 /* linux.resources.devices[]: a device cgroup rule. */
 struct cell_device_rule {
 	bool allow;
-	char type;		/* 'a' (all), 'c' or 'b' */
-	int64_t major, minor;	/* -1: any */
-	char access[4];		/* subset of "rwm" */
+	char type;	      /* 'a' (all), 'c' or 'b' */
+	int64_t major, minor; /* -1: any */
+	char access[4];	      /* subset of "rwm" */
 };
 
 /* linux.resources.blockIO.weightDevice[] */
@@ -106,7 +106,7 @@ struct cell_device_weight {
 
 /* linux.resources.hugepageLimits[] */
 struct cell_hugepage_limit {
-	char *page_size;	/* "2MB", "1GB" */
+	char *page_size; /* "2MB", "1GB" */
 	uint64_t limit;
 };
 
@@ -136,21 +136,21 @@ struct cell_device_rate {
  */
 struct cell_resources {
 	bool has_memory_limit;
-	int64_t memory_limit;		/* bytes, -1 unlimited */
+	int64_t memory_limit; /* bytes, -1 unlimited */
 	bool has_memory_swap;
-	int64_t memory_swap;		/* memory + swap, bytes, -1 unlimited */
+	int64_t memory_swap; /* memory + swap, bytes, -1 unlimited */
 	bool has_cpu_shares;
-	uint64_t cpu_shares;		/* v1 shares, 2..262144 */
+	uint64_t cpu_shares; /* v1 shares, 2..262144 */
 	bool has_cpu_quota;
-	int64_t cpu_quota;		/* microseconds per period, -1 unlimited */
+	int64_t cpu_quota; /* microseconds per period, -1 unlimited */
 	bool has_cpu_period;
-	uint64_t cpu_period;		/* microseconds */
-	char *cpuset_cpus;		/* "0-1,3", NULL unset */
+	uint64_t cpu_period; /* microseconds */
+	char *cpuset_cpus;   /* "0-1,3", NULL unset */
 	char *cpuset_mems;
 	bool has_pids_limit;
-	int64_t pids_limit;		/* -1 unlimited */
+	int64_t pids_limit; /* -1 unlimited */
 	bool has_blkio_weight;
-	uint16_t blkio_weight;		/* 10..1000 */
+	uint16_t blkio_weight; /* 10..1000 */
 	struct cell_device_rate *read_bps;
 	size_t n_read_bps;
 	struct cell_device_rate *write_bps;
@@ -161,7 +161,7 @@ struct cell_resources {
 	bool has_memory_kernel_tcp;
 	int64_t memory_kernel_tcp;
 	bool has_memory_swappiness;
-	uint64_t memory_swappiness;	/* 0..100 */
+	uint64_t memory_swappiness; /* 0..100 */
 	bool has_disable_oom_killer;
 	bool disable_oom_killer;
 	bool has_use_hierarchy;
@@ -183,7 +183,7 @@ struct cell_resources {
 	size_t n_read_iops;
 	struct cell_device_rate *write_iops;
 	size_t n_write_iops;
-	struct cell_device_rule *devices;	/* in order; the last match wins */
+	struct cell_device_rule *devices; /* in order; the last match wins */
 	size_t n_devices;
 	struct cell_hugepage_limit *hugepage_limits;
 	size_t n_hugepage_limits;
@@ -193,7 +193,7 @@ struct cell_resources {
 	size_t n_net_priorities;
 	struct cell_rdma_limit *rdma;
 	size_t n_rdma;
-	struct cell_kv *unified;	/* v2 file name -> value */
+	struct cell_kv *unified; /* v2 file name -> value */
 	size_t n_unified;
 };
 
@@ -213,10 +213,10 @@ struct cell_capabilities {
 /* process.scheduler (sched_setattr(2)) */
 struct cell_scheduler {
 	bool present;
-	int policy;		/* SCHED_* */
+	int policy; /* SCHED_* */
 	int nice;
 	int priority;
-	uint64_t flags;		/* SCHED_FLAG_* */
+	uint64_t flags; /* SCHED_FLAG_* */
 	uint64_t runtime, deadline, period;
 };
 
@@ -228,8 +228,8 @@ struct cell_process {
 	size_t n_additional_gids;
 	bool has_umask;
 	uint32_t umask;
-	char **args;	/* NULL-terminated */
-	char **env;	/* NULL-terminated, KEY=VALUE */
+	char **args; /* NULL-terminated */
+	char **env;  /* NULL-terminated, KEY=VALUE */
 	char *cwd;
 	bool no_new_privileges;
 	struct cell_capabilities capabilities;
@@ -240,8 +240,8 @@ struct cell_process {
 	char *apparmor_profile;
 	char *selinux_label;
 	bool has_io_priority;
-	int io_priority_class;	/* IOPRIO_CLASS_RT, _BE or _IDLE */
-	int io_priority;	/* 0..7 */
+	int io_priority_class; /* IOPRIO_CLASS_RT, _BE or _IDLE */
+	int io_priority;       /* 0..7 */
 	struct cell_scheduler scheduler;
 	char *exec_cpu_affinity_initial; /* "0-3,7": before the process's setup */
 	char *exec_cpu_affinity_final;	 /* after it, for the user's process */
@@ -249,7 +249,7 @@ struct cell_process {
 
 /* linux.seccomp */
 enum cell_seccomp_action {
-	CELL_SECCOMP_KILL,	/* SCMP_ACT_KILL (thread) */
+	CELL_SECCOMP_KILL, /* SCMP_ACT_KILL (thread) */
 	CELL_SECCOMP_KILL_PROCESS,
 	CELL_SECCOMP_KILL_THREAD,
 	CELL_SECCOMP_TRAP,
@@ -277,10 +277,10 @@ struct cell_seccomp_arg {
 };
 
 struct cell_seccomp_rule {
-	char **names;			/* NULL-terminated syscall names */
+	char **names; /* NULL-terminated syscall names */
 	enum cell_seccomp_action action;
 	bool has_errno_ret;
-	uint32_t errno_ret;		/* for ERRNO (default EPERM) and TRACE */
+	uint32_t errno_ret; /* for ERRNO (default EPERM) and TRACE */
 	struct cell_seccomp_arg *args;
 	size_t n_args;
 };
@@ -290,9 +290,9 @@ struct cell_seccomp {
 	enum cell_seccomp_action default_action;
 	bool has_default_errno_ret;
 	uint32_t default_errno_ret;
-	char **architectures;		/* NULL-terminated OCI names: "SCMP_ARCH_X86_64" */
-	char **flags;			/* NULL-terminated: "SECCOMP_FILTER_FLAG_LOG", ... */
-	char *listener_path;		/* unix socket for SCMP_ACT_NOTIFY's fd */
+	char **architectures; /* NULL-terminated OCI names: "SCMP_ARCH_X86_64" */
+	char **flags;	      /* NULL-terminated: "SECCOMP_FILTER_FLAG_LOG", ... */
+	char *listener_path;  /* unix socket for SCMP_ACT_NOTIFY's fd */
 	char *listener_metadata;
 	struct cell_seccomp_rule *syscalls;
 	size_t n_syscalls;
@@ -301,10 +301,10 @@ struct cell_seccomp {
 /* hooks.*[] */
 struct cell_hook {
 	char *path;
-	char **args;	/* NULL-terminated, may be NULL */
-	char **env;	/* NULL-terminated, may be NULL */
+	char **args; /* NULL-terminated, may be NULL */
+	char **env;  /* NULL-terminated, may be NULL */
 	bool has_timeout;
-	int timeout;	/* seconds, > 0 */
+	int timeout; /* seconds, > 0 */
 };
 
 enum cell_hook_kind {
@@ -338,36 +338,36 @@ struct cell_linux {
 	struct cell_resources resources;
 	char *cgroups_path;
 	unsigned long rootfs_propagation; /* MS_PRIVATE, MS_SLAVE, ... ; 0 = default (private) */
-	char **masked_paths;   /* NULL-terminated */
-	char **readonly_paths; /* NULL-terminated */
-	struct cell_device *devices;	/* linux.devices: beyond the default ones */
+	char **masked_paths;		  /* NULL-terminated */
+	char **readonly_paths;		  /* NULL-terminated */
+	struct cell_device *devices;	  /* linux.devices: beyond the default ones */
 	size_t n_devices;
 	struct cell_kv *sysctl;
 	size_t n_sysctl;
 	struct cell_seccomp seccomp;
 	char *mount_label;
 	bool has_personality;
-	unsigned long personality;	/* PER_LINUX or PER_LINUX32, | flags */
-	bool has_intel_rdt;		/* cell cannot honour it: validation says so */
+	unsigned long personality; /* PER_LINUX or PER_LINUX32, | flags */
+	bool has_intel_rdt;	   /* cell cannot honour it: validation says so */
 	/* linux.memoryPolicy: set_mempolicy(2) for the container's process */
 	struct cell_memory_policy {
 		bool present;
-		int mode;		/* MPOL_* (linux/mempolicy.h) */
-		unsigned flags;		/* MPOL_F_* mode flags, or'ed into the mode */
-		char *nodes;		/* "0-1,3"; NULL: none */
+		int mode;	/* MPOL_* (linux/mempolicy.h) */
+		unsigned flags; /* MPOL_F_* mode flags, or'ed into the mode */
+		char *nodes;	/* "0-1,3"; NULL: none */
 	} memory_policy;
 	/* linux.netDevices: host interfaces moved into the container (and back) */
 	struct cell_net_device {
 		char *name;	/* host name */
-		char *new_name;	/* name inside; NULL keeps the host name */
-	} *net_devices;
+		char *new_name; /* name inside; NULL keeps the host name */
+	} * net_devices;
 	size_t n_net_devices;
 };
 
 /* ---- networking beyond the OCI spec (cell run --net ...; net.c) ---- */
 
 enum cell_net_mode {
-	CELL_NET_NAMESPACE = 0,	/* linux.namespaces decides: a new one (lo only) or a path */
+	CELL_NET_NAMESPACE = 0, /* linux.namespaces decides: a new one (lo only) or a path */
 	CELL_NET_BRIDGE,	/* veth pair, host end on a bridge with NAT */
 	CELL_NET_PASTA,		/* user-mode networking by pasta (passt) */
 	CELL_NET_SLIRP4NETNS,	/* user-mode networking by slirp4netns */
@@ -375,7 +375,7 @@ enum cell_net_mode {
 
 /* -p [HOSTIP:]HOSTPORT:PORT[/tcp|udp] */
 struct cell_port {
-	char host_ip[16];	/* dotted IPv4, "" for every host address */
+	char host_ip[16]; /* dotted IPv4, "" for every host address */
 	uint16_t host_port;
 	uint16_t port;
 	bool udp;
@@ -383,15 +383,15 @@ struct cell_port {
 
 struct cell_network {
 	enum cell_net_mode mode;
-	char *bridge;		/* bridge name; NULL: cell0 */
-	char *subnet;		/* IPv4 CIDR of a bridge made now; NULL: 10.88.0.0/16 */
-	char *gateway;		/* the bridge's address; NULL: the subnet's first */
-	char *ip;		/* fixed IPv4 address; NULL: the next free one */
-	bool ipv6;		/* also IPv6 (ULA subnet) */
-	char *subnet6;		/* NULL: fd63:656c:6c00::/64 */
+	char *bridge;  /* bridge name; NULL: cell0 */
+	char *subnet;  /* IPv4 CIDR of a bridge made now; NULL: 10.88.0.0/16 */
+	char *gateway; /* the bridge's address; NULL: the subnet's first */
+	char *ip;      /* fixed IPv4 address; NULL: the next free one */
+	bool ipv6;     /* also IPv6 (ULA subnet) */
+	char *subnet6; /* NULL: fd63:656c:6c00::/64 */
 	struct cell_port *ports;
 	size_t n_ports;
-	uint64_t rate;		/* bytes per second each way, 0: unlimited */
+	uint64_t rate; /* bytes per second each way, 0: unlimited */
 };
 
 /*
@@ -399,11 +399,11 @@ struct cell_network {
  * these travel as annotations (run.cell.*).
  */
 struct cell_extras {
-	bool init;	  /* run the built-in init as PID 1, CMD as its child */
-	bool cwd_optional; /* fall back to / when process.cwd does not exist inside */
-	bool env_exact;	  /* process.env as given: no HOME from /etc/passwd (cell judge) */
-	bool no_pivot;	  /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
-	bool nested_userns; /* the container may make user namespaces of its own */
+	bool init;		 /* run the built-in init as PID 1, CMD as its child */
+	bool cwd_optional;	 /* fall back to / when process.cwd does not exist inside */
+	bool env_exact;		 /* process.env as given: no HOME from /etc/passwd (cell judge) */
+	bool no_pivot;		 /* runc --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	bool nested_userns;	 /* the container may make user namespaces of its own */
 	bool keep_joined_mounts; /* --ns mnt=PATH: use the joined mount namespace as it is,
 				    without the root and mounts of the spec */
 	struct cell_network net;
@@ -423,7 +423,7 @@ struct cell_spec {
 	struct cell_hooks hooks;
 	struct cell_kv *annotations;
 	size_t n_annotations;
-	char *oci_version;		/* ociVersion as read; NULL: cell's own */
+	char *oci_version; /* ociVersion as read; NULL: cell's own */
 	struct cell_extras cell;
 };
 
@@ -481,8 +481,8 @@ int cell_net_container_path(const char *id, char *buf, size_t size, struct cell_
 
 /* What cell_create leaves running (and what cell_run's on_created sees). */
 struct cell_created {
-	pid_t pid;			/* host PID of the container's process */
-	char cgroups_path[4096];	/* the cgroup it lives in ("" when none) */
+	pid_t pid;		 /* host PID of the container's process */
+	char cgroups_path[4096]; /* the cgroup it lives in ("" when none) */
 	/* cell_cgroup_save()'s text: the cgroup's directories and which of them
 	 * cell made, for later commands (delete removes exactly those). NULL when
 	 * there is no cgroup; cell_create's caller frees it. */
@@ -496,9 +496,9 @@ struct cell_cgroup;
 
 /* What a supervisor beside cell_run's wait (cell judge) is handed. */
 struct cell_run_box {
-	pid_t pid;			/* host PID of the container's PID 1 */
-	int pidfd;			/* of PID 1: SIGKILL to it ends the whole pid namespace */
-	struct cell_cgroup *cgroup;	/* the run's cgroup, NULL when it has none */
+	pid_t pid;		    /* host PID of the container's PID 1 */
+	int pidfd;		    /* of PID 1: SIGKILL to it ends the whole pid namespace */
+	struct cell_cgroup *cgroup; /* the run's cgroup, NULL when it has none */
 };
 
 /*
@@ -518,27 +518,27 @@ struct cell_run_watch {
 
 /* Options of one run that are not part of the container's spec. */
 struct cell_run_options {
-	const char *id;		/* container id; NULL picks a random one */
+	const char *id;			    /* container id; NULL picks a random one */
 	int stdin_fd, stdout_fd, stderr_fd; /* what the container's stdio (or the tty relay) uses */
 	/* OCI runtime */
-	const char *bundle;	/* for hooks' state */
-	int start_fd;		/* cell_create: exec.fifo opened O_RDWR; the process execs after
+	const char *bundle;    /* for hooks' state */
+	int start_fd;	       /* cell_create: exec.fifo opened O_RDWR; the process execs after
 				   reading a byte from it (cell start writes one). Else -1. */
-	int start_result_fd;	/* cell_create: a fifo opened O_RDWR; a failure after the start
+	int start_result_fd;   /* cell_create: a fifo opened O_RDWR; a failure after the start
 				   byte is written there, and execve closes it: what `cell start`
 				   reads with cell_start_result(). Else -1. */
-	int start_report_fd;	/* cell_create: a regular file of CELL_START_REPORT_SIZE bytes,
+	int start_report_fd;   /* cell_create: a regular file of CELL_START_REPORT_SIZE bytes,
 				   opened O_RDWR: where a process whose filter refuses write(2)
 				   stores why its execve failed (cell_start_result). Else -1. */
-	int console_socket;	/* connected AF_UNIX socket: process.terminal's pty master goes
+	int console_socket;    /* connected AF_UNIX socket: process.terminal's pty master goes
 				   there (SCM_RIGHTS) instead of being relayed. Else -1. */
-	int exit_fd;		/* cell_create: a file the init writes the command's wait status
+	int exit_fd;	       /* cell_create: a file the init writes the command's wait status
 				   to ("%d\n") when it ends, for `cell wait`; 0: none */
-	unsigned preserve_fds;	/* fds 3 .. 3+N-1 pass to the process */
-	bool cgroup_always;	/* a cgroup even without limits (OCI: pause, ps, kill --all) */
-	bool keep_keyring;	/* the caller's session keyring (--no-new-keyring); by default
+	unsigned preserve_fds; /* fds 3 .. 3+N-1 pass to the process */
+	bool cgroup_always;    /* a cgroup even without limits (OCI: pause, ps, kill --all) */
+	bool keep_keyring;     /* the caller's session keyring (--no-new-keyring); by default
 				   a new one: the caller's holds the host's keys (keyrings(7)) */
-	bool no_cgroup;		/* --cgroup-manager disabled: no cgroup, limits not applied */
+	bool no_cgroup;	       /* --cgroup-manager disabled: no cgroup, limits not applied */
 	/* cell exec: the process whose namespaces the spec's paths name; joined in one
 	 * setns(pidfd) call (cell_ns_join), all or none. 0: by path, one at a time. */
 	pid_t join_pid;
@@ -550,14 +550,16 @@ struct cell_run_options {
 	/* cell exec --cgroup: sub-cgroups of it to join instead, NULL-terminated
 	 * "[CONTROLLER,...:]PATH" (cell_cgroup_enter_sub); NULL: its own */
 	char *const *cgroup_join_sub;
-	bool exec_detach;	/* cell exec -d: return once the command runs (needs init) */
+	bool exec_detach; /* cell exec -d: return once the command runs (needs init) */
 	/* called with the command's host PID when init reports it (--pid-file) */
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);
 	/* cell_run: called once the process is set up, before it execs (state.json). */
 	int (*on_created)(void *ctx, const struct cell_created *created, struct cell_error *err);
-	cell_warn_fn on_warning; /* a failing poststart hook, device nodes keeping the host's owner (NULL: not reported) */
+	cell_warn_fn
+		on_warning; /* a failing poststart hook, device nodes keeping the host's owner (NULL: not reported) */
 	void *ctx;
-	const char *pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
+	const char
+		*pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 	const struct cell_run_watch *watch; /* cell_run: a supervisor's hooks, or NULL */
 	/* linux.seccomp compiled once by cell_seccomp_prepared_new() for many runs
 	 * whose specs have that same linux.seccomp; NULL: compiled for this run */
@@ -575,7 +577,6 @@ struct cell_seccomp_prog;
 int cell_seccomp_prepared_new(const struct cell_spec *spec, struct cell_seccomp_prog **out,
 			      struct cell_error *err);
 void cell_seccomp_prepared_free(struct cell_seccomp_prog *prog);
-
 
 /**
  * cell_create() - OCI create: set up the container described by @spec and
@@ -601,10 +602,10 @@ int cell_start_result(int fd, int report_fd, struct cell_error *err);
 
 /* What a finished run reports. */
 struct cell_run_result {
-	int wait_status;	/* the command's raw wait status */
-	bool oom_killed;	/* the cgroup's OOM killer ended a process */
-	bool teardown_failed;	/* something cell made stayed behind; err says what */
-	pid_t pid;		/* host PID of the container's PID 1 */
+	int wait_status;      /* the command's raw wait status */
+	bool oom_killed;      /* the cgroup's OOM killer ended a process */
+	bool teardown_failed; /* something cell made stayed behind; err says what */
+	pid_t pid;	      /* host PID of the container's PID 1 */
 	/* PID 1's, which includes every process of its pid namespace: the kernel
 	 * makes PID 1 reap them all before it exits (pid_namespaces(7)) */
 	struct rusage rusage;

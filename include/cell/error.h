@@ -23,9 +23,9 @@ enum {
 };
 
 struct cell_error {
-	int errnum;		 /* positive errno, 0 if none applies */
+	int errnum; /* positive errno, 0 if none applies */
 	enum cell_error_kind kind;
-	char msg[1024];		 /* "OBJECT: what failed: strerror" */
+	char msg[1024]; /* "OBJECT: what failed: strerror" */
 };
 
 /**
@@ -54,7 +54,7 @@ static inline int cell_error_negative(int r)
 	return r;
 }
 /* A macro does not expand inside itself: this calls the function. */
-#define cell_error_set(err, errnum, ...) \
+#define cell_error_set(err, errnum, ...)                                                           \
 	cell_error_negative(cell_error_set(err, errnum, __VA_ARGS__))
 
 /** cell_error_prefix() - add context in front of an existing message. */

@@ -30,38 +30,38 @@ enum {
 /* A process seen by the scan: its namespaces by type (0: not visible). */
 struct cell_ns_proc {
 	pid_t pid;
-	uid_t uid;		/* owner of /proc/PID */
+	uid_t uid; /* owner of /proc/PID */
 	uint64_t ns[CELL_NS_COUNT];
-	char comm[32];		/* /proc/PID/comm */
+	char comm[32]; /* /proc/PID/comm */
 };
 
 struct cell_ns_entry {
 	enum cell_ns_type type;
-	uint64_t ino;		/* the namespace's id: its nsfs inode */
-	unsigned nprocs;	/* processes in it */
-	pid_t pid;		/* the lowest of them, 0 if none */
-	uid_t pid_uid;		/* owner of that process */
-	char *command;		/* its command line (or comm), NULL if none */
-	uint64_t owner;		/* the owning user namespace (user: the parent); 0 unknown */
+	uint64_t ino;	 /* the namespace's id: its nsfs inode */
+	unsigned nprocs; /* processes in it */
+	pid_t pid;	 /* the lowest of them, 0 if none */
+	uid_t pid_uid;	 /* owner of that process */
+	char *command;	 /* its command line (or comm), NULL if none */
+	uint64_t owner;	 /* the owning user namespace (user: the parent); 0 unknown */
 	bool has_owner_uid;
-	uid_t owner_uid;	/* NS_GET_OWNER_UID of the user namespace (itself, or its owner) */
-	uint64_t parent;	/* pid and user: the parent namespace; 0 none or not visible */
-	unsigned holders;	/* CELL_NS_HELD_* */
-	char **mounts;		/* nsfs mount points (pins), NULL-terminated, may be NULL */
-	char *path;		/* a path that opens it: /proc/PID/ns/T, /proc/PID/fd/N or a pin */
+	uid_t owner_uid;  /* NS_GET_OWNER_UID of the user namespace (itself, or its owner) */
+	uint64_t parent;  /* pid and user: the parent namespace; 0 none or not visible */
+	unsigned holders; /* CELL_NS_HELD_* */
+	char **mounts;	  /* nsfs mount points (pins), NULL-terminated, may be NULL */
+	char *path;	  /* a path that opens it: /proc/PID/ns/T, /proc/PID/fd/N or a pin */
 };
 
 struct cell_ns_list {
-	struct cell_ns_entry *ns;	/* sorted by id, then type */
+	struct cell_ns_entry *ns; /* sorted by id, then type */
 	size_t n;
-	struct cell_ns_proc *procs;	/* sorted by pid */
+	struct cell_ns_proc *procs; /* sorted by pid */
 	size_t n_procs;
 };
 
 struct cell_ns_scan_options {
-	pid_t pid;		/* only the namespaces of this process; 0: all */
-	unsigned types;		/* CELL_NS_MASK()s to list; 0: all */
-	const char *proc;	/* where procfs is; NULL: /proc */
+	pid_t pid;	  /* only the namespaces of this process; 0: all */
+	unsigned types;	  /* CELL_NS_MASK()s to list; 0: all */
+	const char *proc; /* where procfs is; NULL: /proc */
 };
 
 /**
@@ -93,8 +93,7 @@ int cell_ns_parse_mountinfo_line(const char *line, char *point, size_t size,
  * @type (NS_GET_NSTYPE); @type < 0 accepts any and stores it in *@found.
  * Return: the fd, or -errno with @err naming @path.
  */
-int cell_ns_open_path(const char *path, int type, enum cell_ns_type *found,
-		      struct cell_error *err);
+int cell_ns_open_path(const char *path, int type, enum cell_ns_type *found, struct cell_error *err);
 
 /* The order of joining namespaces one at a time: user first, mnt last (ns.c says why). */
 extern const enum cell_ns_type cell_ns_join_order[CELL_NS_COUNT];

@@ -11,11 +11,11 @@
 
 /* runc's global flags, given before the command. */
 struct cell_global {
-	char root[PATH_MAX];	/* --root, or /run/cell, or $XDG_RUNTIME_DIR/cell */
-	const char *log;	/* --log FILE: errors are appended there too */
-	bool log_json;		/* --log-format json */
+	char root[PATH_MAX]; /* --root, or /run/cell, or $XDG_RUNTIME_DIR/cell */
+	const char *log;     /* --log FILE: errors are appended there too */
+	bool log_json;	     /* --log-format json */
 	bool debug;
-	bool cgroups_disabled;	/* --cgroup-manager disabled */
+	bool cgroups_disabled; /* --cgroup-manager disabled */
 };
 
 int cell_cmd_run(const struct cell_global *g, int argc, char **argv);

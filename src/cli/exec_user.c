@@ -64,8 +64,8 @@ int cell_member_groups(FILE *f, const char *name, gid_t primary, struct cell_pro
 			member = !strcmp(*m, name);
 		if (!member || gr->gr_gid == primary)
 			continue;
-		uint32_t *grown = realloc(p->additional_gids,
-					  (p->n_additional_gids + 1) * sizeof(*grown));
+		uint32_t *grown =
+			realloc(p->additional_gids, (p->n_additional_gids + 1) * sizeof(*grown));
 		if (!grown)
 			return cell_error_set(err, ENOMEM, "--user %s: groups", name);
 		grown[p->n_additional_gids++] = gr->gr_gid;
@@ -102,8 +102,10 @@ static int lookup_user(struct cell_spec *s, pid_t pid, const char *name, struct 
 		;
 	if (!pw) {
 		fclose(f);
-		return cell_error_set(err, 0, "exec: --user '%s': no such user in the container's "
-				      "/etc/passwd", name);
+		return cell_error_set(err, 0,
+				      "exec: --user '%s': no such user in the container's "
+				      "/etc/passwd",
+				      name);
 	}
 	p->uid = pw->pw_uid;
 	p->gid = pw->pw_gid;
@@ -129,8 +131,11 @@ static int lookup_group(pid_t pid, const char *name, uint32_t *gid, struct cell_
 	if (gr)
 		*gid = gr->gr_gid;
 	fclose(f);
-	return gr ? 0 : cell_error_set(err, 0, "exec: --user: no group '%s' in the container's "
-				       "/etc/group", name);
+	return gr ? 0
+		  : cell_error_set(err, 0,
+				   "exec: --user: no group '%s' in the container's "
+				   "/etc/group",
+				   name);
 }
 
 int cell_exec_user(struct cell_spec *s, pid_t pid, const char *arg, struct cell_error *err)
@@ -144,17 +149,21 @@ int cell_exec_user(struct cell_spec *s, pid_t pid, const char *arg, struct cell_
 	if ((group = strchr(user, ':')))
 		*group++ = '\0';
 	if (!user[0] || (group && !group[0]))
-		return cell_error_set(err, 0, "exec: --user '%s': expected USER[:GROUP] (numbers or "
-				      "names)", arg);
+		return cell_error_set(err, 0,
+				      "exec: --user '%s': expected USER[:GROUP] (numbers or "
+				      "names)",
+				      arg);
 	if (all_digits(user))
 		r = cell_cli_parse_u32(user, &p->uid) < 0
-			    ? cell_error_set(err, ERANGE, "exec: --user '%s'", arg) : 0;
+			    ? cell_error_set(err, ERANGE, "exec: --user '%s'", arg)
+			    : 0;
 	else
 		r = lookup_user(s, pid, user, err);
 	if (r < 0 || !group)
 		return r;
 	if (all_digits(group))
 		return cell_cli_parse_u32(group, &p->gid) < 0
-			       ? cell_error_set(err, ERANGE, "exec: --user '%s'", arg) : 0;
+			       ? cell_error_set(err, ERANGE, "exec: --user '%s'", arg)
+			       : 0;
 	return lookup_group(pid, group, &p->gid, err);
 }

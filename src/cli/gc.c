@@ -41,8 +41,10 @@ static int gc_state(const struct cell_global *g, const char *id, unsigned *remov
 	if (!gone)
 		return 0;
 	if (alive) {
-		fprintf(stderr, "cell: container %s: its cell run was killed, the container "
-			"still runs (cell kill %s KILL; cell delete %s)\n", id, id, id);
+		fprintf(stderr,
+			"cell: container %s: its cell run was killed, the container "
+			"still runs (cell kill %s KILL; cell delete %s)\n",
+			id, id, id);
 		return 0;
 	}
 	if (cell_cli_delete(g, id, false, &err) < 0)

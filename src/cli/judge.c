@@ -38,10 +38,10 @@
 #include "utils.h"
 
 #define NSEC 1000000000LL
-#define POLL_MIN_NS (2 * 1000000LL)	/* 2 ms: near a CPU limit */
-#define POLL_MAX_NS (20 * 1000000LL)	/* 20 ms: wall time and the process count */
+#define POLL_MIN_NS (2 * 1000000LL)  /* 2 ms: near a CPU limit */
+#define POLL_MAX_NS (20 * 1000000LL) /* 20 ms: wall time and the process count */
 #define READ_CHUNK 65536
-#define TREE_MAX 8192			/* processes walked in /proc at most */
+#define TREE_MAX 8192 /* processes walked in /proc at most */
 
 /* CPU time (ns) of a box's processes as /proc shows it, and their thread count. */
 struct tree_usage {
@@ -51,7 +51,7 @@ struct tree_usage {
 
 /* One output stream: the pipe's read end and what the collector keeps. */
 struct collected {
-	int fd;			/* read end, -1 at EOF */
+	int fd; /* read end, -1 at EOF */
 	char *buf;
 	size_t len, cap;
 	bool truncated;
@@ -59,14 +59,14 @@ struct collected {
 
 struct judge_run {
 	const struct cell_judge_limits *lim;
-	int stop_fd;			/* cell_judge_shared.stop_fd, -1 when none */
+	int stop_fd; /* cell_judge_shared.stop_fd, -1 when none */
 	struct cell_judge_report *rep;
 	int epfd, timerfd;
-	int child_out, child_err;	/* the box's ends, closed once it has them */
+	int child_out, child_err; /* the box's ends, closed once it has them */
 	struct collected out, err;
 	struct timespec start;
 	long ncpu;
-	struct tree_usage polled;	/* rootless: the largest CPU time /proc showed */
+	struct tree_usage polled; /* rootless: the largest CPU time /proc showed */
 };
 
 static int64_t now_ns(void)
@@ -84,8 +84,7 @@ static int64_t since_start_ns(const struct judge_run *j)
 
 /* ---- the whole box ---- */
 
-static void kill_box(struct judge_run *j, const struct cell_run_box *box,
-		     enum cell_judge_kill why)
+static void kill_box(struct judge_run *j, const struct cell_run_box *box, enum cell_judge_kill why)
 {
 	struct cell_error e = { 0 };
 
@@ -122,8 +121,10 @@ static void proc_usage(pid_t pid, struct tree_usage *u)
 	/* proc_pid_stat(5): after the ")" of comm, field 3 on; 14-17 are the times,
 	 * 20 the thread count */
 	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu "
-		   "%*d %*d %ld", &ut, &st, &cut, &cst, &nthreads) != 5)
+	    sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu "
+		   "%*d %*d %ld",
+		   &ut, &st, &cut, &cst, &nthreads) != 5)
 		return;
 	u->tasks += (uint64_t)nthreads;
 	u->user += (int64_t)(ut + cut) * (NSEC / tk);
@@ -379,7 +380,8 @@ static void on_exited(void *ctx, const struct cell_run_box *box)
 /* openat2(2) that follows no symlink on the way; the fd or -errno. */
 static int open_no_symlinks(const char *path, uint64_t flags, uint64_t mode)
 {
-	struct open_how how = { .flags = flags, .mode = mode,
+	struct open_how how = { .flags = flags,
+				.mode = mode,
 				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
 	long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 
@@ -406,11 +408,13 @@ static int open_output(const char *path, struct cell_error *err)
 		if (r < 0)
 			return cell_error_set(err, -r, "output file %s", path);
 		if (!plain_file(&before))
-			return cell_error_set(err, EPERM, "output file %s: not a regular file of "
-					      "one link; refused", path);
+			return cell_error_set(err, EPERM,
+					      "output file %s: not a regular file of "
+					      "one link; refused",
+					      path);
 	}
-	fd = open_no_symlinks(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-					    O_CLOEXEC, 0644);
+	fd = open_no_symlinks(
+		path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return cell_error_set(err, -fd, "output file %s", path);
 	if (fstat(fd, &after) < 0 || !plain_file(&after) ||
@@ -550,7 +554,8 @@ static void from_rusage(struct cell_judge_report *rep, const struct rusage *ru,
 		rep->processes_peak = 1;
 	snprintf(rep->message + strlen(rep->message), sizeof(rep->message) - strlen(rep->message),
 		 "%sno cgroup (none delegated to this user): memory_peak and oom_killed unknown, "
-		 "processes_peak polled", rep->message[0] ? "; " : "");
+		 "processes_peak polled",
+		 rep->message[0] ? "; " : "");
 }
 
 static int open_stdin(const char *file, struct cell_error *err)
@@ -563,13 +568,23 @@ static int open_stdin(const char *file, struct cell_error *err)
 void cell_judge_run(struct cell_judge_cli *cli, const struct cell_judge_shared *shared,
 		    struct cell_judge_report *rep)
 {
-	struct judge_run j = { .lim = &cli->lim, .rep = rep, .epfd = -1, .timerfd = -1,
-			       .child_out = -1, .child_err = -1, .out.fd = -1, .err.fd = -1,
-			       .stop_fd = shared->stop_fd, .ncpu = shared->ncpu };
-	struct cell_run_watch watch = { .on_start = on_start, .on_ready = on_ready,
-					.on_exited = on_exited, .ctx = &j };
-	struct cell_run_options opts = { .start_fd = -1, .console_socket = -1,
-					 .cgroup_always = !cli->rootless, .watch = &watch,
+	struct judge_run j = { .lim = &cli->lim,
+			       .rep = rep,
+			       .epfd = -1,
+			       .timerfd = -1,
+			       .child_out = -1,
+			       .child_err = -1,
+			       .out.fd = -1,
+			       .err.fd = -1,
+			       .stop_fd = shared->stop_fd,
+			       .ncpu = shared->ncpu };
+	struct cell_run_watch watch = {
+		.on_start = on_start, .on_ready = on_ready, .on_exited = on_exited, .ctx = &j
+	};
+	struct cell_run_options opts = { .start_fd = -1,
+					 .console_socket = -1,
+					 .cgroup_always = !cli->rootless,
+					 .watch = &watch,
 					 .seccomp_prepared = shared->seccomp };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
@@ -660,7 +675,9 @@ int cell_cmd_judge(int argc, char **argv)
 		return status;
 	}
 	cell_judge_run(&cli, &shared, &rep);
-	status = rep.status == CELL_JUDGE_OK ? 0 : rep.status == CELL_JUDGE_XX ? CELL_EXIT_FAILURE : 1;
+	status = rep.status == CELL_JUDGE_OK   ? 0
+		 : rep.status == CELL_JUDGE_XX ? CELL_EXIT_FAILURE
+					       : 1;
 	if (write_reports(&cli, &rep) < 0)
 		status = CELL_EXIT_FAILURE;
 	cell_judge_cli_free(&cli);

@@ -12,27 +12,27 @@
 
 /* isolate's limits; 0 (or -1 for sizes) means "not given". */
 struct cell_judge_limits {
-	double time;		/* --time: CPU seconds of the whole tree */
-	double wall_time;	/* --wall-time */
-	double extra_time;	/* --extra-time: grace before a time limit kills */
-	int64_t mem;		/* --mem: bytes (cgroup memory; rootless: RLIMIT_AS) */
-	int64_t stack;		/* --stack: RLIMIT_STACK */
-	int64_t fsize;		/* --fsize: RLIMIT_FSIZE */
-	long processes;		/* --processes: the program's own, init not counted */
-	long open_files;	/* --open-files: RLIMIT_NOFILE */
-	int64_t output_limit;	/* --output-limit: bytes kept of stdout and of stderr each */
+	double time;	      /* --time: CPU seconds of the whole tree */
+	double wall_time;     /* --wall-time */
+	double extra_time;    /* --extra-time: grace before a time limit kills */
+	int64_t mem;	      /* --mem: bytes (cgroup memory; rootless: RLIMIT_AS) */
+	int64_t stack;	      /* --stack: RLIMIT_STACK */
+	int64_t fsize;	      /* --fsize: RLIMIT_FSIZE */
+	long processes;	      /* --processes: the program's own, init not counted */
+	long open_files;      /* --open-files: RLIMIT_NOFILE */
+	int64_t output_limit; /* --output-limit: bytes kept of stdout and of stderr each */
 };
 
 struct cell_judge_cli {
-	struct cell_run_cli run;	/* the spec, built by `cell run`'s parser */
+	struct cell_run_cli run; /* the spec, built by `cell run`'s parser */
 	struct cell_judge_limits lim;
 	const char *stdin_file, *stdout_file, *stderr_file;
-	const char *report_file;	/* --report: JSON there instead of stdout */
-	const char *meta_file;		/* --meta: isolate's key:value lines there ("-": stderr) */
+	const char *report_file; /* --report: JSON there instead of stdout */
+	const char *meta_file;	 /* --meta: isolate's key:value lines there ("-": stderr) */
 	bool help;
 	bool rootless;
-	const char *batch_file;		/* --batch: the runs, one JSON object a line ("-": stdin) */
-	long jobs;			/* -j: boxes at once in a batch */
+	const char *batch_file; /* --batch: the runs, one JSON object a line ("-": stdin) */
+	long jobs;		/* -j: boxes at once in a batch */
 	struct cell_judge_template *tpl; /* --batch: what each line starts from */
 };
 
@@ -42,19 +42,19 @@ struct cell_judge_cli {
 /* What every run of a batch shares, set up once before the first. */
 struct cell_judge_shared {
 	const struct cell_seccomp_prog *seccomp; /* linux.seccomp compiled once; NULL: per run */
-	long ncpu;			/* CPUs online: how often to poll near a CPU limit */
-	int stop_fd;			/* readable (EOF) once the batch stops: the box is
+	long ncpu;   /* CPUs online: how often to poll near a CPU limit */
+	int stop_fd; /* readable (EOF) once the batch stops: the box is
 					   killed and the run is XX. -1: none */
 };
 
 enum cell_judge_status {
 	CELL_JUDGE_OK,
-	CELL_JUDGE_RE,	/* non-zero exit */
-	CELL_JUDGE_SG,	/* died of a signal */
-	CELL_JUDGE_TO,	/* a time limit (which: cpu or wall) */
-	CELL_JUDGE_ML,	/* the memory limit (OOM-killed) */
-	CELL_JUDGE_OL,	/* the output limit */
-	CELL_JUDGE_XX,	/* cell failed: message says why */
+	CELL_JUDGE_RE, /* non-zero exit */
+	CELL_JUDGE_SG, /* died of a signal */
+	CELL_JUDGE_TO, /* a time limit (which: cpu or wall) */
+	CELL_JUDGE_ML, /* the memory limit (OOM-killed) */
+	CELL_JUDGE_OL, /* the output limit */
+	CELL_JUDGE_XX, /* cell failed: message says why */
 };
 
 enum cell_judge_kill {
@@ -62,26 +62,26 @@ enum cell_judge_kill {
 	CELL_JUDGE_KILL_CPU,
 	CELL_JUDGE_KILL_WALL,
 	CELL_JUDGE_KILL_OUTPUT,
-	CELL_JUDGE_KILL_STOP,	/* the batch was stopped (its supervisor ended): XX */
+	CELL_JUDGE_KILL_STOP, /* the batch was stopped (its supervisor ended): XX */
 };
 
 /* What a run measured, and what the supervisor did. */
 struct cell_judge_report {
 	enum cell_judge_status status;
-	enum cell_judge_kill killed;	/* the supervisor ended the box, and why */
-	int wait_status;		/* the program's; valid unless status is XX */
+	enum cell_judge_kill killed; /* the supervisor ended the box, and why */
+	int wait_status;	     /* the program's; valid unless status is XX */
 	bool have_wait_status;
 	double cpu_time, user_time, sys_time, wall_time; /* seconds */
-	uint64_t max_rss;		/* bytes: the largest process (getrusage(2)) */
+	uint64_t max_rss; /* bytes: the largest process (getrusage(2)) */
 	bool has_memory_peak;
-	uint64_t memory_peak;		/* bytes: the cgroup's peak */
+	uint64_t memory_peak; /* bytes: the cgroup's peak */
 	bool oom_killed;
 	bool output_truncated;
 	bool has_processes_peak;
-	uint64_t processes_peak;	/* init not counted */
+	uint64_t processes_peak; /* init not counted */
 	long csw_voluntary, csw_involuntary;
-	const char *accounting;		/* "cgroup v1", "cgroup v2" or "rusage" */
-	char message[1280];		/* XX: the error; else what could not be measured */
+	const char *accounting; /* "cgroup v1", "cgroup v2" or "rusage" */
+	char message[1280];	/* XX: the error; else what could not be measured */
 };
 
 /**
@@ -137,14 +137,13 @@ int cell_judge_fit(struct cell_judge_cli *cli, char **args, char **env, const ch
  * its "id", borrowed from *@doc, or NULL; set also when the line is wrong
  * elsewhere. -errno with @err naming the line and field.
  */
-int cell_judge_line(struct cell_judge_cli *cli, const char *text, size_t len,
-		    unsigned long lineno, json_t **doc, json_t **id, struct cell_error *err);
+int cell_judge_line(struct cell_judge_cli *cli, const char *text, size_t len, unsigned long lineno,
+		    json_t **doc, json_t **id, struct cell_error *err);
 /**
  * cell_judge_batch_json() - the report with "line" and "id" (NULL: null)
  * first, as one line of JSON text with its newline (malloc'd; NULL: ENOMEM).
  */
-char *cell_judge_batch_json(const struct cell_judge_report *rep, unsigned long lineno,
-			    json_t *id);
+char *cell_judge_batch_json(const struct cell_judge_report *rep, unsigned long lineno, json_t *id);
 /** cell_judge_batch() - `cell judge --batch FILE`: its exit status. */
 int cell_judge_batch(struct cell_judge_cli *cli);
 

@@ -39,7 +39,7 @@
 #include "judge.h"
 #include "utils.h"
 
-#define REPORT_MAX 65536	/* bytes of one report message: an id of ID_MAX escaped fits */
+#define REPORT_MAX 65536 /* bytes of one report message: an id of ID_MAX escaped fits */
 
 struct batch_line {
 	const char *text;
@@ -49,25 +49,25 @@ struct batch_line {
 
 struct worker {
 	pid_t pid;
-	int fd;			/* the supervisor's end; -1 once the worker is gone */
-	long job;		/* the line it runs, -1 when idle */
+	int fd;	  /* the supervisor's end; -1 once the worker is gone */
+	long job; /* the line it runs, -1 when idle */
 };
 
 struct batch {
 	struct cell_judge_cli *cli;
-	struct cell_cgroup parent;	/* root: every box's cgroup is made below it */
-	char parent_path[64];		/* "" when none (rootless) */
-	char *text;			/* the whole file */
+	struct cell_cgroup parent; /* root: every box's cgroup is made below it */
+	char parent_path[64];	   /* "" when none (rootless) */
+	char *text;		   /* the whole file */
 	struct batch_line *lines;
-	size_t n, next, printed;	/* lines; the next to hand out; printed so far */
-	char **reports;			/* by line, until printed */
+	size_t n, next, printed; /* lines; the next to hand out; printed so far */
+	char **reports;		 /* by line, until printed */
 	struct worker *w;
 	size_t nw;
 	int sigfd;
 	sigset_t oldmask;
-	int stop_sig;			/* the signal that stopped the batch, 0 */
-	bool worker_died;		/* a worker ended during a run: its box may outlive it */
-	bool out_failed;		/* stdout is gone: stop too */
+	int stop_sig;	  /* the signal that stopped the batch, 0 */
+	bool worker_died; /* a worker ended during a run: its box may outlive it */
+	bool out_failed;  /* stdout is gone: stop too */
 };
 
 /* ---- the input ---- */
@@ -272,8 +272,9 @@ static int make_parent(struct batch *b, struct cell_error *err)
 	 * siblings' cgroups with it, at its teardown. Allowing all is what a
 	 * new v1 devices cgroup does anyway; each box narrows its own.
 	 */
-	struct cell_device_rule all = { .allow = true, .type = 'a', .major = -1, .minor = -1,
-					.access = "rwm" };
+	struct cell_device_rule all = {
+		.allow = true, .type = 'a', .major = -1, .minor = -1, .access = "rwm"
+	};
 	struct cell_resources res = { .devices = &all, .n_devices = 1 };
 	struct cell_cgroup_params params;
 	char rnd[13];
@@ -332,8 +333,8 @@ static char *lost_report(const struct batch *b, size_t i, const char *why)
 	char *text;
 
 	snprintf(rep.message, sizeof(rep.message), "%s", why);
-	text = cell_judge_batch_json(&rep, l->lineno, json_is_integer(id) || json_is_string(id)
-						      ? id : NULL);
+	text = cell_judge_batch_json(&rep, l->lineno,
+				     json_is_integer(id) || json_is_string(id) ? id : NULL);
 	json_decref(doc);
 	return text;
 }
@@ -377,8 +378,8 @@ static void hand_out(struct batch *b, struct worker *w)
 	uint32_t i = (uint32_t)b->next;
 
 	w->job = -1;
-	if (!stopping(b) && b->next < b->n && send(w->fd, &i, sizeof(i), MSG_NOSIGNAL) ==
-							  (ssize_t)sizeof(i)) {
+	if (!stopping(b) && b->next < b->n &&
+	    send(w->fd, &i, sizeof(i), MSG_NOSIGNAL) == (ssize_t)sizeof(i)) {
 		w->job = (long)b->next++;
 		return;
 	}
@@ -475,8 +476,8 @@ static void report_the_rest(struct batch *b)
 	flush_in_order(b);
 	/* stopped: what did end is still worth its report, gaps and all */
 	for (size_t i = b->printed; i < b->n && !b->out_failed; i++) {
-		if (b->reports[i] && write_all(STDOUT_FILENO, b->reports[i],
-						    strlen(b->reports[i])) < 0)
+		if (b->reports[i] &&
+		    write_all(STDOUT_FILENO, b->reports[i], strlen(b->reports[i])) < 0)
 			b->out_failed = true;
 	}
 }

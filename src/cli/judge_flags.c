@@ -121,7 +121,8 @@ static int argv_add(struct run_argv *a, const char *s)
 	return 0;
 }
 
-static int argv_addf(struct run_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int argv_addf(struct run_argv *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static int argv_addf(struct run_argv *a, const char *fmt, ...)
 {
 	char *s;
@@ -186,17 +187,18 @@ static int add_dir(struct run_argv *a, const char *arg, struct cell_error *err)
 	size_t dst_len;
 
 	if (!eq || eq == arg || !eq[1] || eq[1] != '/' || strchr(eq + 1, '='))
-		return cell_error_set(err, 0, "--dir '%s': expected SRC=DST[:rw] with DST an "
-				      "absolute path", arg);
+		return cell_error_set(err, 0,
+				      "--dir '%s': expected SRC=DST[:rw] with DST an "
+				      "absolute path",
+				      arg);
 	mode = strchr(eq + 1, ':');
 	if (mode && strcmp(mode, ":rw"))
 		return cell_error_set(err, 0, "--dir '%s': the only option is :rw", arg);
 	dst_len = mode ? (size_t)(mode - eq - 1) : strlen(eq + 1);
 	if (memchr(arg, ':', (size_t)(eq - arg)))
 		return cell_error_set(err, 0, "--dir '%s': SRC may not hold ':'", arg);
-	if (argv_add(a, "-v") < 0 ||
-	    argv_addf(a, "%.*s:%.*s:%s", (int)(eq - arg), arg, (int)dst_len, eq + 1,
-		      mode ? "rw" : "ro") < 0)
+	if (argv_add(a, "-v") < 0 || argv_addf(a, "%.*s:%.*s:%s", (int)(eq - arg), arg,
+					       (int)dst_len, eq + 1, mode ? "rw" : "ro") < 0)
 		return cell_error_set(err, ENOMEM, "--dir");
 	return 0;
 }
@@ -223,7 +225,7 @@ static int add_env(char ***env, const char *arg, struct cell_error *err)
 }
 
 struct judge_parse {
-	struct run_argv box;	/* --dir, --rootfs, --chdir: `cell run` flags */
+	struct run_argv box; /* --dir, --rootfs, --chdir: `cell run` flags */
 	char **env;
 	const char *chdir;
 };
@@ -234,33 +236,62 @@ static int judge_option(struct cell_judge_cli *cli, struct judge_parse *jp, int 
 	struct cell_judge_limits *l = &cli->lim;
 
 	switch (opt) {
-	case 't': return parse_seconds(flag, arg, &l->time, err);
-	case 'w': return parse_seconds(flag, arg, &l->wall_time, err);
-	case 'x': return parse_seconds(flag, arg, &l->extra_time, err);
-	case 'm': return parse_bytes(flag, arg, &l->mem, err);
-	case 'k': return parse_bytes(flag, arg, &l->stack, err);
-	case 'f': return parse_bytes(flag, arg, &l->fsize, err);
-	case OPT_OUTPUT_LIMIT: return parse_bytes(flag, arg, &l->output_limit, err);
-	case 'p': return parse_count(flag, arg, &l->processes, err);
-	case 'n': return parse_count(flag, arg, &l->open_files, err);
-	case 'i': cli->stdin_file = arg; return 0;
-	case 'o': cli->stdout_file = arg; return 0;
-	case 'r': cli->stderr_file = arg; return 0;
-	case 'c': jp->chdir = arg; return 0;
-	case 'M': cli->meta_file = arg; return 0;
-	case OPT_REPORT: cli->report_file = arg; return 0;
-	case 'd': return add_dir(&jp->box, arg, err);
-	case 'E': return add_env(&jp->env, arg, err);
+	case 't':
+		return parse_seconds(flag, arg, &l->time, err);
+	case 'w':
+		return parse_seconds(flag, arg, &l->wall_time, err);
+	case 'x':
+		return parse_seconds(flag, arg, &l->extra_time, err);
+	case 'm':
+		return parse_bytes(flag, arg, &l->mem, err);
+	case 'k':
+		return parse_bytes(flag, arg, &l->stack, err);
+	case 'f':
+		return parse_bytes(flag, arg, &l->fsize, err);
+	case OPT_OUTPUT_LIMIT:
+		return parse_bytes(flag, arg, &l->output_limit, err);
+	case 'p':
+		return parse_count(flag, arg, &l->processes, err);
+	case 'n':
+		return parse_count(flag, arg, &l->open_files, err);
+	case 'i':
+		cli->stdin_file = arg;
+		return 0;
+	case 'o':
+		cli->stdout_file = arg;
+		return 0;
+	case 'r':
+		cli->stderr_file = arg;
+		return 0;
+	case 'c':
+		jp->chdir = arg;
+		return 0;
+	case 'M':
+		cli->meta_file = arg;
+		return 0;
+	case OPT_REPORT:
+		cli->report_file = arg;
+		return 0;
+	case 'd':
+		return add_dir(&jp->box, arg, err);
+	case 'E':
+		return add_env(&jp->env, arg, err);
 	case OPT_ROOTFS:
 		if (argv_add(&jp->box, "--rootfs") < 0 || argv_add(&jp->box, arg) < 0 ||
 		    argv_add(&jp->box, "--read-only") < 0)
 			return cell_error_set(err, ENOMEM, "--rootfs");
 		return 0;
-	case 'h': cli->help = true; return 0;
-	case OPT_BATCH: cli->batch_file = arg; return 0;
-	case 'j': return parse_count(flag, arg, &cli->jobs, err) < 0 ? -EINVAL
-		: cli->jobs > JUDGE_MAX_JOBS ? cell_error_set(err, 0, "%s '%s': at most %d",
-							  flag, arg, JUDGE_MAX_JOBS) : 0;
+	case 'h':
+		cli->help = true;
+		return 0;
+	case OPT_BATCH:
+		cli->batch_file = arg;
+		return 0;
+	case 'j':
+		return parse_count(flag, arg, &cli->jobs, err) < 0 ? -EINVAL
+		       : cli->jobs > JUDGE_MAX_JOBS ? cell_error_set(err, 0, "%s '%s': at most %d",
+								     flag, arg, JUDGE_MAX_JOBS)
+						    : 0;
 	}
 	return cell_error_set(err, EINVAL, "%s", flag);
 }
@@ -304,8 +335,8 @@ static int parse_judge_flags(int argc, char **argv, struct cell_judge_cli *cli,
  * in the box's cgroup (memory+swap too, or swap would hide a hog). Rootless,
  * where no cgroup is delegated, those become rlimits (judge_rlimits).
  */
-static int box_argv(const struct cell_judge_cli *cli, struct judge_parse *jp,
-		    struct run_argv *a, char **cmd)
+static int box_argv(const struct cell_judge_cli *cli, struct judge_parse *jp, struct run_argv *a,
+		    char **cmd)
 {
 	const struct cell_judge_limits *l = &cli->lim;
 	int r = 0;
@@ -437,9 +468,9 @@ static char *batch_placeholder[] = { "true", NULL };
 struct cell_judge_template {
 	struct cell_judge_limits lim;
 	const char *stdin_file, *stdout_file, *stderr_file;
-	char **env;			/* the batch's --env, before a line's */
+	char **env; /* the batch's --env, before a line's */
 	char *cwd;
-	struct cell_rlimit *rlimits;	/* `cell run`'s, before the judge's */
+	struct cell_rlimit *rlimits; /* `cell run`'s, before the judge's */
 	size_t n_rlimits;
 };
 
@@ -456,10 +487,12 @@ static void template_free(struct cell_judge_template *t)
 static int check_batch_flags(const struct cell_judge_cli *cli, int ncmd, struct cell_error *err)
 {
 	if (cli->batch_file && ncmd > 0)
-		return cell_error_set(err, 0, "--batch takes the commands from its file, not from "
+		return cell_error_set(err, 0,
+				      "--batch takes the commands from its file, not from "
 				      "the command line");
 	if (cli->batch_file && (cli->report_file || cli->meta_file))
-		return cell_error_set(err, 0, "--batch writes its reports to stdout (no --report "
+		return cell_error_set(err, 0,
+				      "--batch writes its reports to stdout (no --report "
 				      "or --meta)");
 	if (!cli->batch_file && cli->jobs != 1)
 		return cell_error_set(err, 0, "--jobs is for --batch");
@@ -468,8 +501,7 @@ static int check_batch_flags(const struct cell_judge_cli *cli, int ncmd, struct 
 	return 0;
 }
 
-static int save_template(struct cell_judge_cli *cli, struct judge_parse *jp,
-			 struct cell_error *err)
+static int save_template(struct cell_judge_cli *cli, struct judge_parse *jp, struct cell_error *err)
 {
 	const struct cell_process *p = &cli->run.spec.process;
 	struct cell_judge_template *t = calloc(1, sizeof(*t));
@@ -496,9 +528,10 @@ static int save_template(struct cell_judge_cli *cli, struct judge_parse *jp,
 int cell_judge_set(struct cell_judge_cli *cli, const char *name, const char *value,
 		   const char *what, struct cell_error *err)
 {
-	static const char *const per_line[] = { "time", "wall-time", "extra-time", "mem", "stack",
-						"fsize", "processes", "open-files", "output-limit",
-						"stdin", "stdout", "stderr" };
+	static const char *const per_line[] = { "time",	     "wall-time",  "extra-time",
+						"mem",	     "stack",	   "fsize",
+						"processes", "open-files", "output-limit",
+						"stdin",     "stdout",	   "stderr" };
 	struct judge_parse none = { 0 };
 
 	for (size_t i = 0; i < sizeof(per_line) / sizeof(per_line[0]); i++) {

@@ -13,7 +13,7 @@
 #include "judge.h"
 #include "utils.h"
 
-#define ID_MAX 1024	/* bytes of a string id: the report travels in one message */
+#define ID_MAX 1024 /* bytes of a string id: the report travels in one message */
 
 /* The fields a line has beside the limits and files. */
 struct line_fields {
@@ -62,8 +62,8 @@ static int string_array(json_t *v, bool non_empty, char ***out)
 	return 0;
 }
 
-static int line_field(struct cell_judge_cli *cli, struct line_fields *f, const char *key,
-		      json_t *v, unsigned long lineno, struct cell_error *err)
+static int line_field(struct cell_judge_cli *cli, struct line_fields *f, const char *key, json_t *v,
+		      unsigned long lineno, struct cell_error *err)
 {
 	char what[128], num[64];
 	const char *text;
@@ -106,12 +106,14 @@ static int line_id(json_t *o, unsigned long lineno, json_t **id, struct cell_err
 		return 0;
 	}
 	/* the report must carry it whole: an id it cannot echo is none */
-	return cell_error_set(err, 0, "line %lu: \"id\": expected an integer or a string of at "
-			      "most %d bytes", lineno, ID_MAX);
+	return cell_error_set(err, 0,
+			      "line %lu: \"id\": expected an integer or a string of at "
+			      "most %d bytes",
+			      lineno, ID_MAX);
 }
 
-int cell_judge_line(struct cell_judge_cli *cli, const char *text, size_t len,
-		    unsigned long lineno, json_t **doc, json_t **id, struct cell_error *err)
+int cell_judge_line(struct cell_judge_cli *cli, const char *text, size_t len, unsigned long lineno,
+		    json_t **doc, json_t **id, struct cell_error *err)
 {
 	struct line_fields f = { 0 };
 	json_error_t jerr;
@@ -129,9 +131,8 @@ int cell_judge_line(struct cell_judge_cli *cli, const char *text, size_t len,
 		return cell_error_set(err, 0, "line %lu: expected a JSON object", lineno);
 	if ((r = line_id(o, lineno, id, err)) < 0)
 		goto out;
-	json_object_foreach(o, key, v)
-		if ((r = line_field(cli, &f, key, v, lineno, err)) < 0)
-			goto out;
+	json_object_foreach(o, key,
+			    v) if ((r = line_field(cli, &f, key, v, lineno, err)) < 0) goto out;
 	if (!f.argv) {
 		r = cell_error_set(err, 0, "line %lu: no \"argv\" (the program and its arguments)",
 				   lineno);

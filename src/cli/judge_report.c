@@ -73,22 +73,24 @@ static json_t *report_json(const struct cell_judge_report *rep)
 		return NULL;
 	r |= set(o, "status", json_string(cell_judge_status_name(rep->status)));
 	r |= set(o, "time_limit", which ? json_string(which) : json_null());
-	r |= set(o, "exitcode", rep->have_wait_status && WIFEXITED(ws)
-					? json_integer(WEXITSTATUS(ws)) : json_null());
-	r |= set(o, "signal", rep->have_wait_status && WIFSIGNALED(ws)
-				      ? json_integer(WTERMSIG(ws)) : json_null());
+	r |= set(o, "exitcode",
+		 rep->have_wait_status && WIFEXITED(ws) ? json_integer(WEXITSTATUS(ws))
+							: json_null());
+	r |= set(o, "signal",
+		 rep->have_wait_status && WIFSIGNALED(ws) ? json_integer(WTERMSIG(ws))
+							  : json_null());
 	r |= set(o, "cpu_time", json_real(rep->cpu_time));
 	r |= set(o, "user_time", json_real(rep->user_time));
 	r |= set(o, "sys_time", json_real(rep->sys_time));
 	r |= set(o, "wall_time", json_real(rep->wall_time));
 	r |= set(o, "max_rss", json_integer((json_int_t)rep->max_rss));
-	r |= set(o, "memory_peak", rep->has_memory_peak
-					   ? json_integer((json_int_t)rep->memory_peak) : json_null());
+	r |= set(o, "memory_peak",
+		 rep->has_memory_peak ? json_integer((json_int_t)rep->memory_peak) : json_null());
 	r |= set(o, "oom_killed", json_boolean(rep->oom_killed));
 	r |= set(o, "output_truncated", json_boolean(rep->output_truncated));
-	r |= set(o, "processes_peak", rep->has_processes_peak
-					      ? json_integer((json_int_t)rep->processes_peak)
-					      : json_null());
+	r |= set(o, "processes_peak",
+		 rep->has_processes_peak ? json_integer((json_int_t)rep->processes_peak)
+					 : json_null());
 	r |= set(o, "voluntary_context_switches", json_integer(rep->csw_voluntary));
 	r |= set(o, "involuntary_context_switches", json_integer(rep->csw_involuntary));
 	r |= set(o, "accounting", json_string(rep->accounting ? rep->accounting : "none"));
@@ -114,8 +116,7 @@ int cell_judge_write_json(FILE *f, const struct cell_judge_report *rep)
 	return 0;
 }
 
-char *cell_judge_batch_json(const struct cell_judge_report *rep, unsigned long lineno,
-			    json_t *id)
+char *cell_judge_batch_json(const struct cell_judge_report *rep, unsigned long lineno, json_t *id)
 {
 	json_t *o = json_object(), *r = report_json(rep);
 	char *text = NULL, *line = NULL;
@@ -142,8 +143,7 @@ int cell_judge_write_meta(FILE *f, const struct cell_judge_report *rep)
 		fprintf(f, "cg-mem:%llu\n", (unsigned long long)(rep->memory_peak / 1024));
 	if (rep->oom_killed)
 		fputs("cg-oom-killed:1\n", f);
-	fprintf(f, "csw-voluntary:%ld\ncsw-forced:%ld\n", rep->csw_voluntary,
-		rep->csw_involuntary);
+	fprintf(f, "csw-voluntary:%ld\ncsw-forced:%ld\n", rep->csw_voluntary, rep->csw_involuntary);
 	if (rep->have_wait_status && WIFEXITED(ws))
 		fprintf(f, "exitcode:%d\n", WEXITSTATUS(ws));
 	if (rep->have_wait_status && WIFSIGNALED(ws))

@@ -82,15 +82,29 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "run", cell_cmd_run },       { "create", cell_cmd_create }, { "start", cell_cmd_start },
-	{ "state", cell_cmd_state },   { "kill", cell_cmd_kill },     { "delete", cell_cmd_delete },
-	{ "list", cell_cmd_list },     { "spec", cell_cmd_spec },
-	{ "features", cell_cmd_features }, { "ns", cell_cmd_ns_global },
-	{ "exec", cell_cmd_exec },     { "pause", cell_cmd_pause },   { "resume", cell_cmd_resume },
-	{ "ps", cell_cmd_ps },	       { "update", cell_cmd_update }, { "events", cell_cmd_events },
-	{ "gc", cell_cmd_gc },   { "judge", cell_cmd_judge_global },
-	{ "checkpoint", cell_cmd_checkpoint }, { "restore", cell_cmd_restore },
-	{ "version", cell_cmd_version }, { "wait", cell_cmd_wait },    { "logs", cell_cmd_logs },
+	{ "run", cell_cmd_run },
+	{ "create", cell_cmd_create },
+	{ "start", cell_cmd_start },
+	{ "state", cell_cmd_state },
+	{ "kill", cell_cmd_kill },
+	{ "delete", cell_cmd_delete },
+	{ "list", cell_cmd_list },
+	{ "spec", cell_cmd_spec },
+	{ "features", cell_cmd_features },
+	{ "ns", cell_cmd_ns_global },
+	{ "exec", cell_cmd_exec },
+	{ "pause", cell_cmd_pause },
+	{ "resume", cell_cmd_resume },
+	{ "ps", cell_cmd_ps },
+	{ "update", cell_cmd_update },
+	{ "events", cell_cmd_events },
+	{ "gc", cell_cmd_gc },
+	{ "judge", cell_cmd_judge_global },
+	{ "checkpoint", cell_cmd_checkpoint },
+	{ "restore", cell_cmd_restore },
+	{ "version", cell_cmd_version },
+	{ "wait", cell_cmd_wait },
+	{ "logs", cell_cmd_logs },
 };
 
 enum { G_ROOT = 1000, G_LOG, G_LOG_FORMAT, G_DEBUG, G_SYSTEMD, G_CGROUP_MANAGER, G_ROOTLESS };
@@ -123,31 +137,39 @@ static int parse_globals(int argc, char **argv, struct cell_global *g, const cha
 			break;
 		case G_LOG_FORMAT:
 			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-				return cell_error_set(err, 0, "--log-format '%s': expected text or "
-						      "json", optarg);
+				return cell_error_set(err, 0,
+						      "--log-format '%s': expected text or "
+						      "json",
+						      optarg);
 			g->log_json = !strcmp(optarg, "json");
 			break;
 		case G_DEBUG:
 			g->debug = true;
 			break;
 		case G_SYSTEMD:
-			return cell_error_set(err, ENOTSUP, "--systemd-cgroup: cell does not "
+			return cell_error_set(err, ENOTSUP,
+					      "--systemd-cgroup: cell does not "
 					      "delegate cgroups to systemd; use --cgroup-manager "
 					      "cgroupfs");
 		case G_CGROUP_MANAGER:
 			if (!strcmp(optarg, "systemd"))
-				return cell_error_set(err, ENOTSUP, "--cgroup-manager systemd: "
+				return cell_error_set(err, ENOTSUP,
+						      "--cgroup-manager systemd: "
 						      "not supported; use cgroupfs or disabled");
 			if (strcmp(optarg, "cgroupfs") && strcmp(optarg, "disabled"))
-				return cell_error_set(err, 0, "--cgroup-manager '%s': expected "
-						      "cgroupfs or disabled", optarg);
+				return cell_error_set(err, 0,
+						      "--cgroup-manager '%s': expected "
+						      "cgroupfs or disabled",
+						      optarg);
 			g->cgroups_disabled = !strcmp(optarg, "disabled");
 			break;
 		case G_ROOTLESS:
 			if (strcmp(optarg, "true") && strcmp(optarg, "false") &&
 			    strcmp(optarg, "auto"))
-				return cell_error_set(err, 0, "--rootless '%s': expected true, "
-						      "false or auto", optarg);
+				return cell_error_set(err, 0,
+						      "--rootless '%s': expected true, "
+						      "false or auto",
+						      optarg);
 			cell_rootless_force(!strcmp(optarg, "auto") ? -1 : !strcmp(optarg, "true"));
 			break;
 		case 'h':
@@ -158,7 +180,8 @@ static int parse_globals(int argc, char **argv, struct cell_global *g, const cha
 			return cell_error_set(err, 0, "option '%s' needs an argument",
 					      argv[optind - 1]);
 		default:
-			return cell_error_set(err, 0, "unknown global option '%s' (see cell --help)",
+			return cell_error_set(err, 0,
+					      "unknown global option '%s' (see cell --help)",
 					      argv[optind - 1]);
 		}
 	}
@@ -194,10 +217,11 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], commands[i].name))
 			continue;
 		/* `cell run` from flags needs no state root; the rest resolve it here */
-		if (cell_state_root(root, g.root, sizeof(g.root), &err) < 0 && strcmp(argv[optind], "run") &&
-		    strcmp(argv[optind], "spec") && strcmp(argv[optind], "features") &&
-		    strcmp(argv[optind], "ns") && strcmp(argv[optind], "gc") &&
-		    strcmp(argv[optind], "judge") && strcmp(argv[optind], "version"))
+		if (cell_state_root(root, g.root, sizeof(g.root), &err) < 0 &&
+		    strcmp(argv[optind], "run") && strcmp(argv[optind], "spec") &&
+		    strcmp(argv[optind], "features") && strcmp(argv[optind], "ns") &&
+		    strcmp(argv[optind], "gc") && strcmp(argv[optind], "judge") &&
+		    strcmp(argv[optind], "version"))
 			return cell_cli_fail(&g, &err);
 		return commands[i].fn(&g, argc - optind, argv + optind);
 	}

@@ -32,7 +32,8 @@ static int registered_container_net(const char *id, char *buf, size_t size)
 	if (cell_state_root(NULL, root, sizeof(root), &ignored) < 0 ||
 	    cell_state_load(root, id, &st, &ignored) < 0)
 		return -ESRCH;
-	if (cell_state_pid_alive(&st) && snprintf(buf, size, "/proc/%d/ns/net", (int)st.pid) < (int)size)
+	if (cell_state_pid_alive(&st) &&
+	    snprintf(buf, size, "/proc/%d/ns/net", (int)st.pid) < (int)size)
 		r = 0;
 	cell_state_free(&st);
 	return r;
@@ -64,15 +65,19 @@ int cell_net_flag_mode(struct cell_spec *spec, const char *mode, struct cell_err
 		if (!mode[6])
 			return 0;
 		if (!mode[7] || strlen(mode + 7) >= IFNAMSIZ || strpbrk(mode + 7, "/: \t"))
-			return cell_error_set(err, 0, "--net '%s': a bridge name has 1 to 15 "
-					      "characters, no '/', ':' or space", mode);
+			return cell_error_set(err, 0,
+					      "--net '%s': a bridge name has 1 to 15 "
+					      "characters, no '/', ':' or space",
+					      mode);
 		return set_copy(&net->bridge, mode + 7, err);
 	}
 	if (!strncmp(mode, "ns:", 3)) {
 		/* not realpath(3): /proc/PID/ns/net is a link to no path */
 		if (mode[3] != '/' || access(mode + 3, F_OK) < 0)
-			return cell_error_set(err, mode[3] != '/' ? 0 : errno, "--net %s: expected "
-					      "the absolute path of a network namespace", mode);
+			return cell_error_set(err, mode[3] != '/' ? 0 : errno,
+					      "--net %s: expected "
+					      "the absolute path of a network namespace",
+					      mode);
 		return set_copy(&ns->path, mode + 3, err);
 	}
 	if (!strncmp(mode, "container:", 10)) {
@@ -81,8 +86,10 @@ int cell_net_flag_mode(struct cell_spec *spec, const char *mode, struct cell_err
 			return cell_error_prefix(err, "--net");
 		return set_copy(&ns->path, path, err);
 	}
-	return cell_error_set(err, 0, "--net '%s': expected none, host, bridge[=NAME], pasta, "
-			      "slirp4netns, ns:PATH or container:ID", mode);
+	return cell_error_set(err, 0,
+			      "--net '%s': expected none, host, bridge[=NAME], pasta, "
+			      "slirp4netns, ns:PATH or container:ID",
+			      mode);
 }
 
 static int parse_port_number(const char *s, uint16_t *out)
@@ -121,10 +128,12 @@ int cell_net_flag_publish(struct cell_network *net, const char *arg, struct cell
 	if (n < 2 || n > 3 || (proto && strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
 	    parse_port_number(fields[n - 2], &p.host_port) < 0 ||
 	    parse_port_number(fields[n - 1], &p.port) < 0 ||
-	    (n == 3 && (inet_pton(AF_INET, fields[0], &a) != 1 ||
-			strlen(fields[0]) >= sizeof(p.host_ip))))
-		return cell_error_set(err, 0, "-p '%s': expected [HOSTIP:]HOSTPORT:PORT[/tcp|udp] "
-				      "with ports 1 to 65535 and an IPv4 HOSTIP", arg);
+	    (n == 3 &&
+	     (inet_pton(AF_INET, fields[0], &a) != 1 || strlen(fields[0]) >= sizeof(p.host_ip))))
+		return cell_error_set(err, 0,
+				      "-p '%s': expected [HOSTIP:]HOSTPORT:PORT[/tcp|udp] "
+				      "with ports 1 to 65535 and an IPv4 HOSTIP",
+				      arg);
 	if (n == 3)
 		snprintf(p.host_ip, sizeof(p.host_ip), "%s", fields[0]);
 	p.udp = proto && !strcmp(proto, "udp");
@@ -144,14 +153,16 @@ int cell_net_flag_netdev(struct cell_linux *l, const char *arg, struct cell_erro
 	struct cell_net_device *grown;
 
 	if (len == 0 || len >= IFNAMSIZ || (colon && (!colon[1] || strlen(colon + 1) >= IFNAMSIZ)))
-		return cell_error_set(err, 0, "--netdev '%s': expected HOSTDEV[:NAME], names of "
-				      "1 to 15 characters", arg);
+		return cell_error_set(err, 0,
+				      "--netdev '%s': expected HOSTDEV[:NAME], names of "
+				      "1 to 15 characters",
+				      arg);
 	grown = realloc(l->net_devices, (l->n_net_devices + 1) * sizeof(*grown));
 	if (!grown)
 		return cell_error_set(err, ENOMEM, "--netdev");
 	l->net_devices = grown;
-	grown[l->n_net_devices] = (struct cell_net_device){ strndup(arg, len),
-							     colon ? strdup(colon + 1) : NULL };
+	grown[l->n_net_devices] =
+		(struct cell_net_device){ strndup(arg, len), colon ? strdup(colon + 1) : NULL };
 	if (!grown[l->n_net_devices].name || (colon && !grown[l->n_net_devices].new_name)) {
 		free(grown[l->n_net_devices].name);
 		free(grown[l->n_net_devices].new_name);

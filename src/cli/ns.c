@@ -295,7 +295,8 @@ static int ls_table(const struct ls_cli *cli, const struct cell_ns_list *list)
 		}
 	if (!cli->no_headings) {
 		for (size_t c = 0; c < cli->n_cols; c++)
-			snprintf(cells[c], sizeof(cells[c]), "%s", cell_ns_column_name(cli->cols[c]));
+			snprintf(cells[c], sizeof(cells[c]), "%s",
+				 cell_ns_column_name(cli->cols[c]));
 		print_row(cli, cells, widths);
 	}
 	for (size_t i = 0; i < list->n; i++) {
@@ -319,9 +320,9 @@ int cell_ns_option_error(int opt, char **argv, const char *cmd, struct cell_erro
 {
 	if (opt == ':')
 		return cell_error_set(err, 0, "option '%s' needs an argument", argv[optind - 1]);
-	return cell_error_set(err, 0, "unknown option '%s' (see cell ns %s --help)",
-			      optopt && optopt < 256 ? (char[]){ '-', (char)optopt, 0 }
-						      : argv[optind - 1], cmd);
+	return cell_error_set(
+		err, 0, "unknown option '%s' (see cell ns %s --help)",
+		optopt && optopt < 256 ? (char[]){ '-', (char)optopt, 0 } : argv[optind - 1], cmd);
 }
 
 static int ls_parse(int argc, char **argv, struct ls_cli *cli, struct cell_error *err)
@@ -387,8 +388,9 @@ int cell_ns_cmd_ls(const char *root, int argc, char **argv)
 		       cell_ns_n_default_columns * sizeof(cli.cols[0]));
 		cli.n_cols = cell_ns_n_default_columns;
 	}
-	if (cli.task && cell_ns_resolve_target(cli.task, cell_ns_state_root(cli.root, geteuid(),
-					       buf, sizeof(buf)), &cli.scan.pid, &err) < 0)
+	if (cli.task && cell_ns_resolve_target(
+				cli.task, cell_ns_state_root(cli.root, geteuid(), buf, sizeof(buf)),
+				&cli.scan.pid, &err) < 0)
 		return cell_ns_fail(&err);
 	if (cell_ns_scan(&cli.scan, &list, &err) < 0)
 		return cell_ns_fail(&err);
@@ -525,9 +527,9 @@ int cell_cmd_ns(const char *root, int argc, char **argv)
 		const char *name;
 		int (*fn)(const char *root, int argc, char **argv);
 	} subs[] = {
-		{ "ls", cell_ns_cmd_ls },	{ "list", cell_ns_cmd_ls },
-		{ "tree", cell_ns_cmd_tree },	{ "pin", cell_ns_cmd_pin },
-		{ "unpin", cell_ns_cmd_unpin }, { "enter", cell_ns_cmd_enter },
+		{ "ls", cell_ns_cmd_ls },	  { "list", cell_ns_cmd_ls },
+		{ "tree", cell_ns_cmd_tree },	  { "pin", cell_ns_cmd_pin },
+		{ "unpin", cell_ns_cmd_unpin },	  { "enter", cell_ns_cmd_enter },
 		{ "limits", cell_ns_cmd_limits },
 	};
 

@@ -43,8 +43,7 @@ const char *cell_ns_state_root(const char *given, uid_t euid, char *buf, size_t 
  * cell_ns_resolve_target() - a PID, or a container id whose state.json
  * (under @root, as cell_ns_state_root() picks it) names its PID.
  */
-int cell_ns_resolve_target(const char *arg, const char *root, pid_t *pid,
-			   struct cell_error *err);
+int cell_ns_resolve_target(const char *arg, const char *root, pid_t *pid, struct cell_error *err);
 
 /* The subcommands (src/cli/ns*.c); argv[0] is the subcommand's name. */
 int cell_ns_cmd_ls(const char *root, int argc, char **argv);

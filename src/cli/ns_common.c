@@ -14,18 +14,24 @@
 #include "utils.h"
 
 static const char *const column_names[CELL_NS_COL_COUNT] = {
-	[CELL_NS_COL_NS] = "NS",	   [CELL_NS_COL_TYPE] = "TYPE",
-	[CELL_NS_COL_NPROCS] = "NPROCS",   [CELL_NS_COL_PID] = "PID",
-	[CELL_NS_COL_USER] = "USER",	   [CELL_NS_COL_OWNER] = "OWNER",
-	[CELL_NS_COL_OWNERUID] = "OWNERUID", [CELL_NS_COL_PARENT] = "PARENT",
-	[CELL_NS_COL_HELD] = "HELD",	   [CELL_NS_COL_NSFS] = "NSFS",
-	[CELL_NS_COL_PATH] = "PATH",	   [CELL_NS_COL_COMMAND] = "COMMAND",
+	[CELL_NS_COL_NS] = "NS",
+	[CELL_NS_COL_TYPE] = "TYPE",
+	[CELL_NS_COL_NPROCS] = "NPROCS",
+	[CELL_NS_COL_PID] = "PID",
+	[CELL_NS_COL_USER] = "USER",
+	[CELL_NS_COL_OWNER] = "OWNER",
+	[CELL_NS_COL_OWNERUID] = "OWNERUID",
+	[CELL_NS_COL_PARENT] = "PARENT",
+	[CELL_NS_COL_HELD] = "HELD",
+	[CELL_NS_COL_NSFS] = "NSFS",
+	[CELL_NS_COL_PATH] = "PATH",
+	[CELL_NS_COL_COMMAND] = "COMMAND",
 };
 
 const enum cell_ns_column cell_ns_default_columns[] = {
-	CELL_NS_COL_NS,	      CELL_NS_COL_TYPE,	    CELL_NS_COL_NPROCS, CELL_NS_COL_PID,
-	CELL_NS_COL_USER,     CELL_NS_COL_OWNER,    CELL_NS_COL_OWNERUID, CELL_NS_COL_PARENT,
-	CELL_NS_COL_HELD,     CELL_NS_COL_COMMAND,
+	CELL_NS_COL_NS,	  CELL_NS_COL_TYPE,    CELL_NS_COL_NPROCS,   CELL_NS_COL_PID,
+	CELL_NS_COL_USER, CELL_NS_COL_OWNER,   CELL_NS_COL_OWNERUID, CELL_NS_COL_PARENT,
+	CELL_NS_COL_HELD, CELL_NS_COL_COMMAND,
 };
 const size_t cell_ns_n_default_columns =
 	sizeof(cell_ns_default_columns) / sizeof(cell_ns_default_columns[0]);
@@ -54,8 +60,10 @@ int cell_ns_parse_columns(const char *list, enum cell_ns_column *cols, size_t *n
 			if (!strcasecmp(tok, column_names[c]))
 				found = c;
 		if (found < 0)
-			return cell_error_set(err, 0, "--output: unknown column '%s' (see cell ns ls "
-					      "--help)", tok);
+			return cell_error_set(err, 0,
+					      "--output: unknown column '%s' (see cell ns ls "
+					      "--help)",
+					      tok);
 		if (*n >= CELL_NS_MAX_COLUMNS)
 			return cell_error_set(err, E2BIG, "--output: more than %d columns",
 					      CELL_NS_MAX_COLUMNS);
@@ -106,8 +114,10 @@ static int container_pid(const char *id, const char *root, pid_t *pid, struct ce
 	int r = 0;
 
 	if (!root)
-		return cell_error_set(err, 0, "container '%s': no state directory (set "
-				      "XDG_RUNTIME_DIR or --root)", id);
+		return cell_error_set(err, 0,
+				      "container '%s': no state directory (set "
+				      "XDG_RUNTIME_DIR or --root)",
+				      id);
 	snprintf(path, sizeof(path), "%s/%s/state.json", root, id);
 	state = json_load_file(path, 0, &jerr);
 	if (!state)
@@ -127,8 +137,7 @@ static int container_pid(const char *id, const char *root, pid_t *pid, struct ce
 	return r;
 }
 
-int cell_ns_resolve_target(const char *arg, const char *root, pid_t *pid,
-			   struct cell_error *err)
+int cell_ns_resolve_target(const char *arg, const char *root, pid_t *pid, struct cell_error *err)
 {
 	if (parse_pid(arg, pid) == 0)
 		return 0;

@@ -88,21 +88,28 @@ enum { OPT_ROOT = 1000, OPT_USER, OPT_PRESERVE_FDS, OPT_NO_NEW_KEYRING };
 struct enter_cli {
 	const char *target_arg, *root, *user, *cwd;
 	bool all, help, no_new_keyring;
-	unsigned preserve_fds;		/* fds 3 .. 3+N-1 reach COMMAND */
-	unsigned types;			/* joined from the target */
+	unsigned preserve_fds;		  /* fds 3 .. 3+N-1 reach COMMAND */
+	unsigned types;			  /* joined from the target */
 	const char *paths[CELL_NS_COUNT]; /* joined from a file */
 	char **cmd;
 	pid_t target;
 };
 
 static const struct option enter_options[] = {
-	{ "target", required_argument, NULL, 't' }, { "all", no_argument, NULL, 'a' },
-	{ "userns", optional_argument, NULL, 'U' }, { "pid", optional_argument, NULL, 'p' },
-	{ "mount", optional_argument, NULL, 'm' },  { "net", optional_argument, NULL, 'n' },
-	{ "uts", optional_argument, NULL, 'u' },    { "ipc", optional_argument, NULL, 'i' },
-	{ "cgroup", optional_argument, NULL, 'C' }, { "time", optional_argument, NULL, 'T' },
-	{ "user", required_argument, NULL, OPT_USER }, { "cwd", required_argument, NULL, 'w' },
-	{ "root", required_argument, NULL, OPT_ROOT }, { "help", no_argument, NULL, 'h' },
+	{ "target", required_argument, NULL, 't' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "userns", optional_argument, NULL, 'U' },
+	{ "pid", optional_argument, NULL, 'p' },
+	{ "mount", optional_argument, NULL, 'm' },
+	{ "net", optional_argument, NULL, 'n' },
+	{ "uts", optional_argument, NULL, 'u' },
+	{ "ipc", optional_argument, NULL, 'i' },
+	{ "cgroup", optional_argument, NULL, 'C' },
+	{ "time", optional_argument, NULL, 'T' },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "cwd", required_argument, NULL, 'w' },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "help", no_argument, NULL, 'h' },
 	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
 	{ "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
 	{ NULL, 0, NULL, 0 },
@@ -131,8 +138,10 @@ static int parse_preserve_fds(const char *arg, unsigned *out, struct cell_error 
 	errno = 0;
 	n = strtoul(arg, &end, 10);
 	if (!arg[0] || *end || errno || n > 65536)
-		return cell_error_set(err, 0, "--preserve-fds '%s': expected a number of fds "
-				      "(0..65536)", arg);
+		return cell_error_set(err, 0,
+				      "--preserve-fds '%s': expected a number of fds "
+				      "(0..65536)",
+				      arg);
 	*out = (unsigned)n;
 	return 0;
 }
@@ -196,7 +205,8 @@ static int enter_parse(int argc, char **argv, struct enter_cli *cli, struct cell
 		for (int t = 0; t < CELL_NS_COUNT; t++)
 			if (cli->paths[t])
 				return 0;
-		return cell_error_set(err, 0, "nothing to enter: give --target PID|CONTAINER or "
+		return cell_error_set(err, 0,
+				      "nothing to enter: give --target PID|CONTAINER or "
 				      "--net=PATH... (see cell ns enter --help)");
 	}
 	if (!cli->target_arg)
@@ -340,8 +350,9 @@ static int enter_prepare(struct enter_cli *cli, struct cell_ns_fs *fs, struct ce
 	}
 	if (!cli->target_arg)
 		return 0;
-	if ((r = cell_ns_resolve_target(cli->target_arg, cell_ns_state_root(cli->root, geteuid(),
-					buf, sizeof(buf)), &cli->target, err)) < 0 ||
+	if ((r = cell_ns_resolve_target(cli->target_arg,
+					cell_ns_state_root(cli->root, geteuid(), buf, sizeof(buf)),
+					&cli->target, err)) < 0 ||
 	    (r = cell_ns_target_process(cli->target, proc, setgroups_allowed, err)) < 0)
 		return r;
 	/* Its root and cwd come with its mount namespace (not with the caller's own). */
@@ -471,7 +482,8 @@ int cell_ns_cmd_pin(const char *global_root, int argc, char **argv)
 		root = optarg;
 	}
 	if (argc - optind < 3) {
-		cell_error_set(&err, 0, "expected PID|CONTAINER TYPE... PATH (see cell ns pin "
+		cell_error_set(&err, 0,
+			       "expected PID|CONTAINER TYPE... PATH (see cell ns pin "
 			       "--help)");
 		return cell_ns_fail(&err);
 	}
@@ -480,8 +492,9 @@ int cell_ns_cmd_pin(const char *global_root, int argc, char **argv)
 			return cell_ns_fail(&err);
 		types |= mask;
 	}
-	if (cell_ns_resolve_target(argv[optind], cell_ns_state_root(root, geteuid(), buf,
-								    sizeof(buf)), &pid, &err) < 0 ||
+	if (cell_ns_resolve_target(argv[optind],
+				   cell_ns_state_root(root, geteuid(), buf, sizeof(buf)), &pid,
+				   &err) < 0 ||
 	    pin_all(pid, types, argv[argc - 1], &err) < 0)
 		return cell_ns_fail(&err);
 	return 0;
@@ -496,8 +509,11 @@ static int check_unpin(const char *path, struct cell_error *err)
 	if (lstat(path, &st) < 0)
 		return cell_error_set(err, errno, "pin %s", path);
 	if (is_pin(path) || !S_ISDIR(st.st_mode))
-		return is_pin(path) ? 0 : cell_error_set(err, EINVAL, "%s is not a pinned "
-							 "namespace (no nsfs mount on it)", path);
+		return is_pin(path) ? 0
+				    : cell_error_set(err, EINVAL,
+						     "%s is not a pinned "
+						     "namespace (no nsfs mount on it)",
+						     path);
 	for (int t = 0; t < CELL_NS_COUNT; t++) {
 		snprintf(file, sizeof(file), "%s/%s", path, cell_ns_info(t)->proc_name);
 		if (is_pin(file))

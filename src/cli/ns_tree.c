@@ -47,8 +47,8 @@ static bool listed(const struct tree *t, enum cell_ns_type type, uint64_t ino)
 /* A pid namespace hangs under its parent when both have the same owner. */
 static bool nested_pid(const struct tree *t, const struct cell_ns_entry *e)
 {
-	const struct cell_ns_entry *p = e->parent ? cell_ns_list_find(t->list, CELL_NS_PID,
-								      e->parent) : NULL;
+	const struct cell_ns_entry *p =
+		e->parent ? cell_ns_list_find(t->list, CELL_NS_PID, e->parent) : NULL;
 
 	return p && p->owner == e->owner;
 }
@@ -60,8 +60,7 @@ static size_t user_children(const struct tree *t, const struct cell_ns_entry *u,
 	for (size_t pass = 0; pass < 3; pass++)
 		for (size_t i = 0; i < t->list->n; i++) {
 			const struct cell_ns_entry *e = &t->list->ns[i];
-			bool mine = u ? e->owner == u->ino
-				      : !listed(t, CELL_NS_USER, e->owner);
+			bool mine = u ? e->owner == u->ino : !listed(t, CELL_NS_USER, e->owner);
 
 			if (!mine || e == u)
 				continue;

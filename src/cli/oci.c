@@ -45,7 +45,8 @@ void cell_cli_report_run(const struct cell_spec *spec, const struct cell_run_res
 	if (result->teardown_failed)
 		fprintf(stderr, "cell: warning: %s\n", err->msg);
 	if (result->oom_killed)
-		fprintf(stderr, "cell: the container ran out of memory and was OOM-killed "
+		fprintf(stderr,
+			"cell: the container ran out of memory and was OOM-killed "
 			"(linux.resources.memory.limit %lld bytes)\n",
 			(long long)spec->linux.resources.memory_limit);
 }
@@ -132,7 +133,8 @@ static int parse_opts(int argc, char **argv, const char *shorts, const struct op
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (opt == '?')
-			return cell_error_set(err, 0, "%s: unknown option '%s' (see cell %s --help)",
+			return cell_error_set(err, 0,
+					      "%s: unknown option '%s' (see cell %s --help)",
 					      argv[0], argv[optind - 1], argv[0]);
 		if (opt == ':')
 			return cell_error_set(err, 0, "%s: option '%s' needs an argument", argv[0],
@@ -164,17 +166,20 @@ int cell_cli_absolute_path(const char *flag, const char *path, char *out, size_t
 	if (path[0] == '/')
 		n = snprintf(out, size, "%s", path);
 	else if (!getcwd(cwd, sizeof(cwd)))
-		return cell_error_set(err, errno, "%s %s: the working directory it is relative "
-				      "to (getcwd)", flag, path);
+		return cell_error_set(err, errno,
+				      "%s %s: the working directory it is relative "
+				      "to (getcwd)",
+				      flag, path);
 	else if (!strcmp(path, "."))
 		n = snprintf(out, size, "%s", cwd);
 	else
 		n = snprintf(out, size, "%s/%s", cwd, path);
 	/* the path in the message is cut short: one of PATH_MAX would fill it */
 	if (n < 0 || (size_t)n >= size)
-		return cell_error_set(err, ENAMETOOLONG, "%s %.128s%s: %d bytes as an absolute "
-				      "path (at most %zu)", flag, path,
-				      strlen(path) > 128 ? "..." : "", n, size - 1);
+		return cell_error_set(err, ENAMETOOLONG,
+				      "%s %.128s%s: %d bytes as an absolute "
+				      "path (at most %zu)",
+				      flag, path, strlen(path) > 128 ? "..." : "", n, size - 1);
 	return 0;
 }
 
@@ -298,9 +303,9 @@ struct oci_launch {
 	const struct cell_global *g;
 	struct cell_run_cli *cli;
 	const char *id;
-	bool save_config;	/* on_created writes config.json too */
-	bool foreground;	/* this process waits for it: recorded for cell gc */
-	const char *pid_file;	/* --pid-file made absolute before the chdir to the bundle */
+	bool save_config;     /* on_created writes config.json too */
+	bool foreground;      /* this process waits for it: recorded for cell gc */
+	const char *pid_file; /* --pid-file made absolute before the chdir to the bundle */
 };
 
 static void warn_launch(void *ctx, const struct cell_error *e)
@@ -345,8 +350,8 @@ static void remove_state(const struct cell_global *g, const char *id)
  * to it. --pid-file stays relative to where the user ran cell.
  */
 /* @pid_file: the caller's buffer, which outlives @l->pid_file's every use. */
-static int enter_bundle(struct cell_run_cli *cli, struct oci_launch *l, char *pid_file,
-			size_t size, struct cell_error *err)
+static int enter_bundle(struct cell_run_cli *cli, struct oci_launch *l, char *pid_file, size_t size,
+			struct cell_error *err)
 {
 	if (cli->pid_file) {
 		int r = cell_cli_absolute_path("--pid-file", cli->pid_file, pid_file, size, err);
@@ -508,14 +513,21 @@ static void close_detached_files(struct cell_run_options *opts)
 }
 
 /* cell create, and cell run --detach (create + start). */
-static int create_container(const struct cell_global *g, struct cell_run_cli *cli,
-			    const char *id, bool start)
+static int create_container(const struct cell_global *g, struct cell_run_cli *cli, const char *id,
+			    bool start)
 {
-	struct cell_run_options opts = { .id = id, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
-					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
+	struct cell_run_options opts = { .id = id,
+					 .stdin_fd = 0,
+					 .stdout_fd = 1,
+					 .stderr_fd = 2,
+					 .bundle = cli->bundle,
+					 .start_fd = -1,
+					 .start_result_fd = -1,
 					 .start_report_fd = -1,
-					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = true, .keep_keyring = cli->no_new_keyring,
+					 .console_socket = -1,
+					 .preserve_fds = cli->preserve_fds,
+					 .cgroup_always = true,
+					 .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
 	struct cell_error err = { 0 };
 	struct cell_created out;
@@ -568,8 +580,10 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 fail_kill:
 	kill(out.pid, SIGKILL);
 	if (out.cgroups_path[0]) {
-		struct cell_state made = { .id = (char *)id, .cgroups_path = out.cgroups_path,
-					   .cgroup = out.cgroup_state, .rootless = cell_rootless() };
+		struct cell_state made = { .id = (char *)id,
+					   .cgroups_path = out.cgroups_path,
+					   .cgroup = out.cgroup_state,
+					   .rootless = cell_rootless() };
 		struct cell_error ignored = { 0 };
 
 		cell_cli_cgroup_remove(&made, &ignored);
@@ -588,13 +602,19 @@ fail:
 
 int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 {
-	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
-					 .bundle = cli->bundle, .start_fd = -1, .start_result_fd = -1,
+	struct cell_run_options opts = { .stdin_fd = 0,
+					 .stdout_fd = 1,
+					 .stderr_fd = 2,
+					 .bundle = cli->bundle,
+					 .start_fd = -1,
+					 .start_result_fd = -1,
 					 .start_report_fd = -1,
-					 .console_socket = -1, .preserve_fds = cli->preserve_fds,
+					 .console_socket = -1,
+					 .preserve_fds = cli->preserve_fds,
 					 /* a named run is an OCI container: ps, pause,
 					  * update and events need its cgroup (issue 19) */
-					 .cgroup_always = true, .on_created = on_created,
+					 .cgroup_always = true,
+					 .on_created = on_created,
 					 .keep_keyring = cli->no_new_keyring,
 					 .no_cgroup = g->cgroups_disabled };
 	/* --keep: the state outlives the run on purpose, so cell gc leaves it */
@@ -785,8 +805,8 @@ static json_t *state_json(const struct cell_global *g, const struct cell_state *
 	else
 		snprintf(owner.name, sizeof(owner.name), "%u", (unsigned)st->owner);
 	return json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:o}", "ociVersion", CELL_OCI_VERSION,
-			 "id", st->id, "pid", s == CELL_STATUS_STOPPED ? 0 : (int)st->pid,
-			 "status", cell_status_name(s), "bundle", st->bundle, "rootfs",
+			 "id", st->id, "pid", s == CELL_STATUS_STOPPED ? 0 : (int)st->pid, "status",
+			 cell_status_name(s), "bundle", st->bundle, "rootfs",
 			 st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "",
 			 "owner", owner.name, "annotations", ann);
 }
@@ -803,7 +823,8 @@ int cell_cmd_state(const struct cell_global *g, int argc, char **argv)
 	if (cell_cli_wants_help(argc, argv, usage))
 		return 0;
 	if (parse_opts(argc, argv, "+", help_only, no_opts, NULL, &err) < 0 ||
-	    need_id(argc, argv, 0, &err) < 0 || cell_state_load(g->root, argv[optind], &st, &err) < 0)
+	    need_id(argc, argv, 0, &err) < 0 ||
+	    cell_state_load(g->root, argv[optind], &st, &err) < 0)
 		return cell_cli_fail(g, &err);
 	o = state_json(g, &st);
 	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -826,15 +847,17 @@ int cell_parse_signal(const char *s)
 		const char *name;
 		int sig;
 	} names[] = {
-		{ "HUP", SIGHUP },   { "INT", SIGINT },	  { "QUIT", SIGQUIT }, { "ILL", SIGILL },
-		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "IOT", SIGIOT },   { "BUS", SIGBUS },
-		{ "FPE", SIGFPE },   { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
-		{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-		{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },
-		{ "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
-		{ "URG", SIGURG },   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM },
-		{ "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },   { "POLL", SIGPOLL },
-		{ "PWR", SIGPWR },   { "SYS", SIGSYS },
+		{ "HUP", SIGHUP },   { "INT", SIGINT },	      { "QUIT", SIGQUIT },
+		{ "ILL", SIGILL },   { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },
+		{ "IOT", SIGIOT },   { "BUS", SIGBUS },	      { "FPE", SIGFPE },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+		{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },
+		{ "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
+		{ "CONT", SIGCONT }, { "STOP", SIGSTOP },     { "TSTP", SIGTSTP },
+		{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+		{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM },
+		{ "PROF", SIGPROF }, { "WINCH", SIGWINCH },   { "IO", SIGIO },
+		{ "POLL", SIGPOLL }, { "PWR", SIGPWR },	      { "SYS", SIGSYS },
 	};
 	char *end;
 	long n = strtol(s, &end, 10);
@@ -906,8 +929,8 @@ int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
 		r = 0;
 		if (pidfd < 0 || !cell_state_pid_alive(&st) ||
 		    syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
-			r = cell_error_set(&err, errno ? errno : ESRCH, "kill container %s (pid %d)",
-					   st.id, (int)st.pid);
+			r = cell_error_set(&err, errno ? errno : ESRCH,
+					   "kill container %s (pid %d)", st.id, (int)st.pid);
 		safe_close(pidfd);
 	}
 	cell_state_free(&st);
@@ -952,8 +975,7 @@ static void wait_gone(const struct cell_state *st)
 	close(pidfd);
 }
 
-int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
-		    struct cell_error *err)
+int cell_cli_delete(const struct cell_global *g, const char *id, bool force, struct cell_error *err)
 {
 	struct cell_state st;
 	struct cell_spec spec;
@@ -971,8 +993,9 @@ int cell_cli_delete(const struct cell_global *g, const char *id, bool force,
 	has_cg = st.cgroups_path || st.cgroup;
 	enum cell_status s = cell_state_status(g->root, &st, cell_cli_frozen(&st));
 	if (s != CELL_STATUS_STOPPED && s != CELL_STATUS_CREATED && !force) {
-		r = cell_error_set(err, EBUSY, "cannot delete container %s that is %s (use --force)",
-				   id, cell_status_name(s));
+		r = cell_error_set(err, EBUSY,
+				   "cannot delete container %s that is %s (use --force)", id,
+				   cell_status_name(s));
 		goto out;
 	}
 	/* The saved cgroup is opened before anything is killed: from a mount

@@ -19,8 +19,10 @@ int cell_cli_cgroup_open(const struct cell_state *st, struct cell_cgroup *cg,
 
 	cell_cgroup_init(cg);
 	if (!st->cgroups_path && !st->cgroup)
-		return cell_error_set(err, ENOTSUP, "container %s has no cgroup (rootless without "
-				      "a delegated cgroup)", st->id);
+		return cell_error_set(err, ENOTSUP,
+				      "container %s has no cgroup (rootless without "
+				      "a delegated cgroup)",
+				      st->id);
 	return cell_cgroup_open(cg, &p, st->cgroup, err);
 }
 

@@ -45,8 +45,22 @@ struct cpr_cli {
 };
 
 enum {
-	O_IMAGE = 1000, O_WORK, O_LEAVE, O_TCP, O_UNIX, O_SHELL, O_LOCKS, O_PRE, O_PARENT,
-	O_CGMODE, O_PID, O_CONSOLE, O_DETACH, O_BUNDLE, O_LAZY, O_NO_SUBREAPER
+	O_IMAGE = 1000,
+	O_WORK,
+	O_LEAVE,
+	O_TCP,
+	O_UNIX,
+	O_SHELL,
+	O_LOCKS,
+	O_PRE,
+	O_PARENT,
+	O_CGMODE,
+	O_PID,
+	O_CONSOLE,
+	O_DETACH,
+	O_BUNDLE,
+	O_LAZY,
+	O_NO_SUBREAPER
 };
 
 static int handle_opt(struct cpr_cli *c, int opt, const char *arg, struct cell_error *err)
@@ -62,29 +76,53 @@ static int handle_opt(struct cpr_cli *c, int opt, const char *arg, struct cell_e
 		c->have_pid_file = true;
 		return cell_cli_absolute_path("--pid-file", arg, c->pid_file, sizeof(c->pid_file),
 					      err);
-	case O_LEAVE: c->o.leave_running = true; return 0;
-	case O_TCP: c->o.tcp_established = true; return 0;
-	case O_UNIX: c->o.ext_unix_sk = true; return 0;
-	case O_SHELL: c->o.shell_job = true; return 0;
-	case O_LOCKS: c->o.file_locks = true; return 0;
-	case O_PRE: c->o.pre_dump = true; return 0;
-	case O_PARENT: c->o.parent_path = arg; return 0;
-	case O_CONSOLE: c->console_socket = arg; return 0;
-	case O_DETACH: c->detach = true; return 0;
-	case O_NO_SUBREAPER: return 0; /* runc's: cell is a subreaper only while it waits */
+	case O_LEAVE:
+		c->o.leave_running = true;
+		return 0;
+	case O_TCP:
+		c->o.tcp_established = true;
+		return 0;
+	case O_UNIX:
+		c->o.ext_unix_sk = true;
+		return 0;
+	case O_SHELL:
+		c->o.shell_job = true;
+		return 0;
+	case O_LOCKS:
+		c->o.file_locks = true;
+		return 0;
+	case O_PRE:
+		c->o.pre_dump = true;
+		return 0;
+	case O_PARENT:
+		c->o.parent_path = arg;
+		return 0;
+	case O_CONSOLE:
+		c->console_socket = arg;
+		return 0;
+	case O_DETACH:
+		c->detach = true;
+		return 0;
+	case O_NO_SUBREAPER:
+		return 0; /* runc's: cell is a subreaper only while it waits */
 	case O_CGMODE:
 		if (!cell_criu_mode_valid(arg))
-			return cell_error_set(err, 0, "--manage-cgroups-mode %s: expected none, "
-					      "props, soft, full, strict or ignore", arg);
+			return cell_error_set(err, 0,
+					      "--manage-cgroups-mode %s: expected none, "
+					      "props, soft, full, strict or ignore",
+					      arg);
 		c->o.manage_cgroups_mode = arg;
 		return 0;
 	case O_LAZY:
 		/* criu's lazy restore needs a page server and a second criu kept running
 		 * beside the container: more than a command that returns */
-		return cell_error_set(err, ENOTSUP, "--lazy-pages: not supported by cell (criu "
+		return cell_error_set(err, ENOTSUP,
+				      "--lazy-pages: not supported by cell (criu "
 				      "lazy-pages needs its page server kept running)");
-	case ':': return cell_error_set(err, 0, "option '%s' needs an argument", arg);
-	default: return cell_error_set(err, 0, "unknown option '%s'", arg);
+	case ':':
+		return cell_error_set(err, 0, "option '%s' needs an argument", arg);
+	default:
+		return cell_error_set(err, 0, "unknown option '%s'", arg);
 	}
 }
 
@@ -111,8 +149,7 @@ static int parse(int argc, char **argv, bool restore, struct cpr_cli *c, struct 
 	};
 	/* the flags of the other command are refused, as runc's parser does */
 	static const int dump_only[] = { O_LEAVE, O_PRE, O_PARENT, O_LAZY };
-	static const int restore_only[] = { O_PID, O_CONSOLE, O_DETACH, O_BUNDLE,
-					    O_NO_SUBREAPER };
+	static const int restore_only[] = { O_PID, O_CONSOLE, O_DETACH, O_BUNDLE, O_NO_SUBREAPER };
 	int opt, r;
 
 	optind = 1;
@@ -130,8 +167,10 @@ static int parse(int argc, char **argv, bool restore, struct cpr_cli *c, struct 
 			return cell_error_prefix(err, "%s", argv[0]);
 	}
 	if (optind != argc - 1)
-		return cell_error_set(err, 0, "%s: expected exactly one container id (see cell %s "
-				      "--help)", argv[0], argv[0]);
+		return cell_error_set(err, 0,
+				      "%s: expected exactly one container id (see cell %s "
+				      "--help)",
+				      argv[0], argv[0]);
 	c->id = argv[optind];
 	/* runc's defaults: ./checkpoint, the work files beside the images */
 	if (!c->image[0] && (r = cell_cli_absolute_path("--image-path", "checkpoint", c->image,
@@ -145,8 +184,10 @@ static int parse(int argc, char **argv, bool restore, struct cpr_cli *c, struct 
 	c->o.image_path = c->image;
 	c->o.work_path = c->work;
 	if (geteuid() != 0)
-		return cell_error_set(err, EPERM, "%s: criu needs root (CAP_SYS_ADMIN, "
-				      "CAP_CHECKPOINT_RESTORE)", argv[0]);
+		return cell_error_set(err, EPERM,
+				      "%s: criu needs root (CAP_SYS_ADMIN, "
+				      "CAP_CHECKPOINT_RESTORE)",
+				      argv[0]);
 	return cell_state_check_id(c->id, err);
 }
 
@@ -225,8 +266,8 @@ static int dump(const struct cell_global *g, struct cpr_cli *c, const struct cel
 		return r;
 	c->o.external = ext;
 	if ((r = cell_criu_argv(&c->o, st->pid, &argv, err)) < 0 ||
-	    (r = join_path(log, sizeof(log), c->work,
-			   c->o.pre_dump ? "pre-dump.log" : "dump.log", err)) < 0)
+	    (r = join_path(log, sizeof(log), c->work, c->o.pre_dump ? "pre-dump.log" : "dump.log",
+			   err)) < 0)
 		return r;
 	cell_cli_debug(g, "checkpoint %s: criu %s -t %d into %s", c->id, argv[1], (int)st->pid,
 		       c->image);
@@ -291,7 +332,7 @@ struct restoring {
 	struct cell_spec spec;
 	struct cell_cgroup cg;
 	bool has_cg, state_made, root_mounted;
-	char root[PATH_MAX];	/* STATE/criu-root: the rootfs bound where criu --root wants it */
+	char root[PATH_MAX]; /* STATE/criu-root: the rootfs bound where criu --root wants it */
 	char cg_path[PATH_MAX];
 	char *cg_text;
 	int netns_fd;
@@ -317,8 +358,8 @@ static int make_cgroup(const struct cell_global *g, const char *id, struct resto
 	    (r = cell_cgroup_create(&x->cg, &p, &res, err)) < 0)
 		return r;
 	x->has_cg = true;
-	if (p.cgroups_path != x->cg_path &&
-	    snprintf(x->cg_path, sizeof(x->cg_path), "%s", p.cgroups_path) >= (int)sizeof(x->cg_path))
+	if (p.cgroups_path != x->cg_path && snprintf(x->cg_path, sizeof(x->cg_path), "%s",
+						     p.cgroups_path) >= (int)sizeof(x->cg_path))
 		return cell_error_set(err, ENAMETOOLONG, "linux.cgroupsPath %s", p.cgroups_path);
 	return cell_cgroup_save(&x->cg, &x->cg_text, err);
 }
@@ -447,8 +488,8 @@ static void undo(const struct cell_global *g, const char *id, struct restoring *
 		cell_state_remove(g->root, id, &ignored);
 }
 
-static int restore(const struct cell_global *g, struct cpr_cli *c, struct restoring *x,
-		   pid_t *pid, struct cell_error *err)
+static int restore(const struct cell_global *g, struct cpr_cli *c, struct restoring *x, pid_t *pid,
+		   struct cell_error *err)
 {
 	int lock, r;
 
@@ -458,7 +499,8 @@ static int restore(const struct cell_global *g, struct cpr_cli *c, struct restor
 	/* runc restores a terminal with criu RPC's orphan_pts_master; criu's
 	 * command line has no such option, so the pty could not be handed back */
 	if (x->spec.process.terminal || c->console_socket)
-		return cell_error_set(err, ENOTSUP, "process.terminal: a container with a "
+		return cell_error_set(err, ENOTSUP,
+				      "process.terminal: a container with a "
 				      "terminal cannot be restored through criu's command line");
 	if ((lock = cell_state_create(g->root, c->id, err)) < 0)
 		return lock;

@@ -62,8 +62,10 @@ static bool help_asked(int argc, char **argv, const char *usage)
 static int one_id(int argc, char **argv, struct cell_error *err)
 {
 	if (argc != 2 || argv[1][0] == '-')
-		return cell_error_set(err, 0, "%s: expected exactly one container id (see cell %s "
-				      "--help)", argv[0], argv[0]);
+		return cell_error_set(err, 0,
+				      "%s: expected exactly one container id (see cell %s "
+				      "--help)",
+				      argv[0], argv[0]);
 	return 0;
 }
 
@@ -89,16 +91,18 @@ static int freeze(const struct cell_global *g, int argc, char **argv, bool froze
 
 int cell_cmd_pause(const struct cell_global *g, int argc, char **argv)
 {
-	if (help_asked(argc, argv, "Usage: cell pause CONTAINER-ID\n\nFreeze every process "
-				   "of the container (the cgroup freezer).\n"))
+	if (help_asked(argc, argv,
+		       "Usage: cell pause CONTAINER-ID\n\nFreeze every process "
+		       "of the container (the cgroup freezer).\n"))
 		return 0;
 	return freeze(g, argc, argv, true);
 }
 
 int cell_cmd_resume(const struct cell_global *g, int argc, char **argv)
 {
-	if (help_asked(argc, argv, "Usage: cell resume CONTAINER-ID\n\nThaw a paused "
-				   "container.\n"))
+	if (help_asked(argc, argv,
+		       "Usage: cell resume CONTAINER-ID\n\nThaw a paused "
+		       "container.\n"))
 		return 0;
 	return freeze(g, argc, argv, false);
 }
@@ -221,8 +225,22 @@ int cell_cmd_ps(const struct cell_global *g, int argc, char **argv)
 
 /* ---- update ---- */
 
-enum { U_BLKIO = 1000, U_PERIOD, U_QUOTA, U_SHARES, U_RT_PERIOD, U_RT_RUNTIME, U_CPUS, U_MEMS,
-       U_MEMORY, U_RESERVATION, U_SWAP, U_PIDS, U_L3, U_MEMBW };
+enum {
+	U_BLKIO = 1000,
+	U_PERIOD,
+	U_QUOTA,
+	U_SHARES,
+	U_RT_PERIOD,
+	U_RT_RUNTIME,
+	U_CPUS,
+	U_MEMS,
+	U_MEMORY,
+	U_RESERVATION,
+	U_SWAP,
+	U_PIDS,
+	U_L3,
+	U_MEMBW
+};
 
 static int update_flag(struct cell_resources *r, int opt, const char *arg, struct cell_error *err)
 {
@@ -254,13 +272,27 @@ static int update_flag(struct cell_resources *r, int opt, const char *arg, struc
 	if (!arg[0] || *end || errno)
 		return cell_error_set(err, 0, "update: '%s' is not a number", arg);
 	switch (opt) {
-	case U_BLKIO: r->has_blkio_weight = true, r->blkio_weight = (uint16_t)v; break;
-	case U_PERIOD: r->has_cpu_period = true, r->cpu_period = (uint64_t)v; break;
-	case U_QUOTA: r->has_cpu_quota = true, r->cpu_quota = v; break;
-	case U_SHARES: r->has_cpu_shares = true, r->cpu_shares = (uint64_t)v; break;
-	case U_RT_PERIOD: r->has_cpu_realtime_period = true, r->cpu_realtime_period = (uint64_t)v; break;
-	case U_RT_RUNTIME: r->has_cpu_realtime_runtime = true, r->cpu_realtime_runtime = v; break;
-	case U_PIDS: r->has_pids_limit = true, r->pids_limit = v > 0 ? v : -1; break;
+	case U_BLKIO:
+		r->has_blkio_weight = true, r->blkio_weight = (uint16_t)v;
+		break;
+	case U_PERIOD:
+		r->has_cpu_period = true, r->cpu_period = (uint64_t)v;
+		break;
+	case U_QUOTA:
+		r->has_cpu_quota = true, r->cpu_quota = v;
+		break;
+	case U_SHARES:
+		r->has_cpu_shares = true, r->cpu_shares = (uint64_t)v;
+		break;
+	case U_RT_PERIOD:
+		r->has_cpu_realtime_period = true, r->cpu_realtime_period = (uint64_t)v;
+		break;
+	case U_RT_RUNTIME:
+		r->has_cpu_realtime_runtime = true, r->cpu_realtime_runtime = v;
+		break;
+	case U_PIDS:
+		r->has_pids_limit = true, r->pids_limit = v > 0 ? v : -1;
+		break;
 	}
 	return 0;
 }
@@ -289,7 +321,8 @@ static int merge_json(json_t *into, json_t *from)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(from, key, v) {
+	json_object_foreach(from, key, v)
+	{
 		json_t *old = json_object_get(into, key);
 
 		if (json_is_object(old) && json_is_object(v)) {
@@ -368,8 +401,7 @@ static int save_cgroup(const struct cell_global *g, struct target *t, struct cel
 static int join_missing(const struct cell_global *g, struct target *t,
 			const struct cell_resources *res, struct cell_error *err)
 {
-	struct cell_cgroup_params p = cell_cgroup_host_params(t->st.cgroups_path,
-							      t->st.rootless);
+	struct cell_cgroup_params p = cell_cgroup_host_params(t->st.cgroups_path, t->st.rootless);
 	struct cell_error ignored = { 0 };
 	unsigned before = t->cg.controllers;
 	char self[64];
@@ -496,17 +528,16 @@ static json_t *stats_json(const struct cell_cgroup_stats *s)
 		"{s:{s:{s:I,s:o,s:I,s:I},s:{s:I,s:I,s:I}},s:{s:I,s:o,s:o,s:o,s:o,s:o},"
 		"s:{s:I,s:I},s:{s:o,s:o},s:o}",
 		"cpu", "usage", "total", (json_int_t)s->cpu.total, "percpu", percpu, "kernel",
-		(json_int_t)s->cpu.kernel, "user", (json_int_t)s->cpu.user, "throttling",
-		"periods", (json_int_t)s->cpu.periods, "throttledPeriods",
+		(json_int_t)s->cpu.kernel, "user", (json_int_t)s->cpu.user, "throttling", "periods",
+		(json_int_t)s->cpu.periods, "throttledPeriods",
 		(json_int_t)s->cpu.throttled_periods, "throttledTime",
 		(json_int_t)s->cpu.throttled_time, "memory", "cache", (json_int_t)s->memory.cache,
 		"usage", mem_entry(&s->memory.usage), "swap", mem_entry(&s->memory.swap), "kernel",
 		mem_entry(&s->memory.kernel), "kernelTCP", mem_entry(&s->memory.kernel_tcp), "raw",
 		raw, "pids", "current", (json_int_t)s->pids.current, "limit",
 		(json_int_t)s->pids.limit, "blkio", "ioServiceBytesRecursive",
-		blkio_list(s->blkio.service_bytes, s->blkio.n_service_bytes),
-		"ioServicedRecursive", blkio_list(s->blkio.serviced, s->blkio.n_serviced),
-		"hugetlb", huge);
+		blkio_list(s->blkio.service_bytes, s->blkio.n_service_bytes), "ioServicedRecursive",
+		blkio_list(s->blkio.serviced, s->blkio.n_serviced), "hugetlb", huge);
 }
 
 static int print_event(const char *type, const char *id, json_t *data)

@@ -32,8 +32,16 @@ struct exec_cli {
 	unsigned preserve_fds;
 };
 
-enum { X_CONSOLE = 1000, X_PID_FILE, X_LABEL, X_APPARMOR, X_NNP, X_PRESERVE, X_CGROUP,
-       X_IGNORE_PAUSED };
+enum {
+	X_CONSOLE = 1000,
+	X_PID_FILE,
+	X_LABEL,
+	X_APPARMOR,
+	X_NNP,
+	X_PRESERVE,
+	X_CGROUP,
+	X_IGNORE_PAUSED
+};
 
 static const struct option exec_longs[] = {
 	{ "process", required_argument, NULL, 'p' },
@@ -107,33 +115,55 @@ static int parse_exec(int argc, char **argv, struct exec_cli *x, struct cell_err
 		uint32_t gid;
 
 		switch (opt) {
-		case 'p': x->process_file = optarg; break;
-		case X_CONSOLE: x->console_socket = optarg; break;
-		case 'w': x->cwd = optarg; break;
+		case 'p':
+			x->process_file = optarg;
+			break;
+		case X_CONSOLE:
+			x->console_socket = optarg;
+			break;
+		case 'w':
+			x->cwd = optarg;
+			break;
 		case 'e':
 			if (!strchr(optarg, '=') || cell_strv_append(&x->env, optarg) < 0)
-				return cell_error_set(err, 0, "exec: --env '%s': expected KEY=VALUE",
-						      optarg);
+				return cell_error_set(
+					err, 0, "exec: --env '%s': expected KEY=VALUE", optarg);
 			break;
-		case 't': x->tty = true; break;
-		case 'u': x->user = optarg; break;
+		case 't':
+			x->tty = true;
+			break;
+		case 'u':
+			x->user = optarg;
+			break;
 		case 'g': {
 			uint32_t *grown;
 
 			if (cell_cli_parse_u32(optarg, &gid) < 0)
-				return cell_error_set(err, 0, "exec: --additional-gids '%s': expected "
-						      "a gid", optarg);
+				return cell_error_set(err, 0,
+						      "exec: --additional-gids '%s': expected "
+						      "a gid",
+						      optarg);
 			if (!(grown = realloc(x->gids, (x->n_gids + 1) * sizeof(*grown))))
 				return cell_error_set(err, ENOMEM, "exec");
 			grown[x->n_gids++] = gid;
 			x->gids = grown;
 			break;
 		}
-		case 'd': x->detach = true; break;
-		case X_PID_FILE: x->pid_file = optarg; break;
-		case X_LABEL: x->process_label = optarg; break;
-		case X_APPARMOR: x->apparmor = optarg; break;
-		case X_NNP: x->no_new_privs = true; break;
+		case 'd':
+			x->detach = true;
+			break;
+		case X_PID_FILE:
+			x->pid_file = optarg;
+			break;
+		case X_LABEL:
+			x->process_label = optarg;
+			break;
+		case X_APPARMOR:
+			x->apparmor = optarg;
+			break;
+		case X_NNP:
+			x->no_new_privs = true;
+			break;
 		case 'c':
 			if (cell_cap_from_name(optarg) < 0)
 				return cell_error_set(err, 0, "exec: --cap '%s': not a capability",
@@ -143,21 +173,28 @@ static int parse_exec(int argc, char **argv, struct exec_cli *x, struct cell_err
 			break;
 		case X_PRESERVE:
 			if (cell_cli_parse_u32(optarg, &gid) < 0 || gid > 65536)
-				return cell_error_set(err, 0, "exec: --preserve-fds '%s': expected a "
-						      "number", optarg);
+				return cell_error_set(err, 0,
+						      "exec: --preserve-fds '%s': expected a "
+						      "number",
+						      optarg);
 			x->preserve_fds = gid;
 			break;
 		case X_CGROUP:
 			if (cell_strv_append(&x->cgroups, optarg) < 0)
 				return cell_error_set(err, ENOMEM, "exec");
 			break;
-		case X_IGNORE_PAUSED: x->ignore_paused = true; break;
-		case 'h': x->help = true; return 0;
+		case X_IGNORE_PAUSED:
+			x->ignore_paused = true;
+			break;
+		case 'h':
+			x->help = true;
+			return 0;
 		case ':':
 			return cell_error_set(err, 0, "exec: option '%s' needs an argument",
 					      argv[optind - 1]);
 		default:
-			return cell_error_set(err, 0, "exec: unknown option '%s' (see cell exec --help)",
+			return cell_error_set(err, 0,
+					      "exec: unknown option '%s' (see cell exec --help)",
 					      argv[optind - 1]);
 		}
 	}
@@ -247,7 +284,8 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 	}
 	if (x->no_new_privs)
 		p->no_new_privileges = true;
-	if (x->apparmor && (free(p->apparmor_profile), !(p->apparmor_profile = strdup(x->apparmor))))
+	if (x->apparmor &&
+	    (free(p->apparmor_profile), !(p->apparmor_profile = strdup(x->apparmor))))
 		return cell_error_set(err, ENOMEM, "--apparmor");
 	if (x->process_label &&
 	    (free(p->selinux_label), !(p->selinux_label = strdup(x->process_label))))
@@ -310,10 +348,15 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	struct cell_state st = { 0 };
 	struct cell_spec spec = { 0 }, pristine = { 0 };
 	struct exec_ctx ctx = { 0 };
-	struct cell_run_options opts = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
-					 .start_fd = -1, .start_result_fd = -1, .start_report_fd = -1,
+	struct cell_run_options opts = { .stdin_fd = 0,
+					 .stdout_fd = 1,
+					 .stderr_fd = 2,
+					 .start_fd = -1,
+					 .start_result_fd = -1,
+					 .start_report_fd = -1,
 					 .console_socket = -1,
-					 .on_pid = exec_on_pid, .ctx = &ctx };
+					 .on_pid = exec_on_pid,
+					 .ctx = &ctx };
 	struct cell_run_result result;
 	char pid_file[PATH_MAX];
 	int r, status = CELL_EXIT_FAILURE;
@@ -340,15 +383,16 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 	if ((r = exec_spec(&spec, &st, &x, argv + optind + 1, &err)) < 0)
 		goto fail;
 	if (x.pid_file) {
-		if ((r = cell_cli_absolute_path("--pid-file", x.pid_file, pid_file, sizeof(pid_file),
-						&err)) < 0)
+		if ((r = cell_cli_absolute_path("--pid-file", x.pid_file, pid_file,
+						sizeof(pid_file), &err)) < 0)
 			goto fail;
 		ctx.pid_file = pid_file;
 	}
 	if (x.console_socket) {
 		if (!spec.process.terminal) {
-			cell_error_set(&err, 0, "exec: --console-socket needs --tty (or "
-					   "process.terminal)");
+			cell_error_set(&err, 0,
+				       "exec: --console-socket needs --tty (or "
+				       "process.terminal)");
 			goto fail;
 		}
 		if ((opts.console_socket = cell_cli_connect_console(x.console_socket, &err)) < 0)

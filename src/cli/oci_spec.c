@@ -30,24 +30,34 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 		const char *opts[8];
 	} mounts[] = {
 		{ "/proc", "proc", "proc", { NULL } },
-		{ "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k" } },
-		{ "/dev/pts", "devpts", "devpts",
+		{ "/dev",
+		  "tmpfs",
+		  "tmpfs",
+		  { "nosuid", "strictatime", "mode=755", "size=65536k" } },
+		{ "/dev/pts",
+		  "devpts",
+		  "devpts",
 		  { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5" } },
 		/* runc's 64m, and a bound on inodes too (tmpfs_bounds.c) */
-		{ "/dev/shm", "tmpfs", "shm",
+		{ "/dev/shm",
+		  "tmpfs",
+		  "shm",
 		  { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", "nr_inodes=4096" } },
 		{ "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev" } },
 		{ "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro" } },
-		{ "/sys/fs/cgroup", "cgroup", "cgroup",
+		{ "/sys/fs/cgroup",
+		  "cgroup",
+		  "cgroup",
 		  { "nosuid", "noexec", "nodev", "relatime", "ro" } },
 	};
 	static const char *const args[] = { "sh", NULL };
 	static const char *const env[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"TERM=xterm",
 		NULL,
 	};
-	const uint64_t caps = (1ULL << CAP_AUDIT_WRITE) | (1ULL << CAP_KILL) |
-			      (1ULL << CAP_NET_BIND_SERVICE);
+	const uint64_t caps =
+		(1ULL << CAP_AUDIT_WRITE) | (1ULL << CAP_KILL) | (1ULL << CAP_NET_BIND_SERVICE);
 	struct cell_linux *l = &s->linux;
 	int r;
 
@@ -61,9 +71,9 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 	s->process.env = cell_strv_dup((char *const *)env);
 	s->process.cwd = strdup("/");
 	s->process.no_new_privileges = true;
-	s->process.capabilities = (struct cell_capabilities){ .present = true, .bounding = caps,
-							      .effective = caps,
-							      .permitted = caps };
+	s->process.capabilities = (struct cell_capabilities){
+		.present = true, .bounding = caps, .effective = caps, .permitted = caps
+	};
 	/* runc writes no filter; cell's bundles carry its default profile */
 	if ((r = cell_seccomp_default(caps, &l->seccomp, err)) < 0)
 		goto fail;
@@ -80,12 +90,13 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 			continue;
 		if (rootless && !strcmp(mounts[i].dst, "/sys")) {
 			/* a user namespace may not mount sysfs without a net namespace of its own */
-			static const char *const sys[] = { "rbind", "nosuid", "noexec", "nodev",
-							   "ro", NULL };
+			static const char *const sys[] = { "rbind", "nosuid", "noexec",
+							   "nodev", "ro",     NULL };
 			r = cell_spec_add_mount(s, "/sys", "none", "/sys", sys, err);
 		} else if (rootless && !strcmp(mounts[i].dst, "/dev/pts")) {
-			static const char *const pts[] = { "nosuid", "noexec", "newinstance",
-							   "ptmxmode=0666", "mode=0620", NULL };
+			static const char *const pts[] = { "nosuid",	  "noexec",
+							   "newinstance", "ptmxmode=0666",
+							   "mode=0620",	  NULL };
 			r = cell_spec_add_mount(s, "/dev/pts", "devpts", "devpts", pts, err);
 		} else {
 			r = cell_spec_add_mount(s, mounts[i].dst, mounts[i].type, mounts[i].src,
@@ -119,9 +130,9 @@ static int oci_default(struct cell_spec *s, bool rootless, struct cell_error *er
 	l->resources.devices = calloc(1, sizeof(*l->resources.devices));
 	if (!l->resources.devices)
 		goto nomem;
-	l->resources.devices[0] = (struct cell_device_rule){ .allow = false, .type = 'a',
-							     .major = -1, .minor = -1,
-							     .access = "rwm" };
+	l->resources.devices[0] = (struct cell_device_rule){
+		.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"
+	};
 	l->resources.n_devices = 1;
 	return 0;
 nomem:
@@ -160,12 +171,14 @@ static void warn_cell_only(const struct cell_global *g, const struct cell_spec *
 	 * the spec's tmpfs over the host's /tmp and /run before binding sources
 	 * from there. cell stacks the container's root on a copy of the tree. */
 	if (root && root[strspn(root, "/")] == '\0')
-		cell_cli_warn(g, "root.path \"/\" (the host's root) is cell-only: runc and crun "
-			      "cannot pivot_root into the root they run in (give --rootfs DIR for a "
-			      "bundle they run)");
+		cell_cli_warn(
+			g, "root.path \"/\" (the host's root) is cell-only: runc and crun "
+			   "cannot pivot_root into the root they run in (give --rootfs DIR for a "
+			   "bundle they run)");
 	/* cell's own networks are annotations other runtimes ignore (lo only) */
 	if (spec->cell.net.mode != CELL_NET_NAMESPACE || spec->cell.net.n_ports)
-		cell_cli_warn(g, "annotations.run.cell.net (--net, -p) is cell-only: runc and crun "
+		cell_cli_warn(g,
+			      "annotations.run.cell.net (--net, -p) is cell-only: runc and crun "
 			      "ignore it and give the container a network namespace with only lo");
 }
 
@@ -205,7 +218,8 @@ int cell_cmd_spec(const struct cell_global *g, int argc, char **argv)
 	if (n > 1) {
 		r = cell_run_parse(n, args, rootless ? 1000 : geteuid(), getegid(), &cli, &err);
 		if (r == 0 && rootless)
-			r = cell_error_set(&err, 0, "spec: --rootless is runc's default spec; with "
+			r = cell_error_set(&err, 0,
+					   "spec: --rootless is runc's default spec; with "
 					   "run flags, run `cell spec` as the user instead");
 	} else {
 		r = oci_default(&cli.spec, rootless || cell_rootless(), &err);
@@ -250,17 +264,25 @@ static json_t *names(const char *const *v)
 
 int cell_cmd_features(const struct cell_global *g, int argc, char **argv)
 {
-	static const char *const hooks[] = { "prestart", "createRuntime", "createContainer",
-					     "startContainer", "poststart", "poststop", NULL };
+	static const char *const hooks[] = { "prestart",
+					     "createRuntime",
+					     "createContainer",
+					     "startContainer",
+					     "poststart",
+					     "poststop",
+					     NULL };
 	static const char *const mount_options[] = {
-		"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
-		"lazytime", "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime",
-		"nomand", "norelatime", "nostrictatime", "nosuid", "private", "rbind",
-		"relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable",
-		"rw", "shared", "slave", "strictatime", "suid", "sync", "unbindable", NULL,
+		"async",    "atime",	   "bind",	    "defaults", "dev",
+		"diratime", "dirsync",	   "exec",	    "lazytime", "mand",
+		"noatime",  "nodev",	   "nodiratime",    "noexec",	"nolazytime",
+		"nomand",   "norelatime",  "nostrictatime", "nosuid",	"private",
+		"rbind",    "relatime",	   "remount",	    "ro",	"rprivate",
+		"rshared",  "rslave",	   "runbindable",   "rw",	"shared",
+		"slave",    "strictatime", "suid",	    "sync",	"unbindable",
+		NULL,
 	};
-	static const char *const ns_names[] = { "cgroup", "ipc", "mount", "network",
-						"pid",	  "time", "user",  "uts", NULL };
+	static const char *const ns_names[] = { "cgroup", "ipc",  "mount", "network", "pid",
+						"time",	  "user", "uts",   NULL };
 	struct cell_error err = { 0 };
 	json_t *caps = json_array(), *o;
 	char name[64], *text;
@@ -276,24 +298,30 @@ int cell_cmd_features(const struct cell_global *g, int argc, char **argv)
 		json_array_append_new(caps, json_string(name));
 	}
 	static const char *const actions[] = {
-		"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-		"SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",
-		"SCMP_ACT_NOTIFY", NULL,
+		"SCMP_ACT_KILL",	"SCMP_ACT_KILL_PROCESS",
+		"SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+		"SCMP_ACT_ERRNO",	"SCMP_ACT_TRACE",
+		"SCMP_ACT_ALLOW",	"SCMP_ACT_LOG",
+		"SCMP_ACT_NOTIFY",	NULL,
 	};
 	static const char *const operators[] = {
-		"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE",
-		"SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL,
+		"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",	    "SCMP_CMP_EQ",
+		"SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL,
 	};
 	static const char *const flags[] = {
-		"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-		"SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL,
+		"SECCOMP_FILTER_FLAG_TSYNC",
+		"SECCOMP_FILTER_FLAG_LOG",
+		"SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+		"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+		NULL,
 	};
 	static const char *const archs[] = {
-		"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM",
-		"SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32",
-		"SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-		"SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X",
-		"SCMP_ARCH_RISCV64", NULL,
+		"SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",      "SCMP_ARCH_X32",
+		"SCMP_ARCH_ARM",      "SCMP_ARCH_AARCH64",     "SCMP_ARCH_MIPS",
+		"SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
+		"SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+		"SCMP_ARCH_PPC64",    "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_S390",
+		"SCMP_ARCH_S390X",    "SCMP_ARCH_RISCV64",     NULL,
 	};
 	/* truthful: what this build carries out (AppArmor and SELinux only where the
 	 * host has them; Intel RDT and systemd cgroups never) */

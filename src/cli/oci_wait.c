@@ -49,8 +49,7 @@ static void wait_exit(const struct cell_state *st)
 	safe_close(pidfd);
 }
 
-static int read_exit_status(const char *root, const char *id, int *status,
-			    struct cell_error *err)
+static int read_exit_status(const char *root, const char *id, int *status, struct cell_error *err)
 {
 	char path[PATH_MAX], buf[32];
 	ssize_t n;
@@ -60,8 +59,10 @@ static int read_exit_status(const char *root, const char *id, int *status,
 		return r;
 	n = cell_read_at(AT_FDCWD, path, buf, sizeof(buf), NULL);
 	if (n <= 0 || sscanf(buf, "%d", status) != 1)
-		return cell_error_set(err, ENODATA, "container %s ended without reporting its status "
-				      "(its init was killed, or it ran without one)", id);
+		return cell_error_set(err, ENODATA,
+				      "container %s ended without reporting its status "
+				      "(its init was killed, or it ran without one)",
+				      id);
 	return 0;
 }
 
@@ -140,8 +141,10 @@ int cell_cmd_logs(const struct cell_global *g, int argc, char **argv)
 		return cell_cli_fail(g, &err);
 	if ((r = cell_state_path(g->root, id, "log", path, sizeof(path), &err)) < 0 ||
 	    ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 &&
-	     (r = cell_error_set(&err, errno, "container %s has no log %s (only `cell run -d` "
-				 "from flags keeps one)", id, path)) < 0)) {
+	     (r = cell_error_set(&err, errno,
+				 "container %s has no log %s (only `cell run -d` "
+				 "from flags keeps one)",
+				 id, path)) < 0)) {
 		cell_state_free(&st);
 		return cell_cli_fail(g, &err);
 	}

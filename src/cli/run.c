@@ -15,7 +15,8 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	struct cell_run_cli cli = { 0 };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
-	struct cell_run_options opts = { .stdin_fd = STDIN_FILENO, .stdout_fd = STDOUT_FILENO,
+	struct cell_run_options opts = { .stdin_fd = STDIN_FILENO,
+					 .stdout_fd = STDOUT_FILENO,
 					 .stderr_fd = STDERR_FILENO };
 	int status;
 
@@ -51,7 +52,8 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	if (cli.from_bundle || (cli.name && g->root[0])) {
 		if (!g->root[0]) { /* main() could not find one */
 			cell_run_cli_free(&cli);
-			cell_error_set(&err, 0, "run: no state directory: XDG_RUNTIME_DIR is not "
+			cell_error_set(&err, 0,
+				       "run: no state directory: XDG_RUNTIME_DIR is not "
 				       "set (give --root DIR)");
 			return cell_cli_fail(g, &err);
 		}

@@ -80,8 +80,10 @@ int cell_run_settle_cwd(struct cell_spec *spec)
 	if (cwd_source(spec, spec->process.cwd, host, sizeof(host)) &&
 	    (!host[0] || (stat(host, &st) == 0 && S_ISDIR(st.st_mode))))
 		return 0;
-	fprintf(stderr, "cell: warning: the working directory %s does not exist in the "
-		"container; using / (give -w DIR, or --bind it)\n", spec->process.cwd);
+	fprintf(stderr,
+		"cell: warning: the working directory %s does not exist in the "
+		"container; using / (give -w DIR, or --bind it)\n",
+		spec->process.cwd);
 	if (!(root = strdup("/")))
 		return -1;
 	free(spec->process.cwd);

@@ -124,28 +124,82 @@ const char cell_run_usage[] =
 	"126 if COMMAND could not be executed; 127 if it was not found.\n";
 
 enum {
-	OPT_UNSHARE = 1000, OPT_SHARE = 1100, OPT_NET = 1200, OPT_UIDMAP, OPT_GIDMAP, OPT_KEEP_ID,
-	OPT_SUBIDS, OPT_INIT, OPT_NO_INIT, OPT_ROOTFS, OPT_READ_ONLY, OPT_BIND, OPT_RO_BIND,
-	OPT_TMPFS, OPT_PROPAGATION, OPT_HOSTNAME, OPT_DOMAINNAME, OPT_MONOTONIC, OPT_BOOTTIME,
-	OPT_MEMORY, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_CPU_QUOTA, OPT_CPU_PERIOD,
-	OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT, OPT_READ_BPS,
-	OPT_WRITE_BPS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NAME, OPT_UNSHARE_ALL, OPT_NS, OPT_PIN, OPT_IP,
-	OPT_IPV6, OPT_SUBNET, OPT_SUBNET6, OPT_GATEWAY, OPT_NET_RATE, OPT_NETDEV, OPT_NESTED_USERNS,
-	OPT_SECCOMP, OPT_TMP_SIZE, OPT_SHM_SIZE,
+	OPT_UNSHARE = 1000,
+	OPT_SHARE = 1100,
+	OPT_NET = 1200,
+	OPT_UIDMAP,
+	OPT_GIDMAP,
+	OPT_KEEP_ID,
+	OPT_SUBIDS,
+	OPT_INIT,
+	OPT_NO_INIT,
+	OPT_ROOTFS,
+	OPT_READ_ONLY,
+	OPT_BIND,
+	OPT_RO_BIND,
+	OPT_TMPFS,
+	OPT_PROPAGATION,
+	OPT_HOSTNAME,
+	OPT_DOMAINNAME,
+	OPT_MONOTONIC,
+	OPT_BOOTTIME,
+	OPT_MEMORY,
+	OPT_MEMORY_SWAP,
+	OPT_CPUS,
+	OPT_CPU_SHARES,
+	OPT_CPU_QUOTA,
+	OPT_CPU_PERIOD,
+	OPT_CPUSET_CPUS,
+	OPT_CPUSET_MEMS,
+	OPT_PIDS_LIMIT,
+	OPT_BLKIO_WEIGHT,
+	OPT_READ_BPS,
+	OPT_WRITE_BPS,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_NAME,
+	OPT_UNSHARE_ALL,
+	OPT_NS,
+	OPT_PIN,
+	OPT_IP,
+	OPT_IPV6,
+	OPT_SUBNET,
+	OPT_SUBNET6,
+	OPT_GATEWAY,
+	OPT_NET_RATE,
+	OPT_NETDEV,
+	OPT_NESTED_USERNS,
+	OPT_SECCOMP,
+	OPT_TMP_SIZE,
+	OPT_SHM_SIZE,
 	/* runc's run flags: they do not edit the spec */
-	OPT_OCI_FIRST = 2000, OPT_PID_FILE = OPT_OCI_FIRST, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT,
-	OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP, OPT_NO_SUBREAPER, OPT_BUNDLE = 'b',
-	OPT_DETACH = 'd', OPT_CONFIG = 'f',
+	OPT_OCI_FIRST = 2000,
+	OPT_PID_FILE = OPT_OCI_FIRST,
+	OPT_CONSOLE_SOCKET,
+	OPT_NO_PIVOT,
+	OPT_NO_NEW_KEYRING,
+	OPT_PRESERVE_FDS,
+	OPT_KEEP,
+	OPT_NO_SUBREAPER,
+	OPT_BUNDLE = 'b',
+	OPT_DETACH = 'd',
+	OPT_CONFIG = 'f',
 };
 
-#define NS_OPTS(type, name)                                                                    \
-	{ "unshare-" name, no_argument, NULL, OPT_UNSHARE + (type) },                          \
-	{ "share-" name, no_argument, NULL, OPT_SHARE + (type) }
+#define NS_OPTS(type, name)                                                                        \
+	{ "unshare-" name, no_argument, NULL, OPT_UNSHARE + (type) },                              \
+	{                                                                                          \
+		"share-" name, no_argument, NULL, OPT_SHARE + (type)                               \
+	}
 
 static const struct option long_options[] = {
-	NS_OPTS(CELL_NS_USER, "user"), NS_OPTS(CELL_NS_PID, "pid"), NS_OPTS(CELL_NS_NET, "net"),
-	NS_OPTS(CELL_NS_IPC, "ipc"), NS_OPTS(CELL_NS_UTS, "uts"),
-	NS_OPTS(CELL_NS_CGROUP, "cgroup"), NS_OPTS(CELL_NS_TIME, "time"),
+	NS_OPTS(CELL_NS_USER, "user"),
+	NS_OPTS(CELL_NS_PID, "pid"),
+	NS_OPTS(CELL_NS_NET, "net"),
+	NS_OPTS(CELL_NS_IPC, "ipc"),
+	NS_OPTS(CELL_NS_UTS, "uts"),
+	NS_OPTS(CELL_NS_CGROUP, "cgroup"),
+	NS_OPTS(CELL_NS_TIME, "time"),
 	{ "unshare-all", no_argument, NULL, OPT_UNSHARE_ALL },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "ns", required_argument, NULL, OPT_NS },
@@ -224,8 +278,8 @@ static int replace_string(char **dst, const char *src, struct cell_error *err)
 	return 0;
 }
 
-static int parse_long(const char *flag, const char *s, long long min, long long max,
-		      long long *out, struct cell_error *err)
+static int parse_long(const char *flag, const char *s, long long min, long long max, long long *out,
+		      struct cell_error *err)
 {
 	char *end;
 
@@ -282,8 +336,10 @@ static int add_volume(struct cell_spec *spec, const char *arg, struct cell_error
 		return cell_error_set(err, ENOMEM, "--volume");
 	dst = strchr(copy, ':');
 	if (!dst || copy[0] != '/')
-		return cell_error_set(err, 0, "--volume '%s': expected /HOST/PATH:/CONTAINER/PATH"
-				      "[:ro|rw]", arg);
+		return cell_error_set(err, 0,
+				      "--volume '%s': expected /HOST/PATH:/CONTAINER/PATH"
+				      "[:ro|rw]",
+				      arg);
 	*dst++ = '\0';
 	mode = strchr(dst, ':');
 	if (mode)
@@ -325,8 +381,7 @@ nomem:
 
 static bool has_mount(const struct cell_spec *spec, const char *destination);
 
-static int parse_tmpfs_size(const char *flag, const char *arg, int64_t *out,
-			    struct cell_error *err)
+static int parse_tmpfs_size(const char *flag, const char *arg, int64_t *out, struct cell_error *err)
 {
 	if (cell_parse_size(arg, false, out, err) < 0)
 		return cell_error_prefix(err, "%s", flag);
@@ -346,8 +401,8 @@ static int resize_tmpfs(struct cell_spec *spec, const char *flag, const char *ds
 		if (strcmp(m->destination, dst))
 			continue;
 		if (!m->type || strcmp(m->type, "tmpfs"))
-			return cell_error_set(err, 0, "%s: %s is a %s mount, not a tmpfs", flag, dst,
-					      m->type ? m->type : "bind");
+			return cell_error_set(err, 0, "%s: %s is a %s mount, not a tmpfs", flag,
+					      dst, m->type ? m->type : "bind");
 		if ((r = cell_tmpfs_set_size(m, (uint64_t)size, err)) < 0)
 			return r;
 		return cell_tmpfs_bound(m, (uint64_t)size, err);
@@ -421,8 +476,8 @@ static int add_device_rate(struct cell_device_rate **list, size_t *n, const char
 	grown = realloc(*list, (*n + 1) * sizeof(*grown));
 	if (!grown)
 		return cell_error_set(err, ENOMEM, "%s", flag);
-	grown[(*n)++] = (struct cell_device_rate){ major(st.st_rdev), minor(st.st_rdev),
-						   (uint64_t)rate };
+	grown[(*n)++] =
+		(struct cell_device_rate){ major(st.st_rdev), minor(st.st_rdev), (uint64_t)rate };
 	*list = grown;
 	return 0;
 }
@@ -444,8 +499,10 @@ static int set_propagation(struct cell_spec *spec, const char *mode, struct cell
 			return 0;
 		}
 	}
-	return cell_error_set(err, 0, "--propagation '%s': expected private, rprivate, slave, "
-			      "rslave, shared or rshared", mode);
+	return cell_error_set(err, 0,
+			      "--propagation '%s': expected private, rprivate, slave, "
+			      "rslave, shared or rshared",
+			      mode);
 }
 
 static int edit_caps(struct cell_run_cli *cli, const char *name, bool add, struct cell_error *err)
@@ -466,8 +523,9 @@ static int edit_caps(struct cell_run_cli *cli, const char *name, bool add, struc
 				      add ? "add" : "drop", name);
 	}
 	if (!c->present) /* rootless: it started from the full set */
-		*c = (struct cell_capabilities){ .present = true, .bounding = all,
-						 .effective = all, .permitted = all };
+		*c = (struct cell_capabilities){
+			.present = true, .bounding = all, .effective = all, .permitted = all
+		};
 	if (add) {
 		c->bounding |= mask;
 		c->effective |= mask;
@@ -489,8 +547,7 @@ static int set_ns(struct cell_run_cli *cli, int type, bool present)
 }
 
 /* --ns TYPE=PATH and --pin TYPE=PATH: the type, and PATH in *@path. */
-static int ns_path_arg(const char *flag, const char *arg, const char **path,
-		       struct cell_error *err)
+static int ns_path_arg(const char *flag, const char *arg, const char **path, struct cell_error *err)
 {
 	const char *eq = strchr(arg, '=');
 	char name[32];
@@ -501,8 +558,10 @@ static int ns_path_arg(const char *flag, const char *arg, const char **path,
 	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
 	type = cell_ns_from_name(name);
 	if (type < 0)
-		return cell_error_set(err, 0, "%s '%s': namespace type '%s' is not one of cgroup, "
-				      "ipc, mnt, net, pid, time, user, uts", flag, arg, name);
+		return cell_error_set(err, 0,
+				      "%s '%s': namespace type '%s' is not one of cgroup, "
+				      "ipc, mnt, net, pid, time, user, uts",
+				      flag, arg, name);
 	*path = eq + 1;
 	return type;
 }
@@ -550,10 +609,13 @@ static int check_pins(struct cell_run_cli *cli, struct cell_error *err)
 		if (!cli->pin[t])
 			continue;
 		if (!ns->present || ns->path)
-			return cell_error_set(err, 0, "--pin %s: the container's %s namespace is "
-					      "not a new one", name, name);
+			return cell_error_set(err, 0,
+					      "--pin %s: the container's %s namespace is "
+					      "not a new one",
+					      name, name);
 		if (t == CELL_NS_TIME)
-			return cell_error_set(err, 0, "--pin time: the time namespace is made "
+			return cell_error_set(err, 0,
+					      "--pin time: the time namespace is made "
 					      "inside the container; pin it with cell ns pin");
 	}
 	return 0;
@@ -580,8 +642,10 @@ static int set_resource(struct cell_resources *res, int opt, const char *flag, c
 		double cpus = strtod(arg, &end);
 
 		if (end == arg || *end || !isfinite(cpus) || cpus <= 0 || cpus > 4096)
-			return cell_error_set(err, 0, "--cpus '%s': expected a positive number of "
-					      "CPUs, e.g. 1.5", arg);
+			return cell_error_set(err, 0,
+					      "--cpus '%s': expected a positive number of "
+					      "CPUs, e.g. 1.5",
+					      arg);
 		res->has_cpu_period = true;
 		res->cpu_period = 100000;
 		res->has_cpu_quota = true;
@@ -656,8 +720,8 @@ static int handle_oci_option(struct cell_run_cli *cli, int opt, struct cell_erro
 		errno = 0;
 		n = strtoul(optarg, &end, 10);
 		if (!optarg[0] || *end || errno || n > 65536)
-			return cell_error_set(err, 0, "--preserve-fds '%s': expected a number of fds",
-					      optarg);
+			return cell_error_set(
+				err, 0, "--preserve-fds '%s': expected a number of fds", optarg);
 		cli->preserve_fds = (unsigned)n;
 		return 0;
 	}
@@ -687,8 +751,8 @@ static int set_net_option(struct cell_network *net, int opt, const char *flag, c
 	}
 }
 
-static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
-			 int argc, struct cell_error *err)
+static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv, int argc,
+			 struct cell_error *err)
 {
 	struct cell_spec *spec = &cli->spec;
 	struct cell_linux *l = &spec->linux;
@@ -697,7 +761,8 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 	    opt == OPT_DETACH || opt == OPT_CONFIG)
 		return handle_oci_option(cli, opt, err);
 	cli->any_flag = true;
-	if ((opt >= CELL_OPT_HABIT_FIRST && opt < CELL_OPT_HABIT_END) || opt == CELL_OPT_INTERACTIVE)
+	if ((opt >= CELL_OPT_HABIT_FIRST && opt < CELL_OPT_HABIT_END) ||
+	    opt == CELL_OPT_INTERACTIVE)
 		return cell_run_habit_option(cli, opt, flag, argv, argc, err);
 
 	if (opt >= OPT_UNSHARE && opt < OPT_UNSHARE + CELL_NS_COUNT)
@@ -762,8 +827,8 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		return add_tmpfs(spec, optarg, err);
 	case OPT_TMP_SIZE:
 	case OPT_SHM_SIZE:
-		return parse_tmpfs_size(flag, optarg, opt == OPT_TMP_SIZE ? &cli->tmp_size
-									 : &cli->shm_size, err);
+		return parse_tmpfs_size(flag, optarg,
+					opt == OPT_TMP_SIZE ? &cli->tmp_size : &cli->shm_size, err);
 	case OPT_PROPAGATION:
 		return set_propagation(spec, optarg, err);
 	case OPT_HOSTNAME:
@@ -773,8 +838,8 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 	case OPT_MONOTONIC:
 	case OPT_BOOTTIME:
 		l->namespaces[CELL_NS_TIME].present = true;
-		return parse_offset(flag, optarg, opt == OPT_MONOTONIC ? &l->monotonic : &l->boottime,
-				    err);
+		return parse_offset(flag, optarg,
+				    opt == OPT_MONOTONIC ? &l->monotonic : &l->boottime, err);
 	case 'e':
 		if (!strchr(optarg, '=')) {
 			const char *v = getenv(optarg);
@@ -896,8 +961,8 @@ static int override_maps(struct cell_run_cli *cli, bool uid, struct cell_error *
 		free(*maps);
 		*maps = NULL;
 		*n = 0;
-		return subid_maps(uid ? cli->subuid_file : cli->subgid_file, self, "--subids",
-				  maps, n, err);
+		return subid_maps(uid ? cli->subuid_file : cli->subgid_file, self, "--subids", maps,
+				  n, err);
 	}
 	/* uid 0 of a user namespace (unshare -r) has no 4294967295 ids to map */
 	if (cli->euid == 0 && cell_in_initial_userns())
@@ -980,8 +1045,10 @@ static int resolve_user(struct cell_run_cli *cli, struct cell_error *err)
 		return 0;
 	id = strtoul(colon, &end, 10);
 	if (!colon[0] || *end || id > UINT32_MAX - 1)
-		return cell_error_set(err, 0, "--user '%s': expected UID[:GID] with numbers or a "
-				      "user name", cli->user);
+		return cell_error_set(err, 0,
+				      "--user '%s': expected UID[:GID] with numbers or a "
+				      "user name",
+				      cli->user);
 	p->gid = (uint32_t)id;
 	return 0;
 }
@@ -993,7 +1060,8 @@ static int finish_process(struct cell_run_cli *cli, struct cell_error *err)
 	char buf[512];
 	int r;
 
-	if (cli->userns_mode == CELL_USERNS_KEEP_ID && spec->linux.namespaces[CELL_NS_USER].present) {
+	if (cli->userns_mode == CELL_USERNS_KEEP_ID &&
+	    spec->linux.namespaces[CELL_NS_USER].present) {
 		p->uid = cli->euid;
 		p->gid = cli->egid;
 	}
@@ -1154,7 +1222,8 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 		cell_spec_fit_devpts_gid(spec);
 	} else if (cli->userns_mode != CELL_USERNS_DEFAULT) {
 		return cell_error_set(err, 0, "--%s needs a user namespace (drop --share-user)",
-				      cli->userns_mode == CELL_USERNS_KEEP_ID ? "keep-id" : "subids");
+				      cli->userns_mode == CELL_USERNS_KEEP_ID ? "keep-id"
+									      : "subids");
 	}
 	if ((r = finish_process(cli, err)) < 0 || (r = bound_tmpfs(cli, err)) < 0)
 		return r;
@@ -1310,9 +1379,10 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 		else /* an unknown or argument-less long option: getopt names it nowhere else */
 			snprintf(flag, sizeof(flag), "%s", argv[optind - 1]);
 		if (opt == '?' && idx < 0 && flag[1] == '-' && cell_run_suggest(long_options, flag))
-			return cell_error_set(err, 0, "unknown option '%s'; did you mean '--%s'? (see "
-					      "cell run --help)", flag,
-					      cell_run_suggest(long_options, flag));
+			return cell_error_set(err, 0,
+					      "unknown option '%s'; did you mean '--%s'? (see "
+					      "cell run --help)",
+					      flag, cell_run_suggest(long_options, flag));
 		if (opt == '?')
 			return cell_error_set(err, 0, "unknown option '%s' (see cell run --help)",
 					      flag);

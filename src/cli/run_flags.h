@@ -11,61 +11,72 @@
 #include "cell/cell.h"
 
 enum cell_userns_mode {
-	CELL_USERNS_DEFAULT,	/* root: identity map; rootless: uid -> 0 */
-	CELL_USERNS_KEEP_ID,	/* the caller's uid stays its uid inside */
-	CELL_USERNS_SUBIDS,	/* 0 -> uid, 1..N -> /etc/subuid range (newuidmap) */
+	CELL_USERNS_DEFAULT, /* root: identity map; rootless: uid -> 0 */
+	CELL_USERNS_KEEP_ID, /* the caller's uid stays its uid inside */
+	CELL_USERNS_SUBIDS,  /* 0 -> uid, 1..N -> /etc/subuid range (newuidmap) */
 };
 
 struct cell_run_cli {
 	struct cell_spec spec;
-	char *name;		/* --name: the container id */
+	char *name; /* --name: the container id */
 	bool help;
 	enum cell_userns_mode userns_mode;
-	const char *user;	/* --user, resolved once the root is known */
-	const char *seccomp;	/* --seccomp: "unconfined" or a profile file; NULL: default */
+	const char *user;    /* --user, resolved once the root is known */
+	const char *seccomp; /* --seccomp: "unconfined" or a profile file; NULL: default */
 	bool rootfs_given;
-	int64_t tmp_size, shm_size;	/* --tmp-size, --shm-size; 0: not given */
+	int64_t tmp_size, shm_size; /* --tmp-size, --shm-size; 0: not given */
 	bool read_only;
 	bool cap_add_all;
-	bool uidmap_given, gidmap_given; /* the first --uidmap/--gidmap drops the default */	/* --cap-add ALL: limited to what cell may grant */
+	bool uidmap_given, gidmap_given;
+		/* the first --uidmap/--gidmap drops the default */ /* --cap-add ALL: limited to what cell may grant */
 	uid_t euid;
 	gid_t egid;
 	/* OCI: `cell run` from a bundle (runc's flags) */
-	char *bundle;		/* --bundle, or "." when ./config.json exists: the base spec */
-	const char *config;	/* --config FILE (crun's): BUNDLE/FILE instead of config.json */
-	bool from_bundle;	/* the spec came from BUNDLE/config.json */
+	char *bundle;	    /* --bundle, or "." when ./config.json exists: the base spec */
+	const char *config; /* --config FILE (crun's): BUNDLE/FILE instead of config.json */
+	bool from_bundle;   /* the spec came from BUNDLE/config.json */
 	bool detach, no_pivot, no_new_keyring, keep, no_subreaper;
 	const char *pid_file, *console_socket;
 	unsigned preserve_fds;
-	bool any_flag;		/* a flag that edits the spec was given (cell spec) */
-	bool spec_mode;		/* parsing for `cell spec`: no command needed */
+	bool any_flag;	/* a flag that edits the spec was given (cell spec) */
+	bool spec_mode; /* parsing for `cell spec`: no command needed */
 	const char *subuid_file, *subgid_file; /* /etc/subuid, /etc/subgid (tests change them) */
-	const char *resolv_conf;	/* /etc/resolv.conf (tests change it) */
-	const char *pin[CELL_NS_COUNT];	/* --pin TYPE=PATH */
-	bool die_with_parent;	/* bubblewrap's --die-with-parent */
+	const char *resolv_conf;	       /* /etc/resolv.conf (tests change it) */
+	const char *pin[CELL_NS_COUNT];	       /* --pin TYPE=PATH */
+	bool die_with_parent;		       /* bubblewrap's --die-with-parent */
 };
 
 /* Flags users bring from docker and bubblewrap (run_habits.c). */
 enum {
-	CELL_OPT_HABIT_FIRST = 3000, CELL_OPT_RM = CELL_OPT_HABIT_FIRST, CELL_OPT_ENV_FILE,
-	CELL_OPT_ULIMIT, CELL_OPT_SECURITY_OPT, CELL_OPT_DIE_WITH_PARENT, CELL_OPT_NEW_SESSION,
-	CELL_OPT_CLEARENV, CELL_OPT_SETENV, CELL_OPT_UNSETENV, CELL_OPT_DEV_BIND,
+	CELL_OPT_HABIT_FIRST = 3000,
+	CELL_OPT_RM = CELL_OPT_HABIT_FIRST,
+	CELL_OPT_ENV_FILE,
+	CELL_OPT_ULIMIT,
+	CELL_OPT_SECURITY_OPT,
+	CELL_OPT_DIE_WITH_PARENT,
+	CELL_OPT_NEW_SESSION,
+	CELL_OPT_CLEARENV,
+	CELL_OPT_SETENV,
+	CELL_OPT_UNSETENV,
+	CELL_OPT_DEV_BIND,
 	CELL_OPT_HABIT_END,
 	CELL_OPT_INTERACTIVE = 'i',
 };
 
-#define CELL_RUN_HABIT_OPTIONS                                                        \
-	{ "rm", no_argument, NULL, CELL_OPT_RM },                                     \
-	{ "interactive", no_argument, NULL, CELL_OPT_INTERACTIVE },                   \
-	{ "env-file", required_argument, NULL, CELL_OPT_ENV_FILE },                   \
-	{ "ulimit", required_argument, NULL, CELL_OPT_ULIMIT },                       \
-	{ "security-opt", required_argument, NULL, CELL_OPT_SECURITY_OPT },           \
-	{ "die-with-parent", no_argument, NULL, CELL_OPT_DIE_WITH_PARENT },           \
-	{ "new-session", no_argument, NULL, CELL_OPT_NEW_SESSION },                   \
-	{ "clearenv", no_argument, NULL, CELL_OPT_CLEARENV },                         \
-	{ "setenv", required_argument, NULL, CELL_OPT_SETENV },                       \
-	{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV },                   \
-	{ "dev-bind", required_argument, NULL, CELL_OPT_DEV_BIND }
+#define CELL_RUN_HABIT_OPTIONS                                                                     \
+	{ "rm", no_argument, NULL, CELL_OPT_RM },                                                  \
+		{ "interactive", no_argument, NULL, CELL_OPT_INTERACTIVE },                        \
+		{ "env-file", required_argument, NULL, CELL_OPT_ENV_FILE },                        \
+		{ "ulimit", required_argument, NULL, CELL_OPT_ULIMIT },                            \
+		{ "security-opt", required_argument, NULL, CELL_OPT_SECURITY_OPT },                \
+		{ "die-with-parent", no_argument, NULL, CELL_OPT_DIE_WITH_PARENT },                \
+		{ "new-session", no_argument, NULL, CELL_OPT_NEW_SESSION },                        \
+		{ "clearenv", no_argument, NULL, CELL_OPT_CLEARENV },                              \
+		{ "setenv", required_argument, NULL, CELL_OPT_SETENV },                            \
+		{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV },                        \
+	{                                                                                          \
+		"dev-bind", required_argument, NULL, CELL_OPT_DEV_BIND                             \
+	}
 
 /**
  * cell_member_groups() - add to @p the groups of the /etc/group @f (may be

@@ -62,7 +62,8 @@ static int add_ulimit(struct cell_process *p, const char *arg, struct cell_error
 	int res = eq ? rlimit_by_docker_name(arg, (size_t)(eq - arg)) : -1;
 
 	if (res < 0 || snprintf(soft, sizeof(soft), "%s", eq + 1) >= (int)sizeof(soft))
-		return cell_error_set(err, 0, "--ulimit '%s': expected NAME=SOFT[:HARD], NAME one "
+		return cell_error_set(err, 0,
+				      "--ulimit '%s': expected NAME=SOFT[:HARD], NAME one "
 				      "of nofile, nproc, core, stack, memlock, ... (getrlimit(2))",
 				      arg);
 	if ((colon = strchr(soft, ':')))
@@ -70,8 +71,10 @@ static int add_ulimit(struct cell_process *p, const char *arg, struct cell_error
 	rl.resource = res;
 	if (parse_limit(soft, &rl.soft) < 0 || parse_limit(colon ? colon : soft, &rl.hard) < 0 ||
 	    rl.soft > rl.hard)
-		return cell_error_set(err, 0, "--ulimit '%s': SOFT and HARD are numbers (or -1: "
-				      "unlimited), SOFT not above HARD", arg);
+		return cell_error_set(err, 0,
+				      "--ulimit '%s': SOFT and HARD are numbers (or -1: "
+				      "unlimited), SOFT not above HARD",
+				      arg);
 	for (size_t i = 0; i < p->n_rlimits; i++)
 		if (p->rlimits[i].resource == res) {
 			p->rlimits[i] = rl;
@@ -155,17 +158,22 @@ static int security_opt(struct cell_run_cli *cli, const char *arg, struct cell_e
 		cli->spec.process.no_new_privileges = !value || !strcmp(value, "true");
 		return 0;
 	}
-	return cell_error_set(err, 0, "--security-opt '%s': cell run takes seccomp=unconfined|"
+	return cell_error_set(err, 0,
+			      "--security-opt '%s': cell run takes seccomp=unconfined|"
 			      "FILE and no-new-privileges[=true|false] (AppArmor and SELinux "
-			      "labels: in a bundle's config.json)", arg);
+			      "labels: in a bundle's config.json)",
+			      arg);
 }
 
 /* An allow rule for device @st (rwm), unless the spec has that one already. */
 static int allow_device(struct cell_resources *res, const struct stat *st, struct cell_error *err)
 {
-	struct cell_device_rule rule = { .allow = true, .type = S_ISBLK(st->st_mode) ? 'b' : 'c',
-					 .major = major(st->st_rdev), .minor = minor(st->st_rdev),
-					 .access = "rwm" }, *grown;
+	struct cell_device_rule rule = { .allow = true,
+					 .type = S_ISBLK(st->st_mode) ? 'b' : 'c',
+					 .major = major(st->st_rdev),
+					 .minor = minor(st->st_rdev),
+					 .access = "rwm" },
+				*grown;
 
 	for (size_t i = 0; i < res->n_devices; i++)
 		if (!memcmp(&res->devices[i], &rule, sizeof(rule)))
@@ -183,8 +191,8 @@ static int allow_device(struct cell_resources *res, const struct stat *st, struc
  * Nodes made later (hot-plug, new ptys of another devpts) are not: the
  * allow-list is fixed when the container starts.
  */
-static int allow_devices_below(struct cell_resources *res, int at, const char *path,
-			       int depth, struct cell_error *err)
+static int allow_devices_below(struct cell_resources *res, int at, const char *path, int depth,
+			       struct cell_error *err)
 {
 	struct dirent *e;
 	struct stat st;
@@ -228,8 +236,10 @@ static int dev_bind(struct cell_run_cli *cli, const char *src, const char *dst,
 	if (!realpath(src, abs))
 		return cell_error_set(err, errno, "--dev-bind source %s", src);
 	if (dst[0] != '/')
-		return cell_error_set(err, 0, "--dev-bind destination '%s': expected an absolute "
-				      "path", dst);
+		return cell_error_set(err, 0,
+				      "--dev-bind destination '%s': expected an absolute "
+				      "path",
+				      dst);
 	if ((r = allow_devices_below(&cli->spec.linux.resources, AT_FDCWD, abs, 0, err)) < 0)
 		return r;
 	return cell_spec_add_mount(&cli->spec, dst, "bind", abs, opts, err);
@@ -294,9 +304,12 @@ static size_t distance(const char *a, size_t la, const char *b)
 		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
 			tmp = row[j];
-			row[j] = a[i - 1] == b[j - 1] ? prev
-				 : 1 + (prev < row[j] ? (prev < row[j - 1] ? prev : row[j - 1])
-						      : (row[j] < row[j - 1] ? row[j] : row[j - 1]));
+			row[j] = a[i - 1] == b[j - 1]
+					 ? prev
+					 : 1 + (prev < row[j]
+							? (prev < row[j - 1] ? prev : row[j - 1])
+							: (row[j] < row[j - 1] ? row[j]
+									       : row[j - 1]));
 			prev = tmp;
 		}
 	}
@@ -360,10 +373,11 @@ int cell_run_check_lone_id(const struct cell_run_cli *cli, int argc, char **argv
 	if (cli->from_bundle || cli->spec_mode || !args || !args[0] || args[1] ||
 	    strchr(args[0], '/') || in_path(&cli->spec, args[0]))
 		return 0;
-	cell_error_set(err, ENOENT, "'%s' is no command, and %s/config.json does not exist for a "
+	cell_error_set(err, ENOENT,
+		       "'%s' is no command, and %s/config.json does not exist for a "
 		       "container of that name (cell run -- CMD, or cell run --bundle DIR ID; "
-		       "cell spec writes a config.json)", args[0],
-		       getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+		       "cell spec writes a config.json)",
+		       args[0], getcwd(cwd, sizeof(cwd)) ? cwd : ".");
 	err->kind = CELL_ERR_EXEC_NOT_FOUND;
 	return -ENOENT;
 }

@@ -122,7 +122,8 @@ static int parse_limit(struct cell_resources *res, const char *flag, char *v)
 	} else if (strcmp(flag, "--read-iops") == 0 && res->n_read_iops < MAX_ITEMS) {
 		struct cell_device_rate *d = &iops[res->n_read_iops++];
 
-		if (sscanf(v, "%" SCNu32 ":%" SCNu32 ":%" SCNu64, &d->major, &d->minor, &d->rate) != 3)
+		if (sscanf(v, "%" SCNu32 ":%" SCNu32 ":%" SCNu64, &d->major, &d->minor, &d->rate) !=
+		    3)
 			exit(2);
 		res->read_iops = iops;
 	} else {
@@ -237,7 +238,7 @@ static void print_stats(const struct cell_cgroup_stats *st)
 static int step(struct cell_cgroup *cg, const char *cmd, int argc, char **argv,
 		struct cell_error *err)
 {
-	struct cell_resources res = {0};
+	struct cell_resources res = { 0 };
 	bool frozen;
 
 	if (strcmp(cmd, "freeze") == 0 || strcmp(cmd, "thaw") == 0)
@@ -282,8 +283,8 @@ static int step(struct cell_cgroup *cg, const char *cmd, int argc, char **argv,
 
 static int create(struct cell_cgroup_params *p, bool run, int argc, char **argv)
 {
-	struct cell_resources res = {0};
-	struct cell_error err = {0};
+	struct cell_resources res = { 0 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 	const char *state = run ? NULL : argv[0];
 	int i, status;
@@ -316,8 +317,9 @@ static int create(struct cell_cgroup_params *p, bool run, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct cell_cgroup_params p = {.fs_root = "/sys/fs/cgroup", .self_cgroup = "/proc/self/cgroup"};
-	struct cell_error err = {0};
+	struct cell_cgroup_params p = { .fs_root = "/sys/fs/cgroup",
+					.self_cgroup = "/proc/self/cgroup" };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 	int i = 1, r;
 

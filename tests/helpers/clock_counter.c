@@ -26,8 +26,8 @@ int main(int argc, char **argv)
 		return 2;
 	for (unsigned long long count = 1;; count++) {
 		int fd = open(argv[1], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		int n = snprintf(line, sizeof(line), "%llu %lld %lld\n", count,
-				 ns(CLOCK_MONOTONIC), ns(CLOCK_BOOTTIME));
+		int n = snprintf(line, sizeof(line), "%llu %lld %lld\n", count, ns(CLOCK_MONOTONIC),
+				 ns(CLOCK_BOOTTIME));
 
 		/* one write of a fixed-width-enough line: the reader never sees half */
 		if (fd < 0 || pwrite(fd, line, (size_t)n, 0) != n || ftruncate(fd, n) < 0)

@@ -63,7 +63,8 @@ static int add_device(struct cell_linux *l, char *arg, struct cell_error *err)
 	for (int i = 0; i < 7 && arg; i++)
 		f[i] = strsep(&arg, ":");
 	if (!f[3])
-		return cell_error_set(err, EINVAL, "--device PATH:TYPE:MAJOR:MINOR[:MODE[:UID:GID]]");
+		return cell_error_set(err, EINVAL,
+				      "--device PATH:TYPE:MAJOR:MINOR[:MODE[:UID:GID]]");
 	d->path = strdup(f[0]);
 	l->n_devices++;
 	d->type = f[1][0];
@@ -148,10 +149,12 @@ int main(int argc, char **argv)
 		return run_bundle(argv[2]);
 
 	while (first < argc && strcmp(argv[first], "run"))
-		first += !strcmp(argv[first], "--no-pivot") || !strcmp(argv[first], "--no-default-paths")
-				 ? 1 : 2;
-	if (first >= argc || cell_run_parse(argc - first, argv + first, geteuid(), getegid(), &cli,
-					    &err) < 0) {
+		first += !strcmp(argv[first], "--no-pivot") ||
+					 !strcmp(argv[first], "--no-default-paths")
+				 ? 1
+				 : 2;
+	if (first >= argc ||
+	    cell_run_parse(argc - first, argv + first, geteuid(), getegid(), &cli, &err) < 0) {
 		fprintf(stderr, "cell: %s\n", err.msg[0] ? err.msg : "usage: see spec_run.c");
 		return 125;
 	}
@@ -163,7 +166,8 @@ int main(int argc, char **argv)
 			cell_strv_free(cli.spec.linux.readonly_paths);
 			cli.spec.linux.masked_paths = cli.spec.linux.readonly_paths = NULL;
 		} else if ((r = apply_edit(&cli.spec, argv[i], argv[i + 1], &err)) < 0) {
-			fprintf(stderr, "cell: %s: %s\n", argv[i], err.msg[0] ? err.msg : strerror(-r));
+			fprintf(stderr, "cell: %s: %s\n", argv[i],
+				err.msg[0] ? err.msg : strerror(-r));
 			return 125;
 		} else {
 			i++;

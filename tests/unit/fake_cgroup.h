@@ -40,9 +40,9 @@ enum weight_file { WEIGHT_CFQ, WEIGHT_BFQ, WEIGHT_NONE };
 
 /* The fake kernel of one test. */
 static struct {
-	char top[256];	/* the test's mkdtemp directory */
-	char root[512]; /* top/cgroup: the fs_root under test */
-	char self[512]; /* top/self-cgroup: a /proc/self/cgroup */
+	char top[256];	 /* the test's mkdtemp directory */
+	char root[512];	 /* top/cgroup: the fs_root under test */
+	char self[512];	 /* top/self-cgroup: a /proc/self/cgroup */
 	char pages[512]; /* top/hugepages: a /sys/kernel/mm/hugepages with 2 MB pages */
 	bool v2;
 	bool memsw;		 /* v1: memory.memsw.limit_in_bytes exists */
@@ -220,7 +220,8 @@ static void fake_v2_files(const char *path)
 	put_kernel_file(path, "cpu.max", "max 100000\n");
 	put_kernel_file(path, "cpu.max.burst", "0\n");
 	put_kernel_file(path, "cpu.idle", "0\n");
-	put_kernel_file(path, "cpu.stat", "usage_usec 5\nuser_usec 3\nsystem_usec 2\n"
+	put_kernel_file(path, "cpu.stat",
+			"usage_usec 5\nuser_usec 3\nsystem_usec 2\n"
 			"nr_periods 7\nnr_throttled 1\nthrottled_usec 4\n");
 	put_kernel_file(path, "pids.current", "3\n");
 	put_kernel_file(path, "hugetlb.2MB.max", "max\n");
@@ -288,7 +289,7 @@ enum { V1_COMOUNT_CPU = 1, V1_NO_PIDS = 2, V1_EXTRA = 4 /* devices freezer huget
 
 static void build_v1(int flags)
 {
-	static const char *const plain[] = {"memory", "cpuset", "blkio"};
+	static const char *const plain[] = { "memory", "cpuset", "blkio" };
 	size_t i;
 
 	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
@@ -297,8 +298,8 @@ static void build_v1(int flags)
 		premade("pids");
 	if (flags & V1_EXTRA)
 		for (i = 0; i < 5; i++)
-			premade((const char *[]){"devices", "freezer", "hugetlb", "net_cls",
-						 "net_prio"}[i]);
+			premade((const char *[]){ "devices", "freezer", "hugetlb", "net_cls",
+						  "net_prio" }[i]);
 	if (flags & V1_COMOUNT_CPU) {
 		premade("cpu,cpuacct");
 		assert_int_equal(symlink("cpu,cpuacct", under_root("cpu")), 0);
@@ -355,10 +356,10 @@ static int fake_teardown(void **state)
 static struct cell_cgroup_params params(const char *cgroups_path)
 {
 	return (struct cell_cgroup_params){
-	    .fs_root = fake.root,
-	    .self_cgroup = fake.self,
-	    .cgroups_path = cgroups_path,
-	    .hugepages_dir = fake.pages,
+		.fs_root = fake.root,
+		.self_cgroup = fake.self,
+		.cgroups_path = cgroups_path,
+		.hugepages_dir = fake.pages,
 	};
 }
 
@@ -366,7 +367,7 @@ static struct cell_cgroup_params params(const char *cgroups_path)
 static void create(struct cell_cgroup *cg, const char *path, const struct cell_resources *res)
 {
 	struct cell_cgroup_params p = params(path);
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	int r = cell_cgroup_create(cg, &p, res, &err);
 
 	if (r != 0)
@@ -375,7 +376,7 @@ static void create(struct cell_cgroup *cg, const char *path, const struct cell_r
 
 static void destroy(struct cell_cgroup *cg)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	int r = cell_cgroup_destroy(cg, &err);
 
 	if (r != 0)

@@ -5,8 +5,7 @@
 #include <ftw.h>
 #include <stdio.h>
 
-static int scratch_remove_entry(const char *path, const struct stat *st, int type,
-				struct FTW *ftw)
+static int scratch_remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
 	(void)type;

@@ -42,21 +42,21 @@ static void test_shares_to_weight_clamps_out_of_range(void **state)
 
 static void test_resources_any_sees_each_kind_of_limit(void **state)
 {
-	struct cell_device_rate rate = {8, 0, 1};
-	struct cell_resources res = {0};
+	struct cell_device_rate rate = { 8, 0, 1 };
+	struct cell_resources res = { 0 };
 
 	(void)state;
 	assert_false(cell_resources_any(&res));
 	assert_false(cell_resources_any(NULL));
 	res.has_memory_swap = true;
 	assert_true(cell_resources_any(&res));
-	res = (struct cell_resources){.has_cpu_period = true};
+	res = (struct cell_resources){ .has_cpu_period = true };
 	assert_true(cell_resources_any(&res));
-	res = (struct cell_resources){.cpuset_mems = (char *)"0"};
+	res = (struct cell_resources){ .cpuset_mems = (char *)"0" };
 	assert_true(cell_resources_any(&res));
-	res = (struct cell_resources){.has_pids_limit = true};
+	res = (struct cell_resources){ .has_pids_limit = true };
 	assert_true(cell_resources_any(&res));
-	res = (struct cell_resources){.write_bps = &rate, .n_write_bps = 1};
+	res = (struct cell_resources){ .write_bps = &rate, .n_write_bps = 1 };
 	assert_true(cell_resources_any(&res));
 }
 
@@ -97,7 +97,7 @@ static void test_detect_v1_without_cgroup_controllers(void **state)
 static void test_detect_missing_root_names_it(void **state)
 {
 	enum cell_cgroup_mode mode;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(cell_cgroup_detect(under_root("nope"), &mode, &err), -ENOENT);
@@ -108,9 +108,9 @@ static void test_detect_missing_root_names_it(void **state)
 
 static void test_cgroups_path_with_dotdot_or_no_name_is_einval(void **state)
 {
-	static const char *const bad[] = {"/a/../../etc", "..", "/", "", "./x"};
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 5};
-	struct cell_error err = {0};
+	static const char *const bad[] = { "/a/../../etc", "..", "/", "", "./x" };
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 5 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 	size_t i;
 
@@ -123,11 +123,11 @@ static void test_cgroups_path_with_dotdot_or_no_name_is_einval(void **state)
 
 static void test_swap_below_memory_limit_is_einval_before_any_mkdir(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_memory_swap = true,
-				     .memory_swap = 32 * MiB};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_memory_swap = true,
+				      .memory_swap = 32 * MiB };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -141,7 +141,7 @@ static void test_swap_below_memory_limit_is_einval_before_any_mkdir(void **state
 
 static void test_v1_only_needed_hierarchies_get_directories(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -191,20 +191,21 @@ static void test_v1_no_limits_skips_unmounted_tracking_controller(void **state)
 
 static void test_v1_limit_on_unmounted_controller_names_it(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
 	build_v1(V1_NO_PIDS);
 	assert_int_equal(create_fails(&cg, "/c", &res, &err), -ENOENT);
-	assert_contains(err.msg, "linux.resources.pids.limit: cgroup controller pids is not mounted");
+	assert_contains(err.msg,
+			"linux.resources.pids.limit: cgroup controller pids is not mounted");
 	assert_contains(err.msg, under_root("pids"));
 }
 
 static void test_v1_comounted_controllers_share_one_directory(void **state)
 {
-	struct cell_resources res = {.has_cpu_shares = true, .cpu_shares = 512};
+	struct cell_resources res = { .has_cpu_shares = true, .cpu_shares = 512 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -222,7 +223,7 @@ static void test_v1_comounted_controllers_share_one_directory(void **state)
 
 static void test_v1_absolute_path_lands_under_hierarchy_root(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -235,7 +236,7 @@ static void test_v1_absolute_path_lands_under_hierarchy_root(void **state)
 
 static void test_v1_relative_path_lands_under_self_cgroup(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -254,7 +255,7 @@ static void test_v1_relative_path_lands_under_self_cgroup(void **state)
 
 static void test_v1_relative_path_reads_comma_joined_controller_line(void **state)
 {
-	struct cell_resources res = {.has_cpu_shares = true, .cpu_shares = 256};
+	struct cell_resources res = { .has_cpu_shares = true, .cpu_shares = 256 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -268,8 +269,8 @@ static void test_v1_relative_path_reads_comma_joined_controller_line(void **stat
 
 static void test_v1_relative_path_without_self_line_is_enoent(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -282,11 +283,11 @@ static void test_v1_relative_path_without_self_line_is_enoent(void **state)
 
 static void test_v1_existing_leaf_is_eexist_and_stays(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_pids_limit = true,
-				     .pids_limit = 10};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_pids_limit = true,
+				      .pids_limit = 10 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -304,10 +305,10 @@ static void test_v1_existing_leaf_is_eexist_and_stays(void **state)
 
 static void test_v1_memory_limit_and_swap_written(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_memory_swap = true,
-				     .memory_swap = 128 * MiB};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_memory_swap = true,
+				      .memory_swap = 128 * MiB };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -320,10 +321,10 @@ static void test_v1_memory_limit_and_swap_written(void **state)
 
 static void test_v1_memory_unlimited_writes_minus_one(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = -1,
-				     .has_memory_swap = true,
-				     .memory_swap = -1};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = -1,
+				      .has_memory_swap = true,
+				      .memory_swap = -1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -336,11 +337,11 @@ static void test_v1_memory_unlimited_writes_minus_one(void **state)
 
 static void test_v1_swap_limit_without_memsw_is_enotsup_naming_file(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_memory_swap = true,
-				     .memory_swap = 128 * MiB};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_memory_swap = true,
+				      .memory_swap = 128 * MiB };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -354,10 +355,10 @@ static void test_v1_swap_limit_without_memsw_is_enotsup_naming_file(void **state
 
 static void test_v1_unlimited_swap_without_memsw_is_accepted(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_memory_swap = true,
-				     .memory_swap = -1};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_memory_swap = true,
+				      .memory_swap = -1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -371,7 +372,8 @@ static void test_v1_unlimited_swap_without_memsw_is_accepted(void **state)
 static void test_v1_cpu_shares_and_unlimited_quota_written(void **state)
 {
 	struct cell_resources res = {
-	    .has_cpu_shares = true, .cpu_shares = 512, .has_cpu_quota = true, .cpu_quota = -1};
+		.has_cpu_shares = true, .cpu_shares = 512, .has_cpu_quota = true, .cpu_quota = -1
+	};
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -386,9 +388,11 @@ static void test_v1_cpu_shares_and_unlimited_quota_written(void **state)
 /* The quota file is missing, so create fails there: the period must be written by then. */
 static void test_v1_cpu_period_written_before_quota(void **state)
 {
-	struct cell_resources res = {
-	    .has_cpu_quota = true, .cpu_quota = 25000, .has_cpu_period = true, .cpu_period = 50000};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_cpu_quota = true,
+				      .cpu_quota = 25000,
+				      .has_cpu_period = true,
+				      .cpu_period = 50000 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -402,7 +406,7 @@ static void test_v1_cpu_period_written_before_quota(void **state)
 
 static void test_v1_cpuset_copies_parent_into_created_dirs_when_unset(void **state)
 {
-	struct cell_resources res = {.cpuset_cpus = (char *)"2"};
+	struct cell_resources res = { .cpuset_cpus = (char *)"2" };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -418,7 +422,7 @@ static void test_v1_cpuset_copies_parent_into_created_dirs_when_unset(void **sta
 
 static void test_v1_cpuset_leaves_preexisting_parent_alone(void **state)
 {
-	struct cell_resources res = {.cpuset_mems = (char *)"0"};
+	struct cell_resources res = { .cpuset_mems = (char *)"0" };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -437,7 +441,7 @@ static void test_v1_cpuset_leaves_preexisting_parent_alone(void **state)
 
 static void test_v1_pids_unlimited_writes_max(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = -1};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = -1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -449,7 +453,7 @@ static void test_v1_pids_unlimited_writes_max(void **state)
 
 static void test_v1_blkio_weight_prefers_blkio_weight(void **state)
 {
-	struct cell_resources res = {.has_blkio_weight = true, .blkio_weight = 500};
+	struct cell_resources res = { .has_blkio_weight = true, .blkio_weight = 500 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -461,7 +465,7 @@ static void test_v1_blkio_weight_prefers_blkio_weight(void **state)
 
 static void test_v1_blkio_weight_falls_back_to_bfq(void **state)
 {
-	struct cell_resources res = {.has_blkio_weight = true, .blkio_weight = 500};
+	struct cell_resources res = { .has_blkio_weight = true, .blkio_weight = 500 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -475,8 +479,8 @@ static void test_v1_blkio_weight_falls_back_to_bfq(void **state)
 
 static void test_v1_blkio_weight_without_files_is_enotsup_naming_dir(void **state)
 {
-	struct cell_resources res = {.has_blkio_weight = true, .blkio_weight = 500};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_blkio_weight = true, .blkio_weight = 500 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 	char expect[2 * PATH_MAX];
 
@@ -495,9 +499,10 @@ static void test_v1_blkio_weight_without_files_is_enotsup_naming_dir(void **stat
 /* The fake file keeps only the last write: one line per write means one device's rule. */
 static void test_v1_blkio_throttle_writes_one_device_per_write(void **state)
 {
-	struct cell_device_rate rates[] = {{8, 0, 1048576}, {8, 16, 2048}};
+	struct cell_device_rate rates[] = { { 8, 0, 1048576 }, { 8, 16, 2048 } };
 	struct cell_resources res = {
-	    .read_bps = rates, .n_read_bps = 2, .write_bps = rates, .n_write_bps = 1};
+		.read_bps = rates, .n_read_bps = 2, .write_bps = rates, .n_write_bps = 1
+	};
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -512,11 +517,11 @@ static void test_v1_blkio_throttle_writes_one_device_per_write(void **state)
 
 static void test_failed_write_removes_every_created_dir(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_pids_limit = true,
-				     .pids_limit = 10};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_pids_limit = true,
+				      .pids_limit = 10 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -530,11 +535,11 @@ static void test_failed_write_removes_every_created_dir(void **state)
 
 static void test_failed_mkdir_in_second_hierarchy_removes_the_first(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_pids_limit = true,
-				     .pids_limit = 10};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_pids_limit = true,
+				      .pids_limit = 10 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -549,8 +554,8 @@ static void test_failed_mkdir_in_second_hierarchy_removes_the_first(void **state
 
 static void test_more_new_dirs_than_recordable_is_e2big_and_removes_all(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 	char path[256] = "";
 	int i;
@@ -565,9 +570,9 @@ static void test_more_new_dirs_than_recordable_is_e2big_and_removes_all(void **s
 
 static void test_rootless_mkdir_eacces_mentions_delegation(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup_params p = params("/cell-abc");
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 	char expect[2 * PATH_MAX];
 
@@ -585,8 +590,8 @@ static void test_rootless_mkdir_eacces_mentions_delegation(void **state)
 
 static void test_root_mkdir_eacces_has_no_delegation_hint(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -598,7 +603,7 @@ static void test_root_mkdir_eacces_has_no_delegation_hint(void **state)
 
 static void test_destroy_removes_only_created_dirs(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -616,7 +621,7 @@ static void test_destroy_removes_only_created_dirs(void **state)
 
 static void test_destroy_retries_busy_rmdir(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -630,8 +635,8 @@ static void test_destroy_retries_busy_rmdir(void **state)
 
 static void test_destroy_gives_up_on_lasting_ebusy_naming_dir(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -646,7 +651,7 @@ static void test_destroy_gives_up_on_lasting_ebusy_naming_dir(void **state)
 
 static void test_destroy_accepts_dir_already_gone(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -658,7 +663,7 @@ static void test_destroy_accepts_dir_already_gone(void **state)
 
 static void test_destroy_twice_and_on_zeroed_struct_is_safe(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	int fd0_before = fcntl(0, F_GETFD);
 	struct cell_cgroup cg;
 
@@ -680,10 +685,10 @@ static void test_destroy_twice_and_on_zeroed_struct_is_safe(void **state)
 
 static void test_v1_enter_writes_pid_to_each_hierarchy(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_pids_limit = true,
-				     .pids_limit = 10};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_pids_limit = true,
+				      .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -706,7 +711,7 @@ static void test_enter_before_create_is_einval(void **state)
 
 static void test_v1_oom_killed_parses_oom_kill_count(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -724,7 +729,7 @@ static void test_v1_oom_killed_parses_oom_kill_count(void **state)
 
 static void test_oom_killed_false_without_memory_controller(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -740,7 +745,7 @@ static void test_oom_killed_false_without_memory_controller(void **state)
 
 static void test_hybrid_uses_v1_hierarchies_and_leaves_unified_alone(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -761,12 +766,12 @@ static void test_hybrid_uses_v1_hierarchies_and_leaves_unified_alone(void **stat
 
 static void test_v2_subtree_control_enables_only_missing_controllers(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_pids_limit = true,
-				     .pids_limit = 10,
-				     .has_cpu_shares = true,
-				     .cpu_shares = 1024};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_pids_limit = true,
+				      .pids_limit = 10,
+				      .has_cpu_shares = true,
+				      .cpu_shares = 1024 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -782,7 +787,7 @@ static void test_v2_subtree_control_enables_only_missing_controllers(void **stat
 
 static void test_v2_subtree_control_untouched_when_all_enabled(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -795,8 +800,8 @@ static void test_v2_subtree_control_untouched_when_all_enabled(void **state)
 
 static void test_v2_unavailable_controller_is_enotsup_naming_it(void **state)
 {
-	struct cell_resources res = {.has_blkio_weight = true, .blkio_weight = 500};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_blkio_weight = true, .blkio_weight = 500 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -814,9 +819,9 @@ static void test_v2_unavailable_controller_is_enotsup_naming_it(void **state)
  */
 static void test_v2_tracked_controller_with_a_limit_stays_required(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup_params p;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -825,15 +830,15 @@ static void test_v2_tracked_controller_with_a_limit_stays_required(void **state)
 	p.all_controllers = true;
 	assert_int_equal(cell_cgroup_create(&cg, &p, &res, &err), -ENOTSUP);
 	assert_contains(err.msg, "linux.resources.memory: cgroup controller memory is not "
-			"available in");
+				 "available in");
 	assert_false(exists("c"));
 }
 
 static void test_v2_unavailable_controller_names_the_unified_key(void **state)
 {
-	struct cell_kv kv = {.key = "pids.max", .value = "10"};
-	struct cell_resources res = {.unified = &kv, .n_unified = 1};
-	struct cell_error err = {0};
+	struct cell_kv kv = { .key = "pids.max", .value = "10" };
+	struct cell_resources res = { .unified = &kv, .n_unified = 1 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -845,9 +850,9 @@ static void test_v2_unavailable_controller_names_the_unified_key(void **state)
 /* update of a limit the container was created without: the parent enables it, as crun's */
 static void test_v2_join_missing_enables_through_every_ancestor(void **state)
 {
-	struct cell_resources res = {.cpuset_cpus = "0"};
+	struct cell_resources res = { .cpuset_cpus = "0" };
 	struct cell_cgroup_params p;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -865,9 +870,9 @@ static void test_v2_join_missing_enables_through_every_ancestor(void **state)
 
 static void test_v2_join_missing_refuses_what_the_host_lacks_naming_it(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 8};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 8 };
 	struct cell_cgroup_params p;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -893,18 +898,18 @@ static void test_v2_no_limits_skips_unavailable_tracking_controllers(void **stat
 
 static void test_v2_limits_written(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = 64 * MiB,
-				     .has_memory_swap = true,
-				     .memory_swap = 96 * MiB,
-				     .has_cpu_shares = true,
-				     .cpu_shares = 1024,
-				     .has_cpu_quota = true,
-				     .cpu_quota = -1,
-				     .cpuset_cpus = (char *)"0-1",
-				     .cpuset_mems = (char *)"0",
-				     .has_pids_limit = true,
-				     .pids_limit = -1};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_memory_swap = true,
+				      .memory_swap = 96 * MiB,
+				      .has_cpu_shares = true,
+				      .cpu_shares = 1024,
+				      .has_cpu_quota = true,
+				      .cpu_quota = -1,
+				      .cpuset_cpus = (char *)"0-1",
+				      .cpuset_mems = (char *)"0",
+				      .has_pids_limit = true,
+				      .pids_limit = -1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -922,10 +927,10 @@ static void test_v2_limits_written(void **state)
 
 static void test_v2_unlimited_memory_and_swap_write_max(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true,
-				     .memory_limit = -1,
-				     .has_memory_swap = true,
-				     .memory_swap = -1};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = -1,
+				      .has_memory_swap = true,
+				      .memory_swap = -1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -938,10 +943,10 @@ static void test_v2_unlimited_memory_and_swap_write_max(void **state)
 
 static void test_v2_cpu_max_holds_quota_and_period(void **state)
 {
-	struct cell_resources res = {.has_cpu_quota = true,
-				     .cpu_quota = 50000,
-				     .has_cpu_period = true,
-				     .cpu_period = 200000};
+	struct cell_resources res = { .has_cpu_quota = true,
+				      .cpu_quota = 50000,
+				      .has_cpu_period = true,
+				      .cpu_period = 200000 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -957,7 +962,7 @@ static void test_v2_cpu_max_holds_quota_and_period(void **state)
 
 static void test_v2_io_weight_is_mapped_to_io_weight_range(void **state)
 {
-	struct cell_resources res = {.has_blkio_weight = true, .blkio_weight = 500};
+	struct cell_resources res = { .has_blkio_weight = true, .blkio_weight = 500 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -977,7 +982,7 @@ static void test_v2_io_weight_is_mapped_to_io_weight_range(void **state)
 
 static void test_v2_io_weight_falls_back_to_bfq(void **state)
 {
-	struct cell_resources res = {.has_blkio_weight = true, .blkio_weight = 500};
+	struct cell_resources res = { .has_blkio_weight = true, .blkio_weight = 500 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -990,8 +995,8 @@ static void test_v2_io_weight_falls_back_to_bfq(void **state)
 
 static void test_v2_io_weight_without_files_is_enotsup_naming_dir(void **state)
 {
-	struct cell_resources res = {.has_blkio_weight = true, .blkio_weight = 500};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_blkio_weight = true, .blkio_weight = 500 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -1005,8 +1010,8 @@ static void test_v2_io_weight_without_files_is_enotsup_naming_dir(void **state)
 
 static void test_v2_io_max_takes_one_rule_per_write(void **state)
 {
-	struct cell_device_rate rd = {8, 0, 1048576}, wr = {8, 16, 2048};
-	struct cell_resources res = {.read_bps = &rd, .n_read_bps = 1};
+	struct cell_device_rate rd = { 8, 0, 1048576 }, wr = { 8, 16, 2048 };
+	struct cell_resources res = { .read_bps = &rd, .n_read_bps = 1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -1014,7 +1019,7 @@ static void test_v2_io_max_takes_one_rule_per_write(void **state)
 	create(&cg, "/c", &res);
 	assert_string_equal(content("c/io.max"), "8:0 rbps=1048576");
 	destroy(&cg);
-	res = (struct cell_resources){.write_bps = &wr, .n_write_bps = 1};
+	res = (struct cell_resources){ .write_bps = &wr, .n_write_bps = 1 };
 	create(&cg, "/c", &res);
 	assert_string_equal(content("c/io.max"), "8:16 wbps=2048");
 	destroy(&cg);
@@ -1022,7 +1027,7 @@ static void test_v2_io_max_takes_one_rule_per_write(void **state)
 
 static void test_v2_relative_path_lands_under_self_cgroup(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -1041,7 +1046,7 @@ static void test_v2_relative_path_lands_under_self_cgroup(void **state)
 
 static void test_v2_absolute_path_lands_under_root(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -1054,7 +1059,7 @@ static void test_v2_absolute_path_lands_under_root(void **state)
 
 static void test_v2_opens_leaf_for_clone_into_cgroup(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct stat by_fd, by_path;
 	struct cell_cgroup cg;
 
@@ -1071,7 +1076,7 @@ static void test_v2_opens_leaf_for_clone_into_cgroup(void **state)
 
 static void test_v2_enter_writes_pid_to_leaf(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -1084,7 +1089,7 @@ static void test_v2_enter_writes_pid_to_leaf(void **state)
 
 static void test_v2_oom_killed_reads_memory_events(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -1099,8 +1104,8 @@ static void test_v2_oom_killed_reads_memory_events(void **state)
 /* /dev/full reads as empty (NULs) and refuses writes with ENOSPC. */
 static void test_v2_subtree_control_write_failure_names_file_and_creates_nothing(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 	char expect[2 * PATH_MAX];
 
@@ -1118,74 +1123,74 @@ static void test_v2_subtree_control_write_failure_names_file_and_creates_nothing
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_shares_to_weight_matches_crun),
-	    cmocka_unit_test(test_shares_to_weight_clamps_out_of_range),
-	    cmocka_unit_test(test_resources_any_sees_each_kind_of_limit),
-	    FAKE_TEST(test_detect_v2_when_root_has_cgroup_controllers),
-	    FAKE_TEST(test_detect_hybrid_when_unified_has_cgroup_controllers),
-	    FAKE_TEST(test_detect_v1_without_cgroup_controllers),
-	    FAKE_TEST(test_detect_missing_root_names_it),
-	    FAKE_TEST(test_cgroups_path_with_dotdot_or_no_name_is_einval),
-	    FAKE_TEST(test_swap_below_memory_limit_is_einval_before_any_mkdir),
-	    FAKE_TEST(test_v1_only_needed_hierarchies_get_directories),
-	    FAKE_TEST(test_v1_no_limits_tracks_in_memory_pids_cpu_cpuacct),
-	    FAKE_TEST(test_v1_no_limits_skips_unmounted_tracking_controller),
-	    FAKE_TEST(test_v1_limit_on_unmounted_controller_names_it),
-	    FAKE_TEST(test_v1_comounted_controllers_share_one_directory),
-	    FAKE_TEST(test_v1_absolute_path_lands_under_hierarchy_root),
-	    FAKE_TEST(test_v1_relative_path_lands_under_self_cgroup),
-	    FAKE_TEST(test_v1_relative_path_reads_comma_joined_controller_line),
-	    FAKE_TEST(test_v1_relative_path_without_self_line_is_enoent),
-	    FAKE_TEST(test_v1_existing_leaf_is_eexist_and_stays),
-	    FAKE_TEST(test_v1_memory_limit_and_swap_written),
-	    FAKE_TEST(test_v1_memory_unlimited_writes_minus_one),
-	    FAKE_TEST(test_v1_swap_limit_without_memsw_is_enotsup_naming_file),
-	    FAKE_TEST(test_v1_unlimited_swap_without_memsw_is_accepted),
-	    FAKE_TEST(test_v1_cpu_shares_and_unlimited_quota_written),
-	    FAKE_TEST(test_v1_cpu_period_written_before_quota),
-	    FAKE_TEST(test_v1_cpuset_copies_parent_into_created_dirs_when_unset),
-	    FAKE_TEST(test_v1_cpuset_leaves_preexisting_parent_alone),
-	    FAKE_TEST(test_v1_pids_unlimited_writes_max),
-	    FAKE_TEST(test_v1_blkio_weight_prefers_blkio_weight),
-	    FAKE_TEST(test_v1_blkio_weight_falls_back_to_bfq),
-	    FAKE_TEST(test_v1_blkio_weight_without_files_is_enotsup_naming_dir),
-	    FAKE_TEST(test_v1_blkio_throttle_writes_one_device_per_write),
-	    FAKE_TEST(test_failed_write_removes_every_created_dir),
-	    FAKE_TEST(test_failed_mkdir_in_second_hierarchy_removes_the_first),
-	    FAKE_TEST(test_more_new_dirs_than_recordable_is_e2big_and_removes_all),
-	    FAKE_TEST(test_rootless_mkdir_eacces_mentions_delegation),
-	    FAKE_TEST(test_root_mkdir_eacces_has_no_delegation_hint),
-	    FAKE_TEST(test_destroy_removes_only_created_dirs),
-	    FAKE_TEST(test_destroy_retries_busy_rmdir),
-	    FAKE_TEST(test_destroy_gives_up_on_lasting_ebusy_naming_dir),
-	    FAKE_TEST(test_destroy_accepts_dir_already_gone),
-	    FAKE_TEST(test_destroy_twice_and_on_zeroed_struct_is_safe),
-	    FAKE_TEST(test_v1_enter_writes_pid_to_each_hierarchy),
-	    cmocka_unit_test(test_enter_before_create_is_einval),
-	    FAKE_TEST(test_v1_oom_killed_parses_oom_kill_count),
-	    FAKE_TEST(test_oom_killed_false_without_memory_controller),
-	    FAKE_TEST(test_hybrid_uses_v1_hierarchies_and_leaves_unified_alone),
-	    FAKE_TEST(test_v2_subtree_control_enables_only_missing_controllers),
-	    FAKE_TEST(test_v2_subtree_control_untouched_when_all_enabled),
-	    FAKE_TEST(test_v2_unavailable_controller_is_enotsup_naming_it),
-	    FAKE_TEST(test_v2_tracked_controller_with_a_limit_stays_required),
-	    FAKE_TEST(test_v2_unavailable_controller_names_the_unified_key),
-	    FAKE_TEST(test_v2_join_missing_enables_through_every_ancestor),
-	    FAKE_TEST(test_v2_join_missing_refuses_what_the_host_lacks_naming_it),
-	    FAKE_TEST(test_v2_no_limits_skips_unavailable_tracking_controllers),
-	    FAKE_TEST(test_v2_limits_written),
-	    FAKE_TEST(test_v2_unlimited_memory_and_swap_write_max),
-	    FAKE_TEST(test_v2_cpu_max_holds_quota_and_period),
-	    FAKE_TEST(test_v2_io_weight_is_mapped_to_io_weight_range),
-	    FAKE_TEST(test_v2_io_weight_falls_back_to_bfq),
-	    FAKE_TEST(test_v2_io_weight_without_files_is_enotsup_naming_dir),
-	    FAKE_TEST(test_v2_io_max_takes_one_rule_per_write),
-	    FAKE_TEST(test_v2_relative_path_lands_under_self_cgroup),
-	    FAKE_TEST(test_v2_absolute_path_lands_under_root),
-	    FAKE_TEST(test_v2_opens_leaf_for_clone_into_cgroup),
-	    FAKE_TEST(test_v2_enter_writes_pid_to_leaf),
-	    FAKE_TEST(test_v2_oom_killed_reads_memory_events),
-	    FAKE_TEST(test_v2_subtree_control_write_failure_names_file_and_creates_nothing),
+		cmocka_unit_test(test_shares_to_weight_matches_crun),
+		cmocka_unit_test(test_shares_to_weight_clamps_out_of_range),
+		cmocka_unit_test(test_resources_any_sees_each_kind_of_limit),
+		FAKE_TEST(test_detect_v2_when_root_has_cgroup_controllers),
+		FAKE_TEST(test_detect_hybrid_when_unified_has_cgroup_controllers),
+		FAKE_TEST(test_detect_v1_without_cgroup_controllers),
+		FAKE_TEST(test_detect_missing_root_names_it),
+		FAKE_TEST(test_cgroups_path_with_dotdot_or_no_name_is_einval),
+		FAKE_TEST(test_swap_below_memory_limit_is_einval_before_any_mkdir),
+		FAKE_TEST(test_v1_only_needed_hierarchies_get_directories),
+		FAKE_TEST(test_v1_no_limits_tracks_in_memory_pids_cpu_cpuacct),
+		FAKE_TEST(test_v1_no_limits_skips_unmounted_tracking_controller),
+		FAKE_TEST(test_v1_limit_on_unmounted_controller_names_it),
+		FAKE_TEST(test_v1_comounted_controllers_share_one_directory),
+		FAKE_TEST(test_v1_absolute_path_lands_under_hierarchy_root),
+		FAKE_TEST(test_v1_relative_path_lands_under_self_cgroup),
+		FAKE_TEST(test_v1_relative_path_reads_comma_joined_controller_line),
+		FAKE_TEST(test_v1_relative_path_without_self_line_is_enoent),
+		FAKE_TEST(test_v1_existing_leaf_is_eexist_and_stays),
+		FAKE_TEST(test_v1_memory_limit_and_swap_written),
+		FAKE_TEST(test_v1_memory_unlimited_writes_minus_one),
+		FAKE_TEST(test_v1_swap_limit_without_memsw_is_enotsup_naming_file),
+		FAKE_TEST(test_v1_unlimited_swap_without_memsw_is_accepted),
+		FAKE_TEST(test_v1_cpu_shares_and_unlimited_quota_written),
+		FAKE_TEST(test_v1_cpu_period_written_before_quota),
+		FAKE_TEST(test_v1_cpuset_copies_parent_into_created_dirs_when_unset),
+		FAKE_TEST(test_v1_cpuset_leaves_preexisting_parent_alone),
+		FAKE_TEST(test_v1_pids_unlimited_writes_max),
+		FAKE_TEST(test_v1_blkio_weight_prefers_blkio_weight),
+		FAKE_TEST(test_v1_blkio_weight_falls_back_to_bfq),
+		FAKE_TEST(test_v1_blkio_weight_without_files_is_enotsup_naming_dir),
+		FAKE_TEST(test_v1_blkio_throttle_writes_one_device_per_write),
+		FAKE_TEST(test_failed_write_removes_every_created_dir),
+		FAKE_TEST(test_failed_mkdir_in_second_hierarchy_removes_the_first),
+		FAKE_TEST(test_more_new_dirs_than_recordable_is_e2big_and_removes_all),
+		FAKE_TEST(test_rootless_mkdir_eacces_mentions_delegation),
+		FAKE_TEST(test_root_mkdir_eacces_has_no_delegation_hint),
+		FAKE_TEST(test_destroy_removes_only_created_dirs),
+		FAKE_TEST(test_destroy_retries_busy_rmdir),
+		FAKE_TEST(test_destroy_gives_up_on_lasting_ebusy_naming_dir),
+		FAKE_TEST(test_destroy_accepts_dir_already_gone),
+		FAKE_TEST(test_destroy_twice_and_on_zeroed_struct_is_safe),
+		FAKE_TEST(test_v1_enter_writes_pid_to_each_hierarchy),
+		cmocka_unit_test(test_enter_before_create_is_einval),
+		FAKE_TEST(test_v1_oom_killed_parses_oom_kill_count),
+		FAKE_TEST(test_oom_killed_false_without_memory_controller),
+		FAKE_TEST(test_hybrid_uses_v1_hierarchies_and_leaves_unified_alone),
+		FAKE_TEST(test_v2_subtree_control_enables_only_missing_controllers),
+		FAKE_TEST(test_v2_subtree_control_untouched_when_all_enabled),
+		FAKE_TEST(test_v2_unavailable_controller_is_enotsup_naming_it),
+		FAKE_TEST(test_v2_tracked_controller_with_a_limit_stays_required),
+		FAKE_TEST(test_v2_unavailable_controller_names_the_unified_key),
+		FAKE_TEST(test_v2_join_missing_enables_through_every_ancestor),
+		FAKE_TEST(test_v2_join_missing_refuses_what_the_host_lacks_naming_it),
+		FAKE_TEST(test_v2_no_limits_skips_unavailable_tracking_controllers),
+		FAKE_TEST(test_v2_limits_written),
+		FAKE_TEST(test_v2_unlimited_memory_and_swap_write_max),
+		FAKE_TEST(test_v2_cpu_max_holds_quota_and_period),
+		FAKE_TEST(test_v2_io_weight_is_mapped_to_io_weight_range),
+		FAKE_TEST(test_v2_io_weight_falls_back_to_bfq),
+		FAKE_TEST(test_v2_io_weight_without_files_is_enotsup_naming_dir),
+		FAKE_TEST(test_v2_io_max_takes_one_rule_per_write),
+		FAKE_TEST(test_v2_relative_path_lands_under_self_cgroup),
+		FAKE_TEST(test_v2_absolute_path_lands_under_root),
+		FAKE_TEST(test_v2_opens_leaf_for_clone_into_cgroup),
+		FAKE_TEST(test_v2_enter_writes_pid_to_leaf),
+		FAKE_TEST(test_v2_oom_killed_reads_memory_events),
+		FAKE_TEST(test_v2_subtree_control_write_failure_names_file_and_creates_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,7 +45,7 @@ static const char *recorded(int fd)
 static void fail_with(const char *path, const struct cell_resources *res, int want,
 		      const char *needle)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	assert_int_equal(create_fails(&cg, path, res, &err), want);
@@ -56,16 +56,16 @@ static void fail_with(const char *path, const struct cell_resources *res, int wa
 
 static void test_v1_memory_extras_written(void **state)
 {
-	struct cell_resources res = {.has_memory_reservation = true,
-				     .memory_reservation = 32 * MiB,
-				     .has_memory_kernel_tcp = true,
-				     .memory_kernel_tcp = 8 * MiB,
-				     .has_memory_swappiness = true,
-				     .memory_swappiness = 10,
-				     .has_disable_oom_killer = true,
-				     .disable_oom_killer = true,
-				     .has_use_hierarchy = true,
-				     .use_hierarchy = true};
+	struct cell_resources res = { .has_memory_reservation = true,
+				      .memory_reservation = 32 * MiB,
+				      .has_memory_kernel_tcp = true,
+				      .memory_kernel_tcp = 8 * MiB,
+				      .has_memory_swappiness = true,
+				      .memory_swappiness = 10,
+				      .has_disable_oom_killer = true,
+				      .disable_oom_killer = true,
+				      .has_use_hierarchy = true,
+				      .use_hierarchy = true };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -81,7 +81,7 @@ static void test_v1_memory_extras_written(void **state)
 
 static void test_v2_reservation_is_memory_low(void **state)
 {
-	struct cell_resources res = {.has_memory_reservation = true, .memory_reservation = -1};
+	struct cell_resources res = { .has_memory_reservation = true, .memory_reservation = -1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -93,10 +93,10 @@ static void test_v2_reservation_is_memory_low(void **state)
 
 static void test_v2_v1_only_memory_fields_are_enotsup_naming_field(void **state)
 {
-	struct cell_resources tcp = {.has_memory_kernel_tcp = true, .memory_kernel_tcp = 1};
-	struct cell_resources swappy = {.has_memory_swappiness = true, .memory_swappiness = 1};
-	struct cell_resources oom = {.has_disable_oom_killer = true, .disable_oom_killer = true};
-	struct cell_resources oom_off = {.has_disable_oom_killer = true};
+	struct cell_resources tcp = { .has_memory_kernel_tcp = true, .memory_kernel_tcp = 1 };
+	struct cell_resources swappy = { .has_memory_swappiness = true, .memory_swappiness = 1 };
+	struct cell_resources oom = { .has_disable_oom_killer = true, .disable_oom_killer = true };
+	struct cell_resources oom_off = { .has_disable_oom_killer = true };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -112,14 +112,14 @@ static void test_v2_v1_only_memory_fields_are_enotsup_naming_field(void **state)
 
 static void test_v1_cpu_burst_realtime_idle_written_period_first(void **state)
 {
-	struct cell_resources res = {.has_cpu_burst = true,
-				     .cpu_burst = 5000,
-				     .has_cpu_realtime_period = true,
-				     .cpu_realtime_period = 1000000,
-				     .has_cpu_realtime_runtime = true,
-				     .cpu_realtime_runtime = 950000,
-				     .has_cpu_idle = true,
-				     .cpu_idle = 1};
+	struct cell_resources res = { .has_cpu_burst = true,
+				      .cpu_burst = 5000,
+				      .has_cpu_realtime_period = true,
+				      .cpu_realtime_period = 1000000,
+				      .has_cpu_realtime_runtime = true,
+				      .cpu_realtime_runtime = 950000,
+				      .has_cpu_idle = true,
+				      .cpu_idle = 1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -134,8 +134,9 @@ static void test_v1_cpu_burst_realtime_idle_written_period_first(void **state)
 
 static void test_v2_cpu_burst_and_idle_written(void **state)
 {
-	struct cell_resources res = {.has_cpu_burst = true, .cpu_burst = 7, .has_cpu_idle = true,
-				     .cpu_idle = 1};
+	struct cell_resources res = {
+		.has_cpu_burst = true, .cpu_burst = 7, .has_cpu_idle = true, .cpu_idle = 1
+	};
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -148,8 +149,8 @@ static void test_v2_cpu_burst_and_idle_written(void **state)
 
 static void test_v2_realtime_is_enotsup_and_idle_out_of_range_einval(void **state)
 {
-	struct cell_resources rt = {.has_cpu_realtime_runtime = true, .cpu_realtime_runtime = 1};
-	struct cell_resources idle = {.has_cpu_idle = true, .cpu_idle = 2};
+	struct cell_resources rt = { .has_cpu_realtime_runtime = true, .cpu_realtime_runtime = 1 };
+	struct cell_resources idle = { .has_cpu_idle = true, .cpu_idle = 2 };
 
 	(void)state;
 	build_v2("cpu\n");
@@ -162,18 +163,21 @@ static void test_v2_realtime_is_enotsup_and_idle_out_of_range_einval(void **stat
 
 static void test_v1_blkio_leaf_weight_weight_device_and_iops_written(void **state)
 {
-	struct cell_device_weight wd = {.major = 8, .minor = 0, .has_weight = true,
-					.weight = 300, .has_leaf_weight = true,
-					.leaf_weight = 200};
-	struct cell_device_rate iops = {.major = 8, .minor = 16, .rate = 100};
-	struct cell_resources res = {.has_blkio_leaf_weight = true,
-				     .blkio_leaf_weight = 500,
-				     .weight_devices = &wd,
-				     .n_weight_devices = 1,
-				     .read_iops = &iops,
-				     .n_read_iops = 1,
-				     .write_iops = &iops,
-				     .n_write_iops = 1};
+	struct cell_device_weight wd = { .major = 8,
+					 .minor = 0,
+					 .has_weight = true,
+					 .weight = 300,
+					 .has_leaf_weight = true,
+					 .leaf_weight = 200 };
+	struct cell_device_rate iops = { .major = 8, .minor = 16, .rate = 100 };
+	struct cell_resources res = { .has_blkio_leaf_weight = true,
+				      .blkio_leaf_weight = 500,
+				      .weight_devices = &wd,
+				      .n_weight_devices = 1,
+				      .read_iops = &iops,
+				      .n_read_iops = 1,
+				      .write_iops = &iops,
+				      .n_write_iops = 1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -189,9 +193,11 @@ static void test_v1_blkio_leaf_weight_weight_device_and_iops_written(void **stat
 
 static void test_v1_bfq_weight_device_and_no_leaf_weight(void **state)
 {
-	struct cell_device_weight wd = {.major = 8, .minor = 0, .has_weight = true, .weight = 300};
-	struct cell_resources res = {.weight_devices = &wd, .n_weight_devices = 1};
-	struct cell_resources leaf = {.has_blkio_leaf_weight = true, .blkio_leaf_weight = 500};
+	struct cell_device_weight wd = {
+		.major = 8, .minor = 0, .has_weight = true, .weight = 300
+	};
+	struct cell_resources res = { .weight_devices = &wd, .n_weight_devices = 1 };
+	struct cell_resources leaf = { .has_blkio_leaf_weight = true, .blkio_leaf_weight = 500 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -205,10 +211,11 @@ static void test_v1_bfq_weight_device_and_no_leaf_weight(void **state)
 
 static void test_v2_weight_device_and_iops_go_to_io_files(void **state)
 {
-	struct cell_device_weight wd = {.major = 8, .minor = 0, .has_weight = true, .weight = 10};
-	struct cell_device_rate iops = {.major = 8, .minor = 0, .rate = 50};
-	struct cell_resources res = {.weight_devices = &wd, .n_weight_devices = 1,
-				     .write_iops = &iops, .n_write_iops = 1};
+	struct cell_device_weight wd = { .major = 8, .minor = 0, .has_weight = true, .weight = 10 };
+	struct cell_device_rate iops = { .major = 8, .minor = 0, .rate = 50 };
+	struct cell_resources res = {
+		.weight_devices = &wd, .n_weight_devices = 1, .write_iops = &iops, .n_write_iops = 1
+	};
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -221,7 +228,7 @@ static void test_v2_weight_device_and_iops_go_to_io_files(void **state)
 
 static void test_v2_leaf_weight_is_enotsup(void **state)
 {
-	struct cell_resources res = {.has_blkio_leaf_weight = true, .blkio_leaf_weight = 100};
+	struct cell_resources res = { .has_blkio_leaf_weight = true, .blkio_leaf_weight = 100 };
 
 	(void)state;
 	build_v2("io\n");
@@ -243,12 +250,12 @@ static void record_devices(const char *path)
 static void test_v1_device_rules_written_in_order_deny_all_as_a(void **state)
 {
 	struct cell_device_rule rules[] = {
-	    {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"},
-	    {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rw"},
-	    {.allow = true, .type = 'c', .major = 136, .minor = -1, .access = ""},
-	    {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "m"},
+		{ .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
+		{ .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rw" },
+		{ .allow = true, .type = 'c', .major = 136, .minor = -1, .access = "" },
+		{ .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "m" },
 	};
-	struct cell_resources res = {.devices = rules, .n_devices = 4};
+	struct cell_resources res = { .devices = rules, .n_devices = 4 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -265,22 +272,22 @@ static void test_v1_device_rules_written_in_order_deny_all_as_a(void **state)
 
 static void test_rootless_device_rules_are_skipped(void **state)
 {
-	struct cell_device_rule rule = {.allow = false, .type = 'a', .major = -1, .minor = -1,
-					.access = "rwm"};
-	struct cell_resources res = {.devices = &rule, .n_devices = 1, .has_pids_limit = true,
-				     .pids_limit = 10};
+	struct cell_device_rule rule = {
+		.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"
+	};
+	struct cell_resources res = {
+		.devices = &rule, .n_devices = 1, .has_pids_limit = true, .pids_limit = 10
+	};
 	struct cell_cgroup_params p;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
 	build_v1(V1_EXTRA);
-	assert_false(cell_resources_need_cgroup(&(struct cell_resources){.devices = &rule,
-									  .n_devices = 1},
-						true));
-	assert_true(cell_resources_need_cgroup(&(struct cell_resources){.devices = &rule,
-									 .n_devices = 1},
-					       false));
+	assert_false(cell_resources_need_cgroup(
+		&(struct cell_resources){ .devices = &rule, .n_devices = 1 }, true));
+	assert_true(cell_resources_need_cgroup(
+		&(struct cell_resources){ .devices = &rule, .n_devices = 1 }, false));
 	p = params("/c");
 	p.rootless = true;
 	assert_int_equal(cell_cgroup_create(&cg, &p, &res, &err), 0);
@@ -292,10 +299,10 @@ static void test_rootless_device_rules_are_skipped(void **state)
 static void test_device_rule_with_bad_type_or_access_is_einval_naming_index(void **state)
 {
 	struct cell_device_rule rules[] = {
-	    {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rw"},
-	    {.allow = true, .type = 'x', .major = 1, .minor = 3, .access = "rw"},
+		{ .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rw" },
+		{ .allow = true, .type = 'x', .major = 1, .minor = 3, .access = "rw" },
 	};
-	struct cell_resources res = {.devices = rules, .n_devices = 2};
+	struct cell_resources res = { .devices = rules, .n_devices = 2 };
 
 	(void)state;
 	build_v1(V1_EXTRA);
@@ -313,8 +320,8 @@ static void test_device_rule_with_bad_type_or_access_is_einval_naming_index(void
 static int run_program(const struct bpf_insn *p, size_t n, int type, int access, uint32_t major,
 		       uint32_t minor)
 {
-	uint32_t ctx[3] = {((uint32_t)access << 16) | (uint32_t)type, major, minor};
-	uint64_t reg[11] = {0};
+	uint32_t ctx[3] = { ((uint32_t)access << 16) | (uint32_t)type, major, minor };
+	uint64_t reg[11] = { 0 };
 	size_t pc;
 
 	for (pc = 0; pc < n; pc++) {
@@ -363,31 +370,32 @@ static int run_program(const struct bpf_insn *p, size_t n, int type, int access,
 static void test_device_program_last_match_wins(void **state)
 {
 	struct cell_device_rule rules[] = {
-	    {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"},
-	    {.allow = true, .type = 'c', .major = 1, .minor = -1, .access = "rwm"},
-	    {.allow = false, .type = 'c', .major = 1, .minor = 3, .access = "r"},
-	    {.allow = true, .type = 'b', .major = 8, .minor = 0, .access = "r"},
+		{ .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
+		{ .allow = true, .type = 'c', .major = 1, .minor = -1, .access = "rwm" },
+		{ .allow = false, .type = 'c', .major = 1, .minor = 3, .access = "r" },
+		{ .allow = true, .type = 'b', .major = 8, .minor = 0, .access = "r" },
 	};
 	struct bpf_insn *p = NULL;
 	size_t n;
 
 	(void)state;
 	assert_int_equal(cgroup_devices_program(rules, 4, &p, &n, NULL), 0);
-	assert_int_equal(run_program(p, n, CHR, R, 1, 3), 0);	   /* read denied by the last */
-	assert_int_equal(run_program(p, n, CHR, W, 1, 3), 1);	   /* write left to c 1:* */
+	assert_int_equal(run_program(p, n, CHR, R, 1, 3), 0);	  /* read denied by the last */
+	assert_int_equal(run_program(p, n, CHR, W, 1, 3), 1);	  /* write left to c 1:* */
 	assert_int_equal(run_program(p, n, CHR, R | W, 1, 3), 0); /* any denied part denies */
 	assert_int_equal(run_program(p, n, CHR, R | W | M, 1, 5), 1);
 	assert_int_equal(run_program(p, n, BLK, R, 8, 0), 1);
 	assert_int_equal(run_program(p, n, BLK, R | W, 8, 0), 0); /* allow grants r only */
-	assert_int_equal(run_program(p, n, BLK, R, 1, 3), 0);	   /* type matters */
-	assert_int_equal(run_program(p, n, CHR, R, 4, 1), 0);	   /* the first rule: deny all */
+	assert_int_equal(run_program(p, n, BLK, R, 1, 3), 0);	  /* type matters */
+	assert_int_equal(run_program(p, n, CHR, R, 4, 1), 0);	  /* the first rule: deny all */
 	free(p);
 }
 
 static void test_device_program_without_catch_all_allows_the_rest(void **state)
 {
-	struct cell_device_rule rule = {.allow = false, .type = 'c', .major = 1, .minor = 3,
-					.access = "rwm"};
+	struct cell_device_rule rule = {
+		.allow = false, .type = 'c', .major = 1, .minor = 3, .access = "rwm"
+	};
 	struct bpf_insn *p = NULL;
 	size_t n;
 
@@ -402,8 +410,8 @@ static void test_device_program_without_catch_all_allows_the_rest(void **state)
 static void test_device_program_stops_at_an_unconditional_rule(void **state)
 {
 	struct cell_device_rule rules[] = {
-	    {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm"},
-	    {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = ""},
+		{ .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm" },
+		{ .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "" },
 	};
 	struct bpf_insn *p = NULL;
 	size_t n;
@@ -419,8 +427,8 @@ static void test_device_program_stops_at_an_unconditional_rule(void **state)
 
 static void test_v1_hugetlb_limit_written_and_unknown_size_names_path(void **state)
 {
-	struct cell_hugepage_limit h = {.page_size = (char *)"2048kB", .limit = 4 * MiB};
-	struct cell_resources res = {.hugepage_limits = &h, .n_hugepage_limits = 1};
+	struct cell_hugepage_limit h = { .page_size = (char *)"2048kB", .limit = 4 * MiB };
+	struct cell_resources res = { .hugepage_limits = &h, .n_hugepage_limits = 1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -429,7 +437,8 @@ static void test_v1_hugetlb_limit_written_and_unknown_size_names_path(void **sta
 	assert_string_equal(content("hugetlb/c/hugetlb.2MB.limit_in_bytes"), "4194304");
 	destroy(&cg);
 	h.page_size = (char *)"1GB";
-	fail_with("/c", &res, -EINVAL, "linux.resources.hugepageLimits[0].pageSize \"1GB\": "
+	fail_with("/c", &res, -EINVAL,
+		  "linux.resources.hugepageLimits[0].pageSize \"1GB\": "
 		  "this kernel has no such huge page size");
 	h.page_size = (char *)"big";
 	fail_with("/c", &res, -EINVAL, "linux.resources.hugepageLimits[0].pageSize \"big\"");
@@ -437,8 +446,8 @@ static void test_v1_hugetlb_limit_written_and_unknown_size_names_path(void **sta
 
 static void test_hybrid_hugetlb_goes_to_unified_and_is_joined(void **state)
 {
-	struct cell_hugepage_limit h = {.page_size = (char *)"2MB", .limit = 2 * MiB};
-	struct cell_resources res = {.hugepage_limits = &h, .n_hugepage_limits = 1};
+	struct cell_hugepage_limit h = { .page_size = (char *)"2MB", .limit = 2 * MiB };
+	struct cell_resources res = { .hugepage_limits = &h, .n_hugepage_limits = 1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -460,9 +469,11 @@ static void test_hybrid_hugetlb_goes_to_unified_and_is_joined(void **state)
 
 static void test_v1_net_cls_and_net_prio_written(void **state)
 {
-	struct cell_net_priority prio[] = {{.name = (char *)"eth0", .priority = 5}};
-	struct cell_resources res = {.has_net_class_id = true, .net_class_id = 0x100001,
-				     .net_priorities = prio, .n_net_priorities = 1};
+	struct cell_net_priority prio[] = { { .name = (char *)"eth0", .priority = 5 } };
+	struct cell_resources res = { .has_net_class_id = true,
+				      .net_class_id = 0x100001,
+				      .net_priorities = prio,
+				      .n_net_priorities = 1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -475,7 +486,7 @@ static void test_v1_net_cls_and_net_prio_written(void **state)
 
 static void test_v2_network_is_enotsup_naming_field(void **state)
 {
-	struct cell_resources res = {.has_net_class_id = true, .net_class_id = 1};
+	struct cell_resources res = { .has_net_class_id = true, .net_class_id = 1 };
 
 	(void)state;
 	build_v2("memory\n");
@@ -484,13 +495,19 @@ static void test_v2_network_is_enotsup_naming_field(void **state)
 
 static void test_v2_rdma_hugetlb_and_unified_written(void **state)
 {
-	struct cell_rdma_limit rdma = {.device = (char *)"mlx5_0", .has_hca_handles = true,
-				       .hca_handles = 3, .has_hca_objects = true,
-				       .hca_objects = 9};
-	struct cell_hugepage_limit h = {.page_size = (char *)"2MB", .limit = 2 * MiB};
-	struct cell_kv kv = {.key = (char *)"memory.high", .value = (char *)"1000000"};
-	struct cell_resources res = {.rdma = &rdma, .n_rdma = 1, .hugepage_limits = &h,
-				     .n_hugepage_limits = 1, .unified = &kv, .n_unified = 1};
+	struct cell_rdma_limit rdma = { .device = (char *)"mlx5_0",
+					.has_hca_handles = true,
+					.hca_handles = 3,
+					.has_hca_objects = true,
+					.hca_objects = 9 };
+	struct cell_hugepage_limit h = { .page_size = (char *)"2MB", .limit = 2 * MiB };
+	struct cell_kv kv = { .key = (char *)"memory.high", .value = (char *)"1000000" };
+	struct cell_resources res = { .rdma = &rdma,
+				      .n_rdma = 1,
+				      .hugepage_limits = &h,
+				      .n_hugepage_limits = 1,
+				      .unified = &kv,
+				      .n_unified = 1 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -505,8 +522,8 @@ static void test_v2_rdma_hugetlb_and_unified_written(void **state)
 
 static void test_unified_key_errors_name_the_key(void **state)
 {
-	struct cell_kv kv = {.key = (char *)"../memory.max", .value = (char *)"1"};
-	struct cell_resources res = {.unified = &kv, .n_unified = 1};
+	struct cell_kv kv = { .key = (char *)"../memory.max", .value = (char *)"1" };
+	struct cell_resources res = { .unified = &kv, .n_unified = 1 };
 
 	(void)state;
 	build_v2("memory\n");
@@ -517,8 +534,8 @@ static void test_unified_key_errors_name_the_key(void **state)
 
 static void test_unified_on_v1_host_is_enotsup_naming_key(void **state)
 {
-	struct cell_kv kv = {.key = (char *)"memory.high", .value = (char *)"1"};
-	struct cell_resources res = {.unified = &kv, .n_unified = 1};
+	struct cell_kv kv = { .key = (char *)"memory.high", .value = (char *)"1" };
+	struct cell_resources res = { .unified = &kv, .n_unified = 1 };
 
 	(void)state;
 	build_v1(0);
@@ -528,8 +545,8 @@ static void test_unified_on_v1_host_is_enotsup_naming_key(void **state)
 
 static void test_unified_on_hybrid_needs_the_controller_there(void **state)
 {
-	struct cell_kv kv = {.key = (char *)"memory.high", .value = (char *)"1"};
-	struct cell_resources res = {.unified = &kv, .n_unified = 1};
+	struct cell_kv kv = { .key = (char *)"memory.high", .value = (char *)"1" };
+	struct cell_resources res = { .unified = &kv, .n_unified = 1 };
 
 	(void)state;
 	build_v1(0);
@@ -540,16 +557,16 @@ static void test_unified_on_hybrid_needs_the_controller_there(void **state)
 
 static void test_validate_swappiness_and_shares_name_json_path(void **state)
 {
-	struct cell_resources res = {.has_memory_swappiness = true, .memory_swappiness = 101};
+	struct cell_resources res = { .has_memory_swappiness = true, .memory_swappiness = 101 };
 	struct cell_cgroup_params p;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 
 	(void)state;
 	build_v1(0);
 	p = params("/c");
 	assert_int_equal(cell_cgroup_validate(&p, &res, &err), -EINVAL);
 	assert_contains(err.msg, "linux.resources.memory.swappiness 101: expected 0 to 100");
-	res = (struct cell_resources){.has_cpu_shares = true, .cpu_shares = 1};
+	res = (struct cell_resources){ .has_cpu_shares = true, .cpu_shares = 1 };
 	assert_int_equal(cell_cgroup_validate(&p, &res, &err), -EINVAL);
 	assert_contains(err.msg, "linux.resources.cpu.shares 1: expected 2 to 262144");
 }
@@ -576,7 +593,7 @@ static void test_hugetlb_name_uses_the_kernels_unit(void **state)
 static void reopen(struct cell_cgroup *cg, const char *saved)
 {
 	struct cell_cgroup_params p = params(NULL);
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 
 	if (cell_cgroup_open(cg, &p, saved, &err) < 0)
 		fail_msg("cell_cgroup_open: %s", err.msg);
@@ -584,7 +601,7 @@ static void reopen(struct cell_cgroup *cg, const char *saved)
 
 static void test_save_and_open_give_back_dirs_and_created(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup cg, back;
 	char *text = NULL;
 	int c;
@@ -610,7 +627,7 @@ static void test_open_refuses_a_saved_path_outside_the_root(void **state)
 {
 	char saved[PATH_MAX + 64];
 	struct cell_cgroup_params p = params(NULL);
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -625,7 +642,7 @@ static void test_open_refuses_a_saved_path_outside_the_root(void **state)
 static void test_open_by_path_finds_existing_leaves_only(void **state)
 {
 	struct cell_cgroup_params p = params("/c");
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -643,9 +660,9 @@ static void test_open_by_path_finds_existing_leaves_only(void **state)
 
 static void test_enter_sub_joins_the_named_controllers_sub_cgroups_v1(void **state)
 {
-	char *pids_only[] = {(char *)"pids:inner", NULL};
-	char *all[] = {(char *)"/inner", NULL};
-	struct cell_error err = {0};
+	char *pids_only[] = { (char *)"pids:inner", NULL };
+	char *all[] = { (char *)"/inner", NULL };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -658,7 +675,7 @@ static void test_enter_sub_joins_the_named_controllers_sub_cgroups_v1(void **sta
 	/* no controller: every one, and the others have no such sub-cgroup */
 	assert_int_equal(cell_cgroup_enter_sub(&cg, 43, all, &err), -ENOENT);
 	assert_contains(err.msg, "/c/inner: No such file");
-	char *escape[] = {(char *)"pids:../x", NULL}, *unknown[] = {(char *)"io:inner", NULL};
+	char *escape[] = { (char *)"pids:../x", NULL }, *unknown[] = { (char *)"io:inner", NULL };
 	assert_int_equal(cell_cgroup_enter_sub(&cg, 44, escape, &err), -EINVAL);
 	assert_int_equal(cell_cgroup_enter_sub(&cg, 44, unknown, &err), -EINVAL);
 	assert_contains(err.msg, "unknown controller");
@@ -669,8 +686,8 @@ static void test_enter_sub_joins_the_named_controllers_sub_cgroups_v1(void **sta
 
 static void test_enter_sub_takes_one_path_alone_on_v2(void **state)
 {
-	char *sub[] = {(char *)"inner", NULL}, *named[] = {(char *)"memory:inner", NULL};
-	struct cell_error err = {0};
+	char *sub[] = { (char *)"inner", NULL }, *named[] = { (char *)"memory:inner", NULL };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -687,9 +704,11 @@ static void test_enter_sub_takes_one_path_alone_on_v2(void **state)
 
 static void test_update_writes_only_the_fields_set(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB,
-				     .has_pids_limit = true, .pids_limit = 10};
-	struct cell_resources upd = {.has_pids_limit = true, .pids_limit = 20};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_pids_limit = true,
+				      .pids_limit = 10 };
+	struct cell_resources upd = { .has_pids_limit = true, .pids_limit = 20 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -704,9 +723,9 @@ static void test_update_writes_only_the_fields_set(void **state)
 
 static void test_update_of_a_missing_controller_names_it(void **state)
 {
-	struct cell_resources res = {.has_pids_limit = true, .pids_limit = 10};
-	struct cell_resources upd = {.has_cpu_shares = true, .cpu_shares = 100};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
+	struct cell_resources upd = { .has_cpu_shares = true, .cpu_shares = 100 };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -719,10 +738,11 @@ static void test_update_of_a_missing_controller_names_it(void **state)
 
 static void test_update_check_before_update_refuses_limit_below_usage(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
-	struct cell_resources upd = {.has_memory_limit = true, .memory_limit = 512 * 1024,
-				     .check_before_update = true};
-	struct cell_error err = {0};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
+	struct cell_resources upd = { .has_memory_limit = true,
+				      .memory_limit = 512 * 1024,
+				      .check_before_update = true };
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -739,10 +759,14 @@ static void test_update_check_before_update_refuses_limit_below_usage(void **sta
 
 static void test_v1_update_raising_memory_and_swap_writes_both(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB,
-				     .has_memory_swap = true, .memory_swap = 64 * MiB};
-	struct cell_resources upd = {.has_memory_limit = true, .memory_limit = 128 * MiB,
-				     .has_memory_swap = true, .memory_swap = 256 * MiB};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_memory_swap = true,
+				      .memory_swap = 64 * MiB };
+	struct cell_resources upd = { .has_memory_limit = true,
+				      .memory_limit = 128 * MiB,
+				      .has_memory_swap = true,
+				      .memory_swap = 256 * MiB };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -774,7 +798,7 @@ static void test_v1_freeze_and_thaw_write_freezer_state(void **state)
 
 static void test_v1_freeze_without_freezer_is_enotsup(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -853,8 +877,10 @@ static void test_oom_count_reads_both_counters(void **state)
 
 static void test_v2_stats_from_cpu_memory_pids_io(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB,
-				     .has_pids_limit = true, .pids_limit = 9};
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_pids_limit = true,
+				      .pids_limit = 9 };
 	struct cell_cgroup_stats st;
 	struct cell_cgroup cg;
 
@@ -882,7 +908,7 @@ static void test_v2_stats_from_cpu_memory_pids_io(void **state)
 
 static void test_v1_stats_from_memory(void **state)
 {
-	struct cell_resources res = {.has_memory_limit = true, .memory_limit = 64 * MiB};
+	struct cell_resources res = { .has_memory_limit = true, .memory_limit = 64 * MiB };
 	struct cell_cgroup_stats st;
 	struct cell_cgroup cg;
 
@@ -901,51 +927,52 @@ static void test_v1_stats_from_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    FAKE_TEST(test_v1_memory_extras_written),
-	    FAKE_TEST(test_v2_reservation_is_memory_low),
-	    FAKE_TEST(test_v2_v1_only_memory_fields_are_enotsup_naming_field),
-	    FAKE_TEST(test_v1_cpu_burst_realtime_idle_written_period_first),
-	    FAKE_TEST(test_v2_cpu_burst_and_idle_written),
-	    FAKE_TEST(test_v2_realtime_is_enotsup_and_idle_out_of_range_einval),
-	    FAKE_TEST(test_v1_blkio_leaf_weight_weight_device_and_iops_written),
-	    FAKE_TEST(test_v1_bfq_weight_device_and_no_leaf_weight),
-	    FAKE_TEST(test_v2_weight_device_and_iops_go_to_io_files),
-	    FAKE_TEST(test_v2_leaf_weight_is_enotsup),
-	    FAKE_TEST(test_v1_device_rules_written_in_order_deny_all_as_a),
-	    FAKE_TEST(test_rootless_device_rules_are_skipped),
-	    FAKE_TEST(test_device_rule_with_bad_type_or_access_is_einval_naming_index),
-	    cmocka_unit_test(test_device_program_last_match_wins),
-	    cmocka_unit_test(test_device_program_without_catch_all_allows_the_rest),
-	    cmocka_unit_test(test_device_program_stops_at_an_unconditional_rule),
-	    FAKE_TEST(test_v1_hugetlb_limit_written_and_unknown_size_names_path),
-	    FAKE_TEST(test_hybrid_hugetlb_goes_to_unified_and_is_joined),
-	    FAKE_TEST(test_v1_net_cls_and_net_prio_written),
-	    FAKE_TEST(test_v2_network_is_enotsup_naming_field),
-	    FAKE_TEST(test_v2_rdma_hugetlb_and_unified_written),
-	    FAKE_TEST(test_unified_key_errors_name_the_key),
-	    FAKE_TEST(test_unified_on_v1_host_is_enotsup_naming_key),
-	    FAKE_TEST(test_unified_on_hybrid_needs_the_controller_there),
-	    FAKE_TEST(test_validate_swappiness_and_shares_name_json_path),
-	    cmocka_unit_test(test_hugetlb_name_uses_the_kernels_unit),
-	    cmocka_unit_test_setup_teardown(test_enter_sub_joins_the_named_controllers_sub_cgroups_v1,
-					    fake_setup, fake_teardown),
-	    cmocka_unit_test_setup_teardown(test_enter_sub_takes_one_path_alone_on_v2, fake_setup,
-					    fake_teardown),
-	    FAKE_TEST(test_save_and_open_give_back_dirs_and_created),
-	    FAKE_TEST(test_open_refuses_a_saved_path_outside_the_root),
-	    FAKE_TEST(test_open_by_path_finds_existing_leaves_only),
-	    FAKE_TEST(test_update_writes_only_the_fields_set),
-	    FAKE_TEST(test_update_of_a_missing_controller_names_it),
-	    FAKE_TEST(test_update_check_before_update_refuses_limit_below_usage),
-	    FAKE_TEST(test_v1_update_raising_memory_and_swap_writes_both),
-	    FAKE_TEST(test_v1_freeze_and_thaw_write_freezer_state),
-	    FAKE_TEST(test_v1_freeze_without_freezer_is_enotsup),
-	    FAKE_TEST(test_v2_freeze_waits_for_cgroup_events),
-	    FAKE_TEST(test_pids_lists_the_cgroup_and_its_children),
-	    FAKE_TEST(test_v2_kill_sigkill_uses_cgroup_kill),
-	    FAKE_TEST(test_oom_count_reads_both_counters),
-	    FAKE_TEST(test_v2_stats_from_cpu_memory_pids_io),
-	    FAKE_TEST(test_v1_stats_from_memory),
+		FAKE_TEST(test_v1_memory_extras_written),
+		FAKE_TEST(test_v2_reservation_is_memory_low),
+		FAKE_TEST(test_v2_v1_only_memory_fields_are_enotsup_naming_field),
+		FAKE_TEST(test_v1_cpu_burst_realtime_idle_written_period_first),
+		FAKE_TEST(test_v2_cpu_burst_and_idle_written),
+		FAKE_TEST(test_v2_realtime_is_enotsup_and_idle_out_of_range_einval),
+		FAKE_TEST(test_v1_blkio_leaf_weight_weight_device_and_iops_written),
+		FAKE_TEST(test_v1_bfq_weight_device_and_no_leaf_weight),
+		FAKE_TEST(test_v2_weight_device_and_iops_go_to_io_files),
+		FAKE_TEST(test_v2_leaf_weight_is_enotsup),
+		FAKE_TEST(test_v1_device_rules_written_in_order_deny_all_as_a),
+		FAKE_TEST(test_rootless_device_rules_are_skipped),
+		FAKE_TEST(test_device_rule_with_bad_type_or_access_is_einval_naming_index),
+		cmocka_unit_test(test_device_program_last_match_wins),
+		cmocka_unit_test(test_device_program_without_catch_all_allows_the_rest),
+		cmocka_unit_test(test_device_program_stops_at_an_unconditional_rule),
+		FAKE_TEST(test_v1_hugetlb_limit_written_and_unknown_size_names_path),
+		FAKE_TEST(test_hybrid_hugetlb_goes_to_unified_and_is_joined),
+		FAKE_TEST(test_v1_net_cls_and_net_prio_written),
+		FAKE_TEST(test_v2_network_is_enotsup_naming_field),
+		FAKE_TEST(test_v2_rdma_hugetlb_and_unified_written),
+		FAKE_TEST(test_unified_key_errors_name_the_key),
+		FAKE_TEST(test_unified_on_v1_host_is_enotsup_naming_key),
+		FAKE_TEST(test_unified_on_hybrid_needs_the_controller_there),
+		FAKE_TEST(test_validate_swappiness_and_shares_name_json_path),
+		cmocka_unit_test(test_hugetlb_name_uses_the_kernels_unit),
+		cmocka_unit_test_setup_teardown(
+			test_enter_sub_joins_the_named_controllers_sub_cgroups_v1, fake_setup,
+			fake_teardown),
+		cmocka_unit_test_setup_teardown(test_enter_sub_takes_one_path_alone_on_v2,
+						fake_setup, fake_teardown),
+		FAKE_TEST(test_save_and_open_give_back_dirs_and_created),
+		FAKE_TEST(test_open_refuses_a_saved_path_outside_the_root),
+		FAKE_TEST(test_open_by_path_finds_existing_leaves_only),
+		FAKE_TEST(test_update_writes_only_the_fields_set),
+		FAKE_TEST(test_update_of_a_missing_controller_names_it),
+		FAKE_TEST(test_update_check_before_update_refuses_limit_below_usage),
+		FAKE_TEST(test_v1_update_raising_memory_and_swap_writes_both),
+		FAKE_TEST(test_v1_freeze_and_thaw_write_freezer_state),
+		FAKE_TEST(test_v1_freeze_without_freezer_is_enotsup),
+		FAKE_TEST(test_v2_freeze_waits_for_cgroup_events),
+		FAKE_TEST(test_pids_lists_the_cgroup_and_its_children),
+		FAKE_TEST(test_v2_kill_sigkill_uses_cgroup_kill),
+		FAKE_TEST(test_oom_count_reads_both_counters),
+		FAKE_TEST(test_v2_stats_from_cpu_memory_pids_io),
+		FAKE_TEST(test_v1_stats_from_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,9 +25,12 @@ static void joined(char **argv, char *out, size_t size)
 static void dump_argv_has_runc_flags_in_criu_terms(void **state)
 {
 	char *ext[] = { "mnt[/data]:/data", NULL };
-	struct cell_criu_opts o = { .image_path = "/img", .work_path = "/work",
-				    .tcp_established = true, .file_locks = true,
-				    .leave_running = true, .external = ext };
+	struct cell_criu_opts o = { .image_path = "/img",
+				    .work_path = "/work",
+				    .tcp_established = true,
+				    .file_locks = true,
+				    .leave_running = true,
+				    .external = ext };
 	cleanup_strv char **argv = NULL;
 	char s[1024];
 
@@ -41,8 +44,11 @@ static void dump_argv_has_runc_flags_in_criu_terms(void **state)
 
 static void pre_dump_tracks_memory_and_names_its_parent(void **state)
 {
-	struct cell_criu_opts o = { .image_path = "/img", .work_path = "/img", .pre_dump = true,
-				    .parent_path = "../pre1", .leave_running = true,
+	struct cell_criu_opts o = { .image_path = "/img",
+				    .work_path = "/img",
+				    .pre_dump = true,
+				    .parent_path = "../pre1",
+				    .leave_running = true,
 				    .manage_cgroups_mode = "ignore" };
 	cleanup_strv char **argv = NULL;
 	char s[1024];
@@ -58,9 +64,13 @@ static void pre_dump_tracks_memory_and_names_its_parent(void **state)
 static void restore_argv_detaches_into_cells_cgroup_and_root(void **state)
 {
 	char *fds[] = { "fd[1]:pipe:[99]", NULL };
-	struct cell_criu_opts o = { .image_path = "/img", .work_path = "/w", .root = "/r",
-				    .cgroup_root = "/cell-x", .pid_file = "restore.pid",
-				    .shell_job = true, .inherit_fd = fds };
+	struct cell_criu_opts o = { .image_path = "/img",
+				    .work_path = "/w",
+				    .root = "/r",
+				    .cgroup_root = "/cell-x",
+				    .pid_file = "restore.pid",
+				    .shell_job = true,
+				    .inherit_fd = fds };
 	cleanup_strv char **argv = NULL;
 	char s[1024];
 
@@ -74,7 +84,8 @@ static void restore_argv_detaches_into_cells_cgroup_and_root(void **state)
 
 static void unknown_cgroup_mode_is_refused_by_name(void **state)
 {
-	struct cell_criu_opts o = { .image_path = "/i", .work_path = "/w",
+	struct cell_criu_opts o = { .image_path = "/i",
+				    .work_path = "/w",
 				    .manage_cgroups_mode = "sometimes" };
 	struct cell_error err = { 0 };
 	char **argv = NULL;

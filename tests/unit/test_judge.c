@@ -18,7 +18,7 @@
 
 #define ARGV(...) ((char *[]){ "judge", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "judge", __VA_ARGS__ }) / sizeof(char *)))
-#define PARSE_AS(uid, cli, err, ...) \
+#define PARSE_AS(uid, cli, err, ...)                                                               \
 	cell_judge_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), uid, uid, cli, err)
 
 #define ABSENT UINT64_MAX
@@ -39,7 +39,8 @@ static void test_root_box_has_cgroup_limits_nobody_map_and_rlimits(void **state)
 	const struct cell_spec *s = &cli.run.spec;
 
 	assert_int_equal(PARSE_AS(0, &cli, &err, "--time", "1.5", "--mem", "64m", "--processes",
-				  "5", "--fsize", "1m", "--", "/bin/true"), 0);
+				  "5", "--fsize", "1m", "--", "/bin/true"),
+			 0);
 	assert_true(s->linux.namespaces[CELL_NS_USER].present);
 	assert_true(s->linux.namespaces[CELL_NS_NET].present);
 	assert_int_equal(s->linux.uid_mappings[0].host_id, 65534);
@@ -80,8 +81,9 @@ static void test_env_is_path_and_what_is_given(void **state)
 	char **env;
 
 	setenv("JUDGE_UNIT_VAR", "from-caller", 1);
-	assert_int_equal(PARSE_AS(0, &cli, &err, "-E", "A=1", "--env", "JUDGE_UNIT_VAR",
-				  "--", "/bin/true"), 0);
+	assert_int_equal(
+		PARSE_AS(0, &cli, &err, "-E", "A=1", "--env", "JUDGE_UNIT_VAR", "--", "/bin/true"),
+		0);
 	env = cli.run.spec.process.env;
 	assert_string_equal(env[0], "PATH=/usr/local/bin:/usr/bin:/bin");
 	assert_string_equal(env[1], "A=1");

@@ -55,9 +55,12 @@ static void test_a_line_sets_its_limits_files_env_and_the_next_starts_from_the_b
 	json_t *doc = NULL;
 
 	parse_template(&cli, 0);
-	assert_int_equal(line(&cli, "{\"argv\":[\"/x\",\"a\"],\"mem\":\"16m\",\"fsize\":1024,"
-			    "\"processes\":3,\"env\":[\"B=2\"],\"chdir\":\"/w\",\"stdin\":\"in\"}",
-			    1, &doc, &err), 0);
+	assert_int_equal(
+		line(&cli,
+		     "{\"argv\":[\"/x\",\"a\"],\"mem\":\"16m\",\"fsize\":1024,"
+		     "\"processes\":3,\"env\":[\"B=2\"],\"chdir\":\"/w\",\"stdin\":\"in\"}",
+		     1, &doc, &err),
+		0);
 	assert_string_equal(s->process.args[0], "/x");
 	assert_string_equal(s->process.args[1], "a");
 	assert_null(s->process.args[2]);
@@ -110,15 +113,15 @@ static void test_bad_lines_name_their_line_and_field(void **st)
 		{ "{\"argv\":[\"/x\"],\"tiem\":1}", "line 7: \"tiem\": unknown field" },
 		{ "{\"argv\":[]}", "line 7: \"argv\": expected an array of one or more strings" },
 		{ "{\"argv\":[\"/x\"],\"time\":\"soon\"}", "line 7: \"time\" 'soon': expected "
-		  "seconds, e.g. 1.5" },
+							   "seconds, e.g. 1.5" },
 		{ "{\"argv\":[\"/x\"],\"env\":\"A=1\"}", "line 7: \"env\": expected an array of "
-		  "strings" },
+							 "strings" },
 		{ "{\"argv\":[\"/x\"],\"chdir\":\"w\"}", "line 7: \"chdir\": expected an absolute "
-		  "path" },
+							 "path" },
 		{ "{\"argv\":[\"/x\"],\"rootfs\":\"/r\"}", "line 7: \"rootfs\": the batch's, not a "
-		  "line's (give it as a flag)" },
+							   "line's (give it as a flag)" },
 		{ "{\"argv\":[\"/x\"],\"id\":[1]}", "line 7: \"id\": expected an integer or a "
-		  "string of at most 1024 bytes" },
+						    "string of at most 1024 bytes" },
 		{ "{\"id\":1}", "line 7: no \"argv\" (the program and its arguments)" },
 		{ "{\"argv\":[\"/x\"],\"time\":1,\"time\":2}", "line 7: column" },
 	};
@@ -140,7 +143,8 @@ static void test_bad_lines_name_their_line_and_field(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_a_line_sets_its_limits_files_env_and_the_next_starts_from_the_batch),
+		cmocka_unit_test(
+			test_a_line_sets_its_limits_files_env_and_the_next_starts_from_the_batch),
 		cmocka_unit_test(test_rootless_line_mem_is_rlimit_as_and_no_cgroup_limit),
 		cmocka_unit_test(test_bad_lines_name_their_line_and_field),
 	};

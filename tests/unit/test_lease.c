@@ -82,7 +82,7 @@ static void expect_damaged_text(const char *dir, const char *text, const char *w
 	"forward 0 1\n"                                                                            \
 	"bridge cell0 10.88.0.0/16 10.88.0.1 fd63:656c:6c00::/64\n"                                \
 	"bridge br1 192.168.7.0/24 192.168.7.254 -\n"                                              \
-	"lease cell0 cv0123456789ab 2 web 4242 987654321 tcp:*:8080:80,udp:127.0.0.1:53:53\n"       \
+	"lease cell0 cv0123456789ab 2 web 4242 987654321 tcp:*:8080:80,udp:127.0.0.1:53:53\n"      \
 	"lease br1 cv2 9 db 77 12 -\n"
 
 static void test_valid_file_reads_every_field(void **state)
@@ -219,11 +219,12 @@ static void test_overlong_fields_are_damaged(void **state)
 	expect_damaged_text(dir, "bridge cell0123456789abcdef 10.88.0.0/16 10.88.0.1 -\n",
 			    "cell0123456789abcdef");
 	expect_damaged_text(dir, "lease cell0 cv0123456789abcd2 2 id 1 1 -\n", "cv0123456789abcd2");
-	expect_damaged_text(dir,
-			    "lease cell0 cv1 2 "
-			    "id0123456789012345678901234567890123456789012345678901234567890123456789"
-			    " 1 1 -\n",
-			    "id0123456789");
+	expect_damaged_text(
+		dir,
+		"lease cell0 cv1 2 "
+		"id0123456789012345678901234567890123456789012345678901234567890123456789"
+		" 1 1 -\n",
+		"id0123456789");
 }
 
 /* A long line (many published ports) is one line: never cut, never split in two. */
@@ -236,8 +237,9 @@ static void test_overlong_lines_read_whole(void **state)
 	char *text = malloc(size);
 
 	assert_non_null(text);
-	used = (size_t)snprintf(text, size, "bridge cell0 10.88.0.0/16 10.88.0.1 -\n"
-					    "lease cell0 cv1 2 id 1 1 ");
+	used = (size_t)snprintf(text, size,
+				"bridge cell0 10.88.0.0/16 10.88.0.1 -\n"
+				"lease cell0 cv1 2 id 1 1 ");
 	for (unsigned port = 1; port <= 1000; port++)
 		used += (size_t)snprintf(text + used, size - used, "%sudp:255.255.255.255:%u:%u",
 					 port > 1 ? "," : "", 64535 + port % 1000, port);
@@ -311,8 +313,9 @@ static void test_user_mode_leases_read_back(void **state)
 	struct cell_net_db db;
 	struct cell_error err = { 0 };
 
-	write_leases(dir, "lease - - 0 a 10714 1737513 -\nlease - - 0 b 10715 1737514 tcp:*:8080:80\n"
-			  "lease cell0 cv1 2 c 1 1 -\n");
+	write_leases(dir,
+		     "lease - - 0 a 10714 1737513 -\nlease - - 0 b 10715 1737514 tcp:*:8080:80\n"
+		     "lease cell0 cv1 2 c 1 1 -\n");
 	if (cell_net_db_open(&db, dir, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(db.n_leases, 3);

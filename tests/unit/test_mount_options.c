@@ -26,25 +26,40 @@ struct expect {
 
 /* One option alone: exactly these effects, nothing else. */
 static const struct expect singles[] = {
-	{ "ro", MS_RDONLY, 0, 0, 0, 0 },	{ "rw", 0, MS_RDONLY, 0, 0, 0 },
-	{ "nosuid", MS_NOSUID, 0, 0, 0, 0 },	{ "suid", 0, MS_NOSUID, 0, 0, 0 },
-	{ "nodev", MS_NODEV, 0, 0, 0, 0 },	{ "dev", 0, MS_NODEV, 0, 0, 0 },
-	{ "noexec", MS_NOEXEC, 0, 0, 0, 0 },	{ "exec", 0, MS_NOEXEC, 0, 0, 0 },
-	{ "sync", MS_SYNCHRONOUS, 0, 0, 0, 0 }, { "async", 0, MS_SYNCHRONOUS, 0, 0, 0 },
-	{ "dirsync", MS_DIRSYNC, 0, 0, 0, 0 },	{ "remount", MS_REMOUNT, 0, 0, 0, 0 },
-	{ "mand", MS_MANDLOCK, 0, 0, 0, 0 },	{ "nomand", 0, MS_MANDLOCK, 0, 0, 0 },
-	{ "atime", 0, MS_NOATIME, 0, 0, 0 },	{ "noatime", MS_NOATIME, 0, 0, 0, 0 },
-	{ "diratime", 0, MS_NODIRATIME, 0, 0, 0 }, { "nodiratime", MS_NODIRATIME, 0, 0, 0, 0 },
-	{ "relatime", MS_RELATIME, 0, 0, 0, 0 }, { "norelatime", 0, MS_RELATIME, 0, 0, 0 },
+	{ "ro", MS_RDONLY, 0, 0, 0, 0 },
+	{ "rw", 0, MS_RDONLY, 0, 0, 0 },
+	{ "nosuid", MS_NOSUID, 0, 0, 0, 0 },
+	{ "suid", 0, MS_NOSUID, 0, 0, 0 },
+	{ "nodev", MS_NODEV, 0, 0, 0, 0 },
+	{ "dev", 0, MS_NODEV, 0, 0, 0 },
+	{ "noexec", MS_NOEXEC, 0, 0, 0, 0 },
+	{ "exec", 0, MS_NOEXEC, 0, 0, 0 },
+	{ "sync", MS_SYNCHRONOUS, 0, 0, 0, 0 },
+	{ "async", 0, MS_SYNCHRONOUS, 0, 0, 0 },
+	{ "dirsync", MS_DIRSYNC, 0, 0, 0, 0 },
+	{ "remount", MS_REMOUNT, 0, 0, 0, 0 },
+	{ "mand", MS_MANDLOCK, 0, 0, 0, 0 },
+	{ "nomand", 0, MS_MANDLOCK, 0, 0, 0 },
+	{ "atime", 0, MS_NOATIME, 0, 0, 0 },
+	{ "noatime", MS_NOATIME, 0, 0, 0, 0 },
+	{ "diratime", 0, MS_NODIRATIME, 0, 0, 0 },
+	{ "nodiratime", MS_NODIRATIME, 0, 0, 0, 0 },
+	{ "relatime", MS_RELATIME, 0, 0, 0, 0 },
+	{ "norelatime", 0, MS_RELATIME, 0, 0, 0 },
 	{ "strictatime", MS_STRICTATIME, 0, 0, 0, 0 },
 	{ "nostrictatime", 0, MS_STRICTATIME, 0, 0, 0 },
-	{ "lazytime", MS_LAZYTIME, 0, 0, 0, 0 }, { "nolazytime", 0, MS_LAZYTIME, 0, 0, 0 },
+	{ "lazytime", MS_LAZYTIME, 0, 0, 0, 0 },
+	{ "nolazytime", 0, MS_LAZYTIME, 0, 0, 0 },
 	{ "nosymfollow", MS_NOSYMFOLLOW, 0, 0, 0, 0 },
 	{ "symfollow", 0, MS_NOSYMFOLLOW, 0, 0, 0 },
-	{ "rro", 0, 0, MOUNT_ATTR_RDONLY, 0, 0 }, { "rrw", 0, 0, 0, MOUNT_ATTR_RDONLY, 0 },
-	{ "rnosuid", 0, 0, MOUNT_ATTR_NOSUID, 0, 0 }, { "rsuid", 0, 0, 0, MOUNT_ATTR_NOSUID, 0 },
-	{ "rnodev", 0, 0, MOUNT_ATTR_NODEV, 0, 0 }, { "rdev", 0, 0, 0, MOUNT_ATTR_NODEV, 0 },
-	{ "rnoexec", 0, 0, MOUNT_ATTR_NOEXEC, 0, 0 }, { "rexec", 0, 0, 0, MOUNT_ATTR_NOEXEC, 0 },
+	{ "rro", 0, 0, MOUNT_ATTR_RDONLY, 0, 0 },
+	{ "rrw", 0, 0, 0, MOUNT_ATTR_RDONLY, 0 },
+	{ "rnosuid", 0, 0, MOUNT_ATTR_NOSUID, 0, 0 },
+	{ "rsuid", 0, 0, 0, MOUNT_ATTR_NOSUID, 0 },
+	{ "rnodev", 0, 0, MOUNT_ATTR_NODEV, 0, 0 },
+	{ "rdev", 0, 0, 0, MOUNT_ATTR_NODEV, 0 },
+	{ "rnoexec", 0, 0, MOUNT_ATTR_NOEXEC, 0, 0 },
+	{ "rexec", 0, 0, 0, MOUNT_ATTR_NOEXEC, 0 },
 	{ "rnodiratime", 0, 0, MOUNT_ATTR_NODIRATIME, 0, 0 },
 	{ "rdiratime", 0, 0, 0, MOUNT_ATTR_NODIRATIME, 0 },
 	{ "rnosymfollow", 0, 0, MOUNT_ATTR_NOSYMFOLLOW, 0, 0 },
@@ -54,20 +69,25 @@ static const struct expect singles[] = {
 	{ "rrelatime", 0, 0, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME, 0 },
 	{ "rnorelatime", 0, 0, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME, 0 },
 	{ "rstrictatime", 0, 0, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME, 0 },
-	{ "private", 0, 0, 0, 0, MS_PRIVATE },	{ "rprivate", 0, 0, 0, 0, MS_PRIVATE | MS_REC },
-	{ "shared", 0, 0, 0, 0, MS_SHARED },	{ "rshared", 0, 0, 0, 0, MS_SHARED | MS_REC },
-	{ "slave", 0, 0, 0, 0, MS_SLAVE },	{ "rslave", 0, 0, 0, 0, MS_SLAVE | MS_REC },
+	{ "private", 0, 0, 0, 0, MS_PRIVATE },
+	{ "rprivate", 0, 0, 0, 0, MS_PRIVATE | MS_REC },
+	{ "shared", 0, 0, 0, 0, MS_SHARED },
+	{ "rshared", 0, 0, 0, 0, MS_SHARED | MS_REC },
+	{ "slave", 0, 0, 0, 0, MS_SLAVE },
+	{ "rslave", 0, 0, 0, 0, MS_SLAVE | MS_REC },
 	{ "unbindable", 0, 0, 0, 0, MS_UNBINDABLE },
 	{ "runbindable", 0, 0, 0, 0, MS_UNBINDABLE | MS_REC },
-	{ "defaults", 0, 0, 0, 0, 0 },	{ "X-mount.mkdir", 0, 0, 0, 0, 0 },
+	{ "defaults", 0, 0, 0, 0, 0 },
+	{ "X-mount.mkdir", 0, 0, 0, 0, 0 },
 	{ "x-gvfs-hide", 0, 0, 0, 0, 0 },
 };
 
 static int parse(const char *type, char **options, struct cell_mount_opts *o,
 		 struct cell_error *err)
 {
-	struct cell_mount m = { .destination = "/mnt", .type = (char *)type, .source = "src",
-				.options = options };
+	struct cell_mount m = {
+		.destination = "/mnt", .type = (char *)type, .source = "src", .options = options
+	};
 
 	return cell_mount_options_parse(&m, o, err);
 }
@@ -84,9 +104,10 @@ static void test_each_option_alone_has_exactly_its_effect(void **state)
 		if (o.flags != e->flags || o.cleared != e->cleared || o.rec_set != e->rec_set ||
 		    o.rec_clr != e->rec_clr || o.propagation != e->propagation || o.data[0] ||
 		    o.bind || o.idmap)
-			fail_msg("option %s: flags %lx cleared %lx rec %llx/%llx prop %lx data '%s'",
-				 e->option, o.flags, o.cleared, (unsigned long long)o.rec_set,
-				 (unsigned long long)o.rec_clr, o.propagation, o.data);
+			fail_msg(
+				"option %s: flags %lx cleared %lx rec %llx/%llx prop %lx data '%s'",
+				e->option, o.flags, o.cleared, (unsigned long long)o.rec_set,
+				(unsigned long long)o.rec_clr, o.propagation, o.data);
 	}
 }
 
@@ -103,8 +124,9 @@ static void test_unknown_options_become_file_system_data_in_order(void **state)
 
 static void test_later_options_override_earlier_ones(void **state)
 {
-	char *opts[] = { "ro", "rw", "noatime", "relatime", "rro", "rrw", "shared", "rslave",
-			 NULL };
+	char *opts[] = {
+		"ro", "rw", "noatime", "relatime", "rro", "rrw", "shared", "rslave", NULL
+	};
 	struct cell_mount_opts o;
 	struct cell_error err = { 0 };
 

@@ -69,11 +69,13 @@ static void mountinfo_lines_of_other_file_systems_are_skipped(void **state)
 
 	(void)state;
 	assert_int_equal(cell_ns_parse_mountinfo_line("25 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
-						      point, sizeof(point), &type, &ino), 0);
-	assert_int_equal(cell_ns_parse_mountinfo_line("26 1 0:5 / /proc rw - proc proc rw\n",
-						      point, sizeof(point), &type, &ino), 0);
-	assert_int_equal(cell_ns_parse_mountinfo_line("garbage", point, sizeof(point), &type,
-						      &ino), 0);
+						      point, sizeof(point), &type, &ino),
+			 0);
+	assert_int_equal(cell_ns_parse_mountinfo_line("26 1 0:5 / /proc rw - proc proc rw\n", point,
+						      sizeof(point), &type, &ino),
+			 0);
+	assert_int_equal(cell_ns_parse_mountinfo_line("garbage", point, sizeof(point), &type, &ino),
+			 0);
 }
 
 static void type_lists_take_proc_and_oci_names_and_all(void **state)
@@ -140,7 +142,8 @@ static void state_root_follows_root_flag_then_euid_then_xdg(void **state)
 	assert_string_equal(cell_ns_state_root("/x", 1000, buf, sizeof(buf)), "/x");
 	assert_string_equal(cell_ns_state_root(NULL, 0, buf, sizeof(buf)), "/run/cell");
 	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
-	assert_string_equal(cell_ns_state_root(NULL, 1000, buf, sizeof(buf)), "/run/user/1000/cell");
+	assert_string_equal(cell_ns_state_root(NULL, 1000, buf, sizeof(buf)),
+			    "/run/user/1000/cell");
 	unsetenv("XDG_RUNTIME_DIR");
 	assert_null(cell_ns_state_root(NULL, 1000, buf, sizeof(buf)));
 }
@@ -167,7 +170,8 @@ static void container_target_reads_pid_from_state_json(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
-	write_state(root, "web", "{\"ociVersion\":\"1.2.0\",\"id\":\"web\",\"status\":\"running\","
+	write_state(root, "web",
+		    "{\"ociVersion\":\"1.2.0\",\"id\":\"web\",\"status\":\"running\","
 		    "\"pid\":4242,\"bundle\":\"/b\"}");
 	write_state(root, "old", "{\"id\":\"old\",\"status\":\"stopped\",\"pid\":0}");
 	assert_int_equal(cell_ns_resolve_target("web", root, &pid, &err), 0);
@@ -185,7 +189,7 @@ static void container_target_reads_pid_from_state_json(void **state)
 
 #define RUN_ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })
 #define RUN_ARGC(...) ((int)(sizeof((char *[]){ "run", __VA_ARGS__ }) / sizeof(char *)))
-#define RUN_PARSE(cli, err, ...) \
+#define RUN_PARSE(cli, err, ...)                                                                   \
 	cell_run_parse(RUN_ARGC(__VA_ARGS__), RUN_ARGV(__VA_ARGS__), 0, 0, cli, err)
 
 static void run_ns_flag_sets_the_namespace_path_after_checking_its_type(void **state)

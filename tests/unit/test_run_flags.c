@@ -20,7 +20,7 @@
 
 #define ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "run", __VA_ARGS__ }) / sizeof(char *)))
-#define PARSE_AS(uid, cli, err, ...) \
+#define PARSE_AS(uid, cli, err, ...)                                                               \
 	cell_run_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), uid, uid, cli, err)
 
 static const struct cell_mount *find_mount(const struct cell_spec *s, const char *dst)
@@ -60,7 +60,8 @@ static void test_defaults_as_root_create_six_namespaces_and_no_userns(void **sta
 	assert_int_equal(PARSE_AS(0, &cli, &err, "true"), 0);
 	ns = cli.spec.linux.namespaces;
 	assert_true(ns[CELL_NS_PID].present && ns[CELL_NS_MNT].present && ns[CELL_NS_NET].present &&
-		    ns[CELL_NS_UTS].present && ns[CELL_NS_IPC].present && ns[CELL_NS_CGROUP].present);
+		    ns[CELL_NS_UTS].present && ns[CELL_NS_IPC].present &&
+		    ns[CELL_NS_CGROUP].present);
 	assert_false(ns[CELL_NS_USER].present);
 	assert_false(ns[CELL_NS_TIME].present);
 	assert_string_equal(cli.spec.root.path, "/");
@@ -126,7 +127,8 @@ static void test_uidmap_flags_replace_default_maps(void **state)
 	struct cell_error err = { 0 };
 
 	assert_int_equal(PARSE_AS(0, &cli, &err, "--unshare-user", "--uidmap", "0:100000:65536",
-				  "--uidmap", "65536:300000:10", "--gidmap", "0:100000:65536", "id"),
+				  "--uidmap", "65536:300000:10", "--gidmap", "0:100000:65536",
+				  "id"),
 			 0);
 	assert_int_equal(cli.spec.linux.n_uid_mappings, 2);
 	assert_int_equal(cli.spec.linux.uid_mappings[1].host_id, 300000);
@@ -184,7 +186,8 @@ static void test_net_bridge_sets_mode_bridge_name_ports_and_rate(void **state)
 
 	assert_int_equal(PARSE_AS(0, &cli, &err, "--net", "bridge=br7", "-p", "8080:80",
 				  "--publish", "127.0.0.1:5353:53/udp", "--net-rate", "10mbit",
-				  "--ip", "10.88.0.9", "true"), 0);
+				  "--ip", "10.88.0.9", "true"),
+			 0);
 	assert_int_equal(net->mode, CELL_NET_BRIDGE);
 	assert_string_equal(net->bridge, "br7");
 	assert_string_equal(net->ip, "10.88.0.9");
@@ -203,8 +206,9 @@ static void test_net_bridge_sets_mode_bridge_name_ports_and_rate(void **state)
 
 static void test_publish_refuses_malformed_ports(void **state)
 {
-	static char *const bad[] = { "8080", "0:80", "8080:65536", "a:80", "8080:80/sctp",
-					   "1.2.3:8080:80", "1:2:3:4", "8080:-1", "" };
+	static char *const bad[] = { "8080",	"0:80",		"8080:65536",
+				     "a:80",	"8080:80/sctp", "1.2.3:8080:80",
+				     "1:2:3:4", "8080:-1",	"" };
 	struct cell_run_cli cli = { 0 };
 	struct cell_error err = { 0 };
 
@@ -222,8 +226,8 @@ static void test_netdev_fills_linux_net_devices(void **state)
 	struct cell_error err = { 0 };
 	const struct cell_linux *l = &cli.spec.linux;
 
-	assert_int_equal(PARSE_AS(0, &cli, &err, "--netdev", "eth9:inside0", "--netdev", "eth8",
-				  "true"), 0);
+	assert_int_equal(
+		PARSE_AS(0, &cli, &err, "--netdev", "eth9:inside0", "--netdev", "eth8", "true"), 0);
 	assert_int_equal(l->n_net_devices, 2);
 	assert_string_equal(l->net_devices[0].name, "eth9");
 	assert_string_equal(l->net_devices[0].new_name, "inside0");
@@ -325,7 +329,8 @@ static void test_mount_flags_append_mounts(void **state)
 	const struct cell_mount *m;
 
 	assert_int_equal(PARSE_AS(0, &cli, &err, "--ro-bind", "/etc", "/x", "-v", "/usr:/y:ro",
-				  "--bind", "/tmp", "/z", "--tmpfs", "/run:size=1m,mode=700", "true"),
+				  "--bind", "/tmp", "/z", "--tmpfs", "/run:size=1m,mode=700",
+				  "true"),
 			 0);
 	m = find_mount(&cli.spec, "/x");
 	if (!m)
@@ -353,7 +358,8 @@ static void test_tmpfs_mounts_get_sizes_and_inode_limits(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE_AS(0, &cli, &err, "--memory", "64m", "--tmpfs", "/a:size=0",
-				  "--tmpfs", "/b:size=2m,nr_inodes=7", "--tmpfs", "/c", "true"), 0);
+				  "--tmpfs", "/b:size=2m,nr_inodes=7", "--tmpfs", "/c", "true"),
+			 0);
 	/* --memory caps the default at half of it (below a quarter of RAM and 1 GiB) */
 	snprintf(size, sizeof(size), "size=%lluk",
 		 (unsigned long long)cell_tmpfs_default_size(64 << 20) >> 10);
@@ -523,9 +529,11 @@ static void test_user_name_takes_ids_home_and_groups_from_the_roots_files(void *
 	assert_non_null(mkdtemp(root));
 	snprintf(etc, sizeof(etc), "%s/etc", root);
 	assert_int_equal(mkdir(etc, 0755), 0);
-	write_file(etc, "passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1500:1600::/home/alice:/bin/sh\n");
-	write_file(etc, "group", "alice:x:1600:\nwheel:x:10:bob,alice\naudio:x:29:bob\n"
-				 "video:x:44:alice\n");
+	write_file(etc, "passwd",
+		   "root:x:0:0::/root:/bin/sh\nalice:x:1500:1600::/home/alice:/bin/sh\n");
+	write_file(etc, "group",
+		   "alice:x:1600:\nwheel:x:10:bob,alice\naudio:x:29:bob\n"
+		   "video:x:44:alice\n");
 	assert_int_equal(PARSE_AS(0, &cli, &err, "--rootfs", root, "--user", "alice", "id"), 0);
 	assert_int_equal(cli.spec.process.uid, 1500);
 	assert_int_equal(cli.spec.process.gid, 1600);
@@ -606,8 +614,8 @@ static void test_validate_refuses_overlapping_maps(void **state)
 
 static void test_ns_table_knows_oci_and_proc_names_of_all_eight(void **state)
 {
-	static const char *const oci[] = { "cgroup", "ipc", "mount", "network",
-					   "pid", "time", "user", "uts" };
+	static const char *const oci[] = { "cgroup", "ipc",  "mount", "network",
+					   "pid",    "time", "user",  "uts" };
 
 	for (int i = 0; i < CELL_NS_COUNT; i++) {
 		const struct cell_ns_info *info = cell_ns_info((enum cell_ns_type)i);
@@ -650,9 +658,9 @@ static void test_devpts_gid_5_stays_only_when_gid_5_is_mapped(void **state)
 			 0);
 	assert_true(has_opt(find_mount(&cli.spec, "/dev/pts"), "gid=5"));
 	cell_run_cli_free(&cli);
-	assert_int_equal(PARSE_AS(0, &cli, &err, "--uidmap", "0:100000:1", "--gidmap",
-				  "0:100000:1", "true"),
-			 0);
+	assert_int_equal(
+		PARSE_AS(0, &cli, &err, "--uidmap", "0:100000:1", "--gidmap", "0:100000:1", "true"),
+		0);
 	assert_false(has_opt(find_mount(&cli.spec, "/dev/pts"), "gid=5"));
 	cell_run_cli_free(&cli);
 }
@@ -683,7 +691,8 @@ int main(void)
 		cmocka_unit_test(test_no_init_and_propagation),
 		cmocka_unit_test(test_validate_refuses_overlapping_maps),
 		cmocka_unit_test(test_ns_table_knows_oci_and_proc_names_of_all_eight),
-		cmocka_unit_test(test_first_uidmap_replaces_the_rootless_default_and_later_ones_add),
+		cmocka_unit_test(
+			test_first_uidmap_replaces_the_rootless_default_and_later_ones_add),
 		cmocka_unit_test(test_devpts_gid_5_stays_only_when_gid_5_is_mapped),
 		cmocka_unit_test(test_net_bridge_sets_mode_bridge_name_ports_and_rate),
 		cmocka_unit_test(test_publish_refuses_malformed_ports),

@@ -94,8 +94,10 @@ static void test_bpf_refuses_what_seccomp_refuses(void **state)
 static int compile_check(struct cell_seccomp_rule *rule, enum cell_seccomp_action dflt,
 			 struct cell_error *err)
 {
-	struct cell_seccomp s = { .present = true, .default_action = dflt,
-				  .syscalls = rule, .n_syscalls = rule ? 1 : 0 };
+	struct cell_seccomp s = { .present = true,
+				  .default_action = dflt,
+				  .syscalls = rule,
+				  .n_syscalls = rule ? 1 : 0 };
 	struct cell_seccomp_prog prog;
 	int r;
 
@@ -109,8 +111,10 @@ static int compile_check(struct cell_seccomp_rule *rule, enum cell_seccomp_actio
 static void test_a_profile_refusing_execve_is_refused_naming_linux_seccomp(void **state)
 {
 	static char *execve[] = { "execve", NULL }, *execveat[] = { "execveat", NULL };
-	struct cell_seccomp_rule rule = { .names = execve, .action = CELL_SECCOMP_ERRNO,
-					  .has_errno_ret = true, .errno_ret = EACCES };
+	struct cell_seccomp_rule rule = { .names = execve,
+					  .action = CELL_SECCOMP_ERRNO,
+					  .has_errno_ret = true,
+					  .errno_ret = EACCES };
 	struct cell_seccomp_arg zero = { .index = 0, .op = CELL_SECCOMP_OP_EQ, .value = 0 };
 	struct cell_error err = { 0 };
 

@@ -45,10 +45,27 @@ static void test_default_profile_without_sys_admin_closes_namespaces_and_mounts(
 	struct cell_error err = { 0 };
 	const struct cell_seccomp_rule *r = NULL;
 	static const char *const closed[] = {
-		"mount", "umount2", "unshare", "setns", "keyctl", "add_key", "request_key",
-		"io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd",
-		"perf_event_open", "bpf", "kexec_load", "kexec_file_load", "init_module",
-		"finit_module", "delete_module", "open_by_handle_at", "reboot", NULL,
+		"mount",
+		"umount2",
+		"unshare",
+		"setns",
+		"keyctl",
+		"add_key",
+		"request_key",
+		"io_uring_setup",
+		"io_uring_enter",
+		"io_uring_register",
+		"userfaultfd",
+		"perf_event_open",
+		"bpf",
+		"kexec_load",
+		"kexec_file_load",
+		"init_module",
+		"finit_module",
+		"delete_module",
+		"open_by_handle_at",
+		"reboot",
+		NULL,
 	};
 
 	(void)state;
@@ -138,8 +155,10 @@ static void test_enosys_stub_guards_syscalls_newer_than_the_profile(void **state
 {
 	char *names[] = { "read", "write", NULL };
 	struct cell_seccomp_rule rule = { .names = names, .action = CELL_SECCOMP_ALLOW };
-	struct cell_seccomp s = { .present = true, .default_action = CELL_SECCOMP_ERRNO,
-				  .syscalls = &rule, .n_syscalls = 1 };
+	struct cell_seccomp s = { .present = true,
+				  .default_action = CELL_SECCOMP_ERRNO,
+				  .syscalls = &rule,
+				  .n_syscalls = 1 };
 	struct cell_seccomp_prog prog = { 0 };
 	struct cell_error err = { 0 };
 	bool found = false;
@@ -195,7 +214,8 @@ static void test_docker_profile_resolves_caps_arches_and_kernel(void **state)
 
 	(void)state;
 	assert_int_equal(cell_seccomp_from_profile(docker_profile, strlen(docker_profile), "p.json",
-						   cell_caps_default(), &s, &err), 0);
+						   cell_caps_default(), &s, &err),
+			 0);
 	assert_int_equal(s.default_action, CELL_SECCOMP_ERRNO);
 	assert_true(s.has_default_errno_ret);
 	assert_int_equal(s.default_errno_ret, 1);
@@ -219,7 +239,8 @@ static void test_docker_profile_resolves_caps_arches_and_kernel(void **state)
 	}
 	cell_seccomp_free(&s);
 	assert_int_equal(cell_seccomp_from_profile(docker_profile, strlen(docker_profile), "p.json",
-						   1ULL << CAP_SYS_ADMIN, &s, &err), 0);
+						   1ULL << CAP_SYS_ADMIN, &s, &err),
+			 0);
 	assert_int_equal(rules_naming(&s, "mount", NULL), 1);
 	assert_int_equal(rules_naming(&s, "clone", NULL), 0);
 	assert_int_equal(rules_naming(&s, "clone3", NULL), 0);
@@ -228,10 +249,11 @@ static void test_docker_profile_resolves_caps_arches_and_kernel(void **state)
 
 static void test_oci_object_loads_as_a_profile(void **state)
 {
-	static const char oci[] = "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": "
-				  "[\"SCMP_ARCH_X86_64\"], \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"], "
-				  "\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": "
-				  "\"SCMP_ACT_ERRNO\", \"errnoRet\": 30}]}";
+	static const char oci[] =
+		"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": "
+		"[\"SCMP_ARCH_X86_64\"], \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"], "
+		"\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": "
+		"\"SCMP_ACT_ERRNO\", \"errnoRet\": 30}]}";
 	struct cell_seccomp s = { 0 };
 	struct cell_error err = { 0 };
 
@@ -267,8 +289,8 @@ static void test_bad_profiles_name_the_file_and_field(void **state)
 		struct cell_seccomp s = { 0 };
 		struct cell_error err = { 0 };
 
-		assert_true(cell_seccomp_from_profile(cases[i].json, strlen(cases[i].json), "p.json",
-						      0, &s, &err) < 0);
+		assert_true(cell_seccomp_from_profile(cases[i].json, strlen(cases[i].json),
+						      "p.json", 0, &s, &err) < 0);
 		if (!strstr(err.msg, cases[i].needle))
 			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].needle);
 		assert_false(s.present);
@@ -278,7 +300,8 @@ static void test_bad_profiles_name_the_file_and_field(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_profile_without_sys_admin_closes_namespaces_and_mounts),
+		cmocka_unit_test(
+			test_default_profile_without_sys_admin_closes_namespaces_and_mounts),
 		cmocka_unit_test(test_default_profile_follows_the_bounding_set),
 		cmocka_unit_test(test_default_match_recognises_the_default_and_nothing_else),
 		cmocka_unit_test(test_enosys_stub_guards_syscalls_newer_than_the_profile),

@@ -41,8 +41,13 @@ static struct cell_bpf_result bpf_run(const struct cell_seccomp_prog *p,
 /* Argument values to try: the constants compared after an argument load, and neighbours. */
 static size_t arg_values(const struct cell_seccomp_prog *p, uint64_t *v, size_t size)
 {
-	static const uint64_t base[] = { 0, 1, 0xffffffffULL, 0x100000000ULL, UINT64_MAX,
-					 0x8000000000000000ULL, 0xffffffff00000000ULL };
+	static const uint64_t base[] = { 0,
+					 1,
+					 0xffffffffULL,
+					 0x100000000ULL,
+					 UINT64_MAX,
+					 0x8000000000000000ULL,
+					 0xffffffff00000000ULL };
 	size_t n = 0;
 	bool arg = false;
 
@@ -56,9 +61,16 @@ static size_t arg_values(const struct cell_seccomp_prog *p, uint64_t *v, size_t 
 
 		if (in->code == (BPF_LD | BPF_W | BPF_ABS))
 			arg = in->k >= offsetof(struct seccomp_data, args);
-		else if (arg && (BPF_CLASS(in->code) == BPF_JMP || BPF_CLASS(in->code) == BPF_ALU)) {
-			uint64_t more[] = { k, k - 1, k + 1, k << 32, k | (k << 32), ~k & 0xffffffffULL,
-					    k | 0x100000000ULL, (k + 1) << 32 };
+		else if (arg &&
+			 (BPF_CLASS(in->code) == BPF_JMP || BPF_CLASS(in->code) == BPF_ALU)) {
+			uint64_t more[] = { k,
+					    k - 1,
+					    k + 1,
+					    k << 32,
+					    k | (k << 32),
+					    ~k & 0xffffffffULL,
+					    k | 0x100000000ULL,
+					    (k + 1) << 32 };
 
 			memcpy(v + n, more, sizeof(more));
 			n += 8;
@@ -89,16 +101,18 @@ static void compare_call(const struct cell_seccomp_prog *ref, const struct cell_
 			a = bpf_run(ref, &d);
 			b = bpf_run(p, &d);
 			if (a.ret != b.ret)
-				fail_msg("arch 0x%x nr 0x%x args[%u] 0x%llx: 0x%x, libseccomp's 0x%x",
-					 arch, nr, idx, (unsigned long long)vals[i], b.ret, a.ret);
+				fail_msg(
+					"arch 0x%x nr 0x%x args[%u] 0x%llx: 0x%x, libseccomp's 0x%x",
+					arch, nr, idx, (unsigned long long)vals[i], b.ret, a.ret);
 		}
 }
 
 static void compare_filters(const struct cell_seccomp_prog *ref, const struct cell_seccomp_prog *p)
 {
-	static const uint32_t arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64, 0 };
-	static const uint32_t far[] = { 0x3fffffff, 0x7fffffff, 0x80000000, 0xbfffffff, 0xc0000000,
-					0xc0000001, 0xfffffffe, 0xffffffff };
+	static const uint32_t arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64,
+					   0 };
+	static const uint32_t far[] = { 0x3fffffff, 0x7fffffff, 0x80000000, 0xbfffffff,
+					0xc0000000, 0xc0000001, 0xfffffffe, 0xffffffff };
 	size_t size = 72 + 8 * (ref->len + p->len), n_vals;
 	uint64_t *vals = malloc(size * sizeof(*vals));
 
@@ -144,8 +158,12 @@ static bool native_x86_64(void)
 static void test_tree_decides_the_default_profile_as_libseccomp_for_any_caps(void **state)
 {
 	const uint64_t sets[] = {
-		cell_caps_default(), CAPS_RUNC, 0, (1ULL << (CAP_LAST_CAP + 1)) - 1,
-		cell_caps_default() | CAP(SYS_ADMIN), CAPS_RUNC | CAP(SYS_PTRACE),
+		cell_caps_default(),
+		CAPS_RUNC,
+		0,
+		(1ULL << (CAP_LAST_CAP + 1)) - 1,
+		cell_caps_default() | CAP(SYS_ADMIN),
+		CAPS_RUNC | CAP(SYS_PTRACE),
 		cell_caps_default() | CAP(SYS_MODULE) | CAP(SYS_TIME) | CAP(SYS_NICE) |
 			CAP(PERFMON) | CAP(BPF) | CAP(DAC_READ_SEARCH),
 	};
@@ -218,8 +236,10 @@ static void test_tree_refuses_what_it_does_not_model(void **state)
 		{ .names = names, .action = CELL_SECCOMP_ALLOW, .args = &lt, .n_args = 1 },
 	};
 	char *arm[] = { "SCMP_ARCH_AARCH64", NULL }, *x86[] = { "SCMP_ARCH_X86", NULL };
-	struct cell_seccomp s = { .present = true, .default_action = CELL_SECCOMP_ERRNO,
-				  .syscalls = rules, .n_syscalls = 1 };
+	struct cell_seccomp s = { .present = true,
+				  .default_action = CELL_SECCOMP_ERRNO,
+				  .syscalls = rules,
+				  .n_syscalls = 1 };
 	struct cell_seccomp_prog prog = { 0 };
 	struct cell_error err = { 0 };
 

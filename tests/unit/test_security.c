@@ -53,8 +53,8 @@ static void test_filter_flags_are_the_kernels(void **state)
 	assert_int_equal(flag, SECCOMP_FILTER_FLAG_LOG);
 	assert_int_equal(cell_seccomp_flag_from_name("SECCOMP_FILTER_FLAG_SPEC_ALLOW", &flag), 0);
 	assert_int_equal(flag, SECCOMP_FILTER_FLAG_SPEC_ALLOW);
-	assert_int_equal(cell_seccomp_flag_from_name("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-						     &flag), 0);
+	assert_int_equal(
+		cell_seccomp_flag_from_name("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", &flag), 0);
 	assert_int_equal(flag, 1U << 5);
 	/* Not an OCI flag: cell sets it itself for SCMP_ACT_NOTIFY. */
 	assert_int_equal(cell_seccomp_flag_from_name("SECCOMP_FILTER_FLAG_NEW_LISTENER", &flag),
@@ -97,8 +97,10 @@ static void test_seccomp_check_names_the_bad_field(void **state)
 		{ .names = names_mkdir, .action = CELL_SECCOMP_ERRNO },
 		{ .names = names_mkdir, .action = CELL_SECCOMP_ALLOW },
 	};
-	struct cell_seccomp s = { .present = true, .default_action = CELL_SECCOMP_ALLOW,
-				  .syscalls = rules, .n_syscalls = 2 };
+	struct cell_seccomp s = { .present = true,
+				  .default_action = CELL_SECCOMP_ALLOW,
+				  .syscalls = rules,
+				  .n_syscalls = 2 };
 	struct cell_error err = { 0 };
 
 	(void)state;
@@ -149,8 +151,11 @@ static void test_compiled_filter_is_bpf_with_the_flags(void **state)
 	char *flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 			  NULL };
 	struct cell_seccomp_rule rule = { .names = names_mkdir, .action = CELL_SECCOMP_NOTIFY };
-	struct cell_seccomp s = { .present = true, .default_action = CELL_SECCOMP_ALLOW,
-				  .flags = flags, .syscalls = &rule, .n_syscalls = 1,
+	struct cell_seccomp s = { .present = true,
+				  .default_action = CELL_SECCOMP_ALLOW,
+				  .flags = flags,
+				  .syscalls = &rule,
+				  .n_syscalls = 1,
 				  .listener_path = "/x" };
 	struct cell_seccomp_prog prog;
 	struct cell_error err = { 0 };
@@ -160,8 +165,8 @@ static void test_compiled_filter_is_bpf_with_the_flags(void **state)
 	assert_non_null(prog.filter);
 	assert_true(prog.len > 3);
 	assert_true(prog.notify);
-	assert_int_equal(prog.flags, SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_NEW_LISTENER |
-					     (1U << 5));
+	assert_int_equal(prog.flags,
+			 SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_NEW_LISTENER | (1U << 5));
 	cell_seccomp_prog_free(&prog);
 	/* Without a listener, WAIT_KILLABLE_RECV means nothing: left out. */
 	rule.action = CELL_SECCOMP_ERRNO;
@@ -197,8 +202,8 @@ static void test_sysctl_paths_stay_under_proc_sys(void **state)
 	assert_int_equal(cell_sysctl_path("net.ipv4.ip_forward", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "net/ipv4/ip_forward");
 	/* With slashes, a dot is part of a name (sysctl(8)). */
-	assert_int_equal(cell_sysctl_path("net/ipv4/conf/eth0.100/forwarding", buf,
-					  sizeof(buf)), 0);
+	assert_int_equal(cell_sysctl_path("net/ipv4/conf/eth0.100/forwarding", buf, sizeof(buf)),
+			 0);
 	assert_string_equal(buf, "net/ipv4/conf/eth0.100/forwarding");
 	assert_int_equal(cell_sysctl_path("net..ipv4", buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(cell_sysctl_path(".net", buf, sizeof(buf)), -EINVAL);
@@ -232,8 +237,8 @@ static void test_cpu_lists_parse_like_cpuset_cpus(void **state)
 
 static void test_scheduler_check_names_the_field(void **state)
 {
-	struct cell_process p = { .scheduler = { .present = true, .policy = SCHED_FIFO,
-						 .priority = 0 } };
+	struct cell_process p = { .scheduler = {
+					  .present = true, .policy = SCHED_FIFO, .priority = 0 } };
 	struct cell_error err = { 0 };
 
 	(void)state;

@@ -160,8 +160,9 @@ static void test_bad_examples_name_the_json_path(void **state)
 	assert_int_equal(cell_read_file(path, &t2, &len, &err), 0);
 	assert_int_not_equal(cell_spec_from_json(&s, t2, len, "x", &err), 0);
 	assert_string_equal(err.msg, "linux.resources.rdma.mlx5_1.hcaHandles: expected an integer");
-	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"netDevices\":{\"eth0\":{\"name\":23}}}}",
-		     "linux.netDevices.eth0.name: expected a string");
+	expect_error(
+		"{\"ociVersion\":\"1.0.0\",\"linux\":{\"netDevices\":{\"eth0\":{\"name\":23}}}}",
+		"linux.netDevices.eth0.name: expected a string");
 	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"netDevices\":{\"eth0\":1}}}",
 		     "linux.netDevices.eth0: expected an object");
 	snprintf(path, sizeof(path), "%s/oci/bad-invalid-json.json", TEST_DATA);
@@ -200,12 +201,14 @@ static void test_type_and_range_errors(void **state)
 		     "linux.namespaces[1].type: namespace 'pid' is listed twice");
 	expect_error("{\"ociVersion\":\"1.0.0\",\"mounts\":[{\"type\":\"tmpfs\"}]}",
 		     "mounts[0]: destination is required");
-	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"seccomp\":{\"defaultAction\":"
-		     "\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"NOPE\"}]}}}",
-		     "linux.seccomp.syscalls[0].action: unknown value 'NOPE'");
-	expect_error("{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,"
-		     "\"access\":\"rwx\"}]}}}",
-		     "linux.resources.devices[0].access: 'rwx' is not a combination of r, w and m");
+	expect_error(
+		"{\"ociVersion\":\"1.0.0\",\"linux\":{\"seccomp\":{\"defaultAction\":"
+		"\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"NOPE\"}]}}}",
+		"linux.seccomp.syscalls[0].action: unknown value 'NOPE'");
+	expect_error(
+		"{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,"
+		"\"access\":\"rwx\"}]}}}",
+		"linux.resources.devices[0].access: 'rwx' is not a combination of r, w and m");
 	expect_error("{\"ociVersion\":\"1.0.0\",\"hooks\":{\"prestart\":[{\"path\":\"hook\"}]}}",
 		     "hooks.prestart[0].path: 'hook' is not an absolute path");
 	expect_error("{\"ociVersion\":\"1.0.0\",\"annotations\":{\"a\":1}}",
@@ -265,9 +268,11 @@ static void test_wrong_type_per_table_kind_names_the_path(void **state)
 		{ "\"mounts\":{}", "mounts: expected an array" },
 		{ "\"mounts\":[1]", "mounts[0]: expected an object" },
 		/* FT_KEYED */
-		{ "\"linux\":{\"resources\":{\"rdma\":[]}}", "linux.resources.rdma: expected an object" },
+		{ "\"linux\":{\"resources\":{\"rdma\":[]}}",
+		  "linux.resources.rdma: expected an object" },
 		/* FT_STRUCT */
-		{ "\"linux\":{\"resources\":{\"memory\":1}}", "linux.resources.memory: expected an object" },
+		{ "\"linux\":{\"resources\":{\"memory\":1}}",
+		  "linux.resources.memory: expected an object" },
 		{ "\"process\":[]", "process: expected an object" },
 		/* F_REQUIRED: the table's message at the object's path */
 		{ "\"linux\":{\"resources\":{\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":1}]}}}",
@@ -290,9 +295,10 @@ static void test_has_flags_follow_what_is_given(void **state)
 	struct cell_error err = { 0 };
 
 	(void)state;
-	assert_int_equal(parse(&s, "{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"memory\":"
-				   "{\"limit\":5,\"kernel\":7,\"disableOOMKiller\":false},"
-				   "\"pids\":{\"limit\":0}}}}",
+	assert_int_equal(parse(&s,
+			       "{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"memory\":"
+			       "{\"limit\":5,\"kernel\":7,\"disableOOMKiller\":false},"
+			       "\"pids\":{\"limit\":0}}}}",
 			       &err),
 			 0);
 	assert_true(s.linux.resources.has_memory_limit);
@@ -309,13 +315,21 @@ static void test_has_flags_follow_what_is_given(void **state)
 /* config.md: ociVersion "MUST be in SemVer v2.0.0 format" (semver.org's BNF). */
 static void test_oci_version_must_be_a_semantic_version(void **state)
 {
-	static const char *const good[] = { "1.0.0", "0.5.0-dev", "1.0.2-rc.1", "10.20.30",
-					    "1.1.0-rc.1+build.5", "1.0.0+20130313144700",
-					    "1.0.0-alpha-a.b-c", "1.0.0-0.3.7", "1.0.0+001",
+	static const char *const good[] = { "1.0.0",
+					    "0.5.0-dev",
+					    "1.0.2-rc.1",
+					    "10.20.30",
+					    "1.1.0-rc.1+build.5",
+					    "1.0.0+20130313144700",
+					    "1.0.0-alpha-a.b-c",
+					    "1.0.0-0.3.7",
+					    "1.0.0+001",
 					    "1.0.0-x-y-z.--" };
-	static const char *const bad[] = { "1", "1.0", "1.0.0.0", "01.0.0", "1.02.0", "1.0.0-",
-					   "1.0.0+", "1.0.0-01", "1.0.0-a..b", "1.0.0-a_b", "v1.0.0",
-					   "1.0.0 ", "", "1..0", "1.0.0-rc.1+", "-1.0.0", "1.0.x" };
+	static const char *const bad[] = { "1",		 "1.0",	      "1.0.0.0",     "01.0.0",
+					   "1.02.0",	 "1.0.0-",    "1.0.0+",	     "1.0.0-01",
+					   "1.0.0-a..b", "1.0.0-a_b", "v1.0.0",	     "1.0.0 ",
+					   "",		 "1..0",      "1.0.0-rc.1+", "-1.0.0",
+					   "1.0.x" };
 	char json[128], msg[256];
 	struct cell_spec s;
 	struct cell_error err = { 0 };
@@ -329,8 +343,10 @@ static void test_oci_version_must_be_a_semantic_version(void **state)
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(json, sizeof(json), "{\"ociVersion\":\"%s\"}", bad[i]);
-		snprintf(msg, sizeof(msg), "ociVersion: \"%s\" is not a semantic version "
-			 "(MAJOR.MINOR.PATCH, semver.org 2.0.0)", bad[i]);
+		snprintf(msg, sizeof(msg),
+			 "ociVersion: \"%s\" is not a semantic version "
+			 "(MAJOR.MINOR.PATCH, semver.org 2.0.0)",
+			 bad[i]);
 		expect_error(json, msg);
 	}
 }
@@ -340,8 +356,9 @@ static void test_unknown_fields_are_ignored_and_nulls_are_absent(void **state)
 	struct cell_spec s;
 	struct cell_error err = { 0 };
 
-	assert_int_equal(parse(&s, "{\"ociVersion\":\"1.0.0\",\"future\":{\"x\":1},\"hostname\":null,"
-				   "\"linux\":{\"newThing\":[1]}}",
+	assert_int_equal(parse(&s,
+			       "{\"ociVersion\":\"1.0.0\",\"future\":{\"x\":1},\"hostname\":null,"
+			       "\"linux\":{\"newThing\":[1]}}",
 			       &err),
 			 0);
 	assert_null(s.hostname);
@@ -353,8 +370,9 @@ static void test_pids_limit_zero_means_unlimited(void **state)
 	struct cell_spec s;
 	struct cell_error err = { 0 };
 
-	assert_int_equal(parse(&s, "{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"pids\":"
-				   "{\"limit\":0}}}}",
+	assert_int_equal(parse(&s,
+			       "{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"pids\":"
+			       "{\"limit\":0}}}}",
 			       &err),
 			 0);
 	assert_true(s.linux.resources.has_pids_limit);

@@ -40,8 +40,11 @@ static int base(void **state)
 	memset(&c, 0, sizeof(c));
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		c.s.linux.namespaces[types[i]].present = true;
-	c.f = (struct start_facts){ .root = true, .initial_userns = true, .idmap_direct = true,
-				    .setgroups_self = true, .setgroups_joined = true };
+	c.f = (struct start_facts){ .root = true,
+				    .initial_userns = true,
+				    .idmap_direct = true,
+				    .setgroups_self = true,
+				    .setgroups_joined = true };
 	*state = &c;
 	return 0;
 }
@@ -154,8 +157,7 @@ static void test_pins_keep_every_namespace_in_clone3(void **state)
 
 static void test_parent_network_and_runtime_hooks_need_the_namespaces_before_go(void **state)
 {
-	const enum cell_hook_kind early_users[] = { CELL_HOOK_PRESTART,
-						    CELL_HOOK_CREATE_RUNTIME };
+	const enum cell_hook_kind early_users[] = { CELL_HOOK_PRESTART, CELL_HOOK_CREATE_RUNTIME };
 	struct plan_case *c = *state;
 	const struct start_plan *p;
 
@@ -295,17 +297,23 @@ static void test_kept_joined_mount_namespace_is_not_set_up(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_nothing_of_the_parents_means_no_go_and_all_at_clone, base),
-		cmocka_unit_test_setup(test_cgroup_after_clone_makes_net_ipc_uts_early_and_mounts_before_go, base),
+		cmocka_unit_test_setup(test_nothing_of_the_parents_means_no_go_and_all_at_clone,
+				       base),
+		cmocka_unit_test_setup(
+			test_cgroup_after_clone_makes_net_ipc_uts_early_and_mounts_before_go, base),
 		cmocka_unit_test_setup(test_v2_born_in_its_cgroup_needs_no_go, base),
-		cmocka_unit_test_setup(test_new_user_namespace_maps_are_written_before_any_setup, base),
+		cmocka_unit_test_setup(test_new_user_namespace_maps_are_written_before_any_setup,
+				       base),
 		cmocka_unit_test_setup(test_pins_keep_every_namespace_in_clone3, base),
-		cmocka_unit_test_setup(test_parent_network_and_runtime_hooks_need_the_namespaces_before_go, base),
+		cmocka_unit_test_setup(
+			test_parent_network_and_runtime_hooks_need_the_namespaces_before_go, base),
 		cmocka_unit_test_setup(test_create_container_hook_waits_for_go_before_mounts, base),
 		cmocka_unit_test_setup(test_start_container_hook_alone_only_waits_for_go, base),
-		cmocka_unit_test_setup(test_joined_user_namespace_makes_the_others_late_under_init, base),
+		cmocka_unit_test_setup(test_joined_user_namespace_makes_the_others_late_under_init,
+				       base),
 		cmocka_unit_test_setup(test_setgroups_denied_only_where_the_kernel_denies_it, base),
-		cmocka_unit_test_setup(test_joined_pid_namespace_is_adopted_and_never_mounted_before_go, base),
+		cmocka_unit_test_setup(
+			test_joined_pid_namespace_is_adopted_and_never_mounted_before_go, base),
 		cmocka_unit_test_setup(test_ready_is_said_for_create_and_poststart_only, base),
 		cmocka_unit_test_setup(test_kept_joined_mount_namespace_is_not_set_up, base),
 	};

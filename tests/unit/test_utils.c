@@ -109,7 +109,7 @@ static void test_strv_append_copies_the_string(void **state)
 
 static void test_strv_dup_is_deep_copy(void **state)
 {
-	char *src[] = {"x", "yy", NULL};
+	char *src[] = { "x", "yy", NULL };
 	char **copy;
 
 	(void)state;
@@ -125,7 +125,7 @@ static void test_strv_dup_is_deep_copy(void **state)
 
 static void test_strv_dup_of_empty_vector_is_empty_vector(void **state)
 {
-	char *src[] = {NULL};
+	char *src[] = { NULL };
 	char **copy;
 
 	(void)state;
@@ -139,7 +139,7 @@ static void test_strv_dup_of_empty_vector_is_empty_vector(void **state)
 
 static void test_write_at_truncates_and_replaces_content(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char path[PATH_MAX], buf[64];
 
 	scratch_path(state, "file", path, sizeof(path));
@@ -151,7 +151,7 @@ static void test_write_at_truncates_and_replaces_content(void **state)
 
 static void test_write_at_does_not_create_missing_file(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char path[PATH_MAX];
 
 	scratch_path(state, "missing", path, sizeof(path));
@@ -165,7 +165,7 @@ static void test_write_at_does_not_create_missing_file(void **state)
 static void test_write_at_relative_to_dirfd_names_full_path_in_error(void **state)
 {
 	struct scratch *s = *state;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char expected[PATH_MAX];
 	int dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -179,7 +179,7 @@ static void test_write_at_relative_to_dirfd_names_full_path_in_error(void **stat
 static void test_write_at_relative_to_dirfd_writes_there(void **state)
 {
 	struct scratch *s = *state;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char path[PATH_MAX], buf[16];
 	int dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -194,7 +194,7 @@ static void test_write_at_relative_to_dirfd_writes_there(void **state)
 
 static void test_read_at_truncates_to_size_minus_one_and_terminates(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char path[PATH_MAX], buf[5];
 
 	scratch_path(state, "long", path, sizeof(path));
@@ -205,7 +205,7 @@ static void test_read_at_truncates_to_size_minus_one_and_terminates(void **state
 
 static void test_read_at_missing_file_names_path(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char path[PATH_MAX], buf[8];
 
 	scratch_path(state, "nope", path, sizeof(path));
@@ -215,7 +215,7 @@ static void test_read_at_missing_file_names_path(void **state)
 
 static void test_read_at_refuses_zero_size_buffer(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char buf[1];
 
 	(void)state;
@@ -230,8 +230,9 @@ static void test_parse_rate_takes_tc_units_in_bits_and_bytes(void **state)
 		const char *s;
 		uint64_t bytes;
 	} ok[] = {
-		{ "10mbit", 1250000 }, { "1gbit", 125000000 }, { "8bit", 1 }, { "500kbit", 62500 },
-		{ "1.5mbit", 187500 }, { "5mbps", 5000000 }, { "2KBPS", 2000 }, { "100bps", 100 },
+		{ "10mbit", 1250000 }, { "1gbit", 125000000 }, { "8bit", 1 },
+		{ "500kbit", 62500 },  { "1.5mbit", 187500 },  { "5mbps", 5000000 },
+		{ "2KBPS", 2000 },     { "100bps", 100 },
 	};
 	struct cell_error err = { 0 };
 	uint64_t v;
@@ -247,8 +248,8 @@ static void test_parse_rate_takes_tc_units_in_bits_and_bytes(void **state)
 
 static void test_parse_rate_refuses_missing_or_unknown_units_and_zero(void **state)
 {
-	static const char *const bad[] = { "10", "10mbits", "fast", "0mbit", "-1mbit", "mbit",
-					   "", "1bit", "nanmbit", "1e20gbit" };
+	static const char *const bad[] = { "10",   "10mbits", "fast", "0mbit",	 "-1mbit",
+					   "mbit", "",	      "1bit", "nanmbit", "1e20gbit" };
 	struct cell_error err = { 0 };
 	uint64_t v;
 
@@ -264,7 +265,7 @@ static void test_parse_rate_refuses_missing_or_unknown_units_and_zero(void **sta
 
 static void assert_size(const char *s, bool allow_unlimited, int64_t expected)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	int64_t v = 12345;
 
 	if (cell_parse_size(s, allow_unlimited, &v, &err) != 0)
@@ -275,7 +276,7 @@ static void assert_size(const char *s, bool allow_unlimited, int64_t expected)
 
 static void assert_size_refused(const char *s, bool allow_unlimited, int expected_r)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char quoted[128];
 	int64_t v = 12345;
 	int r = cell_parse_size(s, allow_unlimited, &v, &err);
@@ -344,7 +345,7 @@ static void test_parse_size_rejects_negative_numbers(void **state)
 
 static void test_parse_size_rejects_unknown_unit(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	int64_t v;
 
 	(void)state;
@@ -387,7 +388,7 @@ static void test_parse_size_rejects_whitespace_and_signs(void **state)
 
 static void test_parse_size_overflow_is_erange(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	int64_t v;
 
 	(void)state;
@@ -411,7 +412,7 @@ static void test_parse_size_accepts_largest_int64(void **state)
 
 static void test_parse_id_map_accepts_three_numbers(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_id_map m;
 
 	(void)state;
@@ -425,8 +426,8 @@ static void test_parse_id_map_accepts_three_numbers(void **state)
 
 static void assert_id_map_refused(const char *s, int expected_r)
 {
-	struct cell_error err = {0};
-	struct cell_id_map m = {7, 7, 7};
+	struct cell_error err = { 0 };
+	struct cell_id_map m = { 7, 7, 7 };
 	char quoted[128];
 	int r = cell_parse_id_map(s, &m, &err);
 
@@ -479,7 +480,7 @@ static void test_parse_id_map_range_reaching_id_minus_one_is_erange(void **state
 
 static void test_id_maps_check_refuses_empty(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(cell_id_maps_check(NULL, 0, "uidmap", &err), -EINVAL);
@@ -488,8 +489,8 @@ static void test_id_maps_check_refuses_empty(void **state)
 
 static void test_id_maps_check_accepts_adjacent_ranges(void **state)
 {
-	struct cell_id_map maps[] = {{0, 1000, 1}, {1, 2000, 1}, {2, 1001, 10}};
-	struct cell_error err = {0};
+	struct cell_id_map maps[] = { { 0, 1000, 1 }, { 1, 2000, 1 }, { 2, 1001, 10 } };
+	struct cell_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(cell_id_maps_check(maps, 3, "uidmap", &err), 0);
@@ -497,8 +498,8 @@ static void test_id_maps_check_accepts_adjacent_ranges(void **state)
 
 static void test_id_maps_check_detects_overlap_inside_container(void **state)
 {
-	struct cell_id_map maps[] = {{0, 1000, 10}, {5, 2000, 10}};
-	struct cell_error err = {0};
+	struct cell_id_map maps[] = { { 0, 1000, 10 }, { 5, 2000, 10 } };
+	struct cell_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(cell_id_maps_check(maps, 2, "uidmap", &err), -EINVAL);
@@ -508,8 +509,8 @@ static void test_id_maps_check_detects_overlap_inside_container(void **state)
 
 static void test_id_maps_check_detects_overlap_in_any_order(void **state)
 {
-	struct cell_id_map maps[] = {{100, 1000, 1}, {10, 5000, 5}, {0, 3000, 11}};
-	struct cell_error err = {0};
+	struct cell_id_map maps[] = { { 100, 1000, 1 }, { 10, 5000, 5 }, { 0, 3000, 11 } };
+	struct cell_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(cell_id_maps_check(maps, 3, "gidmap", &err), -EINVAL);
@@ -518,8 +519,8 @@ static void test_id_maps_check_detects_overlap_in_any_order(void **state)
 
 static void test_id_maps_check_detects_overlap_on_host(void **state)
 {
-	struct cell_id_map maps[] = {{0, 1000, 10}, {100, 1009, 1}};
-	struct cell_error err = {0};
+	struct cell_id_map maps[] = { { 0, 1000, 10 }, { 100, 1009, 1 } };
+	struct cell_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(cell_id_maps_check(maps, 2, "gidmap", &err), -EINVAL);
@@ -528,9 +529,9 @@ static void test_id_maps_check_detects_overlap_on_host(void **state)
 
 static void test_id_maps_check_refuses_zero_size_and_overflow(void **state)
 {
-	struct cell_id_map zero[] = {{0, 1000, 0}};
-	struct cell_id_map wrap[] = {{0, 1000, 1}, {1, 4294967295u, 1}};
-	struct cell_error err = {0};
+	struct cell_id_map zero[] = { { 0, 1000, 0 } };
+	struct cell_id_map wrap[] = { { 0, 1000, 1 }, { 1, 4294967295u, 1 } };
+	struct cell_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(cell_id_maps_check(zero, 1, "uidmap", &err), -EINVAL);
@@ -542,11 +543,11 @@ static void test_id_maps_check_refuses_zero_size_and_overflow(void **state)
 static void test_id_maps_check_accepts_340_and_refuses_341_entries(void **state)
 {
 	struct cell_id_map maps[341];
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 
 	(void)state;
 	for (uint32_t i = 0; i < 341; i++)
-		maps[i] = (struct cell_id_map){i * 10, 100000 + i * 10, 10};
+		maps[i] = (struct cell_id_map){ i * 10, 100000 + i * 10, 10 };
 	assert_int_equal(cell_id_maps_check(maps, 340, "uidmap", &err), 0);
 	assert_int_equal(cell_id_maps_check(maps, 341, "uidmap", &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "uidmap: 341 mappings"));
@@ -573,7 +574,7 @@ static const char subuid_text[] = "# subordinate ids\n"
 
 static void test_subid_ranges_collects_user_and_numeric_uid_in_order(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_id_map *ranges = NULL;
 	char path[PATH_MAX];
 	size_t n = 99;
@@ -594,7 +595,7 @@ static void test_subid_ranges_collects_user_and_numeric_uid_in_order(void **stat
 
 static void test_subid_ranges_skips_malformed_lines_of_the_user(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_id_map *ranges = NULL;
 	char path[PATH_MAX];
 	size_t n = 99;
@@ -609,7 +610,7 @@ static void test_subid_ranges_skips_malformed_lines_of_the_user(void **state)
 
 static void test_subid_ranges_matches_other_user_by_name_only(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_id_map *ranges = NULL;
 	char path[PATH_MAX];
 	size_t n = 99;
@@ -624,7 +625,7 @@ static void test_subid_ranges_matches_other_user_by_name_only(void **state)
 
 static void test_subid_ranges_none_is_empty_not_error(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_id_map *ranges = (struct cell_id_map *)&err;
 	char path[PATH_MAX];
 	size_t n = 99;
@@ -638,7 +639,7 @@ static void test_subid_ranges_none_is_empty_not_error(void **state)
 
 static void test_subid_ranges_missing_file_is_empty_not_error(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_id_map *ranges = (struct cell_id_map *)&err;
 	char path[PATH_MAX];
 	size_t n = 99;
@@ -652,7 +653,7 @@ static void test_subid_ranges_missing_file_is_empty_not_error(void **state)
 static void test_subid_ranges_unreadable_file_is_error_naming_it(void **state)
 {
 	struct scratch *s = *state;
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_id_map *ranges = NULL;
 	size_t n = 99;
 
@@ -665,7 +666,7 @@ static void test_subid_ranges_unreadable_file_is_error_naming_it(void **state)
 
 static void test_subid_ranges_null_user_matches_by_id(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	struct cell_id_map *ranges = NULL;
 	char path[PATH_MAX];
 	size_t n = 99;
@@ -682,9 +683,9 @@ static void test_subid_ranges_null_user_matches_by_id(void **state)
 
 static void test_format_id_map_writes_kernel_lines(void **state)
 {
-	struct cell_id_map maps[] = {{0, 1000, 1}, {1, 100000, 65536}};
+	struct cell_id_map maps[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
 	static const char expected[] = "0 1000 1\n1 100000 65536\n";
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char buf[64];
 
 	(void)state;
@@ -697,8 +698,8 @@ static void test_format_id_map_writes_kernel_lines(void **state)
 
 static void test_format_id_map_refuses_buffer_too_small(void **state)
 {
-	struct cell_id_map maps[] = {{0, 1000, 1}, {1, 100000, 65536}};
-	struct cell_error err = {0};
+	struct cell_id_map maps[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
+	struct cell_error err = { 0 };
 	char buf[64];
 
 	(void)state;
@@ -711,7 +712,7 @@ static void test_format_id_map_refuses_buffer_too_small(void **state)
 
 static void test_format_id_map_of_nothing_is_empty_string(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char buf[4] = "xyz";
 
 	(void)state;
@@ -723,7 +724,7 @@ static void test_format_id_map_of_nothing_is_empty_string(void **state)
 
 static void test_random_id_is_12_lowercase_hex_digits(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char id[13];
 
 	(void)state;
@@ -735,7 +736,7 @@ static void test_random_id_is_12_lowercase_hex_digits(void **state)
 
 static void test_random_id_two_calls_differ(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char a[13], b[13];
 
 	(void)state;
@@ -746,7 +747,7 @@ static void test_random_id_two_calls_differ(void **state)
 
 static void test_random_id_is_never_all_digits(void **state)
 {
-	struct cell_error err = {0};
+	struct cell_error err = { 0 };
 	char id[13];
 
 	(void)state;
@@ -778,9 +779,10 @@ static void test_state_time_matches_gmtime(void **state)
 {
 	(void)state;
 	/* epoch, leap days, century years, the 2038 boundary, before 1970 */
-	static const long long fixed[] = { 0, 951782400, 951868800, 4107542400LL,
-					   2147483647LL, 2147483648LL, -1, -86400,
-					   -2208988800LL, 1795440645 };
+	static const long long fixed[] = {
+		0,  951782400, 951868800,     4107542400LL, 2147483647LL, 2147483648LL,
+		-1, -86400,    -2208988800LL, 1795440645
+	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) + 2000; i++) {
 		struct timespec ts = { .tv_nsec = 123456789 };
 		char got[64], want[64], base[48];
@@ -820,61 +822,61 @@ static void test_error_exit_status_is_127_not_found_126_denied_else_125(void **s
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_strv_len_and_free_accept_null),
-	    cmocka_unit_test(test_strv_dup_of_null_is_null),
-	    cmocka_unit_test(test_strv_append_builds_null_terminated_vector_from_null),
-	    cmocka_unit_test(test_strv_append_copies_the_string),
-	    cmocka_unit_test(test_strv_dup_is_deep_copy),
-	    cmocka_unit_test(test_strv_dup_of_empty_vector_is_empty_vector),
-	    SCRATCH_TEST(test_write_at_truncates_and_replaces_content),
-	    SCRATCH_TEST(test_write_at_does_not_create_missing_file),
-	    SCRATCH_TEST(test_write_at_relative_to_dirfd_names_full_path_in_error),
-	    SCRATCH_TEST(test_write_at_relative_to_dirfd_writes_there),
-	    SCRATCH_TEST(test_read_at_truncates_to_size_minus_one_and_terminates),
-	    SCRATCH_TEST(test_read_at_missing_file_names_path),
-	    cmocka_unit_test(test_read_at_refuses_zero_size_buffer),
-	    cmocka_unit_test(test_parse_size_accepts_plain_bytes),
-	    cmocka_unit_test(test_parse_size_units_are_1024_based_and_case_insensitive),
-	    cmocka_unit_test(test_parse_size_accepts_trailing_b_after_unit),
-	    cmocka_unit_test(test_parse_size_rounds_fractions_down_to_bytes),
-	    cmocka_unit_test(test_parse_size_minus_one_only_when_unlimited_allowed),
-	    cmocka_unit_test(test_parse_size_rejects_negative_numbers),
-	    cmocka_unit_test(test_parse_size_rejects_unknown_unit),
-	    cmocka_unit_test(test_parse_size_rejects_empty_and_unit_without_number),
-	    cmocka_unit_test(test_parse_size_rejects_malformed_fractions),
-	    cmocka_unit_test(test_parse_size_rejects_whitespace_and_signs),
-	    cmocka_unit_test(test_parse_size_overflow_is_erange),
-	    cmocka_unit_test(test_parse_size_accepts_largest_int64),
-	    cmocka_unit_test(test_parse_id_map_accepts_three_numbers),
-	    cmocka_unit_test(test_parse_id_map_rejects_malformed),
-	    cmocka_unit_test(test_parse_id_map_rejects_zero_size),
-	    cmocka_unit_test(test_parse_id_map_number_above_u32_is_erange),
-	    cmocka_unit_test(test_parse_id_map_range_reaching_id_minus_one_is_erange),
-	    cmocka_unit_test(test_id_maps_check_refuses_empty),
-	    cmocka_unit_test(test_id_maps_check_accepts_adjacent_ranges),
-	    cmocka_unit_test(test_id_maps_check_detects_overlap_inside_container),
-	    cmocka_unit_test(test_id_maps_check_detects_overlap_in_any_order),
-	    cmocka_unit_test(test_id_maps_check_detects_overlap_on_host),
-	    cmocka_unit_test(test_id_maps_check_refuses_zero_size_and_overflow),
-	    cmocka_unit_test(test_id_maps_check_accepts_340_and_refuses_341_entries),
-	    SCRATCH_TEST(test_subid_ranges_collects_user_and_numeric_uid_in_order),
-	    SCRATCH_TEST(test_subid_ranges_skips_malformed_lines_of_the_user),
-	    SCRATCH_TEST(test_subid_ranges_matches_other_user_by_name_only),
-	    SCRATCH_TEST(test_subid_ranges_none_is_empty_not_error),
-	    SCRATCH_TEST(test_subid_ranges_missing_file_is_empty_not_error),
-	    SCRATCH_TEST(test_subid_ranges_unreadable_file_is_error_naming_it),
-	    SCRATCH_TEST(test_subid_ranges_null_user_matches_by_id),
-	    cmocka_unit_test(test_id_maps_contain_checks_container_side_bounds),
-	    cmocka_unit_test(test_format_id_map_writes_kernel_lines),
-	    cmocka_unit_test(test_format_id_map_refuses_buffer_too_small),
-	    cmocka_unit_test(test_format_id_map_of_nothing_is_empty_string),
-	    cmocka_unit_test(test_random_id_is_12_lowercase_hex_digits),
-	    cmocka_unit_test(test_random_id_two_calls_differ),
-	    cmocka_unit_test(test_random_id_is_never_all_digits),
-	    cmocka_unit_test(test_parse_rate_takes_tc_units_in_bits_and_bytes),
-	    cmocka_unit_test(test_parse_rate_refuses_missing_or_unknown_units_and_zero),
-	    cmocka_unit_test(test_state_time_matches_gmtime),
-	    cmocka_unit_test(test_error_exit_status_is_127_not_found_126_denied_else_125),
+		cmocka_unit_test(test_strv_len_and_free_accept_null),
+		cmocka_unit_test(test_strv_dup_of_null_is_null),
+		cmocka_unit_test(test_strv_append_builds_null_terminated_vector_from_null),
+		cmocka_unit_test(test_strv_append_copies_the_string),
+		cmocka_unit_test(test_strv_dup_is_deep_copy),
+		cmocka_unit_test(test_strv_dup_of_empty_vector_is_empty_vector),
+		SCRATCH_TEST(test_write_at_truncates_and_replaces_content),
+		SCRATCH_TEST(test_write_at_does_not_create_missing_file),
+		SCRATCH_TEST(test_write_at_relative_to_dirfd_names_full_path_in_error),
+		SCRATCH_TEST(test_write_at_relative_to_dirfd_writes_there),
+		SCRATCH_TEST(test_read_at_truncates_to_size_minus_one_and_terminates),
+		SCRATCH_TEST(test_read_at_missing_file_names_path),
+		cmocka_unit_test(test_read_at_refuses_zero_size_buffer),
+		cmocka_unit_test(test_parse_size_accepts_plain_bytes),
+		cmocka_unit_test(test_parse_size_units_are_1024_based_and_case_insensitive),
+		cmocka_unit_test(test_parse_size_accepts_trailing_b_after_unit),
+		cmocka_unit_test(test_parse_size_rounds_fractions_down_to_bytes),
+		cmocka_unit_test(test_parse_size_minus_one_only_when_unlimited_allowed),
+		cmocka_unit_test(test_parse_size_rejects_negative_numbers),
+		cmocka_unit_test(test_parse_size_rejects_unknown_unit),
+		cmocka_unit_test(test_parse_size_rejects_empty_and_unit_without_number),
+		cmocka_unit_test(test_parse_size_rejects_malformed_fractions),
+		cmocka_unit_test(test_parse_size_rejects_whitespace_and_signs),
+		cmocka_unit_test(test_parse_size_overflow_is_erange),
+		cmocka_unit_test(test_parse_size_accepts_largest_int64),
+		cmocka_unit_test(test_parse_id_map_accepts_three_numbers),
+		cmocka_unit_test(test_parse_id_map_rejects_malformed),
+		cmocka_unit_test(test_parse_id_map_rejects_zero_size),
+		cmocka_unit_test(test_parse_id_map_number_above_u32_is_erange),
+		cmocka_unit_test(test_parse_id_map_range_reaching_id_minus_one_is_erange),
+		cmocka_unit_test(test_id_maps_check_refuses_empty),
+		cmocka_unit_test(test_id_maps_check_accepts_adjacent_ranges),
+		cmocka_unit_test(test_id_maps_check_detects_overlap_inside_container),
+		cmocka_unit_test(test_id_maps_check_detects_overlap_in_any_order),
+		cmocka_unit_test(test_id_maps_check_detects_overlap_on_host),
+		cmocka_unit_test(test_id_maps_check_refuses_zero_size_and_overflow),
+		cmocka_unit_test(test_id_maps_check_accepts_340_and_refuses_341_entries),
+		SCRATCH_TEST(test_subid_ranges_collects_user_and_numeric_uid_in_order),
+		SCRATCH_TEST(test_subid_ranges_skips_malformed_lines_of_the_user),
+		SCRATCH_TEST(test_subid_ranges_matches_other_user_by_name_only),
+		SCRATCH_TEST(test_subid_ranges_none_is_empty_not_error),
+		SCRATCH_TEST(test_subid_ranges_missing_file_is_empty_not_error),
+		SCRATCH_TEST(test_subid_ranges_unreadable_file_is_error_naming_it),
+		SCRATCH_TEST(test_subid_ranges_null_user_matches_by_id),
+		cmocka_unit_test(test_id_maps_contain_checks_container_side_bounds),
+		cmocka_unit_test(test_format_id_map_writes_kernel_lines),
+		cmocka_unit_test(test_format_id_map_refuses_buffer_too_small),
+		cmocka_unit_test(test_format_id_map_of_nothing_is_empty_string),
+		cmocka_unit_test(test_random_id_is_12_lowercase_hex_digits),
+		cmocka_unit_test(test_random_id_two_calls_differ),
+		cmocka_unit_test(test_random_id_is_never_all_digits),
+		cmocka_unit_test(test_parse_rate_takes_tc_units_in_bits_and_bytes),
+		cmocka_unit_test(test_parse_rate_refuses_missing_or_unknown_units_and_zero),
+		cmocka_unit_test(test_state_time_matches_gmtime),
+		cmocka_unit_test(test_error_exit_status_is_127_not_found_126_denied_else_125),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

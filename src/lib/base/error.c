@@ -14,7 +14,7 @@ static void append_errno(struct cell_error *err, int errnum)
 }
 
 /* In parentheses: the name, not the macro of error.h that wraps the calls. */
-int (cell_error_set)(struct cell_error *err, int errnum, const char *fmt, ...)
+int(cell_error_set)(struct cell_error *err, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 

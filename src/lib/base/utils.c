@@ -293,10 +293,10 @@ static uint64_t size_fraction(const char *frac, size_t n, uint64_t unit)
 static int size_syntax_error(const char *s, bool allow_unlimited, struct cell_error *err)
 {
 	return cell_error_set(
-	    err, 0,
-	    "invalid size '%s': expected a number with an optional unit b, k, m, g "
-	    "or t%s",
-	    s, allow_unlimited ? ", or -1 for unlimited" : "");
+		err, 0,
+		"invalid size '%s': expected a number with an optional unit b, k, m, g "
+		"or t%s",
+		s, allow_unlimited ? ", or -1 for unlimited" : "");
 }
 
 /*
@@ -316,8 +316,8 @@ int cell_parse_size(const char *s, bool allow_unlimited, int64_t *out, struct ce
 	if (s[0] == '-') {
 		if (strcmp(s, "-1") != 0 || !allow_unlimited)
 			return cell_error_set(
-			    err, 0, "invalid size '%s': must not be negative%s", s,
-			    allow_unlimited ? " (only -1, unlimited, is allowed)" : "");
+				err, 0, "invalid size '%s': must not be negative%s", s,
+				allow_unlimited ? " (only -1, unlimited, is allowed)" : "");
 		*out = -1;
 		return 0;
 	}
@@ -403,8 +403,8 @@ int cell_parse_rate(const char *s, uint64_t *bytes_per_sec, struct cell_error *e
 		const char *name;
 		double bytes;
 	} units[] = {
-		{ "bit", 0.125 },  { "kbit", 125.0 },  { "mbit", 125e3 },  { "gbit", 125e6 },
-		{ "bps", 1.0 },	   { "kbps", 1e3 },    { "mbps", 1e6 },	   { "gbps", 1e9 },
+		{ "bit", 0.125 }, { "kbit", 125.0 }, { "mbit", 125e3 }, { "gbit", 125e6 },
+		{ "bps", 1.0 },	  { "kbps", 1e3 },   { "mbps", 1e6 },	{ "gbps", 1e9 },
 	};
 	char *end;
 	double v;
@@ -423,7 +423,8 @@ int cell_parse_rate(const char *s, uint64_t *bytes_per_sec, struct cell_error *e
 		return 0;
 	}
 bad:
-	return cell_error_set(err, 0, "rate '%s': expected a positive number and a unit: "
+	return cell_error_set(err, 0,
+			      "rate '%s': expected a positive number and a unit: "
 			      "bit kbit mbit gbit (per second) or bps kbps mbps gbps (bytes)",
 			      s ? s : "");
 }
@@ -451,8 +452,10 @@ int cell_set_non_dumpable(struct cell_error *err)
 int cell_fds_cloexec_from(unsigned int first, struct cell_error *err)
 {
 	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return cell_error_set(err, errno, "close_range(%u, ~0, CLOSE_RANGE_CLOEXEC): "
-				      "mark inherited fds close-on-exec", first);
+		return cell_error_set(err, errno,
+				      "close_range(%u, ~0, CLOSE_RANGE_CLOEXEC): "
+				      "mark inherited fds close-on-exec",
+				      first);
 	return 0;
 }
 
@@ -472,8 +475,10 @@ int cell_chdir_inside(const char *path, const char *what, struct cell_error *err
 	if (chdir(path) < 0)
 		return cell_error_set(err, errno, "%s %s", what, path);
 	if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0 || buf[0] != '/')
-		return cell_error_set(err, EPERM, "%s %s: outside the container's root "
-				      "(CVE-2024-21626)", what, path);
+		return cell_error_set(err, EPERM,
+				      "%s %s: outside the container's root "
+				      "(CVE-2024-21626)",
+				      what, path);
 	return 0;
 }
 
@@ -509,8 +514,9 @@ bool cell_in_initial_userns(void)
 
 	/* Without /proc, assume the host's: the old euid rule then decides. */
 	if (initial < 0)
-		initial = cell_read_at(AT_FDCWD, "/proc/self/uid_map", buf, sizeof(buf), NULL) <= 0 ||
-			  is_identity_map(buf);
+		initial =
+			cell_read_at(AT_FDCWD, "/proc/self/uid_map", buf, sizeof(buf), NULL) <= 0 ||
+			is_identity_map(buf);
 	return initial;
 }
 

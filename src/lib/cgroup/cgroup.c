@@ -48,7 +48,7 @@ void cell_cgroup_init(struct cell_cgroup *cg)
  */
 static int cgroup_rmdir(const char *path, struct cell_error *err)
 {
-	const struct timespec one_ms = {.tv_nsec = 1000000};
+	const struct timespec one_ms = { .tv_nsec = 1000000 };
 	int tries;
 
 	for (tries = 0;; tries++) {
@@ -136,16 +136,16 @@ static int cgroup_setup(struct cell_cgroup *cg, const struct cell_cgroup_params 
 
 static struct cell_cgroup_params kept_params(const struct cell_cgroup *cg)
 {
-	return (struct cell_cgroup_params){.fs_root = cg->fs_root,
-					   .hugepages_dir = cg->hugepages_dir,
-					   .rootless = cg->rootless};
+	return (struct cell_cgroup_params){ .fs_root = cg->fs_root,
+					    .hugepages_dir = cg->hugepages_dir,
+					    .rootless = cg->rootless };
 }
 
 int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
 		       const struct cell_resources *res, struct cell_error *err)
 {
 	static const struct cell_resources no_limits;
-	struct cgroup_request req = {.params = params, .res = res ? res : &no_limits};
+	struct cgroup_request req = { .params = params, .res = res ? res : &no_limits };
 	int r;
 
 	cell_cgroup_init(cg);
@@ -216,8 +216,10 @@ static int sub_controllers(const struct cell_cgroup *cg, char *list, unsigned *b
 			return cell_error_set(err, EINVAL, "--cgroup: unknown controller \"%s\"",
 					      name);
 		if (!cg->dirs[c])
-			return cell_error_set(err, ENOENT, "--cgroup: the container has no %s "
-					      "cgroup", name);
+			return cell_error_set(err, ENOENT,
+					      "--cgroup: the container has no %s "
+					      "cgroup",
+					      name);
 		*bits |= CG_BIT(c);
 	}
 	return *bits ? 0 : cell_error_set(err, EINVAL, "--cgroup: no controller before ':'");
@@ -235,8 +237,8 @@ static int sub_dir(const char *dir, const char *path, const char *arg, char **ou
 	}
 	errno = 0;
 	if (stat(*out, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		return cell_error_set(err, errno ? errno : ENOTDIR,
-				      "--cgroup %s: no sub-cgroup %s", arg, *out);
+		return cell_error_set(err, errno ? errno : ENOTDIR, "--cgroup %s: no sub-cgroup %s",
+				      arg, *out);
 	return 0;
 }
 
@@ -245,8 +247,8 @@ static int sub_dir(const char *dir, const char *path, const char *arg, char **ou
  * A directory co-mounted with a named one (cpu,cpuacct) goes along: writing
  * its cgroup.procs once for each name would undo the move.
  */
-static int sub_targets(const struct cell_cgroup *cg, char *const *subs,
-		       char *target[CELL_CG_COUNT], struct cell_error *err)
+static int sub_targets(const struct cell_cgroup *cg, char *const *subs, char *target[CELL_CG_COUNT],
+		       struct cell_error *err)
 {
 	for (size_t i = 0; subs[i]; i++) {
 		cleanup_free char *copy = strdup(subs[i]);
@@ -261,15 +263,18 @@ static int sub_targets(const struct cell_cgroup *cg, char *const *subs,
 			*colon = '\0';
 			path = colon + 1;
 			if (cg->mode == CELL_CGROUP_V2)
-				return cell_error_set(err, EINVAL, "--cgroup %s: cgroup v2 has one "
+				return cell_error_set(err, EINVAL,
+						      "--cgroup %s: cgroup v2 has one "
 						      "hierarchy: give the sub-cgroup's path alone",
 						      subs[i]);
 			if ((r = sub_controllers(cg, copy, &bits, err)) < 0)
 				return r;
 		}
 		if (!cgroup_check_components(path, false))
-			return cell_error_set(err, EINVAL, "--cgroup %s: a path below the "
-					      "container's cgroup, without \".\" or \"..\"", subs[i]);
+			return cell_error_set(err, EINVAL,
+					      "--cgroup %s: a path below the "
+					      "container's cgroup, without \".\" or \"..\"",
+					      subs[i]);
 		for (c = 0; c < CELL_CG_COUNT; c++) {
 			if (!(bits & CG_BIT(c)) || !cg->dirs[c])
 				continue;
@@ -291,7 +296,7 @@ static int sub_targets(const struct cell_cgroup *cg, char *const *subs,
 int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
 			  struct cell_error *err)
 {
-	char *target[CELL_CG_COUNT] = {0};
+	char *target[CELL_CG_COUNT] = { 0 };
 	struct cell_cgroup view;
 	int c, r;
 
@@ -300,7 +305,8 @@ int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
 	if (!subs || !subs[0])
 		return cell_cgroup_enter(cg, pid, err);
 	if (cg->mode == CELL_CGROUP_V2 && subs[1])
-		return cell_error_set(err, EINVAL, "--cgroup: cgroup v2 has one hierarchy: "
+		return cell_error_set(err, EINVAL,
+				      "--cgroup: cgroup v2 has one hierarchy: "
 				      "give one sub-cgroup");
 	r = sub_targets(cg, subs, target, err);
 	/* the container's cgroup with the sub-cgroups in place of its directories */
@@ -314,7 +320,6 @@ int cell_cgroup_enter_sub(struct cell_cgroup *cg, pid_t pid, char *const *subs,
 		free(target[c]);
 	return r;
 }
-
 
 /* checkBeforeUpdate: runc refuses a limit below what the cgroup uses already. */
 static int check_before_update(const struct cell_cgroup *cg, const struct cell_resources *res,
@@ -331,8 +336,9 @@ static int check_before_update(const struct cell_cgroup *cg, const struct cell_r
 			return r;
 		if ((uint64_t)res->memory_limit < usage)
 			return cell_error_set(err, EBUSY,
-					      "linux.resources.memory.limit %" PRId64 ": below the current "
-						  "usage of %" PRIu64 " bytes (checkBeforeUpdate)",
+					      "linux.resources.memory.limit %" PRId64
+					      ": below the current "
+					      "usage of %" PRIu64 " bytes (checkBeforeUpdate)",
 					      res->memory_limit, usage);
 	}
 	if (res->has_memory_swap && res->memory_swap >= 0) {
@@ -340,11 +346,11 @@ static int check_before_update(const struct cell_cgroup *cg, const struct cell_r
 		if (r < 0)
 			return r;
 		if ((uint64_t)res->memory_swap < usage)
-			return cell_error_set(err, EBUSY,
-					      "linux.resources.memory.swap %" PRId64 ": below the current "
-						  "memory+swap usage of %" PRIu64
-						  " bytes (checkBeforeUpdate)",
-					      res->memory_swap, usage);
+			return cell_error_set(
+				err, EBUSY,
+				"linux.resources.memory.swap %" PRId64 ": below the current "
+				"memory+swap usage of %" PRIu64 " bytes (checkBeforeUpdate)",
+				res->memory_swap, usage);
 	}
 	return 0;
 }
@@ -379,7 +385,7 @@ int cell_cgroup_join_missing(struct cell_cgroup *cg, const struct cell_cgroup_pa
 	 * parent's cpus and mems, so the processes can move in (cpusets.rst);
 	 * the update writes the limits after */
 	static const struct cell_resources seed_only;
-	struct cgroup_request req = {.params = params, .res = &seed_only};
+	struct cgroup_request req = { .params = params, .res = &seed_only };
 	unsigned before = cg->controllers;
 	int r;
 
@@ -393,8 +399,8 @@ int cell_cgroup_join_missing(struct cell_cgroup *cg, const struct cell_cgroup_pa
 	 * cgroup.subtree_control (crun enables every controller at creation) */
 	if (r == 0 && cg->mode == CELL_CGROUP_V2)
 		return (r = cgroup_v2_join_missing(cg, cg->fs_root, req.required, res, err)) < 0
-			   ? r
-			   : cg->controllers != before;
+			       ? r
+			       : cg->controllers != before;
 	if (r == 0)
 		r = cg->ops->create(cg, &req, err);
 	if (r == 0)
@@ -470,7 +476,8 @@ void cell_cgroup_forget(struct cell_cgroup *cg)
 /* ---- saving and reopening (state directory) ---- */
 
 static const char *const mode_words[] = {
-    [CELL_CGROUP_V1] = "v1", [CELL_CGROUP_V2] = "v2", [CELL_CGROUP_HYBRID] = "hybrid"};
+	[CELL_CGROUP_V1] = "v1", [CELL_CGROUP_V2] = "v2", [CELL_CGROUP_HYBRID] = "hybrid"
+};
 
 int cell_cgroup_save(const struct cell_cgroup *cg, char **text, struct cell_error *err)
 {
@@ -485,8 +492,8 @@ int cell_cgroup_save(const struct cell_cgroup *cg, char **text, struct cell_erro
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return cell_error_set(err, errno, "cgroup state");
-	fprintf(f, "mode %s\ncontrollers %#x\nunified %#x\n", mode_words[cg->mode],
-		cg->controllers, cg->unified);
+	fprintf(f, "mode %s\ncontrollers %#x\nunified %#x\n", mode_words[cg->mode], cg->controllers,
+		cg->unified);
 	for (c = 0; c < CELL_CG_COUNT; c++)
 		if (cg->dirs[c])
 			fprintf(f, "dir %d %s\n", c, cg->dirs[c]);
@@ -530,12 +537,12 @@ static int open_line(struct cell_cgroup *cg, const char *root, char *line, struc
 	*value++ = '\0';
 	if (strcmp(line, "mode") == 0)
 		return strcmp(value, mode_words[cg->mode]) == 0
-			   ? 0
-			   : cell_error_set(err, EINVAL, "saved cgroup is %s, but %s is %s now", value,
-					    root, mode_words[cg->mode]);
+			       ? 0
+			       : cell_error_set(err, EINVAL, "saved cgroup is %s, but %s is %s now",
+						value, root, mode_words[cg->mode]);
 	if (strcmp(line, "controllers") == 0 || strcmp(line, "unified") == 0) {
 		*(strcmp(line, "unified") == 0 ? &cg->unified : &cg->controllers) =
-		    (unsigned)strtoul(value, NULL, 16);
+			(unsigned)strtoul(value, NULL, 16);
 		return 0;
 	}
 	if (strcmp(line, "dir") == 0) {
@@ -649,7 +656,8 @@ int cell_cgroup_open(struct cell_cgroup *cg, const struct cell_cgroup_params *pa
 {
 	int r;
 
-	if (!saved && (!params->cgroups_path || !cgroup_check_components(params->cgroups_path, false)))
+	if (!saved &&
+	    (!params->cgroups_path || !cgroup_check_components(params->cgroups_path, false)))
 		return cell_error_set(err, EINVAL, "cgroups path \"%s\" must name a cgroup",
 				      params->cgroups_path ? params->cgroups_path : "");
 	r = cgroup_setup(cg, params, err);

@@ -44,8 +44,8 @@ enum cell_cgroup_controller {
 	CELL_CG_MEMORY,
 	CELL_CG_PIDS,
 	CELL_CG_BLKIO,
-	CELL_CG_DEVICES,  /* v1 only; v2 uses an eBPF program */
-	CELL_CG_FREEZER,  /* v1 only; v2 has cgroup.freeze in every cgroup */
+	CELL_CG_DEVICES, /* v1 only; v2 uses an eBPF program */
+	CELL_CG_FREEZER, /* v1 only; v2 has cgroup.freeze in every cgroup */
 	CELL_CG_HUGETLB,
 	CELL_CG_NET_CLS,  /* v1 only */
 	CELL_CG_NET_PRIO, /* v1 only */
@@ -60,22 +60,22 @@ struct cell_cgroup_ops;
 struct cell_cgroup {
 	enum cell_cgroup_mode mode;
 	const struct cell_cgroup_ops *ops;
-	bool rootless;		/* euid != 0: failures to create mean "not delegated" */
-	unsigned controllers;	/* bit CELL_CG_*: hierarchies this cgroup lives in */
-	unsigned unified;	/* hybrid: bits of controllers whose dirs[] are in <root>/unified */
+	bool rootless;	      /* euid != 0: failures to create mean "not delegated" */
+	unsigned controllers; /* bit CELL_CG_*: hierarchies this cgroup lives in */
+	unsigned unified;     /* hybrid: bits of controllers whose dirs[] are in <root>/unified */
 	char *dirs[CELL_CG_COUNT]; /* v1: absolute directory per controller; v2: dirs[0] */
 	char *created[CELL_CGROUP_MAX_DIRS]; /* directories cell made, in creation order */
 	size_t n_created;
-	int v2_fd;		/* v2: O_DIRECTORY fd of the cgroup (CLONE_INTO_CGROUP), else -1 */
-	int bpf_prog_fd;	/* v2: the device program cell attached, else -1 */
-	char *fs_root;		/* copies of the params, for update's validation */
+	int v2_fd;	 /* v2: O_DIRECTORY fd of the cgroup (CLONE_INTO_CGROUP), else -1 */
+	int bpf_prog_fd; /* v2: the device program cell attached, else -1 */
+	char *fs_root;	 /* copies of the params, for update's validation */
 	char *hugepages_dir;
 };
 
 struct cell_cgroup_params {
-	const char *fs_root;	   /* "/sys/fs/cgroup" */
-	const char *self_cgroup;   /* "/proc/self/cgroup": where relative paths start */
-	const char *cgroups_path;  /* linux.cgroupsPath: absolute = from the hierarchy root,
+	const char *fs_root;	  /* "/sys/fs/cgroup" */
+	const char *self_cgroup;  /* "/proc/self/cgroup": where relative paths start */
+	const char *cgroups_path; /* linux.cgroupsPath: absolute = from the hierarchy root,
 				      relative = below the caller's own cgroup */
 	bool rootless;
 	const char *hugepages_dir; /* "/sys/kernel/mm/hugepages": the sizes this kernel has */
@@ -93,7 +93,7 @@ struct cell_cgroup_params {
 
 /* The host's cgroups as cell's own process sees them, for @cgroups_path. */
 static inline struct cell_cgroup_params cell_cgroup_host_params(const char *cgroups_path,
-								 bool rootless)
+								bool rootless)
 {
 	return (struct cell_cgroup_params){ .fs_root = "/sys/fs/cgroup",
 					    .self_cgroup = "/proc/self/cgroup",
@@ -227,8 +227,7 @@ int cell_cgroup_frozen(const struct cell_cgroup *cg, bool *frozen, struct cell_e
  * cell_cgroup_pids() - every process in the cgroup and its descendants (for
  * `ps`), from cgroup.procs; *@pids is malloc'd, the caller frees it.
  */
-int cell_cgroup_pids(const struct cell_cgroup *cg, pid_t **pids, size_t *n,
-		     struct cell_error *err);
+int cell_cgroup_pids(const struct cell_cgroup *cg, pid_t **pids, size_t *n, struct cell_error *err);
 
 /**
  * cell_cgroup_kill() - send @sig to every process in the cgroup (`kill
@@ -267,7 +266,7 @@ struct cell_cgroup_kv64 {
 
 struct cell_cgroup_blkio_entry {
 	uint32_t major, minor;
-	char op[12];	/* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+	char op[12]; /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
 	uint64_t value;
 };
 
@@ -303,15 +302,15 @@ struct cell_cgroup_stats {
 
 /* What a supervisor polls (cell judge): two small reads, not the whole of stats. */
 struct cell_cgroup_usage {
-	uint64_t cpu_ns;	/* CPU time of every process ever in the cgroup */
-	uint64_t pids;		/* processes and threads in it now */
+	uint64_t cpu_ns; /* CPU time of every process ever in the cgroup */
+	uint64_t pids;	 /* processes and threads in it now */
 };
 
 /* What a run used in all, once its cgroup is empty (cell judge's report). */
 struct cell_cgroup_peaks {
-	uint64_t cpu_ns;	/* CPU time of every process ever in the cgroup */
-	uint64_t memory_peak;	/* bytes; 0 when the kernel does not say */
-	uint64_t pids_peak;	/* processes and threads at most; 0 when unknown */
+	uint64_t cpu_ns;      /* CPU time of every process ever in the cgroup */
+	uint64_t memory_peak; /* bytes; 0 when the kernel does not say */
+	uint64_t pids_peak;   /* processes and threads at most; 0 when unknown */
 };
 
 /**

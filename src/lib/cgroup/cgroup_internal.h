@@ -77,8 +77,7 @@ int cgroup_writef(const char *dir, const char *file, struct cell_error *err, con
 int cgroup_write_limit(const char *dir, const char *file, int64_t v, const char *unlimited,
 		       struct cell_error *err);
 /* cgroup_read() - @dir/@file into @buf, NUL-terminated. */
-int cgroup_read(const char *dir, const char *file, char *buf, size_t size,
-		struct cell_error *err);
+int cgroup_read(const char *dir, const char *file, char *buf, size_t size, struct cell_error *err);
 /* cgroup_read_u64() - a file holding one number ("max" reads as UINT64_MAX). */
 int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cell_error *err);
 bool cgroup_has_file(const char *dir, const char *file);
@@ -90,12 +89,10 @@ bool cgroup_keyed_value(const char *buf, const char *key, uint64_t *out);
  * cgroup_for_each_below() - @fn on each cgroup below @dir, parents first, or
  * children first when @post_order; the first error stops the walk.
  */
-int cgroup_for_each_below(const char *dir, bool post_order,
-			  int (*fn)(const char *path, void *ctx), void *ctx, int depth,
-			  struct cell_error *err);
+int cgroup_for_each_below(const char *dir, bool post_order, int (*fn)(const char *path, void *ctx),
+			  void *ctx, int depth, struct cell_error *err);
 /* cgroup_wait_for() - poll @dir/@file every ms until its content holds @want (~5 s). */
-int cgroup_wait_for(const char *dir, const char *file, const char *want,
-		    struct cell_error *err);
+int cgroup_wait_for(const char *dir, const char *file, const char *want, struct cell_error *err);
 /* cgroup_write_rates() - one "MAJ:MIN RATE" (@key NULL) or "MAJ:MIN key=RATE" per write. */
 int cgroup_write_rates(const char *dir, const char *file, const struct cell_device_rate *rates,
 		       size_t n, const char *key, struct cell_error *err);
@@ -182,8 +179,8 @@ struct bpf_insn;
  * rules: the last matching rule decides, and no match allows (as a new v1
  * cgroup below an allow-all root). *@insns is malloc'd.
  */
-int cgroup_devices_program(const struct cell_device_rule *rules, size_t n,
-			   struct bpf_insn **insns, size_t *n_insns, struct cell_error *err);
+int cgroup_devices_program(const struct cell_device_rule *rules, size_t n, struct bpf_insn **insns,
+			   size_t *n_insns, struct cell_error *err);
 /* cgroup_devices_attach() - load the program and attach it to @cgroup_fd; *@prog_fd keeps it. */
 int cgroup_devices_attach(int cgroup_fd, const char *dir, const struct cell_device_rule *rules,
 			  size_t n, int *prog_fd, struct cell_error *err);

@@ -116,8 +116,8 @@ static int self_cgroup_path(const char *file, const char *controller, char **out
  * as is when absolute, else below the caller's own cgroup in that hierarchy
  * (@controller, NULL for v2).
  */
-int cgroup_rel_path(const struct cell_cgroup_params *params, const char *controller,
-			   char **out, struct cell_error *err)
+int cgroup_rel_path(const struct cell_cgroup_params *params, const char *controller, char **out,
+		    struct cell_error *err)
 {
 	cleanup_free char *self = NULL;
 	const char *self_file = params->self_cgroup ? params->self_cgroup : CG_DEFAULT_SELF;
@@ -136,4 +136,3 @@ int cgroup_rel_path(const struct cell_cgroup_params *params, const char *control
 	}
 	return 0;
 }
-

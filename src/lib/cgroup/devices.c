@@ -56,8 +56,7 @@ static int v1_write(struct v1_files *f, bool allow, const char *rule, struct cel
 
 	if (r < 0)
 		return r;
-	if (f->fd[allow] < 0 &&
-	    (f->fd[allow] = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	if (f->fd[allow] < 0 && (f->fd[allow] = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return cell_error_set(err, errno, "open %s for writing", path);
 	if (write(f->fd[allow], rule, len) != (ssize_t)len)
 		return cell_error_set(err, errno ? errno : EIO, "cannot write \"%s\" to %s", rule,
@@ -112,7 +111,7 @@ int cgroup_v1_apply_devices(const char *dir, const struct cell_device_rule *rule
 /* ---- v2: the program ---- */
 
 #define INSN(c, d, s, o, i)                                                                        \
-	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 /* dst = *(u32 *)(src + off) */
 #define LDX_W(d, s, o) INSN(BPF_LDX | BPF_MEM | BPF_W, d, s, o, 0)
 #define MOV32_REG(d, s) INSN(BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0)
@@ -145,9 +144,8 @@ static uint32_t access_bits(const char *access)
  */
 static size_t rule_block(const struct cell_device_rule *d, struct bpf_insn *b, bool *always)
 {
-	uint32_t acc = access_bits(rule_access(d)), all = BPF_DEVCG_ACC_MKNOD |
-							     BPF_DEVCG_ACC_READ |
-							     BPF_DEVCG_ACC_WRITE;
+	uint32_t acc = access_bits(rule_access(d)),
+		 all = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 	size_t n = 0, i;
 
 	if (d->type != 'a')
@@ -172,16 +170,14 @@ static size_t rule_block(const struct cell_device_rule *d, struct bpf_insn *b, b
 	return n;
 }
 
-int cgroup_devices_program(const struct cell_device_rule *rules, size_t n,
-			   struct bpf_insn **insns, size_t *n_insns, struct cell_error *err)
+int cgroup_devices_program(const struct cell_device_rule *rules, size_t n, struct bpf_insn **insns,
+			   size_t *n_insns, struct cell_error *err)
 {
 	const struct bpf_insn prologue[] = {
-	    LDX_W(R_TYPE, R_CTX, 0), /* access_type: (access << 16) | type */
-	    MOV32_REG(R_ACCESS, R_TYPE),
-	    ALU32_IMM(BPF_AND, R_TYPE, 0xffff),
-	    ALU32_IMM(BPF_RSH, R_ACCESS, 16),
-	    LDX_W(R_MAJOR, R_CTX, 4),
-	    LDX_W(R_MINOR, R_CTX, 8),
+		LDX_W(R_TYPE, R_CTX, 0), /* access_type: (access << 16) | type */
+		MOV32_REG(R_ACCESS, R_TYPE),	  ALU32_IMM(BPF_AND, R_TYPE, 0xffff),
+		ALU32_IMM(BPF_RSH, R_ACCESS, 16), LDX_W(R_MAJOR, R_CTX, 4),
+		LDX_W(R_MINOR, R_CTX, 8),
 	};
 	size_t len = sizeof(prologue) / sizeof(prologue[0]), i;
 	bool always = false;
@@ -221,7 +217,7 @@ static int load_program(const struct bpf_insn *insns, size_t n, const char *dir,
 	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	attr.insns = (uint64_t)(uintptr_t)insns;
 	attr.insn_cnt = (uint32_t)n;
-	attr.license = (uint64_t)(uintptr_t)"GPL";
+	attr.license = (uint64_t)(uintptr_t) "GPL";
 	fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
 	if (fd >= 0) /* bpf(2) fds are close-on-exec */
 		return fd;
@@ -235,9 +231,9 @@ static int load_program(const struct bpf_insn *insns, size_t n, const char *dir,
 			return fd;
 		log[strcspn(log, "\n")] = '\0';
 	}
-	return cell_error_set(err, e,
-			      "cannot load the device program for cgroup %s (%zu instructions%s%s%s)",
-			      dir, n, log[0] ? ", verifier: \"" : "", log, log[0] ? "\"" : "");
+	return cell_error_set(
+		err, e, "cannot load the device program for cgroup %s (%zu instructions%s%s%s)",
+		dir, n, log[0] ? ", verifier: \"" : "", log, log[0] ? "\"" : "");
 }
 
 int cgroup_devices_attach(int cgroup_fd, const char *dir, const struct cell_device_rule *rules,

@@ -29,21 +29,21 @@ int (*cell_cgroup_mkdir_hook)(const char *path, mode_t mode) = mkdir;
 int (*cell_cgroup_rmdir_hook)(const char *path) = rmdir;
 
 const struct cgroup_controller_name cgroup_controller_names[CELL_CG_COUNT] = {
-    [CELL_CG_CPU] = {"cpu", "cpu"},
-    /* v2 "cpu" always accounts (cpu.stat): there is no cpuacct. */
-    [CELL_CG_CPUACCT] = {"cpuacct", NULL},
-    [CELL_CG_CPUSET] = {"cpuset", "cpuset"},
-    [CELL_CG_MEMORY] = {"memory", "memory"},
-    [CELL_CG_PIDS] = {"pids", "pids"},
-    [CELL_CG_BLKIO] = {"blkio", "io"},
-    /* v2 replaced these two by an eBPF program and cgroup.freeze. */
-    [CELL_CG_DEVICES] = {"devices", NULL},
-    [CELL_CG_FREEZER] = {"freezer", NULL},
-    [CELL_CG_HUGETLB] = {"hugetlb", "hugetlb"},
-    /* v2 leaves packet marking to eBPF and nftables (cgroup-v2.rst, "Deprecated v1 Core Features"). */
-    [CELL_CG_NET_CLS] = {"net_cls", NULL},
-    [CELL_CG_NET_PRIO] = {"net_prio", NULL},
-    [CELL_CG_RDMA] = {"rdma", "rdma"},
+	[CELL_CG_CPU] = { "cpu", "cpu" },
+	/* v2 "cpu" always accounts (cpu.stat): there is no cpuacct. */
+	[CELL_CG_CPUACCT] = { "cpuacct", NULL },
+	[CELL_CG_CPUSET] = { "cpuset", "cpuset" },
+	[CELL_CG_MEMORY] = { "memory", "memory" },
+	[CELL_CG_PIDS] = { "pids", "pids" },
+	[CELL_CG_BLKIO] = { "blkio", "io" },
+	/* v2 replaced these two by an eBPF program and cgroup.freeze. */
+	[CELL_CG_DEVICES] = { "devices", NULL },
+	[CELL_CG_FREEZER] = { "freezer", NULL },
+	[CELL_CG_HUGETLB] = { "hugetlb", "hugetlb" },
+	/* v2 leaves packet marking to eBPF and nftables (cgroup-v2.rst, "Deprecated v1 Core Features"). */
+	[CELL_CG_NET_CLS] = { "net_cls", NULL },
+	[CELL_CG_NET_PRIO] = { "net_prio", NULL },
+	[CELL_CG_RDMA] = { "rdma", "rdma" },
 };
 
 /* ---- files ---- */
@@ -87,7 +87,7 @@ int cgroup_writef(const char *dir, const char *file, struct cell_error *err, con
 
 /* cgroup_write_limit() - @v, or @unlimited ("max" on v2 and for pids, "-1" on v1). */
 int cgroup_write_limit(const char *dir, const char *file, int64_t v, const char *unlimited,
-			  struct cell_error *err)
+		       struct cell_error *err)
 {
 	if (v < 0)
 		return cgroup_write(dir, file, unlimited, err);
@@ -95,8 +95,7 @@ int cgroup_write_limit(const char *dir, const char *file, int64_t v, const char 
 }
 
 /* cgroup_read() - @dir/@file into @buf, NUL-terminated; the files read here are small. */
-int cgroup_read(const char *dir, const char *file, char *buf, size_t size,
-		   struct cell_error *err)
+int cgroup_read(const char *dir, const char *file, char *buf, size_t size, struct cell_error *err)
 {
 	char path[PATH_MAX];
 	ssize_t n;
@@ -156,7 +155,6 @@ bool cgroup_keyed_value(const char *buf, const char *key, uint64_t *out)
 	return false;
 }
 
-
 int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cell_error *err)
 {
 	char buf[64], *end;
@@ -171,7 +169,8 @@ int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cel
 	errno = 0;
 	*out = strtoull(buf, &end, 10);
 	if (errno || end == buf)
-		return cell_error_set(err, EINVAL, "%s/%s: not a number: \"%.20s\"", dir, file, buf);
+		return cell_error_set(err, EINVAL, "%s/%s: not a number: \"%.20s\"", dir, file,
+				      buf);
 	return 0;
 }
 
@@ -184,7 +183,7 @@ int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cel
  */
 int cgroup_wait_for(const char *dir, const char *file, const char *want, struct cell_error *err)
 {
-	const struct timespec one_ms = {.tv_nsec = 1000000};
+	const struct timespec one_ms = { .tv_nsec = 1000000 };
 	char buf[512];
 	int r, ms;
 
@@ -253,7 +252,7 @@ int cgroup_rdma_write(const char *dir, const struct cell_resources *res, struct 
 
 int cgroup_hugetlb_name(const char *page_size, char *name, size_t size, uint64_t *kib)
 {
-	static const char *const units[] = {"KB", "MB", "GB", "TB"};
+	static const char *const units[] = { "KB", "MB", "GB", "TB" };
 	uint64_t n;
 	char *end;
 	int u;
@@ -283,7 +282,7 @@ int cgroup_hugetlb_name(const char *page_size, char *name, size_t size, uint64_t
  * runc does, so a reservation cannot outgrow what faulting may use.
  */
 int cgroup_hugetlb_write(const char *dir, bool unified, const struct cell_resources *res,
-			    struct cell_error *err)
+			 struct cell_error *err)
 {
 	const char *suffix = unified ? "max" : "limit_in_bytes";
 	char name[32], file[96];
@@ -353,7 +352,8 @@ static int mkdir_failed(const struct cell_cgroup *cg, const char *path, bool lea
 {
 	if (e == EEXIST && leaf)
 		return cell_error_set(
-		    err, e, "cgroup %s exists already (cell only uses a cgroup it creates)", path);
+			err, e, "cgroup %s exists already (cell only uses a cgroup it creates)",
+			path);
 	if (cg->rootless && (e == EACCES || e == EPERM || e == EROFS))
 		return cell_error_set(err, e,
 				      "cannot create cgroup %s: resource limits need a cgroup "
@@ -391,7 +391,6 @@ static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf, str
 	return 1;
 }
 
-
 /* walk_step() - make @path/@name (@n bytes) and run the hooks; *@path becomes the child. */
 static int walk_step(struct cgroup_walk *w, char **path, const char *name, size_t n, bool leaf,
 		     struct cell_error *err)
@@ -415,8 +414,8 @@ static int walk_step(struct cgroup_walk *w, char **path, const char *name, size_
 }
 
 /* cgroup_walk_down() - make the missing directories of @rel below @root; *@leaf_out: the last. */
-int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel,
-			    char **leaf_out, struct cell_error *err)
+int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel, char **leaf_out,
+		     struct cell_error *err)
 {
 	cleanup_free char *path = NULL;
 	size_t len = strlen(root);
@@ -444,9 +443,8 @@ int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel,
 	return 0;
 }
 
-int cgroup_for_each_below(const char *dir, bool post_order,
-			  int (*fn)(const char *path, void *ctx), void *ctx, int depth,
-			  struct cell_error *err)
+int cgroup_for_each_below(const char *dir, bool post_order, int (*fn)(const char *path, void *ctx),
+			  void *ctx, int depth, struct cell_error *err)
 {
 	char path[PATH_MAX];
 	struct dirent *e;
@@ -456,7 +454,8 @@ int cgroup_for_each_below(const char *dir, bool post_order,
 	if (depth > CG_MAX_DEPTH)
 		return cell_error_set(err, ELOOP, "cgroup %s: nested too deep", dir);
 	if (!(d = opendir(dir)))
-		return errno == ENOENT ? 0 : cell_error_set(err, errno, "cannot list cgroup %s", dir);
+		return errno == ENOENT ? 0
+				       : cell_error_set(err, errno, "cannot list cgroup %s", dir);
 	while (r == 0 && (e = readdir(d))) {
 		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
@@ -470,4 +469,3 @@ int cgroup_for_each_below(const char *dir, bool post_order,
 	closedir(d);
 	return r;
 }
-

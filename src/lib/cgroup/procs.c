@@ -73,7 +73,7 @@ static int add_procs(const char *dir, void *ctx)
  */
 static int read_procs(const char *dir, struct pid_list *l, struct cell_error *err)
 {
-	struct procs_walk w = {.l = l, .err = err};
+	struct procs_walk w = { .l = l, .err = err };
 	int r = add_procs(dir, &w);
 
 	return r < 0 ? r : cgroup_for_each_below(dir, false, add_procs, &w, 0, err);
@@ -86,7 +86,7 @@ static int read_procs(const char *dir, struct pid_list *l, struct cell_error *er
  */
 static const char *procs_dir(const struct cell_cgroup *cg)
 {
-	static const int prefer[] = {CELL_CG_PIDS, CELL_CG_FREEZER};
+	static const int prefer[] = { CELL_CG_PIDS, CELL_CG_FREEZER };
 	size_t i;
 	int c;
 
@@ -101,10 +101,9 @@ static const char *procs_dir(const struct cell_cgroup *cg)
 	return NULL;
 }
 
-int cell_cgroup_pids(const struct cell_cgroup *cg, pid_t **pids, size_t *n,
-		     struct cell_error *err)
+int cell_cgroup_pids(const struct cell_cgroup *cg, pid_t **pids, size_t *n, struct cell_error *err)
 {
-	struct pid_list l = {0};
+	struct pid_list l = { 0 };
 	const char *dir = cg->ops ? procs_dir(cg) : NULL;
 	int r;
 
@@ -129,8 +128,8 @@ static int signal_all(const struct pid_list *l, int sig, struct cell_error *err)
 
 	for (i = 0; i < l->n; i++)
 		if (kill(l->pids[i], sig) < 0 && errno != ESRCH)
-			return cell_error_set(err, errno, "cannot send signal %d to process %d", sig,
-					      (int)l->pids[i]);
+			return cell_error_set(err, errno, "cannot send signal %d to process %d",
+					      sig, (int)l->pids[i]);
 	return 0;
 }
 
@@ -168,7 +167,7 @@ static int thaw_one(const char *dir, void *ctx)
  */
 static int thaw_below(const struct cell_cgroup *cg, struct cell_error *err)
 {
-	struct thaw_walk w = {.cg = cg, .err = err};
+	struct thaw_walk w = { .cg = cg, .err = err };
 
 	return cgroup_for_each_below(freezer_dir(cg), false, thaw_one, &w, 0, err);
 }
@@ -179,7 +178,7 @@ static int thaw_below(const struct cell_cgroup *cg, struct cell_error *err)
  */
 static int kill_frozen(struct cell_cgroup *cg, int sig, struct cell_error *err)
 {
-	struct pid_list l = {0};
+	struct pid_list l = { 0 };
 	int r, r2;
 
 	r = cg->ops->freeze(cg, true, err);
@@ -201,7 +200,7 @@ static int kill_frozen(struct cell_cgroup *cg, int sig, struct cell_error *err)
  */
 static int kill_rounds(const struct cell_cgroup *cg, int sig, struct cell_error *err)
 {
-	struct pid_list seen = {0}, now = {0}, fresh;
+	struct pid_list seen = { 0 }, now = { 0 }, fresh;
 	int round, r = 0;
 	size_t i, before;
 
@@ -214,7 +213,7 @@ static int kill_rounds(const struct cell_cgroup *cg, int sig, struct cell_error 
 				r = cell_error_set(err, ENOMEM, "cgroup process list");
 		if (r < 0 || seen.n == before)
 			break;
-		fresh = (struct pid_list){.pids = seen.pids + before, .n = seen.n - before};
+		fresh = (struct pid_list){ .pids = seen.pids + before, .n = seen.n - before };
 		r = signal_all(&fresh, sig, err);
 	}
 	free(seen.pids);
@@ -237,7 +236,7 @@ static int move_into(const char *dir, const struct pid_list *l, struct cell_erro
 
 int cgroup_move_procs(struct cell_cgroup *cg, unsigned controllers, struct cell_error *err)
 {
-	struct pid_list l = {0};
+	struct pid_list l = { 0 };
 	bool frozen = false, freezer = has_freezer(cg);
 	int r = 0, r2 = 0, c;
 
@@ -254,7 +253,8 @@ int cgroup_move_procs(struct cell_cgroup *cg, unsigned controllers, struct cell_
 		if (!(controllers & CG_BIT(c)) || !cg->dirs[c])
 			continue;
 		for (o = 0; o < c && !(cg->dirs[o] && (controllers & CG_BIT(o)) &&
-				       !strcmp(cg->dirs[o], cg->dirs[c])); o++)
+				       !strcmp(cg->dirs[o], cg->dirs[c]));
+		     o++)
 			;
 		if (o == c) /* co-mounted: one directory, moved into once */
 			r = move_into(cg->dirs[c], &l, err);

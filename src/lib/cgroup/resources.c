@@ -96,12 +96,16 @@ unsigned cgroup_controllers_for(const struct cell_resources *res, bool devices)
  */
 void cgroup_limit_field(const struct cell_resources *res, int c, char *buf, size_t size)
 {
-	static const char *const fields[CELL_CG_COUNT] = {
-	    [CELL_CG_MEMORY] = "memory",	      [CELL_CG_CPU] = "cpu",
-	    [CELL_CG_PIDS] = "pids.limit",	      [CELL_CG_BLKIO] = "blockIO",
-	    [CELL_CG_DEVICES] = "devices",	      [CELL_CG_HUGETLB] = "hugepageLimits",
-	    [CELL_CG_NET_CLS] = "network.classID", [CELL_CG_NET_PRIO] = "network.priorities",
-	    [CELL_CG_RDMA] = "rdma"};
+	static const char *const fields[CELL_CG_COUNT] = { [CELL_CG_MEMORY] = "memory",
+							   [CELL_CG_CPU] = "cpu",
+							   [CELL_CG_PIDS] = "pids.limit",
+							   [CELL_CG_BLKIO] = "blockIO",
+							   [CELL_CG_DEVICES] = "devices",
+							   [CELL_CG_HUGETLB] = "hugepageLimits",
+							   [CELL_CG_NET_CLS] = "network.classID",
+							   [CELL_CG_NET_PRIO] =
+								   "network.priorities",
+							   [CELL_CG_RDMA] = "rdma" };
 	const char *field = fields[c];
 	size_t i;
 
@@ -147,7 +151,9 @@ unsigned long cell_cpu_shares_to_weight(unsigned long shares)
 
 static const char *mode_name(enum cell_cgroup_mode mode)
 {
-	return mode == CELL_CGROUP_V2 ? "cgroup v2" : mode == CELL_CGROUP_V1 ? "cgroup v1" : "hybrid";
+	return mode == CELL_CGROUP_V2	? "cgroup v2"
+	       : mode == CELL_CGROUP_V1 ? "cgroup v1"
+					: "hybrid";
 }
 
 static int unsupported(enum cell_cgroup_mode mode, const char *field, const char *why,
@@ -197,8 +203,10 @@ static int validate_memory(enum cell_cgroup_mode mode, const struct cell_resourc
 				      res->memory_swappiness);
 	/* v2 dropped these (cgroup-v2.rst, "Deprecated v1 Core Features", "Memory"). */
 	if (v2 && res->has_memory_kernel_tcp)
-		return unsupported(mode, "memory.kernelTCP", "v2 accounts socket memory "
-				   "within memory.max", err);
+		return unsupported(mode, "memory.kernelTCP",
+				   "v2 accounts socket memory "
+				   "within memory.max",
+				   err);
 	if (v2 && res->has_memory_swappiness)
 		return unsupported(mode, "memory.swappiness", "v2 has no per-cgroup swappiness",
 				   err);
@@ -208,8 +216,10 @@ static int validate_memory(enum cell_cgroup_mode mode, const struct cell_resourc
 	 * OOM-killed where the spec asked it to wait.
 	 */
 	if (v2 && res->has_disable_oom_killer && res->disable_oom_killer)
-		return unsupported(mode, "memory.disableOOMKiller", "v2 cannot disable the OOM "
-				   "killer of a cgroup", err);
+		return unsupported(mode, "memory.disableOOMKiller",
+				   "v2 cannot disable the OOM "
+				   "killer of a cgroup",
+				   err);
 	if (v2 && res->has_use_hierarchy && !res->use_hierarchy)
 		return unsupported(mode, "memory.useHierarchy false", "v2 is always hierarchical",
 				   err);
@@ -220,7 +230,8 @@ static int validate_cpu(enum cell_cgroup_mode mode, const struct cell_resources 
 			struct cell_error *err)
 {
 	if (res->has_cpu_shares && (res->cpu_shares < 2 || res->cpu_shares > 262144))
-		return cell_error_set(err, EINVAL, RES "cpu.shares %" PRIu64 ": expected 2 to 262144",
+		return cell_error_set(err, EINVAL,
+				      RES "cpu.shares %" PRIu64 ": expected 2 to 262144",
 				      res->cpu_shares);
 	if (res->has_cpu_period && (res->cpu_period < 1000 || res->cpu_period > 1000000))
 		return cell_error_set(err, EINVAL,
@@ -259,8 +270,10 @@ static int validate_weight(const char *field, size_t i, unsigned w, struct cell_
 	if (i == SIZE_MAX)
 		return cell_error_set(err, EINVAL, RES "blockIO.%s %u: expected 10 to 1000", field,
 				      w);
-	return cell_error_set(err, EINVAL, RES "blockIO.weightDevice[%zu].%s %u: expected 10 "
-			      "to 1000", i, field, w);
+	return cell_error_set(err, EINVAL,
+			      RES "blockIO.weightDevice[%zu].%s %u: expected 10 "
+				  "to 1000",
+			      i, field, w);
 }
 
 static int validate_blkio(enum cell_cgroup_mode mode, const struct cell_resources *res,
@@ -328,14 +341,17 @@ static int validate_network_rdma(enum cell_cgroup_mode mode, const struct cell_r
 	size_t i;
 
 	if (mode == CELL_CGROUP_V2 && (res->has_net_class_id || res->n_net_priorities))
-		return unsupported(mode, "network", "v2 has no net_cls or net_prio controller; "
-				   "use eBPF or nftables' cgroup matching instead", err);
+		return unsupported(mode, "network",
+				   "v2 has no net_cls or net_prio controller; "
+				   "use eBPF or nftables' cgroup matching instead",
+				   err);
 	for (i = 0; i < res->n_net_priorities; i++)
 		if (!plain_word(res->net_priorities[i].name))
-			return cell_error_set(err, EINVAL,
-					      RES "network.priorities[%zu].name \"%s\": expected "
-						  "an interface name",
-					      i, res->net_priorities[i].name ? res->net_priorities[i].name : "");
+			return cell_error_set(
+				err, EINVAL,
+				RES "network.priorities[%zu].name \"%s\": expected "
+				    "an interface name",
+				i, res->net_priorities[i].name ? res->net_priorities[i].name : "");
 	for (i = 0; i < res->n_rdma; i++)
 		if (!plain_word(res->rdma[i].device))
 			return cell_error_set(err, EINVAL,
@@ -360,7 +376,8 @@ static int validate_devices(const struct cell_resources *res, struct cell_error 
 					      RES "devices[%zu].access \"%.4s\": expected letters "
 						  "of \"rwm\"",
 					      i, d->access);
-		if (d->major < -1 || d->major > UINT32_MAX || d->minor < -1 || d->minor > UINT32_MAX)
+		if (d->major < -1 || d->major > UINT32_MAX || d->minor < -1 ||
+		    d->minor > UINT32_MAX)
 			return cell_error_set(err, EINVAL,
 					      RES "devices[%zu]: major/minor out of range", i);
 	}
@@ -389,8 +406,8 @@ static int validate_unified(const struct cell_cgroup_params *params, enum cell_c
 		const char *key = res->unified[i].key ? res->unified[i].key : "";
 		int c = cgroup_unified_controller(key);
 
-		if (!key[0] || strchr(key, '/') || strcmp(key, ".") == 0 || strcmp(key, "..") == 0 ||
-		    !strchr(key, '.'))
+		if (!key[0] || strchr(key, '/') || strcmp(key, ".") == 0 ||
+		    strcmp(key, "..") == 0 || !strchr(key, '.'))
 			return cell_error_set(err, EINVAL,
 					      RES "unified.\"%s\": expected a cgroup file name "
 						  "such as \"memory.high\"",

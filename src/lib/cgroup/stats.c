@@ -59,7 +59,8 @@ static int raw_stat(const char *dir, const char *file, struct cell_cgroup_stats 
 	int r = read_opt(dir, file, buf, sizeof(buf), err);
 	size_t cap = 0;
 
-	for (line = strtok_r(buf, "\n", &save); r == 0 && line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); r == 0 && line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 		struct cell_cgroup_kv64 *kv;
 
@@ -107,8 +108,8 @@ static int add_blkio(struct cell_cgroup_blkio_entry **list, size_t *n, uint32_t 
 
 /* ---- hugetlb: one entry per size the kernel has ---- */
 
-typedef int (*hugetlb_reader)(const char *dir, const char *size,
-			      struct cell_cgroup_hugetlb_stat *h, struct cell_error *err);
+typedef int (*hugetlb_reader)(const char *dir, const char *size, struct cell_cgroup_hugetlb_stat *h,
+			      struct cell_error *err);
 
 static int hugetlb_stats(const struct cell_cgroup *cg, const char *dir, hugetlb_reader reader,
 			 struct cell_cgroup_stats *st, struct cell_error *err)
@@ -178,9 +179,9 @@ static int hugetlb_v2(const char *dir, const char *size, struct cell_cgroup_huge
 static int mem_entry_v1(const char *dir, const char *prefix, struct cell_cgroup_mem_entry *m,
 			struct cell_error *err)
 {
-	static const char *const names[] = {"usage_in_bytes", "max_usage_in_bytes",
-					    "limit_in_bytes", "failcnt"};
-	uint64_t *fields[] = {&m->usage, &m->max, &m->limit, &m->failcnt};
+	static const char *const names[] = { "usage_in_bytes", "max_usage_in_bytes",
+					     "limit_in_bytes", "failcnt" };
+	uint64_t *fields[] = { &m->usage, &m->max, &m->limit, &m->failcnt };
 	char file[96];
 	size_t i;
 	int r = 0;
@@ -248,8 +249,8 @@ static int cpu_v1(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
 }
 
 /* blkio.throttle.*_recursive: "MAJ:MIN Op N" lines, then "Total N". */
-static int blkio_v1_file(const char *dir, const char *file,
-			 struct cell_cgroup_blkio_entry **list, size_t *n, struct cell_error *err)
+static int blkio_v1_file(const char *dir, const char *file, struct cell_cgroup_blkio_entry **list,
+			 size_t *n, struct cell_error *err)
 {
 	char buf[STAT_BUF], *line, *save = NULL, op[16];
 	int r = read_opt(dir, file, buf, sizeof(buf), err);
@@ -258,7 +259,7 @@ static int blkio_v1_file(const char *dir, const char *file,
 
 	for (line = strtok_r(buf, "\n", &save); r == 0 && line; line = strtok_r(NULL, "\n", &save))
 		if (sscanf(line, "%" SCNu32 ":%" SCNu32 " %15s %" SCNu64, &major, &minor, op, &v) ==
-			4 &&
+			    4 &&
 		    add_blkio(list, n, major, minor, op, v) < 0)
 			r = cell_error_set(err, ENOMEM, "%s/%s", dir, file);
 	return r;
@@ -297,8 +298,8 @@ int cgroup_v1_stats(const struct cell_cgroup *cg, struct cell_cgroup_stats *st,
 				  &st->blkio.n_serviced, err);
 	if (r == 0)
 		r = hugetlb_stats(cg, cg->dirs[CELL_CG_HUGETLB],
-				  cg->unified & CG_BIT(CELL_CG_HUGETLB) ? hugetlb_v2 : hugetlb_v1, st,
-				  err);
+				  cg->unified & CG_BIT(CELL_CG_HUGETLB) ? hugetlb_v2 : hugetlb_v1,
+				  st, err);
 	return r;
 }
 
@@ -357,7 +358,8 @@ static int io_v2(const char *dir, struct cell_cgroup_stats *st, struct cell_erro
 	uint32_t major, minor;
 	int r = read_opt(dir, "io.stat", buf, sizeof(buf), err);
 
-	for (line = strtok_r(buf, "\n", &save); r == 0 && line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); r == 0 && line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line,
 			   "%" SCNu32 ":%" SCNu32 " rbytes=%" SCNu64 " wbytes=%" SCNu64
 			   " rios=%" SCNu64 " wios=%" SCNu64,
@@ -426,7 +428,8 @@ int cell_cgroup_peaks(const struct cell_cgroup *cg, struct cell_cgroup_peaks *p,
 		if (r == 0)
 			r = read_num(cg->dirs[CELL_CG_MEMORY], "memory.max_usage_in_bytes",
 				     &p->memory_peak, err);
-		return r < 0 ? r : read_num(cg->dirs[CELL_CG_PIDS], "pids.peak", &p->pids_peak, err);
+		return r < 0 ? r
+			     : read_num(cg->dirs[CELL_CG_PIDS], "pids.peak", &p->pids_peak, err);
 	}
 	r = read_key(cg->dirs[0], "cpu.stat", "usage_usec", &usec, err);
 	p->cpu_ns = usec * NSEC_PER_USEC;

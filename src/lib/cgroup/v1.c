@@ -116,7 +116,8 @@ static int v1_find_roots(const struct cell_cgroup *cg, const struct cgroup_reque
 	for (c = 0; c < CELL_CG_COUNT; c++) {
 		if (!((req->required | req->optional) & CG_BIT(c)))
 			continue;
-		r = cgroup_file_path(path, sizeof(path), fs_root, cgroup_controller_names[c].v1, err);
+		r = cgroup_file_path(path, sizeof(path), fs_root, cgroup_controller_names[c].v1,
+				     err);
 		if (r < 0)
 			return r;
 		roots[c] = hierarchy_root(path);
@@ -141,7 +142,7 @@ static int v1_create_hierarchy(struct cell_cgroup *cg, const struct cgroup_reque
 			       char *const roots[CELL_CG_COUNT], unsigned unified, int c,
 			       struct cell_error *err)
 {
-	struct cgroup_walk w = {.cg = cg, .res = req->res, .after_mkdir = v1_seed_cpuset};
+	struct cgroup_walk w = { .cg = cg, .res = req->res, .after_mkdir = v1_seed_cpuset };
 	cleanup_free char *rel = NULL;
 	bool v2 = unified & CG_BIT(c);
 	char *leaf = NULL;
@@ -176,7 +177,7 @@ static int v1_create_hierarchy(struct cell_cgroup *cg, const struct cgroup_reque
 static int cgroup_v1_create(struct cell_cgroup *cg, const struct cgroup_request *req,
 			    struct cell_error *err)
 {
-	char *roots[CELL_CG_COUNT] = {NULL};
+	char *roots[CELL_CG_COUNT] = { NULL };
 	unsigned unified = 0;
 	int c, r;
 
@@ -439,7 +440,7 @@ static int cgroup_v1_apply(struct cell_cgroup *cg, const struct cell_resources *
 		r = cgroup_v1_apply_devices(d[CELL_CG_DEVICES], res->devices, res->n_devices, err);
 	if (r == 0 && d[CELL_CG_HUGETLB])
 		r = cgroup_hugetlb_write(d[CELL_CG_HUGETLB], cg->unified & CG_BIT(CELL_CG_HUGETLB),
-					  res, err);
+					 res, err);
 	if (r == 0)
 		r = v1_apply_net(cg, res, err);
 	if (r == 0 && d[CELL_CG_RDMA])
@@ -499,7 +500,8 @@ static int cgroup_v1_oom_count(const struct cell_cgroup *cg, struct cell_cgroup_
 static const char *v1_freezer(const struct cell_cgroup *cg, struct cell_error *err)
 {
 	if (!cg->dirs[CELL_CG_FREEZER])
-		cell_error_set(err, ENOTSUP, "the container's cgroup has no freezer "
+		cell_error_set(err, ENOTSUP,
+			       "the container's cgroup has no freezer "
 			       "(no v1 freezer hierarchy mounted at its creation)");
 	return cg->dirs[CELL_CG_FREEZER];
 }
@@ -540,18 +542,19 @@ static int cgroup_v1_memory_usage(const struct cell_cgroup *cg, bool memsw, uint
 	const char *dir = cg->dirs[CELL_CG_MEMORY];
 
 	if (!dir)
-		return cell_error_set(err, ENOTSUP, "the container's cgroup has no memory controller");
+		return cell_error_set(err, ENOTSUP,
+				      "the container's cgroup has no memory controller");
 	return cgroup_read_u64(dir, memsw ? "memory.memsw.usage_in_bytes" : "memory.usage_in_bytes",
 			       usage, err);
 }
 
 const struct cell_cgroup_ops cgroup_v1_ops = {
-    .create = cgroup_v1_create,
-    .apply = cgroup_v1_apply,
-    .enter = cgroup_v1_enter,
-    .oom_count = cgroup_v1_oom_count,
-    .freeze = cgroup_v1_freeze,
-    .frozen = cgroup_v1_frozen,
-    .memory_usage = cgroup_v1_memory_usage,
-    .stats = cgroup_v1_stats,
+	.create = cgroup_v1_create,
+	.apply = cgroup_v1_apply,
+	.enter = cgroup_v1_enter,
+	.oom_count = cgroup_v1_oom_count,
+	.freeze = cgroup_v1_freeze,
+	.frozen = cgroup_v1_frozen,
+	.memory_usage = cgroup_v1_memory_usage,
+	.stats = cgroup_v1_stats,
 };

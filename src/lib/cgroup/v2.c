@@ -24,18 +24,18 @@ static int v2_enable_failed(const struct cell_cgroup *cg, const char *dir, const
 {
 	if (r == -EBUSY)
 		return cell_error_set(
-		    err, EBUSY,
-		    "cannot enable \"%s\" in %s/cgroup.subtree_control: that cgroup "
-		    "holds processes, and cgroup v2 gives controllers only to the "
-		    "children of a cgroup without any (cgroup-v2.rst, \"No Internal "
-		    "Process Constraint\")",
-		    add, dir);
+			err, EBUSY,
+			"cannot enable \"%s\" in %s/cgroup.subtree_control: that cgroup "
+			"holds processes, and cgroup v2 gives controllers only to the "
+			"children of a cgroup without any (cgroup-v2.rst, \"No Internal "
+			"Process Constraint\")",
+			add, dir);
 	if (cg->rootless && (r == -EACCES || r == -EPERM || r == -EROFS))
 		return cell_error_set(
-		    err, -r,
-		    "cannot enable \"%s\" in %s/cgroup.subtree_control: resource "
-		    "limits need a cgroup delegated to this user (see cell-run(1))",
-		    add, dir);
+			err, -r,
+			"cannot enable \"%s\" in %s/cgroup.subtree_control: resource "
+			"limits need a cgroup delegated to this user (see cell-run(1))",
+			add, dir);
 	return r;
 }
 
@@ -93,7 +93,7 @@ int cgroup_v2_enable_controllers(struct cgroup_walk *w, const char *dir, struct 
 int cgroup_v2_join_missing(struct cell_cgroup *cg, const char *fs_root, unsigned controllers,
 			   const struct cell_resources *res, struct cell_error *err)
 {
-	struct cgroup_walk w = {.cg = cg, .res = res};
+	struct cgroup_walk w = { .cg = cg, .res = res };
 	cleanup_free char *dir = strdup(cg->dirs[0]);
 	size_t root_len = strlen(fs_root);
 	int c, r = 0;
@@ -124,10 +124,10 @@ int cgroup_v2_join_missing(struct cell_cgroup *cg, const char *fs_root, unsigned
 static int cgroup_v2_create(struct cell_cgroup *cg, const struct cgroup_request *req,
 			    struct cell_error *err)
 {
-	struct cgroup_walk w = {.cg = cg,
-				.res = req->res,
-				.optional = req->optional,
-				.before_child = cgroup_v2_enable_controllers};
+	struct cgroup_walk w = { .cg = cg,
+				 .res = req->res,
+				 .optional = req->optional,
+				 .before_child = cgroup_v2_enable_controllers };
 	const char *fs_root = req->params->fs_root ? req->params->fs_root : CG_DEFAULT_ROOT;
 	cleanup_free char *rel = NULL;
 	int c, r;
@@ -159,10 +159,9 @@ static int v2_apply_memory(const char *dir, const struct cell_resources *res,
 	if (res->has_memory_limit)
 		r = cgroup_write_limit(dir, "memory.max", res->memory_limit, "max", err);
 	if (r == 0 && res->has_memory_swap)
-		r = res->memory_swap < 0
-			? cgroup_write(dir, "memory.swap.max", "max", err)
-			: cgroup_writef(dir, "memory.swap.max", err, "%" PRId64,
-					res->memory_swap - res->memory_limit);
+		r = res->memory_swap < 0 ? cgroup_write(dir, "memory.swap.max", "max", err)
+					 : cgroup_writef(dir, "memory.swap.max", err, "%" PRId64,
+							 res->memory_swap - res->memory_limit);
 	/* The soft limit of v1 is best-effort protection on v2, as runc maps it. */
 	if (r == 0 && res->has_memory_reservation)
 		r = cgroup_write_limit(dir, "memory.low", res->memory_reservation, "max", err);
@@ -245,10 +244,11 @@ static int v2_write_io_weight(const char *dir, const struct cell_device_weight *
 	if (cgroup_has_file(dir, "io.weight"))
 		return cgroup_writef(dir, "io.weight", err, "%s %lu", who,
 				     blkio_weight_to_io_weight(weight));
-	return cell_error_set(err, ENOTSUP,
-			      "linux.resources.blockIO.weight%s: not supported by this kernel's I/O "
-			      "scheduler (no io.weight or io.bfq.weight in %s)",
-			      device ? "Device" : "", dir);
+	return cell_error_set(
+		err, ENOTSUP,
+		"linux.resources.blockIO.weight%s: not supported by this kernel's I/O "
+		"scheduler (no io.weight or io.bfq.weight in %s)",
+		device ? "Device" : "", dir);
 }
 
 static int v2_apply_io(const char *dir, const struct cell_resources *res, struct cell_error *err)
@@ -265,9 +265,11 @@ static int v2_apply_io(const char *dir, const struct cell_resources *res, struct
 	if (r == 0)
 		r = cgroup_write_rates(dir, "io.max", res->read_bps, res->n_read_bps, "rbps", err);
 	if (r == 0)
-		r = cgroup_write_rates(dir, "io.max", res->write_bps, res->n_write_bps, "wbps", err);
+		r = cgroup_write_rates(dir, "io.max", res->write_bps, res->n_write_bps, "wbps",
+				       err);
 	if (r == 0)
-		r = cgroup_write_rates(dir, "io.max", res->read_iops, res->n_read_iops, "riops", err);
+		r = cgroup_write_rates(dir, "io.max", res->read_iops, res->n_read_iops, "riops",
+				       err);
 	if (r == 0)
 		r = cgroup_write_rates(dir, "io.max", res->write_iops, res->n_write_iops, "wiops",
 				       err);
@@ -389,7 +391,8 @@ static int cgroup_v2_memory_usage(const struct cell_cgroup *cg, bool memsw, uint
 	int r;
 
 	if (!(cg->controllers & CG_BIT(CELL_CG_MEMORY)))
-		return cell_error_set(err, ENOTSUP, "the container's cgroup has no memory controller");
+		return cell_error_set(err, ENOTSUP,
+				      "the container's cgroup has no memory controller");
 	r = cgroup_read_u64(cg->dirs[0], "memory.current", usage, err);
 	if (r == 0 && memsw)
 		r = cgroup_read_u64(cg->dirs[0], "memory.swap.current", &swap, err);
@@ -398,12 +401,12 @@ static int cgroup_v2_memory_usage(const struct cell_cgroup *cg, bool memsw, uint
 }
 
 const struct cell_cgroup_ops cgroup_v2_ops = {
-    .create = cgroup_v2_create,
-    .apply = cgroup_v2_apply,
-    .enter = cgroup_v2_enter,
-    .oom_count = cgroup_v2_oom_count,
-    .freeze = cgroup_v2_freeze,
-    .frozen = cgroup_v2_frozen,
-    .memory_usage = cgroup_v2_memory_usage,
-    .stats = cgroup_v2_stats,
+	.create = cgroup_v2_create,
+	.apply = cgroup_v2_apply,
+	.enter = cgroup_v2_enter,
+	.oom_count = cgroup_v2_oom_count,
+	.freeze = cgroup_v2_freeze,
+	.frozen = cgroup_v2_frozen,
+	.memory_usage = cgroup_v2_memory_usage,
+	.stats = cgroup_v2_stats,
 };

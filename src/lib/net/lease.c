@@ -58,8 +58,10 @@ unsigned long long cell_net_proc_start_time(pid_t pid)
 		return 0;
 	/* after "pid (comm) ": field 3 on; the comm may hold spaces and ')' */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			 "%*d %*d %*d %*d %llu", &state, &start) != 2)
+	if (!p || sscanf(p + 2,
+			 "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu",
+			 &state, &start) != 2)
 		return 0;
 	/* a zombie has exited: a detached container's first process waits to be
 	 * reaped by whoever adopted it, which may take its time */
@@ -134,7 +136,8 @@ static int parse_port(char *s, struct cell_port *p)
 		return -EINVAL;
 	p->udp = !strcmp(proto, "udp");
 	if (strcmp(ip, "*")) {
-		if (inet_pton(AF_INET, ip, &a) != 1 || copy_field(p->host_ip, sizeof(p->host_ip), ip))
+		if (inet_pton(AF_INET, ip, &a) != 1 ||
+		    copy_field(p->host_ip, sizeof(p->host_ip), ip))
 			return -EINVAL;
 	}
 	if (parse_number(host_port, 1, UINT16_MAX, &n) < 0)
@@ -193,7 +196,8 @@ static int parse_bridge(struct cell_net_db *db, char **f, size_t n)
 	struct cell_net_bridge b = { 0 }, *grown;
 	struct in_addr a;
 
-	if (n != 5 || copy_field(b.name, sizeof(b.name), f[1]) < 0 || cell_net_db_bridge(db, b.name))
+	if (n != 5 || copy_field(b.name, sizeof(b.name), f[1]) < 0 ||
+	    cell_net_db_bridge(db, b.name))
 		return -EINVAL;
 	if (cell_parse_cidr(f[2], AF_INET, &a, &b.len4) < 0)
 		return -EINVAL;
@@ -235,7 +239,8 @@ static int parse_lease(struct cell_net_db *db, char **f, size_t n)
 	int r;
 
 	if (n != 8 || copy_field(l.bridge, sizeof(l.bridge), f[1]) < 0 ||
-	    copy_field(l.veth, sizeof(l.veth), f[2]) < 0 || copy_field(l.id, sizeof(l.id), f[4]) < 0)
+	    copy_field(l.veth, sizeof(l.veth), f[2]) < 0 ||
+	    copy_field(l.id, sizeof(l.id), f[4]) < 0)
 		return -EINVAL;
 	/* host 0 only without a bridge: a user-mode network's lease (net.c, lease_add) */
 	if (parse_number(f[3], strcmp(l.bridge, "-") ? 1 : 0, UINT32_MAX, &v) < 0)

@@ -87,8 +87,10 @@ static int bridge_config(const struct cell_network *cfg, struct cell_net_bridge 
 
 	snprintf(b->name, sizeof(b->name), "%s", bridge_name(cfg));
 	if (cell_parse_cidr(subnet, AF_INET, &a, &b->len4) < 0 || b->len4 < 8 || b->len4 > 30)
-		return cell_error_set(err, 0, "--subnet '%s': expected an IPv4 network, "
-				      "e.g. 10.88.0.0/16 (prefix 8 to 30)", subnet);
+		return cell_error_set(err, 0,
+				      "--subnet '%s': expected an IPv4 network, "
+				      "e.g. 10.88.0.0/16 (prefix 8 to 30)",
+				      subnet);
 	mask = ~(~0U >> b->len4);
 	b->net4 = ntohl(a.s_addr) & mask;
 	b->gw4 = b->net4 + 1;
@@ -96,15 +98,19 @@ static int bridge_config(const struct cell_network *cfg, struct cell_net_bridge 
 		if (inet_pton(AF_INET, cfg->gateway, &a) != 1 ||
 		    (ntohl(a.s_addr) & mask) != b->net4 || ntohl(a.s_addr) == b->net4 ||
 		    ntohl(a.s_addr) == (b->net4 | ~mask))
-			return cell_error_set(err, 0, "--gateway '%s': expected a host address "
-					      "inside %s", cfg->gateway, subnet);
+			return cell_error_set(err, 0,
+					      "--gateway '%s': expected a host address "
+					      "inside %s",
+					      cfg->gateway, subnet);
 		b->gw4 = ntohl(a.s_addr);
 	}
 	b->has6 = cfg->ipv6;
 	if (b->has6 && (cell_parse_cidr(subnet6, AF_INET6, &b->net6, &b->len6) < 0 ||
 			b->len6 < 48 || b->len6 > 96))
-		return cell_error_set(err, 0, "--subnet6 '%s': expected an IPv6 network, "
-				      "e.g. fd63:656c:6c00::/64 (prefix 48 to 96)", subnet6);
+		return cell_error_set(err, 0,
+				      "--subnet6 '%s': expected an IPv6 network, "
+				      "e.g. fd63:656c:6c00::/64 (prefix 48 to 96)",
+				      subnet6);
 	return 0;
 }
 
@@ -154,16 +160,20 @@ static int bridge_check(struct mnl_socket *nl, const struct cell_net_bridge *wan
 
 	if (have) {
 		if (cfg->subnet && (have->net4 != want->net4 || have->len4 != want->len4))
-			return cell_error_set(err, 0, "--subnet %s: bridge %s is in use with "
-					      "another subnet", cfg->subnet, have->name);
+			return cell_error_set(err, 0,
+					      "--subnet %s: bridge %s is in use with "
+					      "another subnet",
+					      cfg->subnet, have->name);
 		if (cfg->ipv6 && !have->has6)
 			return cell_error_set(err, 0, "--ipv6: bridge %s is in use without IPv6",
 					      have->name);
 		return 0;
 	}
 	if (cell_nl_link_index(nl, want->name) >= 0)
-		return cell_error_set(err, EEXIST, "bridge %s: a link of that name exists and "
-				      "cell did not make it", want->name);
+		return cell_error_set(err, EEXIST,
+				      "bridge %s: a link of that name exists and "
+				      "cell did not make it",
+				      want->name);
 	if ((r = cell_nl_route_overlap(nl, want->net4, want->len4, what, sizeof(what), err)) < 0)
 		return r;
 	if (r > 0)
@@ -223,8 +233,8 @@ static void drop_lease(struct mnl_socket *nl, struct cell_net_db *db, size_t i)
 }
 
 /* Free the leases @drop picks, and what only they used; rebuild the rules once. */
-static int drop_leases(struct cell_net_db *db, bool (*drop)(const struct cell_net_lease *l,
-							     const void *arg),
+static int drop_leases(struct cell_net_db *db,
+		       bool (*drop)(const struct cell_net_lease *l, const void *arg),
 		       const void *arg, unsigned *removed, struct cell_error *err)
 {
 	struct mnl_socket *nl = NULL;
@@ -273,12 +283,15 @@ static int pick_host(const struct cell_net_db *db, const struct cell_net_bridge 
 
 	if (cfg->ip) {
 		if (inet_pton(AF_INET, cfg->ip, &a) != 1)
-			return cell_error_set(err, 0, "--ip '%s': expected an IPv4 address", cfg->ip);
+			return cell_error_set(err, 0, "--ip '%s': expected an IPv4 address",
+					      cfg->ip);
 		*host = ntohl(a.s_addr) - b->net4;
-		if ((ntohl(a.s_addr) & ~(size - 1)) != b->net4 || *host == 0 ||
-		    *host == size - 1 || b->net4 + *host == b->gw4)
-			return cell_error_set(err, 0, "--ip %s: not a free host address of %s's "
-					      "subnet", cfg->ip, b->name);
+		if ((ntohl(a.s_addr) & ~(size - 1)) != b->net4 || *host == 0 || *host == size - 1 ||
+		    b->net4 + *host == b->gw4)
+			return cell_error_set(err, 0,
+					      "--ip %s: not a free host address of %s's "
+					      "subnet",
+					      cfg->ip, b->name);
 	}
 	for (uint32_t h = cfg->ip ? *host : 2; h < size - 1; h++) {
 		bool taken = b->net4 + h == b->gw4;
@@ -368,8 +381,8 @@ static int bridge_lease(struct cell_net_run *n, struct cell_net_db *db, struct c
 		goto out;
 	if (!b) {
 		/* Recorded before it is made: a crash in between is swept. */
-		struct cell_net_bridge *grown = realloc(db->bridges,
-							(db->n_bridges + 1) * sizeof(*grown));
+		struct cell_net_bridge *grown =
+			realloc(db->bridges, (db->n_bridges + 1) * sizeof(*grown));
 		if (!grown) {
 			r = cell_error_set(err, ENOMEM, "bridge %s", want.name);
 			goto out;
@@ -466,15 +479,16 @@ static int create_file(const char *path, const char *buf, size_t len, struct cel
 	return cell_write_at(AT_FDCWD, path, buf, len, err);
 }
 
-static int write_hosts(struct cell_net_run *n, const struct cell_spec *spec,
-		       struct cell_error *err)
+static int write_hosts(struct cell_net_run *n, const struct cell_spec *spec, struct cell_error *err)
 {
 	char path[PATH_MAX], buf[1024], a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	const char *name = spec->hostname ? spec->hostname : "cell";
 	int len;
 
-	len = snprintf(buf, sizeof(buf), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-		       "ip6-loopback\n%s\t%s\n", inet_ntop(AF_INET, &n->ip4, a4, sizeof(a4)), name);
+	len = snprintf(buf, sizeof(buf),
+		       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+		       "ip6-loopback\n%s\t%s\n",
+		       inet_ntop(AF_INET, &n->ip4, a4, sizeof(a4)), name);
 	if (n->has6)
 		len += snprintf(buf + len, sizeof(buf) - (size_t)len, "%s\t%s\n",
 				inet_ntop(AF_INET6, &n->ip6, a6, sizeof(a6)), name);
@@ -514,8 +528,7 @@ static bool has_mount(const struct cell_spec *spec, const char *destination)
  * The spec the container gets: the caller's, which is const, plus bind
  * mounts of the two files (unless the caller mounts something there).
  */
-static int extend_spec(struct cell_net_run *n, const struct cell_spec *spec,
-		       struct cell_error *err)
+static int extend_spec(struct cell_net_run *n, const struct cell_spec *spec, struct cell_error *err)
 {
 	static const char *const files[] = { "hosts", "resolv.conf" };
 	static char *opts[] = { "rbind", "ro", NULL };
@@ -586,22 +599,28 @@ static int check_mode(const struct cell_spec *spec, struct cell_error *err)
 
 	if (cfg->mode != CELL_NET_BRIDGE &&
 	    (cfg->ip || cfg->subnet || cfg->gateway || cfg->ipv6 || cfg->bridge || cfg->rate))
-		return cell_error_set(err, 0, "--ip, --subnet, --gateway, --ipv6 and --net-rate "
+		return cell_error_set(err, 0,
+				      "--ip, --subnet, --gateway, --ipv6 and --net-rate "
 				      "need --net bridge");
 	if (cfg->mode == CELL_NET_NAMESPACE) {
 		if (cfg->n_ports)
-			return cell_error_set(err, 0, "-p needs --net bridge, pasta or slirp4netns");
+			return cell_error_set(err, 0,
+					      "-p needs --net bridge, pasta or slirp4netns");
 		return 0;
 	}
-	if (!spec->linux.namespaces[CELL_NS_NET].present || spec->linux.namespaces[CELL_NS_NET].path)
-		return cell_error_set(err, 0, "--net: bridge, pasta and slirp4netns need a new "
+	if (!spec->linux.namespaces[CELL_NS_NET].present ||
+	    spec->linux.namespaces[CELL_NS_NET].path)
+		return cell_error_set(err, 0,
+				      "--net: bridge, pasta and slirp4netns need a new "
 				      "network namespace");
 	if (cfg->mode != CELL_NET_BRIDGE && !spec->linux.namespaces[CELL_NS_USER].present)
-		return cell_error_set(err, 0, "--net %s: for a container in a user namespace "
+		return cell_error_set(err, 0,
+				      "--net %s: for a container in a user namespace "
 				      "(rootless); root uses --net bridge",
 				      cfg->mode == CELL_NET_PASTA ? "pasta" : "slirp4netns");
 	if (cfg->mode == CELL_NET_BRIDGE && geteuid() != 0)
-		return cell_error_set(err, EPERM, "--net bridge: only root can make host links "
+		return cell_error_set(err, EPERM,
+				      "--net bridge: only root can make host links "
 				      "(use --net pasta)");
 	return 0;
 }
@@ -946,8 +965,10 @@ int cell_net_container_path(const char *id, char *buf, size_t size, struct cell_
 	if (strchr(id, '/') || cell_read_at(AT_FDCWD, path, text, sizeof(text), NULL) < 0 ||
 	    sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0 ||
 	    cell_net_proc_start_time(pid) != start)
-		return cell_error_set(err, ESRCH, "container '%s' (only containers with --net "
-				      "bridge, pasta or slirp4netns can be joined)", id);
+		return cell_error_set(err, ESRCH,
+				      "container '%s' (only containers with --net "
+				      "bridge, pasta or slirp4netns can be joined)",
+				      id);
 	snprintf(buf, size, "/proc/%d/ns/net", pid);
 	return 0;
 }

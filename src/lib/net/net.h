@@ -17,7 +17,7 @@
 
 #include "cell/cell.h"
 
-#define CELL_NET_DIR "/run/cell/net"	/* root's; rootless: $XDG_RUNTIME_DIR/cell/net */
+#define CELL_NET_DIR "/run/cell/net" /* root's; rootless: $XDG_RUNTIME_DIR/cell/net */
 #define CELL_NET_DEFAULT_BRIDGE "cell0"
 #define CELL_NET_SUBNET "10.88.0.0/16"
 #define CELL_NET_SUBNET6 "fd63:656c:6c00::/64"
@@ -57,7 +57,7 @@ int cell_nl_route_overlap(struct mnl_socket *nl, uint32_t net, int len, char *wh
 
 struct cell_net_bridge {
 	char name[IFNAMSIZ];
-	uint32_t net4, gw4;		/* host order */
+	uint32_t net4, gw4; /* host order */
 	int len4;
 	bool has6;
 	struct in6_addr net6;
@@ -67,10 +67,10 @@ struct cell_net_bridge {
 struct cell_net_lease {
 	char bridge[IFNAMSIZ];
 	char veth[IFNAMSIZ];
-	uint32_t host;			/* host part: address = net4 + host (and net6 + host) */
+	uint32_t host; /* host part: address = net4 + host (and net6 + host) */
 	char id[64];
-	pid_t owner;			/* the cell process that tears it down */
-	unsigned long long start;	/* its start time (/proc/PID/stat field 22) */
+	pid_t owner;		  /* the cell process that tears it down */
+	unsigned long long start; /* its start time (/proc/PID/stat field 22) */
 	struct cell_port *ports;
 	size_t n_ports;
 };
@@ -78,8 +78,8 @@ struct cell_net_lease {
 struct cell_net_db {
 	char dir[PATH_MAX - 64];
 	int lock_fd;
-	int forward_before;		/* net.ipv4.ip_forward before the first bridge; -1 unknown */
-	int forward6_before;		/* net.ipv6.conf.all.forwarding, the same way */
+	int forward_before;  /* net.ipv4.ip_forward before the first bridge; -1 unknown */
+	int forward6_before; /* net.ipv6.conf.all.forwarding, the same way */
 	struct cell_net_bridge *bridges;
 	size_t n_bridges;
 	struct cell_net_lease *leases;
@@ -114,9 +114,9 @@ int cell_nft_apply(const struct cell_net_db *db, struct cell_error *err);
 /* ---- usernet.c: pasta / slirp4netns ---- */
 
 struct cell_usernet {
-	pid_t pid;		/* the helper (slirp4netns: our child; pasta: its daemon) */
+	pid_t pid; /* the helper (slirp4netns: our child; pasta: its daemon) */
 	int pidfd;
-	int exit_fd;		/* slirp4netns --exit-fd: closing it stops it */
+	int exit_fd; /* slirp4netns --exit-fd: closing it stops it */
 };
 
 int cell_usernet_start(struct cell_usernet *u, const struct cell_network *net, pid_t pid,
@@ -129,7 +129,7 @@ struct cell_net_run {
 	const struct cell_network *cfg;
 	const struct cell_spec *base_spec; /* the caller's */
 	char id[64];
-	char dir[PATH_MAX / 2];	/* this container's state directory (hosts, resolv.conf, pid) */
+	char dir[PATH_MAX / 2]; /* this container's state directory (hosts, resolv.conf, pid) */
 	bool dir_made;
 	bool leased;
 	char bridge[IFNAMSIZ];
@@ -139,13 +139,13 @@ struct cell_net_run {
 	bool has6;
 	struct in6_addr ip6, gw6;
 	int len6;
-	int nsfd;		/* the container's netns, held until the devices are back */
-	int self_nsfd;		/* ours, where moved devices return */
-	size_t n_moved;		/* linux.netDevices moved in so far */
+	int nsfd;	/* the container's netns, held until the devices are back */
+	int self_nsfd;	/* ours, where moved devices return */
+	size_t n_moved; /* linux.netDevices moved in so far */
 	struct cell_usernet usernet;
-	struct cell_spec spec;	/* the caller's spec plus /etc/hosts and /etc/resolv.conf */
+	struct cell_spec spec; /* the caller's spec plus /etc/hosts and /etc/resolv.conf */
 	struct cell_mount *mounts;
-	size_t base_mounts;	/* the caller's; those after it are ours */
+	size_t base_mounts; /* the caller's; those after it are ours */
 	bool spec_extended;
 };
 

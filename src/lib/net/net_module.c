@@ -56,11 +56,11 @@ static int module_load(struct cell_error *err)
 }
 
 /* The module's function of the same name (POSIX: dlsym's pointer via void **). */
-#define MODULE_FN(fn, name)                                                                    \
-	__typeof__(name) *fn;                                                                  \
-	*(void **)&fn = dlsym(module, #name);                                                  \
-	if (!fn)                                                                               \
-		return cell_error_set(err, ENOSYS, "cell's network module lacks " #name)
+#define MODULE_FN(fn, name)                                                                        \
+	__typeof__(name) *fn;                                                                      \
+	*(void **)&fn = dlsym(module, #name);                                                      \
+	if (!fn)                                                                                   \
+	return cell_error_set(err, ENOSYS, "cell's network module lacks " #name)
 
 int cell_net_prepare(struct cell_net_run *n, const struct cell_spec *spec, const char *id,
 		     const struct cell_spec **use, struct cell_error *err)

@@ -37,7 +37,8 @@ int cell_nl_open(int nsfd, struct mnl_socket **out, struct cell_error *err)
 		if (self < 0)
 			return cell_error_set(err, errno, "open /proc/self/ns/net");
 		if (setns(nsfd, CLONE_NEWNET) < 0)
-			return cell_error_set(err, errno, "enter the container's network namespace");
+			return cell_error_set(err, errno,
+					      "enter the container's network namespace");
 	}
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	e = errno;
@@ -266,8 +267,8 @@ int cell_nl_route_default(struct mnl_socket *nl, int family, const void *gateway
 int cell_nl_tbf(struct mnl_socket *nl, int index, uint64_t rate, struct cell_error *err)
 {
 	char buf[NL_REQ];
-	struct nlmsghdr *nlh = nl_request(buf, RTM_NEWQDISC,
-					  NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
+	struct nlmsghdr *nlh =
+		nl_request(buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
 	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
 	/* tc-tbf(8): a burst of 20 ms of traffic (at least a 64 KiB GSO
 	 * packet, which tbf segments) and a queue of 50 ms beyond it. */
@@ -348,8 +349,9 @@ int cell_nl_route_overlap(struct mnl_socket *nl, uint32_t net, int len, char *wh
 	char buf[NL_REQ];
 	struct nlmsghdr *nlh = nl_request(buf, RTM_GETROUTE, NLM_F_DUMP);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	struct overlap o = { .net = net, .mask = len >= 32 ? ~0U : ~(~0U >> len), .what = what,
-			     .size = size };
+	struct overlap o = {
+		.net = net, .mask = len >= 32 ? ~0U : ~(~0U >> len), .what = what, .size = size
+	};
 	int r;
 
 	rtm->rtm_family = AF_INET;

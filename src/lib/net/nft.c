@@ -49,7 +49,8 @@ static int nft_load(struct cell_error *err)
 	    !nft.error_buffer || !nft.run) {
 		dlclose(nft.handle);
 		nft.handle = NULL;
-		return cell_error_set(err, ENOSYS, "libnftables.so.1 lacks the functions cell uses");
+		return cell_error_set(err, ENOSYS,
+				      "libnftables.so.1 lacks the functions cell uses");
 	}
 	return 0;
 }
@@ -116,8 +117,10 @@ static void add_port_rules(struct text *t, const struct cell_net_db *db)
 				add(t, "\t\tip daddr %s %s dport %u dnat ip to %s:%u\n", p->host_ip,
 				    proto, p->host_port, cip, p->port);
 			else
-				add(t, "\t\tmeta nfproto ipv4 fib daddr type local %s dport %u "
-				    "dnat ip to %s:%u\n", proto, p->host_port, cip, p->port);
+				add(t,
+				    "\t\tmeta nfproto ipv4 fib daddr type local %s dport %u "
+				    "dnat ip to %s:%u\n",
+				    proto, p->host_port, cip, p->port);
 		}
 	}
 }
@@ -147,18 +150,20 @@ static void build_table(struct text *t, const struct cell_net_db *db)
 		return;
 	add(t, "table inet cell {\n");
 	add(t, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; "
-	    "policy accept;\n");
+	       "policy accept;\n");
 	add_port_rules(t, db);
 	add(t, "\t}\n\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n");
 	add_port_rules(t, db);
 	add(t, "\t}\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; "
-	    "policy accept;\n");
+	       "policy accept;\n");
 	for (size_t i = 0; i < db->n_bridges; i++)
 		add_bridge_rules(t, &db->bridges[i]);
 	/* Forwarding for cell's bridges only: if cell had to turn ip_forward
 	 * on, everything else that would now be forwarded is dropped. */
-	add(t, "\t}\n\tchain forward {\n\t\ttype filter hook forward priority filter; "
-	    "policy %s;\n", db->forward_before == 0 ? "drop" : "accept");
+	add(t,
+	    "\t}\n\tchain forward {\n\t\ttype filter hook forward priority filter; "
+	    "policy %s;\n",
+	    db->forward_before == 0 ? "drop" : "accept");
 	for (size_t i = 0; i < db->n_bridges; i++)
 		add(t, "\t\tiifname \"%s\" accept\n\t\toifname \"%s\" accept\n",
 		    db->bridges[i].name, db->bridges[i].name);

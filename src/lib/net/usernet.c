@@ -119,8 +119,9 @@ static int pasta_argv(char ***argv, const struct cell_network *net, pid_t pid, c
  */
 static bool says_failure(const char *line)
 {
-	static const char *const words[] = { "fail", "error", "denied", "cannot", "can't",
-					     "not permitted", "no such", "invalid", "unable" };
+	static const char *const words[] = { "fail",	"error",   "denied",
+					     "cannot",	"can't",   "not permitted",
+					     "no such", "invalid", "unable" };
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcasestr(line, words[i]))
@@ -209,10 +210,12 @@ static int slirp_hostfwd(const char *sock_path, const struct cell_port *p, struc
 	if (strlen(sock_path) >= sizeof(sa.sun_path))
 		return cell_error_set(err, ENAMETOOLONG, "slirp4netns API %s", sock_path);
 	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
-	len = snprintf(req, sizeof(req), "{\"execute\": \"add_hostfwd\", \"arguments\": "
+	len = snprintf(req, sizeof(req),
+		       "{\"execute\": \"add_hostfwd\", \"arguments\": "
 		       "{\"proto\": \"%s\", \"host_addr\": \"%s\", \"host_port\": %u, "
-		       "\"guest_port\": %u}}", p->udp ? "udp" : "tcp",
-		       p->host_ip[0] ? p->host_ip : "0.0.0.0", p->host_port, p->port);
+		       "\"guest_port\": %u}}",
+		       p->udp ? "udp" : "tcp", p->host_ip[0] ? p->host_ip : "0.0.0.0", p->host_port,
+		       p->port);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    write(fd, req, (size_t)len) != len)
 		return cell_error_set(err, errno, "slirp4netns API %s", sock_path);
@@ -249,7 +252,8 @@ static int slirp_start(struct cell_usernet *u, const struct cell_network *net, p
 		r = cell_error_set(err, r ? ENOMEM : errno, "slirp4netns");
 		goto out;
 	}
-	if ((r = spawn_helper(argv, (int[5]){ -1, -1, logfd, ready[1], quit[0] }, &u->pid, err)) < 0)
+	if ((r = spawn_helper(argv, (int[5]){ -1, -1, logfd, ready[1], quit[0] }, &u->pid, err)) <
+	    0)
 		goto out;
 	u->exit_fd = take_fd(&quit[1]);
 	u->pidfd = (int)syscall(SYS_pidfd_open, u->pid, 0);

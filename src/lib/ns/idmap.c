@@ -88,7 +88,7 @@ static int parse_u32_fields(const char *s, uint32_t *const fields[], size_t n)
 int cell_parse_id_map(const char *s, struct cell_id_map *out, struct cell_error *err)
 {
 	struct cell_id_map m;
-	uint32_t *const fields[] = {&m.container_id, &m.host_id, &m.size};
+	uint32_t *const fields[] = { &m.container_id, &m.host_id, &m.size };
 	const char *why;
 	int r, errnum;
 
@@ -97,14 +97,15 @@ int cell_parse_id_map(const char *s, struct cell_id_map *out, struct cell_error 
 	r = parse_u32_fields(s, fields, 3);
 	if (r == -ERANGE)
 		return cell_error_set(
-		    err, ERANGE, "invalid id mapping '%s': ids and sizes must be at most %" PRIu32,
-		    s, UINT32_MAX);
+			err, ERANGE,
+			"invalid id mapping '%s': ids and sizes must be at most %" PRIu32, s,
+			UINT32_MAX);
 	if (r < 0)
 		return cell_error_set(
-		    err, 0,
-		    "invalid id mapping '%s': expected CONTAINER:HOST:SIZE, three "
-		    "unsigned decimal numbers",
-		    s);
+			err, 0,
+			"invalid id mapping '%s': expected CONTAINER:HOST:SIZE, three "
+			"unsigned decimal numbers",
+			s);
 	why = id_map_problem(&m, &errnum);
 	if (why)
 		return cell_error_set(err, errnum, "invalid id mapping '%s': %s", s, why);
@@ -159,9 +160,9 @@ int cell_id_maps_check(const struct cell_id_map *maps, size_t n, const char *fie
 		why = id_map_problem(&maps[i], &errnum);
 		if (why)
 			return cell_error_set(
-			    err, errnum,
-			    "%s: invalid mapping %" PRIu32 ":%" PRIu32 ":%" PRIu32 ": %s", field,
-			    maps[i].container_id, maps[i].host_id, maps[i].size, why);
+				err, errnum,
+				"%s: invalid mapping %" PRIu32 ":%" PRIu32 ":%" PRIu32 ": %s",
+				field, maps[i].container_id, maps[i].host_id, maps[i].size, why);
 	}
 	return id_maps_check_overlap(maps, n, field, err);
 }
@@ -176,8 +177,8 @@ int cell_id_maps_check(const struct cell_id_map *maps, size_t n, const char *fie
 static int subid_line_match(char *line, const char *user, const char *id_str,
 			    struct cell_id_map *out)
 {
-	struct cell_id_map m = {0};
-	uint32_t *const fields[] = {&m.host_id, &m.size};
+	struct cell_id_map m = { 0 };
+	uint32_t *const fields[] = { &m.host_id, &m.size };
 	char *colon = strchr(line, ':');
 	int unused;
 
@@ -379,8 +380,10 @@ static int run_map_helper(const char *helper, pid_t pid, const struct cell_id_ma
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return cell_error_set(err, ENOENT, "id mappings beyond your own id need %s "
-				      "(Debian package uidmap): %s", helper, reason);
+		return cell_error_set(err, ENOENT,
+				      "id mappings beyond your own id need %s "
+				      "(Debian package uidmap): %s",
+				      helper, reason);
 	return cell_error_set(err, EPERM, "%s refused the mapping (%s; see /etc/sub%cid)", helper,
 			      reason[0] ? reason : "no reason given", helper[3] == 'u' ? 'u' : 'g');
 }
@@ -413,9 +416,8 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error 
  * the maps are written, its namespace is opened, and the child ends when the
  * pipe closes. @what names the use in errors.
  */
-int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
-			 const struct cell_id_map *gid, size_t n_gid, const char *what,
-			 struct cell_error *err)
+int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid, const struct cell_id_map *gid,
+			 size_t n_gid, const char *what, struct cell_error *err)
 {
 	struct clone_args args = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
 	char path[64];

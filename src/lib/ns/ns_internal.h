@@ -45,7 +45,6 @@ bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id)
 int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size_t size,
 		       struct cell_error *err);
 
-
 /** cell_idmap_direct() - true when cell writes the maps itself (root, or a self map). */
 bool cell_idmap_direct(const struct cell_spec *spec);
 /** cell_idmap_write() - write uid/gid maps of @pid (directly, or via newuidmap/newgidmap). */
@@ -54,8 +53,7 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error 
  * cell_userns_for_maps() - fd of a new user namespace with these maps, or
  * -errno. The caller needs CAP_SETUID and CAP_SETGID in its own namespace.
  */
-int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid,
-			 const struct cell_id_map *gid, size_t n_gid, const char *what,
-			 struct cell_error *err);
+int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid, const struct cell_id_map *gid,
+			 size_t n_gid, const char *what, struct cell_error *err);
 
 #endif

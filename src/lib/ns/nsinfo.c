@@ -65,8 +65,10 @@ int cell_ns_parse_types(const char *list, unsigned *mask, struct cell_error *err
 			continue;
 		}
 		if (type < 0)
-			return cell_error_set(err, 0, "namespace type '%s' is not one of cgroup, "
-					      "ipc, mnt, net, pid, time, user, uts", tok);
+			return cell_error_set(err, 0,
+					      "namespace type '%s' is not one of cgroup, "
+					      "ipc, mnt, net, pid, time, user, uts",
+					      tok);
 		*mask |= CELL_NS_MASK(type);
 	}
 	if (!*mask)
@@ -250,8 +252,8 @@ static int scan_procs(int procfd, struct cell_ns_list *list, struct cell_error *
 
 		if (!is_pid_name(de->d_name))
 			continue;
-		cleanup_close int dirfd = openat(procfd, de->d_name, O_RDONLY | O_DIRECTORY |
-						 O_CLOEXEC);
+		cleanup_close int dirfd =
+			openat(procfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd >= 0 && read_proc(dirfd, (pid_t)atoi(de->d_name), &p) > 0)
 			r = add_proc(list, &p);
 	}
@@ -332,8 +334,7 @@ static int scan_fds_of(int procfd, const char *proc, pid_t pid, struct cell_ns_l
 	return 0;
 }
 
-static int scan_fds(int procfd, const char *proc, struct cell_ns_list *list,
-		    struct cell_error *err)
+static int scan_fds(int procfd, const char *proc, struct cell_ns_list *list, struct cell_error *err)
 {
 	size_t n = list->n_procs;
 
@@ -518,8 +519,7 @@ int cell_ns_scan(const struct cell_ns_scan_options *opts, struct cell_ns_list *l
 	return 0;
 }
 
-int cell_ns_open_path(const char *path, int type, enum cell_ns_type *found,
-		      struct cell_error *err)
+int cell_ns_open_path(const char *path, int type, enum cell_ns_type *found, struct cell_error *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	int kind;
@@ -528,14 +528,17 @@ int cell_ns_open_path(const char *path, int type, enum cell_ns_type *found,
 		return cell_error_set(err, errno, "namespace file %s", path);
 	kind = ioctl(fd, NS_GET_NSTYPE);
 	if (kind < 0)
-		return cell_error_set(err, 0, "%s is not a namespace file (no nsfs: pin one with "
-				      "cell ns pin)", path);
+		return cell_error_set(err, 0,
+				      "%s is not a namespace file (no nsfs: pin one with "
+				      "cell ns pin)",
+				      path);
 	for (int t = 0; t < CELL_NS_COUNT; t++) {
 		if (cell_ns_info(t)->clone_flag != kind)
 			continue;
 		if (type >= 0 && t != type)
 			return cell_error_set(err, 0, "%s is a %s namespace, not a %s namespace",
-					      path, cell_ns_info(t)->name, cell_ns_info(type)->name);
+					      path, cell_ns_info(t)->name,
+					      cell_ns_info(type)->name);
 		if (found)
 			*found = (enum cell_ns_type)t;
 		return take_fd(&fd);

@@ -62,9 +62,10 @@ static int join_error(int errnum, pid_t target, unsigned types, struct cell_erro
 
 	names_of(types, names, sizeof(names));
 	if (errnum == EPERM)
-		return cell_error_set(err, errnum, "join the %s namespaces of process %d (not "
-				      "yours to enter: it needs CAP_SYS_ADMIN over them)", names,
-				      target);
+		return cell_error_set(err, errnum,
+				      "join the %s namespaces of process %d (not "
+				      "yours to enter: it needs CAP_SYS_ADMIN over them)",
+				      names, target);
 	return cell_error_set(err, errnum, "join the %s namespaces of process %d", names, target);
 }
 
@@ -342,8 +343,10 @@ static int pin_target(const char *path, bool *created, struct cell_error *err)
 	if (errno != EEXIST)
 		return cell_error_set(err, errno, "pin file %s", path);
 	if (is_nsfs(path))
-		return cell_error_set(err, EBUSY, "%s is already a pinned namespace (cell ns "
-				      "unpin it first)", path);
+		return cell_error_set(err, EBUSY,
+				      "%s is already a pinned namespace (cell ns "
+				      "unpin it first)",
+				      path);
 	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return cell_error_set(err, EINVAL, "pin file %s: not a regular file", path);
 	return 0;
@@ -373,10 +376,12 @@ int cell_ns_pin(pid_t pid, enum cell_ns_type type, const char *path, struct cell
 		if (created)
 			unlink(path);
 		return cell_error_set(err, e, "pin the %s namespace of process %d on %s%s", name,
-				      pid, path, e == EPERM ? " (bind mounts need CAP_SYS_ADMIN)"
-						 : e == EINVAL && type == CELL_NS_MNT
-						 ? " (a mount namespace can be pinned only in an "
-						   "older one)" : "");
+				      pid, path,
+				      e == EPERM ? " (bind mounts need CAP_SYS_ADMIN)"
+				      : e == EINVAL && type == CELL_NS_MNT
+					      ? " (a mount namespace can be pinned only in an "
+						"older one)"
+					      : "");
 	}
 	return 0;
 }
@@ -388,8 +393,10 @@ int cell_ns_unpin(const char *path, struct cell_error *err)
 	if (lstat(path, &st) < 0)
 		return cell_error_set(err, errno, "pin %s", path);
 	if (!is_nsfs(path))
-		return cell_error_set(err, EINVAL, "%s is not a pinned namespace (no nsfs mount "
-				      "on it)", path);
+		return cell_error_set(err, EINVAL,
+				      "%s is not a pinned namespace (no nsfs mount "
+				      "on it)",
+				      path);
 	if (umount2(path, UMOUNT_NOFOLLOW) < 0)
 		return cell_error_set(err, errno, "unmount the pin %s", path);
 	/* The empty file `cell ns pin` made goes too, as with `ip netns delete`. */

@@ -54,10 +54,10 @@ static int copy_entry(int from, int to, const char *name, int depth)
 	if (S_ISDIR(st.st_mode)) {
 		if (mkdirat(to, name, st.st_mode & 07777) < 0)
 			return -errno;
-		cleanup_close int sub_from = openat(from, name, O_DIRECTORY | O_RDONLY |
-							      O_CLOEXEC | O_NOFOLLOW);
-		cleanup_close int sub_to = openat(to, name, O_DIRECTORY | O_RDONLY | O_CLOEXEC |
-							    O_NOFOLLOW);
+		cleanup_close int sub_from =
+			openat(from, name, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		cleanup_close int sub_to =
+			openat(to, name, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (sub_from < 0 || sub_to < 0)
 			return -errno;
 		r = copy_tree_at(sub_from, sub_to, depth + 1);
@@ -74,8 +74,8 @@ static int copy_entry(int from, int to, const char *name, int depth)
 	if (r < 0)
 		return r;
 	/* The owner as it was; in a user namespace an unmapped owner stays ours. */
-	if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 &&
-	    errno != EINVAL && errno != EPERM)
+	if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL &&
+	    errno != EPERM)
 		return -errno;
 	if (!S_ISLNK(st.st_mode) && fchmodat(to, name, st.st_mode & 07777, 0) < 0)
 		return -errno;

@@ -40,7 +40,7 @@ struct device {
 };
 
 static const struct device default_devices[CELL_N_DEFAULT_DEVICES] = {
-	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+	{ "null", 1, 3 },   { "zero", 1, 5 },	 { "full", 1, 7 },
 	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
@@ -98,8 +98,8 @@ static int find_in_dev(int dir, mode_t type, dev_t rdev, int depth)
 		if (same_node(&st, type, rdev))
 			fd = openat(dirfd(d), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		else if (S_ISDIR(st.st_mode) && depth < 3) {
-			cleanup_close int sub = openat(dirfd(d), e->d_name,
-						       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_close int sub = openat(
+				dirfd(d), e->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (sub >= 0)
 				fd = find_in_dev(sub, type, rdev, depth + 1);
@@ -137,9 +137,10 @@ static int open_host_node(const struct cell_device *d, struct cell_error *err)
 	cleanup_close int dev = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dev >= 0 && (fd = find_in_dev(dev, type, rdev, 0)) >= 0)
 		return fd;
-	return cell_error_set(err, ENOENT, "linux.devices %s: a user namespace cannot mknod, and "
-			      "the host has no %c %lld:%lld device below /dev to bind", d->path,
-			      d->type, (long long)d->major, (long long)d->minor);
+	return cell_error_set(err, ENOENT,
+			      "linux.devices %s: a user namespace cannot mknod, and "
+			      "the host has no %c %lld:%lld device below /dev to bind",
+			      d->path, d->type, (long long)d->major, (long long)d->minor);
 }
 
 /* The host's /dev/NAME of a default device, or -1 when it is not that device. */
@@ -151,8 +152,8 @@ static int open_host_default(const struct device *d)
 
 	snprintf(path, sizeof(path), "/dev/%s", d->name);
 	fd = open(path, O_PATH | O_CLOEXEC);
-	if (fd >= 0 && (fstat(fd, &st) < 0 ||
-			!same_node(&st, S_IFCHR, makedev(d->major, d->minor))))
+	if (fd >= 0 &&
+	    (fstat(fd, &st) < 0 || !same_node(&st, S_IFCHR, makedev(d->major, d->minor))))
 		fd = safe_close(fd);
 	return fd;
 }
@@ -233,8 +234,8 @@ static int put_node(int hostfd, bool made, int target)
  * (1), an empty regular file takes @hostfd, anything else (a symlink,
  * another device) is -EEXIST. Return: 0 made, 1 kept, or -errno.
  */
-static int place_node(int dir, const char *name, mode_t type, dev_t rdev, mode_t perm,
-		      int hostfd, bool made)
+static int place_node(int dir, const char *name, mode_t type, dev_t rdev, mode_t perm, int hostfd,
+		      bool made)
 {
 	cleanup_close int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
@@ -276,7 +277,7 @@ static int make_defaults(int rootfd, const struct cell_spec *spec, enum cell_dev
 			 const struct cell_host_devices *hd, struct cell_error *err)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd", "fd" },	 { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "pts/ptmx", "ptmx" },
 	};
@@ -293,15 +294,16 @@ static int make_defaults(int rootfd, const struct cell_spec *spec, enum cell_dev
 		r = place_node(dev, d->name, S_IFCHR, makedev(d->major, d->minor), 0666,
 			       hd->defaults[i], false);
 		if (r == -EEXIST)
-			return cell_error_set(err, EEXIST, "/dev/%s in the root file system is not "
+			return cell_error_set(err, EEXIST,
+					      "/dev/%s in the root file system is not "
 					      "the %s device (c %u:%u); not following or using it",
 					      d->name, d->name, d->major, d->minor);
 		if (r < 0)
 			return cell_error_set(err, -r, "make /dev/%s", d->name);
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
-		if (!overridden(spec, links[i][1]) && symlinkat(links[i][0], dev, links[i][1]) < 0 &&
-		    errno != EEXIST)
+		if (!overridden(spec, links[i][1]) &&
+		    symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
 			return cell_error_set(err, errno, "symlink /dev/%s", links[i][1]);
 	/* runc's /dev/core, where the kernel has a /proc/kcore to point at. */
 	if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", dev, "core") < 0 &&
@@ -320,13 +322,13 @@ static int make_spec_device(int rootfd, const struct cell_device *d, int hostfd,
 	int r;
 
 	if (!type || !d->path || d->path[0] != '/')
-		return cell_error_set(err, EINVAL, "linux.devices %s: type '%c'", d->path ? d->path
-				      : "(no path)", d->type);
+		return cell_error_set(err, EINVAL, "linux.devices %s: type '%c'",
+				      d->path ? d->path : "(no path)", d->type);
 	snprintf(parent, sizeof(parent), "%s", d->path);
 	*strrchr(parent, '/') = '\0';
 	name = strrchr(d->path, '/') + 1;
-	cleanup_close int pfd = cell_open_target(rootfd, parent[0] ? parent : "/", CELL_TARGET_DIR,
-						 err);
+	cleanup_close int pfd =
+		cell_open_target(rootfd, parent[0] ? parent : "/", CELL_TARGET_DIR, err);
 	if (pfd < 0)
 		return pfd;
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
@@ -413,12 +415,16 @@ static int node_owner(const struct cell_device *d, const struct cell_linux *l, u
 
 	if (to_host_id(l->uid_mappings, l->n_uid_mappings, d->has_uid ? d->uid : 0, &u) < 0 &&
 	    d->has_uid)
-		return cell_error_set(err, EINVAL, "linux.devices %s: uid %u is not mapped by "
-				      "linux.uidMappings", d->path, d->uid);
+		return cell_error_set(err, EINVAL,
+				      "linux.devices %s: uid %u is not mapped by "
+				      "linux.uidMappings",
+				      d->path, d->uid);
 	if (to_host_id(l->gid_mappings, l->n_gid_mappings, d->has_gid ? d->gid : 0, &g) < 0 &&
 	    d->has_gid)
-		return cell_error_set(err, EINVAL, "linux.devices %s: gid %u is not mapped by "
-				      "linux.gidMappings", d->path, d->gid);
+		return cell_error_set(err, EINVAL,
+				      "linux.devices %s: gid %u is not mapped by "
+				      "linux.gidMappings",
+				      d->path, d->gid);
 	*uid = u;
 	*gid = g;
 	return 0;
@@ -521,7 +527,8 @@ int cell_devices_prepare(const struct cell_spec *spec, int **made, cell_warn_fn 
 		/* EPERM: not privileged; EINVAL: no clone of a detached tree (< 6.15) */
 	}
 	if (warn && asks_owner_or_mode(spec)) {
-		cell_error_set(&why, 0, "linux.devices: the nodes keep the host's owner and mode "
+		cell_error_set(&why, 0,
+			       "linux.devices: the nodes keep the host's owner and mode "
 			       "(in a user namespace, uid, gid and fileMode need cell to run as "
 			       "root on the host)");
 		warn(ctx, &why);

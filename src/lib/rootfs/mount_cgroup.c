@@ -40,8 +40,8 @@ static int bind_own(int targetfd, int host, const char *own, const struct cell_m
 
 	while (*own == '/')
 		own++;
-	cleanup_close int fd = openat(host, own[0] ? own : ".",
-				      O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_close int fd =
+		openat(host, own[0] ? own : ".", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	cleanup_close int tree = cell_clone_tree(fd, true);
@@ -160,7 +160,8 @@ static int mount_v1(const struct cgroup_mount *c, int rootfd, int targetfd, int 
 		if ((r = mount_v1_line(c, tmpfs, host, line)) < 0)
 			return cell_error_set(err, -r, "cgroup mount %s: hierarchy %s", dest, line);
 	/* The tmpfs itself read-only last, as runc does: its directories are made. */
-	if (c->o->flags & MS_RDONLY && (r = cell_mount_setattr(tmpfs, 0, MOUNT_ATTR_RDONLY, 0, -1)) < 0)
+	if (c->o->flags & MS_RDONLY &&
+	    (r = cell_mount_setattr(tmpfs, 0, MOUNT_ATTR_RDONLY, 0, -1)) < 0)
 		return cell_error_set(err, -r, "make %s read-only", dest);
 	return 0;
 }
@@ -175,8 +176,10 @@ static int mount_v2(const struct cgroup_mount *c, int targetfd, int host, struct
 		return (int)n;
 	own = !strncmp(self, "0::", 3) ? self : strstr(self, "\n0::");
 	if (!own)
-		return cell_error_set(err, ENOENT, "cgroup mount %s: no cgroup2 line in "
-				      "/proc/self/cgroup", c->m->destination);
+		return cell_error_set(err, ENOENT,
+				      "cgroup mount %s: no cgroup2 line in "
+				      "/proc/self/cgroup",
+				      c->m->destination);
 	own += own == self ? 3 : 4;
 	own[strcspn(own, "\n")] = '\0';
 	if ((r = mount_hierarchy(c, targetfd, host, "", "cgroup2", NULL, own)) < 0)
@@ -201,10 +204,12 @@ int cell_mount_cgroup(int rootfd, const struct cell_mount *m, const struct cell_
 	if (!m->type || strcmp(m->type, "cgroup2"))
 		return mount_v1(&c, rootfd, target, host_cgroupfs, err);
 	/* cgroup2 asked for on a hybrid host: its cgroup2 is <root>/unified. */
-	cleanup_close int unified = openat(host_cgroupfs, "unified",
-					   O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int unified =
+		openat(host_cgroupfs, "unified", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (unified < 0)
-		return cell_error_set(err, errno, "cgroup mount %s: the host has no cgroup2 "
-				      "hierarchy", m->destination);
+		return cell_error_set(err, errno,
+				      "cgroup mount %s: the host has no cgroup2 "
+				      "hierarchy",
+				      m->destination);
 	return mount_v2(&c, target, unified, err);
 }

@@ -146,7 +146,8 @@ static int enter_writing_own_maps(const struct cell_id_map *uid, const struct ce
 	int r;
 
 	if (unshare(CLONE_NEWUSER) < 0)
-		return cell_error_set(err, errno, "unshare the user namespace that locks the mounts");
+		return cell_error_set(err, errno,
+				      "unshare the user namespace that locks the mounts");
 	snprintf(buf, sizeof(buf), "%u %u 1", uid->container_id, uid->host_id);
 	if ((r = cell_proc_self_write("uid_map", buf, err)) < 0)
 		return r;
@@ -188,7 +189,8 @@ int cell_mounts_lock(const struct cell_spec *spec, struct cell_error *err)
 				      : enter_helper_userns(l, uid, gid, err)) < 0)
 		return r;
 	if (unshare(CLONE_NEWNS) < 0)
-		return cell_error_set(err, errno, "unshare the mount namespace that locks the "
+		return cell_error_set(err, errno,
+				      "unshare the mount namespace that locks the "
 				      "mounts");
 	return reshare(spec, err);
 }

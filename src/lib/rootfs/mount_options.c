@@ -38,34 +38,67 @@ struct mount_option {
 	unsigned long value;
 };
 
-#define FLAG(n, v) { n, OPT_FLAG, false, v }
-#define UNFLAG(n, v) { n, OPT_FLAG, true, v }
-#define REC(n, v) { n, OPT_RECURSIVE, false, v }
-#define UNREC(n, v) { n, OPT_RECURSIVE, true, v }
+#define FLAG(n, v)                                                                                 \
+	{                                                                                          \
+		n, OPT_FLAG, false, v                                                              \
+	}
+#define UNFLAG(n, v)                                                                               \
+	{                                                                                          \
+		n, OPT_FLAG, true, v                                                               \
+	}
+#define REC(n, v)                                                                                  \
+	{                                                                                          \
+		n, OPT_RECURSIVE, false, v                                                         \
+	}
+#define UNREC(n, v)                                                                                \
+	{                                                                                          \
+		n, OPT_RECURSIVE, true, v                                                          \
+	}
 
 /* mount(8)'s file-system independent options and the runtimes' additions. */
 static const struct mount_option options[] = {
-	FLAG("ro", MS_RDONLY),		UNFLAG("rw", MS_RDONLY),
-	FLAG("nosuid", MS_NOSUID),	UNFLAG("suid", MS_NOSUID),
-	FLAG("nodev", MS_NODEV),	UNFLAG("dev", MS_NODEV),
-	FLAG("noexec", MS_NOEXEC),	UNFLAG("exec", MS_NOEXEC),
-	FLAG("sync", MS_SYNCHRONOUS),	UNFLAG("async", MS_SYNCHRONOUS),
-	FLAG("dirsync", MS_DIRSYNC),	FLAG("remount", MS_REMOUNT),
-	FLAG("mand", MS_MANDLOCK),	UNFLAG("nomand", MS_MANDLOCK),
-	FLAG("noatime", MS_NOATIME),	UNFLAG("atime", MS_NOATIME),
-	FLAG("nodiratime", MS_NODIRATIME), UNFLAG("diratime", MS_NODIRATIME),
-	FLAG("relatime", MS_RELATIME),	UNFLAG("norelatime", MS_RELATIME),
-	FLAG("strictatime", MS_STRICTATIME), UNFLAG("nostrictatime", MS_STRICTATIME),
-	FLAG("lazytime", MS_LAZYTIME),	UNFLAG("nolazytime", MS_LAZYTIME),
-	FLAG("nosymfollow", MS_NOSYMFOLLOW), UNFLAG("symfollow", MS_NOSYMFOLLOW),
-	FLAG("silent", MS_SILENT),	UNFLAG("loud", MS_SILENT),
-	FLAG("iversion", MS_I_VERSION),	UNFLAG("noiversion", MS_I_VERSION),
-	REC("rro", MOUNT_ATTR_RDONLY),	UNREC("rrw", MOUNT_ATTR_RDONLY),
-	REC("rnosuid", MOUNT_ATTR_NOSUID), UNREC("rsuid", MOUNT_ATTR_NOSUID),
-	REC("rnodev", MOUNT_ATTR_NODEV), UNREC("rdev", MOUNT_ATTR_NODEV),
-	REC("rnoexec", MOUNT_ATTR_NOEXEC), UNREC("rexec", MOUNT_ATTR_NOEXEC),
-	REC("rnodiratime", MOUNT_ATTR_NODIRATIME), UNREC("rdiratime", MOUNT_ATTR_NODIRATIME),
-	REC("rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW), UNREC("rsymfollow", MOUNT_ATTR_NOSYMFOLLOW),
+	FLAG("ro", MS_RDONLY),
+	UNFLAG("rw", MS_RDONLY),
+	FLAG("nosuid", MS_NOSUID),
+	UNFLAG("suid", MS_NOSUID),
+	FLAG("nodev", MS_NODEV),
+	UNFLAG("dev", MS_NODEV),
+	FLAG("noexec", MS_NOEXEC),
+	UNFLAG("exec", MS_NOEXEC),
+	FLAG("sync", MS_SYNCHRONOUS),
+	UNFLAG("async", MS_SYNCHRONOUS),
+	FLAG("dirsync", MS_DIRSYNC),
+	FLAG("remount", MS_REMOUNT),
+	FLAG("mand", MS_MANDLOCK),
+	UNFLAG("nomand", MS_MANDLOCK),
+	FLAG("noatime", MS_NOATIME),
+	UNFLAG("atime", MS_NOATIME),
+	FLAG("nodiratime", MS_NODIRATIME),
+	UNFLAG("diratime", MS_NODIRATIME),
+	FLAG("relatime", MS_RELATIME),
+	UNFLAG("norelatime", MS_RELATIME),
+	FLAG("strictatime", MS_STRICTATIME),
+	UNFLAG("nostrictatime", MS_STRICTATIME),
+	FLAG("lazytime", MS_LAZYTIME),
+	UNFLAG("nolazytime", MS_LAZYTIME),
+	FLAG("nosymfollow", MS_NOSYMFOLLOW),
+	UNFLAG("symfollow", MS_NOSYMFOLLOW),
+	FLAG("silent", MS_SILENT),
+	UNFLAG("loud", MS_SILENT),
+	FLAG("iversion", MS_I_VERSION),
+	UNFLAG("noiversion", MS_I_VERSION),
+	REC("rro", MOUNT_ATTR_RDONLY),
+	UNREC("rrw", MOUNT_ATTR_RDONLY),
+	REC("rnosuid", MOUNT_ATTR_NOSUID),
+	UNREC("rsuid", MOUNT_ATTR_NOSUID),
+	REC("rnodev", MOUNT_ATTR_NODEV),
+	UNREC("rdev", MOUNT_ATTR_NODEV),
+	REC("rnoexec", MOUNT_ATTR_NOEXEC),
+	UNREC("rexec", MOUNT_ATTR_NOEXEC),
+	REC("rnodiratime", MOUNT_ATTR_NODIRATIME),
+	UNREC("rdiratime", MOUNT_ATTR_NODIRATIME),
+	REC("rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW),
+	UNREC("rsymfollow", MOUNT_ATTR_NOSYMFOLLOW),
 	/* The atime field holds one value: "ratime" (not noatime) is the kernel's
 	 * default, relatime; "rnorelatime" leaves strictatime. */
 	{ "rnoatime", OPT_REC_ATIME, false, MOUNT_ATTR_NOATIME },
@@ -145,8 +178,8 @@ static int append_data(struct cell_mount_opts *o, const char *opt, const char *d
 	int n = snprintf(o->data + len, sizeof(o->data) - len, "%s%s", len ? "," : "", opt);
 
 	if (n < 0 || (size_t)n >= sizeof(o->data) - len)
-		return cell_error_set(err, E2BIG, "mounts[%s].options: longer than %zu bytes",
-				      dest, sizeof(o->data) - 1);
+		return cell_error_set(err, E2BIG, "mounts[%s].options: longer than %zu bytes", dest,
+				      sizeof(o->data) - 1);
 	return 0;
 }
 
@@ -185,8 +218,10 @@ static int apply_option(struct cell_mount_opts *o, const char *name, const char 
 	case OPT_IGNORED:
 		break;
 	case OPT_UNSUPPORTED:
-		return cell_error_set(err, EOPNOTSUPP, "mounts[%s].options: '%s' is a crun "
-				      "extension cell does not carry out", dest, name);
+		return cell_error_set(err, EOPNOTSUPP,
+				      "mounts[%s].options: '%s' is a crun "
+				      "extension cell does not carry out",
+				      dest, name);
 	}
 	return 0;
 }
@@ -195,13 +230,17 @@ static int check_idmap(const struct cell_mount *m, struct cell_mount_opts *o,
 		       struct cell_error *err)
 {
 	if (!m->n_uid_mappings != !m->n_gid_mappings)
-		return cell_error_set(err, EINVAL, "mounts[%s]: uidMappings and gidMappings "
-				      "go together", m->destination);
+		return cell_error_set(err, EINVAL,
+				      "mounts[%s]: uidMappings and gidMappings "
+				      "go together",
+				      m->destination);
 	/* Mappings alone ask for an idmapped mount too (runc). */
 	o->idmap |= m->n_uid_mappings > 0;
 	if (o->idmap && !o->bind)
-		return cell_error_set(err, EINVAL, "mounts[%s]: an idmapped mount must be a bind "
-				      "mount", m->destination);
+		return cell_error_set(err, EINVAL,
+				      "mounts[%s]: an idmapped mount must be a bind "
+				      "mount",
+				      m->destination);
 	if (o->tmpcopyup && (!m->type || strcmp(m->type, "tmpfs")))
 		return cell_error_set(err, EINVAL, "mounts[%s].options: tmpcopyup needs a tmpfs",
 				      m->destination);

@@ -118,9 +118,10 @@ static int copy_entry(int from, int skel, const char *name)
 		link[n] = '\0';
 		return symlinkat(link, skel, name) < 0 ? -errno : 0;
 	}
-	if (S_ISDIR(st.st_mode) ? mkdirat(skel, name, st.st_mode & 07777) < 0
-				: (r = openat(skel, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
-					      0600)) < 0 || close(r) < 0)
+	if (S_ISDIR(st.st_mode)
+		    ? mkdirat(skel, name, st.st_mode & 07777) < 0
+		    : (r = openat(skel, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600)) < 0 ||
+			      close(r) < 0)
 		return -errno;
 	/* Recursive: a mount below the entry stays visible (and locked ones may not be split). */
 	cleanup_close int tree = (int)syscall(SYS_open_tree, from, name,
@@ -293,8 +294,8 @@ static int skeleton_for(struct skeletons *s, int *rootfd, const char *dest,
 			return r;
 		/* The ancestor now lies under the skeleton: look it up again. */
 		safe_close(ancestor);
-		ancestor = cell_openat2_in_root(*rootfd, path[0] ? path : "/",
-						O_PATH | O_DIRECTORY);
+		ancestor =
+			cell_openat2_in_root(*rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
 		if (ancestor < 0)
 			return cell_error_set(err, -ancestor, "mount target %s", dest);
 	}

@@ -91,7 +91,8 @@ int cell_open_target(int rootfd, const char *dest, enum cell_target_kind kind,
 
 int cell_mount_setattr(int fd, unsigned int flags, uint64_t set, uint64_t clr, int userns_fd)
 {
-	struct mount_attr attr = { .attr_set = set, .attr_clr = clr,
+	struct mount_attr attr = { .attr_set = set,
+				   .attr_clr = clr,
 				   .userns_fd = userns_fd < 0 ? 0 : (uint64_t)userns_fd };
 
 	if (!set && !clr)
@@ -187,7 +188,9 @@ static int bind_tree(int tree, int targetfd, const struct cell_mount_opts *o, bo
 const char *cell_mount_fallback_source(const char *type)
 {
 	static const char *const fallback[][2] = {
-		{ "sysfs", "/sys" }, { "mqueue", "/dev/mqueue" }, { "proc", "/proc" },
+		{ "sysfs", "/sys" },
+		{ "mqueue", "/dev/mqueue" },
+		{ "proc", "/proc" },
 	};
 
 	for (size_t i = 0; type && i < sizeof(fallback) / sizeof(fallback[0]); i++)
@@ -352,22 +355,26 @@ int cell_idmapped_tree(const struct cell_mount *m, const struct cell_linux *l,
 		return r;
 	/* crun's "idmap" without mappings: the container's own. */
 	if (!n_uid || !n_gid)
-		return cell_error_set(err, EINVAL, "mounts[%s]: idmap needs uidMappings and "
-				      "gidMappings, here or in linux", m->destination);
+		return cell_error_set(err, EINVAL,
+				      "mounts[%s]: idmap needs uidMappings and "
+				      "gidMappings, here or in linux",
+				      m->destination);
 	cleanup_close int src = open(m->source, O_PATH | O_CLOEXEC);
 	if (src < 0)
 		return cell_error_set(err, errno, "bind source %s", m->source);
 	cleanup_close int tree = cell_clone_tree(src, o.recursive);
 	if (tree < 0)
 		return cell_error_set(err, -tree, "bind source %s", m->source);
-	cleanup_close int userns = cell_userns_for_maps(uid, n_uid, gid, n_gid, "idmapped mount", err);
+	cleanup_close int userns =
+		cell_userns_for_maps(uid, n_uid, gid, n_gid, "idmapped mount", err);
 	if (userns < 0)
 		return userns;
 	r = cell_mount_setattr(tree, o.idmap_recursive ? AT_RECURSIVE : 0, MOUNT_ATTR_IDMAP, 0,
 			       userns);
 	if (r < 0)
-		return cell_error_set(err, -r, "mounts[%s]: idmap %s%s", m->destination,
-				      m->source, r == -EINVAL ? " (its file system cannot be "
-				      "idmapped)" : "");
+		return cell_error_set(err, -r, "mounts[%s]: idmap %s%s", m->destination, m->source,
+				      r == -EINVAL ? " (its file system cannot be "
+						     "idmapped)"
+						   : "");
 	return take_fd(&tree);
 }

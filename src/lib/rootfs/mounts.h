@@ -15,14 +15,14 @@
 
 /* What mounts[].options say, sorted by the system call that carries them out. */
 struct cell_mount_opts {
-	unsigned long flags;	  /* MS_* for mount(2); for a bind, the top mount's flags */
-	unsigned long cleared;	  /* MS_* an option turned off by name (rw, suid, atime...) */
+	unsigned long flags;	   /* MS_* for mount(2); for a bind, the top mount's flags */
+	unsigned long cleared;	   /* MS_* an option turned off by name (rw, suid, atime...) */
 	uint64_t rec_set, rec_clr; /* MOUNT_ATTR_* for every mount of the tree (rro, rnosuid...) */
 	unsigned long propagation; /* MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE, | MS_REC */
-	bool bind, recursive;	  /* bind or rbind (type "bind" alone: bind) */
+	bool bind, recursive;	   /* bind or rbind (type "bind" alone: bind) */
 	bool idmap, idmap_recursive; /* idmap / ridmap, or mounts[].uidMappings given */
-	bool tmpcopyup;		  /* crun's: copy what lies under a tmpfs into it */
-	char data[1024];	  /* the rest, for the file system: size=, mode=, ... */
+	bool tmpcopyup;		     /* crun's: copy what lies under a tmpfs into it */
+	char data[1024];	     /* the rest, for the file system: size=, mode=, ... */
 };
 
 /**
@@ -112,15 +112,15 @@ int cell_mount_cgroup(int rootfd, const struct cell_mount *m, const struct cell_
 /* Host nodes a user namespace binds instead of mknod (opened before any mount). */
 struct cell_host_devices {
 	int defaults[CELL_N_DEFAULT_DEVICES];
-	int *spec;	/* per linux.devices[] entry */
+	int *spec;	 /* per linux.devices[] entry */
 	const int *made; /* per entry: a node mount cell_devices_prepare() made, or -1 */
 };
 
 /* What the spec mounts on /dev: the last mount there decides. */
 enum cell_dev_kind {
-	CELL_DEV_TMPFS,		/* a tmpfs: cell fills it */
-	CELL_DEV_HOST_BIND,	/* a bind (the host's /dev): left as it is, as runc does */
-	CELL_DEV_ROOTFS,	/* nothing, or another file system: the defaults made where missing */
+	CELL_DEV_TMPFS,	    /* a tmpfs: cell fills it */
+	CELL_DEV_HOST_BIND, /* a bind (the host's /dev): left as it is, as runc does */
+	CELL_DEV_ROOTFS,    /* nothing, or another file system: the defaults made where missing */
 };
 
 int cell_host_devices_open(const struct cell_spec *spec, bool in_userns, enum cell_dev_kind dev,

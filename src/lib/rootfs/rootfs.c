@@ -86,7 +86,8 @@ static int open_null(struct cell_error *err)
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return cell_error_set(err, errno, "linux.maskedPaths: /dev/null");
 	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-		return cell_error_set(err, EPERM, "linux.maskedPaths: /dev/null is not the null "
+		return cell_error_set(err, EPERM,
+				      "linux.maskedPaths: /dev/null is not the null "
 				      "device (c 1:3); refusing to mask files with it");
 	return take_fd(&fd);
 }
@@ -245,12 +246,12 @@ static bool lacks_targets(const struct cell_spec *spec)
 /* Nothing done in the container's mount namespace may propagate back to the host. */
 static int private_root(const struct cell_spec *spec, struct cell_error *err)
 {
-	unsigned long prop = spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE) ? MS_SLAVE
-										      : MS_PRIVATE;
+	unsigned long prop =
+		spec->linux.rootfs_propagation & (MS_SHARED | MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
 
 	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
-		return cell_error_set(err, errno, "make / %s", prop == MS_SLAVE ? "rslave"
-									: "rprivate");
+		return cell_error_set(err, errno, "make / %s",
+				      prop == MS_SLAVE ? "rslave" : "rprivate");
 	return 0;
 }
 
@@ -346,9 +347,9 @@ static int root_propagation(const struct cell_spec *spec, struct cell_error *err
  * mknod and the host's cgroup hierarchies.
  */
 struct host_sources {
-	int *mounts;		/* per spec mount, -1 if none */
+	int *mounts; /* per spec mount, -1 if none */
 	struct cell_host_devices devices;
-	int cgroupfs;		/* the host's /sys/fs/cgroup, when a cgroup mount is listed */
+	int cgroupfs; /* the host's /sys/fs/cgroup, when a cgroup mount is listed */
 };
 
 /*
@@ -405,8 +406,8 @@ static int take_sources(const struct cell_spec *spec, bool in_userns,
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		int prepared = p && p->trees ? p->trees[i] : -1;
 
-		if ((r = take_source(spec, &spec->mounts[i], prepared, hs, &hs->mounts[i],
-				     err)) < 0)
+		if ((r = take_source(spec, &spec->mounts[i], prepared, hs, &hs->mounts[i], err)) <
+		    0)
 			return r;
 	}
 	return cell_host_devices_open(spec, in_userns, dev_kind(spec), p ? p->devices : NULL,
@@ -433,8 +434,9 @@ static int reclone_attached(int rootfd, const struct cell_mount *m, bool recursi
 
 	if (fstat(*tree, &st) < 0)
 		return cell_error_set(err, errno, "bind source %s", m->source);
-	cleanup_close int target = cell_open_target(
-		rootfd, m->destination, S_ISDIR(st.st_mode) ? CELL_TARGET_DIR : CELL_TARGET_FILE, err);
+	cleanup_close int target =
+		cell_open_target(rootfd, m->destination,
+				 S_ISDIR(st.st_mode) ? CELL_TARGET_DIR : CELL_TARGET_FILE, err);
 	if (target < 0)
 		return target;
 	if ((r = cell_attach_tree(*tree, target, 0, 0, false)) < 0)
@@ -443,7 +445,8 @@ static int reclone_attached(int rootfd, const struct cell_mount *m, bool recursi
 	if (top < 0)
 		return cell_error_set(err, -top, "mount %s", m->destination);
 	if ((clone = cell_clone_tree(top, recursive)) < 0)
-		return cell_error_set(err, -clone, "mount %s: clone it in its turn", m->destination);
+		return cell_error_set(err, -clone, "mount %s: clone it in its turn",
+				      m->destination);
 	snprintf(top_path, sizeof(top_path), "/proc/self/fd/%d", top);
 	if (umount2(top_path, MNT_DETACH) < 0) {
 		r = cell_error_set(err, errno, "mount %s: detach the first clone", m->destination);
@@ -491,9 +494,9 @@ static int clone_in_turn(int rootfd, const struct cell_spec *spec, const struct 
 	return 0;
 }
 
-static int mount_all(const struct cell_spec *spec, int rootfd,
-		     const struct cell_rootfs_prepared *p, struct host_sources *hs, bool in_userns,
-		     const char *label, const struct cell_rootfs_calls *calls, struct cell_error *err)
+static int mount_all(const struct cell_spec *spec, int rootfd, const struct cell_rootfs_prepared *p,
+		     struct host_sources *hs, bool in_userns, const char *label,
+		     const struct cell_rootfs_calls *calls, struct cell_error *err)
 {
 	bool cgroupns = spec->linux.namespaces[CELL_NS_CGROUP].present;
 	bool placed = !calls->before_cgroup;
@@ -526,9 +529,8 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 			const struct cell_rootfs_calls *calls, struct cell_error *err)
 {
 	/* mountLabel only where SELinux is on; spec validation refuses it elsewhere. */
-	const char *label = spec->linux.mount_label && cell_selinux_enabled()
-				    ? spec->linux.mount_label
-				    : NULL;
+	const char *label =
+		spec->linux.mount_label && cell_selinux_enabled() ? spec->linux.mount_label : NULL;
 	int r;
 
 	/*
@@ -539,7 +541,8 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 	 */
 	bool skeletons = lacks_targets(spec);
 
-	if (skeletons && ((r = private_root(spec, err)) < 0 || (r = missing_targets(spec, err)) < 0))
+	if (skeletons &&
+	    ((r = private_root(spec, err)) < 0 || (r = missing_targets(spec, err)) < 0))
 		return r;
 	if ((r = take_sources(spec, in_userns, p, hs, err)) < 0 ||
 	    (r = enter_root(spec, skeletons, err)) < 0)

@@ -42,8 +42,8 @@ int cell_mounts_lock(const struct cell_spec *spec, struct cell_error *err);
 
 /* What the parent makes before clone3 for the child's mounts (inherited fds). */
 struct cell_rootfs_prepared {
-	int *trees;	/* per spec mount: a detached idmapped tree, or -1; NULL: none */
-	int *devices;	/* per linux.devices[] entry: a node made for a user namespace, or -1 */
+	int *trees;   /* per spec mount: a detached idmapped tree, or -1; NULL: none */
+	int *devices; /* per linux.devices[] entry: a node made for a user namespace, or -1 */
 	size_t n_devices;
 };
 

@@ -97,10 +97,22 @@ static bool option_size(char **options, uint64_t *bytes)
 		return false;
 	*bytes = strtoull(options[i] + 5, &end, 10);
 	switch (*end) {
-	case 'k': case 'K': *bytes <<= 10; break;
-	case 'm': case 'M': *bytes <<= 20; break;
-	case 'g': case 'G': *bytes <<= 30; break;
-	case 't': case 'T': *bytes <<= 40; break;
+	case 'k':
+	case 'K':
+		*bytes <<= 10;
+		break;
+	case 'm':
+	case 'M':
+		*bytes <<= 20;
+		break;
+	case 'g':
+	case 'G':
+		*bytes <<= 30;
+		break;
+	case 't':
+	case 'T':
+		*bytes <<= 40;
+		break;
 	case '%': {
 		struct sysinfo si;
 

@@ -21,7 +21,7 @@
  * it does the container's stderr, the last witness, get it.
  */
 __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
-					const struct cell_error *err)
+					       const struct cell_error *err)
 {
 	int sent = cell_sync_send_error(a->sync_fd, err);
 	bool written = a->status_fd >= 0 && cell_sync_write_error(a->status_fd, err) == 0;
@@ -36,8 +36,8 @@ __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
 	__builtin_trap();
 }
 
-int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,
-			 pid_t host_pid, struct cell_error *err)
+int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind, pid_t host_pid,
+			 struct cell_error *err)
 {
 	cleanup_free char *state = cell_hook_state_json(
 		a->id, host_pid, kind == CELL_HOOK_START_CONTAINER ? "created" : "creating",

@@ -75,8 +75,8 @@ static char *const *command_env(const struct cell_child_args *a)
  * missing, then opened through openat2(RESOLVE_IN_ROOT) from the root, so a
  * symlink on the way resolves inside the container's root, never out of it.
  */
-static int make_cwd_step(int root, int *dir, char *path, char *name,
-			 const struct cell_process *p, struct cell_error *err)
+static int make_cwd_step(int root, int *dir, char *path, char *name, const struct cell_process *p,
+			 struct cell_error *err)
 {
 	int next;
 
@@ -160,7 +160,8 @@ static int chown_stdio(const struct cell_process *p, bool own_pty, struct cell_e
 
 		if (fstat(fd, &st) < 0)
 			continue; /* closed by the caller */
-		if (!(own_pty ? S_ISCHR(st.st_mode) : S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ||
+		if (!(own_pty ? S_ISCHR(st.st_mode)
+			      : S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ||
 		    (st.st_uid == p->uid && st.st_gid == p->gid))
 			continue;
 		if (fchown(fd, p->uid, p->gid) < 0 && errno != EPERM && errno != EINVAL)
@@ -313,10 +314,12 @@ static int check_filter_allows_wait(const struct cell_child_args *a, struct cell
 	char byte;
 
 	if (a->start_fd >= 0 && read(a->start_fd, &byte, 0) < 0)
-		return cell_error_set(err, errno, "linux.seccomp: read(2) is refused, and cell "
+		return cell_error_set(err, errno,
+				      "linux.seccomp: read(2) is refused, and cell "
 				      "reads the start signal after loading the filter");
 	if (a->status_fd >= 0 && write(a->status_fd, &byte, 0) < 0)
-		return cell_error_set(err, errno, "linux.seccomp: write(2) is refused, and cell "
+		return cell_error_set(err, errno,
+				      "linux.seccomp: write(2) is refused, and cell "
 				      "writes a failed execve's error after loading the filter");
 	return 0;
 }
@@ -335,10 +338,11 @@ static int prepare_command(const struct cell_child_args *a, int slave, enum filt
 	 * (close-on-exec already) cross into the command. "final" affinity:
 	 * after the cgroup transition; left out, the cgroup's CPUs. */
 	if ((r = cell_fds_cloexec_from(3 + a->preserve_fds, err)) < 0 ||
-	    (r = enter_cwd(a->spec, !a->join_pid, err)) < 0 || (r = cell_security_prepare(p, err)) < 0 ||
+	    (r = enter_cwd(a->spec, !a->join_pid, err)) < 0 ||
+	    (r = cell_security_prepare(p, err)) < 0 ||
 	    (r = cell_personality_apply(&a->spec->linux, err)) < 0 ||
-	    (r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final ?:
-					 (p->exec_cpu_affinity_initial ? "" : NULL),
+	    (r = cell_cpu_affinity_apply(p->exec_cpu_affinity_final
+						 ?: (p->exec_cpu_affinity_initial ? "" : NULL),
 					 "process.execCPUAffinity.final", err)) < 0 ||
 	    (r = cell_mempolicy_apply(&a->spec->linux.memory_policy, err)) < 0)
 		return r;
@@ -369,8 +373,7 @@ static int prepare_command(const struct cell_child_args *a, int slave, enum filt
  * read blocks instead of seeing end-of-file while no writer is there).
  * execve closes the fd (close-on-exec).
  */
-static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
-			  struct cell_error *err)
+static int wait_for_start(const struct cell_child_args *a, pid_t host_pid, struct cell_error *err)
 {
 	char byte;
 	ssize_t n;
@@ -397,8 +400,8 @@ static int wait_for_start(const struct cell_child_args *a, pid_t host_pid,
  */
 static int map_report(const struct cell_child_args *a, void **map, struct cell_error *err)
 {
-	*map = mmap(NULL, CELL_START_REPORT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    a->report_fd, 0);
+	*map = mmap(NULL, CELL_START_REPORT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, a->report_fd,
+		    0);
 	if (*map == MAP_FAILED) {
 		*map = NULL;
 		return cell_error_set(err, errno, "map the start report file");

@@ -41,36 +41,36 @@ struct run_ctx {
 	char id[64];
 	struct cell_cgroup cg;
 	bool has_cgroup;
-	bool cgroup_planned;	/* v1/hybrid: made after clone3 (create_cgroup) */
-	bool shared_devices;	/* v1/hybrid: joins CELL_SHARED_DEVICES only (plan_cgroup) */
+	bool cgroup_planned; /* v1/hybrid: made after clone3 (create_cgroup) */
+	bool shared_devices; /* v1/hybrid: joins CELL_SHARED_DEVICES only (plan_cgroup) */
 	struct cell_cgroup_params cg_params;
 	char cg_path[128];	/* the default cgroupsPath, cell-ID */
-	struct start_plan plan;	/* the order of the start (plan.c), made before clone3 */
+	struct start_plan plan; /* the order of the start (plan.c), made before clone3 */
 	struct cell_net_run net;
-	int sock;		/* parent's end of the sync socketpair */
+	int sock; /* parent's end of the sync socketpair */
 	int pidfd;
-	pid_t pid;		/* PID 1 until it has been waited for, then 0 */
+	pid_t pid; /* PID 1 until it has been waited for, then 0 */
 	pid_t host_pid;
 	int sigfd;
-	sigset_t oldmask;	/* valid once mask_saved */
+	sigset_t oldmask; /* valid once mask_saved */
 	bool mask_saved;
 	struct sigaction old_sigpipe;
 	struct cell_tty_relay tty;
-	bool have_status;	/* init reported the command's status */
+	bool have_status; /* init reported the command's status */
 	int status;
-	struct rusage rusage;	/* PID 1's, from waitid */
+	struct rusage rusage;	     /* PID 1's, from waitid */
 	struct cell_error child_err; /* first error the container reported */
 	bool child_failed;
-	bool create;		/* cell_create: hand the process on once it is READY */
-	bool ready;		/* the child said READY */
-	bool adopted;		/* a joined pid namespace: c->pid is the process made in it */
-	int start_fd;		/* the child's start_fd (opts->start_fd, or our pipe's read end) */
-	int start_w;		/* cell_run with on_created: write end of the start pipe */
+	bool create;  /* cell_create: hand the process on once it is READY */
+	bool ready;   /* the child said READY */
+	bool adopted; /* a joined pid namespace: c->pid is the process made in it */
+	int start_fd; /* the child's start_fd (opts->start_fd, or our pipe's read end) */
+	int start_w;  /* cell_run with on_created: write end of the start pipe */
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
-	struct cell_seccomp_prog seccomp; /* compiled linux.seccomp, filter NULL if none */
-	bool seccomp_borrowed;	/* seccomp is opts->seccomp_prepared's: not ours to free */
-	unsigned pinned;	/* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
+	struct cell_seccomp_prog seccomp;   /* compiled linux.seccomp, filter NULL if none */
+	bool seccomp_borrowed; /* seccomp is opts->seccomp_prepared's: not ours to free */
+	unsigned pinned;       /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
 };
 
 int cell_exit_status(int wait_status)
@@ -101,11 +101,11 @@ static int with_default_devices(const struct cell_spec *spec, struct cell_resour
 {
 	static const struct cell_device_rule deny_all = { false, 'a', -1, -1, "rwm" };
 	static const struct cell_device_rule defaults[] = {
-		{ true, 'c', -1, -1, "m" },	 { true, 'b', -1, -1, "m" },
-		{ true, 'c', 1, 3, "rwm" },	 { true, 'c', 1, 5, "rwm" },
-		{ true, 'c', 1, 7, "rwm" },	 { true, 'c', 1, 8, "rwm" },
-		{ true, 'c', 1, 9, "rwm" },	 { true, 'c', 5, 0, "rwm" },
-		{ true, 'c', 5, 2, "rwm" },	 { true, 'c', 136, -1, "rwm" },
+		{ true, 'c', -1, -1, "m" },    { true, 'b', -1, -1, "m" },
+		{ true, 'c', 1, 3, "rwm" },    { true, 'c', 1, 5, "rwm" },
+		{ true, 'c', 1, 7, "rwm" },    { true, 'c', 1, 8, "rwm" },
+		{ true, 'c', 1, 9, "rwm" },    { true, 'c', 5, 0, "rwm" },
+		{ true, 'c', 5, 2, "rwm" },    { true, 'c', 136, -1, "rwm" },
 		{ true, 'c', 10, 200, "rwm" },
 	};
 	const size_t nd = sizeof(defaults) / sizeof(defaults[0]);
@@ -128,7 +128,8 @@ static int with_default_devices(const struct cell_spec *spec, struct cell_resour
 			continue; /* fifos are not devices to the cgroup */
 		(*rules)[n++] = (struct cell_device_rule){ .allow = true,
 							   .type = d->type == 'b' ? 'b' : 'c',
-							   .major = d->major, .minor = d->minor,
+							   .major = d->major,
+							   .minor = d->minor,
 							   .access = "rwm" };
 	}
 	res->devices = *rules;
@@ -218,8 +219,9 @@ static int open_shared_devices(struct run_ctx *c, struct cell_error *err)
 	cleanup_free struct cell_device_rule *rules = NULL;
 	int r = with_default_devices(c->spec, &res, &rules, err);
 
-	return r < 0 ? r : cell_cgroup_open_shared_devices(c->cg_params.fs_root, res.devices,
-							   res.n_devices, err);
+	return r < 0 ? r
+		     : cell_cgroup_open_shared_devices(c->cg_params.fs_root, res.devices,
+						       res.n_devices, err);
 }
 
 /*
@@ -268,8 +270,8 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 	if (!params->cgroups_path) {
 		/* Root: beside the host's own, as runc does; rootless: below the
 		 * caller's cgroup, the only place it may have been delegated. */
-		snprintf(c->cg_path, sizeof(c->cg_path), "%scell-%s",
-			 params->rootless ? "" : "/", c->id);
+		snprintf(c->cg_path, sizeof(c->cg_path), "%scell-%s", params->rootless ? "" : "/",
+			 c->id);
 		params->cgroups_path = c->cg_path;
 	}
 	c->cgroup_planned = true;
@@ -334,7 +336,8 @@ static int check_pins(const struct run_ctx *c, struct cell_error *err)
 
 	for (int t = 0; t < CELL_NS_COUNT; t++)
 		if (c->opts->pin_paths[t] && !(made & (uint64_t)cell_ns_info(t)->clone_flag))
-			return cell_error_set(err, 0, "pin %s: the %s namespace is made inside the "
+			return cell_error_set(err, 0,
+					      "pin %s: the %s namespace is made inside the "
 					      "container, after clone; pin it with cell ns pin",
 					      c->opts->pin_paths[t], cell_ns_info(t)->name);
 	return 0;
@@ -541,8 +544,9 @@ static int send_console(int sock, int master, struct cell_error *err)
 	char name[] = "/dev/ptmx";
 	char buf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
-			     .msg_controllen = sizeof(buf) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)
+	};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
 	cm->cmsg_level = SOL_SOCKET;
@@ -706,15 +710,16 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 		break;
 	case CELL_SYNC_PTY_MASTER:
 		if (fd >= 0 && c->opts->console_socket >= 0) {
-			if (send_console(c->opts->console_socket, fd, err) < 0 && !c->child_failed) {
+			if (send_console(c->opts->console_socket, fd, err) < 0 &&
+			    !c->child_failed) {
 				kill(c->pid, SIGKILL);
 				c->child_failed = true;
 				c->child_err = *err;
 			}
 			close(fd);
 		} else if (fd >= 0 && c->tty.master < 0 &&
-		    cell_tty_relay_start(&c->tty, fd, c->opts->stdin_fd, c->opts->stdout_fd,
-					 err) < 0) {
+			   cell_tty_relay_start(&c->tty, fd, c->opts->stdin_fd, c->opts->stdout_fd,
+						err) < 0) {
 			/* No terminal to relay to: the container cannot be used. */
 			kill(c->pid, SIGKILL);
 			c->child_failed = true;
@@ -759,7 +764,8 @@ static void handle_signal(struct run_ctx *c)
 
 static struct cell_run_box run_box(struct run_ctx *c)
 {
-	return (struct cell_run_box){ .pid = c->host_pid, .pidfd = c->pidfd,
+	return (struct cell_run_box){ .pid = c->host_pid,
+				      .pidfd = c->pidfd,
 				      .cgroup = c->has_cgroup ? &c->cg : NULL };
 }
 
@@ -832,7 +838,7 @@ static int wait_container(struct run_ctx *c, struct cell_error *err)
 		w->on_exited(w->ctx, &box);
 	}
 	if (!c->have_status) /* no init: PID 1 was the command */
-		c->status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
+		c->status = info.si_code == CLD_EXITED	 ? W_EXITCODE(info.si_status, 0)
 			    : info.si_code == CLD_DUMPED ? info.si_status | WCOREFLAG
 							 : info.si_status;
 	return 0;
@@ -875,8 +881,14 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	     struct cell_run_result *result, struct cell_error *err)
 {
-	struct run_ctx c = { .spec = spec, .opts = opts, .sock = -1, .pidfd = -1, .sigfd = -1,
-			     .tty = { .master = -1 }, .start_fd = -1, .start_w = -1 };
+	struct run_ctx c = { .spec = spec,
+			     .opts = opts,
+			     .sock = -1,
+			     .pidfd = -1,
+			     .sigfd = -1,
+			     .tty = { .master = -1 },
+			     .start_fd = -1,
+			     .start_w = -1 };
 	int r;
 
 	memset(result, 0, sizeof(*result));
@@ -894,17 +906,16 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	cell_net_sweep_stale();
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
-	if ((r = block_signals(&c, err)) < 0 ||
-	    (r = prepare_seccomp(&c, err)) < 0 ||
+	if ((r = block_signals(&c, err)) < 0 || (r = prepare_seccomp(&c, err)) < 0 ||
 	    (r = plan_cgroup(&c, err)) < 0)
 		goto out;
 	plan_start(&c);
 	if ((r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
-	    (r = spawn(&c, err)) < 0 ||
-	    (r = prepare_child(&c, err)) < 0 || (r = record_created(&c, err)) < 0 ||
-	    (r = start_watch(&c, err)) < 0 || (r = wait_container(&c, err)) < 0)
+	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0 ||
+	    (r = record_created(&c, err)) < 0 || (r = start_watch(&c, err)) < 0 ||
+	    (r = wait_container(&c, err)) < 0)
 		goto out;
 	result->pid = c.host_pid;
 	result->wait_status = c.status;
@@ -927,35 +938,41 @@ out:
 int cell_create(const struct cell_spec *spec, const struct cell_run_options *opts,
 		struct cell_created *out, struct cell_error *err)
 {
-	struct run_ctx c = { .spec = spec, .opts = opts, .sock = -1, .pidfd = -1, .sigfd = -1,
-			     .tty = { .master = -1 }, .create = true, .start_fd = opts->start_fd,
+	struct run_ctx c = { .spec = spec,
+			     .opts = opts,
+			     .sock = -1,
+			     .pidfd = -1,
+			     .sigfd = -1,
+			     .tty = { .master = -1 },
+			     .create = true,
+			     .start_fd = opts->start_fd,
 			     .start_w = -1 };
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	cell_error_reset(err);
 	if (spec->process.terminal && opts->console_socket < 0)
-		return cell_error_set(err, 0, "process.terminal needs --console-socket when the "
+		return cell_error_set(err, 0,
+				      "process.terminal needs --console-socket when the "
 				      "container is created apart from its start");
 	/* A bridge network is handed on with the container (cell_net_hand_on) and
 	 * freed by cell delete or cell gc. Helpers (pasta, slirp4netns) and moved
 	 * devices need a cell process that waits to stop or return them. */
 	if ((spec->cell.net.mode != CELL_NET_NAMESPACE && spec->cell.net.mode != CELL_NET_BRIDGE) ||
 	    spec->linux.n_net_devices)
-		return cell_error_set(err, ENOTSUP, "%s: only for a container cell runs to its end "
+		return cell_error_set(err, ENOTSUP,
+				      "%s: only for a container cell runs to its end "
 				      "(cell run without --detach); -d takes --net bridge",
 				      spec->linux.n_net_devices ? "linux.netDevices" : "--net");
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
-	if ((r = block_signals(&c, err)) < 0 ||
-	    (r = prepare_seccomp(&c, err)) < 0 ||
+	if ((r = block_signals(&c, err)) < 0 || (r = prepare_seccomp(&c, err)) < 0 ||
 	    (r = plan_cgroup(&c, err)) < 0)
 		goto out;
 	plan_start(&c);
 	if ((r = cell_net_prepare(&c.net, spec, opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||
-	    (r = spawn(&c, err)) < 0 ||
-	    (r = prepare_child(&c, err)) < 0)
+	    (r = spawn(&c, err)) < 0 || (r = prepare_child(&c, err)) < 0)
 		goto out;
 	/* Until the child is READY: errors, the terminal for the console socket. */
 	while (!c.ready && !c.child_failed && c.sock >= 0)

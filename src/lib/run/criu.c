@@ -50,8 +50,10 @@ static int common_flags(char ***v, const struct cell_criu_opts *o, struct cell_e
 		bool on;
 		const char *flag;
 	} bools[] = {
-		{ o->tcp_established, "--tcp-established" }, { o->ext_unix_sk, "--ext-unix-sk" },
-		{ o->shell_job, "--shell-job" },	     { o->file_locks, "--file-locks" },
+		{ o->tcp_established, "--tcp-established" },
+		{ o->ext_unix_sk, "--ext-unix-sk" },
+		{ o->shell_job, "--shell-job" },
+		{ o->file_locks, "--file-locks" },
 	};
 	int r;
 
@@ -61,8 +63,9 @@ static int common_flags(char ***v, const struct cell_criu_opts *o, struct cell_e
 	/* its argument is optional to criu's getopt: only "--manage-cgroups=MODE" sets it */
 	snprintf(mode, sizeof(mode), "--manage-cgroups=%s",
 		 o->manage_cgroups_mode ? o->manage_cgroups_mode : "soft");
-	if ((r = add(v, err, "-D", o->image_path)) < 0 || (r = add(v, err, "-W", o->work_path)) < 0 ||
-	    (r = add(v, err, "-v4", NULL)) < 0 || (r = add(v, err, mode, NULL)) < 0)
+	if ((r = add(v, err, "-D", o->image_path)) < 0 ||
+	    (r = add(v, err, "-W", o->work_path)) < 0 || (r = add(v, err, "-v4", NULL)) < 0 ||
+	    (r = add(v, err, mode, NULL)) < 0)
 		return r;
 	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
 		if (bools[i].on && (r = add(v, err, bools[i].flag, NULL)) < 0)
@@ -70,8 +73,7 @@ static int common_flags(char ***v, const struct cell_criu_opts *o, struct cell_e
 	return add_each(v, err, "--external", o->external);
 }
 
-static int dump_flags(char ***v, const struct cell_criu_opts *o, pid_t pid,
-		      struct cell_error *err)
+static int dump_flags(char ***v, const struct cell_criu_opts *o, pid_t pid, struct cell_error *err)
 {
 	char tree[32];
 	int r;
@@ -99,8 +101,7 @@ static int restore_flags(char ***v, const struct cell_criu_opts *o, struct cell_
 	/* --restore-detached: criu exits once the tree runs; the tree becomes the
 	 * child of the nearest subreaper, which cell restore is when it waits */
 	if ((r = add(v, err, "restore", NULL)) < 0 || (r = add(v, err, "-o", "restore.log")) < 0 ||
-	    (r = add(v, err, "--restore-detached", NULL)) < 0 ||
-	    (r = common_flags(v, o, err)) < 0)
+	    (r = add(v, err, "--restore-detached", NULL)) < 0 || (r = common_flags(v, o, err)) < 0)
 		return r;
 	if ((o->pid_file && (r = add(v, err, "--pidfile", o->pid_file)) < 0) ||
 	    (o->root && (r = add(v, err, "--root", o->root)) < 0) ||
@@ -109,17 +110,19 @@ static int restore_flags(char ***v, const struct cell_criu_opts *o, struct cell_
 	return add_each(v, err, "--inherit-fd", o->inherit_fd);
 }
 
-int cell_criu_argv(const struct cell_criu_opts *o, pid_t pid, char ***argv,
-		   struct cell_error *err)
+int cell_criu_argv(const struct cell_criu_opts *o, pid_t pid, char ***argv, struct cell_error *err)
 {
 	char **v = NULL;
 	int r;
 
 	if (!o->image_path || !o->work_path)
-		return cell_error_set(err, EINVAL, "criu: an image and a work directory are needed");
+		return cell_error_set(err, EINVAL,
+				      "criu: an image and a work directory are needed");
 	if (o->manage_cgroups_mode && !cell_criu_mode_valid(o->manage_cgroups_mode))
-		return cell_error_set(err, EINVAL, "--manage-cgroups-mode %s: expected none, props, "
-				      "soft, full, strict or ignore", o->manage_cgroups_mode);
+		return cell_error_set(err, EINVAL,
+				      "--manage-cgroups-mode %s: expected none, props, "
+				      "soft, full, strict or ignore",
+				      o->manage_cgroups_mode);
 	if ((r = add(&v, err, "criu", NULL)) < 0 ||
 	    (r = pid ? dump_flags(&v, o, pid, err) : restore_flags(&v, o, err)) < 0) {
 		cell_strv_free(v);
@@ -150,33 +153,34 @@ static int add_external(char ***out, const char *dst, const char *key, struct ce
 static int bind_source(const struct cell_mount *m, const char *bundle, char *out, size_t size,
 		       struct cell_error *err)
 {
-	int n = m->source[0] == '/' || !bundle
-			? snprintf(out, size, "%s", m->source)
-			: snprintf(out, size, "%s/%s", bundle, m->source);
+	int n = m->source[0] == '/' || !bundle ? snprintf(out, size, "%s", m->source)
+					       : snprintf(out, size, "%s/%s", bundle, m->source);
 
-	return n >= (int)size ? cell_error_set(err, ENAMETOOLONG, "mounts[%s].source",
-					       m->destination) : 0;
+	return n >= (int)size
+		       ? cell_error_set(err, ENAMETOOLONG, "mounts[%s].source", m->destination)
+		       : 0;
 }
 
-int cell_criu_externals(const struct cell_spec *spec, const char *bundle, bool restore,
-			char ***out, struct cell_error *err)
+int cell_criu_externals(const struct cell_spec *spec, const char *bundle, bool restore, char ***out,
+			struct cell_error *err)
 {
 	/* devices.c binds these host nodes when mknod is refused (a user namespace) */
-	static const char *const devices[] = { "/dev/null", "/dev/zero", "/dev/full",
+	static const char *const devices[] = { "/dev/null",   "/dev/zero",    "/dev/full",
 					       "/dev/random", "/dev/urandom", "/dev/tty" };
 	char src[PATH_MAX];
 	int r;
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct cell_mount *m = &spec->mounts[i];
-		bool bind = (m->type && !strcmp(m->type, "bind")) || has_option(m->options, "bind") ||
-			    has_option(m->options, "rbind");
+		bool bind = (m->type && !strcmp(m->type, "bind")) ||
+			    has_option(m->options, "bind") || has_option(m->options, "rbind");
 
 		if (!bind || !m->source || !m->destination)
 			continue;
 		if (restore && (r = bind_source(m, bundle, src, sizeof(src), err)) < 0)
 			return r;
-		if ((r = add_external(out, m->destination, restore ? src : m->destination, err)) < 0)
+		if ((r = add_external(out, m->destination, restore ? src : m->destination, err)) <
+		    0)
 			return r;
 	}
 	if (!spec->linux.namespaces[CELL_NS_USER].present)
@@ -250,7 +254,8 @@ static int spawn_wait(char *const *argv, const int *keep, int out_fd, int *statu
 	if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
 		return 0;
 	if (WIFEXITED(*status) && WEXITSTATUS(*status) == 127)
-		return cell_error_set(err, ENOENT, "criu: not found in PATH (Debian: apt-get "
+		return cell_error_set(err, ENOENT,
+				      "criu: not found in PATH (Debian: apt-get "
 				      "install criu)");
 	return 1;
 }
@@ -282,8 +287,7 @@ int cell_criu_check(struct cell_error *err)
 	return -ENOTSUP;
 }
 
-int cell_criu_run(char *const *argv, const int *keep, const char *log_path,
-		  struct cell_error *err)
+int cell_criu_run(char *const *argv, const int *keep, const char *log_path, struct cell_error *err)
 {
 	cleanup_free char *log = NULL;
 	cleanup_close int out = -1;
@@ -355,7 +359,8 @@ int cell_criu_inherit_stdio(const char *text, char ***out, struct cell_error *er
 		bool parsed = a != NULL; /* je holds the parse error only when there is none */
 
 		json_decref(a);
-		return parsed ? cell_error_set(err, EINVAL, "descriptors.json: expected an array of "
+		return parsed ? cell_error_set(err, EINVAL,
+					       "descriptors.json: expected an array of "
 					       "3 names")
 			      : cell_error_set(err, EINVAL, "descriptors.json: line %d: %s",
 					       je.line, je.text);

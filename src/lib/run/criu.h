@@ -22,17 +22,17 @@
 
 /* runc's checkpoint and restore flags, in criu's terms. */
 struct cell_criu_opts {
-	const char *image_path;		/* -D: absolute */
-	const char *work_path;		/* -W: absolute; logs and the pid file go there */
-	const char *parent_path;	/* --prev-images-dir, relative to image_path */
+	const char *image_path;		 /* -D: absolute */
+	const char *work_path;		 /* -W: absolute; logs and the pid file go there */
+	const char *parent_path;	 /* --prev-images-dir, relative to image_path */
 	const char *manage_cgroups_mode; /* none props soft full strict ignore; NULL: soft */
 	bool leave_running, tcp_established, ext_unix_sk, shell_job, file_locks, pre_dump;
 	/* restore only */
-	const char *root;		/* --root: where the container's root is mounted */
-	const char *cgroup_root;	/* --cgroup-root: the cgroup cell made */
-	const char *pid_file;		/* --pidfile, relative to work_path */
-	char **external;		/* "mnt[DST]:KEY", "net[INO]:KEY", ... (NULL-terminated) */
-	char **inherit_fd;		/* restore: "fd[N]:KEY" (NULL-terminated) */
+	const char *root;	 /* --root: where the container's root is mounted */
+	const char *cgroup_root; /* --cgroup-root: the cgroup cell made */
+	const char *pid_file;	 /* --pidfile, relative to work_path */
+	char **external;	 /* "mnt[DST]:KEY", "net[INO]:KEY", ... (NULL-terminated) */
+	char **inherit_fd;	 /* restore: "fd[N]:KEY" (NULL-terminated) */
 };
 
 /** cell_criu_mode_valid() - one of criu's --manage-cgroups modes. */
@@ -43,8 +43,7 @@ bool cell_criu_mode_valid(const char *mode);
  * pre-dump -t @pid` (@o->pre_dump) or, with @pid 0, `criu restore
  * --restore-detached`. Malloc'd, NULL-terminated.
  */
-int cell_criu_argv(const struct cell_criu_opts *o, pid_t pid, char ***argv,
-		   struct cell_error *err);
+int cell_criu_argv(const struct cell_criu_opts *o, pid_t pid, char ***argv, struct cell_error *err);
 
 /**
  * cell_criu_externals() - the mounts of @spec that come from outside the
@@ -55,8 +54,8 @@ int cell_criu_argv(const struct cell_criu_opts *o, pid_t pid, char ***argv,
  * restore: "mnt[DST]:SOURCE", the host path to bind there again, relative
  * sources resolved in @bundle. Appended to *@out.
  */
-int cell_criu_externals(const struct cell_spec *spec, const char *bundle, bool restore,
-			char ***out, struct cell_error *err);
+int cell_criu_externals(const struct cell_spec *spec, const char *bundle, bool restore, char ***out,
+			struct cell_error *err);
 
 /**
  * cell_criu_log_reason() - the first error in criu's log text @log ("Error
@@ -71,8 +70,7 @@ void cell_criu_log_reason(const char *log, char *out, size_t size);
  * -o file) and, when `criu check` fails as well, criu check's reason: then
  * criu cannot work on this kernel at all, and the message says so.
  */
-int cell_criu_run(char *const *argv, const int *keep, const char *log_path,
-		  struct cell_error *err);
+int cell_criu_run(char *const *argv, const int *keep, const char *log_path, struct cell_error *err);
 
 /** cell_criu_check() - `criu check`: 0, or -ENOTSUP with criu's own reason. */
 int cell_criu_check(struct cell_error *err);

@@ -101,7 +101,7 @@ static int run_one(const struct cell_hook *h, const char *state, const char *bun
 	/* its own process group: a timeout kills what the hook started too */
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					POSIX_SPAWN_SETPGROUP);
+						POSIX_SPAWN_SETPGROUP);
 	r = posix_spawn(&pid, h->path, &fa, &attr, h->args && h->args[0] ? h->args : default_args,
 			h->env ? h->env : environ);
 	posix_spawnattr_destroy(&attr);
@@ -123,8 +123,10 @@ static int run_one(const struct cell_hook *h, const char *state, const char *bun
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	r = wait_hook(pid, h->has_timeout ? h->timeout : 0, &status);
 	if (r == -ETIMEDOUT)
-		return cell_error_set(err, ETIMEDOUT, "hooks.%s[%zu] %s: killed after its timeout of "
-				      "%d s", kind, i, h->path, h->timeout);
+		return cell_error_set(err, ETIMEDOUT,
+				      "hooks.%s[%zu] %s: killed after its timeout of "
+				      "%d s",
+				      kind, i, h->path, h->timeout);
 	if (r < 0)
 		return cell_error_set(err, -r, "hooks.%s[%zu] %s: wait", kind, i, h->path);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -154,8 +156,8 @@ int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const
  * runtime MUST log a warning, but the remaining hooks and lifecycle continue
  * as if the hook had succeeded."
  */
-size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind,
-			  const char *state, const char *bundle, cell_warn_fn warn, void *ctx)
+size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
+			  const char *bundle, cell_warn_fn warn, void *ctx)
 {
 	const struct cell_hooks *h = &spec->hooks;
 	size_t failed = 0;
@@ -163,7 +165,8 @@ size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind
 	for (size_t i = 0; i < h->n[kind]; i++) {
 		struct cell_error e = { 0 };
 
-		if (run_one(&h->list[kind][i], state, bundle, cell_hook_kind_name(kind), i, &e) < 0) {
+		if (run_one(&h->list[kind][i], state, bundle, cell_hook_kind_name(kind), i, &e) <
+		    0) {
 			failed++;
 			if (warn)
 				warn(ctx, &e);

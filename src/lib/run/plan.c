@@ -49,8 +49,8 @@ static bool needs_go(const struct cell_spec *spec, const struct start_facts *f)
  * needs them before GO: no pins, no network set up from outside, no prestart
  * or createRuntime hook (a CNI plugin configures the namespace there).
  */
-static uint64_t early_ns(const struct cell_spec *spec, const struct start_facts *f,
-			 bool go, uint64_t clone_flags)
+static uint64_t early_ns(const struct cell_spec *spec, const struct start_facts *f, bool go,
+			 uint64_t clone_flags)
 {
 	if (!go || f->pins || f->net_parent || has_hook(spec, CELL_HOOK_PRESTART) ||
 	    has_hook(spec, CELL_HOOK_CREATE_RUNTIME))
@@ -136,13 +136,13 @@ void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 	 * namespace too (runc's prepareRootfs runs whatever the namespace's
 	 * origin). Not for cell exec, which enters the container's, nor for
 	 * --ns mnt=PATH, which asks for a pinned namespace as it is. */
-	p->setup_rootfs = !f->join_pid && !(joined_ns(spec, CELL_NS_MNT) &&
-					   spec->cell.keep_joined_mounts);
+	p->setup_rootfs =
+		!f->join_pid && !(joined_ns(spec, CELL_NS_MNT) && spec->cell.keep_joined_mounts);
 	p->lock_mounts = locks_mounts(spec, f, p);
 	/* A pid namespace made after clone (late_ns) holds only the children of
 	 * the process that made it (pid_namespaces(7)): init forks the command. */
-	p->under_init = spec->cell.init || (joined_ns(spec, CELL_NS_USER) &&
-					    new_ns(spec, CELL_NS_PID));
+	p->under_init =
+		spec->cell.init || (joined_ns(spec, CELL_NS_USER) && new_ns(spec, CELL_NS_PID));
 	/* cell_run wrote the start byte already: READY only for poststart */
 	p->say_ready = f->create || has_hook(spec, CELL_HOOK_POSTSTART);
 }

@@ -39,13 +39,12 @@
 #include "spec.h"
 #include "utils.h"
 
-
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-static const int blocked_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
-				       SIGUSR2, SIGWINCH, SIGCHLD };
+static const int blocked_signals[] = { SIGINT,	SIGTERM, SIGHUP,   SIGQUIT,
+				       SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD };
 
 __attribute__((noreturn)) static void fail_errno(const struct cell_child_args *a, int errnum,
 						 const char *what)
@@ -137,8 +136,7 @@ static int become_userns_root(const struct cell_child_args *a, struct cell_error
 }
 
 /* @cgroupns: we are in our cgroup (GO came): make the cgroup namespace here. */
-static int setup_namespaces(const struct cell_child_args *a, bool cgroupns,
-			    struct cell_error *err)
+static int setup_namespaces(const struct cell_child_args *a, bool cgroupns, struct cell_error *err)
 {
 	const struct cell_spec *spec = a->spec;
 	const struct cell_linux *l = &spec->linux;
@@ -153,13 +151,14 @@ static int setup_namespaces(const struct cell_child_args *a, bool cgroupns,
 	 * pid namespace holds our children only: init forks the command into it. */
 	uint64_t late = a->plan.late_ns;
 	if (late && unshare((int)late) < 0)
-		return cell_error_set(err, errno, "unshare namespaces (flags 0x%llx) in the user "
-				      "namespace %s", (unsigned long long)late, ns[CELL_NS_USER].path);
+		return cell_error_set(err, errno,
+				      "unshare namespaces (flags 0x%llx) in the user "
+				      "namespace %s",
+				      (unsigned long long)late, ns[CELL_NS_USER].path);
 	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
 	if (cgroupns && a->plan.cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
 		return cell_error_set(err, errno, "unshare cgroup namespace");
-	if (ns[CELL_NS_TIME].present && !ns[CELL_NS_TIME].path &&
-	    (r = setup_time_ns(l, err)) < 0)
+	if (ns[CELL_NS_TIME].present && !ns[CELL_NS_TIME].path && (r = setup_time_ns(l, err)) < 0)
 		return r;
 	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return cell_error_set(err, errno, "set hostname '%s'", spec->hostname);
@@ -396,8 +395,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	}
 	struct cell_rootfs_calls calls = {
 		.before_cgroup = a->plan.setup_before_go ? placed_in_cgroup : NULL,
-		.before_pivot = spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks
-									   : NULL,
+		.before_pivot =
+			spec->hooks.n[CELL_HOOK_CREATE_CONTAINER] ? create_container_hooks : NULL,
 		.ctx = &g,
 		.drop = drop_in_parent,
 	};

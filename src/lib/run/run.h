@@ -35,23 +35,23 @@ struct cell_seccomp_prog;
 /* ---- sync.c: the parent <-> child channel (SOCK_SEQPACKET socketpair) ---- */
 
 enum cell_sync_type {
-	CELL_SYNC_GO = 1,	 /* parent -> child: maps written, cgroup joined; go on */
-	CELL_SYNC_ERROR,	 /* child -> parent: setup failed; errnum, kind, message */
-	CELL_SYNC_PTY_MASTER,	 /* child -> parent: the pty master fd (SCM_RIGHTS) */
-	CELL_SYNC_STATUS,	 /* init -> parent: the command's raw wait status */
-	CELL_SYNC_READY,	 /* child -> parent: set up; waits on start_fd to exec */
-	CELL_SYNC_PID,		 /* init -> parent: the command's host PID */
-	CELL_SYNC_SECCOMP_FD,	 /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
-	CELL_SYNC_SECCOMP_DONE,	 /* parent -> child: the listener has it (value 0) or -errno */
-	CELL_SYNC_ADOPT,	 /* child -> parent: the container's process is this PID, a child
+	CELL_SYNC_GO = 1,	/* parent -> child: maps written, cgroup joined; go on */
+	CELL_SYNC_ERROR,	/* child -> parent: setup failed; errnum, kind, message */
+	CELL_SYNC_PTY_MASTER,	/* child -> parent: the pty master fd (SCM_RIGHTS) */
+	CELL_SYNC_STATUS,	/* init -> parent: the command's raw wait status */
+	CELL_SYNC_READY,	/* child -> parent: set up; waits on start_fd to exec */
+	CELL_SYNC_PID,		/* init -> parent: the command's host PID */
+	CELL_SYNC_SECCOMP_FD,	/* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
+	CELL_SYNC_SECCOMP_DONE, /* parent -> child: the listener has it (value 0) or -errno */
+	CELL_SYNC_ADOPT,	/* child -> parent: the container's process is this PID, a child
 				    of the parent's made in a joined pid namespace; the sender leaves */
-	CELL_SYNC_DROP,		 /* child -> parent: a detached mount tree (SCM_RIGHTS) to close */
+	CELL_SYNC_DROP,		/* child -> parent: a detached mount tree (SCM_RIGHTS) to close */
 };
 
 struct cell_sync_msg {
 	uint32_t type;
-	int32_t value;	/* errnum, wait status or pid */
-	uint32_t kind;	/* enum cell_error_kind, for ERROR */
+	int32_t value;	 /* errnum, wait status or pid */
+	uint32_t kind;	 /* enum cell_error_kind, for ERROR */
 	char text[1024]; /* as struct cell_error.msg */
 };
 
@@ -85,8 +85,8 @@ int cell_hooks_run(const struct cell_spec *spec, enum cell_hook_kind kind, const
  * before it did (poststart, poststop); @warn (may be NULL) gets each failure.
  * Return: how many failed.
  */
-size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind,
-			  const char *state, const char *bundle, cell_warn_fn warn, void *ctx);
+size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind, const char *state,
+			  const char *bundle, cell_warn_fn warn, void *ctx);
 
 /* ---- init.c ---- */
 
@@ -101,20 +101,20 @@ __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_
 
 /* What the parent found out before clone3, the start plan's input beside the spec. */
 struct start_facts {
-	bool cgroup;		/* a cgroup (or the shared devices one) is planned or made */
-	bool cgroup_into;	/* v2: made already; clone3 makes the child in it */
-	bool cgroup_later;	/* the parent places the child after clone3 (v1, hybrid;
+	bool cgroup;	       /* a cgroup (or the shared devices one) is planned or made */
+	bool cgroup_into;      /* v2: made already; clone3 makes the child in it */
+	bool cgroup_later;     /* the parent places the child after clone3 (v1, hybrid;
 				   not the shared devices cgroup, which the child joins) */
-	bool cgroup_join;	/* cell exec: joins the container's cgroup */
-	bool pins;		/* namespaces to pin by path (cell_run_options.pin_paths) */
-	bool net_parent;	/* the parent sets the network up (cell_net_needs_parent) */
-	bool create;		/* OCI create: the parent hands the process on at READY */
-	pid_t join_pid;		/* cell exec: the container's namespaces through this PID */
-	bool root;		/* geteuid() == 0 */
-	bool initial_userns;	/* cell runs in the initial user namespace */
-	bool idmap_direct;	/* cell writes the maps itself (cell_idmap_direct) */
-	bool setgroups_self;	/* cell's own user namespace's setgroups says "allow" */
-	bool setgroups_joined;	/* the spec's user namespace path's setgroups says "allow" */
+	bool cgroup_join;      /* cell exec: joins the container's cgroup */
+	bool pins;	       /* namespaces to pin by path (cell_run_options.pin_paths) */
+	bool net_parent;       /* the parent sets the network up (cell_net_needs_parent) */
+	bool create;	       /* OCI create: the parent hands the process on at READY */
+	pid_t join_pid;	       /* cell exec: the container's namespaces through this PID */
+	bool root;	       /* geteuid() == 0 */
+	bool initial_userns;   /* cell runs in the initial user namespace */
+	bool idmap_direct;     /* cell writes the maps itself (cell_idmap_direct) */
+	bool setgroups_self;   /* cell's own user namespace's setgroups says "allow" */
+	bool setgroups_joined; /* the spec's user namespace path's setgroups says "allow" */
 };
 
 /*
@@ -127,10 +127,10 @@ struct start_plan {
 	uint64_t early_ns;	/* the child unshares these while waiting for GO */
 	uint64_t late_ns;	/* the child unshares these in a user namespace joined by path */
 	bool into_cgroup;	/* CLONE_INTO_CGROUP */
-	bool cgroupns_at_clone;	/* clone3 makes the cgroup namespace (no cgroup of its own) */
+	bool cgroupns_at_clone; /* clone3 makes the cgroup namespace (no cgroup of its own) */
 	bool cgroupns_late;	/* the child unshares it once in its cgroup */
 	bool in_userns;		/* the child runs in a user namespace (new, joined or cell's) */
-	bool setgroups_allowed;	/* the child may call setgroups(2) */
+	bool setgroups_allowed; /* the child may call setgroups(2) */
 	bool write_maps;	/* the parent writes uid/gid maps before GO */
 	bool go;		/* the child waits for GO: parent-side work follows clone3 */
 	bool setup_before_go;	/* GO only says "in your cgroup": the child mounts first and
@@ -151,25 +151,25 @@ void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 struct cell_child_args {
 	const struct cell_spec *spec;
 	int sync_fd;
-	struct start_plan plan;	/* the order of the start, as the parent decided it */
+	struct start_plan plan;	  /* the order of the start, as the parent decided it */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
-	bool join_devices;	/* join the shared devices cgroup through devices_tasks_fd */
-	int devices_tasks_fd;	/* its "tasks" file (cell_cgroup_open_shared_devices) */
-	bool detached;		/* OCI create: the parent leaves; no parent-death signal */
-	int start_fd;		/* >= 0: wait for a byte here before exec */
-	int status_fd;		/* >= 0: the start result fifo (cell_run_options.start_result_fd) */
-	int exit_fd;		/* >= 0: the init writes the wait status there (opts->exit_fd) */
-	int report_fd;		/* >= 0: the start report file (cell_run_options.start_report_fd) */
-	void **report;		/* where the command's mapping of it goes, for init to unmap */
-	unsigned preserve_fds;	/* fds 3 .. 3+N-1 stay open for the command */
+	bool join_devices;	  /* join the shared devices cgroup through devices_tasks_fd */
+	int devices_tasks_fd;	  /* its "tasks" file (cell_cgroup_open_shared_devices) */
+	bool detached;		  /* OCI create: the parent leaves; no parent-death signal */
+	int start_fd;		  /* >= 0: wait for a byte here before exec */
+	int status_fd;	       /* >= 0: the start result fifo (cell_run_options.start_result_fd) */
+	int exit_fd;	       /* >= 0: the init writes the wait status there (opts->exit_fd) */
+	int report_fd;	       /* >= 0: the start report file (cell_run_options.start_report_fd) */
+	void **report;	       /* where the command's mapping of it goes, for init to unmap */
+	unsigned preserve_fds; /* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
-	bool exec_detach;	/* cell exec -d: start the command, report its PID, leave */
-	bool new_keyring;	/* join a new session keyring (runc's default) */
-	pid_t join_pid;		/* join the namespaces given by path through this process */
+	bool exec_detach;	 /* cell exec -d: start the command, report its PID, leave */
+	bool new_keyring;	 /* join a new session keyring (runc's default) */
+	pid_t join_pid;		 /* join the namespaces given by path through this process */
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
-	char *const *env;	/* the command's environment; NULL: process.env */
+	char *const *env;			 /* the command's environment; NULL: process.env */
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);
@@ -177,8 +177,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
 					       const struct cell_error *err);
 /** cell_child_hooks_run() - createContainer or startContainer hooks, from inside. */
-int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind,
-			 pid_t host_pid, struct cell_error *err);
+int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind kind, pid_t host_pid,
+			 struct cell_error *err);
 
 /* ---- command.c (child side) ---- */
 
@@ -202,11 +202,11 @@ int cell_command_env(const struct cell_process *p, char ***out, struct cell_erro
 /* ---- tty.c (parent side) ---- */
 
 struct cell_tty_relay {
-	int master;		/* pty master from the container, -1 if none */
-	int in_fd, out_fd;	/* the caller's terminal side */
-	bool raw_set;		/* termios of in_fd must be restored */
-	bool in_open;		/* in_fd has not reached EOF */
-	bool mid_line;		/* the last byte relayed in was not a newline */
+	int master;	   /* pty master from the container, -1 if none */
+	int in_fd, out_fd; /* the caller's terminal side */
+	bool raw_set;	   /* termios of in_fd must be restored */
+	bool in_open;	   /* in_fd has not reached EOF */
+	bool mid_line;	   /* the last byte relayed in was not a newline */
 	struct termios saved;
 };
 

@@ -34,7 +34,8 @@ int cell_state_root(const char *given, char *out, size_t size, struct cell_error
 	else if (xdg && xdg[0] == '/')
 		n = snprintf(out, size, "%s/cell", xdg);
 	else
-		return cell_error_set(err, 0, "no state directory: XDG_RUNTIME_DIR is not set "
+		return cell_error_set(err, 0,
+				      "no state directory: XDG_RUNTIME_DIR is not set "
 				      "(give --root DIR)");
 	if (n < 0 || (size_t)n >= size)
 		return cell_error_set(err, ENAMETOOLONG, "--root %s", given ? given : "");
@@ -48,8 +49,10 @@ int cell_state_check_id(const char *id, struct cell_error *err)
 
 	if (len == 0 || len > 1024 || !strcmp(id, ".") || !strcmp(id, "..") ||
 	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.") != len)
-		return cell_error_set(err, 0, "invalid container id '%s': use letters, digits and "
-				      "_ + - . only", id);
+		return cell_error_set(err, 0,
+				      "invalid container id '%s': use letters, digits and "
+				      "_ + - . only",
+				      id);
 	return 0;
 }
 
@@ -107,8 +110,9 @@ int cell_state_lock(const char *root, const char *id, struct cell_error *err)
 		return r;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? cell_error_set(err, ENOENT, "container '%s' does not exist", id)
-				       : cell_error_set(err, errno, "open %s", dir);
+		return errno == ENOENT
+			       ? cell_error_set(err, ENOENT, "container '%s' does not exist", id)
+			       : cell_error_set(err, errno, "open %s", dir);
 	if (flock(fd, LOCK_EX) < 0) {
 		r = errno;
 		close(fd);
@@ -126,8 +130,9 @@ int cell_state_create(const char *root, const char *id, struct cell_error *err)
 	    (r = mkdir_p(root, 0711, err)) < 0)
 		return r;
 	if (mkdir(dir, 0711) < 0)
-		return errno == EEXIST ? cell_error_set(err, EEXIST, "container '%s' already exists", id)
-				       : cell_error_set(err, errno, "create %s", dir);
+		return errno == EEXIST
+			       ? cell_error_set(err, EEXIST, "container '%s' already exists", id)
+			       : cell_error_set(err, errno, "create %s", dir);
 	return cell_state_lock(root, id, err);
 }
 
@@ -146,8 +151,9 @@ int cell_proc_start_time(pid_t pid, unsigned long long *start, char *state_char)
 		return -EINVAL;
 	/* after ") ": state is field 3; starttime is field 22 */
 	char st;
-	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			  "%*d %*d %llu",
+	if (sscanf(p + 2,
+		   "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
 		   &st, start) != 2)
 		return -EINVAL;
 	if (state_char)
@@ -186,16 +192,14 @@ int cell_state_save(const char *root, const struct cell_state *st, struct cell_e
 				    json_string(st->annotations[i].value));
 	o = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:o,s:s?,s:s?,s:b,s:b}", "ociVersion",
 		      CELL_OCI_VERSION, "id", st->id, "pid", (int)st->pid, "pidStartTime",
-		      (json_int_t)st->start_time, "bundle", st->bundle ? st->bundle : "",
-		      "rootfs", st->rootfs ? st->rootfs : "", "created",
-		      st->created ? st->created : "", "owner", (int)st->owner, "annotations", ann,
-		      "cgroupsPath", st->cgroups_path, "cellCgroup", st->cgroup, "rootless",
-		      st->rootless, "systemdCgroup",
-		      false);
+		      (json_int_t)st->start_time, "bundle", st->bundle ? st->bundle : "", "rootfs",
+		      st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "",
+		      "owner", (int)st->owner, "annotations", ann, "cgroupsPath", st->cgroups_path,
+		      "cellCgroup", st->cgroup, "rootless", st->rootless, "systemdCgroup", false);
 	if (o && st->runner &&
-	    json_object_set_new(o, "cellRunner", json_pack("{s:i,s:I}", "pid", (int)st->runner,
-							   "startTime",
-							   (json_int_t)st->runner_start)) < 0) {
+	    json_object_set_new(o, "cellRunner",
+				json_pack("{s:i,s:I}", "pid", (int)st->runner, "startTime",
+					  (json_int_t)st->runner_start)) < 0) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -217,8 +221,7 @@ static char *dup_str(json_t *o, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
-int cell_state_load(const char *root, const char *id, struct cell_state *st,
-		    struct cell_error *err)
+int cell_state_load(const char *root, const char *id, struct cell_state *st, struct cell_error *err)
 {
 	char path[PATH_MAX];
 	cleanup_free char *text = NULL;
@@ -252,7 +255,8 @@ int cell_state_load(const char *root, const char *id, struct cell_state *st,
 	st->runner_start = (unsigned long long)json_integer_value(json_object_get(v, "startTime"));
 	ann = json_object_get(o, "annotations");
 	st->annotations = calloc(json_object_size(ann) + 1, sizeof(*st->annotations));
-	json_object_foreach(ann, k, v) {
+	json_object_foreach(ann, k, v)
+	{
 		if (!st->annotations || !json_is_string(v))
 			continue;
 		st->annotations[st->n_annotations].key = strdup(k);
@@ -312,8 +316,9 @@ const char *cell_status_name(enum cell_status s)
 
 int cell_state_remove(const char *root, const char *id, struct cell_error *err)
 {
-	static const char *const files[] = { "state.json", "config.json", "exec.fifo",
-					     "exec.result", "exec.report", "exit.status", "log" };
+	static const char *const files[] = { "state.json",  "config.json", "exec.fifo",
+					     "exec.result", "exec.report", "exit.status",
+					     "log" };
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 	int r;
 
@@ -365,10 +370,10 @@ static void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
 {
 	int64_t z = days + 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);			     /* [0, 146096] */
+	unsigned doe = (unsigned)(z - era * 146097);			      /* [0, 146096] */
 	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		     /* [0, 365] */
-	unsigned mp = (5 * doy + 2) / 153;				     /* [0, 11] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		      /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;				      /* [0, 11] */
 
 	*d = doy - (153 * mp + 2) / 5 + 1;
 	*m = mp < 10 ? mp + 3 : mp - 9;

@@ -22,18 +22,18 @@ enum cell_status {
 struct cell_state {
 	char *id;
 	pid_t pid;
-	unsigned long long start_time;	/* of pid, /proc/PID/stat field 22 */
+	unsigned long long start_time; /* of pid, /proc/PID/stat field 22 */
 	char *bundle;
 	char *rootfs;
-	char *created;			/* RFC 3339, UTC */
+	char *created; /* RFC 3339, UTC */
 	uid_t owner;
-	char *cgroups_path;		/* as the cgroup was made; NULL: none */
-	char *cgroup;			/* cell_cgroup_save()'s text ("cellCgroup"); NULL:
+	char *cgroups_path; /* as the cgroup was made; NULL: none */
+	char *cgroup;	    /* cell_cgroup_save()'s text ("cellCgroup"); NULL:
 					   none recorded, find cgroups_path instead */
 	bool rootless;
 	/* the `cell run` (foreground) waiting for it: when that process is gone
 	 * and so is the container, nobody will delete the state but cell gc */
-	pid_t runner;			/* 0: none (cell create, run -d) */
+	pid_t runner; /* 0: none (cell create, run -d) */
 	unsigned long long runner_start;
 	struct cell_kv *annotations;
 	size_t n_annotations;

@@ -50,7 +50,9 @@ int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out)
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
 			     .msg_controllen = sizeof(control.buf) };
 	ssize_t n;
 
@@ -78,7 +80,8 @@ int cell_sync_recv(int fd, struct cell_sync_msg *msg, int *fd_out)
 static void error_message(struct cell_sync_msg *msg, const struct cell_error *err)
 {
 	_Static_assert(sizeof(msg->text) == sizeof(err->msg), "one message size");
-	*msg = (struct cell_sync_msg){ .type = CELL_SYNC_ERROR, .value = err->errnum,
+	*msg = (struct cell_sync_msg){ .type = CELL_SYNC_ERROR,
+				       .value = err->errnum,
 				       .kind = err->kind };
 	memcpy(msg->text, err->msg, sizeof(msg->text));
 }

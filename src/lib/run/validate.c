@@ -40,19 +40,24 @@ static int validate_mounts(const struct cell_spec *spec, struct cell_error *err)
 		/* config.md: "This value MUST be an absolute path" (runc 1.1 would
 		 * warn and take it from /; cell follows the spec). */
 		if (!m->destination || m->destination[0] != '/')
-			return cell_error_set(err, 0, "mounts[%zu].destination '%s': expected an "
-					      "absolute path", i, m->destination ? m->destination : "");
+			return cell_error_set(err, 0,
+					      "mounts[%zu].destination '%s': expected an "
+					      "absolute path",
+					      i, m->destination ? m->destination : "");
 		if ((r = cell_mount_options_parse(m, &o, err)) < 0)
 			return r;
 		/* mount_setattr(2) MOUNT_ATTR_IDMAP: CAP_SYS_ADMIN over the source's file system. */
 		if (o.idmap && geteuid() != 0)
-			return cell_error_set(err, EPERM, "mounts[%zu] (%s): an idmapped mount needs "
-					      "root on the host", i, m->destination);
+			return cell_error_set(err, EPERM,
+					      "mounts[%zu] (%s): an idmapped mount needs "
+					      "root on the host",
+					      i, m->destination);
 		if (!is_bind(m))
 			continue;
 		if (!m->source)
-			return cell_error_set(err, 0, "mounts[%zu] (%s): a bind mount needs a source",
-					      i, m->destination);
+			return cell_error_set(err, 0,
+					      "mounts[%zu] (%s): a bind mount needs a source", i,
+					      m->destination);
 		if (stat(m->source, &st) < 0)
 			return cell_error_set(err, errno, "bind source %s", m->source);
 	}
@@ -86,9 +91,11 @@ static int validate_host_mounts(const struct cell_spec *spec, struct cell_error 
 		field = "linux.rootfsPropagation";
 	if (!field)
 		return 0;
-	return cell_error_set(err, 0, "%s: needs mounts, and so a new mount namespace "
+	return cell_error_set(err, 0,
+			      "%s: needs mounts, and so a new mount namespace "
 			      "(linux.namespaces has no \"mount\": the container shares the "
-			      "host's mounts)", field);
+			      "host's mounts)",
+			      field);
 }
 
 static int validate_namespaces(const struct cell_spec *spec, struct cell_error *err)
@@ -98,13 +105,14 @@ static int validate_namespaces(const struct cell_spec *spec, struct cell_error *
 	int r;
 
 	if (userns && !l->namespaces[CELL_NS_USER].path) {
-		if ((r = cell_id_maps_check(l->uid_mappings, l->n_uid_mappings,
-					    "linux.uidMappings", err)) < 0 ||
-		    (r = cell_id_maps_check(l->gid_mappings, l->n_gid_mappings,
-					    "linux.gidMappings", err)) < 0)
+		if ((r = cell_id_maps_check(l->uid_mappings, l->n_uid_mappings, "linux.uidMappings",
+					    err)) < 0 ||
+		    (r = cell_id_maps_check(l->gid_mappings, l->n_gid_mappings, "linux.gidMappings",
+					    err)) < 0)
 			return r;
 	} else if (l->n_uid_mappings || l->n_gid_mappings) {
-		return cell_error_set(err, 0, "linux.uidMappings: id mappings need a new user "
+		return cell_error_set(err, 0,
+				      "linux.uidMappings: id mappings need a new user "
 				      "namespace");
 	}
 	if ((spec->hostname || spec->domainname) && !l->namespaces[CELL_NS_UTS].present)
@@ -114,7 +122,8 @@ static int validate_namespaces(const struct cell_spec *spec, struct cell_error *
 	if (!l->namespaces[CELL_NS_MNT].present && (r = validate_host_mounts(spec, err)) < 0)
 		return r;
 	if (geteuid() != 0 && !userns)
-		return cell_error_set(err, EPERM, "linux.namespaces: an unprivileged user can "
+		return cell_error_set(err, EPERM,
+				      "linux.namespaces: an unprivileged user can "
 				      "create namespaces only inside a new user namespace");
 	return 0;
 }
@@ -122,26 +131,39 @@ static int validate_namespaces(const struct cell_spec *spec, struct cell_error *
 static int validate_resources(const struct cell_resources *res, struct cell_error *err)
 {
 	if (res->has_cpu_shares && (res->cpu_shares < 2 || res->cpu_shares > 262144))
-		return cell_error_set(err, 0, "linux.resources.cpu.shares %llu: expected 2 to "
-				      "262144", (unsigned long long)res->cpu_shares);
+		return cell_error_set(err, 0,
+				      "linux.resources.cpu.shares %llu: expected 2 to "
+				      "262144",
+				      (unsigned long long)res->cpu_shares);
 	if (res->has_cpu_period && (res->cpu_period < 1000 || res->cpu_period > 1000000))
-		return cell_error_set(err, 0, "linux.resources.cpu.period %llu: expected 1000 to "
-				      "1000000 microseconds", (unsigned long long)res->cpu_period);
+		return cell_error_set(err, 0,
+				      "linux.resources.cpu.period %llu: expected 1000 to "
+				      "1000000 microseconds",
+				      (unsigned long long)res->cpu_period);
 	if (res->has_cpu_quota && res->cpu_quota != -1 && res->cpu_quota < 1000)
-		return cell_error_set(err, 0, "linux.resources.cpu.quota %lld: expected at least "
-				      "1000 microseconds, or -1", (long long)res->cpu_quota);
+		return cell_error_set(err, 0,
+				      "linux.resources.cpu.quota %lld: expected at least "
+				      "1000 microseconds, or -1",
+				      (long long)res->cpu_quota);
 	if (res->has_blkio_weight && (res->blkio_weight < 10 || res->blkio_weight > 1000))
-		return cell_error_set(err, 0, "linux.resources.blockIO.weight %u: expected 10 to "
-				      "1000", res->blkio_weight);
+		return cell_error_set(err, 0,
+				      "linux.resources.blockIO.weight %u: expected 10 to "
+				      "1000",
+				      res->blkio_weight);
 	if (res->has_memory_limit && res->memory_limit != -1 && res->memory_limit < 4096)
-		return cell_error_set(err, 0, "linux.resources.memory.limit %lld: expected at "
-				      "least 4096 bytes, or -1", (long long)res->memory_limit);
+		return cell_error_set(err, 0,
+				      "linux.resources.memory.limit %lld: expected at "
+				      "least 4096 bytes, or -1",
+				      (long long)res->memory_limit);
 	if (res->has_memory_swap && res->has_memory_limit && res->memory_swap != -1 &&
 	    (res->memory_limit == -1 || res->memory_swap < res->memory_limit))
-		return cell_error_set(err, 0, "linux.resources.memory.swap %lld: memory+swap must "
-				      "not be below the memory limit", (long long)res->memory_swap);
+		return cell_error_set(err, 0,
+				      "linux.resources.memory.swap %lld: memory+swap must "
+				      "not be below the memory limit",
+				      (long long)res->memory_swap);
 	if (res->has_pids_limit && res->pids_limit == 0)
-		return cell_error_set(err, 0, "linux.resources.pids.limit: expected at least 1, "
+		return cell_error_set(err, 0,
+				      "linux.resources.pids.limit: expected at least 1, "
 				      "or -1");
 	return 0;
 }
@@ -163,7 +185,8 @@ int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err)
 		return cell_error_set(err, 0, "process.cwd '%s': expected an absolute path",
 				      spec->process.cwd ? spec->process.cwd : "");
 	if (spec->linux.has_intel_rdt)
-		return cell_error_set(err, ENOTSUP, "linux.intelRdt: Intel RDT (resctrl) is not "
+		return cell_error_set(err, ENOTSUP,
+				      "linux.intelRdt: Intel RDT (resctrl) is not "
 				      "supported by cell");
 	if ((r = validate_namespaces(spec, err)) < 0 || (r = validate_mounts(spec, err)) < 0 ||
 	    (r = validate_resources(&spec->linux.resources, err)) < 0 ||

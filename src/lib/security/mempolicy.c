@@ -20,15 +20,24 @@
 #include "spec.h"
 #include "utils.h"
 
-enum { MPOL_DEFAULT_, MPOL_PREFERRED_, MPOL_BIND_, MPOL_INTERLEAVE_, MPOL_LOCAL_,
-       MPOL_PREFERRED_MANY_, MPOL_WEIGHTED_INTERLEAVE_ };
+enum {
+	MPOL_DEFAULT_,
+	MPOL_PREFERRED_,
+	MPOL_BIND_,
+	MPOL_INTERLEAVE_,
+	MPOL_LOCAL_,
+	MPOL_PREFERRED_MANY_,
+	MPOL_WEIGHTED_INTERLEAVE_
+};
 
 /* The node list as a bit mask (cpu_set_t is one, of CPU_SETSIZE bits). */
 static int parse_nodes(const char *nodes, cpu_set_t *set, struct cell_error *err)
 {
 	if (cell_cpu_list_parse(nodes, set, "linux.memoryPolicy.nodes", err) < 0)
-		return cell_error_set(err, 0, "linux.memoryPolicy.nodes '%s': expected node "
-				      "numbers and ranges below %d, e.g. 0-1,3", nodes, CPU_SETSIZE);
+		return cell_error_set(err, 0,
+				      "linux.memoryPolicy.nodes '%s': expected node "
+				      "numbers and ranges below %d, e.g. 0-1,3",
+				      nodes, CPU_SETSIZE);
 	return 0;
 }
 
@@ -66,8 +75,10 @@ static int check_nodes(const struct cell_memory_policy *m, struct cell_error *er
 		return r;
 	for (int node = 0; node < CPU_SETSIZE; node++)
 		if (CPU_ISSET(node, &want) && !CPU_ISSET(node, &online))
-			return cell_error_set(err, 0, "linux.memoryPolicy.nodes '%s': node %d is not "
-					      "online on this host (online: %s)", m->nodes, node, text);
+			return cell_error_set(err, 0,
+					      "linux.memoryPolicy.nodes '%s': node %d is not "
+					      "online on this host (online: %s)",
+					      m->nodes, node, text);
 	return 0;
 }
 
@@ -84,17 +95,23 @@ int cell_mempolicy_check(const struct cell_memory_policy *m, struct cell_error *
 		return cell_error_set(err, 0, "linux.memoryPolicy.nodes '%s': %s takes no nodes",
 				      m->nodes, mode);
 	if (m->mode == MPOL_DEFAULT_ && m->flags)
-		return cell_error_set(err, 0, "linux.memoryPolicy.flags: MPOL_DEFAULT takes no "
+		return cell_error_set(err, 0,
+				      "linux.memoryPolicy.flags: MPOL_DEFAULT takes no "
 				      "flags");
 	if (m->mode != MPOL_DEFAULT_ && m->mode != MPOL_LOCAL_ && m->mode != MPOL_PREFERRED_ &&
 	    !nodes)
-		return cell_error_set(err, 0, "linux.memoryPolicy.nodes: %s needs at least one "
-				      "node", mode);
+		return cell_error_set(err, 0,
+				      "linux.memoryPolicy.nodes: %s needs at least one "
+				      "node",
+				      mode);
 	if ((m->flags & CELL_MPOL_FLAG(1)) && (m->flags & CELL_MPOL_FLAG(2)))
-		return cell_error_set(err, 0, "linux.memoryPolicy.flags: MPOL_F_RELATIVE_NODES "
+		return cell_error_set(err, 0,
+				      "linux.memoryPolicy.flags: MPOL_F_RELATIVE_NODES "
 				      "and MPOL_F_STATIC_NODES exclude each other");
-	if ((m->flags & CELL_MPOL_FLAG(0)) && m->mode != MPOL_BIND_ && m->mode != MPOL_PREFERRED_MANY_)
-		return cell_error_set(err, 0, "linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING "
+	if ((m->flags & CELL_MPOL_FLAG(0)) && m->mode != MPOL_BIND_ &&
+	    m->mode != MPOL_PREFERRED_MANY_)
+		return cell_error_set(err, 0,
+				      "linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING "
 				      "needs MPOL_BIND or MPOL_PREFERRED_MANY");
 	return nodes ? check_nodes(m, err) : 0;
 }
@@ -114,7 +131,8 @@ int cell_mempolicy_apply(const struct cell_memory_policy *m, struct cell_error *
 			return r;
 		for (int node = 0; node < CPU_SETSIZE; node++)
 			if (CPU_ISSET(node, &set))
-				mask[node / (8 * sizeof(long))] |= 1UL << (node % (8 * sizeof(long)));
+				mask[node / (8 * sizeof(long))] |= 1UL
+								   << (node % (8 * sizeof(long)));
 	}
 	/* maxnode counts one past the last bit the kernel reads (mm/mempolicy.c get_nodes) */
 	if (syscall(SYS_set_mempolicy, m->mode | (int)m->flags, nodes ? mask : NULL,

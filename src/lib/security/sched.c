@@ -72,8 +72,7 @@ static int parse_cpu(const char **s, unsigned long *cpu)
 }
 
 /* The format of cpuset.cpus and the spec's example: "0-3,7"; spaces allowed. */
-int cell_cpu_list_parse(const char *list, cpu_set_t *set, const char *field,
-			struct cell_error *err)
+int cell_cpu_list_parse(const char *list, cpu_set_t *set, const char *field, struct cell_error *err)
 {
 	const char *s = skip_spaces(list);
 
@@ -92,8 +91,10 @@ int cell_cpu_list_parse(const char *list, cpu_set_t *set, const char *field,
 		if (r == 0 && *s && *s != ',')
 			r = -EINVAL;
 		if (r < 0)
-			return cell_error_set(err, 0, "%s '%s': expected CPU numbers and ranges "
-					      "below %d, e.g. 0-3,7", field, list, CPU_SETSIZE);
+			return cell_error_set(err, 0,
+					      "%s '%s': expected CPU numbers and ranges "
+					      "below %d, e.g. 0-3,7",
+					      field, list, CPU_SETSIZE);
 		for (unsigned long cpu = first; cpu <= last; cpu++)
 			CPU_SET(cpu, set);
 		if (*s == ',')
@@ -127,25 +128,30 @@ static int check_scheduler(const struct cell_scheduler *s, struct cell_error *er
 	bool realtime = s->policy == SCHED_FIFO || s->policy == SCHED_RR;
 
 	if (s->policy == CELL_SCHED_ISO)
-		return cell_error_set(err, 0, "process.scheduler.policy SCHED_ISO: the Linux "
+		return cell_error_set(err, 0,
+				      "process.scheduler.policy SCHED_ISO: the Linux "
 				      "kernel has no such policy");
 	if (s->policy < 0 || s->policy > SCHED_DEADLINE)
-		return cell_error_set(err, 0, "process.scheduler.policy %d: unknown",
-				      s->policy);
+		return cell_error_set(err, 0, "process.scheduler.policy %d: unknown", s->policy);
 	if (s->nice < -20 || s->nice > 19)
 		return cell_error_set(err, 0, "process.scheduler.nice %d: expected -20 to 19",
 				      s->nice);
 	if (realtime && (s->priority < 1 || s->priority > 99))
-		return cell_error_set(err, 0, "process.scheduler.priority %d: SCHED_FIFO and "
-				      "SCHED_RR take 1 to 99", s->priority);
+		return cell_error_set(err, 0,
+				      "process.scheduler.priority %d: SCHED_FIFO and "
+				      "SCHED_RR take 1 to 99",
+				      s->priority);
 	if (!realtime && s->priority != 0)
-		return cell_error_set(err, 0, "process.scheduler.priority %d: only SCHED_FIFO "
-				      "and SCHED_RR take a priority (sched(7))", s->priority);
+		return cell_error_set(err, 0,
+				      "process.scheduler.priority %d: only SCHED_FIFO "
+				      "and SCHED_RR take a priority (sched(7))",
+				      s->priority);
 	if (s->flags & ~KNOWN_SCHED_FLAGS)
 		return cell_error_set(err, 0, "process.scheduler.flags 0x%llx: unknown flags",
 				      (unsigned long long)(s->flags & ~KNOWN_SCHED_FLAGS));
 	if (s->policy == SCHED_DEADLINE && s->runtime == 0)
-		return cell_error_set(err, 0, "process.scheduler.runtime: SCHED_DEADLINE "
+		return cell_error_set(err, 0,
+				      "process.scheduler.runtime: SCHED_DEADLINE "
 				      "needs a runtime");
 	return 0;
 }
@@ -157,13 +163,16 @@ int cell_sched_check(const struct cell_process *proc, struct cell_error *err)
 
 	if (proc->scheduler.present && (r = check_scheduler(&proc->scheduler, err)) < 0)
 		return r;
-	if (proc->has_io_priority &&
-	    (proc->io_priority_class < 1 || proc->io_priority_class > 3))
-		return cell_error_set(err, 0, "process.ioPriority.class %d: expected "
-				      "IOPRIO_CLASS_RT, _BE or _IDLE", proc->io_priority_class);
+	if (proc->has_io_priority && (proc->io_priority_class < 1 || proc->io_priority_class > 3))
+		return cell_error_set(err, 0,
+				      "process.ioPriority.class %d: expected "
+				      "IOPRIO_CLASS_RT, _BE or _IDLE",
+				      proc->io_priority_class);
 	if (proc->has_io_priority && (proc->io_priority < 0 || proc->io_priority > 7))
-		return cell_error_set(err, 0, "process.ioPriority.priority %d: expected 0 "
-				      "(highest) to 7 (lowest)", proc->io_priority);
+		return cell_error_set(err, 0,
+				      "process.ioPriority.priority %d: expected 0 "
+				      "(highest) to 7 (lowest)",
+				      proc->io_priority);
 	if (proc->exec_cpu_affinity_initial &&
 	    (r = cell_cpu_list_parse(proc->exec_cpu_affinity_initial, &set,
 				     "process.execCPUAffinity.initial", err)) < 0)
@@ -195,9 +204,11 @@ static int apply_scheduler(const struct cell_scheduler *s, struct cell_error *er
 		bool rt = s->policy == SCHED_FIFO || s->policy == SCHED_RR;
 
 		/* sched-rt-group.rst: the usual cause, a v1 cpu cgroup without budget */
-		return cell_error_set(err, e, "process.scheduler: sched_setattr (policy %d)%s",
-				      s->policy, e == EPERM && rt ? " (a realtime policy in a v1 "
-				      "cpu cgroup needs linux.resources.cpu.realtimeRuntime)" : "");
+		return cell_error_set(
+			err, e, "process.scheduler: sched_setattr (policy %d)%s", s->policy,
+			e == EPERM && rt ? " (a realtime policy in a v1 "
+					   "cpu cgroup needs linux.resources.cpu.realtimeRuntime)"
+					 : "");
 	}
 	return 0;
 }
@@ -208,9 +219,10 @@ int cell_sched_apply(const struct cell_process *proc, struct cell_error *err)
 		int value = proc->io_priority_class << IOPRIO_CLASS_SHIFT | proc->io_priority;
 
 		if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, value) < 0)
-			return cell_error_set(err, errno, "process.ioPriority: ioprio_set (class "
-					      "%d, priority %d)", proc->io_priority_class,
-					      proc->io_priority);
+			return cell_error_set(err, errno,
+					      "process.ioPriority: ioprio_set (class "
+					      "%d, priority %d)",
+					      proc->io_priority_class, proc->io_priority);
 	}
 	if (proc->scheduler.present)
 		return apply_scheduler(&proc->scheduler, err);

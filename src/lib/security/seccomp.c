@@ -139,7 +139,7 @@ bool cell_seccomp_uses_notify(const struct cell_seccomp *s)
  */
 static bool notify_would_deadlock(const char *name)
 {
-	static const char *const cells_own[] = { "sendmsg", "recvmsg", "read",	     "write",
+	static const char *const cells_own[] = { "sendmsg", "recvmsg", "read",	    "write",
 						 "close",   "exit",    "exit_group" };
 
 	for (size_t i = 0; i < sizeof(cells_own) / sizeof(cells_own[0]); i++)
@@ -151,28 +151,36 @@ static bool notify_would_deadlock(const char *name)
 static int check_rule(const struct cell_seccomp_rule *rule, size_t i, struct cell_error *err)
 {
 	if ((unsigned int)rule->action > CELL_SECCOMP_NOTIFY)
-		return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].action: unknown "
-				      "action %d", i, (int)rule->action);
+		return cell_error_set(err, 0,
+				      "linux.seccomp.syscalls[%zu].action: unknown "
+				      "action %d",
+				      i, (int)rule->action);
 	if (rule->has_errno_ret && rule->action != CELL_SECCOMP_ERRNO &&
 	    rule->action != CELL_SECCOMP_TRACE)
-		return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].errnoRet: %s "
+		return cell_error_set(err, 0,
+				      "linux.seccomp.syscalls[%zu].errnoRet: %s "
 				      "takes no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)",
 				      i, cell_seccomp_action_name(rule->action));
 	if (!rule->names || !rule->names[0])
 		return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].names: empty", i);
 	for (size_t j = 0; rule->action == CELL_SECCOMP_NOTIFY && rule->names[j]; j++)
 		if (notify_would_deadlock(rule->names[j]))
-			return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu]: "
+			return cell_error_set(err, 0,
+					      "linux.seccomp.syscalls[%zu]: "
 					      "SCMP_ACT_NOTIFY on %s: cell makes it itself before "
 					      "execve, and no listener may have the fd yet",
 					      i, rule->names[j]);
 	for (size_t j = 0; j < rule->n_args; j++) {
 		if (rule->args[j].index >= MAX_ARGS)
-			return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].args[%zu]."
-					      "index %u: expected 0 to 5", i, j, rule->args[j].index);
+			return cell_error_set(err, 0,
+					      "linux.seccomp.syscalls[%zu].args[%zu]."
+					      "index %u: expected 0 to 5",
+					      i, j, rule->args[j].index);
 		if ((unsigned int)rule->args[j].op > CELL_SECCOMP_OP_MASKED_EQ)
-			return cell_error_set(err, 0, "linux.seccomp.syscalls[%zu].args[%zu]."
-					      "op: unknown operator", i, j);
+			return cell_error_set(err, 0,
+					      "linux.seccomp.syscalls[%zu].args[%zu]."
+					      "op: unknown operator",
+					      i, j);
 	}
 	return 0;
 }
@@ -188,34 +196,44 @@ int cell_seccomp_check(const struct cell_seccomp *s, struct cell_error *err)
 	if ((unsigned int)s->default_action > CELL_SECCOMP_NOTIFY)
 		return cell_error_set(err, 0, "linux.seccomp.defaultAction: unknown action");
 	if (s->default_action == CELL_SECCOMP_NOTIFY)
-		return cell_error_set(err, 0, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY "
+		return cell_error_set(err, 0,
+				      "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY "
 				      "would stop cell before it hands the listener fd over");
 	if (s->has_default_errno_ret && s->default_action != CELL_SECCOMP_ERRNO &&
 	    s->default_action != CELL_SECCOMP_TRACE)
-		return cell_error_set(err, 0, "linux.seccomp.defaultErrnoRet: %s takes no "
-				      "errno", cell_seccomp_action_name(s->default_action));
+		return cell_error_set(err, 0,
+				      "linux.seccomp.defaultErrnoRet: %s takes no "
+				      "errno",
+				      cell_seccomp_action_name(s->default_action));
 	for (size_t i = 0; s->architectures && s->architectures[i]; i++) {
 		r = cell_seccomp_arch_from_name(s->architectures[i], &token);
 		if (r == -EOPNOTSUPP)
-			return cell_error_set(err, 0, "linux.seccomp.architectures[%zu] "
-					      "%s: not supported by this libseccomp", i,
-					      s->architectures[i]);
+			return cell_error_set(err, 0,
+					      "linux.seccomp.architectures[%zu] "
+					      "%s: not supported by this libseccomp",
+					      i, s->architectures[i]);
 		if (r < 0)
-			return cell_error_set(err, 0, "linux.seccomp.architectures[%zu]: "
-					      "unknown architecture '%s'", i, s->architectures[i]);
+			return cell_error_set(err, 0,
+					      "linux.seccomp.architectures[%zu]: "
+					      "unknown architecture '%s'",
+					      i, s->architectures[i]);
 	}
 	for (size_t i = 0; s->flags && s->flags[i]; i++)
 		if (cell_seccomp_flag_from_name(s->flags[i], &flag) < 0)
-			return cell_error_set(err, 0, "linux.seccomp.flags[%zu]: unknown flag "
-					      "'%s'", i, s->flags[i]);
+			return cell_error_set(err, 0,
+					      "linux.seccomp.flags[%zu]: unknown flag "
+					      "'%s'",
+					      i, s->flags[i]);
 	for (size_t i = 0; i < s->n_syscalls; i++)
 		if ((r = check_rule(&s->syscalls[i], i, err)) < 0)
 			return r;
 	if (s->listener_metadata && !s->listener_path)
-		return cell_error_set(err, 0, "linux.seccomp.listenerMetadata: set without "
+		return cell_error_set(err, 0,
+				      "linux.seccomp.listenerMetadata: set without "
 				      "listenerPath");
 	if (cell_seccomp_uses_notify(s) && (!s->listener_path || !s->listener_path[0]))
-		return cell_error_set(err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs "
+		return cell_error_set(err, 0,
+				      "linux.seccomp: SCMP_ACT_NOTIFY needs "
 				      "listenerPath");
 	return 0;
 }
@@ -249,15 +267,19 @@ uint32_t cell_seccomp_ret(enum cell_seccomp_action action, bool has_errno, uint3
 static struct scmp_arg_cmp arg_cmp(const struct cell_seccomp_arg *a)
 {
 	static const enum scmp_compare ops[] = {
-		[CELL_SECCOMP_OP_NE] = SCMP_CMP_NE, [CELL_SECCOMP_OP_LT] = SCMP_CMP_LT,
-		[CELL_SECCOMP_OP_LE] = SCMP_CMP_LE, [CELL_SECCOMP_OP_EQ] = SCMP_CMP_EQ,
-		[CELL_SECCOMP_OP_GE] = SCMP_CMP_GE, [CELL_SECCOMP_OP_GT] = SCMP_CMP_GT,
+		[CELL_SECCOMP_OP_NE] = SCMP_CMP_NE,
+		[CELL_SECCOMP_OP_LT] = SCMP_CMP_LT,
+		[CELL_SECCOMP_OP_LE] = SCMP_CMP_LE,
+		[CELL_SECCOMP_OP_EQ] = SCMP_CMP_EQ,
+		[CELL_SECCOMP_OP_GE] = SCMP_CMP_GE,
+		[CELL_SECCOMP_OP_GT] = SCMP_CMP_GT,
 		[CELL_SECCOMP_OP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 	};
 
 	/* MASKED_EQ: (arg & value) == valueTwo; the others ignore valueTwo. */
-	return (struct scmp_arg_cmp){ .arg = a->index, .op = ops[a->op], .datum_a = a->value,
-				      .datum_b = a->value_two };
+	return (struct scmp_arg_cmp){
+		.arg = a->index, .op = ops[a->op], .datum_a = a->value, .datum_b = a->value_two
+	};
 }
 
 bool cell_seccomp_args_split(const struct cell_seccomp_rule *rule)
@@ -310,8 +332,10 @@ static int add_rules(scmp_filter_ctx ctx, const struct cell_seccomp *s, uint32_t
 			if (nr == __NR_SCMP_ERROR)
 				continue; /* unknown to this libseccomp: skipped, as runc does */
 			if ((r = add_syscall(ctx, rule, act, nr)) < 0)
-				return cell_error_set(err, -r, "linux.seccomp.syscalls[%zu]: add "
-						      "rule for %s", i, rule->names[j]);
+				return cell_error_set(err, -r,
+						      "linux.seccomp.syscalls[%zu]: add "
+						      "rule for %s",
+						      i, rule->names[j]);
 			added++;
 		}
 	}
@@ -333,9 +357,10 @@ static int export_bpf(scmp_filter_ctx ctx, struct cell_seccomp_prog *prog, struc
 		return cell_error_set(err, errno, "stat the seccomp filter");
 	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
 	    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return cell_error_set(err, E2BIG, "linux.seccomp: the filter has %lld bytes, "
-				      "the kernel takes %d instructions", (long long)st.st_size,
-				      BPF_MAXINSNS);
+		return cell_error_set(err, E2BIG,
+				      "linux.seccomp: the filter has %lld bytes, "
+				      "the kernel takes %d instructions",
+				      (long long)st.st_size, BPF_MAXINSNS);
 	prog->filter = malloc((size_t)st.st_size);
 	if (!prog->filter)
 		return cell_error_set(err, ENOMEM, "seccomp filter");
@@ -357,9 +382,9 @@ static int export_bpf(scmp_filter_ctx ctx, struct cell_seccomp_prog *prog, struc
 #define X32_SYSCALL_BIT 0x40000000U
 
 struct enosys_arch {
-	uint32_t audit_arch;	/* what seccomp_data.arch holds (SCMP_ARCH_* are AUDIT_ARCH_*) */
-	int max;		/* highest number the rules name, -1: none */
-	int max_x32;		/* x86_64 only: the same among x32 numbers (X32_SYSCALL_BIT set) */
+	uint32_t audit_arch; /* what seccomp_data.arch holds (SCMP_ARCH_* are AUDIT_ARCH_*) */
+	int max;	     /* highest number the rules name, -1: none */
+	int max_x32;	     /* x86_64 only: the same among x32 numbers (X32_SYSCALL_BIT set) */
 };
 
 bool cell_seccomp_denies_by_default(const struct cell_seccomp *s)
@@ -454,10 +479,13 @@ static void enosys_block(const struct enosys_arch *a, struct sock_filter *f, siz
 	size_t len = enosys_block_len(a), n = 0;
 
 	/* BPF jumps count from the next instruction. */
-#define JUMP(op, k, jt, jf) (f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), \
-			     (unsigned char)((jt) ? (jt) - n - 1 : 0),                      \
-			     (unsigned char)((jf) ? (jf) - n - 1 : 0)), n++)
-#define GOTO(to) (f[n] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)((to) - n - 1)), n++)
+#define JUMP(op, k, jt, jf)                                                                        \
+	(f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | (op) | BPF_K, (k),                          \
+					     (unsigned char)((jt) ? (jt)-n - 1 : 0),               \
+					     (unsigned char)((jf) ? (jf)-n - 1 : 0)),              \
+	 n++)
+#define GOTO(to)                                                                                   \
+	(f[n] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)((to)-n - 1)), n++)
 	JUMP(BPF_JEQ, a->audit_arch, 0, len);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, nr));
@@ -477,7 +505,8 @@ static int add_enosys_stub(const struct cell_seccomp *s, struct cell_seccomp_pro
 			   struct cell_error *err)
 {
 	struct enosys_arch blocks[8];
-	size_t n = cell_seccomp_denies_by_default(s) ? enosys_arches(s, blocks, 8) : 0, len = 3, at = 1;
+	size_t n = cell_seccomp_denies_by_default(s) ? enosys_arches(s, blocks, 8) : 0, len = 3,
+	       at = 1;
 	struct sock_filter *f;
 
 	if (n == 0)
@@ -485,9 +514,10 @@ static int add_enosys_stub(const struct cell_seccomp *s, struct cell_seccomp_pro
 	for (size_t i = 0; i < n; i++)
 		len += enosys_block_len(&blocks[i]);
 	if (prog->len + len > BPF_MAXINSNS)
-		return cell_error_set(err, E2BIG, "linux.seccomp: the filter has %zu "
-				      "instructions, the kernel takes %d", prog->len + len,
-				      BPF_MAXINSNS);
+		return cell_error_set(err, E2BIG,
+				      "linux.seccomp: the filter has %zu "
+				      "instructions, the kernel takes %d",
+				      prog->len + len, BPF_MAXINSNS);
 	if (!(f = malloc((prog->len + len) * sizeof(*f))))
 		return cell_error_set(err, ENOMEM, "seccomp filter");
 	/* ld arch; the blocks; ja main (another architecture); ret ENOSYS; main */
@@ -544,8 +574,8 @@ int cell_seccomp_prog_init(const struct cell_seccomp *s, struct cell_seccomp_pro
 int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
 			 struct cell_error *err)
 {
-	uint32_t def = cell_seccomp_ret(s->default_action, s->has_default_errno_ret,
-				   s->default_errno_ret);
+	uint32_t def =
+		cell_seccomp_ret(s->default_action, s->has_default_errno_ret, s->default_errno_ret);
 	scmp_filter_ctx ctx;
 	int r;
 
@@ -553,8 +583,10 @@ int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog 
 		return r;
 	ctx = seccomp_init(def);
 	if (!ctx)
-		return cell_error_set(err, 0, "linux.seccomp.defaultAction %s: refused by "
-				      "libseccomp", cell_seccomp_action_name(s->default_action));
+		return cell_error_set(err, 0,
+				      "linux.seccomp.defaultAction %s: refused by "
+				      "libseccomp",
+				      cell_seccomp_action_name(s->default_action));
 	for (size_t i = 0; s->architectures && s->architectures[i]; i++) {
 		uint32_t token = 0;
 
@@ -599,8 +631,10 @@ int cell_seccomp_load(const struct cell_seccomp_prog *prog, struct cell_error *e
 	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog->flags, &fprog);
 
 	if (r < 0)
-		return cell_error_set(err, errno, "load the seccomp filter (linux.seccomp, "
-				      "flags 0x%x)", prog->flags);
+		return cell_error_set(err, errno,
+				      "load the seccomp filter (linux.seccomp, "
+				      "flags 0x%x)",
+				      prog->flags);
 	return prog->notify ? (int)r : 0;
 }
 
@@ -613,12 +647,14 @@ static char *state_json(const struct cell_seccomp_state *st, struct cell_error *
 		if (json_object_set_new(annotations, st->annotations[i].key,
 					json_string(st->annotations[i].value)) < 0)
 			annotations = (json_decref(annotations), NULL);
-	root = !annotations ? NULL :
-		json_pack("{s:s, s:[s], s:I, s:s*, s:{s:s, s:s, s:s, s:I, s:s*, s:o}}",
-			  "ociVersion", st->oci_version, "fds", "seccompFd", "pid",
-			  (json_int_t)st->pid, "metadata", st->metadata, "state", "ociVersion",
-			  st->oci_version, "id", st->id, "status", st->status, "pid",
-			  (json_int_t)st->pid, "bundle", st->bundle, "annotations", annotations);
+	root = !annotations
+		       ? NULL
+		       : json_pack("{s:s, s:[s], s:I, s:s*, s:{s:s, s:s, s:s, s:I, s:s*, s:o}}",
+				   "ociVersion", st->oci_version, "fds", "seccompFd", "pid",
+				   (json_int_t)st->pid, "metadata", st->metadata, "state",
+				   "ociVersion", st->oci_version, "id", st->id, "status",
+				   st->status, "pid", (json_int_t)st->pid, "bundle", st->bundle,
+				   "annotations", annotations);
 	text = root ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
 	if (!text)
@@ -634,7 +670,9 @@ static int send_all(int sock, const char *text, int fd)
 		struct cmsghdr align;
 	} control = { 0 };
 	struct iovec iov = { .iov_base = (void *)text, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
 			     .msg_controllen = sizeof(control.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 
@@ -659,8 +697,8 @@ static int send_all(int sock, const char *text, int fd)
 	return 0;
 }
 
-int cell_seccomp_send_listener(const char *path, int notify_fd,
-			       const struct cell_seccomp_state *st, struct cell_error *err)
+int cell_seccomp_send_listener(const char *path, int notify_fd, const struct cell_seccomp_state *st,
+			       struct cell_error *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	cleanup_free char *text = NULL;
@@ -677,7 +715,9 @@ int cell_seccomp_send_listener(const char *path, int notify_fd,
 	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return cell_error_set(err, errno, "connect to linux.seccomp.listenerPath %s", path);
 	if ((r = send_all(sock, text, notify_fd)) < 0)
-		return cell_error_set(err, -r, "send the seccomp fd to linux.seccomp.listenerPath "
-				      "%s", path);
+		return cell_error_set(err, -r,
+				      "send the seccomp fd to linux.seccomp.listenerPath "
+				      "%s",
+				      path);
 	return 0;
 }

@@ -20,27 +20,42 @@
 static uint32_t bpf_alu(uint16_t op, uint32_t a, uint32_t b)
 {
 	switch (op) {
-	case BPF_ADD: return a + b;
-	case BPF_SUB: return a - b;
-	case BPF_MUL: return a * b;
-	case BPF_DIV: return b ? a / b : 0;
-	case BPF_MOD: return b ? a % b : 0;
-	case BPF_OR: return a | b;
-	case BPF_AND: return a & b;
-	case BPF_XOR: return a ^ b;
-	case BPF_LSH: return b < 32 ? a << b : 0;
-	case BPF_RSH: return b < 32 ? a >> b : 0;
-	default: return -a; /* BPF_NEG */
+	case BPF_ADD:
+		return a + b;
+	case BPF_SUB:
+		return a - b;
+	case BPF_MUL:
+		return a * b;
+	case BPF_DIV:
+		return b ? a / b : 0;
+	case BPF_MOD:
+		return b ? a % b : 0;
+	case BPF_OR:
+		return a | b;
+	case BPF_AND:
+		return a & b;
+	case BPF_XOR:
+		return a ^ b;
+	case BPF_LSH:
+		return b < 32 ? a << b : 0;
+	case BPF_RSH:
+		return b < 32 ? a >> b : 0;
+	default:
+		return -a; /* BPF_NEG */
 	}
 }
 
 static bool bpf_jump(uint16_t op, uint32_t a, uint32_t b)
 {
 	switch (op) {
-	case BPF_JEQ: return a == b;
-	case BPF_JGT: return a > b;
-	case BPF_JGE: return a >= b;
-	default: return (a & b) != 0; /* BPF_JSET */
+	case BPF_JEQ:
+		return a == b;
+	case BPF_JGT:
+		return a > b;
+	case BPF_JGE:
+		return a >= b;
+	default:
+		return (a & b) != 0; /* BPF_JSET */
 	}
 }
 
@@ -49,18 +64,41 @@ static int bpf_misc(const struct sock_filter *in, uint32_t *A, uint32_t *X, uint
 		    struct cell_bpf_result *r)
 {
 	switch (in->code) {
-	case BPF_RET | BPF_A: r->ret = *A; return 1;
-	case BPF_LD | BPF_W | BPF_LEN: *A = sizeof(struct seccomp_data); return 0;
-	case BPF_LDX | BPF_W | BPF_LEN: *X = sizeof(struct seccomp_data); return 0;
-	case BPF_LD | BPF_IMM: *A = in->k; return 0;
-	case BPF_LDX | BPF_IMM: *X = in->k; return 0;
-	case BPF_LD | BPF_MEM: *A = M[in->k % BPF_MEMWORDS]; return 0;
-	case BPF_LDX | BPF_MEM: *X = M[in->k % BPF_MEMWORDS]; return 0;
-	case BPF_ST: M[in->k % BPF_MEMWORDS] = *A; return 0;
-	case BPF_STX: M[in->k % BPF_MEMWORDS] = *X; return 0;
-	case BPF_MISC | BPF_TAX: *X = *A; return 0;
-	case BPF_MISC | BPF_TXA: *A = *X; return 0;
-	default: return -EINVAL;
+	case BPF_RET | BPF_A:
+		r->ret = *A;
+		return 1;
+	case BPF_LD | BPF_W | BPF_LEN:
+		*A = sizeof(struct seccomp_data);
+		return 0;
+	case BPF_LDX | BPF_W | BPF_LEN:
+		*X = sizeof(struct seccomp_data);
+		return 0;
+	case BPF_LD | BPF_IMM:
+		*A = in->k;
+		return 0;
+	case BPF_LDX | BPF_IMM:
+		*X = in->k;
+		return 0;
+	case BPF_LD | BPF_MEM:
+		*A = M[in->k % BPF_MEMWORDS];
+		return 0;
+	case BPF_LDX | BPF_MEM:
+		*X = M[in->k % BPF_MEMWORDS];
+		return 0;
+	case BPF_ST:
+		M[in->k % BPF_MEMWORDS] = *A;
+		return 0;
+	case BPF_STX:
+		M[in->k % BPF_MEMWORDS] = *X;
+		return 0;
+	case BPF_MISC | BPF_TAX:
+		*X = *A;
+		return 0;
+	case BPF_MISC | BPF_TXA:
+		*A = *X;
+		return 0;
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -90,7 +128,8 @@ int cell_bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_d
 				return -EINVAL; /* seccomp_check_filter() refuses it */
 			memcpy(&A, (const char *)d + in->k, 4);
 			r->read_args |= in->k >= offsetof(struct seccomp_data, args);
-			r->uncacheable |= in->k >= offsetof(struct seccomp_data, instruction_pointer);
+			r->uncacheable |=
+				in->k >= offsetof(struct seccomp_data, instruction_pointer);
 		} else if (c == (BPF_RET | BPF_K)) {
 			r->ret = in->k;
 			return 0;
@@ -134,7 +173,8 @@ int cell_seccomp_check_exec(const struct cell_seccomp_prog *prog, struct cell_er
 	if (!prog->filter)
 		return 0;
 	if (cell_bpf_run(prog->filter, prog->len, &d, &r) < 0)
-		return cell_error_set(err, EINVAL, "linux.seccomp: the compiled filter is not "
+		return cell_error_set(err, EINVAL,
+				      "linux.seccomp: the compiled filter is not "
 				      "valid classic BPF");
 	if (r.read_args || !refuses(r.ret))
 		return 0;
@@ -142,6 +182,8 @@ int cell_seccomp_check_exec(const struct cell_seccomp_prog *prog, struct cell_er
 		return cell_error_set(err, (int)(r.ret & SECCOMP_RET_DATA),
 				      "linux.seccomp: execve(2) is refused, so the process "
 				      "could never start");
-	return cell_error_set(err, EPERM, "linux.seccomp: execve(2) is refused (action "
-			      "0x%08x), so the process could never start", r.ret);
+	return cell_error_set(err, EPERM,
+			      "linux.seccomp: execve(2) is refused (action "
+			      "0x%08x), so the process could never start",
+			      r.ret);
 }

@@ -42,19 +42,20 @@
 struct default_rule {
 	const char *const *names;
 	enum cell_seccomp_action action;
-	uint32_t errno_ret;	/* 0: the action's default */
+	uint32_t errno_ret; /* 0: the action's default */
 	bool has_arg;
 	struct cell_seccomp_arg arg;
 	struct cell_seccomp_cond cond;
 };
 
 /* clone(2) flags that make namespaces: allowed with CAP_SYS_ADMIN only. */
-#define CLONE_NS_FLAGS                                                                         \
-	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |            \
-	 CLONE_NEWNET | CLONE_NEWCGROUP)
-#define ARG(i, o, v) .has_arg = true, .arg = { .index = (i), .op = CELL_SECCOMP_OP_##o, .value = (v) }
+#define CLONE_NS_FLAGS                                                                             \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
+	 CLONE_NEWCGROUP)
+#define ARG(i, o, v)                                                                               \
+	.has_arg = true, .arg = { .index = (i), .op = CELL_SECCOMP_OP_##o, .value = (v) }
 #define ALLOW .action = CELL_SECCOMP_ALLOW
-#define AF_VSOCK_NR 40		/* address_families(7): vsock talks to the hypervisor */
+#define AF_VSOCK_NR 40 /* address_families(7): vsock talks to the hypervisor */
 
 static const struct default_rule rules[] = {
 	{ NAMES("accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat",
@@ -68,46 +69,45 @@ static const struct default_rule rules[] = {
 		"fadvise64_64", "fallocate", "fanotify_mark", "fchdir", "fchmod", "fchmodat",
 		"fchmodat2", "fchown", "fchown32", "fchownat", "fcntl", "fcntl64", "fdatasync",
 		"fgetxattr", "flistxattr", "flock", "fork", "fremovexattr", "fsetxattr", "fstat",
-		"fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate",
-		"ftruncate64", "futex", "futex_requeue", "futex_time64", "futex_wait",
-		"futex_waitv", "futex_wake", "futimesat", "getcpu", "getcwd", "getdents",
-		"getdents64", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32",
-		"getgroups", "getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp",
-		"getpid", "getppid", "getpriority", "getrandom", "getresgid", "getresgid32",
-		"getresuid", "getresuid32", "getrlimit", "get_robust_list", "getrusage", "getsid",
-		"getsockname", "getsockopt", "get_thread_area", "gettid", "gettimeofday", "getuid",
-		"getuid32", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1",
-		"inotify_rm_watch", "io_cancel", "ioctl", "io_destroy", "io_getevents",
-		"io_pgetevents", "io_pgetevents_time64", "ioprio_get", "ioprio_set", "io_setup",
-		"io_submit", "ipc", "kill", "landlock_add_rule", "landlock_create_ruleset",
-		"landlock_restrict_self", "lchown", "lchown32", "lgetxattr", "link", "linkat",
-		"listen", "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek",
-		"lsetxattr", "lstat", "lstat64", "madvise", "map_shadow_stack", "membarrier",
-		"memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat",
-		"mlock", "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr",
-		"mq_notify", "mq_open", "mq_timedreceive", "mq_timedreceive_time64",
-		"mq_timedsend", "mq_timedsend_time64", "mq_unlink", "mremap", "mseal", "msgctl",
-		"msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
-		"name_to_handle_at", "nanosleep", "newfstatat", "_newselect", "open", "openat",
-		"openat2", "pause", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2",
-		"pkey_alloc", "pkey_free", "pkey_mprotect", "poll", "ppoll", "ppoll_time64",
-		"prctl", "pread64", "preadv", "preadv2", "prlimit64", "process_mrelease",
-		"process_vm_readv", "process_vm_writev", "pselect6", "pselect6_time64", "ptrace",
-		"pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat",
-		"readv", "recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg",
-		"remap_file_pages", "removexattr", "rename", "renameat", "renameat2",
-		"restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending",
-		"rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend",
-		"rt_sigtimedwait", "rt_sigtimedwait_time64", "rt_tgsigqueueinfo",
+		"fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate", "ftruncate64",
+		"futex", "futex_requeue", "futex_time64", "futex_wait", "futex_waitv", "futex_wake",
+		"futimesat", "getcpu", "getcwd", "getdents", "getdents64", "getegid", "getegid32",
+		"geteuid", "geteuid32", "getgid", "getgid32", "getgroups", "getgroups32",
+		"getitimer", "getpeername", "getpgid", "getpgrp", "getpid", "getppid",
+		"getpriority", "getrandom", "getresgid", "getresgid32", "getresuid", "getresuid32",
+		"getrlimit", "get_robust_list", "getrusage", "getsid", "getsockname", "getsockopt",
+		"get_thread_area", "gettid", "gettimeofday", "getuid", "getuid32", "getxattr",
+		"inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch",
+		"io_cancel", "ioctl", "io_destroy", "io_getevents", "io_pgetevents",
+		"io_pgetevents_time64", "ioprio_get", "ioprio_set", "io_setup", "io_submit", "ipc",
+		"kill", "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self",
+		"lchown", "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr",
+		"llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64",
+		"madvise", "map_shadow_stack", "membarrier", "memfd_create", "memfd_secret",
+		"mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2", "mlockall",
+		"mmap", "mmap2", "mprotect", "mq_getsetattr", "mq_notify", "mq_open",
+		"mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64",
+		"mq_unlink", "mremap", "mseal", "msgctl", "msgget", "msgrcv", "msgsnd", "msync",
+		"munlock", "munlockall", "munmap", "name_to_handle_at", "nanosleep", "newfstatat",
+		"_newselect", "open", "openat", "openat2", "pause", "pidfd_open",
+		"pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect",
+		"poll", "ppoll", "ppoll_time64", "prctl", "pread64", "preadv", "preadv2",
+		"prlimit64", "process_mrelease", "process_vm_readv", "process_vm_writev",
+		"pselect6", "pselect6_time64", "ptrace", "pwrite64", "pwritev", "pwritev2", "read",
+		"readahead", "readlink", "readlinkat", "readv", "recv", "recvfrom", "recvmmsg",
+		"recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename",
+		"renameat", "renameat2", "restart_syscall", "rmdir", "rseq", "rt_sigaction",
+		"rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn",
+		"rt_sigsuspend", "rt_sigtimedwait", "rt_sigtimedwait_time64", "rt_tgsigqueueinfo",
 		"sched_getaffinity", "sched_getattr", "sched_getparam", "sched_get_priority_max",
 		"sched_get_priority_min", "sched_getscheduler", "sched_rr_get_interval",
 		"sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr",
 		"sched_setparam", "sched_setscheduler", "sched_yield", "seccomp", "select",
 		"semctl", "semget", "semop", "semtimedop", "semtimedop_time64", "send", "sendfile",
-		"sendfile64", "sendmmsg", "sendmsg", "sendto", "setfsgid", "setfsgid32",
-		"setfsuid", "setfsuid32", "setgid", "setgid32", "setgroups", "setgroups32",
-		"setitimer", "setpgid", "setpriority", "setregid", "setregid32", "setresgid",
-		"setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit",
+		"sendfile64", "sendmmsg", "sendmsg", "sendto", "setfsgid", "setfsgid32", "setfsuid",
+		"setfsuid32", "setgid", "setgid32", "setgroups", "setgroups32", "setitimer",
+		"setpgid", "setpriority", "setregid", "setregid32", "setresgid", "setresgid32",
+		"setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit",
 		"set_robust_list", "setsid", "setsockopt", "set_thread_area", "set_tid_address",
 		"setuid", "setuid32", "setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown",
 		"sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn", "socketcall",
@@ -270,10 +270,12 @@ static bool strv_equal(char *const *a, const char *const *b)
 static bool rule_equal(const struct cell_seccomp_rule *r, const struct default_rule *d)
 {
 	if (r->action != d->action || r->n_args != (d->has_arg ? 1u : 0u) ||
-	    r->has_errno_ret != (d->errno_ret != 0) || (d->errno_ret && r->errno_ret != d->errno_ret))
+	    r->has_errno_ret != (d->errno_ret != 0) ||
+	    (d->errno_ret && r->errno_ret != d->errno_ret))
 		return false;
-	if (d->has_arg && (r->args[0].index != d->arg.index || r->args[0].op != d->arg.op ||
-			   r->args[0].value != d->arg.value || r->args[0].value_two != d->arg.value_two))
+	if (d->has_arg &&
+	    (r->args[0].index != d->arg.index || r->args[0].op != d->arg.op ||
+	     r->args[0].value != d->arg.value || r->args[0].value_two != d->arg.value_two))
 		return false;
 	return strv_equal(r->names, d->names);
 }
@@ -284,8 +286,8 @@ bool cell_seccomp_default_match(const struct cell_seccomp *s, uint64_t *applied)
 
 	*applied = 0;
 	if (!s->present || s->default_action != CELL_SECCOMP_ERRNO || s->has_default_errno_ret ||
-	    (s->flags && s->flags[0]) || s->listener_path ||
-	    s->listener_metadata || !strv_equal(s->architectures, default_arches()))
+	    (s->flags && s->flags[0]) || s->listener_path || s->listener_metadata ||
+	    !strv_equal(s->architectures, default_arches()))
 		return false;
 	/* The table's entries in order, each there or not: no two neighbours are equal. */
 	for (size_t i = 0; i < N_RULES && k < s->n_syscalls; i++) {

@@ -82,7 +82,7 @@ bool cell_seccomp_cond_holds(const struct cell_seccomp_cond *c, uint64_t caps, c
 /* ---- Docker's JSON ---- */
 
 struct reader {
-	const char *name;	/* the file, for errors */
+	const char *name; /* the file, for errors */
 	struct cell_error *err;
 };
 
@@ -96,7 +96,8 @@ static int strings(const struct reader *rd, json_t *list, const char *where, cha
 		return 0;
 	if (!json_is_array(list))
 		return cell_error_set(rd->err, 0, "%s: %s: expected an array", rd->name, where);
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		if (!json_is_string(v))
 			return cell_error_set(rd->err, 0, "%s: %s[%zu]: expected a string",
 					      rd->name, where, i);
@@ -152,8 +153,7 @@ static json_t *field(json_t *obj, const char *obj_name, const char *key, size_t 
 }
 
 /* Does syscalls[@i] apply for @caps here? */
-static int entry_applies(const struct reader *rd, json_t *e, size_t i, uint64_t caps,
-			 bool *applies)
+static int entry_applies(const struct reader *rd, json_t *e, size_t i, uint64_t caps, bool *applies)
 {
 	json_t *inc = json_object_get(e, "includes"), *exc = json_object_get(e, "excludes");
 	cleanup_strv char **inc_arches = NULL, **exc_arches = NULL;
@@ -164,16 +164,18 @@ static int entry_applies(const struct reader *rd, json_t *e, size_t i, uint64_t 
 
 	*applies = true;
 	if ((inc && !json_is_object(inc)) || (exc && !json_is_object(exc)))
-		return cell_error_set(rd->err, 0, "%s: syscalls[%zu]: includes and excludes must "
-				      "be objects", rd->name, i);
+		return cell_error_set(rd->err, 0,
+				      "%s: syscalls[%zu]: includes and excludes must "
+				      "be objects",
+				      rd->name, i);
 	if ((r = caps_mask(rd, field(inc, "includes", "caps", i, w, sizeof(w)), w,
 			   &c.includes_caps)) < 0 ||
 	    (r = caps_mask(rd, field(exc, "excludes", "caps", i, w, sizeof(w)), w,
 			   &c.excludes_caps)) < 0 ||
-	    (r = strings(rd, field(inc, "includes", "arches", i, w, sizeof(w)), w,
-			 &inc_arches)) < 0 ||
-	    (r = strings(rd, field(exc, "excludes", "arches", i, w, sizeof(w)), w,
-			 &exc_arches)) < 0 ||
+	    (r = strings(rd, field(inc, "includes", "arches", i, w, sizeof(w)), w, &inc_arches)) <
+		    0 ||
+	    (r = strings(rd, field(exc, "excludes", "arches", i, w, sizeof(w)), w, &exc_arches)) <
+		    0 ||
 	    (r = kernel_at_least(rd, field(inc, "includes", "minKernel", i, w, sizeof(w)), w,
 				 &kernel_ok)) < 0)
 		return r;
@@ -181,8 +183,8 @@ static int entry_applies(const struct reader *rd, json_t *e, size_t i, uint64_t 
 	c.excludes_arches = (const char *const *)exc_arches;
 	/* An unknown capability (bit 63) in includes is never held; in excludes it never matters. */
 	c.excludes_caps &= ~(1ULL << 63);
-	*applies = kernel_ok && cell_seccomp_cond_holds(&c, caps & ~(1ULL << 63),
-							cell_seccomp_native_goarch());
+	*applies = kernel_ok &&
+		   cell_seccomp_cond_holds(&c, caps & ~(1ULL << 63), cell_seccomp_native_goarch());
 	return 0;
 }
 
@@ -196,15 +198,18 @@ static int arch_map(const struct reader *rd, json_t *root, struct cell_seccomp *
 		return 0;
 	if (!json_is_array(map))
 		return cell_error_set(rd->err, 0, "%s: archMap: expected an array", rd->name);
-	json_array_foreach(map, i, e) {
+	json_array_foreach(map, i, e)
+	{
 		json_t *arch = json_object_get(e, "architecture");
 		cleanup_strv char **subs = NULL;
 		char where[64];
 		int r;
 
 		if (!json_is_string(arch))
-			return cell_error_set(rd->err, 0, "%s: archMap[%zu].architecture: expected "
-					      "a string", rd->name, i);
+			return cell_error_set(rd->err, 0,
+					      "%s: archMap[%zu].architecture: expected "
+					      "a string",
+					      rd->name, i);
 		if (!native.scmp || strcmp(json_string_value(arch), native.scmp))
 			continue;
 		snprintf(where, sizeof(where), "archMap[%zu].subArchitectures", i);
@@ -227,7 +232,8 @@ static int legacy_names(const struct reader *rd, json_t *syscalls)
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(syscalls, i, e) {
+	json_array_foreach(syscalls, i, e)
+	{
 		json_t *name = json_object_get(e, "name");
 
 		if (!name || json_object_get(e, "names"))

@@ -55,17 +55,17 @@ struct entry {
 	uint32_t nr;
 	uint32_t ret;
 	bool has_ret;
-	bool always;		/* a rule without argument tests */
+	bool always; /* a rule without argument tests */
 	size_t n_alts;
 	struct alt *alts;
-	int label;		/* its argument block, -1: none yet */
+	int label; /* its argument block, -1: none yet */
 };
 
 /* One architecture token's rules (x86_64 and x32 share an audit arch). */
 struct part {
 	uint32_t token;
-	int width;		/* argument width in bits: libseccomp's ARCH_SIZE */
-	int max;		/* cell_seccomp_max_syscall(), -1: no name resolves */
+	int width; /* argument width in bits: libseccomp's ARCH_SIZE */
+	int max;   /* cell_seccomp_max_syscall(), -1: no name resolves */
 	struct entry *e;
 	size_t n;
 };
@@ -84,13 +84,13 @@ static const struct {
 struct insn {
 	uint16_t code;
 	uint32_t k;
-	int jt, jf;		/* label ids; -1: the next instruction */
+	int jt, jf; /* label ids; -1: the next instruction */
 };
 
 struct bpf_asm {
 	struct insn *v;
 	size_t n, cap;
-	long *at;		/* label id -> instruction index, -1: unbound */
+	long *at; /* label id -> instruction index, -1: unbound */
 	size_t n_labels, cap_labels;
 	bool oom;
 };
@@ -210,7 +210,8 @@ static bool arg_supported(const struct cell_seccomp_arg *arg, int width)
 	if (arg->op != CELL_SECCOMP_OP_EQ && arg->op != CELL_SECCOMP_OP_NE &&
 	    arg->op != CELL_SECCOMP_OP_MASKED_EQ)
 		return false;
-	return width == 64 || !wide; /* how libseccomp treats 64-bit data on 32-bit arches: unknown */
+	return width == 64 ||
+	       !wide; /* how libseccomp treats 64-bit data on 32-bit arches: unknown */
 }
 
 static int add_alt(struct entry *e, const struct cell_seccomp_arg *args, size_t n, int width)
@@ -230,8 +231,8 @@ static int add_alt(struct entry *e, const struct cell_seccomp_arg *args, size_t 
 }
 
 /* One rule on syscall @nr; as in seccomp.c's add_syscall, repeated indexes split. */
-static int add_rule(struct part *p, size_t *cap, const struct cell_seccomp_rule *rule,
-		    uint32_t ret, uint32_t nr)
+static int add_rule(struct part *p, size_t *cap, const struct cell_seccomp_rule *rule, uint32_t ret,
+		    uint32_t nr)
 {
 	struct entry *e = entry_for(p, nr, cap);
 	int r = 0;
@@ -263,12 +264,11 @@ static const struct {
 	int pseudo;
 	uint32_t nr;
 } x86_direct[] = {
-	{ -101, 359 }, { -102, 361 }, { -103, 362 }, { -104, 363 }, { -106, 367 },
-	{ -107, 368 }, { -108, 360 }, { -111, 369 }, { -112, 371 }, { -113, 373 },
-	{ -114, 366 }, { -115, 365 }, { -116, 370 }, { -117, 372 }, { -118, 364 },
-	{ -119, 337 }, { -120, 345 }, { -202, 393 }, { -203, 394 }, { -211, 400 },
-	{ -212, 401 }, { -213, 399 }, { -214, 402 }, { -221, 397 }, { -222, 398 },
-	{ -223, 395 }, { -224, 396 },
+	{ -101, 359 }, { -102, 361 }, { -103, 362 }, { -104, 363 }, { -106, 367 }, { -107, 368 },
+	{ -108, 360 }, { -111, 369 }, { -112, 371 }, { -113, 373 }, { -114, 366 }, { -115, 365 },
+	{ -116, 370 }, { -117, 372 }, { -118, 364 }, { -119, 337 }, { -120, 345 }, { -202, 393 },
+	{ -203, 394 }, { -211, 400 }, { -212, 401 }, { -213, 399 }, { -214, 402 }, { -221, 397 },
+	{ -222, 398 }, { -223, 395 }, { -224, 396 },
 };
 
 #define X86_SOCKETCALL 102
@@ -323,7 +323,8 @@ static int part_load(const struct cell_seccomp *s, uint32_t def, bool deny, stru
 			if (ret == def)
 				continue; /* as add_rules() in seccomp.c */
 			for (size_t j = 0; rule->names[j]; j++) {
-				int nr = seccomp_syscall_resolve_name_arch(p->token, rule->names[j]);
+				int nr =
+					seccomp_syscall_resolve_name_arch(p->token, rule->names[j]);
 				bool mux = x86_multiplexed(p, nr);
 
 				if (mux != (pass == 1))
@@ -363,7 +364,7 @@ struct range {
 
 struct section {
 	struct bpf_asm *a;
-	uint32_t rets[8];	/* the constant verdicts, one RET each at the end */
+	uint32_t rets[8]; /* the constant verdicts, one RET each at the end */
 	int ret_labels[8];
 	size_t n_rets;
 	bool full;
@@ -475,7 +476,8 @@ static void emit_arg(struct bpf_asm *a, const struct cell_seccomp_arg *arg, int 
 {
 	bool masked = arg->op == CELL_SECCOMP_OP_MASKED_EQ;
 	/* MASKED_EQ: (arg & value) == valueTwo, see arg_cmp() in seccomp.c */
-	uint64_t mask = masked ? arg->value : UINT64_MAX, want = masked ? arg->value_two : arg->value;
+	uint64_t mask = masked ? arg->value : UINT64_MAX,
+		 want = masked ? arg->value_two : arg->value;
 	int after = pass;
 
 	if (arg->op == CELL_SECCOMP_OP_NE) {
@@ -483,9 +485,10 @@ static void emit_arg(struct bpf_asm *a, const struct cell_seccomp_arg *arg, int 
 		if (pass < 0)
 			after = new_label(a);
 		if (width == 64)
-			emit_word(a, arg_offset(arg->index, true), UINT32_MAX, (uint32_t)(want >> 32),
-				  -1, after);
-		emit_word(a, arg_offset(arg->index, false), UINT32_MAX, (uint32_t)want, fail, after);
+			emit_word(a, arg_offset(arg->index, true), UINT32_MAX,
+				  (uint32_t)(want >> 32), -1, after);
+		emit_word(a, arg_offset(arg->index, false), UINT32_MAX, (uint32_t)want, fail,
+			  after);
 		if (pass < 0)
 			bind(a, after);
 		return;
@@ -508,7 +511,8 @@ static bool eq_list(const struct entry *e, int width)
 	for (size_t i = 0; i < e->n_alts; i++) {
 		const struct cell_seccomp_arg *arg = &e->alts[i].arg[0];
 
-		if (e->alts[i].n != 1 || arg->op != CELL_SECCOMP_OP_EQ || arg->index != first->index ||
+		if (e->alts[i].n != 1 || arg->op != CELL_SECCOMP_OP_EQ ||
+		    arg->index != first->index ||
 		    (width == 64 && arg->value >> 32 != first->value >> 32))
 			return false;
 	}
@@ -533,7 +537,8 @@ static void emit_entry_block(struct section *sec, struct entry *e, int width, ui
 				  (uint32_t)(e->alts[0].arg[0].value >> 32), -1, none);
 		emit_ld(a, arg_offset(index, false));
 		for (size_t i = 0; i < e->n_alts; i++)
-			emit(a, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)e->alts[i].arg[0].value, match, -1);
+			emit(a, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)e->alts[i].arg[0].value, match,
+			     -1);
 		emit(a, BPF_JMP | BPF_JA, 0, none, -1);
 		return;
 	}
@@ -541,8 +546,8 @@ static void emit_entry_block(struct section *sec, struct entry *e, int width, ui
 		int next = i + 1 < e->n_alts ? new_label(a) : none;
 
 		for (size_t j = 0; j < e->alts[i].n; j++)
-			emit_arg(a, &e->alts[i].arg[j], width,
-				 j + 1 < e->alts[i].n ? -1 : match, next);
+			emit_arg(a, &e->alts[i].arg[j], width, j + 1 < e->alts[i].n ? -1 : match,
+				 next);
 		if (i + 1 < e->n_alts)
 			bind(a, next);
 	}
@@ -559,7 +564,8 @@ static void emit_entry_block(struct section *sec, struct entry *e, int width, ui
 static int emit_section(struct bpf_asm *a, struct part *main, struct part *x32, bool deny,
 			uint32_t def, uint32_t above)
 {
-	const struct range tail[] = { { X32_SYSCALL_BIT, RET_BADARCH, NULL }, { UINT32_MAX, def, NULL } };
+	const struct range tail[] = { { X32_SYSCALL_BIT, RET_BADARCH, NULL },
+				      { UINT32_MAX, def, NULL } };
 	size_t n_tail = main->token == SCMP_ARCH_X86_64 && !x32 && !deny ? 2 : 0;
 	struct section sec = { .a = a };
 	struct range *r[2] = { NULL, NULL };
@@ -670,8 +676,8 @@ static int emit_filter(struct bpf_asm *a, struct part *parts, size_t n, bool den
 int cell_seccomp_compile_tree(const struct cell_seccomp *s, struct cell_seccomp_prog *prog,
 			      struct cell_error *err)
 {
-	uint32_t def = cell_seccomp_ret(s->default_action, s->has_default_errno_ret,
-					s->default_errno_ret);
+	uint32_t def =
+		cell_seccomp_ret(s->default_action, s->has_default_errno_ret, s->default_errno_ret);
 	bool deny = cell_seccomp_denies_by_default(s);
 	/* the stub's verdict past the highest number named, see add_enosys_stub() */
 	uint32_t above = deny ? SECCOMP_RET_ERRNO | ENOSYS : def;

@@ -103,12 +103,16 @@ static int check_rlimits(const struct cell_process *proc, struct cell_error *err
 			return cell_error_set(err, 0, "process.rlimits[%zu]: unknown resource %d",
 					      i, rl->resource);
 		if (seen & (1U << rl->resource))
-			return cell_error_set(err, 0, "process.rlimits[%zu]: resource %d given "
-					      "twice", i, rl->resource);
+			return cell_error_set(err, 0,
+					      "process.rlimits[%zu]: resource %d given "
+					      "twice",
+					      i, rl->resource);
 		seen |= 1U << rl->resource;
 		if (rl->soft > rl->hard)
-			return cell_error_set(err, 0, "process.rlimits[%zu]: soft %llu above "
-					      "hard %llu", i, (unsigned long long)rl->soft,
+			return cell_error_set(err, 0,
+					      "process.rlimits[%zu]: soft %llu above "
+					      "hard %llu",
+					      i, (unsigned long long)rl->soft,
 					      (unsigned long long)rl->hard);
 	}
 	return 0;
@@ -137,8 +141,9 @@ bool cell_apparmor_enabled(void)
 {
 	char buf[4];
 
-	return cell_read_at(AT_FDCWD, "/sys/module/apparmor/parameters/enabled", buf,
-			    sizeof(buf), NULL) > 0 && buf[0] == 'Y';
+	return cell_read_at(AT_FDCWD, "/sys/module/apparmor/parameters/enabled", buf, sizeof(buf),
+			    NULL) > 0 &&
+	       buf[0] == 'Y';
 }
 
 static bool selinux_enabled(void)
@@ -150,16 +155,19 @@ static bool selinux_enabled(void)
 static int check_lsm(const struct cell_spec *spec, struct cell_error *err)
 {
 	const char *selinux_field = spec->process.selinux_label ? "process.selinuxLabel"
-				    : spec->linux.mount_label	 ? "linux.mountLabel"
-								 : NULL;
+				    : spec->linux.mount_label	? "linux.mountLabel"
+								: NULL;
 
 	if (spec->process.apparmor_profile && !cell_apparmor_enabled())
-		return cell_error_set(err, 0, "process.apparmorProfile '%s': this host has no "
+		return cell_error_set(err, 0,
+				      "process.apparmorProfile '%s': this host has no "
 				      "AppArmor (/sys/module/apparmor/parameters/enabled is not Y)",
 				      spec->process.apparmor_profile);
 	if (selinux_field && !selinux_enabled())
-		return cell_error_set(err, 0, "%s: this host has no SELinux (no selinuxfs at "
-				      "/sys/fs/selinux)", selinux_field);
+		return cell_error_set(err, 0,
+				      "%s: this host has no SELinux (no selinuxfs at "
+				      "/sys/fs/selinux)",
+				      selinux_field);
 	return 0;
 }
 
@@ -192,8 +200,10 @@ static int check_personality(const struct cell_linux *l, struct cell_error *err)
 	unsigned long domain = l->personality & PER_MASK;
 
 	if (l->has_personality && domain != PER_LINUX && domain != PER_LINUX32)
-		return cell_error_set(err, 0, "linux.personality.domain 0x%lx: expected LINUX or "
-				      "LINUX32", domain);
+		return cell_error_set(err, 0,
+				      "linux.personality.domain 0x%lx: expected LINUX or "
+				      "LINUX32",
+				      domain);
 	return 0;
 }
 
@@ -233,8 +243,10 @@ static int apply_rlimits(const struct cell_process *proc, struct cell_error *err
 		struct rlimit lim = { .rlim_cur = rl->soft, .rlim_max = rl->hard };
 
 		if (setrlimit(rl->resource, &lim) < 0)
-			return cell_error_set(err, errno, "process.rlimits[%zu]: setrlimit %s (soft "
-					      "%llu, hard %llu)", i, rlimit_label(rl->resource),
+			return cell_error_set(err, errno,
+					      "process.rlimits[%zu]: setrlimit %s (soft "
+					      "%llu, hard %llu)",
+					      i, rlimit_label(rl->resource),
 					      (unsigned long long)rl->soft,
 					      (unsigned long long)rl->hard);
 	}
@@ -259,7 +271,8 @@ int cell_security_prepare(const struct cell_process *proc, struct cell_error *er
 		snprintf(buf, sizeof(buf), "%d", proc->oom_score_adj);
 		/* lowering it needs CAP_SYS_RESOURCE in the host's user namespace: EACCES */
 		if ((r = cell_proc_self_write("oom_score_adj", buf, err)) < 0)
-			return cell_error_prefix(err, "process.oomScoreAdj %d", proc->oom_score_adj);
+			return cell_error_prefix(err, "process.oomScoreAdj %d",
+						 proc->oom_score_adj);
 	}
 	if ((r = cell_sched_apply(proc, err)) < 0 || (r = cell_lsm_apply(proc, err)) < 0)
 		return r;
@@ -292,7 +305,8 @@ int cell_security_change_user(const struct cell_process *proc, bool setgroups_al
 	    setgroups(proc->n_additional_gids, (const gid_t *)proc->additional_gids) < 0)
 		return cell_error_set(err, errno, "setgroups (process.user.additionalGids)");
 	if (!setgroups_allowed && proc->n_additional_gids)
-		return cell_error_set(err, EPERM, "process.user.additionalGids: setgroups is "
+		return cell_error_set(err, EPERM,
+				      "process.user.additionalGids: setgroups is "
 				      "denied in this user namespace");
 	if (setresgid(proc->gid, proc->gid, proc->gid) < 0)
 		return cell_error_set(err, errno, "setresgid %u (process.user.gid)", proc->gid);
@@ -319,8 +333,10 @@ int cell_security_finish(const struct cell_process *proc, struct cell_error *err
 				continue;
 			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 				/* EPERM: not in permitted and inheritable (capabilities(7)) */
-				return cell_error_set(err, errno, "process.capabilities.ambient: "
-						      "raise %s", cell_cap_name(cap) ?: "?");
+				return cell_error_set(err, errno,
+						      "process.capabilities.ambient: "
+						      "raise %s",
+						      cell_cap_name(cap) ?: "?");
 		}
 	}
 	if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -342,6 +358,7 @@ int cell_session_keyring_new(struct cell_error *err)
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
 		return cell_error_set(err, errno, "join a new session keyring%s",
 				      errno == EDQUOT ? " (the user's key quota is spent: "
-				      "/proc/sys/kernel/keys/maxkeys)" : "");
+							"/proc/sys/kernel/keys/maxkeys)"
+						      : "");
 	return 0;
 }

@@ -91,17 +91,17 @@ struct sock_filter;
 struct cell_seccomp_prog {
 	struct sock_filter *filter;
 	unsigned short len;
-	unsigned int flags;	/* SECCOMP_FILTER_FLAG_* for seccomp(2) */
-	bool notify;		/* NEW_LISTENER: the load returns a listener fd */
+	unsigned int flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+	bool notify;	    /* NEW_LISTENER: the load returns a listener fd */
 };
 
 /* The container process state sent to linux.seccomp.listenerPath. */
 struct cell_seccomp_state {
 	const char *oci_version;
 	const char *id;
-	const char *status;	/* "creating" */
-	const char *bundle;	/* NULL: left out */
-	const char *metadata;	/* listenerMetadata, NULL: left out */
+	const char *status;   /* "creating" */
+	const char *bundle;   /* NULL: left out */
+	const char *metadata; /* listenerMetadata, NULL: left out */
 	pid_t pid;
 	const struct cell_kv *annotations;
 	size_t n_annotations;
@@ -114,8 +114,8 @@ int cell_seccomp_compile(const struct cell_seccomp *s, struct cell_seccomp_prog 
 void cell_seccomp_prog_free(struct cell_seccomp_prog *prog);
 /** cell_seccomp_load() - install @prog; the listener fd when prog->notify, else 0. */
 int cell_seccomp_load(const struct cell_seccomp_prog *prog, struct cell_error *err);
-int cell_seccomp_send_listener(const char *path, int notify_fd,
-			       const struct cell_seccomp_state *st, struct cell_error *err);
+int cell_seccomp_send_listener(const char *path, int notify_fd, const struct cell_seccomp_state *st,
+			       struct cell_error *err);
 bool cell_seccomp_uses_notify(const struct cell_seccomp *s);
 /** cell_seccomp_args_split() - several args on one index: one rule per arg (runc's rule). */
 bool cell_seccomp_args_split(const struct cell_seccomp_rule *rule);
@@ -147,10 +147,10 @@ struct seccomp_data;
 
 /* What one run of a filter did. */
 struct cell_bpf_result {
-	uint32_t ret;		/* the SECCOMP_RET_* value returned */
-	unsigned steps;		/* instructions run */
-	bool read_args;		/* loaded a syscall argument */
-	bool uncacheable;	/* the kernel's seccomp_is_const_allow() would give up */
+	uint32_t ret;	  /* the SECCOMP_RET_* value returned */
+	unsigned steps;	  /* instructions run */
+	bool read_args;	  /* loaded a syscall argument */
+	bool uncacheable; /* the kernel's seccomp_is_const_allow() would give up */
 };
 
 /**
@@ -170,15 +170,14 @@ int cell_seccomp_check_exec(const struct cell_seccomp_prog *prog, struct cell_er
  * "includes" and "excludes"), resolved when the spec is built.
  */
 struct cell_seccomp_cond {
-	uint64_t includes_caps;			/* all of them in the bounding set */
-	uint64_t excludes_caps;			/* none of them in the bounding set */
-	const char *const *includes_arches;	/* Go names ("amd64"); NULL: any */
+	uint64_t includes_caps;		    /* all of them in the bounding set */
+	uint64_t excludes_caps;		    /* none of them in the bounding set */
+	const char *const *includes_arches; /* Go names ("amd64"); NULL: any */
 	const char *const *excludes_arches;
 };
 
 /** cell_seccomp_cond_holds() - does an entry with @c apply for @caps on Go arch @arch? */
-bool cell_seccomp_cond_holds(const struct cell_seccomp_cond *c, uint64_t caps,
-			     const char *arch);
+bool cell_seccomp_cond_holds(const struct cell_seccomp_cond *c, uint64_t caps, const char *arch);
 /** cell_seccomp_native_goarch() - this build's architecture by Go's name ("amd64"). */
 const char *cell_seccomp_native_goarch(void);
 /** cell_seccomp_native_arch() - this build's architecture by the spec's name, or NULL. */

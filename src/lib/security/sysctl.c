@@ -26,13 +26,11 @@ static const struct {
 	bool exact;
 	enum cell_ns_type ns;
 } namespaced[] = {
-	{ "kernel/msg", false, CELL_NS_IPC },	  /* msgmax msgmnb msgmni msg_next_id */
-	{ "kernel/sem", false, CELL_NS_IPC },	  /* sem sem_next_id */
-	{ "kernel/shm", false, CELL_NS_IPC },	  /* shmall shmmax shmmni shm_rmid_forced ... */
-	{ "fs/mqueue/", false, CELL_NS_IPC },
-	{ "net/", false, CELL_NS_NET },
-	{ "kernel/hostname", true, CELL_NS_UTS },
-	{ "kernel/domainname", true, CELL_NS_UTS },
+	{ "kernel/msg", false, CELL_NS_IPC }, /* msgmax msgmnb msgmni msg_next_id */
+	{ "kernel/sem", false, CELL_NS_IPC }, /* sem sem_next_id */
+	{ "kernel/shm", false, CELL_NS_IPC }, /* shmall shmmax shmmni shm_rmid_forced ... */
+	{ "fs/mqueue/", false, CELL_NS_IPC },	  { "net/", false, CELL_NS_NET },
+	{ "kernel/hostname", true, CELL_NS_UTS }, { "kernel/domainname", true, CELL_NS_UTS },
 };
 
 /*
@@ -103,22 +101,30 @@ int cell_sysctl_check(const struct cell_spec *spec, struct cell_error *err)
 		if (!l->sysctl[i].value)
 			return cell_error_set(err, 0, "linux.sysctl '%s': no value", key);
 		if (ns < 0)
-			return cell_error_set(err, 0, "linux.sysctl '%s': not namespaced, setting it "
+			return cell_error_set(err, 0,
+					      "linux.sysctl '%s': not namespaced, setting it "
 					      "would change the host (cell sets kernel.msg*, "
 					      "kernel.sem*, kernel.shm*, fs.mqueue.*, net.*, "
-					      "kernel.hostname, kernel.domainname)", key);
+					      "kernel.hostname, kernel.domainname)",
+					      key);
 		info = cell_ns_info((enum cell_ns_type)ns);
 		if (ns == CELL_NS_UTS && l->namespaces[ns].present)
-			return cell_error_set(err, 0, "linux.sysctl '%s': conflicts with the \"%s\" "
+			return cell_error_set(err, 0,
+					      "linux.sysctl '%s': conflicts with the \"%s\" "
 					      "field, which sets it in the container's uts "
-					      "namespace", key, strstr(path, "domain") ? "domainname"
-										: "hostname");
+					      "namespace",
+					      key,
+					      strstr(path, "domain") ? "domainname" : "hostname");
 		if (!l->namespaces[ns].present)
-			return cell_error_set(err, 0, "linux.sysctl '%s': needs a %s namespace of "
-					      "the container's own", key, info->name);
+			return cell_error_set(err, 0,
+					      "linux.sysctl '%s': needs a %s namespace of "
+					      "the container's own",
+					      key, info->name);
 		if (l->namespaces[ns].path && is_callers_namespace(info, l->namespaces[ns].path))
-			return cell_error_set(err, 0, "linux.sysctl '%s': the %s namespace %s is "
-					      "the host's", key, info->name, l->namespaces[ns].path);
+			return cell_error_set(err, 0,
+					      "linux.sysctl '%s': the %s namespace %s is "
+					      "the host's",
+					      key, info->name, l->namespaces[ns].path);
 	}
 	return 0;
 }

@@ -37,12 +37,12 @@ struct jp {
 
 static void jp_push(struct jp *p, const char *key)
 {
-	int n = snprintf(p->path + p->len, sizeof(p->path) - p->len, "%s%s",
-			 p->len ? "." : "", key);
+	int n = snprintf(p->path + p->len, sizeof(p->path) - p->len, "%s%s", p->len ? "." : "",
+			 key);
 
 	if (n > 0)
 		p->len = p->len + (size_t)n < sizeof(p->path) ? p->len + (size_t)n
-							     : sizeof(p->path) - 1;
+							      : sizeof(p->path) - 1;
 }
 
 static void jp_push_index(struct jp *p, size_t i)
@@ -51,7 +51,7 @@ static void jp_push_index(struct jp *p, size_t i)
 
 	if (n > 0)
 		p->len = p->len + (size_t)n < sizeof(p->path) ? p->len + (size_t)n
-							     : sizeof(p->path) - 1;
+							      : sizeof(p->path) - 1;
 }
 
 static void jp_pop(struct jp *p, size_t len)
@@ -138,8 +138,8 @@ static int read_int(struct jp *p, json_t *obj, const char *key, int64_t min, int
 		return jp_fail(p, "expected an integer");
 	json_int_t n = json_integer_value(v);
 	if (n < min || n > max)
-		return jp_fail(p, "%lld is out of range (%lld..%lld)", (long long)n,
-			       (long long)min, (long long)max);
+		return jp_fail(p, "%lld is out of range (%lld..%lld)", (long long)n, (long long)min,
+			       (long long)max);
 	*out = n;
 	jp_pop(p, saved);
 	return 1;
@@ -166,7 +166,8 @@ static int read_strv(struct jp *p, json_t *obj, const char *key, char ***out)
 		return jp_fail(p, "expected an array of strings");
 	cell_strv_free(*out);
 	*out = NULL;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e)) {
 			jp_push_index(p, i);
 			return jp_fail(p, "expected a string");
@@ -208,7 +209,8 @@ static int read_array(struct jp *p, json_t *obj, const char *key, void **arr, si
 	free(*arr);
 	*arr = a;
 	*n = 0;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		size_t here = p->len;
 		int r;
 
@@ -243,7 +245,8 @@ static int read_keyed(struct jp *p, json_t *obj, const char *key, void **arr, si
 		return r;
 	if (!(*arr = calloc(json_object_size(v) + 1, elem_size)))
 		return jp_nomem(p);
-	json_object_foreach(v, name, e) {
+	json_object_foreach(v, name, e)
+	{
 		size_t here = p->len;
 
 		jp_push(p, name);
@@ -275,7 +278,8 @@ static int read_string_map(struct jp *p, json_t *obj, const char *key, struct ce
 		return jp_nomem(p);
 	*out = kv;
 	*n = 0;
-	json_object_foreach(v, k, e) {
+	json_object_foreach(v, k, e)
+	{
 		if (!json_is_string(e)) {
 			jp_push(p, k);
 			return jp_fail(p, "expected a string");
@@ -361,7 +365,10 @@ struct obj_table {
 	int (*check)(struct jp *p, void *base);
 };
 
-#define TABLE(f, ...) { .fields = (f), .n = sizeof(f) / sizeof((f)[0]), __VA_ARGS__ }
+#define TABLE(f, ...)                                                                              \
+	{                                                                                          \
+		.fields = (f), .n = sizeof(f) / sizeof((f)[0]), __VA_ARGS__                        \
+	}
 
 static int read_integer(struct jp *p, json_t *obj, const struct field *f, void *at)
 {
@@ -473,9 +480,13 @@ static int read_struct(struct jp *p, json_t *parent, const char *key, void *base
 /* ---- process ---- */
 
 static const struct field id_map_fields[] = {
-	{ .name = "containerID", .type = FT_U32, .offset = AT(cell_id_map, container_id),
+	{ .name = "containerID",
+	  .type = FT_U32,
+	  .offset = AT(cell_id_map, container_id),
 	  .flags = F_REQUIRED },
-	{ .name = "hostID", .type = FT_U32, .offset = AT(cell_id_map, host_id),
+	{ .name = "hostID",
+	  .type = FT_U32,
+	  .offset = AT(cell_id_map, host_id),
 	  .flags = F_REQUIRED },
 	{ .name = "size", .type = FT_U32, .offset = AT(cell_id_map, size), .flags = F_REQUIRED },
 };
@@ -493,8 +504,12 @@ static int check_rlimit(struct jp *p, void *base)
 }
 
 static const struct field rlimit_fields[] = {
-	{ .name = "type", .type = FT_ENUM, .offset = AT(cell_rlimit, resource), .flags = F_REQUIRED,
-	  .names = cell_rlimit_names, .n_names = RLIM_NLIMITS },
+	{ .name = "type",
+	  .type = FT_ENUM,
+	  .offset = AT(cell_rlimit, resource),
+	  .flags = F_REQUIRED,
+	  .names = cell_rlimit_names,
+	  .n_names = RLIM_NLIMITS },
 	{ .name = "soft", .type = FT_U64, .offset = AT(cell_rlimit, soft), .flags = F_REQUIRED },
 	{ .name = "hard", .type = FT_U64, .offset = AT(cell_rlimit, hard), .flags = F_REQUIRED },
 };
@@ -580,22 +595,25 @@ static int read_additional_gids(struct jp *p, json_t *u, void *at)
 static const struct field user_fields[] = {
 	{ .name = "uid", .type = FT_U32, .offset = AT(cell_process, uid) },
 	{ .name = "gid", .type = FT_U32, .offset = AT(cell_process, gid) },
-	{ .name = "umask", .type = FT_U32, .offset = AT(cell_process, umask), .flags = F_HAS,
+	{ .name = "umask",
+	  .type = FT_U32,
+	  .offset = AT(cell_process, umask),
+	  .flags = F_HAS,
 	  .has = AT(cell_process, has_umask) },
 	{ .name = "additionalGids", .type = FT_CUSTOM, .custom = read_additional_gids },
 };
 static const struct obj_table user_table = TABLE(user_fields);
 
 static const char *const sched_policies[] = {
-    [SCHED_OTHER] = "SCHED_OTHER", [SCHED_FIFO] = "SCHED_FIFO", [SCHED_RR] = "SCHED_RR",
-    [SCHED_BATCH] = "SCHED_BATCH", [SCHED_IDLE] = "SCHED_IDLE", [6] = "SCHED_DEADLINE",
+	[SCHED_OTHER] = "SCHED_OTHER", [SCHED_FIFO] = "SCHED_FIFO", [SCHED_RR] = "SCHED_RR",
+	[SCHED_BATCH] = "SCHED_BATCH", [SCHED_IDLE] = "SCHED_IDLE", [6] = "SCHED_DEADLINE",
 };
 
 static int read_sched_flags(struct jp *p, json_t *v, void *at)
 {
 	static const char *const flags[] = {
-		"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN",
-		"SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
+		"SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",     "SCHED_FLAG_DL_OVERRUN",
+		"SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
 		"SCHED_FLAG_UTIL_CLAMP_MAX",
 	};
 	struct cell_scheduler *s = at;
@@ -631,9 +649,16 @@ static int mark_present(struct jp *p, void *base)
 }
 
 static const struct field scheduler_fields[] = {
-	{ .name = "policy", .type = FT_ENUM, .offset = AT(cell_scheduler, policy),
-	  .flags = F_REQUIRED, .names = sched_policies, .n_names = 7 },
-	{ .name = "nice", .type = FT_INT, .offset = AT(cell_scheduler, nice), .min = -20,
+	{ .name = "policy",
+	  .type = FT_ENUM,
+	  .offset = AT(cell_scheduler, policy),
+	  .flags = F_REQUIRED,
+	  .names = sched_policies,
+	  .n_names = 7 },
+	{ .name = "nice",
+	  .type = FT_INT,
+	  .offset = AT(cell_scheduler, nice),
+	  .min = -20,
 	  .max = 19 },
 	{ .name = "priority", .type = FT_INT, .offset = AT(cell_scheduler, priority), .max = 99 },
 	{ .name = "runtime", .type = FT_U64, .offset = AT(cell_scheduler, runtime) },
@@ -645,9 +670,9 @@ static const struct obj_table scheduler_table =
 	TABLE(scheduler_fields, .required = "policy is required", .check = mark_present);
 
 static const char *const io_classes[] = {
-    [IOPRIO_CLASS_RT] = "IOPRIO_CLASS_RT",
-    [IOPRIO_CLASS_BE] = "IOPRIO_CLASS_BE",
-    [IOPRIO_CLASS_IDLE] = "IOPRIO_CLASS_IDLE",
+	[IOPRIO_CLASS_RT] = "IOPRIO_CLASS_RT",
+	[IOPRIO_CLASS_BE] = "IOPRIO_CLASS_BE",
+	[IOPRIO_CLASS_IDLE] = "IOPRIO_CLASS_IDLE",
 };
 
 static int io_priority_given(struct jp *p, void *base)
@@ -659,8 +684,12 @@ static int io_priority_given(struct jp *p, void *base)
 
 /* process.ioPriority: into struct cell_process itself */
 static const struct field io_priority_fields[] = {
-	{ .name = "class", .type = FT_ENUM, .offset = AT(cell_process, io_priority_class),
-	  .flags = F_REQUIRED, .names = io_classes, .n_names = 4 },
+	{ .name = "class",
+	  .type = FT_ENUM,
+	  .offset = AT(cell_process, io_priority_class),
+	  .flags = F_REQUIRED,
+	  .names = io_classes,
+	  .n_names = 4 },
 	{ .name = "priority", .type = FT_INT, .offset = AT(cell_process, io_priority), .max = 7 },
 };
 static const struct obj_table io_priority_table =
@@ -720,7 +749,8 @@ static int read_cwd(struct jp *p, json_t *proc, void *at)
 
 /* process.execCPUAffinity: into struct cell_process itself */
 static const struct field affinity_fields[] = {
-	{ .name = "initial", .type = FT_STRING,
+	{ .name = "initial",
+	  .type = FT_STRING,
 	  .offset = AT(cell_process, exec_cpu_affinity_initial) },
 	{ .name = "final", .type = FT_STRING, .offset = AT(cell_process, exec_cpu_affinity_final) },
 };
@@ -730,24 +760,40 @@ static const struct field process_fields[] = {
 	{ .name = "terminal", .type = FT_BOOL, .offset = AT(cell_process, terminal) },
 	{ .name = "consoleSize", .type = FT_CUSTOM, .custom = read_console_size },
 	{ .name = "user", .type = FT_STRUCT, .of = &user_table },
-	{ .name = "args", .type = FT_CUSTOM, .offset = AT(cell_process, args),
+	{ .name = "args",
+	  .type = FT_CUSTOM,
+	  .offset = AT(cell_process, args),
 	  .custom = read_args },
 	{ .name = "env", .type = FT_STRV, .offset = AT(cell_process, env) },
 	{ .name = "cwd", .type = FT_CUSTOM, .offset = AT(cell_process, cwd), .custom = read_cwd },
-	{ .name = "capabilities", .type = FT_CUSTOM, .offset = AT(cell_process, capabilities),
+	{ .name = "capabilities",
+	  .type = FT_CUSTOM,
+	  .offset = AT(cell_process, capabilities),
 	  .custom = read_capabilities },
-	{ .name = "rlimits", .type = FT_ARRAY, .offset = AT(cell_process, rlimits),
-	  .count = AT(cell_process, n_rlimits), .elem_size = sizeof(struct cell_rlimit),
+	{ .name = "rlimits",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_process, rlimits),
+	  .count = AT(cell_process, n_rlimits),
+	  .elem_size = sizeof(struct cell_rlimit),
 	  .of = &rlimit_table },
-	{ .name = "noNewPrivileges", .type = FT_BOOL,
+	{ .name = "noNewPrivileges",
+	  .type = FT_BOOL,
 	  .offset = AT(cell_process, no_new_privileges) },
-	{ .name = "oomScoreAdj", .type = FT_INT, .offset = AT(cell_process, oom_score_adj),
-	  .flags = F_HAS, .has = AT(cell_process, has_oom_score_adj), .min = -1000, .max = 1000 },
-	{ .name = "apparmorProfile", .type = FT_STRING,
+	{ .name = "oomScoreAdj",
+	  .type = FT_INT,
+	  .offset = AT(cell_process, oom_score_adj),
+	  .flags = F_HAS,
+	  .has = AT(cell_process, has_oom_score_adj),
+	  .min = -1000,
+	  .max = 1000 },
+	{ .name = "apparmorProfile",
+	  .type = FT_STRING,
 	  .offset = AT(cell_process, apparmor_profile) },
 	{ .name = "selinuxLabel", .type = FT_STRING, .offset = AT(cell_process, selinux_label) },
 	{ .name = "ioPriority", .type = FT_STRUCT, .of = &io_priority_table },
-	{ .name = "scheduler", .type = FT_STRUCT, .offset = AT(cell_process, scheduler),
+	{ .name = "scheduler",
+	  .type = FT_STRUCT,
+	  .offset = AT(cell_process, scheduler),
 	  .of = &scheduler_table },
 	{ .name = "execCPUAffinity", .type = FT_STRUCT, .of = &affinity_table },
 };
@@ -756,16 +802,24 @@ static const struct obj_table process_table = TABLE(process_fields);
 /* ---- root, mounts, hooks ---- */
 
 static const struct field mount_fields[] = {
-	{ .name = "destination", .type = FT_STRING, .offset = AT(cell_mount, destination),
+	{ .name = "destination",
+	  .type = FT_STRING,
+	  .offset = AT(cell_mount, destination),
 	  .flags = F_REQUIRED },
 	{ .name = "type", .type = FT_STRING, .offset = AT(cell_mount, type) },
 	{ .name = "source", .type = FT_STRING, .offset = AT(cell_mount, source) },
 	{ .name = "options", .type = FT_STRV, .offset = AT(cell_mount, options) },
-	{ .name = "uidMappings", .type = FT_ARRAY, .offset = AT(cell_mount, uid_mappings),
-	  .count = AT(cell_mount, n_uid_mappings), .elem_size = sizeof(struct cell_id_map),
+	{ .name = "uidMappings",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_mount, uid_mappings),
+	  .count = AT(cell_mount, n_uid_mappings),
+	  .elem_size = sizeof(struct cell_id_map),
 	  .of = &id_map_table },
-	{ .name = "gidMappings", .type = FT_ARRAY, .offset = AT(cell_mount, gid_mappings),
-	  .count = AT(cell_mount, n_gid_mappings), .elem_size = sizeof(struct cell_id_map),
+	{ .name = "gidMappings",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_mount, gid_mappings),
+	  .count = AT(cell_mount, n_gid_mappings),
+	  .elem_size = sizeof(struct cell_id_map),
 	  .of = &id_map_table },
 };
 static const struct obj_table mount_table =
@@ -786,12 +840,19 @@ static int read_hook_path(struct jp *p, json_t *e, void *at)
 }
 
 static const struct field hook_fields[] = {
-	{ .name = "path", .type = FT_CUSTOM, .offset = AT(cell_hook, path),
+	{ .name = "path",
+	  .type = FT_CUSTOM,
+	  .offset = AT(cell_hook, path),
 	  .custom = read_hook_path },
 	{ .name = "args", .type = FT_STRV, .offset = AT(cell_hook, args) },
 	{ .name = "env", .type = FT_STRV, .offset = AT(cell_hook, env) },
-	{ .name = "timeout", .type = FT_INT, .offset = AT(cell_hook, timeout), .flags = F_HAS,
-	  .has = AT(cell_hook, has_timeout), .min = 1, .max = INT_MAX },
+	{ .name = "timeout",
+	  .type = FT_INT,
+	  .offset = AT(cell_hook, timeout),
+	  .flags = F_HAS,
+	  .has = AT(cell_hook, has_timeout),
+	  .min = 1,
+	  .max = INT_MAX },
 };
 static const struct obj_table hook_table = TABLE(hook_fields);
 
@@ -815,7 +876,9 @@ static int read_hooks(struct jp *p, json_t *root, void *at)
 }
 
 static const struct field root_fields[] = {
-	{ .name = "path", .type = FT_STRING, .offset = AT(cell_spec, root.path),
+	{ .name = "path",
+	  .type = FT_STRING,
+	  .offset = AT(cell_spec, root.path),
 	  .flags = F_REQUIRED },
 	{ .name = "readonly", .type = FT_BOOL, .offset = AT(cell_spec, root.readonly) },
 };
@@ -834,7 +897,8 @@ static int read_namespaces(struct jp *p, json_t *lx, void *at)
 		return 0;
 	if (!json_is_array(v))
 		return jp_fail(p, "expected an array");
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		cleanup_free char *type = NULL;
 		size_t here = p->len;
 		int t;
@@ -868,28 +932,46 @@ static int read_namespaces(struct jp *p, json_t *lx, void *at)
 }
 
 static const struct field time_offset_fields[] = {
-	{ .name = "secs", .type = FT_I64, .offset = AT(cell_time_offset, secs), .min = INT64_MIN,
+	{ .name = "secs",
+	  .type = FT_I64,
+	  .offset = AT(cell_time_offset, secs),
+	  .min = INT64_MIN,
 	  .max = INT64_MAX },
-	{ .name = "nanosecs", .type = FT_U32, .offset = AT(cell_time_offset, nanosecs),
+	{ .name = "nanosecs",
+	  .type = FT_U32,
+	  .offset = AT(cell_time_offset, nanosecs),
 	  .max = 999999999 },
 };
 static const struct obj_table time_offset_table = TABLE(time_offset_fields, .check = mark_present);
 
 /* linux.timeOffsets: into struct cell_linux itself */
 static const struct field time_offsets_fields[] = {
-	{ .name = "monotonic", .type = FT_STRUCT, .offset = AT(cell_linux, monotonic),
+	{ .name = "monotonic",
+	  .type = FT_STRUCT,
+	  .offset = AT(cell_linux, monotonic),
 	  .of = &time_offset_table },
-	{ .name = "boottime", .type = FT_STRUCT, .offset = AT(cell_linux, boottime),
+	{ .name = "boottime",
+	  .type = FT_STRUCT,
+	  .offset = AT(cell_linux, boottime),
 	  .of = &time_offset_table },
 };
 static const struct obj_table time_offsets_table = TABLE(time_offsets_fields);
 
 static const struct field device_owner_fields[] = {
-	{ .name = "fileMode", .type = FT_U32, .offset = AT(cell_device, file_mode), .flags = F_HAS,
+	{ .name = "fileMode",
+	  .type = FT_U32,
+	  .offset = AT(cell_device, file_mode),
+	  .flags = F_HAS,
 	  .has = AT(cell_device, has_file_mode) },
-	{ .name = "uid", .type = FT_U32, .offset = AT(cell_device, uid), .flags = F_HAS,
+	{ .name = "uid",
+	  .type = FT_U32,
+	  .offset = AT(cell_device, uid),
+	  .flags = F_HAS,
 	  .has = AT(cell_device, has_uid) },
-	{ .name = "gid", .type = FT_U32, .offset = AT(cell_device, gid), .flags = F_HAS,
+	{ .name = "gid",
+	  .type = FT_U32,
+	  .offset = AT(cell_device, gid),
+	  .flags = F_HAS,
 	  .has = AT(cell_device, has_gid) },
 };
 static const struct obj_table device_owner_table = TABLE(device_owner_fields);
@@ -926,45 +1008,75 @@ _Static_assert(sizeof(enum cell_seccomp_op) == sizeof(int), "seccomp op is an in
 _Static_assert(sizeof(enum cell_seccomp_action) == sizeof(int), "seccomp action is an int");
 
 static const struct field seccomp_arg_fields[] = {
-	{ .name = "index", .type = FT_U32, .offset = AT(cell_seccomp_arg, index),
-	  .flags = F_REQUIRED, .max = 5 },
-	{ .name = "value", .type = FT_U64, .offset = AT(cell_seccomp_arg, value),
+	{ .name = "index",
+	  .type = FT_U32,
+	  .offset = AT(cell_seccomp_arg, index),
+	  .flags = F_REQUIRED,
+	  .max = 5 },
+	{ .name = "value",
+	  .type = FT_U64,
+	  .offset = AT(cell_seccomp_arg, value),
 	  .flags = F_REQUIRED },
-	{ .name = "op", .type = FT_ENUM, .offset = AT(cell_seccomp_arg, op), .flags = F_REQUIRED,
-	  .names = cell_seccomp_op_names, .n_names = CELL_SECCOMP_N_OPS },
+	{ .name = "op",
+	  .type = FT_ENUM,
+	  .offset = AT(cell_seccomp_arg, op),
+	  .flags = F_REQUIRED,
+	  .names = cell_seccomp_op_names,
+	  .n_names = CELL_SECCOMP_N_OPS },
 	{ .name = "valueTwo", .type = FT_U64, .offset = AT(cell_seccomp_arg, value_two) },
 };
 static const struct obj_table seccomp_arg_table =
 	TABLE(seccomp_arg_fields, .required = "index, value and op are required");
 
 static const struct field seccomp_rule_fields[] = {
-	{ .name = "names", .type = FT_STRV, .offset = AT(cell_seccomp_rule, names),
+	{ .name = "names",
+	  .type = FT_STRV,
+	  .offset = AT(cell_seccomp_rule, names),
 	  .flags = F_REQUIRED },
-	{ .name = "action", .type = FT_ENUM, .offset = AT(cell_seccomp_rule, action),
-	  .flags = F_REQUIRED, .names = cell_seccomp_action_names,
+	{ .name = "action",
+	  .type = FT_ENUM,
+	  .offset = AT(cell_seccomp_rule, action),
+	  .flags = F_REQUIRED,
+	  .names = cell_seccomp_action_names,
 	  .n_names = CELL_SECCOMP_N_ACTIONS },
-	{ .name = "errnoRet", .type = FT_U32, .offset = AT(cell_seccomp_rule, errno_ret),
-	  .flags = F_HAS, .has = AT(cell_seccomp_rule, has_errno_ret) },
-	{ .name = "args", .type = FT_ARRAY, .offset = AT(cell_seccomp_rule, args),
-	  .count = AT(cell_seccomp_rule, n_args), .elem_size = sizeof(struct cell_seccomp_arg),
+	{ .name = "errnoRet",
+	  .type = FT_U32,
+	  .offset = AT(cell_seccomp_rule, errno_ret),
+	  .flags = F_HAS,
+	  .has = AT(cell_seccomp_rule, has_errno_ret) },
+	{ .name = "args",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_seccomp_rule, args),
+	  .count = AT(cell_seccomp_rule, n_args),
+	  .elem_size = sizeof(struct cell_seccomp_arg),
 	  .of = &seccomp_arg_table },
 };
 static const struct obj_table seccomp_rule_table =
 	TABLE(seccomp_rule_fields, .required = "names and action are required");
 
 static const struct field seccomp_fields[] = {
-	{ .name = "defaultAction", .type = FT_ENUM, .offset = AT(cell_seccomp, default_action),
-	  .flags = F_REQUIRED, .names = cell_seccomp_action_names,
+	{ .name = "defaultAction",
+	  .type = FT_ENUM,
+	  .offset = AT(cell_seccomp, default_action),
+	  .flags = F_REQUIRED,
+	  .names = cell_seccomp_action_names,
 	  .n_names = CELL_SECCOMP_N_ACTIONS },
-	{ .name = "defaultErrnoRet", .type = FT_U32, .offset = AT(cell_seccomp, default_errno_ret),
-	  .flags = F_HAS, .has = AT(cell_seccomp, has_default_errno_ret) },
+	{ .name = "defaultErrnoRet",
+	  .type = FT_U32,
+	  .offset = AT(cell_seccomp, default_errno_ret),
+	  .flags = F_HAS,
+	  .has = AT(cell_seccomp, has_default_errno_ret) },
 	{ .name = "architectures", .type = FT_STRV, .offset = AT(cell_seccomp, architectures) },
 	{ .name = "flags", .type = FT_STRV, .offset = AT(cell_seccomp, flags) },
 	{ .name = "listenerPath", .type = FT_STRING, .offset = AT(cell_seccomp, listener_path) },
-	{ .name = "listenerMetadata", .type = FT_STRING,
+	{ .name = "listenerMetadata",
+	  .type = FT_STRING,
 	  .offset = AT(cell_seccomp, listener_metadata) },
-	{ .name = "syscalls", .type = FT_ARRAY, .offset = AT(cell_seccomp, syscalls),
-	  .count = AT(cell_seccomp, n_syscalls), .elem_size = sizeof(struct cell_seccomp_rule),
+	{ .name = "syscalls",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_seccomp, syscalls),
+	  .count = AT(cell_seccomp, n_syscalls),
+	  .elem_size = sizeof(struct cell_seccomp_rule),
 	  .of = &seccomp_rule_table },
 };
 static const struct obj_table seccomp_table =
@@ -1059,8 +1171,10 @@ static int read_memory_policy(struct jp *p, json_t *lx, void *at)
 		if (cell_mpol_flag_from_name(flags[i], &flag) < 0) {
 			jp_push(p, "flags");
 			jp_push_index(p, i);
-			return jp_fail(p, "unknown flag '%s' (known: MPOL_F_NUMA_BALANCING, "
-				       "MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES)", flags[i]);
+			return jp_fail(p,
+				       "unknown flag '%s' (known: MPOL_F_NUMA_BALANCING, "
+				       "MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES)",
+				       flags[i]);
 		}
 		m->flags |= flag;
 	}
@@ -1072,11 +1186,11 @@ static int read_memory_policy(struct jp *p, json_t *lx, void *at)
 static int read_propagation(struct jp *p, json_t *lx, void *at)
 {
 	struct cell_linux *l = at;
-	static const char *const names[] = { "private", "rprivate", "slave", "rslave",
-					     "shared", "rshared", "unbindable", "runbindable" };
+	static const char *const names[] = { "private", "rprivate", "slave",	  "rslave",
+					     "shared",	"rshared",  "unbindable", "runbindable" };
 	static const unsigned long flags[] = {
-		MS_PRIVATE, MS_PRIVATE | MS_REC, MS_SLAVE, MS_SLAVE | MS_REC,
-		MS_SHARED, MS_SHARED | MS_REC, MS_UNBINDABLE, MS_UNBINDABLE | MS_REC,
+		MS_PRIVATE, MS_PRIVATE | MS_REC, MS_SLAVE,	MS_SLAVE | MS_REC,
+		MS_SHARED,  MS_SHARED | MS_REC,	 MS_UNBINDABLE, MS_UNBINDABLE | MS_REC,
 	};
 	int i = 0, r = read_enum(p, lx, "rootfsPropagation", names, 8, &i);
 
@@ -1101,92 +1215,177 @@ static int check_memory(struct jp *p, void *base)
 
 /* linux.resources.memory, .cpu, .blockIO, .network, .pids: into struct cell_resources */
 static const struct field memory_fields[] = {
-	{ .name = "limit", .type = FT_I64, .offset = AT(cell_resources, memory_limit),
-	  .flags = F_HAS, .has = AT(cell_resources, has_memory_limit), .min = -1,
+	{ .name = "limit",
+	  .type = FT_I64,
+	  .offset = AT(cell_resources, memory_limit),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_memory_limit),
+	  .min = -1,
 	  .max = INT64_MAX },
-	{ .name = "reservation", .type = FT_I64, .offset = AT(cell_resources, memory_reservation),
-	  .flags = F_HAS, .has = AT(cell_resources, has_memory_reservation), .min = -1,
+	{ .name = "reservation",
+	  .type = FT_I64,
+	  .offset = AT(cell_resources, memory_reservation),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_memory_reservation),
+	  .min = -1,
 	  .max = INT64_MAX },
-	{ .name = "swap", .type = FT_I64, .offset = AT(cell_resources, memory_swap), .flags = F_HAS,
-	  .has = AT(cell_resources, has_memory_swap), .min = -1, .max = INT64_MAX },
+	{ .name = "swap",
+	  .type = FT_I64,
+	  .offset = AT(cell_resources, memory_swap),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_memory_swap),
+	  .min = -1,
+	  .max = INT64_MAX },
 	/* "kernel" is deprecated: read for its type, then ignored, as runc does */
 	{ .name = "kernel", .type = FT_I64, .flags = F_IGNORED, .min = -1, .max = INT64_MAX },
-	{ .name = "kernelTCP", .type = FT_I64, .offset = AT(cell_resources, memory_kernel_tcp),
-	  .flags = F_HAS, .has = AT(cell_resources, has_memory_kernel_tcp), .min = -1,
+	{ .name = "kernelTCP",
+	  .type = FT_I64,
+	  .offset = AT(cell_resources, memory_kernel_tcp),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_memory_kernel_tcp),
+	  .min = -1,
 	  .max = INT64_MAX },
-	{ .name = "swappiness", .type = FT_U64, .offset = AT(cell_resources, memory_swappiness),
-	  .flags = F_HAS, .has = AT(cell_resources, has_memory_swappiness) },
-	{ .name = "disableOOMKiller", .type = FT_BOOL,
-	  .offset = AT(cell_resources, disable_oom_killer), .flags = F_HAS,
+	{ .name = "swappiness",
+	  .type = FT_U64,
+	  .offset = AT(cell_resources, memory_swappiness),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_memory_swappiness) },
+	{ .name = "disableOOMKiller",
+	  .type = FT_BOOL,
+	  .offset = AT(cell_resources, disable_oom_killer),
+	  .flags = F_HAS,
 	  .has = AT(cell_resources, has_disable_oom_killer) },
-	{ .name = "useHierarchy", .type = FT_BOOL, .offset = AT(cell_resources, use_hierarchy),
-	  .flags = F_HAS, .has = AT(cell_resources, has_use_hierarchy) },
-	{ .name = "checkBeforeUpdate", .type = FT_BOOL,
+	{ .name = "useHierarchy",
+	  .type = FT_BOOL,
+	  .offset = AT(cell_resources, use_hierarchy),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_use_hierarchy) },
+	{ .name = "checkBeforeUpdate",
+	  .type = FT_BOOL,
 	  .offset = AT(cell_resources, check_before_update) },
 };
 static const struct obj_table memory_table = TABLE(memory_fields, .check = check_memory);
 
 static const struct field cpu_fields[] = {
-	{ .name = "shares", .type = FT_U64, .offset = AT(cell_resources, cpu_shares),
-	  .flags = F_HAS, .has = AT(cell_resources, has_cpu_shares) },
-	{ .name = "quota", .type = FT_I64, .offset = AT(cell_resources, cpu_quota), .flags = F_HAS,
-	  .has = AT(cell_resources, has_cpu_quota), .min = -1, .max = INT64_MAX },
-	{ .name = "burst", .type = FT_U64, .offset = AT(cell_resources, cpu_burst), .flags = F_HAS,
+	{ .name = "shares",
+	  .type = FT_U64,
+	  .offset = AT(cell_resources, cpu_shares),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_shares) },
+	{ .name = "quota",
+	  .type = FT_I64,
+	  .offset = AT(cell_resources, cpu_quota),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_quota),
+	  .min = -1,
+	  .max = INT64_MAX },
+	{ .name = "burst",
+	  .type = FT_U64,
+	  .offset = AT(cell_resources, cpu_burst),
+	  .flags = F_HAS,
 	  .has = AT(cell_resources, has_cpu_burst) },
-	{ .name = "period", .type = FT_U64, .offset = AT(cell_resources, cpu_period),
-	  .flags = F_HAS, .has = AT(cell_resources, has_cpu_period) },
-	{ .name = "realtimeRuntime", .type = FT_I64,
-	  .offset = AT(cell_resources, cpu_realtime_runtime), .flags = F_HAS,
-	  .has = AT(cell_resources, has_cpu_realtime_runtime), .min = -1, .max = INT64_MAX },
-	{ .name = "realtimePeriod", .type = FT_U64,
-	  .offset = AT(cell_resources, cpu_realtime_period), .flags = F_HAS,
+	{ .name = "period",
+	  .type = FT_U64,
+	  .offset = AT(cell_resources, cpu_period),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_period) },
+	{ .name = "realtimeRuntime",
+	  .type = FT_I64,
+	  .offset = AT(cell_resources, cpu_realtime_runtime),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_realtime_runtime),
+	  .min = -1,
+	  .max = INT64_MAX },
+	{ .name = "realtimePeriod",
+	  .type = FT_U64,
+	  .offset = AT(cell_resources, cpu_realtime_period),
+	  .flags = F_HAS,
 	  .has = AT(cell_resources, has_cpu_realtime_period) },
 	{ .name = "cpus", .type = FT_STRING, .offset = AT(cell_resources, cpuset_cpus) },
 	{ .name = "mems", .type = FT_STRING, .offset = AT(cell_resources, cpuset_mems) },
-	{ .name = "idle", .type = FT_I64, .offset = AT(cell_resources, cpu_idle), .flags = F_HAS,
-	  .has = AT(cell_resources, has_cpu_idle), .min = INT64_MIN, .max = INT64_MAX },
+	{ .name = "idle",
+	  .type = FT_I64,
+	  .offset = AT(cell_resources, cpu_idle),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_cpu_idle),
+	  .min = INT64_MIN,
+	  .max = INT64_MAX },
 };
 static const struct obj_table cpu_table = TABLE(cpu_fields);
 
 static const struct field device_rate_fields[] = {
-	{ .name = "major", .type = FT_U32, .offset = AT(cell_device_rate, major),
+	{ .name = "major",
+	  .type = FT_U32,
+	  .offset = AT(cell_device_rate, major),
 	  .flags = F_REQUIRED },
-	{ .name = "minor", .type = FT_U32, .offset = AT(cell_device_rate, minor),
+	{ .name = "minor",
+	  .type = FT_U32,
+	  .offset = AT(cell_device_rate, minor),
 	  .flags = F_REQUIRED },
-	{ .name = "rate", .type = FT_U64, .offset = AT(cell_device_rate, rate),
+	{ .name = "rate",
+	  .type = FT_U64,
+	  .offset = AT(cell_device_rate, rate),
 	  .flags = F_REQUIRED },
 };
 static const struct obj_table device_rate_table =
 	TABLE(device_rate_fields, .required = "major, minor and rate are required");
 
 static const struct field device_weight_fields[] = {
-	{ .name = "major", .type = FT_U32, .offset = AT(cell_device_weight, major),
+	{ .name = "major",
+	  .type = FT_U32,
+	  .offset = AT(cell_device_weight, major),
 	  .flags = F_REQUIRED },
-	{ .name = "minor", .type = FT_U32, .offset = AT(cell_device_weight, minor),
+	{ .name = "minor",
+	  .type = FT_U32,
+	  .offset = AT(cell_device_weight, minor),
 	  .flags = F_REQUIRED },
-	{ .name = "weight", .type = FT_U16, .offset = AT(cell_device_weight, weight),
-	  .flags = F_HAS, .has = AT(cell_device_weight, has_weight), .min = 10, .max = 1000 },
-	{ .name = "leafWeight", .type = FT_U16, .offset = AT(cell_device_weight, leaf_weight),
-	  .flags = F_HAS, .has = AT(cell_device_weight, has_leaf_weight), .min = 10, .max = 1000 },
+	{ .name = "weight",
+	  .type = FT_U16,
+	  .offset = AT(cell_device_weight, weight),
+	  .flags = F_HAS,
+	  .has = AT(cell_device_weight, has_weight),
+	  .min = 10,
+	  .max = 1000 },
+	{ .name = "leafWeight",
+	  .type = FT_U16,
+	  .offset = AT(cell_device_weight, leaf_weight),
+	  .flags = F_HAS,
+	  .has = AT(cell_device_weight, has_leaf_weight),
+	  .min = 10,
+	  .max = 1000 },
 };
 static const struct obj_table device_weight_table =
 	TABLE(device_weight_fields, .required = "major and minor are required");
 
 /* the four throttle*Device arrays of linux.resources.blockIO */
-#define RATES(key, member)                                                                 \
-	{ .name = key, .type = FT_ARRAY, .offset = AT(cell_resources, member),             \
-	  .count = AT(cell_resources, n_##member), .elem_size = sizeof(struct cell_device_rate), \
-	  .of = &device_rate_table }
+#define RATES(key, member)                                                                         \
+	{                                                                                          \
+		.name = key, .type = FT_ARRAY, .offset = AT(cell_resources, member),               \
+		.count = AT(cell_resources, n_##member),                                           \
+		.elem_size = sizeof(struct cell_device_rate), .of = &device_rate_table             \
+	}
 
 static const struct field block_io_fields[] = {
-	{ .name = "weight", .type = FT_U16, .offset = AT(cell_resources, blkio_weight),
-	  .flags = F_HAS, .has = AT(cell_resources, has_blkio_weight), .min = 10, .max = 1000 },
-	{ .name = "leafWeight", .type = FT_U16, .offset = AT(cell_resources, blkio_leaf_weight),
-	  .flags = F_HAS, .has = AT(cell_resources, has_blkio_leaf_weight), .min = 10,
+	{ .name = "weight",
+	  .type = FT_U16,
+	  .offset = AT(cell_resources, blkio_weight),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_blkio_weight),
+	  .min = 10,
 	  .max = 1000 },
-	{ .name = "weightDevice", .type = FT_ARRAY, .offset = AT(cell_resources, weight_devices),
+	{ .name = "leafWeight",
+	  .type = FT_U16,
+	  .offset = AT(cell_resources, blkio_leaf_weight),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_blkio_leaf_weight),
+	  .min = 10,
+	  .max = 1000 },
+	{ .name = "weightDevice",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_resources, weight_devices),
 	  .count = AT(cell_resources, n_weight_devices),
-	  .elem_size = sizeof(struct cell_device_weight), .of = &device_weight_table },
+	  .elem_size = sizeof(struct cell_device_weight),
+	  .of = &device_weight_table },
 	RATES("throttleReadBpsDevice", read_bps),
 	RATES("throttleWriteBpsDevice", write_bps),
 	RATES("throttleReadIOPSDevice", read_iops),
@@ -1240,38 +1439,57 @@ static int check_hugepage(struct jp *p, void *base)
 }
 
 static const struct field hugepage_fields[] = {
-	{ .name = "pageSize", .type = FT_STRING, .offset = AT(cell_hugepage_limit, page_size),
+	{ .name = "pageSize",
+	  .type = FT_STRING,
+	  .offset = AT(cell_hugepage_limit, page_size),
 	  .flags = F_REQUIRED },
-	{ .name = "limit", .type = FT_U64, .offset = AT(cell_hugepage_limit, limit),
+	{ .name = "limit",
+	  .type = FT_U64,
+	  .offset = AT(cell_hugepage_limit, limit),
 	  .flags = F_REQUIRED },
 };
-static const struct obj_table hugepage_table =
-	TABLE(hugepage_fields, .required = "pageSize and limit are required",
-	      .check = check_hugepage);
+static const struct obj_table hugepage_table = TABLE(
+	hugepage_fields, .required = "pageSize and limit are required", .check = check_hugepage);
 
 static const struct field net_priority_fields[] = {
-	{ .name = "name", .type = FT_STRING, .offset = AT(cell_net_priority, name),
+	{ .name = "name",
+	  .type = FT_STRING,
+	  .offset = AT(cell_net_priority, name),
 	  .flags = F_REQUIRED },
-	{ .name = "priority", .type = FT_U32, .offset = AT(cell_net_priority, priority),
+	{ .name = "priority",
+	  .type = FT_U32,
+	  .offset = AT(cell_net_priority, priority),
 	  .flags = F_REQUIRED },
 };
 static const struct obj_table net_priority_table =
 	TABLE(net_priority_fields, .required = "name and priority are required");
 
 static const struct field network_fields[] = {
-	{ .name = "classID", .type = FT_U32, .offset = AT(cell_resources, net_class_id),
-	  .flags = F_HAS, .has = AT(cell_resources, has_net_class_id) },
-	{ .name = "priorities", .type = FT_ARRAY, .offset = AT(cell_resources, net_priorities),
+	{ .name = "classID",
+	  .type = FT_U32,
+	  .offset = AT(cell_resources, net_class_id),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_net_class_id) },
+	{ .name = "priorities",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_resources, net_priorities),
 	  .count = AT(cell_resources, n_net_priorities),
-	  .elem_size = sizeof(struct cell_net_priority), .of = &net_priority_table },
+	  .elem_size = sizeof(struct cell_net_priority),
+	  .of = &net_priority_table },
 };
 static const struct obj_table network_table = TABLE(network_fields);
 
 static const struct field rdma_fields[] = {
-	{ .name = "hcaHandles", .type = FT_U32, .offset = AT(cell_rdma_limit, hca_handles),
-	  .flags = F_HAS, .has = AT(cell_rdma_limit, has_hca_handles) },
-	{ .name = "hcaObjects", .type = FT_U32, .offset = AT(cell_rdma_limit, hca_objects),
-	  .flags = F_HAS, .has = AT(cell_rdma_limit, has_hca_objects) },
+	{ .name = "hcaHandles",
+	  .type = FT_U32,
+	  .offset = AT(cell_rdma_limit, hca_handles),
+	  .flags = F_HAS,
+	  .has = AT(cell_rdma_limit, has_hca_handles) },
+	{ .name = "hcaObjects",
+	  .type = FT_U32,
+	  .offset = AT(cell_rdma_limit, hca_objects),
+	  .flags = F_HAS,
+	  .has = AT(cell_rdma_limit, has_hca_objects) },
 };
 static const struct obj_table rdma_table = TABLE(rdma_fields);
 
@@ -1296,26 +1514,42 @@ static int check_pids(struct jp *p, void *base)
 }
 
 static const struct field pids_fields[] = {
-	{ .name = "limit", .type = FT_I64, .offset = AT(cell_resources, pids_limit), .flags = F_HAS,
-	  .has = AT(cell_resources, has_pids_limit), .min = INT64_MIN, .max = INT64_MAX },
+	{ .name = "limit",
+	  .type = FT_I64,
+	  .offset = AT(cell_resources, pids_limit),
+	  .flags = F_HAS,
+	  .has = AT(cell_resources, has_pids_limit),
+	  .min = INT64_MIN,
+	  .max = INT64_MAX },
 };
 static const struct obj_table pids_table = TABLE(pids_fields, .check = check_pids);
 
 static const struct field resources_fields[] = {
-	{ .name = "devices", .type = FT_ARRAY, .offset = AT(cell_resources, devices),
-	  .count = AT(cell_resources, n_devices), .elem_size = sizeof(struct cell_device_rule),
+	{ .name = "devices",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_resources, devices),
+	  .count = AT(cell_resources, n_devices),
+	  .elem_size = sizeof(struct cell_device_rule),
 	  .elem = read_device_rule },
 	{ .name = "memory", .type = FT_STRUCT, .of = &memory_table },
 	{ .name = "cpu", .type = FT_STRUCT, .of = &cpu_table },
 	{ .name = "blockIO", .type = FT_STRUCT, .of = &block_io_table },
-	{ .name = "hugepageLimits", .type = FT_ARRAY, .offset = AT(cell_resources, hugepage_limits),
+	{ .name = "hugepageLimits",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_resources, hugepage_limits),
 	  .count = AT(cell_resources, n_hugepage_limits),
-	  .elem_size = sizeof(struct cell_hugepage_limit), .of = &hugepage_table },
+	  .elem_size = sizeof(struct cell_hugepage_limit),
+	  .of = &hugepage_table },
 	{ .name = "network", .type = FT_STRUCT, .of = &network_table },
-	{ .name = "rdma", .type = FT_KEYED, .offset = AT(cell_resources, rdma),
-	  .count = AT(cell_resources, n_rdma), .elem_size = sizeof(struct cell_rdma_limit),
+	{ .name = "rdma",
+	  .type = FT_KEYED,
+	  .offset = AT(cell_resources, rdma),
+	  .count = AT(cell_resources, n_rdma),
+	  .elem_size = sizeof(struct cell_rdma_limit),
 	  .keyed = read_rdma },
-	{ .name = "unified", .type = FT_MAP, .offset = AT(cell_resources, unified),
+	{ .name = "unified",
+	  .type = FT_MAP,
+	  .offset = AT(cell_resources, unified),
 	  .count = AT(cell_resources, n_unified) },
 	{ .name = "pids", .type = FT_STRUCT, .of = &pids_table },
 };
@@ -1341,32 +1575,52 @@ static int read_intel_rdt(struct jp *p, json_t *lx, void *at)
 
 static const struct field linux_fields[] = {
 	{ .name = "namespaces", .type = FT_CUSTOM, .custom = read_namespaces },
-	{ .name = "uidMappings", .type = FT_ARRAY, .offset = AT(cell_linux, uid_mappings),
-	  .count = AT(cell_linux, n_uid_mappings), .elem_size = sizeof(struct cell_id_map),
+	{ .name = "uidMappings",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_linux, uid_mappings),
+	  .count = AT(cell_linux, n_uid_mappings),
+	  .elem_size = sizeof(struct cell_id_map),
 	  .of = &id_map_table },
-	{ .name = "gidMappings", .type = FT_ARRAY, .offset = AT(cell_linux, gid_mappings),
-	  .count = AT(cell_linux, n_gid_mappings), .elem_size = sizeof(struct cell_id_map),
+	{ .name = "gidMappings",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_linux, gid_mappings),
+	  .count = AT(cell_linux, n_gid_mappings),
+	  .elem_size = sizeof(struct cell_id_map),
 	  .of = &id_map_table },
 	{ .name = "timeOffsets", .type = FT_STRUCT, .of = &time_offsets_table },
-	{ .name = "devices", .type = FT_ARRAY, .offset = AT(cell_linux, devices),
-	  .count = AT(cell_linux, n_devices), .elem_size = sizeof(struct cell_device),
+	{ .name = "devices",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_linux, devices),
+	  .count = AT(cell_linux, n_devices),
+	  .elem_size = sizeof(struct cell_device),
 	  .elem = read_device },
 	{ .name = "cgroupsPath", .type = FT_STRING, .offset = AT(cell_linux, cgroups_path) },
-	{ .name = "resources", .type = FT_STRUCT, .offset = AT(cell_linux, resources),
+	{ .name = "resources",
+	  .type = FT_STRUCT,
+	  .offset = AT(cell_linux, resources),
 	  .of = &resources_table },
 	{ .name = "rootfsPropagation", .type = FT_CUSTOM, .custom = read_propagation },
-	{ .name = "seccomp", .type = FT_CUSTOM, .offset = AT(cell_linux, seccomp),
+	{ .name = "seccomp",
+	  .type = FT_CUSTOM,
+	  .offset = AT(cell_linux, seccomp),
 	  .custom = read_seccomp },
-	{ .name = "sysctl", .type = FT_MAP, .offset = AT(cell_linux, sysctl),
+	{ .name = "sysctl",
+	  .type = FT_MAP,
+	  .offset = AT(cell_linux, sysctl),
 	  .count = AT(cell_linux, n_sysctl) },
 	{ .name = "maskedPaths", .type = FT_STRV, .offset = AT(cell_linux, masked_paths) },
 	{ .name = "readonlyPaths", .type = FT_STRV, .offset = AT(cell_linux, readonly_paths) },
 	{ .name = "mountLabel", .type = FT_STRING, .offset = AT(cell_linux, mount_label) },
 	{ .name = "personality", .type = FT_CUSTOM, .custom = read_personality },
-	{ .name = "memoryPolicy", .type = FT_CUSTOM, .offset = AT(cell_linux, memory_policy),
+	{ .name = "memoryPolicy",
+	  .type = FT_CUSTOM,
+	  .offset = AT(cell_linux, memory_policy),
 	  .custom = read_memory_policy },
-	{ .name = "netDevices", .type = FT_KEYED, .offset = AT(cell_linux, net_devices),
-	  .count = AT(cell_linux, n_net_devices), .elem_size = sizeof(struct cell_net_device),
+	{ .name = "netDevices",
+	  .type = FT_KEYED,
+	  .offset = AT(cell_linux, net_devices),
+	  .count = AT(cell_linux, n_net_devices),
+	  .elem_size = sizeof(struct cell_net_device),
 	  .keyed = read_net_device },
 	{ .name = "intelRdt", .type = FT_CUSTOM, .custom = read_intel_rdt },
 };
@@ -1434,16 +1688,25 @@ static bool is_semver(const char *s)
 /* config.json after ociVersion */
 static const struct field spec_fields[] = {
 	{ .name = "root", .type = FT_STRUCT, .of = &root_table },
-	{ .name = "process", .type = FT_STRUCT, .offset = AT(cell_spec, process),
+	{ .name = "process",
+	  .type = FT_STRUCT,
+	  .offset = AT(cell_spec, process),
 	  .of = &process_table },
 	{ .name = "hostname", .type = FT_STRING, .offset = AT(cell_spec, hostname) },
 	{ .name = "domainname", .type = FT_STRING, .offset = AT(cell_spec, domainname) },
-	{ .name = "mounts", .type = FT_ARRAY, .offset = AT(cell_spec, mounts),
-	  .count = AT(cell_spec, n_mounts), .elem_size = sizeof(struct cell_mount),
+	{ .name = "mounts",
+	  .type = FT_ARRAY,
+	  .offset = AT(cell_spec, mounts),
+	  .count = AT(cell_spec, n_mounts),
+	  .elem_size = sizeof(struct cell_mount),
 	  .of = &mount_table },
-	{ .name = "hooks", .type = FT_CUSTOM, .offset = AT(cell_spec, hooks),
+	{ .name = "hooks",
+	  .type = FT_CUSTOM,
+	  .offset = AT(cell_spec, hooks),
 	  .custom = read_hooks },
-	{ .name = "annotations", .type = FT_MAP, .offset = AT(cell_spec, annotations),
+	{ .name = "annotations",
+	  .type = FT_MAP,
+	  .offset = AT(cell_spec, annotations),
 	  .count = AT(cell_spec, n_annotations) },
 	{ .name = "linux", .type = FT_STRUCT, .offset = AT(cell_spec, linux), .of = &linux_table },
 };
@@ -1472,8 +1735,10 @@ int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, co
 		goto out;
 	}
 	if (!is_semver(spec->oci_version)) {
-		r = cell_error_set(err, 0, "ociVersion: \"%.64s\" is not a semantic version "
-				   "(MAJOR.MINOR.PATCH, semver.org 2.0.0)", spec->oci_version);
+		r = cell_error_set(err, 0,
+				   "ociVersion: \"%.64s\" is not a semantic version "
+				   "(MAJOR.MINOR.PATCH, semver.org 2.0.0)",
+				   spec->oci_version);
 		goto out;
 	}
 	if ((r = read_fields(&p, root, spec, &spec_table)) < 0)

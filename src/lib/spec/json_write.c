@@ -62,9 +62,10 @@ static json_t *id_maps(struct emit *e, const struct cell_id_map *m, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < n; i++)
-		append(e, a, json_pack("{s:I,s:I,s:I}", "containerID", (json_int_t)m[i].container_id,
-				       "hostID", (json_int_t)m[i].host_id, "size",
-				       (json_int_t)m[i].size));
+		append(e, a,
+		       json_pack("{s:I,s:I,s:I}", "containerID", (json_int_t)m[i].container_id,
+				 "hostID", (json_int_t)m[i].host_id, "size",
+				 (json_int_t)m[i].size));
 	return a;
 }
 
@@ -91,15 +92,14 @@ static json_t *cap_set(struct emit *e, uint64_t set)
 	return a;
 }
 
-
 static json_t *scheduler(struct emit *e, const struct cell_scheduler *s)
 {
-	static const char *const policies[] = { "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",
-						"SCHED_BATCH", "?", "SCHED_IDLE",
+	static const char *const policies[] = { "SCHED_OTHER",	 "SCHED_FIFO", "SCHED_RR",
+						"SCHED_BATCH",	 "?",	       "SCHED_IDLE",
 						"SCHED_DEADLINE" };
 	static const char *const flags[] = {
-		"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN",
-		"SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
+		"SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",     "SCHED_FLAG_DL_OVERRUN",
+		"SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
 		"SCHED_FLAG_UTIL_CLAMP_MAX",
 	};
 	json_t *o = json_object(), *fl = json_array();
@@ -136,8 +136,8 @@ static json_t *process(struct emit *e, const struct cell_process *p)
 	}
 	put(e, o, "terminal", json_boolean(p->terminal));
 	if (p->console_height || p->console_width)
-		put(e, o, "consoleSize", json_pack("{s:i,s:i}", "height", p->console_height,
-						   "width", p->console_width));
+		put(e, o, "consoleSize",
+		    json_pack("{s:i,s:i}", "height", p->console_height, "width", p->console_width));
 	put(e, user, "uid", json_integer(p->uid));
 	put(e, user, "gid", json_integer(p->gid));
 	if (p->has_umask)
@@ -163,10 +163,11 @@ static json_t *process(struct emit *e, const struct cell_process *p)
 	if (p->n_rlimits) {
 		a = json_array();
 		for (size_t i = 0; a && i < p->n_rlimits; i++)
-			append(e, a, json_pack("{s:s,s:I,s:I}", "type",
-					       cell_rlimit_name(p->rlimits[i].resource), "hard",
-					       (json_int_t)p->rlimits[i].hard, "soft",
-					       (json_int_t)p->rlimits[i].soft));
+			append(e, a,
+			       json_pack("{s:s,s:I,s:I}", "type",
+					 cell_rlimit_name(p->rlimits[i].resource), "hard",
+					 (json_int_t)p->rlimits[i].hard, "soft",
+					 (json_int_t)p->rlimits[i].soft));
 		put(e, o, "rlimits", a);
 	}
 	put(e, o, "noNewPrivileges", json_boolean(p->no_new_privileges));
@@ -244,10 +245,10 @@ static json_t *hooks(struct emit *e, const struct cell_hooks *h)
 	return o;
 }
 
-#define PUT_IF(e, o, has, key, val) \
-	do {                        \
-		if (has)            \
-			put(e, o, key, val); \
+#define PUT_IF(e, o, has, key, val)                                                                \
+	do {                                                                                       \
+		if (has)                                                                           \
+			put(e, o, key, val);                                                       \
 	} while (0)
 
 static json_t *device_rates(struct emit *e, const struct cell_device_rate *d, size_t n)
@@ -255,8 +256,9 @@ static json_t *device_rates(struct emit *e, const struct cell_device_rate *d, si
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < n; i++)
-		append(e, a, json_pack("{s:I,s:I,s:I}", "major", (json_int_t)d[i].major, "minor",
-				       (json_int_t)d[i].minor, "rate", (json_int_t)d[i].rate));
+		append(e, a,
+		       json_pack("{s:I,s:I,s:I}", "major", (json_int_t)d[i].major, "minor",
+				 (json_int_t)d[i].minor, "rate", (json_int_t)d[i].rate));
 	return a;
 }
 
@@ -275,7 +277,8 @@ static json_t *block_io(struct emit *e, const struct cell_resources *r)
 					      (json_int_t)w->minor);
 
 			PUT_IF(e, x, w->has_weight, "weight", json_integer(w->weight));
-			PUT_IF(e, x, w->has_leaf_weight, "leafWeight", json_integer(w->leaf_weight));
+			PUT_IF(e, x, w->has_leaf_weight, "leafWeight",
+			       json_integer(w->leaf_weight));
 			append(e, a, x);
 		}
 		put(e, o, "weightDevice", a);
@@ -361,9 +364,9 @@ static json_t *resources(struct emit *e, const struct cell_resources *r)
 		json_t *a = json_array();
 
 		for (size_t i = 0; a && i < r->n_hugepage_limits; i++)
-			append(e, a, json_pack("{s:s,s:I}", "pageSize",
-					       r->hugepage_limits[i].page_size, "limit",
-					       (json_int_t)r->hugepage_limits[i].limit));
+			append(e, a,
+			       json_pack("{s:s,s:I}", "pageSize", r->hugepage_limits[i].page_size,
+					 "limit", (json_int_t)r->hugepage_limits[i].limit));
 		put(e, o, "hugepageLimits", a);
 	}
 	if (r->has_net_class_id || r->n_net_priorities) {
@@ -371,9 +374,9 @@ static json_t *resources(struct emit *e, const struct cell_resources *r)
 
 		PUT_IF(e, n, r->has_net_class_id, "classID", json_integer(r->net_class_id));
 		for (size_t i = 0; a && i < r->n_net_priorities; i++)
-			append(e, a, json_pack("{s:s,s:I}", "name", r->net_priorities[i].name,
-					       "priority",
-					       (json_int_t)r->net_priorities[i].priority));
+			append(e, a,
+			       json_pack("{s:s,s:I}", "name", r->net_priorities[i].name, "priority",
+					 (json_int_t)r->net_priorities[i].priority));
 		put(e, n, "priorities", a);
 		put(e, o, "network", n);
 	}
@@ -384,8 +387,10 @@ static json_t *resources(struct emit *e, const struct cell_resources *r)
 			const struct cell_rdma_limit *l = &r->rdma[i];
 
 			x = json_object();
-			PUT_IF(e, x, l->has_hca_handles, "hcaHandles", json_integer(l->hca_handles));
-			PUT_IF(e, x, l->has_hca_objects, "hcaObjects", json_integer(l->hca_objects));
+			PUT_IF(e, x, l->has_hca_handles, "hcaHandles",
+			       json_integer(l->hca_handles));
+			PUT_IF(e, x, l->has_hca_objects, "hcaObjects",
+			       json_integer(l->hca_objects));
 			put(e, m, l->device, x);
 		}
 		put(e, o, "rdma", m);
@@ -449,7 +454,8 @@ static json_t *memory_policy(struct emit *e, const struct cell_memory_policy *m)
 	for (int i = 0; flags && cell_mpol_flag_names[i]; i++) {
 		unsigned bit;
 
-		if (cell_mpol_flag_from_name(cell_mpol_flag_names[i], &bit) == 0 && (m->flags & bit))
+		if (cell_mpol_flag_from_name(cell_mpol_flag_names[i], &bit) == 0 &&
+		    (m->flags & bit))
 			append(e, flags, json_string(cell_mpol_flag_names[i]));
 	}
 	put_str(e, o, "mode", cell_mpol_mode_names[m->mode]);

@@ -17,13 +17,47 @@
 /* ---- capabilities (capabilities(7)) ---- */
 
 static const char *const cap_names[] = {
-	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
-	"SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
-	"NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
-	"SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-	"SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
-	"AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
-	"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+	"CHOWN",
+	"DAC_OVERRIDE",
+	"DAC_READ_SEARCH",
+	"FOWNER",
+	"FSETID",
+	"KILL",
+	"SETGID",
+	"SETUID",
+	"SETPCAP",
+	"LINUX_IMMUTABLE",
+	"NET_BIND_SERVICE",
+	"NET_BROADCAST",
+	"NET_ADMIN",
+	"NET_RAW",
+	"IPC_LOCK",
+	"IPC_OWNER",
+	"SYS_MODULE",
+	"SYS_RAWIO",
+	"SYS_CHROOT",
+	"SYS_PTRACE",
+	"SYS_PACCT",
+	"SYS_ADMIN",
+	"SYS_BOOT",
+	"SYS_NICE",
+	"SYS_RESOURCE",
+	"SYS_TIME",
+	"SYS_TTY_CONFIG",
+	"MKNOD",
+	"LEASE",
+	"AUDIT_WRITE",
+	"AUDIT_CONTROL",
+	"SETFCAP",
+	"MAC_OVERRIDE",
+	"MAC_ADMIN",
+	"SYSLOG",
+	"WAKE_ALARM",
+	"BLOCK_SUSPEND",
+	"AUDIT_READ",
+	"PERFMON",
+	"BPF",
+	"CHECKPOINT_RESTORE",
 };
 #define N_CAP_NAMES ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
 
@@ -45,10 +79,12 @@ const char *cell_cap_name(int cap)
 /* docker's and runc's default set. */
 uint64_t cell_caps_default(void)
 {
-	static const int caps[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER,
-				    CAP_MKNOD, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP,
-				    CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
-				    CAP_AUDIT_WRITE };
+	static const int caps[] = {
+		CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,	     CAP_FOWNER,
+		CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,	     CAP_SETUID,
+		CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+		CAP_KILL,    CAP_AUDIT_WRITE
+	};
 	uint64_t mask = 0;
 
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
@@ -59,14 +95,14 @@ uint64_t cell_caps_default(void)
 /* ---- rlimits (getrlimit(2)) ---- */
 
 const char *const cell_rlimit_names[RLIM_NLIMITS] = {
-	[RLIMIT_CPU] = "RLIMIT_CPU", [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-	[RLIMIT_DATA] = "RLIMIT_DATA", [RLIMIT_STACK] = "RLIMIT_STACK",
-	[RLIMIT_CORE] = "RLIMIT_CORE", [RLIMIT_RSS] = "RLIMIT_RSS",
-	[RLIMIT_NPROC] = "RLIMIT_NPROC", [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
-	[RLIMIT_LOCKS] = "RLIMIT_LOCKS", [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+	[RLIMIT_CPU] = "RLIMIT_CPU",	       [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+	[RLIMIT_DATA] = "RLIMIT_DATA",	       [RLIMIT_STACK] = "RLIMIT_STACK",
+	[RLIMIT_CORE] = "RLIMIT_CORE",	       [RLIMIT_RSS] = "RLIMIT_RSS",
+	[RLIMIT_NPROC] = "RLIMIT_NPROC",       [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
+	[RLIMIT_LOCKS] = "RLIMIT_LOCKS",       [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
 	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO", [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
 };
 
 const char *cell_rlimit_name(int resource)
@@ -105,9 +141,12 @@ const char *const cell_seccomp_action_names[CELL_SECCOMP_N_ACTIONS] = {
 };
 
 const char *const cell_seccomp_op_names[CELL_SECCOMP_N_OPS] = {
-	[CELL_SECCOMP_OP_NE] = "SCMP_CMP_NE", [CELL_SECCOMP_OP_LT] = "SCMP_CMP_LT",
-	[CELL_SECCOMP_OP_LE] = "SCMP_CMP_LE", [CELL_SECCOMP_OP_EQ] = "SCMP_CMP_EQ",
-	[CELL_SECCOMP_OP_GE] = "SCMP_CMP_GE", [CELL_SECCOMP_OP_GT] = "SCMP_CMP_GT",
+	[CELL_SECCOMP_OP_NE] = "SCMP_CMP_NE",
+	[CELL_SECCOMP_OP_LT] = "SCMP_CMP_LT",
+	[CELL_SECCOMP_OP_LE] = "SCMP_CMP_LE",
+	[CELL_SECCOMP_OP_EQ] = "SCMP_CMP_EQ",
+	[CELL_SECCOMP_OP_GE] = "SCMP_CMP_GE",
+	[CELL_SECCOMP_OP_GT] = "SCMP_CMP_GT",
 	[CELL_SECCOMP_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
@@ -125,13 +164,22 @@ const char *cell_seccomp_op_name(enum cell_seccomp_op op)
 
 /* set_mempolicy(2), linux/mempolicy.h: the index is the mode's value. */
 const char *const cell_mpol_mode_names[] = {
-	"MPOL_DEFAULT", "MPOL_PREFERRED",      "MPOL_BIND", "MPOL_INTERLEAVE",
-	"MPOL_LOCAL",   "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE", NULL,
+	"MPOL_DEFAULT",
+	"MPOL_PREFERRED",
+	"MPOL_BIND",
+	"MPOL_INTERLEAVE",
+	"MPOL_LOCAL",
+	"MPOL_PREFERRED_MANY",
+	"MPOL_WEIGHTED_INTERLEAVE",
+	NULL,
 };
 
 /* Mode flags, or'ed into the mode: index i is bit 13 + i (linux/mempolicy.h). */
 const char *const cell_mpol_flag_names[] = {
-	"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL,
+	"MPOL_F_NUMA_BALANCING",
+	"MPOL_F_RELATIVE_NODES",
+	"MPOL_F_STATIC_NODES",
+	NULL,
 };
 
 int cell_mpol_flag_from_name(const char *name, unsigned *flag)

@@ -16,9 +16,19 @@
 /* runc's and crun's defaults (libcontainer/specconv/example.go): paths that
  * leak host facts or let root inside change the host's kernel. */
 const char *const cell_default_masked_paths[] = {
-	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-	"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap", NULL,
+	"/proc/acpi",
+	"/proc/asound",
+	"/proc/interrupts",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/latency_stats",
+	"/proc/timer_list",
+	"/proc/timer_stats",
+	"/proc/sched_debug",
+	"/proc/scsi",
+	"/sys/firmware",
+	"/sys/devices/virtual/powercap",
+	NULL,
 };
 const char *const cell_default_readonly_paths[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
@@ -32,7 +42,9 @@ struct default_mount {
 static const struct default_mount default_mounts[] = {
 	{ "/proc", "proc", "proc", { "nosuid", "noexec", "nodev" } },
 	{ "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k" } },
-	{ "/dev/pts", "devpts", "devpts",
+	{ "/dev/pts",
+	  "devpts",
+	  "devpts",
 	  { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5" } },
 	{ "/dev/shm", "tmpfs", "shm", { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" } },
 	{ "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev" } },
@@ -184,14 +196,14 @@ static int set_default_process(struct cell_spec *spec, uid_t euid, struct cell_e
 		 * the full set, which only has meaning inside its user namespace. */
 		uint64_t caps = cell_caps_default();
 
-		p->capabilities = (struct cell_capabilities){ .present = true, .bounding = caps,
-							      .effective = caps, .permitted = caps };
+		p->capabilities = (struct cell_capabilities){
+			.present = true, .bounding = caps, .effective = caps, .permitted = caps
+		};
 	}
 	return 0;
 }
 
-static int set_default_maps(struct cell_spec *spec, uid_t euid, gid_t egid,
-			    struct cell_error *err)
+static int set_default_maps(struct cell_spec *spec, uid_t euid, gid_t egid, struct cell_error *err)
 {
 	struct cell_linux *l = &spec->linux;
 
@@ -227,8 +239,10 @@ int cell_spec_default(struct cell_spec *spec, uid_t euid, gid_t egid, struct cel
 	spec->linux.rootfs_propagation = MS_PRIVATE | MS_REC;
 	if ((r = set_default_process(spec, euid, err)) < 0 ||
 	    (r = set_default_mounts(spec, err)) < 0 ||
-	    (r = set_default_paths(&spec->linux.masked_paths, cell_default_masked_paths, err)) < 0 ||
-	    (r = set_default_paths(&spec->linux.readonly_paths, cell_default_readonly_paths, err)) < 0)
+	    (r = set_default_paths(&spec->linux.masked_paths, cell_default_masked_paths, err)) <
+		    0 ||
+	    (r = set_default_paths(&spec->linux.readonly_paths, cell_default_readonly_paths, err)) <
+		    0)
 		goto fail;
 	if (rootless) {
 		spec->linux.namespaces[CELL_NS_USER].present = true;

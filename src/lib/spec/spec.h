@@ -46,7 +46,6 @@ const char *cell_rlimit_name(int resource);
 const char *cell_seccomp_action_name(enum cell_seccomp_action a);
 const char *cell_seccomp_op_name(enum cell_seccomp_op op);
 
-
 /* Mode flags, or'ed into the mode: flag i of cell_mpol_flag_names is bit 13 + i
  * (linux/mempolicy.h). */
 #define CELL_MPOL_FLAG(i) (1u << (13 + (i)))
