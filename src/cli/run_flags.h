@@ -26,9 +26,8 @@ struct cell_run_cli {
 	bool rootfs_given;
 	int64_t tmp_size, shm_size; /* --tmp-size, --shm-size; 0: not given */
 	bool read_only;
-	bool cap_add_all;
-	bool uidmap_given, gidmap_given;
-		/* the first --uidmap/--gidmap drops the default */ /* --cap-add ALL: limited to what cell may grant */
+	bool cap_add_all;		 /* --cap-add ALL: limited to what cell may grant */
+	bool uidmap_given, gidmap_given; /* the first --uidmap/--gidmap drops the default */
 	uid_t euid;
 	gid_t egid;
 	/* OCI: `cell run` from a bundle (runc's flags) */
