@@ -61,15 +61,50 @@
 /* What the command's setup calls after the filter (command.c, child.c:
  * cell_child_fail), before execve. */
 const int cell_early_syscalls[] = {
-	SYS_read,	  SYS_write,	  SYS_close,	    SYS_close_range,	SYS_fcntl,
-	SYS_dup2,	  SYS_dup3,	  SYS_ioctl,	    SYS_setsid,		SYS_fchown,
-	SYS_fchownat,	  SYS_umask,	  SYS_openat,	    SYS_chdir,		SYS_fchdir,
-	SYS_mkdirat,	  SYS_newfstatat, SYS_statx,	    SYS_faccessat,	SYS_faccessat2,
-	SYS_prctl,	  SYS_capget,	  SYS_capset,	    SYS_setgroups,	SYS_setresgid,
-	SYS_setresuid,	  SYS_setrlimit,  SYS_prlimit64,    SYS_rt_sigaction,	SYS_rt_sigprocmask,
-	SYS_sched_setaffinity, SYS_sched_setscheduler, SYS_sched_setattr, SYS_ioprio_set,
-	SYS_getpid,	  SYS_gettid,	  SYS_futex,	    SYS_mmap,		SYS_munmap,
-	SYS_sendmsg,	  SYS_recvmsg,	  SYS_execve,	    SYS_exit_group,	SYS_brk,
+	SYS_read,
+	SYS_write,
+	SYS_close,
+	SYS_close_range,
+	SYS_fcntl,
+	SYS_dup2,
+	SYS_dup3,
+	SYS_ioctl,
+	SYS_setsid,
+	SYS_fchown,
+	SYS_fchownat,
+	SYS_umask,
+	SYS_openat,
+	SYS_chdir,
+	SYS_fchdir,
+	SYS_mkdirat,
+	SYS_newfstatat,
+	SYS_statx,
+	SYS_faccessat,
+	SYS_faccessat2,
+	SYS_prctl,
+	SYS_capget,
+	SYS_capset,
+	SYS_setgroups,
+	SYS_setresgid,
+	SYS_setresuid,
+	SYS_setrlimit,
+	SYS_prlimit64,
+	SYS_rt_sigaction,
+	SYS_rt_sigprocmask,
+	SYS_sched_setaffinity,
+	SYS_sched_setscheduler,
+	SYS_sched_setattr,
+	SYS_ioprio_set,
+	SYS_getpid,
+	SYS_gettid,
+	SYS_futex,
+	SYS_mmap,
+	SYS_munmap,
+	SYS_sendmsg,
+	SYS_recvmsg,
+	SYS_execve,
+	SYS_exit_group,
+	SYS_brk,
 	-1,
 };
 
@@ -78,12 +113,12 @@ const int cell_early_syscalls[] = {
 enum { EARLY_LOADING, EARLY_GO };
 
 static struct early {
-	int state;	/* futex: EARLY_LOADING until the hand over */
-	int running;	/* 1 until the command task's execve or exit (CLEARTID) */
-	pid_t pid;	/* the command task */
-	bool thread;	/* without init: a thread of this process */
-	bool keyring;	/* join a new session keyring (a->new_keyring) */
-	int pdeath;	/* the parent-death signal to set, or 0 */
+	int state;    /* futex: EARLY_LOADING until the hand over */
+	int running;  /* 1 until the command task's execve or exit (CLEARTID) */
+	pid_t pid;    /* the command task */
+	bool thread;  /* without init: a thread of this process */
+	bool keyring; /* join a new session keyring (a->new_keyring) */
+	int pdeath;   /* the parent-death signal to set, or 0 */
 	struct sock_fprog prog;
 	unsigned int flags;
 	int load_errno; /* the raw phase's failure */
@@ -108,8 +143,8 @@ static long raw6(long n, long a, long b, long c, long d, long e, long f)
 	return ret;
 #else
 	register long x8 __asm__("x8") = n, x0 __asm__("x0") = a, x1 __asm__("x1") = b,
-			       x2 __asm__("x2") = c, x3 __asm__("x3") = d, x4 __asm__("x4") = e,
-			       x5 __asm__("x5") = f;
+			 x2 __asm__("x2") = c, x3 __asm__("x3") = d, x4 __asm__("x4") = e,
+			 x5 __asm__("x5") = f;
 
 	__asm__ volatile("svc 0"
 			 : "+r"(x0)

@@ -165,18 +165,18 @@ static int read_strv(struct jp *p, json_t *obj, const char *key, char ***out)
 	if (!json_is_array(v))
 		return jp_fail(p, "expected an array of strings");
 	cell_strv_free(*out);
-	*out = NULL;
+	/* sized once: a seccomp rule names hundreds of syscalls */
+	if (!(*out = calloc(json_array_size(v) + 1, sizeof(char *))))
+		return jp_nomem(p);
 	json_array_foreach(v, i, e)
 	{
 		if (!json_is_string(e)) {
 			jp_push_index(p, i);
 			return jp_fail(p, "expected a string");
 		}
-		if (cell_strv_append(out, json_string_value(e)) < 0)
+		if (!((*out)[i] = strdup(json_string_value(e))))
 			return jp_nomem(p);
 	}
-	if (!*out && !(*out = calloc(1, sizeof(char *))))
-		return jp_nomem(p);
 	jp_pop(p, saved);
 	return 1;
 }
