@@ -89,6 +89,8 @@ static int validate_host_mounts(const struct cell_spec *spec, struct cell_error 
 		field = "linux.devices";
 	else if (l->rootfs_propagation & (MS_SHARED | MS_SLAVE | MS_UNBINDABLE))
 		field = "linux.rootfsPropagation";
+	else if (spec->cell.n_symlinks)
+		field = "annotations.run.cell.symlinks (--symlink)";
 	if (!field)
 		return 0;
 	return cell_error_set(err, 0,
