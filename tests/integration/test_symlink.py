@@ -211,3 +211,18 @@ def test_runc_makes_no_link_from_the_bundle_as_the_warning_says(run, tdir, rootf
                             timeout=TIMEOUT, env=_env())
     assert theirs.returncode != 0  # `cat /lib64/f` finds no link
     assert (out / "res").read_text() == ""
+
+
+def test_link_below_an_earlier_bind_is_made_in_the_bound_directory(run, user, visible_dir):
+    os.chmod(visible_dir, 0o777)
+    d = f"/opt/cell-symlink-b-{os.getpid()}/d"
+    r = run(["run", "--bind", visible_dir, d, "--symlink", "t", f"{d}/l", "--", "true"],
+            user=user)
+    assert r.returncode == 0, r.stderr
+    assert os.readlink(visible_dir / "l") == "t"  # bwrap's: the bind is the host's directory
+    r = run(["run", "--ro-bind", visible_dir, d, "--symlink", "t", f"{d}/m", "--", "true"],
+            user=user)
+    assert r.returncode == 125 and f"{d}/m" in r.stderr, r.stderr
+    assert "Read-only file system" in r.stderr, r.stderr
+    assert not os.path.lexists(visible_dir / "m")
+    assert not os.path.lexists(os.path.dirname(d))
