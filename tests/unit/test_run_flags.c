@@ -456,6 +456,11 @@ static void test_symlinks_keep_their_place_among_the_mounts(void **state)
 	assert_int_equal(c->symlinks[2].after, cli.spec.n_mounts);
 	assert_string_equal(c->symlinks[1].target, "t1");
 	assert_string_equal(c->symlinks[1].link, "/l1");
+	assert_int_equal(cell_spec_validate(&cli.spec, &err), 0);
+	c->symlinks[2].after = cli.spec.n_mounts + 1;
+	assert_true(cell_spec_validate(&cli.spec, &err) < 0);
+	assert_string_equal(err.msg, "annotations.run.cell.symlinks[2] (/l2): its place is past "
+				     "the last of mounts[]");
 	cell_run_cli_free(&cli);
 }
 
