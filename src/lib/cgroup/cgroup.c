@@ -70,11 +70,17 @@ static int rmdir_one(const char *path, void *err)
  * cgroup_rmdir_tree() - @path and the cgroups below it, deepest first: a
  * container may make cgroups of its own (a nested runtime, systemd), and
  * rmdir(2) of a cgroup with children fails with EBUSY. They are below one
- * cell made, so they are the container's.
+ * cell made, so they are the container's. Most have none: rmdir first, and
+ * list the directory only when that fails (a judged box's cgroups go on
+ * every run, and listing one costs five system calls).
  */
 static int cgroup_rmdir_tree(const char *path, struct cell_error *err)
 {
-	int r = cgroup_for_each_below(path, true, rmdir_one, err, 0, err);
+	int r;
+
+	if (cell_cgroup_rmdir_hook(path) == 0 || errno == ENOENT)
+		return 0;
+	r = cgroup_for_each_below(path, true, rmdir_one, err, 0, err);
 
 	return r < 0 ? r : cgroup_rmdir(path, err);
 }
