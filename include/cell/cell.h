@@ -395,6 +395,17 @@ struct cell_network {
 };
 
 /*
+ * bubblewrap's --symlink TARGET LINK: LINK made inside the container as a
+ * symlink whose content is TARGET, as given (symlink(2)), once mounts[0]
+ * to mounts[@after - 1] are made: flags apply in command-line order.
+ */
+struct cell_symlink {
+	char *target;
+	char *link;
+	size_t after;
+};
+
+/*
  * What the OCI spec has no field for. When a spec is saved as config.json
  * these travel as annotations (run.cell.*).
  */
@@ -407,6 +418,8 @@ struct cell_extras {
 	bool keep_joined_mounts; /* --ns mnt=PATH: use the joined mount namespace as it is,
 				    without the root and mounts of the spec */
 	struct cell_network net;
+	struct cell_symlink *symlinks; /* --symlink, in command-line order */
+	size_t n_symlinks;
 };
 
 struct cell_spec {
@@ -438,6 +451,12 @@ int cell_spec_add_mount(struct cell_spec *spec, const char *destination, const c
 			const char *source, const char *const *options, struct cell_error *err);
 /** cell_spec_move_mount() - move mounts[@from] to index @to, the ones between shifting up. */
 void cell_spec_move_mount(struct cell_spec *spec, size_t from, size_t to);
+/**
+ * cell_spec_add_symlink() - append LINK -> TARGET (copies them), made after
+ * the mounts listed so far; cell_spec_move_mount/remove_mount keep its place.
+ */
+int cell_spec_add_symlink(struct cell_spec *spec, const char *target, const char *link,
+			  struct cell_error *err);
 /** cell_spec_remove_mount() - drop the mount at @destination; returns 1 if one was removed. */
 int cell_spec_remove_mount(struct cell_spec *spec, const char *destination);
 /** cell_spec_fit_devpts_gid() - drop devpts' gid=5 when gid 5 has no id in the user namespace. */

@@ -269,18 +269,22 @@ static int save_state(const char *root, struct cell_state *st, struct cell_error
 }
 
 /* The spec a container was made from, kept for exec, delete's hooks, update. */
-static int save_config(const char *root, const char *id, const struct cell_spec *spec,
-		       struct cell_error *err)
+static int write_config(const char *root, const char *id, const char *text, struct cell_error *err)
 {
 	char path[PATH_MAX];
-	cleanup_free char *text = cell_spec_to_json(spec, err);
 	int r;
 
-	if (!text)
-		return -ENOMEM;
 	if ((r = cell_state_path(root, id, "config.json", path, sizeof(path), err)) < 0)
 		return r;
 	return cell_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int save_config(const char *root, const char *id, const struct cell_spec *spec,
+		       struct cell_error *err)
+{
+	cleanup_free char *text = cell_spec_to_json(spec, err);
+
+	return text ? write_config(root, id, text, err) : -ENOMEM;
 }
 
 int cell_cli_load_config(const char *root, const char *id, struct cell_spec *spec,
@@ -303,7 +307,9 @@ struct oci_launch {
 	const struct cell_global *g;
 	struct cell_run_cli *cli;
 	const char *id;
-	bool save_config;     /* on_created writes config.json too */
+	/* on_created writes it as config.json: made before clone3, where its
+	 * allocations touch no page the container's process shares copy-on-write */
+	char *config_text;
 	bool foreground;      /* this process waits for it: recorded for cell gc */
 	const char *pid_file; /* --pid-file made absolute before the chdir to the bundle */
 };
@@ -319,7 +325,7 @@ static int on_created(void *ctx, const struct cell_created *c, struct cell_error
 	struct cell_state st;
 	int r;
 
-	if (l->save_config && (r = save_config(l->g->root, l->id, &l->cli->spec, err)) < 0)
+	if (l->config_text && (r = write_config(l->g->root, l->id, l->config_text, err)) < 0)
 		return r;
 	if ((r = fill_state(&st, l->id, l->cli->bundle, &l->cli->spec, c, err)) < 0) {
 		st.annotations = NULL;
@@ -646,9 +652,13 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	 * config.json and state.json are written in on_created, while the
 	 * container sets itself up */
 	close(lock);
-	l.save_config = true;
+	if (!(l.config_text = cell_spec_to_json(&cli->spec, &err))) {
+		remove_state(g, l.id);
+		return cell_cli_fail(g, &err);
+	}
 	fflush(NULL);
 	r = cell_run(&cli->spec, &opts, &result, &err);
+	free(l.config_text);
 	if (r < 0) {
 		remove_state(g, l.id);
 		status = cell_error_exit_status(&err);

@@ -152,7 +152,8 @@ static const char spec_usage[] =
 	"cell's default seccomp profile (linux.seccomp) for those capabilities. With\n"
 	"`cell run` flags (or a CMD) it is the spec `cell run` would run, so a sandbox\n"
 	"built by flags can be handed to any OCI runtime; a field only cell carries\n"
-	"out (the host's root as root.path, --net) is named in a warning on stderr.\n"
+	"out (the host's root as root.path, --net, --symlink) is named in a warning\n"
+	"on stderr.\n"
 	"`-` as DIR prints it.\n"
 	"\n"
 	"  -b, --bundle DIR   where to write config.json\n"
@@ -180,6 +181,10 @@ static void warn_cell_only(const struct cell_global *g, const struct cell_spec *
 		cell_cli_warn(g,
 			      "annotations.run.cell.net (--net, -p) is cell-only: runc and crun "
 			      "ignore it and give the container a network namespace with only lo");
+	/* the OCI spec has no symlink entry: other runtimes make no link */
+	if (spec->cell.n_symlinks)
+		cell_cli_warn(g, "annotations.run.cell.symlinks (--symlink) is cell-only: runc "
+				 "and crun ignore it and do not create the link");
 }
 
 int cell_cmd_spec(const struct cell_global *g, int argc, char **argv)

@@ -105,6 +105,8 @@ const char cell_run_usage[] =
 	"  --security-opt seccomp=unconfined|FILE, --security-opt no-new-privileges[=false]\n"
 	"  --clearenv, --setenv VAR VALUE, --unsetenv VAR   as bubblewrap's\n"
 	"  --dev-bind SRC DST        as --bind, and SRC's device nodes may be opened (bwrap's)\n"
+	"  --symlink TARGET LINK     a symlink LINK -> TARGET inside, in order with the mounts\n"
+	"                            (bwrap's; the host's root and --rootfs DIR stay unwritten)\n"
 	"  --die-with-parent         end cell and the container when cell's parent ends\n"
 	"  --rm, -i/--interactive, --new-session   accepted: what cell does anyway\n"
 	"\n"

@@ -58,6 +58,7 @@ enum {
 	CELL_OPT_SETENV,
 	CELL_OPT_UNSETENV,
 	CELL_OPT_DEV_BIND,
+	CELL_OPT_SYMLINK,
 	CELL_OPT_HABIT_END,
 	CELL_OPT_INTERACTIVE = 'i',
 };
@@ -73,8 +74,9 @@ enum {
 		{ "clearenv", no_argument, NULL, CELL_OPT_CLEARENV },                              \
 		{ "setenv", required_argument, NULL, CELL_OPT_SETENV },                            \
 		{ "unsetenv", required_argument, NULL, CELL_OPT_UNSETENV },                        \
+		{ "dev-bind", required_argument, NULL, CELL_OPT_DEV_BIND },                        \
 	{                                                                                          \
-		"dev-bind", required_argument, NULL, CELL_OPT_DEV_BIND                             \
+		"symlink", required_argument, NULL, CELL_OPT_SYMLINK                               \
 	}
 
 /**

@@ -245,6 +245,21 @@ static int dev_bind(struct cell_run_cli *cli, const char *src, const char *dst,
 	return cell_spec_add_mount(&cli->spec, dst, "bind", abs, opts, err);
 }
 
+/*
+ * bubblewrap's --symlink TARGET LINK: TARGET is the link's content as given
+ * (symlink(2) resolves nothing); the link is made in its turn among the
+ * mounts (rootfs/symlinks.c), never on the host's root or a --rootfs DIR.
+ */
+static int add_symlink(struct cell_spec *spec, const char *target, const char *link,
+		       struct cell_error *err)
+{
+	const char *problem = cell_symlink_problem(target, link);
+
+	if (problem)
+		return cell_error_set(err, 0, "--symlink '%s' '%s': %s", target, link, problem);
+	return cell_spec_add_symlink(spec, target, link, err);
+}
+
 int cell_run_habit_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
 			  int argc, struct cell_error *err)
 {
@@ -285,6 +300,10 @@ int cell_run_habit_option(struct cell_run_cli *cli, int opt, const char *flag, c
 		if (optind >= argc)
 			return cell_error_set(err, 0, "%s needs two arguments: SRC DEST", flag);
 		return dev_bind(cli, optarg, argv[optind++], err);
+	case CELL_OPT_SYMLINK: /* bubblewrap's --symlink TARGET LINK */
+		if (optind >= argc)
+			return cell_error_set(err, 0, "%s needs two arguments: TARGET LINK", flag);
+		return add_symlink(&cli->spec, optarg, argv[optind++], err);
 	default:
 		return cell_error_set(err, EINVAL, "%s: not a habit flag", flag);
 	}

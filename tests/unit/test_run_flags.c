@@ -431,6 +431,39 @@ static void test_host_root_hides_run_and_var_tmp_below_the_binds(void **state)
 	cell_run_cli_free(&cli);
 }
 
+/*
+ * A --symlink keeps its place among the flags' mounts when the early tmpfs
+ * over /run and /var/tmp go ahead of them and --tmpfs /tmp replaces /tmp.
+ */
+static void test_symlinks_keep_their_place_among_the_mounts(void **state)
+{
+	struct cell_run_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_extras *c = &cli.spec.cell;
+
+	(void)state;
+	cli.resolv_conf = "/nonexistent/resolv.conf";
+	assert_int_equal(PARSE_AS(1000, &cli, &err, "--symlink", "t0", "/l0", "--bind",
+				  "/etc/hostname", "/a", "--symlink", "t1", "/l1", "--tmpfs",
+				  "/tmp", "--symlink", "t2", "/l2", "true"),
+			 0);
+	assert_int_equal(c->n_symlinks, 3);
+	assert_true(mount_index(&cli.spec, "/run") < (ssize_t)c->symlinks[0].after);
+	assert_true(mount_index(&cli.spec, "/var/tmp") < (ssize_t)c->symlinks[0].after);
+	assert_int_equal(c->symlinks[0].after, mount_index(&cli.spec, "/a"));
+	assert_int_equal(c->symlinks[1].after, mount_index(&cli.spec, "/a") + 1);
+	assert_int_equal(c->symlinks[1].after, mount_index(&cli.spec, "/tmp"));
+	assert_int_equal(c->symlinks[2].after, cli.spec.n_mounts);
+	assert_string_equal(c->symlinks[1].target, "t1");
+	assert_string_equal(c->symlinks[1].link, "/l1");
+	assert_int_equal(cell_spec_validate(&cli.spec, &err), 0);
+	c->symlinks[2].after = cli.spec.n_mounts + 1;
+	assert_true(cell_spec_validate(&cli.spec, &err) < 0);
+	assert_string_equal(err.msg, "annotations.run.cell.symlinks[2] (/l2): its place is past "
+				     "the last of mounts[]");
+	cell_run_cli_free(&cli);
+}
+
 /* systemd-resolved's /etc/resolv.conf -> /run/systemd/resolve/stub-resolv.conf stays readable. */
 static void test_a_resolv_conf_in_run_is_bound_back_read_only(void **state)
 {
@@ -698,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_publish_refuses_malformed_ports),
 		cmocka_unit_test(test_netdev_fills_linux_net_devices),
 		cmocka_unit_test(test_host_root_hides_run_and_var_tmp_below_the_binds),
+		cmocka_unit_test(test_symlinks_keep_their_place_among_the_mounts),
 		cmocka_unit_test(test_tmpfs_mounts_get_sizes_and_inode_limits),
 		cmocka_unit_test(test_a_resolv_conf_in_run_is_bound_back_read_only),
 	};

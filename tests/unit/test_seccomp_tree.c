@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "run.h"
 #include "security.h"
 #include "spec.h"
 
@@ -309,6 +310,55 @@ static void test_builtin_filter_decides_as_libseccomp_in_few_steps(void **state)
 	}
 }
 
+#if defined(__x86_64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/*
+ * The default filter is loaded before the command's setup is over
+ * (run/command_early.c): every call that setup makes must pass it, for any
+ * bounding set and any arguments, or a start would fail on EPERM.
+ */
+static void test_default_filter_allows_what_the_command_setup_calls(void **state)
+{
+	const uint64_t sets[] = { cell_caps_default(), CAPS_RUNC, 0,
+				  (1ULL << (CAP_LAST_CAP + 1)) - 1 };
+	const uint64_t values[] = { 0, 1, 0xffffffffULL, UINT64_MAX, 0x40000000ULL };
+
+	(void)state;
+#ifndef NATIVE_AUDIT_ARCH
+	skip(); /* command_early.c loads early on x86_64 and aarch64 only */
+#else
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		struct cell_seccomp s = { 0 };
+		struct cell_seccomp_prog prog = { 0 };
+		struct cell_error err = { 0 };
+
+		assert_int_equal(cell_seccomp_default(sets[i], &s, &err), 0);
+		if (cell_seccomp_prepare(&s, &prog, &err) != 0)
+			fail_msg("caps 0x%llx: %s", (unsigned long long)sets[i], err.msg);
+		assert_true(prog.is_default);
+		for (size_t c = 0; cell_early_syscalls[c] >= 0; c++)
+			for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+				struct seccomp_data d = { .nr = cell_early_syscalls[c],
+							  .arch = NATIVE_AUDIT_ARCH };
+				struct cell_bpf_result r;
+
+				for (int a = 0; a < 6; a++)
+					d.args[a] = values[(v + (size_t)a) % 5];
+				r = bpf_run(&prog, &d);
+				if ((r.ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW)
+					fail_msg("caps 0x%llx: syscall %d refused (0x%x)",
+						 (unsigned long long)sets[i], d.nr, r.ret);
+			}
+		cell_seccomp_prog_free(&prog);
+		cell_seccomp_free(&s);
+	}
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_tree_decides_other_profiles_as_libseccomp),
 		cmocka_unit_test(test_tree_refuses_what_it_does_not_model),
 		cmocka_unit_test(test_builtin_filter_decides_as_libseccomp_in_few_steps),
+		cmocka_unit_test(test_default_filter_allows_what_the_command_setup_calls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

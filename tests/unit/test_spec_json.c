@@ -143,6 +143,46 @@ static void test_cell_defaults_round_trip_with_extras_as_annotations(void **stat
 	cell_spec_free(&b);
 }
 
+/* --symlink travels as run.cell.symlinks, each link with its place among the mounts. */
+static void test_symlinks_round_trip_in_their_annotation(void **state)
+{
+	struct cell_spec a, b;
+	struct cell_error err = { 0 };
+	cleanup_free char *text = NULL;
+
+	(void)state;
+	assert_int_equal(cell_spec_default(&a, 0, 0, &err), 0);
+	assert_int_equal(cell_strv_append(&a.process.args, "sh"), 0);
+	assert_int_equal(cell_spec_add_symlink(&a, "usr/lib", "/lib64", &err), 0);
+	a.cell.symlinks[0].after = 2;
+	assert_int_equal(cell_spec_add_symlink(&a, "../\"odd\" name", "/x/y", &err), 0);
+	text = cell_spec_to_json(&a, &err);
+	assert_non_null(text);
+	assert_int_equal(parse(&b, text, &err), 0);
+	assert_int_equal(b.cell.n_symlinks, 2);
+	assert_string_equal(b.cell.symlinks[0].target, "usr/lib");
+	assert_string_equal(b.cell.symlinks[0].link, "/lib64");
+	assert_int_equal(b.cell.symlinks[0].after, 2);
+	assert_string_equal(b.cell.symlinks[1].target, "../\"odd\" name");
+	assert_int_equal(b.cell.symlinks[1].after, a.n_mounts);
+	cell_spec_free(&a);
+	cell_spec_free(&b);
+}
+
+static void test_bad_symlinks_annotation_names_it(void **state)
+{
+	(void)state;
+	expect_error("{\"ociVersion\":\"1.0.0\",\"annotations\":{\"run.cell.symlinks\":\"{}\"}}",
+		     "annotations.run.cell.symlinks: expected a JSON array as text");
+	expect_error("{\"ociVersion\":\"1.0.0\",\"annotations\":{\"run.cell.symlinks\":"
+		     "\"[{\\\"target\\\":\\\"a\\\",\\\"link\\\":\\\"/b\\\",\\\"after\\\":1}]\"}}",
+		     "annotations.run.cell.symlinks[0]: expected {\"target\": string, \"link\": "
+		     "string, \"after\": 0..0 (mounts[])}");
+	expect_error("{\"ociVersion\":\"1.0.0\",\"annotations\":{\"run.cell.symlinks\":"
+		     "\"[{\\\"target\\\":\\\"a\\\",\\\"link\\\":\\\"/\\\",\\\"after\\\":0}]\"}}",
+		     "annotations.run.cell.symlinks[0] (/): LINK is the root, \"/\"");
+}
+
 static void test_bad_examples_name_the_json_path(void **state)
 {
 	struct cell_spec s;
@@ -386,6 +426,8 @@ int main(void)
 		cmocka_unit_test(test_spec_example_reads_every_section),
 		cmocka_unit_test(test_round_trip_is_stable),
 		cmocka_unit_test(test_cell_defaults_round_trip_with_extras_as_annotations),
+		cmocka_unit_test(test_symlinks_round_trip_in_their_annotation),
+		cmocka_unit_test(test_bad_symlinks_annotation_names_it),
 		cmocka_unit_test(test_bad_examples_name_the_json_path),
 		cmocka_unit_test(test_type_and_range_errors),
 		cmocka_unit_test(test_wrong_type_per_table_kind_names_the_path),

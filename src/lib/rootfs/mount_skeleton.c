@@ -25,6 +25,12 @@
  * (pivot_root(2) ".", "." then a detach of the old root, as for a directory
  * root), so that no chroot(2) away lies the host's root without the
  * container's mounts. Only runs with a missing target pay for this.
+ *
+ * bubblewrap's --symlink TARGET LINK is a third kind of target: the link
+ * itself is made in the skeleton. On a directory root (--rootfs DIR), which
+ * --symlink must not write either, skeletons are made the same way once the
+ * root is bound on itself; a skeleton over that root is stacked on the bind
+ * and becomes the directory pivot() pivots into.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -44,7 +50,9 @@
 /* The skeletons made for this start, by mount id: targets in them are made directly. */
 struct skeletons {
 	uint64_t *ids;
+	int *fds; /* O_PATH, for the read-only setattr at the end */
 	size_t n, cap;
+	bool host_root;
 };
 
 static int mount_id(int fd, uint64_t *id)
@@ -175,6 +183,35 @@ static int pivot_into(int skel, struct cell_error *err)
 	return 0;
 }
 
+static int grow(struct skeletons *s)
+{
+	size_t cap = s->cap ? 2 * s->cap : 4;
+	uint64_t *ids = realloc(s->ids, cap * sizeof(*ids));
+
+	if (!ids)
+		return -ENOMEM;
+	s->ids = ids;
+	int *fds = realloc(s->fds, cap * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	s->fds = fds;
+	s->cap = cap;
+	return 0;
+}
+
+/*
+ * A skeleton over a directory root: stacked on the root's bind, it is the
+ * directory the caller's cwd must be in for pivot_root(".", ".") (rootfs.c).
+ */
+static int enter_skeleton(int skel, int *rootfd, struct cell_error *err)
+{
+	if (fchdir(skel) < 0)
+		return cell_error_set(err, errno, "mount skeleton over the root: chdir");
+	safe_close(*rootfd);
+	*rootfd = fcntl(skel, F_DUPFD_CLOEXEC, 0);
+	return *rootfd < 0 ? cell_error_set(err, errno, "mount skeleton over the root") : 0;
+}
+
 /* Cover @dirfd (@where) with a skeleton; *@rootfd is reopened if it was the root. */
 static int make_skeleton(struct skeletons *s, int *rootfd, int dirfd, const char *where,
 			 struct cell_error *err)
@@ -183,15 +220,8 @@ static int make_skeleton(struct skeletons *s, int *rootfd, int dirfd, const char
 	uint64_t id = 0;
 	int r;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 4;
-		uint64_t *ids = realloc(s->ids, cap * sizeof(*ids));
-
-		if (!ids)
-			return cell_error_set(err, ENOMEM, "mount skeleton over %s", where);
-		s->ids = ids;
-		s->cap = cap;
-	}
+	if (s->n == s->cap && grow(s) < 0)
+		return cell_error_set(err, ENOMEM, "mount skeleton over %s", where);
 	cleanup_close int skel = new_skeleton_fs(dirfd);
 	if (skel < 0)
 		return cell_error_set(err, -skel, "mount skeleton over %s: tmpfs", where);
@@ -203,9 +233,13 @@ static int make_skeleton(struct skeletons *s, int *rootfd, int dirfd, const char
 		return r;
 	if ((r = mount_id(skel, &id)) < 0)
 		return cell_error_set(err, -r, "mount skeleton over %s", where);
+	if ((s->fds[s->n] = fcntl(skel, F_DUPFD_CLOEXEC, 0)) < 0)
+		return cell_error_set(err, errno, "mount skeleton over %s", where);
 	s->ids[s->n++] = id;
 	if (!is_root)
 		return 0;
+	if (!s->host_root)
+		return enter_skeleton(skel, rootfd, err);
 	if ((r = pivot_into(skel, err)) < 0)
 		return r;
 	safe_close(*rootfd);
@@ -213,8 +247,11 @@ static int make_skeleton(struct skeletons *s, int *rootfd, int dirfd, const char
 	return *rootfd < 0 ? cell_error_set(err, errno, "open the new root") : 0;
 }
 
-/* mkdir -p of @rest inside @dirfd; the last component is a file for @kind FILE. */
-static int make_rest(int dirfd, char *rest, enum cell_target_kind kind)
+/*
+ * mkdir -p of @rest inside @dirfd; the last component is a file for @t's
+ * kind FILE, a symlink to @t->link_target for SYMLINK.
+ */
+static int make_rest(int dirfd, char *rest, const struct cell_skeleton_target *t)
 {
 	cleanup_close int dir = reopen_dir(dirfd);
 	char *save = NULL, *name = strtok_r(rest, "/", &save);
@@ -225,10 +262,12 @@ static int make_rest(int dirfd, char *rest, enum cell_target_kind kind)
 		char *next = strtok_r(NULL, "/", &save);
 		int r;
 
-		if (!next && kind == CELL_TARGET_FILE) {
+		if (!next && t->kind == CELL_TARGET_FILE) {
 			r = openat(dir, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 			return r < 0 ? -errno : close(r);
 		}
+		if (!next && t->kind == CELL_TARGET_SYMLINK)
+			return symlinkat(t->link_target, dir, name) < 0 ? -errno : 0;
 		if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
 			return -errno;
 		r = openat(dir, name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -243,10 +282,11 @@ static int make_rest(int dirfd, char *rest, enum cell_target_kind kind)
 
 /*
  * @dest's nearest existing ancestor (O_PATH fd) and the missing rest of the
- * path in @rest; 0 with *@fd -1 when @dest exists.
+ * path in @rest; 0 with *@fd -1 when @dest exists (as a link itself, for
+ * @nofollow: a symlink's link is not followed).
  */
-static int split_missing(int rootfd, const char *dest, char *path, size_t size, int *fd,
-			 const char **rest)
+static int split_missing(int rootfd, const char *dest, bool nofollow, char *path, size_t size,
+			 int *fd, const char **rest)
 {
 	size_t len;
 	int r;
@@ -256,7 +296,8 @@ static int split_missing(int rootfd, const char *dest, char *path, size_t size, 
 		return -ENAMETOOLONG;
 	for (len = strlen(path); len > 0 && path[len - 1] == '/'; len--)
 		path[len - 1] = '\0';
-	r = cell_openat2_in_root(rootfd, path[0] ? path : "/", O_PATH);
+	r = cell_openat2_in_root(rootfd, path[0] ? path : "/",
+				 O_PATH | (nofollow ? O_NOFOLLOW : 0));
 	if (r >= 0 || r != -ENOENT)
 		return r >= 0 ? (close(r), 0) : r;
 	for (;;) {
@@ -276,15 +317,17 @@ static int split_missing(int rootfd, const char *dest, char *path, size_t size, 
 	}
 }
 
-static int skeleton_for(struct skeletons *s, int *rootfd, const char *dest,
-			enum cell_target_kind kind, struct cell_error *err)
+static int skeleton_for(struct skeletons *s, int *rootfd, const struct cell_skeleton_target *t,
+			struct cell_error *err)
 {
+	bool is_link = t->kind == CELL_TARGET_SYMLINK;
+	const char *dest = t->dest, *what = is_link ? "symlink" : "mount target";
 	char path[4096], rest[4096];
 	const char *missing;
 	int r, fd;
 
-	if ((r = split_missing(*rootfd, dest, path, sizeof(path), &fd, &missing)) < 0)
-		return cell_error_set(err, -r, "mount target %s", dest);
+	if ((r = split_missing(*rootfd, dest, is_link, path, sizeof(path), &fd, &missing)) < 0)
+		return cell_error_set(err, -r, "%s %s", what, dest);
 	if (fd < 0)
 		return 0;
 	cleanup_close int ancestor = fd;
@@ -297,25 +340,28 @@ static int skeleton_for(struct skeletons *s, int *rootfd, const char *dest,
 		ancestor =
 			cell_openat2_in_root(*rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
 		if (ancestor < 0)
-			return cell_error_set(err, -ancestor, "mount target %s", dest);
+			return cell_error_set(err, -ancestor, "%s %s", what, dest);
 	}
-	if ((r = make_rest(ancestor, rest, kind)) < 0)
-		return cell_error_set(err, -r, "create mount target %s in a mount skeleton", dest);
+	if ((r = make_rest(ancestor, rest, t)) < 0)
+		return cell_error_set(err, -r, "create %s %s in a mount skeleton", what, dest);
 	return 0;
 }
 
-int cell_mount_skeletons(const char *const *dests, const enum cell_target_kind *kinds, size_t n,
-			 struct cell_error *err)
+int cell_mount_skeletons(const struct cell_skeleton_target *targets, size_t n, int *rootfd,
+			 bool host_root, uint64_t attrs, struct cell_error *err)
 {
-	struct skeletons s = { 0 };
+	struct skeletons s = { .host_root = host_root };
 	int r = 0;
-	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	if (rootfd < 0)
-		return cell_error_set(err, errno, "open /");
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = skeleton_for(&s, &rootfd, dests[i], kinds[i], err);
-	safe_close(rootfd);
+		r = skeleton_for(&s, rootfd, &targets[i], err);
+	/* Recursive: the entries bound back are DIR's, and read-only as DIR's root is. */
+	for (size_t i = 0; r == 0 && i < s.n; i++)
+		if ((r = cell_mount_setattr(s.fds[i], AT_RECURSIVE, attrs, 0, -1)) < 0)
+			r = cell_error_set(err, -r, "make a mount skeleton read-only");
+	for (size_t i = 0; i < s.n; i++)
+		close(s.fds[i]);
 	free(s.ids);
+	free(s.fds);
 	return r;
 }

@@ -41,7 +41,7 @@ void cell_mount_attrs(const struct cell_mount_opts *o, uint64_t *set, uint64_t *
 /** cell_openat2_in_root() - openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); fd or -errno. */
 int cell_openat2_in_root(int rootfd, const char *path, int flags);
 
-enum cell_target_kind { CELL_TARGET_DIR, CELL_TARGET_FILE };
+enum cell_target_kind { CELL_TARGET_DIR, CELL_TARGET_FILE, CELL_TARGET_SYMLINK };
 
 /**
  * cell_open_target() - O_PATH fd of @dest inside the root at @rootfd,
@@ -52,15 +52,34 @@ int cell_open_target(int rootfd, const char *dest, enum cell_target_kind kind,
 
 /* ---- mount_skeleton.c ---- */
 
+/* A path a mount skeleton may have to make: a mount target, or a --symlink's link. */
+struct cell_skeleton_target {
+	const char *dest;
+	enum cell_target_kind kind;
+	const char *link_target; /* CELL_TARGET_SYMLINK: the link's content */
+};
+
 /**
- * cell_mount_skeletons() - make each of @dests (with @kinds) that is missing
- * from the host's root under a tmpfs skeleton over its nearest existing
- * ancestor, which keeps the ancestor's entries; may pivot into a skeleton
- * over / (the caller's cwd is then the new root). Before the root turns
- * read-only; the host is never written.
+ * cell_mount_skeletons() - make each of @targets that is missing from the
+ * root at *@rootfd under a tmpfs skeleton over its nearest existing
+ * ancestor, which keeps the ancestor's entries. A skeleton over the root
+ * itself is pivoted into for the @host_root (the caller's cwd is then the
+ * new root), or, for a directory root bound on itself, becomes the caller's
+ * cwd; *@rootfd follows. @attrs (MOUNT_ATTR_*) are set on every skeleton and
+ * what it binds back. Before the root turns read-only; the root's file
+ * system is never written.
  */
-int cell_mount_skeletons(const char *const *dests, const enum cell_target_kind *kinds, size_t n,
-			 struct cell_error *err);
+int cell_mount_skeletons(const struct cell_skeleton_target *targets, size_t n, int *rootfd,
+			 bool host_root, uint64_t attrs, struct cell_error *err);
+
+/* ---- symlinks.c ---- */
+
+/**
+ * cell_make_symlink() - --symlink @l inside the root at @rootfd, its missing
+ * parents made; fine if @l->link is already a symlink to @l->target
+ * (bubblewrap's rule), -EEXIST naming the path if it is anything else.
+ */
+int cell_make_symlink(int rootfd, const struct cell_symlink *l, struct cell_error *err);
 
 /** cell_mount_fallback_source() - the host path whose copy stands in for @type, or NULL. */
 const char *cell_mount_fallback_source(const char *type);

@@ -169,21 +169,22 @@ static bool is_host_root(const struct cell_spec *spec)
  * root.readonly waits until the mount targets are made (finish_root).
  */
 /*
- * Is mounts[@i]'s target below an earlier mount of a fresh writable file
- * system (cell run's /dev tmpfs and its /dev/mqueue, say)? Then mount_all
- * makes the target in that file system; the host's root never needs it.
+ * Is @dest below one of mounts[0..@n) (for @tmpfs_only, a mount of a fresh
+ * writable tmpfs: cell run's /dev and /tmp, say)? Then mount_all makes it in
+ * that mount, in its turn; the root never needs it.
  */
-static bool below_earlier_tmpfs(const struct cell_spec *spec, size_t i)
+static bool below_earlier(const struct cell_spec *spec, size_t n, const char *dest, bool tmpfs_only)
 {
-	const char *dest = spec->mounts[i].destination;
 	struct cell_mount_opts o;
 
-	for (size_t j = 0; j < i; j++) {
+	for (size_t j = 0; j < n; j++) {
 		const struct cell_mount *m = &spec->mounts[j];
 		size_t len = strlen(m->destination);
 
-		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.bind || o.flags & MS_RDONLY ||
-		    !m->type || strcmp(m->type, "tmpfs"))
+		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT)
+			continue;
+		if (tmpfs_only &&
+		    (o.bind || o.flags & MS_RDONLY || !m->type || strcmp(m->type, "tmpfs")))
 			continue;
 		if (!strncmp(dest, m->destination, len) &&
 		    (dest[len] == '/' || (len == 1 && dest[0] == '/')) && dest[len + (len > 1)])
@@ -193,54 +194,92 @@ static bool below_earlier_tmpfs(const struct cell_spec *spec, size_t i)
 }
 
 /*
- * The mount targets a read-only host root may lack, and whether each is a
- * file (a bind of a non-directory) or a directory; remounts need theirs.
+ * mounts[@i]'s target as a skeleton may have to make it, unless a remount or
+ * below an earlier tmpfs: a file for a bind of a non-directory, else a directory.
  */
-static int missing_targets(const struct cell_spec *spec, struct cell_error *err)
+static bool mount_target(const struct cell_spec *spec, size_t i, struct cell_skeleton_target *t)
 {
-	cleanup_free const char **dests = calloc(spec->n_mounts + 1, sizeof(*dests));
-	cleanup_free enum cell_target_kind *kinds = calloc(spec->n_mounts + 1, sizeof(*kinds));
+	const struct cell_mount *m = &spec->mounts[i];
 	struct cell_mount_opts o;
 	struct stat st;
-	size_t n = 0;
 
-	if (!dests || !kinds)
-		return cell_error_set(err, ENOMEM, "mount targets");
-	for (size_t i = 0; i < spec->n_mounts; i++) {
-		const struct cell_mount *m = &spec->mounts[i];
-
-		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT ||
-		    below_earlier_tmpfs(spec, i))
-			continue;
-		kinds[n] = o.bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode)
-				   ? CELL_TARGET_FILE
-				   : CELL_TARGET_DIR;
-		dests[n++] = m->destination;
-	}
-	return cell_mount_skeletons(dests, kinds, n, err);
+	if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT ||
+	    below_earlier(spec, i, m->destination, true))
+		return false;
+	*t = (struct cell_skeleton_target){
+		.dest = m->destination,
+		.kind = o.bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode)
+				? CELL_TARGET_FILE
+				: CELL_TARGET_DIR,
+	};
+	return true;
 }
 
-/* Does a read-only host root lack one of the mount targets? (one lookup per mount) */
-static bool lacks_targets(const struct cell_spec *spec)
+/*
+ * --symlink's links and (@mounts) the mount targets a skeleton may have to
+ * make, in the flags' order; a link below a mount made before it is made in
+ * that mount instead (mount_all). @t: room for every mount and link.
+ */
+static size_t skeleton_targets(const struct cell_spec *spec, bool mounts,
+			       struct cell_skeleton_target *t)
 {
-	struct cell_mount_opts o;
+	const struct cell_extras *c = &spec->cell;
+	size_t n = 0;
+
+	for (size_t i = 0; i <= spec->n_mounts; i++) {
+		for (size_t k = 0; k < c->n_symlinks; k++) {
+			const struct cell_symlink *l = &c->symlinks[k];
+
+			if (l->after != i || below_earlier(spec, i, l->link, false))
+				continue;
+			t[n++] = (struct cell_skeleton_target){ .dest = l->link,
+								.kind = CELL_TARGET_SYMLINK,
+								.link_target = l->target };
+		}
+		if (mounts && i < spec->n_mounts && mount_target(spec, i, &t[n]))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Does the root at @rootfd lack a link, or for a read-only host root a mount
+ * target, that a skeleton would make? (one lookup each; a link's own path is
+ * not followed)
+ */
+static bool lacks_targets(const struct cell_spec *spec, int rootfd)
+{
+	bool mounts = is_host_root(spec) && spec->root.readonly;
+	cleanup_free struct cell_skeleton_target *t =
+		calloc(spec->n_mounts + spec->cell.n_symlinks + 1, sizeof(*t));
+	size_t n = t ? skeleton_targets(spec, mounts, t) : 0;
 	bool lacks = false;
 
-	if (!is_host_root(spec) || !spec->root.readonly)
-		return false;
-	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	for (size_t i = 0; root >= 0 && !lacks && i < spec->n_mounts; i++) {
-		const struct cell_mount *m = &spec->mounts[i];
-		int fd;
+	for (size_t i = 0; !lacks && i < n; i++) {
+		int nofollow = t[i].kind == CELL_TARGET_SYMLINK ? O_NOFOLLOW : 0;
+		int fd = cell_openat2_in_root(rootfd, t[i].dest, O_PATH | nofollow);
 
-		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT ||
-		    below_earlier_tmpfs(spec, i))
-			continue;
-		fd = cell_openat2_in_root(root, m->destination, O_PATH);
 		lacks = fd == -ENOENT;
 		safe_close(fd);
 	}
 	return lacks;
+}
+
+/*
+ * Make what the root at *@rootfd lacks in skeletons (mount_skeleton.c):
+ * every link and mount target, so that neither the host's root nor a
+ * directory root is written. A directory root's root.readonly covers them.
+ */
+static int make_skeletons(const struct cell_spec *spec, int *rootfd, struct cell_error *err)
+{
+	bool host = is_host_root(spec);
+	uint64_t attrs = !host && spec->root.readonly ? MOUNT_ATTR_RDONLY : 0;
+	cleanup_free struct cell_skeleton_target *t =
+		calloc(spec->n_mounts + spec->cell.n_symlinks + 1, sizeof(*t));
+
+	if (!t)
+		return cell_error_set(err, ENOMEM, "mount targets");
+	return cell_mount_skeletons(t, skeleton_targets(spec, true, t), rootfd, host, attrs, err);
 }
 
 /* Nothing done in the container's mount namespace may propagate back to the host. */
@@ -494,6 +533,18 @@ static int clone_in_turn(int rootfd, const struct cell_spec *spec, const struct 
 	return 0;
 }
 
+/* --symlink's links whose turn comes once mounts[0..@i) are made. */
+static int make_links(const struct cell_spec *spec, int rootfd, size_t i, struct cell_error *err)
+{
+	int r;
+
+	for (size_t k = 0; k < spec->cell.n_symlinks; k++)
+		if (spec->cell.symlinks[k].after == i &&
+		    (r = cell_make_symlink(rootfd, &spec->cell.symlinks[k], err)) < 0)
+			return r;
+	return 0;
+}
+
 static int mount_all(const struct cell_spec *spec, int rootfd, const struct cell_rootfs_prepared *p,
 		     struct host_sources *hs, bool in_userns, const char *label,
 		     const struct cell_rootfs_calls *calls, struct cell_error *err)
@@ -506,6 +557,8 @@ static int mount_all(const struct cell_spec *spec, int rootfd, const struct cell
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct cell_mount *m = &spec->mounts[i];
 
+		if ((r = make_links(spec, rootfd, i, err)) < 0)
+			return r;
 		if (is_cgroup(m) && !placed) {
 			if ((r = calls->before_cgroup(calls->ctx, err)) < 0)
 				return r;
@@ -521,7 +574,7 @@ static int mount_all(const struct cell_spec *spec, int rootfd, const struct cell
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return make_links(spec, rootfd, spec->n_mounts, err);
 }
 
 static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_prepared *p,
@@ -534,22 +587,33 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 	int r;
 
 	/*
-	 * Missing targets on the host's read-only root are made in skeletons
+	 * Missing targets on the host's root are made in skeletons
 	 * (mount_skeleton.c) before the host's sources are taken: a skeleton
 	 * over / pivots, and fds of the old root would be out of reach of
-	 * mount(2). Only then is a slave bind taken after / turned slave.
+	 * mount(2). Only then is a slave bind taken after / turned slave. A
+	 * directory root gets its skeletons once it is bound on itself.
 	 */
-	bool skeletons = lacks_targets(spec);
+	bool host = is_host_root(spec), skeletons = false;
+	cleanup_close int rootfd = -1;
 
-	if (skeletons &&
-	    ((r = private_root(spec, err)) < 0 || (r = missing_targets(spec, err)) < 0))
+	if ((host && spec->root.readonly) || spec->cell.n_symlinks) {
+		rootfd = open(spec->root.path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return cell_error_set(err, errno, "open root %s", spec->root.path);
+		skeletons = lacks_targets(spec, rootfd);
+	}
+	if (host && skeletons &&
+	    ((r = private_root(spec, err)) < 0 || (r = make_skeletons(spec, &rootfd, err)) < 0))
 		return r;
 	if ((r = take_sources(spec, in_userns, p, hs, err)) < 0 ||
-	    (r = enter_root(spec, skeletons, err)) < 0)
+	    (r = enter_root(spec, host && skeletons, err)) < 0)
 		return r;
-	cleanup_close int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	safe_close(rootfd);
+	rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cell_error_set(err, errno, "open root %s", spec->root.path);
+	if (!host && skeletons && (r = make_skeletons(spec, &rootfd, err)) < 0)
+		return r;
 	if ((r = mount_all(spec, rootfd, p, hs, in_userns, label, calls, err)) < 0 ||
 	    (r = cell_make_devices(rootfd, spec, dev_kind(spec), &hs->devices, err)) < 0)
 		return r;

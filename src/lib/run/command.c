@@ -46,6 +46,7 @@ enum filter_time {
 	FILTER_BEFORE_USER_CHANGE, /* needs the CAP_SYS_ADMIN the user change drops */
 	FILTER_BEFORE_READY,	   /* its listener fd goes out through the parent */
 	FILTER_LAST,		   /* right before execve: it filters only the command */
+	FILTER_LOADED, /* loaded already, while the mounts were made (command_early.c) */
 };
 
 /*
@@ -411,11 +412,10 @@ static int map_report(const struct cell_child_args *a, void **map, struct cell_e
 	return 0;
 }
 
-__attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
-						 pid_t host_pid)
+__attribute__((noreturn)) static void command_exec(const struct cell_child_args *a, int slave,
+						   pid_t host_pid, enum filter_time when)
 {
 	const struct cell_process *p = &a->spec->process;
-	enum filter_time when = filter_time(a);
 	struct cell_error err = { 0 };
 	void *report = NULL;
 
@@ -428,4 +428,18 @@ __attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a
 	if (report)
 		cell_sync_store_error(report, &err);
 	cell_child_fail(a, &err);
+}
+
+__attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
+						 pid_t host_pid)
+{
+	command_exec(a, slave, host_pid, filter_time(a));
+}
+
+/* The default filter is loaded (command_early.c): it allows every call from
+ * here to execve, which it judges like the command's own. */
+__attribute__((noreturn)) void cell_command_exec_filtered(const struct cell_child_args *a,
+							  int slave, pid_t host_pid)
+{
+	command_exec(a, slave, host_pid, FILTER_LOADED);
 }

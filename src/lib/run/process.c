@@ -267,7 +267,8 @@ static int placed_in_cgroup(void *ctx, struct cell_error *err)
 	receive_go(g);
 	if (g->a->plan.cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
 		return cell_error_set(err, errno, "unshare cgroup namespace");
-	return 0;
+	/* in its cgroup and namespaces: the command task can load its filter now */
+	return cell_command_early_start(g->a, err);
 }
 
 /* A failure before GO is told after it: the parent is writing cgroup.procs. */
@@ -417,6 +418,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	if (setup_namespaces(a, !a->plan.setup_before_go, &err) < 0 ||
 	    (a->plan.adopt && enter_joined_pid_ns(a, &g.msg.value, &err) < 0) ||
 	    (a->plan.lock_mounts && cell_mounts_lock_prepare(spec, &err) < 0) ||
+	    (g.received && cell_command_early_start(a, &err) < 0) ||
 	    (a->plan.setup_rootfs &&
 	     cell_rootfs_setup(spec, a->plan.in_userns, a->rootfs, &calls, &err) < 0) ||
 	    (!g.received && placed_in_cgroup(&g, &err) < 0) ||
@@ -441,6 +443,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	for (int fd = 0; fd < 3 && slave < 0; fd++)
 		if (a->stdio[fd] != fd && dup2(a->stdio[fd], fd) < 0)
 			fail_errno(a, errno, "dup2 stdio");
+	if (!a->plan.under_init && cell_command_early_started())
+		cell_command_early_go(a, slave, g.msg.value);
 	if (!a->plan.under_init)
 		cell_command_exec(a, slave, g.msg.value);
 	block_signals();
@@ -450,17 +454,21 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	 * twice (a fork here cost 1.5 ms of the 9 ms start on a small VM).
 	 * cell_command_exec() allocates nothing and init waits (CLONE_VFORK).
 	 */
+	if (cell_command_early_started()) {
+		child = cell_command_early_go(a, slave, g.msg.value);
+	} else {
 #if CELL_ASAN
-	/* ASan cannot follow a switch to a stack it did not make: fork there. */
-	child = fork();
-	if (child == 0)
-		cell_command_exec(a, slave, g.msg.value);
+		/* ASan cannot follow a switch to a stack it did not make: fork there. */
+		child = fork();
+		if (child == 0)
+			cell_command_exec(a, slave, g.msg.value);
 #else
-	struct command_start start = { .args = a, .slave = slave, .host_pid = g.msg.value };
-	static char stack[256 * 1024] __attribute__((aligned(64)));
-	child = clone(start_command, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
-		      &start);
+		struct command_start start = { .args = a, .slave = slave, .host_pid = g.msg.value };
+		static char stack[256 * 1024] __attribute__((aligned(64)));
+		child = clone(start_command, stack + sizeof(stack),
+			      CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
 #endif
+	}
 	if (child < 0) {
 		cell_error_set(&err, errno, "start the command under init");
 		cell_child_fail(a, &err);

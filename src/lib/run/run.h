@@ -190,6 +190,30 @@ int cell_child_hooks_run(const struct cell_child_args *a, enum cell_hook_kind ki
 __attribute__((noreturn)) void cell_command_exec(const struct cell_child_args *a, int slave,
 						 pid_t host_pid);
 
+/** cell_command_exec_filtered() - the same, linux.seccomp loaded already. */
+__attribute__((noreturn)) void cell_command_exec_filtered(const struct cell_child_args *a,
+							  int slave, pid_t host_pid);
+
+/* ---- command_early.c (child side): the default filter loaded off the critical path ---- */
+
+/** The calls the command's setup makes after an early filter, -1 ends the list. */
+extern const int cell_early_syscalls[];
+/** cell_command_early_possible() - may the command task be made before the mounts? */
+bool cell_command_early_possible(const struct cell_child_args *a);
+/**
+ * cell_command_early_start() - make the command task, which loads the filter
+ * and waits; nothing (0) when not possible or made already. Only once the
+ * namespaces, credentials and cgroup of this process are final.
+ */
+int cell_command_early_start(const struct cell_child_args *a, struct cell_error *err);
+bool cell_command_early_started(void);
+/**
+ * cell_command_early_go() - hand the start to the command task. Under init:
+ * returns its PID once it has called execve or exited; without init it does
+ * not return (the command task's execve ends this thread).
+ */
+pid_t cell_command_early_go(const struct cell_child_args *a, int slave, pid_t host_pid);
+
 /* ---- command_env.c (child side, inside the container's root) ---- */
 
 /**

@@ -50,6 +50,7 @@ int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog 
 	 * which the unit tests compare with libseccomp's for such sets. */
 	if (i < 0 && cell_seccomp_default_match(s, &applied)) {
 		r = cell_seccomp_compile_tree(s, prog, err);
+		prog->is_default = r == 0;
 		if (r != -EOPNOTSUPP)
 			return r;
 	}
@@ -67,6 +68,7 @@ int cell_seccomp_prepare(const struct cell_seccomp *s, struct cell_seccomp_prog 
 	       builtin_filters[i].len * sizeof(*prog->filter));
 	prog->len = builtin_filters[i].len;
 	prog->flags = builtin_filters[i].flags;
+	prog->is_default = true;
 	return 0;
 }
 

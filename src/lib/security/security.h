@@ -93,6 +93,7 @@ struct cell_seccomp_prog {
 	unsigned short len;
 	unsigned int flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
 	bool notify;	    /* NEW_LISTENER: the load returns a listener fd */
+	bool is_default;    /* cell's default profile: run/command_early.c may load it early */
 };
 
 /* The container process state sent to linux.seccomp.listenerPath. */

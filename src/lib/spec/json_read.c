@@ -165,18 +165,18 @@ static int read_strv(struct jp *p, json_t *obj, const char *key, char ***out)
 	if (!json_is_array(v))
 		return jp_fail(p, "expected an array of strings");
 	cell_strv_free(*out);
-	*out = NULL;
+	/* sized once: a seccomp rule names hundreds of syscalls */
+	if (!(*out = calloc(json_array_size(v) + 1, sizeof(char *))))
+		return jp_nomem(p);
 	json_array_foreach(v, i, e)
 	{
 		if (!json_is_string(e)) {
 			jp_push_index(p, i);
 			return jp_fail(p, "expected a string");
 		}
-		if (cell_strv_append(out, json_string_value(e)) < 0)
+		if (!((*out)[i] = strdup(json_string_value(e))))
 			return jp_nomem(p);
 	}
-	if (!*out && !(*out = calloc(1, sizeof(char *))))
-		return jp_nomem(p);
 	jp_pop(p, saved);
 	return 1;
 }
@@ -1628,13 +1628,57 @@ static const struct obj_table linux_table = TABLE(linux_fields);
 
 /* ---- entry points ---- */
 
+/* One {"target", "link", "after"} of run.cell.symlinks. */
+static int read_symlink(struct cell_spec *spec, json_t *o, size_t i, struct cell_error *err)
+{
+	const char *target = NULL, *link = NULL, *problem;
+	json_int_t after = -1;
+	int r;
+
+	if (json_unpack(o, "{s:s,s:s,s:I}", "target", &target, "link", &link, "after", &after) <
+		    0 ||
+	    after < 0 || (size_t)after > spec->n_mounts)
+		return cell_error_set(err, 0,
+				      "annotations.run.cell.symlinks[%zu]: expected {\"target\": "
+				      "string, \"link\": string, \"after\": 0..%zu (mounts[])}",
+				      i, spec->n_mounts);
+	if ((problem = cell_symlink_problem(target, link)))
+		return cell_error_set(err, 0, "annotations.run.cell.symlinks[%zu] (%s): %s", i,
+				      link, problem);
+	if ((r = cell_spec_add_symlink(spec, target, link, err)) < 0)
+		return r;
+	spec->cell.symlinks[spec->cell.n_symlinks - 1].after = (size_t)after;
+	return 0;
+}
+
+/* run.cell.symlinks: --symlink's links, a JSON array as text (json_write.c). */
+static int read_symlinks(struct cell_spec *spec, const char *text, struct cell_error *err)
+{
+	json_error_t jerr;
+	json_t *a = json_loads(text, 0, &jerr);
+	int r = 0;
+
+	if (!json_is_array(a))
+		r = cell_error_set(
+			err, 0, "annotations.run.cell.symlinks: expected a JSON array as text%s%s",
+			a ? "" : ": ", a ? "" : jerr.text);
+	for (size_t i = 0; r == 0 && i < json_array_size(a); i++)
+		r = read_symlink(spec, json_array_get(a, i), i, err);
+	json_decref(a);
+	return r;
+}
+
 /* cell's own settings travel as annotations (cell_spec_to_json writes them). */
-static void read_cell_annotations(struct cell_spec *spec)
+static int read_cell_annotations(struct cell_spec *spec, struct cell_error *err)
 {
 	for (size_t i = 0; i < spec->n_annotations; i++) {
 		const struct cell_kv *a = &spec->annotations[i];
 		bool on = !strcmp(a->value, "true");
+		int r;
 
+		if (!strcmp(a->key, "run.cell.symlinks") &&
+		    (r = read_symlinks(spec, a->value, err)) < 0)
+			return r;
 		if (!strcmp(a->key, "run.cell.init"))
 			spec->cell.init = on;
 		else if (!strcmp(a->key, "run.cell.cwd-optional"))
@@ -1644,6 +1688,7 @@ static void read_cell_annotations(struct cell_spec *spec)
 		else if (!strcmp(a->key, "run.cell.nested-userns"))
 			spec->cell.nested_userns = on;
 	}
+	return 0;
 }
 
 /*
@@ -1743,7 +1788,8 @@ int cell_spec_from_json(struct cell_spec *spec, const char *text, size_t len, co
 	}
 	if ((r = read_fields(&p, root, spec, &spec_table)) < 0)
 		goto out;
-	read_cell_annotations(spec);
+	if ((r = read_cell_annotations(spec, err)) < 0)
+		goto out;
 	r = 0;
 out:
 	json_decref(root);

@@ -578,6 +578,28 @@ static void net_annotations(struct emit *e, json_t *o, const struct cell_network
 		put_str(e, o, "run.cell.net.publish", buf);
 }
 
+/*
+ * --symlink: run.cell.symlinks, a JSON array as text (an annotation's value
+ * is a string) of {"target", "link", "after"}; "after" counts the mounts[]
+ * made before the link. json_read.c reads it back.
+ */
+static void symlink_annotation(struct emit *e, json_t *o, const struct cell_extras *c)
+{
+	json_t *a = json_array();
+	char *text;
+
+	for (size_t i = 0; a && i < c->n_symlinks; i++)
+		append(e, a,
+		       json_pack("{s:s,s:s,s:I}", "target", c->symlinks[i].target, "link",
+				 c->symlinks[i].link, "after", (json_int_t)c->symlinks[i].after));
+	text = a && c->n_symlinks ? json_dumps(a, JSON_COMPACT) : NULL;
+	if (c->n_symlinks && !text)
+		e->failed = true;
+	put_str(e, o, "run.cell.symlinks", text);
+	free(text);
+	json_decref(a);
+}
+
 /* cell's own settings (struct cell_extras) travel as annotations. */
 static json_t *annotations(struct emit *e, const struct cell_spec *spec)
 {
@@ -592,6 +614,7 @@ static json_t *annotations(struct emit *e, const struct cell_spec *spec)
 		put_str(e, o, "run.cell.env-exact", "true");
 	if (spec->cell.nested_userns)
 		put_str(e, o, "run.cell.nested-userns", "true");
+	symlink_annotation(e, o, &spec->cell);
 	return o;
 }
 

@@ -83,6 +83,55 @@ nomem:
 	return cell_error_set(err, ENOMEM, "mount %s", destination);
 }
 
+const char *cell_symlink_problem(const char *target, const char *link)
+{
+	const char *last;
+	size_t len = strlen(link);
+
+	if (!target[0])
+		return "TARGET is empty";
+	if (!link[0])
+		return "LINK is empty";
+	if (link[0] != '/')
+		return "LINK must be an absolute path";
+	while (len > 1 && link[len - 1] == '/')
+		len--;
+	if (len == 1)
+		return "LINK is the root, \"/\"";
+	for (last = link + len; last[-1] != '/'; last--)
+		;
+	if ((link + len - last == 1 && last[0] == '.') ||
+	    (link + len - last == 2 && !strncmp(last, "..", 2)))
+		return "LINK's last component is \".\" or \"..\"";
+	return NULL;
+}
+
+int cell_spec_add_symlink(struct cell_spec *spec, const char *target, const char *link,
+			  struct cell_error *err)
+{
+	struct cell_extras *c = &spec->cell;
+	struct cell_symlink *grown = realloc(c->symlinks, (c->n_symlinks + 1) * sizeof(*grown));
+
+	if (!grown)
+		return cell_error_set(err, ENOMEM, "symlink %s", link);
+	c->symlinks = grown;
+	grown[c->n_symlinks] = (struct cell_symlink){ .target = strdup(target),
+						      .link = strdup(link),
+						      .after = spec->n_mounts };
+	if (!grown[c->n_symlinks].target || !grown[c->n_symlinks].link) {
+		free(grown[c->n_symlinks].target);
+		free(grown[c->n_symlinks].link);
+		return cell_error_set(err, ENOMEM, "symlink %s", link);
+	}
+	c->n_symlinks++;
+	return 0;
+}
+
+/*
+ * A mount moved ahead (cell run's early tmpfs over /run and the like) goes
+ * ahead of the symlinks at its new place too, as it goes ahead of the flags'
+ * mounts: a link keeps the mounts that were made before it.
+ */
 void cell_spec_move_mount(struct cell_spec *spec, size_t from, size_t to)
 {
 	struct cell_mount m = spec->mounts[from];
@@ -91,6 +140,12 @@ void cell_spec_move_mount(struct cell_spec *spec, size_t from, size_t to)
 		return;
 	memmove(&spec->mounts[to + 1], &spec->mounts[to], (from - to) * sizeof(m));
 	spec->mounts[to] = m;
+	for (size_t i = 0; i < spec->cell.n_symlinks; i++) {
+		size_t *after = &spec->cell.symlinks[i].after;
+
+		if (*after >= to && *after <= from)
+			(*after)++;
+	}
 }
 
 int cell_spec_remove_mount(struct cell_spec *spec, const char *destination)
@@ -103,6 +158,9 @@ int cell_spec_remove_mount(struct cell_spec *spec, const char *destination)
 		free_mount(m);
 		memmove(m, m + 1, (spec->n_mounts - i - 1) * sizeof(*m));
 		spec->n_mounts--;
+		for (size_t j = 0; j < spec->cell.n_symlinks; j++)
+			if (spec->cell.symlinks[j].after > i)
+				spec->cell.symlinks[j].after--;
 		return 1;
 	}
 	return 0;
@@ -378,5 +436,10 @@ void cell_spec_free(struct cell_spec *spec)
 	}
 	free(l->net_devices);
 	cell_network_free(&spec->cell.net);
+	for (size_t i = 0; i < spec->cell.n_symlinks; i++) {
+		free(spec->cell.symlinks[i].target);
+		free(spec->cell.symlinks[i].link);
+	}
+	free(spec->cell.symlinks);
 	memset(spec, 0, sizeof(*spec));
 }

@@ -70,6 +70,12 @@ int cell_seccomp_read_json(void *obj, const char *path, struct cell_seccomp *s,
 extern const char *const cell_default_masked_paths[];
 extern const char *const cell_default_readonly_paths[];
 
+/**
+ * cell_symlink_problem() - what makes --symlink @target @link unusable (an
+ * empty one, a relative @link, @link "/" or ending in "." or ".."), or NULL.
+ */
+const char *cell_symlink_problem(const char *target, const char *link);
+
 /** cell_seccomp_free() - free what @s holds and zero it. */
 void cell_seccomp_free(struct cell_seccomp *s);
 
