@@ -555,6 +555,8 @@ struct cell_run_options {
 				   to ("%d\n") when it ends, for `cell wait`; 0: none */
 	unsigned preserve_fds; /* fds 3 .. 3+N-1 pass to the process */
 	bool cgroup_always;    /* a cgroup even without limits (OCI: pause, ps, kill --all) */
+	bool judge_box;	       /* cell judge: the cgroup has only what the report reads, and
+				   v1 devices are the shared cgroup's (cell_cgroup_params.accounting) */
 	bool keep_keyring;     /* the caller's session keyring (--no-new-keyring); by default
 				   a new one: the caller's holds the host's keys (keyrings(7)) */
 	bool no_cgroup;	       /* --cgroup-manager disabled: no cgroup, limits not applied */

@@ -93,11 +93,17 @@ static void kill_box(struct judge_run *j, const struct cell_run_box *box, enum c
 	if (why == CELL_JUDGE_KILL_STOP)
 		snprintf(j->rep->message, sizeof(j->rep->message),
 			 "the batch was stopped before this run ended");
-	/* freeze + kill on v1, cgroup.kill on v2: no fork escapes (cell_cgroup_kill) */
+	/*
+	 * PID 1's death ends every process of its pid namespace, and no fork
+	 * there succeeds once it began (pid_namespaces(7); the kernel's
+	 * zap_pid_ns_processes disables PID allocation first): no fork escapes,
+	 * so a judged box needs no v1 freezer (cell_cgroup_params.accounting).
+	 * The cgroup's kill (cgroup.kill on v2, rounds of signals on v1) after
+	 * it only hastens the rest.
+	 */
+	syscall(SYS_pidfd_send_signal, box->pidfd, SIGKILL, NULL, 0);
 	if (box->cgroup && cell_cgroup_kill(box->cgroup, SIGKILL, &e) < 0)
 		snprintf(j->rep->message, sizeof(j->rep->message), "kill: %s", e.msg);
-	/* PID 1's death ends every process of its pid namespace (pid_namespaces(7)) */
-	syscall(SYS_pidfd_send_signal, box->pidfd, SIGKILL, NULL, 0);
 	timerfd_settime(j->timerfd, 0, &(struct itimerspec){ 0 }, NULL);
 }
 
@@ -584,6 +590,7 @@ void cell_judge_run(struct cell_judge_cli *cli, const struct cell_judge_shared *
 	struct cell_run_options opts = { .start_fd = -1,
 					 .console_socket = -1,
 					 .cgroup_always = !cli->rootless,
+					 .judge_box = true,
 					 .watch = &watch,
 					 .seccomp_prepared = shared->seccomp };
 	struct cell_run_result result;

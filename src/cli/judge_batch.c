@@ -287,7 +287,7 @@ static int make_parent(struct batch *b, struct cell_error *err)
 	snprintf(b->parent_path, sizeof(b->parent_path), "/%s%d-%s", CELL_JUDGE_CGROUP_PREFIX,
 		 (int)getpid(), rnd);
 	params = cell_cgroup_host_params(b->parent_path, false);
-	params.all_controllers = true;
+	params.accounting = true; /* the hierarchies a box joins (cell_judge_run) */
 	if ((r = cell_cgroup_create(&b->parent, &params, &res, err)) < 0)
 		b->parent_path[0] = '\0';
 	return r;

@@ -109,6 +109,59 @@ def test_fork_bomb_is_held_at_processes_and_ends_to(user):
     assert 2 <= rep["processes_peak"] <= 10, rep
 
 
+def test_fork_bomb_with_room_to_grow_is_killed_whole_without_a_freezer(user):
+    """The box has no v1 freezer (killing its PID 1 ends the pid namespace for good):
+    a bomb still forking when the wall limit passes leaves no process behind."""
+    t0 = time.monotonic()
+    rep, _ = judge(["--processes", "400", "--wall-time", "0.5", *prog("bomb")], user=user)
+    assert (rep["status"], rep["time_limit"]) == ("TO", "wall"), rep
+    assert time.monotonic() - t0 < 10, rep
+    out = subprocess.run(["pgrep", "-f", f"^{PROG} bomb"], capture_output=True, text=True)
+    assert out.stdout == "", out.stdout
+
+
+def _cgroups_of(pid):
+    """{controller: path} from /proc/PID/cgroup (v1 lines; "name=..." and v2's kept)."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        rows = [line.rstrip("\n").split(":", 2) for line in f]
+    return {c: path for _, ctrls, path in rows for c in ctrls.split(",")}
+
+
+def _v1_host():
+    return not os.path.exists("/sys/fs/cgroup/cgroup.controllers") and \
+        os.path.isdir("/sys/fs/cgroup/cpuacct")
+
+
+def test_box_joins_cpuacct_memory_pids_and_the_shared_devices_cgroup_only():
+    """Root, cgroup v1: what the report reads (cpuacct, memory, pids) is the box's
+    own; not the cpu or freezer hierarchy (nothing to limit or freeze there: each
+    joined costs every run a mkdir, a move and an rmdir); devices is the shared
+    cell.devices, whose rules are the default allow-list the box has."""
+    if not _v1_host():
+        pytest.skip("not a cgroup v1 or hybrid host with a cpuacct hierarchy")
+    p = subprocess.Popen([CELL, "judge", *prog("sleep", 1)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=_env(), cwd="/")
+    try:
+        box = None
+        for _ in range(200):
+            out = subprocess.run(["pgrep", "-f", f"^{PROG} sleep 1"], capture_output=True,
+                                 text=True).stdout.split()
+            if out:
+                box = int(out[0])
+                break
+            time.sleep(0.02)
+        assert box, "the judged program never started"
+        mine, its = _cgroups_of(p.pid), _cgroups_of(box)
+        for c in ("cpuacct", "memory", "pids"):
+            assert its[c] != mine[c] and "/cell-" in its[c], (c, its[c])
+        for c in ("cpu", "freezer"):
+            assert its[c] == mine[c], (c, its[c])
+        assert its["devices"].endswith("/cell.devices"), its["devices"]
+    finally:
+        out, err = p.communicate(timeout=30)  # the box ends by itself: cell removes its cgroup
+    assert json.loads(out)["status"] == "OK", (out, err)
+
+
 def test_memory_hog_is_ml_and_oom_killed():
     # root only: rootless there is no memory cgroup on this host, and --mem
     # is RLIMIT_AS (the mmap fails: RE), which test_rootless_mem_is_rlimit_as pins

@@ -70,11 +70,17 @@ static int rmdir_one(const char *path, void *err)
  * cgroup_rmdir_tree() - @path and the cgroups below it, deepest first: a
  * container may make cgroups of its own (a nested runtime, systemd), and
  * rmdir(2) of a cgroup with children fails with EBUSY. They are below one
- * cell made, so they are the container's.
+ * cell made, so they are the container's. Most have none: rmdir first, and
+ * list the directory only when that fails (a judged box's cgroups go on
+ * every run, and listing one costs five system calls).
  */
 static int cgroup_rmdir_tree(const char *path, struct cell_error *err)
 {
-	int r = cgroup_for_each_below(path, true, rmdir_one, err, 0, err);
+	int r;
+
+	if (cell_cgroup_rmdir_hook(path) == 0 || errno == ENOENT)
+		return 0;
+	r = cgroup_for_each_below(path, true, rmdir_one, err, 0, err);
 
 	return r < 0 ? r : cgroup_rmdir(path, err);
 }
@@ -141,6 +147,19 @@ static struct cell_cgroup_params kept_params(const struct cell_cgroup *cg)
 					    .rootless = cg->rootless };
 }
 
+/*
+ * A judged box's controllers (cell_cgroup_params.accounting): the figures
+ * of its report. v1 reads the CPU time from cpuacct, which is a hierarchy
+ * of its own on hosts that do not co-mount it with cpu; v2's cpu.stat is in
+ * every cgroup, and "cpu" stays as all_controllers has it (one directory).
+ */
+static unsigned accounting_controllers(enum cell_cgroup_mode mode)
+{
+	unsigned cpu = mode == CELL_CGROUP_V2 ? CG_BIT(CELL_CG_CPU) : CG_BIT(CELL_CG_CPUACCT);
+
+	return CG_BIT(CELL_CG_MEMORY) | CG_BIT(CELL_CG_PIDS) | cpu;
+}
+
 int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *params,
 		       const struct cell_resources *res, struct cell_error *err)
 {
@@ -178,6 +197,8 @@ int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_cgroup_params *
 		req.optional |= CG_BIT(CELL_CG_CPUACCT);
 	/* pause and kill --all need the v1 freezer (v2: cgroup.freeze, no controller). */
 	req.optional |= CG_BIT(CELL_CG_FREEZER);
+	if (params->accounting)
+		req.optional = accounting_controllers(cg->mode);
 	/* a controller a limit needs stays required where the host lacks it:
 	 * dropping it would leave the limit to fail later on a missing file */
 	req.optional &= ~req.required;

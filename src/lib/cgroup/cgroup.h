@@ -87,6 +87,13 @@ struct cell_cgroup_params {
 	bool realtime;		   /* process.scheduler is SCHED_FIFO or SCHED_RR: a new v1
 				      cpu cgroup has no realtime budget, so cpu(acct) is
 				      joined only for a cpu limit (as crun leaves it) */
+	bool accounting;	   /* a judged box (cell judge): only what its report reads,
+				      memory, pids and the CPU time (v1: cpuacct alone, no
+				      cpu: no CPU limit to apply, and every v1 hierarchy
+				      joined costs a mkdir, a cgroup.procs write and an
+				      rmdir a run); no v1 freezer: the box is a pid
+				      namespace, which the death of its PID 1 empties for
+				      good (pid_namespaces(7)). Overrides all_controllers. */
 	bool mode_known;	   /* the caller ran cell_cgroup_detect() already: @mode */
 	enum cell_cgroup_mode mode;
 };

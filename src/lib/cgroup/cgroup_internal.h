@@ -78,6 +78,17 @@ int cgroup_write_limit(const char *dir, const char *file, int64_t v, const char 
 		       struct cell_error *err);
 /* cgroup_read() - @dir/@file into @buf, NUL-terminated. */
 int cgroup_read(const char *dir, const char *file, char *buf, size_t size, struct cell_error *err);
+/*
+ * cgroup_read_opt() - cgroup_read(), but a file the kernel does not have
+ * (ENOENT: an older kernel, a controller the cgroup lacks) and a NULL @dir
+ * read as 0 and an empty @buf; no access(2) first, one open fewer on paths
+ * that poll.
+ */
+int cgroup_read_opt(const char *dir, const char *file, char *buf, size_t size,
+		    struct cell_error *err);
+/* cgroup_parse_u64() - @buf as @dir/@file's one number ("max": UINT64_MAX). */
+int cgroup_parse_u64(const char *dir, const char *file, const char *buf, uint64_t *out,
+		     struct cell_error *err);
 /* cgroup_read_u64() - a file holding one number ("max" reads as UINT64_MAX). */
 int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cell_error *err);
 bool cgroup_has_file(const char *dir, const char *file);

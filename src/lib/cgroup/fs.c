@@ -155,13 +155,31 @@ bool cgroup_keyed_value(const char *buf, const char *key, uint64_t *out)
 	return false;
 }
 
-int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cell_error *err)
+int cgroup_read_opt(const char *dir, const char *file, char *buf, size_t size,
+		    struct cell_error *err)
 {
-	char buf[64], *end;
-	int r = cgroup_read(dir, file, buf, sizeof(buf), err);
+	char path[PATH_MAX];
+	ssize_t n;
+	int r;
 
-	if (r < 0)
+	buf[0] = '\0';
+	if (!dir)
+		return 0;
+	if ((r = cgroup_file_path(path, sizeof(path), dir, file, err)) < 0)
 		return r;
+	n = cell_read_at(AT_FDCWD, path, buf, size, NULL);
+	if (n == -ENOENT) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return n < 0 ? cell_error_set(err, (int)-n, "cannot read %s", path) : 0;
+}
+
+int cgroup_parse_u64(const char *dir, const char *file, const char *buf, uint64_t *out,
+		     struct cell_error *err)
+{
+	char *end;
+
 	if (strncmp(buf, "max", 3) == 0) {
 		*out = UINT64_MAX;
 		return 0;
@@ -172,6 +190,14 @@ int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cel
 		return cell_error_set(err, EINVAL, "%s/%s: not a number: \"%.20s\"", dir, file,
 				      buf);
 	return 0;
+}
+
+int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct cell_error *err)
+{
+	char buf[64];
+	int r = cgroup_read(dir, file, buf, sizeof(buf), err);
+
+	return r < 0 ? r : cgroup_parse_u64(dir, file, buf, out, err);
 }
 
 /*

@@ -20,30 +20,21 @@
 #define NSEC_PER_USEC 1000ULL
 #define NSEC_PER_SEC 1000000000ULL
 
-/* read_opt() - @dir/@file into @buf; 0 and an empty @buf when the kernel has no such file. */
-static int read_opt(const char *dir, const char *file, char *buf, size_t size,
-		    struct cell_error *err)
-{
-	buf[0] = '\0';
-	if (!dir || !cgroup_has_file(dir, file))
-		return 0;
-	return cgroup_read(dir, file, buf, size, err);
-}
-
 /* read_num() - one number; "max" (unlimited) reads as UINT64_MAX, a missing file as 0. */
 static int read_num(const char *dir, const char *file, uint64_t *out, struct cell_error *err)
 {
+	char buf[64];
+	int r = cgroup_read_opt(dir, file, buf, sizeof(buf), err);
+
 	*out = 0;
-	if (!dir || !cgroup_has_file(dir, file))
-		return 0;
-	return cgroup_read_u64(dir, file, out, err);
+	return r < 0 || !buf[0] ? r : cgroup_parse_u64(dir, file, buf, out, err);
 }
 
 static int read_key(const char *dir, const char *file, const char *key, uint64_t *out,
 		    struct cell_error *err)
 {
 	char buf[STAT_BUF];
-	int r = read_opt(dir, file, buf, sizeof(buf), err);
+	int r = cgroup_read_opt(dir, file, buf, sizeof(buf), err);
 
 	*out = 0;
 	if (r == 0)
@@ -56,7 +47,7 @@ static int raw_stat(const char *dir, const char *file, struct cell_cgroup_stats 
 		    struct cell_error *err)
 {
 	char buf[STAT_BUF], *line, *save = NULL;
-	int r = read_opt(dir, file, buf, sizeof(buf), err);
+	int r = cgroup_read_opt(dir, file, buf, sizeof(buf), err);
 	size_t cap = 0;
 
 	for (line = strtok_r(buf, "\n", &save); r == 0 && line;
@@ -197,7 +188,7 @@ static int mem_entry_v1(const char *dir, const char *prefix, struct cell_cgroup_
 static int percpu_v1(const char *dir, struct cell_cgroup_stats *st, struct cell_error *err)
 {
 	char buf[STAT_BUF], *p, *end;
-	int r = read_opt(dir, "cpuacct.usage_percpu", buf, sizeof(buf), err);
+	int r = cgroup_read_opt(dir, "cpuacct.usage_percpu", buf, sizeof(buf), err);
 
 	for (p = buf; r == 0;) {
 		uint64_t v = strtoull(p, &end, 10), *list;
@@ -253,7 +244,7 @@ static int blkio_v1_file(const char *dir, const char *file, struct cell_cgroup_b
 			 size_t *n, struct cell_error *err)
 {
 	char buf[STAT_BUF], *line, *save = NULL, op[16];
-	int r = read_opt(dir, file, buf, sizeof(buf), err);
+	int r = cgroup_read_opt(dir, file, buf, sizeof(buf), err);
 	uint32_t major, minor;
 	uint64_t v;
 
@@ -309,7 +300,7 @@ static int cpu_v2(const char *dir, struct cell_cgroup_stats *st, struct cell_err
 {
 	char buf[STAT_BUF];
 	uint64_t v = 0;
-	int r = read_opt(dir, "cpu.stat", buf, sizeof(buf), err);
+	int r = cgroup_read_opt(dir, "cpu.stat", buf, sizeof(buf), err);
 
 	if (r < 0)
 		return r;
@@ -356,7 +347,7 @@ static int io_v2(const char *dir, struct cell_cgroup_stats *st, struct cell_erro
 	char buf[STAT_BUF], *line, *save = NULL;
 	uint64_t rb, wb, ri, wi;
 	uint32_t major, minor;
-	int r = read_opt(dir, "io.stat", buf, sizeof(buf), err);
+	int r = cgroup_read_opt(dir, "io.stat", buf, sizeof(buf), err);
 
 	for (line = strtok_r(buf, "\n", &save); r == 0 && line;
 	     line = strtok_r(NULL, "\n", &save)) {

@@ -150,7 +150,8 @@ static int create_cgroup(struct run_ctx *c, struct cell_error *err)
 	int r;
 
 	c->cgroup_planned = false;
-	if (!c->cg_params.rootless && (r = with_default_devices(c->spec, &res, &rules, err)) < 0)
+	if (!c->cg_params.rootless && !c->shared_devices &&
+	    (r = with_default_devices(c->spec, &res, &rules, err)) < 0)
 		return r;
 	if ((r = cell_cgroup_create(&c->cg, &c->cg_params, &res, err)) < 0) {
 		/* runc's rootless rule: no limits asked for, no delegated cgroup: go on without */
@@ -253,6 +254,7 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 
 	*params = cell_cgroup_host_params(l->cgroups_path, cell_rootless());
 	params->all_controllers = c->opts->cgroup_always;
+	params->accounting = c->opts->judge_box;
 	params->realtime = c->spec->process.scheduler.present &&
 			   (c->spec->process.scheduler.policy == SCHED_FIFO ||
 			    c->spec->process.scheduler.policy == SCHED_RR);
@@ -279,7 +281,17 @@ static int plan_cgroup(struct run_ctx *c, struct cell_error *err)
 	if (cell_cgroup_detect(params->fs_root, &params->mode, &ignored) < 0)
 		return create_cgroup(c, err);
 	params->mode_known = true;
-	return params->mode == CELL_CGROUP_V2 ? create_cgroup(c, err) : 0;
+	if (params->mode == CELL_CGROUP_V2)
+		return create_cgroup(c, err);
+	/*
+	 * A judged box's device allow-list is the default one: the shared
+	 * devices cgroup has it already, and the child joins that by itself,
+	 * where a devices cgroup of its own costs a mkdir, a dozen rule writes,
+	 * a cgroup.procs write and an rmdir on every run.
+	 */
+	c->shared_devices = params->accounting && needs_device_cgroup(c) &&
+			    !l->resources.n_devices && !l->n_devices;
+	return 0;
 }
 
 static int block_signals(struct run_ctx *c, struct cell_error *err)
