@@ -416,8 +416,11 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error 
  * and it is opened: it waits for the pipe's end-of-file, then leaves.
  * Without ASan it shares the parent's memory (CLONE_VM), so no page table is
  * copied at the clone nor torn down at its exit: a fork here cost about 1 ms
- * of every judged run (bench/judge). It makes raw system calls only: it
- * shares the parent's errno and heap too, and the parent goes on meanwhile.
+ * of every judged run (bench/judge). It calls syscall(2) only, no other C
+ * library function: it shares the parent's heap and errno, and the parent
+ * goes on meanwhile. syscall(2) writes errno only on failure, and none of
+ * these fails: the fds are valid, and read(2) returns 0 at end-of-file; no
+ * handler interrupts it (EINTR), as cell installs none before init's own.
  */
 struct userns_holder {
 	int pipe_rd, pipe_wr;
