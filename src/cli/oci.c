@@ -518,29 +518,37 @@ static void close_detached_files(struct cell_run_options *opts)
 	opts->stdout_fd = opts->stderr_fd = 1;
 }
 
+/* What create and run of a bundle share. A named run is an OCI container
+ * too: ps, pause, update and events need its cgroup (issue 19). */
+static struct cell_run_options bundle_options(const struct cell_global *g,
+					      const struct cell_run_cli *cli)
+{
+	return (struct cell_run_options){ .stdin_fd = 0,
+					  .stdout_fd = 1,
+					  .stderr_fd = 2,
+					  .bundle = cli->bundle,
+					  .start_fd = -1,
+					  .start_result_fd = -1,
+					  .start_report_fd = -1,
+					  .console_socket = -1,
+					  .preserve_fds = cli->preserve_fds,
+					  .cgroup_always = true,
+					  .keep_keyring = cli->no_new_keyring,
+					  .no_cgroup = g->cgroups_disabled };
+}
+
 /* cell create, and cell run --detach (create + start). */
 static int create_container(const struct cell_global *g, struct cell_run_cli *cli, const char *id,
 			    bool start)
 {
-	struct cell_run_options opts = { .id = id,
-					 .stdin_fd = 0,
-					 .stdout_fd = 1,
-					 .stderr_fd = 2,
-					 .bundle = cli->bundle,
-					 .start_fd = -1,
-					 .start_result_fd = -1,
-					 .start_report_fd = -1,
-					 .console_socket = -1,
-					 .preserve_fds = cli->preserve_fds,
-					 .cgroup_always = true,
-					 .keep_keyring = cli->no_new_keyring,
-					 .no_cgroup = g->cgroups_disabled };
+	struct cell_run_options opts = bundle_options(g, cli);
 	struct cell_error err = { 0 };
 	struct cell_created out;
 	struct oci_launch l = { .g = g, .cli = cli, .id = id };
 	char pid_file[PATH_MAX];
 	int lock = -1, r;
 
+	opts.id = id;
 	if ((r = enter_bundle(cli, &l, pid_file, sizeof(pid_file), &err)) < 0 ||
 	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0 ||
 	    (r = cell_spec_validate(&cli->spec, &err)) < 0)
@@ -608,21 +616,7 @@ fail:
 
 int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 {
-	struct cell_run_options opts = { .stdin_fd = 0,
-					 .stdout_fd = 1,
-					 .stderr_fd = 2,
-					 .bundle = cli->bundle,
-					 .start_fd = -1,
-					 .start_result_fd = -1,
-					 .start_report_fd = -1,
-					 .console_socket = -1,
-					 .preserve_fds = cli->preserve_fds,
-					 /* a named run is an OCI container: ps, pause,
-					  * update and events need its cgroup (issue 19) */
-					 .cgroup_always = true,
-					 .on_created = on_created,
-					 .keep_keyring = cli->no_new_keyring,
-					 .no_cgroup = g->cgroups_disabled };
+	struct cell_run_options opts = bundle_options(g, cli);
 	/* --keep: the state outlives the run on purpose, so cell gc leaves it */
 	struct oci_launch l = { .g = g, .cli = cli, .foreground = !cli->keep };
 	struct cell_run_result result;
@@ -640,6 +634,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 		return create_container(g, cli, cli->name ? cli->name : id, true);
 	l.id = cli->name ? cli->name : id;
 	opts.id = l.id;
+	opts.on_created = on_created;
 	opts.ctx = &l;
 	opts.on_warning = warn_launch;
 	memcpy(opts.pin_paths, cli->pin, sizeof(opts.pin_paths));

@@ -890,17 +890,24 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	return r;
 }
 
+/* A run's context before anything is made: every fd closed (-1). */
+static struct run_ctx run_ctx_new(const struct cell_spec *spec, const struct cell_run_options *opts,
+				  int start_fd)
+{
+	return (struct run_ctx){ .spec = spec,
+				 .opts = opts,
+				 .sock = -1,
+				 .pidfd = -1,
+				 .sigfd = -1,
+				 .tty = { .master = -1 },
+				 .start_fd = start_fd,
+				 .start_w = -1 };
+}
+
 int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	     struct cell_run_result *result, struct cell_error *err)
 {
-	struct run_ctx c = { .spec = spec,
-			     .opts = opts,
-			     .sock = -1,
-			     .pidfd = -1,
-			     .sigfd = -1,
-			     .tty = { .master = -1 },
-			     .start_fd = -1,
-			     .start_w = -1 };
+	struct run_ctx c = run_ctx_new(spec, opts, -1);
 	int r;
 
 	memset(result, 0, sizeof(*result));
@@ -950,17 +957,10 @@ out:
 int cell_create(const struct cell_spec *spec, const struct cell_run_options *opts,
 		struct cell_created *out, struct cell_error *err)
 {
-	struct run_ctx c = { .spec = spec,
-			     .opts = opts,
-			     .sock = -1,
-			     .pidfd = -1,
-			     .sigfd = -1,
-			     .tty = { .master = -1 },
-			     .create = true,
-			     .start_fd = opts->start_fd,
-			     .start_w = -1 };
+	struct run_ctx c = run_ctx_new(spec, opts, opts->start_fd);
 	int r;
 
+	c.create = true;
 	memset(out, 0, sizeof(*out));
 	cell_error_reset(err);
 	if (spec->process.terminal && opts->console_socket < 0)
