@@ -1,8 +1,12 @@
 """PID namespace, the built-in init, signal forwarding and the session."""
+import fcntl
 import os
 import signal
+import time
 
 import pytest
+
+from conftest import CELL
 
 
 def test_command_is_pid_2_under_the_builtin_init(sh, user):
@@ -117,3 +121,76 @@ def test_command_runs_in_a_new_session_without_a_controlling_terminal(pty_start,
     assert status == 0, out
     assert "sid-is-own True" in out, out
     assert "ctty ENXIO" in out, out
+
+
+# --- the init of a vfork-style start (src/init/init.c) -------------------------------------
+
+# Under ASan cell forks its child (ASan cannot follow the stack switch of a
+# child that shares its memory), and the init is that fork, as rootless runs'.
+ASAN = b"__asan_init" in open(CELL, "rb").read()
+
+
+def _init_pid(cell_pid, timeout=10):
+    """The host PID of the container's init: cell's one child."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{cell_pid}/task/{cell_pid}/children") as f:
+            kids = f.read().split()
+        if len(kids) == 1:
+            return int(kids[0])
+        time.sleep(0.02)
+    raise AssertionError(f"cell {cell_pid} has children {kids}")
+
+
+def _status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+@pytest.mark.parametrize("user", [None, pytest.param("nobody", marks=pytest.mark.rootless)],
+                         ids=["root", "nobody"])
+def test_init_keeps_only_cap_kill_the_sync_socket_and_no_directory(start, user):
+    c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"], user=user)
+    c.wait_for("ready")
+    init = _init_pid(c.pid)
+    with open(f"/proc/{init}/comm") as f:
+        assert f.read().strip() == "cell-init"
+    st = _status(init)
+    assert int(st["CapEff"], 16) == 1 << 5 and int(st["CapPrm"], 16) == 1 << 5, st
+    assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0, st
+    fds = {int(fd): os.readlink(f"/proc/{init}/fd/{fd}") for fd in os.listdir(f"/proc/{init}/fd")}
+    assert all(fds[fd] == "/dev/null" for fd in (0, 1, 2)), fds
+    rest = [target for fd, target in fds.items() if fd > 2]
+    assert len(rest) == 1 and rest[0].startswith("socket:"), fds
+    assert os.readlink(f"/proc/{init}/cwd") == "/"
+
+
+@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+def test_root_runs_init_from_a_sealed_memfd_not_from_cells_memory(start):
+    c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"])
+    c.wait_for("ready")
+    init = _init_pid(c.pid)
+    assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
+    with open(f"/proc/{init}/maps") as f:
+        maps = f.read()
+    assert os.path.realpath(CELL) not in maps, maps
+    # a few pages of its own: a forked cell would carry its heap and image
+    assert int(_status(init)["VmRSS"].split()[0]) < 1024, _status(init)["VmRSS"]
+    # sealed: neither the container nor anyone else can change what runs as PID 1
+    fd = os.open(f"/proc/{init}/exe", os.O_RDONLY)
+    try:
+        seals = fcntl.fcntl(fd, 1034)  # F_GET_SEALS
+    finally:
+        os.close(fd)
+    assert seals & 0xF == 0xF, hex(seals)  # F_SEAL_SEAL, _SHRINK, _GROW, _WRITE
+
+
+@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+def test_a_killed_init_ends_the_run_as_any_pid_1(start):
+    # The child ran in cell's memory until it exec'd the init: killing the
+    # init now must end the run as any PID 1's death does, and leave cell intact.
+    c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"])
+    c.wait_for("ready")
+    os.kill(_init_pid(c.pid), signal.SIGKILL)
+    status, _, err = c.finish(timeout=10)
+    assert status == 128 + signal.SIGKILL, (status, err)

@@ -294,6 +294,82 @@ static void test_kept_joined_mount_namespace_is_not_set_up(void **state)
 	assert_false(p->setup_rootfs);
 }
 
+/* A default root run: nothing of the parent's between clone and execve. */
+static void vm_ready(struct plan_case *c)
+{
+	c->f.shared_vm_ok = true;
+	c->f.init_image = true;
+	c->s.cell.init = true;
+}
+
+static void test_nothing_of_the_parents_lets_the_child_share_cells_memory(void **state)
+{
+	struct plan_case *c = *state;
+
+	vm_ready(c);
+	assert_true(make(c)->spawn_vm);
+	assert_true(c->p.under_init);
+	/* without init the child execs the command itself: no image needed */
+	c->s.cell.init = false;
+	c->f.init_image = false;
+	assert_true(make(c)->spawn_vm);
+}
+
+static void test_any_work_of_the_parents_before_execve_forks_the_child(void **state)
+{
+	struct plan_case *c = *state;
+
+	vm_ready(c);
+	c->f.shared_vm_ok = false; /* ASan */
+	assert_false(make(c)->spawn_vm);
+	vm_ready(c);
+	c->f.init_image = false; /* init, but no freestanding init to exec */
+	assert_false(make(c)->spawn_vm);
+	vm_ready(c);
+	v1_cgroup(&c->f); /* the parent moves the child: GO */
+	assert_false(make(c)->spawn_vm);
+	base(state);
+	c = *state;
+	vm_ready(c);
+	c->s.linux.namespaces[CELL_NS_USER].present = true; /* the parent writes the maps */
+	assert_false(make(c)->spawn_vm);
+	base(state);
+	c = *state;
+	vm_ready(c);
+	c->f.create = true; /* the parent leaves at READY, before the execve */
+	assert_false(make(c)->spawn_vm);
+	c->f.create = false;
+	c->f.start_wait = true; /* the parent records the state, then sends the start byte */
+	assert_false(make(c)->spawn_vm);
+	c->f.start_wait = false;
+	add_hook(&c->s, CELL_HOOK_POSTSTART); /* READY, for the parent's poststart hooks */
+	assert_false(make(c)->spawn_vm);
+	base(state);
+	c = *state;
+	vm_ready(c);
+	c->s.linux.seccomp.listener_path = (char *)"/run/agent.sock";
+	assert_false(make(c)->spawn_vm);
+	c->s.linux.seccomp.listener_path = NULL;
+	c->f.cgroup = true; /* v2: CLONE_INTO_CGROUP is clone3's alone */
+	c->f.cgroup_into = true;
+	assert_false(make(c)->spawn_vm);
+	c->f.cgroup = c->f.cgroup_into = false;
+	c->f.join_pid = 42; /* cell exec */
+	assert_false(make(c)->spawn_vm);
+}
+
+/* clone(2) cannot ask for CLONE_NEWTIME; the child unshares it and execve enters it. */
+static void test_a_time_namespace_is_the_childs_to_make(void **state)
+{
+	struct plan_case *c = *state;
+
+	vm_ready(c);
+	c->s.linux.namespaces[CELL_NS_TIME].present = true;
+	make(c);
+	assert_int_equal(c->p.clone_ns & CLONE_NEWTIME, 0);
+	assert_true(c->p.spawn_vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +392,11 @@ int main(void)
 			test_joined_pid_namespace_is_adopted_and_never_mounted_before_go, base),
 		cmocka_unit_test_setup(test_ready_is_said_for_create_and_poststart_only, base),
 		cmocka_unit_test_setup(test_kept_joined_mount_namespace_is_not_set_up, base),
+		cmocka_unit_test_setup(
+			test_nothing_of_the_parents_lets_the_child_share_cells_memory, base),
+		cmocka_unit_test_setup(test_any_work_of_the_parents_before_execve_forks_the_child,
+				       base),
+		cmocka_unit_test_setup(test_a_time_namespace_is_the_childs_to_make, base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,26 @@ static bool locks_mounts(const struct cell_spec *spec, const struct start_facts 
 	       !f->join_pid;
 }
 
+/*
+ * May the child share cell's memory until it execs (CLONE_VM | CLONE_VFORK,
+ * as posix_spawn(3) does)? cell then waits in clone(2) until the child has
+ * exec'd the command (without init) or the freestanding init (with it), so
+ * nothing of the parent's may come between: no GO (id maps, cgroup moves,
+ * hooks, pins, network), no start byte, no create (the parent leaves at
+ * READY), no READY (poststart hooks), no seccomp listener (its fd goes
+ * through the parent before the command may run), no joined pid namespace
+ * or container to enter, and nothing clone(2) cannot ask for: CLONE_NEWTIME
+ * and CLONE_INTO_CGROUP need clone3.
+ */
+static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
+		     const struct start_plan *p)
+{
+	return f->shared_vm_ok && !p->go && !f->create && !f->start_wait && !f->join_pid &&
+	       !p->adopt && !p->say_ready && !p->into_cgroup &&
+	       !spec->linux.seccomp.listener_path && !(p->clone_ns & CLONE_NEWTIME) &&
+	       (!p->under_init || f->init_image);
+}
+
 void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 		     struct start_plan *p)
 {
@@ -145,4 +165,5 @@ void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 		spec->cell.init || (joined_ns(spec, CELL_NS_USER) && new_ns(spec, CELL_NS_PID));
 	/* cell_run wrote the start byte already: READY only for poststart */
 	p->say_ready = f->create || has_hook(spec, CELL_HOOK_POSTSTART);
+	p->spawn_vm = spawn_vm(spec, f, p);
 }

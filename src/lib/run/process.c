@@ -236,6 +236,41 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 	cell_init_run(child, a->sync_fd, a->exit_fd);
 }
 
+/*
+ * plan.spawn_vm: this process shares cell's memory, and cell waits in
+ * clone(2) until it execs. PID 1 becomes the freestanding init
+ * (src/init/init.c), which does the rest of become_init()'s work itself
+ * (non-dumpable first, then CAP_KILL only) and reports like cell_init_run().
+ */
+__attribute__((noreturn)) static void exec_init(const struct cell_child_args *a, pid_t child)
+{
+	char pid[16], sync[16], exit_fd[16];
+	char *argv[] = { (char *)"cell-init", pid, sync, exit_fd, NULL };
+	char *envp[] = { NULL };
+	struct cell_error err = { 0 };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	/* Pin no directory; failing here is harmless, and the command runs already. */
+	(void)!chdir("/");
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	snprintf(sync, sizeof(sync), "%d", a->sync_fd);
+	snprintf(exit_fd, sizeof(exit_fd), "%d", a->exit_fd);
+	/* the sync socket and the exit file stay; the rest (the memfd too) closes at execve */
+	if (cell_fds_cloexec_from(3, &err) == 0 &&
+	    (fcntl(a->sync_fd, F_SETFD, 0) < 0 ||
+	     (a->exit_fd >= 0 && fcntl(a->exit_fd, F_SETFD, 0) < 0)))
+		cell_error_set(&err, errno, "keep the sync socket open for cell's init");
+	if (!err.msg[0]) {
+		syscall(SYS_execveat, a->init_fd, "", argv, envp, AT_EMPTY_PATH);
+		cell_error_set(&err, errno, "execveat of cell's init (a memfd)");
+	}
+	/* The command runs already: end it, and say why. */
+	kill(child, SIGKILL);
+	cell_child_fail(a, &err);
+}
+
 /* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */
 struct child_go {
 	const struct cell_child_args *a;
@@ -476,5 +511,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		_exit(125);
 	if (a->exec_detach)
 		_exit(0); /* the command is the caller's subreaper's to reap now */
+	if (a->init_fd >= 0)
+		exec_init(a, child);
 	become_init(a, child);
 }

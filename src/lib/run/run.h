@@ -10,6 +10,7 @@
  * command.c      the command's own setup, READY, the start wait, execve
  * command_env.c  HOME from the container's /etc/passwd
  * init.c         the optional PID 1: reaps, forwards signals, reports status
+ * init_image.c   the same as a program of its own (src/init/init.c), in a memfd
  * sync.c         the parent <-> child messages (socketpair)
  * tty.c          the pty relay (parent side)
  * hooks.c        OCI hooks
@@ -28,32 +29,14 @@
 #include <unistd.h>
 
 #include "cell/cell.h"
+#include "sync_msg.h"
 
 struct cell_rootfs_prepared;
 struct cell_seccomp_prog;
 
 /* ---- sync.c: the parent <-> child channel (SOCK_SEQPACKET socketpair) ---- */
 
-enum cell_sync_type {
-	CELL_SYNC_GO = 1,	/* parent -> child: maps written, cgroup joined; go on */
-	CELL_SYNC_ERROR,	/* child -> parent: setup failed; errnum, kind, message */
-	CELL_SYNC_PTY_MASTER,	/* child -> parent: the pty master fd (SCM_RIGHTS) */
-	CELL_SYNC_STATUS,	/* init -> parent: the command's raw wait status */
-	CELL_SYNC_READY,	/* child -> parent: set up; waits on start_fd to exec */
-	CELL_SYNC_PID,		/* init -> parent: the command's host PID */
-	CELL_SYNC_SECCOMP_FD,	/* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
-	CELL_SYNC_SECCOMP_DONE, /* parent -> child: the listener has it (value 0) or -errno */
-	CELL_SYNC_ADOPT,	/* child -> parent: the container's process is this PID, a child
-				    of the parent's made in a joined pid namespace; the sender leaves */
-	CELL_SYNC_DROP,		/* child -> parent: a detached mount tree (SCM_RIGHTS) to close */
-};
-
-struct cell_sync_msg {
-	uint32_t type;
-	int32_t value;	 /* errnum, wait status or pid */
-	uint32_t kind;	 /* enum cell_error_kind, for ERROR */
-	char text[1024]; /* as struct cell_error.msg */
-};
+/* enum cell_sync_type and struct cell_sync_msg: sync_msg.h */
 
 int cell_sync_send(int fd, enum cell_sync_type type, int value, const char *text, int pass_fd);
 /** cell_sync_recv() - one message; *@fd_out gets a passed fd or -1. 0 on EOF, 1 on a message. */
@@ -97,6 +80,13 @@ size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind
  */
 __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_fd);
 
+/* ---- init_image.c: the freestanding init, for a vfork-style start ---- */
+
+/** cell_init_image_built_in() - was src/init/init.c built for this machine? */
+bool cell_init_image_built_in(void);
+/** cell_init_image_open() - a sealed, close-on-exec memfd of it, or -errno. */
+int cell_init_image_open(void);
+
 /* ---- plan.c: the start plan ---- */
 
 /* What the parent found out before clone3, the start plan's input beside the spec. */
@@ -115,6 +105,11 @@ struct start_facts {
 	bool idmap_direct;     /* cell writes the maps itself (cell_idmap_direct) */
 	bool setgroups_self;   /* cell's own user namespace's setgroups says "allow" */
 	bool setgroups_joined; /* the spec's user namespace path's setgroups says "allow" */
+	bool start_wait;       /* the child waits for a start byte (cell run of a bundle:
+				  the state is recorded first) */
+	bool shared_vm_ok;     /* this build may start the child sharing cell's memory
+				  (not under ASan, which cannot follow the stack switch) */
+	bool init_image;       /* the freestanding init is built in (src/init/init.c) */
 };
 
 /*
@@ -140,6 +135,9 @@ struct start_plan {
 	bool lock_mounts;	/* the child locks its mounts (mount_lock.c) */
 	bool under_init;	/* the command runs below cell's init */
 	bool say_ready;		/* the child sends READY (create, poststart hooks) */
+	bool spawn_vm;		/* vfork-style: the child shares cell's memory and cell waits
+				   (CLONE_VM | CLONE_VFORK) until it execs the command or,
+				   under init, the freestanding init (container.c) */
 };
 
 /** start_plan_make() - the plan for @spec on a host described by @f; no system call. */
@@ -170,6 +168,7 @@ struct cell_child_args {
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
 	char *const *env;			 /* the command's environment; NULL: process.env */
+	int init_fd; /* >= 0 (plan.spawn_vm): under init, exec this memfd as PID 1 */
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);

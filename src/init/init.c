@@ -1,0 +1,219 @@
+/*
+ * cell-init — the container's PID 1 when cell starts it vfork-style.
+ *
+ * cell's child shares cell's memory until execve (CLONE_VM | CLONE_VFORK,
+ * see src/lib/run/container.c): no page table is copied and no page of cell
+ * is faulted in again, which is most of what a fork cost a start on a
+ * paravirtualised VM. A child that shares cell's memory must not stay PID 1
+ * of the container: cell's whole memory would be the container's init (its
+ * /proc/1/mem, and the OOM killer takes every process of an mm). So once the
+ * command runs, the child execs this program from a sealed memfd: an init
+ * with a few pages of its own.
+ *
+ * It does what src/lib/run/init.c does for a forked child: it is
+ * non-dumpable before anything else, keeps only CAP_KILL, adopts orphans
+ * (PR_SET_CHILD_SUBREAPER, for --share-pid), forwards SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the command, reaps
+ * everything, and when the command ends writes its raw wait status to
+ * EXIT_FD (if not -1) and sends it to cell as CELL_SYNC_STATUS on SYNC_FD,
+ * then exits with the command's code (128+N for signal N).
+ *
+ *   cell-init COMMAND-PID SYNC-FD EXIT-FD
+ *
+ * The signals are already blocked (cell's child blocked them before it
+ * started the command; execve keeps the mask and what is pending), so a
+ * signal sent in between waits for rt_sigtimedwait. Blocked signals are
+ * queued for PID 1 even without a handler (sig_ignored() in the kernel).
+ *
+ * Freestanding: no libc, x86_64 system calls, built by meson.build with
+ * -nostdlib and embedded in cell (tools/embed.py). Any failure before the
+ * loop exits 125; cell then reports that the container's init failed.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sync_msg.h"
+
+#define NR_PWRITE64 18
+#define NR_SENDTO 44
+#define NR_EXIT_GROUP 231
+#define NR_KILL 62
+#define NR_WAIT4 61
+#define NR_CAPSET 126
+#define NR_RT_SIGPROCMASK 14
+#define NR_RT_SIGTIMEDWAIT 128
+#define NR_PRCTL 157
+
+#define PR_SET_DUMPABLE 4
+#define PR_SET_NAME 15
+#define PR_SET_CHILD_SUBREAPER 36
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#define CAPABILITY_VERSION_3 0x20080522
+#define CAP_KILL 5
+#define SIG_BLOCK 0
+#define WNOHANG 1
+#define MSG_NOSIGNAL 0x4000
+#define SIGCHLD 17
+
+static const int forwarded[] = { 2 /* INT */,  15 /* TERM */, 1 /* HUP */, 3 /* QUIT */,
+				 10 /* USR1 */, 12 /* USR2 */, 28 /* WINCH */ };
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static long sys3(long n, long a, long b, long c)
+{
+	return sys6(n, a, b, c, 0, 0, 0);
+}
+
+__attribute__((noreturn)) static void leave(int code)
+{
+	for (;;)
+		sys3(NR_EXIT_GROUP, code, 0, 0);
+}
+
+/* gcc may call these for structure copies and zeroing, even freestanding */
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+void *memset(void *s, int c, size_t n)
+{
+	volatile unsigned char *p = s;
+
+	while (n--)
+		*p++ = (unsigned char)c;
+	return s;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+	volatile unsigned char *p = d;
+	const unsigned char *q = s;
+
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+/* A decimal int of argv; -2 when it is none. */
+static long number(const char *s)
+{
+	long v = 0, sign = 1;
+
+	if (!s || !*s)
+		return -2;
+	if (*s == '-') {
+		sign = -1;
+		s++;
+	}
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 0x7fffffff / 10)
+			return -2;
+		v = v * 10 + (*s - '0');
+	}
+	return sign * v;
+}
+
+/* "STATUS\n" for `cell wait` of a detached container (init.c's format). */
+static void write_exit_status(int fd, int status)
+{
+	char buf[16];
+	size_t i = sizeof(buf);
+	unsigned int u = status < 0 ? (unsigned int)-status : (unsigned int)status;
+
+	buf[--i] = '\n';
+	do
+		buf[--i] = (char)('0' + u % 10);
+	while ((u /= 10) && i > 1);
+	if (status < 0)
+		buf[--i] = '-';
+	sys6(NR_PWRITE64, fd, (long)(buf + i), (long)(sizeof(buf) - i), 0, 0, 0);
+}
+
+static void send_status(int fd, int status)
+{
+	struct cell_sync_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = CELL_SYNC_STATUS;
+	msg.value = status;
+	sys6(NR_SENDTO, fd, (long)&msg, sizeof(msg), MSG_NOSIGNAL, 0, 0);
+}
+
+__attribute__((noreturn, used)) void cell_init_main(long *sp);
+
+__attribute__((noreturn, used)) void cell_init_main(long *sp)
+{
+	char **argv = (char **)(sp + 1);
+	struct {
+		uint32_t version;
+		int pid;
+	} head = { CAPABILITY_VERSION_3, 0 };
+	struct {
+		uint32_t effective, permitted, inheritable;
+	} caps[2] = { { 1U << CAP_KILL, 1U << CAP_KILL, 0 }, { 0, 0, 0 } };
+	uint64_t set = 1ULL << (SIGCHLD - 1);
+	long child, sync_fd, exit_fd;
+
+	/* first: /proc/1/mem and ptrace need CAP_SYS_PTRACE from here on */
+	if (sys3(NR_PRCTL, PR_SET_DUMPABLE, 0, 0) < 0)
+		leave(125);
+	if (sp[0] != 4 || (child = number(argv[1])) <= 0 || (sync_fd = number(argv[2])) < 0 ||
+	    (exit_fd = number(argv[3])) < -1)
+		leave(125);
+	if (sys6(NR_PRCTL, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0) < 0 ||
+	    sys3(NR_CAPSET, (long)&head, (long)caps, 0) < 0)
+		leave(125);
+	sys6(NR_PRCTL, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0);
+	sys6(NR_PRCTL, PR_SET_NAME, (long)"cell-init", 0, 0, 0, 0);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		set |= 1ULL << (forwarded[i] - 1);
+	sys6(NR_RT_SIGPROCMASK, SIG_BLOCK, (long)&set, 0, sizeof(set), 0, 0);
+	for (;;) {
+		unsigned char info[128]; /* siginfo_t: only the number is used */
+		long sig = sys6(NR_RT_SIGTIMEDWAIT, (long)&set, (long)info, 0, sizeof(set), 0, 0);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			sys3(NR_KILL, child, sig, 0);
+			continue;
+		}
+		for (;;) {
+			int status = 0;
+			long pid = sys6(NR_WAIT4, -1, (long)&status, WNOHANG, 0, 0, 0);
+
+			if (pid <= 0)
+				break;
+			if (pid != child)
+				continue;
+			if (exit_fd >= 0)
+				write_exit_status((int)exit_fd, status);
+			send_status((int)sync_fd, status);
+			/* Leaving ends the namespace: the kernel kills what is left. */
+			leave((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
+		}
+	}
+}
+
+/* The kernel's entry: the stack holds argc, argv, envp; align it for the call. */
+__asm__(".text\n"
+	".global _start\n"
+	"_start:\n"
+	"	xor %ebp, %ebp\n"
+	"	mov %rsp, %rdi\n"
+	"	and $-16, %rsp\n"
+	"	call cell_init_main\n"
+	"	hlt\n");
