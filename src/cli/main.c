@@ -195,7 +195,9 @@ int main(int argc, char **argv)
 	const char *root = NULL;
 	int r;
 
-	cell_prefault_image();
+#if !CELL_EARLY_PREFAULT
+	cell_prefault_image(); /* else entry.c did, before glibc's start */
+#endif
 	if ((r = parse_globals(argc, argv, &g, &root, &err)) < 0)
 		return cell_cli_fail(&g, &err);
 	if (r == 'h') {

@@ -56,7 +56,7 @@
 #define MSG_NOSIGNAL 0x4000
 #define SIGCHLD 17
 
-static const int forwarded[] = { 2 /* INT */,  15 /* TERM */, 1 /* HUP */, 3 /* QUIT */,
+static const int forwarded[] = { 2 /* INT */,	15 /* TERM */, 1 /* HUP */, 3 /* QUIT */,
 				 10 /* USR1 */, 12 /* USR2 */, 28 /* WINCH */ };
 
 static long sys6(long n, long a, long b, long c, long d, long e, long f)
