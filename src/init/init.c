@@ -173,9 +173,13 @@ __attribute__((noreturn, used)) void cell_init_main(long *sp)
 	if (sp[0] != 4 || (child = number(argv[1])) <= 0 || (sync_fd = number(argv[2])) < 0 ||
 	    (exit_fd = number(argv[3])) < -1)
 		leave(125);
-	if (sys6(NR_PRCTL, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0) < 0 ||
-	    sys3(NR_CAPSET, (long)&head, (long)caps, 0) < 0)
-		leave(125);
+	/* as init.c: CAP_KILL if it has it, else none (an init that is not root) */
+	sys6(NR_PRCTL, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0);
+	if (sys3(NR_CAPSET, (long)&head, (long)caps, 0) < 0) {
+		caps[0].effective = caps[0].permitted = 0;
+		if (sys3(NR_CAPSET, (long)&head, (long)caps, 0) < 0)
+			leave(125);
+	}
 	sys6(NR_PRCTL, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0);
 	sys6(NR_PRCTL, PR_SET_NAME, (long)"cell-init", 0, 0, 0, 0);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)

@@ -358,6 +358,34 @@ static void test_any_work_of_the_parents_before_execve_forks_the_child(void **st
 	assert_false(make(c)->spawn_vm);
 }
 
+/* Rootless with a self map: the child writes its maps, as unshare -r does; no GO. */
+static void test_an_unprivileged_self_map_is_the_childs_to_write(void **state)
+{
+	struct plan_case *c = *state;
+	const struct start_plan *p;
+
+	vm_ready(c);
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	c->f.root = false;
+	c->f.maps_by_child = true;
+	p = make(c);
+	assert_true(p->child_maps);
+	assert_false(p->write_maps);
+	assert_false(p->go);
+	/* an init exec'd in the user namespace would be its root's to ptrace */
+	assert_false(p->spawn_vm);
+	c->s.cell.init = false;
+	assert_true(make(c)->spawn_vm);
+	c->s.cell.init = true;
+	/* subordinate ids (newuidmap) or root's maps: the parent writes them */
+	c->f.maps_by_child = false;
+	p = make(c);
+	assert_false(p->child_maps);
+	assert_true(p->write_maps);
+	assert_true(p->go);
+	assert_false(p->spawn_vm);
+}
+
 /* clone(2) cannot ask for CLONE_NEWTIME; the child unshares it and execve enters it. */
 static void test_a_time_namespace_is_the_childs_to_make(void **state)
 {
@@ -397,6 +425,7 @@ int main(void)
 		cmocka_unit_test_setup(test_any_work_of_the_parents_before_execve_forks_the_child,
 				       base),
 		cmocka_unit_test_setup(test_a_time_namespace_is_the_childs_to_make, base),
+		cmocka_unit_test_setup(test_an_unprivileged_self_map_is_the_childs_to_write, base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -309,13 +309,22 @@ bool cell_idmap_direct(const struct cell_spec *spec)
 				  is_self_map(l->gid_mappings, l->n_gid_mappings, getegid()));
 }
 
+/* /proc/PID/FILE, or /proc/self/FILE for @pid 0 */
+static void proc_path(char *path, size_t size, pid_t pid, const char *file)
+{
+	if (pid)
+		snprintf(path, size, "/proc/%d/%s", (int)pid, file);
+	else
+		snprintf(path, size, "/proc/self/%s", file);
+}
+
 static int write_map_file(pid_t pid, const char *file, const struct cell_id_map *maps, size_t n,
 			  struct cell_error *err)
 {
 	char path[64], buf[4096];
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	proc_path(path, sizeof(path), pid, file);
 	if ((r = cell_format_id_map(maps, n, buf, sizeof(buf), err)) < 0)
 		return r;
 	return cell_write_at(AT_FDCWD, path, buf, strlen(buf), err);
@@ -402,7 +411,7 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error 
 		return run_map_helper("newgidmap", pid, l->gid_mappings, l->n_gid_mappings, err);
 	}
 	if (geteuid() != 0) {
-		snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+		proc_path(path, sizeof(path), pid, "setgroups");
 		if ((r = cell_write_at(AT_FDCWD, path, "deny", 4, err)) < 0)
 			return r;
 	}

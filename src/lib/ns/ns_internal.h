@@ -47,7 +47,11 @@ int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size
 
 /** cell_idmap_direct() - true when cell writes the maps itself (root, or a self map). */
 bool cell_idmap_direct(const struct cell_spec *spec);
-/** cell_idmap_write() - write uid/gid maps of @pid (directly, or via newuidmap/newgidmap). */
+/**
+ * cell_idmap_write() - write uid/gid maps of @pid (directly, or via
+ * newuidmap/newgidmap); @pid 0: the caller's own, which an unprivileged
+ * process may write for a self map (user_namespaces(7)), as unshare -r does.
+ */
 int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err);
 /**
  * cell_userns_for_maps() - fd of a new user namespace with these maps, or

@@ -438,6 +438,9 @@ static void plan_start(struct run_ctx *c)
 		.init_image = cell_init_image_built_in(),
 	};
 
+	/* a self map: cell_idmap_direct() without root; not a joined user namespace */
+	f.maps_by_child = user->present && !user->path && !f.root && f.idmap_direct;
+
 	/* A new user namespace inherits "deny" (user_namespaces(7)): uid 0 of `unshare -r`. */
 	if (user->present && f.root && !f.initial_userns)
 		f.setgroups_self = joined_userns_allows_setgroups("/proc/self/ns/user");

@@ -36,8 +36,9 @@ static bool joined_ns(const struct cell_spec *spec, enum cell_ns_type t)
 /* Is there parent-side work between clone3 and the child's setup? */
 static bool needs_go(const struct cell_spec *spec, const struct start_facts *f)
 {
-	return new_ns(spec, CELL_NS_USER) || f->cgroup_later || f->cgroup_join ||
-	       has_hook(spec, CELL_HOOK_PRESTART) || has_hook(spec, CELL_HOOK_CREATE_RUNTIME) ||
+	return (new_ns(spec, CELL_NS_USER) && !f->maps_by_child) || f->cgroup_later ||
+	       f->cgroup_join || has_hook(spec, CELL_HOOK_PRESTART) ||
+	       has_hook(spec, CELL_HOOK_CREATE_RUNTIME) ||
 	       has_hook(spec, CELL_HOOK_CREATE_CONTAINER) ||
 	       has_hook(spec, CELL_HOOK_START_CONTAINER) || f->pins || f->net_parent;
 }
@@ -116,7 +117,10 @@ static bool locks_mounts(const struct cell_spec *spec, const struct start_facts 
  * READY), no READY (poststart hooks), no seccomp listener (its fd goes
  * through the parent before the command may run), no joined pid namespace
  * or container to enter, and nothing clone(2) cannot ask for: CLONE_NEWTIME
- * and CLONE_INTO_CGROUP need clone3.
+ * and CLONE_INTO_CGROUP need clone3. Under init, not in a user namespace:
+ * a program exec'd there belongs to it (mm->user_ns), so the container's
+ * root could ptrace the freestanding init however non-dumpable, and speak
+ * to cell through its socket; a forked init's memory stays the host's.
  */
 static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
 		     const struct start_plan *p)
@@ -124,7 +128,7 @@ static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
 	return f->shared_vm_ok && !p->go && !f->create && !f->start_wait && !f->join_pid &&
 	       !p->adopt && !p->say_ready && !p->into_cgroup &&
 	       !spec->linux.seccomp.listener_path && !(p->clone_ns & CLONE_NEWTIME) &&
-	       (!p->under_init || f->init_image);
+	       (!p->under_init || (f->init_image && !p->in_userns));
 }
 
 void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
@@ -139,7 +143,9 @@ void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 	 * mknod(2) and a fresh sysfs are as refused as in its own */
 	p->in_userns = userns || !f->initial_userns;
 	p->setgroups_allowed = setgroups_allowed(spec, f);
-	p->write_maps = new_ns(spec, CELL_NS_USER);
+	/* an unprivileged self map: the child's own to write, as unshare -r does */
+	p->child_maps = new_ns(spec, CELL_NS_USER) && f->maps_by_child;
+	p->write_maps = new_ns(spec, CELL_NS_USER) && !p->child_maps;
 	p->go = needs_go(spec, f);
 	p->early_ns = early_ns(spec, f, p->go, ns_flags);
 	p->clone_ns = ns_flags & ~p->early_ns;

@@ -110,6 +110,8 @@ struct start_facts {
 	bool shared_vm_ok;     /* this build may start the child sharing cell's memory
 				  (not under ASan, which cannot follow the stack switch) */
 	bool init_image;       /* the freestanding init is built in (src/init/init.c) */
+	bool maps_by_child;    /* unprivileged, a self map of uid and gid: the child may
+				  write its own (no GO for them) */
 };
 
 /*
@@ -127,6 +129,7 @@ struct start_plan {
 	bool in_userns;		/* the child runs in a user namespace (new, joined or cell's) */
 	bool setgroups_allowed; /* the child may call setgroups(2) */
 	bool write_maps;	/* the parent writes uid/gid maps before GO */
+	bool child_maps;	/* the child writes its own (a self map), first thing */
 	bool go;		/* the child waits for GO: parent-side work follows clone3 */
 	bool setup_before_go;	/* GO only says "in your cgroup": the child mounts first and
 				   waits for it at the first cgroup mount (or after the mounts) */
