@@ -358,32 +358,35 @@ static void test_any_work_of_the_parents_before_execve_forks_the_child(void **st
 	assert_false(make(c)->spawn_vm);
 }
 
+/* Who writes @c's maps: the child (and nothing needs GO), or the parent before GO. */
+static void assert_maps_written_by_child(struct plan_case *c, bool child)
+{
+	const struct start_plan *p = make(c);
+
+	assert_int_equal(p->child_maps, child);
+	assert_int_equal(p->write_maps, !child);
+	assert_int_equal(p->go, !child);
+}
+
 /* Rootless with a self map: the child writes its maps, as unshare -r does; no GO. */
 static void test_an_unprivileged_self_map_is_the_childs_to_write(void **state)
 {
 	struct plan_case *c = *state;
-	const struct start_plan *p;
 
 	vm_ready(c);
 	c->s.linux.namespaces[CELL_NS_USER].present = true;
 	c->f.root = false;
 	c->f.maps_by_child = true;
-	p = make(c);
-	assert_true(p->child_maps);
-	assert_false(p->write_maps);
-	assert_false(p->go);
+	assert_maps_written_by_child(c, true);
 	/* an init exec'd in the user namespace would be its root's to ptrace */
-	assert_false(p->spawn_vm);
+	assert_false(c->p.spawn_vm);
 	c->s.cell.init = false;
 	assert_true(make(c)->spawn_vm);
 	c->s.cell.init = true;
 	/* subordinate ids (newuidmap) or root's maps: the parent writes them */
 	c->f.maps_by_child = false;
-	p = make(c);
-	assert_false(p->child_maps);
-	assert_true(p->write_maps);
-	assert_true(p->go);
-	assert_false(p->spawn_vm);
+	assert_maps_written_by_child(c, false);
+	assert_false(c->p.spawn_vm);
 }
 
 /* clone(2) cannot ask for CLONE_NEWTIME; the child unshares it and execve enters it. */
