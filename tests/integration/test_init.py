@@ -2,6 +2,7 @@
 import fcntl
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -194,3 +195,24 @@ def test_a_killed_init_ends_the_run_as_any_pid_1(start):
     os.kill(_init_pid(c.pid), signal.SIGKILL)
     status, _, err = c.finish(timeout=10)
     assert status == 128 + signal.SIGKILL, (status, err)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/vm/memfd_noexec"),
+                    reason="no vm.memfd_noexec before Linux 6.3")
+def test_without_an_executable_memfd_the_init_is_forked_as_before():
+    # vm.memfd_noexec=2 (per pid namespace) refuses executable memfds: cell
+    # must notice before clone and fork its init, not fail the run.
+    script = ("echo 2 > /proc/sys/vm/memfd_noexec && exec " + CELL +
+              " run -- sh -c 'echo ready; exec sleep 30'")
+    p = subprocess.Popen(["unshare", "-pf", "--mount-proc", "--kill-child", "sh", "-c", script],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert p.stdout.readline() == b"ready\n", p.stderr.read()
+        cell = _init_pid(p.pid)  # unshare's one child: sh, which exec'd cell
+        init = _init_pid(cell)
+        with open(f"/proc/{init}/comm") as f:
+            assert f.read().strip() == "cell-init"
+        assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(CELL)
+    finally:
+        p.kill()
+        p.wait(timeout=10)
