@@ -143,6 +143,19 @@ def _init_pid(cell_pid, timeout=10):
     raise AssertionError(f"cell {cell_pid} has children {kids}")
 
 
+def _settled_init(cell_pid, timeout=10):
+    """The init's host PID once it is the init: the command may print before the
+    child that starts it has exec'd cell-init (or, forked, named itself so)."""
+    init = _init_pid(cell_pid, timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{init}/comm") as f:
+            if f.read().strip() == "cell-init":
+                return init
+        time.sleep(0.02)
+    raise AssertionError(f"{init} never became cell-init")
+
+
 def _status(pid):
     with open(f"/proc/{pid}/status") as f:
         return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
@@ -153,9 +166,7 @@ def _status(pid):
 def test_init_keeps_only_cap_kill_the_sync_socket_and_no_directory(start, user):
     c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"], user=user)
     c.wait_for("ready")
-    init = _init_pid(c.pid)
-    with open(f"/proc/{init}/comm") as f:
-        assert f.read().strip() == "cell-init"
+    init = _settled_init(c.pid)
     st = _status(init)
     assert int(st["CapEff"], 16) == 1 << 5 and int(st["CapPrm"], 16) == 1 << 5, st
     assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0, st
@@ -170,7 +181,7 @@ def test_init_keeps_only_cap_kill_the_sync_socket_and_no_directory(start, user):
 def test_root_runs_init_from_a_sealed_memfd_not_from_cells_memory(start):
     c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"])
     c.wait_for("ready")
-    init = _init_pid(c.pid)
+    init = _settled_init(c.pid)
     assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
     with open(f"/proc/{init}/maps") as f:
         maps = f.read()
@@ -192,7 +203,7 @@ def test_a_killed_init_ends_the_run_as_any_pid_1(start):
     # init now must end the run as any PID 1's death does, and leave cell intact.
     c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"])
     c.wait_for("ready")
-    os.kill(_init_pid(c.pid), signal.SIGKILL)
+    os.kill(_settled_init(c.pid), signal.SIGKILL)
     status, _, err = c.finish(timeout=10)
     assert status == 128 + signal.SIGKILL, (status, err)
 
@@ -209,9 +220,7 @@ def test_without_an_executable_memfd_the_init_is_forked_as_before():
     try:
         assert p.stdout.readline() == b"ready\n", p.stderr.read()
         cell = _init_pid(p.pid)  # unshare's one child: sh, which exec'd cell
-        init = _init_pid(cell)
-        with open(f"/proc/{init}/comm") as f:
-            assert f.read().strip() == "cell-init"
+        init = _settled_init(cell)
         assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(CELL)
     finally:
         p.kill()
