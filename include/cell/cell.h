@@ -576,6 +576,11 @@ struct cell_run_options {
 	int (*on_pid)(void *ctx, pid_t pid, struct cell_error *err);
 	/* cell_run: called once the process is set up, before it execs (state.json). */
 	int (*on_created)(void *ctx, const struct cell_created *created, struct cell_error *err);
+	/* on_created may run in the container's first process, when it shares
+	 * cell's memory until its execve (a vfork-style start): before its mounts,
+	 * in its new namespaces but with the host's files, so it must not ask
+	 * getpid() or the like; created->pid is the process's PID in cell's view */
+	bool on_created_in_child;
 	cell_warn_fn
 		on_warning; /* a failing poststart hook, device nodes keeping the host's owner (NULL: not reported) */
 	void *ctx;

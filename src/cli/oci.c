@@ -310,7 +310,12 @@ struct oci_launch {
 	/* on_created writes it as config.json: made before clone3, where its
 	 * allocations touch no page the container's process shares copy-on-write */
 	char *config_text;
-	bool foreground;      /* this process waits for it: recorded for cell gc */
+	bool foreground; /* this process waits for it: recorded for cell gc */
+	/* taken before the start: on_created may run in the container's first
+	 * process, whose getpid() is 1 and whose euid may be a user namespace's */
+	pid_t runner;	      /* foreground: this process */
+	uid_t owner;	      /* geteuid() */
+	bool rootless;	      /* cell_rootless() */
 	const char *pid_file; /* --pid-file made absolute before the chdir to the bundle */
 };
 
@@ -332,8 +337,10 @@ static int on_created(void *ctx, const struct cell_created *c, struct cell_error
 		cell_state_free(&st);
 		return r;
 	}
+	st.owner = l->owner;
+	st.rootless = l->rootless;
 	if (l->foreground) {
-		st.runner = getpid();
+		st.runner = l->runner;
 		if (cell_proc_start_time(st.runner, &st.runner_start, NULL) < 0)
 			st.runner = 0;
 	}
@@ -544,7 +551,9 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	struct cell_run_options opts = bundle_options(g, cli);
 	struct cell_error err = { 0 };
 	struct cell_created out;
-	struct oci_launch l = { .g = g, .cli = cli, .id = id };
+	struct oci_launch l = {
+		.g = g, .cli = cli, .id = id, .owner = geteuid(), .rootless = cell_rootless()
+	};
 	char pid_file[PATH_MAX];
 	int lock = -1, r;
 
@@ -618,7 +627,12 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 {
 	struct cell_run_options opts = bundle_options(g, cli);
 	/* --keep: the state outlives the run on purpose, so cell gc leaves it */
-	struct oci_launch l = { .g = g, .cli = cli, .foreground = !cli->keep };
+	struct oci_launch l = { .g = g,
+				.cli = cli,
+				.foreground = !cli->keep,
+				.runner = getpid(),
+				.owner = geteuid(),
+				.rootless = cell_rootless() };
 	struct cell_run_result result;
 	struct cell_error err = { 0 };
 	char id[64], pid_file[PATH_MAX];
@@ -635,6 +649,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	l.id = cli->name ? cli->name : id;
 	opts.id = l.id;
 	opts.on_created = on_created;
+	opts.on_created_in_child = true; /* no getpid() or geteuid(): l's */
 	opts.ctx = &l;
 	opts.on_warning = warn_launch;
 	memcpy(opts.pin_paths, cli->pin, sizeof(opts.pin_paths));

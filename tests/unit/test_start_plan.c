@@ -389,6 +389,47 @@ static void test_an_unprivileged_self_map_is_the_childs_to_write(void **state)
 	assert_false(c->p.spawn_vm);
 }
 
+/*
+ * cell run of a bundle: on_created records the state before the command may
+ * run. A vfork-style child records it itself, and joins a v1 cgroup of its
+ * own by itself, when the caller and the cgroup allow it.
+ */
+/* The plan of @c: vfork-style with the child joining and recording, or not at all. */
+static void assert_bundle_start(struct plan_case *c, bool in_child)
+{
+	const struct start_plan *p = make(c);
+
+	assert_int_equal(p->spawn_vm, in_child);
+	assert_int_equal(p->child_cgroup, in_child); /* only worth it for a vfork-style child */
+	assert_int_equal(p->child_records, in_child);
+	assert_int_equal(p->go, !in_child);
+}
+
+static void test_a_bundle_run_records_and_joins_in_the_child_when_allowed(void **state)
+{
+	struct plan_case *c = *state;
+
+	vm_ready(c);
+	c->s.cell.init = false;
+	v1_cgroup(&c->f);
+	c->f.start_wait = true;
+	c->f.record_in_child = true;
+	c->f.cgroup_self_ok = true;
+	assert_bundle_start(c, true);
+	/* a memory limit (cgroup_self_ok false): the parent moves it, and it forks */
+	c->f.cgroup_self_ok = false;
+	assert_bundle_start(c, false);
+	c->f.cgroup_self_ok = true;
+	/* a filter loaded before the start wait judges its read(2): a start
+	 * byte on every host, so such a profile fails the same everywhere */
+	c->f.filter_early = true;
+	assert_bundle_start(c, false);
+	c->f.filter_early = false;
+	/* on_created that must run in the parent: a start byte, and a fork */
+	c->f.record_in_child = false;
+	assert_bundle_start(c, false);
+}
+
 /* clone(2) cannot ask for CLONE_NEWTIME; the child unshares it and execve enters it. */
 static void test_a_time_namespace_is_the_childs_to_make(void **state)
 {
@@ -429,6 +470,8 @@ int main(void)
 				       base),
 		cmocka_unit_test_setup(test_a_time_namespace_is_the_childs_to_make, base),
 		cmocka_unit_test_setup(test_an_unprivileged_self_map_is_the_childs_to_write, base),
+		cmocka_unit_test_setup(
+			test_a_bundle_run_records_and_joins_in_the_child_when_allowed, base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -336,7 +336,6 @@ int cell_cgroup_join_self(int tasks_fd, struct cell_error *err)
 	 * every fork and exit on the host meanwhile. Only a single-threaded
 	 * caller may use it: "tasks" moves one thread. */
 	if (write(tasks_fd, "0", 1) != 1)
-		return cell_error_set(err, errno, "cannot join the devices cgroup %s",
-				      CELL_SHARED_DEVICES);
+		return cell_error_set(err, errno, "cannot join the cgroup (0 to its tasks file)");
 	return 0;
 }

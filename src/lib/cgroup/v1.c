@@ -11,12 +11,15 @@
  * well; with no such limit cell makes nothing in <root>/unified.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgroup_internal.h"
 #include "utils.h"
@@ -452,17 +455,23 @@ static int cgroup_v1_apply(struct cell_cgroup *cg, const struct cell_resources *
 
 /* ---- membership, freezer, events ---- */
 
+/* Is controller @c's directory one of its own, not an earlier one's (co-mounted)? */
+static bool first_in_its_dir(const struct cell_cgroup *cg, int c)
+{
+	if (!cg->dirs[c])
+		return false;
+	for (int other = 0; other < c; other++)
+		if (cg->dirs[other] && strcmp(cg->dirs[other], cg->dirs[c]) == 0)
+			return false;
+	return true;
+}
+
 static int cgroup_v1_enter(const struct cell_cgroup *cg, pid_t pid, struct cell_error *err)
 {
-	int c, other, r;
+	int c, r;
 
 	for (c = 0; c < CELL_CG_COUNT; c++) {
-		if (!cg->dirs[c])
-			continue;
-		for (other = 0; other < c; other++) /* co-mounted: one directory */
-			if (cg->dirs[other] && strcmp(cg->dirs[other], cg->dirs[c]) == 0)
-				break;
-		if (other < c)
+		if (!first_in_its_dir(cg, c))
 			continue;
 		r = cgroup_writef(cg->dirs[c], "cgroup.procs", err, "%d", (int)pid);
 		/* cgroup-v1/cpusets.rst: no task may join an empty cpuset. */
@@ -474,6 +483,36 @@ static int cgroup_v1_enter(const struct cell_cgroup *cg, pid_t pid, struct cell_
 			return r;
 	}
 	return 0;
+}
+
+int cell_cgroup_open_tasks(const struct cell_cgroup *cg, int *fds, size_t max,
+			   struct cell_error *err)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+
+	if (cg->mode == CELL_CGROUP_V2 || cg->unified)
+		return cell_error_set(err, EOPNOTSUPP, "a cgroup with no tasks file to join");
+	for (int c = 0; c < CELL_CG_COUNT; c++) {
+		if (!first_in_its_dir(cg, c))
+			continue;
+		if (n == max ||
+		    snprintf(path, sizeof(path), "%s/tasks", cg->dirs[c]) >= (int)sizeof(path)) {
+			cell_error_set(err, n == max ? E2BIG : ENAMETOOLONG, "%s/tasks",
+				       cg->dirs[c]);
+			goto fail;
+		}
+		if ((fds[n] = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			cell_error_set(err, errno, "cannot open %s", path);
+			goto fail;
+		}
+		n++;
+	}
+	return (int)n;
+fail:
+	while (n > 0)
+		close(fds[--n]);
+	return -err->errnum;
 }
 
 /* memory.oom_control: "oom_kill_disable N", "under_oom N", "oom_kill N" (4.13). */

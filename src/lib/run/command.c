@@ -241,18 +241,31 @@ static int load_seccomp(const struct cell_child_args *a, struct cell_error *err)
  * away (runc's order). A listener fd must reach the parent, which `cell
  * create` takes away at READY. Otherwise last, so it filters only the command.
  */
-static enum filter_time filter_time(const struct cell_child_args *a)
+static enum filter_time filter_when(const struct cell_process *p,
+				    const struct cell_seccomp_prog *seccomp)
 {
-	const struct cell_process *p = &a->spec->process;
 	uint64_t sys_admin = 1ULL << CAP_SYS_ADMIN;
 
-	if (!a->seccomp)
+	if (!seccomp)
 		return FILTER_NONE;
 	if (!p->no_new_privileges &&
 	    (p->capabilities.present ? !(p->capabilities.effective & sys_admin)
 				     : p->uid != 0 || !(cell_caps_permitted() & sys_admin)))
 		return FILTER_BEFORE_USER_CHANGE;
-	return a->seccomp->notify ? FILTER_BEFORE_READY : FILTER_LAST;
+	return seccomp->notify ? FILTER_BEFORE_READY : FILTER_LAST;
+}
+
+static enum filter_time filter_time(const struct cell_child_args *a)
+{
+	return filter_when(&a->spec->process, a->seccomp);
+}
+
+bool cell_command_filter_early(const struct cell_spec *spec,
+			       const struct cell_seccomp_prog *seccomp)
+{
+	enum filter_time when = filter_when(&spec->process, seccomp);
+
+	return when == FILTER_BEFORE_USER_CHANGE || when == FILTER_BEFORE_READY;
 }
 
 /* As exec_in_path, without executing: 0, ENOENT or EACCES (runc's create check). */

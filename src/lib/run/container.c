@@ -70,9 +70,11 @@ struct run_ctx {
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 	struct cell_seccomp_prog seccomp;   /* compiled linux.seccomp, filter NULL if none */
-	bool seccomp_borrowed; /* seccomp is opts->seccomp_prepared's: not ours to free */
-	unsigned pinned;       /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
-	int init_fd;	       /* plan.spawn_vm under init: the freestanding init's memfd */
+	bool seccomp_borrowed;	      /* seccomp is opts->seccomp_prepared's: not ours to free */
+	unsigned pinned;	      /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
+	int init_fd;		      /* plan.spawn_vm under init: the freestanding init's memfd */
+	int tasks_fds[CELL_CG_COUNT]; /* plan.child_cgroup: its tasks files (open_child_cgroup) */
+	size_t n_tasks_fds;
 };
 
 int cell_exit_status(int wait_status)
@@ -433,7 +435,15 @@ static void plan_start(struct run_ctx *c)
 		.idmap_direct = cell_idmap_direct(c->spec),
 		.setgroups_self = true,
 		.setgroups_joined = true,
-		.start_wait = c->start_fd >= 0,
+		.start_wait = c->opts->on_created != NULL || c->start_fd >= 0,
+		.record_in_child = c->opts->on_created_in_child,
+		.filter_early =
+			cell_command_filter_early(c->spec, c->seccomp.filter ? &c->seccomp : NULL),
+		/* no memory limit: an OOM kill there would take cell, whose memory the
+		 * child shares; no hugepage limit: hugetlb may be in the unified hierarchy */
+		.cgroup_self_ok = c->cgroup_planned && !c->spec->linux.resources.has_memory_limit &&
+				  !c->spec->linux.resources.has_memory_swap &&
+				  !c->spec->linux.resources.n_hugepage_limits,
 		.shared_vm_ok = !CELL_ASAN,
 		.init_image = cell_init_image_built_in(),
 	};
@@ -451,6 +461,8 @@ static void plan_start(struct run_ctx *c)
 	if (c->plan.spawn_vm && c->plan.under_init && (c->init_fd = cell_init_image_open()) < 0)
 		c->plan.spawn_vm = false;
 }
+
+static int record_in_child(void *ctx, struct cell_error *err);
 
 /* The child's side of spawn(): never returns. */
 __attribute__((noreturn)) static void run_child(struct run_ctx *c, int sock, int devices_fd)
@@ -477,6 +489,10 @@ __attribute__((noreturn)) static void run_child(struct run_ctx *c, int sock, int
 		.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		.seccomp = c->seccomp.filter ? &c->seccomp : NULL,
 		.init_fd = c->init_fd,
+		.tasks_fds = c->tasks_fds,
+		.n_tasks_fds = c->n_tasks_fds,
+		.record = c->plan.child_records ? record_in_child : NULL,
+		.record_ctx = c,
 	};
 
 	/* a fork maps none of the image: fault it in at once, not 64 KiB at a time */
@@ -567,6 +583,32 @@ static long clone_vm(struct run_ctx *c, int sock, int devices_fd)
 }
 #endif
 
+/*
+ * plan.child_cgroup: the cgroup is made now, not while the child sets up,
+ * and the child joins it by itself through these tasks files (as it joins
+ * cell.devices): no cgroup.procs write, whose global lock waits for an RCU
+ * grace period, and nothing of the parent's between clone and execve.
+ */
+static int open_child_cgroup(struct run_ctx *c, struct cell_error *err)
+{
+	int r;
+
+	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
+		return r;
+	if (!c->has_cgroup) /* rootless, nothing delegated and nothing asked: none */
+		return 0;
+	if ((r = cell_cgroup_open_tasks(&c->cg, c->tasks_fds, CELL_CG_COUNT, err)) < 0)
+		return r;
+	c->n_tasks_fds = (size_t)r;
+	return 0;
+}
+
+static void close_child_cgroup(struct run_ctx *c)
+{
+	while (c->n_tasks_fds > 0)
+		close(c->tasks_fds[--c->n_tasks_fds]);
+}
+
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
 	int sv[2], devices_fd = -1;
@@ -576,6 +618,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		.exit_signal = SIGCHLD,
 	};
 	long pid;
+	int r;
 
 	if (c->plan.into_cgroup) {
 		/* v2: born in its cgroup, so a fork bomb is limited from the first fork. */
@@ -585,6 +628,10 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	/* cell.devices: the child joins it by itself, through this inherited fd */
 	if (c->shared_devices && (devices_fd = open_shared_devices(c, err)) < 0)
 		return devices_fd;
+	if (c->plan.child_cgroup && (r = open_child_cgroup(c, err)) < 0) {
+		safe_close(devices_fd);
+		return r;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		safe_close(devices_fd);
 		return cell_error_set(err, errno, "socketpair");
@@ -603,12 +650,14 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		close(sv[0]);
 		close(sv[1]);
 		safe_close(devices_fd);
+		close_child_cgroup(c);
 		return cell_error_set(err, e, "%s with namespaces (flags 0x%llx)",
 				      c->plan.spawn_vm ? "clone" : "clone3",
 				      (unsigned long long)args.flags);
 	}
 	close(sv[1]);
 	safe_close(devices_fd);
+	close_child_cgroup(c);
 	c->init_fd = safe_close(c->init_fd);
 	/* The child has its own copies of the prepared mount trees. */
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
@@ -640,7 +689,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 		return r;
 	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
 		return r;
-	if (c->has_cgroup && c->cg.v2_fd < 0 && (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
+	if (c->has_cgroup && c->cg.v2_fd < 0 && !c->plan.child_cgroup &&
+	    (r = cell_cgroup_enter(&c->cg, c->pid, err)) < 0)
 		return r;
 	if (c->opts->cgroup_join && (r = join_cgroup(c->opts, c->pid, err)) < 0)
 		return r;
@@ -712,12 +762,35 @@ static int record_created(struct run_ctx *c, struct cell_error *err)
 	struct cell_created created;
 	int r;
 
-	if (!c->opts->on_created)
+	if (!c->opts->on_created || c->plan.child_records)
 		return 0;
 	if ((r = describe_created(c, &created, err)) == 0)
 		r = c->opts->on_created(c->opts->ctx, &created, err);
 	free(created.cgroup_state);
 	return r < 0 ? r : release_start(c, err);
+}
+
+/*
+ * plan.child_records: the vfork-style child records the container itself,
+ * before its mounts, while it still sees the host's files and /proc. Its PID
+ * in cell's view is /proc/self there: the procfs cell sees.
+ */
+static int record_in_child(void *ctx, struct cell_error *err)
+{
+	struct run_ctx *c = ctx;
+	struct cell_created created;
+	char self[32];
+	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+	int r;
+
+	if (n <= 0)
+		return cell_error_set(err, n < 0 ? errno : EINVAL, "readlink /proc/self");
+	self[n] = '\0';
+	c->host_pid = (pid_t)atoi(self); /* the parent sets the same once clone returns */
+	if ((r = describe_created(c, &created, err)) == 0)
+		r = c->opts->on_created(c->opts->ctx, &created, err);
+	free(created.cgroup_state);
+	return r;
 }
 
 /* runtime.md: poststart once the process runs; a failing hook is only worth a warning. */
@@ -1024,14 +1097,6 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	cell_error_reset(err);
 	if ((r = cell_spec_validate(spec, err)) < 0)
 		return r;
-	if (opts->on_created) {
-		int p[2];
-
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return cell_error_set(err, errno, "pipe");
-		c.start_fd = p[0];
-		c.start_w = p[1];
-	}
 	cell_net_sweep_stale();
 	/* Signals wait in the signalfd from here on: Ctrl-C cannot cut setup short
 	 * and leave a cgroup behind. */
@@ -1039,6 +1104,17 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,
 	    (r = plan_cgroup(&c, err)) < 0)
 		goto out;
 	plan_start(&c);
+	/* on_created, then a start byte: unless the child records itself */
+	if (opts->on_created && !c.plan.child_records) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			r = cell_error_set(err, errno, "pipe");
+			goto out;
+		}
+		c.start_fd = p[0];
+		c.start_w = p[1];
+	}
 	if ((r = check_pins(&c, err)) < 0 ||
 	    (r = cell_net_prepare(&c.net, spec, c.id[0] ? c.id : opts->id, &c.spec, err)) < 0 ||
 	    (r = cell_rootfs_prepare(c.spec, &c.rootfs, opts->on_warning, opts->ctx, err)) < 0 ||

@@ -34,11 +34,11 @@ static bool joined_ns(const struct cell_spec *spec, enum cell_ns_type t)
 }
 
 /* Is there parent-side work between clone3 and the child's setup? */
-static bool needs_go(const struct cell_spec *spec, const struct start_facts *f)
+static bool needs_go(const struct cell_spec *spec, const struct start_facts *f, bool child_cgroup)
 {
-	return (new_ns(spec, CELL_NS_USER) && !f->maps_by_child) || f->cgroup_later ||
-	       f->cgroup_join || has_hook(spec, CELL_HOOK_PRESTART) ||
-	       has_hook(spec, CELL_HOOK_CREATE_RUNTIME) ||
+	return (new_ns(spec, CELL_NS_USER) && !f->maps_by_child) ||
+	       (f->cgroup_later && !child_cgroup) || f->cgroup_join ||
+	       has_hook(spec, CELL_HOOK_PRESTART) || has_hook(spec, CELL_HOOK_CREATE_RUNTIME) ||
 	       has_hook(spec, CELL_HOOK_CREATE_CONTAINER) ||
 	       has_hook(spec, CELL_HOOK_START_CONTAINER) || f->pins || f->net_parent;
 }
@@ -125,14 +125,31 @@ static bool locks_mounts(const struct cell_spec *spec, const struct start_facts 
 static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
 		     const struct start_plan *p)
 {
-	return f->shared_vm_ok && !p->go && !f->create && !f->start_wait && !f->join_pid &&
+	return f->shared_vm_ok && !p->go && !f->create &&
+	       (!f->start_wait || (f->record_in_child && !f->filter_early)) && !f->join_pid &&
 	       !p->adopt && !p->say_ready && !p->into_cgroup &&
 	       !spec->linux.seccomp.listener_path && !(p->clone_ns & CLONE_NEWTIME) &&
 	       (!p->under_init || (f->init_image && !p->in_userns));
 }
 
+static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
+		      struct start_plan *p, bool child_cgroup);
+
+/*
+ * A child that joins its own cgroup spares the parent's cgroup.procs writes
+ * and GO, but only a vfork-style child is worth it: plan with it, and again
+ * without when the start forks anyway.
+ */
 void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 		     struct start_plan *p)
+{
+	plan_once(spec, f, p, f->cgroup_later && f->cgroup_self_ok);
+	if (p->child_cgroup && !p->spawn_vm)
+		plan_once(spec, f, p, false);
+}
+
+static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
+		      struct start_plan *p, bool child_cgroup)
 {
 	bool userns = spec->linux.namespaces[CELL_NS_USER].present;
 	uint64_t ns_flags = cell_ns_clone_flags(spec, !f->cgroup);
@@ -146,7 +163,8 @@ void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 	/* an unprivileged self map: the child's own to write, as unshare -r does */
 	p->child_maps = new_ns(spec, CELL_NS_USER) && f->maps_by_child;
 	p->write_maps = new_ns(spec, CELL_NS_USER) && !p->child_maps;
-	p->go = needs_go(spec, f);
+	p->child_cgroup = child_cgroup;
+	p->go = needs_go(spec, f, child_cgroup);
 	p->early_ns = early_ns(spec, f, p->go, ns_flags);
 	p->clone_ns = ns_flags & ~p->early_ns;
 	p->cgroupns_at_clone = (ns_flags & CLONE_NEWCGROUP) != 0;
@@ -172,4 +190,5 @@ void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 	/* cell_run wrote the start byte already: READY only for poststart */
 	p->say_ready = f->create || has_hook(spec, CELL_HOOK_POSTSTART);
 	p->spawn_vm = spawn_vm(spec, f, p);
+	p->child_records = p->spawn_vm && f->start_wait;
 }

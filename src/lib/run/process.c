@@ -424,10 +424,23 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	/* The default device allow-list, first: its cgroup namespace, made later,
 	 * is rooted there. Still one thread, as cell_cgroup_join_self() needs. */
 	if (a->join_devices) {
-		if (cell_cgroup_join_self(a->devices_tasks_fd, &err) < 0)
+		if (cell_cgroup_join_self(a->devices_tasks_fd, &err) < 0) {
+			cell_error_prefix(&err, "%s", CELL_SHARED_DEVICES);
 			fail_setup(&g, &err);
+		}
 		close(a->devices_tasks_fd);
 	}
+	/* plan.child_cgroup: the container's own cgroup, each v1 hierarchy's tasks */
+	for (size_t i = 0; i < a->n_tasks_fds; i++) {
+		if (cell_cgroup_join_self(a->tasks_fds[i], &err) < 0) {
+			cell_error_prefix(&err, "the container's cgroup");
+			fail_setup(&g, &err);
+		}
+		close(a->tasks_fds[i]);
+	}
+	/* plan.child_records: with the host's files and /proc, before any mount */
+	if (a->record && a->record(a->record_ctx, &err) < 0)
+		fail_setup(&g, &err);
 	struct cell_rootfs_calls calls = {
 		.before_cgroup = a->plan.setup_before_go ? placed_in_cgroup : NULL,
 		.before_pivot =

@@ -105,8 +105,17 @@ struct start_facts {
 	bool idmap_direct;     /* cell writes the maps itself (cell_idmap_direct) */
 	bool setgroups_self;   /* cell's own user namespace's setgroups says "allow" */
 	bool setgroups_joined; /* the spec's user namespace path's setgroups says "allow" */
-	bool start_wait;       /* the child waits for a start byte (cell run of a bundle:
-				  the state is recorded first) */
+	bool start_wait;       /* the state is recorded before the command may run (cell
+				  run of a bundle: on_created), by the parent and a start
+				  byte, or by the child itself (record_in_child) */
+	bool record_in_child;  /* on_created may run in a vfork-style child */
+	bool filter_early;     /* linux.seccomp is loaded before the start wait, so it
+				  must allow its read(2) (cell_command_filter_early):
+				  recorded by the parent either way, whatever the host */
+	bool cgroup_self_ok;   /* cgroup_later, but one the child may join itself by its
+				  v1 tasks files: no memory limit (the child shares cell's
+				  memory: an OOM kill in the cgroup would take cell too),
+				  no part in the unified hierarchy */
 	bool shared_vm_ok;     /* this build may start the child sharing cell's memory
 				  (not under ASan, which cannot follow the stack switch) */
 	bool init_image;       /* the freestanding init is built in (src/init/init.c) */
@@ -138,6 +147,8 @@ struct start_plan {
 	bool lock_mounts;	/* the child locks its mounts (mount_lock.c) */
 	bool under_init;	/* the command runs below cell's init */
 	bool say_ready;		/* the child sends READY (create, poststart hooks) */
+	bool child_cgroup;	/* spawn_vm: the child joins its own (v1) cgroup by itself */
+	bool child_records;	/* spawn_vm: the child calls on_created, before its mounts */
 	bool spawn_vm;		/* vfork-style: the child shares cell's memory and cell waits
 				   (CLONE_VM | CLONE_VFORK) until it execs the command or,
 				   under init, the freestanding init (container.c) */
@@ -171,10 +182,22 @@ struct cell_child_args {
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
 	char *const *env;			 /* the command's environment; NULL: process.env */
-	int init_fd; /* >= 0 (plan.spawn_vm): under init, exec this memfd as PID 1 */
+	int init_fd;	      /* >= 0 (plan.spawn_vm): under init, exec this memfd as PID 1 */
+	const int *tasks_fds; /* plan.child_cgroup: its v1 tasks files, to write "0" to */
+	size_t n_tasks_fds;
+	/* plan.child_records: records the container (on_created), first thing */
+	int (*record)(void *ctx, struct cell_error *err);
+	void *record_ctx;
 };
 
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args);
+/**
+ * cell_command_filter_early() - is @seccomp (linux.seccomp, NULL: none)
+ * loaded before the start wait rather than right before execve (command.c)?
+ * Then it judges cell's own read(2) of the start signal too.
+ */
+bool cell_command_filter_early(const struct cell_spec *spec,
+			       const struct cell_seccomp_prog *seccomp);
 /** cell_child_fail() - report @err to whoever listens (parent, cell start, stderr), _exit. */
 __attribute__((noreturn)) void cell_child_fail(const struct cell_child_args *a,
 					       const struct cell_error *err);
