@@ -315,6 +315,36 @@ def test_run_from_a_bundle_returns_the_status_and_cleans_up(root, bundle):
     assert not (root / "r1").exists() and cgroup_dirs("r1") == []
 
 
+def test_run_of_a_bundle_records_the_process_the_kernel_shows_in_its_cgroups(root, bundle):
+    # cell run of a bundle may start vfork-style: the child records the state
+    # and joins its cgroup by itself. What state.json says must be what the
+    # kernel shows: the PID is the container's process, in cell-ID in every
+    # hierarchy that has that directory, and the runner is the cell process.
+    b = bundle(["sh", "-c", "echo ready; exec sleep 30"])
+    argv = [CELL, "--root", str(root), "run", "--bundle", str(b), "rk"]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env=_env(), cwd="/",
+                         preexec_fn=_reset_signals)
+    try:
+        assert p.stdout.readline() == b"ready\n", p.stderr.read()
+        raw = json.loads((root / "rk" / "state.json").read_text())
+        pid = raw["pid"]
+        assert raw["cellRunner"]["pid"] == p.pid
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            assert f.read().split(b"\0")[:2] == [b"sleep", b"30"]
+        # the container's own cgroup namespace shows "/": read its placement
+        # through a host-side process, the root of which is the host's
+        dirs = cgroup_dirs("rk")
+        assert dirs, "no cgroup cell-rk"
+        for d in dirs:
+            with open(f"{d}/cgroup.procs") as f:
+                assert str(pid) in f.read().split(), d
+    finally:
+        p.kill()
+        p.wait(timeout=10)
+        oci(root, "delete", "--force", "rk")
+
+
 def test_run_flags_edit_the_bundles_spec(root, bundle):
     b = bundle(["hostname"])
     res = oci(root, "run", "--bundle", b, "--hostname", "edited", "r2")

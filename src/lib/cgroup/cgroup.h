@@ -138,16 +138,17 @@ int cell_cgroup_open_shared_devices(const char *fs_root, const struct cell_devic
  * cell_cgroup_join_self() - move the calling thread, which must be its
  * process's only one, into the v1 cgroup whose "tasks" file @tasks_fd is.
  */
-int cell_cgroup_join_self(int tasks_fd, struct cell_error *err);
+int cell_cgroup_join_self(int tasks_fd, const char *dir, struct cell_error *err);
 /**
  * cell_cgroup_open_tasks() - the "tasks" file of each v1 hierarchy @cg lives
- * in, opened for writing into @fds (at most @max): a single-threaded process
+ * in, opened for writing into @fds, its directory (@cg's) into @dirs (at most
+ * @max of each): a single-threaded process
  * about to start joins them all with cell_cgroup_join_self(), instead of cell
  * writing its PID to each cgroup.procs. The number opened, or -EOPNOTSUPP
  * for a cgroup with a part in the unified hierarchy (v2, or hybrid
  * hugetlb), which has no tasks file.
  */
-int cell_cgroup_open_tasks(const struct cell_cgroup *cg, int *fds, size_t max,
+int cell_cgroup_open_tasks(const struct cell_cgroup *cg, int *fds, const char **dirs, size_t max,
 			   struct cell_error *err);
 
 /** cell_cgroup_init() - the empty state (nothing created, fds -1); destroy on it is a no-op. */

@@ -328,7 +328,7 @@ int cell_cgroup_open_shared_devices(const char *fs_root, const struct cell_devic
 	return fd;
 }
 
-int cell_cgroup_join_self(int tasks_fd, struct cell_error *err)
+int cell_cgroup_join_self(int tasks_fd, const char *dir, struct cell_error *err)
 {
 	/* "0" is the writer itself; a thread moving itself skips the global
 	 * cgroup_threadgroup_rwsem (cgroup_procs_write_start), whose write side
@@ -336,6 +336,7 @@ int cell_cgroup_join_self(int tasks_fd, struct cell_error *err)
 	 * every fork and exit on the host meanwhile. Only a single-threaded
 	 * caller may use it: "tasks" moves one thread. */
 	if (write(tasks_fd, "0", 1) != 1)
-		return cell_error_set(err, errno, "cannot join the cgroup (0 to its tasks file)");
+		return cell_error_set(err, errno, "cannot join the cgroup %s (0 to its tasks file)",
+				      dir);
 	return 0;
 }

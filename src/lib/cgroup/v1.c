@@ -485,7 +485,7 @@ static int cgroup_v1_enter(const struct cell_cgroup *cg, pid_t pid, struct cell_
 	return 0;
 }
 
-int cell_cgroup_open_tasks(const struct cell_cgroup *cg, int *fds, size_t max,
+int cell_cgroup_open_tasks(const struct cell_cgroup *cg, int *fds, const char **dirs, size_t max,
 			   struct cell_error *err)
 {
 	char path[PATH_MAX];
@@ -506,7 +506,7 @@ int cell_cgroup_open_tasks(const struct cell_cgroup *cg, int *fds, size_t max,
 			cell_error_set(err, errno, "cannot open %s", path);
 			goto fail;
 		}
-		n++;
+		dirs[n++] = cg->dirs[c];
 	}
 	return (int)n;
 fail:

@@ -70,10 +70,13 @@ struct run_ctx {
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 	struct cell_seccomp_prog seccomp;   /* compiled linux.seccomp, filter NULL if none */
-	bool seccomp_borrowed;	      /* seccomp is opts->seccomp_prepared's: not ours to free */
-	unsigned pinned;	      /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
-	int init_fd;		      /* plan.spawn_vm under init: the freestanding init's memfd */
-	int tasks_fds[CELL_CG_COUNT]; /* plan.child_cgroup: its tasks files (open_child_cgroup) */
+	bool seccomp_borrowed; /* seccomp is opts->seccomp_prepared's: not ours to free */
+	unsigned pinned;       /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
+	int init_fd;	       /* plan.spawn_vm under init: the freestanding init's memfd */
+	/* tasks files the child joins by itself before clone returns: cell.devices
+	 * (shared_devices) and, plan.child_cgroup, its own cgroup's (open_tasks) */
+	int tasks_fds[CELL_CG_COUNT + 1];
+	const char *tasks_dirs[CELL_CG_COUNT + 1]; /* their cgroups, for errors */
 	size_t n_tasks_fds;
 };
 
@@ -457,23 +460,24 @@ static void plan_start(struct run_ctx *c)
 	if (user->present && user->path)
 		f.setgroups_joined = joined_userns_allows_setgroups(user->path);
 	start_plan_make(c->spec, &f, &c->plan);
-	/* No memfd (vm.memfd_noexec = 2, no memory): init is forked, as before. */
-	if (c->plan.spawn_vm && c->plan.under_init && (c->init_fd = cell_init_image_open()) < 0)
-		c->plan.spawn_vm = false;
+	/* No memfd (vm.memfd_noexec = 2, no memory): planned again, init forked. */
+	if (c->plan.spawn_vm && c->plan.under_init && (c->init_fd = cell_init_image_open()) < 0) {
+		c->init_fd = -1;
+		f.init_image = false;
+		start_plan_make(c->spec, &f, &c->plan);
+	}
 }
 
 static int record_in_child(void *ctx, struct cell_error *err);
 
 /* The child's side of spawn(): never returns. */
-__attribute__((noreturn)) static void run_child(struct run_ctx *c, int sock, int devices_fd)
+__attribute__((noreturn)) static void run_child(struct run_ctx *c, const int sv[2])
 {
 	struct cell_child_args a = {
 		.spec = c->spec,
-		.sync_fd = sock,
+		.sync_fd = sv[1],
 		.plan = c->plan,
 		.sigpipe = c->old_sigpipe,
-		.join_devices = devices_fd >= 0,
-		.devices_tasks_fd = devices_fd,
 		.detached = c->create,
 		.start_fd = c->start_fd,
 		.status_fd = c->create ? c->opts->start_result_fd : -1,
@@ -490,11 +494,13 @@ __attribute__((noreturn)) static void run_child(struct run_ctx *c, int sock, int
 		.seccomp = c->seccomp.filter ? &c->seccomp : NULL,
 		.init_fd = c->init_fd,
 		.tasks_fds = c->tasks_fds,
+		.tasks_dirs = c->tasks_dirs,
 		.n_tasks_fds = c->n_tasks_fds,
 		.record = c->plan.child_records ? record_in_child : NULL,
 		.record_ctx = c,
 	};
 
+	close(sv[0]);
 	/* a fork maps none of the image: fault it in at once, not 64 KiB at a time */
 	if (!c->plan.spawn_vm)
 		cell_prefault_image();
@@ -504,7 +510,7 @@ __attribute__((noreturn)) static void run_child(struct run_ctx *c, int sock, int
 #if !CELL_ASAN
 struct vm_start {
 	struct run_ctx *c;
-	int sock, devices_fd;
+	const int *sv;
 	const cpu_set_t *cpus; /* cell's own CPUs, for the child to take back; NULL: kept */
 };
 
@@ -516,10 +522,10 @@ static int vm_child(void *arg)
 		struct cell_error err = { 0 };
 
 		cell_error_set(&err, errno, "sched_setaffinity back to cell's CPUs");
-		(void)cell_sync_send_error(v->sock, &err);
+		(void)cell_sync_send_error(v->sv[1], &err);
 		_exit(125);
 	}
-	run_child(v->c, v->sock, v->devices_fd);
+	run_child(v->c, v->sv);
 }
 
 /* Enough for the child's deepest setup path many times over; a guard page below. */
@@ -542,10 +548,10 @@ static int vm_child(void *arg)
  * vCPU is a trip through the hypervisor (0.8 ms of CPU a start measured).
  * It takes cell's CPUs back first thing; so does cell once clone returns.
  */
-static long clone_vm(struct run_ctx *c, int sock, int devices_fd)
+static long clone_vm(struct run_ctx *c, const int sv[2])
 {
 	static void *stack; /* made once, kept: a judge's batch starts many */
-	struct vm_start v = { .c = c, .sock = sock, .devices_fd = devices_fd };
+	struct vm_start v = { .c = c, .sv = sv };
 	cpu_set_t cpus, here;
 	int cpu = sched_getcpu();
 	long pid;
@@ -584,26 +590,40 @@ static long clone_vm(struct run_ctx *c, int sock, int devices_fd)
 #endif
 
 /*
- * plan.child_cgroup: the cgroup is made now, not while the child sets up,
- * and the child joins it by itself through these tasks files (as it joins
- * cell.devices): no cgroup.procs write, whose global lock waits for an RCU
- * grace period, and nothing of the parent's between clone and execve.
+ * The cgroups the child joins by itself, writing "0" to their tasks files
+ * first thing: a thread moving itself takes no global lock, where a PID
+ * written to cgroup.procs waits for an RCU grace period. cell.devices (a
+ * default run), and with plan.child_cgroup the container's own, made now
+ * rather than while the child sets up: nothing of the parent's comes
+ * between clone and execve.
  */
-static int open_child_cgroup(struct run_ctx *c, struct cell_error *err)
+static int open_tasks(struct run_ctx *c, struct cell_error *err)
 {
 	int r;
 
+	if (c->shared_devices) {
+		if ((r = open_shared_devices(c, err)) < 0)
+			return r;
+		c->tasks_dirs[c->n_tasks_fds] = CELL_SHARED_DEVICES;
+		c->tasks_fds[c->n_tasks_fds++] = r;
+	}
+	if (!c->plan.child_cgroup)
+		return 0;
 	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
 		return r;
 	if (!c->has_cgroup) /* rootless, nothing delegated and nothing asked: none */
 		return 0;
-	if ((r = cell_cgroup_open_tasks(&c->cg, c->tasks_fds, CELL_CG_COUNT, err)) < 0)
+	r = cell_cgroup_open_tasks(&c->cg, c->tasks_fds + c->n_tasks_fds,
+				   c->tasks_dirs + c->n_tasks_fds,
+				   CELL_CG_COUNT + 1 - c->n_tasks_fds, err);
+	if (r < 0)
 		return r;
-	c->n_tasks_fds = (size_t)r;
+	c->n_tasks_fds += (size_t)r;
 	return 0;
 }
 
-static void close_child_cgroup(struct run_ctx *c)
+/* Also on every failure path: teardown() calls it. */
+static void close_tasks(struct run_ctx *c)
 {
 	while (c->n_tasks_fds > 0)
 		close(c->tasks_fds[--c->n_tasks_fds]);
@@ -611,7 +631,7 @@ static void close_child_cgroup(struct run_ctx *c)
 
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
-	int sv[2], devices_fd = -1;
+	int sv[2];
 	struct clone_args args = {
 		.flags = c->plan.clone_ns | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&c->pidfd,
@@ -625,39 +645,29 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)c->cg.v2_fd;
 	}
-	/* cell.devices: the child joins it by itself, through this inherited fd */
-	if (c->shared_devices && (devices_fd = open_shared_devices(c, err)) < 0)
-		return devices_fd;
-	if (c->plan.child_cgroup && (r = open_child_cgroup(c, err)) < 0) {
-		safe_close(devices_fd);
+	if ((r = open_tasks(c, err)) < 0)
 		return r;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		safe_close(devices_fd);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cell_error_set(err, errno, "socketpair");
-	}
 #if !CELL_ASAN
 	if (c->plan.spawn_vm)
-		pid = clone_vm(c, sv[1], devices_fd);
+		pid = clone_vm(c, sv);
 	else
 #endif
 		pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0)
-		run_child(c, sv[1], devices_fd);
+		run_child(c, sv);
 	if (pid < 0) {
 		int e = errno;
 
 		close(sv[0]);
 		close(sv[1]);
-		safe_close(devices_fd);
-		close_child_cgroup(c);
 		return cell_error_set(err, e, "%s with namespaces (flags 0x%llx)",
 				      c->plan.spawn_vm ? "clone" : "clone3",
 				      (unsigned long long)args.flags);
 	}
 	close(sv[1]);
-	safe_close(devices_fd);
-	close_child_cgroup(c);
+	close_tasks(c);
 	c->init_fd = safe_close(c->init_fd);
 	/* The child has its own copies of the prepared mount trees. */
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
@@ -757,17 +767,25 @@ static int describe_created(const struct run_ctx *c, struct cell_created *out,
  * the child may go on as soon as it is READY, without a round trip through
  * the parent (one wake-up each way, 0.2 ms on a small VM).
  */
-static int record_created(struct run_ctx *c, struct cell_error *err)
+/* on_created with what the caller records; from the parent or the child. */
+static int tell_created(struct run_ctx *c, struct cell_error *err)
 {
 	struct cell_created created;
+	int r = describe_created(c, &created, err);
+
+	if (r == 0)
+		r = c->opts->on_created(c->opts->ctx, &created, err);
+	free(created.cgroup_state);
+	return r;
+}
+
+static int record_created(struct run_ctx *c, struct cell_error *err)
+{
 	int r;
 
 	if (!c->opts->on_created || c->plan.child_records)
 		return 0;
-	if ((r = describe_created(c, &created, err)) == 0)
-		r = c->opts->on_created(c->opts->ctx, &created, err);
-	free(created.cgroup_state);
-	return r < 0 ? r : release_start(c, err);
+	return (r = tell_created(c, err)) < 0 ? r : release_start(c, err);
 }
 
 /*
@@ -778,19 +796,14 @@ static int record_created(struct run_ctx *c, struct cell_error *err)
 static int record_in_child(void *ctx, struct cell_error *err)
 {
 	struct run_ctx *c = ctx;
-	struct cell_created created;
 	char self[32];
 	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
-	int r;
 
 	if (n <= 0)
 		return cell_error_set(err, n < 0 ? errno : EINVAL, "readlink /proc/self");
 	self[n] = '\0';
 	c->host_pid = (pid_t)atoi(self); /* the parent sets the same once clone returns */
-	if ((r = describe_created(c, &created, err)) == 0)
-		r = c->opts->on_created(c->opts->ctx, &created, err);
-	free(created.cgroup_state);
-	return r;
+	return tell_created(c, err);
 }
 
 /* runtime.md: poststart once the process runs; a failing hook is only worth a warning. */
@@ -1061,6 +1074,7 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
 	if (cell_net_teardown(&c->net, err) < 0)
 		r = -EIO;
+	close_tasks(c);
 	safe_close(c->init_fd);
 	safe_close(c->sock);
 	safe_close(c->pidfd);

@@ -221,16 +221,22 @@ static void close_all_but(int keep, int also)
 	syscall(SYS_close_range, hi + 1, ~0U, 0);
 }
 
-/* PID 1 keeps only what it needs: the sync socket, the exit file and CAP_KILL. */
-__attribute__((noreturn)) static void become_init(const struct cell_child_args *a, pid_t child)
+/* Init's stdio on /dev/null, and no directory pinned; failing is harmless here. */
+static void init_detach(void)
 {
-	struct cell_error err = { 0 };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
 		dup2(null, fd);
-	/* Pin no directory; failing here is harmless, and the command runs already. */
 	(void)!chdir("/");
+}
+
+/* PID 1 keeps only what it needs: the sync socket, the exit file and CAP_KILL. */
+__attribute__((noreturn)) static void become_init(const struct cell_child_args *a, pid_t child)
+{
+	struct cell_error err = { 0 };
+
+	init_detach();
 	close_all_but(a->sync_fd, a->exit_fd);
 	(void)cell_caps_keep_only(1ULL << CAP_KILL, &err);
 	cell_init_run(child, a->sync_fd, a->exit_fd);
@@ -248,12 +254,8 @@ __attribute__((noreturn)) static void exec_init(const struct cell_child_args *a,
 	char *argv[] = { (char *)"cell-init", pid, sync, exit_fd, NULL };
 	char *envp[] = { NULL };
 	struct cell_error err = { 0 };
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	for (int fd = 0; fd < 3 && null >= 0; fd++)
-		dup2(null, fd);
-	/* Pin no directory; failing here is harmless, and the command runs already. */
-	(void)!chdir("/");
+	init_detach();
 	snprintf(pid, sizeof(pid), "%d", (int)child);
 	snprintf(sync, sizeof(sync), "%d", a->sync_fd);
 	snprintf(exit_fd, sizeof(exit_fd), "%d", a->exit_fd);
@@ -421,21 +423,12 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 				    "process.execCPUAffinity.initial", &err) < 0)
 		cell_child_fail(a, &err);
 	struct child_go g = { .a = a };
-	/* The default device allow-list, first: its cgroup namespace, made later,
-	 * is rooted there. Still one thread, as cell_cgroup_join_self() needs. */
-	if (a->join_devices) {
-		if (cell_cgroup_join_self(a->devices_tasks_fd, &err) < 0) {
-			cell_error_prefix(&err, "%s", CELL_SHARED_DEVICES);
-			fail_setup(&g, &err);
-		}
-		close(a->devices_tasks_fd);
-	}
-	/* plan.child_cgroup: the container's own cgroup, each v1 hierarchy's tasks */
+	/* The cgroups it joins by itself (the default device allow-list, or its
+	 * own v1 cgroup), first: its cgroup namespace, made later, is rooted
+	 * there. Still one thread, as cell_cgroup_join_self() needs. */
 	for (size_t i = 0; i < a->n_tasks_fds; i++) {
-		if (cell_cgroup_join_self(a->tasks_fds[i], &err) < 0) {
-			cell_error_prefix(&err, "the container's cgroup");
+		if (cell_cgroup_join_self(a->tasks_fds[i], a->tasks_dirs[i], &err) < 0)
 			fail_setup(&g, &err);
-		}
 		close(a->tasks_fds[i]);
 	}
 	/* plan.child_records: with the host's files and /proc, before any mount */

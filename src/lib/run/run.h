@@ -165,8 +165,6 @@ struct cell_child_args {
 	int sync_fd;
 	struct start_plan plan;	  /* the order of the start, as the parent decided it */
 	struct sigaction sigpipe; /* the caller's SIGPIPE disposition, for the command */
-	bool join_devices;	  /* join the shared devices cgroup through devices_tasks_fd */
-	int devices_tasks_fd;	  /* its "tasks" file (cell_cgroup_open_shared_devices) */
 	bool detached;		  /* OCI create: the parent leaves; no parent-death signal */
 	int start_fd;		  /* >= 0: wait for a byte here before exec */
 	int status_fd;	       /* >= 0: the start result fifo (cell_run_options.start_result_fd) */
@@ -182,8 +180,11 @@ struct cell_child_args {
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
 	char *const *env;			 /* the command's environment; NULL: process.env */
-	int init_fd;	      /* >= 0 (plan.spawn_vm): under init, exec this memfd as PID 1 */
-	const int *tasks_fds; /* plan.child_cgroup: its v1 tasks files, to write "0" to */
+	int init_fd; /* >= 0 (plan.spawn_vm): under init, exec this memfd as PID 1 */
+	/* tasks files to write "0" to, first thing: cell.devices, or the
+	 * container's own v1 cgroup (plan.child_cgroup) */
+	const int *tasks_fds;
+	const char *const *tasks_dirs; /* the cgroup of each, for errors */
 	size_t n_tasks_fds;
 	/* plan.child_records: records the container (on_created), first thing */
 	int (*record)(void *ctx, struct cell_error *err);
