@@ -242,26 +242,45 @@ def test_batch_sigkill_of_a_worker_is_xx_for_its_line_and_the_batch_cleans_up(td
     # root: the boxes' cgroups are below the batch's, which the supervisor removes
     p = start_batch(tdir, [line("slow", "sleep", 30), line("a", "exit", 0),
                            line("b", "exit", 0)], ["-j", "2"])
-    assert wait_for(lambda: prog_processes() != []), "the box never ran"
-    box = prog_processes()[0]
-    worker = None
-    for w in os.listdir("/proc"):
-        if w.isdigit() and int(w) != p.pid:
-            try:
-                with open(f"/proc/{w}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == p.pid and is_ancestor(int(w), box):
-                worker = int(w)
-    assert worker, "no worker holds the box"
-    os.kill(worker, signal.SIGKILL)
-    out, err = p.communicate(timeout=20)
+    try:
+        assert wait_for(lambda: worker_of(p.pid) is not None, 20), "no worker holds the box"
+        os.kill(worker_of(p.pid), signal.SIGKILL)
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:  # a failed assertion must not leave the batch running
+            p.kill()
+            p.communicate(timeout=20)
     assert p.returncode == 0, err
     reps = {r["id"]: r for r in map(json.loads, out.decode().splitlines())}
     assert reps["slow"]["status"] == "XX" and "worker" in reps["slow"]["message"], reps
     assert (reps["a"]["status"], reps["b"]["status"]) == ("OK", "OK"), reps
     assert_nothing_left()
+
+
+def worker_of(batch_pid):
+    """The batch's worker running the "slow" line's box (judge_prog sleep), or None:
+    a quick line's box may be the only one running for a moment, and gone the next."""
+    progs = []
+    for pid in prog_processes():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if f.read().split(b"\0")[1:2] == [b"sleep"]:
+                    progs.append(pid)
+        except OSError:
+            continue
+    if len(progs) != 1:
+        return None
+    for w in os.listdir("/proc"):
+        if not w.isdigit() or int(w) == batch_pid:
+            continue
+        try:
+            with open(f"/proc/{w}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == batch_pid and is_ancestor(int(w), progs[0]):
+            return int(w)
+    return None
 
 
 def is_ancestor(pid, of):
