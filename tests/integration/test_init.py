@@ -225,3 +225,75 @@ def test_without_an_executable_memfd_the_init_is_forked_as_before():
     finally:
         p.kill()
         p.wait(timeout=10)
+
+
+BUILD = os.path.dirname(CELL)
+
+
+def _memory_cgroup_dir():
+    """Where a memory cgroup of the test's own goes, and its limit files; None: none here."""
+    v1 = "/sys/fs/cgroup/memory"
+    if os.path.exists(os.path.join(v1, "memory.limit_in_bytes")):
+        return v1, ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"]
+    try:
+        with open("/sys/fs/cgroup/cgroup.subtree_control") as f:
+            if "memory" in f.read().split():
+                return "/sys/fs/cgroup", ["memory.max", "memory.swap.max"]
+    except OSError:
+        pass
+    return None, None
+
+
+@pytest.mark.parametrize("vfork", [True, False], ids=["vfork", "shared-memory-only"])
+def test_the_oom_killer_spares_a_child_in_vfork(vfork):
+    # What cell's vfork-style start relies on (clone_vm()): its child joins a
+    # memory-limited cgroup while it runs in cell's memory, and the OOM killer
+    # kills every process of the mm it picks. In vfork it must never pick the
+    # child (oom_badness(): in_vfork()), however large the memory it shares:
+    # only the command, which has memory of its own. The control without
+    # CLONE_VFORK shows the check can fail: there the child, and its parent
+    # with it, are what the kernel kills.
+    top, limits = _memory_cgroup_dir()
+    if top is None:
+        pytest.skip("no memory controller to make a cgroup of the test's own in")
+    cg = os.path.join(top, f"celltest-vfork-oom-{os.getpid()}")
+    os.mkdir(cg)
+    try:
+        for name in limits:  # swap too, or the hog would be swapped out, not killed
+            path = os.path.join(cg, name)
+            if os.path.exists(path):
+                with open(path, "w") as f:
+                    f.write("0" if name == "memory.swap.max" else str(32 << 20))
+        r = subprocess.run([os.path.join(BUILD, "vfork_oom"), os.path.join(cg, "cgroup.procs"),
+                            "1" if vfork else "0", os.path.join(BUILD, "judge_prog"), "hog",
+                            "128"], capture_output=True, text=True, timeout=60)
+    finally:
+        for _ in range(500):
+            try:
+                os.rmdir(cg)
+                break
+            except OSError:
+                time.sleep(0.01)
+    if vfork:
+        assert (r.returncode, r.stdout) == (0, "parent alive; hog killed\n"), r
+    else:
+        assert r.returncode == -signal.SIGKILL, r
+
+
+@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+def test_a_memory_limited_run_starts_vfork_style_and_its_oom_kill_takes_the_command(start):
+    if _memory_cgroup_dir()[0] is None:
+        pytest.skip("no memory controller")
+    limit = ["--memory", "32m", "--memory-swap", "32m"]
+    c = start(["run", *limit, "--", "sh", "-c", "echo ready; exec sleep 30"])
+    c.wait_for("ready")
+    init = _settled_init(c.pid)
+    try:
+        assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
+    finally:
+        os.kill(init, signal.SIGKILL)
+        c.finish(timeout=10)
+    r = subprocess.run([CELL, "run", *limit, "--", os.path.join(BUILD, "judge_prog"), "hog",
+                        "128"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 128 + signal.SIGKILL, r
+    assert "OOM-killed" in r.stderr, r.stderr

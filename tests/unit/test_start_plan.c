@@ -352,7 +352,7 @@ static void test_any_work_of_the_parents_before_execve_forks_the_child(void **st
 	c->s.linux.seccomp.listener_path = NULL;
 	c->f.cgroup = true; /* v2: CLONE_INTO_CGROUP is clone3's alone */
 	c->f.cgroup_into = true;
-	assert_false(make(c)->spawn_vm);
+	assert_false(make(c)->spawn_vm); /* no clone3 with a stack of cell's own */
 	c->f.cgroup = c->f.cgroup_into = false;
 	c->f.join_pid = 42; /* cell exec */
 	assert_false(make(c)->spawn_vm);
@@ -416,7 +416,7 @@ static void test_a_bundle_run_records_and_joins_in_the_child_when_allowed(void *
 	c->f.record_in_child = true;
 	c->f.cgroup_self_ok = true;
 	assert_bundle_start(c, true);
-	/* a memory limit (cgroup_self_ok false): the parent moves it, and it forks */
+	/* a hugepage limit (cgroup_self_ok false): the parent moves it, and it forks */
 	c->f.cgroup_self_ok = false;
 	assert_bundle_start(c, false);
 	c->f.cgroup_self_ok = true;
@@ -442,6 +442,28 @@ static void test_a_time_namespace_is_the_childs_to_make(void **state)
 	assert_true(c->p.spawn_vm);
 }
 
+/*
+ * A v2 host: the child is born in its cgroup (CLONE_INTO_CGROUP), so nothing
+ * of the parent's comes between, and cell's own clone3 trampoline
+ * (cell_clone3_vm) starts it vfork-style there, memory limit or not.
+ */
+static void test_v2_born_in_its_cgroup_starts_vfork_style_with_clone3(void **state)
+{
+	struct plan_case *c = *state;
+
+	vm_ready(c);
+	c->f.cgroup = c->f.cgroup_into = true;
+	c->f.clone3_vm = true;
+	make(c);
+	assert_true(c->p.into_cgroup);
+	assert_false(c->p.go);
+	assert_true(c->p.spawn_vm);
+	/* without the trampoline (not x86_64, ASan): glibc's clone(2), no cgroup fd */
+	c->f.clone3_vm = false;
+	assert_false(make(c)->spawn_vm);
+	assert_true(c->p.into_cgroup);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +472,8 @@ int main(void)
 		cmocka_unit_test_setup(
 			test_cgroup_after_clone_makes_net_ipc_uts_early_and_mounts_before_go, base),
 		cmocka_unit_test_setup(test_v2_born_in_its_cgroup_needs_no_go, base),
+		cmocka_unit_test_setup(test_v2_born_in_its_cgroup_starts_vfork_style_with_clone3,
+				       base),
 		cmocka_unit_test_setup(test_new_user_namespace_maps_are_written_before_any_setup,
 				       base),
 		cmocka_unit_test_setup(test_pins_keep_every_namespace_in_clone3, base),

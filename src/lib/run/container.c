@@ -442,13 +442,12 @@ static void plan_start(struct run_ctx *c)
 		.record_in_child = c->opts->on_created_in_child,
 		.filter_early =
 			cell_command_filter_early(c->spec, c->seccomp.filter ? &c->seccomp : NULL),
-		/* no memory limit: an OOM kill there would take cell, whose memory the
-		 * child shares; no hugepage limit: hugetlb may be in the unified hierarchy */
-		.cgroup_self_ok = c->cgroup_planned && !c->spec->linux.resources.has_memory_limit &&
-				  !c->spec->linux.resources.has_memory_swap &&
-				  !c->spec->linux.resources.n_hugepage_limits,
+		/* no hugepage limit: hugetlb may be in the unified hierarchy, which
+		 * has no tasks file (a memory limit may: see clone_vm()) */
+		.cgroup_self_ok = c->cgroup_planned && !c->spec->linux.resources.n_hugepage_limits,
 		.shared_vm_ok = !CELL_ASAN,
 		.init_image = cell_init_image_built_in(),
+		.clone3_vm = CELL_CLONE3_VM,
 	};
 
 	/* a self map: cell_idmap_direct() without root; not a joined user namespace */
@@ -531,9 +530,48 @@ static int vm_child(void *arg)
 /* Enough for the child's deepest setup path many times over; a guard page below. */
 #define VM_STACK_SIZE (2UL << 20)
 
+#if CELL_CLONE3_VM
+/*
+ * clone3(2) with a stack, as glibc's clone(3) is clone(2) with one: the child
+ * starts on @args->stack, calls @fn(@arg) there and exits with what it
+ * returns; it never returns into this function's frame, which is the
+ * parent's. -errno on failure (no errno: the raw call). The syscall
+ * instruction keeps every register but rax, rcx and r11, so the child finds
+ * @fn and @arg in r8 and r9; the kernel starts it with rsp at the stack's
+ * top, 16-byte aligned as a call expects.
+ */
+long cell_clone3_vm(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+__asm__(".pushsection .text\n"
+	".globl cell_clone3_vm\n"
+	".hidden cell_clone3_vm\n"
+	".type cell_clone3_vm, @function\n"
+	"cell_clone3_vm:\n"
+	"\t.cfi_startproc\n"
+	"\tendbr64\n"
+	"\tmov %rdx, %r8\n"
+	"\tmov %rcx, %r9\n"
+	"\tmov $435, %eax\n" /* __NR_clone3 */
+	"\tsyscall\n"
+	"\ttest %rax, %rax\n"
+	"\tjz 1f\n"
+	"\tret\n"
+	"1:\n"
+	"\t.cfi_undefined rip\n"
+	"\txor %ebp, %ebp\n"
+	"\tmov %r9, %rdi\n"
+	"\tcall *%r8\n"
+	"\tmov %eax, %edi\n"
+	"\tmov $60, %eax\n" /* __NR_exit */
+	"\tsyscall\n"
+	"\thlt\n"
+	"\t.cfi_endproc\n"
+	".size cell_clone3_vm, .-cell_clone3_vm\n"
+	".popsection\n");
+#endif
+
 /*
  * plan.spawn_vm: the child shares this process's memory and this process
- * waits in clone(2) until it has exec'd, as posix_spawn(3) does. A fork
+ * waits in clone until it has exec'd, as posix_spawn(3) does. A fork
  * copies the page tables of all of cell and faults every page the child
  * touches in again, one trap to the hypervisor each on a paravirtualised VM
  * (bench/README.md: 0.7-1.0 ms of a 10 ms start, 1.25 ms without init,
@@ -543,12 +581,19 @@ static int vm_child(void *arg)
  * it then execs the freestanding init (src/init/init.c), and never stays
  * PID 1 of the container in cell's memory.
  *
+ * clone3 where this build has its trampoline (x86_64): CLONE_INTO_CGROUP
+ * then makes the child in its v2 cgroup, as a fork would be. A memory limit
+ * there, or in the v1 cgroup the child joins, cannot take cell with it:
+ * until its execve the child is "in vfork" (CLONE_VFORK, its parent's
+ * memory), which the OOM killer never picks (oom_badness(): in_vfork());
+ * it kills the command, which has memory of its own by then.
+ *
  * The child starts on this CPU, where cell's memory is warm and which cell
  * leaves idle: woken on the other, it would start cold, and waking an idle
  * vCPU is a trip through the hypervisor (0.8 ms of CPU a start measured).
  * It takes cell's CPUs back first thing; so does cell once clone returns.
  */
-static long clone_vm(struct run_ctx *c, const int sv[2])
+static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args)
 {
 	static void *stack; /* made once, kept: a judge's batch starts many */
 	struct vm_start v = { .c = c, .sv = sv };
@@ -578,10 +623,18 @@ static long clone_vm(struct run_ctx *c, const int sv[2])
 		if (sched_setaffinity(0, sizeof(here), &here) == 0)
 			v.cpus = &cpus;
 	}
-	pid = clone(vm_child, (char *)stack + VM_STACK_SIZE,
-		    (int)(c->plan.clone_ns | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD), &v,
+	args->flags |= CLONE_VM | CLONE_VFORK;
+#if CELL_CLONE3_VM
+	args->stack = (uint64_t)(uintptr_t)stack;
+	args->stack_size = VM_STACK_SIZE;
+	pid = cell_clone3_vm(args, sizeof(*args), vm_child, &v);
+	e = pid < 0 ? (int)-pid : 0;
+	pid = pid < 0 ? -1 : pid;
+#else
+	pid = clone(vm_child, (char *)stack + VM_STACK_SIZE, (int)(args->flags | SIGCHLD), &v,
 		    &c->pidfd);
 	e = errno;
+#endif
 	if (v.cpus)
 		(void)sched_setaffinity(0, sizeof(cpus), &cpus);
 	errno = e;
@@ -651,7 +704,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		return cell_error_set(err, errno, "socketpair");
 #if !CELL_ASAN
 	if (c->plan.spawn_vm)
-		pid = clone_vm(c, sv);
+		pid = clone_vm(c, sv, &args);
 	else
 #endif
 		pid = syscall(SYS_clone3, &args, sizeof(args));

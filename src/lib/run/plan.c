@@ -116,8 +116,10 @@ static bool locks_mounts(const struct cell_spec *spec, const struct start_facts 
  * hooks, pins, network), no start byte, no create (the parent leaves at
  * READY), no READY (poststart hooks), no seccomp listener (its fd goes
  * through the parent before the command may run), no joined pid namespace
- * or container to enter, and nothing clone(2) cannot ask for: CLONE_NEWTIME
- * and CLONE_INTO_CGROUP need clone3. Under init, not in a user namespace:
+ * or container to enter, and CLONE_INTO_CGROUP only where cell has its
+ * own clone3 with a stack (clone_vm(); CLONE_NEWTIME never comes to clone:
+ * the child unshares it). A memory limit does not stand in the way: the OOM
+ * killer never picks a child in vfork (clone_vm()). Under init, not in a user namespace:
  * a program exec'd there belongs to it (mm->user_ns), so the container's
  * root could ptrace the freestanding init however non-dumpable, and speak
  * to cell through its socket; a forked init's memory stays the host's.
@@ -127,7 +129,7 @@ static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
 {
 	return f->shared_vm_ok && !p->go && !f->create &&
 	       (!f->start_wait || (f->record_in_child && !f->filter_early)) && !f->join_pid &&
-	       !p->adopt && !p->say_ready && !p->into_cgroup &&
+	       !p->adopt && !p->say_ready && (!p->into_cgroup || f->clone3_vm) &&
 	       !spec->linux.seccomp.listener_path && !(p->clone_ns & CLONE_NEWTIME) &&
 	       (!p->under_init || (f->init_image && !p->in_userns));
 }

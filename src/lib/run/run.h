@@ -28,6 +28,15 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "utils.h"
+
+/* cell_clone3_vm() (container.c): clone3 with a stack of cell's own, x86_64 only. */
+#if defined(__x86_64__) && !CELL_ASAN
+#define CELL_CLONE3_VM 1
+#else
+#define CELL_CLONE3_VM 0
+#endif
+
 #include "cell/cell.h"
 #include "sync_msg.h"
 
@@ -113,12 +122,14 @@ struct start_facts {
 				  must allow its read(2) (cell_command_filter_early):
 				  recorded by the parent either way, whatever the host */
 	bool cgroup_self_ok;   /* cgroup_later, but one the child may join itself by its
-				  v1 tasks files: no memory limit (the child shares cell's
-				  memory: an OOM kill in the cgroup would take cell too),
-				  no part in the unified hierarchy */
+				  v1 tasks files: no part in the unified hierarchy (a
+				  memory limit may: the OOM killer never picks a child in
+				  vfork, see clone_vm()) */
 	bool shared_vm_ok;     /* this build may start the child sharing cell's memory
 				  (not under ASan, which cannot follow the stack switch) */
 	bool init_image;       /* the freestanding init is built in (src/init/init.c) */
+	bool clone3_vm;	       /* a vfork-style child may be made by clone3 (CELL_CLONE3_VM):
+				  CLONE_INTO_CGROUP too */
 	bool maps_by_child;    /* unprivileged, a self map of uid and gid: the child may
 				  write its own (no GO for them) */
 };
