@@ -1,5 +1,6 @@
 """PID namespace, the built-in init, signal forwarding and the session."""
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -297,3 +298,56 @@ def test_a_memory_limited_run_starts_vfork_style_and_its_oom_kill_takes_the_comm
                         "128"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 128 + signal.SIGKILL, r
     assert "OOM-killed" in r.stderr, r.stderr
+
+
+PROBE_INIT = r"""
+import ctypes, errno, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+out = {}
+for file, flags in (("mem", os.O_RDWR), ("exe", os.O_RDONLY), ("environ", os.O_RDONLY)):
+    try:
+        os.close(os.open(f"/proc/1/{file}", flags))
+        out[file] = "opened"
+    except OSError as e:
+        out[file] = errno.errorcode[e.errno]
+out["ptrace"] = ("attached" if libc.ptrace(16, 1, None, None) == 0  # PTRACE_ATTACH
+                 else errno.errorcode[ctypes.get_errno()])
+out["comm"] = open("/proc/1/comm").read().strip()
+out["cap_eff"] = [ln.split()[1] for ln in open("/proc/self/status") if ln.startswith("CapEff")][0]
+print(json.dumps(out))
+"""
+ROOT_MAPS = ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"]
+
+
+def test_a_root_user_namespace_runs_init_out_of_its_containers_reach(run):
+    # With root's maps the init runs in the container's user namespace too
+    # (exec'd from cell's memfd, vfork-style, or forked under ASan). Its root
+    # holds every capability there, and must still reach none of PID 1: the
+    # memfd is unreadable in the namespace, which makes the exec non-dumpable
+    # from its first instruction and its mm the host's (would_dump()).
+    r = run(["run", "--cap-add", "ALL", "--seccomp", "unconfined", *ROOT_MAPS, "--",
+             "/usr/bin/python3", "-c", PROBE_INIT])
+    assert r.returncode == 0, r.stderr
+    seen = json.loads(r.stdout)
+    assert seen["comm"] == "cell-init" and int(seen["cap_eff"], 16) >> 21 & 1, seen  # SYS_ADMIN
+    for what in ("mem", "exe", "environ", "ptrace"):
+        assert seen[what] in ("EACCES", "EPERM"), seen
+
+
+@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+def test_a_root_user_namespace_run_starts_vfork_style_with_the_hosts_init(start):
+    c = start(["run", *ROOT_MAPS, "--", "sh", "-c", "echo ready; exec sleep 30"])
+    c.wait_for("ready")
+    init = _settled_init(c.pid)
+    try:
+        assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
+        assert os.stat(f"/proc/{init}/exe").st_mode & 0o777 == 0o111
+        # a non-dumpable task's /proc files (not its directory) belong to the
+        # root of its mm's user namespace: the host's 0, not the container's
+        # root (host uid 100000), as a forked init's
+        assert os.stat(f"/proc/{init}/environ").st_uid == 0
+        with open(f"/proc/{init}/status") as f:
+            assert "\nUid:\t100000\t" in f.read()  # it runs as the container's root
+    finally:
+        os.kill(init, signal.SIGKILL)
+        c.finish(timeout=10)

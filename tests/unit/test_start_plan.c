@@ -464,6 +464,46 @@ static void test_v2_born_in_its_cgroup_starts_vfork_style_with_clone3(void **sta
 	assert_true(c->p.into_cgroup);
 }
 
+/*
+ * Root with maps of its own choosing (a judge's 0:65534:1): the parent makes
+ * the user namespace and writes its maps before clone, and the child is
+ * cloned into it (userns_first): nothing of the parent's between clone and
+ * execve. Under init only where cell's ids have no id there, so the init's
+ * memfd is unreadable in it and its exec the host's to trace alone.
+ */
+static void test_root_maps_written_before_clone_start_a_user_namespace_vfork_style(void **state)
+{
+	struct plan_case *c = *state;
+
+	vm_ready(c);
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	c->f.userns_first_ok = true;
+	c->f.init_unreadable = true;
+	make(c);
+	assert_true(c->p.spawn_vm);
+	assert_true(c->p.userns_first);
+	assert_false(c->p.write_maps);
+	assert_false(c->p.go);
+	assert_int_equal(c->p.clone_ns & CLONE_NEWUSER, 0);
+	assert_true(c->p.lock_mounts);
+	/* root's own ids mapped: the init would be the container's to trace */
+	c->f.init_unreadable = false;
+	make(c);
+	assert_false(c->p.spawn_vm);
+	assert_false(c->p.userns_first); /* planned again: the parent writes the maps */
+	assert_true(c->p.write_maps);
+	assert_true(c->p.go);
+	assert_true(c->p.clone_ns & CLONE_NEWUSER);
+	/* no init to protect */
+	c->s.cell.init = false;
+	assert_true(make(c)->spawn_vm);
+	assert_true(c->p.userns_first);
+	/* not allowed (rootless, ASan, no clone3 of cell's own): GO as before */
+	c->f.userns_first_ok = false;
+	assert_false(make(c)->spawn_vm);
+	assert_true(c->p.write_maps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +514,9 @@ int main(void)
 		cmocka_unit_test_setup(test_v2_born_in_its_cgroup_needs_no_go, base),
 		cmocka_unit_test_setup(test_v2_born_in_its_cgroup_starts_vfork_style_with_clone3,
 				       base),
+		cmocka_unit_test_setup(
+			test_root_maps_written_before_clone_start_a_user_namespace_vfork_style,
+			base),
 		cmocka_unit_test_setup(test_new_user_namespace_maps_are_written_before_any_setup,
 				       base),
 		cmocka_unit_test_setup(test_pins_keep_every_namespace_in_clone3, base),

@@ -294,6 +294,14 @@ bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id)
 	return false;
 }
 
+bool cell_id_maps_have_host(const struct cell_id_map *maps, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= maps[i].host_id && id - maps[i].host_id < maps[i].size)
+			return true;
+	return false;
+}
+
 /* ---- writing the maps --------------------------------------------------- */
 
 static bool is_self_map(const struct cell_id_map *maps, size_t n, uint32_t self)

@@ -41,6 +41,8 @@ int cell_subid_ranges(const char *file, const char *user, uint32_t id, struct ce
 		      size_t *n, struct cell_error *err);
 /** cell_id_maps_contain() - is container id @id inside one of the ranges? */
 bool cell_id_maps_contain(const struct cell_id_map *maps, size_t n, uint32_t id);
+/** cell_id_maps_have_host() - is host id @id (cell's side) inside one of the ranges? */
+bool cell_id_maps_have_host(const struct cell_id_map *maps, size_t n, uint32_t id);
 /** cell_format_id_map() - the text the kernel takes in /proc/PID/uid_map. */
 int cell_format_id_map(const struct cell_id_map *maps, size_t n, char *buf, size_t size,
 		       struct cell_error *err);

@@ -70,9 +70,11 @@ struct run_ctx {
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 	struct cell_seccomp_prog seccomp;   /* compiled linux.seccomp, filter NULL if none */
-	bool seccomp_borrowed; /* seccomp is opts->seccomp_prepared's: not ours to free */
-	unsigned pinned;       /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
-	int init_fd;	       /* plan.spawn_vm under init: the freestanding init's memfd */
+	bool seccomp_borrowed;	/* seccomp is opts->seccomp_prepared's: not ours to free */
+	unsigned pinned;	/* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
+	int init_fd;		/* plan.spawn_vm under init: the freestanding init's memfd */
+	int userns_fd;		/* plan.userns_first: the new user namespace, mapped */
+	const char *hop_failed; /* plan.userns_first: the hop's step that failed */
 	/* tasks files the child joins by itself before clone returns: cell.devices
 	 * (shared_devices) and, plan.child_cgroup, its own cgroup's (open_tasks) */
 	int tasks_fds[CELL_CG_COUNT + 1];
@@ -420,6 +422,21 @@ static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_
  * them, as before clone3: in the child, geteuid() changes once the maps are
  * written.
  */
+/*
+ * Has cell's uid or gid no id in the new user namespace? Then the memfd of
+ * the freestanding init (cell's, mode 0111) is not readable by a process
+ * there, whatever its capabilities (capable_wrt_inode_uidgid() needs both
+ * mapped), and an exec of it is made non-dumpable and given to the nearest
+ * user namespace above that maps them (would_dump()).
+ */
+static bool init_unreadable(const struct cell_spec *spec)
+{
+	const struct cell_linux *l = &spec->linux;
+
+	return !cell_id_maps_have_host(l->uid_mappings, l->n_uid_mappings, geteuid()) ||
+	       !cell_id_maps_have_host(l->gid_mappings, l->n_gid_mappings, getegid());
+}
+
 static void plan_start(struct run_ctx *c)
 {
 	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
@@ -452,6 +469,9 @@ static void plan_start(struct run_ctx *c)
 
 	/* a self map: cell_idmap_direct() without root; not a joined user namespace */
 	f.maps_by_child = user->present && !user->path && !f.root && f.idmap_direct;
+	/* root's maps, written by cell_userns_for_maps() before clone */
+	f.userns_first_ok = f.root && f.initial_userns && f.shared_vm_ok && f.clone3_vm;
+	f.init_unreadable = user->present && !user->path && init_unreadable(c->spec);
 
 	/* A new user namespace inherits "deny" (user_namespaces(7)): uid 0 of `unshare -r`. */
 	if (user->present && f.root && !f.initial_userns)
@@ -530,6 +550,27 @@ static int vm_child(void *arg)
 /* Enough for the child's deepest setup path many times over; a guard page below. */
 #define VM_STACK_SIZE (2UL << 20)
 
+/* *@kept, made on first use: VM_STACK_SIZE with a guard page below; NULL and errno. */
+static void *vm_stack(void **kept)
+{
+	void *m;
+
+	if (*kept)
+		return *kept;
+	m = mmap(NULL, VM_STACK_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	if (mprotect(m, 4096, PROT_NONE) < 0) {
+		int e = errno;
+
+		munmap(m, VM_STACK_SIZE);
+		errno = e;
+		return NULL;
+	}
+	return *kept = m;
+}
+
 #if CELL_CLONE3_VM
 /*
  * clone3(2) with a stack, as glibc's clone(3) is clone(2) with one: the child
@@ -567,6 +608,75 @@ __asm__(".pushsection .text\n"
 	"\t.cfi_endproc\n"
 	".size cell_clone3_vm, .-cell_clone3_vm\n"
 	".popsection\n");
+
+/*
+ * plan.userns_first: the hop between cell and the child. It joins the user
+ * namespace cell made and mapped (cell_userns_for_maps), so that what the
+ * child's clone3 makes belongs to it, and makes the child as cell's own
+ * (CLONE_PARENT), waiting in vfork until it execs as cell waits for the hop.
+ * So the child is "in vfork" as any vfork-style child, and cell reaps it.
+ */
+struct vm_hop {
+	struct vm_start *v;
+	struct clone_args *args;
+	int userns_fd;
+	long pid;	  /* the child's, or -errno */
+	const char *what; /* what failed when pid < 0 */
+};
+
+static int vm_hop(void *arg)
+{
+	static void *stack; /* made once, kept */
+	struct vm_hop *h = arg;
+
+	h->what = "join the container's user namespace";
+	if (setns(h->userns_fd, CLONE_NEWUSER) < 0) {
+		h->pid = -errno;
+		return 0;
+	}
+	h->what = "clone3 into the container's user namespace";
+	if (!(stack = vm_stack(&stack))) {
+		h->pid = -errno;
+		return 0;
+	}
+	/* clone3 wants no exit signal with CLONE_PARENT: the child's is the hop's */
+	h->args->flags |= CLONE_PARENT;
+	h->args->exit_signal = 0;
+	h->args->stack = (uint64_t)(uintptr_t)stack;
+	h->args->stack_size = VM_STACK_SIZE;
+	h->pid = cell_clone3_vm(h->args, sizeof(*h->args), vm_child, h->v);
+	return 0;
+}
+
+/*
+ * The hop's side of clone_vm(): made on @stack (the child gets one of its
+ * own), reaped at once; the child's PID, or -1 and errno with
+ * c->hop_failed naming the step.
+ */
+static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *args, void *stack)
+{
+	struct vm_hop h = { .v = v, .args = args, .userns_fd = c->userns_fd, .pid = -EINVAL };
+	/* CLONE_FILES: the child's pidfd lands in the hop's fd table, cell's */
+	struct clone_args hop = { .flags = CLONE_VM | CLONE_VFORK | CLONE_FILES,
+				  .exit_signal = SIGCHLD,
+				  .stack = (uint64_t)(uintptr_t)stack,
+				  .stack_size = VM_STACK_SIZE };
+	long pid = cell_clone3_vm(&hop, sizeof(hop), vm_hop, &h);
+
+	if (pid < 0) {
+		c->hop_failed = "clone3 of the hop into the container's user namespace";
+		errno = (int)-pid;
+		return -1;
+	}
+	while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (h.pid < 0) {
+		c->hop_failed = h.what;
+		errno = (int)-h.pid;
+		return -1;
+	}
+	return h.pid;
+}
 #endif
 
 /*
@@ -602,20 +712,8 @@ static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args
 	long pid;
 	int e;
 
-	if (!stack) {
-		void *m = mmap(NULL, VM_STACK_SIZE, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-
-		if (m == MAP_FAILED)
-			return -1;
-		if (mprotect(m, 4096, PROT_NONE) < 0) {
-			e = errno;
-			munmap(m, VM_STACK_SIZE);
-			errno = e;
-			return -1;
-		}
-		stack = m;
-	}
+	if (!vm_stack(&stack))
+		return -1;
 	/* best effort: more CPUs than a cpu_set_t holds, or none known, start anywhere */
 	if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
 		CPU_ZERO(&here);
@@ -625,11 +723,16 @@ static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args
 	}
 	args->flags |= CLONE_VM | CLONE_VFORK;
 #if CELL_CLONE3_VM
-	args->stack = (uint64_t)(uintptr_t)stack;
-	args->stack_size = VM_STACK_SIZE;
-	pid = cell_clone3_vm(args, sizeof(*args), vm_child, &v);
-	e = pid < 0 ? (int)-pid : 0;
-	pid = pid < 0 ? -1 : pid;
+	if (c->plan.userns_first) {
+		pid = clone_hop(c, &v, args, stack);
+		e = errno;
+	} else {
+		args->stack = (uint64_t)(uintptr_t)stack;
+		args->stack_size = VM_STACK_SIZE;
+		pid = cell_clone3_vm(args, sizeof(*args), vm_child, &v);
+		e = pid < 0 ? (int)-pid : 0;
+		pid = pid < 0 ? -1 : pid;
+	}
 #else
 	pid = clone(vm_child, (char *)stack + VM_STACK_SIZE, (int)(args->flags | SIGCHLD), &v,
 		    &c->pidfd);
@@ -700,6 +803,15 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	}
 	if ((r = open_tasks(c, err)) < 0)
 		return r;
+	if (c->plan.userns_first) {
+		const struct cell_linux *l = &c->spec->linux;
+
+		c->userns_fd = cell_userns_for_maps(l->uid_mappings, l->n_uid_mappings,
+						    l->gid_mappings, l->n_gid_mappings,
+						    "the container's user namespace", err);
+		if (c->userns_fd < 0)
+			return c->userns_fd;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cell_error_set(err, errno, "socketpair");
 #if !CELL_ASAN
@@ -715,12 +827,16 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 
 		close(sv[0]);
 		close(sv[1]);
+		if (c->hop_failed)
+			return cell_error_set(err, e, "%s (flags 0x%llx)", c->hop_failed,
+					      (unsigned long long)args.flags);
 		return cell_error_set(err, e, "%s with namespaces (flags 0x%llx)",
 				      c->plan.spawn_vm ? "clone" : "clone3",
 				      (unsigned long long)args.flags);
 	}
 	close(sv[1]);
 	close_tasks(c);
+	c->userns_fd = safe_close(c->userns_fd);
 	c->init_fd = safe_close(c->init_fd);
 	/* The child has its own copies of the prepared mount trees. */
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
@@ -1129,6 +1245,7 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 		r = -EIO;
 	close_tasks(c);
 	safe_close(c->init_fd);
+	safe_close(c->userns_fd);
 	safe_close(c->sock);
 	safe_close(c->pidfd);
 	if (c->sigfd >= 0)
@@ -1151,7 +1268,8 @@ static struct run_ctx run_ctx_new(const struct cell_spec *spec, const struct cel
 				 .tty = { .master = -1 },
 				 .start_fd = start_fd,
 				 .start_w = -1,
-				 .init_fd = -1 };
+				 .init_fd = -1,
+				 .userns_fd = -1 };
 }
 
 int cell_run(const struct cell_spec *spec, const struct cell_run_options *opts,

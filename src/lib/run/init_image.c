@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cell_init_image.h"
@@ -48,7 +49,11 @@ int cell_init_image_open(void)
 		}
 		done += (size_t)n;
 	}
-	if (fcntl(fd, F_ADD_SEALS, seals) < 0) {
+	/* Executable, not readable, by anyone without cell's ids: exec'd in a user
+	 * namespace that has no id for them, the init is non-dumpable from its
+	 * first instruction and its mm is cell's user namespace's (would_dump(),
+	 * container.c: init_unreadable()). */
+	if (fchmod(fd, 0111) < 0 || fcntl(fd, F_ADD_SEALS, seals) < 0) {
 		e = errno;
 		close(fd);
 		return -e;

@@ -34,9 +34,10 @@ static bool joined_ns(const struct cell_spec *spec, enum cell_ns_type t)
 }
 
 /* Is there parent-side work between clone3 and the child's setup? */
-static bool needs_go(const struct cell_spec *spec, const struct start_facts *f, bool child_cgroup)
+static bool needs_go(const struct cell_spec *spec, const struct start_facts *f, bool child_cgroup,
+		     bool userns_first)
 {
-	return (new_ns(spec, CELL_NS_USER) && !f->maps_by_child) ||
+	return (new_ns(spec, CELL_NS_USER) && !f->maps_by_child && !userns_first) ||
 	       (f->cgroup_later && !child_cgroup) || f->cgroup_join ||
 	       has_hook(spec, CELL_HOOK_PRESTART) || has_hook(spec, CELL_HOOK_CREATE_RUNTIME) ||
 	       has_hook(spec, CELL_HOOK_CREATE_CONTAINER) ||
@@ -119,10 +120,14 @@ static bool locks_mounts(const struct cell_spec *spec, const struct start_facts 
  * or container to enter, and CLONE_INTO_CGROUP only where cell has its
  * own clone3 with a stack (clone_vm(); CLONE_NEWTIME never comes to clone:
  * the child unshares it). A memory limit does not stand in the way: the OOM
- * killer never picks a child in vfork (clone_vm()). Under init, not in a user namespace:
- * a program exec'd there belongs to it (mm->user_ns), so the container's
- * root could ptrace the freestanding init however non-dumpable, and speak
- * to cell through its socket; a forked init's memory stays the host's.
+ * killer never picks a child in vfork (clone_vm()). Under init, not in a user
+ * namespace where cell's ids have an id: a program exec'd there belongs to it
+ * (mm->user_ns), so the container's root could ptrace the freestanding init
+ * however non-dumpable, and speak to cell through its socket. Where they have
+ * none (root's 0:65534:1, say), the init's memfd is not readable in the
+ * namespace, and the kernel makes the exec non-dumpable from the start and
+ * hands its mm to cell's user namespace, as a forked init's is
+ * (init_unreadable).
  */
 static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
 		     const struct start_plan *p)
@@ -131,27 +136,29 @@ static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
 	       (!f->start_wait || (f->record_in_child && !f->filter_early)) && !f->join_pid &&
 	       !p->adopt && !p->say_ready && (!p->into_cgroup || f->clone3_vm) &&
 	       !spec->linux.seccomp.listener_path && !(p->clone_ns & CLONE_NEWTIME) &&
-	       (!p->under_init || (f->init_image && !p->in_userns));
+	       (!p->under_init || (f->init_image && (!p->in_userns || f->init_unreadable)));
 }
 
 static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
-		      struct start_plan *p, bool child_cgroup);
+		      struct start_plan *p, bool child_cgroup, bool userns_first);
 
 /*
- * A child that joins its own cgroup spares the parent's cgroup.procs writes
- * and GO, but only a vfork-style child is worth it: plan with it, and again
- * without when the start forks anyway.
+ * A child that joins its own cgroup, or is cloned into a user namespace the
+ * parent made and mapped before, spares the parent's cgroup.procs writes or
+ * map writes and GO, but only a vfork-style child is worth it: plan with
+ * them, and again without when the start forks anyway.
  */
 void start_plan_make(const struct cell_spec *spec, const struct start_facts *f,
 		     struct start_plan *p)
 {
-	plan_once(spec, f, p, f->cgroup_later && f->cgroup_self_ok);
-	if (p->child_cgroup && !p->spawn_vm)
-		plan_once(spec, f, p, false);
+	plan_once(spec, f, p, f->cgroup_later && f->cgroup_self_ok,
+		  new_ns(spec, CELL_NS_USER) && !f->maps_by_child && f->userns_first_ok);
+	if ((p->child_cgroup || p->userns_first) && !p->spawn_vm)
+		plan_once(spec, f, p, false, false);
 }
 
 static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
-		      struct start_plan *p, bool child_cgroup)
+		      struct start_plan *p, bool child_cgroup, bool userns_first)
 {
 	bool userns = spec->linux.namespaces[CELL_NS_USER].present;
 	uint64_t ns_flags = cell_ns_clone_flags(spec, !f->cgroup);
@@ -164,9 +171,12 @@ static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
 	p->setgroups_allowed = setgroups_allowed(spec, f);
 	/* an unprivileged self map: the child's own to write, as unshare -r does */
 	p->child_maps = new_ns(spec, CELL_NS_USER) && f->maps_by_child;
-	p->write_maps = new_ns(spec, CELL_NS_USER) && !p->child_maps;
+	p->userns_first = userns_first;
+	p->write_maps = new_ns(spec, CELL_NS_USER) && !p->child_maps && !userns_first;
 	p->child_cgroup = child_cgroup;
-	p->go = needs_go(spec, f, child_cgroup);
+	p->go = needs_go(spec, f, child_cgroup, userns_first);
+	if (userns_first) /* made and mapped by the parent, joined before clone */
+		ns_flags &= ~(uint64_t)CLONE_NEWUSER;
 	p->early_ns = early_ns(spec, f, p->go, ns_flags);
 	p->clone_ns = ns_flags & ~p->early_ns;
 	p->cgroupns_at_clone = (ns_flags & CLONE_NEWCGROUP) != 0;

@@ -132,6 +132,13 @@ struct start_facts {
 				  CLONE_INTO_CGROUP too */
 	bool maps_by_child;    /* unprivileged, a self map of uid and gid: the child may
 				  write its own (no GO for them) */
+	bool userns_first_ok;  /* the parent may make the new user namespace, its maps
+				  written, before clone (root in the initial one) */
+	bool init_unreadable;  /* cell's uid or gid has no id in the new user namespace:
+				  the freestanding init's memfd (mode 0111, cell's) is
+				  not readable there, so its exec is non-dumpable from
+				  the start and its mm belongs to cell's user namespace
+				  (fs/exec.c: would_dump()) */
 };
 
 /*
@@ -149,6 +156,8 @@ struct start_plan {
 	bool in_userns;		/* the child runs in a user namespace (new, joined or cell's) */
 	bool setgroups_allowed; /* the child may call setgroups(2) */
 	bool write_maps;	/* the parent writes uid/gid maps before GO */
+	bool userns_first;	/* spawn_vm: the parent makes the user namespace with its
+				   maps before clone, and the child is cloned into it */
 	bool child_maps;	/* the child writes its own (a self map), first thing */
 	bool go;		/* the child waits for GO: parent-side work follows clone3 */
 	bool setup_before_go;	/* GO only says "in your cgroup": the child mounts first and
