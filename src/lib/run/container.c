@@ -553,10 +553,10 @@ static int vm_child(void *arg)
 /* *@kept, made on first use: VM_STACK_SIZE with a guard page below; NULL and errno. */
 static void *vm_stack(void **kept)
 {
-	void *m;
+	void *m = *kept;
 
-	if (*kept)
-		return *kept;
+	if (m)
+		return m;
 	m = mmap(NULL, VM_STACK_SIZE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
@@ -568,7 +568,8 @@ static void *vm_stack(void **kept)
 		errno = e;
 		return NULL;
 	}
-	return *kept = m;
+	*kept = m;
+	return m;
 }
 
 #if CELL_CLONE3_VM
