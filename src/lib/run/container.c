@@ -417,12 +417,6 @@ static int join_cgroup(const struct cell_run_options *o, pid_t pid, struct cell_
 }
 
 /*
- * The start plan (plan.c) from the spec and what the host says, once the
- * cgroup is planned. The setgroups files are read only where the plan needs
- * them, as before clone3: in the child, geteuid() changes once the maps are
- * written.
- */
-/*
  * Has cell's uid or gid no id in the new user namespace? Then the memfd of
  * the freestanding init (cell's, mode 0111) is not readable by a process
  * there, whatever its capabilities (capable_wrt_inode_uidgid() needs both
@@ -437,6 +431,12 @@ static bool init_unreadable(const struct cell_spec *spec)
 	       !cell_id_maps_have_host(l->gid_mappings, l->n_gid_mappings, getegid());
 }
 
+/*
+ * The start plan (plan.c) from the spec and what the host says, once the
+ * cgroup is planned. The setgroups files are read only where the plan needs
+ * them, as before clone3: in the child, geteuid() changes once the maps are
+ * written.
+ */
 static void plan_start(struct run_ctx *c)
 {
 	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
