@@ -24,7 +24,7 @@ bool cell_init_image_built_in(void)
 	return CELL_INIT_IMAGE_LEN > 0;
 }
 
-int cell_init_image_open(void)
+static int make_image(void)
 {
 	const unsigned int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 	size_t done = 0;
@@ -59,4 +59,21 @@ int cell_init_image_open(void)
 		return -e;
 	}
 	return fd;
+}
+
+/* The memfd made first: sealed, so every later start (a judge's batch) execs
+ * the same one, through a duplicate, instead of making and filling another. */
+static int made = -1;
+
+int cell_init_image_open(void)
+{
+	int fd;
+
+	if (made < 0 && (made = make_image()) < 0) {
+		fd = made;
+		made = -1;
+		return fd;
+	}
+	fd = fcntl(made, F_DUPFD_CLOEXEC, 3);
+	return fd < 0 ? -errno : fd;
 }

@@ -93,7 +93,8 @@ __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_
 
 /** cell_init_image_built_in() - was src/init/init.c built for this machine? */
 bool cell_init_image_built_in(void);
-/** cell_init_image_open() - a sealed, close-on-exec memfd of it, or -errno. */
+/** cell_init_image_open() - a sealed, close-on-exec memfd of it (a duplicate of the one
+ * made first), or -errno. */
 int cell_init_image_open(void);
 
 /* ---- plan.c: the start plan ---- */
