@@ -226,7 +226,8 @@ def test_a_run_starts_vfork_style_born_in_its_v2_cgroup(v2host):
     # CLONE_INTO_CGROUP is clone3's alone: cell's own clone3 with a stack
     # (cell_clone3_vm) starts the child in cell's memory and in its cgroup at
     # once, as on a v1 host, where it joins its cgroup by itself.
-    p = subprocess.Popen(v2host.prefix + [CELL, "run", "--", "sh", "-c", "echo ready; exec sleep 30"],
+    p = subprocess.Popen(v2host.prefix + [CELL, "run", "--", "sh", "-c",
+                                          "echo ready; exec sleep 30"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert p.stdout.readline() == b"ready\n", p.stderr.read()

@@ -402,3 +402,38 @@ def test_bad_flags_are_cell_errors():
     assert res.returncode == 125 and "--dir" in res.stderr
     res = run_cell(["judge", "--help"])
     assert res.returncode == 0 and "--wall-time" in res.stdout
+
+
+ASAN = b"__asan_init" in open(CELL, "rb").read()
+
+
+@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: the box's init is cell itself")
+def test_a_root_judges_box_starts_vfork_style_with_an_init_only_the_host_may_trace():
+    # The box (user namespace 0:65534:1, memory and pids limits) is cloned into
+    # its user namespace, mapped before clone, sharing cell's memory until it
+    # execs; its PID 1 is the freestanding init from an execute-only memfd,
+    # whose mm the kernel gives to the host (would_dump()): not a fork of cell.
+    p = subprocess.Popen([CELL, "judge", "--wall-time", "20", "--mem", "64m", *prog("sleep", 10)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd="/",
+                         preexec_fn=_reset_signals)
+    try:
+        init = None
+        deadline = time.monotonic() + 10
+        while init is None and time.monotonic() < deadline:
+            with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+                for kid in f.read().split():
+                    try:
+                        with open(f"/proc/{kid}/comm") as c:
+                            if c.read().strip() == "cell-init":
+                                init = int(kid)
+                    except FileNotFoundError:
+                        pass
+            time.sleep(0.02)
+        assert init is not None, "no cell-init below cell judge"
+        assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
+        assert os.stat(f"/proc/{init}/environ").st_uid == 0  # its mm is the host's
+        with open(f"/proc/{init}/status") as f:
+            assert "\nUid:\t65534\t" in f.read()  # the box's root is nobody on the host
+    finally:
+        p.terminate()  # cell judge kills the box and tears it down
+        p.wait(timeout=10)
