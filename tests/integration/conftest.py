@@ -135,6 +135,16 @@ def pytest_sessionfinish(session, exitstatus):
 # helpers (also used by the tests through fixtures)
 
 
+def rmdir_cgroup(path, tries=500):
+    """Remove a cgroup the test made, once its last task has left (EBUSY until then)."""
+    for _ in range(tries):
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.01)
+
+
 def subid_range(user, path):
     """(start, count) of @user's first range in /etc/subuid or /etc/subgid."""
     try:

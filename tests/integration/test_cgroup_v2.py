@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import CELL, assert_cell_error
+from conftest import CELL, assert_cell_error, rmdir_cgroup
 from test_oci import bundle, oci, ok, root  # noqa: F401
 from test_init import ASAN, _settled_init
 from test_parity_life import alive, wait_dead
@@ -144,12 +144,7 @@ class V2Host:
             with open(os.path.join(d, "cgroup.kill"), "w") as f:
                 f.write("1")
         for d in left + self.own[::-1]:
-            for _ in range(500):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.01)
+            rmdir_cgroup(d)
         os.rmdir(self.parent)
         return left
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import CELL
+from conftest import CELL, rmdir_cgroup
 
 
 def test_command_is_pid_2_under_the_builtin_init(sh, user):
@@ -269,12 +269,7 @@ def test_the_oom_killer_spares_a_child_in_vfork(vfork):
                             "1" if vfork else "0", os.path.join(BUILD, "judge_prog"), "hog",
                             "128"], capture_output=True, text=True, timeout=60)
     finally:
-        for _ in range(500):
-            try:
-                os.rmdir(cg)
-                break
-            except OSError:
-                time.sleep(0.01)
+        rmdir_cgroup(cg)
     if vfork:
         assert (r.returncode, r.stdout) == (0, "parent alive; hog killed\n"), r
     else:

@@ -70,11 +70,10 @@ struct run_ctx {
 	char cgroups_path[4096];
 	struct cell_rootfs_prepared rootfs; /* idmapped mount trees for the child */
 	struct cell_seccomp_prog seccomp;   /* compiled linux.seccomp, filter NULL if none */
-	bool seccomp_borrowed;	/* seccomp is opts->seccomp_prepared's: not ours to free */
-	unsigned pinned;	/* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
-	int init_fd;		/* plan.spawn_vm under init: the freestanding init's memfd */
-	int userns_fd;		/* plan.userns_first: the new user namespace, mapped */
-	const char *hop_failed; /* plan.userns_first: the hop's step that failed */
+	bool seccomp_borrowed; /* seccomp is opts->seccomp_prepared's: not ours to free */
+	unsigned pinned;       /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
+	int init_fd;	       /* plan.spawn_vm under init: the freestanding init's memfd */
+	int userns_fd;	       /* plan.userns_first: the new user namespace, mapped */
 	/* tasks files the child joins by itself before clone returns: cell.devices
 	 * (shared_devices) and, plan.child_cgroup, its own cgroup's (open_tasks) */
 	int tasks_fds[CELL_CG_COUNT + 1];
@@ -457,8 +456,6 @@ static void plan_start(struct run_ctx *c)
 		.setgroups_joined = true,
 		.start_wait = c->opts->on_created != NULL || c->start_fd >= 0,
 		.record_in_child = c->opts->on_created_in_child,
-		.filter_early =
-			cell_command_filter_early(c->spec, c->seccomp.filter ? &c->seccomp : NULL),
 		/* no hugepage limit: hugetlb may be in the unified hierarchy, which
 		 * has no tasks file (a memory limit may: see clone_vm()) */
 		.cgroup_self_ok = c->cgroup_planned && !c->spec->linux.resources.n_hugepage_limits,
@@ -469,6 +466,9 @@ static void plan_start(struct run_ctx *c)
 
 	/* a self map: cell_idmap_direct() without root; not a joined user namespace */
 	f.maps_by_child = user->present && !user->path && !f.root && f.idmap_direct;
+	/* asked only where it matters: it may cost a capget(2) */
+	f.filter_early = f.start_wait &&
+			 cell_command_filter_early(c->spec, c->seccomp.filter ? &c->seccomp : NULL);
 	/* root's maps, written by cell_userns_for_maps() before clone */
 	f.userns_first_ok = f.root && f.initial_userns && f.shared_vm_ok && f.clone3_vm;
 	f.init_unreadable = user->present && !user->path && init_unreadable(c->spec);
@@ -651,10 +651,11 @@ static int vm_hop(void *arg)
 
 /*
  * The hop's side of clone_vm(): made on @stack (the child gets one of its
- * own), reaped at once; the child's PID, or -1 and errno with
- * c->hop_failed naming the step.
+ * own), reaped at once; the child's PID, or -1 and errno with *@failed
+ * naming the step.
  */
-static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *args, void *stack)
+static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *args, void *stack,
+		      const char **failed)
 {
 	struct vm_hop h = { .v = v, .args = args, .userns_fd = c->userns_fd, .pid = -EINVAL };
 	/* CLONE_FILES: the child's pidfd lands in the hop's fd table, cell's */
@@ -665,14 +666,14 @@ static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *
 	long pid = cell_clone3_vm(&hop, sizeof(hop), vm_hop, &h);
 
 	if (pid < 0) {
-		c->hop_failed = "clone3 of the hop into the container's user namespace";
+		*failed = "clone3 of the hop into the container's user namespace";
 		errno = (int)-pid;
 		return -1;
 	}
 	while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
 		;
 	if (h.pid < 0) {
-		c->hop_failed = h.what;
+		*failed = h.what;
 		errno = (int)-h.pid;
 		return -1;
 	}
@@ -704,7 +705,8 @@ static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *
  * vCPU is a trip through the hypervisor (0.8 ms of CPU a start measured).
  * It takes cell's CPUs back first thing; so does cell once clone returns.
  */
-static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args)
+static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args,
+		     const char **failed)
 {
 	static void *stack; /* made once, kept: a judge's batch starts many */
 	struct vm_start v = { .c = c, .sv = sv };
@@ -725,7 +727,7 @@ static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args
 	args->flags |= CLONE_VM | CLONE_VFORK;
 #if CELL_CLONE3_VM
 	if (c->plan.userns_first) {
-		pid = clone_hop(c, &v, args, stack);
+		pid = clone_hop(c, &v, args, stack, failed);
 		e = errno;
 	} else {
 		args->stack = (uint64_t)(uintptr_t)stack;
@@ -789,6 +791,7 @@ static void close_tasks(struct run_ctx *c)
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
 	int sv[2];
+	const char *failed = NULL; /* plan.userns_first: the hop's step that failed */
 	struct clone_args args = {
 		.flags = c->plan.clone_ns | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&c->pidfd,
@@ -817,7 +820,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		return cell_error_set(err, errno, "socketpair");
 #if !CELL_ASAN
 	if (c->plan.spawn_vm)
-		pid = clone_vm(c, sv, &args);
+		pid = clone_vm(c, sv, &args, &failed);
 	else
 #endif
 		pid = syscall(SYS_clone3, &args, sizeof(args));
@@ -828,8 +831,8 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 
 		close(sv[0]);
 		close(sv[1]);
-		if (c->hop_failed)
-			return cell_error_set(err, e, "%s (flags 0x%llx)", c->hop_failed,
+		if (failed)
+			return cell_error_set(err, e, "%s (flags 0x%llx)", failed,
 					      (unsigned long long)args.flags);
 		return cell_error_set(err, e, "%s with namespaces (flags 0x%llx)",
 				      c->plan.spawn_vm ? "clone" : "clone3",
