@@ -201,6 +201,27 @@ static void test_too_much_data_is_refused(void **state)
 	assert_non_null(strstr(err.msg, "/mnt"));
 }
 
+/* 1023 bytes of data, separator included, fit; one more does not. */
+static void test_data_fills_its_buffer_exactly(void **state)
+{
+	char a[512], b[513];
+	char *opts[] = { a, b, NULL };
+	struct cell_mount_opts o;
+	struct cell_error err = { 0 };
+
+	memset(a, 'a', sizeof(a) - 1);
+	a[sizeof(a) - 1] = '\0';
+	memset(b, 'b', sizeof(b) - 1);
+	b[sizeof(b) - 2] = '\0'; /* 511 + "," + 511 = 1023 */
+	assert_int_equal(parse("tmpfs", opts, &o, &err), 0);
+	assert_int_equal(strlen(o.data), 1023);
+	assert_int_equal(o.data[511], ',');
+	assert_int_equal(o.data[512], 'b');
+	b[sizeof(b) - 2] = 'b'; /* 511 + "," + 512 = 1024 */
+	b[sizeof(b) - 1] = '\0';
+	assert_int_equal(parse("tmpfs", opts, &o, &err), -E2BIG);
+}
+
 static void attrs_of(char **opts, uint64_t *set, uint64_t *clr)
 {
 	struct cell_mount_opts o;
@@ -246,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_idmap_needs_a_bind_and_mappings_imply_it),
 		cmocka_unit_test(test_crun_extensions),
 		cmocka_unit_test(test_too_much_data_is_refused),
+		cmocka_unit_test(test_data_fills_its_buffer_exactly),
 		cmocka_unit_test(test_bind_top_attrs_set_and_clear_what_was_named),
 	};
 

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <linux/mount.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -127,10 +128,13 @@ static const struct mount_option options[] = {
 
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
 
+/* A start parses each mount's options a few times: no strcmp(3) that cannot match. */
 static const struct mount_option *find_option(const char *name)
 {
+	if (strchr(name, '=')) /* size=, mode=...: the file system's; no name here has one */
+		return NULL;
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-		if (!strcmp(options[i].name, name))
+		if (options[i].name[0] == name[0] && !strcmp(options[i].name, name))
 			return &options[i];
 	return NULL;
 }
@@ -174,12 +178,14 @@ static void apply_recursive(struct cell_mount_opts *o, const struct mount_option
 static int append_data(struct cell_mount_opts *o, const char *opt, const char *dest,
 		       struct cell_error *err)
 {
-	size_t len = strlen(o->data);
-	int n = snprintf(o->data + len, sizeof(o->data) - len, "%s%s", len ? "," : "", opt);
+	size_t len = strlen(o->data), sep = len > 0, add = strlen(opt);
 
-	if (n < 0 || (size_t)n >= sizeof(o->data) - len)
+	if (len + sep + add >= sizeof(o->data))
 		return cell_error_set(err, E2BIG, "mounts[%s].options: longer than %zu bytes", dest,
 				      sizeof(o->data) - 1);
+	if (sep)
+		o->data[len] = ',';
+	memcpy(o->data + len + sep, opt, add + 1);
 	return 0;
 }
 
@@ -253,7 +259,8 @@ int cell_mount_options_parse(const struct cell_mount *m, struct cell_mount_opts 
 	const char *dest = m->destination ? m->destination : "";
 	int r;
 
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, offsetof(struct cell_mount_opts, data)); /* data: a string, 1 KiB */
+	o->data[0] = '\0';
 	o->bind = m->type && !strcmp(m->type, "bind");
 	for (size_t i = 0; m->options && m->options[i]; i++)
 		if ((r = apply_option(o, m->options[i], dest, err)) < 0)

@@ -168,26 +168,48 @@ static bool is_host_root(const struct cell_spec *spec)
  * root is bind-mounted onto itself and pivoted into (runc's way); its
  * root.readonly waits until the mount targets are made (finish_root).
  */
-/*
- * Is @dest below one of mounts[0..@n) (for @tmpfs_only, a mount of a fresh
- * writable tmpfs: cell run's /dev and /tmp, say)? Then mount_all makes it in
- * that mount, in its turn; the root never needs it.
- */
-static bool below_earlier(const struct cell_spec *spec, size_t n, const char *dest, bool tmpfs_only)
+/* What below_earlier() asks of each mount, its options parsed once a walk. */
+struct earlier {
+	bool counts;	  /* not a remount (nor options that do not parse) */
+	bool fresh_tmpfs; /* a fresh writable tmpfs: cell run's /dev and /tmp, say */
+	bool bind;
+};
+
+static void earlier_facts(const struct cell_spec *spec, struct earlier *e)
 {
 	struct cell_mount_opts o;
 
-	for (size_t j = 0; j < n; j++) {
+	for (size_t j = 0; j < spec->n_mounts; j++) {
 		const struct cell_mount *m = &spec->mounts[j];
-		size_t len = strlen(m->destination);
 
+		e[j] = (struct earlier){ 0 };
 		if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT)
 			continue;
-		if (tmpfs_only &&
-		    (o.bind || o.flags & MS_RDONLY || !m->type || strcmp(m->type, "tmpfs")))
+		e[j] = (struct earlier){
+			.counts = true,
+			.fresh_tmpfs = !o.bind && !(o.flags & MS_RDONLY) && m->type &&
+				       !strcmp(m->type, "tmpfs"),
+			.bind = o.bind,
+		};
+	}
+}
+
+/*
+ * Is @dest below one of mounts[0..@n) (for @tmpfs_only, a mount of a fresh
+ * writable tmpfs)? Then mount_all makes it in that mount, in its turn; the
+ * root never needs it.
+ */
+static bool below_earlier(const struct cell_spec *spec, const struct earlier *e, size_t n,
+			  const char *dest, bool tmpfs_only)
+{
+	for (size_t j = 0; j < n; j++) {
+		const char *d = spec->mounts[j].destination;
+		size_t len = strlen(d);
+
+		if (!e[j].counts || (tmpfs_only && !e[j].fresh_tmpfs))
 			continue;
-		if (!strncmp(dest, m->destination, len) &&
-		    (dest[len] == '/' || (len == 1 && dest[0] == '/')) && dest[len + (len > 1)])
+		if (!strncmp(dest, d, len) && (dest[len] == '/' || (len == 1 && dest[0] == '/')) &&
+		    dest[len + (len > 1)])
 			return true;
 	}
 	return false;
@@ -197,18 +219,17 @@ static bool below_earlier(const struct cell_spec *spec, size_t n, const char *de
  * mounts[@i]'s target as a skeleton may have to make it, unless a remount or
  * below an earlier tmpfs: a file for a bind of a non-directory, else a directory.
  */
-static bool mount_target(const struct cell_spec *spec, size_t i, struct cell_skeleton_target *t)
+static bool mount_target(const struct cell_spec *spec, const struct earlier *e, size_t i,
+			 struct cell_skeleton_target *t)
 {
 	const struct cell_mount *m = &spec->mounts[i];
-	struct cell_mount_opts o;
 	struct stat st;
 
-	if (cell_mount_options_parse(m, &o, NULL) < 0 || o.flags & MS_REMOUNT ||
-	    below_earlier(spec, i, m->destination, true))
+	if (!e[i].counts || below_earlier(spec, e, i, m->destination, true))
 		return false;
 	*t = (struct cell_skeleton_target){
 		.dest = m->destination,
-		.kind = o.bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode)
+		.kind = e[i].bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode)
 				? CELL_TARGET_FILE
 				: CELL_TARGET_DIR,
 	};
@@ -218,28 +239,32 @@ static bool mount_target(const struct cell_spec *spec, size_t i, struct cell_ske
 /*
  * --symlink's links and (@mounts) the mount targets a skeleton may have to
  * make, in the flags' order; a link below a mount made before it is made in
- * that mount instead (mount_all). @t: room for every mount and link.
+ * that mount instead (mount_all). @t: room for every mount and link; -ENOMEM.
  */
-static size_t skeleton_targets(const struct cell_spec *spec, bool mounts,
-			       struct cell_skeleton_target *t)
+static ssize_t skeleton_targets(const struct cell_spec *spec, bool mounts,
+				struct cell_skeleton_target *t)
 {
 	const struct cell_extras *c = &spec->cell;
+	cleanup_free struct earlier *e = calloc(spec->n_mounts + 1, sizeof(*e));
 	size_t n = 0;
 
+	if (!e)
+		return -ENOMEM;
+	earlier_facts(spec, e);
 	for (size_t i = 0; i <= spec->n_mounts; i++) {
 		for (size_t k = 0; k < c->n_symlinks; k++) {
 			const struct cell_symlink *l = &c->symlinks[k];
 
-			if (l->after != i || below_earlier(spec, i, l->link, false))
+			if (l->after != i || below_earlier(spec, e, i, l->link, false))
 				continue;
 			t[n++] = (struct cell_skeleton_target){ .dest = l->link,
 								.kind = CELL_TARGET_SYMLINK,
 								.link_target = l->target };
 		}
-		if (mounts && i < spec->n_mounts && mount_target(spec, i, &t[n]))
+		if (mounts && i < spec->n_mounts && mount_target(spec, e, i, &t[n]))
 			n++;
 	}
-	return n;
+	return (ssize_t)n;
 }
 
 /*
@@ -252,10 +277,10 @@ static bool lacks_targets(const struct cell_spec *spec, int rootfd)
 	bool mounts = is_host_root(spec) && spec->root.readonly;
 	cleanup_free struct cell_skeleton_target *t =
 		calloc(spec->n_mounts + spec->cell.n_symlinks + 1, sizeof(*t));
-	size_t n = t ? skeleton_targets(spec, mounts, t) : 0;
-	bool lacks = false;
+	ssize_t n = t ? skeleton_targets(spec, mounts, t) : -ENOMEM;
+	bool lacks = n < 0; /* no memory: make_skeletons() says so */
 
-	for (size_t i = 0; !lacks && i < n; i++) {
+	for (ssize_t i = 0; !lacks && i < n; i++) {
 		int nofollow = t[i].kind == CELL_TARGET_SYMLINK ? O_NOFOLLOW : 0;
 		int fd = cell_openat2_in_root(rootfd, t[i].dest, O_PATH | nofollow);
 
@@ -276,10 +301,11 @@ static int make_skeletons(const struct cell_spec *spec, int *rootfd, struct cell
 	uint64_t attrs = !host && spec->root.readonly ? MOUNT_ATTR_RDONLY : 0;
 	cleanup_free struct cell_skeleton_target *t =
 		calloc(spec->n_mounts + spec->cell.n_symlinks + 1, sizeof(*t));
+	ssize_t n = t ? skeleton_targets(spec, true, t) : -ENOMEM;
 
-	if (!t)
+	if (n < 0)
 		return cell_error_set(err, ENOMEM, "mount targets");
-	return cell_mount_skeletons(t, skeleton_targets(spec, true, t), rootfd, host, attrs, err);
+	return cell_mount_skeletons(t, (size_t)n, rootfd, host, attrs, err);
 }
 
 /* Nothing done in the container's mount namespace may propagate back to the host. */
