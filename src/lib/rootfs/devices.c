@@ -237,17 +237,22 @@ static int put_node(int hostfd, bool made, int target)
 static int place_node(int dir, const char *name, mode_t type, dev_t rdev, mode_t perm, int hostfd,
 		      bool made)
 {
-	cleanup_close int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int fd = -1;
 	struct stat st;
 
-	if (fd < 0 && errno != ENOENT)
-		return -errno;
-	if (fd < 0 && hostfd < 0)
-		return mknodat(dir, name, type | perm, type == S_IFIFO ? 0 : rdev) < 0 ? -errno : 0;
-	if (fd < 0) {
+	/* Made first (a fresh /dev is empty): O_EXCL fails on anything there,
+	 * a symlink too, which is then looked at below. */
+	if (hostfd < 0 && mknodat(dir, name, type | perm, type == S_IFIFO ? 0 : rdev) == 0)
+		return 0;
+	if (hostfd >= 0) {
 		fd = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
-		return fd < 0 ? -errno : put_node(hostfd, made, fd);
+		if (fd >= 0)
+			return put_node(hostfd, made, fd);
 	}
+	if (errno != EEXIST)
+		return -errno;
+	if ((fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (same_node(&st, type, rdev))

@@ -60,7 +60,7 @@ static int make_target(int dir, const char *name, enum cell_target_kind kind)
 int cell_open_target(int rootfd, const char *dest, enum cell_target_kind kind,
 		     struct cell_error *err)
 {
-	char path[4096], fdpath[64];
+	char path[4096];
 	char *slash;
 	int fd, r;
 
@@ -78,12 +78,8 @@ int cell_open_target(int rootfd, const char *dest, enum cell_target_kind kind,
 	if (parent < 0)
 		return cell_error_set(err, -parent, "mount target %s: parent %s", dest,
 				      path[0] ? path : "/");
-	/* O_PATH fds cannot be used with mkdirat; reopen the directory. */
-	fd_path(fdpath, sizeof(fdpath), parent);
-	cleanup_close int dir = open(fdpath, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (dir < 0)
-		return cell_error_set(err, errno, "mount target %s", dest);
-	if ((r = make_target(dir, slash + 1, kind)) < 0)
+	/* an O_PATH fd serves as the *at() calls' directory (openat(2)) */
+	if ((r = make_target(parent, slash + 1, kind)) < 0)
 		return cell_error_set(err, -r, "create mount target %s", dest);
 	fd = cell_openat2_in_root(rootfd, dest, O_PATH);
 	return fd >= 0 ? fd : cell_error_set(err, -fd, "mount target %s", dest);
