@@ -85,12 +85,14 @@ static int join_namespaces(const struct cell_spec *spec, pid_t join_pid, struct 
 	return 0;
 }
 
-static int setup_time_ns(const struct cell_linux *l, struct cell_error *err)
+/* The new time namespace's offsets, until a process enters it (at execve).
+ * A new one's are 0: nothing to write unless the spec asks for others. */
+static int set_time_offsets(const struct cell_linux *l, struct cell_error *err)
 {
 	char buf[128];
 
-	if (unshare(CLONE_NEWTIME) < 0)
-		return cell_error_set(err, errno, "unshare time namespace");
+	if (!l->monotonic.present && !l->boottime.present)
+		return 0;
 	snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
 		 (long long)(l->monotonic.present ? l->monotonic.secs : 0),
 		 l->monotonic.present ? l->monotonic.nanosecs : 0,
@@ -155,10 +157,18 @@ static int setup_namespaces(const struct cell_child_args *a, bool cgroupns, stru
 				      "unshare namespaces (flags 0x%llx) in the user "
 				      "namespace %s",
 				      (unsigned long long)late, ns[CELL_NS_USER].path);
-	/* Now that the parent has placed us in our cgroup, it becomes our "/". */
-	if (cgroupns && a->plan.cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
-		return cell_error_set(err, errno, "unshare cgroup namespace");
-	if (ns[CELL_NS_TIME].present && !ns[CELL_NS_TIME].path && (r = setup_time_ns(l, err)) < 0)
+	/* Now that the parent has placed us in our cgroup, it becomes our "/";
+	 * the time namespace is for our children, so one call makes both. */
+	bool new_time = ns[CELL_NS_TIME].present && !ns[CELL_NS_TIME].path;
+	uint64_t now = (cgroupns && a->plan.cgroupns_late ? CLONE_NEWCGROUP : 0) |
+		       (new_time ? CLONE_NEWTIME : 0);
+	if (now && unshare((int)now) < 0)
+		return cell_error_set(err, errno, "unshare the %s namespace%s",
+				      now == CLONE_NEWTIME     ? "time"
+				      : now == CLONE_NEWCGROUP ? "cgroup"
+							       : "cgroup and time",
+				      now == (CLONE_NEWTIME | CLONE_NEWCGROUP) ? "s" : "");
+	if (new_time && (r = set_time_offsets(l, err)) < 0)
 		return r;
 	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return cell_error_set(err, errno, "set hostname '%s'", spec->hostname);
