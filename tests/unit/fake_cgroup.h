@@ -53,6 +53,7 @@ static struct {
 	int busy_rmdirs;	 /* rmdir says EBUSY this many times first */
 	bool keep_dirs;		 /* rmdir succeeds without removing (to inspect files) */
 	int rmdir_calls;
+	int mkdir_calls;
 	void (*after_mkdir)(const char *path); /* a test's own change to a new directory */
 } fake;
 
@@ -241,6 +242,7 @@ static void fake_v2_files(const char *path)
 
 static int fake_mkdir(const char *path, mode_t mode)
 {
+	fake.mkdir_calls++;
 	if (fake.mkdir_errno && fake.mkdir_ok_before-- <= 0) {
 		errno = fake.mkdir_errno;
 		return -1;

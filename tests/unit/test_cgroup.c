@@ -545,7 +545,7 @@ static void test_failed_mkdir_in_second_hierarchy_removes_the_first(void **state
 	(void)state;
 	build_v1(0);
 	fake.mkdir_errno = ENOMEM;
-	fake.mkdir_ok_before = 2; /* memory/a, memory/a/c */
+	fake.mkdir_ok_before = 3; /* memory/a/c (ENOENT: tried first), memory/a, memory/a/c */
 	assert_int_equal(create_fails(&cg, "/a/c", &res, &err), -ENOMEM);
 	assert_contains(err.msg, "cannot create cgroup ");
 	assert_contains(err.msg, under_root("pids/a"));
@@ -599,6 +599,30 @@ static void test_root_mkdir_eacces_has_no_delegation_hint(void **state)
 	fake.mkdir_errno = EACCES;
 	assert_int_equal(create_fails(&cg, "/cell-abc", &res, &err), -EACCES);
 	assert_null(strstr(err.msg, "delegated"));
+}
+
+/* v1, parents there (a judge batch's boxes): one mkdir a hierarchy, the leaf's. */
+static void test_v1_leaf_below_existing_parents_is_one_mkdir(void **state)
+{
+	struct cell_resources res = { .has_memory_limit = true,
+				      .memory_limit = 64 * MiB,
+				      .has_pids_limit = true,
+				      .pids_limit = 10 };
+	struct cell_cgroup cg;
+
+	(void)state;
+	build_v1(0);
+	premade("memory/batch");
+	premade("pids/batch");
+	fake.mkdir_calls = 0;
+	create(&cg, "/batch/7", &res);
+	assert_int_equal(cg.n_created, 2);
+	assert_int_equal(fake.mkdir_calls, 2);
+	assert_string_equal(cg.created[0], under_root("memory/batch/7"));
+	assert_string_equal(cg.created[1], under_root("pids/batch/7"));
+	destroy(&cg);
+	assert_false(exists("pids/batch/7"));
+	assert_true(exists("pids/batch"));
 }
 
 static void test_destroy_removes_only_created_dirs(void **state)
@@ -1160,6 +1184,7 @@ int main(void)
 		FAKE_TEST(test_more_new_dirs_than_recordable_is_e2big_and_removes_all),
 		FAKE_TEST(test_rootless_mkdir_eacces_mentions_delegation),
 		FAKE_TEST(test_root_mkdir_eacces_has_no_delegation_hint),
+		FAKE_TEST(test_v1_leaf_below_existing_parents_is_one_mkdir),
 		FAKE_TEST(test_destroy_removes_only_created_dirs),
 		FAKE_TEST(test_destroy_retries_busy_rmdir),
 		FAKE_TEST(test_destroy_gives_up_on_lasting_ebusy_naming_dir),

@@ -393,15 +393,11 @@ static int mkdir_failed(const struct cell_cgroup *cg, const char *path, bool lea
  * exists is someone else's: fine on the way down, an error for the leaf.
  * Return: 1 when cell made it, 0 when it existed, or -errno.
  */
-static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf, struct cell_error *err)
+/* cell made @path: remember it for the teardown. */
+static int record_created(struct cell_cgroup *cg, const char *path, struct cell_error *err)
 {
 	char *copy;
 
-	if (cell_cgroup_mkdir_hook(path, 0755) < 0) {
-		if (errno == EEXIST && !leaf)
-			return 0;
-		return mkdir_failed(cg, path, leaf, errno, err);
-	}
 	if (cg->n_created == CELL_CGROUP_MAX_DIRS) {
 		cell_cgroup_rmdir_hook(path);
 		return cell_error_set(err, E2BIG,
@@ -415,6 +411,16 @@ static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf, str
 	}
 	cg->created[cg->n_created++] = copy;
 	return 1;
+}
+
+static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf, struct cell_error *err)
+{
+	if (cell_cgroup_mkdir_hook(path, 0755) < 0) {
+		if (errno == EEXIST && !leaf)
+			return 0;
+		return mkdir_failed(cg, path, leaf, errno, err);
+	}
+	return record_created(cg, path, err);
 }
 
 /* walk_step() - make @path/@name (@n bytes) and run the hooks; *@path becomes the child. */
@@ -439,6 +445,42 @@ static int walk_step(struct cgroup_walk *w, char **path, const char *name, size_
 	return r < 0 ? r : 0;
 }
 
+/*
+ * With nothing to do on the way down (v1: before_child is v2's), the leaf
+ * of a deeper @rel is made first: its parents usually exist (a judge
+ * batch's boxes, below the batch's cgroup), and then one mkdir(2) does
+ * what the walk does with one a level. *@path becomes the leaf.
+ * Return: 1 made (after_mkdir run), 0 to walk (a parent is missing), -errno.
+ */
+static int leaf_first(struct cgroup_walk *w, char **path, const char *rel, struct cell_error *err)
+{
+	cleanup_free char *leaf = NULL;
+	size_t cap, len;
+	int r;
+
+	if (w->before_child || !strchr(rel + strspn(rel, "/"), '/'))
+		return 0;
+	cap = strlen(*path) + strlen(rel) + 2;
+	if (!(leaf = malloc(cap)))
+		return cell_error_set(err, ENOMEM, "cgroup below %s", *path);
+	len = (size_t)snprintf(leaf, cap, "%s", *path);
+	for (const char *p = rel + strspn(rel, "/"); *p; p += strspn(p, "/")) {
+		size_t n = strcspn(p, "/");
+
+		len += (size_t)snprintf(leaf + len, cap - len, "/%.*s", (int)n, p);
+		p += n;
+	}
+	if (cell_cgroup_mkdir_hook(leaf, 0755) < 0)
+		return errno == ENOENT ? 0 : mkdir_failed(w->cg, leaf, true, errno, err);
+	if ((r = record_created(w->cg, leaf, err)) < 0)
+		return r;
+	free(*path);
+	*path = leaf;
+	leaf = NULL;
+	r = w->after_mkdir ? w->after_mkdir(w, *path, true, err) : 0;
+	return r < 0 ? r : 1;
+}
+
 /* cgroup_walk_down() - make the missing directories of @rel below @root; *@leaf_out: the last. */
 int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel, char **leaf_out,
 		     struct cell_error *err)
@@ -455,6 +497,13 @@ int cgroup_walk_down(struct cgroup_walk *w, const char *root, const char *rel, c
 	path = strndup(root, len);
 	if (!path)
 		return cell_error_set(err, ENOMEM, "cgroup %s", root);
+	if ((r = leaf_first(w, &path, rel, err)) != 0) {
+		if (r < 0)
+			return r;
+		*leaf_out = path;
+		path = NULL;
+		return 0;
+	}
 	for (p = rel + strspn(rel, "/"); *p;) {
 		size_t n = strcspn(p, "/");
 		const char *next = p + n + strspn(p + n, "/");
