@@ -388,12 +388,7 @@ static int mkdir_failed(const struct cell_cgroup *cg, const char *path, bool lea
 	return cell_error_set(err, e, "cannot create cgroup %s", path);
 }
 
-/*
- * cgroup_mkdir() - make @path and record it in cg->created. A directory that
- * exists is someone else's: fine on the way down, an error for the leaf.
- * Return: 1 when cell made it, 0 when it existed, or -errno.
- */
-/* cell made @path: remember it for the teardown. */
+/* cell made @path: remember it for the teardown (1), or remove it again (-errno). */
 static int record_created(struct cell_cgroup *cg, const char *path, struct cell_error *err)
 {
 	char *copy;
@@ -413,6 +408,11 @@ static int record_created(struct cell_cgroup *cg, const char *path, struct cell_
 	return 1;
 }
 
+/*
+ * cgroup_mkdir() - make @path and record it in cg->created. A directory that
+ * exists is someone else's: fine on the way down, an error for the leaf.
+ * Return: 1 when cell made it, 0 when it existed, or -errno.
+ */
 static int cgroup_mkdir(struct cell_cgroup *cg, const char *path, bool leaf, struct cell_error *err)
 {
 	if (cell_cgroup_mkdir_hook(path, 0755) < 0) {
