@@ -330,8 +330,15 @@ def test_run_of_a_bundle_records_the_process_the_kernel_shows_in_its_cgroups(roo
         raw = json.loads((root / "rk" / "state.json").read_text())
         pid = raw["pid"]
         assert raw["cellRunner"]["pid"] == p.pid
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            assert f.read().split(b"\0")[:2] == [b"sleep", b"30"]
+        # "ready" comes from sh, just before its exec: give the exec a moment
+        deadline = time.monotonic() + 5
+        while True:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")[:2]
+            if cmd != [b"sh", b"-c"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        assert cmd == [b"sleep", b"30"]
         # the container's own cgroup namespace shows "/": read its placement
         # through a host-side process, the root of which is the host's
         dirs = cgroup_dirs("rk")
