@@ -135,6 +135,44 @@ def pytest_sessionfinish(session, exitstatus):
 # helpers (also used by the tests through fixtures)
 
 
+def _built_with_asan():
+    try:
+        with open(CELL, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+# Under ASan cell forks its child (ASan cannot follow the stack switch of a
+# child that shares its memory), and the init is that fork, as rootless runs'.
+CELL_ASAN = _built_with_asan()
+
+
+def only_child(pid, timeout=10):
+    """The host PID of @pid's one child (cell's: the container's init)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+        if len(kids) == 1:
+            return int(kids[0])
+        time.sleep(0.02)
+    raise AssertionError(f"{pid} has children {kids}")
+
+
+def settled_init(cell_pid, timeout=10):
+    """The init's host PID once it is the init: the command may print before the
+    child that starts it has exec'd cell-init (or, forked, named itself so)."""
+    init = only_child(cell_pid, timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{init}/comm") as f:
+            if f.read().strip() == "cell-init":
+                return init
+        time.sleep(0.02)
+    raise AssertionError(f"{init} never became cell-init")
+
+
 def rmdir_cgroup(path, tries=500):
     """Remove a cgroup the test made, once its last task has left (EBUSY until then)."""
     for _ in range(tries):

@@ -4,11 +4,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import CELL, rmdir_cgroup
+from conftest import CELL, CELL_ASAN, only_child, rmdir_cgroup, settled_init
 
 
 def test_command_is_pid_2_under_the_builtin_init(sh, user):
@@ -127,36 +126,6 @@ def test_command_runs_in_a_new_session_without_a_controlling_terminal(pty_start,
 
 # --- the init of a vfork-style start (src/init/init.c) -------------------------------------
 
-# Under ASan cell forks its child (ASan cannot follow the stack switch of a
-# child that shares its memory), and the init is that fork, as rootless runs'.
-ASAN = b"__asan_init" in open(CELL, "rb").read()
-
-
-def _init_pid(cell_pid, timeout=10):
-    """The host PID of the container's init: cell's one child."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with open(f"/proc/{cell_pid}/task/{cell_pid}/children") as f:
-            kids = f.read().split()
-        if len(kids) == 1:
-            return int(kids[0])
-        time.sleep(0.02)
-    raise AssertionError(f"cell {cell_pid} has children {kids}")
-
-
-def _settled_init(cell_pid, timeout=10):
-    """The init's host PID once it is the init: the command may print before the
-    child that starts it has exec'd cell-init (or, forked, named itself so)."""
-    init = _init_pid(cell_pid, timeout)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with open(f"/proc/{init}/comm") as f:
-            if f.read().strip() == "cell-init":
-                return init
-        time.sleep(0.02)
-    raise AssertionError(f"{init} never became cell-init")
-
-
 def _status(pid):
     with open(f"/proc/{pid}/status") as f:
         return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
@@ -167,7 +136,7 @@ def _status(pid):
 def test_init_keeps_only_cap_kill_the_sync_socket_and_no_directory(start, user):
     c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"], user=user)
     c.wait_for("ready")
-    init = _settled_init(c.pid)
+    init = settled_init(c.pid)
     st = _status(init)
     assert int(st["CapEff"], 16) == 1 << 5 and int(st["CapPrm"], 16) == 1 << 5, st
     assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0, st
@@ -178,11 +147,11 @@ def test_init_keeps_only_cap_kill_the_sync_socket_and_no_directory(start, user):
     assert os.readlink(f"/proc/{init}/cwd") == "/"
 
 
-@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: its init is cell itself")
 def test_root_runs_init_from_a_sealed_memfd_not_from_cells_memory(start):
     c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"])
     c.wait_for("ready")
-    init = _settled_init(c.pid)
+    init = settled_init(c.pid)
     assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
     with open(f"/proc/{init}/maps") as f:
         maps = f.read()
@@ -198,13 +167,13 @@ def test_root_runs_init_from_a_sealed_memfd_not_from_cells_memory(start):
     assert seals & 0xF == 0xF, hex(seals)  # F_SEAL_SEAL, _SHRINK, _GROW, _WRITE
 
 
-@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: its init is cell itself")
 def test_a_killed_init_ends_the_run_as_any_pid_1(start):
     # The child ran in cell's memory until it exec'd the init: killing the
     # init now must end the run as any PID 1's death does, and leave cell intact.
     c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"])
     c.wait_for("ready")
-    os.kill(_settled_init(c.pid), signal.SIGKILL)
+    os.kill(settled_init(c.pid), signal.SIGKILL)
     status, _, err = c.finish(timeout=10)
     assert status == 128 + signal.SIGKILL, (status, err)
 
@@ -220,8 +189,8 @@ def test_without_an_executable_memfd_the_init_is_forked_as_before():
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
         assert p.stdout.readline() == b"ready\n", p.stderr.read()
-        cell = _init_pid(p.pid)  # unshare's one child: sh, which exec'd cell
-        init = _settled_init(cell)
+        cell = only_child(p.pid)  # unshare's one child: sh, which exec'd cell
+        init = settled_init(cell)
         assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(CELL)
     finally:
         p.kill()
@@ -276,14 +245,14 @@ def test_the_oom_killer_spares_a_child_in_vfork(vfork):
         assert r.returncode == -signal.SIGKILL, r
 
 
-@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: its init is cell itself")
 def test_a_memory_limited_run_starts_vfork_style_and_its_oom_kill_takes_the_command(start):
     if _memory_cgroup_dir()[0] is None:
         pytest.skip("no memory controller")
     limit = ["--memory", "32m", "--memory-swap", "32m"]
     c = start(["run", *limit, "--", "sh", "-c", "echo ready; exec sleep 30"])
     c.wait_for("ready")
-    init = _settled_init(c.pid)
+    init = settled_init(c.pid)
     try:
         assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
     finally:
@@ -329,11 +298,11 @@ def test_a_root_user_namespace_runs_init_out_of_its_containers_reach(run):
         assert seen[what] in ("EACCES", "EPERM"), seen
 
 
-@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: its init is cell itself")
 def test_a_root_user_namespace_run_starts_vfork_style_with_the_hosts_init(start):
     c = start(["run", *ROOT_MAPS, "--", "sh", "-c", "echo ready; exec sleep 30"])
     c.wait_for("ready")
-    init = _settled_init(c.pid)
+    init = settled_init(c.pid)
     try:
         assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
         assert os.stat(f"/proc/{init}/exe").st_mode & 0o777 == 0o111

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import CELL, run_cell, _user_prefix, _env, _reset_signals
+from conftest import CELL, CELL_ASAN, run_cell, settled_init, _user_prefix, _env, _reset_signals
 
 BUILT_PROG = os.environ.get("JUDGE_PROG", os.path.join(os.path.dirname(CELL), "judge_prog"))
 PROG = BUILT_PROG  # a copy the box can see, once visible_prog has made it
@@ -404,10 +404,7 @@ def test_bad_flags_are_cell_errors():
     assert res.returncode == 0 and "--wall-time" in res.stdout
 
 
-ASAN = b"__asan_init" in open(CELL, "rb").read()
-
-
-@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: the box's init is cell itself")
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: the box's init is cell itself")
 def test_a_root_judges_box_starts_vfork_style_with_an_init_only_the_host_may_trace():
     # The box (user namespace 0:65534:1, memory and pids limits) is cloned into
     # its user namespace, mapped before clone, sharing cell's memory until it
@@ -417,19 +414,7 @@ def test_a_root_judges_box_starts_vfork_style_with_an_init_only_the_host_may_tra
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd="/",
                          preexec_fn=_reset_signals)
     try:
-        init = None
-        deadline = time.monotonic() + 10
-        while init is None and time.monotonic() < deadline:
-            with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
-                for kid in f.read().split():
-                    try:
-                        with open(f"/proc/{kid}/comm") as c:
-                            if c.read().strip() == "cell-init":
-                                init = int(kid)
-                    except FileNotFoundError:
-                        pass
-            time.sleep(0.02)
-        assert init is not None, "no cell-init below cell judge"
+        init = settled_init(p.pid)
         assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
         assert os.stat(f"/proc/{init}/environ").st_uid == 0  # its mm is the host's
         with open(f"/proc/{init}/status") as f:

@@ -281,12 +281,14 @@ static void test_v1_relative_path_without_self_line_is_enoent(void **state)
 	assert_contains(err.msg, "memory hierarchy");
 }
 
+/* A memory and a pids limit: two v1 hierarchies, as a judged box has. */
+static const struct cell_resources memory_and_pids = {
+	.has_memory_limit = true, .memory_limit = 64 * MiB, .has_pids_limit = true, .pids_limit = 10
+};
+
 static void test_v1_existing_leaf_is_eexist_and_stays(void **state)
 {
-	struct cell_resources res = { .has_memory_limit = true,
-				      .memory_limit = 64 * MiB,
-				      .has_pids_limit = true,
-				      .pids_limit = 10 };
+	struct cell_resources res = memory_and_pids;
 	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
@@ -517,10 +519,7 @@ static void test_v1_blkio_throttle_writes_one_device_per_write(void **state)
 
 static void test_failed_write_removes_every_created_dir(void **state)
 {
-	struct cell_resources res = { .has_memory_limit = true,
-				      .memory_limit = 64 * MiB,
-				      .has_pids_limit = true,
-				      .pids_limit = 10 };
+	struct cell_resources res = memory_and_pids;
 	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
@@ -535,10 +534,7 @@ static void test_failed_write_removes_every_created_dir(void **state)
 
 static void test_failed_mkdir_in_second_hierarchy_removes_the_first(void **state)
 {
-	struct cell_resources res = { .has_memory_limit = true,
-				      .memory_limit = 64 * MiB,
-				      .has_pids_limit = true,
-				      .pids_limit = 10 };
+	struct cell_resources res = memory_and_pids;
 	struct cell_error err = { 0 };
 	struct cell_cgroup cg;
 
@@ -604,10 +600,7 @@ static void test_root_mkdir_eacces_has_no_delegation_hint(void **state)
 /* v1, parents there (a judge batch's boxes): one mkdir a hierarchy, the leaf's. */
 static void test_v1_leaf_below_existing_parents_is_one_mkdir(void **state)
 {
-	struct cell_resources res = { .has_memory_limit = true,
-				      .memory_limit = 64 * MiB,
-				      .has_pids_limit = true,
-				      .pids_limit = 10 };
+	struct cell_resources res = memory_and_pids;
 	struct cell_cgroup cg;
 
 	(void)state;
@@ -709,10 +702,7 @@ static void test_destroy_twice_and_on_zeroed_struct_is_safe(void **state)
 
 static void test_v1_enter_writes_pid_to_each_hierarchy(void **state)
 {
-	struct cell_resources res = { .has_memory_limit = true,
-				      .memory_limit = 64 * MiB,
-				      .has_pids_limit = true,
-				      .pids_limit = 10 };
+	struct cell_resources res = memory_and_pids;
 	struct cell_cgroup cg;
 
 	(void)state;

@@ -159,15 +159,6 @@ static bool is_host_root(const struct cell_spec *spec)
 	return !strcmp(spec->root.path, "/");
 }
 
-/*
- * The host's own root needs no new root mount: a new mount namespace is
- * already a private copy of the host's mount tree, so cell makes that copy
- * read-only in place, before anything is created in it, and mounts over it.
- * That saves a bind of the whole tree, pivot_root, and the detach of the old
- * root, whose RCU grace period alone cost 0.8 ms of a 7 ms start. Any other
- * root is bind-mounted onto itself and pivoted into (runc's way); its
- * root.readonly waits until the mount targets are made (finish_root).
- */
 /* What below_earlier() asks of each mount, its options parsed once a walk. */
 struct earlier {
 	bool counts;	  /* not a remount (nor options that do not parse) */
@@ -320,6 +311,15 @@ static int private_root(const struct cell_spec *spec, struct cell_error *err)
 	return 0;
 }
 
+/*
+ * The host's own root needs no new root mount: a new mount namespace is
+ * already a private copy of the host's mount tree, so cell makes that copy
+ * read-only in place, before anything is created in it, and mounts over it.
+ * That saves a bind of the whole tree, pivot_root, and the detach of the old
+ * root, whose RCU grace period alone cost 0.8 ms of a 7 ms start. Any other
+ * root is bind-mounted onto itself and pivoted into (runc's way); its
+ * root.readonly waits until the mount targets are made (finish_root).
+ */
 static int enter_root(const struct cell_spec *spec, bool privatized, struct cell_error *err)
 {
 	const char *root = spec->root.path;

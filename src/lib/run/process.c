@@ -163,11 +163,10 @@ static int setup_namespaces(const struct cell_child_args *a, bool cgroupns, stru
 	uint64_t now = (cgroupns && a->plan.cgroupns_late ? CLONE_NEWCGROUP : 0) |
 		       (new_time ? CLONE_NEWTIME : 0);
 	if (now && unshare((int)now) < 0)
-		return cell_error_set(err, errno, "unshare the %s namespace%s",
-				      now == CLONE_NEWTIME     ? "time"
-				      : now == CLONE_NEWCGROUP ? "cgroup"
-							       : "cgroup and time",
-				      now == (CLONE_NEWTIME | CLONE_NEWCGROUP) ? "s" : "");
+		return cell_error_set(err, errno, "unshare the %s",
+				      !(now & CLONE_NEWTIME)	 ? "cgroup namespace"
+				      : !(now & CLONE_NEWCGROUP) ? "time namespace"
+								 : "cgroup and time namespaces");
 	if (new_time && (r = set_time_offsets(l, err)) < 0)
 		return r;
 	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
