@@ -21,9 +21,8 @@ import time
 
 import pytest
 
-from conftest import CELL, assert_cell_error, rmdir_cgroup
+from conftest import CELL, CELL_ASAN, assert_cell_error, rmdir_cgroup, settled_init
 from test_oci import bundle, oci, ok, root  # noqa: F401
-from test_init import ASAN, _settled_init
 from test_parity_life import alive, wait_dead
 
 SUFFIX = str(os.getpid())
@@ -216,7 +215,7 @@ def test_the_view_is_a_cgroup2_host_that_cell_detects_as_v2(v2host, root, bundle
         assert "mode v2" in json.loads((root / c / "state.json").read_text())["cellCgroup"]
 
 
-@pytest.mark.skipif(ASAN, reason="an ASan build forks its child: its init is cell itself")
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: its init is cell itself")
 def test_a_run_starts_vfork_style_born_in_its_v2_cgroup(v2host):
     # CLONE_INTO_CGROUP is clone3's alone: cell's own clone3 with a stack
     # (cell_clone3_vm) starts the child in cell's memory and in its cgroup at
@@ -226,7 +225,7 @@ def test_a_run_starts_vfork_style_born_in_its_v2_cgroup(v2host):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert p.stdout.readline() == b"ready\n", p.stderr.read()
-        init = _settled_init(p.pid)  # nsenter exec'd cell: the same PID
+        init = settled_init(p.pid)  # nsenter exec'd cell: the same PID
         assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
         assert cgroup2_of(init).startswith(f"/{v2host.name}/cell-"), cgroup2_of(init)
     finally:
