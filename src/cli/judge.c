@@ -67,6 +67,9 @@ struct judge_run {
 	struct timespec start;
 	long ncpu;
 	struct tree_usage polled; /* rootless: the largest CPU time /proc showed */
+	/* a killed box: the cgroup's user/system split, for PID 1 may have died
+	 * before it reaped (and so counted) the command; both 0 when unread */
+	uint64_t cg_user_ns, cg_sys_ns;
 };
 
 static int64_t now_ns(void)
@@ -363,6 +366,9 @@ static void on_exited(void *ctx, const struct cell_run_box *box)
 		snprintf(rep->message, sizeof(rep->message), "cgroup: %s", e.msg);
 		return;
 	}
+	if (rep->killed != CELL_JUDGE_KILL_NONE &&
+	    cell_cgroup_cpu_split(box->cgroup, &j->cg_user_ns, &j->cg_sys_ns, &e) < 0)
+		j->cg_user_ns = j->cg_sys_ns = 0; /* PID 1's rusage it is, then */
 	rep->accounting = box->cgroup->mode == CELL_CGROUP_V2 ? "cgroup v2" : "cgroup v1";
 	rep->cpu_time = (double)pk.cpu_ns / NSEC;
 	rep->has_memory_peak = pk.memory_peak > 0;
@@ -520,10 +526,16 @@ static void judge_release(struct judge_run *j)
 
 /* The figures every box has, from PID 1's rusage; the cgroup's replace the CPU times. */
 static void from_rusage(struct cell_judge_report *rep, const struct rusage *ru,
-			const struct tree_usage *polled)
+			const struct judge_run *j)
 {
+	const struct tree_usage *polled = &j->polled;
 	double user = (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
 	double sys = (double)ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+
+	if (j->cg_user_ns + j->cg_sys_ns > 0) {
+		user = (double)j->cg_user_ns / NSEC;
+		sys = (double)j->cg_sys_ns / NSEC;
+	}
 
 	rep->max_rss = (uint64_t)ru->ru_maxrss * 1024;
 	rep->csw_voluntary = ru->ru_nvcsw;
@@ -610,7 +622,7 @@ void cell_judge_run(struct cell_judge_cli *cli, const struct cell_judge_shared *
 	rep->have_wait_status = true;
 	rep->wait_status = result.wait_status;
 	rep->output_truncated = j.out.truncated || j.err.truncated;
-	from_rusage(rep, &result.rusage, &j.polled);
+	from_rusage(rep, &result.rusage, &j);
 	if (result.teardown_failed)
 		snprintf(rep->message, sizeof(rep->message), "teardown: %s", err.msg);
 	rep->status = cell_judge_verdict(rep, &cli->lim);

@@ -4,13 +4,24 @@
  * cell's child shares cell's memory until execve (CLONE_VM | CLONE_VFORK,
  * see src/lib/run/container.c): no page table is copied and no page of cell
  * is faulted in again, which is most of what a fork cost a start on a
- * paravirtualised VM. A child that shares cell's memory must not stay PID 1
- * of the container: cell's whole memory would be the container's init (its
- * /proc/1/mem, and the OOM killer takes every process of an mm). So once the
- * command runs, the child execs this program from a sealed memfd: an init
- * with a few pages of its own.
+ * paravirtualised VM. Once the command runs, the child becomes the init in
+ * one of two ways:
  *
- * It does what src/lib/run/init.c does for a forked child: it is
+ * - It execs this program from a sealed memfd: an init with a few pages of
+ *   its own (`cell run`, `cell create`: PID 1 may outlive cell, and its
+ *   /proc/1/cmdline would be cell's own).
+ * - It stays in cell's memory and calls cell_init_serve() from cell's own
+ *   copy of this file (built with CELL_INIT_IN_PROCESS; plan.init_in_vm,
+ *   `cell judge`): no exec and no address space to build and tear down,
+ *   0.5 ms of a judged run on a paravirtualised VM (bench/README.md). It
+ *   touches nothing of cell's but its own stack then: no libc, no errno.
+ *   It is still "in vfork" of a hop that shares cell's memory too, so the
+ *   OOM killer never picks it (a kill of an mm takes every process of it),
+ *   and cell's memory is non-dumpable and belongs to cell's user namespace,
+ *   which the container's (a new one) holds no capability in: no ptrace,
+ *   /proc/1/mem, fd or exe of it is the container's.
+ *
+ * Either way it does what src/lib/run/init.c does for a forked child: it is
  * non-dumpable before anything else, keeps only CAP_KILL, adopts orphans
  * (PR_SET_CHILD_SUBREAPER, for --share-pid), forwards SIGINT, SIGTERM,
  * SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the command, reaps
@@ -32,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "init_serve.h"
 #include "sync_msg.h"
 
 #define NR_PWRITE64 18
@@ -43,6 +55,8 @@
 #define NR_RT_SIGPROCMASK 14
 #define NR_RT_SIGTIMEDWAIT 128
 #define NR_PRCTL 157
+#define NR_FUTEX 202
+#define FUTEX_WAKE 1
 
 #define PR_SET_DUMPABLE 4
 #define PR_SET_NAME 15
@@ -84,9 +98,12 @@ __attribute__((noreturn)) static void leave(int code)
 		sys3(NR_EXIT_GROUP, code, 0, 0);
 }
 
-/* gcc may call these for structure copies and zeroing, even freestanding */
+/* gcc may call these for structure copies and zeroing, even freestanding;
+ * in cell's own copy they are glibc's, which touch no thread state */
 void *memset(void *s, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
+
+#ifndef CELL_INIT_IN_PROCESS
 
 void *memset(void *s, int c, size_t n)
 {
@@ -126,6 +143,8 @@ static long number(const char *s)
 	return sign * v;
 }
 
+#endif
+
 /* "STATUS\n" for `cell wait` of a detached container (init.c's format). */
 static void write_exit_status(int fd, int status)
 {
@@ -152,11 +171,9 @@ static void send_status(int fd, int status)
 	sys6(NR_SENDTO, fd, (long)&msg, sizeof(msg), MSG_NOSIGNAL, 0, 0);
 }
 
-__attribute__((noreturn, used)) void cell_init_main(long *sp);
-
-__attribute__((noreturn, used)) void cell_init_main(long *sp)
+/* After the command's start: CAP_KILL or nothing, then the loop. */
+void cell_init_serve(long child, long sync_fd, long exit_fd, int *started)
 {
-	char **argv = (char **)(sp + 1);
 	struct {
 		uint32_t version;
 		int pid;
@@ -165,14 +182,7 @@ __attribute__((noreturn, used)) void cell_init_main(long *sp)
 		uint32_t effective, permitted, inheritable;
 	} caps[2] = { { 1U << CAP_KILL, 1U << CAP_KILL, 0 }, { 0, 0, 0 } };
 	uint64_t set = 1ULL << (SIGCHLD - 1);
-	long child, sync_fd, exit_fd;
 
-	/* first: /proc/1/mem and ptrace need CAP_SYS_PTRACE from here on */
-	if (sys3(NR_PRCTL, PR_SET_DUMPABLE, 0, 0) < 0)
-		leave(125);
-	if (sp[0] != 4 || (child = number(argv[1])) <= 0 || (sync_fd = number(argv[2])) < 0 ||
-	    (exit_fd = number(argv[3])) < -1)
-		leave(125);
 	/* as init.c: CAP_KILL if it has it, else none (an init that is not root) */
 	sys6(NR_PRCTL, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0);
 	if (sys3(NR_CAPSET, (long)&head, (long)caps, 0) < 0) {
@@ -185,6 +195,10 @@ __attribute__((noreturn, used)) void cell_init_main(long *sp)
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		set |= 1ULL << (forwarded[i] - 1);
 	sys6(NR_RT_SIGPROCMASK, SIG_BLOCK, (long)&set, 0, sizeof(set), 0, 0);
+	if (started) { /* cell may go on: nothing of its is touched from here */
+		__atomic_store_n(started, CELL_INIT_SERVING, __ATOMIC_RELEASE);
+		sys6(NR_FUTEX, (long)started, FUTEX_WAKE, 1, 0, 0, 0);
+	}
 	for (;;) {
 		unsigned char info[128]; /* siginfo_t: only the number is used */
 		long sig = sys6(NR_RT_SIGTIMEDWAIT, (long)&set, (long)info, 0, sizeof(set), 0, 0);
@@ -212,6 +226,23 @@ __attribute__((noreturn, used)) void cell_init_main(long *sp)
 	}
 }
 
+#ifndef CELL_INIT_IN_PROCESS
+__attribute__((noreturn, used)) void cell_init_main(long *sp);
+
+__attribute__((noreturn, used)) void cell_init_main(long *sp)
+{
+	char **argv = (char **)(sp + 1);
+	long child, sync_fd, exit_fd;
+
+	/* first: /proc/1/mem and ptrace need CAP_SYS_PTRACE from here on */
+	if (sys3(NR_PRCTL, PR_SET_DUMPABLE, 0, 0) < 0)
+		leave(125);
+	if (sp[0] != 4 || (child = number(argv[1])) <= 0 || (sync_fd = number(argv[2])) < 0 ||
+	    (exit_fd = number(argv[3])) < -1)
+		leave(125);
+	cell_init_serve(child, sync_fd, exit_fd, NULL);
+}
+
 /* The kernel's entry: the stack holds argc, argv, envp; align it for the call. */
 __asm__(".text\n"
 	".global _start\n"
@@ -221,3 +252,4 @@ __asm__(".text\n"
 	"	and $-16, %rsp\n"
 	"	call cell_init_main\n"
 	"	hlt\n");
+#endif

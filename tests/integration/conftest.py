@@ -162,15 +162,23 @@ def only_child(pid, timeout=10):
 
 def settled_init(cell_pid, timeout=10):
     """The init's host PID once it is the init: the command may print before the
-    child that starts it has exec'd cell-init (or, forked, named itself so)."""
-    init = only_child(cell_pid, timeout)
+    child that starts it has exec'd cell-init (or, forked, named itself so). A
+    judged box's init stays in cell's memory, beside the hop it is "in vfork"
+    of: cell's two children then, the init the one named so."""
     deadline = time.monotonic() + timeout
+    kids = []
     while time.monotonic() < deadline:
-        with open(f"/proc/{init}/comm") as f:
-            if f.read().strip() == "cell-init":
-                return init
+        with open(f"/proc/{cell_pid}/task/{cell_pid}/children") as f:
+            kids = f.read().split()
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/comm") as f:
+                    if f.read().strip() == "cell-init":
+                        return int(kid)
+            except FileNotFoundError:
+                pass
         time.sleep(0.02)
-    raise AssertionError(f"{init} never became cell-init")
+    raise AssertionError(f"no child of {cell_pid} became cell-init (children {kids})")
 
 
 def rmdir_cgroup(path, tries=500):

@@ -7,10 +7,12 @@ Each test that takes `user` runs as root (a cgroup: cpuacct, memory, pids)
 and as nobody (no cgroup is delegated on this host: rusage and /proc, and
 what those cannot measure is null in the report).
 """
+import ctypes
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -404,21 +406,85 @@ def test_bad_flags_are_cell_errors():
     assert res.returncode == 0 and "--wall-time" in res.stdout
 
 
+KCMP_VM = 1
+
+
+def same_mm(a, b):
+    """kcmp(2) KCMP_VM: do processes @a and @b share one address space?"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    r = libc.syscall(312, a, b, KCMP_VM, 0, 0)  # SYS_kcmp, x86_64
+    assert r >= 0, os.strerror(ctypes.get_errno())
+    return r == 0
+
+
 @pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: the box's init is cell itself")
-def test_a_root_judges_box_starts_vfork_style_with_an_init_only_the_host_may_trace():
+def test_a_root_judges_box_init_stays_in_cells_memory_which_only_the_host_may_trace():
     # The box (user namespace 0:65534:1, memory and pids limits) is cloned into
-    # its user namespace, mapped before clone, sharing cell's memory until it
-    # execs; its PID 1 is the freestanding init from an execute-only memfd,
-    # whose mm the kernel gives to the host (would_dump()): not a fork of cell.
+    # its user namespace, mapped before clone, sharing cell's memory; its PID 1
+    # stays there, serving from cell's copy of the freestanding init: no exec,
+    # no address space of its own. That memory is non-dumpable and the host
+    # user namespace's, where the box's root has no capability.
     p = subprocess.Popen([CELL, "judge", "--wall-time", "20", "--mem", "64m", *prog("sleep", 10)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd="/",
                          preexec_fn=_reset_signals)
     try:
         init = settled_init(p.pid)
-        assert os.readlink(f"/proc/{init}/exe") == "/memfd:cell-init (deleted)"
-        assert os.stat(f"/proc/{init}/environ").st_uid == 0  # its mm is the host's
+        assert same_mm(p.pid, init)
+        assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(CELL)
+        assert os.stat(f"/proc/{init}/environ").st_uid == 0  # non-dumpable: the host's
         with open(f"/proc/{init}/status") as f:
             assert "\nUid:\t65534\t" in f.read()  # the box's root is nobody on the host
     finally:
         p.terminate()  # cell judge kills the box and tears it down
         p.wait(timeout=10)
+
+
+# What the box may try on its PID 1 (which shares cell's memory) with the
+# system calls that read or take another process's memory or fds; each must
+# fail. Python is the host's: the box sees the host's root read-only.
+REACH_INIT = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+buf = ctypes.create_string_buffer(8)
+mine, theirs = iovec(ctypes.addressof(buf), 8), iovec(0x400000, 8)
+pidfd = libc.syscall(434, 1, 0)  # pidfd_open: allowed, it only names the process
+print("ptrace", libc.ptrace(16, 1, 0, 0))  # PTRACE_ATTACH
+print("process_vm_readv", libc.syscall(310, 1, ctypes.byref(mine), 1, ctypes.byref(theirs), 1, 0))
+print("pidfd_getfd", libc.syscall(438, pidfd, 0, 0))
+for f in ("mem", "environ", "maps", "auxv", "exe"):
+    try:
+        open("/proc/1/" + f, "rb").read(1)
+        print(f, 0)
+    except OSError:
+        print(f, -1)
+for d in ("fd", "root", "cwd"):
+    try:
+        os.listdir("/proc/1/" + d)
+        print(d, 0)
+    except OSError:
+        print(d, -1)
+"""
+
+
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: the box's init is cell itself")
+def test_the_box_reaches_nothing_of_its_init_in_cells_memory(user, tdir):
+    # The box's root has every capability in its user namespace, and rootless
+    # it is cell's own uid on the host; cell's memory is non-dumpable and the
+    # host user namespace's, so none of these reach it.
+    out = writable_dir(tdir) / "stdout"
+    rep, _ = judge(["--stdout", out, "--", sys.executable, "-c", REACH_INIT], user=user)
+    assert rep["status"] == "OK", rep
+    got = dict(line.split() for line in out.read_text().splitlines())
+    assert len(got) == 11 and set(got.values()) == {"-1"}, got
+
+
+def test_a_box_filling_its_memory_with_files_is_ml_and_cell_survives():
+    # tmpfs pages are the box's memory but no process's: the OOM killer picks
+    # the largest process, and the box's PID 1 shares cell's. It never picks
+    # that one (in vfork of the hop: oom_badness()), or cell would die with it.
+    script = "cat /dev/zero > /tmp/fill; sleep 5"
+    rep, res = judge(["--mem", "24m", "--wall-time", "20", "--", "/bin/sh", "-c", script])
+    assert res.returncode == 1, res.stderr
+    assert rep["status"] == "ML" and rep["oom_killed"], rep

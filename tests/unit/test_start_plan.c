@@ -504,6 +504,52 @@ static void test_root_maps_written_before_clone_start_a_user_namespace_vfork_sty
 	assert_true(c->p.write_maps);
 }
 
+/*
+ * cell judge: under init, PID 1 may stay in cell's memory where the
+ * container has a user namespace of its own (nothing of cell's is its to
+ * trace there, whatever the maps), and cell waits for it: not for create.
+ */
+static void test_a_judges_init_stays_in_cells_memory_in_a_new_user_namespace(void **state)
+{
+	struct plan_case *c = *state;
+
+	vm_ready(c);
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	c->f.root = false;
+	c->f.maps_by_child = true; /* rootless: cell's own ids are mapped */
+	c->f.init_in_vm_ok = true;
+	make(c);
+	assert_true(c->p.spawn_vm);
+	assert_true(c->p.init_in_vm);
+	assert_true(c->p.child_maps);
+	/* not a judge's: an exec'd init would be the container's to trace */
+	c->f.init_in_vm_ok = false;
+	assert_false(make(c)->spawn_vm);
+	assert_false(c->p.init_in_vm);
+	/* no user namespace of its own: cell's memory could be its root's */
+	c->f.init_in_vm_ok = true;
+	c->f.root = true;
+	c->f.maps_by_child = false;
+	c->s.linux.namespaces[CELL_NS_USER].present = false;
+	make(c);
+	assert_false(c->p.init_in_vm);
+	assert_true(c->p.spawn_vm); /* the memfd init, as for cell run */
+	/* root's maps, written before clone, cell's ids mapped */
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	c->f.userns_first_ok = true;
+	make(c);
+	assert_true(c->p.init_in_vm);
+	assert_true(c->p.userns_first);
+	/* no init, none to keep */
+	c->s.cell.init = false;
+	assert_false(make(c)->init_in_vm);
+	assert_true(c->p.spawn_vm);
+	/* create: cell leaves, and its stacks with it */
+	c->s.cell.init = true;
+	c->f.create = true;
+	assert_false(make(c)->init_in_vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +583,8 @@ int main(void)
 				       base),
 		cmocka_unit_test_setup(test_a_time_namespace_is_the_childs_to_make, base),
 		cmocka_unit_test_setup(test_an_unprivileged_self_map_is_the_childs_to_write, base),
+		cmocka_unit_test_setup(
+			test_a_judges_init_stays_in_cells_memory_in_a_new_user_namespace, base),
 		cmocka_unit_test_setup(
 			test_a_bundle_run_records_and_joins_in_the_child_when_allowed, base),
 	};

@@ -338,6 +338,14 @@ struct cell_cgroup_peaks {
  */
 int cell_cgroup_peaks(const struct cell_cgroup *cg, struct cell_cgroup_peaks *p,
 		      struct cell_error *err);
+/**
+ * cell_cgroup_cpu_split() - user and system CPU time of every process ever
+ * in the cgroup, as the scheduler sorted it at each update (v1
+ * cpuacct.usage_user and usage_sys, v2 cpu.stat's user_usec and
+ * system_usec): their sum may differ from the total a little.
+ */
+int cell_cgroup_cpu_split(const struct cell_cgroup *cg, uint64_t *user_ns, uint64_t *sys_ns,
+			  struct cell_error *err);
 /** cell_cgroup_poll_usage() - v1 cpuacct.usage and pids.current; v2 cpu.stat's usage_usec. */
 int cell_cgroup_poll_usage(const struct cell_cgroup *cg, struct cell_cgroup_usage *u,
 			   struct cell_error *err);

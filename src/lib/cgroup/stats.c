@@ -407,6 +407,26 @@ int cell_cgroup_poll_usage(const struct cell_cgroup *cg, struct cell_cgroup_usag
 	return r < 0 ? r : read_num(cg->dirs[0], "pids.current", &u->pids, err);
 }
 
+int cell_cgroup_cpu_split(const struct cell_cgroup *cg, uint64_t *user_ns, uint64_t *sys_ns,
+			  struct cell_error *err)
+{
+	int r;
+
+	*user_ns = *sys_ns = 0;
+	if (cg->mode != CELL_CGROUP_V2) {
+		r = read_num(cg->dirs[CELL_CG_CPUACCT], "cpuacct.usage_user", user_ns, err);
+		return r < 0 ? r
+			     : read_num(cg->dirs[CELL_CG_CPUACCT], "cpuacct.usage_sys", sys_ns,
+					err);
+	}
+	r = read_key(cg->dirs[0], "cpu.stat", "user_usec", user_ns, err);
+	if (r == 0)
+		r = read_key(cg->dirs[0], "cpu.stat", "system_usec", sys_ns, err);
+	*user_ns *= NSEC_PER_USEC;
+	*sys_ns *= NSEC_PER_USEC;
+	return r;
+}
+
 int cell_cgroup_peaks(const struct cell_cgroup *cg, struct cell_cgroup_peaks *p,
 		      struct cell_error *err)
 {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -26,6 +28,7 @@
 
 #include "cell/ns.h"
 #include "cgroup.h"
+#include "init_serve.h"
 #include "net.h"
 #include "ns_internal.h"
 #include "rootfs.h"
@@ -74,6 +77,8 @@ struct run_ctx {
 	unsigned pinned;       /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
 	int init_fd;	       /* plan.spawn_vm under init: the freestanding init's memfd */
 	int userns_fd;	       /* plan.userns_first: the new user namespace, mapped */
+	pid_t hop;	       /* plan.init_in_vm: the hop, reaped after PID 1 (teardown) */
+	bool was_dumpable;     /* plan.init_in_vm: cell's memory was dumpable before */
 	/* tasks files the child joins by itself before clone returns: cell.devices
 	 * (shared_devices) and, plan.child_cgroup, its own cgroup's (open_tasks) */
 	int tasks_fds[CELL_CG_COUNT + 1];
@@ -462,6 +467,8 @@ static void plan_start(struct run_ctx *c)
 		.shared_vm_ok = !CELL_ASAN,
 		.init_image = cell_init_image_built_in(),
 		.clone3_vm = CELL_CLONE3_VM,
+		/* cell judge waits for its box, and its command line is no secret */
+		.init_in_vm_ok = CELL_CLONE3_VM && c->opts->judge_box,
 	};
 
 	/* a self map: cell_idmap_direct() without root; not a joined user namespace */
@@ -480,7 +487,8 @@ static void plan_start(struct run_ctx *c)
 		f.setgroups_joined = joined_userns_allows_setgroups(user->path);
 	start_plan_make(c->spec, &f, &c->plan);
 	/* No memfd (vm.memfd_noexec = 2, no memory): planned again, init forked. */
-	if (c->plan.spawn_vm && c->plan.under_init && (c->init_fd = cell_init_image_open()) < 0) {
+	if (c->plan.spawn_vm && c->plan.under_init && !c->plan.init_in_vm &&
+	    (c->init_fd = cell_init_image_open()) < 0) {
 		c->init_fd = -1;
 		f.init_image = false;
 		start_plan_make(c->spec, &f, &c->plan);
@@ -488,6 +496,19 @@ static void plan_start(struct run_ctx *c)
 }
 
 static int record_in_child(void *ctx, struct cell_error *err);
+
+#if CELL_CLONE3_VM
+/*
+ * plan.init_in_vm: CELL_INIT_SETTING_UP while the child sets up, then
+ * CELL_INIT_SERVING from cell_init_serve(), or 0 once the child (or the hop
+ * before it made one) is gone: the kernel clears it at their exit
+ * (CLONE_CHILD_CLEARTID) and wakes cell, which waits on it (a futex).
+ * Static, as the stacks are: one such start at a time, and the kernel
+ * writes it again at the child's exit, long after clone_hop() returned.
+ */
+static int vm_started;
+static pid_t vm_child_pid; /* CLONE_PARENT_SETTID: the child's, when the hop made it */
+#endif
 
 /* The child's side of spawn(): never returns. */
 __attribute__((noreturn)) static void run_child(struct run_ctx *c, const int sv[2])
@@ -512,6 +533,9 @@ __attribute__((noreturn)) static void run_child(struct run_ctx *c, const int sv[
 		.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		.seccomp = c->seccomp.filter ? &c->seccomp : NULL,
 		.init_fd = c->init_fd,
+#if CELL_CLONE3_VM
+		.init_started = c->plan.init_in_vm ? &vm_started : NULL,
+#endif
 		.tasks_fds = c->tasks_fds,
 		.tasks_dirs = c->tasks_dirs,
 		.n_tasks_fds = c->n_tasks_fds,
@@ -620,7 +644,8 @@ __asm__(".pushsection .text\n"
 struct vm_hop {
 	struct vm_start *v;
 	struct clone_args *args;
-	int userns_fd;
+	int userns_fd;	  /* -1: none to join */
+	bool stays;	  /* plan.init_in_vm: the child stays; cell does not wait for the hop */
 	long pid;	  /* the child's, or -errno */
 	const char *what; /* what failed when pid < 0 */
 };
@@ -629,13 +654,17 @@ static int vm_hop(void *arg)
 {
 	static void *stack; /* made once, kept */
 	struct vm_hop *h = arg;
+	long *out = &h->pid;
+	bool stays = h->stays;
+	long pid;
 
 	h->what = "join the container's user namespace";
-	if (setns(h->userns_fd, CLONE_NEWUSER) < 0) {
+	if (h->userns_fd >= 0 && setns(h->userns_fd, CLONE_NEWUSER) < 0) {
 		h->pid = -errno;
 		return 0;
 	}
-	h->what = "clone3 into the container's user namespace";
+	h->what = h->userns_fd >= 0 ? "clone3 into the container's user namespace"
+				    : "clone3 with namespaces";
 	if (!(stack = vm_stack(&stack))) {
 		h->pid = -errno;
 		return 0;
@@ -645,8 +674,48 @@ static int vm_hop(void *arg)
 	h->args->exit_signal = 0;
 	h->args->stack = (uint64_t)(uintptr_t)stack;
 	h->args->stack_size = VM_STACK_SIZE;
-	h->pid = cell_clone3_vm(h->args, sizeof(*h->args), vm_child, h->v);
+	pid = cell_clone3_vm(h->args, sizeof(*h->args), vm_child, h->v);
+	/* The child stayed PID 1 and has ended: *h was clone_hop()'s, long gone. */
+	if (!stays || pid < 0)
+		*out = pid;
 	return 0;
+}
+
+/* A futex wait in cell's memory, shared with a child still in libc: no errno. */
+static void vm_wait_word(int *word, int val)
+{
+	register long r10 __asm__("r10") = 0;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"((long)SYS_futex), "D"(word), "S"((long)FUTEX_WAIT), "d"((long)val),
+			   "r"(r10)
+			 : "rcx", "r11", "memory");
+	(void)ret; /* EAGAIN, EINTR: the caller reads the word again */
+}
+
+/*
+ * plan.init_in_vm: wait until the child serves as PID 1 (or is gone), then
+ * let it be: it stays "in vfork" of the hop, so the OOM killer never picks
+ * it, while cell goes on. The hop itself is reaped after PID 1 (teardown).
+ */
+static long wait_staying_child(struct run_ctx *c, long hop, struct vm_hop *h, const char **failed)
+{
+	int v;
+
+	while ((v = __atomic_load_n(&vm_started, __ATOMIC_ACQUIRE)) == CELL_INIT_SETTING_UP)
+		vm_wait_word(&vm_started, v);
+	if (vm_child_pid > 0) {
+		c->hop = (pid_t)hop;
+		return vm_child_pid;
+	}
+	/* The hop made no child: it said why and left. */
+	while (waitpid((pid_t)hop, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	*failed = h->what;
+	errno = h->pid < 0 ? (int)-h->pid : EINVAL;
+	return -1;
 }
 
 /*
@@ -657,19 +726,41 @@ static int vm_hop(void *arg)
 static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *args, void *stack,
 		      const char **failed)
 {
-	struct vm_hop h = { .v = v, .args = args, .userns_fd = c->userns_fd, .pid = -EINVAL };
+	bool stays = c->plan.init_in_vm;
+	struct vm_hop h = {
+		.v = v, .args = args, .userns_fd = c->userns_fd, .stays = stays, .pid = -EINVAL
+	};
 	/* CLONE_FILES: the child's pidfd lands in the hop's fd table, cell's */
-	struct clone_args hop = { .flags = CLONE_VM | CLONE_VFORK | CLONE_FILES,
+	struct clone_args hop = { .flags = CLONE_VM | CLONE_FILES,
 				  .exit_signal = SIGCHLD,
 				  .stack = (uint64_t)(uintptr_t)stack,
 				  .stack_size = VM_STACK_SIZE };
-	long pid = cell_clone3_vm(&hop, sizeof(hop), vm_hop, &h);
+	long pid;
 
+	if (stays) {
+		/* both clear vm_started at their exit, and the child wakes cell
+		 * when it serves; vm_child_pid is written before either runs */
+		vm_started = CELL_INIT_SETTING_UP;
+		vm_child_pid = 0;
+		hop.flags |= CLONE_CHILD_CLEARTID;
+		hop.child_tid = (uint64_t)(uintptr_t)&vm_started;
+		args->flags |= CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID;
+		args->child_tid = (uint64_t)(uintptr_t)&vm_started;
+		args->parent_tid = (uint64_t)(uintptr_t)&vm_child_pid;
+		c->was_dumpable = prctl(PR_GET_DUMPABLE) == 1;
+	} else {
+		hop.flags |= CLONE_VFORK;
+	}
+	pid = cell_clone3_vm(&hop, sizeof(hop), vm_hop, &h);
 	if (pid < 0) {
-		*failed = "clone3 of the hop into the container's user namespace";
+		*failed = c->userns_fd >= 0
+				  ? "clone3 of the hop into the container's user namespace"
+				  : "clone3 of the hop";
 		errno = (int)-pid;
 		return -1;
 	}
+	if (stays)
+		return wait_staying_child(c, pid, &h, failed);
 	while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
 		;
 	if (h.pid < 0) {
@@ -726,7 +817,7 @@ static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args
 	}
 	args->flags |= CLONE_VM | CLONE_VFORK;
 #if CELL_CLONE3_VM
-	if (c->plan.userns_first) {
+	if (c->plan.userns_first || c->plan.init_in_vm) {
 		pid = clone_hop(c, &v, args, stack, failed);
 		e = errno;
 	} else {
@@ -1233,6 +1324,17 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 		/* Setup failed in the parent: the child must not outlive it. */
 		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
 		waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
+	}
+	if (c->hop > 0) {
+		/* plan.init_in_vm: PID 1 is gone, so the hop's vfork is over; its
+		 * stack is free for the next start once it has left */
+		while (waitpid(c->hop, NULL, __WALL) < 0 && errno == EINTR)
+			;
+		c->hop = 0;
+		/* the child made cell's memory non-dumpable for the container; a
+		 * rootless self map of the next start needs it dumpable again */
+		if (c->was_dumpable)
+			(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	}
 	cell_tty_relay_stop(&c->tty);
 	if (!c->seccomp_borrowed)

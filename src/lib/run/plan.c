@@ -110,6 +110,21 @@ static bool locks_mounts(const struct cell_spec *spec, const struct start_facts 
 }
 
 /*
+ * May PID 1 stay in cell's memory, serving from cell's copy of the
+ * freestanding init (init_in_vm)? Only where the container has a user
+ * namespace of its own, made now: cell's memory is non-dumpable and
+ * belongs to cell's user namespace, in which the container's holds no
+ * capability, so neither ptrace nor /proc/1/mem, fd, exe or environ reach
+ * it from inside, as with an exec'd init whose mm is the host's
+ * (init_unreadable). And only where cell waits for the container
+ * (f->init_in_vm_ok): the init shares cell's stacks.
+ */
+static bool init_in_vm(const struct cell_spec *spec, const struct start_facts *f)
+{
+	return f->init_in_vm_ok && new_ns(spec, CELL_NS_USER) && !f->create;
+}
+
+/*
  * May the child share cell's memory until it execs (CLONE_VM | CLONE_VFORK,
  * as posix_spawn(3) does)? cell then waits in clone(2) until the child has
  * exec'd the command (without init) or the freestanding init (with it), so
@@ -136,7 +151,8 @@ static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
 	       (!f->start_wait || (f->record_in_child && !f->filter_early)) && !f->join_pid &&
 	       !p->adopt && !p->say_ready && (!p->into_cgroup || f->clone3_vm) &&
 	       !spec->linux.seccomp.listener_path && !(p->clone_ns & CLONE_NEWTIME) &&
-	       (!p->under_init || (f->init_image && (!p->in_userns || f->init_unreadable)));
+	       (!p->under_init || init_in_vm(spec, f) ||
+		(f->init_image && (!p->in_userns || f->init_unreadable)));
 }
 
 static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
@@ -202,5 +218,6 @@ static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
 	/* cell_run wrote the start byte already: READY only for poststart */
 	p->say_ready = f->create || has_hook(spec, CELL_HOOK_POSTSTART);
 	p->spawn_vm = spawn_vm(spec, f, p);
+	p->init_in_vm = p->spawn_vm && p->under_init && init_in_vm(spec, f);
 	p->child_records = p->spawn_vm && f->start_wait;
 }

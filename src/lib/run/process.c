@@ -34,6 +34,7 @@
 #include "cgroup.h"
 #include "ns_internal.h"
 #include "rootfs.h"
+#include "init_serve.h"
 #include "run.h"
 #include "security.h"
 #include "spec.h"
@@ -282,6 +283,22 @@ __attribute__((noreturn)) static void exec_init(const struct cell_child_args *a,
 	cell_child_fail(a, &err);
 }
 
+#if CELL_CLONE3_VM
+/*
+ * plan.init_in_vm: this process stays PID 1 in cell's memory, "in vfork" of
+ * the hop (container.c: clone_hop()), and serves from cell's copy of the
+ * freestanding init: no exec, no address space of its own to build and tear
+ * down. Its last libc calls are here; cell_init_serve() then lets cell go
+ * on (init_started) and touches only its own stack.
+ */
+__attribute__((noreturn)) static void serve_in_vm(const struct cell_child_args *a, pid_t child)
+{
+	init_detach();
+	close_all_but(a->sync_fd, a->exit_fd);
+	cell_init_serve(child, a->sync_fd, a->exit_fd, a->init_started);
+}
+#endif
+
 /* The child's side of GO: the parent has written its id maps and placed it in its cgroup. */
 struct child_go {
 	const struct cell_child_args *a;
@@ -529,6 +546,10 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		_exit(125);
 	if (a->exec_detach)
 		_exit(0); /* the command is the caller's subreaper's to reap now */
+#if CELL_CLONE3_VM
+	if (a->plan.init_in_vm)
+		serve_in_vm(a, child);
+#endif
 	if (a->init_fd >= 0)
 		exec_init(a, child);
 	become_init(a, child);

@@ -135,6 +135,9 @@ struct start_facts {
 				  write its own (no GO for them) */
 	bool userns_first_ok;  /* the parent may make the new user namespace, its maps
 				  written, before clone (root in the initial one) */
+	bool init_in_vm_ok;    /* under init, PID 1 may stay in cell's memory (cell judge:
+				  cell waits for it, and its /proc/1/cmdline, cell's, tells
+				  nothing the box does not know; x86_64, not ASan) */
 	bool init_unreadable;  /* cell's uid or gid has no id in the new user namespace:
 				  the freestanding init's memfd (mode 0111, cell's) is
 				  not readable there, so its exec is non-dumpable from
@@ -173,6 +176,9 @@ struct start_plan {
 	bool spawn_vm;		/* vfork-style: the child shares cell's memory and cell waits
 				   (CLONE_VM | CLONE_VFORK) until it execs the command or,
 				   under init, the freestanding init (container.c) */
+	bool init_in_vm;	/* spawn_vm under init: the child stays PID 1 in cell's
+				   memory (cell_init_serve), "in vfork" of a hop; cell goes
+				   on once it serves (container.c: clone_hop()) */
 };
 
 /** start_plan_make() - the plan for @spec on a host described by @f; no system call. */
@@ -201,7 +207,8 @@ struct cell_child_args {
 	int stdio[3];
 	const struct cell_seccomp_prog *seccomp; /* NULL: no linux.seccomp */
 	char *const *env;			 /* the command's environment; NULL: process.env */
-	int init_fd; /* >= 0 (plan.spawn_vm): under init, exec this memfd as PID 1 */
+	int init_fd;	   /* >= 0 (plan.spawn_vm): under init, exec this memfd as PID 1 */
+	int *init_started; /* plan.init_in_vm: cell_init_serve()'s futex word */
 	/* tasks files to write "0" to, first thing: cell.devices, or the
 	 * container's own v1 cgroup (plan.child_cgroup) */
 	const int *tasks_fds;

@@ -1,0 +1,21 @@
+/*
+ * cell — the freestanding init's loop (src/init/init.c), which cell's child
+ * also runs in cell's own memory as PID 1 (plan.init_in_vm, process.c).
+ */
+#ifndef CELL_INIT_SERVE_H
+#define CELL_INIT_SERVE_H
+
+/* *started while the child sets up, and once PID 1 touches only its stack */
+#define CELL_INIT_SETTING_UP 1
+#define CELL_INIT_SERVING 2
+
+/**
+ * cell_init_serve() - be PID 1 of the command @child: keep CAP_KILL (or
+ * nothing), forward signals, reap, report on @sync_fd (and @exit_fd, if
+ * not -1), exit with the command's code. @started (NULL: none) is set to
+ * CELL_INIT_SERVING and woken (FUTEX_WAKE) before the loop: from then on
+ * nothing but raw system calls on the caller's stack. Never returns.
+ */
+__attribute__((noreturn)) void cell_init_serve(long child, long sync_fd, long exit_fd, int *started);
+
+#endif
