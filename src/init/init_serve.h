@@ -16,6 +16,7 @@
  * CELL_INIT_SERVING and woken (FUTEX_WAKE) before the loop: from then on
  * nothing but raw system calls on the caller's stack. Never returns.
  */
-__attribute__((noreturn)) void cell_init_serve(long child, long sync_fd, long exit_fd, int *started);
+__attribute__((noreturn)) void cell_init_serve(long child, long sync_fd, long exit_fd,
+					       int *started);
 
 #endif

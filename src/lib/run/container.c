@@ -635,11 +635,14 @@ __asm__(".pushsection .text\n"
 	".popsection\n");
 
 /*
- * plan.userns_first: the hop between cell and the child. It joins the user
- * namespace cell made and mapped (cell_userns_for_maps), so that what the
- * child's clone3 makes belongs to it, and makes the child as cell's own
- * (CLONE_PARENT), waiting in vfork until it execs as cell waits for the hop.
- * So the child is "in vfork" as any vfork-style child, and cell reaps it.
+ * plan.userns_first or plan.init_in_vm: the hop between cell and the child.
+ * It joins the user namespace cell made and mapped (cell_userns_for_maps),
+ * if any, so that what the child's clone3 makes belongs to it, and makes the
+ * child as cell's own (CLONE_PARENT), waiting in vfork until it execs (or,
+ * staying PID 1, exits). So the child is "in vfork" as any vfork-style
+ * child, and cell reaps it. cell waits for the hop in vfork too, but for
+ * plan.init_in_vm: then it waits until the child serves as PID 1
+ * (wait_staying_child()) and goes on.
  */
 struct vm_hop {
 	struct vm_start *v;
@@ -781,8 +784,8 @@ static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *
  * whose exec costs 0.4 ms). Nothing of the
  * parent's runs meanwhile (start_plan_make() made sure nothing must), so the
  * heap, errno and stdio are the child's alone until its execve; under init
- * it then execs the freestanding init (src/init/init.c), and never stays
- * PID 1 of the container in cell's memory.
+ * it then execs the freestanding init (src/init/init.c), or, a judged box
+ * (plan.init_in_vm), stays PID 1 in cell's memory: clone_hop().
  *
  * clone3 where this build has its trampoline (x86_64): CLONE_INTO_CGROUP
  * then makes the child in its v2 cgroup, as a fork would be. A memory limit

@@ -142,7 +142,7 @@ static bool init_in_vm(const struct cell_spec *spec, const struct start_facts *f
  * none (root's 0:65534:1, say), the init's memfd is not readable in the
  * namespace, and the kernel makes the exec non-dumpable from the start and
  * hands its mm to cell's user namespace, as a forked init's is
- * (init_unreadable).
+ * (init_unreadable); or PID 1 stays in cell's memory (init_in_vm).
  */
 static bool spawn_vm(const struct cell_spec *spec, const struct start_facts *f,
 		     const struct start_plan *p)
