@@ -56,6 +56,7 @@
 #define NR_RT_SIGTIMEDWAIT 128
 #define NR_PRCTL 157
 #define NR_FUTEX 202
+#define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
 
 #define PR_SET_DUMPABLE 4
@@ -226,7 +227,12 @@ void cell_init_serve(long child, long sync_fd, long exit_fd, int *started)
 	}
 }
 
-#ifndef CELL_INIT_IN_PROCESS
+#ifdef CELL_INIT_IN_PROCESS
+void cell_init_await(int *word, int val)
+{
+	sys6(NR_FUTEX, (long)word, FUTEX_WAIT, val, 0, 0, 0); /* EAGAIN, EINTR: read it again */
+}
+#else
 __attribute__((noreturn, used)) void cell_init_main(long *sp);
 
 __attribute__((noreturn, used)) void cell_init_main(long *sp)

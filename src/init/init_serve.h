@@ -19,4 +19,11 @@
 __attribute__((noreturn)) void cell_init_serve(long child, long sync_fd, long exit_fd,
 					       int *started);
 
+/**
+ * cell_init_await() - sleep while *@word is @val (FUTEX_WAIT), or until a
+ * signal: the caller reads it again. A raw system call: cell waits so while
+ * a child still in libc shares its memory, errno with it.
+ */
+void cell_init_await(int *word, int val);
+
 #endif

@@ -97,6 +97,18 @@ def test_busy_loop_is_to_cpu_at_the_limit(user):
     assert 0.3 <= rep["cpu_time"] <= 0.3 + 0.05, rep
 
 
+def test_a_killed_busy_loop_is_user_time(user):
+    # The box is killed at its limit, PID 1 first: it may die before it reaped
+    # (and counted) the program, so the split of cpu_time is the cgroup's,
+    # not PID 1's rusage (which then held its own system time only). A shell
+    # loop spends user time alone (judge_prog busy asks for its CPU time).
+    for _ in range(3):
+        rep, _ = judge(["--time", "0.2", "--", "/bin/sh", "-c", "while :; do :; done"],
+                       user=user)
+        assert rep["status"] == "TO", rep
+        assert rep["user_time"] > 0.8 * rep["cpu_time"], rep
+
+
 def test_sleep_is_to_wall(user):
     t0 = time.monotonic()
     rep, _ = judge(["--wall-time", "0.5", *prog("sleep", 20)], user=user)

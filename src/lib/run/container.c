@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -684,20 +683,6 @@ static int vm_hop(void *arg)
 	return 0;
 }
 
-/* A futex wait in cell's memory, shared with a child still in libc: no errno. */
-static void vm_wait_word(int *word, int val)
-{
-	register long r10 __asm__("r10") = 0;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"((long)SYS_futex), "D"(word), "S"((long)FUTEX_WAIT), "d"((long)val),
-			   "r"(r10)
-			 : "rcx", "r11", "memory");
-	(void)ret; /* EAGAIN, EINTR: the caller reads the word again */
-}
-
 /*
  * plan.init_in_vm: wait until the child serves as PID 1 (or is gone), then
  * let it be: it stays "in vfork" of the hop, so the OOM killer never picks
@@ -708,7 +693,7 @@ static long wait_staying_child(struct run_ctx *c, long hop, struct vm_hop *h, co
 	int v;
 
 	while ((v = __atomic_load_n(&vm_started, __ATOMIC_ACQUIRE)) == CELL_INIT_SETTING_UP)
-		vm_wait_word(&vm_started, v);
+		cell_init_await(&vm_started, v);
 	if (vm_child_pid > 0) {
 		c->hop = (pid_t)hop;
 		return vm_child_pid;
