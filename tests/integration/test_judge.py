@@ -492,6 +492,30 @@ def test_the_box_reaches_nothing_of_its_init_in_cells_memory(user, tdir):
     assert len(got) == 11 and set(got.values()) == {"-1"}, got
 
 
+def test_the_program_is_pid_2_with_no_supplementary_group_of_cells(tdir):
+    # As root the box's user namespace is mapped before clone and denies
+    # setgroups(2) (the box has no capability to call it with), so the lock
+    # of its mounts writes its own maps, with no helper process to take PID 2;
+    # cell's supplementary groups are dropped before it, not kept unmapped
+    # (they would still open the host's files of those groups).
+    out = writable_dir(tdir) / "stdout"
+    script = "echo $$; grep -E '^Groups:' /proc/self/status; cat /proc/self/setgroups"
+    res = subprocess.run(["setpriv", "--groups", "4,24", "--", CELL, "judge", "--stdout", out,
+                          "--", "/bin/sh", "-c", script],
+                         capture_output=True, text=True, timeout=30, env=_env(), cwd="/")
+    assert json.loads(res.stdout)["status"] == "OK", res
+    pid, groups, setgroups = out.read_text().splitlines()
+    assert (pid, groups.split(), setgroups) == ("2", ["Groups:"], "deny")
+
+
+@pytest.mark.rootless
+def test_a_rootless_program_is_pid_2(tdir):
+    out = writable_dir(tdir) / "stdout"
+    rep, _ = judge(["--stdout", out, "--", "/bin/sh", "-c", "echo $$"], user="nobody")
+    assert rep["status"] == "OK", rep
+    assert out.read_text() == "2\n"
+
+
 def test_a_box_filling_its_memory_with_files_is_ml_and_cell_survives():
     # tmpfs pages are the box's memory but no process's: the OOM killer picks
     # the largest process, and the box's PID 1 shares cell's. It never picks

@@ -471,6 +471,23 @@ static pid_t clone_userns_holder(struct userns_holder *h, void *stack_top)
 #endif
 }
 
+int cell_userns_map(pid_t pid, const struct cell_id_map *uid, size_t n_uid,
+		    const struct cell_id_map *gid, size_t n_gid, bool deny_setgroups,
+		    struct cell_error *err)
+{
+	char path[64];
+	int r;
+
+	if (deny_setgroups) {
+		proc_path(path, sizeof(path), pid, "setgroups");
+		if ((r = cell_write_at(AT_FDCWD, path, "deny", 4, err)) < 0)
+			return r;
+	}
+	if ((r = write_map_file(pid, "uid_map", uid, n_uid, err)) < 0)
+		return r;
+	return write_map_file(pid, "gid_map", gid, n_gid, err);
+}
+
 /*
  * A user namespace made only to carry @uid/@gid maps (for mount_setattr(2)
  * MOUNT_ATTR_IDMAP, or to be joined: mount_lock.c): a child is born in it,
@@ -478,7 +495,8 @@ static pid_t clone_userns_holder(struct userns_holder *h, void *stack_top)
  * pipe closes. @what names the use in errors.
  */
 int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid, const struct cell_id_map *gid,
-			 size_t n_gid, const char *what, struct cell_error *err)
+			 size_t n_gid, bool deny_setgroups, const char *what,
+			 struct cell_error *err)
 {
 	/* the holder's stack: in this frame, which outlives it (waitpid below) */
 	char stack[16384] __attribute__((aligned(16)));
@@ -495,8 +513,8 @@ int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid, const stru
 		close(pipefd[1]);
 		return cell_error_set(err, errno, "%s: new user namespace", what);
 	}
-	if ((r = write_map_file((pid_t)pid, "uid_map", uid, n_uid, err)) == 0 &&
-	    (r = write_map_file((pid_t)pid, "gid_map", gid, n_gid, err)) == 0) {
+	r = cell_userns_map((pid_t)pid, uid, n_uid, gid, n_gid, deny_setgroups, err);
+	if (r == 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)

@@ -56,10 +56,21 @@ bool cell_idmap_direct(const struct cell_spec *spec);
  */
 int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err);
 /**
+ * cell_userns_map() - write @pid's (new, unmapped) user namespace's maps,
+ * "deny" to its setgroups first if @deny_setgroups. The caller is in the
+ * parent namespace with CAP_SETUID and CAP_SETGID there.
+ */
+int cell_userns_map(pid_t pid, const struct cell_id_map *uid, size_t n_uid,
+		    const struct cell_id_map *gid, size_t n_gid, bool deny_setgroups,
+		    struct cell_error *err);
+/**
  * cell_userns_for_maps() - fd of a new user namespace with these maps, or
  * -errno. The caller needs CAP_SETUID and CAP_SETGID in its own namespace.
+ * @deny_setgroups: its setgroups file says "deny" (written before gid_map),
+ * and so do the user namespaces made in it.
  */
 int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid, const struct cell_id_map *gid,
-			 size_t n_gid, const char *what, struct cell_error *err);
+			 size_t n_gid, bool deny_setgroups, const char *what,
+			 struct cell_error *err);
 
 #endif

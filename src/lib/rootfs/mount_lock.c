@@ -161,8 +161,8 @@ static int enter_writing_own_maps(const struct cell_id_map *uid, const struct ce
 static int enter_helper_userns(const struct cell_linux *l, const struct cell_id_map *uid,
 			       const struct cell_id_map *gid, struct cell_error *err)
 {
-	cleanup_close int userns = cell_userns_for_maps(uid, l->n_uid_mappings, gid,
-							l->n_gid_mappings, "mount lock", err);
+	cleanup_close int userns = cell_userns_for_maps(
+		uid, l->n_uid_mappings, gid, l->n_gid_mappings, false, "mount lock", err);
 	if (userns < 0)
 		return userns;
 	if (setns(userns, CLONE_NEWUSER) < 0)

@@ -9,7 +9,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -468,6 +470,8 @@ static void plan_start(struct run_ctx *c)
 		.clone3_vm = CELL_CLONE3_VM,
 		/* cell judge waits for its box, and its command line is no secret */
 		.init_in_vm_ok = CELL_CLONE3_VM && c->opts->judge_box,
+		/* its box's root has no capability to call setgroups(2) with */
+		.setgroups_deny = c->opts->judge_box,
 	};
 
 	/* a self map: cell_idmap_direct() without root; not a joined user namespace */
@@ -494,6 +498,19 @@ static void plan_start(struct run_ctx *c)
 	}
 }
 
+/*
+ * A judged box (plan.init_in_vm and plan.userns_first): the hop is cloned
+ * into the new user namespace itself (CLONE_NEWUSER) and waits while cell
+ * writes its maps, instead of joining one that a process of its own carried
+ * (cell_userns_for_maps(): its clone, exit and wait, a pipe and an open,
+ * on every judged run). The hop shares cell's memory but goes on by itself
+ * (no CLONE_VFORK), so cell can write them meanwhile.
+ */
+static bool hop_makes_userns(const struct run_ctx *c)
+{
+	return c->plan.init_in_vm && c->plan.userns_first;
+}
+
 static int record_in_child(void *ctx, struct cell_error *err);
 
 #if CELL_CLONE3_VM
@@ -507,6 +524,8 @@ static int record_in_child(void *ctx, struct cell_error *err);
  */
 static int vm_started;
 static pid_t vm_child_pid; /* CLONE_PARENT_SETTID: the child's, when the hop made it */
+/* hop_makes_userns(): 0 until cell wrote the hop's maps, then 1 (or -1: failed) */
+static int vm_maps_written;
 #endif
 
 /* The child's side of spawn(): never returns. */
@@ -647,6 +666,7 @@ struct vm_hop {
 	struct vm_start *v;
 	struct clone_args *args;
 	int userns_fd;	  /* -1: none to join */
+	bool born_in_ns;  /* cloned into the new user namespace: wait for its maps */
 	bool stays;	  /* plan.init_in_vm: the child stays; cell does not wait for the hop */
 	long pid;	  /* the child's, or -errno */
 	const char *what; /* what failed when pid < 0 */
@@ -660,6 +680,15 @@ static int vm_hop(void *arg)
 	bool stays = h->stays;
 	long pid;
 
+	if (h->born_in_ns) {
+		int go;
+
+		h->what = "wait for the id maps of the container's user namespace";
+		while ((go = __atomic_load_n(&vm_maps_written, __ATOMIC_ACQUIRE)) == 0)
+			cell_init_await(&vm_maps_written, 0);
+		if (go < 0)
+			return 0; /* cell could not write them, and says why */
+	}
 	h->what = "join the container's user namespace";
 	if (h->userns_fd >= 0 && setns(h->userns_fd, CLONE_NEWUSER) < 0) {
 		h->pid = -errno;
@@ -707,17 +736,46 @@ static long wait_staying_child(struct run_ctx *c, long hop, struct vm_hop *h, co
 }
 
 /*
+ * The namespace will deny setgroups(2) (plan.setgroups_allowed), so cell's
+ * supplementary groups could not be dropped in it, and would still open the
+ * host's files of those groups: cell drops them now, once a process.
+ */
+static int drop_groups(const char **failed)
+{
+	if (getgroups(0, NULL) > 0 && setgroups(0, NULL) < 0) {
+		*failed = "drop cell's supplementary groups (setgroups)";
+		return -1;
+	}
+	return 0;
+}
+
+/* Write the hop's maps, then let it go on (or, failed, leave). */
+static int map_hop(struct run_ctx *c, pid_t hop, struct cell_error *err)
+{
+	const struct cell_linux *l = &c->spec->linux;
+	int r = cell_userns_map(hop, l->uid_mappings, l->n_uid_mappings, l->gid_mappings,
+				l->n_gid_mappings, !c->plan.setgroups_allowed, err);
+
+	__atomic_store_n(&vm_maps_written, r < 0 ? -1 : 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &vm_maps_written, FUTEX_WAKE, 1, NULL, NULL, 0);
+	return r;
+}
+
+/*
  * The hop's side of clone_vm(): made on @stack (the child gets one of its
  * own), reaped at once; the child's PID, or -1 and errno with *@failed
  * naming the step.
  */
 static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *args, void *stack,
-		      const char **failed)
+		      const char **failed, struct cell_error *err)
 {
 	bool stays = c->plan.init_in_vm;
-	struct vm_hop h = {
-		.v = v, .args = args, .userns_fd = c->userns_fd, .stays = stays, .pid = -EINVAL
-	};
+	struct vm_hop h = { .v = v,
+			    .args = args,
+			    .userns_fd = c->userns_fd,
+			    .born_in_ns = hop_makes_userns(c),
+			    .stays = stays,
+			    .pid = -EINVAL };
 	/* CLONE_FILES: the child's pidfd lands in the hop's fd table, cell's */
 	struct clone_args hop = { .flags = CLONE_VM | CLONE_FILES,
 				  .exit_signal = SIGCHLD,
@@ -739,12 +797,25 @@ static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *
 	} else {
 		hop.flags |= CLONE_VFORK;
 	}
+	if (h.born_in_ns) {
+		if (!c->plan.setgroups_allowed && drop_groups(failed) < 0)
+			return -1;
+		vm_maps_written = 0;
+		hop.flags |= CLONE_NEWUSER;
+	}
 	pid = cell_clone3_vm(&hop, sizeof(hop), vm_hop, &h);
 	if (pid < 0) {
-		*failed = c->userns_fd >= 0
+		*failed = c->userns_fd >= 0 || h.born_in_ns
 				  ? "clone3 of the hop into the container's user namespace"
 				  : "clone3 of the hop";
 		errno = (int)-pid;
+		return -1;
+	}
+	if (h.born_in_ns && map_hop(c, (pid_t)pid, err) < 0) {
+		while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
+			;
+		*failed = NULL;
+		errno = err->errnum ? err->errnum : EINVAL;
 		return -1;
 	}
 	if (stays)
@@ -785,7 +856,7 @@ static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *
  * It takes cell's CPUs back first thing; so does cell once clone returns.
  */
 static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args,
-		     const char **failed)
+		     const char **failed, struct cell_error *err)
 {
 	static void *stack; /* made once, kept: a judge's batch starts many */
 	struct vm_start v = { .c = c, .sv = sv };
@@ -806,7 +877,7 @@ static long clone_vm(struct run_ctx *c, const int sv[2], struct clone_args *args
 	args->flags |= CLONE_VM | CLONE_VFORK;
 #if CELL_CLONE3_VM
 	if (c->plan.userns_first || c->plan.init_in_vm) {
-		pid = clone_hop(c, &v, args, stack, failed);
+		pid = clone_hop(c, &v, args, stack, failed, err);
 		e = errno;
 	} else {
 		args->stack = (uint64_t)(uintptr_t)stack;
@@ -876,6 +947,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		.pidfd = (uint64_t)(uintptr_t)&c->pidfd,
 		.exit_signal = SIGCHLD,
 	};
+	struct cell_error hop_err = { 0 }; /* hop_makes_userns(): its maps' */
 	long pid;
 	int r;
 
@@ -886,12 +958,12 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	}
 	if ((r = open_tasks(c, err)) < 0)
 		return r;
-	if (c->plan.userns_first) {
+	if (c->plan.userns_first && !hop_makes_userns(c)) {
 		const struct cell_linux *l = &c->spec->linux;
 
-		c->userns_fd = cell_userns_for_maps(l->uid_mappings, l->n_uid_mappings,
-						    l->gid_mappings, l->n_gid_mappings,
-						    "the container's user namespace", err);
+		c->userns_fd = cell_userns_for_maps(
+			l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings,
+			!c->plan.setgroups_allowed, "the container's user namespace", err);
 		if (c->userns_fd < 0)
 			return c->userns_fd;
 	}
@@ -899,7 +971,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		return cell_error_set(err, errno, "socketpair");
 #if !CELL_ASAN
 	if (c->plan.spawn_vm)
-		pid = clone_vm(c, sv, &args, &failed);
+		pid = clone_vm(c, sv, &args, &failed, &hop_err);
 	else
 #endif
 		pid = syscall(SYS_clone3, &args, sizeof(args));
@@ -910,6 +982,10 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 
 		close(sv[0]);
 		close(sv[1]);
+		if (hop_err.msg[0]) {
+			*err = hop_err;
+			return -e;
+		}
 		if (failed)
 			return cell_error_set(err, e, "%s (flags 0x%llx)", failed,
 					      (unsigned long long)args.flags);
