@@ -551,11 +551,12 @@ static void test_a_judges_init_stays_in_cells_memory_in_a_new_user_namespace(voi
 }
 
 /*
- * cell judge as root: the user namespace mapped before clone denies
- * setgroups (its box has no capability to call it with), so the lock's
- * maps are its own to write; made after clone, it allows it as before.
+ * cell judge as root: the user namespace cell maps denies setgroups (its box
+ * has no capability to call it with), whether mapped before clone or after,
+ * so the lock's maps are the child's own to write; not a judge's, it allows
+ * it as before.
  */
-static void test_a_judges_user_namespace_made_first_denies_setgroups(void **state)
+static void test_a_judges_user_namespace_denies_setgroups(void **state)
 {
 	struct plan_case *c = *state;
 
@@ -567,14 +568,19 @@ static void test_a_judges_user_namespace_made_first_denies_setgroups(void **stat
 	make(c);
 	assert_true(c->p.userns_first);
 	assert_false(c->p.setgroups_allowed);
-	/* not mapped before clone (ASan, no trampoline): the child drops the groups */
+	/* mapped after clone (ASan, no trampoline): "deny" with the maps */
 	c->f.userns_first_ok = false;
 	make(c);
 	assert_false(c->p.userns_first);
-	assert_true(c->p.setgroups_allowed);
+	assert_true(c->p.write_maps);
+	assert_false(c->p.setgroups_allowed);
 	/* not a judge's */
 	c->f.userns_first_ok = true;
 	c->f.setgroups_deny = false;
+	assert_true(make(c)->setgroups_allowed);
+	/* no user namespace of its own: the host's groups are cell's to drop */
+	c->f.setgroups_deny = true;
+	c->s.linux.namespaces[CELL_NS_USER].present = false;
 	assert_true(make(c)->setgroups_allowed);
 }
 
@@ -613,8 +619,7 @@ int main(void)
 		cmocka_unit_test_setup(test_an_unprivileged_self_map_is_the_childs_to_write, base),
 		cmocka_unit_test_setup(
 			test_a_judges_init_stays_in_cells_memory_in_a_new_user_namespace, base),
-		cmocka_unit_test_setup(test_a_judges_user_namespace_made_first_denies_setgroups,
-				       base),
+		cmocka_unit_test_setup(test_a_judges_user_namespace_denies_setgroups, base),
 		cmocka_unit_test_setup(
 			test_a_bundle_run_records_and_joins_in_the_child_when_allowed, base),
 	};

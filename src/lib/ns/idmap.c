@@ -406,7 +406,8 @@ static int run_map_helper(const char *helper, pid_t pid, const struct cell_id_ma
 			      reason[0] ? reason : "no reason given", helper[3] == 'u' ? 'u' : 'g');
 }
 
-int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err)
+int cell_idmap_write(pid_t pid, const struct cell_spec *spec, bool deny_setgroups,
+		     struct cell_error *err)
 {
 	const struct cell_linux *l = &spec->linux;
 	char path[64];
@@ -418,7 +419,7 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error 
 			return r;
 		return run_map_helper("newgidmap", pid, l->gid_mappings, l->n_gid_mappings, err);
 	}
-	if (geteuid() != 0) {
+	if (geteuid() != 0 || deny_setgroups) {
 		proc_path(path, sizeof(path), pid, "setgroups");
 		if ((r = cell_write_at(AT_FDCWD, path, "deny", 4, err)) < 0)
 			return r;

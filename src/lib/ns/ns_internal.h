@@ -53,8 +53,11 @@ bool cell_idmap_direct(const struct cell_spec *spec);
  * cell_idmap_write() - write uid/gid maps of @pid (directly, or via
  * newuidmap/newgidmap); @pid 0: the caller's own, which an unprivileged
  * process may write for a self map (user_namespaces(7)), as unshare -r does.
+ * Its setgroups says "deny" unprivileged, as the kernel wants, or where
+ * @deny_setgroups.
  */
-int cell_idmap_write(pid_t pid, const struct cell_spec *spec, struct cell_error *err);
+int cell_idmap_write(pid_t pid, const struct cell_spec *spec, bool deny_setgroups,
+		     struct cell_error *err);
 /**
  * cell_userns_map() - write @pid's (new, unmapped) user namespace's maps,
  * "deny" to its setgroups first if @deny_setgroups. The caller is in the

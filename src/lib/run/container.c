@@ -471,7 +471,7 @@ static void plan_start(struct run_ctx *c)
 		/* cell judge waits for its box, and its command line is no secret */
 		.init_in_vm_ok = CELL_CLONE3_VM && c->opts->judge_box,
 		/* its box's root has no capability to call setgroups(2) with */
-		.setgroups_deny = c->opts->judge_box,
+		.setgroups_deny = c->opts->judge_box && geteuid() == 0,
 	};
 
 	/* a self map: cell_idmap_direct() without root; not a joined user namespace */
@@ -509,6 +509,19 @@ static void plan_start(struct run_ctx *c)
 static bool hop_makes_userns(const struct run_ctx *c)
 {
 	return c->plan.init_in_vm && c->plan.userns_first;
+}
+
+/*
+ * The new user namespace root maps will deny setgroups(2)
+ * (plan.setgroups_allowed), so cell's supplementary groups could not be
+ * dropped in it, and would still open the host's files of those groups:
+ * cell drops them now, before clone, once a process.
+ */
+static int drop_groups(struct cell_error *err)
+{
+	if (getgroups(0, NULL) > 0 && setgroups(0, NULL) < 0)
+		return cell_error_set(err, errno, "drop cell's supplementary groups (setgroups)");
+	return 0;
 }
 
 static int record_in_child(void *ctx, struct cell_error *err);
@@ -735,20 +748,6 @@ static long wait_staying_child(struct run_ctx *c, long hop, struct vm_hop *h, co
 	return -1;
 }
 
-/*
- * The namespace will deny setgroups(2) (plan.setgroups_allowed), so cell's
- * supplementary groups could not be dropped in it, and would still open the
- * host's files of those groups: cell drops them now, once a process.
- */
-static int drop_groups(const char **failed)
-{
-	if (getgroups(0, NULL) > 0 && setgroups(0, NULL) < 0) {
-		*failed = "drop cell's supplementary groups (setgroups)";
-		return -1;
-	}
-	return 0;
-}
-
 /* Write the hop's maps, then let it go on (or, failed, leave). */
 static int map_hop(struct run_ctx *c, pid_t hop, struct cell_error *err)
 {
@@ -798,8 +797,6 @@ static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *
 		hop.flags |= CLONE_VFORK;
 	}
 	if (h.born_in_ns) {
-		if (!c->plan.setgroups_allowed && drop_groups(failed) < 0)
-			return -1;
 		vm_maps_written = 0;
 		hop.flags |= CLONE_NEWUSER;
 	}
@@ -958,6 +955,9 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	}
 	if ((r = open_tasks(c, err)) < 0)
 		return r;
+	if ((c->plan.userns_first || c->plan.write_maps) && !c->plan.setgroups_allowed &&
+	    geteuid() == 0 && (r = drop_groups(err)) < 0)
+		return r;
 	if (c->plan.userns_first && !hop_makes_userns(c)) {
 		const struct cell_linux *l = &c->spec->linux;
 
@@ -1023,7 +1023,8 @@ static int prepare_child(struct run_ctx *c, struct cell_error *err)
 {
 	int r;
 
-	if (c->plan.write_maps && (r = cell_idmap_write(c->pid, c->spec, err)) < 0)
+	if (c->plan.write_maps &&
+	    (r = cell_idmap_write(c->pid, c->spec, !c->plan.setgroups_allowed, err)) < 0)
 		return r;
 	if (c->cgroup_planned && (r = create_cgroup(c, err)) < 0)
 		return r;

@@ -83,14 +83,14 @@ static bool setup_before_go(const struct cell_spec *spec, const struct start_fac
  * user_namespaces(7)); a new one inherits "deny" from cell's own (uid 0 of
  * `unshare -r`); a joined one says in its own file.
  */
-static bool setgroups_allowed(const struct cell_spec *spec, const struct start_facts *f,
-			      bool userns_first)
+static bool setgroups_allowed(const struct cell_spec *spec, const struct start_facts *f)
 {
 	bool userns = spec->linux.namespaces[CELL_NS_USER].present;
 	bool allowed = !userns || f->root || !f->idmap_direct;
 
-	/* cell_userns_for_maps() writes "deny" (the hop drops cell's groups) */
-	if (userns_first && f->setgroups_deny)
+	/* root maps it with "deny" (container.c: spawn(), which drops cell's own
+	 * supplementary groups first) */
+	if (f->setgroups_deny && new_ns(spec, CELL_NS_USER))
 		return false;
 	if (userns && f->root && !f->initial_userns)
 		allowed = f->setgroups_self;
@@ -188,7 +188,7 @@ static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
 	/* rootless Podman's spec has none: cell runs in Podman's already, where
 	 * mknod(2) and a fresh sysfs are as refused as in its own */
 	p->in_userns = userns || !f->initial_userns;
-	p->setgroups_allowed = setgroups_allowed(spec, f, userns_first);
+	p->setgroups_allowed = setgroups_allowed(spec, f);
 	/* an unprivileged self map: the child's own to write, as unshare -r does */
 	p->child_maps = new_ns(spec, CELL_NS_USER) && f->maps_by_child;
 	p->userns_first = userns_first;

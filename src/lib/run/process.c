@@ -477,7 +477,7 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	if (!a->plan.setup_before_go)
 		receive_go(&g);
 	/* plan.child_maps: still dumpable, so /proc/self's files are ours to write */
-	if (a->plan.child_maps && cell_idmap_write(0, spec, &err) < 0)
+	if (a->plan.child_maps && cell_idmap_write(0, spec, false, &err) < 0)
 		fail_setup(&g, &err);
 	/* The maps are written (a non-dumpable child's /proc files are the host
 	 * root's, closed to an unprivileged parent): from here /proc/PID/exe is

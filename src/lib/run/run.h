@@ -135,9 +135,9 @@ struct start_facts {
 				  write its own (no GO for them) */
 	bool userns_first_ok;  /* the parent may make the new user namespace, its maps
 				  written, before clone (root in the initial one) */
-	bool setgroups_deny;   /* a user namespace cell makes and maps before clone denies
-				  setgroups(2) (cell judge: the box has no capability to call
-				  it with), so the lock's own maps need no helper process */
+	bool setgroups_deny;   /* root: a new user namespace cell maps denies setgroups(2)
+				  (cell judge: the box has no capability to call it with),
+				  so the lock's own maps need no helper process */
 	bool init_in_vm_ok;    /* under init, PID 1 may stay in cell's memory (cell judge:
 				  cell waits for it, and its /proc/1/cmdline, cell's, tells
 				  nothing the box does not know; x86_64, not ASan) */
