@@ -741,6 +741,41 @@ static void test_v1_oom_killed_parses_oom_kill_count(void **state)
 	destroy(&cg);
 }
 
+/* cell judge's split of a killed box's CPU time: v1 nanoseconds, v2 microseconds. */
+static void test_v1_cpu_split_reads_usage_user_and_sys(void **state)
+{
+	struct cell_resources res = { 0 };
+	struct cell_cgroup cg;
+	uint64_t user = 1, sys = 1;
+	struct cell_error err = { 0 };
+
+	(void)state;
+	build_v1(0);
+	create(&cg, "/c", &res);
+	put(cg.dirs[CELL_CG_CPUACCT], "cpuacct.usage_user", "300000000\n");
+	put(cg.dirs[CELL_CG_CPUACCT], "cpuacct.usage_sys", "2000000\n");
+	assert_int_equal(cell_cgroup_cpu_split(&cg, &user, &sys, &err), 0);
+	assert_true(user == 300000000 && sys == 2000000);
+	destroy(&cg);
+}
+
+static void test_v2_cpu_split_reads_cpu_stat(void **state)
+{
+	struct cell_resources res = { 0 };
+	struct cell_cgroup cg;
+	uint64_t user = 1, sys = 1;
+	struct cell_error err = { 0 };
+
+	(void)state;
+	build_v2("cpu memory pids\n");
+	create(&cg, "/c", &res);
+	put(cg.dirs[0], "cpu.stat",
+	    "usage_usec 302000\nuser_usec 300000\nsystem_usec 2000\nnr_periods 0\n");
+	assert_int_equal(cell_cgroup_cpu_split(&cg, &user, &sys, &err), 0);
+	assert_true(user == 300000000 && sys == 2000000);
+	destroy(&cg);
+}
+
 static void test_oom_killed_false_without_memory_controller(void **state)
 {
 	struct cell_resources res = { .has_pids_limit = true, .pids_limit = 10 };
@@ -1148,6 +1183,8 @@ int main(void)
 		FAKE_TEST(test_swap_below_memory_limit_is_einval_before_any_mkdir),
 		FAKE_TEST(test_v1_only_needed_hierarchies_get_directories),
 		FAKE_TEST(test_v1_no_limits_tracks_in_memory_pids_cpu_cpuacct),
+		FAKE_TEST(test_v1_cpu_split_reads_usage_user_and_sys),
+		FAKE_TEST(test_v2_cpu_split_reads_cpu_stat),
 		FAKE_TEST(test_v1_no_limits_skips_unmounted_tracking_controller),
 		FAKE_TEST(test_v1_limit_on_unmounted_controller_names_it),
 		FAKE_TEST(test_v1_comounted_controllers_share_one_directory),

@@ -419,12 +419,14 @@ int cell_cgroup_cpu_split(const struct cell_cgroup *cg, uint64_t *user_ns, uint6
 			     : read_num(cg->dirs[CELL_CG_CPUACCT], "cpuacct.usage_sys", sys_ns,
 					err);
 	}
-	r = read_key(cg->dirs[0], "cpu.stat", "user_usec", user_ns, err);
-	if (r == 0)
-		r = read_key(cg->dirs[0], "cpu.stat", "system_usec", sys_ns, err);
-	*user_ns *= NSEC_PER_USEC;
-	*sys_ns *= NSEC_PER_USEC;
-	return r;
+	struct cell_cgroup_stats st = { 0 };
+
+	/* cpu.stat read once, as cell_cgroup_stats() reads it */
+	if ((r = cpu_v2(cg->dirs[0], &st, err)) < 0)
+		return r;
+	*user_ns = st.cpu.user;
+	*sys_ns = st.cpu.kernel;
+	return 0;
 }
 
 int cell_cgroup_peaks(const struct cell_cgroup *cg, struct cell_cgroup_peaks *p,

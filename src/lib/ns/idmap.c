@@ -410,7 +410,6 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, bool deny_setgroup
 		     struct cell_error *err)
 {
 	const struct cell_linux *l = &spec->linux;
-	char path[64];
 	int r;
 
 	if (!cell_idmap_direct(spec)) {
@@ -419,14 +418,8 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, bool deny_setgroup
 			return r;
 		return run_map_helper("newgidmap", pid, l->gid_mappings, l->n_gid_mappings, err);
 	}
-	if (geteuid() != 0 || deny_setgroups) {
-		proc_path(path, sizeof(path), pid, "setgroups");
-		if ((r = cell_write_at(AT_FDCWD, path, "deny", 4, err)) < 0)
-			return r;
-	}
-	if ((r = write_map_file(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err)) < 0)
-		return r;
-	return write_map_file(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
+	return cell_userns_map(pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings,
+			       l->n_gid_mappings, geteuid() != 0 || deny_setgroups, err);
 }
 
 /*

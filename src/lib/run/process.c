@@ -32,9 +32,9 @@
 
 #include "cell/ns.h"
 #include "cgroup.h"
+#include "init_serve.h"
 #include "ns_internal.h"
 #include "rootfs.h"
-#include "init_serve.h"
 #include "run.h"
 #include "security.h"
 #include "spec.h"
