@@ -492,11 +492,46 @@ def test_the_box_reaches_nothing_of_its_init_in_cells_memory(user, tdir):
     assert len(got) == 11 and set(got.values()) == {"-1"}, got
 
 
+CHANGE_MOUNTS = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+MS_RDONLY, MS_REMOUNT, MS_BIND, MNT_DETACH = 1, 32, 4096, 2
+CLONE_NEWNS, CLONE_NEWUSER = 0x20000, 0x10000000
+class attr(ctypes.Structure):
+    _fields_ = [("set", ctypes.c_uint64), ("clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+rw = attr(0, 1, 0, 0)  # clear MOUNT_ATTR_RDONLY
+print("remount_rw", libc.mount(None, b"/", None, MS_REMOUNT | MS_BIND, None))
+print("umount_tmp", libc.umount2(b"/tmp", MNT_DETACH))
+print("mount_setattr", libc.syscall(442, -100, b"/", 0x8000, ctypes.byref(rw), 32))
+print("open_tree", libc.syscall(428, -100, b"/", 1))
+print("fsopen", libc.syscall(430, b"tmpfs", 0))
+print("unshare_user", libc.unshare(CLONE_NEWUSER))
+print("unshare_mnt", libc.unshare(CLONE_NEWNS))
+pid = libc.syscall(56, CLONE_NEWUSER | 17, 0, 0, 0, 0)
+if pid == 0:
+    os._exit(0)
+print("clone_user", pid)
+print("max_user_namespaces", open("/proc/sys/user/max_user_namespaces").read().strip())
+"""
+
+
+def test_a_judged_box_changes_none_of_its_mounts_and_makes_no_namespace(user, tdir):
+    # What lets its mounts go unlocked (plan.c: locks_mounts): no capability
+    # ever, and a filter that refuses every call that changes a mount or
+    # makes a namespace; and no user namespace may be made below its own.
+    out = writable_dir(tdir) / "stdout"
+    rep, _ = judge(["--stdout", out, "--", sys.executable, "-c", CHANGE_MOUNTS], user=user)
+    assert rep["status"] == "OK", rep
+    got = dict(line.split() for line in out.read_text().splitlines())
+    assert got.pop("max_user_namespaces") == "0", got
+    assert len(got) == 8 and set(got.values()) == {"-1"}, got
+
+
 def test_the_program_is_pid_2_with_no_supplementary_group_of_cells(tdir):
     # As root the box's user namespace is mapped before clone and denies
-    # setgroups(2) (the box has no capability to call it with), so the lock
-    # of its mounts writes its own maps, with no helper process to take PID 2;
-    # cell's supplementary groups are dropped before it, not kept unmapped
+    # setgroups(2) (the box has no capability to call it with), with no
+    # helper process to take PID 2; cell's supplementary groups are dropped before it, not kept unmapped
     # (they would still open the host's files of those groups).
     out = writable_dir(tdir) / "stdout"
     script = "echo $$; grep -E '^Groups:' /proc/self/status; cat /proc/self/setgroups"

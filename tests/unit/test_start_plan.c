@@ -552,9 +552,9 @@ static void test_a_judges_init_stays_in_cells_memory_in_a_new_user_namespace(voi
 
 /*
  * cell judge as root: the user namespace cell maps denies setgroups (its box
- * has no capability to call it with), whether mapped before clone or after,
- * so the lock's maps are the child's own to write; not a judge's, it allows
- * it as before.
+ * has no capability to call it with), whether mapped before clone or after;
+ * not a judge's, it allows it as before (and a lock's maps are the child's
+ * own to write only where it says "deny").
  */
 static void test_a_judges_user_namespace_denies_setgroups(void **state)
 {
@@ -582,6 +582,34 @@ static void test_a_judges_user_namespace_denies_setgroups(void **state)
 	c->f.setgroups_deny = true;
 	c->s.linux.namespaces[CELL_NS_USER].present = false;
 	assert_true(make(c)->setgroups_allowed);
+}
+
+/*
+ * A judged box's mounts are final (no capability, no exec, a filter that
+ * refuses mount calls): no lock, but the bound of no user namespace below
+ * its own. Anything else with a user namespace and a mount namespace of its
+ * own is locked, and bounded too.
+ */
+static void test_a_judged_box_has_no_mount_lock_but_no_user_namespace_below(void **state)
+{
+	struct plan_case *c = *state;
+
+	vm_ready(c);
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	c->f.mounts_final = true;
+	make(c);
+	assert_false(c->p.lock_mounts);
+	assert_true(c->p.userns_limit);
+	c->f.mounts_final = false;
+	make(c);
+	assert_true(c->p.lock_mounts);
+	assert_true(c->p.userns_limit);
+	/* no user namespace of its own: the host's limits stand */
+	c->f.mounts_final = true;
+	c->s.linux.namespaces[CELL_NS_USER].present = false;
+	make(c);
+	assert_false(c->p.lock_mounts);
+	assert_false(c->p.userns_limit);
 }
 
 int main(void)
@@ -620,6 +648,8 @@ int main(void)
 		cmocka_unit_test_setup(
 			test_a_judges_init_stays_in_cells_memory_in_a_new_user_namespace, base),
 		cmocka_unit_test_setup(test_a_judges_user_namespace_denies_setgroups, base),
+		cmocka_unit_test_setup(
+			test_a_judged_box_has_no_mount_lock_but_no_user_namespace_below, base),
 		cmocka_unit_test_setup(
 			test_a_bundle_run_records_and_joins_in_the_child_when_allowed, base),
 	};

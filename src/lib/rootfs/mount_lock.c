@@ -27,6 +27,10 @@
  * cannot raise it, since it would have to write the first namespace's file
  * with CAP_SYS_RESOURCE there. A new user namespace is what lets a process
  * mount a cgroup v1 hierarchy and rewrite its own limits.
+ *
+ * A judged box has no lock (plan.c: locks_mounts): nothing in it can ever
+ * hold the capability the lock takes away, and its filter refuses every
+ * mount call. Its first user namespace's limit is then 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,15 +78,15 @@ static int write_sysctl(const char *file, const char *value, const char *why,
 	return 0;
 }
 
-int cell_mounts_lock_prepare(const struct cell_spec *spec, struct cell_error *err)
+int cell_mounts_lock_prepare(const struct cell_spec *spec, bool lock, struct cell_error *err)
 {
 	const struct cell_namespace *net = &spec->linux.namespaces[CELL_NS_NET];
 	int r;
 
-	/* One: the namespace cell_mounts_lock makes. */
+	/* One: the namespace cell_mounts_lock makes, if it does. */
 	if (!spec->cell.nested_userns &&
-	    (r = write_sysctl(USERNS_LIMIT_FILE, "1", "allow no user namespace in the container",
-			      err)) < 0)
+	    (r = write_sysctl(USERNS_LIMIT_FILE, lock ? "1" : "0",
+			      "allow no user namespace in the container", err)) < 0)
 		return r;
 	/*
 	 * The network namespace stays the first user namespace's, where the

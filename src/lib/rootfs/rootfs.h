@@ -26,11 +26,11 @@
 
 /**
  * cell_mounts_lock_prepare() - in the container's first user namespace,
- * before its mounts: allow one user namespace below it (the one
- * cell_mounts_lock makes) unless spec->cell.nested_userns, and let a new
- * network namespace bind any port.
+ * before its mounts: allow one user namespace below it if @lock (the one
+ * cell_mounts_lock makes), else none, unless spec->cell.nested_userns; and
+ * let a new network namespace bind any port.
  */
-int cell_mounts_lock_prepare(const struct cell_spec *spec, struct cell_error *err);
+int cell_mounts_lock_prepare(const struct cell_spec *spec, bool lock, struct cell_error *err);
 /**
  * cell_mounts_lock() - enter a user namespace mapping @spec's container ids onto
  * themselves and a mount namespace owned by it, so the kernel locks every

@@ -470,6 +470,8 @@ static void plan_start(struct run_ctx *c)
 		.clone3_vm = CELL_CLONE3_VM,
 		/* cell judge waits for its box, and its command line is no secret */
 		.init_in_vm_ok = CELL_CLONE3_VM && c->opts->judge_box,
+		/* no capability, no exec, a filter that refuses every mount call */
+		.mounts_final = c->opts->judge_box,
 		/* its box's root has no capability to call setgroups(2) with */
 		.setgroups_deny = c->opts->judge_box && geteuid() == 0,
 	};

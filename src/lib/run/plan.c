@@ -105,12 +105,23 @@ static bool setgroups_allowed(const struct cell_spec *spec, const struct start_f
  * whose owner decides, nor for cell exec, which joins the locked ones. In a
  * user namespace without one of the spec's own, cell already runs in one
  * (rootless Podman's), whose owner decides as for a joined one.
+ *
+ * Nor where nothing in the container can ever change a mount (f->mounts_final,
+ * cell judge): the lock takes away what CAP_SYS_ADMIN in the namespace's owner
+ * allows, and no process of a judged box holds it or can come to. Its
+ * bounding set is empty and no_new_privs set, nothing joins it later (no
+ * cell exec), its PID 1 is cell's, which it cannot trace, and its filter
+ * refuses mount(2), umount2(2), mount_setattr(2), open_tree(2), move_mount(2),
+ * the fs* calls, unshare(2), setns(2) and namespace flags of clone(2)
+ * (clone3(2) entirely). What the lock's second user namespace also gave, no
+ * user namespace for the container, the limit of 0 in the first one gives
+ * (userns_limit).
  */
 static bool locks_mounts(const struct cell_spec *spec, const struct start_facts *f,
 			 const struct start_plan *p)
 {
 	return p->in_userns && new_ns(spec, CELL_NS_USER) && new_ns(spec, CELL_NS_MNT) &&
-	       !f->join_pid;
+	       !f->join_pid && !f->mounts_final;
 }
 
 /*
@@ -215,6 +226,7 @@ static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
 	p->setup_rootfs =
 		!f->join_pid && !(joined_ns(spec, CELL_NS_MNT) && spec->cell.keep_joined_mounts);
 	p->lock_mounts = locks_mounts(spec, f, p);
+	p->userns_limit = p->lock_mounts || (f->mounts_final && new_ns(spec, CELL_NS_USER));
 	/* A pid namespace made after clone (late_ns) holds only the children of
 	 * the process that made it (pid_namespaces(7)): init forks the command. */
 	p->under_init =

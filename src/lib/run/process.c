@@ -486,7 +486,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 		fail_setup(&g, &err);
 	if (setup_namespaces(a, !a->plan.setup_before_go, &err) < 0 ||
 	    (a->plan.adopt && enter_joined_pid_ns(a, &g.msg.value, &err) < 0) ||
-	    (a->plan.lock_mounts && cell_mounts_lock_prepare(spec, &err) < 0) ||
+	    (a->plan.userns_limit &&
+	     cell_mounts_lock_prepare(spec, a->plan.lock_mounts, &err) < 0) ||
 	    (a->plan.setup_rootfs &&
 	     cell_rootfs_setup(spec, a->plan.in_userns, a->rootfs, &calls, &err) < 0) ||
 	    (!g.received && placed_in_cgroup(&g, &err) < 0) ||

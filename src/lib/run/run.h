@@ -135,6 +135,10 @@ struct start_facts {
 				  write its own (no GO for them) */
 	bool userns_first_ok;  /* the parent may make the new user namespace, its maps
 				  written, before clone (root in the initial one) */
+	bool mounts_final;     /* nothing in the container can ever change its mounts: no
+				  capability ever, no cell exec into it, and its seccomp
+				  filter refuses mount(2) and every call of its kind
+				  (cell judge), so they need no lock (mount_lock.c) */
 	bool setgroups_deny;   /* root: a new user namespace cell maps denies setgroups(2)
 				  (cell judge: the box has no capability to call it with),
 				  so the lock's own maps need no helper process */
@@ -172,6 +176,9 @@ struct start_plan {
 	bool adopt;		/* a pid namespace joined by path: the child forks into it */
 	bool setup_rootfs;	/* the child sets up root, mounts and paths */
 	bool lock_mounts;	/* the child locks its mounts (mount_lock.c) */
+	bool userns_limit;	/* the child bounds the user namespaces below its own
+				   (cell_mounts_lock_prepare): lock_mounts or, without
+				   the lock, mounts_final */
 	bool under_init;	/* the command runs below cell's init */
 	bool say_ready;		/* the child sends READY (create, poststart hooks) */
 	bool child_cgroup;	/* spawn_vm: the child joins its own (v1) cgroup by itself */
