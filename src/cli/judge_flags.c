@@ -612,6 +612,59 @@ int cell_judge_fit(struct cell_judge_cli *cli, char **args, char **env, const ch
 	return 0;
 }
 
+#define JUDGE_HIDE_SIZE "16k" /* a hidden host directory that holds --dir mount points */
+
+/* Does a mount of @spec other than the one at @dir lie below @dir? */
+static bool mounts_below(const struct cell_spec *spec, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const char *d = spec->mounts[i].destination;
+
+		if (!strncmp(d, dir, n) && d[n] == '/')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The writable tmpfs that `cell run` puts over the host's /run, /var/run and
+ * /var/tmp (hide_host_dirs: they hold its sockets) become masked paths here:
+ * empty and read-only, sharing the one tmpfs that every masked directory of
+ * the box shares. /tmp is the box's one writable directory (and --dir's
+ * :rw), as isolate's box is: a rootless box has no memory cgroup, which
+ * tmpfs pages would be charged to, and RLIMIT_AS does not count them, so two
+ * more gigabytes of writable tmpfs would be host memory outside --mem. And
+ * each tmpfs of its own cost a run about 0.14 ms. One that another mount
+ * lies below (a --dir into /run) stays a tmpfs, of JUDGE_HIDE_SIZE: it holds
+ * the mount points.
+ */
+static int judge_hide_host_dirs(struct cell_spec *spec, struct cell_error *err)
+{
+	static const char *const dirs[] = { "/run", "/var/run", "/var/tmp" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct cell_mount *m = NULL;
+
+		for (size_t j = 0; j < spec->n_mounts && !m; j++)
+			if (!strcmp(spec->mounts[j].destination, dirs[i]) && spec->mounts[j].type &&
+			    !strcmp(spec->mounts[j].type, "tmpfs"))
+				m = &spec->mounts[j];
+		if (!m)
+			continue;
+		if (mounts_below(spec, dirs[i])) {
+			if (cell_strv_append(&m->options, "size=" JUDGE_HIDE_SIZE) < 0)
+				return cell_error_set(err, ENOMEM, "mount %s", dirs[i]);
+			continue;
+		}
+		cell_spec_remove_mount(spec, dirs[i]);
+		if (cell_strv_append(&spec->linux.masked_paths, dirs[i]) < 0)
+			return cell_error_set(err, ENOMEM, "linux.maskedPaths");
+	}
+	return 0;
+}
+
 int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_judge_cli *cli,
 		     struct cell_error *err)
 {
@@ -628,7 +681,8 @@ int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_
 		r = cell_error_set(err, ENOMEM, "judge");
 		goto out;
 	}
-	if ((r = cell_run_parse((int)box.n, box.v, euid, egid, &cli->run, err)) < 0)
+	if ((r = cell_run_parse((int)box.n, box.v, euid, egid, &cli->run, err)) < 0 ||
+	    (r = judge_hide_host_dirs(&cli->run.spec, err)) < 0)
 		goto out;
 	if (cli->batch_file && (r = save_template(cli, &jp, err)) < 0)
 		goto out;

@@ -377,7 +377,7 @@ def assert_cell_error(res, code=125, *needles):
 
 
 def mountinfo(text):
-    """Parse /proc/self/mountinfo text into dicts (mountpoint, opts, tags, fstype, super)."""
+    """Parse /proc/self/mountinfo text into dicts (mountpoint, dev, opts, tags, fstype, super)."""
     mounts = []
     for line in text.splitlines():
         fields = line.split()
@@ -386,6 +386,7 @@ def mountinfo(text):
         sep = fields.index("-")
         mounts.append({
             "mountpoint": fields[4].replace("\\040", " "),
+            "dev": fields[2],
             "opts": fields[5].split(","),
             "tags": fields[6:sep],
             "fstype": fields[sep + 1],

@@ -117,6 +117,10 @@ def test_bundle_mount_options_devices_and_paths(bundle, rootfs, user, tdir):
     assert r.stderr.count("Read-only file system") == 3, r.stderr
     mounts = mountinfo(info)
     assert "ro" in top(mounts, "/")["opts"]
+    # every masked directory is the one empty tmpfs, read-only in its superblock
+    masks = [top(mounts, d) for d in ("/secret", "/sys/firmware")]
+    assert masks[0]["dev"] == masks[1]["dev"], masks
+    assert all(m["fstype"] == "tmpfs" and "ro" in m["super"] for m in masks), masks
     scratch = top(mounts, "/scratch")
     assert {"nosuid", "nodev", "noexec"} <= set(scratch["opts"])
     assert "mode=700" in scratch["super"] and any(t.startswith("shared:") for t in scratch["tags"])

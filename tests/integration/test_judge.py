@@ -8,6 +8,7 @@ and as nobody (no cgroup is delegated on this host: rusage and /proc, and
 what those cannot measure is null in the report).
 """
 import ctypes
+import errno
 import json
 import os
 import shutil
@@ -526,6 +527,45 @@ def test_a_judged_box_changes_none_of_its_mounts_and_makes_no_namespace(user, td
     got = dict(line.split() for line in out.read_text().splitlines())
     assert got.pop("max_user_namespaces") == "0", got
     assert len(got) == 8 and set(got.values()) == {"-1"}, got
+
+
+WRITE_HOST_DIRS = """
+import os
+for d in ("/run", "/var/tmp", "/tmp"):
+    try:
+        with open(d + "/f", "wb") as f:
+            f.write(bytes(1 << 20))
+        print(d, "written", len(os.listdir(d)))
+    except OSError as e:
+        print(d, e.errno, len(os.listdir(d)))
+"""
+
+
+def test_a_box_writes_only_its_tmp_and_sees_run_and_var_tmp_empty(user, tdir):
+    # The host's /run and /var/tmp (its sockets) are hidden by the one empty,
+    # read-only tmpfs of the box's masked directories: /tmp is its only
+    # writable place, bounded, where rootless no memory cgroup would count
+    # what a tmpfs holds.
+    out = writable_dir(tdir) / "stdout"
+    rep, _ = judge(["--stdout", out, "--", sys.executable, "-c", WRITE_HOST_DIRS], user=user)
+    assert rep["status"] == "OK", rep
+    assert out.read_text().splitlines() == [
+        f"/run {errno.EROFS} 0", f"/var/tmp {errno.EROFS} 0", "/tmp written 1"]
+
+
+def test_a_dir_bound_into_run_is_still_there(tdir):
+    # /run stays a tmpfs of the box's own, 16 KiB, where a --dir lies below
+    # it: the mask would cover the bind
+    out = writable_dir(tdir) / "stdout"
+    src = out.parent / "run-data"
+    src.mkdir()
+    (src / "f").write_text("hi\n")
+    rep, _ = judge(["--dir", f"{src}=/run/data", "--stdout", out, "--", "/bin/sh", "-c",
+                    "cat /run/data/f; ls -A /var/tmp | wc -l; stat -f -c '%b %S' /run"])
+    assert rep["status"] == "OK", rep
+    data, var_tmp, run_size = out.read_text().splitlines()
+    blocks, size = map(int, run_size.split())
+    assert (data, var_tmp, blocks * size) == ("hi", "0", 16384)
 
 
 def test_the_program_is_pid_2_with_no_supplementary_group_of_cells(tdir):
