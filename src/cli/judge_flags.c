@@ -612,7 +612,7 @@ int cell_judge_fit(struct cell_judge_cli *cli, char **args, char **env, const ch
 	return 0;
 }
 
-#define JUDGE_HIDE_SIZE "16k" /* a hidden host directory that holds --dir mount points */
+#define JUDGE_HOLDER_SIZE "16k" /* a tmpfs that holds only mount points and links */
 
 /* Does a mount of @spec other than the one at @dir lie below @dir? */
 static bool mounts_below(const struct cell_spec *spec, const char *dir)
@@ -629,20 +629,20 @@ static bool mounts_below(const struct cell_spec *spec, const char *dir)
 }
 
 /*
- * The writable tmpfs that `cell run` puts over the host's /run, /var/run and
- * /var/tmp (hide_host_dirs: they hold its sockets) become masked paths here:
- * empty and read-only, sharing the one tmpfs that every masked directory of
- * the box shares. /tmp is the box's one writable directory (and --dir's
- * :rw), as isolate's box is: a rootless box has no memory cgroup, which
- * tmpfs pages would be charged to, and RLIMIT_AS does not count them, so two
- * more gigabytes of writable tmpfs would be host memory outside --mem. And
- * each tmpfs of its own cost a run about 0.14 ms. One that another mount
- * lies below (a --dir into /run) stays a tmpfs, of JUDGE_HIDE_SIZE: it holds
- * the mount points.
+ * A judged box's data goes to its 64 MiB /tmp and /dev/shm (and --dir's
+ * :rw), as isolate's goes to its box: a tmpfs's pages are memory that,
+ * rootless, no memory cgroup counts and RLIMIT_AS does not either. So the
+ * writable 1 GiB tmpfs that `cell run` puts over the host's /run, /var/run
+ * and /var/tmp (hide_host_dirs: they hold its sockets) become masked paths
+ * here, empty and read-only, sharing the one tmpfs that every masked
+ * directory of the box shares (a tmpfs of its own cost a run about 0.14 ms).
+ * One that another mount lies below (a --dir into /run) stays a tmpfs, of
+ * JUDGE_HOLDER_SIZE; so does /dev, which the box's uid 0 owns: they hold
+ * only mount points, device nodes' among them, directories and symlinks.
  */
-static int judge_hide_host_dirs(struct cell_spec *spec, struct cell_error *err)
+static int judge_bound_tmpfs(struct cell_spec *spec, struct cell_error *err)
 {
-	static const char *const dirs[] = { "/run", "/var/run", "/var/tmp" };
+	static const char *const dirs[] = { "/run", "/var/run", "/var/tmp", "/dev" };
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		struct cell_mount *m = NULL;
@@ -653,8 +653,8 @@ static int judge_hide_host_dirs(struct cell_spec *spec, struct cell_error *err)
 				m = &spec->mounts[j];
 		if (!m)
 			continue;
-		if (mounts_below(spec, dirs[i])) {
-			if (cell_strv_append(&m->options, "size=" JUDGE_HIDE_SIZE) < 0)
+		if (!strcmp(dirs[i], "/dev") || mounts_below(spec, dirs[i])) {
+			if (cell_strv_append(&m->options, "size=" JUDGE_HOLDER_SIZE) < 0)
 				return cell_error_set(err, ENOMEM, "mount %s", dirs[i]);
 			continue;
 		}
@@ -682,7 +682,7 @@ int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_
 		goto out;
 	}
 	if ((r = cell_run_parse((int)box.n, box.v, euid, egid, &cli->run, err)) < 0 ||
-	    (r = judge_hide_host_dirs(&cli->run.spec, err)) < 0)
+	    (r = judge_bound_tmpfs(&cli->run.spec, err)) < 0)
 		goto out;
 	if (cli->batch_file && (r = save_template(cli, &jp, err)) < 0)
 		goto out;
