@@ -614,15 +614,15 @@ int cell_judge_fit(struct cell_judge_cli *cli, char **args, char **env, const ch
 
 #define JUDGE_HOLDER_SIZE "16k" /* a tmpfs that holds only mount points and links */
 
-/* Does a mount of @spec other than the one at @dir lie below @dir? */
-static bool mounts_below(const struct cell_spec *spec, const char *dir)
+/* Does a mount of @spec other than @self lie on @dir or below it? */
+static bool mounts_on(const struct cell_spec *spec, const char *dir, const struct cell_mount *self)
 {
 	size_t n = strlen(dir);
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const char *d = spec->mounts[i].destination;
 
-		if (!strncmp(d, dir, n) && d[n] == '/')
+		if (&spec->mounts[i] != self && !strncmp(d, dir, n) && (!d[n] || d[n] == '/'))
 			return true;
 	}
 	return false;
@@ -636,7 +636,7 @@ static bool mounts_below(const struct cell_spec *spec, const char *dir)
  * and /var/tmp (hide_host_dirs: they hold its sockets) become masked paths
  * here, empty and read-only, sharing the one tmpfs that every masked
  * directory of the box shares (a tmpfs of its own cost a run about 0.14 ms).
- * One that another mount lies below (a --dir into /run) stays a tmpfs, of
+ * One that another mount lies on or below (a --dir into /run) stays a tmpfs, of
  * JUDGE_HOLDER_SIZE; so does /dev, which the box's uid 0 owns: they hold
  * only mount points, device nodes' among them, directories and symlinks.
  */
@@ -653,7 +653,7 @@ static int judge_bound_tmpfs(struct cell_spec *spec, struct cell_error *err)
 				m = &spec->mounts[j];
 		if (!m)
 			continue;
-		if (!strcmp(dirs[i], "/dev") || mounts_below(spec, dirs[i])) {
+		if (!strcmp(dirs[i], "/dev") || mounts_on(spec, dirs[i], m)) {
 			if (cell_strv_append(&m->options, "size=" JUDGE_HOLDER_SIZE) < 0)
 				return cell_error_set(err, ENOMEM, "mount %s", dirs[i]);
 			continue;

@@ -570,6 +570,16 @@ def test_a_dir_bound_into_run_is_still_there(tdir):
     assert (data, var_tmp, blocks * size) == ("hi", "0", 16384)
 
 
+def test_a_dir_bound_on_var_tmp_itself_is_not_masked(tdir):
+    out = writable_dir(tdir) / "stdout"
+    src = out.parent / "var-tmp"
+    src.mkdir()
+    (src / "f").write_text("hi\n")
+    rep, _ = judge(["--dir", f"{src}=/var/tmp", "--stdout", out, "--", "/bin/cat", "/var/tmp/f"])
+    assert rep["status"] == "OK", rep
+    assert out.read_text() == "hi\n"
+
+
 def test_the_program_is_pid_2_with_no_supplementary_group_of_cells(tdir):
     # As root the box's user namespace is mapped before clone and denies
     # setgroups(2) (the box has no capability to call it with), with no

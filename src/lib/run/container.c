@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -437,6 +438,19 @@ static bool init_unreadable(const struct cell_spec *spec)
 }
 
 /*
+ * start_facts.mounts_final: cell judge's box, where nothing can come to hold
+ * CAP_SYS_ADMIN (not in its bounding set, no_new_privs, no cell exec) and
+ * whose filter, cell's default, refuses mount(2) and its kin.
+ */
+static bool mounts_final(const struct run_ctx *c)
+{
+	const struct cell_process *p = &c->spec->process;
+
+	return c->opts->judge_box && p->no_new_privileges && p->capabilities.present &&
+	       !(p->capabilities.bounding & (1ULL << CAP_SYS_ADMIN)) && c->seccomp.filter;
+}
+
+/*
  * The start plan (plan.c) from the spec and what the host says, once the
  * cgroup is planned. The setgroups files are read only where the plan needs
  * them, as before clone3: in the child, geteuid() changes once the maps are
@@ -470,8 +484,7 @@ static void plan_start(struct run_ctx *c)
 		.clone3_vm = CELL_CLONE3_VM,
 		/* cell judge waits for its box, and its command line is no secret */
 		.init_in_vm_ok = CELL_CLONE3_VM && c->opts->judge_box,
-		/* no capability, no exec, a filter that refuses every mount call */
-		.mounts_final = c->opts->judge_box,
+		.mounts_final = mounts_final(c),
 		/* its box's root has no capability to call setgroups(2) with */
 		.setgroups_deny = c->opts->judge_box && geteuid() == 0,
 	};
