@@ -140,8 +140,7 @@ struct start_facts {
 				  filter refuses mount(2) and every call of its kind
 				  (cell judge), so they need no lock (mount_lock.c) */
 	bool setgroups_deny;   /* root: a new user namespace cell maps denies setgroups(2)
-				  (cell judge: the box has no capability to call it with),
-				  so the lock's own maps need no helper process */
+				  (cell judge: the box has no capability to call it with) */
 	bool init_in_vm_ok;    /* under init, PID 1 may stay in cell's memory (cell judge:
 				  cell waits for it, and its /proc/1/cmdline, cell's, tells
 				  nothing the box does not know; x86_64, not ASan) */
