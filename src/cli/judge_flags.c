@@ -635,7 +635,7 @@ static bool mounts_on(const struct cell_spec *spec, const char *dir, const struc
  * writable 1 GiB tmpfs that `cell run` puts over the host's /run, /var/run
  * and /var/tmp (hide_host_dirs: they hold its sockets) become masked paths
  * here, empty and read-only, sharing the one tmpfs that every masked
- * directory of the box shares (a tmpfs of its own cost a run about 0.14 ms).
+ * directory of the box shares.
  * One that another mount lies on or below (a --dir into /run) stays a tmpfs, of
  * JUDGE_HOLDER_SIZE; so does /dev, which the box's uid 0 owns: they hold
  * only mount points, device nodes' among them, directories and symlinks.

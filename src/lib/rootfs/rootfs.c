@@ -119,11 +119,11 @@ static int mask_dir(const char *path, int *empty, struct cell_error *err)
 
 /*
  * maskedPaths: /dev/null over files, an empty read-only tmpfs over
- * directories: one for all of them, bound over each after the first. A
- * tmpfs's superblock costs a start about 0.14 ms to make and tear down (its
- * per-CPU counters, its memory cgroup lists: bench/README.md), a bind of it
- * a fraction of that. Read-only in its superblock (MS_RDONLY at its mount),
- * it holds nothing and never can, so the directories share no channel.
+ * directories: one for all of them, bound over each after the first, so a
+ * container has one such superblock however many directories it masks (in
+ * time a bind costs about what a tmpfs mount does: bench/README.md).
+ * Read-only in its superblock (MS_RDONLY at its mount), it holds nothing and
+ * never can, so the directories share no channel.
  * stat first: a bind that fails on a type mismatch has already cloned its
  * source, and freeing that clone waits for an RCU grace period (0.15 ms
  * here), where a stat costs 2 us. They run after the root change, so every
