@@ -693,6 +693,14 @@ int cell_cmd_judge(int argc, char **argv)
 		cell_judge_cli_free(&cli);
 		return status;
 	}
+	uint32_t box;
+
+	if (cell_judge_boxes_take(&cli, &box, 1, &err) < 0) {
+		fprintf(stderr, "cell: judge: %s\n", err.msg);
+		cell_judge_cli_free(&cli);
+		return CELL_EXIT_FAILURE;
+	}
+	cell_judge_box_use(&cli, box);
 	cell_judge_run(&cli, &shared, &rep);
 	status = rep.status == CELL_JUDGE_OK   ? 0
 		 : rep.status == CELL_JUDGE_XX ? CELL_EXIT_FAILURE

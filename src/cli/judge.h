@@ -34,7 +34,17 @@ struct cell_judge_cli {
 	const char *batch_file; /* --batch: the runs, one JSON object a line ("-": stdin) */
 	long jobs;		/* -j: boxes at once in a batch */
 	struct cell_judge_template *tpl; /* --batch: what each line starts from */
+	/* root: box N runs as host uid and gid box_first + N (judge_box.c) */
+	long box_id;		       /* --box-id: the first box to take; -1: any free */
+	uint32_t box_first, box_count; /* --box-uids FIRST:COUNT */
+	bool box_ids_given;	       /* --box-uids was given */
+	bool have_box_lock;	       /* box_lock_fd holds the boxes taken */
+	int box_lock_fd;
 };
+
+#define JUDGE_FIRST_BOX_UID 60000 /* isolate's first_uid and first_gid */
+#define JUDGE_BOXES 1000	  /* isolate's num_boxes */
+#define JUDGE_MAX_BOXES 65536
 
 /* A batch's cgroup: cell-judge-PID-RANDOM, the supervisor's PID (cell gc). */
 #define CELL_JUDGE_CGROUP_PREFIX "cell-judge-"
@@ -148,5 +158,22 @@ char *cell_judge_batch_json(const struct cell_judge_report *rep, unsigned long l
 int cell_judge_batch(struct cell_judge_cli *cli);
 
 int cell_cmd_judge(int argc, char **argv);
+
+/* judge_box.c: root's boxes, a host uid and gid each */
+int cell_judge_box_id(const char *flag, const char *arg, struct cell_judge_cli *cli,
+		      struct cell_error *err);
+int cell_judge_box_ids(const char *flag, const char *arg, struct cell_judge_cli *cli,
+		       struct cell_error *err);
+/** cell_judge_box_check() - --box-id and --box-uids fit together, and root's. */
+int cell_judge_box_check(const struct cell_judge_cli *cli, struct cell_error *err);
+/**
+ * cell_judge_boxes_take() - as root, lock @n boxes no other judge has
+ * (--box-id N: N to N+@n-1) until this process and its children end;
+ * their numbers in @boxes. Rootless: nothing to take.
+ */
+int cell_judge_boxes_take(struct cell_judge_cli *cli, uint32_t *boxes, size_t n,
+			  struct cell_error *err);
+/** cell_judge_box_use() - the next boxes run as @box's host uid and gid. */
+void cell_judge_box_use(struct cell_judge_cli *cli, uint32_t box);
 
 #endif

@@ -63,6 +63,7 @@ struct batch {
 	char **reports;		 /* by line, until printed */
 	struct worker *w;
 	size_t nw;
+	uint32_t *boxes; /* root: worker k's box (judge_box.c) */
 	int sigfd;
 	sigset_t oldmask;
 	int stop_sig;	  /* the signal that stopped the batch, 0 */
@@ -249,6 +250,7 @@ static int start_worker(struct batch *b, size_t k, const struct cell_judge_share
 		close(sv[0]);
 		close(b->sigfd);
 		sigprocmask(SIG_SETMASK, &b->oldmask, NULL);
+		cell_judge_box_use(b->cli, b->boxes[k]);
 		worker_main(b, sv[1], sh);
 	}
 	close(sv[1]);
@@ -515,6 +517,7 @@ static void batch_free(struct batch *b)
 	free(b->lines);
 	free(b->text);
 	free(b->w);
+	free(b->boxes);
 	safe_close(b->sigfd);
 }
 
@@ -524,8 +527,12 @@ static int start_workers(struct batch *b, const struct cell_judge_shared *sh,
 	size_t want = (size_t)b->cli->jobs < b->n ? (size_t)b->cli->jobs : b->n;
 	int r = 0;
 
-	if (!(b->w = calloc(want ? want : 1, sizeof(*b->w))))
+	if (!(b->w = calloc(want ? want : 1, sizeof(*b->w))) ||
+	    !(b->boxes = calloc(want ? want : 1, sizeof(*b->boxes))))
 		return cell_error_set(err, ENOMEM, "--jobs");
+	/* a box each, taken before any worker starts: none may run short */
+	if ((r = cell_judge_boxes_take(b->cli, b->boxes, want, err)) < 0)
+		return r;
 	while (b->nw < want && (r = start_worker(b, b->nw, sh, err)) == 0)
 		b->nw++;
 	/* the workers that did start run the batch; none: cell failed */

@@ -6,11 +6,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "judge.h"
 #include "utils.h"
@@ -43,6 +45,10 @@ const char cell_judge_usage[] =
 	"                            passed but PATH\n"
 	"  -c, --chdir DIR           working directory inside (default /tmp)\n"
 	"  --rootfs DIR              this root file system (read-only) instead of the host's\n"
+	"  -b, --box-id N            root: take box N (a batch: N to N+jobs-1), which runs as\n"
+	"                            host uid and gid FIRST+N; default: the first box free\n"
+	"  --box-uids FIRST:COUNT    root: the host ids boxes run as (default 60000:1000,\n"
+	"                            isolate's); no one else may use them\n"
 	"Report:\n"
 	"  --report FILE             the JSON report to FILE instead of stdout\n"
 	"  -M, --meta FILE           isolate's meta file (key:value lines) too; - for stderr\n"
@@ -62,7 +68,7 @@ const char cell_judge_usage[] =
 	"when every line got its report (whatever its status), 128+N when signal N stopped\n"
 	"it, 125 when cell failed. See cell-judge(1).\n";
 
-enum { OPT_OUTPUT_LIMIT = 1000, OPT_REPORT, OPT_ROOTFS, OPT_BATCH };
+enum { OPT_OUTPUT_LIMIT = 1000, OPT_REPORT, OPT_ROOTFS, OPT_BATCH, OPT_BOX_UIDS };
 
 static const struct option judge_options[] = {
 	{ "time", required_argument, NULL, 't' },
@@ -85,6 +91,8 @@ static const struct option judge_options[] = {
 	{ "meta", required_argument, NULL, 'M' },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "jobs", required_argument, NULL, 'j' },
+	{ "box-id", required_argument, NULL, 'b' },
+	{ "box-uids", required_argument, NULL, OPT_BOX_UIDS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -94,9 +102,6 @@ static const struct option judge_options[] = {
 #define JUDGE_DEFAULT_OUTPUT (64LL << 20)
 #define JUDGE_MAX_JOBS 256
 #define JUDGE_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
-/* Where a root judge's box runs on the host: nobody, as isolate runs boxes as
- * an unprivileged uid, so a --dir SRC=DST:rw of root's stays root's. */
-#define JUDGE_ROOT_MAP "0:65534:1"
 
 /* The `cell run` argv the box is built from, and the strings it owns. */
 struct run_argv {
@@ -287,6 +292,10 @@ static int judge_option(struct cell_judge_cli *cli, struct judge_parse *jp, int 
 	case OPT_BATCH:
 		cli->batch_file = arg;
 		return 0;
+	case 'b':
+		return cell_judge_box_id(flag, arg, cli, err);
+	case OPT_BOX_UIDS:
+		return cell_judge_box_ids(flag, arg, cli, err);
 	case 'j':
 		return parse_count(flag, arg, &cli->jobs, err) < 0 ? -EINVAL
 		       : cli->jobs > JUDGE_MAX_JOBS ? cell_error_set(err, 0, "%s '%s': at most %d",
@@ -304,7 +313,7 @@ static int parse_judge_flags(int argc, char **argv, struct cell_judge_cli *cli,
 	for (;;) {
 		int idx = -1, r;
 		char flag[64];
-		int opt = getopt_long(argc, argv, "+:t:w:x:m:k:f:p:n:i:o:r:d:E:c:M:j:h",
+		int opt = getopt_long(argc, argv, "+:t:w:x:m:k:f:p:n:i:o:r:d:E:c:M:j:b:h",
 				      judge_options, &idx);
 
 		if (opt == -1)
@@ -330,7 +339,7 @@ static int parse_judge_flags(int argc, char **argv, struct cell_judge_cli *cli,
 
 /*
  * The judge's defaults as `cell run` flags: every namespace (a user namespace
- * too; root's box runs as nobody on the host), no capability, a private
+ * too; root's box runs as a host uid of its own), no capability, a private
  * tmpfs /tmp as the working directory; as root, the pids and memory limits
  * in the box's cgroup (memory+swap too, or swap would hide a hog). Rootless,
  * where no cgroup is delegated, those become rlimits (judge_rlimits).
@@ -344,10 +353,13 @@ static int box_argv(const struct cell_judge_cli *cli, struct judge_parse *jp, st
 	r |= argv_add(a, "run");
 	r |= argv_add(a, "--unshare-all");
 	if (!cli->rootless) {
+		/* box 0's ids until one is taken (cell_judge_box_use): an
+		 * unprivileged uid of its own, as isolate's, so a --dir
+		 * SRC=DST:rw of root's stays root's */
 		r |= argv_add(a, "--uidmap");
-		r |= argv_add(a, JUDGE_ROOT_MAP);
+		r |= argv_addf(a, "0:%" PRIu32 ":1", cli->box_first);
 		r |= argv_add(a, "--gidmap");
-		r |= argv_add(a, JUDGE_ROOT_MAP);
+		r |= argv_addf(a, "0:%" PRIu32 ":1", cli->box_first);
 		r |= argv_add(a, "--pids-limit");
 		r |= argv_addf(a, "%ld", l->processes + 1); /* + the box's init */
 		if (l->mem > 0) {
@@ -451,6 +463,9 @@ static void judge_defaults(struct cell_judge_cli *cli, uid_t euid)
 	cli->lim.open_files = JUDGE_DEFAULT_OPEN_FILES;
 	cli->lim.output_limit = JUDGE_DEFAULT_OUTPUT;
 	cli->jobs = 1;
+	cli->box_id = -1;
+	cli->box_first = JUDGE_FIRST_BOX_UID;
+	cli->box_count = JUDGE_BOXES;
 }
 
 /* ---- batch ---- */
@@ -675,7 +690,8 @@ int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_
 	judge_defaults(cli, euid);
 	if ((r = parse_judge_flags(argc, argv, cli, &jp, err)) < 0 || cli->help)
 		goto out;
-	if ((r = check_batch_flags(cli, argc - optind, err)) < 0)
+	if ((r = check_batch_flags(cli, argc - optind, err)) < 0 ||
+	    (r = cell_judge_box_check(cli, err)) < 0)
 		goto out;
 	if (box_argv(cli, &jp, &box, cli->batch_file ? batch_placeholder : argv + optind) < 0) {
 		r = cell_error_set(err, ENOMEM, "judge");
@@ -701,6 +717,8 @@ out:
 void cell_judge_cli_free(struct cell_judge_cli *cli)
 {
 	template_free(cli->tpl);
+	if (cli->have_box_lock)
+		close(cli->box_lock_fd);
 	cell_run_cli_free(&cli->run);
 	memset(cli, 0, sizeof(*cli));
 }

@@ -160,6 +160,26 @@ def only_child(pid, timeout=10):
     raise AssertionError(f"{pid} has children {kids}")
 
 
+NS_GET_PARENT, NS_GET_OWNER_UID = 0xB702, 0xB704  # ioctl_ns(2)
+
+
+def userns_owners(pid):
+    """The host uids that made @pid's user namespace and each above it, up to
+    this process's (ioctl_ns(2)): whose per-user counts the kernel charges."""
+    mine = os.stat("/proc/self/ns/user").st_ino
+    fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    owners = []
+    try:
+        while os.fstat(fd).st_ino != mine:
+            owners.append(struct.unpack("I", fcntl.ioctl(fd, NS_GET_OWNER_UID, bytes(4)))[0])
+            parent = fcntl.ioctl(fd, NS_GET_PARENT)
+            os.close(fd)
+            fd = parent
+    finally:
+        os.close(fd)
+    return owners
+
+
 def settled_init(cell_pid, timeout=10):
     """The init's host PID once it is the init: the command may print before the
     child that starts it has exec'd cell-init (or, forked, named itself so). A

@@ -362,6 +362,125 @@ def test_two_boxes_share_no_channel(user, tdir):
     assert out.read_text().strip() == "none"
 
 
+# What the kernel counts per user (inotify instances here: kernel/ucount.c) is
+# counted as each box's uid on the host and as the uid that made its user
+# namespace. A box takes all it may and holds them until the test says go.
+_HOLD = r"""
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+fds = []
+while True:
+    fd = libc.inotify_init1(0)
+    if fd < 0:
+        break
+    fds.append(fd)
+me = sys.argv[1]
+with open('/proc/self/uid_map') as f:
+    host = f.read().split()[1]
+open(f'/mnt/{me}-tmp', 'w').write(f'{len(fds)} {os.strerror(ctypes.get_errno())} {host}')
+os.rename(f'/mnt/{me}-tmp', f'/mnt/{me}-held')  # whole when seen
+for _ in range(500):
+    if os.path.exists('/mnt/go'):
+        break
+    time.sleep(0.02)
+"""
+
+INOTIFY_INIT1 = 294  # x86_64
+
+
+def inotify_instances_left():
+    """Can this process make an inotify instance now? (and closes it)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.syscall(INOTIFY_INIT1, 0)
+    if fd < 0:
+        return os.strerror(ctypes.get_errno())
+    os.close(fd)
+    return "yes"
+
+
+def wait_for(path, timeout=15):
+    end = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < end, f"{path} never came"
+        time.sleep(0.02)
+    return path.read_text()
+
+
+def test_root_boxes_at_once_count_as_host_users_of_their_own_and_never_as_root(tdir):
+    # Before: every box's user namespace was root's, and its root nobody, so one
+    # box holding 128 inotify instances left the other box, every root daemon of
+    # the host and every nobody process without any (EMFILE).
+    d = writable_dir(tdir)
+    limit = int(open("/proc/sys/fs/inotify/max_user_instances").read())
+    boxes = []
+    try:
+        for me in ("a", "b"):
+            boxes.append(subprocess.Popen(
+                [CELL, "judge", "--dir", f"{d}=/mnt:rw", "--open-files", str(limit + 64),
+                 "--wall-time", "20", "--", "/usr/bin/python3", "-c", _HOLD, me],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd="/",
+                preexec_fn=_reset_signals))
+            held = wait_for(d / f"{me}-held").split()
+            assert int(held[0]) == limit, held  # all of it: nothing shared with anyone
+        # both boxes hold all they may: root and nobody on the host still have theirs
+        assert inotify_instances_left() == "yes"
+        nobody = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                 sys.executable, "-c",
+                                 "import ctypes; l = ctypes.CDLL(None); print(l.inotify_init1(0) >= 0)"],
+                                capture_output=True, text=True, timeout=30)
+        assert nobody.stdout.strip() == "True", nobody
+        hosts = {(d / f"{me}-held").read_text().split()[-1] for me in ("a", "b")}
+        assert len(hosts) == 2 and all(60000 <= int(h) < 61000 for h in hosts), hosts
+    finally:
+        (d / "go").write_text("1")
+        for p in boxes:
+            out, err = p.communicate(timeout=30)
+            assert json.loads(out.decode().splitlines()[-1])["status"] == "OK", (out, err)
+
+
+def test_box_id_takes_one_box_which_no_other_judge_may_have_meanwhile(tdir):
+    d = writable_dir(tdir)
+    a = subprocess.Popen([CELL, "judge", "--box-id", "7", "--dir", f"{d}=/mnt:rw", "--wall-time",
+                          "20", "--", "/bin/sh", "-c",
+                          "cat /proc/self/uid_map /proc/self/gid_map > /mnt/t && mv /mnt/t /mnt/a; "
+                          "while [ ! -e /mnt/go ]; do sleep 0.05; done"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd="/",
+                         preexec_fn=_reset_signals)
+    try:
+        maps = wait_for(d / "a").split()
+        assert maps == ["0", "60007", "1"] * 2, maps
+        res = run_cell(["judge", "--box-id", "7", "--", "/bin/true"])
+        assert res.returncode == 125 and res.stdout == "", res
+        assert "box 7 (host uid 60007): another judge has it" in res.stderr, res.stderr
+        # without --box-id, the first box free: not 7
+        rep, _ = judge(["--box-uids", "60005:3", "--stdout", d / "b", "--",
+                        "/bin/cat", "/proc/self/uid_map"])
+        assert rep["status"] == "OK" and (d / "b").read_text().split()[1] in ("60005", "60006")
+    finally:
+        (d / "go").write_text("1")
+        a.communicate(timeout=30)
+    rep, _ = judge(["--box-id", "7", "--", "/bin/true"])  # let go when its judge ended
+    assert rep["status"] == "OK", rep
+
+
+@pytest.mark.parametrize("flags, msg", [
+    (["--box-id", "-1"], "--box-id '-1': expected a box number from 0 to 65535"),
+    (["--box-id", "1000"], "--box-id 1000: boxes 1000 to 1000, but --box-uids has 1000"),
+    (["--box-uids", "0:10"], "--box-uids 0:10: expected FIRST >= 1"),
+    (["--box-uids", "65530:10"], "without root's 0 or nobody's 65534"),
+    (["--box-uids", "4294967290:10"], "below 4294967295"),
+    (["--box-uids", "100000"], "--box-uids '100000': expected FIRST:COUNT"),
+])
+def test_box_flags_are_checked(flags, msg):
+    res = run_cell(["judge", *flags, "--", "/bin/true"])
+    assert res.returncode == 125 and msg in res.stderr, res
+
+
+def test_box_flags_are_roots():
+    res = run_cell(["judge", "--box-id", "3", "--", "/bin/true"], user="nobody")
+    assert res.returncode == 125 and "--box-id is root's" in res.stderr, res
+
+
 # ---- flags and reports ----------------------------------------------------
 
 
@@ -432,7 +551,7 @@ def same_mm(a, b):
 
 @pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: the box's init is cell itself")
 def test_a_root_judges_box_init_stays_in_cells_memory_which_only_the_host_may_trace():
-    # The box (user namespace 0:65534:1, memory and pids limits) is cloned into
+    # The box (user namespace 0:60000+N:1, memory and pids limits) is cloned into
     # its user namespace, mapped before clone, sharing cell's memory; its PID 1
     # stays there, serving from cell's copy of the freestanding init: no exec,
     # no address space of its own. That memory is non-dumpable and the host
@@ -446,7 +565,8 @@ def test_a_root_judges_box_init_stays_in_cells_memory_which_only_the_host_may_tr
         assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(CELL)
         assert os.stat(f"/proc/{init}/environ").st_uid == 0  # non-dumpable: the host's
         with open(f"/proc/{init}/status") as f:
-            assert "\nUid:\t65534\t" in f.read()  # the box's root is nobody on the host
+            uids = next(x for x in f.read().splitlines() if x.startswith("Uid:")).split()[1:]
+        assert len(set(uids)) == 1 and 60000 <= int(uids[0]) < 61000, uids  # a box's own uid
     finally:
         p.terminate()  # cell judge kills the box and tears it down
         p.wait(timeout=10)

@@ -201,6 +201,25 @@ def test_batch_j2_boxes_at_once_share_no_channel(user, tdir):
     assert (d / "b-out").read_text().strip() == "none"
 
 
+def test_batch_workers_at_once_run_as_host_uids_of_their_own(tdir):
+    # worker k runs its boxes as box (--box-id + k)'s host uid and gid: two boxes
+    # at once never share the kernel's per-user counts (test_judge.py)
+    d = writable_dir(tdir)
+    lines = [{"id": i, "argv": ["/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map"
+                                f" > /mnt/{i}; sleep 0.3"]} for i in range(4)]
+    reps, res = batch(tdir, lines, ["-j", "2", "--box-id", "20", "--dir", f"{d}=/mnt:rw"])
+    assert [r["status"] for r in reps] == ["OK"] * 4, reps
+    hosts = {(d / str(i)).read_text().split()[1] for i in range(4)}
+    assert hosts == {"60020", "60021"}, hosts
+    for i in range(4):
+        uid, gid = (d / str(i)).read_text().split()[1::3]
+        assert uid == gid
+    # --box-id takes every worker's box: past the range is refused before any run
+    reps, res = batch(tdir, lines, ["-j", "2", "--box-id", "999"])
+    assert res.returncode == 125 and reps == [], res
+    assert "--box-id 999: boxes 999 to 1000, but --box-uids has 1000" in res.stderr
+
+
 # ---- nothing left behind -------------------------------------------------
 
 

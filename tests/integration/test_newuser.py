@@ -355,10 +355,16 @@ def test_new_session_is_accepted_and_the_command_leads_a_session(run, user):
     assert sid == pid
 
 
-def test_die_with_parent_kills_cell_and_the_container_with_its_parent(visible_dir):
+# With root's user namespace, cell makes it as the container's root on the host
+# (a change of effective uid, which clears the parent-death signal: cell sets
+# it again).
+@pytest.mark.parametrize("userns", [[], ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"]],
+                         ids=["", "root-userns"])
+def test_die_with_parent_kills_cell_and_the_container_with_its_parent(visible_dir, userns):
     started, marker = visible_dir / "started", visible_dir / "still-running"
+    os.chmod(visible_dir, 0o777)
     # a parent shell that starts cell and is then killed
-    script = (f'"$0" run --die-with-parent --bind {visible_dir} {visible_dir} -- '
+    script = (f'"$0" run --die-with-parent {" ".join(userns)} --bind {visible_dir} {visible_dir} -- '
               f'sh -c "touch {started}; sleep 2; touch {marker}" & wait')
     parent = subprocess.Popen(["sh", "-c", script, CELL], env=_env(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

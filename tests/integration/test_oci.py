@@ -20,7 +20,7 @@ import time
 import pytest
 
 from conftest import (CELL, SANE_PATH, _env, _reset_signals, _user_prefix, assert_cell_error,
-                      hook, ok)
+                      hook, ok, userns_owners)
 
 TIMEOUT = 30
 
@@ -201,6 +201,23 @@ def test_create_holds_the_process_until_start(root, bundle, tdir):
     ok(oci(root, "delete", "c1"))
     assert not (root / "c1").exists()
     assert cgroup_dirs("c1") == []
+
+
+def test_a_created_containers_user_namespace_is_its_roots_on_the_host(root, bundle):
+    # `cell create` clones the child into its new user namespace and writes the
+    # maps after: that clone runs as the container's root on the host, so the
+    # kernel charges the container's per-user counts to 100000, not to root
+    def edit(cfg):
+        cfg["linux"]["namespaces"].append({"type": "user"})
+        cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b = bundle(["sleep", "30"], edit=edit)
+    ok(oci(root, "create", "--bundle", b, "owned"))
+    try:
+        owners = userns_owners(state(root, "owned")["pid"])
+        assert owners and set(owners) == {100000}, owners
+    finally:
+        ok(oci(root, "delete", "-f", "owned"))
 
 
 def test_list_shows_each_container_in_every_format(root, bundle):

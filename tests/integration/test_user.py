@@ -1,5 +1,10 @@
 """Users, id maps and capabilities, as seen from inside."""
+import ctypes
+import os
+
 import pytest
+
+from conftest import userns_owners
 
 DEFAULT_CAPS = 0xA80425FB  # docker's default set
 CAP = {"CHOWN": 0, "NET_RAW": 13, "SYS_ADMIN": 21}
@@ -51,6 +56,39 @@ def test_uidmap_and_gidmap_are_written_as_given(run, start):
     assert maps(gid) == [[0, 0, 65536]]
     assert r.stdout.rsplit("\n", 2)[1] == "0"
     assert host_view(start, flags) == [[[0, 100000, 65536]], [[0, 200000, 65536]]]
+
+
+# root's container is made as its root's host uid (the kernel charges per-user
+# counts to the maker of each user namespace above a process, kernel/ucount.c):
+# made as root, one container holding its 128 inotify instances left every root
+# daemon of the host without inotify.
+_HOLD_INOTIFY = r"""
+import ctypes, time
+libc = ctypes.CDLL(None, use_errno=True)
+n = 0
+while libc.inotify_init1(0) >= 0:
+    n += 1
+print(n, flush=True)
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("user_flags", [[], ["-u", "1000"]])
+def test_a_root_containers_user_namespace_is_its_roots_on_the_host_not_root(start, user_flags):
+    flags = ["--unshare-user", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536",
+             *user_flags]
+    r = start(["run", *flags, "--", "python3", "-c", _HOLD_INOTIFY])
+    limit = int(open("/proc/sys/fs/inotify/max_user_instances").read())
+    r.wait_for("\n", timeout=20)
+    assert r.out.decode().strip() == str(limit), r.out  # all of it: root's are not its
+    with open(f"/proc/{r.pid}/task/{r.pid}/children") as f:
+        pid = int(f.read().split()[0])
+    owners = userns_owners(pid)
+    assert owners and set(owners) == {100000}, owners
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(0)  # root's are all root's still
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    os.close(fd)
 
 
 def test_several_uidmap_entries(run, start):

@@ -32,7 +32,7 @@ static uint64_t rlimit_of(const struct cell_spec *s, int resource, bool hard)
 	return ABSENT;
 }
 
-static void test_root_box_has_cgroup_limits_nobody_map_and_rlimits(void **state)
+static void test_root_box_has_cgroup_limits_ids_of_its_own_and_rlimits(void **state)
 {
 	struct cell_judge_cli cli = { 0 };
 	struct cell_error err = { 0 };
@@ -43,7 +43,13 @@ static void test_root_box_has_cgroup_limits_nobody_map_and_rlimits(void **state)
 			 0);
 	assert_true(s->linux.namespaces[CELL_NS_USER].present);
 	assert_true(s->linux.namespaces[CELL_NS_NET].present);
-	assert_int_equal(s->linux.uid_mappings[0].host_id, 65534);
+	/* box 0's ids (isolate's first_uid) until the box taken says which */
+	assert_int_equal(s->linux.uid_mappings[0].host_id, 60000);
+	assert_int_equal(s->linux.gid_mappings[0].host_id, 60000);
+	cell_judge_box_use(&cli, 7);
+	assert_int_equal(s->linux.uid_mappings[0].host_id, 60007);
+	assert_int_equal(s->linux.gid_mappings[0].host_id, 60007);
+	assert_int_equal(s->linux.uid_mappings[0].size, 1);
 	assert_int_equal(s->linux.resources.pids_limit, 6); /* + init */
 	assert_int_equal(s->linux.resources.memory_limit, 64 << 20);
 	assert_int_equal(s->linux.resources.memory_swap, 64 << 20);
@@ -57,6 +63,30 @@ static void test_root_box_has_cgroup_limits_nobody_map_and_rlimits(void **state)
 	assert_false(s->process.capabilities.effective);
 	assert_true(s->linux.seccomp.present);
 	assert_string_equal(s->process.cwd, "/tmp");
+	cell_judge_cli_free(&cli);
+}
+
+static void test_box_uids_move_the_boxes_ids(void **state)
+{
+	struct cell_judge_cli cli = { 0 };
+	struct cell_error err = { 0 };
+	const struct cell_spec *s = &cli.run.spec;
+
+	assert_int_equal(
+		PARSE_AS(0, &cli, &err, "--box-uids", "200000:10", "--box-id", "9", "/bin/true"),
+		0);
+	assert_int_equal(cli.box_id, 9);
+	assert_int_equal(s->linux.uid_mappings[0].host_id, 200000);
+	cell_judge_box_use(&cli, 9);
+	assert_int_equal(s->linux.uid_mappings[0].host_id, 200009);
+	cell_judge_cli_free(&cli);
+	assert_int_equal(
+		PARSE_AS(0, &cli, &err, "--box-uids", "200000:10", "--box-id", "10", "/bin/true"),
+		-EINVAL);
+	assert_non_null(strstr(err.msg, "--box-id 10: boxes 10 to 10, but --box-uids has 10"));
+	cell_judge_cli_free(&cli);
+	assert_int_equal(PARSE_AS(1000, &cli, &err, "--box-id", "1", "/bin/true"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--box-id is root's"));
 	cell_judge_cli_free(&cli);
 }
 
@@ -138,7 +168,8 @@ static void test_verdict_takes_the_first_cause(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_root_box_has_cgroup_limits_nobody_map_and_rlimits),
+		cmocka_unit_test(test_root_box_has_cgroup_limits_ids_of_its_own_and_rlimits),
+		cmocka_unit_test(test_box_uids_move_the_boxes_ids),
 		cmocka_unit_test(test_rootless_box_has_no_cgroup_limits_and_mem_is_rlimit_as),
 		cmocka_unit_test(test_env_is_path_and_what_is_given),
 		cmocka_unit_test(test_bad_values_name_the_flag),

@@ -612,10 +612,43 @@ static void test_a_judged_box_has_no_mount_lock_but_no_user_namespace_below(void
 	assert_false(c->p.userns_limit);
 }
 
+/*
+ * Root's new user namespace is made by its root's host uid (plan.userns_owner):
+ * the kernel charges per-user counts to the maker of each namespace above a
+ * process, so one made by root would count against root's.
+ */
+static void test_roots_user_namespace_is_made_by_its_roots_host_uid(void **state)
+{
+	struct plan_case *c = *state;
+	struct cell_id_map maps[] = { { .container_id = 1000, .host_id = 300000, .size = 10 },
+				      { .container_id = 0, .host_id = 100000, .size = 1000 } };
+
+	c->s.linux.namespaces[CELL_NS_USER].present = true;
+	c->s.linux.uid_mappings = maps;
+	c->s.linux.n_uid_mappings = 2;
+	c->s.process.uid = 1005;
+	assert_int_equal(make(c)->userns_owner, 100000); /* root's, whoever runs */
+	maps[1].container_id = 1;			 /* no root: the process's */
+	assert_int_equal(make(c)->userns_owner, 300005);
+	c->s.process.uid = 5000; /* neither mapped: cell's own */
+	assert_int_equal(make(c)->userns_owner, 0);
+	maps[1].container_id = 0;
+	c->f.root = false; /* not root: the namespace is the caller's anyway */
+	assert_int_equal(make(c)->userns_owner, 0);
+	c->f.root = true;
+	c->s.linux.namespaces[CELL_NS_USER].path = (char *)"/proc/1/ns/user"; /* joined */
+	assert_int_equal(make(c)->userns_owner, 0);
+	c->s.linux.namespaces[CELL_NS_USER].path = NULL;
+	c->s.linux.uid_mappings = NULL;
+	c->s.linux.n_uid_mappings = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_nothing_of_the_parents_means_no_go_and_all_at_clone,
+				       base),
+		cmocka_unit_test_setup(test_roots_user_namespace_is_made_by_its_roots_host_uid,
 				       base),
 		cmocka_unit_test_setup(
 			test_cgroup_after_clone_makes_net_ipc_uts_early_and_mounts_before_go, base),

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -422,6 +423,75 @@ int cell_idmap_write(pid_t pid, const struct cell_spec *spec, bool deny_setgroup
 			       l->n_gid_mappings, geteuid() != 0 || deny_setgroups, err);
 }
 
+/* ---- who makes a user namespace -------------------------------------- */
+
+/*
+ * What a user namespace's processes hold of the kernel's per-user counts
+ * (inotify instances and watches, message queue bytes, pending signals,
+ * locked memory, processes, user namespaces) is charged to their uid there
+ * and, in every namespace above, to the uid that made the namespace, against
+ * that namespace's limits (kernel/ucount.c: inc_ucount() and
+ * inc_rlimit_ucounts() walk ns->ucounts up). A namespace root makes is
+ * charged to root: with fs.inotify.max_user_instances at 128, one container
+ * could leave every root daemon of the host without inotify. Made by the
+ * host uid of the container's root, it is charged to that uid, the
+ * container's own.
+ */
+uint32_t cell_userns_owner(const struct cell_id_map *uid, size_t n, uint32_t process_uid)
+{
+	uint32_t ids[2] = { 0, process_uid };
+
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < n; i++)
+			if (ids[k] >= uid[i].container_id &&
+			    ids[k] - uid[i].container_id < uid[i].size)
+				return uid[i].host_id + (ids[k] - uid[i].container_id);
+	return 0;
+}
+
+/*
+ * Only this thread's effective uid changes, by the raw system call (glibc's
+ * setresuid(3) would change every thread's); the saved one stays, so it can
+ * be taken back. The change clears the effective capabilities, and
+ * setfsuid(0) gives the file system ones back (capabilities(7)), so that
+ * CLONE_INTO_CGROUP may still write cgroup.procs. A change of effective uid
+ * also clears the parent-death signal and makes the memory non-dumpable
+ * (commit_creds()): the end restores both.
+ */
+int cell_userns_owner_begin(uint32_t owner, struct cell_userns_owner *o, struct cell_error *err)
+{
+	*o = (struct cell_userns_owner){ .euid = geteuid() };
+	if (!owner || o->euid != 0)
+		return 0;
+	(void)prctl(PR_GET_PDEATHSIG, &o->pdeath);
+	o->ppid = getppid();
+	o->dumpable = prctl(PR_GET_DUMPABLE);
+	if (syscall(SYS_setresuid, -1, owner, -1) < 0)
+		return cell_error_set(err, errno,
+				      "setresuid: make the user namespace as host uid %u", owner);
+	syscall(SYS_setfsuid, 0);
+	o->on = true;
+	return 0;
+}
+
+int cell_userns_owner_end(struct cell_userns_owner *o, struct cell_error *err)
+{
+	if (!o->on)
+		return 0;
+	o->on = false;
+	if (syscall(SYS_setresuid, -1, o->euid, -1) < 0)
+		return cell_error_set(err, errno, "setresuid: back to effective uid %u",
+				      (unsigned)o->euid);
+	if (o->dumpable == 1)
+		(void)prctl(PR_SET_DUMPABLE, 1);
+	if (o->pdeath) {
+		(void)prctl(PR_SET_PDEATHSIG, o->pdeath);
+		if (getppid() != o->ppid) /* the parent died meanwhile */
+			raise(o->pdeath);
+	}
+	return 0;
+}
+
 /*
  * The child that carries a new user namespace until its maps are written
  * and it is opened: it waits for the pipe's end-of-file, then leaves.
@@ -489,9 +559,10 @@ int cell_userns_map(pid_t pid, const struct cell_id_map *uid, size_t n_uid,
  * pipe closes. @what names the use in errors.
  */
 int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid, const struct cell_id_map *gid,
-			 size_t n_gid, bool deny_setgroups, const char *what,
+			 size_t n_gid, bool deny_setgroups, uint32_t owner, const char *what,
 			 struct cell_error *err)
 {
+	struct cell_userns_owner as;
 	/* the holder's stack: in this frame, which outlives it (waitpid below) */
 	char stack[16384] __attribute__((aligned(16)));
 	struct userns_holder h;
@@ -501,11 +572,22 @@ int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid, const stru
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return cell_error_set(err, errno, "%s: pipe", what);
 	h = (struct userns_holder){ .pipe_rd = pipefd[0], .pipe_wr = pipefd[1] };
-	pid_t pid = clone_userns_holder(&h, stack + sizeof(stack));
-	close(pipefd[0]);
-	if (pid < 0) {
+	if ((r = cell_userns_owner_begin(owner, &as, err)) < 0) {
+		close(pipefd[0]);
 		close(pipefd[1]);
-		return cell_error_set(err, errno, "%s: new user namespace", what);
+		return r;
+	}
+	pid_t pid = clone_userns_holder(&h, stack + sizeof(stack));
+	int e = errno;
+
+	close(pipefd[0]);
+	r = cell_userns_owner_end(&as, err);
+	if (pid < 0 || r < 0) {
+		close(pipefd[1]);
+		if (pid > 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		return pid < 0 ? cell_error_set(err, e, "%s: new user namespace", what) : r;
 	}
 	r = cell_userns_map((pid_t)pid, uid, n_uid, gid, n_gid, deny_setgroups, err);
 	if (r == 0) {

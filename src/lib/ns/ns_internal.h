@@ -73,7 +73,33 @@ int cell_userns_map(pid_t pid, const struct cell_id_map *uid, size_t n_uid,
  * and so do the user namespaces made in it.
  */
 int cell_userns_for_maps(const struct cell_id_map *uid, size_t n_uid, const struct cell_id_map *gid,
-			 size_t n_gid, bool deny_setgroups, const char *what,
+			 size_t n_gid, bool deny_setgroups, uint32_t owner, const char *what,
 			 struct cell_error *err);
+
+/**
+ * cell_userns_owner() - the host uid that should make a container's new user
+ * namespace: its root's (or, with no root mapped, @process_uid's) in @uid;
+ * 0 when neither is mapped. See cell_userns_owner_begin().
+ */
+uint32_t cell_userns_owner(const struct cell_id_map *uid, size_t n, uint32_t process_uid);
+
+/* What cell_userns_owner_end() takes back. */
+struct cell_userns_owner {
+	bool on;
+	uid_t euid;
+	int pdeath, dumpable;
+	pid_t ppid;
+};
+/**
+ * cell_userns_owner_begin() - as root, until cell_userns_owner_end(), this
+ * thread's effective uid is @owner (0: no change), so that a user namespace
+ * it makes meanwhile (clone(2) with CLONE_NEWUSER) is @owner's: the kernel
+ * charges its processes' per-user counts to @owner, not to root. Nothing
+ * but that clone may come between the two: the thread has no capability
+ * but the file system ones meanwhile.
+ */
+int cell_userns_owner_begin(uint32_t owner, struct cell_userns_owner *o, struct cell_error *err);
+/** cell_userns_owner_end() - the effective uid, parent-death signal and dumpable flag back. */
+int cell_userns_owner_end(struct cell_userns_owner *o, struct cell_error *err);
 
 #endif

@@ -166,7 +166,7 @@ static int enter_helper_userns(const struct cell_linux *l, const struct cell_id_
 			       const struct cell_id_map *gid, struct cell_error *err)
 {
 	cleanup_close int userns = cell_userns_for_maps(
-		uid, l->n_uid_mappings, gid, l->n_gid_mappings, false, "mount lock", err);
+		uid, l->n_uid_mappings, gid, l->n_gid_mappings, false, 0, "mount lock", err);
 	if (userns < 0)
 		return userns;
 	if (setns(userns, CLONE_NEWUSER) < 0)

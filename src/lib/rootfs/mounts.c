@@ -362,7 +362,7 @@ int cell_idmapped_tree(const struct cell_mount *m, const struct cell_linux *l,
 	if (tree < 0)
 		return cell_error_set(err, -tree, "bind source %s", m->source);
 	cleanup_close int userns =
-		cell_userns_for_maps(uid, n_uid, gid, n_gid, false, "idmapped mount", err);
+		cell_userns_for_maps(uid, n_uid, gid, n_gid, false, 0, "idmapped mount", err);
 	if (userns < 0)
 		return userns;
 	r = cell_mount_setattr(tree, o.idmap_recursive ? AT_RECURSIVE : 0, MOUNT_ATTR_IDMAP, 0,

@@ -790,6 +790,7 @@ static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *
 			    .born_in_ns = hop_makes_userns(c),
 			    .stays = stays,
 			    .pid = -EINVAL };
+	struct cell_userns_owner as;
 	/* CLONE_FILES: the child's pidfd lands in the hop's fd table, cell's */
 	struct clone_args hop = { .flags = CLONE_VM | CLONE_FILES,
 				  .exit_signal = SIGCHLD,
@@ -814,8 +815,25 @@ static long clone_hop(struct run_ctx *c, struct vm_start *v, struct clone_args *
 	if (h.born_in_ns) {
 		vm_maps_written = 0;
 		hop.flags |= CLONE_NEWUSER;
+		/* the hop is born in the box's user namespace: made as its root */
+		if (cell_userns_owner_begin(c->plan.userns_owner, &as, err) < 0) {
+			*failed = NULL;
+			errno = err->errnum;
+			return -1;
+		}
 	}
 	pid = cell_clone3_vm(&hop, sizeof(hop), vm_hop, &h);
+	if (h.born_in_ns && cell_userns_owner_end(&as, err) < 0) {
+		if (pid > 0) {
+			__atomic_store_n(&vm_maps_written, -1, __ATOMIC_RELEASE);
+			syscall(SYS_futex, &vm_maps_written, FUTEX_WAKE, 1, NULL, NULL, 0);
+			while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+		}
+		*failed = NULL;
+		errno = err->errnum;
+		return -1;
+	}
 	if (pid < 0) {
 		*failed = c->userns_fd >= 0 || h.born_in_ns
 				  ? "clone3 of the hop into the container's user namespace"
@@ -960,6 +978,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		.exit_signal = SIGCHLD,
 	};
 	struct cell_error hop_err = { 0 }; /* hop_makes_userns(): its maps' */
+	struct cell_userns_owner as = { 0 };
 	long pid;
 	int r;
 
@@ -978,12 +997,20 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 
 		c->userns_fd = cell_userns_for_maps(
 			l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings,
-			!c->plan.setgroups_allowed, "the container's user namespace", err);
+			!c->plan.setgroups_allowed, c->plan.userns_owner,
+			"the container's user namespace", err);
 		if (c->userns_fd < 0)
 			return c->userns_fd;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cell_error_set(err, errno, "socketpair");
+	/* clone3 makes the user namespace: as the container's root on the host */
+	if ((args.flags & CLONE_NEWUSER) &&
+	    (r = cell_userns_owner_begin(c->plan.userns_owner, &as, err)) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
 #if !CELL_ASAN
 	if (c->plan.spawn_vm)
 		pid = clone_vm(c, sv, &args, &failed, &hop_err);
@@ -995,6 +1022,8 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	if (pid < 0) {
 		int e = errno;
 
+		/* nothing was made: cell is itself again, or fails the same */
+		(void)cell_userns_owner_end(&as, err);
 		close(sv[0]);
 		close(sv[1]);
 		if (hop_err.msg[0]) {
@@ -1009,13 +1038,15 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 				      (unsigned long long)args.flags);
 	}
 	close(sv[1]);
+	c->sock = sv[0];
+	c->pid = c->host_pid = (pid_t)pid;
+	if ((r = cell_userns_owner_end(&as, err)) < 0)
+		return r; /* teardown kills and reaps the child */
 	close_tasks(c);
 	c->userns_fd = safe_close(c->userns_fd);
 	c->init_fd = safe_close(c->init_fd);
 	/* The child has its own copies of the prepared mount trees. */
 	cell_rootfs_prepared_free(&c->rootfs, c->spec->n_mounts);
-	c->sock = sv[0];
-	c->pid = c->host_pid = (pid_t)pid;
 	return 0;
 }
 

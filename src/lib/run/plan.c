@@ -203,6 +203,10 @@ static void plan_once(const struct cell_spec *spec, const struct start_facts *f,
 	/* an unprivileged self map: the child's own to write, as unshare -r does */
 	p->child_maps = new_ns(spec, CELL_NS_USER) && f->maps_by_child;
 	p->userns_first = userns_first;
+	/* charged to the container's own uid on the host, not to root's */
+	if (new_ns(spec, CELL_NS_USER) && f->root && !p->child_maps)
+		p->userns_owner = cell_userns_owner(spec->linux.uid_mappings,
+						    spec->linux.n_uid_mappings, spec->process.uid);
 	p->write_maps = new_ns(spec, CELL_NS_USER) && !p->child_maps && !userns_first;
 	p->child_cgroup = child_cgroup;
 	p->go = needs_go(spec, f, child_cgroup, userns_first);

@@ -168,6 +168,8 @@ struct start_plan {
 	bool write_maps;	/* the parent writes uid/gid maps before GO */
 	bool userns_first;	/* spawn_vm: the parent makes the user namespace with its
 				   maps before clone, and the child is cloned into it */
+	uint32_t userns_owner;	/* root: the host uid that makes the new user namespace
+				   (cell_userns_owner()); 0: cell's own */
 	bool child_maps;	/* the child writes its own (a self map), first thing */
 	bool go;		/* the child waits for GO: parent-side work follows clone3 */
 	bool setup_before_go;	/* GO only says "in your cgroup": the child mounts first and
