@@ -81,14 +81,12 @@ int cell_judge_box_check(const struct cell_judge_cli *cli, struct cell_error *er
 	long jobs = cli->batch_file ? cli->jobs : 1;
 
 	if (cli->rootless && (cli->box_id >= 0 || cli->box_ids_given))
-		return cell_error_set(err, 0,
-				      "%s is root's: a rootless box runs as your own uid",
+		return cell_error_set(err, 0, "%s is root's: a rootless box runs as your own uid",
 				      cli->box_id >= 0 ? "--box-id" : "--box-uids");
 	if (cli->box_id >= 0 && (uint64_t)cli->box_id + (uint64_t)jobs > cli->box_count)
-		return cell_error_set(err, 0,
-				      "--box-id %ld: boxes %ld to %ld, but --box-uids has %" PRIu32,
-				      cli->box_id, cli->box_id, cli->box_id + jobs - 1,
-				      cli->box_count);
+		return cell_error_set(
+			err, 0, "--box-id %ld: boxes %ld to %ld, but --box-uids has %" PRIu32,
+			cli->box_id, cli->box_id, cli->box_id + jobs - 1, cli->box_count);
 	return 0;
 }
 
@@ -154,7 +152,8 @@ int cell_judge_boxes_take(struct cell_judge_cli *cli, uint32_t *boxes, size_t n,
 	}
 	if (got < n)
 		return cell_error_set(err, EBUSY,
-				      "%zu box%s wanted, %zu free of host uids %" PRIu32 " to %" PRIu32
+				      "%zu box%s wanted, %zu free of host uids %" PRIu32
+				      " to %" PRIu32
 				      " (other judges have the rest: %s; see --box-uids)",
 				      n, n == 1 ? "" : "es", got, cli->box_first,
 				      cli->box_first + cli->box_count - 1, JUDGE_LOCK_FILE);

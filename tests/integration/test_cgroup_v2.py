@@ -21,7 +21,8 @@ import time
 
 import pytest
 
-from conftest import CELL, CELL_ASAN, assert_cell_error, rmdir_cgroup, settled_init
+from conftest import (CELL, CELL_ASAN, assert_cell_error, rmdir_cgroup, settled_init,
+                      userns_owners)
 from test_oci import bundle, oci, ok, root  # noqa: F401
 from test_parity_life import alive, wait_dead
 
@@ -493,3 +494,24 @@ def test_rootless_lifecycle_in_a_delegated_v2_cgroup(v2deleg, bundle, tdir):
         ok(cell("delete", "--force", c))
     assert all_dead(pids)
     assert v2deleg.leftovers() == []
+
+
+def test_a_root_user_namespace_run_is_born_in_its_v2_cgroup_made_as_its_root(v2host):
+    # The user namespace is made as the container's root on the host (uid
+    # 100000, not root), and the child is still born in its v2 cgroup
+    # (CLONE_INTO_CGROUP checks cgroup.procs with the maker's file system ids).
+    p = subprocess.Popen(v2host.prefix + [CELL, "run", "--uidmap", "0:100000:65536", "--gidmap",
+                                          "0:100000:65536", "--", "sh", "-c",
+                                          "echo ready; exec sleep 30"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"ready\n", p.stderr.read()
+        init = settled_init(p.pid)
+        assert cgroup2_of(init).startswith(f"/{v2host.name}/cell-"), cgroup2_of(init)
+        owners = userns_owners(init)
+        assert owners and set(owners) == {100000}, owners
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    assert p.returncode == 128 + 15, p.stderr.read()
+    assert v2host.leftovers() == []
