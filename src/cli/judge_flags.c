@@ -404,6 +404,77 @@ static int set_rlimit(struct cell_process *p, int resource, uint64_t soft, uint6
 }
 
 /*
+ * Rootless, every box is the caller's uid on the host, in a user namespace
+ * the caller made: the kernel charges what boxes hold of its per-user counts
+ * to the caller, against the caller's limits (cell-judge(1) BUGS). So that
+ * no box can take them all from the boxes beside it, each may hold at most a
+ * share, 1 / (2 x jobs) of what the caller may: the counts its user
+ * namespace limits itself (user.max_inotify_*, user.max_fanotify_*: sysctls
+ * of the box's own namespace), and those that rlimits bound per namespace
+ * and uid (message queue bytes, pending signals, locked memory).
+ */
+static const char *const share_sysctls[] = { "max_inotify_instances", "max_inotify_watches",
+					     "max_fanotify_groups", "max_fanotify_marks" };
+static const int share_rlimits[] = { RLIMIT_MSGQUEUE, RLIMIT_SIGPENDING, RLIMIT_MEMLOCK };
+
+static int add_sysctl(struct cell_spec *spec, const char *key, uint64_t value,
+		      struct cell_error *err)
+{
+	struct cell_linux *l = &spec->linux;
+	struct cell_kv *grown = realloc(l->sysctl, (l->n_sysctl + 1) * sizeof(*grown));
+	char *k = NULL, *v = NULL;
+
+	if (grown)
+		l->sysctl = grown;
+	if (!grown || asprintf(&k, "user.%s", key) < 0 || asprintf(&v, "%" PRIu64, value) < 0) {
+		free(k);
+		return cell_error_set(err, ENOMEM, "linux.sysctl");
+	}
+	l->sysctl[l->n_sysctl++] = (struct cell_kv){ k, v };
+	return 0;
+}
+
+static int judge_shares(struct cell_judge_cli *cli, struct cell_error *err)
+{
+	uint64_t parts = 2 * (uint64_t)(cli->batch_file ? cli->jobs : 1);
+	char path[96];
+	int r;
+
+	if (!cli->rootless)
+		return 0;
+	for (size_t i = 0; i < sizeof(share_sysctls) / sizeof(share_sysctls[0]); i++) {
+		char *text = NULL;
+		unsigned long long v;
+		size_t len;
+
+		snprintf(path, sizeof(path), "/proc/sys/user/%s", share_sysctls[i]);
+		if ((r = cell_read_file(path, &text, &len, err)) == -ENOENT) {
+			*err = (struct cell_error){ 0 };
+			continue; /* not in this kernel: nothing to count */
+		}
+		if (r < 0)
+			return r;
+		r = sscanf(text, "%llu", &v) == 1 ? 0 : -EINVAL;
+		free(text);
+		if (r < 0)
+			return cell_error_set(err, EINVAL, "%s: not a number", path);
+		if ((r = add_sysctl(&cli->run.spec, share_sysctls[i], v / parts ? v / parts : 1,
+				    err)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof(share_rlimits) / sizeof(share_rlimits[0]); i++) {
+		struct rlimit rl;
+
+		if (getrlimit(share_rlimits[i], &rl) < 0)
+			return cell_error_set(err, errno, "getrlimit");
+		/* unlimited (or as much as unlimited): the kernel's count has no end to reach */
+		if (rl.rlim_cur != RLIM_INFINITY)
+			cli->share_rlimit[i] = rl.rlim_cur / parts;
+	}
+	return 0;
+}
+
+/*
  * Per-process limits (setrlimit(2)). RLIMIT_NPROC counts the processes of
  * the box's user namespace alone (Linux 5.14 ucounts), so in a fresh one it
  * is a per-box limit, root or rootless. RLIMIT_CPU is only the backstop of
@@ -433,6 +504,10 @@ static int judge_rlimits(const struct cell_judge_cli *cli, struct cell_process *
 
 		r = set_rlimit(p, RLIMIT_CPU, cpu, cpu + 1, err);
 	}
+	for (size_t i = 0; r == 0 && i < sizeof(share_rlimits) / sizeof(share_rlimits[0]); i++)
+		if (cli->share_rlimit[i])
+			r = set_rlimit(p, share_rlimits[i], cli->share_rlimit[i],
+				       cli->share_rlimit[i], err);
 	return r;
 }
 
@@ -698,7 +773,7 @@ int cell_judge_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_
 		goto out;
 	}
 	if ((r = cell_run_parse((int)box.n, box.v, euid, egid, &cli->run, err)) < 0 ||
-	    (r = judge_bound_tmpfs(&cli->run.spec, err)) < 0)
+	    (r = judge_bound_tmpfs(&cli->run.spec, err)) < 0 || (r = judge_shares(cli, err)) < 0)
 		goto out;
 	if (cli->batch_file && (r = save_template(cli, &jp, err)) < 0)
 		goto out;

@@ -438,6 +438,29 @@ def test_root_boxes_at_once_count_as_host_users_of_their_own_and_never_as_root(t
             assert json.loads(out.decode().splitlines()[-1])["status"] == "OK", (out, err)
 
 
+def test_a_rootless_box_holds_at_most_half_of_the_callers_per_user_counts(tdir):
+    # Rootless, the kernel charges what a box holds to the caller, who made its
+    # user namespace: a box may take half, so another box at once keeps the rest.
+    d = writable_dir(tdir)
+    (d / "go").write_text("1")  # _HOLD need not wait
+    limit = int(open("/proc/sys/user/max_inotify_instances").read())
+    rep, res = judge(["--dir", f"{d}=/mnt:rw", "--open-files", str(limit + 64), "--",
+                      "/usr/bin/python3", "-c", _HOLD, "a"], user="nobody")
+    assert rep["status"] == "OK", (rep, res.stderr)
+    assert int((d / "a-held").read_text().split()[0]) == limit // 2
+    # the rlimits that count per user namespace and uid: half of the caller's
+    rep, _ = judge(["--stdout", d / "limits", "--", "/bin/cat", "/proc/self/limits"],
+                   user="nobody")
+    limits = {line[:26].strip(): line[26:].split()[:2]
+              for line in (d / "limits").read_text().splitlines()[1:]}
+    mine = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                           sys.executable, "-c", "import resource as r; print(*(r.getrlimit(x)[0] "
+                           "for x in (r.RLIMIT_MSGQUEUE, r.RLIMIT_SIGPENDING, r.RLIMIT_MEMLOCK)))"],
+                          capture_output=True, text=True, timeout=30).stdout.split()
+    for name, soft in zip(("Max msgqueue size", "Max pending signals", "Max locked memory"), mine):
+        assert limits[name] == [str(int(soft) // 2)] * 2, (name, limits[name], soft)
+
+
 def test_box_id_takes_one_box_which_no_other_judge_may_have_meanwhile(tdir):
     d = writable_dir(tdir)
     a = subprocess.Popen([CELL, "judge", "--box-id", "7", "--dir", f"{d}=/mnt:rw", "--wall-time",

@@ -220,6 +220,31 @@ def test_batch_workers_at_once_run_as_host_uids_of_their_own(tdir):
     assert "--box-id 999: boxes 999 to 1000, but --box-uids has 1000" in res.stderr
 
 
+def test_rootless_batch_boxes_at_once_each_hold_a_share_and_leave_the_caller_some(tdir):
+    # -j 2: each box may hold a quarter of what the caller may (1 / (2 x jobs)),
+    # so neither can take the other's, and the caller keeps half
+    d = writable_dir(tdir)
+    limit = int(open("/proc/sys/user/max_inotify_instances").read())
+    lines = [{"id": me, "argv": ["/usr/bin/python3", "-c", test_judge._HOLD, me]}
+             for me in ("a", "b")]
+    p = start_batch(tdir, lines, ["-j", "2", "--wall-time", "20", "--open-files",
+                                  str(limit + 64), "--dir", f"{d}=/mnt:rw"], user="nobody")
+    try:
+        for me in ("a", "b"):
+            held = test_judge.wait_for(d / f"{me}-held").split()
+            assert int(held[0]) == limit // 4, held
+        outside = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                  "--clear-groups", "/usr/bin/python3", "-c",
+                                  "import ctypes; l = ctypes.CDLL(None)\n"
+                                  "print(sum(l.inotify_init1(0) >= 0 for _ in range(8)))"],
+                                 capture_output=True, text=True, timeout=30)
+        assert outside.stdout.strip() == "8", outside
+    finally:
+        (d / "go").write_text("1")
+        out, err = p.communicate(timeout=60)
+    assert [json.loads(x)["status"] for x in out.decode().splitlines()] == ["OK", "OK"], err
+
+
 # ---- nothing left behind -------------------------------------------------
 
 

@@ -423,6 +423,34 @@ def test_sysctl_is_set_in_the_containers_network_namespace_only(tdir, user):
     assert _host_sysctl("net.ipv4.ip_forward") == host
 
 
+# A user namespace's own limits on the per-user counts (kernel/ucount.c): what
+# its processes may hold, below what the namespaces above allow. (The command
+# reads its own namespace's value in /proc/sys/user, which is the mount lock's
+# when there is one: a namespace below the container's, bound by it.)
+_INOTIFY_HELD = ("import ctypes; l = ctypes.CDLL(None); n = 0\n"
+                 "while l.inotify_init1(0) >= 0: n += 1\n"
+                 "print(n)")
+
+
+def test_user_sysctls_limit_the_containers_own_user_namespace(tdir, user):
+    host = _host_sysctl("user.max_inotify_instances")
+    spec = default_spec(user)
+    if user is None:
+        spec["linux"]["namespaces"].append({"type": "user"})
+        spec["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        spec["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    spec["process"]["args"] = ["python3", "-c", _INOTIFY_HELD]
+    spec["linux"]["sysctl"] = {"user.max_inotify_instances": "3"}
+    assert ok(run_bundle(tdir, spec, user)).split() == ["3"]
+    assert _host_sysctl("user.max_inotify_instances") == host
+
+
+def test_user_sysctl_without_a_user_namespace_is_refused(tdir):
+    spec = sh(default_spec(None), "echo started")
+    spec["linux"]["sysctl"] = {"user.max_inotify_instances": "3"}
+    assert_cell_error(run_bundle(tdir, spec), 125, "user.max_inotify_instances", "user")
+
+
 def test_sysctl_slash_spelling_is_accepted(tdir):
     spec = sh(default_spec(None), "cat /proc/sys/net/ipv4/ip_default_ttl")
     spec["linux"]["sysctl"] = {"net/ipv4/ip_default_ttl": "33"}
@@ -446,7 +474,8 @@ def test_sysctl_in_the_callers_own_network_namespace_is_refused(tdir):
     assert_cell_error(run_bundle(tdir, spec), 125, "net.ipv4.ip_forward", "host")
 
 
-@pytest.mark.parametrize("key", ["vm.swappiness", "kernel.pid_max", "net..x", "fs/../vm/x"])
+@pytest.mark.parametrize("key", ["vm.swappiness", "kernel.pid_max", "net..x", "fs/../vm/x",
+                                 "user.other"])
 def test_sysctl_that_is_not_namespaced_is_refused(tdir, key):
     spec = sh(default_spec(None), "echo started")
     spec["linux"]["sysctl"] = {key: "1"}

@@ -32,6 +32,54 @@ static uint64_t rlimit_of(const struct cell_spec *s, int resource, bool hard)
 	return ABSENT;
 }
 
+/* The caller's @name (/proc/sys/user), or 0 when this kernel has none. */
+static uint64_t user_sysctl(const char *name)
+{
+	char path[96];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/user/%s", name);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* A rootless box may hold 1/@parts of the caller's per-user counts. */
+static void assert_share(const struct cell_spec *s, uint64_t parts)
+{
+	static const char *const names[] = { "max_inotify_instances", "max_inotify_watches",
+					     "max_fanotify_groups", "max_fanotify_marks" };
+	static const int rl[] = { RLIMIT_MSGQUEUE, RLIMIT_SIGPENDING, RLIMIT_MEMLOCK };
+	size_t seen = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint64_t v = user_sysctl(names[i]);
+		char key[64];
+
+		if (!v)
+			continue;
+		snprintf(key, sizeof(key), "user.%s", names[i]);
+		for (size_t k = 0; k < s->linux.n_sysctl; k++)
+			if (strcmp(s->linux.sysctl[k].key, key) == 0) {
+				assert_int_equal(strtoull(s->linux.sysctl[k].value, NULL, 10),
+						 v / parts ? v / parts : 1);
+				seen++;
+			}
+	}
+	assert_int_equal(seen, s->linux.n_sysctl);
+	for (size_t i = 0; i < sizeof(rl) / sizeof(rl[0]); i++) {
+		struct rlimit r;
+
+		assert_int_equal(getrlimit(rl[i], &r), 0);
+		if (r.rlim_cur != RLIM_INFINITY)
+			assert_int_equal(rlimit_of(s, rl[i], false), r.rlim_cur / parts);
+	}
+}
+
 static void test_root_box_has_cgroup_limits_ids_of_its_own_and_rlimits(void **state)
 {
 	struct cell_judge_cli cli = { 0 };
@@ -101,6 +149,15 @@ static void test_rootless_box_has_no_cgroup_limits_and_mem_is_rlimit_as(void **s
 	assert_false(s->linux.resources.has_memory_limit);
 	assert_int_equal(rlimit_of(s, RLIMIT_AS, false), 16 << 20);
 	assert_int_equal(rlimit_of(s, RLIMIT_NPROC, false), 65);
+	/* a share of the caller's per-user counts: half for one box */
+	assert_share(s, 2);
+	cell_judge_cli_free(&cli);
+	assert_int_equal(PARSE_AS(1000, &cli, &err, "--batch", "-", "-j", "3"), 0);
+	assert_share(s, 6);
+	cell_judge_cli_free(&cli);
+	assert_int_equal(PARSE_AS(0, &cli, &err, "/bin/true"), 0); /* root: uids of their own */
+	assert_int_equal(s->linux.n_sysctl, 0);
+	assert_true(rlimit_of(s, RLIMIT_MSGQUEUE, false) == ABSENT);
 	cell_judge_cli_free(&cli);
 }
 

@@ -6,7 +6,10 @@
  * may be set, or the write would change the host (runc's rules,
  * libcontainer/configs/validate): the System V IPC and POSIX message queue
  * ones need an ipc namespace, net.* a network namespace that is not the
- * caller's. kernel.hostname and kernel.domainname are the "hostname" and
+ * caller's, user.max_* a user namespace of the container's own (what its
+ * processes may hold of the per-user counts there, kernel/ucount.c; root of
+ * that namespace may lower them, never raise them past its parent's).
+ * kernel.hostname and kernel.domainname are the "hostname" and
  * "domainname" fields' (config.md): a sysctl for them would race those fields
  * in the container's uts namespace, so runc (validate.go: "conflicts with the
  * OCI field") and crun refuse them.
@@ -29,8 +32,13 @@ static const struct {
 	{ "kernel/msg", false, CELL_NS_IPC }, /* msgmax msgmnb msgmni msg_next_id */
 	{ "kernel/sem", false, CELL_NS_IPC }, /* sem sem_next_id */
 	{ "kernel/shm", false, CELL_NS_IPC }, /* shmall shmmax shmmni shm_rmid_forced ... */
-	{ "fs/mqueue/", false, CELL_NS_IPC },	  { "net/", false, CELL_NS_NET },
-	{ "kernel/hostname", true, CELL_NS_UTS }, { "kernel/domainname", true, CELL_NS_UTS },
+	{ "fs/mqueue/", false, CELL_NS_IPC },
+	{ "net/", false, CELL_NS_NET },
+	{ "kernel/hostname", true, CELL_NS_UTS },
+	{ "kernel/domainname", true, CELL_NS_UTS },
+	/* max_*_namespaces, max_inotify_*, max_fanotify_*: the user namespace's own
+	 * limits (kernel/ucount.c), below its parent's, which still apply */
+	{ "user/max_", false, CELL_NS_USER },
 };
 
 /*
@@ -105,7 +113,7 @@ int cell_sysctl_check(const struct cell_spec *spec, struct cell_error *err)
 					      "linux.sysctl '%s': not namespaced, setting it "
 					      "would change the host (cell sets kernel.msg*, "
 					      "kernel.sem*, kernel.shm*, fs.mqueue.*, net.*, "
-					      "kernel.hostname, kernel.domainname)",
+					      "user.max_*, kernel.hostname, kernel.domainname)",
 					      key);
 		info = cell_ns_info((enum cell_ns_type)ns);
 		if (ns == CELL_NS_UTS && l->namespaces[ns].present)
