@@ -693,7 +693,7 @@ int cell_cmd_judge(int argc, char **argv)
 		cell_judge_cli_free(&cli);
 		return status;
 	}
-	uint32_t box;
+	uint32_t box = 0; /* rootless: none is taken, none is used */
 
 	if (cell_judge_boxes_take(&cli, &box, 1, &err) < 0) {
 		fprintf(stderr, "cell: judge: %s\n", err.msg);

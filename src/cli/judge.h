@@ -41,7 +41,8 @@ struct cell_judge_cli {
 	bool have_box_lock;	       /* box_lock_fd holds the boxes taken */
 	int box_lock_fd;
 	/* rootless: a box's share of the caller's per-user counts (judge_shares) */
-	uint64_t share_rlimit[3]; /* RLIMIT_MSGQUEUE, _SIGPENDING, _MEMLOCK; 0: none */
+	uint64_t share_rlimit[3]; /* RLIMIT_MSGQUEUE, _SIGPENDING, _MEMLOCK */
+	bool has_share_rlimit[3]; /* false: the caller's is unlimited, so is the box's */
 };
 
 #define JUDGE_FIRST_BOX_UID 60000 /* isolate's first_uid and first_gid */

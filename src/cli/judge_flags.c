@@ -468,8 +468,10 @@ static int judge_shares(struct cell_judge_cli *cli, struct cell_error *err)
 		if (getrlimit(share_rlimits[i], &rl) < 0)
 			return cell_error_set(err, errno, "getrlimit");
 		/* unlimited (or as much as unlimited): the kernel's count has no end to reach */
-		if (rl.rlim_cur != RLIM_INFINITY)
+		if (rl.rlim_cur != RLIM_INFINITY) {
 			cli->share_rlimit[i] = rl.rlim_cur / parts;
+			cli->has_share_rlimit[i] = true;
+		}
 	}
 	return 0;
 }
@@ -505,7 +507,7 @@ static int judge_rlimits(const struct cell_judge_cli *cli, struct cell_process *
 		r = set_rlimit(p, RLIMIT_CPU, cpu, cpu + 1, err);
 	}
 	for (size_t i = 0; r == 0 && i < sizeof(share_rlimits) / sizeof(share_rlimits[0]); i++)
-		if (cli->share_rlimit[i])
+		if (cli->has_share_rlimit[i])
 			r = set_rlimit(p, share_rlimits[i], cli->share_rlimit[i],
 				       cli->share_rlimit[i], err);
 	return r;
