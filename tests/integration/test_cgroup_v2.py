@@ -515,3 +515,21 @@ def test_a_root_user_namespace_run_is_born_in_its_v2_cgroup_made_as_its_root(v2h
         p.wait(timeout=10)
     assert p.returncode == 128 + 15, p.stderr.read()
     assert v2host.leftovers() == []
+
+
+def test_a_created_container_with_a_user_namespace_is_born_in_its_v2_cgroup(v2host, root, bundle):
+    # `run -d` clones the child into its new user namespace and its v2 cgroup at
+    # once (clone3 with CLONE_NEWUSER and CLONE_INTO_CGROUP), as the
+    # container's root on the host: that clone's cgroup.procs check passes on
+    # the file system ids alone (setfsuid(0) in cell_userns_owner_begin).
+    def edit(cfg):
+        cfg["linux"]["namespaces"].append({"type": "user"})
+        cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b = bundle(["sleep", "30"], edit=edit)
+    c = cid("v2userns")
+    with detached(v2host, root, b, c):
+        pid = v2host.state(root, c)["pid"]
+        assert cgroup2_of(pid) == f"/{v2host.name}/cell-{c}"
+        owners = userns_owners(pid)
+        assert owners and set(owners) == {100000}, owners
