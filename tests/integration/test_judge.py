@@ -438,6 +438,51 @@ def test_root_boxes_at_once_count_as_host_users_of_their_own_and_never_as_root(t
             assert json.loads(out.decode().splitlines()[-1])["status"] == "OK", (out, err)
 
 
+# Pipe buffer pages count by host uid alone (user_struct): past
+# /proc/sys/fs/pipe-user-pages-soft, a uid's new pipes get the smallest buffer.
+_PIPES = r"""
+import fcntl, os, time
+ps = []
+for _ in range(4096):
+    r, w = os.pipe()
+    try:
+        fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ
+    except OSError:
+        break
+    ps.append((r, w))
+r, w = os.pipe()
+open('/mnt/t', 'w').write(str(fcntl.fcntl(w, 1032)))  # F_GETPIPE_SZ
+os.rename('/mnt/t', '/mnt/a-held')
+for _ in range(500):
+    if os.path.exists('/mnt/go'):
+        break
+    time.sleep(0.02)
+"""
+
+
+def test_a_root_box_past_its_pipe_pages_leaves_the_next_boxs_pipes_whole(tdir):
+    # before, both boxes were the host's nobody: the second box's new pipe got
+    # the smallest buffer while the first held its pipe pages
+    d = writable_dir(tdir)
+    soft = int(open("/proc/sys/fs/pipe-user-pages-soft").read())
+    if soft == 0 or int(open("/proc/sys/fs/pipe-max-size").read()) < 1 << 20:
+        pytest.skip("no soft limit on pipe pages, or pipes cannot grow to 1 MiB")
+    a = subprocess.Popen([CELL, "judge", "--dir", f"{d}=/mnt:rw", "--open-files",
+                          str(2 * soft // 256 + 64), "--wall-time", "20", "--",
+                          "/usr/bin/python3", "-c", _PIPES],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd="/",
+                         preexec_fn=_reset_signals)
+    try:
+        small = int(wait_for(d / "a-held"))
+        assert small < 65536, small  # the first box is past its soft limit
+        rep, _ = judge(["--stdout", d / "b", "--", "/usr/bin/python3", "-c",
+                        "import fcntl, os; r, w = os.pipe(); print(fcntl.fcntl(w, 1032))"])
+        assert rep["status"] == "OK" and int((d / "b").read_text()) == 65536, rep
+    finally:
+        (d / "go").write_text("1")
+        a.communicate(timeout=30)
+
+
 def test_a_rootless_box_holds_at_most_half_of_the_callers_per_user_counts(tdir):
     # Rootless, the kernel charges what a box holds to the caller, who made its
     # user namespace: a box may take half, so another box at once keeps the rest.
