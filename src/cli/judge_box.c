@@ -19,11 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "judge.h"
 #include "utils.h"
@@ -93,11 +90,14 @@ int cell_judge_box_check(const struct cell_judge_cli *cli, struct cell_error *er
 /* The lock file, made if it is not there yet (root's, in root's /run/cell). */
 static int open_lock_file(struct cell_error *err)
 {
-	int fd;
+	const int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
+	int fd = open(JUDGE_LOCK_FILE, flags, 0600);
 
-	if (mkdir(JUDGE_LOCK_DIR, 0700) < 0 && errno != EEXIST)
-		return cell_error_set(err, errno, "mkdir %s", JUDGE_LOCK_DIR);
-	fd = open(JUDGE_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0 && errno == ENOENT) { /* no /run/cell yet */
+		if (mkdir(JUDGE_LOCK_DIR, 0700) < 0 && errno != EEXIST)
+			return cell_error_set(err, errno, "mkdir %s", JUDGE_LOCK_DIR);
+		fd = open(JUDGE_LOCK_FILE, flags, 0600);
+	}
 	if (fd < 0)
 		return cell_error_set(err, errno, "open %s", JUDGE_LOCK_FILE);
 	return fd;

@@ -5,6 +5,7 @@
  * limits no `cell run` flag has become process.rlimits here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -443,20 +444,17 @@ static int judge_shares(struct cell_judge_cli *cli, struct cell_error *err)
 	if (!cli->rootless)
 		return 0;
 	for (size_t i = 0; i < sizeof(share_sysctls) / sizeof(share_sysctls[0]); i++) {
-		char *text = NULL;
+		char buf[32], *end;
 		unsigned long long v;
-		size_t len;
+		ssize_t n;
 
 		snprintf(path, sizeof(path), "/proc/sys/user/%s", share_sysctls[i]);
-		if ((r = cell_read_file(path, &text, &len, err)) == -ENOENT) {
-			*err = (struct cell_error){ 0 };
+		if ((n = cell_read_at(AT_FDCWD, path, buf, sizeof(buf), NULL)) == -ENOENT)
 			continue; /* not in this kernel: nothing to count */
-		}
-		if (r < 0)
-			return r;
-		r = sscanf(text, "%llu", &v) == 1 ? 0 : -EINVAL;
-		free(text);
-		if (r < 0)
+		if (n < 0)
+			return cell_error_set(err, (int)-n, "read %s", path);
+		v = strtoull(buf, &end, 10);
+		if (end == buf)
 			return cell_error_set(err, EINVAL, "%s: not a number", path);
 		if ((r = add_sysctl(&cli->run.spec, share_sysctls[i], v / parts ? v / parts : 1,
 				    err)) < 0)

@@ -385,13 +385,10 @@ for _ in range(500):
     time.sleep(0.02)
 """
 
-INOTIFY_INIT1 = 294  # x86_64
-
-
 def inotify_instances_left():
     """Can this process make an inotify instance now? (and closes it)"""
     libc = ctypes.CDLL(None, use_errno=True)
-    fd = libc.syscall(INOTIFY_INIT1, 0)
+    fd = libc.inotify_init1(0)
     if fd < 0:
         return os.strerror(ctypes.get_errno())
     os.close(fd)

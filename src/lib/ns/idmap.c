@@ -464,7 +464,8 @@ int cell_userns_owner_begin(uint32_t owner, struct cell_userns_owner *o, struct 
 	if (!owner || o->euid != 0)
 		return 0;
 	(void)prctl(PR_GET_PDEATHSIG, &o->pdeath);
-	o->ppid = getppid();
+	if (o->pdeath)
+		o->ppid = getppid();
 	o->dumpable = prctl(PR_GET_DUMPABLE);
 	if (syscall(SYS_setresuid, -1, owner, -1) < 0)
 		return cell_error_set(err, errno,
