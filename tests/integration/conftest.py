@@ -180,11 +180,52 @@ def userns_owners(pid):
     return owners
 
 
+KCMP_VM = 1
+
+
+def same_mm(a, b):
+    """kcmp(2) KCMP_VM: do processes @a and @b share one address space?"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    r = libc.syscall(312, a, b, KCMP_VM, 0, 0)  # SYS_kcmp, x86_64
+    assert r >= 0, os.strerror(ctypes.get_errno())
+    return r == 0
+
+
+# What a container may try on a PID 1 that shares cell's memory (a judged
+# box's, a rootless run's) with the system calls that read or take another
+# process's memory or fds; each must fail (-1), 11 lines "NAME -1". Python is
+# the host's: the container sees the host's root read-only.
+REACH_INIT = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+buf = ctypes.create_string_buffer(8)
+mine, theirs = iovec(ctypes.addressof(buf), 8), iovec(0x400000, 8)
+pidfd = libc.syscall(434, 1, 0)  # pidfd_open: allowed, it only names the process
+print("ptrace", libc.ptrace(16, 1, 0, 0))  # PTRACE_ATTACH
+print("process_vm_readv", libc.syscall(310, 1, ctypes.byref(mine), 1, ctypes.byref(theirs), 1, 0))
+print("pidfd_getfd", libc.syscall(438, pidfd, 0, 0))
+for f in ("mem", "environ", "maps", "auxv", "exe"):
+    try:
+        open("/proc/1/" + f, "rb").read(1)
+        print(f, 0)
+    except OSError:
+        print(f, -1)
+for d in ("fd", "root", "cwd"):
+    try:
+        os.listdir("/proc/1/" + d)
+        print(d, 0)
+    except OSError:
+        print(d, -1)
+"""
+
+
 def settled_init(cell_pid, timeout=10):
     """The init's host PID once it is the init: the command may print before the
     child that starts it has exec'd cell-init (or, forked, named itself so). A
-    judged box's init stays in cell's memory, beside the hop it is "in vfork"
-    of: cell's two children then, the init the one named so."""
+    judged box's init, and a rootless run's, stays in cell's memory, beside the
+    hop it is "in vfork" of: cell's two children then, the init the one named so."""
     deadline = time.monotonic() + timeout
     kids = []
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import CELL, TIMEOUT, _env, _reset_signals, _user_prefix, mountinfo
+from conftest import CELL, TIMEOUT, _env, _reset_signals, _user_prefix, mountinfo, settled_init
 
 PY = "/usr/bin/python3"
 
@@ -339,8 +339,7 @@ def test_rootless_exec_joins_the_locked_namespaces_as_root_enters_them(start, ru
     mount namespaces, where the mounts stay locked."""
     c = start(["run", "--", "sh", "-c", "echo ready; read x"], user="nobody")
     c.wait_for("ready")
-    with open(f"/proc/{c.pid}/task/{c.pid}/children") as f:
-        init = int(f.read().split()[0])
+    init = settled_init(c.pid)  # rootless: cell's second child, beside its hop
     want = [os.readlink(f"/proc/{init}/ns/{t}") for t in ("user", "mnt")]
     r = run(["ns", "enter", "--target", init, "--", PYTHON, "-c",
              PROBE_PRELUDE + "import os\n"
@@ -409,8 +408,7 @@ def host_limits(pid):
 def lift_attack(start, flags, user=None):
     c = start(["run", *flags, "--", PYTHON, "-c", LIFT_PROBE], user=user)
     c.wait_for("ready")
-    with open(f"/proc/{c.pid}/task/{c.pid}/children") as f:
-        init = int(f.read().split()[0])
+    init = settled_init(c.pid)
     limits = host_limits(init)
     status, out, err = c.finish()
     assert status == 0, err

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from conftest import CELL, CELL_ASAN, only_child, rmdir_cgroup, settled_init
+from conftest import (CELL, CELL_ASAN, REACH_INIT, only_child, rmdir_cgroup, same_mm,
+                      settled_init)
 
 
 def test_command_is_pid_2_under_the_builtin_init(sh, user):
@@ -315,3 +316,39 @@ def test_a_root_user_namespace_run_starts_vfork_style_with_the_hosts_init(start)
     finally:
         os.kill(init, signal.SIGKILL)
         c.finish(timeout=10)
+
+
+@pytest.mark.rootless
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: its init is cell itself")
+def test_a_rootless_runs_init_stays_in_cells_memory_as_a_judged_boxs(start):
+    # Rootless, cell's uid is the container's root: an init exec'd there
+    # would be its root's to trace, so it was forked, a copy of cell's memory
+    # (whose /proc/1/cmdline is cell's command line). PID 1 now stays in cell's
+    # memory instead (plan.init_in_vm), non-dumpable and the host user
+    # namespace's: no copy of cell's page tables, no faults, no teardown.
+    c = start(["run", "--", "sh", "-c", "echo ready; exec sleep 30"], user="nobody")
+    c.wait_for("ready")
+    init = settled_init(c.pid)
+    try:
+        assert same_mm(c.pid, init)
+        assert os.stat(f"/proc/{init}/environ").st_uid == 0  # non-dumpable: the host's
+        st = _status(init)
+        assert st["Name"] == "cell-init" and int(st["CapEff"], 16) == 1 << 5, st
+        with open(f"/proc/{init}/cmdline", "rb") as f:  # what the forked init showed
+            assert f.read().split(b"\0")[1:3] == [b"run", b"--"]
+    finally:
+        c.kill()
+
+
+@pytest.mark.rootless
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: its init is cell itself")
+@pytest.mark.parametrize("caps", [[], ["--cap-add", "ALL", "--seccomp", "unconfined"]],
+                         ids=["default", "all-caps-unconfined"])
+def test_a_rootless_container_reaches_nothing_of_its_init_in_cells_memory(run, caps):
+    # Its root is cell's own uid on the host and, with --cap-add ALL, holds
+    # every capability in its user namespace; cell's memory is non-dumpable
+    # and the host's user namespace's, where it holds none.
+    r = run(["run", *caps, "--", "/usr/bin/python3", "-c", REACH_INIT], user="nobody")
+    assert r.returncode == 0, r.stderr
+    got = dict(line.split() for line in r.stdout.splitlines())
+    assert len(got) == 11 and set(got.values()) == {"-1"}, got

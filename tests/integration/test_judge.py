@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from conftest import CELL, CELL_ASAN, run_cell, settled_init, _user_prefix, _env, _reset_signals
+from conftest import (CELL, CELL_ASAN, REACH_INIT, run_cell, same_mm, settled_init, _user_prefix,
+                      _env, _reset_signals)
 
 BUILT_PROG = os.environ.get("JUDGE_PROG", os.path.join(os.path.dirname(CELL), "judge_prog"))
 PROG = BUILT_PROG  # a copy the box can see, once visible_prog has made it
@@ -603,17 +604,6 @@ def test_bad_flags_are_cell_errors():
     assert res.returncode == 0 and "--wall-time" in res.stdout
 
 
-KCMP_VM = 1
-
-
-def same_mm(a, b):
-    """kcmp(2) KCMP_VM: do processes @a and @b share one address space?"""
-    libc = ctypes.CDLL(None, use_errno=True)
-    r = libc.syscall(312, a, b, KCMP_VM, 0, 0)  # SYS_kcmp, x86_64
-    assert r >= 0, os.strerror(ctypes.get_errno())
-    return r == 0
-
-
 @pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: the box's init is cell itself")
 def test_a_root_judges_box_init_stays_in_cells_memory_which_only_the_host_may_trace():
     # The box (user namespace 0:60000+N:1, memory and pids limits) is cloned into
@@ -635,35 +625,6 @@ def test_a_root_judges_box_init_stays_in_cells_memory_which_only_the_host_may_tr
     finally:
         p.terminate()  # cell judge kills the box and tears it down
         p.wait(timeout=10)
-
-
-# What the box may try on its PID 1 (which shares cell's memory) with the
-# system calls that read or take another process's memory or fds; each must
-# fail. Python is the host's: the box sees the host's root read-only.
-REACH_INIT = """
-import ctypes, os
-libc = ctypes.CDLL(None, use_errno=True)
-class iovec(ctypes.Structure):
-    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
-buf = ctypes.create_string_buffer(8)
-mine, theirs = iovec(ctypes.addressof(buf), 8), iovec(0x400000, 8)
-pidfd = libc.syscall(434, 1, 0)  # pidfd_open: allowed, it only names the process
-print("ptrace", libc.ptrace(16, 1, 0, 0))  # PTRACE_ATTACH
-print("process_vm_readv", libc.syscall(310, 1, ctypes.byref(mine), 1, ctypes.byref(theirs), 1, 0))
-print("pidfd_getfd", libc.syscall(438, pidfd, 0, 0))
-for f in ("mem", "environ", "maps", "auxv", "exe"):
-    try:
-        open("/proc/1/" + f, "rb").read(1)
-        print(f, 0)
-    except OSError:
-        print(f, -1)
-for d in ("fd", "root", "cwd"):
-    try:
-        os.listdir("/proc/1/" + d)
-        print(d, 0)
-    except OSError:
-        print(d, -1)
-"""
 
 
 @pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: the box's init is cell itself")

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import userns_owners
+from conftest import settled_init, userns_owners
 
 DEFAULT_CAPS = 0xA80425FB  # docker's default set
 CAP = {"CHOWN": 0, "NET_RAW": 13, "SYS_ADMIN": 21}
@@ -23,8 +23,7 @@ def host_view(start, flags, user=None):
     those of the map as the host reads it."""
     r = start(["run", *flags, "--", "sh", "-c", "echo ready; read x"], user=user)
     r.wait_for("ready")
-    with open(f"/proc/{r.pid}/task/{r.pid}/children") as f:
-        init = int(f.read().split()[0])
+    init = settled_init(r.pid)  # a rootless run's is cell's second child, beside its hop
     found = []
     for name in ("uid_map", "gid_map"):
         with open(f"/proc/{init}/{name}") as f:
@@ -81,8 +80,7 @@ def test_a_root_containers_user_namespace_is_its_roots_on_the_host_not_root(star
     limit = int(open("/proc/sys/fs/inotify/max_user_instances").read())
     r.wait_for("\n", timeout=20)
     assert r.out.decode().strip() == str(limit), r.out  # all of it: root's are not its
-    with open(f"/proc/{r.pid}/task/{r.pid}/children") as f:
-        pid = int(f.read().split()[0])
+    pid = settled_init(r.pid)
     owners = userns_owners(pid)
     assert owners and set(owners) == {100000}, owners
     libc = ctypes.CDLL(None, use_errno=True)

@@ -451,6 +451,26 @@ static bool mounts_final(const struct run_ctx *c)
 }
 
 /*
+ * start_facts.init_in_vm_ok: may PID 1 stay in cell's memory, where plan.c's
+ * init_in_vm() finds it safe (a user namespace of the container's own, made
+ * now; cell waits)? For cell judge, whose command line is no secret; and for
+ * a run whose init would otherwise be forked from cell (a user namespace in
+ * which cell's ids have an id, the rootless self map: an init exec'd there
+ * would be its root's to trace). A forked init is a copy of cell's memory,
+ * its /proc/1/cmdline cell's command line already; sharing that memory
+ * instead of copying it shows the container nothing more, and spares the
+ * copy of cell's page tables, its faults and its teardown. Not where the
+ * init is exec'd from its unreadable memfd (root's maps without cell's ids),
+ * whose command line is "cell-init" alone.
+ */
+static bool init_in_vm_ok(const struct run_ctx *c, const struct start_facts *f)
+{
+	const struct cell_namespace *user = &c->spec->linux.namespaces[CELL_NS_USER];
+
+	return c->opts->judge_box || (user->present && !user->path && !f->init_unreadable);
+}
+
+/*
  * The start plan (plan.c) from the spec and what the host says, once the
  * cgroup is planned. The setgroups files are read only where the plan needs
  * them, as before clone3: in the child, geteuid() changes once the maps are
@@ -482,8 +502,6 @@ static void plan_start(struct run_ctx *c)
 		.shared_vm_ok = !CELL_ASAN,
 		.init_image = cell_init_image_built_in(),
 		.clone3_vm = CELL_CLONE3_VM,
-		/* cell judge waits for its box, and its command line is no secret */
-		.init_in_vm_ok = CELL_CLONE3_VM && c->opts->judge_box,
 		.mounts_final = mounts_final(c),
 		/* its box's root has no capability to call setgroups(2) with */
 		.setgroups_deny = c->opts->judge_box && geteuid() == 0,
@@ -497,6 +515,7 @@ static void plan_start(struct run_ctx *c)
 	/* root's maps, written by cell_userns_for_maps() before clone */
 	f.userns_first_ok = f.root && f.initial_userns && f.shared_vm_ok && f.clone3_vm;
 	f.init_unreadable = user->present && !user->path && init_unreadable(c->spec);
+	f.init_in_vm_ok = CELL_CLONE3_VM && init_in_vm_ok(c, &f);
 
 	/* A new user namespace inherits "deny" (user_namespaces(7)): uid 0 of `unshare -r`. */
 	if (user->present && f.root && !f.initial_userns)

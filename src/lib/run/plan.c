@@ -131,8 +131,9 @@ static bool locks_mounts(const struct cell_spec *spec, const struct start_facts 
  * belongs to cell's user namespace, in which the container's holds no
  * capability, so neither ptrace nor /proc/1/mem, fd, exe or environ reach
  * it from inside, as with an exec'd init whose mm is the host's
- * (init_unreadable). And only where cell waits for the container
- * (f->init_in_vm_ok): the init shares cell's stacks.
+ * (init_unreadable). And only where cell waits for the container (the
+ * init shares cell's stacks) and its command line is no secret
+ * (f->init_in_vm_ok, container.c).
  */
 static bool init_in_vm(const struct cell_spec *spec, const struct start_facts *f)
 {

@@ -141,9 +141,10 @@ struct start_facts {
 				  (cell judge), so they need no lock (mount_lock.c) */
 	bool setgroups_deny;   /* root: a new user namespace cell maps denies setgroups(2)
 				  (cell judge: the box has no capability to call it with) */
-	bool init_in_vm_ok;    /* under init, PID 1 may stay in cell's memory (cell judge:
-				  cell waits for it, and its /proc/1/cmdline, cell's, tells
-				  nothing the box does not know; x86_64, not ASan) */
+	bool init_in_vm_ok;    /* under init, PID 1 may stay in cell's memory: its
+				  /proc/1/cmdline, cell's, tells the container nothing it
+				  may not know (cell judge; a user namespace mapping cell's
+				  ids, whose init was a fork of cell); x86_64, not ASan */
 	bool init_unreadable;  /* cell's uid or gid has no id in the new user namespace:
 				  the freestanding init's memfd (mode 0111, cell's) is
 				  not readable there, so its exec is non-dumpable from
