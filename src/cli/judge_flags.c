@@ -423,11 +423,15 @@ static int add_sysctl(struct cell_spec *spec, const char *key, uint64_t value,
 {
 	struct cell_linux *l = &spec->linux;
 	struct cell_kv *grown = realloc(l->sysctl, (l->n_sysctl + 1) * sizeof(*grown));
-	char *k = NULL, *v = NULL;
+	char kbuf[64], vbuf[24], *k, *v;
 
 	if (grown)
 		l->sysctl = grown;
-	if (!grown || asprintf(&k, "user.%s", key) < 0 || asprintf(&v, "%" PRIu64, value) < 0) {
+	snprintf(kbuf, sizeof(kbuf), "user.%s", key);
+	snprintf(vbuf, sizeof(vbuf), "%" PRIu64, value);
+	k = grown ? strdup(kbuf) : NULL;
+	v = k ? strdup(vbuf) : NULL;
+	if (!v) { /* strdup, not asprintf(3), whose pointer is undefined on failure */
 		free(k);
 		return cell_error_set(err, ENOMEM, "linux.sysctl");
 	}

@@ -212,12 +212,24 @@ for f in ("mem", "environ", "maps", "auxv", "exe"):
         print(f, 0)
     except OSError:
         print(f, -1)
-for d in ("fd", "root", "cwd"):
+for d in ("root", "cwd"):
     try:
         os.listdir("/proc/1/" + d)
         print(d, 0)
     except OSError:
         print(d, -1)
+reached = -1  # an fd itself: its numbers alone (a directory its owner may list) are no reach
+try:
+    for fd in os.listdir("/proc/1/fd"):
+        for how in (os.readlink, lambda p: os.close(os.open(p, os.O_RDONLY))):
+            try:
+                how("/proc/1/fd/" + fd)
+                reached = 0
+            except OSError:
+                pass
+except OSError:
+    pass
+print("fd", reached)
 """
 
 

@@ -352,3 +352,26 @@ def test_a_rootless_container_reaches_nothing_of_its_init_in_cells_memory(run, c
     assert r.returncode == 0, r.stderr
     got = dict(line.split() for line in r.stdout.splitlines())
     assert len(got) == 11 and set(got.values()) == {"-1"}, got
+
+
+@pytest.mark.skipif(CELL_ASAN, reason="an ASan build forks its child: its init is cell itself")
+def test_a_root_run_mapping_roots_own_ids_keeps_its_init_in_cells_memory_out_of_reach(start, run):
+    # Maps that give cell's ids (root's 0) an id inside forked the init too;
+    # now PID 1 stays in cell's memory, the hop born in the user namespace
+    # while cell writes its maps. The container's root is the host's uid 0
+    # here and holds every capability in its namespace, none in the host's,
+    # which owns cell's non-dumpable memory: it still reaches nothing.
+    maps = ["--uidmap", "0:0:1", "--uidmap", "1:100000:65535",
+            "--gidmap", "0:0:1", "--gidmap", "1:100000:65535"]
+    c = start(["run", *maps, "--", "sh", "-c", "echo ready; exec sleep 30"])
+    c.wait_for("ready")
+    init = settled_init(c.pid)
+    try:
+        assert same_mm(c.pid, init)
+    finally:
+        c.kill()
+    r = run(["run", *maps, "--cap-add", "ALL", "--seccomp", "unconfined", "--",
+             "/usr/bin/python3", "-c", REACH_INIT])
+    assert r.returncode == 0, r.stderr
+    got = dict(line.split() for line in r.stdout.splitlines())
+    assert len(got) == 11 and set(got.values()) == {"-1"}, got
