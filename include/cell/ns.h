@@ -103,7 +103,10 @@ extern const enum cell_ns_type cell_ns_join_order[CELL_NS_COUNT];
  * @target: one setns(pidfd, flags) where the kernel has it (5.8+), so all or
  * none are joined; else per type through /proc/PID/ns/TYPE, the user
  * namespace first. Namespaces the caller is in already are skipped (setns
- * refuses the own user namespace, and the others would change nothing). Joining a pid namespace affects only children:
+ * refuses the own user namespace, and the others would change nothing).
+ * Where setns(pidfd) and /proc/PID/ns are closed to the caller because
+ * @target is a rootless container's non-dumpable init, they come through
+ * its door (src/init/init_door.h), one at a time. Joining a pid namespace affects only children:
  * fork after it. The caller must be single-threaded. Before the first setns
  * the caller becomes non-dumpable (CVE-2019-5736): its /proc/PID/exe and
  * ptrace stay closed to the container until it execs.
@@ -121,8 +124,15 @@ struct cell_ns_fs {
 	int cwd_fd;
 };
 
-/** cell_ns_fs_open() - open /proc/@target/root and cwd (O_PATH). */
+/**
+ * cell_ns_fs_open() - open /proc/@target/root and cwd (O_PATH); where
+ * those are closed to the caller (a rootless container's non-dumpable
+ * init), take them from its door (src/init/init_door.h), as cell_ns_join()
+ * takes its namespaces.
+ */
 int cell_ns_fs_open(pid_t target, struct cell_ns_fs *fs, struct cell_error *err);
+/** cell_ns_root_open() - @target's root alone (O_PATH), as cell_ns_fs_open(); or -errno. */
+int cell_ns_root_open(pid_t target, struct cell_error *err);
 /**
  * cell_ns_fs_enter() - after joining the mount namespace: chroot to the
  * target's root, then chdir to @cwd (inside the root) or, if NULL, to the

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cell/ns.h"
 #include "cli.h"
 #include "spec.h"
 #include "mounts.h"
@@ -25,13 +26,11 @@
  */
 static FILE *open_in_container(pid_t pid, const char *path, struct cell_error *err)
 {
-	char root[64];
 	int rootfd, fd;
 	FILE *f;
 
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
-	if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		cell_error_set(err, errno, "exec: --user: %s", root);
+	if ((rootfd = cell_ns_root_open(pid, err)) < 0) {
+		cell_error_prefix(err, "exec: --user: ");
 		return NULL;
 	}
 	fd = cell_openat2_in_root(rootfd, path, O_RDONLY);

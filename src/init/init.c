@@ -43,11 +43,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "init_door.h"
 #include "init_serve.h"
 #include "sync_msg.h"
 
+#define NR_CLOSE 3
+#define NR_IOCTL 16
 #define NR_PWRITE64 18
+#define NR_GETPID 39
 #define NR_SENDTO 44
+#define NR_SENDMSG 46
+#define NR_GETSOCKOPT 55
+#define NR_OPENAT 257
+#define NR_ACCEPT4 288
+#define NR_PIDFD_OPEN 434
 #define NR_EXIT_GROUP 231
 #define NR_KILL 62
 #define NR_WAIT4 61
@@ -68,8 +77,21 @@
 #define CAP_KILL 5
 #define SIG_BLOCK 0
 #define WNOHANG 1
+#define MSG_DONTWAIT 0x40
 #define MSG_NOSIGNAL 0x4000
 #define SIGCHLD 17
+#define SIGIO 29
+#define ECONNABORTED 103
+#define AT_FDCWD -100
+#define O_DIRECTORY 0200000
+#define O_CLOEXEC 02000000
+#define O_PATH 010000000
+#define SOCK_NONBLOCK 04000
+#define SOCK_CLOEXEC O_CLOEXEC
+#define SOL_SOCKET 1
+#define SO_PEERCRED 17
+#define SCM_RIGHTS 1
+#define PIDFD_GET_NS(nr) (0xFF00 | (nr)) /* _IO(PIDFS_IOCTL_MAGIC, nr), Linux 6.11 */
 
 static const int forwarded[] = { 2 /* INT */,	15 /* TERM */, 1 /* HUP */, 3 /* QUIT */,
 				 10 /* USR1 */, 12 /* USR2 */, 28 /* WINCH */ };
@@ -172,8 +194,99 @@ static void send_status(int fd, int status)
 	sys6(NR_SENDTO, fd, (long)&msg, sizeof(msg), MSG_NOSIGNAL, 0, 0);
 }
 
+#ifdef CELL_INIT_IN_PROCESS
+/*
+ * The door (init_door.h) is served by cell's own copy alone: by PID 1 in
+ * cell's memory, and by a forked init (cell_init_run()). The exec'd init
+ * runs where root may ptrace it and needs none.
+ */
+/* PIDFD_GET_*_NAMESPACE and /proc/self/ns, in init_door.h's order */
+static const unsigned char door_ioctl[CELL_DOOR_NS] = { 9, 3, 5, 4, 2, 10, 1, 7 };
+static const char door_proc[CELL_DOOR_NS][24] = {
+	"/proc/self/ns/user", "/proc/self/ns/mnt", "/proc/self/ns/pid",	   "/proc/self/ns/net",
+	"/proc/self/ns/ipc",  "/proc/self/ns/uts", "/proc/self/ns/cgroup", "/proc/self/ns/time",
+};
+
+/* This process's namespaces, root and working directory to @sock, as init_door.h says. */
+static void door_give(long sock)
+{
+	struct cell_door_msg msg = { CELL_DOOR_MAGIC, 0 };
+	struct {
+		void *base;
+		size_t len;
+	} iov = { &msg, sizeof(msg) };
+	struct { /* a cmsghdr and its fds: 16 + 40 bytes, a multiple of 8 */
+		size_t len;
+		int level, type;
+		int fd[CELL_DOOR_FDS];
+	} cm;
+	struct {
+		void *name;
+		long namelen;
+		void *iov;
+		size_t iovlen;
+		void *control;
+		size_t controllen;
+		long flags;
+	} mh = { 0, 0, &iov, 1, &cm, 0, 0 };
+	long pidfd = sys3(NR_PIDFD_OPEN, sys3(NR_GETPID, 0, 0, 0), 0, 0);
+	int n = 0;
+
+	for (int i = 0; i < CELL_DOOR_FDS; i++) {
+		long fd = -1;
+
+		if (i < CELL_DOOR_NS && pidfd >= 0)
+			fd = sys3(NR_IOCTL, pidfd, PIDFD_GET_NS(door_ioctl[i]), 0);
+		/* before 6.11 (a type the kernel lacks fails both) */
+		if (i < CELL_DOOR_NS && fd < 0)
+			fd = sys6(NR_OPENAT, AT_FDCWD, (long)door_proc[i], O_CLOEXEC, 0, 0, 0);
+		if (i >= CELL_DOOR_NS)
+			fd = sys6(NR_OPENAT, AT_FDCWD, (long)(i == CELL_DOOR_ROOT ? "/" : "."),
+				  O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+		if (fd >= 0) {
+			cm.fd[n++] = (int)fd;
+			msg.have |= 1U << i;
+		}
+	}
+	cm.len = 16 + sizeof(int) * (size_t)n;
+	cm.level = SOL_SOCKET;
+	cm.type = SCM_RIGHTS;
+	mh.controllen = n ? (cm.len + 7) & ~(size_t)7 : 0;
+	if (!n)
+		mh.control = 0;
+	/* a fresh connection's queue is empty: this never waits */
+	sys3(NR_SENDMSG, sock, (long)&mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n > 0)
+		sys3(NR_CLOSE, cm.fd[--n], 0, 0);
+	if (pidfd >= 0)
+		sys3(NR_CLOSE, pidfd, 0, 0);
+}
+
+void cell_init_door_answer(long door, long uid)
+{
+	for (;;) {
+		struct {
+			int pid;
+			unsigned int uid, gid;
+		} cred = { 0, ~0U, ~0U };
+		unsigned int len = sizeof(cred);
+		long sock = sys6(NR_ACCEPT4, door, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK, 0, 0);
+
+		if (sock == -ECONNABORTED)
+			continue;
+		if (sock < 0) /* EAGAIN: none left */
+			return;
+		if (sys6(NR_GETSOCKOPT, sock, SOL_SOCKET, SO_PEERCRED, (long)&cred, (long)&len,
+			 0) == 0 &&
+		    cred.uid == (unsigned int)uid)
+			door_give(sock);
+		sys3(NR_CLOSE, sock, 0, 0);
+	}
+}
+#endif
+
 /* After the command's start: CAP_KILL or nothing, then the loop. */
-void cell_init_serve(long child, long sync_fd, long exit_fd, int *started)
+void cell_init_serve(long child, long sync_fd, long exit_fd, long door, long door_uid, int *started)
 {
 	struct {
 		uint32_t version;
@@ -195,17 +308,31 @@ void cell_init_serve(long child, long sync_fd, long exit_fd, int *started)
 	sys6(NR_PRCTL, PR_SET_NAME, (long)"cell-init", 0, 0, 0, 0);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		set |= 1ULL << (forwarded[i] - 1);
+	if (door >= 0) /* blocked by cell before clone: none was lost */
+		set |= 1ULL << (SIGIO - 1);
 	sys6(NR_RT_SIGPROCMASK, SIG_BLOCK, (long)&set, 0, sizeof(set), 0, 0);
 	if (started) { /* cell may go on: nothing of its is touched from here */
 		__atomic_store_n(started, CELL_INIT_SERVING, __ATOMIC_RELEASE);
 		sys6(NR_FUTEX, (long)started, FUTEX_WAKE, 1, 0, 0, 0);
 	}
+#ifdef CELL_INIT_IN_PROCESS
+	if (door >= 0) /* who knocked before the loop */
+		cell_init_door_answer(door, door_uid);
+#else
+	(void)door_uid;
+#endif
 	for (;;) {
 		unsigned char info[128]; /* siginfo_t: only the number is used */
 		long sig = sys6(NR_RT_SIGTIMEDWAIT, (long)&set, (long)info, 0, sizeof(set), 0, 0);
 
 		if (sig < 0)
 			continue;
+#ifdef CELL_INIT_IN_PROCESS
+		if (sig == SIGIO) {
+			cell_init_door_answer(door, door_uid);
+			continue;
+		}
+#endif
 		if (sig != SIGCHLD) {
 			sys3(NR_KILL, child, sig, 0);
 			continue;
@@ -246,7 +373,7 @@ __attribute__((noreturn, used)) void cell_init_main(long *sp)
 	if (sp[0] != 4 || (child = number(argv[1])) <= 0 || (sync_fd = number(argv[2])) < 0 ||
 	    (exit_fd = number(argv[3])) < -1)
 		leave(125);
-	cell_init_serve(child, sync_fd, exit_fd, NULL);
+	cell_init_serve(child, sync_fd, exit_fd, -1, -1, NULL);
 }
 
 /* The kernel's entry: the stack holds argc, argv, envp; align it for the call. */

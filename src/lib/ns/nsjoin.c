@@ -7,17 +7,23 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cell/ns.h"
+#include "init_door.h"
 #include "utils.h"
 
 #if CELL_ASAN
@@ -26,6 +32,9 @@
 
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
+#endif
+#ifndef NS_GET_PID_IN_PIDNS
+#define NS_GET_PID_IN_PIDNS _IOR(NSIO, 0x8, int) /* Linux 6.11 */
 #endif
 
 static uint64_t ns_ino(const char *pid, enum cell_ns_type type)
@@ -69,6 +78,196 @@ static int join_error(int errnum, pid_t target, unsigned types, struct cell_erro
 	return cell_error_set(err, errnum, "join the %s namespaces of process %d", names, target);
 }
 
+/* ---- the door of a container's init (src/init/init_door.h) ---------------- */
+
+static void door_close(int fds[CELL_DOOR_FDS])
+{
+	for (int i = 0; i < CELL_DOOR_FDS; i++)
+		fds[i] = safe_close(fds[i]);
+}
+
+/*
+ * What @target's door gives (init_door.h): @fds in its order, -1 for what
+ * did not come. -ENOENT: @target has no door (the caller's error stands).
+ * The door must be one of the caller's (its listener's uid, which cell
+ * gave it) and, where the kernel can tell (6.11), @target must be in the
+ * pid namespace it gives.
+ */
+static int door_knock(pid_t target, int fds[CELL_DOOR_FDS], struct cell_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, CELL_DOOR_NAME, (int)target);
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CELL_DOOR_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct cell_door_msg msg = { 0 };
+	struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	struct timeval tv = { .tv_sec = 5 };
+	struct ucred peer = { 0 };
+	socklen_t peer_len = sizeof(peer);
+	int got[CELL_DOOR_FDS], n_got = 0, k = 0;
+	const char *door = sa.sun_path + 1;
+	ssize_t n;
+
+	for (int i = 0; i < CELL_DOOR_FDS; i++)
+		fds[i] = -1;
+	cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return cell_error_set(err, errno, "socket (for process %d's door)", target);
+	if (connect(sock, (struct sockaddr *)&sa,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0)
+		return errno == ECONNREFUSED
+			       ? -ENOENT
+			       : cell_error_set(err, errno, "connect to the door @%s", door);
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) < 0)
+		return cell_error_set(err, errno, "the door @%s: SO_PEERCRED", door);
+	if (peer.uid != geteuid())
+		return cell_error_set(err, EPERM, "the door @%s is uid %u's, not yours", door,
+				      (unsigned)peer.uid);
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return cell_error_set(err, errno, "the door @%s: SO_RCVTIMEO", door);
+	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	if (n < 0 && errno == EAGAIN)
+		return cell_error_set(err, ETIMEDOUT,
+				      "the door @%s: no answer in %d s (a paused container's "
+				      "init cannot answer)",
+				      door, (int)tv.tv_sec);
+	if (n < 0)
+		return cell_error_set(err, errno, "the door @%s", door);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < count && n_got < CELL_DOOR_FDS; i++)
+			memcpy(&got[n_got++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	for (int i = 0; i < CELL_DOOR_FDS; i++)
+		if ((msg.have & (1U << i)) && k < n_got)
+			fds[i] = got[k++];
+	while (k < n_got)
+		close(got[k++]);
+	if (n != (ssize_t)sizeof(msg) || msg.magic != CELL_DOOR_MAGIC ||
+	    (mh.msg_flags & MSG_CTRUNC)) {
+		door_close(fds);
+		return cell_error_set(err, EPERM, "the door @%s let nothing through (%s)", door,
+				      n == 0 ? "not to your uid" : "a short or foreign answer");
+	}
+	if (fds[CELL_DOOR_PID] >= 0 && ioctl(fds[CELL_DOOR_PID], NS_GET_PID_IN_PIDNS, target) < 0 &&
+	    errno != ENOTTY && errno != EINVAL) {
+		int e = errno;
+
+		door_close(fds);
+		return cell_error_set(err, e,
+				      "the door @%s: process %d is not in its pid namespace", door,
+				      target);
+	}
+	return 0;
+}
+
+static int door_index(enum cell_ns_type t)
+{
+	for (int i = 0; i < CELL_DOOR_NS; i++)
+		if (cell_door_ns_flag[i] == (unsigned long)cell_ns_info(t)->clone_flag)
+			return i;
+	return -1;
+}
+
+/* The inode of the user namespace that owns nsfs @fd (NS_GET_USERNS); 0: unknown. */
+static ino_t owner_ino(int fd)
+{
+	struct stat st;
+	int u = ioctl(fd, NS_GET_USERNS);
+	ino_t ino = u >= 0 && fstat(u, &st) == 0 ? st.st_ino : 0;
+
+	safe_close(u);
+	return ino;
+}
+
+/*
+ * cell_ns_join() through @target's door, one setns(2) at a time. The
+ * caller has no capability of its own (that is why it came to the door),
+ * so each namespace is joined from the user namespace that owns it: a
+ * rootless container's user namespace may sit below another of cell's
+ * making (the mount lock, mount_lock.c), which owns its pid, net, ipc,
+ * uts and cgroup namespaces. So the user namespaces from the caller's down
+ * to the target's are joined outermost first (NS_GET_PARENT), each
+ * followed by the namespaces it owns (NS_GET_USERNS), in
+ * cell_ns_join_order. What is the caller's already is left out; that is
+ * settled first, as after the mount namespace /proc is the container's.
+ */
+static int join_door(pid_t target, unsigned types, struct cell_error *err)
+{
+	int fds[CELL_DOOR_FDS], chain[33], n_chain = 0, r;
+	ino_t owner[CELL_NS_COUNT] = { 0 };
+	struct stat st, self;
+
+	if ((r = door_knock(target, fds, err)) < 0)
+		return r;
+	for (int t = 0; t < CELL_NS_COUNT && r == 0; t++) {
+		char own[64];
+		int d = door_index(t);
+
+		if (!(types & CELL_NS_MASK(t)))
+			continue;
+		if (d < 0 || fds[d] < 0) {
+			r = cell_error_set(err, ENOENT, "the door of process %d: no %s namespace",
+					   target, cell_ns_info(t)->proc_name);
+			break;
+		}
+		snprintf(own, sizeof(own), "/proc/self/ns/%s", cell_ns_info(t)->proc_name);
+		if (fstat(fds[d], &st) == 0 && stat(own, &self) == 0 && st.st_ino == self.st_ino &&
+		    st.st_dev == self.st_dev)
+			types &= ~CELL_NS_MASK(t);
+		else if (t != CELL_NS_USER)
+			owner[t] = owner_ino(fds[d]);
+	}
+	/* the target's user namespace and those above it, up to the caller's */
+	if (r == 0 && (types & CELL_NS_MASK(CELL_NS_USER)) &&
+	    stat("/proc/self/ns/user", &self) == 0) {
+		int u = fcntl(fds[CELL_DOOR_USER], F_DUPFD_CLOEXEC, 0);
+
+		while (u >= 0 && n_chain < (int)(sizeof(chain) / sizeof(chain[0]))) {
+			if (fstat(u, &st) < 0 || st.st_ino == self.st_ino)
+				break;
+			chain[n_chain++] = u;
+			u = ioctl(u, NS_GET_PARENT); /* EPERM: above the caller's */
+		}
+		if (n_chain == 0 || u != chain[n_chain - 1])
+			safe_close(u);
+	}
+	/* outermost first; a last round (i = -1) for what none of them owns */
+	for (int i = n_chain - 1; i >= -1 && r == 0; i--) {
+		ino_t level = 0;
+
+		if (i >= 0 && (fstat(chain[i], &st) < 0 || setns(chain[i], CLONE_NEWUSER) < 0)) {
+			r = join_error(errno, target, CELL_NS_MASK(CELL_NS_USER), err);
+			break;
+		}
+		if (i >= 0)
+			level = st.st_ino;
+		for (size_t j = 0; j < CELL_NS_COUNT && r == 0; j++) {
+			enum cell_ns_type t = cell_ns_join_order[j];
+
+			if (t == CELL_NS_USER || !(types & CELL_NS_MASK(t)) ||
+			    (i >= 0 && owner[t] != level))
+				continue;
+			if (setns(fds[door_index(t)], cell_ns_info(t)->clone_flag) < 0)
+				r = join_error(errno, target, CELL_NS_MASK(t), err);
+			types &= ~CELL_NS_MASK(t);
+		}
+	}
+	while (n_chain > 0)
+		close(chain[--n_chain]);
+	door_close(fds);
+	return r;
+}
+
 /* Kernels before 5.8 (or a target that is not a process): one fd per type. */
 static int join_each(pid_t target, unsigned types, struct cell_error *err)
 {
@@ -84,6 +283,13 @@ static int join_each(pid_t target, unsigned types, struct cell_error *err)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", target, cell_ns_info(t)->proc_name);
 		fds[t] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[t] < 0 && errno == EACCES) { /* ptrace_may_access(): its door? */
+			for (int u = 0; u < CELL_NS_COUNT; u++)
+				fds[u] = safe_close(fds[u]);
+			if ((r = join_door(target, types, err)) != -ENOENT)
+				return r;
+			errno = EACCES;
+		}
 		if (fds[t] < 0)
 			r = errno == ENOENT ? cell_error_set(err, ESRCH, "process %d", target)
 					    : join_error(errno, target, CELL_NS_MASK(t), err);
@@ -119,7 +325,7 @@ static void lsan_check_before_pid_ns(int flags)
 int cell_ns_join(pid_t target, unsigned types, struct cell_error *err)
 {
 	cleanup_close int pidfd = -1;
-	int flags = 0, r;
+	int flags = 0, r, e;
 
 	/*
 	 * A namespace the caller is in already is left alone: setns refuses the
@@ -147,9 +353,12 @@ int cell_ns_join(pid_t target, unsigned types, struct cell_error *err)
 	/* One call: the kernel joins all of them or none (setns(2), Linux 5.8). */
 	if (setns(pidfd, flags) == 0)
 		return 0;
-	if (errno == EINVAL)
+	e = errno;
+	if (e == EPERM && (r = join_door(target, types, err)) != -ENOENT)
+		return r; /* a rootless container's init, non-dumpable */
+	if (e == EINVAL)
 		return join_each(target, types, err); /* older kernel: it names the culprit */
-	return join_error(errno, target, types, err);
+	return join_error(e, target, types, err);
 }
 
 int cell_ns_join_path(enum cell_ns_type type, const char *path, struct cell_error *err)
@@ -171,16 +380,41 @@ int cell_ns_join_path(enum cell_ns_type type, const char *path, struct cell_erro
 
 /* ---- root, working directory ------------------------------------------- */
 
+/* @target's root and working directory through its door (cell_ns_fs_open). */
+static int door_fs(pid_t target, struct cell_ns_fs *fs, struct cell_error *err)
+{
+	int fds[CELL_DOOR_FDS], r;
+
+	if ((r = door_knock(target, fds, err)) < 0)
+		return r;
+	if (fds[CELL_DOOR_ROOT] < 0 || fds[CELL_DOOR_CWD] < 0) {
+		door_close(fds);
+		return cell_error_set(err, ENOENT,
+				      "the door of process %d: no root or working directory",
+				      target);
+	}
+	fs->root_fd = fds[CELL_DOOR_ROOT];
+	fs->cwd_fd = fds[CELL_DOOR_CWD];
+	fds[CELL_DOOR_ROOT] = fds[CELL_DOOR_CWD] = -1;
+	door_close(fds);
+	return 0;
+}
+
 int cell_ns_fs_open(pid_t target, struct cell_ns_fs *fs, struct cell_error *err)
 {
 	char path[64];
+	int r;
 
 	fs->root_fd = fs->cwd_fd = -1;
 	snprintf(path, sizeof(path), "/proc/%d/root", target);
 	fs->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->root_fd < 0 && errno != EACCES)
+		return cell_error_set(err, errno, "root directory of process %d", target);
+	if (fs->root_fd < 0 && (r = door_fs(target, fs, err)) != -ENOENT)
+		return r; /* a rootless container's init, non-dumpable */
 	if (fs->root_fd < 0)
-		return cell_error_set(err, errno, "root directory of process %d%s", target,
-				      errno == EACCES ? " (not yours to enter)" : "");
+		return cell_error_set(err, EACCES,
+				      "root directory of process %d (not yours to enter)", target);
 	snprintf(path, sizeof(path), "/proc/%d/cwd", target);
 	fs->cwd_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->cwd_fd < 0) {
@@ -203,6 +437,17 @@ int cell_ns_fs_enter(const struct cell_ns_fs *fs, const char *cwd, struct cell_e
 	if (fchdir(fs->cwd_fd) < 0)
 		return cell_error_set(err, errno, "working directory of the target");
 	return 0;
+}
+
+int cell_ns_root_open(pid_t target, struct cell_error *err)
+{
+	struct cell_ns_fs fs;
+	int r = cell_ns_fs_open(target, &fs, err);
+
+	if (r < 0)
+		return r;
+	safe_close(fs.cwd_fd);
+	return fs.root_fd;
 }
 
 void cell_ns_fs_close(struct cell_ns_fs *fs)

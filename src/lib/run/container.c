@@ -15,6 +15,7 @@
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,11 +26,13 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cell/ns.h"
 #include "cgroup.h"
+#include "init_door.h"
 #include "init_serve.h"
 #include "net.h"
 #include "ns_internal.h"
@@ -78,6 +81,8 @@ struct run_ctx {
 	bool seccomp_borrowed; /* seccomp is opts->seccomp_prepared's: not ours to free */
 	unsigned pinned;       /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
 	int init_fd;	       /* plan.spawn_vm under init: the freestanding init's memfd */
+	int door;	       /* PID 1's door until it listens (door_make) */
+	uid_t door_uid;	       /* cell's uid in the container: whom the door answers */
 	int userns_fd;	       /* plan.userns_first: the new user namespace, mapped */
 	pid_t hop;	       /* plan.init_in_vm: the hop, reaped after PID 1 (teardown) */
 	bool was_dumpable;     /* plan.init_in_vm: cell's memory was dumpable before */
@@ -598,6 +603,8 @@ __attribute__((noreturn)) static void run_child(struct run_ctx *c, const int sv[
 		.stdio = { c->opts->stdin_fd, c->opts->stdout_fd, c->opts->stderr_fd },
 		.seccomp = c->seccomp.filter ? &c->seccomp : NULL,
 		.init_fd = c->init_fd,
+		.door_fd = c->door,
+		.door_uid = c->door_uid,
 #if CELL_CLONE3_VM
 		.init_started = c->plan.init_in_vm ? &vm_started : NULL,
 #endif
@@ -987,6 +994,98 @@ static void close_tasks(struct run_ctx *c)
 		close(c->tasks_fds[--c->n_tasks_fds]);
 }
 
+/* Does cell hold CAP_SYS_PTRACE (in its user namespace, its mm's)? */
+static bool may_ptrace(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	return syscall(SYS_capget, &hdr, data) == 0 && (data[0].effective & (1U << CAP_SYS_PTRACE));
+}
+
+/*
+ * PID 1's door (src/init/init_door.h), where cell exec and cell ns enter
+ * need one: PID 1 is cell's own (forked, or in cell's memory) and
+ * non-dumpable, and cell runs without CAP_SYS_PTRACE (rootless), so its
+ * user could neither open the container's /proc/1/ns nor setns(pidfd) to
+ * it. The door answers cell's uid as the container's user namespace shows
+ * it; there must be one, and not the overflow uid that every unmapped
+ * user's shows as. Not for a judged box (nothing enters it), cell exec's
+ * own init, an init exec'd from the memfd (root's maps: root may ptrace),
+ * a joined user or pid namespace.
+ */
+static bool wants_door(struct run_ctx *c)
+{
+	const struct cell_linux *l = &c->spec->linux;
+	const struct cell_namespace *user = &l->namespaces[CELL_NS_USER];
+	const struct cell_namespace *pid = &l->namespaces[CELL_NS_PID];
+	uid_t self = geteuid();
+	char buf[16];
+
+	if (!CELL_INIT_DOOR || !c->plan.under_init || c->opts->judge_box || c->opts->join_pid ||
+	    !user->present || user->path || (pid->present && pid->path) || c->init_fd >= 0 ||
+	    may_ptrace())
+		return false;
+	for (size_t i = 0; i < l->n_uid_mappings; i++) {
+		const struct cell_id_map *m = &l->uid_mappings[i];
+
+		if (self < m->host_id || self - m->host_id >= m->size)
+			continue;
+		c->door_uid = m->container_id + (self - m->host_id);
+		return cell_read_at(AT_FDCWD, "/proc/sys/kernel/overflowuid", buf, sizeof(buf),
+				    NULL) > 0 &&
+		       (uid_t)atol(buf) != c->door_uid;
+	}
+	return false;
+}
+
+/* Before clone: the door's socket, and SIGIO blocked for PID 1 to wait for. */
+static int door_make(struct run_ctx *c, struct cell_error *err)
+{
+	sigset_t set;
+
+	if (!wants_door(c))
+		return 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return cell_error_set(err, errno, "sigprocmask (SIGIO, for the init's door)");
+	c->door = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (c->door < 0)
+		return cell_error_set(err, errno, "socket (the init's door)");
+	return 0;
+}
+
+/*
+ * Once PID 1's host PID is known: name the door after it, have the kernel
+ * tell PID 1 of each connection (SIGIO) and listen, then leave the socket
+ * to PID 1 alone, so it goes with it. A name taken already (another user's
+ * socket, say) costs the container its door, not its start: cell exec
+ * then says that it cannot enter.
+ */
+static void door_open(struct run_ctx *c)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, CELL_DOOR_NAME,
+			   (int)c->host_pid);
+	struct cell_error e = { 0 };
+
+	if (c->door < 0)
+		return;
+	if (bind(c->door, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0 ||
+	    fcntl(c->door, F_SETOWN, c->host_pid) < 0 ||
+	    fcntl(c->door, F_SETFL, O_NONBLOCK | O_ASYNC) < 0 || listen(c->door, 8) < 0) {
+		cell_error_set(&e, errno,
+			       "the init's door @%s (cell exec and cell ns enter cannot "
+			       "reach this container)",
+			       sa.sun_path + 1);
+		if (c->opts->on_warning)
+			c->opts->on_warning(c->opts->ctx, &e);
+	}
+	c->door = safe_close(c->door);
+}
+
 static int spawn(struct run_ctx *c, struct cell_error *err)
 {
 	int sv[2];
@@ -1021,6 +1120,8 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 		if (c->userns_fd < 0)
 			return c->userns_fd;
 	}
+	if ((r = door_make(c, err)) < 0)
+		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cell_error_set(err, errno, "socketpair");
 	/* clone3 makes the user namespace: as the container's root on the host */
@@ -1061,6 +1162,7 @@ static int spawn(struct run_ctx *c, struct cell_error *err)
 	c->pid = c->host_pid = (pid_t)pid;
 	if ((r = cell_userns_owner_end(&as, err)) < 0)
 		return r; /* teardown kills and reaps the child */
+	door_open(c);
 	close_tasks(c);
 	c->userns_fd = safe_close(c->userns_fd);
 	c->init_fd = safe_close(c->init_fd);
@@ -1481,6 +1583,7 @@ static int teardown(struct run_ctx *c, struct cell_error *err)
 		r = -EIO;
 	close_tasks(c);
 	safe_close(c->init_fd);
+	safe_close(c->door);
 	safe_close(c->userns_fd);
 	safe_close(c->sock);
 	safe_close(c->pidfd);
@@ -1505,6 +1608,7 @@ static struct run_ctx run_ctx_new(const struct cell_spec *spec, const struct cel
 				 .start_fd = start_fd,
 				 .start_w = -1,
 				 .init_fd = -1,
+				 .door = -1,
 				 .userns_fd = -1 };
 }
 

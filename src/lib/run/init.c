@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init_serve.h"
 #include "run.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -37,7 +38,8 @@ static void write_exit_status(int exit_fd, int status)
 		(void)!pwrite(exit_fd, buf, (size_t)len, 0);
 }
 
-__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_fd)
+__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_fd, int door,
+					     uid_t door_uid)
 {
 	struct sigaction sa = { .sa_handler = noop };
 	sigset_t set;
@@ -53,14 +55,26 @@ __attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_
 		sigaction(forwarded[i], &sa, NULL);
 	}
 	sigaction(SIGCHLD, &sa, NULL);
+	if (door >= 0)
+		sigaddset(&set, SIGIO);
 	/* Already blocked before the fork, so nothing sent in between is lost. */
 	sigprocmask(SIG_BLOCK, &set, NULL);
+#if CELL_INIT_DOOR
+	if (door >= 0) /* who knocked before the loop (init_door.h) */
+		cell_init_door_answer(door, door_uid);
+#endif
 	for (;;) {
 		siginfo_t info;
 		int sig = sigwaitinfo(&set, &info);
 
 		if (sig < 0)
 			continue;
+#if CELL_INIT_DOOR
+		if (sig == SIGIO) {
+			cell_init_door_answer(door, door_uid);
+			continue;
+		}
+#endif
 		if (sig != SIGCHLD) {
 			kill(child, sig);
 			continue;

@@ -218,17 +218,28 @@ static int start_command(void *arg)
 }
 #endif
 
-/* Close fds 3 and up but @keep and @also (-1: none). */
-static void close_all_but(int keep, int also)
+/* Close fds 3 and up but @keep, @also and @door (-1: none). */
+static void close_all_but(int keep, int also, int door)
 {
-	int lo = also >= 0 && also < keep ? also : keep;
-	int hi = also > keep ? also : keep;
+	int kept[3] = { keep, also, door }, from = 3;
 
-	if (lo > 3)
-		syscall(SYS_close_range, 3, lo - 1, 0);
-	if (hi > lo + 1)
-		syscall(SYS_close_range, lo + 1, hi - 1, 0);
-	syscall(SYS_close_range, hi + 1, ~0U, 0);
+	/* in order: three at most */
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (kept[j] < kept[i]) {
+				int t = kept[i];
+
+				kept[i] = kept[j];
+				kept[j] = t;
+			}
+	for (int i = 0; i < 3; i++) {
+		if (kept[i] < from)
+			continue;
+		if (kept[i] > from)
+			syscall(SYS_close_range, from, kept[i] - 1, 0);
+		from = kept[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
 }
 
 /* Init's stdio on /dev/null, and no directory pinned; failing is harmless here. */
@@ -247,9 +258,9 @@ __attribute__((noreturn)) static void become_init(const struct cell_child_args *
 	struct cell_error err = { 0 };
 
 	init_detach();
-	close_all_but(a->sync_fd, a->exit_fd);
+	close_all_but(a->sync_fd, a->exit_fd, a->door_fd);
 	(void)cell_caps_keep_only(1ULL << CAP_KILL, &err);
-	cell_init_run(child, a->sync_fd, a->exit_fd);
+	cell_init_run(child, a->sync_fd, a->exit_fd, a->door_fd, a->door_uid);
 }
 
 /*
@@ -294,8 +305,9 @@ __attribute__((noreturn)) static void exec_init(const struct cell_child_args *a,
 __attribute__((noreturn)) static void serve_in_vm(const struct cell_child_args *a, pid_t child)
 {
 	init_detach();
-	close_all_but(a->sync_fd, a->exit_fd);
-	cell_init_serve(child, a->sync_fd, a->exit_fd, a->init_started);
+	close_all_but(a->sync_fd, a->exit_fd, a->door_fd);
+	cell_init_serve(child, a->sync_fd, a->exit_fd, a->door_fd, (long)a->door_uid,
+			a->init_started);
 }
 #endif
 

@@ -37,6 +37,13 @@
 #define CELL_CLONE3_VM 0
 #endif
 
+/* cell_init_door_answer() (src/init/init.c, cell's own copy): x86_64 only. */
+#if defined(__x86_64__)
+#define CELL_INIT_DOOR 1
+#else
+#define CELL_INIT_DOOR 0
+#endif
+
 #include "cell/cell.h"
 #include "sync_msg.h"
 
@@ -85,9 +92,11 @@ size_t cell_hooks_run_all(const struct cell_spec *spec, enum cell_hook_kind kind
 /**
  * cell_init_run() - become the container's init: reap, forward signals,
  * report @child's status over @sync_fd (and into @exit_fd unless it is -1),
- * then _exit. Never returns.
+ * answer @door (-1: none; src/init/init_door.h) for @door_uid, then _exit.
+ * Never returns.
  */
-__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_fd);
+__attribute__((noreturn)) void cell_init_run(pid_t child, int sync_fd, int exit_fd, int door,
+					     uid_t door_uid);
 
 /* ---- init_image.c: the freestanding init, for a vfork-style start ---- */
 
@@ -221,6 +230,8 @@ struct cell_child_args {
 	char *const *env;			 /* the command's environment; NULL: process.env */
 	int init_fd;	   /* >= 0 (plan.spawn_vm): under init, exec this memfd as PID 1 */
 	int *init_started; /* plan.init_in_vm: cell_init_serve()'s futex word */
+	int door_fd;	   /* >= 0: PID 1's door (src/init/init_door.h), kept by the init */
+	uid_t door_uid;	   /* whom the door answers: cell's uid in the container */
 	/* tasks files to write "0" to, first thing: cell.devices, or the
 	 * container's own v1 cgroup (plan.child_cgroup) */
 	const int *tasks_fds;
