@@ -53,6 +53,7 @@
 #define NR_GETPID 39
 #define NR_SENDTO 44
 #define NR_SENDMSG 46
+#define NR_LISTEN 50
 #define NR_GETSOCKOPT 55
 #define NR_OPENAT 257
 #define NR_ACCEPT4 288
@@ -264,6 +265,11 @@ static void door_give(long sock)
 
 void cell_init_door_answer(long door, long uid)
 {
+	/* Listened on by PID 1 itself, so each peer sees PID 1's PID as the
+	 * door's (SO_PEERCRED): one another process bound first cannot pass
+	 * for. Before cell has bound it (EINVAL) there is nothing to accept. */
+	if (sys3(NR_LISTEN, door, 8, 0) < 0)
+		return;
 	for (;;) {
 		struct {
 			int pid;

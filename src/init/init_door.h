@@ -6,10 +6,13 @@
  * which a non-dumpable mm refuses to everyone without CAP_SYS_PTRACE in the
  * host's user namespace: rightly to the container (PID 1 is cell's memory,
  * or a copy of it), but also to the user who started it. So where cell
- * runs without CAP_SYS_PTRACE, it gives PID 1 a listening socket: abstract,
- * in cell's network namespace, named after PID 1's host PID, listened on by
- * cell (its peer credentials are the caller's). On a connection the kernel
- * sends PID 1 SIGIO (F_SETOWN, O_ASYNC); it accepts, and answers a peer
+ * runs without CAP_SYS_PTRACE, it gives PID 1 a socket: abstract, in cell's
+ * network namespace, named after PID 1's host PID by cell once clone has
+ * told it, and listened on by PID 1 itself once cell sends it SIGIO, so the
+ * kernel shows every peer PID 1's PID as the door's (SO_PEERCRED): a
+ * socket that another process bound under that name first cannot pass for
+ * it. On a connection the kernel sends PID 1 SIGIO (F_SETOWN, O_ASYNC);
+ * it accepts, and answers a peer
  * whose uid is cell's (as its own user namespace shows it, SO_PEERCRED)
  * with one message: struct cell_door_msg and, as SCM_RIGHTS, its
  * namespaces and its root and working directory, in the order below, those

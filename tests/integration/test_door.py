@@ -201,3 +201,38 @@ def test_no_door_where_none_is_needed(start, user, mode):
         assert os.readlink(f"/proc/{init}/ns/pid") != os.readlink("/proc/self/ns/pid")
     finally:
         c.finish()
+
+
+# Bind and listen on a door's name, say so, and wait: an impostor.
+SQUAT = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind("\0cell-init." + sys.argv[1])
+s.listen(8)
+print("listening", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.mark.rootless
+def test_a_door_that_another_process_listens_on_is_refused(start):
+    """Another process of the same uid took a door's name first (here for a
+    judged box, which has none): the kernel shows its PID as the listener's,
+    not the target's, and cell enters nothing."""
+    box = start(["judge", "--wall-time", "20", "--", "sleep", "5"], user="nobody")
+    init = settled_init(box.pid)
+    squatter = subprocess.Popen(_user_prefix("nobody") + [PYTHON, "-c", SQUAT, str(init)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                env=_env(), cwd="/")
+    try:
+        assert squatter.stdout.readline() == "listening\n"
+        r = subprocess.run(_user_prefix("nobody") + [CELL, "ns", "enter", "--target", str(init),
+                                                     "--", "true"],
+                           capture_output=True, text=True, timeout=TIMEOUT, env=_env(), cwd="/")
+    finally:
+        squatter.communicate("\n", timeout=TIMEOUT)
+        box.finish()
+    assert r.returncode == 125, r
+    # setpriv execs python: the squatter's PID is the one the kernel shows
+    assert f"@cell-init.{init} is not process {init}'s (process {squatter.pid}'s)" in r.stderr, \
+        r.stderr

@@ -86,12 +86,45 @@ static void door_close(int fds[CELL_DOOR_FDS])
 		fds[i] = safe_close(fds[i]);
 }
 
+/* Is @target cell's init (its comm)? Then a door that refuses is not open yet. */
+static bool is_cell_init(pid_t target)
+{
+	char path[32], comm[32];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", target);
+	return cell_read_at(AT_FDCWD, path, comm, sizeof(comm), NULL) > 0 &&
+	       !strcmp(comm, "cell-init\n");
+}
+
+/*
+ * Connect to the door. PID 1 listens only once cell has named it and sent
+ * it SIGIO, so a door of cell's init that refuses (ECONNREFUSED) is tried
+ * again for up to 2 s: a cell exec right after cell create may come first.
+ */
+static int door_connect(int sock, const struct sockaddr_un *sa, size_t len, pid_t target)
+{
+	socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+
+	for (int tries = 0;; tries++) {
+		int e;
+
+		if (connect(sock, (const struct sockaddr *)sa, size) == 0)
+			return 0;
+		e = errno;
+		if (e != ECONNREFUSED || tries == 200 || !is_cell_init(target)) {
+			errno = e;
+			return -1;
+		}
+		usleep(10000);
+	}
+}
+
 /*
  * What @target's door gives (init_door.h): @fds in its order, -1 for what
  * did not come. -ENOENT: @target has no door (the caller's error stands).
- * The door must be one of the caller's (its listener's uid, which cell
- * gave it) and, where the kernel can tell (6.11), @target must be in the
- * pid namespace it gives.
+ * The door must be @target's own (its listener's PID: PID 1 listens) and
+ * the caller's uid's, and, where the kernel can tell (6.11), @target must
+ * be in the pid namespace it gives.
  */
 static int door_knock(pid_t target, int fds[CELL_DOOR_FDS], struct cell_error *err)
 {
@@ -119,13 +152,15 @@ static int door_knock(pid_t target, int fds[CELL_DOOR_FDS], struct cell_error *e
 	cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return cell_error_set(err, errno, "socket (for process %d's door)", target);
-	if (connect(sock, (struct sockaddr *)&sa,
-		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0)
+	if (door_connect(sock, &sa, (size_t)len, target) < 0)
 		return errno == ECONNREFUSED
 			       ? -ENOENT
 			       : cell_error_set(err, errno, "connect to the door @%s", door);
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) < 0)
 		return cell_error_set(err, errno, "the door @%s: SO_PEERCRED", door);
+	if (peer.pid != target)
+		return cell_error_set(err, EPERM, "the door @%s is not process %d's (process %d's)",
+				      door, target, (int)peer.pid);
 	if (peer.uid != geteuid())
 		return cell_error_set(err, EPERM, "the door @%s is uid %u's, not yours", door,
 				      (unsigned)peer.uid);

@@ -1058,10 +1058,11 @@ static int door_make(struct run_ctx *c, struct cell_error *err)
 
 /*
  * Once PID 1's host PID is known: name the door after it, have the kernel
- * tell PID 1 of each connection (SIGIO) and listen, then leave the socket
- * to PID 1 alone, so it goes with it. A name taken already (another user's
- * socket, say) costs the container its door, not its start: cell exec
- * then says that it cannot enter.
+ * tell PID 1 of each connection (SIGIO), and tell it so itself: PID 1
+ * listens then (init_door.h says why), and cell leaves the socket to it
+ * alone, so it goes with PID 1. A name taken already (another socket of
+ * that name) costs the container its door, not its start: cell exec then
+ * says that it cannot enter.
  */
 static void door_open(struct run_ctx *c)
 {
@@ -1075,7 +1076,7 @@ static void door_open(struct run_ctx *c)
 	if (bind(c->door, (struct sockaddr *)&sa,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0 ||
 	    fcntl(c->door, F_SETOWN, c->host_pid) < 0 ||
-	    fcntl(c->door, F_SETFL, O_NONBLOCK | O_ASYNC) < 0 || listen(c->door, 8) < 0) {
+	    fcntl(c->door, F_SETFL, O_NONBLOCK | O_ASYNC) < 0 || kill(c->host_pid, SIGIO) < 0) {
 		cell_error_set(&e, errno,
 			       "the init's door @%s (cell exec and cell ns enter cannot "
 			       "reach this container)",
