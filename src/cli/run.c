@@ -47,9 +47,22 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 		fprintf(stderr, "cell: process.cwd: %s\n", strerror(ENOMEM));
 		return CELL_EXIT_FAILURE;
 	}
+	/* --detach and --keep leave a container behind: only one with a name
+	 * that cell logs, wait and delete can take */
+	if (!cli.from_bundle && !cli.name && (cli.detach || cli.keep)) {
+		cell_error_set(&err, 0,
+			       "run: %s from flags needs --name NAME (the name cell logs, "
+			       "wait and delete take)",
+			       cli.detach ? "--detach" : "--keep");
+		cell_run_cli_free(&cli);
+		return cell_cli_fail(g, &err);
+	}
 	/* a named sandbox is registered like an OCI container: cell exec, kill, list,
-	 * ns enter --target NAME find it (no state root, no registration) */
-	if (cli.from_bundle || (cli.name && g->root[0])) {
+	 * ns enter --target NAME find it (no state root, no registration); so is
+	 * one given runc's --pid-file, --console-socket or --no-pivot, which that
+	 * path carries out (with a random id) */
+	if (cli.from_bundle || (cli.name && g->root[0]) || cli.pid_file || cli.console_socket ||
+	    cli.no_pivot) {
 		if (!g->root[0]) { /* main() could not find one */
 			cell_run_cli_free(&cli);
 			cell_error_set(&err, 0,
@@ -63,6 +76,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	}
 	opts.id = cli.name;
 	opts.keep_keyring = cli.no_new_keyring;
+	opts.preserve_fds = cli.preserve_fds;
 	opts.start_fd = opts.start_result_fd = opts.start_report_fd = opts.console_socket = -1;
 	memcpy(opts.pin_paths, cli.pin, sizeof(opts.pin_paths));
 	fflush(NULL);

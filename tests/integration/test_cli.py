@@ -1,9 +1,13 @@
 """The command line: help, exit statuses, error lines, arguments, stdio, environment, cwd."""
 import os
+import pwd
 import re
+import subprocess
 import tempfile
 
 import pytest
+
+from conftest import CELL, TIMEOUT, _env, _reset_signals, _user_prefix
 
 SANE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -191,3 +195,50 @@ def test_two_containers_can_run_at_the_same_time(start):
     assert a.finish()[:2] == (0, "ready\na-done\n")
     assert b.finish()[:2] == (0, "ready\nb-done\n")
 
+
+
+def test_run_preserve_fds_passes_the_callers_fds_on_and_no_other(tdir, user):
+    """--preserve-fds N hands fds 3..3+N-1 over as they are: a hole stays a hole
+    (none of cell's own fds lands there), and fd 3+N does not cross."""
+    data = tdir / "data"
+    data.write_text("through fd 3\n")  # opened by the caller: cell's user needs no access
+    script = ('for fd in 3 4 5 6; do [ -e /proc/self/fd/$fd ] && echo "fd $fd"; done; '
+              'cat <&3')
+    res = subprocess.run(
+        ["sh", "-c", 'exec 3<"$1" 5<"$1" 6<"$1"; shift; exec "$@"', "sh", str(data),
+         *_user_prefix(user), CELL, "run", "--preserve-fds", "3", "--", "sh", "-c", script],
+        capture_output=True, text=True, env=_env(), cwd="/", preexec_fn=_reset_signals,
+        stdin=subprocess.DEVNULL, timeout=TIMEOUT)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "fd 3\nfd 5\nthrough fd 3\n"
+
+
+@pytest.mark.parametrize("flag", ["--detach", "--keep"])
+def test_run_detach_or_keep_from_flags_needs_a_name(run, flag):
+    r = run(["run", flag, "--", "true"])
+    assert r.returncode == 125, r
+    assert f"{flag} from flags needs --name NAME" in r.stderr, r.stderr
+
+
+def test_run_pid_file_from_flags_names_the_containers_pid_1(start, tdir, user):
+    """runc's --pid-file on a run from flags: the container's first process, as
+    for a bundle (it used to be taken and ignored)."""
+    env = None
+    if user:
+        xdg = tdir / "xdg"
+        xdg.mkdir()
+        os.chown(xdg, pwd.getpwnam(user).pw_uid, -1)
+        env = {"XDG_RUNTIME_DIR": str(xdg)}
+    os.chmod(tdir, 0o777)
+    pid_file = tdir / "pid"
+    c = start(["run", "--pid-file", str(pid_file), "--", "sh", "-c", "echo ready; read x; exit 0"],
+              user=user, env=env)
+    c.wait_for("ready")
+    try:
+        pid = int(pid_file.read_text())
+        with open(f"/proc/{pid}/status") as f:
+            nspid = [ln.split()[1:] for ln in f if ln.startswith("NSpid:")][0]
+        assert nspid[-1] == "1" and len(nspid) == 2, nspid  # PID 1 of the container
+    finally:
+        status, _, err = c.finish()
+    assert status == 0, err
