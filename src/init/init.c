@@ -268,16 +268,24 @@ void cell_init_door_answer(long door, long uid)
 	/* Listened on by PID 1 itself, so each peer sees PID 1's PID as the
 	 * door's (SO_PEERCRED): one another process bound first cannot pass
 	 * for. Before cell has bound it (EINVAL) there is nothing to accept. */
-	if (sys3(NR_LISTEN, door, 8, 0) < 0)
+	if (sys3(NR_LISTEN, door, CELL_DOOR_BACKLOG, 0) < 0)
 		return;
-	for (;;) {
+	/* A backlog's worth at a time: then SIGIO again, after the signals below
+	 * it (SIGCHLD and those forwarded), so a flood of knocks (anyone's)
+	 * never keeps PID 1 from reaping and forwarding. */
+	for (int n = 0;; n++) {
 		struct {
 			int pid;
 			unsigned int uid, gid;
 		} cred = { 0, ~0U, ~0U };
 		unsigned int len = sizeof(cred);
-		long sock = sys6(NR_ACCEPT4, door, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK, 0, 0);
+		long sock;
 
+		if (n == CELL_DOOR_BACKLOG) {
+			sys3(NR_KILL, sys3(NR_GETPID, 0, 0, 0), SIGIO, 0);
+			return;
+		}
+		sock = sys6(NR_ACCEPT4, door, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK, 0, 0);
 		if (sock == -ECONNABORTED)
 			continue;
 		if (sock < 0) /* EAGAIN: none left */

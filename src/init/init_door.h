@@ -31,6 +31,7 @@
 /* sun_path after its leading NUL; %d: PID 1's PID in cell's pid namespace */
 #define CELL_DOOR_NAME "cell-init.%d"
 #define CELL_DOOR_MAGIC 0x726f6f64U /* "door" */
+#define CELL_DOOR_BACKLOG 8	    /* listen(2)'s, and what PID 1 answers a wake */
 
 enum cell_door_fd {
 	CELL_DOOR_USER,

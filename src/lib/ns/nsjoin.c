@@ -152,6 +152,10 @@ static int door_knock(pid_t target, int fds[CELL_DOOR_FDS], struct cell_error *e
 	cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return cell_error_set(err, errno, "socket (for process %d's door)", target);
+	/* a full backlog (a flood of knocks) blocks connect(2): not for ever */
+	if (setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return cell_error_set(err, errno, "the door @%s: a timeout", door);
 	if (door_connect(sock, &sa, (size_t)len, target) < 0)
 		return errno == ECONNREFUSED
 			       ? -ENOENT
@@ -164,8 +168,6 @@ static int door_knock(pid_t target, int fds[CELL_DOOR_FDS], struct cell_error *e
 	if (peer.uid != geteuid())
 		return cell_error_set(err, EPERM, "the door @%s is uid %u's, not yours", door,
 				      (unsigned)peer.uid);
-	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		return cell_error_set(err, errno, "the door @%s: SO_RCVTIMEO", door);
 	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	if (n < 0 && errno == EAGAIN)
 		return cell_error_set(err, ETIMEDOUT,
