@@ -11,14 +11,14 @@
  * told it, and listened on by PID 1 itself once cell sends it SIGIO, so the
  * kernel shows every peer PID 1's PID as the door's (SO_PEERCRED): a
  * socket that another process bound under that name first cannot pass for
- * it. On a connection the kernel sends PID 1 SIGIO (F_SETOWN, O_ASYNC);
- * it accepts, and answers a peer
- * whose uid is cell's (as its own user namespace shows it, SO_PEERCRED)
- * with one message: struct cell_door_msg and, as SCM_RIGHTS, its
- * namespaces and its root and working directory, in the order below, those
- * it could open. A peer of any other uid gets nothing. What it gives is
- * PID 1's own: a process of the container that reaches the door (a shared
- * network namespace) gets the namespaces it is in and the root it has.
+ * it. On a connection the kernel sends PID 1 SIGIO (F_SETOWN, O_ASYNC); it
+ * accepts, and answers a peer whose uid is cell's (as its own user
+ * namespace shows it, SO_PEERCRED) with one message: struct cell_door_msg
+ * and, as SCM_RIGHTS, its namespaces and its root and working directory,
+ * in the order below, those it could open. A peer of any other uid gets
+ * nothing. What it gives is PID 1's own: a process of the container that
+ * reaches the door (a shared network namespace) gets the namespaces it is
+ * in and the root it has.
  *
  * Shared by the freestanding init (src/init/init.c) and the library
  * (src/lib/ns/nsjoin.c): nothing here but constants.

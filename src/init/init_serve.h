@@ -23,11 +23,13 @@ __attribute__((noreturn)) void cell_init_serve(long child, long sync_fd, long ex
 					       long door_uid, int *started);
 
 /**
- * cell_init_door_answer() - accept every connection waiting on @door and
- * give each peer whose uid (SO_PEERCRED, as the caller's user namespace
- * shows it) is @uid the caller's namespaces, root and working directory
- * (init_door.h); close it. Raw system calls only: PID 1 in cell's memory
- * calls it too. Never blocks (the door and what it accepts are non-blocking).
+ * cell_init_door_answer() - listen on @door (bound by cell), accept the
+ * connections waiting there, CELL_DOOR_BACKLOG at most (then SIGIO to
+ * itself, for the rest), and give each peer whose uid (SO_PEERCRED, as the
+ * caller's user namespace shows it) is @uid the caller's namespaces, root
+ * and working directory (init_door.h); close it. Raw system calls only:
+ * PID 1 in cell's memory calls it too. Never blocks (the door and what it
+ * accepts are non-blocking).
  */
 void cell_init_door_answer(long door, long uid);
 

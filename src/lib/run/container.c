@@ -81,7 +81,7 @@ struct run_ctx {
 	bool seccomp_borrowed; /* seccomp is opts->seccomp_prepared's: not ours to free */
 	unsigned pinned;       /* CELL_NS_MASK()s of the pins made (opts->pin_paths) */
 	int init_fd;	       /* plan.spawn_vm under init: the freestanding init's memfd */
-	int door;	       /* PID 1's door until it listens (door_make) */
+	int door;	       /* PID 1's door until cell has named it (door_open) */
 	uid_t door_uid;	       /* cell's uid in the container: whom the door answers */
 	int userns_fd;	       /* plan.userns_first: the new user namespace, mapped */
 	pid_t hop;	       /* plan.init_in_vm: the hop, reaped after PID 1 (teardown) */

@@ -252,7 +252,7 @@ static void init_detach(void)
 	(void)!chdir("/");
 }
 
-/* PID 1 keeps only what it needs: the sync socket, the exit file and CAP_KILL. */
+/* PID 1 keeps only what it needs: the sync socket, the exit file, its door and CAP_KILL. */
 __attribute__((noreturn)) static void become_init(const struct cell_child_args *a, pid_t child)
 {
 	struct cell_error err = { 0 };
