@@ -62,7 +62,15 @@ static int cell_cmd_ns_global(const struct cell_global *g, int argc, char **argv
 
 static int cell_cmd_judge_global(const struct cell_global *g, int argc, char **argv)
 {
-	(void)g;
+	struct cell_error err = { 0 };
+
+	/* its boxes are measured through their cgroups where it may make them */
+	if (g->cgroups_disabled) {
+		cell_error_set(&err, 0,
+			       "judge: --cgroup-manager disabled: a judge measures and limits "
+			       "its boxes through the cgroups it makes (drop the option)");
+		return cell_cli_fail(g, &err);
+	}
 	return cell_cmd_judge(argc, argv);
 }
 

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -387,7 +388,14 @@ static int enter_run(struct enter_cli *cli, struct cell_error *err)
 		r = cell_error_set(err, errno, "fork into the pid namespace");
 		goto out;
 	}
-	if (cli->target && (r = take_identity(cli, &proc, setgroups_allowed, err)) < 0)
+	if (!cli->target && cli->user) { /* namespace files alone: --user is all there is */
+		char sg[16] = "allow";
+
+		(void)cell_read_at(AT_FDCWD, "/proc/self/setgroups", sg, sizeof(sg), NULL);
+		setgroups_allowed = !strncmp(sg, "allow", 5);
+	}
+	if ((cli->target || cli->user) &&
+	    (r = take_identity(cli, &proc, setgroups_allowed, err)) < 0)
 		goto out;
 	cell_ns_fs_close(&fs);
 	exec_command(cli->cmd);

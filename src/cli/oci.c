@@ -544,6 +544,30 @@ static struct cell_run_options bundle_options(const struct cell_global *g,
 					  .no_cgroup = g->cgroups_disabled };
 }
 
+/* --pin TYPE=PATH: for every way of starting (run, run -d, create). */
+static void bundle_pins(struct cell_run_options *opts, const struct cell_run_cli *cli)
+{
+	memcpy(opts->pin_paths, cli->pin, sizeof(opts->pin_paths));
+}
+
+/*
+ * Flags that would mean nothing: a console socket with no terminal to send
+ * (runc refuses it too), a container that outlives cell bound to cell's
+ * parent.
+ */
+static int launch_flags_check(const struct cell_run_cli *cli, bool detached, struct cell_error *err)
+{
+	if (cli->console_socket && !cli->spec.process.terminal)
+		return cell_error_set(err, 0,
+				      "--console-socket: process.terminal is false, so there is "
+				      "no terminal to send (give -t, or terminal: true)");
+	if (detached && cli->die_with_parent)
+		return cell_error_set(err, 0,
+				      "--die-with-parent: a created or detached container "
+				      "outlives cell, whose parent it would follow");
+	return 0;
+}
+
 /* cell create, and cell run --detach (create + start). */
 static int create_container(const struct cell_global *g, struct cell_run_cli *cli, const char *id,
 			    bool start)
@@ -558,7 +582,9 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	int lock = -1, r;
 
 	opts.id = id;
-	if ((r = enter_bundle(cli, &l, pid_file, sizeof(pid_file), &err)) < 0 ||
+	bundle_pins(&opts, cli);
+	if ((r = launch_flags_check(cli, true, &err)) < 0 ||
+	    (r = enter_bundle(cli, &l, pid_file, sizeof(pid_file), &err)) < 0 ||
 	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0 ||
 	    (r = cell_spec_validate(&cli->spec, &err)) < 0)
 		return cell_cli_fail(g, &err);
@@ -652,22 +678,31 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	opts.on_created_in_child = true; /* no getpid() or geteuid(): l's */
 	opts.ctx = &l;
 	opts.on_warning = warn_launch;
-	memcpy(opts.pin_paths, cli->pin, sizeof(opts.pin_paths));
-	if ((r = enter_bundle(cli, &l, pid_file, sizeof(pid_file), &err)) < 0 ||
+	bundle_pins(&opts, cli);
+	if ((r = launch_flags_check(cli, false, &err)) < 0 ||
+	    (r = enter_bundle(cli, &l, pid_file, sizeof(pid_file), &err)) < 0 ||
 	    (r = listen_fds(&cli->spec, &opts.preserve_fds, &err)) < 0)
 		return cell_cli_fail(g, &err);
-	if ((lock = cell_state_create(g->root, l.id, &err)) < 0)
+	/* runc run --console-socket: the pty master goes there, not to cell's terminal */
+	if (cli->console_socket &&
+	    (opts.console_socket = cell_cli_connect_console(cli->console_socket, &err)) < 0)
 		return cell_cli_fail(g, &err);
+	if ((lock = cell_state_create(g->root, l.id, &err)) < 0) {
+		safe_close(opts.console_socket);
+		return cell_cli_fail(g, &err);
+	}
 	/* other commands (state, kill) may lock it while the container runs;
 	 * config.json and state.json are written in on_created, while the
 	 * container sets itself up */
 	close(lock);
 	if (!(l.config_text = cell_spec_to_json(&cli->spec, &err))) {
+		safe_close(opts.console_socket);
 		remove_state(g, l.id);
 		return cell_cli_fail(g, &err);
 	}
 	fflush(NULL);
 	r = cell_run(&cli->spec, &opts, &result, &err);
+	safe_close(opts.console_socket);
 	free(l.config_text);
 	if (r < 0) {
 		remove_state(g, l.id);
@@ -943,6 +978,17 @@ int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
 	if (all && (st.cgroups_path || st.cgroup))
 		r = cell_cli_cgroup_signal(&st, sig, &err);
 	else {
+		/* SIGKILL of a pid namespace's init takes the rest with it; other
+		 * signals reach it alone, with no cgroup to find the others by */
+		if (all && sig != SIGKILL) {
+			char w[512];
+
+			snprintf(w, sizeof(w),
+				 "kill --all: container %s has no cgroup to find its processes "
+				 "by: only its first process gets the signal",
+				 st.id);
+			cell_cli_warn(g, w);
+		}
 		/* pidfd: the signal cannot reach a process that reused the PID after the check */
 		int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
 

@@ -187,6 +187,42 @@ static void warn_cell_only(const struct cell_global *g, const struct cell_spec *
 				 "and crun ignore it and do not create the link");
 }
 
+/* Run flags with no field in config.json: said, not dropped in silence. */
+static void warn_run_only(const struct cell_global *g, const struct cell_run_cli *cli)
+{
+	const struct {
+		bool given;
+		const char *flag;
+	} only[] = {
+		{ cli->name != NULL, "--name" },
+		{ cli->detach, "--detach" },
+		{ cli->keep, "--keep" },
+		{ cli->pid_file != NULL, "--pid-file" },
+		{ cli->console_socket != NULL, "--console-socket" },
+		{ cli->preserve_fds > 0, "--preserve-fds" },
+		{ cli->no_pivot, "--no-pivot" },
+		{ cli->no_new_keyring, "--no-new-keyring" },
+		{ cli->die_with_parent, "--die-with-parent" },
+		{ cli->config != NULL, "--config" },
+	};
+	char msg[256];
+	bool pins = false;
+
+	for (int t = 0; t < CELL_NS_COUNT; t++)
+		pins |= cli->pin[t] != NULL;
+	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+		if (!only[i].given)
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "spec: %s is for cell run alone: config.json has no field for it",
+			 only[i].flag);
+		cell_cli_warn(g, msg);
+	}
+	if (pins)
+		cell_cli_warn(g,
+			      "spec: --pin is for cell run alone: config.json has no field for it");
+}
+
 int cell_cmd_spec(const struct cell_global *g, int argc, char **argv)
 {
 	struct cell_run_cli cli = { .spec_mode = true };
@@ -232,8 +268,10 @@ int cell_cmd_spec(const struct cell_global *g, int argc, char **argv)
 	free(args);
 	if (r == 0 && !(text = cell_spec_to_json(&cli.spec, &err)))
 		r = -ENOMEM;
-	if (r == 0)
+	if (r == 0) {
 		warn_cell_only(g, &cli.spec);
+		warn_run_only(g, &cli);
+	}
 	cell_run_cli_free(&cli);
 	if (r < 0 || !text)
 		return cell_cli_fail(g, &err);

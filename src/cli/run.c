@@ -32,7 +32,8 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 		return 0;
 	}
 	/* bubblewrap's --die-with-parent: cell dies with its parent, and the
-	 * container with cell (its init has PR_SET_PDEATHSIG too); prctl(2). */
+	 * container with cell (its init has PR_SET_PDEATHSIG too); prctl(2).
+	 * A detached container outlives cell: oci.c refuses the two together. */
 	pid_t parent = getppid();
 
 	errno = 0;
@@ -48,12 +49,14 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 		return CELL_EXIT_FAILURE;
 	}
 	/* --detach and --keep leave a container behind: only one with a name
-	 * that cell logs, wait and delete can take */
-	if (!cli.from_bundle && !cli.name && (cli.detach || cli.keep)) {
-		cell_error_set(&err, 0,
-			       "run: %s from flags needs --name NAME (the name cell logs, "
-			       "wait and delete take)",
-			       cli.detach ? "--detach" : "--keep");
+	 * that cell logs, wait and delete can take, in a state directory */
+	const char *leaves = cli.detach ? "--detach" : cli.keep ? "--keep" : NULL;
+
+	if (!cli.from_bundle && leaves && (!cli.name || !g->root[0])) {
+		cell_error_set(&err, 0, "run: %s from flags needs %s", leaves,
+			       !cli.name ? "--name NAME (the name cell logs, wait and delete take)"
+					 : "a state directory: XDG_RUNTIME_DIR is not set (give "
+					   "--root DIR)");
 		cell_run_cli_free(&cli);
 		return cell_cli_fail(g, &err);
 	}
@@ -77,6 +80,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	opts.id = cli.name;
 	opts.keep_keyring = cli.no_new_keyring;
 	opts.preserve_fds = cli.preserve_fds;
+	opts.no_cgroup = g->cgroups_disabled;
 	opts.start_fd = opts.start_result_fd = opts.start_report_fd = opts.console_socket = -1;
 	memcpy(opts.pin_paths, cli.pin, sizeof(opts.pin_paths));
 	fflush(NULL);

@@ -1340,6 +1340,15 @@ static int bundle_args(struct cell_run_cli *cli, int argc, char **argv, struct c
 	if (!cli->spec.process.args)
 		return cell_error_set(err, 0, "%s/%s: process: required to run", cli->bundle,
 				      cli->config ? cli->config : "config.json");
+	/* the id maps are the bundle's (linux.uidMappings), which --uidmap edits */
+	if (cli->userns_mode != CELL_USERNS_DEFAULT)
+		return cell_error_set(err, 0,
+				      "--%s: a bundle brings its own id maps (linux.uidMappings "
+				      "and gidMappings; --uidmap and --gidmap edit them)",
+				      cli->userns_mode == CELL_USERNS_KEEP_ID ? "keep-id"
+									      : "subids");
+	if (cli->read_only)
+		cli->spec.root.readonly = true;
 	if ((cli->user && (r = resolve_user(cli, err)) < 0) || (r = bound_tmpfs(cli, err)) < 0)
 		return r;
 	return apply_seccomp(cli, err);

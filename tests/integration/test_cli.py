@@ -242,3 +242,24 @@ def test_run_pid_file_from_flags_names_the_containers_pid_1(start, tdir, user):
     finally:
         status, _, err = c.finish()
     assert status == 0, err
+
+
+def test_cgroup_manager_disabled_makes_no_cgroup_for_a_run_from_flags(run):
+    # --memory would make one: disabled, none is made (and the limit not applied, as runc)
+    r = run(["--cgroup-manager", "disabled", "run", "--share-cgroup", "--memory", "64m", "--",
+             "cat", "/proc/self/cgroup"])
+    assert r.returncode == 0, r.stderr
+    assert "cell" not in r.stdout, r.stdout  # no cgroup of cell's making, in any hierarchy
+
+
+def test_judge_refuses_cgroup_manager_disabled(run):
+    r = run(["--cgroup-manager", "disabled", "judge", "--", "true"])
+    assert r.returncode == 125
+    assert "judge: --cgroup-manager disabled" in r.stderr, r.stderr
+
+
+def test_run_detach_with_a_name_but_no_state_directory_is_refused(run):
+    r = run(["--rootless", "true", "run", "-d", "--name", "nd1", "--", "true"],
+            env={"XDG_RUNTIME_DIR": ""})
+    assert r.returncode == 125, r
+    assert "--detach from flags needs a state directory" in r.stderr, r.stderr

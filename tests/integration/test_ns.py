@@ -472,3 +472,15 @@ def test_run_in_a_joined_user_namespace_makes_the_others_owned_by_it(user):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_enter_user_without_a_target_takes_that_user(run):
+    """--user with namespace files alone: the command runs as that user, with no
+    capability (it was ignored without --target)."""
+    net = f"/proc/{os.getpid()}/ns/net"
+    r = run(["ns", "enter", f"--net={net}", "--user", "1000:1000", "--", "sh", "-c",
+             "id -u; id -g; grep CapEff /proc/self/status"])
+    assert r.returncode == 0, r.stderr
+    uid, gid, caps = r.stdout.splitlines()
+    assert (uid, gid) == ("1000", "1000")
+    assert int(caps.split()[1], 16) == 0

@@ -564,29 +564,40 @@ def test_a_failing_or_slow_hook_fails_create_and_leaves_nothing(root, bundle, td
 # -------------------------------------------------------- console socket
 
 
-def test_console_socket_receives_the_pty_master(root, bundle, tdir):
-    path = str(tdir / "console.sock")
+def _console_listener(path):
+    """A console socket; returns (thread, got): got["fd"] is the pty master received."""
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(1)
+    srv.settimeout(10)
     got = {}
 
     def accept():
-        conn, _ = srv.accept()
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            srv.close()
+            return
         fds = array.array("i")
-        msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_LEN(fds.itemsize))
+        _, anc, _, _ = conn.recvmsg(1024, socket.CMSG_LEN(fds.itemsize))
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(data[:fds.itemsize])
         got["fd"] = fds[0] if fds else None
         conn.close()
+        srv.close()
     t = threading.Thread(target=accept)
     t.start()
+    return t, got
+
+
+def test_console_socket_receives_the_pty_master(root, bundle, tdir):
+    path = str(tdir / "console.sock")
+    t, got = _console_listener(path)
     b = bundle(["sh", "-c", "tty; echo on-the-pty"],
                edit=lambda c: c["process"].update(terminal=True))
     ok(oci(root, "create", "--bundle", b, "--console-socket", path, "t1"))
     t.join(5)
-    srv.close()
     assert got.get("fd") is not None
     ok(oci(root, "start", "t1"))
     out = b""
@@ -845,3 +856,109 @@ def test_net_container_joins_a_named_sandboxs_network(start, run):
     finally:
         ok(oci(None, "kill", "netsrc1", "KILL"))
         r.finish()
+
+
+# ------------------------------------- runc's flags are carried out, or refused
+
+
+@pytest.mark.parametrize("how", ["flags", "bundle"])
+def test_run_in_the_foreground_sends_the_pty_to_its_console_socket(root, bundle, tdir, how):
+    """runc run --console-socket: the pty master goes to the socket, not to cell's
+    terminal (a foreground run ignored the flag before)."""
+    path = str(tdir / "console.sock")
+    t, got = _console_listener(path)
+    if how == "flags":
+        argv = ["run", "-t", "--console-socket", path, "--", "sh", "-c", "tty; exit 3"]
+    else:
+        b = bundle(["sh", "-c", "tty; exit 3"], edit=lambda c: c["process"].update(terminal=True))
+        argv = ["run", "--bundle", b, "--console-socket", path, "fg1"]
+    proc = subprocess.Popen([CELL, "--root", str(root), *map(str, argv)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_env(), preexec_fn=_reset_signals)
+    t.join(10)
+    assert got.get("fd") is not None, proc.communicate(timeout=10)
+    out = b""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # to EIO: the command is gone (no SIGHUP for it)
+        try:
+            data = os.read(got["fd"], 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    stdout, stderr = proc.communicate(timeout=15)
+    os.close(got["fd"])
+    assert b"/dev/pts/0" in out and b"/dev/pts" not in stdout, (out, stdout, stderr)
+    assert proc.returncode == 3, stderr
+    assert list(root.iterdir()) == []
+
+
+def test_console_socket_without_a_terminal_is_refused(root, bundle, tdir):
+    b = bundle(["true"])
+    assert_cell_error(oci(root, "run", "--bundle", b, "--console-socket", tdir / "none.sock",
+                          "nt1"), 125, "--console-socket", "process.terminal is false")
+    assert_cell_error(oci(root, "run", "--console-socket", tdir / "none.sock", "--", "true"),
+                      125, "--console-socket")
+    assert list(root.iterdir()) == []
+
+
+@pytest.mark.parametrize("how", ["run-d", "create"])
+def test_pin_holds_the_namespace_of_a_created_or_detached_container(root, bundle, tdir, how):
+    pin = tdir / "netns"
+    b = bundle(["sleep", "30"])
+    if how == "run-d":
+        ok(oci(root, "run", "-d", "--bundle", b, "--pin", f"net={pin}", "pn1"))
+    else:
+        ok(oci(root, "create", "--bundle", b, "--pin", f"net={pin}", "pn1"))
+    try:
+        pid = json.loads(ok(oci(root, "state", "pn1")))["pid"]
+        assert os.stat(pin).st_ino == os.stat(f"/proc/{pid}/ns/net").st_ino
+    finally:
+        ok(oci(root, "delete", "--force", "pn1"))
+        ok(subprocess.run([CELL, "ns", "unpin", str(pin)], capture_output=True, text=True))
+    assert not pin.exists()
+
+
+@pytest.mark.parametrize("cmd", ["run -d", "create"])
+def test_die_with_parent_is_refused_for_a_container_that_outlives_cell(root, bundle, cmd):
+    b = bundle(["sleep", "30"])
+    assert_cell_error(oci(root, *cmd.split(), "--bundle", b, "--die-with-parent", "dp1"), 125,
+                      "--die-with-parent", "outlives")
+    assert list(root.iterdir()) == []
+
+
+def test_bundle_run_read_only_makes_the_root_read_only(root, bundle):
+    b = bundle(["sh", "-c", "touch /written 2>&1; echo $?"])
+    assert ok(oci(root, "run", "--bundle", b, "ro1")) == "0\n"  # config: readonly false
+    res = oci(root, "run", "--bundle", b, "--read-only", "ro2")
+    assert res.returncode == 0, res.stderr
+    assert "Read-only file system" in res.stdout and res.stdout.endswith("1\n"), res.stdout
+
+
+@pytest.mark.parametrize("flag", ["--keep-id", "--subids"])
+def test_bundle_refuses_id_map_modes_it_has_its_own_maps_for(root, bundle, flag):
+    b = bundle(["true"])
+    assert_cell_error(oci(root, "run", "--bundle", b, flag, "km1"), 125, flag,
+                      "linux.uidMappings")
+
+
+def test_kill_all_without_a_cgroup_says_only_the_first_process_gets_it(root, bundle):
+    b = bundle(["sleep", "30"])
+    ok(oci(root, "--cgroup-manager", "disabled", "run", "-d", "--bundle", b, "ka1"))
+    try:
+        res = oci(root, "kill", "--all", "ka1", "CONT")
+        assert res.returncode == 0, res.stderr
+        assert "has no cgroup to find its processes by" in res.stderr, res.stderr
+    finally:
+        ok(oci(root, "delete", "--force", "ka1"))
+
+
+def test_spec_says_which_run_flags_it_has_no_field_for(tdir):
+    res = subprocess.run([CELL, "spec", "--bundle", "-", "--name", "x", "--pin", "net=/tmp/p",
+                          "--preserve-fds", "2", "--", "true"],
+                         capture_output=True, text=True, env=_env())
+    assert res.returncode == 0, res.stderr
+    for flag in ("--name", "--pin", "--preserve-fds"):
+        assert f"spec: {flag} is for cell run alone" in res.stderr, res.stderr
+    assert json.loads(res.stdout)["process"]["args"] == ["true"]
