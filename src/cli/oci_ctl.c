@@ -457,14 +457,23 @@ int cell_cmd_update(const struct cell_global *g, int argc, char **argv)
 		return 0;
 	optind = 1;
 	opterr = 0;
+	bool flags = false; /* a resource flag given */
+
 	while ((opt = getopt_long(argc, argv, "+:r:h", longs, NULL)) != -1 && r == 0) {
 		if (opt == 'r')
 			file = optarg;
 		else if (opt == '?' || opt == ':')
 			r = cell_error_set(&err, 0, "update: bad option '%s'", argv[optind - 1]);
-		else
-			r = update_flag(&holder.linux.resources, opt, optarg, &err);
+		else if ((r = update_flag(&holder.linux.resources, opt, optarg, &err)) == 0)
+			flags = true;
 	}
+	/* runc reads the file and drops the flags; said, not done in silence */
+	if (r == 0 && file && flags)
+		r = cell_error_set(
+			&err, 0,
+			"update: resource flags beside -r %s: the file gives every value "
+			"(put them there, or give flags alone)",
+			file);
 	if (r == 0 && optind + 1 != argc)
 		r = cell_error_set(&err, 0, "update: expected exactly one container id");
 	if (r == 0 && file) {

@@ -249,6 +249,8 @@ static int exec_spec(struct cell_spec *s, const struct cell_state *st, const str
 			return r;
 		free_process(p);
 		*p = from_file;
+		if (x->tty) /* as every other flag: it edits the file's process */
+			p->terminal = true;
 	} else {
 		cell_strv_free(p->args);
 		if (!(p->args = cell_strv_dup(args)))

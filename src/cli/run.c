@@ -10,6 +10,17 @@
 #include "run_flags.h"
 #include "state.h"
 
+/* One error line, to stderr and --log; @cli freed; the status for @err. */
+static int run_fail(const struct cell_global *g, struct cell_run_cli *cli,
+		    const struct cell_error *err)
+{
+	int status = cell_error_exit_status(err);
+
+	cell_cli_fail(g, err);
+	cell_run_cli_free(cli);
+	return status;
+}
+
 int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 {
 	struct cell_run_cli cli = { 0 };
@@ -21,11 +32,8 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	int status;
 
 	if (cell_run_parse(argc, argv, geteuid(), getegid(), &cli, &err) < 0 ||
-	    (!cli.help && cell_run_check_lone_id(&cli, argc, argv, &err) < 0)) {
-		fprintf(stderr, "cell: %s\n", err.msg);
-		cell_run_cli_free(&cli);
-		return cell_error_exit_status(&err);
-	}
+	    (!cli.help && cell_run_check_lone_id(&cli, argc, argv, &err) < 0))
+		return run_fail(g, &cli, &err);
 	if (cli.help) {
 		fputs(cell_run_usage, stdout);
 		cell_run_cli_free(&cli);
@@ -38,15 +46,15 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 
 	errno = 0;
 	if (cli.die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)) {
-		cell_run_cli_free(&cli);
-		fprintf(stderr, "cell: --die-with-parent: %s\n",
-			errno ? strerror(errno) : "the parent is gone already");
-		return CELL_EXIT_FAILURE;
+		if (errno)
+			cell_error_set(&err, errno, "--die-with-parent");
+		else
+			cell_error_set(&err, 0, "--die-with-parent: the parent is gone already");
+		return run_fail(g, &cli, &err);
 	}
 	if (!cli.from_bundle && cell_run_settle_cwd(&cli.spec) < 0) {
-		cell_run_cli_free(&cli);
-		fprintf(stderr, "cell: process.cwd: %s\n", strerror(ENOMEM));
-		return CELL_EXIT_FAILURE;
+		cell_error_set(&err, ENOMEM, "process.cwd");
+		return run_fail(g, &cli, &err);
 	}
 	/* --detach and --keep leave a container behind: only one with a name
 	 * that cell logs, wait and delete can take, in a state directory */
@@ -57,8 +65,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 			       !cli.name ? "--name NAME (the name cell logs, wait and delete take)"
 					 : "a state directory: XDG_RUNTIME_DIR is not set (give "
 					   "--root DIR)");
-		cell_run_cli_free(&cli);
-		return cell_cli_fail(g, &err);
+		return run_fail(g, &cli, &err);
 	}
 	/* a named sandbox is registered like an OCI container: cell exec, kill, list,
 	 * ns enter --target NAME find it (no state root, no registration); so is
@@ -67,11 +74,10 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	if (cli.from_bundle || (cli.name && g->root[0]) || cli.pid_file || cli.console_socket ||
 	    cli.no_pivot) {
 		if (!g->root[0]) { /* main() could not find one */
-			cell_run_cli_free(&cli);
 			cell_error_set(&err, 0,
 				       "run: no state directory: XDG_RUNTIME_DIR is not "
 				       "set (give --root DIR)");
-			return cell_cli_fail(g, &err);
+			return run_fail(g, &cli, &err);
 		}
 		status = cell_oci_run_bundle(g, &cli);
 		cell_run_cli_free(&cli);
@@ -84,12 +90,8 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	opts.start_fd = opts.start_result_fd = opts.start_report_fd = opts.console_socket = -1;
 	memcpy(opts.pin_paths, cli.pin, sizeof(opts.pin_paths));
 	fflush(NULL);
-	if (cell_run(&cli.spec, &opts, &result, &err) < 0) {
-		fprintf(stderr, "cell: %s\n", err.msg);
-		status = cell_error_exit_status(&err);
-		cell_run_cli_free(&cli);
-		return status;
-	}
+	if (cell_run(&cli.spec, &opts, &result, &err) < 0)
+		return run_fail(g, &cli, &err);
 	cell_cli_report_run(&cli.spec, &result, &err);
 	cell_run_cli_free(&cli);
 	return cell_exit_status(result.wait_status);

@@ -263,3 +263,14 @@ def test_run_detach_with_a_name_but_no_state_directory_is_refused(run):
             env={"XDG_RUNTIME_DIR": ""})
     assert r.returncode == 125, r
     assert "--detach from flags needs a state directory" in r.stderr, r.stderr
+
+
+def test_run_errors_reach_the_log_file_too(run, tdir):
+    """--log takes a run's errors as every other command's (run printed them alone)."""
+    log = tdir / "cell.log"
+    for args in (["run", "--no-such-flag", "--", "true"], ["run", "--", "/no/such/program"]):
+        r = run(["--log", str(log), *args])
+        assert r.returncode in (125, 127), r
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2, lines
+    assert "no-such-flag" in lines[0] and "/no/such/program" in lines[1], lines

@@ -492,6 +492,13 @@ def test_exec_process_file(root, bundle, tdir):
         (tdir / "process.json").write_text(json.dumps(proc))
         assert ok(oci(root, "exec", "--process", tdir / "process.json", "e3")) == \
             "from-file\n1234\n"
+        # -t edits the file's process as the other flags do (it was dropped)
+        proc.update(args=["sh", "-c", "tty"], user={"uid": 0, "gid": 0})
+        (tdir / "process.json").write_text(json.dumps(proc))
+        res = subprocess.run(["script", "-qec", " ".join(
+            [CELL, "--root", str(root), "exec", "-t", "--process", str(tdir / "process.json"),
+             "e3"]), "/dev/null"], capture_output=True, text=True, env=_env(), timeout=30)
+        assert "/dev/pts/" in res.stdout and "not a tty" not in res.stdout, res
     finally:
         ok(oci(root, "delete", "--force", "e3"))
 
@@ -761,6 +768,11 @@ def test_update_changes_only_the_limits_given(root, bundle, tdir):
         (tdir / "r.json").write_text(json.dumps({"pids": {"limit": "x"}}))
         assert_cell_error(oci(root, "update", "-r", tdir / "r.json", "u1"), 125,
                           "linux.resources.pids.limit")
+        # flags beside the file were dropped in silence (as runc drops them): refused
+        (tdir / "r.json").write_text(json.dumps({"pids": {"limit": 9}}))
+        assert_cell_error(oci(root, "update", "-r", tdir / "r.json", "--memory", "32m", "u1"),
+                          125, "resource flags beside -r")
+        assert open("/sys/fs/cgroup/pids/cell-u1/pids.max").read().strip() == "7"
     finally:
         ok(oci(root, "delete", "--force", "u1"))
 
