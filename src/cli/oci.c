@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cell/ns.h"
 #include "cli.h"
 #include "run.h"
 #include "run_flags.h"
@@ -628,6 +629,9 @@ static int create_container(const struct cell_global *g, struct cell_run_cli *cl
 	return 0;
 fail_kill:
 	kill(out.pid, SIGKILL);
+	for (int t = 0; t < CELL_NS_COUNT; t++) /* made with the container, which failed */
+		if (cli->pin[t])
+			cell_ns_unpin(cli->pin[t], NULL);
 	if (out.cgroups_path[0]) {
 		struct cell_state made = { .id = (char *)id,
 					   .cgroups_path = out.cgroups_path,

@@ -930,6 +930,11 @@ def test_pin_holds_the_namespace_of_a_created_or_detached_container(root, bundle
         ok(oci(root, "delete", "--force", "pn1"))
         ok(subprocess.run([CELL, "ns", "unpin", str(pin)], capture_output=True, text=True))
     assert not pin.exists()
+    # a start that fails leaves no pin
+    b = bundle(["no-such-program"])
+    assert oci(root, *(["run", "-d"] if how == "run-d" else ["create"]), "--bundle", b,
+               "--pin", f"net={pin}", "pn2").returncode == 127
+    assert not pin.exists() or not os.path.ismount(pin)
 
 
 @pytest.mark.parametrize("cmd", ["run -d", "create"])

@@ -1713,6 +1713,8 @@ int cell_create(const struct cell_spec *spec, const struct cell_run_options *opt
 		c.ready = false; /* nothing handed on: teardown ends it */
 	}
 out:
+	if (r < 0) /* --pin: pins outlive a container, not a failed start */
+		remove_pins(&c);
 	teardown(&c, err);
 	return r;
 }
