@@ -994,15 +994,6 @@ static void close_tasks(struct run_ctx *c)
 		close(c->tasks_fds[--c->n_tasks_fds]);
 }
 
-/* Does cell hold CAP_SYS_PTRACE (in its user namespace, its mm's)? */
-static bool may_ptrace(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = { 0 };
-
-	return syscall(SYS_capget, &hdr, data) == 0 && (data[0].effective & (1U << CAP_SYS_PTRACE));
-}
-
 /*
  * PID 1's door (src/init/init_door.h), where cell exec and cell ns enter
  * need one: PID 1 is cell's own (forked, or in cell's memory) and
@@ -1024,7 +1015,7 @@ static bool wants_door(struct run_ctx *c)
 
 	if (!CELL_INIT_DOOR || !c->plan.under_init || c->opts->judge_box || c->opts->join_pid ||
 	    !user->present || user->path || (pid->present && pid->path) || c->init_fd >= 0 ||
-	    may_ptrace())
+	    (cell_caps_effective() & (1ULL << CAP_SYS_PTRACE))) /* in its mm's user namespace */
 		return false;
 	for (size_t i = 0; i < l->n_uid_mappings; i++) {
 		const struct cell_id_map *m = &l->uid_mappings[i];

@@ -44,16 +44,32 @@ int cell_cap_last(void)
 	return last;
 }
 
-/* One capget(2) instead of a prctl per capability: nothing outside the
- * permitted set can be given to the container without a user namespace. */
-uint64_t cell_caps_permitted(void)
+/* The calling thread's sets, one capget(2) instead of a prctl per capability. */
+static int caps_get(struct __user_cap_data_struct data[2])
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+
+	return (int)syscall(SYS_capget, &hdr, data);
+}
+
+/* Nothing outside the permitted set can be given to the container without a
+ * user namespace. */
+uint64_t cell_caps_permitted(void)
+{
 	struct __user_cap_data_struct data[2] = { 0 };
 
-	if (syscall(SYS_capget, &hdr, data) < 0)
+	if (caps_get(data) < 0)
 		return ~0ULL; /* let capset report what is wrong */
 	return data[0].permitted | (uint64_t)data[1].permitted << 32;
+}
+
+uint64_t cell_caps_effective(void)
+{
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (caps_get(data) < 0)
+		return 0;
+	return data[0].effective | (uint64_t)data[1].effective << 32;
 }
 
 static int capset_masks(uint64_t eff, uint64_t perm, uint64_t inh, struct cell_error *err)

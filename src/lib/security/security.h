@@ -36,6 +36,8 @@ int cell_security_finish(const struct cell_process *proc, struct cell_error *err
 int cell_caps_keep_only(uint64_t keep, struct cell_error *err);
 /** cell_caps_permitted() - the calling thread's permitted set. */
 uint64_t cell_caps_permitted(void);
+/** cell_caps_effective() - the calling thread's effective set (0: unknown). */
+uint64_t cell_caps_effective(void);
 
 /** cell_security_check() - the process's security and scheduling fields, before any change. */
 int cell_security_check(const struct cell_spec *spec, struct cell_error *err);
