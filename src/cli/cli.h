@@ -13,6 +13,7 @@
 struct cell_global {
 	char root[PATH_MAX]; /* --root, or /run/cell, or $XDG_RUNTIME_DIR/cell */
 	const char *log;     /* --log FILE: errors are appended there too */
+	int log_fd;	     /* --log opened before a command leaves the host's mounts, or -1 */
 	bool log_json;	     /* --log-format json */
 	bool debug;
 	bool cgroups_disabled; /* --cgroup-manager disabled */
@@ -46,14 +47,18 @@ struct cell_state;
 int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli);
 /** cell_cli_fail() - print @err once (stderr and --log); returns 125. */
 int cell_cli_fail(const struct cell_global *g, const struct cell_error *err);
+/** cell_cli_log() - append one line of @level to --log, if given (text or json). */
 void cell_cli_log(const struct cell_global *g, const char *level, const char *msg);
+/** cell_cli_log_open() - open --log to append; the fd, or -1 with a warning on stderr. */
+int cell_cli_log_open(const struct cell_global *g);
 /**
  * cell_cli_report_run() - after a run that cell_run() carried out: the
  * teardown warning in @err (result->teardown_failed) and the OOM kill, with
- * the memory limit that caused it, on stderr; the status is the caller's.
+ * the memory limit that caused it, on stderr and --log; the status is the
+ * caller's.
  */
-void cell_cli_report_run(const struct cell_spec *spec, const struct cell_run_result *result,
-			 const struct cell_error *err);
+void cell_cli_report_run(const struct cell_global *g, const struct cell_spec *spec,
+			 const struct cell_run_result *result, const struct cell_error *err);
 /**
  * cell_cli_absolute_path() - @path (the value of @flag) as an absolute path
  * in @out: relative paths are the working directory's ("." is the directory
@@ -87,8 +92,8 @@ int cell_cli_cgroup_open(const struct cell_state *st, struct cell_cgroup *cg,
 int cell_cli_cgroup_signal(const struct cell_state *st, int sig, struct cell_error *err);
 int cell_cli_cgroup_remove(const struct cell_state *st, struct cell_error *err);
 bool cell_cli_cgroup_frozen(const struct cell_state *st);
-/* ns.c: cell ns SUBCOMMAND (takes --root itself) */
-int cell_cmd_ns(const char *root, int argc, char **argv);
+/* ns.c: cell ns SUBCOMMAND (its --root overrides the global one) */
+int cell_cmd_ns(const struct cell_global *g, int argc, char **argv);
 /* exec_user.c: cell exec -u USER[:GROUP], numbers or the container's names */
 struct cell_spec;
 int cell_exec_user(struct cell_spec *s, pid_t pid, const char *arg, struct cell_error *err);

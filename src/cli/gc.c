@@ -41,10 +41,13 @@ static int gc_state(const struct cell_global *g, const char *id, unsigned *remov
 	if (!gone)
 		return 0;
 	if (alive) {
-		fprintf(stderr,
-			"cell: container %s: its cell run was killed, the container "
-			"still runs (cell kill %s KILL; cell delete %s)\n",
-			id, id, id);
+		char msg[512];
+
+		snprintf(msg, sizeof(msg),
+			 "container %s: its cell run was killed, the container still runs "
+			 "(cell kill %s KILL; cell delete %s)",
+			 id, id, id);
+		cell_cli_warn(g, msg);
 		return 0;
 	}
 	if (cell_cli_delete(g, id, false, &err) < 0)
@@ -82,24 +85,20 @@ int cell_cmd_gc(const struct cell_global *g, int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1) {
-		fprintf(stderr, "cell: gc takes no arguments (see cell gc --help)\n");
-		return CELL_EXIT_FAILURE;
+		cell_error_set(&err, 0, "gc takes no arguments (see cell gc --help)");
+		return cell_cli_fail(g, &err);
 	}
 	/* states first: deleting them frees cgroups; the leases of their networks
 	 * are the sweep's (their owners are gone) */
 	status = gc_states(g, &states);
-	if (cell_net_gc(&removed, &err) < 0) {
-		fprintf(stderr, "cell: %s\n", err.msg);
-		return CELL_EXIT_FAILURE;
-	}
+	if (cell_net_gc(&removed, &err) < 0)
+		return cell_cli_fail(g, &err);
 	if (removed)
 		printf("freed %u stale network lease%s\n", removed, removed == 1 ? "" : "s");
 	/* only root's batches have cgroups (cell judge makes none rootless) */
 	if (geteuid() == 0 &&
-	    cell_cgroup_gc_owned("/sys/fs/cgroup", CELL_JUDGE_CGROUP_PREFIX, &removed, &err) < 0) {
-		fprintf(stderr, "cell: %s\n", err.msg);
-		return CELL_EXIT_FAILURE;
-	}
+	    cell_cgroup_gc_owned("/sys/fs/cgroup", CELL_JUDGE_CGROUP_PREFIX, &removed, &err) < 0)
+		return cell_cli_fail(g, &err);
 	if (removed)
 		printf("removed %u cgroup%s of ended judge batches\n", removed,
 		       removed == 1 ? "" : "s");

@@ -646,13 +646,16 @@ static FILE *open_report(const char *path, const char *dash)
 	return fopen(path, "we");
 }
 
-static int write_reports(const struct cell_judge_cli *cli, const struct cell_judge_report *rep)
+static int write_reports(const struct cell_global *g, const struct cell_judge_cli *cli,
+			 const struct cell_judge_report *rep)
 {
 	FILE *f = open_report(cli->report_file, "stdout");
+	struct cell_error err = { 0 };
 	int r;
 
 	if (!f) {
-		fprintf(stderr, "cell: --report %s: %s\n", cli->report_file, strerror(errno));
+		cell_error_set(&err, errno, "judge: --report %s", cli->report_file);
+		cell_cli_fail(g, &err);
 		return -1;
 	}
 	r = cell_judge_write_json(f, rep);
@@ -665,12 +668,21 @@ static int write_reports(const struct cell_judge_cli *cli, const struct cell_jud
 			 fclose(f) == EOF)
 			r = -EIO;
 	}
-	if (r < 0)
-		fprintf(stderr, "cell: cannot write the report: %s\n", strerror(-r));
-	return r;
+	if (r < 0) {
+		cell_error_set(&err, -r, "judge: cannot write the report");
+		cell_cli_fail(g, &err);
+		return -1;
+	}
+	return 0;
 }
 
-int cell_cmd_judge(int argc, char **argv)
+int cell_judge_fail(const struct cell_global *g, struct cell_error *err)
+{
+	cell_error_prefix(err, "judge");
+	return cell_cli_fail(g, err);
+}
+
+int cell_cmd_judge(const struct cell_global *g, int argc, char **argv)
 {
 	struct cell_judge_cli cli = { 0 };
 	struct cell_judge_report rep;
@@ -678,8 +690,15 @@ int cell_cmd_judge(int argc, char **argv)
 	struct cell_error err = { 0 };
 	int status;
 
+	/* its boxes are measured through their cgroups where it may make them */
+	if (g->cgroups_disabled) {
+		cell_error_set(&err, 0,
+			       "judge: --cgroup-manager disabled: a judge measures and limits "
+			       "its boxes through the cgroups it makes (drop the option)");
+		return cell_cli_fail(g, &err);
+	}
 	if (cell_judge_parse(argc, argv, geteuid(), getegid(), &cli, &err) < 0) {
-		fprintf(stderr, "cell: judge: %s\n", err.msg);
+		cell_judge_fail(g, &err);
 		cell_judge_cli_free(&cli);
 		return CELL_EXIT_FAILURE;
 	}
@@ -689,14 +708,14 @@ int cell_cmd_judge(int argc, char **argv)
 		return 0;
 	}
 	if (cli.batch_file) {
-		status = cell_judge_batch(&cli);
+		status = cell_judge_batch(g, &cli);
 		cell_judge_cli_free(&cli);
 		return status;
 	}
 	uint32_t box = 0; /* rootless: none is taken, none is used */
 
 	if (cell_judge_boxes_take(&cli, &box, 1, &err) < 0) {
-		fprintf(stderr, "cell: judge: %s\n", err.msg);
+		cell_judge_fail(g, &err);
 		cell_judge_cli_free(&cli);
 		return CELL_EXIT_FAILURE;
 	}
@@ -705,7 +724,7 @@ int cell_cmd_judge(int argc, char **argv)
 	status = rep.status == CELL_JUDGE_OK   ? 0
 		 : rep.status == CELL_JUDGE_XX ? CELL_EXIT_FAILURE
 					       : 1;
-	if (write_reports(&cli, &rep) < 0)
+	if (write_reports(g, &cli, &rep) < 0)
 		status = CELL_EXIT_FAILURE;
 	cell_judge_cli_free(&cli);
 	return status;

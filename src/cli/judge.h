@@ -10,6 +10,8 @@
 
 #include "run_flags.h"
 
+struct cell_global;
+
 /* isolate's limits; 0 (or -1 for sizes) means "not given". */
 struct cell_judge_limits {
 	double time;	      /* --time: CPU seconds of the whole tree */
@@ -158,9 +160,11 @@ int cell_judge_line(struct cell_judge_cli *cli, const char *text, size_t len, un
  */
 char *cell_judge_batch_json(const struct cell_judge_report *rep, unsigned long lineno, json_t *id);
 /** cell_judge_batch() - `cell judge --batch FILE`: its exit status. */
-int cell_judge_batch(struct cell_judge_cli *cli);
+int cell_judge_batch(const struct cell_global *g, struct cell_judge_cli *cli);
 
-int cell_cmd_judge(int argc, char **argv);
+int cell_cmd_judge(const struct cell_global *g, int argc, char **argv);
+/** cell_judge_fail() - print "cell: judge: MESSAGE" (stderr and --log); returns 125. */
+int cell_judge_fail(const struct cell_global *g, struct cell_error *err);
 
 /* judge_box.c: root's boxes, a host uid and gid each */
 int cell_judge_box_id(const char *flag, const char *arg, struct cell_judge_cli *cli,

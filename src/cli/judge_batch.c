@@ -54,6 +54,7 @@ struct worker {
 };
 
 struct batch {
+	const struct cell_global *g; /* --log */
 	struct cell_judge_cli *cli;
 	struct cell_cgroup parent; /* root: every box's cgroup is made below it */
 	char parent_path[64];	   /* "" when none (rootless) */
@@ -322,7 +323,7 @@ static void remove_parent(struct batch *b)
 	if (b->parent_path[0] && b->worker_died)
 		wait_parent_empty(b);
 	if (b->parent_path[0] && cell_cgroup_destroy(&b->parent, &err) < 0)
-		fprintf(stderr, "cell: judge: %s\n", err.msg);
+		cell_judge_fail(b->g, &err);
 }
 
 /* A report the supervisor writes itself: for a line whose worker died. */
@@ -539,9 +540,9 @@ static int start_workers(struct batch *b, const struct cell_judge_shared *sh,
 	return b->nw || !want ? 0 : r;
 }
 
-int cell_judge_batch(struct cell_judge_cli *cli)
+int cell_judge_batch(const struct cell_global *g, struct cell_judge_cli *cli)
 {
-	struct batch b = { .cli = cli, .sigfd = -1 };
+	struct batch b = { .g = g, .cli = cli, .sigfd = -1 };
 
 	cell_cgroup_init(&b.parent);
 	struct cell_judge_shared sh = { .stop_fd = -1, .ncpu = sysconf(_SC_NPROCESSORS_ONLN) };
@@ -563,7 +564,7 @@ int cell_judge_batch(struct cell_judge_cli *cli)
 	status = b.stop_sig ? 128 + b.stop_sig : b.out_failed ? CELL_EXIT_FAILURE : 0;
 	goto out;
 fail:
-	fprintf(stderr, "cell: judge: %s\n", err.msg);
+	cell_judge_fail(g, &err);
 	reap_workers(&b);
 	status = CELL_EXIT_FAILURE;
 out:

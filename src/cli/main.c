@@ -54,26 +54,6 @@ static const char usage[] =
 	"\n"
 	"See cell(1), cell-run(1), cell-judge(1), cell-ns(1), cell-oci(1) and cell-gc(1).\n";
 
-/* cell ns takes --root itself (cell ns ls --root DIR); the global one is its default */
-static int cell_cmd_ns_global(const struct cell_global *g, int argc, char **argv)
-{
-	return cell_cmd_ns(g->root[0] ? g->root : NULL, argc, argv);
-}
-
-static int cell_cmd_judge_global(const struct cell_global *g, int argc, char **argv)
-{
-	struct cell_error err = { 0 };
-
-	/* its boxes are measured through their cgroups where it may make them */
-	if (g->cgroups_disabled) {
-		cell_error_set(&err, 0,
-			       "judge: --cgroup-manager disabled: a judge measures and limits "
-			       "its boxes through the cgroups it makes (drop the option)");
-		return cell_cli_fail(g, &err);
-	}
-	return cell_cmd_judge(argc, argv);
-}
-
 /* `cell version`, as docker and podman spell it; the same as --version */
 static int cell_cmd_version(const struct cell_global *g, int argc, char **argv)
 {
@@ -99,7 +79,7 @@ static const struct command commands[] = {
 	{ "list", cell_cmd_list },
 	{ "spec", cell_cmd_spec },
 	{ "features", cell_cmd_features },
-	{ "ns", cell_cmd_ns_global },
+	{ "ns", cell_cmd_ns },
 	{ "exec", cell_cmd_exec },
 	{ "pause", cell_cmd_pause },
 	{ "resume", cell_cmd_resume },
@@ -107,7 +87,7 @@ static const struct command commands[] = {
 	{ "update", cell_cmd_update },
 	{ "events", cell_cmd_events },
 	{ "gc", cell_cmd_gc },
-	{ "judge", cell_cmd_judge_global },
+	{ "judge", cell_cmd_judge },
 	{ "checkpoint", cell_cmd_checkpoint },
 	{ "restore", cell_cmd_restore },
 	{ "version", cell_cmd_version },
@@ -198,7 +178,7 @@ static int parse_globals(int argc, char **argv, struct cell_global *g, const cha
 
 int main(int argc, char **argv)
 {
-	struct cell_global g = { 0 };
+	struct cell_global g = { .log_fd = -1 };
 	struct cell_error err = { 0 };
 	const char *root = NULL;
 	int r;
@@ -235,6 +215,6 @@ int main(int argc, char **argv)
 			return cell_cli_fail(&g, &err);
 		return commands[i].fn(&g, argc - optind, argv + optind);
 	}
-	fprintf(stderr, "cell: unknown command '%s' (see cell --help)\n", argv[optind]);
-	return CELL_EXIT_FAILURE;
+	cell_error_set(&err, 0, "unknown command '%s' (see cell --help)", argv[optind]);
+	return cell_cli_fail(&g, &err);
 }

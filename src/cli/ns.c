@@ -69,10 +69,14 @@ static const char limits_usage[] =
 	"  -J, --json   JSON: {\"limits\": [{\"type\", \"max\", \"count\", \"users\": {UID: N}}]}\n"
 	"  -h, --help   show this help\n";
 
-int cell_ns_fail(const struct cell_error *err)
+int cell_ns_fail(const struct cell_global *g, const struct cell_error *err)
 {
-	fprintf(stderr, "cell: %s\n", err->msg);
-	return CELL_EXIT_FAILURE;
+	return cell_cli_fail(g, err);
+}
+
+const char *cell_ns_global_root(const struct cell_global *g)
+{
+	return g->root[0] ? g->root : NULL;
 }
 
 int cell_ns_print_json(json_t *json)
@@ -366,16 +370,16 @@ static int ls_parse(int argc, char **argv, struct ls_cli *cli, struct cell_error
 	return 0;
 }
 
-int cell_ns_cmd_ls(const char *root, int argc, char **argv)
+int cell_ns_cmd_ls(const struct cell_global *g, int argc, char **argv)
 {
-	struct ls_cli cli = { .root = root };
+	struct ls_cli cli = { .root = cell_ns_global_root(g) };
 	struct cell_ns_list list;
 	struct cell_error err = { 0 };
 	char buf[4096];
 	int r;
 
 	if (ls_parse(argc, argv, &cli, &err) < 0)
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	if (cli.help) {
 		fputs(ls_usage, stdout);
 		return 0;
@@ -391,9 +395,9 @@ int cell_ns_cmd_ls(const char *root, int argc, char **argv)
 	if (cli.task && cell_ns_resolve_target(
 				cli.task, cell_ns_state_root(cli.root, geteuid(), buf, sizeof(buf)),
 				&cli.scan.pid, &err) < 0)
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	if (cell_ns_scan(&cli.scan, &list, &err) < 0)
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	r = cli.json ? ls_json(&cli, &list) : ls_table(&cli, &list);
 	cell_ns_list_free(&list);
 	return r;
@@ -481,7 +485,7 @@ static int limits_print(const struct cell_ns_list *list, bool json)
 	return 0;
 }
 
-int cell_ns_cmd_limits(const char *root, int argc, char **argv)
+int cell_ns_cmd_limits(const struct cell_global *g, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'J' },
@@ -503,17 +507,17 @@ int cell_ns_cmd_limits(const char *root, int argc, char **argv)
 		}
 		if (opt != 'J') {
 			cell_ns_option_error(opt, argv, "limits", &err);
-			return cell_ns_fail(&err);
+			return cell_ns_fail(g, &err);
 		}
 		json = true;
 	}
 	if (optind < argc) {
 		cell_error_set(&err, 0, "unexpected argument '%s' (see cell ns limits --help)",
 			       argv[optind]);
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	}
 	if (cell_ns_scan(&scan, &list, &err) < 0)
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	r = limits_print(&list, json);
 	cell_ns_list_free(&list);
 	return r;
@@ -521,17 +525,18 @@ int cell_ns_cmd_limits(const char *root, int argc, char **argv)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-int cell_cmd_ns(const char *root, int argc, char **argv)
+int cell_cmd_ns(const struct cell_global *g, int argc, char **argv)
 {
 	static const struct {
 		const char *name;
-		int (*fn)(const char *root, int argc, char **argv);
+		int (*fn)(const struct cell_global *g, int argc, char **argv);
 	} subs[] = {
 		{ "ls", cell_ns_cmd_ls },	  { "list", cell_ns_cmd_ls },
 		{ "tree", cell_ns_cmd_tree },	  { "pin", cell_ns_cmd_pin },
 		{ "unpin", cell_ns_cmd_unpin },	  { "enter", cell_ns_cmd_enter },
 		{ "limits", cell_ns_cmd_limits },
 	};
+	struct cell_error err = { 0 };
 
 	if (argc < 2) {
 		fputs(ns_usage, stderr);
@@ -543,7 +548,7 @@ int cell_cmd_ns(const char *root, int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(root, argc - 1, argv + 1);
-	fprintf(stderr, "cell: unknown command 'ns %s' (see cell ns --help)\n", argv[1]);
-	return CELL_EXIT_FAILURE;
+			return subs[i].fn(g, argc - 1, argv + 1);
+	cell_error_set(&err, 0, "unknown command 'ns %s' (see cell ns --help)", argv[1]);
+	return cell_cli_fail(g, &err);
 }

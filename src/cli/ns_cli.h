@@ -7,6 +7,8 @@
 
 #include "cell/ns.h"
 
+struct cell_global;
+
 /* Output columns of `cell ns ls` (docs/cell-ns.1 says what each holds). */
 enum cell_ns_column {
 	CELL_NS_COL_NS,
@@ -45,18 +47,23 @@ const char *cell_ns_state_root(const char *given, uid_t euid, char *buf, size_t 
  */
 int cell_ns_resolve_target(const char *arg, const char *root, pid_t *pid, struct cell_error *err);
 
-/* The subcommands (src/cli/ns*.c); argv[0] is the subcommand's name. */
-int cell_ns_cmd_ls(const char *root, int argc, char **argv);
-int cell_ns_cmd_tree(const char *root, int argc, char **argv);
-int cell_ns_cmd_limits(const char *root, int argc, char **argv);
-int cell_ns_cmd_enter(const char *root, int argc, char **argv);
-int cell_ns_cmd_pin(const char *root, int argc, char **argv);
-int cell_ns_cmd_unpin(const char *root, int argc, char **argv);
+/*
+ * The subcommands (src/cli/ns*.c); argv[0] is the subcommand's name, @g the
+ * global options (--root, --log).
+ */
+int cell_ns_cmd_ls(const struct cell_global *g, int argc, char **argv);
+int cell_ns_cmd_tree(const struct cell_global *g, int argc, char **argv);
+int cell_ns_cmd_limits(const struct cell_global *g, int argc, char **argv);
+int cell_ns_cmd_enter(const struct cell_global *g, int argc, char **argv);
+int cell_ns_cmd_pin(const struct cell_global *g, int argc, char **argv);
+int cell_ns_cmd_unpin(const struct cell_global *g, int argc, char **argv);
 
 /** cell_ns_option_error() - a getopt failure (@opt '?' or ':') as one line naming the option. */
 int cell_ns_option_error(int opt, char **argv, const char *cmd, struct cell_error *err);
-/** cell_ns_fail() - print `cell: MESSAGE` and return 125. */
-int cell_ns_fail(const struct cell_error *err);
+/** cell_ns_fail() - print `cell: MESSAGE` (stderr and --log) and return 125. */
+int cell_ns_fail(const struct cell_global *g, const struct cell_error *err);
+/** cell_ns_global_root() - the global --root, or NULL (cell_ns_state_root() picks one). */
+const char *cell_ns_global_root(const struct cell_global *g);
 /** cell_ns_print_json() - print @json (stolen) indented, with a newline. */
 struct json_t;
 int cell_ns_print_json(struct json_t *json);

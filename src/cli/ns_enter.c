@@ -285,14 +285,14 @@ static int take_identity(const struct enter_cli *cli, struct cell_process *proc,
 	return 0;
 }
 
-__attribute__((noreturn)) static void exec_command(char **cmd)
+__attribute__((noreturn)) static void exec_command(const struct cell_global *g, char **cmd)
 {
 	struct cell_error err = { 0 };
 
 	fflush(NULL);
 	execvp(cmd[0], cmd);
 	cell_error_set_exec(&err, errno, cmd[0]);
-	fprintf(stderr, "cell: %s\n", err.msg);
+	cell_cli_fail(g, &err);
 	_exit(cell_error_exit_status(&err));
 }
 
@@ -363,7 +363,7 @@ static int enter_prepare(struct enter_cli *cli, struct cell_ns_fs *fs, struct ce
 	return 0;
 }
 
-static int enter_run(struct enter_cli *cli, struct cell_error *err)
+static int enter_run(const struct cell_global *g, struct enter_cli *cli, struct cell_error *err)
 {
 	struct cell_ns_fs fs = { -1, -1 };
 	struct cell_process proc = { 0 };
@@ -398,26 +398,34 @@ static int enter_run(struct enter_cli *cli, struct cell_error *err)
 	    (r = take_identity(cli, &proc, setgroups_allowed, err)) < 0)
 		goto out;
 	cell_ns_fs_close(&fs);
-	exec_command(cli->cmd);
+	exec_command(g, cli->cmd);
 out:
 	cell_ns_fs_close(&fs);
 	return r;
 }
 
-int cell_ns_cmd_enter(const char *root, int argc, char **argv)
+int cell_ns_cmd_enter(const struct cell_global *g, int argc, char **argv)
 {
-	struct enter_cli cli = { .root = root };
+	struct enter_cli cli = { .root = cell_ns_global_root(g) };
+	struct cell_global lg = *g;
 	struct cell_error err = { 0 };
+	int r;
 
 	if (enter_parse(argc, argv, &cli, &err) < 0)
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	if (cli.help) {
 		fputs(enter_usage, stdout);
 		return 0;
 	}
+	/* --log is the host's file: opened before the target's mounts are joined */
+	if (g->log && (lg.log_fd = cell_cli_log_open(g)) < 0)
+		lg.log = NULL;
 	fflush(NULL);
-	enter_run(&cli, &err);
-	return cell_ns_fail(&err);
+	enter_run(&lg, &cli, &err);
+	r = cell_ns_fail(&lg, &err);
+	if (lg.log_fd >= 0)
+		close(lg.log_fd);
+	return r;
 }
 
 /* ---- pin / unpin -------------------------------------------------------- */
@@ -462,7 +470,7 @@ static int pin_all(pid_t pid, unsigned types, const char *path, struct cell_erro
 	return r;
 }
 
-int cell_ns_cmd_pin(const char *global_root, int argc, char **argv)
+int cell_ns_cmd_pin(const struct cell_global *g, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -470,7 +478,7 @@ int cell_ns_cmd_pin(const char *global_root, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cell_error err = { 0 };
-	const char *root = global_root;
+	const char *root = cell_ns_global_root(g);
 	unsigned types = 0, mask;
 	char buf[4096];
 	pid_t pid;
@@ -485,7 +493,7 @@ int cell_ns_cmd_pin(const char *global_root, int argc, char **argv)
 		}
 		if (opt != OPT_ROOT) {
 			cell_ns_option_error(opt, argv, "pin", &err);
-			return cell_ns_fail(&err);
+			return cell_ns_fail(g, &err);
 		}
 		root = optarg;
 	}
@@ -493,18 +501,18 @@ int cell_ns_cmd_pin(const char *global_root, int argc, char **argv)
 		cell_error_set(&err, 0,
 			       "expected PID|CONTAINER TYPE... PATH (see cell ns pin "
 			       "--help)");
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	}
 	for (int i = optind + 1; i < argc - 1; i++) {
 		if (cell_ns_parse_types(argv[i], &mask, &err) < 0)
-			return cell_ns_fail(&err);
+			return cell_ns_fail(g, &err);
 		types |= mask;
 	}
 	if (cell_ns_resolve_target(argv[optind],
 				   cell_ns_state_root(root, geteuid(), buf, sizeof(buf)), &pid,
 				   &err) < 0 ||
 	    pin_all(pid, types, argv[argc - 1], &err) < 0)
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	return 0;
 }
 
@@ -546,7 +554,7 @@ static int unpin_one(const char *path, struct cell_error *err)
 	return 0;
 }
 
-int cell_ns_cmd_unpin(const char *root, int argc, char **argv)
+int cell_ns_cmd_unpin(const struct cell_global *g, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -563,18 +571,18 @@ int cell_ns_cmd_unpin(const char *root, int argc, char **argv)
 			return 0;
 		}
 		cell_ns_option_error(opt, argv, "unpin", &err);
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	}
 	if (optind >= argc) {
 		cell_error_set(&err, 0, "expected PATH... (see cell ns unpin --help)");
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	}
 	/* like rm(1): every pin that can go goes; each one that cannot is named */
 	for (int i = optind; i < argc; i++) {
 		struct cell_error one = { 0 };
 
 		if (check_unpin(argv[i], &one) < 0 || unpin_one(argv[i], &one) < 0)
-			status = cell_ns_fail(&one);
+			status = cell_ns_fail(g, &one);
 	}
 	return status;
 }

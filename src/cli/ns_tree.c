@@ -251,7 +251,7 @@ static size_t roots_of(const struct tree *t, struct node *out)
 	return n + user_children(t, NULL, out + n);
 }
 
-int cell_ns_cmd_tree(const char *root, int argc, char **argv)
+int cell_ns_cmd_tree(const struct cell_global *g, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'J' },
@@ -279,21 +279,21 @@ int cell_ns_cmd_tree(const char *root, int argc, char **argv)
 			t.procs = false;
 		} else {
 			cell_ns_option_error(opt, argv, "tree", &err);
-			return cell_ns_fail(&err);
+			return cell_ns_fail(g, &err);
 		}
 	}
 	if (optind < argc) {
 		cell_error_set(&err, 0, "unexpected argument '%s' (see cell ns tree --help)",
 			       argv[optind]);
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	}
 	if (cell_ns_scan(&scan, &list, &err) < 0)
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	roots = calloc(list.n + 1, sizeof(*roots));
 	if (!roots) {
 		cell_ns_list_free(&list);
 		cell_error_set(&err, ENOMEM, "namespace tree");
-		return cell_ns_fail(&err);
+		return cell_ns_fail(g, &err);
 	}
 	size_t n = roots_of(&t, roots);
 	r = json ? tree_json(&t, roots, n) : tree_text(&t, roots, n);

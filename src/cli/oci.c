@@ -40,16 +40,21 @@ int cell_cli_fail(const struct cell_global *g, const struct cell_error *err)
 	return CELL_EXIT_FAILURE;
 }
 
-void cell_cli_report_run(const struct cell_spec *spec, const struct cell_run_result *result,
-			 const struct cell_error *err)
+void cell_cli_report_run(const struct cell_global *g, const struct cell_spec *spec,
+			 const struct cell_run_result *result, const struct cell_error *err)
 {
+	char msg[160];
+
 	if (result->teardown_failed)
-		fprintf(stderr, "cell: warning: %s\n", err->msg);
-	if (result->oom_killed)
-		fprintf(stderr,
-			"cell: the container ran out of memory and was OOM-killed "
-			"(linux.resources.memory.limit %lld bytes)\n",
-			(long long)spec->linux.resources.memory_limit);
+		cell_cli_warn(g, err->msg);
+	if (result->oom_killed) {
+		snprintf(msg, sizeof(msg),
+			 "the container ran out of memory and was OOM-killed "
+			 "(linux.resources.memory.limit %lld bytes)",
+			 (long long)spec->linux.resources.memory_limit);
+		fprintf(stderr, "cell: %s\n", msg);
+		cell_cli_log(g, "warning", msg);
+	}
 }
 
 void cell_cli_warn(const struct cell_global *g, const char *msg)
@@ -100,15 +105,49 @@ void cell_cli_debug(const struct cell_global *g, const char *fmt, ...)
 		fprintf(stderr, "cell: debug: %s\n", msg);
 }
 
+/* A text log value between quotes, as logrus writes it: \" \\ and controls escaped. */
+static void log_quoted(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+int cell_cli_log_open(const struct cell_global *g)
+{
+	int fd = open(g->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		fprintf(stderr, "cell: warning: --log %s: %s\n", g->log, strerror(errno));
+	return fd;
+}
+
 void cell_cli_log(const struct cell_global *g, const char *level, const char *msg)
 {
 	char now[64];
 	FILE *f;
+	int fd;
 
 	if (!g || !g->log)
 		return;
-	if (!(f = fopen(g->log, "ae")))
+	fd = g->log_fd >= 0 ? fcntl(g->log_fd, F_DUPFD_CLOEXEC, 0) : cell_cli_log_open(g);
+	if (fd < 0)
 		return;
+	if (!(f = fdopen(fd, "a"))) {
+		close(fd);
+		return;
+	}
 	cell_state_now(now, sizeof(now));
 	if (g->log_json) {
 		json_t *o = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", now);
@@ -119,7 +158,9 @@ void cell_cli_log(const struct cell_global *g, const char *level, const char *ms
 		free(line);
 		json_decref(o);
 	} else {
-		fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", now, level, msg);
+		fprintf(f, "time=\"%s\" level=%s msg=\"", now, level);
+		log_quoted(f, msg);
+		fputs("\"\n", f);
 	}
 	fclose(f);
 }
@@ -714,7 +755,9 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 		cell_cli_fail(g, &err);
 		return status;
 	}
-	cell_cli_report_run(&cli->spec, &result, &err);
+	cell_cli_report_run(g, &cli->spec, &result, &err);
+	cell_cli_debug(g, "ran %s: pid %d, wait status 0x%x, bundle %s", l.id, (int)result.pid,
+		       (unsigned)result.wait_status, cli->bundle);
 	/* runc run deletes what it ran: poststop hooks, then the state */
 	run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTOP, l.id, result.pid, "stopped",
 			  cli->bundle);
@@ -979,9 +1022,11 @@ int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
 		cell_state_free(&st);
 		return cell_cli_fail(g, &err);
 	}
-	if (all && (st.cgroups_path || st.cgroup))
+	if (all && (st.cgroups_path || st.cgroup)) {
 		r = cell_cli_cgroup_signal(&st, sig, &err);
-	else {
+		if (r == 0)
+			cell_cli_debug(g, "signal %d to every process of %s's cgroup", sig, st.id);
+	} else {
 		/* SIGKILL of a pid namespace's init takes the rest with it; other
 		 * signals reach it alone, with no cgroup to find the others by */
 		if (all && sig != SIGKILL) {
@@ -1001,6 +1046,8 @@ int cell_cmd_kill(const struct cell_global *g, int argc, char **argv)
 		    syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 			r = cell_error_set(&err, errno ? errno : ESRCH,
 					   "kill container %s (pid %d)", st.id, (int)st.pid);
+		else
+			cell_cli_debug(g, "signal %d to %s (pid %d)", sig, st.id, (int)st.pid);
 		safe_close(pidfd);
 	}
 	cell_state_free(&st);

@@ -40,7 +40,7 @@ struct cpr_cli {
 	struct cell_criu_opts o;
 	char image[PATH_MAX], work[PATH_MAX], bundle[PATH_MAX], pid_file[PATH_MAX];
 	const char *console_socket;
-	bool detach, have_pid_file;
+	bool detach, no_subreaper, have_pid_file;
 	const char *id;
 };
 
@@ -104,7 +104,8 @@ static int handle_opt(struct cpr_cli *c, int opt, const char *arg, struct cell_e
 		c->detach = true;
 		return 0;
 	case O_NO_SUBREAPER:
-		return 0; /* runc's: cell is a subreaper only while it waits */
+		c->no_subreaper = true;
+		return 0;
 	case O_CGMODE:
 		if (!cell_criu_mode_valid(arg))
 			return cell_error_set(err, 0,
@@ -172,6 +173,13 @@ static int parse(int argc, char **argv, bool restore, struct cpr_cli *c, struct 
 				      "--help)",
 				      argv[0], argv[0]);
 	c->id = argv[optind];
+	/* with --detach cell is no subreaper anyway; without, it is how cell gets
+	 * the restored process (criu's child) as its own to wait for */
+	if (c->no_subreaper && !c->detach)
+		return cell_error_set(err, 0,
+				      "%s --no-subreaper: without --detach cell waits for the "
+				      "restored process as its subreaper; give --detach too",
+				      argv[0]);
 	/* runc's defaults: ./checkpoint, the work files beside the images */
 	if (!c->image[0] && (r = cell_cli_absolute_path("--image-path", "checkpoint", c->image,
 							sizeof(c->image), err)) < 0)
@@ -549,6 +557,7 @@ static const char restore_usage[] =
 	"  --file-locks              restore file locks\n"
 	"  --manage-cgroups-mode M   none, props, soft (default), full, strict, ignore\n"
 	"  --console-socket PATH     refused: a terminal needs criu's RPC (cell-oci(1))\n"
+	"  --no-subreaper            with --detach (where cell is no subreaper anyway)\n"
 	"  -h, --help                show this help\n";
 
 int cell_cmd_restore(const struct cell_global *g, int argc, char **argv)

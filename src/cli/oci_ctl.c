@@ -83,8 +83,8 @@ static int freeze(const struct cell_global *g, int argc, char **argv, bool froze
 	if (frozen ? s != CELL_STATUS_RUNNING : s != CELL_STATUS_PAUSED)
 		r = cell_error_set(&err, 0, "%s: container %s is %s, not %s", argv[0], argv[1],
 				   cell_status_name(s), frozen ? "running" : "paused");
-	else
-		r = cell_cgroup_freeze(&t.cg, frozen, &err);
+	else if ((r = cell_cgroup_freeze(&t.cg, frozen, &err)) == 0)
+		cell_cli_debug(g, "%s %s", frozen ? "paused" : "resumed", argv[1]);
 	close_target(&t);
 	return r < 0 ? cell_cli_fail(g, &err) : 0;
 }
@@ -491,6 +491,8 @@ int cell_cmd_update(const struct cell_global *g, int argc, char **argv)
 	    (r = join_missing(g, &t, &holder.linux.resources, &err)) == 0 &&
 	    (r = cell_cgroup_update(&t.cg, &holder.linux.resources, &err)) == 0)
 		r = save_updated_config(g, argv[optind], &holder, &err);
+	if (r == 0)
+		cell_cli_debug(g, "updated %s's limits", argv[optind]);
 	close_target(&t);
 	safe_close(lock);
 	cell_spec_free(&holder);

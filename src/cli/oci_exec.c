@@ -422,6 +422,11 @@ int cell_cmd_exec(const struct cell_global *g, int argc, char **argv)
 		goto out;
 	}
 	status = x.detach ? 0 : cell_exit_status(result.wait_status);
+	if (x.detach)
+		cell_cli_debug(g, "exec in %s: pid %d, detached", id, (int)result.pid);
+	else
+		cell_cli_debug(g, "exec in %s: pid %d, wait status 0x%x", id, (int)result.pid,
+			       (unsigned)result.wait_status);
 	goto out;
 fail:
 	status = cell_cli_fail(g, &err);

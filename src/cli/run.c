@@ -52,7 +52,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 			cell_error_set(&err, 0, "--die-with-parent: the parent is gone already");
 		return run_fail(g, &cli, &err);
 	}
-	if (!cli.from_bundle && cell_run_settle_cwd(&cli.spec) < 0) {
+	if (!cli.from_bundle && cell_run_settle_cwd(g, &cli.spec) < 0) {
 		cell_error_set(&err, ENOMEM, "process.cwd");
 		return run_fail(g, &cli, &err);
 	}
@@ -92,7 +92,9 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	fflush(NULL);
 	if (cell_run(&cli.spec, &opts, &result, &err) < 0)
 		return run_fail(g, &cli, &err);
-	cell_cli_report_run(&cli.spec, &result, &err);
+	cell_cli_report_run(g, &cli.spec, &result, &err);
+	cell_cli_debug(g, "ran %s: pid %d, wait status 0x%x", cli.name ? cli.name : "(anonymous)",
+		       (int)result.pid, (unsigned)result.wait_status);
 	cell_run_cli_free(&cli);
 	return cell_exit_status(result.wait_status);
 }

@@ -69,9 +69,9 @@ static bool cwd_source(const struct cell_spec *spec, const char *cwd, char *out,
 	return n > 0 && (size_t)n < size;
 }
 
-int cell_run_settle_cwd(struct cell_spec *spec)
+int cell_run_settle_cwd(const struct cell_global *g, struct cell_spec *spec)
 {
-	char host[PATH_MAX * 2];
+	char host[PATH_MAX * 2], msg[PATH_MAX + 128];
 	struct stat st;
 	char *root;
 
@@ -80,10 +80,11 @@ int cell_run_settle_cwd(struct cell_spec *spec)
 	if (cwd_source(spec, spec->process.cwd, host, sizeof(host)) &&
 	    (!host[0] || (stat(host, &st) == 0 && S_ISDIR(st.st_mode))))
 		return 0;
-	fprintf(stderr,
-		"cell: warning: the working directory %s does not exist in the "
-		"container; using / (give -w DIR, or --bind it)\n",
-		spec->process.cwd);
+	snprintf(msg, sizeof(msg),
+		 "the working directory %s does not exist in the container; using / "
+		 "(give -w DIR, or --bind it)",
+		 spec->process.cwd);
+	cell_cli_warn(g, msg);
 	if (!(root = strdup("/")))
 		return -1;
 	free(spec->process.cwd);

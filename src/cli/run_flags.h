@@ -104,9 +104,11 @@ const char *cell_run_suggest(const struct option *options, const char *given);
 
 /**
  * cell_run_settle_cwd() - the caller's directory (the default cwd) becomes /
- * with a warning when the container would not have it; -1 on ENOMEM.
+ * with a warning (stderr and --log) when the container would not have it;
+ * -1 on ENOMEM.
  */
-int cell_run_settle_cwd(struct cell_spec *spec);
+struct cell_global;
+int cell_run_settle_cwd(const struct cell_global *g, struct cell_spec *spec);
 
 /**
  * cell_run_parse() - turn `cell run` arguments (argv[0] is "run") into a spec.

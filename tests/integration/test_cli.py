@@ -274,3 +274,24 @@ def test_run_errors_reach_the_log_file_too(run, tdir):
     lines = log.read_text().splitlines()
     assert len(lines) == 2, lines
     assert "no-such-flag" in lines[0] and "/no/such/program" in lines[1], lines
+
+
+def test_judge_gc_and_command_errors_reach_the_log_file_too(run, tdir):
+    """--log takes the errors of judge, gc and an unknown command (they printed them alone)."""
+    log = tdir / "cell.log"
+    cases = (["judge", "--no-such-flag", "--", "true"], ["gc", "extra"], ["frobnicate"],
+             ["judge", "--report", str(tdir / "no" / "dir" / "r.json"), "--", "true"])
+    for args in cases:
+        r = run(["--log", str(log), *args])
+        assert r.returncode == 125, r
+    lines = log.read_text().splitlines()
+    assert len(lines) == 4, lines
+    assert "judge: " in lines[0] and "no-such-flag" in lines[0], lines
+    assert "gc takes no arguments" in lines[1] and "frobnicate" in lines[2], lines
+    assert "judge: --report" in lines[3] and "No such file" in lines[3], lines
+
+
+def test_a_log_file_that_cannot_be_opened_is_said(run, tdir):
+    r = run(["--log", str(tdir / "no" / "dir" / "cell.log"), "frobnicate"])
+    assert r.returncode == 125
+    assert "warning: --log " in r.stderr and "No such file" in r.stderr, r.stderr

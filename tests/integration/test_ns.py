@@ -484,3 +484,27 @@ def test_enter_user_without_a_target_takes_that_user(run):
     uid, gid, caps = r.stdout.splitlines()
     assert (uid, gid) == ("1000", "1000")
     assert int(caps.split()[1], 16) == 0
+
+
+def test_enter_logs_a_failed_exec_to_the_hosts_log_file(start, tdir):
+    """The command's exec fails inside the target's mounts: --log is still the host's file."""
+    c = start(["run", "--no-init", "--", "sleep", "60"])
+    pid = container_pid(c)
+    log = tdir / "cell.log"
+    r = run_cell(["--log", str(log), "ns", "enter", "-t", pid, "--", "/no/such/program"])
+    assert r.returncode == 127, r
+    assert "/no/such/program" in r.stderr
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1 and "/no/such/program" in lines[0], lines
+    c.kill()
+
+
+def test_ns_errors_reach_the_log_file(tdir):
+    log = tdir / "cell.log"
+    for args in (["ns", "ls", "--no-such-flag"], ["ns", "enter", "-t", "999999999", "--", "true"],
+                 ["ns", "frob"]):
+        r = run_cell(["--log", str(log), *args])
+        assert r.returncode == 125, r
+    lines = log.read_text().splitlines()
+    assert len(lines) == 3, lines
+    assert "no-such-flag" in lines[0] and "999999999" in lines[1] and "frob" in lines[2], lines

@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import pwd
+import re
 import signal
 import socket
 import subprocess
@@ -979,3 +980,45 @@ def test_spec_says_which_run_flags_it_has_no_field_for(tdir):
     for flag in ("--name", "--pin", "--preserve-fds"):
         assert f"spec: {flag} is for cell run alone" in res.stderr, res.stderr
     assert json.loads(res.stdout)["process"]["args"] == ["true"]
+
+
+def test_debug_logs_what_each_command_did(root, start, tdir):
+    """--debug: run, exec, pause, resume, update and kill each log one line (runc's debug log)."""
+    log = tdir / "debug.log"
+    dbg = ("--debug", "--log", log, "--log-format", "json")
+    r = start(["--root", root, *map(str, dbg), "run", "--name", "db1", "--pids-limit", "50",
+               "--", "sh", "-c", "echo up; sleep 30"])
+    r.wait_for("up")
+    ok(oci(root, *dbg, "exec", "db1", "true"))
+    ok(oci(root, *dbg, "pause", "db1"))
+    ok(oci(root, *dbg, "resume", "db1"))
+    ok(oci(root, *dbg, "update", "--pids-limit", "60", "db1"))
+    ok(oci(root, *dbg, "kill", "db1", "KILL"))
+    status, _, _ = r.finish()
+    assert status == 128 + 9
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert all(e["level"] == "debug" and e["time"] for e in entries), entries
+    msgs = [e["msg"] for e in entries]
+    assert [m.split()[0] for m in msgs] == ["exec", "paused", "resumed", "updated", "signal",
+                                            "ran"], msgs
+    assert "db1" in msgs[0] and "wait status 0x0" in msgs[0], msgs
+    assert "signal 9 to db1" in msgs[4] and "wait status 0x9" in msgs[5], msgs
+
+
+def test_the_text_log_quotes_what_it_holds(root, tdir):
+    """A message with quotes, backslashes and a newline stays one parseable line."""
+    log = tdir / "log.txt"
+    res = oci(root, "--log", log, "state", 'gh"o\\st')
+    assert res.returncode == 125
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1, lines
+    m = re.fullmatch(r'time="[^"]+" level=error msg="((?:[^"\\]|\\.)*)"', lines[0])
+    assert m, lines[0]
+    assert 'gh\\"o\\\\st' in m.group(1), m.group(1)
+
+
+def test_restore_no_subreaper_needs_detach(root, tdir):
+    res = oci(root, "restore", "--no-subreaper", "--image-path", tdir, "rs1")
+    assert_cell_error(res, 125, "--no-subreaper", "--detach")
+    res = oci(root, "restore", "--no-subreaper", "-d", "--image-path", tdir, "rs1")
+    assert res.returncode == 125 and "subreaper" not in res.stderr, res.stderr
