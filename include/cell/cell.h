@@ -518,6 +518,9 @@ struct cell_run_box {
 	pid_t pid;		    /* host PID of the container's PID 1 */
 	int pidfd;		    /* of PID 1: SIGKILL to it ends the whole pid namespace */
 	struct cell_cgroup *cgroup; /* the run's cgroup, NULL when it has none */
+	/* cell_run_options.ns_ids: the inode of each namespace (enum cell_ns_type)
+	 * the container's processes are in, 0 where unknown; else NULL */
+	const uint64_t *ns_ids;
 };
 
 /*
@@ -587,6 +590,10 @@ struct cell_run_options {
 	const char
 		*pin_paths[CELL_NS_COUNT]; /* bind-mount these new namespaces there (cell ns pin) */
 	const struct cell_run_watch *watch; /* cell_run: a supervisor's hooks, or NULL */
+	/* cell_run: the container's first process reports its namespaces once
+	 * they are final, before the command starts; the watch's on_start gets
+	 * them (cell_run_box.ns_ids) even if the command has ended by then */
+	bool ns_ids;
 	/* linux.seccomp compiled once by cell_seccomp_prepared_new() for many runs
 	 * whose specs have that same linux.seccomp; NULL: compiled for this run */
 	const struct cell_seccomp_prog *seccomp_prepared;

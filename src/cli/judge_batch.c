@@ -342,28 +342,13 @@ static char *lost_report(const struct batch *b, size_t i, const char *why)
 	return text;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Print the reports that are next in input order. */
 static void flush_in_order(struct batch *b)
 {
 	while (b->printed < b->n && b->reports[b->printed] && !b->out_failed) {
 		char *r = b->reports[b->printed];
 
-		if (write_all(STDOUT_FILENO, r, strlen(r)) < 0)
+		if (cell_write_all(STDOUT_FILENO, r, strlen(r)) < 0)
 			b->out_failed = true;
 		free(r);
 		b->reports[b->printed++] = NULL;
@@ -480,7 +465,7 @@ static void report_the_rest(struct batch *b)
 	/* stopped: what did end is still worth its report, gaps and all */
 	for (size_t i = b->printed; i < b->n && !b->out_failed; i++) {
 		if (b->reports[i] &&
-		    write_all(STDOUT_FILENO, b->reports[i], strlen(b->reports[i])) < 0)
+		    cell_write_all(STDOUT_FILENO, b->reports[i], strlen(b->reports[i])) < 0)
 			b->out_failed = true;
 	}
 }

@@ -607,6 +607,11 @@ static int launch_flags_check(const struct cell_run_cli *cli, bool detached, str
 		return cell_error_set(err, 0,
 				      "--die-with-parent: a created or detached container "
 				      "outlives cell, whose parent it would follow");
+	if (detached && (cli->bwrap.info_fd || cli->bwrap.json_status_fd))
+		return cell_error_set(err, 0,
+				      "%s: a created or detached container outlives cell, which "
+				      "writes it",
+				      cli->bwrap.info_fd ? "--info-fd" : "--json-status-fd");
 	return 0;
 }
 
@@ -705,6 +710,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 				.owner = geteuid(),
 				.rootless = cell_rootless() };
 	struct cell_run_result result;
+	struct cell_run_watch watch;
 	struct cell_error err = { 0 };
 	char id[64], pid_file[PATH_MAX];
 	int lock, r, status;
@@ -723,6 +729,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	opts.on_created_in_child = true; /* no getpid() or geteuid(): l's */
 	opts.ctx = &l;
 	opts.on_warning = warn_launch;
+	cell_run_bwrap_options(cli, &watch, &opts);
 	bundle_pins(&opts, cli);
 	if ((r = launch_flags_check(cli, false, &err)) < 0 ||
 	    (r = enter_bundle(cli, &l, pid_file, sizeof(pid_file), &err)) < 0 ||
@@ -756,6 +763,7 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 		return status;
 	}
 	cell_cli_report_run(g, &cli->spec, &result, &err);
+	cell_run_bwrap_exited(cli, result.wait_status);
 	cell_cli_debug(g, "ran %s: pid %d, wait status 0x%x, bundle %s", l.id, (int)result.pid,
 		       (unsigned)result.wait_status, cli->bundle);
 	/* runc run deletes what it ran: poststop hooks, then the state */

@@ -204,6 +204,8 @@ static void warn_run_only(const struct cell_global *g, const struct cell_run_cli
 		{ cli->no_new_keyring, "--no-new-keyring" },
 		{ cli->die_with_parent, "--die-with-parent" },
 		{ cli->config != NULL, "--config" },
+		{ cli->bwrap.info_fd != 0, "--info-fd" },
+		{ cli->bwrap.json_status_fd != 0, "--json-status-fd" },
 	};
 	char msg[256];
 	bool pins = false;

@@ -25,6 +25,7 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 {
 	struct cell_run_cli cli = { 0 };
 	struct cell_run_result result;
+	struct cell_run_watch watch;
 	struct cell_error err = { 0 };
 	struct cell_run_options opts = { .stdin_fd = STDIN_FILENO,
 					 .stdout_fd = STDOUT_FILENO,
@@ -89,10 +90,12 @@ int cell_cmd_run(const struct cell_global *g, int argc, char **argv)
 	opts.no_cgroup = g->cgroups_disabled;
 	opts.start_fd = opts.start_result_fd = opts.start_report_fd = opts.console_socket = -1;
 	memcpy(opts.pin_paths, cli.pin, sizeof(opts.pin_paths));
+	cell_run_bwrap_options(&cli, &watch, &opts);
 	fflush(NULL);
 	if (cell_run(&cli.spec, &opts, &result, &err) < 0)
 		return run_fail(g, &cli, &err);
 	cell_cli_report_run(g, &cli.spec, &result, &err);
+	cell_run_bwrap_exited(&cli, result.wait_status);
 	cell_cli_debug(g, "ran %s: pid %d, wait status 0x%x", cli.name ? cli.name : "(anonymous)",
 		       (int)result.pid, (unsigned)result.wait_status);
 	cell_run_cli_free(&cli);

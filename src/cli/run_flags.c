@@ -112,6 +112,22 @@ const char cell_run_usage[] =
 	"                            foreground (-d keeps the container for cell wait and\n"
 	"                            logs until cell delete, its stdin /dev/null)\n"
 	"\n"
+	"bubblewrap's (bwrap(1)); a --bind, --ro-bind or --dev-bind on / is the root:\n"
+	"  --bind-try, --ro-bind-try, --dev-bind-try SRC DST   skipped when SRC is missing\n"
+	"  --proc DST, --mqueue DST  a procfs or mqueue on DST (--proc /proc: cell's own)\n"
+	"  --dev /dev                accepted: cell's /dev (no other DST)\n"
+	"  --perms OCTAL, --size SIZE   mode and size of the --tmpfs that follows\n"
+	"  --as-pid-1                as --no-init\n"
+	"  --chdir DIR               as -w\n"
+	"  --uid UID, --gid GID      the ids inside a user namespace of cell's (rootless: yours\n"
+	"                            as UID; the one not given stays yours)\n"
+	"  --unshare-user-try, --unshare-cgroup-try   made where the kernel allows\n"
+	"  --disable-userns, --assert-userns-disabled  no user namespace inside (cell's way\n"
+	"                            in a user namespace of its own; needs one)\n"
+	"  --args FD                 NUL-separated arguments read from FD, in place\n"
+	"  --info-fd FD              {\"child-pid\": PID, \"TYPE-namespace\": INODE...} once it runs\n"
+	"  --json-status-fd FD       the same on one line, then {\"exit-code\": N}\n"
+	"\n"
 	"From an OCI bundle (runc's flags; BUNDLE/config.json is the base spec that\n"
 	"the flags above edit; `cell run [flags] ID [-- CMD]`):\n"
 	"  -b, --bundle DIR          the bundle (default: . when ./config.json exists)\n"
@@ -267,6 +283,7 @@ static const struct option long_options[] = {
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
 	CELL_RUN_HABIT_OPTIONS,
+	CELL_RUN_BWRAP_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -316,8 +333,8 @@ static int add_map(struct cell_id_map **maps, size_t *n, bool *given, const char
 	return 0;
 }
 
-static int add_bind(struct cell_spec *spec, const char *src, const char *dst, bool ro,
-		    struct cell_error *err)
+int cell_run_add_bind(struct cell_run_cli *cli, const char *src, const char *dst, bool ro,
+		      struct cell_error *err)
 {
 	/* "ro" alone would leave the source's submounts writable (runc's meaning). */
 	const char *opts[] = { "rbind", ro ? "ro" : "rw", ro ? "rro" : NULL, NULL };
@@ -328,10 +345,22 @@ static int add_bind(struct cell_spec *spec, const char *src, const char *dst, bo
 	if (dst[0] != '/')
 		return cell_error_set(err, 0, "bind destination '%s': expected an absolute path",
 				      dst);
-	return cell_spec_add_mount(spec, dst, "bind", abs, opts, err);
+	/*
+	 * A bind on / (bwrap's --ro-bind / /) is the root: SRC's tree, under
+	 * every mount, cell's own (/proc, /dev, /tmp) and the flags' alike. A
+	 * mount stacked on the root would be out of every path's reach, and make
+	 * the container's root a chroot, where no user namespace can be made.
+	 */
+	if (dst[strspn(dst, "/")] == '\0') {
+		cli->root_bound = true;
+		cli->root_bound_ro = ro;
+		cli->rootfs_given = strcmp(abs, "/") != 0;
+		return replace_string(&cli->spec.root.path, abs, err);
+	}
+	return cell_spec_add_mount(&cli->spec, dst, "bind", abs, opts, err);
 }
 
-static int add_volume(struct cell_spec *spec, const char *arg, struct cell_error *err)
+static int add_volume(struct cell_run_cli *cli, const char *arg, struct cell_error *err)
 {
 	cleanup_free char *copy = strdup(arg);
 	char *dst, *mode;
@@ -351,10 +380,10 @@ static int add_volume(struct cell_spec *spec, const char *arg, struct cell_error
 	if (mode && strcmp(mode, "ro") && strcmp(mode, "rw"))
 		return cell_error_set(err, 0, "--volume '%s': mode '%s' is not ro or rw", arg,
 				      mode);
-	return add_bind(spec, copy, dst, mode && !strcmp(mode, "ro"), err);
+	return cell_run_add_bind(cli, copy, dst, mode && !strcmp(mode, "ro"), err);
 }
 
-static int add_tmpfs(struct cell_spec *spec, const char *arg, struct cell_error *err)
+int cell_run_add_tmpfs(struct cell_spec *spec, const char *arg, struct cell_error *err)
 {
 	cleanup_free char *copy = strdup(arg);
 	char **opts = NULL;
@@ -760,7 +789,13 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 {
 	struct cell_spec *spec = &cli->spec;
 	struct cell_linux *l = &spec->linux;
+	int r;
 
+	/* bubblewrap's --perms and --size: for the very next flag, a --tmpfs */
+	if ((r = cell_run_bwrap_modifiers(
+		     cli, opt == OPT_TMPFS || opt == CELL_OPT_PERMS || opt == CELL_OPT_SIZE, err)) <
+	    0)
+		return r;
 	if ((opt >= OPT_OCI_FIRST && opt < OPT_OCI_FIRST + 100) || opt == OPT_BUNDLE ||
 	    opt == OPT_DETACH || opt == OPT_CONFIG)
 		return handle_oci_option(cli, opt, err);
@@ -768,6 +803,8 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 	if ((opt >= CELL_OPT_HABIT_FIRST && opt < CELL_OPT_HABIT_END) ||
 	    opt == CELL_OPT_INTERACTIVE)
 		return cell_run_habit_option(cli, opt, flag, argv, argc, err);
+	if (opt >= CELL_OPT_BWRAP_FIRST && opt < CELL_OPT_BWRAP_END)
+		return cell_run_bwrap_option(cli, opt, flag, argv, argc, err);
 
 	if (opt >= OPT_UNSHARE && opt < OPT_UNSHARE + CELL_NS_COUNT)
 		return set_ns(cli, opt - OPT_UNSHARE, true);
@@ -824,11 +861,11 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		/* bubblewrap's two-argument form: --bind SRC DST */
 		if (optind >= argc)
 			return cell_error_set(err, 0, "%s needs two arguments: SRC DST", flag);
-		return add_bind(spec, optarg, argv[optind++], opt == OPT_RO_BIND, err);
+		return cell_run_add_bind(cli, optarg, argv[optind++], opt == OPT_RO_BIND, err);
 	case 'v':
-		return add_volume(spec, optarg, err);
+		return add_volume(cli, optarg, err);
 	case OPT_TMPFS:
-		return add_tmpfs(spec, optarg, err);
+		return cell_run_bwrap_tmpfs(cli, optarg, err);
 	case OPT_TMP_SIZE:
 	case OPT_SHM_SIZE:
 		return parse_tmpfs_size(flag, optarg,
@@ -973,6 +1010,12 @@ static int override_maps(struct cell_run_cli *cli, bool uid, struct cell_error *
 		return set_one_map(maps, n, (struct cell_id_map){ 0, 0, UINT32_MAX }, err);
 	if (cli->userns_mode == CELL_USERNS_KEEP_ID)
 		return set_one_map(maps, n, (struct cell_id_map){ self, self, 1 }, err);
+	/* bubblewrap's --uid and --gid: the caller's id is that one inside */
+	if (uid ? cli->bwrap.uid_set : cli->bwrap.gid_set)
+		return set_one_map(
+			maps, n,
+			(struct cell_id_map){ uid ? cli->bwrap.uid : cli->bwrap.gid, self, 1 },
+			err);
 	return 0;
 }
 
@@ -1069,6 +1112,10 @@ static int finish_process(struct cell_run_cli *cli, struct cell_error *err)
 		p->uid = cli->euid;
 		p->gid = cli->egid;
 	}
+	if (cli->bwrap.uid_set)
+		p->uid = cli->bwrap.uid;
+	if (cli->bwrap.gid_set)
+		p->gid = cli->bwrap.gid;
 	if (cli->user && (r = resolve_user(cli, err)) < 0)
 		return r;
 	/*
@@ -1195,9 +1242,13 @@ static int finish(struct cell_run_cli *cli, bool hostname_given, struct cell_err
 	struct cell_linux *l = &spec->linux;
 	int r;
 
+	if ((r = cell_run_bwrap_finish(cli, err)) < 0)
+		return r;
 	if (cli->rootfs_given)
-		spec->root.readonly = cli->read_only;
-	else if ((r = hide_host_dirs(cli, err)) < 0)
+		spec->root.readonly = cli->read_only || (cli->root_bound && cli->root_bound_ro);
+	else if (cli->root_bound) /* --bind / /: the host's root, writable */
+		spec->root.readonly = cli->read_only || cli->root_bound_ro;
+	if (!cli->rootfs_given && (r = hide_host_dirs(cli, err)) < 0)
 		return r;
 	if ((r = check_pins(cli, err)) < 0)
 		return r;
@@ -1349,9 +1400,10 @@ static int bundle_args(struct cell_run_cli *cli, int argc, char **argv, struct c
 				      "and gidMappings; --uidmap and --gidmap edit them)",
 				      cli->userns_mode == CELL_USERNS_KEEP_ID ? "keep-id"
 									      : "subids");
-	if (cli->read_only)
+	if (cli->read_only || (cli->root_bound && cli->root_bound_ro))
 		cli->spec.root.readonly = true;
-	if ((cli->user && (r = resolve_user(cli, err)) < 0) || (r = bound_tmpfs(cli, err)) < 0)
+	if ((r = cell_run_bwrap_finish(cli, err)) < 0 ||
+	    (cli->user && (r = resolve_user(cli, err)) < 0) || (r = bound_tmpfs(cli, err)) < 0)
 		return r;
 	return apply_seccomp(cli, err);
 }
@@ -1403,6 +1455,11 @@ int cell_run_parse(int argc, char **argv, uid_t euid, gid_t egid, struct cell_ru
 			return cell_error_set(err, 0, "option '%s' needs an argument", flag);
 		if (opt == OPT_HOSTNAME || opt == OPT_DOMAINNAME)
 			hostname_given = true;
+		if (opt == CELL_OPT_ARGS) { /* bubblewrap's: parsing goes on in FD's arguments */
+			if ((r = cell_run_bwrap_args(cli, flag, optarg, &argc, &argv, err)) < 0)
+				return r;
+			continue;
+		}
 		if ((r = handle_option(cli, opt, flag, argv, argc, err)) < 0)
 			return r;
 	}
@@ -1430,5 +1487,6 @@ void cell_run_cli_free(struct cell_run_cli *cli)
 	cell_spec_free(&cli->spec);
 	free(cli->name);
 	free(cli->bundle);
+	cell_run_bwrap_free(&cli->bwrap);
 	memset(cli, 0, sizeof(*cli));
 }

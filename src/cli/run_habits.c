@@ -226,8 +226,8 @@ static int allow_devices_below(struct cell_resources *res, int at, const char *p
  * every node SRC holds is allowed there too (linux.resources.devices: the
  * bundle `cell spec` writes carries them).
  */
-static int dev_bind(struct cell_run_cli *cli, const char *src, const char *dst,
-		    struct cell_error *err)
+int cell_run_dev_bind(struct cell_run_cli *cli, const char *src, const char *dst,
+		      struct cell_error *err)
 {
 	static const char *const opts[] = { "rbind", "rw", NULL };
 	char abs[PATH_MAX];
@@ -235,6 +235,9 @@ static int dev_bind(struct cell_run_cli *cli, const char *src, const char *dst,
 
 	if (!realpath(src, abs))
 		return cell_error_set(err, errno, "--dev-bind source %s", src);
+	/* on / it is the root (cell_run_add_bind), whose /dev is cell's */
+	if (dst[0] == '/' && dst[strspn(dst, "/")] == '\0')
+		return cell_run_add_bind(cli, src, dst, false, err);
 	if (dst[0] != '/')
 		return cell_error_set(err, 0,
 				      "--dev-bind destination '%s': expected an absolute "
@@ -299,7 +302,7 @@ int cell_run_habit_option(struct cell_run_cli *cli, int opt, const char *flag, c
 	case CELL_OPT_DEV_BIND: /* bubblewrap's two-argument form: --dev-bind SRC DEST */
 		if (optind >= argc)
 			return cell_error_set(err, 0, "%s needs two arguments: SRC DEST", flag);
-		return dev_bind(cli, optarg, argv[optind++], err);
+		return cell_run_dev_bind(cli, optarg, argv[optind++], err);
 	case CELL_OPT_SYMLINK: /* bubblewrap's --symlink TARGET LINK */
 		if (optind >= argc)
 			return cell_error_set(err, 0, "%s needs two arguments: TARGET LINK", flag);

@@ -105,7 +105,7 @@ static void dir_prefix(int dirfd, const char *name, char *buf, size_t size)
 	buf[len] = '\0';
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+int cell_write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t w = write(fd, buf, len);
@@ -139,7 +139,7 @@ int cell_write_at(int dirfd, const char *name, const char *buf, size_t len, stru
 		dir_prefix(dirfd, name, dir, sizeof(dir));
 		return cell_error_set(err, r, "open %s%s for writing", dir, name);
 	}
-	r = write_all(fd, buf, len);
+	r = cell_write_all(fd, buf, len);
 	/* close(2) reports deferred write errors on some file systems. */
 	if (close(fd) < 0 && errno != EINTR && r == 0)
 		r = -errno;
@@ -153,18 +153,24 @@ int cell_write_at(int dirfd, const char *name, const char *buf, size_t len, stru
 int cell_read_file(const char *path, char **out, size_t *len, struct cell_error *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t size = 4096, n = 0;
-	char *buf = NULL;
 
 	if (fd < 0)
 		return cell_error_set(err, errno, "open %s", path);
+	return cell_read_fd(fd, path, out, len, err);
+}
+
+int cell_read_fd(int fd, const char *what, char **out, size_t *len, struct cell_error *err)
+{
+	size_t size = 4096, n = 0;
+	char *buf = NULL;
+
 	for (;;) {
 		if (n + 1 >= size || !buf) {
 			char *grown = realloc(buf, size *= 2);
 
 			if (!grown) {
 				free(buf);
-				return cell_error_set(err, ENOMEM, "read %s", path);
+				return cell_error_set(err, ENOMEM, "read %s", what);
 			}
 			buf = grown;
 		}
@@ -176,7 +182,7 @@ int cell_read_file(const char *path, char **out, size_t *len, struct cell_error 
 			int e = errno;
 
 			free(buf);
-			return cell_error_set(err, e, "read %s", path);
+			return cell_error_set(err, e, "read %s", what);
 		}
 		if (r == 0)
 			break;
@@ -200,7 +206,7 @@ int cell_write_file_atomic(const char *path, const char *buf, size_t len, mode_t
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return cell_error_set(err, errno, "create %s", tmp);
-	r = write_all(fd, buf, len);
+	r = cell_write_all(fd, buf, len);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)

@@ -74,6 +74,8 @@ char **cell_strv_dup(char *const *v);
 /** cell_strv_append() - append a copy of @s; returns 0 or -ENOMEM. */
 int cell_strv_append(char ***v, const char *s);
 
+/** cell_write_all() - all of @buf to @fd, over EINTR and short writes; 0 or -errno. */
+int cell_write_all(int fd, const char *buf, size_t len);
 /** cell_write_at() - write all of @buf to @name under @dirfd (AT_FDCWD ok), O_WRONLY|O_TRUNC. */
 int cell_write_at(int dirfd, const char *name, const char *buf, size_t len, struct cell_error *err);
 /** cell_read_at() - read up to @size-1 bytes of @name, NUL-terminate; returns length or -errno. */
@@ -81,6 +83,8 @@ ssize_t cell_read_at(int dirfd, const char *name, char *buf, size_t size, struct
 
 /** cell_read_file() - all of @path into a malloc'd NUL-terminated *@out (length in *@len). */
 int cell_read_file(const char *path, char **out, size_t *len, struct cell_error *err);
+/** cell_read_fd() - the rest of @fd, as cell_read_file(); @what names it in errors. */
+int cell_read_fd(int fd, const char *what, char **out, size_t *len, struct cell_error *err);
 /** cell_write_file_atomic() - write @buf to a temporary file beside @path, then rename it over @path. */
 int cell_write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode,
 			   struct cell_error *err);

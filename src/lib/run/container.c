@@ -67,6 +67,8 @@ struct run_ctx {
 	struct cell_tty_relay tty;
 	bool have_status; /* init reported the command's status */
 	int status;
+	bool have_ns_ids; /* opts->ns_ids: the child reported them (CELL_SYNC_NS_IDS) */
+	uint64_t ns_ids[CELL_NS_COUNT];
 	struct rusage rusage;	     /* PID 1's, from waitid */
 	struct cell_error child_err; /* first error the container reported */
 	bool child_failed;
@@ -596,6 +598,7 @@ __attribute__((noreturn)) static void run_child(struct run_ctx *c, const int sv[
 		.preserve_fds = c->opts->preserve_fds,
 		.id = c->opts->id ? c->opts->id : c->id,
 		.exec_detach = c->opts->exec_detach,
+		.ns_ids = c->opts->ns_ids,
 		.new_keyring = !c->opts->keep_keyring,
 		.join_pid = c->opts->join_pid,
 		.bundle = c->opts->bundle,
@@ -1436,6 +1439,10 @@ static void handle_message(struct run_ctx *c, struct cell_error *err)
 	case CELL_SYNC_ADOPT:
 		adopt(c, msg.value);
 		break;
+	case CELL_SYNC_NS_IDS:
+		memcpy(c->ns_ids, msg.text, sizeof(c->ns_ids));
+		c->have_ns_ids = true;
+		break;
 	case CELL_SYNC_DROP: /* closed below: the RCU wait of its drop is ours */
 	default:
 		if (fd >= 0)
@@ -1460,13 +1467,19 @@ static struct cell_run_box run_box(struct run_ctx *c)
 {
 	return (struct cell_run_box){ .pid = c->host_pid,
 				      .pidfd = c->pidfd,
-				      .cgroup = c->has_cgroup ? &c->cg : NULL };
+				      .cgroup = c->has_cgroup ? &c->cg : NULL,
+				      .ns_ids = c->have_ns_ids ? c->ns_ids : NULL };
 }
 
 /* A supervisor (opts->watch) learns the box once it runs. */
 static int start_watch(struct run_ctx *c, struct cell_error *err)
 {
 	const struct cell_run_watch *w = c->opts->watch;
+
+	/* sent before the command starts: read up to it (a child that failed
+	 * closes the socket instead, and the wait reports its error) */
+	while (c->opts->ns_ids && !c->have_ns_ids && c->sock >= 0 && !c->have_status)
+		handle_message(c, err);
 	struct cell_run_box box = run_box(c);
 
 	return w && w->on_start ? w->on_start(w->ctx, &box, err) : 0;

@@ -443,6 +443,41 @@ static void block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/*
+ * cell_run_options.ns_ids: the inode of each namespace this process is in,
+ * final now (the mount lock, a late cgroup namespace), for the parent, which
+ * could not read them from /proc once the container had ended. Through a
+ * pidfd of itself (PIDFD_GET_*_NAMESPACE, Linux 6.11), else /proc/self/ns.
+ */
+static void send_ns_ids(const struct cell_child_args *a)
+{
+	/* _IO(PIDFS_IOCTL_MAGIC, nr), by enum cell_ns_type */
+	static const unsigned char nr[CELL_NS_COUNT] = {
+		[CELL_NS_CGROUP] = 1, [CELL_NS_IPC] = 2,  [CELL_NS_MNT] = 3,  [CELL_NS_NET] = 4,
+		[CELL_NS_PID] = 5,    [CELL_NS_TIME] = 7, [CELL_NS_USER] = 9, [CELL_NS_UTS] = 10,
+	};
+	struct cell_sync_msg msg = { .type = CELL_SYNC_NS_IDS };
+	uint64_t ids[CELL_NS_COUNT] = { 0 };
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	_Static_assert(sizeof(ids) <= sizeof(msg.text), "the ids fit a message");
+	for (int t = 0; t < CELL_NS_COUNT; t++) {
+		char path[64];
+		struct stat st;
+		int fd = self >= 0 ? ioctl(self, 0xFF00 | nr[t], 0) : -1;
+
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", cell_ns_info(t)->proc_name);
+		if (fd >= 0 ? fstat(fd, &st) == 0 : stat(path, &st) == 0)
+			ids[t] = st.st_ino;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (self >= 0)
+		close(self);
+	memcpy(msg.text, ids, sizeof(ids));
+	(void)send(a->sync_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+}
+
 __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *args)
 {
 	struct cell_child_args own = *args; /* this process's copy: env is filled in below */
@@ -524,6 +559,8 @@ __attribute__((noreturn)) void cell_child_main(const struct cell_child_args *arg
 	for (int fd = 0; fd < 3 && slave < 0; fd++)
 		if (a->stdio[fd] != fd && dup2(a->stdio[fd], fd) < 0)
 			fail_errno(a, errno, "dup2 stdio");
+	if (a->ns_ids)
+		send_ns_ids(a);
 	if (!a->plan.under_init)
 		cell_command_exec(a, slave, g.msg.value);
 	block_signals();

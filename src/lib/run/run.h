@@ -222,6 +222,7 @@ struct cell_child_args {
 	unsigned preserve_fds; /* fds 3 .. 3+N-1 stay open for the command */
 	const char *id, *bundle; /* for the state JSON of in-container hooks */
 	bool exec_detach;	 /* cell exec -d: start the command, report its PID, leave */
+	bool ns_ids;		 /* report the namespaces' inodes (CELL_SYNC_NS_IDS) */
 	bool new_keyring;	 /* join a new session keyring (runc's default) */
 	pid_t join_pid;		 /* join the namespaces given by path through this process */
 	const struct cell_rootfs_prepared *rootfs; /* the parent's, for the mounts */

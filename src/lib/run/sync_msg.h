@@ -20,6 +20,9 @@ enum cell_sync_type {
 	CELL_SYNC_ADOPT,	/* child -> parent: the container's process is this PID, a child
 				    of the parent's made in a joined pid namespace; the sender leaves */
 	CELL_SYNC_DROP,		/* child -> parent: a detached mount tree (SCM_RIGHTS) to close */
+	CELL_SYNC_NS_IDS,	/* child -> parent: its namespaces' inodes, set up, before the
+				   command starts (cell_run_options.ns_ids): text holds a
+				   uint64_t for each enum cell_ns_type, 0 where unknown */
 };
 
 struct cell_sync_msg {

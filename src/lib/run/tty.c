@@ -11,21 +11,6 @@
 
 #include "run.h"
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 void cell_tty_relay_resize(struct cell_tty_relay *r)
 {
 	struct winsize ws;
@@ -82,8 +67,8 @@ static void relay_eof(struct cell_tty_relay *r)
 		return;
 	eof = (char)t.c_cc[VEOF];
 	if (r->mid_line)
-		(void)write_all(r->master, &eof, 1);
-	(void)write_all(r->master, &eof, 1);
+		(void)cell_write_all(r->master, &eof, 1);
+	(void)cell_write_all(r->master, &eof, 1);
 }
 
 int cell_tty_relay_pump(struct cell_tty_relay *r, int fd)
@@ -101,13 +86,13 @@ int cell_tty_relay_pump(struct cell_tty_relay *r, int fd)
 			return 1;
 		}
 		r->mid_line = buf[n - 1] != '\n';
-		(void)write_all(r->master, buf, (size_t)n);
+		(void)cell_write_all(r->master, buf, (size_t)n);
 		return 1;
 	}
 	/* EIO from the master: every slave fd is closed, the command is done. */
 	if (n <= 0)
 		return n < 0 && errno == EAGAIN ? 1 : 0;
-	(void)write_all(r->out_fd, buf, (size_t)n);
+	(void)cell_write_all(r->out_fd, buf, (size_t)n);
 	return 1;
 }
 
@@ -126,7 +111,7 @@ void cell_tty_relay_drain(struct cell_tty_relay *r)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || write_all(r->out_fd, buf, (size_t)n) < 0)
+		if (n <= 0 || cell_write_all(r->out_fd, buf, (size_t)n) < 0)
 			break;
 	}
 }
