@@ -395,14 +395,29 @@ struct cell_network {
 };
 
 /*
- * bubblewrap's --symlink TARGET LINK: LINK made inside the container as a
- * symlink whose content is TARGET, as given (symlink(2)), once mounts[0]
- * to mounts[@after - 1] are made: flags apply in command-line order.
+ * bubblewrap's flags that make or change a path inside the container: each
+ * carried out once mounts[0] to mounts[@after - 1] are made, in command-line
+ * order, beneath the container's root (never on the host's root or a
+ * --rootfs DIR: what they lack is made in a mount skeleton).
  */
-struct cell_symlink {
-	char *target;
-	char *link;
+enum cell_path_op_kind {
+	CELL_PATH_SYMLINK,    /* --symlink TARGET PATH: content @target, as given (symlink(2)) */
+	CELL_PATH_DIR,	      /* --dir PATH: a directory, and its missing parents, of @mode */
+	CELL_PATH_FILE,	      /* --file, --bind-data, --ro-bind-data FD PATH: a file of @mode
+				 holding @data, bound over PATH (@readonly: read-only) */
+	CELL_PATH_CHMOD,      /* --chmod MODE PATH: PATH's mode becomes @mode */
+	CELL_PATH_REMOUNT_RO, /* --remount-ro PATH: the mount PATH is on turns read-only */
+};
+
+struct cell_path_op {
+	enum cell_path_op_kind kind;
+	char *target; /* CELL_PATH_SYMLINK */
+	char *path;
 	size_t after;
+	mode_t mode; /* DIR, FILE, CHMOD */
+	char *data;  /* FILE: @len bytes */
+	size_t len;
+	bool readonly; /* FILE */
 };
 
 /*
@@ -418,8 +433,8 @@ struct cell_extras {
 	bool keep_joined_mounts; /* --ns mnt=PATH: use the joined mount namespace as it is,
 				    without the root and mounts of the spec */
 	struct cell_network net;
-	struct cell_symlink *symlinks; /* --symlink, in command-line order */
-	size_t n_symlinks;
+	struct cell_path_op *path_ops; /* --symlink, --dir..., in command-line order */
+	size_t n_path_ops;
 };
 
 struct cell_spec {
@@ -452,9 +467,12 @@ int cell_spec_add_mount(struct cell_spec *spec, const char *destination, const c
 /** cell_spec_move_mount() - move mounts[@from] to index @to, the ones between shifting up. */
 void cell_spec_move_mount(struct cell_spec *spec, size_t from, size_t to);
 /**
- * cell_spec_add_symlink() - append LINK -> TARGET (copies them), made after
- * the mounts listed so far; cell_spec_move_mount/remove_mount keep its place.
+ * cell_spec_add_path_op() - append a copy of @op (its strings and data), made
+ * after the mounts listed so far; cell_spec_move_mount/remove_mount keep its
+ * place. cell_spec_add_symlink() - one of CELL_PATH_SYMLINK: LINK -> TARGET.
  */
+int cell_spec_add_path_op(struct cell_spec *spec, const struct cell_path_op *op,
+			  struct cell_error *err);
 int cell_spec_add_symlink(struct cell_spec *spec, const char *target, const char *link,
 			  struct cell_error *err);
 /** cell_spec_remove_mount() - drop the mount at @destination; returns 1 if one was removed. */

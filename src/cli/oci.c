@@ -764,8 +764,9 @@ int cell_oci_run_bundle(const struct cell_global *g, struct cell_run_cli *cli)
 	}
 	cell_cli_report_run(g, &cli->spec, &result, &err);
 	cell_run_bwrap_exited(cli, result.wait_status);
-	cell_cli_debug(g, "ran %s: pid %d, wait status 0x%x, bundle %s", l.id, (int)result.pid,
-		       (unsigned)result.wait_status, cli->bundle);
+	cell_cli_debug(g, "ran %s: pid %d, wait status 0x%x%s%s", l.id, (int)result.pid,
+		       (unsigned)result.wait_status, cli->bundle ? ", bundle " : "",
+		       cli->bundle ? cli->bundle : "");
 	/* runc run deletes what it ran: poststop hooks, then the state */
 	run_hooks_warning(g, &cli->spec, CELL_HOOK_POSTSTOP, l.id, result.pid, "stopped",
 			  cli->bundle);

@@ -182,9 +182,9 @@ static void warn_cell_only(const struct cell_global *g, const struct cell_spec *
 			      "annotations.run.cell.net (--net, -p) is cell-only: runc and crun "
 			      "ignore it and give the container a network namespace with only lo");
 	/* the OCI spec has no symlink entry: other runtimes make no link */
-	if (spec->cell.n_symlinks)
-		cell_cli_warn(g, "annotations.run.cell.symlinks (--symlink) is cell-only: runc "
-				 "and crun ignore it and do not create the link");
+	if (spec->cell.n_path_ops)
+		cell_cli_warn(g, "annotations.run.cell.symlinks (--symlink, --dir, --file...) is "
+				 "cell-only: runc and crun ignore it and make none of them");
 }
 
 /* Run flags with no field in config.json: said, not dropped in silence. */

@@ -72,13 +72,20 @@ static bool source_missing(const char *src)
 	return lstat(src, &st) < 0 && errno == ENOENT;
 }
 
-int cell_run_bwrap_modifiers(struct cell_run_cli *cli, bool takes_them, struct cell_error *err)
+int cell_run_bwrap_modifiers(struct cell_run_cli *cli, int opt, bool is_tmpfs,
+			     struct cell_error *err)
 {
 	const struct cell_run_bwrap *b = &cli->bwrap;
+	bool modifier = opt == CELL_OPT_PERMS || opt == CELL_OPT_SIZE;
+	bool takes_perms = is_tmpfs || opt == CELL_OPT_DIR || opt == CELL_OPT_FILE ||
+			   opt == CELL_OPT_BIND_DATA || opt == CELL_OPT_RO_BIND_DATA;
 
-	if ((b->perms_set || b->size_set) && !takes_them)
-		return cell_error_set(err, 0, "%s must be followed by --tmpfs",
-				      b->perms_set ? "--perms" : "--size");
+	if (b->perms_set && !takes_perms && !modifier)
+		return cell_error_set(err, 0,
+				      "--perms must be followed by --tmpfs, --dir, --file, "
+				      "--bind-data or --ro-bind-data");
+	if (b->size_set && !is_tmpfs && !modifier)
+		return cell_error_set(err, 0, "--size must be followed by --tmpfs");
 	return 0;
 }
 
@@ -137,11 +144,43 @@ static bool can_make_userns(void)
 	return true;
 }
 
+/*
+ * --dir, --file, --bind-data, --ro-bind-data, --chmod, --remount-ro: made in
+ * their turn among the mounts (rootfs/path_ops.c). A data flag's FD is read
+ * to its end now and closed, as bwrap does; the mode is --perms's, else
+ * bwrap's default @mode.
+ */
+static int add_path_op(struct cell_run_cli *cli, enum cell_path_op_kind kind, const char *flag,
+		       const char *fdarg, const char *path, mode_t mode, struct cell_error *err)
+{
+	struct cell_run_bwrap *b = &cli->bwrap;
+	struct cell_path_op op = { .kind = kind,
+				   .path = (char *)path,
+				   .mode = b->perms_set ? b->perms : mode,
+				   .readonly = !strcmp(flag, "--ro-bind-data") };
+	const char *problem;
+	int fd, r;
+
+	b->perms_set = false;
+	if ((problem = cell_path_op_problem(&op)))
+		return cell_error_set(err, 0, "%s '%s': %s", flag, path, problem);
+	if (fdarg) {
+		if ((r = parse_fd(flag, fdarg, &fd, err)) < 0 ||
+		    (r = cell_read_fd(fd, flag, &op.data, &op.len, err)) < 0)
+			return r;
+		close(fd);
+	}
+	r = cell_spec_add_path_op(&cli->spec, &op, err);
+	free(op.data);
+	return r;
+}
+
 int cell_run_bwrap_option(struct cell_run_cli *cli, int opt, const char *flag, char **argv,
 			  int argc, struct cell_error *err)
 {
 	struct cell_run_bwrap *b = &cli->bwrap;
 	const char *second;
+	mode_t mode;
 	int r;
 
 	switch (opt) {
@@ -209,6 +248,25 @@ int cell_run_bwrap_option(struct cell_run_cli *cli, int opt, const char *flag, c
 	case CELL_OPT_GID:
 		b->gid_set = true;
 		return parse_id(flag, optarg, &b->gid, err);
+	case CELL_OPT_DIR:
+		return add_path_op(cli, CELL_PATH_DIR, flag, NULL, optarg, 0755, err);
+	case CELL_OPT_FILE: /* bwrap's FLAG FD DEST */
+	case CELL_OPT_BIND_DATA:
+	case CELL_OPT_RO_BIND_DATA:
+		if (optind >= argc)
+			return cell_error_set(err, 0, "%s needs two arguments: FD DEST", flag);
+		second = argv[optind++];
+		return add_path_op(cli, CELL_PATH_FILE, flag, optarg, second,
+				   opt == CELL_OPT_FILE ? 0666 : 0600, err);
+	case CELL_OPT_CHMOD:
+		if (optind >= argc)
+			return cell_error_set(err, 0, "%s needs two arguments: OCTAL PATH", flag);
+		second = argv[optind++];
+		if ((r = parse_mode(flag, optarg, &mode, err)) < 0)
+			return r;
+		return add_path_op(cli, CELL_PATH_CHMOD, flag, NULL, second, mode, err);
+	case CELL_OPT_REMOUNT_RO:
+		return add_path_op(cli, CELL_PATH_REMOUNT_RO, flag, NULL, optarg, 0, err);
 	case CELL_OPT_INFO_FD:
 	case CELL_OPT_JSON_STATUS_FD: {
 		int fd;
@@ -297,7 +355,7 @@ int cell_run_bwrap_finish(struct cell_run_cli *cli, struct cell_error *err)
 	const struct cell_namespace *user = &cli->spec.linux.namespaces[CELL_NS_USER];
 	int r;
 
-	if ((r = cell_run_bwrap_modifiers(cli, false, err)) < 0)
+	if ((r = cell_run_bwrap_modifiers(cli, 0, false, err)) < 0)
 		return r;
 	if (cli->from_bundle && (b->uid_set || b->gid_set))
 		return cell_error_set(err, 0,

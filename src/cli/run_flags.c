@@ -116,7 +116,12 @@ const char cell_run_usage[] =
 	"  --bind-try, --ro-bind-try, --dev-bind-try SRC DST   skipped when SRC is missing\n"
 	"  --proc DST, --mqueue DST  a procfs or mqueue on DST (--proc /proc: cell's own)\n"
 	"  --dev /dev                accepted: cell's /dev (no other DST)\n"
-	"  --perms OCTAL, --size SIZE   mode and size of the --tmpfs that follows\n"
+	"  --dir DST                 a directory (bwrap: 0755), its parents too\n"
+	"  --file, --bind-data, --ro-bind-data FD DST   a file holding FD's bytes bound\n"
+	"                            on DST (0666, 0600, 0600 and read-only)\n"
+	"  --chmod OCTAL PATH, --remount-ro DST   in their turn among the mounts\n"
+	"  --perms OCTAL             the mode of the --dir, --file, --*-data or --tmpfs after it\n"
+	"  --size SIZE               the size of the --tmpfs after it\n"
 	"  --as-pid-1                as --no-init\n"
 	"  --chdir DIR               as -w\n"
 	"  --uid UID, --gid GID      the ids inside a user namespace of cell's (rootless: yours\n"
@@ -792,9 +797,7 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 	int r;
 
 	/* bubblewrap's --perms and --size: for the very next flag, a --tmpfs */
-	if ((r = cell_run_bwrap_modifiers(
-		     cli, opt == OPT_TMPFS || opt == CELL_OPT_PERMS || opt == CELL_OPT_SIZE, err)) <
-	    0)
+	if ((r = cell_run_bwrap_modifiers(cli, opt, opt == OPT_TMPFS, err)) < 0)
 		return r;
 	if ((opt >= OPT_OCI_FIRST && opt < OPT_OCI_FIRST + 100) || opt == OPT_BUNDLE ||
 	    opt == OPT_DETACH || opt == OPT_CONFIG)

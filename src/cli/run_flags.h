@@ -18,7 +18,7 @@ enum cell_userns_mode {
 
 /* bubblewrap's flags that are no spec field (run_bwrap.c) */
 struct cell_run_bwrap {
-	bool perms_set, size_set; /* --perms, --size: for the next --tmpfs */
+	bool perms_set, size_set; /* --perms, --size: for the next flag that makes a path */
 	mode_t perms;
 	int64_t size;
 	bool uid_set, gid_set; /* --uid, --gid: the ids inside a user namespace of cell's */
@@ -95,6 +95,12 @@ enum {
 	CELL_OPT_GID,
 	CELL_OPT_INFO_FD,
 	CELL_OPT_JSON_STATUS_FD,
+	CELL_OPT_DIR,
+	CELL_OPT_FILE,
+	CELL_OPT_BIND_DATA,
+	CELL_OPT_RO_BIND_DATA,
+	CELL_OPT_CHMOD,
+	CELL_OPT_REMOUNT_RO,
 	CELL_OPT_BWRAP_END,
 	CELL_OPT_ARGS, /* --args FD: the parser splices FD's arguments in */
 	CELL_OPT_INTERACTIVE = 'i',
@@ -135,6 +141,12 @@ enum {
 		{ "gid", required_argument, NULL, CELL_OPT_GID },                                  \
 		{ "info-fd", required_argument, NULL, CELL_OPT_INFO_FD },                          \
 		{ "json-status-fd", required_argument, NULL, CELL_OPT_JSON_STATUS_FD },            \
+		{ "dir", required_argument, NULL, CELL_OPT_DIR },                                  \
+		{ "file", required_argument, NULL, CELL_OPT_FILE },                                \
+		{ "bind-data", required_argument, NULL, CELL_OPT_BIND_DATA },                      \
+		{ "ro-bind-data", required_argument, NULL, CELL_OPT_RO_BIND_DATA },                \
+		{ "chmod", required_argument, NULL, CELL_OPT_CHMOD },                              \
+		{ "remount-ro", required_argument, NULL, CELL_OPT_REMOUNT_RO },                    \
 	{                                                                                          \
 		"args", required_argument, NULL, CELL_OPT_ARGS                                     \
 	}
@@ -149,8 +161,9 @@ int cell_run_bwrap_option(struct cell_run_cli *cli, int opt, const char *flag, c
  */
 int cell_run_bwrap_args(struct cell_run_cli *cli, const char *flag, const char *fdarg, int *argc,
 			char ***argv, struct cell_error *err);
-/** cell_run_bwrap_modifiers() - a pending --perms or --size, and a flag that does not take it. */
-int cell_run_bwrap_modifiers(struct cell_run_cli *cli, bool takes_them, struct cell_error *err);
+/** cell_run_bwrap_modifiers() - a pending --perms or --size, and a flag @opt that does not take it. */
+int cell_run_bwrap_modifiers(struct cell_run_cli *cli, int opt, bool is_tmpfs,
+			     struct cell_error *err);
 /** cell_run_bwrap_tmpfs() - --tmpfs ARG with the pending --perms (mode=) and --size (size=). */
 int cell_run_bwrap_tmpfs(struct cell_run_cli *cli, const char *arg, struct cell_error *err);
 /** cell_run_bwrap_finish() - what the flags together allow: ids, user namespaces, fds. */

@@ -691,6 +691,16 @@ ROOTFS_DIRS = ("bin", "dev", "etc", "home", "mnt", "proc", "root", "sys", "tmp")
 
 
 @pytest.fixture
+def missing():
+    """A path under /opt that the host does not have, unique to this test; never
+    made on the host (a container's skeleton makes it, the host's root stays)."""
+    name = f"/opt/cell-missing-{os.getpid()}"
+    assert not os.path.lexists(name)
+    yield name
+    assert not os.path.lexists(name), f"{name} was made on the host"
+
+
+@pytest.fixture
 def rootfs(tdir, busybox_applets):
     """A minimal root file system: static busybox and its applets, /etc/passwd."""
     r = tdir / "rootfs"

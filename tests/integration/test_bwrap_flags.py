@@ -203,3 +203,66 @@ def test_try_flags_make_what_the_kernel_allows(sh):
     user, cgroup = r.stdout.splitlines()
     assert user != os.readlink("/proc/self/ns/user")
     assert cgroup != os.readlink("/proc/self/ns/cgroup")
+
+
+def test_dir_is_made_in_its_turn_with_its_mode(sh, user, missing):
+    """On the host's read-only root (in a skeleton, the host untouched) and in a tmpfs."""
+    r = sh(f"stat -c '%a %F' {missing}/a/b /mnt/x /mnt/x/y; readlink /mnt/l",
+           "--perms", "0700", "--dir", f"{missing}/a/b",
+           "--tmpfs", "/mnt", "--dir", "/mnt/x/y", "--symlink", "x/y", "/mnt/l", user=user)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["700 directory", "755 directory", "755 directory", "x/y"]
+
+
+def data_fd(tdir, name, data):
+    path = tdir / name
+    path.write_bytes(data)
+    return os.open(path, os.O_RDONLY)
+
+
+def test_file_and_data_binds_hold_the_fds_bytes(tdir, user, missing):
+    data = b"line one\n\0binary\xff\n"
+    fds = [data_fd(tdir, n, data) for n in ("f", "b", "r")]
+    with open("/etc/hostname", "rb") as f:
+        hostname = f.read()
+    try:
+        r = cell_fds(["run", "--file", str(fds[0]), "/etc/hostname",
+                      "--perms", "0640", "--bind-data", str(fds[1]), f"{missing}/b",
+                      "--ro-bind-data", str(fds[2]), "/mnt/r", "--", "sh", "-c",
+                      f"od -An -tx1 /etc/hostname | tr -d ' \\n'; echo; stat -c '%a' /etc/hostname "
+                      f"{missing}/b /mnt/r; cmp /etc/hostname {missing}/b && echo same; "
+                      f"(echo x >> {missing}/b) 2>&1 && echo wrote; (echo x >> /mnt/r) 2>&1; "
+                      f"true"], fds=fds, user=user)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == data.hex(), lines
+    assert lines[1:5] == ["666", "640", "600", "same"], lines
+    assert lines[-2] == "wrote" and "Read-only file system" in lines[-1], lines
+    with open("/etc/hostname", "rb") as f:
+        assert f.read() == hostname
+
+
+def test_chmod_and_remount_ro_act_in_their_turn(sh, user):
+    r = sh("stat -c %a /mnt/d; touch /mnt/n 2>&1; touch /tmp/n && echo tmp-writable",
+           "--tmpfs", "/mnt", "--dir", "/mnt/d", "--chmod", "0701", "/mnt/d",
+           "--remount-ro", "/mnt", user=user)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "701"
+    assert "Read-only file system" in lines[1], lines
+    assert lines[2] == "tmp-writable"
+
+
+@pytest.mark.parametrize("flags, needle", [
+    (["--chmod", "0700", "/no/such/path"], "--chmod 0700 /no/such/path"),
+    (["--chmod", "0700", "/etc"], "--chmod 0700 /etc"),
+    (["--dir", "relative"], "--dir 'relative': PATH must be an absolute path"),
+    (["--dir", "/etc/hostname"], "--dir /etc/hostname"),
+    (["--perms", "0700", "--chmod", "0700", "/tmp"], "--perms must be followed by"),
+    (["--bind-data", "0", "relative"], "--bind-data 'relative': PATH must be an absolute"),
+])
+def test_path_flags_that_cannot_be_carried_out_say_why(run, cell_error, flags, needle):
+    cell_error(run(["run", *flags, "--", "true"]), 125, needle)

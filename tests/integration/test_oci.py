@@ -999,10 +999,12 @@ def test_debug_logs_what_each_command_did(root, start, tdir):
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     assert all(e["level"] == "debug" and e["time"] for e in entries), entries
     msgs = [e["msg"] for e in entries]
-    assert [m.split()[0] for m in msgs] == ["exec", "paused", "resumed", "updated", "signal",
-                                            "ran"], msgs
+    # the run's own line races the kill's: the container may end before kill logs
+    assert [m.split()[0] for m in msgs[:4]] == ["exec", "paused", "resumed", "updated"], msgs
+    assert sorted(m.split()[0] for m in msgs[4:]) == ["ran", "signal"], msgs
     assert "db1" in msgs[0] and "wait status 0x0" in msgs[0], msgs
-    assert "signal 9 to db1" in msgs[4] and "wait status 0x9" in msgs[5], msgs
+    assert any(m.startswith("signal 9 to db1") for m in msgs), msgs
+    assert any(m.startswith("ran db1") and m.endswith("wait status 0x9") for m in msgs), msgs
 
 
 def test_the_text_log_quotes_what_it_holds(root, tdir):

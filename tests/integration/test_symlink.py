@@ -28,15 +28,6 @@ def _tree(path):
     return seen
 
 
-@pytest.fixture
-def missing():
-    """A path under /opt that the host does not have, unique to this test."""
-    name = f"/opt/cell-symlink-{os.getpid()}"
-    assert not os.path.lexists(name)
-    yield name
-    assert not os.path.lexists(name), f"{name} was made on the host"
-
-
 def test_link_in_a_missing_dir_of_the_host_root_is_read_and_followed(sh, user, missing):
     with open("/etc/hostname") as f:
         hostname = f.read()
@@ -153,7 +144,8 @@ def test_spec_writes_the_links_and_warns_that_they_are_cell_only(run):
     r = run(["spec", "-b", "-", "--tmpfs", "/x", "--symlink", "a", "/x/b",
              "--symlink", "usr/lib", "/lib64", "--", "true"])
     assert r.returncode == 0, r.stderr
-    assert "annotations.run.cell.symlinks (--symlink) is cell-only" in r.stderr, r.stderr
+    assert "annotations.run.cell.symlinks (--symlink, --dir, --file...) is cell-only" in r.stderr, \
+        r.stderr
     spec = json.loads(r.stdout)
     links = json.loads(spec["annotations"]["run.cell.symlinks"])
     x = [m["destination"] for m in spec["mounts"]].index("/x")

@@ -447,17 +447,17 @@ static void test_symlinks_keep_their_place_among_the_mounts(void **state)
 				  "/etc/hostname", "/a", "--symlink", "t1", "/l1", "--tmpfs",
 				  "/tmp", "--symlink", "t2", "/l2", "true"),
 			 0);
-	assert_int_equal(c->n_symlinks, 3);
-	assert_true(mount_index(&cli.spec, "/run") < (ssize_t)c->symlinks[0].after);
-	assert_true(mount_index(&cli.spec, "/var/tmp") < (ssize_t)c->symlinks[0].after);
-	assert_int_equal(c->symlinks[0].after, mount_index(&cli.spec, "/a"));
-	assert_int_equal(c->symlinks[1].after, mount_index(&cli.spec, "/a") + 1);
-	assert_int_equal(c->symlinks[1].after, mount_index(&cli.spec, "/tmp"));
-	assert_int_equal(c->symlinks[2].after, cli.spec.n_mounts);
-	assert_string_equal(c->symlinks[1].target, "t1");
-	assert_string_equal(c->symlinks[1].link, "/l1");
+	assert_int_equal(c->n_path_ops, 3);
+	assert_true(mount_index(&cli.spec, "/run") < (ssize_t)c->path_ops[0].after);
+	assert_true(mount_index(&cli.spec, "/var/tmp") < (ssize_t)c->path_ops[0].after);
+	assert_int_equal(c->path_ops[0].after, mount_index(&cli.spec, "/a"));
+	assert_int_equal(c->path_ops[1].after, mount_index(&cli.spec, "/a") + 1);
+	assert_int_equal(c->path_ops[1].after, mount_index(&cli.spec, "/tmp"));
+	assert_int_equal(c->path_ops[2].after, cli.spec.n_mounts);
+	assert_string_equal(c->path_ops[1].target, "t1");
+	assert_string_equal(c->path_ops[1].path, "/l1");
 	assert_int_equal(cell_spec_validate(&cli.spec, &err), 0);
-	c->symlinks[2].after = cli.spec.n_mounts + 1;
+	c->path_ops[2].after = cli.spec.n_mounts + 1;
 	assert_true(cell_spec_validate(&cli.spec, &err) < 0);
 	assert_string_equal(err.msg, "annotations.run.cell.symlinks[2] (/l2): its place is past "
 				     "the last of mounts[]");

@@ -143,6 +143,15 @@ static void test_cell_defaults_round_trip_with_extras_as_annotations(void **stat
 	cell_spec_free(&b);
 }
 
+/* cell's defaults, running sh */
+static void default_spec(struct cell_spec *s)
+{
+	struct cell_error err = { 0 };
+
+	assert_int_equal(cell_spec_default(s, 0, 0, &err), 0);
+	assert_int_equal(cell_strv_append(&s->process.args, "sh"), 0);
+}
+
 /* --symlink travels as run.cell.symlinks, each link with its place among the mounts. */
 static void test_symlinks_round_trip_in_their_annotation(void **state)
 {
@@ -151,20 +160,61 @@ static void test_symlinks_round_trip_in_their_annotation(void **state)
 	cleanup_free char *text = NULL;
 
 	(void)state;
-	assert_int_equal(cell_spec_default(&a, 0, 0, &err), 0);
-	assert_int_equal(cell_strv_append(&a.process.args, "sh"), 0);
+	default_spec(&a);
 	assert_int_equal(cell_spec_add_symlink(&a, "usr/lib", "/lib64", &err), 0);
-	a.cell.symlinks[0].after = 2;
+	a.cell.path_ops[0].after = 2;
 	assert_int_equal(cell_spec_add_symlink(&a, "../\"odd\" name", "/x/y", &err), 0);
 	text = cell_spec_to_json(&a, &err);
 	assert_non_null(text);
 	assert_int_equal(parse(&b, text, &err), 0);
-	assert_int_equal(b.cell.n_symlinks, 2);
-	assert_string_equal(b.cell.symlinks[0].target, "usr/lib");
-	assert_string_equal(b.cell.symlinks[0].link, "/lib64");
-	assert_int_equal(b.cell.symlinks[0].after, 2);
-	assert_string_equal(b.cell.symlinks[1].target, "../\"odd\" name");
-	assert_int_equal(b.cell.symlinks[1].after, a.n_mounts);
+	assert_int_equal(b.cell.n_path_ops, 2);
+	assert_string_equal(b.cell.path_ops[0].target, "usr/lib");
+	assert_string_equal(b.cell.path_ops[0].path, "/lib64");
+	assert_int_equal(b.cell.path_ops[0].after, 2);
+	assert_string_equal(b.cell.path_ops[1].target, "../\"odd\" name");
+	assert_int_equal(b.cell.path_ops[1].after, a.n_mounts);
+	cell_spec_free(&a);
+	cell_spec_free(&b);
+}
+
+/* --dir, --file... travel in the same annotation, in order with the links; data as hex. */
+static void test_path_ops_round_trip_with_their_data(void **state)
+{
+	static const char data[] = { 'a', '\0', '\xff', '\n', '"' };
+	struct cell_path_op dir = { .kind = CELL_PATH_DIR, .path = "/run/user/1000", .mode = 0700 };
+	struct cell_path_op file = { .kind = CELL_PATH_FILE,
+				     .path = "/etc/passwd",
+				     .mode = 0644,
+				     .data = (char *)data,
+				     .len = sizeof(data),
+				     .readonly = true };
+	struct cell_path_op ro = { .kind = CELL_PATH_REMOUNT_RO, .path = "/mnt" };
+	struct cell_spec a, b;
+	struct cell_error err = { 0 };
+	cleanup_free char *text = NULL;
+
+	(void)state;
+	default_spec(&a);
+	assert_int_equal(cell_spec_add_path_op(&a, &dir, &err), 0);
+	assert_int_equal(cell_spec_add_symlink(&a, "usr/lib", "/lib64", &err), 0);
+	assert_int_equal(cell_spec_add_path_op(&a, &file, &err), 0);
+	assert_int_equal(cell_spec_add_path_op(&a, &ro, &err), 0);
+	a.cell.path_ops[0].after = 1;
+	text = cell_spec_to_json(&a, &err);
+	assert_non_null(text);
+	assert_int_equal(parse(&b, text, &err), 0);
+	assert_int_equal(b.cell.n_path_ops, 4);
+	assert_int_equal(b.cell.path_ops[0].kind, CELL_PATH_DIR);
+	assert_string_equal(b.cell.path_ops[0].path, "/run/user/1000");
+	assert_int_equal(b.cell.path_ops[0].mode, 0700);
+	assert_int_equal(b.cell.path_ops[0].after, 1);
+	assert_int_equal(b.cell.path_ops[1].kind, CELL_PATH_SYMLINK);
+	assert_int_equal(b.cell.path_ops[2].kind, CELL_PATH_FILE);
+	assert_int_equal(b.cell.path_ops[2].len, sizeof(data));
+	assert_memory_equal(b.cell.path_ops[2].data, data, sizeof(data));
+	assert_true(b.cell.path_ops[2].readonly);
+	assert_int_equal(b.cell.path_ops[3].kind, CELL_PATH_REMOUNT_RO);
+	assert_int_equal(b.cell.path_ops[3].after, a.n_mounts);
 	cell_spec_free(&a);
 	cell_spec_free(&b);
 }
@@ -181,6 +231,15 @@ static void test_bad_symlinks_annotation_names_it(void **state)
 	expect_error("{\"ociVersion\":\"1.0.0\",\"annotations\":{\"run.cell.symlinks\":"
 		     "\"[{\\\"target\\\":\\\"a\\\",\\\"link\\\":\\\"/\\\",\\\"after\\\":0}]\"}}",
 		     "annotations.run.cell.symlinks[0] (/): LINK is the root, \"/\"");
+	expect_error("{\"ociVersion\":\"1.0.0\",\"annotations\":{\"run.cell.symlinks\":"
+		     "\"[{\\\"op\\\":\\\"file\\\",\\\"path\\\":\\\"/f\\\",\\\"after\\\":0,"
+		     "\\\"mode\\\":420,\\\"data\\\":\\\"6g\\\"}]\"}}",
+		     "annotations.run.cell.symlinks[0]: data is no hex string");
+	expect_error(
+		"{\"ociVersion\":\"1.0.0\",\"annotations\":{\"run.cell.symlinks\":"
+		"\"[{\\\"op\\\":\\\"mkfifo\\\",\\\"path\\\":\\\"/f\\\",\\\"after\\\":0,"
+		"\\\"mode\\\":420}]\"}}",
+		"annotations.run.cell.symlinks[0]: op is none of dir, file, chmod, remount-ro");
 }
 
 static void test_bad_examples_name_the_json_path(void **state)
@@ -427,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_is_stable),
 		cmocka_unit_test(test_cell_defaults_round_trip_with_extras_as_annotations),
 		cmocka_unit_test(test_symlinks_round_trip_in_their_annotation),
+		cmocka_unit_test(test_path_ops_round_trip_with_their_data),
 		cmocka_unit_test(test_bad_symlinks_annotation_names_it),
 		cmocka_unit_test(test_bad_examples_name_the_json_path),
 		cmocka_unit_test(test_type_and_range_errors),

@@ -249,7 +249,8 @@ static int make_skeleton(struct skeletons *s, int *rootfd, int dirfd, const char
 
 /*
  * mkdir -p of @rest inside @dirfd; the last component is a file for @t's
- * kind FILE, a symlink to @t->link_target for SYMLINK.
+ * kind FILE, a symlink to @t->link_target for SYMLINK, a directory of
+ * @t->dir_mode (when not 0) for DIR.
  */
 static int make_rest(int dirfd, char *rest, const struct cell_skeleton_target *t)
 {
@@ -273,6 +274,12 @@ static int make_rest(int dirfd, char *rest, const struct cell_skeleton_target *t
 		r = openat(dir, name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (r < 0)
 			return -errno;
+		if (!next && t->dir_mode && fchmod(r, t->dir_mode) < 0) {
+			int e = errno;
+
+			close(r);
+			return -e;
+		}
 		close(dir);
 		dir = r;
 		name = next;

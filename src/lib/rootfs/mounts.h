@@ -57,6 +57,7 @@ struct cell_skeleton_target {
 	const char *dest;
 	enum cell_target_kind kind;
 	const char *link_target; /* CELL_TARGET_SYMLINK: the link's content */
+	mode_t dir_mode;	 /* CELL_TARGET_DIR: the mode of the last one made (0: 0755) */
 };
 
 /**
@@ -72,14 +73,17 @@ struct cell_skeleton_target {
 int cell_mount_skeletons(const struct cell_skeleton_target *targets, size_t n, int *rootfd,
 			 bool host_root, uint64_t attrs, struct cell_error *err);
 
-/* ---- symlinks.c ---- */
+/* ---- path_ops.c ---- */
+
+/** cell_make_path_op() - carry out @op (a link, a directory, a file...) inside the root at @rootfd. */
+int cell_make_path_op(int rootfd, const struct cell_path_op *op, struct cell_error *err);
 
 /**
  * cell_make_symlink() - --symlink @l inside the root at @rootfd, its missing
- * parents made; fine if @l->link is already a symlink to @l->target
+ * parents made; fine if @l->path is already a symlink to @l->target
  * (bubblewrap's rule), -EEXIST naming the path if it is anything else.
  */
-int cell_make_symlink(int rootfd, const struct cell_symlink *l, struct cell_error *err);
+int cell_make_symlink(int rootfd, const struct cell_path_op *l, struct cell_error *err);
 
 /** cell_mount_fallback_source() - the host path whose copy stands in for @type, or NULL. */
 const char *cell_mount_fallback_source(const char *type);

@@ -261,14 +261,23 @@ static ssize_t skeleton_targets(const struct cell_spec *spec, bool mounts,
 		return -ENOMEM;
 	earlier_facts(spec, e);
 	for (size_t i = 0; i <= spec->n_mounts; i++) {
-		for (size_t k = 0; k < c->n_symlinks; k++) {
-			const struct cell_symlink *l = &c->symlinks[k];
+		for (size_t k = 0; k < c->n_path_ops; k++) {
+			const struct cell_path_op *l = &c->path_ops[k];
+			static const int kinds[] = { [CELL_PATH_SYMLINK] = CELL_TARGET_SYMLINK,
+						     [CELL_PATH_DIR] = CELL_TARGET_DIR,
+						     [CELL_PATH_FILE] = CELL_TARGET_FILE,
+						     [CELL_PATH_CHMOD] = -1,
+						     [CELL_PATH_REMOUNT_RO] = -1 };
 
-			if (l->after != i || below_earlier(spec, e, i, l->link, false))
+			if (l->after != i || kinds[l->kind] < 0 ||
+			    below_earlier(spec, e, i, l->path, false))
 				continue;
-			t[n++] = (struct cell_skeleton_target){ .dest = l->link,
-								.kind = CELL_TARGET_SYMLINK,
-								.link_target = l->target };
+			t[n++] = (struct cell_skeleton_target){
+				.dest = l->path,
+				.kind = (enum cell_target_kind)kinds[l->kind],
+				.link_target = l->target,
+				.dir_mode = l->kind == CELL_PATH_DIR ? l->mode : 0,
+			};
 		}
 		if (mounts && i < spec->n_mounts && mount_target(spec, e, i, &t[n]))
 			n++;
@@ -285,7 +294,7 @@ static bool lacks_targets(const struct cell_spec *spec, int rootfd)
 {
 	bool mounts = is_host_root(spec) && spec->root.readonly;
 	cleanup_free struct cell_skeleton_target *t =
-		calloc(spec->n_mounts + spec->cell.n_symlinks + 1, sizeof(*t));
+		calloc(spec->n_mounts + spec->cell.n_path_ops + 1, sizeof(*t));
 	ssize_t n = t ? skeleton_targets(spec, mounts, t) : -ENOMEM;
 	bool lacks = n < 0; /* no memory: make_skeletons() says so */
 
@@ -309,7 +318,7 @@ static int make_skeletons(const struct cell_spec *spec, int *rootfd, struct cell
 	bool host = is_host_root(spec);
 	uint64_t attrs = !host && spec->root.readonly ? MOUNT_ATTR_RDONLY : 0;
 	cleanup_free struct cell_skeleton_target *t =
-		calloc(spec->n_mounts + spec->cell.n_symlinks + 1, sizeof(*t));
+		calloc(spec->n_mounts + spec->cell.n_path_ops + 1, sizeof(*t));
 	ssize_t n = t ? skeleton_targets(spec, true, t) : -ENOMEM;
 
 	if (n < 0)
@@ -577,14 +586,14 @@ static int clone_in_turn(int rootfd, const struct cell_spec *spec, const struct 
 	return 0;
 }
 
-/* --symlink's links whose turn comes once mounts[0..@i) are made. */
+/* --symlink's links, --dir..., whose turn comes once mounts[0..@i) are made. */
 static int make_links(const struct cell_spec *spec, int rootfd, size_t i, struct cell_error *err)
 {
 	int r;
 
-	for (size_t k = 0; k < spec->cell.n_symlinks; k++)
-		if (spec->cell.symlinks[k].after == i &&
-		    (r = cell_make_symlink(rootfd, &spec->cell.symlinks[k], err)) < 0)
+	for (size_t k = 0; k < spec->cell.n_path_ops; k++)
+		if (spec->cell.path_ops[k].after == i &&
+		    (r = cell_make_path_op(rootfd, &spec->cell.path_ops[k], err)) < 0)
 			return r;
 	return 0;
 }
@@ -640,7 +649,7 @@ static int setup_mounts(const struct cell_spec *spec, const struct cell_rootfs_p
 	bool host = is_host_root(spec), skeletons = false;
 	cleanup_close int rootfd = -1;
 
-	if ((host && spec->root.readonly) || spec->cell.n_symlinks) {
+	if ((host && spec->root.readonly) || spec->cell.n_path_ops) {
 		rootfd = open(spec->root.path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (rootfd < 0)
 			return cell_error_set(err, errno, "open root %s", spec->root.path);

@@ -29,20 +29,18 @@ static bool is_bind(const struct cell_mount *m)
 	       has_option(m->options, "rbind");
 }
 
-/* --symlink's links, as a program embedding cell may have set them. */
-static int validate_symlinks(const struct cell_spec *spec, struct cell_error *err)
+/* --symlink's links, --dir..., as a program embedding cell may have set them. */
+static int validate_path_ops(const struct cell_spec *spec, struct cell_error *err)
 {
-	for (size_t i = 0; i < spec->cell.n_symlinks; i++) {
-		const struct cell_symlink *l = &spec->cell.symlinks[i];
-		const char *problem = l->target && l->link
-					      ? cell_symlink_problem(l->target, l->link)
-					      : "TARGET or LINK missing";
+	for (size_t i = 0; i < spec->cell.n_path_ops; i++) {
+		const struct cell_path_op *l = &spec->cell.path_ops[i];
+		const char *problem = cell_path_op_problem(l);
 
 		if (!problem && l->after > spec->n_mounts)
 			problem = "its place is past the last of mounts[]";
 		if (problem)
 			return cell_error_set(err, 0, "annotations.run.cell.symlinks[%zu] (%s): %s",
-					      i, l->link ? l->link : "", problem);
+					      i, l->path ? l->path : "", problem);
 	}
 	return 0;
 }
@@ -107,8 +105,8 @@ static int validate_host_mounts(const struct cell_spec *spec, struct cell_error 
 		field = "linux.devices";
 	else if (l->rootfs_propagation & (MS_SHARED | MS_SLAVE | MS_UNBINDABLE))
 		field = "linux.rootfsPropagation";
-	else if (spec->cell.n_symlinks)
-		field = "annotations.run.cell.symlinks (--symlink)";
+	else if (spec->cell.n_path_ops)
+		field = "annotations.run.cell.symlinks (--symlink, --dir, --file...)";
 	if (!field)
 		return 0;
 	return cell_error_set(err, 0,
@@ -209,7 +207,7 @@ int cell_spec_validate(const struct cell_spec *spec, struct cell_error *err)
 				      "linux.intelRdt: Intel RDT (resctrl) is not "
 				      "supported by cell");
 	if ((r = validate_namespaces(spec, err)) < 0 || (r = validate_mounts(spec, err)) < 0 ||
-	    (r = validate_symlinks(spec, err)) < 0 ||
+	    (r = validate_path_ops(spec, err)) < 0 ||
 	    (r = validate_resources(&spec->linux.resources, err)) < 0 ||
 	    (r = cell_security_check(spec, err)) < 0 ||
 	    (r = cell_mempolicy_check(&spec->linux.memory_policy, err)) < 0)

@@ -1628,13 +1628,79 @@ static const struct obj_table linux_table = TABLE(linux_fields);
 
 /* ---- entry points ---- */
 
-/* One {"target", "link", "after"} of run.cell.symlinks. */
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One {"op", "path", "after", "mode"[, "data", "readonly"]} of run.cell.symlinks. */
+static int read_path_op(struct cell_spec *spec, json_t *o, size_t i, struct cell_error *err)
+{
+	static const char *const kinds[] = { [CELL_PATH_DIR] = "dir",
+					     [CELL_PATH_FILE] = "file",
+					     [CELL_PATH_CHMOD] = "chmod",
+					     [CELL_PATH_REMOUNT_RO] = "remount-ro" };
+	const char *kind = NULL, *path = NULL, *hex = "", *problem;
+	json_int_t after = -1, mode = -1;
+	int readonly = 0, r;
+	struct cell_path_op op = { .kind = CELL_PATH_SYMLINK };
+	size_t len;
+
+	if (json_unpack(o, "{s:s,s:s,s:I,s:I,s?s,s?b}", "op", &kind, "path", &path, "after", &after,
+			"mode", &mode, "data", &hex, "readonly", &readonly) < 0 ||
+	    after < 0 || (size_t)after > spec->n_mounts || mode < 0 || mode > 07777)
+		return cell_error_set(err, 0,
+				      "annotations.run.cell.symlinks[%zu]: expected {\"op\": "
+				      "string, \"path\": string, \"after\": 0..%zu (mounts[]), "
+				      "\"mode\": 0..07777}",
+				      i, spec->n_mounts);
+	for (size_t k = CELL_PATH_DIR; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strcmp(kind, kinds[k]))
+			op.kind = (enum cell_path_op_kind)k;
+	len = strlen(hex);
+	if (op.kind == CELL_PATH_SYMLINK || len % 2)
+		return cell_error_set(err, 0, "annotations.run.cell.symlinks[%zu]: %s", i,
+				      op.kind == CELL_PATH_SYMLINK
+					      ? "op is none of dir, file, chmod, remount-ro"
+					      : "data is no hex string");
+	op.path = (char *)path;
+	op.mode = (mode_t)mode;
+	op.readonly = readonly;
+	op.len = len / 2;
+	if (op.len && !(op.data = malloc(op.len)))
+		return cell_error_set(err, ENOMEM, "annotations.run.cell.symlinks[%zu]", i);
+	for (size_t k = 0; k < op.len; k++) {
+		int hi = hex_value(hex[2 * k]), lo = hex_value(hex[2 * k + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(op.data);
+			return cell_error_set(err, 0,
+					      "annotations.run.cell.symlinks[%zu]: data is no hex "
+					      "string",
+					      i);
+		}
+		op.data[k] = (char)(hi << 4 | lo);
+	}
+	r = (problem = cell_path_op_problem(&op))
+		    ? cell_error_set(err, 0, "annotations.run.cell.symlinks[%zu] (%s): %s", i, path,
+				     problem)
+		    : cell_spec_add_path_op(spec, &op, err);
+	free(op.data);
+	if (r < 0)
+		return r;
+	spec->cell.path_ops[spec->cell.n_path_ops - 1].after = (size_t)after;
+	return 0;
+}
+
+/* One {"target", "link", "after"} of run.cell.symlinks, or another path op. */
 static int read_symlink(struct cell_spec *spec, json_t *o, size_t i, struct cell_error *err)
 {
 	const char *target = NULL, *link = NULL, *problem;
 	json_int_t after = -1;
 	int r;
 
+	if (json_is_object(o) && json_object_get(o, "op"))
+		return read_path_op(spec, o, i, err);
 	if (json_unpack(o, "{s:s,s:s,s:I}", "target", &target, "link", &link, "after", &after) <
 		    0 ||
 	    after < 0 || (size_t)after > spec->n_mounts)
@@ -1647,7 +1713,7 @@ static int read_symlink(struct cell_spec *spec, json_t *o, size_t i, struct cell
 				      link, problem);
 	if ((r = cell_spec_add_symlink(spec, target, link, err)) < 0)
 		return r;
-	spec->cell.symlinks[spec->cell.n_symlinks - 1].after = (size_t)after;
+	spec->cell.path_ops[spec->cell.n_path_ops - 1].after = (size_t)after;
 	return 0;
 }
 

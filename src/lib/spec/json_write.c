@@ -578,22 +578,66 @@ static void net_annotations(struct emit *e, json_t *o, const struct cell_network
 		put_str(e, o, "run.cell.net.publish", buf);
 }
 
+static const char *const path_op_names[] = {
+	[CELL_PATH_DIR] = "dir",
+	[CELL_PATH_FILE] = "file",
+	[CELL_PATH_CHMOD] = "chmod",
+	[CELL_PATH_REMOUNT_RO] = "remount-ro",
+};
+
+/* A --file's data as hex digits: JSON strings hold no NUL and only UTF-8. */
+static json_t *hex_string(const char *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *hex = malloc(2 * len + 1);
+	json_t *s;
+
+	if (!hex)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		hex[2 * i] = digits[(unsigned char)data[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)data[i] & 15];
+	}
+	hex[2 * len] = '\0';
+	s = json_string(hex);
+	free(hex);
+	return s;
+}
+
+static json_t *path_op(const struct cell_path_op *op)
+{
+	json_t *o;
+
+	if (op->kind == CELL_PATH_SYMLINK)
+		return json_pack("{s:s,s:s,s:I}", "target", op->target, "link", op->path, "after",
+				 (json_int_t)op->after);
+	o = json_pack("{s:s,s:s,s:I,s:I}", "op", path_op_names[op->kind], "path", op->path, "after",
+		      (json_int_t)op->after, "mode", (json_int_t)op->mode);
+	if (o && op->kind == CELL_PATH_FILE &&
+	    (json_object_set_new(o, "data", hex_string(op->data, op->len)) < 0 ||
+	     json_object_set_new(o, "readonly", json_boolean(op->readonly)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /*
- * --symlink: run.cell.symlinks, a JSON array as text (an annotation's value
- * is a string) of {"target", "link", "after"}; "after" counts the mounts[]
- * made before the link. json_read.c reads it back.
+ * --symlink, --dir, --file...: run.cell.symlinks, a JSON array as text (an
+ * annotation's value is a string) of {"target", "link", "after"} for a
+ * link and {"op", "path", "after", "mode"[, "data" in hex, "readonly"]} for
+ * the others; "after" counts the mounts[] made before it. json_read.c reads
+ * it back.
  */
 static void symlink_annotation(struct emit *e, json_t *o, const struct cell_extras *c)
 {
 	json_t *a = json_array();
 	char *text;
 
-	for (size_t i = 0; a && i < c->n_symlinks; i++)
-		append(e, a,
-		       json_pack("{s:s,s:s,s:I}", "target", c->symlinks[i].target, "link",
-				 c->symlinks[i].link, "after", (json_int_t)c->symlinks[i].after));
-	text = a && c->n_symlinks ? json_dumps(a, JSON_COMPACT) : NULL;
-	if (c->n_symlinks && !text)
+	for (size_t i = 0; a && i < c->n_path_ops; i++)
+		append(e, a, path_op(&c->path_ops[i]));
+	text = a && c->n_path_ops ? json_dumps(a, JSON_COMPACT) : NULL;
+	if (c->n_path_ops && !text)
 		e->failed = true;
 	put_str(e, o, "run.cell.symlinks", text);
 	free(text);

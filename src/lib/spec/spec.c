@@ -106,25 +106,78 @@ const char *cell_symlink_problem(const char *target, const char *link)
 	return NULL;
 }
 
-int cell_spec_add_symlink(struct cell_spec *spec, const char *target, const char *link,
+static void free_path_op(struct cell_path_op *op)
+{
+	free(op->target);
+	free(op->path);
+	free(op->data);
+}
+
+int cell_spec_add_path_op(struct cell_spec *spec, const struct cell_path_op *op,
 			  struct cell_error *err)
 {
 	struct cell_extras *c = &spec->cell;
-	struct cell_symlink *grown = realloc(c->symlinks, (c->n_symlinks + 1) * sizeof(*grown));
+	struct cell_path_op *grown = realloc(c->path_ops, (c->n_path_ops + 1) * sizeof(*grown));
+	struct cell_path_op *copy;
 
 	if (!grown)
-		return cell_error_set(err, ENOMEM, "symlink %s", link);
-	c->symlinks = grown;
-	grown[c->n_symlinks] = (struct cell_symlink){ .target = strdup(target),
-						      .link = strdup(link),
-						      .after = spec->n_mounts };
-	if (!grown[c->n_symlinks].target || !grown[c->n_symlinks].link) {
-		free(grown[c->n_symlinks].target);
-		free(grown[c->n_symlinks].link);
-		return cell_error_set(err, ENOMEM, "symlink %s", link);
+		return cell_error_set(err, ENOMEM, "%s", op->path);
+	c->path_ops = grown;
+	copy = &grown[c->n_path_ops];
+	*copy = *op;
+	copy->after = spec->n_mounts;
+	copy->target = op->target ? strdup(op->target) : NULL;
+	copy->path = strdup(op->path);
+	copy->data = op->len ? malloc(op->len) : NULL;
+	if ((op->target && !copy->target) || !copy->path || (op->len && !copy->data)) {
+		free_path_op(copy);
+		return cell_error_set(err, ENOMEM, "%s", op->path);
 	}
-	c->n_symlinks++;
+	if (op->len)
+		memcpy(copy->data, op->data, op->len);
+	c->n_path_ops++;
 	return 0;
+}
+
+const char *cell_path_op_problem(const struct cell_path_op *op)
+{
+	const char *last;
+	size_t len;
+
+	if (!op->path)
+		return "PATH missing";
+	if (op->kind == CELL_PATH_SYMLINK)
+		return op->target ? cell_symlink_problem(op->target, op->path) : "TARGET missing";
+	if (op->kind > CELL_PATH_REMOUNT_RO)
+		return "not a kind cell knows";
+	if (op->path[0] != '/')
+		return "PATH must be an absolute path";
+	if (op->mode > 07777)
+		return "its mode is above 07777";
+	if (op->kind != CELL_PATH_FILE)
+		return NULL;
+	if (op->len && !op->data)
+		return "its data is missing";
+	for (len = strlen(op->path); len > 1 && op->path[len - 1] == '/'; len--)
+		;
+	if (len == 1)
+		return "PATH is the root, \"/\"";
+	for (last = op->path + len; last[-1] != '/'; last--)
+		;
+	if ((op->path + len - last == 1 && last[0] == '.') ||
+	    (op->path + len - last == 2 && !strncmp(last, "..", 2)))
+		return "PATH's last component is \".\" or \"..\"";
+	return NULL;
+}
+
+int cell_spec_add_symlink(struct cell_spec *spec, const char *target, const char *link,
+			  struct cell_error *err)
+{
+	struct cell_path_op op = { .kind = CELL_PATH_SYMLINK,
+				   .target = (char *)target,
+				   .path = (char *)link };
+
+	return cell_spec_add_path_op(spec, &op, err);
 }
 
 /*
@@ -140,8 +193,8 @@ void cell_spec_move_mount(struct cell_spec *spec, size_t from, size_t to)
 		return;
 	memmove(&spec->mounts[to + 1], &spec->mounts[to], (from - to) * sizeof(m));
 	spec->mounts[to] = m;
-	for (size_t i = 0; i < spec->cell.n_symlinks; i++) {
-		size_t *after = &spec->cell.symlinks[i].after;
+	for (size_t i = 0; i < spec->cell.n_path_ops; i++) {
+		size_t *after = &spec->cell.path_ops[i].after;
 
 		if (*after >= to && *after <= from)
 			(*after)++;
@@ -158,9 +211,9 @@ int cell_spec_remove_mount(struct cell_spec *spec, const char *destination)
 		free_mount(m);
 		memmove(m, m + 1, (spec->n_mounts - i - 1) * sizeof(*m));
 		spec->n_mounts--;
-		for (size_t j = 0; j < spec->cell.n_symlinks; j++)
-			if (spec->cell.symlinks[j].after > i)
-				spec->cell.symlinks[j].after--;
+		for (size_t j = 0; j < spec->cell.n_path_ops; j++)
+			if (spec->cell.path_ops[j].after > i)
+				spec->cell.path_ops[j].after--;
 		return 1;
 	}
 	return 0;
@@ -436,10 +489,8 @@ void cell_spec_free(struct cell_spec *spec)
 	}
 	free(l->net_devices);
 	cell_network_free(&spec->cell.net);
-	for (size_t i = 0; i < spec->cell.n_symlinks; i++) {
-		free(spec->cell.symlinks[i].target);
-		free(spec->cell.symlinks[i].link);
-	}
-	free(spec->cell.symlinks);
+	for (size_t i = 0; i < spec->cell.n_path_ops; i++)
+		free_path_op(&spec->cell.path_ops[i]);
+	free(spec->cell.path_ops);
 	memset(spec, 0, sizeof(*spec));
 }

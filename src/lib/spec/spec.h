@@ -75,6 +75,8 @@ extern const char *const cell_default_readonly_paths[];
  * empty one, a relative @link, @link "/" or ending in "." or ".."), or NULL.
  */
 const char *cell_symlink_problem(const char *target, const char *link);
+/** cell_path_op_problem() - what makes @op unusable (a symlink's as above), or NULL. */
+const char *cell_path_op_problem(const struct cell_path_op *op);
 
 /** cell_seccomp_free() - free what @s holds and zero it. */
 void cell_seccomp_free(struct cell_seccomp *s);
