@@ -64,12 +64,12 @@ static int parse_id(const char *flag, const char *s, uint32_t *id, struct cell_e
 	return 0;
 }
 
-/* --bind-try and its kin: a source that does not exist is skipped. */
+/* --bind-try and its kin: a source that does not exist (or a dangling link) is skipped. */
 static bool source_missing(const char *src)
 {
 	struct stat st;
 
-	return lstat(src, &st) < 0 && errno == ENOENT;
+	return stat(src, &st) < 0 && errno == ENOENT;
 }
 
 int cell_run_bwrap_modifiers(struct cell_run_cli *cli, int opt, bool is_tmpfs,
@@ -94,8 +94,11 @@ int cell_run_bwrap_tmpfs(struct cell_run_cli *cli, const char *arg, struct cell_
 	struct cell_run_bwrap *b = &cli->bwrap;
 	char full[PATH_MAX + 64];
 	char sep = strchr(arg, ':') ? ',' : ':';
-	int n = snprintf(full, sizeof(full), "%s", arg);
+	int n;
 
+	if (strlen(arg) >= PATH_MAX)
+		return cell_error_set(err, ENAMETOOLONG, "--tmpfs %.64s...", arg);
+	n = snprintf(full, sizeof(full), "%s", arg);
 	if (b->perms_set)
 		n += snprintf(full + n, sizeof(full) - (size_t)n, "%cmode=%04o", sep,
 			      (unsigned)b->perms);
@@ -165,10 +168,12 @@ static int add_path_op(struct cell_run_cli *cli, enum cell_path_op_kind kind, co
 	if ((problem = cell_path_op_problem(&op)))
 		return cell_error_set(err, 0, "%s '%s': %s", flag, path, problem);
 	if (fdarg) {
-		if ((r = parse_fd(flag, fdarg, &fd, err)) < 0 ||
-		    (r = cell_read_fd(fd, flag, &op.data, &op.len, err)) < 0)
+		if ((r = parse_fd(flag, fdarg, &fd, err)) < 0)
 			return r;
+		r = cell_read_fd(fd, flag, &op.data, &op.len, err);
 		close(fd);
+		if (r < 0)
+			return r;
 	}
 	r = cell_spec_add_path_op(&cli->spec, &op, err);
 	free(op.data);
@@ -294,9 +299,10 @@ int cell_run_bwrap_args(struct cell_run_cli *cli, const char *flag, const char *
 
 	if ((r = parse_fd(flag, fdarg, &fd, err)) < 0)
 		return r;
-	if ((r = cell_read_fd(fd, flag, &data, &len, err)) < 0)
-		return r;
+	r = cell_read_fd(fd, flag, &data, &len, err);
 	close(fd); /* read to its end: bwrap closes it too */
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < len; i += strlen(data + i) + 1)
 		n++;
 	if ((size_t)*argc + n > BWRAP_MAX_ARGS) {

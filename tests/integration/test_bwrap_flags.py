@@ -160,16 +160,20 @@ def test_as_pid_1_and_chdir(sh, user):
 def test_bind_try_skips_a_missing_source_and_binds_the_rest(sh, user, tdir):
     (tdir / "f").write_text("here\n")
     os.chmod(tdir / "f", 0o644)
-    r = sh("ls /mnt/a 2>&1; cat /mnt/b; (echo x > /mnt/b) 2>&1; ls /mnt/c 2>&1; true",
+    os.symlink(tdir / "nowhere", tdir / "dangling")
+    r = sh("ls /mnt/a 2>&1; cat /mnt/b; (echo x > /mnt/b) 2>&1; ls /mnt/c 2>&1; "
+           "ls /mnt/d 2>/dev/null || echo no-d",
            "--tmpfs", "/mnt", "--bind-try", tdir / "missing", "/mnt/a",
            "--ro-bind-try", tdir / "f", "/mnt/b",
-           "--dev-bind-try", tdir / "missing2", "/mnt/c", user=user)
+           "--dev-bind-try", tdir / "missing2", "/mnt/c",
+           "--bind-try", tdir / "dangling", "/mnt/d", user=user)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert "/mnt/a" in lines[0] and "No such file or directory" in lines[0], lines
     assert lines[1] == "here"
     assert "Read-only file system" in lines[2], lines
     assert "/mnt/c" in lines[3] and "No such file" in lines[3], lines
+    assert lines[4] == "no-d", lines
 
 
 def test_proc_elsewhere_and_mqueue_are_mounted(sh, user):
