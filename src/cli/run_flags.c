@@ -854,6 +854,7 @@ static int handle_option(struct cell_run_cli *cli, int opt, const char *flag, ch
 		if (!realpath(optarg, abs))
 			return cell_error_set(err, errno, "--rootfs %s", optarg);
 		cli->rootfs_given = true;
+		cli->root_bound = false; /* the last of --rootfs and a bind on / is the root */
 		return replace_string(&spec->root.path, abs, err);
 	}
 	case OPT_READ_ONLY:

@@ -464,6 +464,46 @@ static void test_symlinks_keep_their_place_among_the_mounts(void **state)
 	cell_run_cli_free(&cli);
 }
 
+/* bwrap's binds on /: the root, the last of them and --rootfs deciding; no mount on / at all. */
+static void test_a_bind_on_the_root_is_the_root(void **state)
+{
+	static const struct {
+		char *flag, *src, *flag2, *src2;
+		const char *path;
+		bool readonly;
+	} cases[] = {
+		{ "--ro-bind", "/", NULL, NULL, "/", true },
+		{ "--bind", "/", NULL, NULL, "/", false },
+		{ "--ro-bind", "/usr", NULL, NULL, "/usr", true },
+		{ "--bind", "/usr", NULL, NULL, "/usr", false },
+		{ "--ro-bind", "/usr", "--rootfs", "/etc", "/etc", false },
+		{ "--rootfs", "/etc", "--ro-bind", "/", "/", true },
+		{ "--dev-bind", "/usr", NULL, NULL, "/usr", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cell_run_cli cli = { .resolv_conf = "/nonexistent/resolv.conf" };
+		struct cell_error err = { 0 };
+		int r;
+
+		if (!strcmp(cases[i].flag, "--rootfs"))
+			r = PARSE_AS(0, &cli, &err, "--rootfs", cases[i].src, cases[i].flag2,
+				     cases[i].src2, "//", "true");
+		else if (cases[i].flag2)
+			r = PARSE_AS(0, &cli, &err, cases[i].flag, cases[i].src, "/",
+				     cases[i].flag2, cases[i].src2, "true");
+		else
+			r = PARSE_AS(0, &cli, &err, cases[i].flag, cases[i].src, "/", "true");
+		assert_int_equal(r, 0);
+		assert_string_equal(cli.spec.root.path, cases[i].path);
+		assert_int_equal(cli.spec.root.readonly, cases[i].readonly);
+		assert_null(find_mount(&cli.spec, "/"));
+		assert_null(find_mount(&cli.spec, "//"));
+		cell_run_cli_free(&cli);
+	}
+}
+
 /* systemd-resolved's /etc/resolv.conf -> /run/systemd/resolve/stub-resolv.conf stays readable. */
 static void test_a_resolv_conf_in_run_is_bound_back_read_only(void **state)
 {
@@ -732,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_netdev_fills_linux_net_devices),
 		cmocka_unit_test(test_host_root_hides_run_and_var_tmp_below_the_binds),
 		cmocka_unit_test(test_symlinks_keep_their_place_among_the_mounts),
+		cmocka_unit_test(test_a_bind_on_the_root_is_the_root),
 		cmocka_unit_test(test_tmpfs_mounts_get_sizes_and_inode_limits),
 		cmocka_unit_test(test_a_resolv_conf_in_run_is_bound_back_read_only),
 	};

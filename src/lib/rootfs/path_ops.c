@@ -121,26 +121,26 @@ static int make_file(int rootfd, const struct cell_path_op *op, struct cell_erro
 	snprintf(size, sizeof(size), "%zu", op->len + 4096);
 	cleanup_close int target = cell_open_target(rootfd, op->path, CELL_TARGET_FILE, err);
 	if (target < 0)
-		return cell_error_prefix(err, "--file");
+		return cell_error_prefix(err, "data file (--file, --bind-data)");
 	cleanup_close int mnt =
 		cell_detached_tmpfs("0755", size, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (mnt < 0)
-		return cell_error_set(err, -mnt, "--file %s: a tmpfs for its data", op->path);
+		return cell_error_set(err, -mnt, "data file %s: a tmpfs for it", op->path);
 	cleanup_close int f = openat(mnt, "data", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (f < 0 || fchmod(f, op->mode) < 0)
-		return cell_error_set(err, errno, "--file %s: its data file", op->path);
+		return cell_error_set(err, errno, "data file %s: create it", op->path);
 	if ((r = cell_write_all(f, op->data, op->len)) < 0)
-		return cell_error_set(err, -r, "--file %s: write its data", op->path);
+		return cell_error_set(err, -r, "data file %s: write it", op->path);
 	/* open_tree(2) of a path in a detached mount: Linux 6.15 */
 	int tree = (int)syscall(SYS_open_tree, mnt, "data", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 
 	if (tree < 0)
-		return cell_error_set(
-			err, errno == EINVAL ? ENOTSUP : errno,
-			"--file %s: bind its data (Linux 6.15 clones a detached tmpfs)", op->path);
+		return cell_error_set(err, errno == EINVAL ? ENOTSUP : errno,
+				      "data file %s: bind it (Linux 6.15 clones a detached tmpfs)",
+				      op->path);
 	r = cell_attach_tree(tree, target, op->readonly ? MOUNT_ATTR_RDONLY : 0, 0, false);
 	close(tree);
-	return r < 0 ? cell_error_set(err, -r, "--file %s: bind its data over it", op->path) : 0;
+	return r < 0 ? cell_error_set(err, -r, "data file %s: bind it over the path", op->path) : 0;
 }
 
 int cell_make_path_op(int rootfd, const struct cell_path_op *op, struct cell_error *err)
