@@ -607,11 +607,13 @@ static int launch_flags_check(const struct cell_run_cli *cli, bool detached, str
 		return cell_error_set(err, 0,
 				      "--die-with-parent: a created or detached container "
 				      "outlives cell, whose parent it would follow");
-	if (detached && (cli->bwrap.info_fd || cli->bwrap.json_status_fd))
+	if (detached && (cli->bwrap.info_fd || cli->bwrap.json_status_fd || cli->bwrap.sync_fd))
 		return cell_error_set(err, 0,
 				      "%s: a created or detached container outlives cell, which "
-				      "writes it",
-				      cli->bwrap.info_fd ? "--info-fd" : "--json-status-fd");
+				      "holds it",
+				      cli->bwrap.info_fd	  ? "--info-fd"
+				      : cli->bwrap.json_status_fd ? "--json-status-fd"
+								  : "--sync-fd");
 	return 0;
 }
 

@@ -206,6 +206,7 @@ static void warn_run_only(const struct cell_global *g, const struct cell_run_cli
 		{ cli->config != NULL, "--config" },
 		{ cli->bwrap.info_fd != 0, "--info-fd" },
 		{ cli->bwrap.json_status_fd != 0, "--json-status-fd" },
+		{ cli->bwrap.sync_fd != 0, "--sync-fd" },
 	};
 	char msg[256];
 	bool pins = false;

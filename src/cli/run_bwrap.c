@@ -273,15 +273,19 @@ int cell_run_bwrap_option(struct cell_run_cli *cli, int opt, const char *flag, c
 	case CELL_OPT_REMOUNT_RO:
 		return add_path_op(cli, CELL_PATH_REMOUNT_RO, flag, NULL, optarg, 0, err);
 	case CELL_OPT_INFO_FD:
-	case CELL_OPT_JSON_STATUS_FD: {
+	case CELL_OPT_JSON_STATUS_FD:
+	case CELL_OPT_SYNC_FD: {
 		int fd;
 
 		if ((r = parse_fd(flag, optarg, &fd, err)) < 0)
 			return r;
-		/* neither reaches a hook: the container's process gets no fd it was not given */
+		/* none reaches a hook: the container's process gets no fd it was not given */
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 			return cell_error_set(err, errno, "%s %d", flag, fd);
-		*(opt == CELL_OPT_INFO_FD ? &b->info_fd : &b->json_status_fd) = fd + 1;
+		/* --sync-fd: cell holds it while the container runs, and closes it at the end */
+		*(opt == CELL_OPT_INFO_FD	   ? &b->info_fd
+		  : opt == CELL_OPT_JSON_STATUS_FD ? &b->json_status_fd
+						   : &b->sync_fd) = fd + 1;
 		return 0;
 	}
 	default:
@@ -384,11 +388,13 @@ int cell_run_bwrap_finish(struct cell_run_cli *cli, struct cell_error *err)
 		return cell_error_set(
 			err, 0, "%s needs a user namespace of cell's making (--unshare-user)",
 			b->disable_userns ? "--disable-userns" : "--assert-userns-disabled");
-	if ((b->info_fd || b->json_status_fd) && cli->detach)
+	if ((b->info_fd || b->json_status_fd || b->sync_fd) && cli->detach)
 		return cell_error_set(err, 0,
 				      "%s with --detach: the container outlives cell, which "
-				      "writes it",
-				      b->info_fd ? "--info-fd" : "--json-status-fd");
+				      "holds it",
+				      b->info_fd	  ? "--info-fd"
+				      : b->json_status_fd ? "--json-status-fd"
+							  : "--sync-fd");
 	return 0;
 }
 
@@ -473,5 +479,7 @@ void cell_run_bwrap_free(struct cell_run_bwrap *b)
 		close(b->info_fd - 1);
 	if (b->json_status_fd)
 		close(b->json_status_fd - 1);
+	if (b->sync_fd)
+		close(b->sync_fd - 1);
 	memset(b, 0, sizeof(*b));
 }

@@ -132,6 +132,7 @@ const char cell_run_usage[] =
 	"  --args FD                 NUL-separated arguments read from FD, in place\n"
 	"  --info-fd FD              {\"child-pid\": PID, \"TYPE-namespace\": INODE...} once it runs\n"
 	"  --json-status-fd FD       the same on one line, then {\"exit-code\": N}\n"
+	"  --sync-fd FD              held open (never passed in) until the container ends\n"
 	"\n"
 	"From an OCI bundle (runc's flags; BUNDLE/config.json is the base spec that\n"
 	"the flags above edit; `cell run [flags] ID [-- CMD]`):\n"

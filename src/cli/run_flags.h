@@ -25,6 +25,7 @@ struct cell_run_bwrap {
 	uint32_t uid, gid;
 	bool disable_userns, assert_userns_disabled;
 	int info_fd, json_status_fd; /* --info-fd, --json-status-fd: the fd + 1, 0 when none */
+	int sync_fd;		     /* --sync-fd: held, never passed on; the fd + 1, 0: none */
 	char **buffers;		     /* what --args FD read, and the argv built with it */
 	size_t n_buffers;
 };
@@ -95,6 +96,7 @@ enum {
 	CELL_OPT_GID,
 	CELL_OPT_INFO_FD,
 	CELL_OPT_JSON_STATUS_FD,
+	CELL_OPT_SYNC_FD,
 	CELL_OPT_DIR,
 	CELL_OPT_FILE,
 	CELL_OPT_BIND_DATA,
@@ -141,6 +143,7 @@ enum {
 		{ "gid", required_argument, NULL, CELL_OPT_GID },                                  \
 		{ "info-fd", required_argument, NULL, CELL_OPT_INFO_FD },                          \
 		{ "json-status-fd", required_argument, NULL, CELL_OPT_JSON_STATUS_FD },            \
+		{ "sync-fd", required_argument, NULL, CELL_OPT_SYNC_FD },                          \
 		{ "dir", required_argument, NULL, CELL_OPT_DIR },                                  \
 		{ "file", required_argument, NULL, CELL_OPT_FILE },                                \
 		{ "bind-data", required_argument, NULL, CELL_OPT_BIND_DATA },                      \

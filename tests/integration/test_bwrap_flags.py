@@ -7,6 +7,7 @@ JSON, --uid and --gid pick the ids inside a user namespace of cell's.
 """
 import json
 import os
+import select
 import shutil
 import subprocess
 
@@ -108,15 +109,16 @@ def test_info_and_json_status_fds_speak_bwraps_json(user, script, code):
     assert json.loads(last) == {"exit-code": code}
 
 
-def test_info_fd_with_detach_is_refused(run, cell_error, tdir):
+@pytest.mark.parametrize("flag", ["--info-fd", "--sync-fd"])
+def test_fds_cell_holds_are_refused_with_detach(run, cell_error, tdir, flag):
     r, w = os.pipe()
     try:
-        res = cell_fds(["--root", str(tdir), "run", "-d", "--name", "bw1", "--info-fd",
-                        str(w), "--", "true"], fds=(w,))
+        res = cell_fds(["--root", str(tdir), "run", "-d", "--name", "bw1", flag, str(w), "--",
+                        "true"], fds=(w,))
     finally:
         os.close(r)
         os.close(w)
-    cell_error(res, 125, "--info-fd", "--detach")
+    cell_error(res, 125, flag, "--detach")
     assert list(tdir.iterdir()) == []
 
 
@@ -270,3 +272,32 @@ def test_chmod_and_remount_ro_act_in_their_turn(sh, user):
 ])
 def test_path_flags_that_cannot_be_carried_out_say_why(run, cell_error, flags, needle):
     cell_error(run(["run", *flags, "--", "true"]), 125, needle)
+
+
+def test_sync_fd_is_held_until_the_container_ends_and_never_passed_in(user):
+    sync_r, sync_w = os.pipe()
+    go_r, go_w = os.pipe()
+    p = subprocess.Popen(_argv(["run", "--sync-fd", str(sync_w), "--", "sh", "-c",
+                                "ls /proc/self/fd | wc -l; echo up; read x"], user),
+                         stdin=go_r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=_env(), cwd="/", pass_fds=(sync_w,), preexec_fn=_reset_signals)
+    os.close(sync_w)
+    os.close(go_r)
+    try:
+        nfds = p.stdout.readline().strip()
+        assert p.stdout.readline() == "up\n"
+        # the container runs: the write end is still open (held by cell, not by the container)
+        assert select.select([sync_r], [], [], 0.2)[0] == []
+        os.write(go_w, b"\n")
+        os.close(go_w)
+        assert p.wait(TIMEOUT) == 0, p.stderr.read()
+        assert select.select([sync_r], [], [], TIMEOUT)[0] == [sync_r]
+        assert os.read(sync_r, 1) == b""  # EOF: cell closed it at the end
+        assert nfds == "4", nfds  # 0, 1, 2 and ls's own directory fd
+    finally:
+        os.close(sync_r)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
