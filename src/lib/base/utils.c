@@ -376,9 +376,20 @@ static bool all_digits(const char *s)
  * resolvers and tools that take it for a number; Docker redraws those ids
  * for the same reason (moby/moby#3869). That happens once in ~280 draws.
  */
+void cell_hex(const void *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = in;
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
 int cell_random_id(char out[13], struct cell_error *err)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char bytes[6];
 
 	do {
@@ -393,11 +404,7 @@ int cell_random_id(char out[13], struct cell_error *err)
 				return cell_error_set(err, errno, "getrandom for a container id");
 			got += (size_t)r;
 		}
-		for (size_t i = 0; i < sizeof(bytes); i++) {
-			out[2 * i] = hex[bytes[i] >> 4];
-			out[2 * i + 1] = hex[bytes[i] & 0xf];
-		}
-		out[12] = '\0';
+		cell_hex(bytes, sizeof(bytes), out);
 	} while (all_digits(out));
 	return 0;
 }

@@ -117,6 +117,8 @@ bool cell_in_initial_userns(void);
 bool cell_rootless(void);
 void cell_rootless_force(int on);
 
+/** cell_hex() - @len bytes of @in as 2 * @len lowercase hex digits and a NUL in @out. */
+void cell_hex(const void *in, size_t len, char *out);
 /** cell_random_id() - 12 lowercase hex digits from getrandom(2), for container ids. */
 int cell_random_id(char out[13], struct cell_error *err);
 

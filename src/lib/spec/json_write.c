@@ -588,17 +588,12 @@ static const char *const path_op_names[] = {
 /* A --file's data as hex digits: JSON strings hold no NUL and only UTF-8. */
 static json_t *hex_string(const char *data, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
 	char *hex = malloc(2 * len + 1);
 	json_t *s;
 
 	if (!hex)
 		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		hex[2 * i] = digits[(unsigned char)data[i] >> 4];
-		hex[2 * i + 1] = digits[(unsigned char)data[i] & 15];
-	}
-	hex[2 * len] = '\0';
+	cell_hex(data, len, hex);
 	s = json_string(hex);
 	free(hex);
 	return s;
